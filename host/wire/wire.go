@@ -1,0 +1,286 @@
+// Package wire is the chatroom protocol: the frames that a host and its
+// members exchange, and how they are written and read. Both sides import it;
+// it imports neither, and knows nothing of rooms, sockets or terminals.
+//
+// # Framing
+//
+// A connection (always TLS, except the host's own in-process member) carries
+// one JSON object per line, each ending in '\n'. Every object has a "type".
+// A frame is valid UTF-8 and at most a fixed number of bytes long: members
+// may send at most [MaxClientFrame] bytes, hosts at most [MaxHostFrame]. The
+// limit is enforced while reading, so an oversized frame is never buffered
+// whole; a reader that meets one answers with an "error" frame and closes.
+// Fields a side does not know are ignored, so later versions can add fields
+// (a member identity, a resume point) without breaking older peers; a change
+// that would break them raises [Version].
+//
+// # Conversation
+//
+// The member speaks first:
+//
+//	member: {"type":"hello","version":1,"name":"bob"}
+//	host:   {"type":"welcome","version":1,"room":{...},"you":{...},"members":[...],"seq":41,"commands":[...]}
+//
+// or, when the host will not have it, a "refused" frame and the end of the
+// connection:
+//
+//	host:   {"type":"refused","code":"name-taken","text":"the name \"bob\" is taken"}
+//
+// A hello may carry "password" to join as an admin.
+//
+// After the welcome the member sends what its person types, one "say" frame
+// per line. The host decides what a line means: plain text is a message,
+// "/cmd args" is a command, "//text" is a message that starts with "/".
+//
+//	member: {"type":"say","text":"hi all"}
+//	member: {"type":"say","text":"/kick cy spam"}
+//
+// The host sends three kinds of frames to a member:
+//
+//   - "event": something that happened in the room, which every member
+//     receives alike and in the same order. Each event carries the room's
+//     sequence number (one more than the event before it), the host's time,
+//     and a kind: "say", "me", "join", "leave" or "role". The name in "from"
+//     is set by the host: a member cannot speak as anyone else.
+//   - "private" and "notice": meant for this member alone (a /msg, the
+//     answer to a command, a refusal). They carry no sequence number.
+//   - "closed": the host is ending this member's connection, with a code
+//     ("kicked", "banned", "room-closed", "too-slow", "left") and reason.
+//
+// A frame that cannot be read ends the connection with an "error" frame.
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+)
+
+// Version is the protocol version a hello and a welcome carry.
+const Version = 1
+
+// Frame size limits, in bytes, including the final newline. A member's
+// frames are short lines of text; a host's welcome lists every member, so it
+// may be much longer.
+const (
+	MaxClientFrame = 16 << 10
+	MaxHostFrame   = 1 << 20
+)
+
+// MaxText is the longest message, in bytes, that a host accepts in a "say"
+// frame. It leaves room in [MaxClientFrame] for JSON escaping.
+const MaxText = 4000
+
+// Frame types.
+const (
+	TypeHello   = "hello"   // member -> host: first frame
+	TypeSay     = "say"     // member -> host: a line typed by the member
+	TypeWelcome = "welcome" // host -> member: hello accepted
+	TypeRefused = "refused" // host -> member: hello refused; connection ends
+	TypeEvent   = "event"   // host -> all members: a room event, numbered
+	TypePrivate = "private" // host -> sender and recipient of a /msg
+	TypeNotice  = "notice"  // host -> one member: a command's answer or an error
+	TypeClosed  = "closed"  // host -> member: the host ends this connection
+	TypeError   = "error"   // either way: the peer's frame was unreadable; connection ends
+)
+
+// Event kinds, in Frame.Kind of a TypeEvent frame.
+const (
+	KindSay   = "say"   // From said Text
+	KindMe    = "me"    // From did Text ("/me waves")
+	KindJoin  = "join"  // Name joined, with Role
+	KindLeave = "leave" // Name left; Code says why, By and Text for kicks and bans
+	KindRole  = "role"  // Name now has Role, given By
+)
+
+// Codes, in Frame.Code. Refusals and closings share one namespace so that a
+// member can tell a person exactly why they are not in the room.
+const (
+	// Refusals of a hello.
+	CodeVersion       = "version"        // unsupported protocol version
+	CodeNameInvalid   = "name-invalid"   // the name breaks the name rules
+	CodeNameTaken     = "name-taken"     // someone in the room has that name
+	CodeBanned        = "banned"         // banned by name or by address
+	CodeWrongPassword = "wrong-password" // the admin password did not match
+	CodeNoAdmin       = "no-admin"       // the room has no admin password
+	CodeRoomClosed    = "room-closed"    // the room is closing or closed
+
+	// Reasons a member leaves or is closed, in "leave" events and "closed"
+	// frames (with CodeBanned and CodeRoomClosed above).
+	CodeLeft     = "left"     // the member quit
+	CodeLost     = "lost"     // the connection broke
+	CodeKicked   = "kicked"   // an admin kicked the member
+	CodeTooSlow  = "too-slow" // the member fell too far behind
+	CodeProtocol = "protocol" // the member sent something unreadable
+
+	// Errors, in "error" frames.
+	CodeTooLarge   = "too-large"  // a frame over the size limit
+	CodeMalformed  = "malformed"  // not a JSON object with a type, or not UTF-8
+	CodeUnexpected = "unexpected" // a valid frame at the wrong time
+)
+
+// Roles of members.
+const (
+	RoleMember = "member"
+	RoleAdmin  = "admin"
+	RoleOwner  = "owner" // the person who runs the host; an admin no one can demote
+)
+
+// Frame is one protocol message. Which fields are set depends on Type (see
+// the package documentation); the rest are left empty and not sent.
+type Frame struct {
+	Type string `json:"type"`
+
+	// hello, welcome
+	Version int `json:"version,omitempty"`
+	// hello: the name to join as. event (join, leave, role): whom it is about.
+	Name string `json:"name,omitempty"`
+	// hello: the admin password, when joining as an admin.
+	Password string `json:"password,omitempty"`
+
+	// welcome
+	Room     *Room     `json:"room,omitempty"`
+	You      *Member   `json:"you,omitempty"`
+	Members  []Member  `json:"members,omitempty"`
+	Commands []Command `json:"commands,omitempty"`
+
+	// event: this event's number. welcome: the number of the member's own
+	// "join" event, which the member is not sent separately; the events it
+	// receives next are numbered from Seq+1 on.
+	Seq uint64 `json:"seq,omitempty"`
+	// event, private: when the host handled it.
+	Time time.Time `json:"time,omitzero"`
+	// event: what happened (Kind* constants).
+	Kind string `json:"kind,omitempty"`
+	// event (say, me), private: who wrote it. private: to whom.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// event (join, role): the role the member has now.
+	Role string `json:"role,omitempty"`
+	// event (leave), refused, closed, error: why (Code* constants).
+	Code string `json:"code,omitempty"`
+	// event (leave, role), closed: the admin who did it.
+	By string `json:"by,omitempty"`
+	// say, event (say, me), private: the message. notice: the answer, one
+	// or more lines. event (leave), refused, closed, error: a reason in words.
+	Text string `json:"text,omitempty"`
+	// notice: the text reports an error (a refused command).
+	Error bool `json:"error,omitempty"`
+}
+
+// Room describes a room in a welcome.
+type Room struct {
+	Name string `json:"name"`
+}
+
+// Member is one member of a room, in a welcome.
+type Member struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// Command is a command the welcomed member may use, so that a client can
+// offer completion and help without knowing the host's version.
+type Command struct {
+	Name  string `json:"name"`  // without the slash
+	Usage string `json:"usage"` // "/kick NAME [REASON]"
+	Help  string `json:"help"`  // one line
+	Admin bool   `json:"admin,omitempty"`
+	// Target says which names may follow the command: "member" (someone in
+	// the room) or "banned" (someone on the ban list), or "" for none.
+	Target string `json:"target,omitempty"`
+}
+
+// Error is a frame that could not be read. Its Code is CodeTooLarge or
+// CodeMalformed, fit to send back to the peer in an "error" frame.
+type Error struct {
+	Code string
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Append appends f, encoded as one line, to buf and returns the result.
+func Append(buf []byte, f *Frame) ([]byte, error) {
+	w := bytes.NewBuffer(buf)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // '<' is common in chat and needs no escaping here
+	if err := enc.Encode(f); err != nil {
+		return buf, fmt.Errorf("wire: encoding %s frame: %w", f.Type, err)
+	}
+	return w.Bytes(), nil
+}
+
+// Encode returns f encoded as one line, ready to be written.
+func Encode(f *Frame) ([]byte, error) {
+	return Append(nil, f)
+}
+
+// Decoder reads frames from a stream, refusing any frame longer than its
+// limit without buffering more than the limit.
+type Decoder struct {
+	r *bufio.Reader
+}
+
+// NewDecoder returns a Decoder that reads frames of at most limit bytes
+// (including the newline) from r.
+func NewDecoder(r io.Reader, limit int) *Decoder {
+	return &Decoder{r: bufio.NewReaderSize(r, limit)}
+}
+
+// Decode reads the next frame. At the end of the stream it returns io.EOF,
+// or io.ErrUnexpectedEOF when the stream ends inside a frame. A frame that
+// is too long, not UTF-8, or not a JSON object with a type is returned as an
+// *Error; the stream cannot be read further after one.
+func (d *Decoder) Decode() (Frame, error) {
+	line, err := d.r.ReadSlice('\n')
+	switch {
+	case err == bufio.ErrBufferFull:
+		return Frame{}, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("frame longer than %d bytes", d.r.Size())}
+	case err == io.EOF && len(line) > 0:
+		return Frame{}, io.ErrUnexpectedEOF
+	case err != nil:
+		return Frame{}, err
+	}
+	return Parse(line)
+}
+
+// Parse decodes one frame from line, which holds exactly one JSON object
+// (a final newline is allowed). It does not check the size of line.
+func Parse(line []byte) (Frame, error) {
+	if !utf8.Valid(line) {
+		// encoding/json would quietly replace the bad bytes; refuse them
+		// instead, so that what a member sent is what others see.
+		return Frame{}, &Error{Code: CodeMalformed, Msg: "frame is not valid UTF-8"}
+	}
+	var f Frame
+	if err := json.Unmarshal(line, &f); err != nil {
+		return Frame{}, &Error{Code: CodeMalformed, Msg: "frame is not a JSON object: " + jsonProblem(err)}
+	}
+	if f.Type == "" {
+		return Frame{}, &Error{Code: CodeMalformed, Msg: `frame has no "type"`}
+	}
+	return f, nil
+}
+
+// jsonProblem shortens encoding/json's errors, which can quote the whole
+// offending value, to their kind.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("syntax error at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("field %q has the wrong type", typ.Field)
+		}
+		return "wrong type"
+	}
+	return "unreadable"
+}
