@@ -1,0 +1,220 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every frame type, with the fields it uses, survives encoding and decoding.
+func TestRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 24, 12, 4, 5, 123456789, time.UTC)
+	frames := []Frame{
+		{Type: TypeHello, Version: Version, Name: "bob"},
+		{Type: TypeHello, Version: Version, Name: "ana", Password: "s3cret \"quoted\""},
+		{Type: TypeSay, Text: "hi <all> & \"you\" — ünïcödé 🎉"},
+		{Type: TypeSay, Text: "/kick cy spam"},
+		{
+			Type: TypeWelcome, Version: Version, Seq: 41,
+			Room:     &Room{Name: "Lab 3"},
+			You:      &Member{Name: "bob", Role: RoleMember},
+			Members:  []Member{{Name: "ana", Role: RoleOwner}, {Name: "bob", Role: RoleMember}},
+			Commands: []Command{{Name: "kick", Usage: "/kick NAME [REASON]", Help: "remove someone", Admin: true, Target: "member"}},
+		},
+		{Type: TypeRefused, Code: CodeNameTaken, Text: `the name "bob" is taken`},
+		{Type: TypeEvent, Seq: 42, Time: at, Kind: KindSay, From: "bob", Text: "hi"},
+		{Type: TypeEvent, Seq: 43, Time: at, Kind: KindJoin, Name: "cy", Role: RoleMember},
+		{Type: TypeEvent, Seq: 44, Time: at, Kind: KindLeave, Name: "cy", Code: CodeKicked, By: "ana", Text: "spam"},
+		{Type: TypeEvent, Seq: 45, Time: at, Kind: KindRole, Name: "bob", Role: RoleAdmin, By: "ana"},
+		{Type: TypePrivate, Time: at, From: "ana", To: "bob", Text: "psst"},
+		{Type: TypeNotice, Text: "line one\nline two", Error: true},
+		{Type: TypeClosed, Code: CodeBanned, By: "ana", Text: "flooding"},
+		{Type: TypeError, Code: CodeTooLarge, Text: "frame longer than 16384 bytes"},
+	}
+	var stream []byte
+	for i := range frames {
+		b, err := Encode(&frames[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Count(b, []byte("\n")) != 1 || b[len(b)-1] != '\n' {
+			t.Fatalf("frame %d is not one line: %q", i, b)
+		}
+		stream = append(stream, b...)
+	}
+	dec := NewDecoder(bytes.NewReader(stream), MaxHostFrame)
+	for i, want := range frames {
+		got, err := dec.Decode()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("frame %d:\n got  %+v\n want %+v", i, got, want)
+		}
+	}
+	if _, err := dec.Decode(); err != io.EOF {
+		t.Errorf("after the last frame: %v, want io.EOF", err)
+	}
+}
+
+// Empty fields are not sent: a say frame is as short as it can be.
+func TestEncodeOmitsEmpty(t *testing.T) {
+	b, err := Encode(&Frame{Type: TypeSay, Text: "<hi>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"type":"say","text":"<hi>"}` + "\n"; string(b) != want {
+		t.Errorf("got %s want %s", b, want)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		limit int
+		code  string // "" means a plain error, not *Error
+		err   error
+	}{
+		{"empty stream", "", 64, "", io.EOF},
+		{"cut inside a frame", `{"type":"say"`, 64, "", io.ErrUnexpectedEOF},
+		{"not json", "hello\n", 64, CodeMalformed, nil},
+		{"json array", "[1,2]\n", 64, CodeMalformed, nil},
+		{"json null", "null\n", 64, CodeMalformed, nil},
+		{"no type", `{"text":"hi"}` + "\n", 64, CodeMalformed, nil},
+		{"empty line", "\n", 64, CodeMalformed, nil},
+		{"two objects on a line", `{"type":"say"}{"type":"say"}` + "\n", 64, CodeMalformed, nil},
+		{"wrong field type", `{"type":"event","seq":"x"}` + "\n", 64, CodeMalformed, nil},
+		{"invalid utf-8", "{\"type\":\"say\",\"text\":\"\xff\xfe\"}\n", 64, CodeMalformed, nil},
+		{"one byte over the limit", `{"type":"say","text":"` + strings.Repeat("a", 64) + `"}` + "\n", 64, CodeTooLarge, nil},
+		{"endless line", strings.Repeat("a", 1000), 64, CodeTooLarge, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewDecoder(strings.NewReader(tt.input), tt.limit).Decode()
+			var werr *Error
+			if tt.code != "" {
+				if !errors.As(err, &werr) || werr.Code != tt.code {
+					t.Fatalf("got %v, want *Error with code %s", err, tt.code)
+				}
+				return
+			}
+			if err != tt.err {
+				t.Fatalf("got %v, want %v", err, tt.err)
+			}
+		})
+	}
+}
+
+// A frame exactly at the limit (newline included) is read; the limit is
+// the longest frame, not one less.
+func TestDecodeAtLimit(t *testing.T) {
+	line := `{"type":"say","text":"` + strings.Repeat("a", 40) + `"}` + "\n"
+	f, err := NewDecoder(strings.NewReader(line), len(line)).Decode()
+	if err != nil || f.Text != strings.Repeat("a", 40) {
+		t.Fatalf("got %+v, %v", f, err)
+	}
+	var werr *Error
+	if _, err := NewDecoder(strings.NewReader(line), len(line)-1).Decode(); !errors.As(err, &werr) || werr.Code != CodeTooLarge {
+		t.Fatalf("one byte shorter limit: got %v, want too-large", err)
+	}
+}
+
+// The decoder never holds more than its limit, whatever it is fed.
+func TestDecoderBuffersAtMostLimit(t *testing.T) {
+	endless := io.MultiReader(strings.NewReader(`{"type":"say","text":"`), neverEnding('a'))
+	dec := NewDecoder(endless, MaxClientFrame)
+	var werr *Error
+	if _, err := dec.Decode(); !errors.As(err, &werr) || werr.Code != CodeTooLarge {
+		t.Fatalf("got %v, want too-large", err)
+	}
+	if n := dec.r.Size(); n != MaxClientFrame {
+		t.Fatalf("buffer is %d bytes, want %d", n, MaxClientFrame)
+	}
+}
+
+type neverEnding byte
+
+func (b neverEnding) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
+
+func TestFingerprint(t *testing.T) {
+	// SHA-256 of the empty string, base64 without padding.
+	if got, want := Fingerprint(nil), "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"; got != want {
+		t.Errorf("got %s want %s", got, want)
+	}
+}
+
+// FuzzDecode feeds arbitrary bytes to the decoder: it must never panic or
+// buffer past its limit, and whatever it accepts must encode and decode
+// back to the same frame.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"hello","version":1,"name":"bob","password":"x"}` + "\n",
+		`{"type":"say","text":"hi"}` + "\n",
+		`{"type":"welcome","version":1,"room":{"name":"Lab 3"},"you":{"name":"bob","role":"member"},"members":[{"name":"bob","role":"member"}],"seq":3,"commands":[{"name":"who","usage":"/who","help":"x"}]}` + "\n",
+		`{"type":"event","seq":4,"time":"2026-11-24T12:04:05Z","kind":"leave","name":"cy","code":"kicked","by":"ana","text":"spam"}` + "\n",
+		`{"type":"notice","text":"a\nb","error":true}` + "\n",
+		`{"type":"say","text":"\u0000\u001b[2J"}` + "\n",
+		"{\"type\":\"say\",\"text\":\"\xff\"}\n",
+		`{"type":""}` + "\n",
+		`{"type":"say","seq":-1}` + "\n",
+		`{"type":"event","time":"not a time"}` + "\n",
+		"[]\n", "\n", "{", "",
+	} {
+		f.Add([]byte(seed))
+	}
+	const limit = 256
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec := NewDecoder(bytes.NewReader(data), limit)
+		for {
+			frame, err := dec.Decode()
+			if err != nil {
+				var werr *Error
+				if errors.As(err, &werr) && werr.Code != CodeTooLarge && werr.Code != CodeMalformed {
+					t.Fatalf("unknown error code %q", werr.Code)
+				}
+				return
+			}
+			if frame.Type == "" {
+				t.Fatal("accepted a frame without a type")
+			}
+			b, err := Encode(&frame)
+			if err != nil {
+				// Only a time that JSON cannot hold (a year past 9999
+				// after a zone offset) may fail to encode.
+				return
+			}
+			again, err := Parse(b)
+			if err != nil {
+				t.Fatalf("re-decoding %q: %v", b, err)
+			}
+			if !reflect.DeepEqual(normalize(again), normalize(frame)) {
+				t.Fatalf("round trip changed the frame:\n %+v\n %+v", frame, again)
+			}
+		}
+	})
+}
+
+// normalize makes frames comparable after a round trip: times compare by
+// instant, and empty slices are not sent.
+func normalize(f Frame) Frame {
+	if !f.Time.IsZero() {
+		f.Time = f.Time.UTC()
+	}
+	if len(f.Members) == 0 {
+		f.Members = nil
+	}
+	if len(f.Commands) == 0 {
+		f.Commands = nil
+	}
+	return f
+}
