@@ -1,0 +1,216 @@
+// Package host runs a chat room on the network: it keeps the room's state
+// directory (TLS key, bans), listens for TLS connections, admits members
+// into the room and carries their frames.
+//
+// The room itself — who is in it, what they may do, the order of events —
+// is package host/room, which does no I/O; the frames are package
+// host/wire. The person who runs the host talks to the room through the
+// same protocol as everyone else, over an in-process connection
+// ([Host.DialOwner]), so there is one way in and one set of rules.
+package host
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"chatroom/host/room"
+	"chatroom/host/wire"
+)
+
+// DefaultPort is where a room listens unless told otherwise.
+const DefaultPort = 7465
+
+// Config says how to run a room.
+type Config struct {
+	Name     string // the room's display name
+	StateDir string // where the TLS key and the bans are kept
+
+	// Listen is the TCP address to listen on. When empty, the room listens
+	// on DefaultPort on every interface, or on any free port when that one
+	// is taken (Host.PortTaken then reports it).
+	Listen string
+
+	// AdminPassword lets members join as admins with --admin; "" means
+	// only the owner and those it makes admins are.
+	AdminPassword string
+
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+
+	handshakeTimeout time.Duration // tests shorten it; 0 means the default
+}
+
+// Host is a running room.
+type Host struct {
+	ln          net.Listener
+	fingerprint string
+	portTaken   bool
+	server      *server
+	stop        context.CancelFunc
+	roomDone    chan struct{}
+	serveDone   chan struct{}
+}
+
+// Start opens the room: it loads or creates the state, listens, and serves
+// until Close.
+func Start(cfg Config) (*Host, error) {
+	if err := checkRoomName(cfg.Name); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cert, err := loadOrCreateCert(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("reading the room certificate: %w", err)
+	}
+	bans, err := loadBans(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+
+	ln, portTaken, err := listen(cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	r := room.New(room.Config{
+		Name:     cfg.Name,
+		Bans:     bans,
+		SaveBans: func(b []room.Ban) error { return saveBans(cfg.StateDir, b) },
+	})
+	h := &Host{
+		ln:          ln,
+		fingerprint: wire.Fingerprint(leaf.RawSubjectPublicKeyInfo),
+		portTaken:   portTaken,
+		server:      newServer(ctx, r, cfg.AdminPassword, log),
+		stop:        stop,
+		roomDone:    make(chan struct{}),
+		serveDone:   make(chan struct{}),
+	}
+	if cfg.handshakeTimeout > 0 {
+		h.server.handshakeTimeout = cfg.handshakeTimeout
+	}
+	go func() {
+		defer close(h.roomDone)
+		r.Run(ctx)
+	}()
+	tlsConfig := &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS13,
+	}
+	go func() {
+		defer close(h.serveDone)
+		h.server.serve(ln, tlsConfig)
+	}()
+	return h, nil
+}
+
+// MaxRoomName is the longest room name, in characters.
+const MaxRoomName = 64
+
+// checkRoomName refuses names that would not show well in a list of rooms.
+func checkRoomName(name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return errors.New("the room name is empty")
+	case !utf8.ValidString(name):
+		return errors.New("the room name is not valid UTF-8")
+	case utf8.RuneCountInString(name) > MaxRoomName:
+		return fmt.Errorf("the room name is longer than %d characters", MaxRoomName)
+	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsGraphic(r) }) >= 0:
+		return errors.New("the room name contains control characters")
+	}
+	return nil
+}
+
+// listen listens on addr, or on the default port with a fallback to any
+// free port when addr is empty.
+func listen(addr string) (ln net.Listener, portTaken bool, err error) {
+	if addr != "" {
+		ln, err = net.Listen("tcp", addr)
+		if err != nil {
+			return nil, false, fmt.Errorf("cannot listen on %s: %w", addr, unwrapOpError(err))
+		}
+		return ln, false, nil
+	}
+	ln, err = net.Listen("tcp", fmt.Sprintf(":%d", DefaultPort))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		ln, err = net.Listen("tcp", ":0")
+		portTaken = true
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot listen: %w", unwrapOpError(err))
+	}
+	return ln, portTaken, nil
+}
+
+// unwrapOpError drops the "listen tcp :7465:" prefix that the caller has
+// already said in its own words.
+func unwrapOpError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+// Addr is the address the room listens on.
+func (h *Host) Addr() net.Addr { return h.ln.Addr() }
+
+// Fingerprint is the room key's fingerprint, which members may check.
+func (h *Host) Fingerprint() string { return h.fingerprint }
+
+// PortTaken reports that DefaultPort was in use, so the room listens on
+// another port.
+func (h *Host) PortTaken() bool { return h.portTaken }
+
+// DialOwner connects the person running the host to the room, in process.
+// The connection speaks the same protocol as a member's, without TLS, and
+// the member it joins is the room's owner. It fits join.Dialer.
+func (h *Host) DialOwner(ctx context.Context) (net.Conn, error) {
+	select {
+	case <-h.roomDone:
+		return nil, errors.New("the room is closed")
+	default:
+	}
+	client, server := net.Pipe()
+	h.server.start(server, peer{owner: true})
+	return client, nil
+}
+
+// Done is closed when the room has stopped.
+func (h *Host) Done() <-chan struct{} { return h.roomDone }
+
+// Close closes the room: members are told it closed, and Close waits (a
+// few seconds at most) for that to reach them before it returns.
+func (h *Host) Close() error {
+	err := h.ln.Close()
+	<-h.serveDone
+	h.stop()
+	<-h.roomDone
+	h.server.wait(3 * time.Second)
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+var _ io.Closer = (*Host)(nil)

@@ -1,0 +1,671 @@
+package host
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// These tests run a real host on 127.0.0.1:0 and talk to it over real TLS
+// with a bare protocol client, so that they check exactly what crosses the
+// wire. They wait on frames, never on the clock: the deadlines below only
+// turn a hang into a failure.
+
+const testDeadline = 10 * time.Second
+
+func startHost(t *testing.T, cfg Config) *Host {
+	t.Helper()
+	if cfg.Name == "" {
+		cfg.Name = "Lab 3"
+	}
+	if cfg.StateDir == "" {
+		cfg.StateDir = t.TempDir()
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	h, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// client is a member speaking the protocol directly.
+type client struct {
+	t    *testing.T
+	name string
+	conn net.Conn
+	dec  *wire.Decoder
+	// welcome or refusal: the host's answer to the hello.
+	welcome wire.Frame
+}
+
+type dialOptions struct {
+	password string
+	from     string // local address to connect from, e.g. "127.0.0.2"
+	// tinyReadBuffer stops the kernel from growing the receive buffer
+	// (up to 32 MiB on Linux), so that a member that stops reading fills
+	// up after kilobytes, not tens of megabytes.
+	tinyReadBuffer bool
+}
+
+// dialRaw opens a TLS connection to h without saying hello.
+func dialRaw(t *testing.T, h *Host, from string) net.Conn {
+	t.Helper()
+	return dialWith(t, h, dialOptions{from: from})
+}
+
+func dialWith(t *testing.T, h *Host, opt dialOptions) net.Conn {
+	t.Helper()
+	d := &net.Dialer{Timeout: testDeadline}
+	if opt.from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(opt.from)}
+	}
+	tcp, err := d.Dial("tcp", h.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.tinyReadBuffer {
+		if err := tcp.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn := tls.Client(tcp, &tls.Config{InsecureSkipVerify: true})
+	conn.SetDeadline(time.Now().Add(testDeadline))
+	if err := conn.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// hello connects as name and returns the client with the host's answer,
+// welcome or refusal, in c.welcome.
+func hello(t *testing.T, h *Host, name string, opt dialOptions) *client {
+	t.Helper()
+	conn := dialWith(t, h, opt)
+	return helloOn(t, conn, name, opt.password)
+}
+
+func helloOn(t *testing.T, conn net.Conn, name, password string) *client {
+	t.Helper()
+	c := &client{t: t, name: name, conn: conn, dec: wire.NewDecoder(conn, wire.MaxHostFrame)}
+	c.send(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: name, Password: password})
+	c.welcome = c.next()
+	return c
+}
+
+// member connects as name and fails the test unless it is welcomed.
+func member(t *testing.T, h *Host, name string, opt dialOptions) *client {
+	t.Helper()
+	c := hello(t, h, name, opt)
+	if c.welcome.Type != wire.TypeWelcome {
+		t.Fatalf("%s not welcomed: %+v", name, c.welcome)
+	}
+	return c
+}
+
+// owner joins as the person running the host, over the in-process pipe.
+func owner(t *testing.T, h *Host, name string) *client {
+	t.Helper()
+	conn, err := h.DialOwner(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := helloOn(t, conn, name, "")
+	if c.welcome.Type != wire.TypeWelcome || c.welcome.You.Role != wire.RoleOwner {
+		t.Fatalf("owner not welcomed as owner: %+v", c.welcome)
+	}
+	return c
+}
+
+func (c *client) send(f *wire.Frame) {
+	c.t.Helper()
+	b, err := wire.Encode(f)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(testDeadline))
+	if _, err := c.conn.Write(b); err != nil {
+		c.t.Fatalf("%s: write: %v", c.name, err)
+	}
+}
+
+func (c *client) say(text string) {
+	c.t.Helper()
+	c.send(&wire.Frame{Type: wire.TypeSay, Text: text})
+}
+
+func (c *client) next() wire.Frame {
+	c.t.Helper()
+	f, err := c.read()
+	if err != nil {
+		c.t.Fatalf("%s: read: %v", c.name, err)
+	}
+	return f
+}
+
+func (c *client) read() (wire.Frame, error) {
+	c.conn.SetReadDeadline(time.Now().Add(testDeadline))
+	return c.dec.Decode()
+}
+
+// nextEvent reads the next frame and fails unless it is an event of kind.
+func (c *client) nextEvent(kind string) wire.Frame {
+	c.t.Helper()
+	f := c.next()
+	if f.Type != wire.TypeEvent || f.Kind != kind {
+		c.t.Fatalf("%s: got %+v, want a %s event", c.name, f, kind)
+	}
+	return f
+}
+
+// nextNotice reads the next frame and fails unless it is a notice.
+func (c *client) nextNotice() wire.Frame {
+	c.t.Helper()
+	f := c.next()
+	if f.Type != wire.TypeNotice {
+		c.t.Fatalf("%s: got %+v, want a notice", c.name, f)
+	}
+	return f
+}
+
+// closedWith reads frames up to the host's last word and the end of the
+// connection, and returns that last frame.
+func (c *client) closedWith(typ, code string) wire.Frame {
+	c.t.Helper()
+	for {
+		f, err := c.read()
+		if err != nil {
+			c.t.Fatalf("%s: connection ended (%v) without a %s %s frame", c.name, err, typ, code)
+		}
+		if f.Type == typ {
+			if f.Code != code {
+				c.t.Fatalf("%s: got %+v, want code %s", c.name, f, code)
+			}
+			if _, err := c.read(); err == nil {
+				c.t.Fatalf("%s: connection still open after %s frame", c.name, typ)
+			}
+			c.conn.Close() // as a real client does, so the host need not wait
+			return f
+		}
+		if f.Type != wire.TypeEvent {
+			c.t.Fatalf("%s: got %+v while waiting for %s", c.name, f, typ)
+		}
+	}
+}
+
+// Several members get names, see each other come in, and every member sees
+// every message in one and the same order, numbered without gaps.
+func TestBroadcastOrder(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	bob := member(t, h, "bob", dialOptions{})
+	if got := ana.nextEvent(wire.KindJoin); got.Name != "bob" || got.Seq != ana.welcome.Seq+1 {
+		t.Fatalf("ana saw %+v", got)
+	}
+	cy := member(t, h, "cy", dialOptions{})
+	for _, c := range []*client{ana, bob} {
+		if got := c.nextEvent(wire.KindJoin); got.Name != "cy" {
+			t.Fatalf("%s saw %+v", c.name, got)
+		}
+	}
+	if len(cy.welcome.Members) != 3 || cy.welcome.Room.Name != "Lab 3" {
+		t.Fatalf("cy's welcome: %+v", cy.welcome)
+	}
+
+	const perSender = 100
+	clients := []*client{ana, bob, cy}
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Go(func() {
+			for i := range perSender {
+				c.say(fmt.Sprintf("%s %d", c.name, i))
+			}
+		})
+	}
+	seen := make([][]string, len(clients))
+	for i, c := range clients {
+		wg.Go(func() {
+			want := cy.welcome.Seq + 1
+			for range perSender * len(clients) {
+				f, err := c.read()
+				if err != nil || f.Type != wire.TypeEvent || f.Kind != wire.KindSay {
+					t.Errorf("%s: got %+v, %v", c.name, f, err)
+					return
+				}
+				if f.Seq != want {
+					t.Errorf("%s: seq %d, want %d", c.name, f.Seq, want)
+				}
+				if !strings.HasPrefix(f.Text, f.From+" ") {
+					t.Errorf("%s: %q stamped as from %q", c.name, f.Text, f.From)
+				}
+				want++
+				seen[i] = append(seen[i], f.From+": "+f.Text)
+			}
+		})
+	}
+	wg.Wait()
+	for i := 1; i < len(seen); i++ {
+		if strings.Join(seen[i], "\n") != strings.Join(seen[0], "\n") {
+			t.Fatalf("%s and %s saw different orders", clients[0].name, clients[i].name)
+		}
+	}
+	// Each sender's own messages arrive in the order sent.
+	next := map[string]int{}
+	for _, line := range seen[0] {
+		var from string
+		var n int
+		fmt.Sscanf(line[strings.Index(line, ": ")+2:], "%s %d", &from, &n)
+		if n != next[from] {
+			t.Fatalf("%s's message %d arrived where %d was due", from, n, next[from])
+		}
+		next[from]++
+	}
+}
+
+// Names are unique whatever their case, and invalid ones are refused with
+// a reason.
+func TestNameRefusals(t *testing.T) {
+	h := startHost(t, Config{})
+	member(t, h, "bob", dialOptions{})
+	for _, tt := range []struct{ name, code string }{
+		{"BOB", wire.CodeNameTaken},
+		{"", wire.CodeNameInvalid},
+		{"two words", wire.CodeNameInvalid},
+		{strings.Repeat("x", 25), wire.CodeNameInvalid},
+		{"bell\a", wire.CodeNameInvalid},
+	} {
+		c := hello(t, h, tt.name, dialOptions{})
+		if c.welcome.Type != wire.TypeRefused || c.welcome.Code != tt.code || c.welcome.Text == "" {
+			t.Errorf("name %q: got %+v, want refused %s", tt.name, c.welcome, tt.code)
+		}
+	}
+}
+
+// A kicked member is told who and why, is gone for everyone, and may come
+// back.
+func TestKickAndRejoin(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	bob := member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+
+	ana.say("/kick bob spamming")
+	got := bob.closedWith(wire.TypeClosed, wire.CodeKicked)
+	if got.By != "ana" || got.Text != "spamming" {
+		t.Fatalf("bob was told %+v", got)
+	}
+	leave := ana.nextEvent(wire.KindLeave)
+	if leave.Name != "bob" || leave.Code != wire.CodeKicked || leave.By != "ana" || leave.Text != "spamming" {
+		t.Fatalf("ana saw %+v", leave)
+	}
+	member(t, h, "bob", dialOptions{})
+	if got := ana.nextEvent(wire.KindJoin); got.Name != "bob" {
+		t.Fatalf("ana saw %+v", got)
+	}
+}
+
+// A ban refuses the name from any address and the address under any name,
+// survives a restart of the host, and ends with /unban.
+func TestBanByNameAndAddressSurvivesRestart(t *testing.T) {
+	requireLoopbackRange(t)
+	dir := t.TempDir()
+	h := startHost(t, Config{StateDir: dir})
+	ana := owner(t, h, "ana")
+	member(t, h, "bob", dialOptions{from: "127.0.0.2"})
+	ana.nextEvent(wire.KindJoin)
+	ana.say("/ban bob flooding")
+	if leave := ana.nextEvent(wire.KindLeave); leave.Code != wire.CodeBanned || leave.Text != "flooding" {
+		t.Fatalf("ana saw %+v", leave)
+	}
+	if n := ana.nextNotice(); n.Error {
+		t.Fatalf("ban not confirmed: %+v", n)
+	}
+
+	check := func(h *Host) {
+		t.Helper()
+		for _, tt := range []struct{ name, from, code string }{
+			{"bob", "127.0.0.3", wire.CodeBanned},   // the name, from elsewhere
+			{"Bob", "127.0.0.3", wire.CodeBanned},   // in any case
+			{"carol", "127.0.0.2", wire.CodeBanned}, // the address, under another name
+		} {
+			c := hello(t, h, tt.name, dialOptions{from: tt.from})
+			if c.welcome.Type != wire.TypeRefused || c.welcome.Code != tt.code {
+				t.Errorf("%s from %s: got %+v, want refused %s", tt.name, tt.from, c.welcome, tt.code)
+			}
+		}
+		member(t, h, "dave", dialOptions{from: "127.0.0.3"})
+	}
+	check(h)
+
+	ana.conn.Close()
+	h.Close()
+	h2 := startHost(t, Config{StateDir: dir})
+	check(h2)
+
+	ana2 := owner(t, h2, "ana")
+	ana2.say("/unban bob")
+	if n := ana2.nextNotice(); n.Error {
+		t.Fatalf("unban refused: %+v", n)
+	}
+	member(t, h2, "bob", dialOptions{from: "127.0.0.2"})
+}
+
+// requireLoopbackRange skips where 127.0.0.2 is not a local address (it is
+// on Linux, not on macOS by default).
+func requireLoopbackRange(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skip("127.0.0.2 is not a local address here:", err)
+	}
+	ln.Close()
+}
+
+// The admin password admits as admin; a wrong one is refused and the room
+// sees nothing of it; with no password set, --admin is refused.
+func TestAdminPassword(t *testing.T) {
+	h := startHost(t, Config{AdminPassword: "correct horse"})
+	ana := owner(t, h, "ana")
+
+	wrong := hello(t, h, "mallory", dialOptions{password: "battery staple"})
+	if wrong.welcome.Type != wire.TypeRefused || wrong.welcome.Code != wire.CodeWrongPassword || wrong.welcome.Text != "wrong admin password" {
+		t.Fatalf("wrong password: %+v", wrong.welcome)
+	}
+	bob := member(t, h, "bob", dialOptions{password: "correct horse"})
+	if bob.welcome.You.Role != wire.RoleAdmin {
+		t.Fatalf("bob's role: %+v", bob.welcome.You)
+	}
+	// The next thing ana sees is bob, numbered right after her own join:
+	// the refused attempt left no trace.
+	if got := ana.nextEvent(wire.KindJoin); got.Name != "bob" || got.Role != wire.RoleAdmin || got.Seq != ana.welcome.Seq+1 {
+		t.Fatalf("ana saw %+v", got)
+	}
+
+	h2 := startHost(t, Config{})
+	c := hello(t, h2, "bob", dialOptions{password: "anything"})
+	if c.welcome.Type != wire.TypeRefused || c.welcome.Code != wire.CodeNoAdmin {
+		t.Fatalf("no password configured: %+v", c.welcome)
+	}
+}
+
+// Wrong passwords from one address make later tries from it wait.
+func TestPasswordThrottle(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	th := newPasswordThrottle()
+	th.now = func() time.Time { return now }
+	var delays []time.Duration
+	for range 10 {
+		delays = append(delays, th.delay("10.0.0.1"))
+		th.fail("10.0.0.1")
+	}
+	want := []time.Duration{0, 0, 1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
+	if fmt.Sprint(delays) != fmt.Sprint(want) {
+		t.Fatalf("delays %v, want %v", delays, want)
+	}
+	if d := th.delay("10.0.0.2"); d != 0 {
+		t.Fatalf("another address waits %v", d)
+	}
+	now = now.Add(forgetFailures + time.Second)
+	if d := th.delay("10.0.0.1"); d != 0 {
+		t.Fatalf("after a quiet while, still %v", d)
+	}
+	th.fail("10.0.0.3")
+	th.fail("10.0.0.3")
+	th.succeed("10.0.0.3")
+	if d := th.delay("10.0.0.3"); d != 0 {
+		t.Fatalf("after the right password, still %v", d)
+	}
+}
+
+// A member's admin command is refused with a notice to that member only.
+func TestNonAdminRefused(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	bob := member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+
+	bob.say("/kick ana")
+	if n := bob.nextNotice(); !n.Error || n.Text != "not allowed: /kick is for admins" {
+		t.Fatalf("bob was told %+v", n)
+	}
+	bob.say("/frobnicate")
+	if n := bob.nextNotice(); !n.Error || !strings.Contains(n.Text, `unknown command "/frobnicate"`) {
+		t.Fatalf("bob was told %+v", n)
+	}
+	bob.say("still here")
+	// ana's next frame is bob's message: nothing came between.
+	if got := ana.nextEvent(wire.KindSay); got.Text != "still here" || got.Seq != ana.welcome.Seq+2 {
+		t.Fatalf("ana saw %+v", got)
+	}
+}
+
+// A private message reaches its recipient and comes back to its sender,
+// and no one else sees it.
+func TestPrivateMessage(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	bob := member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	cy := member(t, h, "cy", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	bob.nextEvent(wire.KindJoin)
+
+	ana.say("/msg bob the password is swordfish")
+	for _, c := range []*client{bob, ana} {
+		f := c.next()
+		if f.Type != wire.TypePrivate || f.From != "ana" || f.To != "bob" || f.Text != "the password is swordfish" {
+			t.Fatalf("%s got %+v", c.name, f)
+		}
+	}
+	ana.say("public")
+	if got := cy.next(); got.Type != wire.TypeEvent || got.Text != "public" {
+		t.Fatalf("cy's next frame is %+v, want the public message", got)
+	}
+}
+
+// A member that stops reading does not hold up the others: they get every
+// message, and the host drops the stalled member as too slow.
+func TestStalledReaderDoesNotStallOthers(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	stalled := member(t, h, "stalled", dialOptions{tinyReadBuffer: true})
+	_ = stalled // connected, never read again
+	ana.nextEvent(wire.KindJoin)
+	bob := member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+
+	// Enough bytes to fill the stalled member's socket buffers (the host's
+	// send buffer grows to 4 MiB on Linux) and then its outbox.
+	text := strings.Repeat("x", 3000)
+	const messages = 4000
+	frame, err := wire.Encode(&wire.Frame{Type: wire.TypeSay, Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range messages {
+			if _, err := bob.conn.Write(frame); err != nil {
+				t.Errorf("bob: write: %v", err)
+				return
+			}
+		}
+	}()
+	go io.Copy(io.Discard, bob.conn) // bob reads his own messages back
+	said, dropped := 0, false
+	for said < messages || !dropped {
+		f := ana.next()
+		switch {
+		case f.Type == wire.TypeEvent && f.Kind == wire.KindSay:
+			said++
+		case f.Type == wire.TypeEvent && f.Kind == wire.KindLeave && f.Name == "stalled":
+			if f.Code != wire.CodeTooSlow {
+				t.Fatalf("stalled left with %+v", f)
+			}
+			dropped = true
+		default:
+			t.Fatalf("unexpected %+v", f)
+		}
+	}
+}
+
+// A connection that never finishes its hello is closed at the deadline,
+// while others join meanwhile.
+func TestHandshakeDeadline(t *testing.T) {
+	h := startHost(t, Config{handshakeTimeout: 200 * time.Millisecond})
+
+	silent, err := net.Dial("tcp", h.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	member(t, h, "bob", dialOptions{})
+
+	silent.SetReadDeadline(time.Now().Add(testDeadline))
+	if _, err := io.ReadAll(silent); err != nil {
+		t.Fatalf("silent connection not closed by the host: %v", err)
+	}
+
+	// The same after a TLS handshake, with no hello.
+	quiet := dialRaw(t, h, "")
+	quiet.SetReadDeadline(time.Now().Add(testDeadline))
+	if _, err := io.ReadAll(quiet); err != nil && !errors.Is(err, io.EOF) {
+		t.Fatalf("quiet connection: %v", err)
+	}
+}
+
+// Unreadable frames get an error frame and the end of the connection, and
+// the room is told the member left with a protocol error.
+func TestBadFrames(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+
+	garbage := dialRaw(t, h, "")
+	garbage.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+	c := &client{t: t, name: "garbage", conn: garbage, dec: wire.NewDecoder(garbage, wire.MaxHostFrame)}
+	c.closedWith(wire.TypeError, wire.CodeMalformed)
+
+	bob := member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	bob.say(strings.Repeat("a", wire.MaxClientFrame+10))
+	bob.closedWith(wire.TypeError, wire.CodeTooLarge)
+	if leave := ana.nextEvent(wire.KindLeave); leave.Name != "bob" || leave.Code != wire.CodeProtocol {
+		t.Fatalf("ana saw %+v", leave)
+	}
+
+	cy := member(t, h, "cy", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	cy.send(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: "cy2"})
+	cy.closedWith(wire.TypeError, wire.CodeUnexpected)
+	if leave := ana.nextEvent(wire.KindLeave); leave.Name != "cy" || leave.Code != wire.CodeProtocol {
+		t.Fatalf("ana saw %+v", leave)
+	}
+
+	old := hello(t, h, "dan", dialOptions{})
+	_ = old
+	future := dialRaw(t, h, "")
+	fc := &client{t: t, name: "future", conn: future, dec: wire.NewDecoder(future, wire.MaxHostFrame)}
+	fc.send(&wire.Frame{Type: wire.TypeHello, Version: wire.Version + 1, Name: "eve"})
+	if f := fc.next(); f.Type != wire.TypeRefused || f.Code != wire.CodeVersion {
+		t.Fatalf("future version: %+v", f)
+	}
+}
+
+// Closing the host tells every member, then ends their connections.
+func TestCloseTellsMembers(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	bob := member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	go h.Close()
+	bob.closedWith(wire.TypeClosed, wire.CodeRoomClosed)
+	ana.closedWith(wire.TypeClosed, wire.CodeRoomClosed)
+	<-h.Done()
+}
+
+// A member who says /quit is told goodbye and the room sees "left"; one
+// whose connection just ends is "lost".
+func TestQuitAndLost(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	bob := member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	bob.say("/quit")
+	bob.closedWith(wire.TypeClosed, wire.CodeLeft)
+	if leave := ana.nextEvent(wire.KindLeave); leave.Code != wire.CodeLeft {
+		t.Fatalf("ana saw %+v", leave)
+	}
+	cy := member(t, h, "cy", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	cy.conn.Close()
+	if leave := ana.nextEvent(wire.KindLeave); leave.Name != "cy" || leave.Code != wire.CodeLost {
+		t.Fatalf("ana saw %+v", leave)
+	}
+}
+
+// The TLS key is made once and kept: a restarted host has the same
+// fingerprint, and a damaged key is an error, not a silent new key.
+func TestKeyKept(t *testing.T) {
+	dir := t.TempDir()
+	h := startHost(t, Config{StateDir: dir})
+	fp := h.Fingerprint()
+	if !strings.HasPrefix(fp, "SHA256:") {
+		t.Fatalf("fingerprint %q", fp)
+	}
+	h.Close()
+	h2 := startHost(t, Config{StateDir: dir})
+	if h2.Fingerprint() != fp {
+		t.Fatalf("fingerprint changed across restart: %s then %s", fp, h2.Fingerprint())
+	}
+	h2.Close()
+
+	// A member sees the same key the host reports.
+	h3 := startHost(t, Config{StateDir: dir})
+	conn := dialRaw(t, h3, "")
+	leaf := conn.(*tls.Conn).ConnectionState().PeerCertificates[0]
+	if got := wire.Fingerprint(leaf.RawSubjectPublicKeyInfo); got != fp {
+		t.Fatalf("member sees %s, host reports %s", got, fp)
+	}
+	h3.Close()
+
+	if err := os.WriteFile(filepath.Join(dir, keyFile), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"}); err == nil {
+		t.Fatal("started with a damaged key")
+	}
+}
+
+// A damaged bans file stops the host rather than forgetting the bans.
+func TestDamagedBansFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, bansFile), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "bans.json") {
+		t.Fatalf("got %v, want an error naming bans.json", err)
+	}
+}
+
+func TestRoomNameChecked(t *testing.T) {
+	for _, name := range []string{"", "   ", strings.Repeat("x", MaxRoomName+1), "tab\there", "\xff"} {
+		if _, err := Start(Config{Name: name, StateDir: t.TempDir(), Listen: "127.0.0.1:0"}); err == nil {
+			t.Errorf("room name %q accepted", name)
+		}
+	}
+}

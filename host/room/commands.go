@@ -1,0 +1,366 @@
+package room
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"chatroom/host/wire"
+)
+
+// command is one "/name args" command: what a member is told about it (in
+// the welcome and /help) and what it does.
+type command struct {
+	wire.Command
+	// minArgs is how many words must follow the name; with fewer, the
+	// caller is shown the usage and nothing runs.
+	minArgs int
+	run     func(s *state, c call)
+}
+
+// call is one use of a command.
+type call struct {
+	from *Member
+	cmd  *command
+	args string // what followed the command's name, trimmed
+}
+
+// Targets of commands, in wire.Command.Target.
+const (
+	targetMember = "member"
+	targetBanned = "banned"
+)
+
+// commands is the one table of commands: parsing, permissions, the
+// welcome's list and /help all read it. It is filled in by init because
+// /help reads the table, which a variable's own initializer may not do.
+var commands []command
+
+func init() {
+	commands = []command{
+		{Command: wire.Command{Name: "help", Usage: "/help", Help: "list the commands you may use"},
+			run: (*state).help},
+		{Command: wire.Command{Name: "who", Usage: "/who", Help: "list who is here"},
+			run: (*state).who},
+		{Command: wire.Command{Name: "me", Usage: "/me TEXT", Help: "tell the room what you are doing (/me waves)"},
+			minArgs: 1, run: (*state).me},
+		{Command: wire.Command{Name: "msg", Usage: "/msg NAME TEXT", Help: "send TEXT to NAME alone", Target: targetMember},
+			minArgs: 2, run: (*state).msg},
+		{Command: wire.Command{Name: "quit", Usage: "/quit", Help: "leave the room"},
+			run: (*state).quit},
+		{Command: wire.Command{Name: "kick", Usage: "/kick NAME [REASON]", Help: "send NAME out of the room; they may come back", Admin: true, Target: targetMember},
+			minArgs: 1, run: (*state).kick},
+		{Command: wire.Command{Name: "ban", Usage: "/ban NAME [REASON]", Help: "send NAME out and keep their name and address out", Admin: true, Target: targetMember},
+			minArgs: 1, run: (*state).ban},
+		{Command: wire.Command{Name: "unban", Usage: "/unban NAME", Help: "let a banned NAME back in", Admin: true, Target: targetBanned},
+			minArgs: 1, run: (*state).unban},
+		{Command: wire.Command{Name: "bans", Usage: "/bans", Help: "list who is banned", Admin: true},
+			run: (*state).listBans},
+		{Command: wire.Command{Name: "op", Usage: "/op NAME", Help: "make NAME an admin", Admin: true, Target: targetMember},
+			minArgs: 1, run: (*state).op},
+		{Command: wire.Command{Name: "deop", Usage: "/deop NAME", Help: "make admin NAME a plain member again", Admin: true, Target: targetMember},
+			minArgs: 1, run: (*state).deop},
+	}
+}
+
+// Commands returns the commands a member with the given role (wire.Role*)
+// may use, as the welcome lists them.
+func Commands(role string) []wire.Command {
+	return commandsFor(role)
+}
+
+func commandsFor(role string) []wire.Command {
+	var list []wire.Command
+	for _, c := range commands {
+		if !c.Admin || isAdminRole(role) {
+			list = append(list, c.Command)
+		}
+	}
+	return list
+}
+
+func findCommand(name string) (*command, bool) {
+	for i := range commands {
+		if commands[i].Name == name {
+			return &commands[i], true
+		}
+	}
+	return nil, false
+}
+
+func isAdminRole(role string) bool {
+	return role == wire.RoleAdmin || role == wire.RoleOwner
+}
+
+// command runs the line "/"+line that m typed.
+func (s *state) command(m *Member, line string) {
+	line, problem := cleanText(line)
+	if problem != "" {
+		s.notifyError(m, "command not run: "+problem)
+		return
+	}
+	// The name is what follows the slash up to the first space: "/ who"
+	// is no command, as "/who" is.
+	name, args := line, ""
+	if i := strings.IndexFunc(line, unicode.IsSpace); i >= 0 {
+		name, args = line[:i], line[i:]
+	}
+	cmd, ok := findCommand(strings.ToLower(name))
+	switch {
+	case !ok:
+		s.notifyError(m, fmt.Sprintf("unknown command %q; /help lists the commands", "/"+name))
+	case cmd.Admin && !isAdminRole(m.role):
+		s.notifyError(m, fmt.Sprintf("not allowed: /%s is for admins", cmd.Name))
+	case len(strings.Fields(args)) < cmd.minArgs:
+		s.notifyError(m, "usage: "+cmd.Usage)
+	default:
+		cmd.run(s, call{from: m, cmd: cmd, args: strings.TrimSpace(args)})
+	}
+}
+
+// cutWord splits s into its first word and the rest, both without the
+// spaces around them.
+func cutWord(s string) (word, rest string) {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	i := strings.IndexFunc(s, unicode.IsSpace)
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i:])
+}
+
+func (s *state) help(c call) {
+	var lines []string
+	for _, cmd := range commandsFor(c.from.role) {
+		lines = append(lines, cmd.Usage+" — "+cmd.Help)
+	}
+	s.notify(c.from, strings.Join(lines, "\n"))
+}
+
+func (s *state) who(c call) {
+	names := make([]string, len(s.members))
+	for i, m := range s.members {
+		names[i] = m.name
+		switch m.role {
+		case wire.RoleOwner:
+			names[i] += " (host)"
+		case wire.RoleAdmin:
+			names[i] += " (admin)"
+		}
+	}
+	s.notify(c.from, fmt.Sprintf("%d here: %s", len(names), strings.Join(names, ", ")))
+}
+
+func (s *state) me(c call) {
+	s.message(c.from, wire.KindMe, c.args)
+}
+
+// msg sends a private message to its recipient and the same frame back to
+// the sender, as the record of what was sent; no one else sees it.
+func (s *state) msg(c call) {
+	name, text := cutWord(c.args)
+	to, ok := s.lookup(name)
+	if !ok {
+		s.notifyError(c.from, noSuchMember(name))
+		return
+	}
+	frame := encode(&wire.Frame{Type: wire.TypePrivate, From: c.from.name, To: to.name, Text: text, Time: s.now()})
+	s.deliver(to, frame)
+	if to != c.from {
+		s.deliver(c.from, frame)
+	}
+}
+
+func noSuchMember(name string) string {
+	return fmt.Sprintf("no one here is called %q", name)
+}
+
+func (s *state) quit(c call) {
+	s.depart(c.from,
+		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeLeft, Text: leftText},
+		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeLeft})
+}
+
+// removable finds the member an admin wants to send out with verb ("kick",
+// "ban"), or tells the admin why it may not be done.
+func (s *state) removable(c call, name, verb string) (*Member, bool) {
+	target, ok := s.lookup(name)
+	switch {
+	case !ok:
+		s.notifyError(c.from, noSuchMember(name))
+	case target == c.from:
+		s.notifyError(c.from, fmt.Sprintf("not allowed: you cannot %s yourself (/quit leaves the room)", verb))
+	case target.role == wire.RoleOwner:
+		s.notifyError(c.from, notTheHost(target))
+	default:
+		return target, true
+	}
+	return nil, false
+}
+
+func notTheHost(owner *Member) string {
+	return fmt.Sprintf("not allowed: %s is the room's host", owner.name)
+}
+
+func (s *state) kick(c call) {
+	name, reason := cutWord(c.args)
+	target, ok := s.removable(c, name, "kick")
+	if !ok {
+		return
+	}
+	s.depart(target,
+		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: c.from.name, Text: reason},
+		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, By: c.from.name, Text: reason})
+}
+
+// ban adds a ban and, when the banned member is here, sends it out. The ban
+// takes effect only once it is saved: a ban that would be forgotten at the
+// next start is not one an admin should be told was made.
+func (s *state) ban(c call) {
+	name, reason := cutWord(c.args)
+	target, here := s.lookup(name)
+	if here {
+		if _, ok := s.removable(c, name, "ban"); !ok {
+			return
+		}
+		name = target.name
+	} else if err := ValidateName(name); err != nil {
+		s.notifyError(c.from, fmt.Sprintf("no one here is called %q, and it cannot be banned by name: %v", name, err))
+		return
+	}
+	key := NameKey(name)
+	for _, b := range s.bans {
+		if NameKey(b.Name) == key {
+			s.notifyError(c.from, fmt.Sprintf("%s is already banned", b.Name))
+			return
+		}
+	}
+
+	ban := Ban{Name: name, By: c.from.name, Reason: reason, Time: s.now()}
+	if here {
+		ban.Addr = target.addr
+	}
+	// A new slice, so that s.bans is untouched if saving fails.
+	bans := append(slices.Clip(s.bans), ban)
+	if err := s.persist(bans); err != nil {
+		s.notifyError(c.from, "ban not saved: "+err.Error())
+		return
+	}
+	s.bans = bans
+
+	if !here {
+		s.notify(c.from, fmt.Sprintf("%s is not here: banned the name only", name))
+		return
+	}
+	s.depart(target,
+		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeBanned, By: c.from.name, Text: reason},
+		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeBanned, By: c.from.name, Text: reason})
+	if ban.Addr == "" {
+		s.notify(c.from, fmt.Sprintf("banned %s (the name only: no address is known)", name))
+	} else {
+		s.notify(c.from, fmt.Sprintf("banned %s and the address %s", name, ban.Addr))
+	}
+}
+
+func (s *state) unban(c call) {
+	name, _ := cutWord(c.args)
+	key := NameKey(name)
+	i := slices.IndexFunc(s.bans, func(b Ban) bool { return NameKey(b.Name) == key })
+	if i < 0 {
+		s.notifyError(c.from, fmt.Sprintf("%q is not banned", name))
+		return
+	}
+	name = s.bans[i].Name // as it was displayed, which the admin may have typed otherwise
+	// A new slice, so that s.bans is untouched if saving fails. Bans loaded
+	// from a file could hold the name twice; unban removes it entirely.
+	bans := slices.DeleteFunc(slices.Clone(s.bans), func(b Ban) bool { return NameKey(b.Name) == key })
+	if err := s.persist(bans); err != nil {
+		s.notifyError(c.from, "unban not saved: "+err.Error())
+		return
+	}
+	s.bans = bans
+	s.notify(c.from, "unbanned "+name)
+}
+
+// persist saves bans through Config.SaveBans, giving it a copy of its own.
+func (s *state) persist(bans []Ban) error {
+	if s.saveBans == nil {
+		return nil
+	}
+	return s.saveBans(slices.Clone(bans))
+}
+
+func (s *state) listBans(c call) {
+	if len(s.bans) == 0 {
+		s.notify(c.from, "no one is banned")
+		return
+	}
+	lines := []string{fmt.Sprintf("%d banned:", len(s.bans))}
+	for _, b := range s.bans {
+		line := b.Name
+		if b.Addr != "" {
+			line += " (" + b.Addr + ")"
+		}
+		line += fmt.Sprintf(", by %s on %s", b.By, b.Time.Format("2006-01-02 15:04"))
+		if b.Reason != "" {
+			line += ": " + b.Reason
+		}
+		lines = append(lines, line)
+	}
+	s.notify(c.from, strings.Join(lines, "\n"))
+}
+
+// op makes a member an admin. Besides the role event, which everyone gets,
+// the new admin gets a notice naming the commands it may now use: its
+// welcome listed only a member's commands, and a role event does not say
+// what a role may do.
+func (s *state) op(c call) {
+	name, _ := cutWord(c.args)
+	target, ok := s.lookup(name)
+	switch {
+	case !ok:
+		s.notifyError(c.from, noSuchMember(name))
+	case target.role == wire.RoleOwner:
+		s.notifyError(c.from, notTheHost(target))
+	case target.role == wire.RoleAdmin:
+		s.notifyError(c.from, fmt.Sprintf("%s is already an admin", target.name))
+	default:
+		s.setRole(target, wire.RoleAdmin, c.from)
+		s.notify(target, fmt.Sprintf("%s made you an admin: you may now use %s (/help explains them)",
+			c.from.name, strings.Join(adminCommandNames(), ", ")))
+	}
+}
+
+// deop makes an admin a plain member again. The owner's rights come from
+// running the host, so no one can take them.
+func (s *state) deop(c call) {
+	name, _ := cutWord(c.args)
+	target, ok := s.lookup(name)
+	switch {
+	case !ok:
+		s.notifyError(c.from, noSuchMember(name))
+	case target.role == wire.RoleOwner:
+		s.notifyError(c.from, notTheHost(target))
+	case target.role != wire.RoleAdmin:
+		s.notifyError(c.from, fmt.Sprintf("%s is not an admin", target.name))
+	default:
+		s.setRole(target, wire.RoleMember, c.from)
+		s.notify(target, fmt.Sprintf("%s made you a plain member: the admin commands are no longer yours", c.from.name))
+	}
+}
+
+func (s *state) setRole(m *Member, role string, by *Member) {
+	m.role = role
+	s.broadcast(&wire.Frame{Kind: wire.KindRole, Name: m.name, Role: role, By: by.name})
+}
+
+func adminCommandNames() []string {
+	var names []string
+	for _, c := range commands {
+		if c.Admin {
+			names = append(names, "/"+c.Name)
+		}
+	}
+	return names
+}

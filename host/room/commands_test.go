@@ -1,0 +1,526 @@
+package room
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// cast is a room with one member of each role:
+//
+//	ana  owner, in-process (no address)
+//	bob  admin, 10.0.0.2
+//	cy   member, 10.0.0.3
+//	dee  admin, 10.0.0.4
+//
+// with their joins (events 1 to 4) read.
+type cast struct {
+	tr                *testRoom
+	ana, bob, cy, dee *client
+}
+
+func newCast(t *testing.T, cfg Config) *cast {
+	t.Helper()
+	tr := startRoom(t, cfg)
+	c := &cast{tr: tr}
+	c.ana = tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	c.bob = tr.joinReq(JoinRequest{Name: "bob", Addr: "10.0.0.2", Admin: true})
+	c.cy = tr.joinReq(JoinRequest{Name: "cy", Addr: "10.0.0.3"})
+	c.dee = tr.joinReq(JoinRequest{Name: "dee", Addr: "10.0.0.4", Admin: true})
+	for _, m := range c.all() {
+		m.frames()
+	}
+	return c
+}
+
+func (c *cast) all() []*client { return []*client{c.ana, c.bob, c.cy, c.dee} }
+
+func (c *cast) byName(name string) *client {
+	for _, m := range c.all() {
+		if m.m.name == name {
+			return m
+		}
+	}
+	panic("no one in the cast is called " + name)
+}
+
+// others returns the cast but the named.
+func (c *cast) others(names ...string) []*client {
+	var list []*client
+	for _, m := range c.all() {
+		if !slices.Contains(names, m.m.name) {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+// TestCommandRefused covers every refusal: the caller gets exactly one
+// error notice, and nothing else happens to anyone.
+func TestCommandRefused(t *testing.T) {
+	const rule = ": names are 1 to 24 characters with no spaces or control characters"
+	tests := []struct {
+		caller string
+		line   string
+		want   string
+	}{
+		{"cy", "/foo", `unknown command "/foo"; /help lists the commands`},
+		{"cy", "/FOO bar", `unknown command "/FOO"; /help lists the commands`},
+		{"cy", "/", `unknown command "/"; /help lists the commands`},
+		{"cy", "/ who", `unknown command "/"; /help lists the commands`},
+		{"bob", "/kik cy", `unknown command "/kik"; /help lists the commands`},
+
+		{"cy", "/kick bob", "not allowed: /kick is for admins"},
+		{"cy", "/KICK bob", "not allowed: /kick is for admins"},
+		{"cy", "/kick", "not allowed: /kick is for admins"},
+		{"cy", "/ban bob spam", "not allowed: /ban is for admins"},
+		{"cy", "/unban zed", "not allowed: /unban is for admins"},
+		{"cy", "/bans", "not allowed: /bans is for admins"},
+		{"cy", "/op cy", "not allowed: /op is for admins"},
+		{"cy", "/deop bob", "not allowed: /deop is for admins"},
+
+		{"cy", "/me", "usage: /me TEXT"},
+		{"cy", "/me   ", "usage: /me TEXT"},
+		{"cy", "/msg", "usage: /msg NAME TEXT"},
+		{"cy", "/msg bob", "usage: /msg NAME TEXT"},
+		{"cy", "/msg bob   ", "usage: /msg NAME TEXT"},
+		{"bob", "/kick", "usage: /kick NAME [REASON]"},
+		{"bob", "/ban  ", "usage: /ban NAME [REASON]"},
+		{"bob", "/unban", "usage: /unban NAME"},
+		{"bob", "/op", "usage: /op NAME"},
+		{"bob", "/deop", "usage: /deop NAME"},
+
+		{"cy", "/msg zed hi", `no one here is called "zed"`},
+		{"bob", "/kick zed", `no one here is called "zed"`},
+		{"bob", "/op zed", `no one here is called "zed"`},
+		{"bob", "/deop zed", `no one here is called "zed"`},
+
+		{"bob", "/kick ana", "not allowed: ana is the room's host"},
+		{"bob", "/kick ANA spam", "not allowed: ana is the room's host"},
+		{"bob", "/ban ana", "not allowed: ana is the room's host"},
+		{"bob", "/deop ana", "not allowed: ana is the room's host"},
+		{"bob", "/op ana", "not allowed: ana is the room's host"},
+		{"ana", "/deop ana", "not allowed: ana is the room's host"},
+		{"bob", "/kick bob", "not allowed: you cannot kick yourself (/quit leaves the room)"},
+		{"ana", "/kick ana", "not allowed: you cannot kick yourself (/quit leaves the room)"},
+		{"bob", "/ban BOB", "not allowed: you cannot ban yourself (/quit leaves the room)"},
+		{"bob", "/deop cy", "cy is not an admin"},
+		{"bob", "/op dee", "dee is already an admin"},
+		{"bob", "/op Bob", "bob is already an admin"},
+
+		{"bob", "/ban ZED", "zed is already banned"},
+		{"bob", "/unban yan", `"yan" is not banned`},
+		{"bob", "/ban a\u200bb", `no one here is called "a\u200bb", and it cannot be banned by name: the name contains the invisible character U+200B` + rule},
+		{"bob", "/ban " + strings.Repeat("x", 25), `no one here is called "` + strings.Repeat("x", 25) + `", and it cannot be banned by name: the name is 25 characters long` + rule},
+
+		{"cy", "/me a\x00b", "command not run: it contains control characters"},
+		{"cy", "/msg bob a\nb", "command not run: it contains control characters"},
+		{"cy", "/me " + strings.Repeat("x", wire.MaxText), "command not run: longer than 4000 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caller+" "+tt.line, func(t *testing.T) {
+			c := newCast(t, Config{Bans: []Ban{{Name: "zed"}}})
+			caller := c.byName(tt.caller)
+			caller.say(tt.line)
+			caller.expect(errorNotice(tt.want))
+			for _, other := range c.others(tt.caller) {
+				other.expectNothing()
+			}
+			if calls := c.tr.saves.calls; len(calls) != 0 {
+				t.Errorf("SaveBans called with %v; want no call", calls)
+			}
+			// Nothing was numbered: the next event is 5.
+			c.cy.say("still here")
+			for _, m := range c.all() {
+				m.expect(sayEvent(5, "cy", "still here"))
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	memberHelp := strings.Join([]string{
+		"/help — list the commands you may use",
+		"/who — list who is here",
+		"/me TEXT — tell the room what you are doing (/me waves)",
+		"/msg NAME TEXT — send TEXT to NAME alone",
+		"/quit — leave the room",
+	}, "\n")
+	adminHelp := memberHelp + "\n" + strings.Join([]string{
+		"/kick NAME [REASON] — send NAME out of the room; they may come back",
+		"/ban NAME [REASON] — send NAME out and keep their name and address out",
+		"/unban NAME — let a banned NAME back in",
+		"/bans — list who is banned",
+		"/op NAME — make NAME an admin",
+		"/deop NAME — make admin NAME a plain member again",
+	}, "\n")
+	tests := []struct {
+		caller, line, want string
+	}{
+		{"cy", "/help", memberHelp},
+		{"cy", "/HELP me please", memberHelp},
+		{"bob", "/help", adminHelp},
+		{"ana", "/Help", adminHelp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.caller+" "+tt.line, func(t *testing.T) {
+			c := newCast(t, Config{})
+			c.byName(tt.caller).say(tt.line)
+			c.byName(tt.caller).expect(notice(tt.want))
+			for _, other := range c.others(tt.caller) {
+				other.expectNothing()
+			}
+		})
+	}
+}
+
+func TestWho(t *testing.T) {
+	tr := startRoom(t, Config{})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	tests := []struct {
+		join JoinRequest // joins before /who; "" for none
+		want string
+	}{
+		{want: "1 here: ana (host)"},
+		{join: JoinRequest{Name: "bob", Admin: true}, want: "2 here: ana (host), bob (admin)"},
+		{join: JoinRequest{Name: "cy"}, want: "3 here: ana (host), bob (admin), cy"},
+		{join: JoinRequest{Name: "Dee"}, want: "4 here: ana (host), bob (admin), cy, Dee"},
+	}
+	for _, tt := range tests {
+		if tt.join.Name != "" {
+			tr.joinReq(tt.join)
+		}
+		ana.frames()
+		ana.say("/who")
+		ana.expect(notice(tt.want))
+	}
+}
+
+func TestMe(t *testing.T) {
+	tests := []struct {
+		line, want string
+	}{
+		{"/me waves", "waves"},
+		{"/ME  waves  at you ", "waves  at you"},
+		{"/me\twaves\thi", "waves hi"},
+		{"/me /slashes", "/slashes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			c := newCast(t, Config{})
+			c.cy.say(tt.line)
+			for _, m := range c.all() {
+				m.expect(meEvent(5, "cy", tt.want))
+			}
+		})
+	}
+}
+
+func TestMsg(t *testing.T) {
+	tests := []struct {
+		from, line, to, want string
+	}{
+		{"cy", "/msg bob psst", "bob", "psst"},
+		{"cy", "/MSG BOB  two  words ", "bob", "two  words"},
+		{"ana", "/msg dee /not a command", "dee", "/not a command"},
+		{"bob", "/msg bob note to self", "bob", "note to self"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			c := newCast(t, Config{})
+			c.byName(tt.from).say(tt.line)
+			private := wire.Frame{Type: wire.TypePrivate, From: tt.from, To: tt.to, Text: tt.want, Time: testTime}
+			c.byName(tt.to).expect(private)
+			if tt.from != tt.to {
+				c.byName(tt.from).expect(private) // the sender's copy
+			}
+			for _, other := range c.others(tt.from, tt.to) {
+				other.expectNothing()
+			}
+			// A private message is no event.
+			c.cy.say("after")
+			for _, m := range c.all() {
+				m.expect(sayEvent(5, "cy", "after"))
+			}
+		})
+	}
+}
+
+func TestQuit(t *testing.T) {
+	for _, line := range []string{"/quit", "/QUIT now"} {
+		t.Run(line, func(t *testing.T) {
+			c := newCast(t, Config{})
+			c.cy.say(line)
+			c.cy.say("said after quitting")
+			c.tr.r.Leave(c.cy.m, wire.CodeLost) // the connection then ends
+			c.cy.expectFinal(closedFrame(wire.CodeLeft, "", "you left the room"))
+			for _, other := range c.others("cy") {
+				other.expect(leaveEvent(5, "cy", wire.CodeLeft, "", ""))
+			}
+		})
+	}
+}
+
+func TestKick(t *testing.T) {
+	tests := []struct {
+		by, line, target, reason string
+	}{
+		{"bob", "/kick cy", "cy", ""},
+		{"bob", "/Kick CY  spamming  links ", "cy", "spamming  links"},
+		{"ana", "/kick bob calm down", "bob", "calm down"},
+		{"dee", "/kick bob", "bob", ""}, // admins may kick admins
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			c := newCast(t, Config{})
+			target := c.byName(tt.target)
+			c.byName(tt.by).say(tt.line)
+			target.expectFinal(closedFrame(wire.CodeKicked, tt.by, tt.reason))
+			for _, other := range c.others(tt.target) {
+				other.expect(leaveEvent(5, tt.target, wire.CodeKicked, tt.by, tt.reason))
+			}
+			// A kick is not a ban: the member may come back.
+			back := c.tr.joinReq(JoinRequest{Name: tt.target, Addr: target.m.addr})
+			if back.welcome.Seq != 6 {
+				t.Errorf("rejoined at %d, want 6", back.welcome.Seq)
+			}
+		})
+	}
+}
+
+func TestBan(t *testing.T) {
+	tests := []struct {
+		by, line string
+		target   string // who is sent out; "" for no one
+		want     Ban
+		confirm  string
+	}{
+		{"bob", "/ban cy", "cy",
+			Ban{Name: "cy", Addr: "10.0.0.3", By: "bob", Time: testTime},
+			"banned cy and the address 10.0.0.3"},
+		{"ana", "/BAN Dee  flooding  the room ", "dee",
+			Ban{Name: "dee", Addr: "10.0.0.4", By: "ana", Reason: "flooding  the room", Time: testTime},
+			"banned dee and the address 10.0.0.4"},
+		{"bob", "/ban Zed trouble", "",
+			Ban{Name: "Zed", By: "bob", Reason: "trouble", Time: testTime},
+			"Zed is not here: banned the name only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			c := newCast(t, Config{})
+			c.byName(tt.by).say(tt.line)
+			c.tr.sync()
+			if got := c.tr.saves.calls; len(got) != 1 || !slices.Equal(got[0], []Ban{tt.want}) {
+				t.Errorf("SaveBans calls = %+v, want one with %+v", got, tt.want)
+			}
+			if tt.target != "" {
+				c.byName(tt.target).expectFinal(closedFrame(wire.CodeBanned, tt.by, tt.want.Reason))
+			}
+			leave := leaveEvent(5, tt.target, wire.CodeBanned, tt.by, tt.want.Reason)
+			for _, other := range c.others(tt.target) {
+				switch {
+				case other.m.name == tt.by && tt.target != "":
+					other.expect(leave, notice(tt.confirm))
+				case other.m.name == tt.by:
+					other.expect(notice(tt.confirm))
+				case tt.target != "":
+					other.expect(leave)
+				default:
+					other.expectNothing()
+				}
+			}
+
+			// The ban keeps out the name in any case, and the address
+			// under any name.
+			refusal := wire.Frame{Type: wire.TypeRefused, Code: wire.CodeBanned, Text: withReason("you are banned from this room", tt.want.Reason)}
+			for _, req := range []JoinRequest{
+				{Name: strings.ToUpper(tt.want.Name), Addr: "10.0.0.99"},
+				{Name: tt.want.Name, Admin: true},
+			} {
+				if got := c.tr.refused(req); encodeString(*got) != encodeString(refusal) {
+					t.Errorf("Join(%+v) refused with %s, want %s", req, encodeString(*got), encodeString(refusal))
+				}
+			}
+			if tt.want.Addr != "" {
+				if got := c.tr.refused(JoinRequest{Name: "newname", Addr: tt.want.Addr}); got.Code != wire.CodeBanned {
+					t.Errorf("Join from the banned address refused with %s, want banned", got.Code)
+				}
+			}
+			c.tr.joinReq(JoinRequest{Name: "newname", Addr: "10.0.0.99"})
+		})
+	}
+}
+
+// TestBanNotSaved: when SaveBans fails, nothing happens but an error notice
+// to the admin, and the ban list is as before.
+func TestBanNotSaved(t *testing.T) {
+	tests := []struct {
+		line, want string
+	}{
+		{"/ban cy spam", "ban not saved: disk full"},
+		{"/ban zed", "ban not saved: disk full"},
+		{"/unban eve", "unban not saved: disk full"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			eve := Ban{Name: "eve", Addr: "10.0.0.66", By: "ana", Time: testTime}
+			saves := &banSaver{err: errors.New("disk full")}
+			c := newCast(t, Config{Bans: []Ban{eve}, SaveBans: saves.save})
+			c.bob.say(tt.line)
+			c.bob.expect(errorNotice(tt.want))
+			for _, other := range c.others("bob") {
+				other.expectNothing() // cy is still in
+			}
+			if len(saves.calls) != 1 {
+				t.Errorf("SaveBans called %d times, want once", len(saves.calls))
+			}
+			c.bob.say("/bans")
+			c.bob.expect(notice("1 banned:\neve (10.0.0.66), by ana on 2025-03-14 15:09"))
+			if got := c.tr.refused(JoinRequest{Name: "EVE"}); got.Code != wire.CodeBanned {
+				t.Errorf("eve refused with %s, want banned", got.Code)
+			}
+			c.tr.joinReq(JoinRequest{Name: "zed", Addr: "10.0.0.3"})
+		})
+	}
+}
+
+func TestUnban(t *testing.T) {
+	eve := Ban{Name: "Eve", Addr: "10.0.0.66", By: "ana", Reason: "spam", Time: testTime}
+	zed := Ban{Name: "zed", By: "bob", Time: testTime}
+	tests := []struct {
+		line     string
+		bans     []Ban
+		wantBans []Ban
+		confirm  string
+		rejoin   JoinRequest // now let in
+	}{
+		{"/unban eve", []Ban{eve, zed}, []Ban{zed}, "unbanned Eve", JoinRequest{Name: "eve", Addr: "10.0.0.66"}},
+		{"/UNBAN ZED", []Ban{eve, zed}, []Ban{eve}, "unbanned zed", JoinRequest{Name: "Zed", Addr: "10.0.0.77"}},
+		// A file may hold a name twice.
+		{"/unban zed", []Ban{zed, zed}, []Ban{}, "unbanned zed", JoinRequest{Name: "zed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			c := newCast(t, Config{Bans: tt.bans})
+			c.dee.say(tt.line)
+			c.dee.expect(notice(tt.confirm))
+			for _, other := range c.others("dee") {
+				other.expectNothing()
+			}
+			if got := c.tr.saves.calls; len(got) != 1 || !slices.Equal(got[0], tt.wantBans) {
+				t.Errorf("SaveBans calls = %+v, want one with %+v", got, tt.wantBans)
+			}
+			c.tr.joinReq(tt.rejoin)
+		})
+	}
+}
+
+func TestBansList(t *testing.T) {
+	tests := []struct {
+		bans []Ban
+		want string
+	}{
+		{nil, "no one is banned"},
+		{[]Ban{{Name: "zed", By: "bob", Time: time.Date(2024, 12, 1, 9, 5, 0, 0, time.UTC)}},
+			"1 banned:\nzed, by bob on 2024-12-01 09:05"},
+		{[]Ban{
+			{Name: "zed", By: "bob", Time: time.Date(2024, 12, 1, 9, 5, 0, 0, time.UTC)},
+			{Name: "Eve", Addr: "10.0.0.66", By: "ana", Reason: "spam, again", Time: testTime},
+		}, "2 banned:\nzed, by bob on 2024-12-01 09:05\nEve (10.0.0.66), by ana on 2025-03-14 15:09: spam, again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			c := newCast(t, Config{Bans: tt.bans})
+			c.ana.say("/bans")
+			c.ana.expect(notice(tt.want))
+			for _, other := range c.others("ana") {
+				other.expectNothing()
+			}
+		})
+	}
+}
+
+// TestBanSaveGetsACopy: what SaveBans is given is its own; changing it does
+// not change the room's list.
+func TestBanSaveGetsACopy(t *testing.T) {
+	c := newCast(t, Config{SaveBans: func(bans []Ban) error {
+		for i := range bans {
+			bans[i].Name = "changed"
+		}
+		return nil
+	}})
+	c.bob.say("/ban zed")
+	c.bob.say("/bans")
+	c.bob.expect(
+		notice("zed is not here: banned the name only"),
+		notice("1 banned:\nzed, by bob on 2025-03-14 15:09"))
+}
+
+func TestOpDeop(t *testing.T) {
+	c := newCast(t, Config{})
+
+	// cy may not kick until made an admin.
+	c.bob.say("/op CY")
+	for _, m := range c.all() {
+		if m == c.cy {
+			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"),
+				notice("bob made you an admin: you may now use /kick, /ban, /unban, /bans, /op, /deop (/help explains them)"))
+		} else {
+			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"))
+		}
+	}
+	c.cy.say("/who")
+	c.cy.expect(notice("4 here: ana (host), bob (admin), cy (admin), dee (admin)"))
+	c.cy.say("/deop dee")
+	for _, m := range c.all() {
+		if m == c.dee {
+			m.expect(roleEvent(6, "dee", wire.RoleMember, "cy"),
+				notice("cy made you a plain member: the admin commands are no longer yours"))
+		} else {
+			m.expect(roleEvent(6, "dee", wire.RoleMember, "cy"))
+		}
+	}
+	c.dee.say("/kick cy")
+	c.dee.expect(errorNotice("not allowed: /kick is for admins"))
+
+	// An admin may step down.
+	c.bob.say("/deop bob")
+	for _, m := range c.all() {
+		if m == c.bob {
+			m.expect(roleEvent(7, "bob", wire.RoleMember, "bob"),
+				notice("bob made you a plain member: the admin commands are no longer yours"))
+		} else {
+			m.expect(roleEvent(7, "bob", wire.RoleMember, "bob"))
+		}
+	}
+
+	// The new admin's rights are real: cy kicks dee.
+	c.cy.say("/kick dee")
+	c.dee.expectFinal(closedFrame(wire.CodeKicked, "cy", ""))
+}
+
+// TestOwnerKeepsRights: no admin can take the owner's rights away, and the
+// owner can still use them afterwards.
+func TestOwnerKeepsRights(t *testing.T) {
+	c := newCast(t, Config{})
+	for _, line := range []string{"/deop ana", "/kick ana", "/ban ana", "/op ana"} {
+		c.bob.say(line)
+		c.bob.expect(errorNotice("not allowed: ana is the room's host"))
+	}
+	c.bob.say("/who")
+	c.bob.expect(notice("4 here: ana (host), bob (admin), cy, dee (admin)"))
+	c.ana.expectNothing()
+	c.ana.say("/deop bob")
+	c.ana.say("/kick dee")
+	for _, m := range []*client{c.ana, c.bob, c.cy} {
+		want := []wire.Frame{roleEvent(5, "bob", wire.RoleMember, "ana")}
+		if m == c.bob {
+			want = append(want, notice("ana made you a plain member: the admin commands are no longer yours"))
+		}
+		m.expect(append(want, leaveEvent(6, "dee", wire.CodeKicked, "ana", ""))...)
+	}
+}

@@ -1,0 +1,287 @@
+package room
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// testTime is the room's clock in tests, so that expected frames can be
+// written out whole.
+var testTime = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
+
+// stuck bounds how long a test waits for something that should happen at
+// once. It only turns a hang (a bug) into a failure; no test relies on it
+// to order anything.
+const stuck = 10 * time.Second
+
+// testRoom is a running room driven only through its API, plus sync, which
+// lets a test know the room has done all it was asked.
+type testRoom struct {
+	t      *testing.T
+	r      *Room
+	cancel context.CancelFunc
+	ended  chan struct{} // closed when Run has returned
+	saves  *banSaver
+}
+
+// banSaver is a Config.SaveBans that records what it was given and fails
+// while err is set. It is called on the room goroutine; tests read it after
+// sync, whose channel round trip orders the two.
+type banSaver struct {
+	err   error
+	calls [][]Ban
+}
+
+func (b *banSaver) save(bans []Ban) error {
+	b.calls = append(b.calls, bans)
+	return b.err
+}
+
+func startRoom(t *testing.T, cfg Config) *testRoom {
+	t.Helper()
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return testTime }
+	}
+	if cfg.Name == "" {
+		cfg.Name = "lan"
+	}
+	saves := &banSaver{}
+	if cfg.SaveBans == nil {
+		cfg.SaveBans = saves.save
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tr := &testRoom{t: t, r: New(cfg), cancel: cancel, ended: make(chan struct{}), saves: saves}
+	go func() {
+		defer close(tr.ended)
+		tr.r.Run(ctx)
+	}()
+	t.Cleanup(tr.close)
+	return tr
+}
+
+// close ends the room and waits for Run to return.
+func (tr *testRoom) close() {
+	tr.cancel()
+	select {
+	case <-tr.ended:
+	case <-time.After(stuck):
+		tr.t.Fatal("Run did not return after its context ended")
+	}
+}
+
+// sync returns once the room goroutine has done all the work sent to it
+// before, so that every frame that work produced is in the outboxes.
+func (tr *testRoom) sync() {
+	tr.t.Helper()
+	done := make(chan struct{})
+	tr.r.send(func(*state) { close(done) })
+	select {
+	case <-done:
+	case <-tr.r.done:
+	case <-time.After(stuck):
+		tr.t.Fatal("the room goroutine is stuck")
+	}
+}
+
+// client is a member as a test sees it: its outbox, read without waiting.
+type client struct {
+	tr      *testRoom
+	m       *Member
+	welcome wire.Frame
+	closed  bool // Out was seen closed
+}
+
+func (tr *testRoom) join(name string) *client {
+	tr.t.Helper()
+	return tr.joinReq(JoinRequest{Name: name})
+}
+
+func (tr *testRoom) joinReq(req JoinRequest) *client {
+	tr.t.Helper()
+	m, refusal, err := tr.r.Join(context.Background(), req)
+	if err != nil || refusal != nil || m == nil {
+		tr.t.Fatalf("Join(%+v) = %v, %+v, %v; want a member", req, m, refusal, err)
+	}
+	// The welcome is in the outbox when Join returns: no sync needed.
+	select {
+	case b := <-m.Out():
+		c := &client{tr: tr, m: m, welcome: parse(tr.t, b)}
+		if c.welcome.Type != wire.TypeWelcome {
+			tr.t.Fatalf("%s's first frame is %s, want the welcome", req.Name, b)
+		}
+		return c
+	default:
+		tr.t.Fatalf("%s's outbox is empty after Join; want the welcome", req.Name)
+		return nil
+	}
+}
+
+// joinUndrained joins like join but leaves the welcome in the outbox, for
+// members that are never read from.
+func (tr *testRoom) joinUndrained(name string) *client {
+	tr.t.Helper()
+	m, refusal, err := tr.r.Join(context.Background(), JoinRequest{Name: name})
+	if err != nil || refusal != nil || m == nil {
+		tr.t.Fatalf("Join(%s) = %v, %+v, %v; want a member", name, m, refusal, err)
+	}
+	return &client{tr: tr, m: m}
+}
+
+// refused joins, expecting a refusal, and returns it.
+func (tr *testRoom) refused(req JoinRequest) *wire.Frame {
+	tr.t.Helper()
+	m, refusal, err := tr.r.Join(context.Background(), req)
+	if err != nil || m != nil || refusal == nil {
+		tr.t.Fatalf("Join(%+v) = %v, %+v, %v; want a refusal", req, m, refusal, err)
+	}
+	return refusal
+}
+
+func (c *client) say(line string) { c.tr.r.Say(c.m, line) }
+
+// frames returns, after a sync, the frames queued for c since the last
+// call, and notes whether Out was closed.
+func (c *client) frames() []wire.Frame {
+	c.tr.t.Helper()
+	c.tr.sync()
+	var frames []wire.Frame
+	for {
+		select {
+		case b, ok := <-c.m.Out():
+			if !ok {
+				c.closed = true
+				return frames
+			}
+			frames = append(frames, parse(c.tr.t, b))
+		default:
+			return frames
+		}
+	}
+}
+
+// expect checks that exactly want is queued for c.
+func (c *client) expect(want ...wire.Frame) {
+	c.tr.t.Helper()
+	got := c.frames()
+	if len(got) != len(want) {
+		c.tr.t.Fatalf("%s got %d frames, want %d:\n got: %s\nwant: %s", c.m.name, len(got), len(want), lines(got), lines(want))
+	}
+	for i := range want {
+		if g, w := encodeString(got[i]), encodeString(want[i]); g != w {
+			c.tr.t.Errorf("%s frame %d:\n got: %s\nwant: %s", c.m.name, i, g, w)
+		}
+	}
+}
+
+// expectNothing checks that nothing is queued for c and it is still in.
+func (c *client) expectNothing() {
+	c.tr.t.Helper()
+	c.expect()
+	if c.closed {
+		c.tr.t.Errorf("%s was removed; want it still in the room", c.m.name)
+	}
+}
+
+// expectFinal checks that c's outbox is closed, holds nothing more, and
+// that its Final is want (nil for none).
+func (c *client) expectFinal(want *wire.Frame) {
+	c.tr.t.Helper()
+	c.expect()
+	if !c.closed {
+		c.tr.t.Fatalf("%s's outbox is still open; want it closed", c.m.name)
+	}
+	final := c.m.Final()
+	switch {
+	case want == nil && final != nil:
+		c.tr.t.Errorf("%s's Final = %s, want none", c.m.name, final)
+	case want != nil && final == nil:
+		c.tr.t.Errorf("%s's Final is nil, want %s", c.m.name, encodeString(*want))
+	case want != nil:
+		if g, w := string(final), encodeString(*want)+"\n"; g != w {
+			c.tr.t.Errorf("%s's Final:\n got: %s\nwant: %s", c.m.name, g, w)
+		}
+	}
+}
+
+func parse(t *testing.T, b []byte) wire.Frame {
+	t.Helper()
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		t.Fatalf("frame %q does not end in a newline", b)
+	}
+	f, err := wire.Parse(b)
+	if err != nil {
+		t.Fatalf("parse %s: %v", b, err)
+	}
+	return f
+}
+
+// encodeString is how frames are compared: as the host would send them.
+func encodeString(f wire.Frame) string {
+	b, err := wire.Encode(&f)
+	if err != nil {
+		return "unencodable: " + err.Error()
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
+
+func lines(frames []wire.Frame) string {
+	var b strings.Builder
+	for _, f := range frames {
+		b.WriteString("\n\t" + encodeString(f))
+	}
+	return b.String()
+}
+
+// Frames the room sends, as tests expect them.
+
+func sayEvent(seq uint64, from, text string) wire.Frame {
+	return wire.Frame{Type: wire.TypeEvent, Seq: seq, Time: testTime, Kind: wire.KindSay, From: from, Text: text}
+}
+
+func meEvent(seq uint64, from, text string) wire.Frame {
+	return wire.Frame{Type: wire.TypeEvent, Seq: seq, Time: testTime, Kind: wire.KindMe, From: from, Text: text}
+}
+
+func joinEvent(seq uint64, name, role string) wire.Frame {
+	return wire.Frame{Type: wire.TypeEvent, Seq: seq, Time: testTime, Kind: wire.KindJoin, Name: name, Role: role}
+}
+
+func leaveEvent(seq uint64, name, code, by, text string) wire.Frame {
+	return wire.Frame{Type: wire.TypeEvent, Seq: seq, Time: testTime, Kind: wire.KindLeave, Name: name, Code: code, By: by, Text: text}
+}
+
+func roleEvent(seq uint64, name, role, by string) wire.Frame {
+	return wire.Frame{Type: wire.TypeEvent, Seq: seq, Time: testTime, Kind: wire.KindRole, Name: name, Role: role, By: by}
+}
+
+func notice(text string) wire.Frame {
+	return wire.Frame{Type: wire.TypeNotice, Text: text}
+}
+
+func errorNotice(text string) wire.Frame {
+	return wire.Frame{Type: wire.TypeNotice, Text: text, Error: true}
+}
+
+func closedFrame(code, by, text string) *wire.Frame {
+	return &wire.Frame{Type: wire.TypeClosed, Code: code, By: by, Text: text}
+}
+
+// within fails the test if f does not return promptly: for calls that must
+// not block.
+func within(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(stuck):
+		t.Fatalf("%s blocked", what)
+	}
+}

@@ -1,0 +1,261 @@
+// Package room is a chat room's state and rules: who is in it, with which
+// role, who is banned, and what each line a member types does.
+//
+// # Boundary
+//
+// The package does no I/O: it imports no net and opens no files. The host
+// reads frames from connections and hands the room what members type
+// ([Room.Say]) and when they go ([Room.Leave]); the room hands back, for each
+// member, a queue of encoded frames to write ([Member.Out]) and a last frame
+// to write after them ([Member.Final]). The ban list is loaded by the host
+// ([Config.Bans]) and saved through a callback ([Config.SaveBans]).
+//
+// # Concurrency
+//
+// One goroutine, the one running [Room.Run], owns all of the room's state and
+// is the only one to read or change it; there are no locks around it. The
+// methods called from connection goroutines send that goroutine a function
+// to run on one channel, and Join waits for its answer. Because one
+// goroutine numbers the events and hands each to every member in turn,
+// every member sees the same events in the same order.
+//
+// The room never waits for a member. Each member has a bounded outbox; a
+// member whose outbox is full when the room hands it a frame has fallen too
+// far behind and is removed (code "too-slow"), so one stalled connection
+// cannot hold up the room or let its memory grow without bound.
+package room
+
+import (
+	"context"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// Config says how to run a room.
+type Config struct {
+	Name string // room's display name, shown in the welcome
+	Bans []Ban  // bans loaded at start
+
+	// SaveBans is called from the room goroutine with the full ban list
+	// after every change. A ban or unban is confirmed to the admin only
+	// when it returns nil; on an error the change is undone and the admin
+	// gets an error notice. It is given a copy it may keep. nil means the
+	// bans are not persisted.
+	SaveBans func([]Ban) error
+
+	// Outbox is the number of frames a member may have queued before it
+	// is dropped as too slow; 0 means 1024.
+	Outbox int
+
+	Now func() time.Time // the host's clock, for event times; nil means time.Now
+}
+
+// Ban is one entry of the ban list. A member is refused if its name has the
+// same [NameKey] as a ban's Name, or if it connects from a ban's Addr.
+type Ban struct {
+	Name   string    `json:"name"`           // the name as it was displayed
+	Addr   string    `json:"addr,omitempty"` // IP address the member connected from ("" = name only)
+	By     string    `json:"by"`
+	Reason string    `json:"reason,omitempty"`
+	Time   time.Time `json:"time"`
+}
+
+const (
+	// defaultOutbox is Config.Outbox's default: room enough for a burst of
+	// a busy room, and a bound on what a stalled member can cost (about
+	// 1024 short frames).
+	defaultOutbox = 1024
+
+	// eventQueue is how many requests (lines typed, joins, leaves) may wait
+	// for the room goroutine before their senders block. Blocking there is
+	// the backpressure on members who type faster than the room can serve.
+	eventQueue = 256
+)
+
+// closeText is the reason, in the "closed" frames, for each way the room
+// ends a member's connection that has a fixed text.
+const (
+	roomClosedText = "the room was closed by its host"
+	tooSlowText    = "you fell too far behind the room"
+	leftText       = "you left the room"
+)
+
+// Room is a chat room. Create it with [New] and run it with [Room.Run]; its
+// other methods may be called from any goroutine.
+type Room struct {
+	// events carries work for the room goroutine. Each function runs
+	// there, alone, with the room's state.
+	events chan func(*state)
+	// done is closed when Run has returned, so that no method waits for a
+	// room goroutine that is gone.
+	done chan struct{}
+	// state is touched only by the goroutine running Run.
+	state *state
+}
+
+// New returns a room configured by cfg. It does nothing until [Room.Run].
+func New(cfg Config) *Room {
+	return &Room{
+		events: make(chan func(*state), eventQueue),
+		done:   make(chan struct{}),
+		state:  newState(cfg),
+	}
+}
+
+// Run owns the room until ctx is done. Then every member is closed with
+// [wire.CodeRoomClosed] ("the room was closed by its host"), and Run
+// returns. After that Join refuses with CodeRoomClosed and Say and Leave do
+// nothing. Run must be called once.
+func (r *Room) Run(ctx context.Context) {
+	defer close(r.done)
+	s := r.state
+	for {
+		select {
+		case <-ctx.Done():
+			s.closeAll()
+			return
+		case work := <-r.events:
+			work(s)
+			// Members found too slow while handing out this work's frames
+			// are removed only now, so that no fan-out loop sees the member
+			// list change under it.
+			s.dropTooSlow()
+		}
+	}
+}
+
+// JoinRequest asks to admit a member.
+type JoinRequest struct {
+	Name  string // requested name
+	Addr  string // IP address the connection came from (no port); "" for the host's own in-process member
+	Admin bool   // the host already verified the admin password
+	// Owner marks the person running the host: role wire.RoleOwner; never
+	// refused by bans; cannot be kicked, banned or deopped.
+	Owner bool
+}
+
+// Join asks the room to admit a member. On success the member's outbox
+// already holds the welcome frame. On refusal it returns nil and the
+// refusal frame (Type wire.TypeRefused, Code and Text) for the host to
+// send. err is non-nil only when ctx ends first.
+func (r *Room) Join(ctx context.Context, req JoinRequest) (*Member, *wire.Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	type answer struct {
+		member  *Member
+		refusal *wire.Frame
+		err     error
+	}
+	// Buffered, so the room goroutine never waits for a Join that gave up.
+	reply := make(chan answer, 1)
+	work := func(s *state) {
+		if err := ctx.Err(); err != nil {
+			// The joiner has given up: admitting it would only make the
+			// others see a join and a leave of someone who never came.
+			reply <- answer{err: err}
+			return
+		}
+		m, refusal := s.join(req)
+		reply <- answer{member: m, refusal: refusal}
+	}
+	select {
+	case r.events <- work:
+	case <-r.done:
+		return nil, roomClosedRefusal(), nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	select {
+	case a := <-reply:
+		return a.member, a.refusal, a.err
+	case <-r.done:
+		// The room may have answered just before it closed; an admitted
+		// member is then already closed, with the room-closed Final, which
+		// is the truth and what the host should send.
+		select {
+		case a := <-reply:
+			return a.member, a.refusal, a.err
+		default:
+			return nil, roomClosedRefusal(), nil
+		}
+	case <-ctx.Done():
+		// The room will still answer. If it admits the member, no one is
+		// left to serve it: take it out again rather than leave a ghost.
+		go func() {
+			select {
+			case a := <-reply:
+				if a.member != nil {
+					r.Leave(a.member, wire.CodeLost)
+				}
+			case <-r.done:
+			}
+		}()
+		return nil, nil, ctx.Err()
+	}
+}
+
+func roomClosedRefusal() *wire.Frame {
+	return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeRoomClosed, Text: roomClosedText}
+}
+
+// Say hands the room one line the member typed (the text of a "say" frame).
+// It blocks only while the room's event channel is full, which slows the
+// member's reader down to the room's pace, and returns at once when the
+// room is gone. Lines from a member the room has removed are ignored.
+func (r *Room) Say(m *Member, text string) {
+	r.send(func(s *state) { s.say(m, text) })
+}
+
+// Leave tells the room that the member's connection ended; code is
+// [wire.CodeLost], [wire.CodeLeft] or [wire.CodeProtocol], and is what the
+// other members are told. The member gets no Final. Leave does nothing when
+// the room has already removed the member.
+func (r *Room) Leave(m *Member, code string) {
+	r.send(func(s *state) { s.leave(m, code) })
+}
+
+// send queues work for the room goroutine, or drops it when the room is
+// gone: the room's state no longer matters then.
+func (r *Room) send(work func(*state)) {
+	select {
+	case r.events <- work:
+	case <-r.done:
+	}
+}
+
+// Member is someone in the room, as the host serving its connection sees
+// it.
+type Member struct {
+	// Set at join and never changed, so safe to read anywhere.
+	name string
+	key  string // NameKey(name)
+	addr string
+	out  chan []byte
+
+	// final is written by the room goroutine before it closes out; the
+	// close is what makes it safe to read after out is closed.
+	final []byte
+
+	// Owned by the room goroutine.
+	role string
+	// gone is set when the room stops handing the member frames: when it
+	// is removed, or, for a member found too slow, as soon as it is found,
+	// so that it gets nothing more while it waits to be removed.
+	gone bool
+}
+
+// Name returns the member's name as it is displayed.
+func (m *Member) Name() string { return m.name }
+
+// Out yields the member's encoded frames, each one JSON line including its
+// '\n', in order. The same []byte is shared by all members that get a frame:
+// never modify it. Out is closed when the room removes the member.
+func (m *Member) Out() <-chan []byte { return m.out }
+
+// Final returns the encoded frame to write after Out is drained and closed
+// (a wire.TypeClosed frame: kicked, banned, too-slow, room-closed, left), or
+// nil when the member's connection simply ended. It may be shared: never
+// modify it. Call it only after Out is closed.
+func (m *Member) Final() []byte { return m.final }

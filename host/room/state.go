@@ -1,0 +1,319 @@
+package room
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"chatroom/host/wire"
+)
+
+// state is everything the room knows. Only the goroutine running Room.Run
+// touches it, so none of it is locked.
+type state struct {
+	name     string
+	now      func() time.Time
+	saveBans func([]Ban) error
+	outbox   int
+
+	seq     uint64             // number of the last event
+	members []*Member          // in join order, which the welcome and /who show
+	byKey   map[string]*Member // by NameKey
+	bans    []Ban
+
+	// tooSlow holds members whose outbox was full when a frame was handed
+	// to them, in the order they were found, until Run removes them after
+	// the work at hand (see dropTooSlow).
+	tooSlow []*Member
+}
+
+func newState(cfg Config) *state {
+	s := &state{
+		name:     cfg.Name,
+		now:      cfg.Now,
+		saveBans: cfg.SaveBans,
+		outbox:   cfg.Outbox,
+		byKey:    make(map[string]*Member),
+		bans:     slices.Clone(cfg.Bans),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.outbox <= 0 {
+		s.outbox = defaultOutbox
+	}
+	return s
+}
+
+// join admits a member, or returns the refusal to send it.
+func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
+	if err := ValidateName(req.Name); err != nil {
+		return nil, refusal(wire.CodeNameInvalid, err.Error())
+	}
+	key := NameKey(req.Name)
+	if !req.Owner {
+		if ban, banned := s.banFor(key, req.Addr); banned {
+			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room", ban.Reason))
+		}
+	}
+	if _, taken := s.byKey[key]; taken {
+		return nil, refusal(wire.CodeNameTaken, fmt.Sprintf("the name %q is taken", req.Name))
+	}
+
+	m := &Member{
+		name: req.Name,
+		key:  key,
+		addr: req.Addr,
+		out:  make(chan []byte, s.outbox),
+		role: wire.RoleMember,
+	}
+	switch {
+	case req.Owner:
+		m.role = wire.RoleOwner
+	case req.Admin:
+		m.role = wire.RoleAdmin
+	}
+
+	// The join is event N for the others and the welcome's Seq for the
+	// joiner, which is not sent the event: the welcome stands for it, and
+	// the joiner's next event is N+1. The welcome lists the room as it is
+	// at N, so it is built before the fan-out can find anyone too slow.
+	join := s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role})
+	s.addMember(m)
+	welcome := &wire.Frame{
+		Type:     wire.TypeWelcome,
+		Version:  wire.Version,
+		Room:     &wire.Room{Name: s.name},
+		You:      &wire.Member{Name: m.name, Role: m.role},
+		Members:  s.memberList(),
+		Seq:      s.seq,
+		Commands: commandsFor(m.role),
+	}
+	s.sendFrame(m, welcome)
+	s.fanOutExcept(join, m)
+	return m, nil
+}
+
+func refusal(code, text string) *wire.Frame {
+	return &wire.Frame{Type: wire.TypeRefused, Code: code, Text: text}
+}
+
+// withReason appends "(reason)" to text when there is a reason.
+func withReason(text, reason string) string {
+	if reason == "" {
+		return text
+	}
+	return text + " (" + reason + ")"
+}
+
+func (s *state) addMember(m *Member) {
+	s.members = append(s.members, m)
+	s.byKey[m.key] = m
+}
+
+func (s *state) memberList() []wire.Member {
+	list := make([]wire.Member, len(s.members))
+	for i, m := range s.members {
+		list[i] = wire.Member{Name: m.name, Role: m.role}
+	}
+	return list
+}
+
+// lookup finds the member called name (compared by NameKey).
+func (s *state) lookup(name string) (*Member, bool) {
+	m, ok := s.byKey[NameKey(name)]
+	if !ok || m.gone {
+		return nil, false
+	}
+	return m, true
+}
+
+// banFor returns the ban that keeps out a member with name key key
+// connecting from addr, if any.
+func (s *state) banFor(key, addr string) (Ban, bool) {
+	for _, b := range s.bans {
+		if NameKey(b.Name) == key || (addr != "" && b.Addr == addr) {
+			return b, true
+		}
+	}
+	return Ban{}, false
+}
+
+// say handles one line member m typed.
+func (s *state) say(m *Member, line string) {
+	if m.gone {
+		return // removed while its reader was still reading
+	}
+	switch {
+	case strings.TrimSpace(line) == "":
+		// An empty line is a slip of the finger, not something to show.
+	case strings.HasPrefix(line, "//"):
+		s.message(m, wire.KindSay, line[1:])
+	case strings.HasPrefix(line, "/"):
+		s.command(m, line[1:])
+	default:
+		s.message(m, wire.KindSay, line)
+	}
+}
+
+// message posts text from m to everyone as an event of the given kind
+// (say or me), or tells m why not.
+func (s *state) message(m *Member, kind, text string) {
+	text, problem := cleanText(text)
+	if problem != "" {
+		s.notifyError(m, "message not sent: "+problem)
+		return
+	}
+	s.broadcast(&wire.Frame{Kind: kind, From: m.name, Text: text})
+}
+
+// cleanText returns text as it may be shown to others, or, when it may not,
+// the problem in words. Tabs become spaces (a pasted tab is harmless, and
+// terminals expand it unpredictably); any other control character is
+// refused rather than removed, since it could move a reader's cursor or
+// hide part of the line, and a silent change would show something other
+// than what was typed.
+func cleanText(text string) (string, string) {
+	if len(text) > wire.MaxText {
+		return "", fmt.Sprintf("longer than %d bytes", wire.MaxText)
+	}
+	if !utf8.ValidString(text) {
+		// Frames from the network are checked by wire; the host's own
+		// member is not, and JSON would turn bad bytes into U+FFFD.
+		return "", "it is not valid UTF-8"
+	}
+	text = strings.ReplaceAll(text, "\t", " ")
+	if strings.IndexFunc(text, unicode.IsControl) >= 0 {
+		return "", "it contains control characters"
+	}
+	return text, ""
+}
+
+// leave removes m, whose connection ended, and tells the others why.
+func (s *state) leave(m *Member, code string) {
+	if m.gone {
+		return
+	}
+	s.depart(m, nil, wire.Frame{Kind: wire.KindLeave, Code: code})
+}
+
+// event turns f into the room's next event: numbered, stamped with the
+// host's time and encoded once, for every member to get the same bytes.
+func (s *state) event(f *wire.Frame) []byte {
+	s.seq++
+	f.Type = wire.TypeEvent
+	f.Seq = s.seq
+	f.Time = s.now()
+	return encode(f)
+}
+
+// broadcast makes f the room's next event and hands it to every member.
+func (s *state) broadcast(f *wire.Frame) {
+	s.fanOut(s.event(f))
+}
+
+func (s *state) fanOut(frame []byte) {
+	s.fanOutExcept(frame, nil)
+}
+
+// fanOutExcept hands frame to every member but skip. It never changes the
+// member list: a member found too slow is only marked (see deliver).
+func (s *state) fanOutExcept(frame []byte, skip *Member) {
+	for _, m := range s.members {
+		if m != skip {
+			s.deliver(m, frame)
+		}
+	}
+}
+
+// sendFrame encodes f and hands it to m alone.
+func (s *state) sendFrame(m *Member, f *wire.Frame) {
+	s.deliver(m, encode(f))
+}
+
+func (s *state) notify(m *Member, text string) {
+	s.sendFrame(m, &wire.Frame{Type: wire.TypeNotice, Text: text})
+}
+
+func (s *state) notifyError(m *Member, text string) {
+	s.sendFrame(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Error: true})
+}
+
+// deliver queues frame in m's outbox without waiting. If the outbox is full
+// the member has fallen too far behind: it is marked gone at once, so it is
+// handed nothing more (and so never sees a gap it could mistake for the
+// room's order), and queued to be removed once the current work is done.
+// Removing it here could change the member list while a fan-out is walking
+// it, and its leave event would interleave with the event being handed out.
+func (s *state) deliver(m *Member, frame []byte) {
+	if m.gone {
+		return
+	}
+	select {
+	case m.out <- frame:
+	default:
+		m.gone = true
+		s.tooSlow = append(s.tooSlow, m)
+	}
+}
+
+// dropTooSlow removes the members found too slow, telling the others. Each
+// leave event may find more; they are queued behind and removed in turn.
+func (s *state) dropTooSlow() {
+	for i := 0; i < len(s.tooSlow); i++ {
+		m := s.tooSlow[i]
+		s.depart(m,
+			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeTooSlow, Text: tooSlowText},
+			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeTooSlow})
+	}
+	clear(s.tooSlow) // let the removed members be collected
+	s.tooSlow = s.tooSlow[:0]
+}
+
+// depart removes m from the room and broadcasts leave (a leave event, to
+// which depart adds m's name). final is the last frame for m's connection,
+// or nil when there is nothing more to tell it.
+func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
+	s.remove(m, final)
+	leave.Name = m.name
+	s.broadcast(&leave)
+}
+
+// remove takes m out of the room and closes its outbox, after which its
+// writer sends what is queued and then final. Never called during a fan-out.
+func (s *state) remove(m *Member, final *wire.Frame) {
+	m.gone = true
+	if i := slices.Index(s.members, m); i >= 0 {
+		s.members = slices.Delete(s.members, i, i+1)
+	}
+	delete(s.byKey, m.key)
+	if final != nil {
+		m.final = encode(final)
+	}
+	close(m.out)
+}
+
+// closeAll ends every member's connection when the room closes. No events
+// are sent: every member is told the same thing by its Final.
+func (s *state) closeAll() {
+	final := encode(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeRoomClosed, Text: roomClosedText})
+	for _, m := range s.members {
+		m.gone = true
+		m.final = final
+		close(m.out)
+	}
+}
+
+// encode encodes a frame the room built. Such a frame holds only strings,
+// numbers and a time from the host's clock, so encoding fails only if that
+// clock is broken beyond the year 9999: a bug, not a condition to handle.
+func encode(f *wire.Frame) []byte {
+	b, err := wire.Encode(f)
+	if err != nil {
+		panic("room: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,346 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"chatroom/host/room"
+	"chatroom/host/wire"
+)
+
+// Timeouts for one connection.
+const (
+	// handshakeTimeout bounds the TLS handshake and the hello together, so
+	// a client that connects and says nothing holds nothing for long.
+	defaultHandshakeTimeout = 10 * time.Second
+	// writeTimeout bounds one write to a member. A member that takes
+	// longer to accept what is already sent is not reading: it is cut off.
+	writeTimeout = 5 * time.Second
+	// maxBatch is how much of a member's queued frames go out in one write.
+	maxBatch = 64 << 10
+	// lingerTimeout and maxLinger bound how long and how much the host
+	// reads, and throws away, from a connection it is closing.
+	lingerTimeout = 2 * time.Second
+	maxLinger     = 1 << 20
+)
+
+// peer says who is at the other end of a connection, as far as the host
+// knows before the hello.
+type peer struct {
+	addr  string // IP address, "" for the in-process owner
+	owner bool   // the person running the host
+}
+
+// server admits connections into a room: the handshake, the admin
+// password, then one reader and one writer per member.
+type server struct {
+	room     *room.Room
+	password []byte // SHA-256 of the admin password; nil when there is none
+	throttle *passwordThrottle
+	log      *slog.Logger
+	ctx      context.Context // ends when the host stops
+
+	handshakeTimeout time.Duration
+
+	mu      sync.Mutex
+	conns   map[net.Conn]bool // true once the connection is a member
+	wg      sync.WaitGroup
+	stopped bool // set by wait: no connection starts after it
+}
+
+func newServer(ctx context.Context, r *room.Room, password string, log *slog.Logger) *server {
+	s := &server{
+		room: r, throttle: newPasswordThrottle(), log: log, ctx: ctx,
+		handshakeTimeout: defaultHandshakeTimeout,
+		conns:            make(map[net.Conn]bool),
+	}
+	if password != "" {
+		sum := sha256.Sum256([]byte(password))
+		s.password = sum[:]
+	}
+	return s
+}
+
+// serve accepts TLS connections from ln until it is closed.
+func (s *server) serve(ln net.Listener, config *tls.Config) error {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				// Out of file descriptors and the like: wait, don't spin.
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		p := peer{}
+		if tcp, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+			p.addr = tcp.IP.String()
+		}
+		s.start(tls.Server(conn, config), p)
+	}
+}
+
+// start serves conn in a goroutine, tracked so that stop can wait for it.
+func (s *server) start(conn net.Conn, p peer) {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		conn.Close()
+		return
+	}
+	s.conns[conn] = false
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.conns, conn)
+			s.mu.Unlock()
+		}()
+		s.serveConn(conn, p)
+	}()
+}
+
+// wait waits for every member's connection to end, up to timeout, then
+// closes those that are left. Connections that are not members yet are
+// closed at once.
+func (s *server) wait(timeout time.Duration) {
+	s.mu.Lock()
+	s.stopped = true
+	for c, joined := range s.conns {
+		if !joined {
+			c.Close() // still in its handshake: it has no member to tell
+		}
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-time.After(timeout):
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	<-done
+}
+
+// serveConn runs one connection from its first byte to its close.
+func (s *server) serveConn(conn net.Conn, p peer) {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(s.handshakeTimeout))
+	if tc, ok := conn.(*tls.Conn); ok {
+		if err := tc.HandshakeContext(s.ctx); err != nil {
+			s.log.Debug("tls handshake failed", "addr", p.addr, "err", err)
+			return
+		}
+	}
+	dec := wire.NewDecoder(conn, wire.MaxClientFrame)
+	hello, err := dec.Decode()
+	if err != nil {
+		s.refuseUnreadable(conn, p, err)
+		return
+	}
+	if hello.Type != wire.TypeHello {
+		writeFrame(conn, &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a hello frame, got " + quoteType(hello.Type)})
+		return
+	}
+	if hello.Version != wire.Version {
+		writeFrame(conn, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeVersion,
+			Text: "this room speaks chatroom protocol version 1; update chatroom"})
+		return
+	}
+	req := room.JoinRequest{Name: hello.Name, Addr: p.addr, Owner: p.owner}
+	if hello.Password != "" {
+		refusal := s.checkPassword(p.addr, hello.Password)
+		if refusal != nil {
+			writeFrame(conn, refusal)
+			return
+		}
+		req.Admin = true
+	}
+	member, refusal, err := s.room.Join(s.ctx, req)
+	if err != nil {
+		return
+	}
+	if refusal != nil {
+		writeFrame(conn, refusal)
+		return
+	}
+	conn.SetDeadline(time.Time{})
+	s.mu.Lock()
+	s.conns[conn] = true
+	s.mu.Unlock()
+	s.log.Debug("member joined", "name", member.Name(), "addr", p.addr)
+
+	// The reader records why it stopped before telling the room, and the
+	// room closes the member's outbox after that, so the writer reads this
+	// only once it is set.
+	var readErr *wire.Frame
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		s.writeLoop(conn, member, &readErr)
+	}()
+	s.readLoop(conn, dec, member, &readErr)
+	<-writerDone
+}
+
+// readLoop hands the member's lines to the room until the connection ends
+// or sends something unreadable.
+func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, readErr **wire.Frame) {
+	for {
+		f, err := dec.Decode()
+		if err != nil {
+			var werr *wire.Error
+			if !errors.As(err, &werr) {
+				s.room.Leave(m, wire.CodeLost)
+				return
+			}
+			*readErr = &wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg}
+			break
+		}
+		if f.Type != wire.TypeSay {
+			*readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a say frame, got " + quoteType(f.Type)}
+			break
+		}
+		s.room.Say(m, f.Text)
+	}
+	s.room.Leave(m, wire.CodeProtocol)
+	// Read on while the writer says why: closing a socket with unread
+	// bytes in it resets the connection, and the reset can destroy the
+	// error frame before the member reads it.
+	conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, io.LimitReader(conn, maxLinger))
+}
+
+// writeLoop writes the member's frames until the room closes its outbox,
+// then the last word (the room's Final, or why the reader gave up), and
+// shuts the connection's writing side. Everything queued at a time goes out
+// in one write: for a busy room that is the difference between one TLS
+// record and hundreds.
+func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) {
+	out := m.Out()
+	buf := make([]byte, 0, 4096)
+	for frame := range out {
+		buf = append(buf[:0], frame...)
+	batch:
+		for len(buf) < maxBatch {
+			select {
+			case more, ok := <-out:
+				if !ok {
+					break batch
+				}
+				buf = append(buf, more...)
+			default:
+				break batch
+			}
+		}
+		conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		if _, err := conn.Write(buf); err != nil {
+			// Closing ends the reader, which tells the room.
+			s.log.Debug("write failed", "name", m.Name(), "err", err)
+			conn.Close()
+			for range out {
+			}
+			return
+		}
+		if cap(buf) > maxBatch*2 {
+			buf = make([]byte, 0, 4096) // don't keep a burst's buffer for an idle member
+		}
+	}
+	last := m.Final()
+	if last == nil && *readErr != nil {
+		last, _ = wire.Encode(*readErr)
+	}
+	if last != nil {
+		conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		conn.Write(last)
+	}
+	// Say we are done, then give the member a moment to read that and
+	// close its end before the reader stops waiting.
+	closeWrite(conn)
+	conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+}
+
+// closeWrite shuts the writing side of conn: a TLS close_notify, then a
+// TCP FIN.
+func closeWrite(conn net.Conn) {
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		// The owner's in-process pipe: it cannot be reset, and has no
+		// half-close, so it simply ends.
+		conn.Close()
+		return
+	}
+	tc.CloseWrite()
+	if tcp, ok := tc.NetConn().(interface{ CloseWrite() error }); ok {
+		tcp.CloseWrite()
+	}
+}
+
+// checkPassword compares a hello's admin password with the room's, in
+// constant time and after the address's throttle delay, and returns the
+// refusal to send, or nil when it is right.
+func (s *server) checkPassword(addr, password string) *wire.Frame {
+	if s.password == nil {
+		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeNoAdmin,
+			Text: "this room has no admin password; join without --admin"}
+	}
+	if d := s.throttle.delay(addr); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-s.ctx.Done():
+			return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeRoomClosed, Text: "the room is closing"}
+		}
+	}
+	// Hashing first makes the comparison constant-time whatever the lengths.
+	sum := sha256.Sum256([]byte(password))
+	if subtle.ConstantTimeCompare(sum[:], s.password) != 1 {
+		s.throttle.fail(addr)
+		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeWrongPassword, Text: "wrong admin password"}
+	}
+	s.throttle.succeed(addr)
+	return nil
+}
+
+// refuseUnreadable answers a first frame that could not be read.
+func (s *server) refuseUnreadable(conn net.Conn, p peer, err error) {
+	var werr *wire.Error
+	if errors.As(err, &werr) {
+		writeFrame(conn, &wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg})
+		return
+	}
+	s.log.Debug("no hello", "addr", p.addr, "err", err)
+}
+
+// writeFrame writes one frame during the handshake, when the writer
+// goroutine does not run yet.
+func writeFrame(conn net.Conn, f *wire.Frame) {
+	b, err := wire.Encode(f)
+	if err != nil {
+		return
+	}
+	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	conn.Write(b)
+}
+
+func quoteType(t string) string {
+	if len(t) > 32 {
+		t = t[:32] + "..."
+	}
+	return `"` + t + `"`
+}

@@ -1,0 +1,165 @@
+package host
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"chatroom/host/room"
+)
+
+// Files in the state directory.
+const (
+	keyFile  = "room-key.pem"  // the room's TLS private key (PKCS #8), 0600
+	certFile = "room-cert.pem" // its self-signed certificate
+	bansFile = "bans.json"
+)
+
+// loadOrCreateCert returns the room's TLS certificate, creating a key and a
+// self-signed certificate in dir the first time. The key is what members pin
+// (see wire.Fingerprint), so it is made once and kept.
+func loadOrCreateCert(dir string) (tls.Certificate, error) {
+	keyPath, certPath := filepath.Join(dir, keyFile), filepath.Join(dir, certFile)
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err == nil {
+		return cert, nil
+	}
+	_, keyErr := os.Stat(keyPath)
+	_, certErr := os.Stat(certPath)
+	if !errors.Is(keyErr, fs.ErrNotExist) || !errors.Is(certErr, fs.ErrNotExist) {
+		// Never replace a key that exists: members have pinned it.
+		return tls.Certificate{}, fmt.Errorf("reading the room key in %s: %w", dir, err)
+	}
+
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	template := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "chatroom"},
+		// Members check the key's fingerprint, not a chain or a date, so the
+		// certificate is made to outlast any room.
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.AddDate(30, 0, 0),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, key.Public(), key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return tls.Certificate{}, fmt.Errorf("creating the state directory: %w", err)
+	}
+	if err := writeFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.LoadX509KeyPair(certPath, keyPath)
+}
+
+// banList is the file format of bans.json.
+type banList struct {
+	Version int        `json:"version"`
+	Bans    []room.Ban `json:"bans"`
+}
+
+// loadBans reads the saved bans; a missing file is an empty list. A file
+// that cannot be read is an error, never an empty list: starting a room that
+// has forgotten its bans would let the banned back in.
+func loadBans(dir string) ([]room.Ban, error) {
+	path := filepath.Join(dir, bansFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading bans: %w", err)
+	}
+	var list banList
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("reading bans: %s is damaged (%v); fix or remove it", path, err)
+	}
+	if list.Version != 1 {
+		return nil, fmt.Errorf("reading bans: %s has version %d, this chatroom reads version 1", path, list.Version)
+	}
+	return list.Bans, nil
+}
+
+// saveBans replaces the saved bans with bans, atomically: after a crash the
+// file holds either the old list or the new one.
+func saveBans(dir string, bans []room.Ban) error {
+	if bans == nil {
+		bans = []room.Ban{}
+	}
+	data, err := json.MarshalIndent(banList{Version: 1, Bans: bans}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, bansFile), append(data, '\n'), 0o600)
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it over path, then syncs the directory so the rename itself is on
+// disk before it returns.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		// Not every system can sync a directory (Windows cannot); the
+		// rename is still atomic there.
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

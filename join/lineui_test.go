@@ -1,0 +1,148 @@
+package join
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"chatroom/host/wire"
+)
+
+// readAll reads lines from ui until an error, which it returns with them.
+func readAll(ui UI) ([]string, error) {
+	var lines []string
+	for {
+		line, err := ui.ReadLine()
+		if err != nil {
+			return lines, err
+		}
+		lines = append(lines, line)
+	}
+}
+
+func TestLineUIReadLine(t *testing.T) {
+	const report = "!! line not sent: longer than 4000 bytes\n"
+	longest := strings.Repeat("é", wire.MaxText/2) // 4000 bytes, 2000 characters
+	for _, tc := range []struct {
+		name  string
+		in    string
+		lines []string
+		out   string
+	}{
+		{"lines", "a\nb b\n\nc\n", []string{"a", "b b", "", "c"}, ""},
+		{"crlf", "a\r\nb\r\n", []string{"a", "b"}, ""},
+		{"last line without newline", "a\nb", []string{"a", "b"}, ""},
+		{"empty input", "", nil, ""},
+		{"exactly the limit", longest + "\r\n", []string{longest}, ""},
+		{"one byte over", "x" + longest + "\nnext\n", []string{"next"}, report},
+		{"far over", strings.Repeat("x", 5*wire.MaxText) + "\nnext\n", []string{"next"}, report},
+		{"over at the end without newline", "a\n" + strings.Repeat("x", 2*wire.MaxText), []string{"a"}, report},
+		{"two long lines", strings.Repeat("x", 4097) + "\n" + strings.Repeat("y", 4097) + "\nz", []string{"z"}, report + report},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			lines, err := readAll(NewLineUI(strings.NewReader(tc.in), &out, false))
+			if err != io.EOF {
+				t.Errorf("ended with %v, want io.EOF", err)
+			}
+			if !slices.Equal(lines, tc.lines) {
+				t.Errorf("lines %q, want %q", abbreviate(lines), abbreviate(tc.lines))
+			}
+			if out.String() != tc.out {
+				t.Errorf("printed %q, want %q", out.String(), tc.out)
+			}
+		})
+	}
+}
+
+func abbreviate(lines []string) []string {
+	var short []string
+	for _, l := range lines {
+		if len(l) > 20 {
+			l = fmt.Sprintf("%s...(%d bytes)", l[:10], len(l))
+		}
+		short = append(short, l)
+	}
+	return short
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestLineUIReadError(t *testing.T) {
+	_, err := NewLineUI(failingReader{}, io.Discard, false).ReadLine()
+	if err == nil || err == io.EOF {
+		t.Errorf("ReadLine: %v, want the reader's error", err)
+	}
+}
+
+// TestLineUIPrintIsSafeConcurrently prints from many goroutines at once;
+// every line must come out whole (and the race detector must stay quiet).
+func TestLineUIPrintIsSafeConcurrently(t *testing.T) {
+	var out bytes.Buffer
+	ui := NewLineUI(strings.NewReader(""), &out, false)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				ui.Print(fmt.Sprintf("goroutine %d line %03d %s", g, i, strings.Repeat("-", 50)))
+			}
+		}()
+	}
+	wg.Wait()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 800 {
+		t.Fatalf("%d lines, want 800", len(lines))
+	}
+	for _, l := range lines {
+		var g, i int
+		if n, _ := fmt.Sscanf(l, "goroutine %d line %d", &g, &i); n != 2 || !strings.HasSuffix(l, " "+strings.Repeat("-", 50)) {
+			t.Fatalf("mangled line %q", l)
+		}
+	}
+}
+
+func TestLineUIAskName(t *testing.T) {
+	t.Run("not interactive", func(t *testing.T) {
+		var out bytes.Buffer
+		ui := NewLineUI(strings.NewReader("bob2\n"), &out, false)
+		if name, ok := ui.AskName("taken"); ok || name != "" {
+			t.Errorf("AskName = %q, %v; want no asking", name, ok)
+		}
+		if out.Len() != 0 {
+			t.Errorf("printed %q", out.String())
+		}
+		if line, _ := ui.ReadLine(); line != "bob2" {
+			t.Errorf("AskName consumed input: next line %q", line)
+		}
+	})
+	for _, tc := range []struct {
+		in   string
+		name string
+		ok   bool
+	}{
+		{"  bob2 \nhi\n", "bob2", true},
+		{"\nhi\n", "", false},
+		{"", "", false},
+	} {
+		t.Run(fmt.Sprintf("interactive %q", tc.in), func(t *testing.T) {
+			var out bytes.Buffer
+			ui := NewLineUI(strings.NewReader(tc.in), &out, true)
+			name, ok := ui.AskName("the name \x1b[1mbob\x1b[0m is taken")
+			if name != tc.name || ok != tc.ok {
+				t.Errorf("AskName = %q, %v; want %q, %v", name, ok, tc.name, tc.ok)
+			}
+			if want := "!! the name ^[[1mbob^[[0m is taken\nanother name (empty to give up): "; out.String() != want {
+				t.Errorf("printed %q, want %q", out.String(), want)
+			}
+		})
+	}
+}

@@ -1,0 +1,432 @@
+// Command chatroom turns a LAN into a chat room: "chatroom host" opens a
+// room, "chatroom join" joins one. This file holds the command line: flags,
+// messages and the wiring of package host to package join.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"chatroom/host"
+	"chatroom/host/room"
+	"chatroom/join"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise it comes from the module version, if any.
+var version = ""
+
+// passwordEnv holds the admin password for both host and join, so that it
+// never needs to appear in a command line (where ps shows it).
+const passwordEnv = "CHATROOM_ADMIN_PASSWORD"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // something went wrong, or the room turned us away
+	exitUsage = 2 // the command line was wrong
+)
+
+// usageError is a mistake in the command line: it exits 2 with a hint.
+type usageError struct {
+	msg     string
+	command string // for the hint: "host", "join", or "" for the top level
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	err := c.dispatch(args)
+	var uerr *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &uerr):
+		c.errorf("%s", uerr.msg)
+		hint := `run "chatroom help" for usage`
+		if uerr.command != "" {
+			hint = fmt.Sprintf(`run "chatroom help %s" for usage`, uerr.command)
+		}
+		fmt.Fprintf(stderr, "chatroom: hint: %s\n", hint)
+		return exitUsage
+	default:
+		c.errorf("%s", err)
+		return exitError
+	}
+}
+
+func (c *cli) errorf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "chatroom: error: "+format+"\n", args...)
+}
+
+// infof prints what the person should know, on stderr: stdout is for the
+// room's events, so that scripts can read them.
+func (c *cli) infof(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "chatroom: "+format+"\n", args...)
+}
+
+func (c *cli) dispatch(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, usageTop)
+		return &usageError{msg: "no command given"}
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "host":
+		return c.host(rest)
+	case "join":
+		return c.join(rest)
+	case "help", "-h", "-help", "--help":
+		return c.help(rest)
+	case "version", "--version":
+		fmt.Fprintf(c.stdout, "chatroom %s\n", buildVersion())
+		return nil
+	default:
+		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd)}
+	}
+}
+
+const usageTop = `chatroom turns a local network into a chat room.
+
+Usage:
+  chatroom host [flags]      open a room here and chat in it as its admin
+  chatroom join [flags]      join a room
+  chatroom help [command]    show help
+  chatroom version           show the version
+
+Run "chatroom help host" or "chatroom help join" for their flags.
+`
+
+const usageHost = `Usage: chatroom host [flags]
+
+Opens a room on this machine and joins it as its first admin: each line you
+type is a message or a /command, each event in the room is a line of output.
+End of input (Ctrl-D) or /quit closes the room.
+
+Flags:
+  --name NAME                 the room's name (default: this machine's name)
+  --user NAME                 your name in the room (default: your user name)
+  --listen ADDR               address to listen on (default: port 7465 on
+                              every interface, or a free port if it is taken)
+  --state DIR                 where the room key and bans are kept
+                              (default: %s)
+  --admin-password-file FILE  let others join as admins with this password
+                              (or set CHATROOM_ADMIN_PASSWORD)
+  --no-prompt                 only serve the room; no one chats from here
+`
+
+const usageJoin = `Usage: chatroom join --addr HOST:PORT [flags]
+
+Joins a room: each line you type is a message or a /command, each event in
+the room is a line of output. End of input (Ctrl-D) or /quit leaves.
+
+Flags:
+  --addr HOST:PORT        the room's address, as its host prints it
+  --user NAME             your name in the room (default: your user name)
+  --fingerprint SHA256:…  the room key the host printed; refuse any other
+  --admin                 join as an admin; the password comes from
+                          CHATROOM_ADMIN_PASSWORD, or is asked for
+`
+
+func (c *cli) help(args []string) error {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(c.stdout, usageTop)
+	case args[0] == "host":
+		fmt.Fprintf(c.stdout, usageHost, defaultStateDirForHelp())
+	case args[0] == "join":
+		fmt.Fprint(c.stdout, usageJoin)
+	default:
+		return &usageError{msg: fmt.Sprintf("no help for %q: there is no such command", args[0])}
+	}
+	return nil
+}
+
+// newFlagSet returns a flag set whose errors come back to run, which
+// prints them in the one error format, and whose -h prints usage.
+func (c *cli) newFlagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() { fmt.Fprint(c.stdout, usage) }
+	return fs
+}
+
+// parse parses args, turning flag's errors into usage errors.
+func (c *cli) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return errHelpShown
+		}
+		return &usageError{msg: err.Error(), command: fs.Name()}
+	}
+	if fs.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), command: fs.Name()}
+	}
+	return nil
+}
+
+// errHelpShown ends a command after -h printed its usage, successfully.
+var errHelpShown = errors.New("help shown")
+
+func (c *cli) host(args []string) error {
+	fs := c.newFlagSet("host", fmt.Sprintf(usageHost, defaultStateDirForHelp()))
+	name := fs.String("name", "", "")
+	userName := fs.String("user", "", "")
+	listen := fs.String("listen", "", "")
+	stateDir := fs.String("state", "", "")
+	passwordFile := fs.String("admin-password-file", "", "")
+	noPrompt := fs.Bool("no-prompt", false, "")
+	if err := c.parse(fs, args); err != nil {
+		return ignoreHelp(err)
+	}
+
+	if !isSet(fs, "name") {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			return errors.New("cannot tell this machine's name; pass --name NAME")
+		}
+		*name = h
+	}
+	if !*noPrompt {
+		if err := defaultUser(fs, userName); err != nil {
+			return err
+		}
+	}
+	dir, err := stateDirOrDefault(*stateDir)
+	if err != nil {
+		return err
+	}
+	password, err := hostPassword(*passwordFile)
+	if err != nil {
+		return err
+	}
+
+	h, err := host.Start(host.Config{
+		Name:          *name,
+		StateDir:      dir,
+		Listen:        *listen,
+		AdminPassword: password,
+		Logger:        slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+
+	if h.PortTaken() {
+		c.infof("port %d is in use; listening on port %d instead", host.DefaultPort, port(h.Addr()))
+	}
+	admin := "no one is admin until they join with the admin password"
+	if !*noPrompt {
+		admin = *userName + " is admin"
+	}
+	c.infof("room %q listening on %s, fingerprint %s; %s", *name, displayAddr(h.Addr()), h.Fingerprint(), admin)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *noPrompt {
+		<-ctx.Done()
+		c.infof("closing the room")
+		return nil
+	}
+	err = join.Join(ctx, h.DialOwner, join.Options{Name: *userName}, c.lineUI())
+	if err == nil && ctx.Err() != nil {
+		c.infof("closing the room")
+	}
+	return err
+}
+
+// isSet reports whether the flag was given, even as "".
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func ignoreHelp(err error) error {
+	if err == errHelpShown {
+		return nil
+	}
+	return err
+}
+
+func (c *cli) join(args []string) error {
+	fs := c.newFlagSet("join", usageJoin)
+	addr := fs.String("addr", "", "")
+	userName := fs.String("user", "", "")
+	fingerprint := fs.String("fingerprint", "", "")
+	admin := fs.Bool("admin", false, "")
+	if err := c.parse(fs, args); err != nil {
+		return ignoreHelp(err)
+	}
+	if *addr == "" {
+		return &usageError{msg: "no room address given; pass --addr HOST:PORT", command: "join"}
+	}
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		return &usageError{msg: fmt.Sprintf("--addr %q is not HOST:PORT", *addr), command: "join"}
+	}
+	if *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:") {
+		return &usageError{msg: fmt.Sprintf("--fingerprint %q does not start with SHA256:", *fingerprint), command: "join"}
+	}
+	if err := defaultUser(fs, userName); err != nil {
+		return err
+	}
+	opts := join.Options{Name: *userName}
+	if *admin {
+		p, err := c.joinPassword()
+		if err != nil {
+			return err
+		}
+		opts.Password = p
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dial := join.DialTLS(*addr, *fingerprint, func(fp string) {
+		c.infof("room key %s (not checked; pass --fingerprint to check it)", fp)
+	})
+	return join.Join(ctx, dial, opts, c.lineUI())
+}
+
+// lineUI reads lines from stdin and prints events to stdout. At a terminal
+// it may ask again for a name that was taken.
+func (c *cli) lineUI() join.UI {
+	return join.NewLineUI(c.stdin, c.stdout, isTerminal(c.stdin))
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// defaultUser fills in the OS user name when no --user was given, and
+// checks the name now rather than after connecting.
+func defaultUser(fs *flag.FlagSet, name *string) error {
+	if !isSet(fs, "user") {
+		u, err := user.Current()
+		if err != nil || u.Username == "" {
+			return errors.New("cannot tell your user name; pass --user NAME")
+		}
+		n := u.Username
+		if i := strings.LastIndexByte(n, '\\'); i >= 0 {
+			n = n[i+1:] // Windows: DOMAIN\name
+		}
+		if err := room.ValidateName(n); err != nil {
+			return fmt.Errorf("your user name %q cannot be used in a room (%v); pass --user NAME", n, err)
+		}
+		*name = n
+		return nil
+	}
+	if err := room.ValidateName(*name); err != nil {
+		return fmt.Errorf("--user %q: %v", *name, err)
+	}
+	return nil
+}
+
+func stateDirOrDefault(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	config, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no place for the room's state (%v); pass --state DIR", err)
+	}
+	return filepath.Join(config, "chatroom"), nil
+}
+
+func defaultStateDirForHelp() string {
+	if dir, err := stateDirOrDefault(""); err == nil {
+		return dir
+	}
+	return "the user config directory"
+}
+
+// hostPassword reads the admin password from the file, or else from the
+// environment; "" means the room has none.
+func hostPassword(file string) (string, error) {
+	if file == "" {
+		return os.Getenv(passwordEnv), nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("reading the admin password: %w", err)
+	}
+	p := strings.TrimRight(string(data), "\r\n")
+	if p == "" {
+		return "", fmt.Errorf("the admin password file %s is empty", file)
+	}
+	return p, nil
+}
+
+// joinPassword gets the admin password for join --admin: from the
+// environment, or asked for without echo at a terminal.
+func (c *cli) joinPassword() (string, error) {
+	if p := os.Getenv(passwordEnv); p != "" {
+		return p, nil
+	}
+	f, ok := c.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", fmt.Errorf("--admin needs the admin password: set %s (input is not a terminal to ask at)", passwordEnv)
+	}
+	fmt.Fprint(c.stderr, "admin password: ")
+	p, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(c.stderr)
+	if err != nil {
+		return "", fmt.Errorf("reading the admin password: %w", err)
+	}
+	if len(p) == 0 {
+		return "", errors.New("no admin password given")
+	}
+	return string(p), nil
+}
+
+func port(a net.Addr) int {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return tcp.Port
+	}
+	return 0
+}
+
+// displayAddr shows a wildcard listener as 0.0.0.0:PORT, which people read
+// as "every interface", rather than Go's [::]:PORT.
+func displayAddr(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("0.0.0.0", strconv.Itoa(tcp.Port))
+	}
+	return a.String()
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
+}
