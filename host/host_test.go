@@ -669,3 +669,29 @@ func TestRoomNameChecked(t *testing.T) {
 		}
 	}
 }
+
+// With no address given, the room takes the default port, or any free port
+// when that one is taken, and says so.
+func TestDefaultPortTaken(t *testing.T) {
+	// Hold the default port (unless something already does: either way it
+	// is taken for the room). Listening sends nothing anywhere.
+	if ln, err := net.Listen("tcp", fmt.Sprintf(":%d", DefaultPort)); err == nil {
+		defer ln.Close()
+	}
+	ln, taken, err := listen("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if !taken {
+		t.Fatal("the default port was in use, and listen did not say so")
+	}
+	if got := ln.Addr().(*net.TCPAddr).Port; got == DefaultPort || got == 0 {
+		t.Fatalf("listening on port %d", got)
+	}
+
+	// An address given explicitly is not replaced by another.
+	if _, _, err := listen(fmt.Sprintf("127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port)); err == nil {
+		t.Fatal("listened on a taken port given explicitly")
+	}
+}

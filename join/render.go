@@ -64,8 +64,11 @@ func renderEvent(f wire.Frame) (string, bool) {
 		return "* " + Sanitize(f.From) + " " + Sanitize(f.Text), true
 	case wire.KindJoin:
 		line := "* " + Sanitize(f.Name) + " joined"
-		if f.Role == wire.RoleAdmin || f.Role == wire.RoleOwner {
-			line += " (" + f.Role + ")"
+		switch f.Role {
+		case wire.RoleAdmin:
+			line += " (admin)"
+		case wire.RoleOwner:
+			line += " (host)" // as /who says: the owner is the one hosting
 		}
 		return line, true
 	case wire.KindLeave:
@@ -76,7 +79,7 @@ func renderEvent(f wire.Frame) (string, bool) {
 		case wire.RoleAdmin:
 			line += " is now an admin"
 		case wire.RoleOwner:
-			line += " is now the owner"
+			line += " is now the host"
 		case wire.RoleMember:
 			line += " is no longer an admin"
 		default:

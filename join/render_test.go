@@ -29,7 +29,7 @@ func TestRender(t *testing.T) {
 		{"me", event(wire.KindMe, wire.Frame{From: "bob", Text: "waves"}), []string{"12:04 * bob waves"}},
 		{"join", event(wire.KindJoin, wire.Frame{Name: "cy", Role: wire.RoleMember}), []string{"12:04 * cy joined"}},
 		{"join admin", event(wire.KindJoin, wire.Frame{Name: "ana", Role: wire.RoleAdmin}), []string{"12:04 * ana joined (admin)"}},
-		{"join owner", event(wire.KindJoin, wire.Frame{Name: "ana", Role: wire.RoleOwner}), []string{"12:04 * ana joined (owner)"}},
+		{"join owner", event(wire.KindJoin, wire.Frame{Name: "ana", Role: wire.RoleOwner}), []string{"12:04 * ana joined (host)"}},
 		{"leave left", leave(wire.CodeLeft, "", ""), []string{"12:04 * bob left"}},
 		{"leave no code", leave("", "", ""), []string{"12:04 * bob left"}},
 		{"leave lost", leave(wire.CodeLost, "", ""), []string{"12:04 * bob lost connection"}},
