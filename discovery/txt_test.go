@@ -1,0 +1,216 @@
+package discovery
+
+import (
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/hashicorp/mdns"
+	"github.com/miekg/dns"
+)
+
+// throughDNS packs txt into a DNS message and unpacks it again, as the
+// room's TXT record travels between hashicorp/mdns's server and client.
+func throughDNS(t *testing.T, txt []string) []string {
+	t.Helper()
+	msg := &dns.Msg{Answer: []dns.RR{&dns.TXT{
+		Hdr: dns.RR_Header{Name: "x._chatroom._tcp.local.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 120},
+		Txt: txt,
+	}}}
+	buf, err := msg.Pack()
+	if err != nil {
+		t.Fatalf("packing TXT %q: %v", txt, err)
+	}
+	var back dns.Msg
+	if err := back.Unpack(buf); err != nil {
+		t.Fatal(err)
+	}
+	return back.Answer[0].(*dns.TXT).Txt
+}
+
+func TestTXTRoundTrip(t *testing.T) {
+	addrs := []netip.Addr{netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("192.168.1.20")}
+	for _, name := range []string{
+		"Lab 3",
+		`Bob's "room" \ backslash; semi=colon, comma`,
+		"Café Ünïcode 🎉 日本語",
+		"a=b=c",
+	} {
+		room := Room{ID: "3f9a2c71d0e4b5a6", Name: name, Fingerprint: "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", Version: 1, Addrs: addrs}
+		got, ok := roomFromTXT(throughDNS(t, encodeTXT(room)))
+		if !ok {
+			t.Fatalf("%q: not read back", name)
+		}
+		if !reflect.DeepEqual(got, room) {
+			t.Errorf("%q:\n got  %+v\n want %+v", name, got, room)
+		}
+	}
+}
+
+// However long the name and however many addresses, every TXT string fits
+// in 255 bytes, the name is cut on a character boundary, and the record
+// still packs.
+func TestTXTFits(t *testing.T) {
+	var many []netip.Addr
+	for i := range 40 {
+		many = append(many, netip.AddrFrom4([4]byte{192, 168, 100, byte(i)}))
+	}
+	for _, name := range []string{
+		strings.Repeat("𝄞", 64), // 4-byte runes: 256 bytes
+		strings.Repeat("é", 200),
+		strings.Repeat("x", 1000),
+		strings.Repeat("ab\\", 100), // escapes must not count twice
+	} {
+		room := Room{ID: "id", Name: name, Fingerprint: "SHA256:x", Version: 1, Addrs: many}
+		txt := encodeTXT(room)
+		for _, s := range throughDNSRaw(t, txt) {
+			if len(s) > 255 {
+				t.Fatalf("TXT string of %d bytes", len(s))
+			}
+		}
+		got, ok := roomFromTXT(throughDNS(t, txt))
+		if !ok {
+			t.Fatal("not read back")
+		}
+		if !utf8.ValidString(got.Name) || !strings.HasPrefix(name, got.Name) || len(got.Name) < 200 {
+			t.Errorf("name cut wrongly: %d bytes, valid %v", len(got.Name), utf8.ValidString(got.Name))
+		}
+		if len(got.Addrs) < 10 || !reflect.DeepEqual(got.Addrs, many[:len(got.Addrs)]) {
+			t.Errorf("addresses: got %d, in order: %v", len(got.Addrs), got.Addrs)
+		}
+	}
+}
+
+// throughDNSRaw returns the byte strings as they are on the wire.
+func throughDNSRaw(t *testing.T, txt []string) []string {
+	t.Helper()
+	var raw []string
+	for _, s := range throughDNS(t, txt) {
+		raw = append(raw, unescapeDNS(s))
+	}
+	return raw
+}
+
+// TXT records from other implementations: keys in any case, the first of a
+// repeated key, and records that lack what joining needs.
+func TestRoomFromTXT(t *testing.T) {
+	tests := []struct {
+		name string
+		txt  []string
+		ok   bool
+		want Room
+	}{
+		{"minimal", []string{"v=1", "id=abc", "fp=SHA256:x"}, true, Room{Version: 1, ID: "abc", Fingerprint: "SHA256:x"}},
+		{"upper-case keys", []string{"V=1", "ID=abc", "FP=SHA256:x", "NAME=Lab"}, true, Room{Version: 1, ID: "abc", Fingerprint: "SHA256:x", Name: "Lab"}},
+		{"first key wins", []string{"v=1", "id=abc", "id=evil", "fp=SHA256:x"}, true, Room{Version: 1, ID: "abc", Fingerprint: "SHA256:x"}},
+		{"bad addresses skipped", []string{"v=1", "id=a", "fp=f", "addrs=10.0.0.1,nonsense,::1, 10.0.0.2"}, true,
+			Room{Version: 1, ID: "a", Fingerprint: "f", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}}},
+		{"no id", []string{"v=1", "fp=f"}, false, Room{}},
+		{"no fingerprint", []string{"v=1", "id=a"}, false, Room{}},
+		{"no version", []string{"id=a", "fp=f"}, false, Room{}},
+		{"empty", nil, false, Room{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := roomFromTXT(tt.txt)
+			if ok != tt.ok || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, %v; want %+v, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestUnescapeDNS(t *testing.T) {
+	tests := map[string]string{
+		`plain`:             "plain",
+		`Bob\'s\ Room`:      "Bob's Room",
+		`Caf\195\169`:       "Café",
+		`back\\slash`:       `back\slash`,
+		`dot\.name`:         "dot.name",
+		`trailing\`:         `trailing\`,
+		`\999 not a byte`:   "999 not a byte",
+		`\0651`:             "A1",
+		`"quoted\" string"`: `"quoted" string"`,
+	}
+	for in, want := range tests {
+		if got := unescapeDNS(in); got != want {
+			t.Errorf("unescapeDNS(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestInstanceName(t *testing.T) {
+	tests := []struct{ name, id, want string }{
+		{"Lab 3", "3f9a2c71", "lab-3-3f9a2c"},
+		{"  Bob's Room!! ", "abcdef12", "bob-s-room-abcdef"},
+		{"Café.Net", "123456", "caf-net-123456"},
+		{"日本語", "a1b2c3d4", "room-a1b2c3"},
+		{"", "ab", "room-ab"},
+		{strings.Repeat("long ", 30), "0123456789", "long-long-long-long-long-long-long-long-l-012345"},
+	}
+	for _, tt := range tests {
+		got := instanceName(tt.name, tt.id)
+		if got != tt.want {
+			t.Errorf("instanceName(%q, %q) = %q, want %q", tt.name, tt.id, got, tt.want)
+		}
+		if len(got) > 63 || strings.ContainsAny(got, ". ") {
+			t.Errorf("instanceName(%q) = %q is not one plain DNS label", tt.name, got)
+		}
+	}
+}
+
+// Answers about other services, which arrive on the same channel, are not
+// rooms; nor are answers without a usable TXT record.
+func TestRoomFromEntry(t *testing.T) {
+	good := []string{"v=1", "id=abc", "fp=SHA256:x", "name=Lab 3", "addrs=10.0.0.1"}
+	tests := []struct {
+		name  string
+		entry mdns.ServiceEntry
+		ok    bool
+	}{
+		{"a room", mdns.ServiceEntry{Name: `lab-3-abc._chatroom._tcp.local.`, Port: 7465, InfoFields: good}, true},
+		{"any case", mdns.ServiceEntry{Name: `Lab-3._CHATROOM._tcp.Local.`, Port: 7465, InfoFields: good}, true},
+		{"a printer", mdns.ServiceEntry{Name: `printer._http._tcp.local.`, Port: 80, InfoFields: good}, false},
+		{"look-alike suffix", mdns.ServiceEntry{Name: `x._chatroom._tcp.local.evil.`, Port: 7465, InfoFields: good}, false},
+		{"just the suffix", mdns.ServiceEntry{Name: `._chatroom._tcp.local.`, Port: 7465, InfoFields: good}, false},
+		{"no TXT", mdns.ServiceEntry{Name: `a._chatroom._tcp.local.`, Port: 7465}, false},
+		{"no port", mdns.ServiceEntry{Name: `a._chatroom._tcp.local.`, InfoFields: good}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, ok := roomFromEntry(&tt.entry)
+			if ok != tt.ok {
+				t.Fatalf("got %+v, %v; want ok=%v", r, ok, tt.ok)
+			}
+		})
+	}
+	r, _ := roomFromEntry(&mdns.ServiceEntry{Name: `Bob\'s\ Room._chatroom._tcp.local.`, Host: "pc.local.", Port: 7465,
+		AddrV4: []byte{10, 0, 0, 2}, InfoFields: good})
+	want := []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}
+	if r.Instance != "Bob's Room" || r.Host != "pc.local." || !reflect.DeepEqual(r.Addrs, want) {
+		t.Errorf("got %+v", r)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	found := map[string]*Room{}
+	a1 := netip.MustParseAddr("10.0.0.1")
+	a2 := netip.MustParseAddr("10.0.1.1")
+	if !merge(found, Room{ID: "x", Addrs: []netip.Addr{a1}, Ifaces: []string{"eth0"}}) {
+		t.Fatal("a new room is not new")
+	}
+	if merge(found, Room{ID: "x", Addrs: []netip.Addr{a1}, Ifaces: []string{"eth0"}}) {
+		t.Fatal("the same answer again is new")
+	}
+	if !merge(found, Room{ID: "x", Addrs: []netip.Addr{a2}, Ifaces: []string{"wlan0"}}) {
+		t.Fatal("a new address is not new")
+	}
+	if !merge(found, Room{ID: "y"}) || len(found) != 2 {
+		t.Fatal("two ids are not two rooms")
+	}
+	if got := found["x"]; !reflect.DeepEqual(got.Addrs, []netip.Addr{a1, a2}) || !reflect.DeepEqual(got.Ifaces, []string{"eth0", "wlan0"}) {
+		t.Fatalf("merged: %+v", got)
+	}
+}
