@@ -96,6 +96,15 @@ func Advertise(room Room, opts Options) (*Advertiser, error) {
 // Instance is the room's mDNS instance name.
 func (a *Advertiser) Instance() string { return a.instance }
 
+// Interfaces names the interfaces the room is advertised on.
+func (a *Advertiser) Interfaces() []string {
+	names := make([]string, len(a.zones))
+	for i, z := range a.zones {
+		names[i] = z.link.iface.Name
+	}
+	return names
+}
+
 // Close stops answering for the room and says goodbye: its records are
 // sent once more with a time to live of zero, which tells every browser
 // that caches them to forget the room now rather than in two minutes.

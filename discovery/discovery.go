@@ -187,3 +187,26 @@ func hostName() string {
 	h, _, _ = strings.Cut(h, ".")
 	return slug(h) + "." + domain
 }
+
+// LocalPrefixes returns the IPv4 networks this machine is on, so that a
+// member can try a room's addresses on those networks first.
+func LocalPrefixes() []netip.Prefix {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var prefixes []netip.Prefix
+	for _, a := range addrs {
+		ipnet, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(ipnet.IP)
+		if !ok || !ip.Unmap().Is4() {
+			continue
+		}
+		ones, _ := ipnet.Mask.Size()
+		prefixes = append(prefixes, netip.PrefixFrom(ip.Unmap(), ones).Masked())
+	}
+	return prefixes
+}

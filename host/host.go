@@ -54,6 +54,7 @@ type Config struct {
 // Host is a running room.
 type Host struct {
 	ln          net.Listener
+	id          string
 	fingerprint string
 	portTaken   bool
 	server      *server
@@ -84,6 +85,10 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	id, err := loadOrCreateRoomID(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
 
 	ln, portTaken, err := listen(cfg.Listen)
 	if err != nil {
@@ -93,11 +98,13 @@ func Start(cfg Config) (*Host, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	r := room.New(room.Config{
 		Name:     cfg.Name,
+		ID:       id,
 		Bans:     bans,
 		SaveBans: func(b []room.Ban) error { return saveBans(cfg.StateDir, b) },
 	})
 	h := &Host{
 		ln:          ln,
+		id:          id,
 		fingerprint: wire.Fingerprint(leaf.RawSubjectPublicKeyInfo),
 		portTaken:   portTaken,
 		server:      newServer(ctx, r, cfg.AdminPassword, log),
@@ -174,6 +181,9 @@ func unwrapOpError(err error) error {
 
 // Addr is the address the room listens on.
 func (h *Host) Addr() net.Addr { return h.ln.Addr() }
+
+// RoomID is the room's id, the same for as long as its state directory.
+func (h *Host) RoomID() string { return h.id }
 
 // Fingerprint is the room key's fingerprint, which members may check.
 func (h *Host) Fingerprint() string { return h.fingerprint }

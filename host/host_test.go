@@ -627,9 +627,21 @@ func TestKeyKept(t *testing.T) {
 		t.Fatalf("fingerprint %q", fp)
 	}
 	h.Close()
+	id := h.RoomID()
+	if len(id) != 16 {
+		t.Fatalf("room id %q", id)
+	}
 	h2 := startHost(t, Config{StateDir: dir})
-	if h2.Fingerprint() != fp {
-		t.Fatalf("fingerprint changed across restart: %s then %s", fp, h2.Fingerprint())
+	if h2.Fingerprint() != fp || h2.RoomID() != id {
+		t.Fatalf("fingerprint or id changed across restart: %s %s then %s %s", fp, id, h2.Fingerprint(), h2.RoomID())
+	}
+	ana := owner(t, h2, "ana")
+	if ana.welcome.Room.ID != id {
+		t.Fatalf("the welcome names room %q, want %q", ana.welcome.Room.ID, id)
+	}
+	ana.conn.Close()
+	if other := startHost(t, Config{}); other.RoomID() == id {
+		t.Fatal("two state directories, one room id")
 	}
 	h2.Close()
 

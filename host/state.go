@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"chatroom/host/room"
@@ -24,7 +26,36 @@ const (
 	keyFile  = "room-key.pem"  // the room's TLS private key (PKCS #8), 0600
 	certFile = "room-cert.pem" // its self-signed certificate
 	bansFile = "bans.json"
+	idFile   = "room-id"
 )
+
+// loadOrCreateRoomID returns the room's id, making one the first time. The
+// id names the room for as long as its state directory lives, so that a
+// member can tell the room it knew from another with the same name.
+func loadOrCreateRoomID(dir string) (string, error) {
+	path := filepath.Join(dir, idFile)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		id := strings.TrimSpace(string(data))
+		if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+			return "", fmt.Errorf("%s is damaged (want 16 hex digits); remove it to give the room a new id", path)
+		}
+		return id, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("reading the room id: %w", err)
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating the state directory: %w", err)
+	}
+	if err := writeFileAtomic(path, []byte(id+"\n"), 0o644); err != nil {
+		return "", err
+	}
+	return id, nil
+}
 
 // loadOrCreateCert returns the room's TLS certificate, creating a key and a
 // self-signed certificate in dir the first time. The key is what members pin

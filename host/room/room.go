@@ -35,6 +35,7 @@ import (
 // Config says how to run a room.
 type Config struct {
 	Name string // room's display name, shown in the welcome
+	ID   string // room's id, shown in the welcome (see wire.Room)
 	Bans []Ban  // bans loaded at start
 
 	// SaveBans is called from the room goroutine with the full ban list

@@ -15,6 +15,7 @@ import (
 // touches it, so none of it is locked.
 type state struct {
 	name     string
+	id       string
 	now      func() time.Time
 	saveBans func([]Ban) error
 	outbox   int
@@ -33,6 +34,7 @@ type state struct {
 func newState(cfg Config) *state {
 	s := &state{
 		name:     cfg.Name,
+		id:       cfg.ID,
 		now:      cfg.Now,
 		saveBans: cfg.SaveBans,
 		outbox:   cfg.Outbox,
@@ -86,7 +88,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	welcome := &wire.Frame{
 		Type:     wire.TypeWelcome,
 		Version:  wire.Version,
-		Room:     &wire.Room{Name: s.name},
+		Room:     &wire.Room{Name: s.name, ID: s.id},
 		You:      &wire.Member{Name: m.name, Role: m.role},
 		Members:  s.memberList(),
 		Seq:      s.seq,

@@ -176,6 +176,10 @@ type Frame struct {
 // Room describes a room in a welcome.
 type Room struct {
 	Name string `json:"name"`
+	// ID stays the same for as long as the host keeps its state, across
+	// restarts, and is what mDNS advertises: a member that finds the room
+	// again, at another address, knows it is the same room.
+	ID string `json:"id,omitempty"`
 }
 
 // Member is one member of a room, in a welcome.
