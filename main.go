@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"os/user"
@@ -22,8 +23,10 @@ import (
 
 	"golang.org/x/term"
 
+	"chatroom/discovery"
 	"chatroom/host"
 	"chatroom/host/room"
+	"chatroom/host/wire"
 	"chatroom/join"
 )
 
@@ -100,6 +103,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.host(rest)
 	case "join":
 		return c.join(rest)
+	case "list":
+		return c.list(rest)
 	case "help", "-h", "-help", "--help":
 		return c.help(rest)
 	case "version", "--version":
@@ -113,12 +118,13 @@ func (c *cli) dispatch(args []string) error {
 const usageTop = `chatroom turns a local network into a chat room.
 
 Usage:
-  chatroom host [flags]      open a room here and chat in it as its admin
-  chatroom join [flags]      join a room
-  chatroom help [command]    show help
-  chatroom version           show the version
+  chatroom host [flags]         open a room here and chat in it as its admin
+  chatroom join [flags] [ROOM]  join a room found on the network, or at --addr
+  chatroom list [flags]         list the rooms found on the network
+  chatroom help [command]       show help
+  chatroom version              show the version
 
-Run "chatroom help host" or "chatroom help join" for their flags.
+Run "chatroom help host" (or join, list) for their flags.
 `
 
 const usageHost = `Usage: chatroom host [flags]
@@ -137,12 +143,20 @@ Flags:
   --admin-password-file FILE  let others join as admins with this password
                               (or set CHATROOM_ADMIN_PASSWORD)
   --no-prompt                 only serve the room; no one chats from here
+  --no-advertise              do not announce the room on the network
+  --iface NAME                announce on this network interface only
+                              (repeat for several; default: every one that
+                              is up, can multicast and has an IPv4 address)
 `
 
-const usageJoin = `Usage: chatroom join --addr HOST:PORT [flags]
+const usageJoin = `Usage: chatroom join [flags] [ROOM]
 
 Joins a room: each line you type is a message or a /command, each event in
 the room is a line of output. End of input (Ctrl-D) or /quit leaves.
+
+Without --addr, it looks for rooms on the local network: one room found is
+joined; among several, ROOM names the one to join (its name, in any case),
+or you are asked to choose.
 
 Flags:
   --addr HOST:PORT        the room's address, as its host prints it
@@ -150,6 +164,19 @@ Flags:
   --fingerprint SHA256:…  the room key the host printed; refuse any other
   --admin                 join as an admin; the password comes from
                           CHATROOM_ADMIN_PASSWORD, or is asked for
+  --iface NAME            look for rooms on this network interface only
+                          (repeat for several)
+`
+
+const usageList = `Usage: chatroom list [flags]
+
+Lists the rooms found on the local network, one per line: name, host,
+address and id, separated by tabs.
+
+Flags:
+  --iface NAME            look on this network interface only (repeat for
+                          several; default: every one that is up, can
+                          multicast and has an IPv4 address)
 `
 
 func (c *cli) help(args []string) error {
@@ -160,6 +187,8 @@ func (c *cli) help(args []string) error {
 		fmt.Fprintf(c.stdout, usageHost, defaultStateDirForHelp())
 	case args[0] == "join":
 		fmt.Fprint(c.stdout, usageJoin)
+	case args[0] == "list":
+		fmt.Fprint(c.stdout, usageList)
 	default:
 		return &usageError{msg: fmt.Sprintf("no help for %q: there is no such command", args[0])}
 	}
@@ -175,8 +204,9 @@ func (c *cli) newFlagSet(name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args, turning flag's errors into usage errors.
-func (c *cli) parse(fs *flag.FlagSet, args []string) error {
+// parse parses args, turning flag's errors into usage errors, and allows
+// at most maxArgs arguments after the flags.
+func (c *cli) parse(fs *flag.FlagSet, args []string, maxArgs int) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.Usage()
@@ -184,8 +214,8 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) error {
 		}
 		return &usageError{msg: err.Error(), command: fs.Name()}
 	}
-	if fs.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), command: fs.Name()}
+	if fs.NArg() > maxArgs {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(maxArgs)), command: fs.Name()}
 	}
 	return nil
 }
@@ -201,7 +231,10 @@ func (c *cli) host(args []string) error {
 	stateDir := fs.String("state", "", "")
 	passwordFile := fs.String("admin-password-file", "", "")
 	noPrompt := fs.Bool("no-prompt", false, "")
-	if err := c.parse(fs, args); err != nil {
+	noAdvertise := fs.Bool("no-advertise", false, "")
+	var ifaces stringList
+	fs.Var(&ifaces, "iface", "")
+	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
 	}
 
@@ -246,6 +279,13 @@ func (c *cli) host(args []string) error {
 		admin = *userName + " is admin"
 	}
 	c.infof("room %q listening on %s, fingerprint %s; %s", *name, displayAddr(h.Addr()), h.Fingerprint(), admin)
+	if !*noAdvertise {
+		if ad := c.advertise(h, *name, ifaces); ad != nil {
+			// Deferred after h.Close, so it runs before it: browsers drop
+			// the room before its members are told it closed.
+			defer ad.Close()
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -268,6 +308,44 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
+// advertise announces the room on the network, and says where, or why
+// not: a room that cannot be advertised still works with --addr.
+func (c *cli) advertise(h *host.Host, name string, ifaces []string) *discovery.Advertiser {
+	tcp := h.Addr().(*net.TCPAddr)
+	bind, _ := netip.AddrFromSlice(tcp.IP)
+	ad, err := discovery.Advertise(discovery.Room{
+		ID:          h.RoomID(),
+		Name:        name,
+		Fingerprint: h.Fingerprint(),
+		Version:     wire.Version,
+		Port:        tcp.Port,
+	}, discovery.Options{Interfaces: ifaces, Bind: bind.Unmap()})
+	switch {
+	case errors.Is(err, discovery.ErrNoInterface) && bind.Unmap().IsLoopback():
+		c.infof("not advertised on the network: the room listens on %s only", bind.Unmap())
+	case errors.Is(err, discovery.ErrNoInterface):
+		c.infof("not advertised on the network: %v; members can join with --addr", err)
+	case err != nil:
+		c.infof("not advertised on the network: %v; members can join with --addr", err)
+	default:
+		c.infof("advertised on %s as %s", strings.Join(ad.Interfaces(), ", "), ad.Instance())
+		return ad
+	}
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error {
+	if s == "" {
+		return errors.New("empty value")
+	}
+	*l = append(*l, s)
+	return nil
+}
+
 func ignoreHelp(err error) error {
 	if err == errHelpShown {
 		return nil
@@ -281,14 +359,19 @@ func (c *cli) join(args []string) error {
 	userName := fs.String("user", "", "")
 	fingerprint := fs.String("fingerprint", "", "")
 	admin := fs.Bool("admin", false, "")
-	if err := c.parse(fs, args); err != nil {
+	var ifaces stringList
+	fs.Var(&ifaces, "iface", "")
+	if err := c.parse(fs, args, 1); err != nil {
 		return ignoreHelp(err)
 	}
-	if *addr == "" {
-		return &usageError{msg: "no room address given; pass --addr HOST:PORT", command: "join"}
-	}
-	if _, _, err := net.SplitHostPort(*addr); err != nil {
-		return &usageError{msg: fmt.Sprintf("--addr %q is not HOST:PORT", *addr), command: "join"}
+	query := fs.Arg(0)
+	if *addr != "" {
+		if query != "" {
+			return &usageError{msg: fmt.Sprintf("both --addr and a room name (%q) given; pass one", query), command: "join"}
+		}
+		if _, _, err := net.SplitHostPort(*addr); err != nil {
+			return &usageError{msg: fmt.Sprintf("--addr %q is not HOST:PORT", *addr), command: "join"}
+		}
 	}
 	if *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:") {
 		return &usageError{msg: fmt.Sprintf("--fingerprint %q does not start with SHA256:", *fingerprint), command: "join"}
@@ -307,10 +390,111 @@ func (c *cli) join(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	dial := join.DialTLS(*addr, *fingerprint, func(fp string) {
-		c.infof("room key %s (not checked; pass --fingerprint to check it)", fp)
-	})
+	var dial join.Dialer
+	if *addr != "" {
+		dial = join.DialTLS(*addr, *fingerprint, func(fp string) {
+			c.infof("room key %s (not checked; pass --fingerprint to check it)", fp)
+		})
+	} else {
+		room, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
+		if err != nil {
+			return c.explainFind(err)
+		}
+		if *fingerprint != "" && room.Fingerprint != *fingerprint {
+			return &join.KeyMismatchError{Expected: *fingerprint, Got: room.Fingerprint}
+		}
+		c.infof("joining %s", join.DescribeRoom(room))
+		dial = join.DialRoom(room, discovery.LocalPrefixes())
+	}
 	return join.Join(ctx, dial, opts, c.lineUI())
+}
+
+// browser finds rooms on the network, on the interfaces named or on all.
+func browser(ifaces []string) join.Finder {
+	return func(ctx context.Context) ([]discovery.Room, error) {
+		return discovery.Browse(ctx, discovery.Options{Interfaces: ifaces})
+	}
+}
+
+// explainFind turns what went wrong while looking for rooms into what to
+// do about it.
+func (c *cli) explainFind(err error) error {
+	var ambiguous *join.AmbiguousError
+	switch {
+	case errors.Is(err, join.ErrNoRooms):
+		return errors.New("no room found on the network; multicast may be blocked here, or UDP port 5353 firewalled: try --iface NAME, or --addr HOST:PORT")
+	case errors.Is(err, discovery.ErrNoInterface):
+		return fmt.Errorf("cannot look for rooms: %v; try --iface NAME, or --addr HOST:PORT", err)
+	case errors.As(err, &ambiguous):
+		for _, r := range ambiguous.Rooms {
+			fmt.Fprintln(c.stderr, "  "+join.RoomLine(r))
+		}
+	}
+	return err
+}
+
+// picker asks the person to choose among rooms, when a person is there to
+// answer; nil otherwise, so that scripts fail with the list instead.
+func (c *cli) picker() join.Picker {
+	if !isTerminal(c.stdin) {
+		return nil
+	}
+	return func(rooms []discovery.Room) (int, bool) {
+		fmt.Fprintln(c.stderr, "chatroom: several rooms found:")
+		for i, r := range rooms {
+			fmt.Fprintf(c.stderr, "  %d  %s\n", i+1, join.RoomLine(r))
+		}
+		fmt.Fprintf(c.stderr, "chatroom: join which one (1-%d)? ", len(rooms))
+		answer, err := readRawLine(c.stdin)
+		if err != nil {
+			return 0, false
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(answer))
+		if err != nil || n < 1 || n > len(rooms) {
+			return 0, false
+		}
+		return n - 1, true
+	}
+}
+
+// readRawLine reads one line a byte at a time, so that nothing after it is
+// taken from the input that the chat reads next.
+func readRawLine(r io.Reader) (string, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for len(line) < 1024 {
+		if _, err := r.Read(b); err != nil {
+			return "", err
+		}
+		if b[0] == '\n' {
+			break
+		}
+		line = append(line, b[0])
+	}
+	return strings.TrimSuffix(string(line), "\r"), nil
+}
+
+// list prints the rooms found on the network, one per line.
+func (c *cli) list(args []string) error {
+	fs := c.newFlagSet("list", usageList)
+	var ifaces stringList
+	fs.Var(&ifaces, "iface", "")
+	if err := c.parse(fs, args, 0); err != nil {
+		return ignoreHelp(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rooms, err := browser(ifaces)(ctx)
+	if err == nil && len(rooms) == 0 {
+		err = join.ErrNoRooms
+	}
+	if err != nil {
+		return c.explainFind(err)
+	}
+	for _, r := range rooms {
+		fmt.Fprintln(c.stdout, join.RoomLine(r))
+	}
+	return nil
 }
 
 // lineUI reads lines from stdin and prints events to stdout. At a terminal

@@ -1,23 +1,35 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"chatroom/discovery"
+	"chatroom/discovery/netns"
 )
 
 // The scripts in testdata/*.txt drive the real command line: testscript
-// runs this test binary as "chatroom", which calls main in-process.
+// runs this test binary as "chatroom", which calls main in-process. The
+// tests run in a network namespace of their own (package netns), so that
+// rooms they host are advertised, and browsed for, where no real network
+// can hear; scripts that need that say "[!netns] skip".
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(isolated{m}, map[string]func(){
 		"chatroom": main,
 	})
 }
+
+// isolated runs the tests through netns.Main. testscript.Main calls Run
+// only when the binary runs as the test, not as "chatroom".
+type isolated struct{ m *testing.M }
+
+func (i isolated) Run() int { return netns.Main(i.m) }
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -39,7 +51,15 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitport": waitPort,
+			"waitport":  waitPort,
+			"peer":      startPeer,
+			"waitrooms": waitRooms,
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "netns" {
+				return netns.Isolated(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
 }
@@ -65,5 +85,40 @@ func waitPort(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-var _ = fmt.Sprint
-var _ = os.Getenv
+// peer makes a second network namespace joined to the script's by a veth
+// pair ("another machine on the LAN") and sets $PEER to a process in it,
+// for "exec nsenter -t $PEER -n -- chatroom ...". It lasts until the
+// script ends.
+func startPeer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: peer")
+	}
+	p, stop, err := netns.StartPeer()
+	if err != nil {
+		ts.Fatalf("peer: %v", err)
+	}
+	ts.Defer(stop)
+	ts.Setenv("PEER", strconv.Itoa(p.PID))
+	ts.Setenv("PEER_ADDR", p.RemoteAddr)
+	ts.Setenv("HOST_ADDR", p.LocalAddr)
+}
+
+// waitrooms N IFACE waits until browsing on IFACE finds N rooms, for hosts
+// started in the background.
+func waitRooms(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitrooms N IFACE")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("waitrooms: %v", err)
+	}
+	var rooms []discovery.Room
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		rooms, err = discovery.Browse(context.Background(), discovery.Options{Interfaces: []string{args[1]}})
+		if err == nil && len(rooms) == want {
+			return
+		}
+	}
+	ts.Fatalf("waitrooms: found %d rooms (%v), want %d", len(rooms), err, want)
+}

@@ -82,11 +82,21 @@ func FindRoom(ctx context.Context, find Finder, query string, pick Picker) (disc
 //
 // The host and id tell apart rooms with one name.
 func RoomLine(r discovery.Room) string {
-	addr := "-"
-	if len(r.Addrs) > 0 {
-		addr = net.JoinHostPort(r.Addrs[0].String(), strconv.Itoa(r.Port))
+	return fmt.Sprintf("%s\t%s\t%s\tid %s", Sanitize(r.Name), Sanitize(r.Host), firstAddr(r), Sanitize(r.ID))
+}
+
+// DescribeRoom names a found room in a sentence:
+//
+//	"Lab 3" on lab-pc.local. (10.0.0.5:7465, id 3f9a2c71d0e4b5a6)
+func DescribeRoom(r discovery.Room) string {
+	return fmt.Sprintf("%q on %s (%s, id %s)", Sanitize(r.Name), Sanitize(r.Host), firstAddr(r), Sanitize(r.ID))
+}
+
+func firstAddr(r discovery.Room) string {
+	if len(r.Addrs) == 0 {
+		return "-"
 	}
-	return fmt.Sprintf("%s\t%s\t%s\tid %s", Sanitize(r.Name), Sanitize(r.Host), addr, Sanitize(r.ID))
+	return net.JoinHostPort(r.Addrs[0].String(), strconv.Itoa(r.Port))
 }
 
 // DialRoom returns a Dialer for a room found on the network. It tries the

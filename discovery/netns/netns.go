@@ -54,13 +54,20 @@ func Main(m *testing.M) int {
 func Require(t testing.TB) {
 	t.Helper()
 	switch state := os.Getenv(envState); {
-	case state == envInside || state == envPeer:
+	case Isolated():
 		return
 	case strings.HasPrefix(state, reasonPrefix):
 		t.Skip("needs a network namespace of its own, and " + strings.TrimPrefix(state, reasonPrefix))
 	default:
 		t.Skip("needs a network namespace of its own: call netns.Main from TestMain")
 	}
+}
+
+// Isolated reports whether this process runs in a namespace made by Main
+// or in a peer's: where multicast cannot leave the machine.
+func Isolated() bool {
+	state := os.Getenv(envState)
+	return state == envInside || state == envPeer
 }
 
 // InPeer reports whether this process is a helper running in a peer

@@ -81,23 +81,49 @@ var peers atomic.Int32
 func NewPeer(t testing.TB) *Peer {
 	t.Helper()
 	Require(t)
-	if InPeer() {
-		t.Fatal("netns: NewPeer called inside a peer")
+	p, stop, err := StartPeer()
+	if err != nil {
+		t.Fatalf("netns: %v", err)
 	}
+	t.Cleanup(stop)
+	return p
+}
+
+// StartPeer makes a peer namespace, until stop is called. It is for a
+// namespace made by Main.
+func StartPeer() (p *Peer, stop func(), err error) {
+	if !Isolated() || InPeer() {
+		return nil, nil, errors.New("a peer can only be made from a namespace made by netns.Main")
+	}
+	var undo []func()
+	stop = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+
 	n := peers.Add(1)
-	// A sleeping process holds the namespace; it ends with the test.
+	// A sleeping process holds the namespace; killing it ends the
+	// namespace and the veth pair with it.
 	holder := exec.Command("unshare", "-n", "sleep", "600")
 	if err := holder.Start(); err != nil {
-		t.Fatalf("netns: starting the peer namespace: %v", err)
+		return nil, nil, fmt.Errorf("starting the peer namespace: %w", err)
 	}
-	t.Cleanup(func() {
+	undo = append(undo, func() {
 		holder.Process.Kill()
 		holder.Wait()
 	})
 	pid := holder.Process.Pid
-	waitForOwnNamespace(t, pid)
+	if err := waitForOwnNamespace(pid); err != nil {
+		return nil, nil, err
+	}
 
-	p := &Peer{
+	p = &Peer{
 		PID:        pid,
 		Local:      "vl" + strconv.Itoa(int(n)),
 		Remote:     "vr" + strconv.Itoa(int(n)),
@@ -112,36 +138,35 @@ func NewPeer(t testing.TB) *Peer {
 		p.nsenter("ip", "addr", "add", p.RemoteAddr+"/24", "dev", p.Remote),
 		p.nsenter("ip", "link", "set", p.Remote, "up"),
 		p.nsenter("ip", "route", "add", "224.0.0.0/4", "dev", p.Remote),
+		// The test's own side: groups joined without naming an interface
+		// are joined on the veth, so the test's namespace is one machine
+		// on the peer's LAN (lo is still used where it is named).
+		{"ip", "route", "replace", "224.0.0.0/4", "dev", p.Local},
 	}
 	for _, step := range steps {
 		if out, err := exec.Command(step[0], step[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("netns: %v: %v: %s", step, err, out)
+			return nil, nil, fmt.Errorf("%v: %v: %s", step, err, out)
 		}
 	}
-	// The test's own side: multicast leaves by the veth as well as by lo,
-	// so the test's namespace is one machine with two interfaces.
-	if out, err := exec.Command("ip", "route", "replace", "224.0.0.0/4", "dev", p.Local).CombinedOutput(); err != nil {
-		t.Fatalf("netns: multicast route: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
+	undo = append(undo, func() {
 		exec.Command("ip", "route", "replace", "224.0.0.0/4", "dev", "lo").Run()
 	})
-	return p
+	return p, stop, nil
 }
 
 // waitForOwnNamespace waits until the holder has left the test's namespace
 // (unshare does so just after it starts).
-func waitForOwnNamespace(t testing.TB, pid int) {
+func waitForOwnNamespace(pid int) error {
 	self, err := os.Readlink("/proc/self/ns/net")
 	if err != nil {
-		t.Fatalf("netns: %v", err)
+		return err
 	}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid)); err == nil && other != self {
-			return
+			return nil
 		}
 	}
-	t.Fatal("netns: the peer namespace did not appear")
+	return errors.New("the peer namespace did not appear")
 }
 
 func (p *Peer) nsenter(args ...string) []string {

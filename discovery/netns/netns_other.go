@@ -29,5 +29,10 @@ func NewPeer(t testing.TB) *Peer {
 	return nil
 }
 
+// StartPeer fails: there are no namespaces here.
+func StartPeer() (*Peer, func(), error) {
+	return nil, nil, errors.New("network namespaces exist only on Linux")
+}
+
 // Command is never reached: NewPeer skips.
 func (p *Peer) Command(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
