@@ -270,3 +270,28 @@ func TestPeerBrowse(t *testing.T) {
 	}
 	fmt.Printf("ROOMS %s\n", js)
 }
+
+// BenchmarkBrowse measures what a person waits for: from the start of a
+// browse to the list of rooms, with one room on the network. Run:
+//
+//	go test -run '^$' -bench Browse -benchtime 20x ./discovery/
+func BenchmarkBrowse(b *testing.B) {
+	netns.Require(b)
+	a, err := Advertise(testRoom("Lab 3", "bench0123456789a"), onLoopback)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	var took []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		rooms, err := Browse(context.Background(), onLoopback)
+		if err != nil || len(rooms) != 1 {
+			b.Fatalf("found %v, %v", rooms, err)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
+}
