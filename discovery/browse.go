@@ -14,14 +14,16 @@ import (
 )
 
 // Browsing is done in rounds, because hashicorp/mdns sends one query per
-// call and then only listens until its timeout: a round queries every
-// interface at once. Answers come within milliseconds on a LAN (responders
-// may wait up to 120 ms for shared records), so a round is short. Browsing
-// stops after a round that found nothing new once something was found,
-// or after maxRounds.
+// call and then only listens until its timeout. A round queries every
+// interface at once, and asks twice, retryAfter apart, because multicast
+// on Wi-Fi is sent without acknowledgement and a query or answer can be
+// lost. Answers come within milliseconds on a LAN, so a round is short.
+// Browsing stops after the first round that finds a room, or after
+// maxRounds (about two seconds) when none answers.
 const (
-	roundTimeout = 250 * time.Millisecond
-	maxRounds    = 8 // about two seconds in all when nothing answers
+	roundLength = 350 * time.Millisecond
+	retryAfter  = 100 * time.Millisecond
+	maxRounds   = 6
 	// entryBuffer holds a round's answers on one interface: the library
 	// drops answers that do not fit.
 	entryBuffer = 256
@@ -45,29 +47,35 @@ func Browse(ctx context.Context, opts Options) ([]Room, error) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		var errs []error
-		fresh := 0
+		queries := 0
 		for _, l := range links {
-			wg.Go(func() {
-				rooms, err := queryOnce(ctx, l)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, fmt.Errorf("browsing on %s: %w", l.iface.Name, err))
-					return
-				}
-				for _, r := range rooms {
-					if merge(found, r) {
-						fresh++
+			for _, delay := range []time.Duration{0, retryAfter} {
+				queries++
+				wg.Go(func() {
+					select {
+					case <-time.After(delay):
+					case <-ctx.Done():
+						return
 					}
-				}
-			})
+					rooms, err := queryOnce(ctx, l, roundLength-delay)
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, fmt.Errorf("browsing on %s: %w", l.iface.Name, err))
+						return
+					}
+					for _, r := range rooms {
+						merge(found, r)
+					}
+				})
+			}
 		}
 		wg.Wait()
-		if len(errs) == len(links) {
-			// Every interface failed: more rounds would only fail again.
+		if len(errs) == queries {
+			// Every query failed: more rounds would only fail again.
 			return nil, errors.Join(errs...)
 		}
-		if len(found) > 0 && fresh == 0 {
+		if len(found) > 0 {
 			break
 		}
 	}
@@ -80,14 +88,14 @@ func Browse(ctx context.Context, opts Options) ([]Room, error) {
 }
 
 // queryOnce asks for rooms on one interface and returns what answered
-// within roundTimeout.
-func queryOnce(ctx context.Context, l link) ([]Room, error) {
+// within timeout.
+func queryOnce(ctx context.Context, l link, timeout time.Duration) ([]Room, error) {
 	entries := make(chan *mdns.ServiceEntry, entryBuffer)
 	ifc := l.iface
 	err := mdns.QueryContext(ctx, &mdns.QueryParam{
 		Service:     Service,
 		Domain:      strings.TrimSuffix(domain, "."),
-		Timeout:     roundTimeout,
+		Timeout:     timeout,
 		Interface:   &ifc,
 		Entries:     entries,
 		DisableIPv6: true, // rooms are found and joined over IPv4
@@ -128,19 +136,16 @@ func roomFromEntry(e *mdns.ServiceEntry) (Room, bool) {
 	return r, true
 }
 
-// merge adds r to found, or what is new in it to the room with its id, and
-// reports whether anything was new.
-func merge(found map[string]*Room, r Room) bool {
+// merge adds r to found, or what is new in it to the room with its id.
+func merge(found map[string]*Room, r Room) {
 	have, ok := found[r.ID]
 	if !ok {
 		found[r.ID] = &r
-		return true
+		return
 	}
-	fresh := false
 	for _, a := range r.Addrs {
 		if !slices.Contains(have.Addrs, a) {
 			have.Addrs = append(have.Addrs, a)
-			fresh = true
 		}
 	}
 	for _, ifc := range r.Ifaces {
@@ -148,5 +153,4 @@ func merge(found map[string]*Room, r Room) bool {
 			have.Ifaces = append(have.Ifaces, ifc)
 		}
 	}
-	return fresh
 }

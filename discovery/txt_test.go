@@ -198,17 +198,12 @@ func TestMerge(t *testing.T) {
 	found := map[string]*Room{}
 	a1 := netip.MustParseAddr("10.0.0.1")
 	a2 := netip.MustParseAddr("10.0.1.1")
-	if !merge(found, Room{ID: "x", Addrs: []netip.Addr{a1}, Ifaces: []string{"eth0"}}) {
-		t.Fatal("a new room is not new")
-	}
-	if merge(found, Room{ID: "x", Addrs: []netip.Addr{a1}, Ifaces: []string{"eth0"}}) {
-		t.Fatal("the same answer again is new")
-	}
-	if !merge(found, Room{ID: "x", Addrs: []netip.Addr{a2}, Ifaces: []string{"wlan0"}}) {
-		t.Fatal("a new address is not new")
-	}
-	if !merge(found, Room{ID: "y"}) || len(found) != 2 {
-		t.Fatal("two ids are not two rooms")
+	merge(found, Room{ID: "x", Name: "Lab", Addrs: []netip.Addr{a1}, Ifaces: []string{"eth0"}})
+	merge(found, Room{ID: "x", Name: "Lab", Addrs: []netip.Addr{a1}, Ifaces: []string{"eth0"}})
+	merge(found, Room{ID: "x", Name: "Lab", Addrs: []netip.Addr{a2}, Ifaces: []string{"wlan0"}})
+	merge(found, Room{ID: "y", Name: "Lab"})
+	if len(found) != 2 {
+		t.Fatalf("two ids are %d rooms", len(found))
 	}
 	if got := found["x"]; !reflect.DeepEqual(got.Addrs, []netip.Addr{a1, a2}) || !reflect.DeepEqual(got.Ifaces, []string{"eth0", "wlan0"}) {
 		t.Fatalf("merged: %+v", got)
