@@ -12,7 +12,6 @@ package host
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -73,19 +72,15 @@ func Start(cfg Config) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cert, err := loadOrCreateCert(cfg.StateDir)
+	id, err := loadOrCreateRoomID(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	cert, err := loadOrCreateCert(cfg.StateDir, id)
 	if err != nil {
-		return nil, fmt.Errorf("reading the room certificate: %w", err)
+		return nil, err
 	}
 	bans, err := loadBans(cfg.StateDir)
-	if err != nil {
-		return nil, err
-	}
-	id, err := loadOrCreateRoomID(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +100,7 @@ func Start(cfg Config) (*Host, error) {
 	h := &Host{
 		ln:          ln,
 		id:          id,
-		fingerprint: wire.Fingerprint(leaf.RawSubjectPublicKeyInfo),
+		fingerprint: wire.Fingerprint(cert.Leaf.RawSubjectPublicKeyInfo),
 		portTaken:   portTaken,
 		server:      newServer(ctx, r, cfg.AdminPassword, log),
 		stop:        stop,

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -705,5 +706,37 @@ func TestDefaultPortTaken(t *testing.T) {
 	// An address given explicitly is not replaced by another.
 	if _, _, err := listen(fmt.Sprintf("127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port)); err == nil {
 		t.Fatal("listened on a taken port given explicitly")
+	}
+}
+
+// The certificate names the room's id, so a member can check its pin before
+// it says anything; a certificate that names another (or none, as before
+// ids existed) is made anew for the same key: the fingerprint stays.
+func TestCertNamesRoom(t *testing.T) {
+	dir := t.TempDir()
+	h := startHost(t, Config{StateDir: dir})
+	id, fp := h.RoomID(), h.Fingerprint()
+	conn := dialRaw(t, h, "")
+	leaf := conn.(*tls.Conn).ConnectionState().PeerCertificates[0]
+	if got, ok := wire.RoomIDFromCertName(leaf.Subject.CommonName); !ok || got != id {
+		t.Fatalf("certificate names %q, want room %s", leaf.Subject.CommonName, id)
+	}
+	conn.Close()
+	h.Close()
+
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, certFile), filepath.Join(dir, keyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := issueCert(dir, "someotherroom000", cert.PrivateKey.(crypto.Signer)); err != nil {
+		t.Fatal(err)
+	}
+	h2 := startHost(t, Config{StateDir: dir})
+	if h2.Fingerprint() != fp || h2.RoomID() != id {
+		t.Fatalf("after a new certificate: %s %s, want %s %s", h2.RoomID(), h2.Fingerprint(), id, fp)
+	}
+	conn = dialRaw(t, h2, "")
+	if cn := conn.(*tls.Conn).ConnectionState().PeerCertificates[0].Subject.CommonName; cn != wire.CertName(id) {
+		t.Fatalf("certificate names %q", cn)
 	}
 }

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
@@ -19,6 +20,8 @@ import (
 	"time"
 
 	"chatroom/host/room"
+	"chatroom/host/statefile"
+	"chatroom/host/wire"
 )
 
 // Files in the state directory.
@@ -48,10 +51,7 @@ func loadOrCreateRoomID(dir string) (string, error) {
 	var b [8]byte
 	rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("creating the state directory: %w", err)
-	}
-	if err := writeFileAtomic(path, []byte(id+"\n"), 0o644); err != nil {
+	if err := statefile.WriteAtomic(path, []byte(id+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -59,12 +59,21 @@ func loadOrCreateRoomID(dir string) (string, error) {
 
 // loadOrCreateCert returns the room's TLS certificate, creating a key and a
 // self-signed certificate in dir the first time. The key is what members pin
-// (see wire.Fingerprint), so it is made once and kept.
-func loadOrCreateCert(dir string) (tls.Certificate, error) {
+// (see wire.Fingerprint), so it is made once and kept; the certificate names
+// the room's id (wire.CertName), and is made anew for the same key when it
+// does not.
+func loadOrCreateCert(dir, id string) (tls.Certificate, error) {
 	keyPath, certPath := filepath.Join(dir, keyFile), filepath.Join(dir, certFile)
 	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
 	if err == nil {
-		return cert, nil
+		if cert.Leaf.Subject.CommonName == wire.CertName(id) {
+			return cert, nil
+		}
+		key, ok := cert.PrivateKey.(crypto.Signer)
+		if !ok {
+			return tls.Certificate{}, fmt.Errorf("the room key in %s is of an unknown kind", dir)
+		}
+		return issueCert(dir, id, key)
 	}
 	_, keyErr := os.Stat(keyPath)
 	_, certErr := os.Stat(certPath)
@@ -77,6 +86,19 @@ func loadOrCreateCert(dir string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := statefile.WriteAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return tls.Certificate{}, err
+	}
+	return issueCert(dir, id, key)
+}
+
+// issueCert makes and saves a self-signed certificate for key that names
+// the room id, and returns it with the key.
+func issueCert(dir, id string, key crypto.Signer) (tls.Certificate, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		return tls.Certificate{}, err
@@ -84,7 +106,7 @@ func loadOrCreateCert(dir string) (tls.Certificate, error) {
 	now := time.Now()
 	template := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "chatroom"},
+		Subject:      pkix.Name{CommonName: wire.CertName(id)},
 		// Members check the key's fingerprint, not a chain or a date, so the
 		// certificate is made to outlast any room.
 		NotBefore:   now.Add(-time.Hour),
@@ -96,20 +118,11 @@ func loadOrCreateCert(dir string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
+	certPath := filepath.Join(dir, certFile)
+	if err := statefile.WriteAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return tls.Certificate{}, fmt.Errorf("creating the state directory: %w", err)
-	}
-	if err := writeFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return tls.Certificate{}, err
-	}
-	if err := writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.LoadX509KeyPair(certPath, keyPath)
+	return tls.LoadX509KeyPair(certPath, filepath.Join(dir, keyFile))
 }
 
 // banList is the file format of bans.json.
@@ -150,47 +163,5 @@ func saveBans(dir string, bans []room.Ban) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(dir, bansFile), append(data, '\n'), 0o600)
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, then syncs the directory so the rename itself is on
-// disk before it returns.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		// Not every system can sync a directory (Windows cannot); the
-		// rename is still atomic there.
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return statefile.WriteAtomic(filepath.Join(dir, bansFile), append(data, '\n'), 0o600)
 }

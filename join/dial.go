@@ -36,6 +36,27 @@ func (e *KeyMismatchError) Error() string {
 // later dials of the same Dialer (a retry with another name) must meet the
 // same key, so a key that changes in between is refused too.
 func DialTLS(addr, fingerprint string, accepted func(fingerprint string)) Dialer {
+	return dialTLS(addr, fingerprint, accepted, nil)
+}
+
+// RoomKey is what a room shows of itself in the TLS handshake: the id its
+// certificate names (wire.CertName) and its key's fingerprint.
+type RoomKey struct {
+	ID, Fingerprint string
+}
+
+// Verifier decides, during the TLS handshake, whether to go on with a room
+// that shows key. An error ends the connection before anything is sent to
+// the room: no name, no password.
+type Verifier func(key RoomKey) error
+
+// DialTLSVerified returns a Dialer for TLS 1.3 connections to addr that
+// goes on only with rooms verify accepts.
+func DialTLSVerified(addr string, verify Verifier) Dialer {
+	return dialTLS(addr, "", nil, verify)
+}
+
+func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify Verifier) Dialer {
 	var mu sync.Mutex
 	pinned := strings.TrimSpace(fingerprint)
 	return func(ctx context.Context) (net.Conn, error) {
@@ -52,9 +73,14 @@ func DialTLS(addr, fingerprint string, accepted func(fingerprint string)) Dialer
 				if len(cs.PeerCertificates) == 0 {
 					return errors.New("the room sent no certificate")
 				}
-				got := wire.Fingerprint(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
+				leaf := cs.PeerCertificates[0]
+				got := wire.Fingerprint(leaf.RawSubjectPublicKeyInfo)
 				if want != "" && got != want {
 					return &KeyMismatchError{Expected: want, Got: got}
+				}
+				if verify != nil {
+					id, _ := wire.RoomIDFromCertName(leaf.Subject.CommonName)
+					return verify(RoomKey{ID: id, Fingerprint: got})
 				}
 				return nil
 			},

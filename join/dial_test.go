@@ -20,6 +20,9 @@ import (
 	"chatroom/host/wire"
 )
 
+// testRoomID is the room id that roomKey's certificates name.
+const testRoomID = "0123456789abcdef"
+
 // roomKey makes a self-signed Ed25519 certificate, as a host does, and
 // returns it with its fingerprint.
 func roomKey(t *testing.T) (*tls.Certificate, string) {
@@ -30,7 +33,7 @@ func roomKey(t *testing.T) (*tls.Certificate, string) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "chatroom"},
+		Subject:      pkix.Name{CommonName: wire.CertName(testRoomID)},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
 	}

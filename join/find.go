@@ -103,7 +103,8 @@ func firstAddr(r discovery.Room) string {
 // room's addresses, those on a network this machine is on first, and
 // checks every one against the fingerprint the room advertised: a
 // different key is refused at once, with the loud *KeyMismatchError,
-// rather than tried elsewhere.
+// rather than tried elsewhere. So is a room whose certificate names
+// another id than the one advertised.
 func DialRoom(room discovery.Room, local []netip.Prefix) Dialer {
 	addrs := dialOrder(room.Addrs, local)
 	return func(ctx context.Context) (net.Conn, error) {
@@ -112,7 +113,14 @@ func DialRoom(room discovery.Room, local []netip.Prefix) Dialer {
 		}
 		var errs []error
 		for _, a := range addrs {
-			conn, err := DialTLS(net.JoinHostPort(a.String(), strconv.Itoa(room.Port)), room.Fingerprint, nil)(ctx)
+			addr := net.JoinHostPort(a.String(), strconv.Itoa(room.Port))
+			conn, err := dialTLS(addr, room.Fingerprint, nil, func(k RoomKey) error {
+				if k.ID != room.ID {
+					return fmt.Errorf("the room at %s is not the one advertised: its certificate names room %q, not %q",
+						addr, Sanitize(k.ID), Sanitize(room.ID))
+				}
+				return nil
+			})(ctx)
 			if err == nil {
 				return conn, nil
 			}

@@ -94,13 +94,20 @@ func TestDialRoom(t *testing.T) {
 	} else {
 		ln.Close()
 	}
-	found := discovery.Room{Name: "Lab 3", Port: port, Fingerprint: fp, Addrs: []netip.Addr{dead, netip.MustParseAddr("127.0.0.1")}}
+	found := discovery.Room{ID: testRoomID, Name: "Lab 3", Port: port, Fingerprint: fp, Addrs: []netip.Addr{dead, netip.MustParseAddr("127.0.0.1")}}
 	conn, err := DialRoom(found, nil)(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	echo(t, conn)
 	conn.Close()
+
+	// The right key, but a certificate for another room than advertised.
+	impostor := found
+	impostor.ID = "fedcba9876543210"
+	if _, err := DialRoom(impostor, nil)(context.Background()); err == nil || !strings.Contains(err.Error(), "is not the one advertised") {
+		t.Fatalf("got %v, want the room refused for its id", err)
+	}
 
 	_, otherFP := roomKey(t)
 	found.Fingerprint = otherFP

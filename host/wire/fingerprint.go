@@ -3,6 +3,7 @@ package wire
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"strings"
 )
 
 // Fingerprint names a room's TLS key the way people compare it: "SHA256:"
@@ -12,4 +13,23 @@ import (
 func Fingerprint(subjectPublicKeyInfo []byte) string {
 	sum := sha256.Sum256(subjectPublicKeyInfo)
 	return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
+}
+
+// certNamePrefix starts the common name of a room's certificate, which
+// names the room's id: a member checks the key it pinned for that id during
+// the TLS handshake, before it sends anything (a name, a password) to a
+// room that may not be the one it knows.
+const certNamePrefix = "chatroom room "
+
+// CertName is the common name of the certificate of the room with id.
+func CertName(id string) string { return certNamePrefix + id }
+
+// RoomIDFromCertName returns the room id that a certificate's common name
+// states, and false when it states none.
+func RoomIDFromCertName(commonName string) (string, bool) {
+	id, ok := strings.CutPrefix(commonName, certNamePrefix)
+	if !ok || id == "" {
+		return "", false
+	}
+	return id, true
 }
