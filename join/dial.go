@@ -35,8 +35,17 @@ func (e *KeyMismatchError) Error() string {
 // to accepted (if not nil) so the person can compare it, and then held:
 // later dials of the same Dialer (a retry with another name) must meet the
 // same key, so a key that changes in between is refused too.
-func DialTLS(addr, fingerprint string, accepted func(fingerprint string)) Dialer {
-	return dialTLS(addr, fingerprint, accepted, nil)
+func DialTLS(addr, fingerprint string, accepted func(fingerprint string), opts ...DialOption) Dialer {
+	return dialTLS(addr, fingerprint, accepted, nil, opts)
+}
+
+// DialOption changes how a Dialer connects.
+type DialOption func(*tls.Config)
+
+// WithIdentity presents the person's identity (LoadOrCreateIdentity) to the
+// room as a TLS client certificate, so that the room knows them by key.
+func WithIdentity(cert tls.Certificate) DialOption {
+	return func(c *tls.Config) { c.Certificates = []tls.Certificate{cert} }
 }
 
 // RoomKey is what a room shows of itself in the TLS handshake: the id its
@@ -52,11 +61,11 @@ type Verifier func(key RoomKey) error
 
 // DialTLSVerified returns a Dialer for TLS 1.3 connections to addr that
 // goes on only with rooms verify accepts.
-func DialTLSVerified(addr string, verify Verifier) Dialer {
-	return dialTLS(addr, "", nil, verify)
+func DialTLSVerified(addr string, verify Verifier, opts ...DialOption) Dialer {
+	return dialTLS(addr, "", nil, verify, opts)
 }
 
-func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify Verifier) Dialer {
+func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify Verifier, opts []DialOption) Dialer {
 	var mu sync.Mutex
 	pinned := strings.TrimSpace(fingerprint)
 	return func(ctx context.Context) (net.Conn, error) {
@@ -84,6 +93,9 @@ func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify
 				}
 				return nil
 			},
+		}
+		for _, opt := range opts {
+			opt(config)
 		}
 		if host, _, err := net.SplitHostPort(addr); err == nil {
 			config.ServerName = host // sent as SNI for names; Go leaves it out for addresses

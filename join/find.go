@@ -105,7 +105,7 @@ func firstAddr(r discovery.Room) string {
 // different key is refused at once, with the loud *KeyMismatchError,
 // rather than tried elsewhere. So is a room whose certificate names
 // another id than the one advertised.
-func DialRoom(room discovery.Room, local []netip.Prefix) Dialer {
+func DialRoom(room discovery.Room, local []netip.Prefix, opts ...DialOption) Dialer {
 	addrs := dialOrder(room.Addrs, local)
 	return func(ctx context.Context) (net.Conn, error) {
 		if len(addrs) == 0 {
@@ -120,7 +120,7 @@ func DialRoom(room discovery.Room, local []netip.Prefix) Dialer {
 						addr, Sanitize(k.ID), Sanitize(room.ID))
 				}
 				return nil
-			})(ctx)
+			}, opts)(ctx)
 			if err == nil {
 				return conn, nil
 			}

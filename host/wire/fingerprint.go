@@ -33,3 +33,14 @@ func RoomIDFromCertName(commonName string) (string, bool) {
 	}
 	return id, true
 }
+
+// KeyTag is the short form of a fingerprint that people read in a room
+// (/whois, /bans): its first 8 characters after "SHA256:", which tell
+// members apart, while the whole fingerprint is what is compared.
+func KeyTag(fingerprint string) string {
+	tag := strings.TrimPrefix(fingerprint, "SHA256:")
+	if len(tag) > 8 {
+		tag = tag[:8]
+	}
+	return tag
+}

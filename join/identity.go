@@ -1,0 +1,83 @@
+package join
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"chatroom/host/statefile"
+	"chatroom/host/wire"
+)
+
+// IdentityFile is the person's key and certificate, in the state
+// directory: one PEM file, private (0600).
+const IdentityFile = "identity.pem"
+
+// LoadOrCreateIdentity returns the person's identity: an Ed25519 key in a
+// self-signed certificate, presented to every room as a TLS client
+// certificate. Rooms know a person by this key, not by name: a ban or an
+// op outlives a change of name. It is made on first use and kept in dir.
+func LoadOrCreateIdentity(dir string) (tls.Certificate, error) {
+	path := filepath.Join(dir, IdentityFile)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		cert, err := tls.X509KeyPair(data, data)
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("%s is damaged (%v); remove it to make a new identity, which rooms will not know", path, err)
+		}
+		return cert, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return tls.Certificate{}, fmt.Errorf("reading your identity: %w", err)
+	}
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	template := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "chatroom member"},
+		// Rooms check the key, not a chain or a date.
+		NotBefore:   time.Now().Add(-time.Hour),
+		NotAfter:    time.Now().AddDate(30, 0, 0),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, pub, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	data = append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
+	if err := statefile.WriteAtomic(path, data, 0o600); err != nil {
+		return tls.Certificate{}, fmt.Errorf("saving your identity: %w", err)
+	}
+	return tls.X509KeyPair(data, data)
+}
+
+// IdentityTag is the short form of an identity's fingerprint that rooms
+// show (in /whois, /bans): enough to tell people apart at a glance.
+func IdentityTag(cert tls.Certificate) string {
+	if cert.Leaf == nil {
+		return ""
+	}
+	return wire.KeyTag(wire.Fingerprint(cert.Leaf.RawSubjectPublicKeyInfo))
+}
