@@ -19,6 +19,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/term"
@@ -60,6 +61,7 @@ func (e *usageError) Error() string { return e.msg }
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	logs           *logSwitch // where c.logger writes; made by the first call
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -164,6 +166,8 @@ Flags:
   --fingerprint SHA256:…  the room key the host printed; refuse any other
   --admin                 join as an admin; the password comes from
                           CHATROOM_ADMIN_PASSWORD, or is asked for
+  --state DIR             where what you type is kept for next time
+                          (default: chatroom in your user config directory)
   --iface NAME            look for rooms on this network interface only
                           (repeat for several)
 `
@@ -264,7 +268,7 @@ func (c *cli) host(args []string) error {
 		StateDir:      dir,
 		Listen:        *listen,
 		AdminPassword: password,
-		Logger:        slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:        c.logger(),
 	})
 	if err != nil {
 		return err
@@ -294,7 +298,9 @@ func (c *cli) host(args []string) error {
 		c.infof("closing the room")
 		return nil
 	}
-	err = join.Join(ctx, h.DialOwner, join.Options{Name: *userName}, c.lineUI())
+	ui, closeUI := c.chatUI(*userName, dir, password)
+	err = join.Join(ctx, h.DialOwner, join.Options{Name: *userName}, ui)
+	closeUI()
 	if err == nil && ctx.Err() != nil {
 		c.infof("closing the room")
 	}
@@ -359,6 +365,7 @@ func (c *cli) join(args []string) error {
 	userName := fs.String("user", "", "")
 	fingerprint := fs.String("fingerprint", "", "")
 	admin := fs.Bool("admin", false, "")
+	stateDir := fs.String("state", "", "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
 	if err := c.parse(fs, args, 1); err != nil {
@@ -406,7 +413,9 @@ func (c *cli) join(args []string) error {
 		c.infof("joining %s", join.DescribeRoom(room))
 		dial = join.DialRoom(room, discovery.LocalPrefixes())
 	}
-	return join.Join(ctx, dial, opts, c.lineUI())
+	ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
+	defer closeUI()
+	return join.Join(ctx, dial, opts, ui)
 }
 
 // browser finds rooms on the network, on the interfaces named or on all.
@@ -501,6 +510,81 @@ func (c *cli) list(args []string) error {
 // it may ask again for a name that was taken.
 func (c *cli) lineUI() join.UI {
 	return join.NewLineUI(c.stdin, c.stdout, isTerminal(c.stdin))
+}
+
+// chatUI returns the UI to chat through and a function that closes it. When
+// stdin and stdout are this process's terminal, that is the interactive
+// prompt, which keeps the person's history in the state directory (stateDir,
+// or the default; none when there is no place for it) and never keeps a
+// line that holds one of secrets; while it is up, c.logger's output is
+// shown above it. Anywhere else it is line mode, exactly as scripts expect.
+func (c *cli) chatUI(user, stateDir string, secrets ...string) (join.UI, func()) {
+	if c.stdin != io.Reader(os.Stdin) || c.stdout != io.Writer(os.Stdout) || !isTerminal(c.stdin) {
+		return c.lineUI(), func() {}
+	}
+	cfg := join.PromptConfig{Secrets: secrets, Color: os.Getenv("NO_COLOR") == ""}
+	if dir, err := stateDirOrDefault(stateDir); err == nil {
+		cfg.HistoryFile = join.HistoryFile(dir, user)
+	}
+	p, err := join.NewPrompt(cfg)
+	if err != nil {
+		if !errors.Is(err, join.ErrNoPrompt) {
+			c.infof("%v; reading plain lines instead", err)
+		}
+		return c.lineUI(), func() {}
+	}
+	var restore func()
+	if c.logs != nil && isTerminalWriter(c.stderr) {
+		restore = c.logs.to(p.LogWriter())
+	}
+	return p, func() {
+		if restore != nil {
+			restore()
+		}
+		if err := p.Close(); err != nil {
+			c.infof("%v", err)
+		}
+	}
+}
+
+// logger returns the logger for diagnostics: to stderr, or above the
+// prompt while one is up (chatUI), so that none is written over it.
+func (c *cli) logger() *slog.Logger {
+	if c.logs == nil {
+		c.logs = &logSwitch{w: c.stderr}
+	}
+	return slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// logSwitch is a writer whose destination can change while loggers write
+// to it.
+type logSwitch struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *logSwitch) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// to sends what is written to w until the returned function is called.
+func (l *logSwitch) to(w io.Writer) (restore func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.w
+	l.w = w
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.w = old
+	}
+}
+
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func isTerminal(r io.Reader) bool {

@@ -190,13 +190,17 @@ func (s *server) serveConn(conn net.Conn, p peer) {
 	// room closes the member's outbox after that, so the writer reads this
 	// only once it is set.
 	var readErr *wire.Frame
-	writerDone := make(chan struct{})
+	// The reader starts on a fresh goroutine and this one, whose stack the
+	// handshake has grown, becomes the writer: a writer waits for frames
+	// with little on its stack, so the collector shrinks the handshake's
+	// stack back, whereas a reader waits deep in TLS and keeps it.
+	readerDone := make(chan struct{})
 	go func() {
-		defer close(writerDone)
-		s.writeLoop(conn, member, &readErr)
+		defer close(readerDone)
+		s.readLoop(conn, dec, member, &readErr)
 	}()
-	s.readLoop(conn, dec, member, &readErr)
-	<-writerDone
+	s.writeLoop(conn, member, &readErr)
+	<-readerDone
 }
 
 // readLoop hands the member's lines to the room until the connection ends
@@ -234,9 +238,11 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, read
 // record and hundreds.
 func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) {
 	out := m.Out()
-	buf := make([]byte, 0, 4096)
 	for frame := range out {
-		buf = append(buf[:0], frame...)
+		// The batch buffer is borrowed only while there is something to
+		// write: an idle member holds none, however large its last burst.
+		bp := batchPool.Get().(*[]byte)
+		buf := append((*bp)[:0], frame...)
 	batch:
 		for len(buf) < maxBatch {
 			select {
@@ -250,16 +256,18 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) 
 			}
 		}
 		conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if _, err := conn.Write(buf); err != nil {
+		_, err := conn.Write(buf)
+		if cap(buf) <= maxBatch*2 {
+			*bp = buf[:0]
+			batchPool.Put(bp)
+		}
+		if err != nil {
 			// Closing ends the reader, which tells the room.
 			s.log.Debug("write failed", "name", m.Name(), "err", err)
 			conn.Close()
 			for range out {
 			}
 			return
-		}
-		if cap(buf) > maxBatch*2 {
-			buf = make([]byte, 0, 4096) // don't keep a burst's buffer for an idle member
 		}
 	}
 	last := m.Final()
@@ -275,6 +283,12 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) 
 	closeWrite(conn)
 	conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 }
+
+// batchPool holds the writers' batch buffers (*[]byte) between batches.
+var batchPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 4096)
+	return &b
+}}
 
 // closeWrite shuts the writing side of conn: a TLS close_notify, then a
 // TCP FIN.

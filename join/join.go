@@ -4,12 +4,14 @@
 //
 // The boundary: the network is reached only through a [Dialer] (a TLS
 // connection from [DialTLS], or the host's in-process pipe), and the person
-// only through a [UI] (line mode from [NewLineUI]; an interactive prompt
-// can be another implementation). Everything between — the handshake in
-// [Connect], the [Session], the [Roster], [Render] and the flow in [Join] —
-// is plain logic over those two interfaces, so it is tested without a
-// terminal or a real host. Nothing in this package prints except through a
-// UI, and errors are returned as values for the command line to print.
+// only through a [UI]: line mode from [NewLineUI], or at a terminal the
+// interactive prompt from [NewPrompt], whose every byte to the terminal
+// goes through one [Output]. Everything between — the handshake in
+// [Connect], the [Session], the [Roster], [Render] and [Style], completion
+// and the flow in [Join] — is plain logic over those interfaces, so it is
+// tested without a terminal or a real host. Nothing in this package prints
+// except through a UI, and errors are returned as values for the command
+// line to print.
 //
 // Everything the host sends is shown through [Sanitize], so that no name or
 // message can move the cursor, clear the screen or reorder text on the
@@ -47,6 +49,21 @@ type UI interface {
 	// another name. It returns false when it cannot ask or the person gave
 	// none; line mode over a pipe never asks.
 	AskName(reason string) (string, bool)
+}
+
+// RoomUI is a UI that knows the room it shows, as an interactive prompt
+// does: it names the room and the person in its prompt, completes names and
+// commands from the roster, and styles each frame itself. Join uses these
+// methods when its UI has them.
+type RoomUI interface {
+	UI
+	// Enter is called once the host has welcomed the person, before any
+	// frame is shown, with the welcome and the roster that Join keeps
+	// current from then on.
+	Enter(welcome wire.Frame, roster *Roster)
+	// Show shows one frame from the host, in place of printing Render's
+	// lines. Like Print, it is called while ReadLine blocks.
+	Show(f wire.Frame)
 }
 
 // Options say who joins.
@@ -138,6 +155,9 @@ func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 		return err
 	}
 	defer sess.Close()
+	if r, ok := ui.(RoomUI); ok {
+		r.Enter(sess.Welcome(), sess.Roster())
+	}
 	ui.Print(WelcomeLine(sess.Welcome()))
 	return chat(ctx, sess, ui)
 }
@@ -260,6 +280,14 @@ func await(sess *Session, ended <-chan error, fallback error) error {
 // what Join should return for how it ended.
 func receive(sess *Session, ui UI) error {
 	me := sess.Roster().Me()
+	show := func(f wire.Frame) {
+		for _, line := range Render(f, me, time.Local) {
+			ui.Print(line)
+		}
+	}
+	if r, ok := ui.(RoomUI); ok {
+		show = r.Show
+	}
 	for {
 		f, err := sess.Next()
 		if err != nil {
@@ -268,9 +296,7 @@ func receive(sess *Session, ui UI) error {
 			}
 			return fmt.Errorf("connection to the room lost: %w", err)
 		}
-		for _, line := range Render(f, me, time.Local) {
-			ui.Print(line)
-		}
+		show(f)
 		switch f.Type {
 		case wire.TypeClosed:
 			switch f.Code {

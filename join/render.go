@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"chatroom/host/wire"
@@ -17,80 +18,229 @@ import (
 // not know) give no lines. Every field from the network goes through
 // Sanitize.
 //
-// me is the person's own name. The lines are the same for every member
-// today; me is part of the signature so that a renderer can mark what
-// concerns the person (a mention, a /msg to them) without changing callers.
+// me is the person's own name. The plain lines are the same for every
+// member; a styled rendering ([Style]) uses me to mark what concerns the
+// person: their own lines, and mentions of their name.
 func Render(f wire.Frame, me string, loc *time.Location) []string {
+	var lines []string
+	for _, l := range renderLines(f, me, loc) {
+		lines = append(lines, l.plain())
+	}
+	return lines
+}
+
+// A rendered line is a run of segments, each with a kind that a styled
+// rendering colours. Render shows only their text, so plain and styled
+// output always say the same words.
+type segKind uint8
+
+const (
+	segText    segKind = iota // words
+	segStamp                  // the time
+	segName                   // a member's name
+	segMention                // the person's own name in someone else's message
+)
+
+type segment struct {
+	kind segKind
+	text string // sanitized
+}
+
+// lineKind says what a line is about, for its style.
+type lineKind uint8
+
+const (
+	lineInfo    lineKind = iota // the welcome, the room closing
+	lineMessage                 // someone else's say or me
+	lineOwn                     // the person's own say or me
+	linePrivate                 // a /msg, either way
+	lineEvent                   // a join, leave or role change
+	lineNotice                  // the host's answer to a command
+	lineError                   // the host's refusal of a command
+)
+
+type shownLine struct {
+	kind lineKind
+	segs []segment
+	// alert: the line mentions the person, or is a private message to
+	// them; a terminal rings its bell for it.
+	alert bool
+}
+
+func (l shownLine) plain() string {
+	var b strings.Builder
+	for _, s := range l.segs {
+		b.WriteString(s.text)
+	}
+	return b.String()
+}
+
+func textSeg(s string) segment { return segment{segText, s} }
+func nameSeg(s string) segment { return segment{segName, Sanitize(s)} }
+
+// renderLines renders f as Render documents, keeping what each part is.
+func renderLines(f wire.Frame, me string, loc *time.Location) []shownLine {
 	switch f.Type {
 	case wire.TypeEvent:
-		if line, ok := renderEvent(f); ok {
-			return []string{stamp(f.Time, loc) + " " + line}
+		if l, ok := renderEvent(f, me); ok {
+			l.segs = append([]segment{{segStamp, stamp(f.Time, loc)}, textSeg(" ")}, l.segs...)
+			return []shownLine{l}
 		}
 	case wire.TypePrivate:
-		return []string{fmt.Sprintf("%s [%s -> %s] %s", stamp(f.Time, loc), Sanitize(f.From), Sanitize(f.To), Sanitize(f.Text))}
+		l := shownLine{kind: linePrivate, alert: f.From != me}
+		l.segs = append(l.segs, segment{segStamp, stamp(f.Time, loc)}, textSeg(" ["), nameSeg(f.From), textSeg(" -> "), nameSeg(f.To), textSeg("] "))
+		l.segs = append(l.segs, body(f.Text, me, f.From)...)
+		return []shownLine{l}
 	case wire.TypeNotice:
-		prefix := "-- "
+		kind, prefix := lineNotice, "-- "
 		if f.Error {
-			prefix = "!! "
+			kind, prefix = lineError, "!! "
 		}
-		text := strings.TrimRight(f.Text, "\n")
-		if text == "" {
+		msg := strings.TrimRight(f.Text, "\n")
+		if msg == "" {
 			return nil
 		}
-		lines := strings.Split(text, "\n")
-		for i, l := range lines {
-			lines[i] = prefix + Sanitize(l)
+		var lines []shownLine
+		for _, l := range strings.Split(msg, "\n") {
+			lines = append(lines, shownLine{kind: kind, segs: []segment{{segText, prefix + Sanitize(l)}}})
 		}
 		return lines
 	case wire.TypeClosed:
 		// Leaving and being sent away are reported by Join's result; only
 		// the room closing needs a line of its own.
 		if f.Code == wire.CodeRoomClosed {
-			return []string{"-- the room closed"}
+			return []shownLine{{kind: lineInfo, segs: []segment{textSeg("-- the room closed")}}}
 		}
 	case wire.TypeWelcome:
-		return []string{WelcomeLine(f)}
+		return []shownLine{{kind: lineInfo, segs: []segment{textSeg(WelcomeLine(f))}}}
 	}
 	return nil
 }
 
 // renderEvent renders an event without its time; false for a kind this
 // version does not know, which is shown as nothing rather than guessed at.
-func renderEvent(f wire.Frame) (string, bool) {
+func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 	switch f.Kind {
-	case wire.KindSay:
-		return "<" + Sanitize(f.From) + "> " + Sanitize(f.Text), true
-	case wire.KindMe:
-		return "* " + Sanitize(f.From) + " " + Sanitize(f.Text), true
-	case wire.KindJoin:
-		line := "* " + Sanitize(f.Name) + " joined"
-		switch f.Role {
-		case wire.RoleAdmin:
-			line += " (admin)"
-		case wire.RoleOwner:
-			line += " (host)" // as /who says: the owner is the one hosting
+	case wire.KindSay, wire.KindMe:
+		l := shownLine{kind: lineMessage}
+		if f.From == me {
+			l.kind = lineOwn
 		}
-		return line, true
-	case wire.KindLeave:
-		return "* " + Sanitize(f.Name) + " " + leaveWords(f), true
-	case wire.KindRole:
-		line := "* " + Sanitize(f.Name)
+		if f.Kind == wire.KindSay {
+			l.segs = []segment{textSeg("<"), nameSeg(f.From), textSeg("> ")}
+		} else {
+			l.segs = []segment{textSeg("* "), nameSeg(f.From), textSeg(" ")}
+		}
+		b := body(f.Text, me, f.From)
+		l.segs = append(l.segs, b...)
+		l.alert = slices.ContainsFunc(b, func(s segment) bool { return s.kind == segMention })
+		return l, true
+	case wire.KindJoin:
+		words := " joined"
 		switch f.Role {
 		case wire.RoleAdmin:
-			line += " is now an admin"
+			words += " (admin)"
 		case wire.RoleOwner:
-			line += " is now the host"
+			words += " (host)" // as /who says: the owner is the one hosting
+		}
+		return shownLine{kind: lineEvent, segs: []segment{textSeg("* "), nameSeg(f.Name), textSeg(words)}}, true
+	case wire.KindLeave:
+		return shownLine{kind: lineEvent, segs: []segment{textSeg("* "), nameSeg(f.Name), textSeg(" " + leaveWords(f))}}, true
+	case wire.KindRole:
+		var words string
+		switch f.Role {
+		case wire.RoleAdmin:
+			words = " is now an admin"
+		case wire.RoleOwner:
+			words = " is now the host"
 		case wire.RoleMember:
-			line += " is no longer an admin"
+			words = " is no longer an admin"
 		default:
-			line += " is now " + Sanitize(f.Role)
+			words = " is now " + Sanitize(f.Role)
 		}
 		if f.By != "" {
-			line += " (by " + Sanitize(f.By) + ")"
+			words += " (by " + Sanitize(f.By) + ")"
 		}
-		return line, true
+		return shownLine{kind: lineEvent, segs: []segment{textSeg("* "), nameSeg(f.Name), textSeg(words)}}, true
 	}
-	return "", false
+	return shownLine{}, false
+}
+
+// body renders the text of a message from "from": sanitized, with the
+// person's own name marked wherever someone else wrote it.
+func body(msg, me, from string) []segment {
+	msg = Sanitize(msg)
+	if me == "" || from == me {
+		return []segment{textSeg(msg)}
+	}
+	me = Sanitize(me) // as the name appears in sanitized text
+	var segs []segment
+	for {
+		i, n := findMention(msg, me)
+		if i < 0 {
+			break
+		}
+		if i > 0 {
+			segs = append(segs, textSeg(msg[:i]))
+		}
+		segs = append(segs, segment{segMention, msg[i : i+n]})
+		msg = msg[i+n:]
+	}
+	if msg != "" || len(segs) == 0 {
+		segs = append(segs, textSeg(msg))
+	}
+	return segs
+}
+
+// findMention finds name in msg as a word of its own, in any case: "ana"
+// is mentioned in "ana: hi" and "hi ANA!", not in "banana". It returns the
+// byte offset and length of the match, or -1.
+func findMention(msg, name string) (int, int) {
+	want := utf8.RuneCountInString(name)
+	for i := 0; i < len(msg); {
+		if !wordStart(msg, i) {
+			_, size := utf8.DecodeRuneInString(msg[i:])
+			i += size
+			continue
+		}
+		// The candidate is the next len(name) runes: names compare by
+		// runes, whatever their case.
+		j, n := i, 0
+		for n < want && j < len(msg) {
+			_, size := utf8.DecodeRuneInString(msg[j:])
+			j += size
+			n++
+		}
+		if n == want && strings.EqualFold(msg[i:j], name) && wordEnd(msg, j) {
+			return i, j - i
+		}
+		_, size := utf8.DecodeRuneInString(msg[i:])
+		i += size
+	}
+	return -1, 0
+}
+
+// wordStart and wordEnd say whether a word may begin at, or end before,
+// byte i of s: at the edge of s or next to a rune that is not a letter,
+// digit or underscore.
+func wordStart(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return !isWordRune(r)
+}
+
+func wordEnd(s string, i int) bool {
+	if i == len(s) {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return !isWordRune(r)
+}
+
+func isWordRune(r rune) bool {
+	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
 
 // leaveWords says why someone left, after their name.

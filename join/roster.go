@@ -9,26 +9,29 @@ import (
 )
 
 // Roster is the client's picture of the room: who is in it with which
-// role, who spoke last, and which commands the host offers. It starts from
-// the welcome and follows the events Session.Next returns, so a UI can
-// complete names and commands without asking the host.
+// role, who spoke last, which commands the host offers and, for an admin,
+// who is banned. It starts from the welcome and follows the frames
+// Session.Next returns, so a UI can complete names and commands without
+// asking the host.
 //
 // Its methods are safe to call from the UI's goroutine while another
 // goroutine reads frames: the lock guards only this client's copy, the
 // room's state lives in the host.
 type Roster struct {
 	me       string
-	commands []wire.Command // fixed at the welcome
+	commands []wire.Command // fixed at the welcome: every command the host knows
 
 	mu     sync.Mutex
 	roles  map[string]string // name -> role, for everyone present
 	recent []string          // present members who spoke, most recent first
+	bans   []string          // banned names, as the host last sent them to this admin
 }
 
 func newRoster(welcome wire.Frame) *Roster {
 	r := &Roster{
 		commands: slices.Clone(welcome.Commands),
 		roles:    make(map[string]string, len(welcome.Members)+1),
+		bans:     slices.Clone(welcome.Bans),
 	}
 	for _, m := range welcome.Members {
 		r.roles[m.Name] = m.Role
@@ -90,8 +93,38 @@ func (r *Roster) Names() []string {
 	return names
 }
 
-// Commands returns the commands the host offered in its welcome.
-func (r *Roster) Commands() []wire.Command { return slices.Clone(r.commands) }
+// Commands returns the commands the person may use now: those the
+// host's welcome listed, without the admin ones unless the person is an
+// admin at present, so that completion follows /op and /deop.
+func (r *Roster) Commands() []wire.Command {
+	r.mu.Lock()
+	admin := isAdmin(r.roles[r.me])
+	r.mu.Unlock()
+	var cmds []wire.Command
+	for _, c := range r.commands {
+		if !c.Admin || admin {
+			cmds = append(cmds, c)
+		}
+	}
+	return cmds
+}
+
+// Banned returns the names on the room's ban list, sorted, as the host
+// last told this person; none unless the person is an admin.
+func (r *Roster) Banned() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !isAdmin(r.roles[r.me]) {
+		return nil
+	}
+	names := slices.Clone(r.bans)
+	slices.SortFunc(names, compareNames)
+	return names
+}
+
+func isAdmin(role string) bool {
+	return role == wire.RoleAdmin || role == wire.RoleOwner
+}
 
 // apply updates the roster from one frame from the host.
 func (r *Roster) apply(f wire.Frame) {
@@ -110,6 +143,8 @@ func (r *Roster) apply(f wire.Frame) {
 		case wire.KindSay, wire.KindMe:
 			r.spoke(f.From)
 		}
+	case wire.TypeBans:
+		r.bans = slices.Clone(f.Bans)
 	case wire.TypePrivate:
 		// Whoever one exchanges private messages with is the likeliest
 		// next name to type, whichever way the message went.

@@ -64,12 +64,20 @@ func init() {
 	}
 }
 
-// Commands returns the commands a member with the given role (wire.Role*)
-// may use, as the welcome lists them.
-func Commands(role string) []wire.Command {
-	return commandsFor(role)
+// Commands returns every command, as the welcome lists them: each with
+// Admin set when only admins may use it. The welcome lists them all, not
+// only the member's, so that a client can follow the member's role as it
+// changes (/op, /deop) without being told the commands again.
+func Commands() []wire.Command {
+	list := make([]wire.Command, len(commands))
+	for i, c := range commands {
+		list[i] = c.Command
+	}
+	return list
 }
 
+// commandsFor returns the commands a member with the given role
+// (wire.Role*) may use, as /help lists them.
 func commandsFor(role string) []wire.Command {
 	var list []wire.Command
 	for _, c := range commands {
@@ -249,6 +257,9 @@ func (s *state) ban(c call) {
 	}
 	s.bans = bans
 
+	// The admins' copies of the list follow the confirmation, so that an
+	// admin reads the answer to its command first.
+	defer s.sendBansToAdmins()
 	if !here {
 		s.notify(c.from, fmt.Sprintf("%s is not here: banned the name only", name))
 		return
@@ -281,6 +292,37 @@ func (s *state) unban(c call) {
 	}
 	s.bans = bans
 	s.notify(c.from, "unbanned "+name)
+	s.sendBansToAdmins()
+}
+
+// banNames returns the names on the ban list, each once, for clients to
+// complete "/unban" with.
+func (s *state) banNames() []string {
+	names := make([]string, 0, len(s.bans))
+	seen := make(map[string]bool, len(s.bans))
+	for _, b := range s.bans {
+		if key := NameKey(b.Name); !seen[key] {
+			seen[key] = true
+			names = append(names, b.Name)
+		}
+	}
+	return names
+}
+
+// sendBans gives m the ban list; only admins are given it.
+func (s *state) sendBans(m *Member) {
+	s.sendFrame(m, &wire.Frame{Type: wire.TypeBans, Bans: s.banNames()})
+}
+
+// sendBansToAdmins gives every admin the ban list after it changed. It is
+// encoded once, as events are.
+func (s *state) sendBansToAdmins() {
+	frame := encode(&wire.Frame{Type: wire.TypeBans, Bans: s.banNames()})
+	for _, m := range s.members {
+		if isAdminRole(m.role) {
+			s.deliver(m, frame)
+		}
+	}
 }
 
 // persist saves bans through Config.SaveBans, giving it a copy of its own.
@@ -312,9 +354,9 @@ func (s *state) listBans(c call) {
 }
 
 // op makes a member an admin. Besides the role event, which everyone gets,
-// the new admin gets a notice naming the commands it may now use: its
-// welcome listed only a member's commands, and a role event does not say
-// what a role may do.
+// the new admin gets a notice naming the commands it may now use (a role
+// event does not say what a role may do) and the ban list, which only
+// admins are given.
 func (s *state) op(c call) {
 	name, _ := cutWord(c.args)
 	target, ok := s.lookup(name)
@@ -329,6 +371,7 @@ func (s *state) op(c call) {
 		s.setRole(target, wire.RoleAdmin, c.from)
 		s.notify(target, fmt.Sprintf("%s made you an admin: you may now use %s (/help explains them)",
 			c.from.name, strings.Join(adminCommandNames(), ", ")))
+		s.sendBans(target)
 	}
 }
 

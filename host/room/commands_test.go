@@ -39,6 +39,13 @@ func newCast(t *testing.T, cfg Config) *cast {
 
 func (c *cast) all() []*client { return []*client{c.ana, c.bob, c.cy, c.dee} }
 
+// isAdmin reports whether m is an admin as the cast starts.
+func (c *cast) isAdmin(m *client) bool { return m != c.cy }
+
+func bansFrame(names ...string) wire.Frame {
+	return wire.Frame{Type: wire.TypeBans, Bans: names}
+}
+
 func (c *cast) byName(name string) *client {
 	for _, m := range c.all() {
 		if m.m.name == name {
@@ -62,7 +69,7 @@ func (c *cast) others(names ...string) []*client {
 // TestCommandRefused covers every refusal: the caller gets exactly one
 // error notice, and nothing else happens to anyone.
 func TestCommandRefused(t *testing.T) {
-	const rule = ": names are 1 to 24 characters with no spaces or control characters"
+	const rule = ": names are 1 to 24 letters, digits or ASCII punctuation, with no spaces"
 	tests := []struct {
 		caller string
 		line   string
@@ -320,18 +327,21 @@ func TestBan(t *testing.T) {
 			if tt.target != "" {
 				c.byName(tt.target).expectFinal(closedFrame(wire.CodeBanned, tt.by, tt.want.Reason))
 			}
+			// Everyone sees the banned member leave; the admin who banned
+			// is told, and then every admin is given the new list.
 			leave := leaveEvent(5, tt.target, wire.CodeBanned, tt.by, tt.want.Reason)
 			for _, other := range c.others(tt.target) {
-				switch {
-				case other.m.name == tt.by && tt.target != "":
-					other.expect(leave, notice(tt.confirm))
-				case other.m.name == tt.by:
-					other.expect(notice(tt.confirm))
-				case tt.target != "":
-					other.expect(leave)
-				default:
-					other.expectNothing()
+				var want []wire.Frame
+				if tt.target != "" {
+					want = append(want, leave)
 				}
+				if other.m.name == tt.by {
+					want = append(want, notice(tt.confirm))
+				}
+				if c.isAdmin(other) {
+					want = append(want, bansFrame(tt.want.Name))
+				}
+				other.expect(want...)
 			}
 
 			// The ban keeps out the name in any case, and the address
@@ -407,9 +417,17 @@ func TestUnban(t *testing.T) {
 		t.Run(tt.line, func(t *testing.T) {
 			c := newCast(t, Config{Bans: tt.bans})
 			c.dee.say(tt.line)
-			c.dee.expect(notice(tt.confirm))
+			var names []string
+			for _, b := range tt.wantBans {
+				names = append(names, b.Name)
+			}
+			c.dee.expect(notice(tt.confirm), bansFrame(names...))
 			for _, other := range c.others("dee") {
-				other.expectNothing()
+				if c.isAdmin(other) {
+					other.expect(bansFrame(names...))
+				} else {
+					other.expectNothing()
+				}
 			}
 			if got := c.tr.saves.calls; len(got) != 1 || !slices.Equal(got[0], tt.wantBans) {
 				t.Errorf("SaveBans calls = %+v, want one with %+v", got, tt.wantBans)
@@ -457,18 +475,19 @@ func TestBanSaveGetsACopy(t *testing.T) {
 	c.bob.say("/bans")
 	c.bob.expect(
 		notice("zed is not here: banned the name only"),
+		bansFrame("zed"),
 		notice("1 banned:\nzed, by bob on 2025-03-14 15:09"))
 }
 
 func TestOpDeop(t *testing.T) {
-	c := newCast(t, Config{})
-
-	// cy may not kick until made an admin.
+	// cy may not kick until made an admin, and is then given the bans.
+	c := newCast(t, Config{Bans: []Ban{{Name: "zed"}}})
 	c.bob.say("/op CY")
 	for _, m := range c.all() {
 		if m == c.cy {
 			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"),
-				notice("bob made you an admin: you may now use /kick, /ban, /unban, /bans, /op, /deop (/help explains them)"))
+				notice("bob made you an admin: you may now use /kick, /ban, /unban, /bans, /op, /deop (/help explains them)"),
+				bansFrame("zed"))
 		} else {
 			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"))
 		}

@@ -3,10 +3,12 @@ package room
 import (
 	"strings"
 	"testing"
+
+	"chatroom/host/wire"
 )
 
 func TestValidateName(t *testing.T) {
-	const rule = ": names are 1 to 24 characters with no spaces or control characters"
+	const rule = ": names are 1 to 24 letters, digits or ASCII punctuation, with no spaces"
 	tests := []struct {
 		name string
 		want string // the error; "" for a valid name
@@ -15,7 +17,19 @@ func TestValidateName(t *testing.T) {
 		{"Zoë", ""},
 		{"日本語", ""},
 		{"bob_2-x.y", ""},
-		{"🙂", ""},
+		{"ana.b-c_d'e", ""},
+		{"Ελένη", ""},
+		{"Владимир", ""},
+		{"山田Taro", ""},  // Latin with Han: one writing system
+		{"たなかTaro", ""}, // and with kana
+		{"김Kim", ""},    // and with Hangul
+		{"ｂｏｂ", ""},     // full-width, mapped by PRECIS
+		{"🙂", "the name contains '🙂' (U+1F642), which names may not" + rule},
+		{"bob★", "the name contains '★' (U+2605), which names may not" + rule},
+		{"a№1", "the name contains '№' (U+2116), which names may not" + rule},
+		{"аna", "the name mixes Cyrillic and Latin letters" + rule}, // Cyrillic а
+		{"paypаl", "the name mixes Latin and Cyrillic letters" + rule},
+		{"Ωmega", "the name mixes Greek and Latin letters" + rule},
 		{"jose\u0301", ""}, // a combining mark is visible
 		{strings.Repeat("x", 24), ""},
 		{strings.Repeat("é", 24), ""}, // 48 bytes, 24 characters
@@ -68,7 +82,12 @@ func TestNameKey(t *testing.T) {
 		{"ΣΊΣΥΦΟΣ", "σίσυφος", true},    // final sigma
 		{"bob", "bob2", false},
 		{"bob", "b0b", false},
-		{"ana", "аna", false}, // Cyrillic а: a lookalike, but another name
+		{"ana", "аna", true},       // Cyrillic а: a look-alike is the same name
+		{"ana", "ａｎａ", true},       // full-width
+		{"Paypal", "pаypаl", true}, // Cyrillic а twice
+		{"bob", "bоb", true},       // Cyrillic о
+		{"elena", "еlena", true},   // Cyrillic е
+		{"ана", "ana", false},      // all Cyrillic: looks different
 		{"jose", "josé", false},
 	}
 	for _, tt := range tests {
@@ -78,5 +97,28 @@ func TestNameKey(t *testing.T) {
 				t.Errorf("NameKey(%q) = %q, NameKey(%q) = %q; same = %v, want %v", tt.a, ka, tt.b, kb, ka == kb, tt.same)
 			}
 		})
+	}
+}
+
+// Attack: a look-alike of a member's name, or of a banned name, is refused
+// as that name, whatever script it hides in.
+func TestLookAlikeNamesRefused(t *testing.T) {
+	bans := []Ban{{Name: "mallory", Addr: "10.9.9.9", By: "ana"}}
+	tr := startRoom(t, Config{Bans: bans})
+	tr.join("ana")
+	tr.join("pop")
+	for _, tt := range []struct{ name, code string }{
+		{"\u0430na", wire.CodeNameInvalid},         // Cyrillic а among Latin: mixed scripts
+		{"ANA", wire.CodeNameTaken},                // case
+		{"ａｎａ", wire.CodeNameTaken},                // full width
+		{"\u0440\u043e\u0440", wire.CodeNameTaken}, // "рор", all Cyrillic, looks like "pop"
+		{"ma11ory", wire.CodeBanned},               // digits that look like letters
+		{"MALLORY", wire.CodeBanned},
+		{"mal\u200blory", wire.CodeNameInvalid}, // zero-width space
+	} {
+		got := tr.refused(JoinRequest{Name: tt.name, Addr: "10.0.0.7"})
+		if got == nil || !strings.Contains("|"+tt.code+"|", "|"+got.Code+"|") {
+			t.Errorf("%q: got %+v, want refused %s", tt.name, got, tt.code)
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func TestJoinRefused(t *testing.T) {
-	const rule = ": names are 1 to 24 characters with no spaces or control characters"
+	const rule = ": names are 1 to 24 letters, digits or ASCII punctuation, with no spaces"
 	tests := []struct {
 		name     string
 		bans     []Ban
@@ -110,18 +110,20 @@ func commandNames(cmds []wire.Command) []string {
 }
 
 func TestWelcome(t *testing.T) {
-	memberCommands := []string{"help", "who", "me", "msg", "quit"}
-	adminCommands := []string{"help", "who", "me", "msg", "quit", "kick", "ban", "unban", "bans", "op", "deop"}
+	// Everyone is told every command, with the admin ones marked, so that a
+	// client can follow a later /op or /deop; only admins get the bans.
+	allCommands := []string{"help", "who", "me", "msg", "quit", "kick", "ban", "unban", "bans", "op", "deop"}
+	bans := []Ban{{Name: "zed"}, {Name: "Eve", Addr: "10.0.0.66"}, {Name: "ZED", Addr: "10.0.0.67"}}
 	tests := []struct {
-		req          JoinRequest
-		wantSeq      uint64
-		wantCommands []string
+		req      JoinRequest
+		wantSeq  uint64
+		wantBans []string
 	}{
-		{JoinRequest{Name: "ana", Owner: true}, 1, adminCommands},
-		{JoinRequest{Name: "bob", Admin: true}, 2, adminCommands},
-		{JoinRequest{Name: "cy"}, 3, memberCommands},
+		{JoinRequest{Name: "ana", Owner: true}, 1, []string{"zed", "Eve"}},
+		{JoinRequest{Name: "bob", Admin: true}, 2, []string{"zed", "Eve"}},
+		{JoinRequest{Name: "cy"}, 3, nil},
 	}
-	tr := startRoom(t, Config{Name: "the lan"})
+	tr := startRoom(t, Config{Name: "the lan", Bans: bans})
 	var members []wire.Member
 	for _, tt := range tests {
 		c := tr.joinReq(tt.req)
@@ -134,13 +136,14 @@ func TestWelcome(t *testing.T) {
 			You:      &wire.Member{Name: tt.req.Name, Role: role},
 			Members:  members,
 			Seq:      tt.wantSeq,
-			Commands: Commands(role),
+			Commands: Commands(),
+			Bans:     tt.wantBans,
 		}
 		if g, w := encodeString(c.welcome), encodeString(want); g != w {
 			t.Errorf("%s's welcome:\n got: %s\nwant: %s", tt.req.Name, g, w)
 		}
-		if got := commandNames(c.welcome.Commands); !slices.Equal(got, tt.wantCommands) {
-			t.Errorf("%s's commands = %v, want %v", tt.req.Name, got, tt.wantCommands)
+		if got := commandNames(c.welcome.Commands); !slices.Equal(got, allCommands) {
+			t.Errorf("%s's commands = %v, want %v", tt.req.Name, got, allCommands)
 		}
 		// The welcome stands for the member's own join event.
 		c.expectNothing()
@@ -153,7 +156,7 @@ func TestCommandTargets(t *testing.T) {
 		"kick": targetMember, "ban": targetMember, "unban": targetBanned, "bans": "", "op": targetMember, "deop": targetMember,
 	}
 	admin := map[string]bool{"kick": true, "ban": true, "unban": true, "bans": true, "op": true, "deop": true}
-	for _, c := range Commands(wire.RoleOwner) {
+	for _, c := range Commands() {
 		if c.Target != want[c.Name] {
 			t.Errorf("/%s target = %q, want %q", c.Name, c.Target, want[c.Name])
 		}

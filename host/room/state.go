@@ -92,7 +92,10 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		You:      &wire.Member{Name: m.name, Role: m.role},
 		Members:  s.memberList(),
 		Seq:      s.seq,
-		Commands: commandsFor(m.role),
+		Commands: Commands(),
+	}
+	if isAdminRole(m.role) {
+		welcome.Bans = s.banNames()
 	}
 	s.sendFrame(m, welcome)
 	s.fanOutExcept(join, m)

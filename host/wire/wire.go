@@ -28,6 +28,12 @@
 //
 // A hello may carry "password" to join as an admin.
 //
+// The welcome's "commands" lists every command the host knows, each with
+// "admin" set when only admins may use it, so that a client can offer the
+// ones the member's role allows now and follow later role events without
+// asking again. A welcome to an admin also carries "bans", the names on the
+// ban list, for completing "/unban".
+//
 // After the welcome the member sends what its person types, one "say" frame
 // per line. The host decides what a line means: plain text is a message,
 // "/cmd args" is a command, "//text" is a message that starts with "/".
@@ -35,7 +41,7 @@
 //	member: {"type":"say","text":"hi all"}
 //	member: {"type":"say","text":"/kick cy spam"}
 //
-// The host sends three kinds of frames to a member:
+// The host sends these kinds of frames to a member:
 //
 //   - "event": something that happened in the room, which every member
 //     receives alike and in the same order. Each event carries the room's
@@ -44,6 +50,10 @@
 //     is set by the host: a member cannot speak as anyone else.
 //   - "private" and "notice": meant for this member alone (a /msg, the
 //     answer to a command, a refusal). They carry no sequence number.
+//   - "bans": to admins alone, the names on the ban list in "bans", sent
+//     whenever the list changes and to a member when it is made an admin.
+//     It replaces the list the member had. Clients that do not know the
+//     type ignore it, as they ignore any frame type they do not know.
 //   - "closed": the host is ending this member's connection, with a code
 //     ("kicked", "banned", "room-closed", "too-slow", "left") and reason.
 //
@@ -85,6 +95,7 @@ const (
 	TypeEvent   = "event"   // host -> all members: a room event, numbered
 	TypePrivate = "private" // host -> sender and recipient of a /msg
 	TypeNotice  = "notice"  // host -> one member: a command's answer or an error
+	TypeBans    = "bans"    // host -> admins: the names on the ban list
 	TypeClosed  = "closed"  // host -> member: the host ends this connection
 	TypeError   = "error"   // either way: the peer's frame was unreadable; connection ends
 )
@@ -148,6 +159,8 @@ type Frame struct {
 	You      *Member   `json:"you,omitempty"`
 	Members  []Member  `json:"members,omitempty"`
 	Commands []Command `json:"commands,omitempty"`
+	// welcome (to an admin), bans: the names on the room's ban list.
+	Bans []string `json:"bans,omitempty"`
 
 	// event: this event's number. welcome: the number of the member's own
 	// "join" event, which the member is not sent separately; the events it
@@ -188,8 +201,9 @@ type Member struct {
 	Role string `json:"role"`
 }
 
-// Command is a command the welcomed member may use, so that a client can
-// offer completion and help without knowing the host's version.
+// Command is a command the host knows, so that a client can offer
+// completion and help without knowing the host's version. Admin says only
+// admins (and the owner) may use it.
 type Command struct {
 	Name  string `json:"name"`  // without the slash
 	Usage string `json:"usage"` // "/kick NAME [REASON]"

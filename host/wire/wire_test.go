@@ -24,7 +24,9 @@ func TestRoundTrip(t *testing.T) {
 			You:      &Member{Name: "bob", Role: RoleMember},
 			Members:  []Member{{Name: "ana", Role: RoleOwner}, {Name: "bob", Role: RoleMember}},
 			Commands: []Command{{Name: "kick", Usage: "/kick NAME [REASON]", Help: "remove someone", Admin: true, Target: "member"}},
+			Bans:     []string{"zed", "Eve"},
 		},
+		{Type: TypeBans, Bans: []string{"zed"}},
 		{Type: TypeRefused, Code: CodeNameTaken, Text: `the name "bob" is taken`},
 		{Type: TypeEvent, Seq: 42, Time: at, Kind: KindSay, From: "bob", Text: "hi"},
 		{Type: TypeEvent, Seq: 43, Time: at, Kind: KindJoin, Name: "cy", Role: RoleMember},
@@ -215,6 +217,9 @@ func normalize(f Frame) Frame {
 	}
 	if len(f.Commands) == 0 {
 		f.Commands = nil
+	}
+	if len(f.Bans) == 0 {
+		f.Bans = nil
 	}
 	return f
 }

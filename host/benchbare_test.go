@@ -1,0 +1,265 @@
+package host
+
+// The bare broadcast baseline of issue 6: what a plain Go broadcast loop
+// does on this machine, so that the benchmarks can report chatroom's figures
+// as a ratio of it, measured in the same run.
+//
+// Plain TCP, no TLS; a message is its text and a newline, nothing else. One
+// hub goroutine hands each line to every member's bounded outbox (the same
+// size as the room's); one writer goroutine per member writes everything
+// queued in one write, as the host's writer does; one reader per member
+// hands the hub what it reads. A member whose outbox is full is dropped and
+// counted, as the room drops one as too slow.
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	bareOutbox   = 1024 // as room's default outbox
+	bareQueue    = 256  // lines waiting for the hub, as room's eventQueue
+	bareMaxBatch = 64 << 10
+)
+
+var bareWelcome = []byte("welcome\n")
+
+type bareMember struct {
+	conn net.Conn
+	out  chan []byte
+	gone bool // owned by the hub
+}
+
+type bareHub struct {
+	ln      net.Listener
+	joins   chan *bareMember
+	leaves  chan *bareMember
+	lines   chan []byte
+	done    chan struct{}
+	hubDone chan struct{}
+	wg      sync.WaitGroup
+	dropped atomic.Int64 // members dropped for a full outbox
+
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+func startBareHub() (*bareHub, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	h := &bareHub{
+		ln:      ln,
+		joins:   make(chan *bareMember),
+		leaves:  make(chan *bareMember),
+		lines:   make(chan []byte, bareQueue),
+		done:    make(chan struct{}),
+		hubDone: make(chan struct{}),
+		conns:   make(map[net.Conn]bool),
+	}
+	go h.hub()
+	h.wg.Add(1)
+	go h.accept()
+	return h, nil
+}
+
+func (h *bareHub) accept() {
+	defer h.wg.Done()
+	for {
+		c, err := h.ln.Accept()
+		if err != nil {
+			return
+		}
+		m := &bareMember{conn: c, out: make(chan []byte, bareOutbox)}
+		h.mu.Lock()
+		h.conns[c] = true
+		h.mu.Unlock()
+		select {
+		case h.joins <- m:
+		case <-h.done:
+			c.Close()
+			return
+		}
+		h.wg.Add(2)
+		go h.write(m)
+		go h.read(m)
+	}
+}
+
+// hub owns the member list: joins, leaves and the fan-out of every line.
+func (h *bareHub) hub() {
+	defer close(h.hubDone)
+	var members []*bareMember
+	remove := func(m *bareMember) {
+		if m.gone {
+			return
+		}
+		m.gone = true
+		close(m.out)
+		for i, x := range members {
+			if x == m {
+				members = append(members[:i], members[i+1:]...)
+				break
+			}
+		}
+	}
+	var slow []*bareMember
+	for {
+		select {
+		case m := <-h.joins:
+			members = append(members, m)
+			m.out <- bareWelcome
+		case m := <-h.leaves:
+			remove(m)
+		case line := <-h.lines:
+			for _, m := range members {
+				select {
+				case m.out <- line:
+				default:
+					slow = append(slow, m)
+				}
+			}
+			for _, m := range slow {
+				h.dropped.Add(1)
+				remove(m)
+				m.conn.Close()
+			}
+			slow = slow[:0]
+		case <-h.done:
+			for _, m := range members {
+				m.gone = true
+				close(m.out)
+			}
+			return
+		}
+	}
+}
+
+func (h *bareHub) read(m *bareMember) {
+	defer h.wg.Done()
+	br := bufio.NewReaderSize(m.conn, 4096)
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			select {
+			case h.leaves <- m:
+			case <-h.done:
+			}
+			return
+		}
+		cp := append([]byte(nil), line...) // shared by every outbox
+		select {
+		case h.lines <- cp:
+		case <-h.done:
+			return
+		}
+	}
+}
+
+func (h *bareHub) write(m *bareMember) {
+	defer h.wg.Done()
+	defer func() {
+		m.conn.Close()
+		h.mu.Lock()
+		delete(h.conns, m.conn)
+		h.mu.Unlock()
+	}()
+	buf := make([]byte, 0, 4096)
+	for line := range m.out {
+		buf = append(buf[:0], line...)
+	batch:
+		for len(buf) < bareMaxBatch {
+			select {
+			case more, ok := <-m.out:
+				if !ok {
+					break batch
+				}
+				buf = append(buf, more...)
+			default:
+				break batch
+			}
+		}
+		if _, err := m.conn.Write(buf); err != nil {
+			m.conn.Close()
+			for range m.out {
+			}
+			return
+		}
+	}
+}
+
+func (h *bareHub) close() {
+	h.ln.Close()
+	close(h.done)
+	<-h.hubDone
+	h.mu.Lock()
+	for c := range h.conns {
+		c.Close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+// bareProto is the swarm's view of the baseline.
+type bareProto struct {
+	hub  *bareHub
+	addr string
+}
+
+func startBareProto() (*bareProto, error) {
+	h, err := startBareHub()
+	if err != nil {
+		return nil, err
+	}
+	return &bareProto{hub: h, addr: h.ln.Addr().String()}, nil
+}
+
+func (p *bareProto) dial(name string) (net.Conn, *bufio.Reader, uint64, error) {
+	conn, err := net.DialTimeout("tcp", p.addr, 30*time.Second)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	conn.SetDeadline(time.Now().Add(5 * time.Minute))
+	br := bufio.NewReaderSize(conn, 64<<10)
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		conn.Close()
+		return nil, nil, 0, err
+	}
+	if string(line) != string(bareWelcome) {
+		conn.Close()
+		return nil, nil, 0, fmt.Errorf("not welcomed: %q", line)
+	}
+	return conn, br, 0, nil
+}
+
+func (p *bareProto) encode(text []byte) []byte {
+	return append(append([]byte(nil), text...), '\n')
+}
+
+func (p *bareProto) parse(line []byte) lineEvent {
+	from, sent, ok := parseBenchText(line)
+	if !ok {
+		return lineEvent{kind: lineBad}
+	}
+	return lineEvent{kind: lineMessage, from: from, sent: sent}
+}
+
+func (p *bareProto) frameLen() int { return benchTextLen + 1 }
+
+func (p *bareProto) close() { p.hub.close() }
+
+// checkNoDrops fails if the hub dropped anyone: the benchmark would then
+// measure fewer members than it says.
+func (p *bareProto) checkNoDrops() error {
+	if n := p.hub.dropped.Load(); n > 0 {
+		return errors.New("the bare hub dropped members as too slow")
+	}
+	return nil
+}

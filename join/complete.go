@@ -1,0 +1,163 @@
+package join
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"chatroom/host/wire"
+)
+
+// Completions is what Tab completion draws on: a snapshot of the roster,
+// taken when Tab is pressed so that it is always current.
+type Completions struct {
+	// Commands the person may use now, the host's and the client's own.
+	Commands []wire.Command
+	// Names of everyone present in completion order: the most recent
+	// speakers first, the person last (Roster.Names).
+	Names []string
+	// Banned names (Roster.Banned), for "/unban".
+	Banned []string
+	// Args are the fixed words some commands take ("bell": on, off).
+	Args map[string][]string
+}
+
+// CompletionsFrom takes a snapshot of r for completion, with the client's
+// own commands added to the host's.
+func CompletionsFrom(r *Roster, local []wire.Command, args map[string][]string) Completions {
+	return Completions{
+		Commands: append(r.Commands(), local...),
+		Names:    r.Names(),
+		Banned:   r.Banned(),
+		Args:     args,
+	}
+}
+
+// Complete completes the word before the cursor in line; pos is the
+// cursor's position in runes. It returns the line before the word (head),
+// the candidates that may replace the word, and the line after the cursor
+// (tail), as liner's WordCompleter does.
+//
+// What is offered depends on where the word is: in the first word of a
+// line that starts with "/", the commands; in the second word, the names a
+// command takes (members after /kick, /ban, /op, /deop and /msg; banned
+// names after /unban; a command's fixed words); anywhere else in a line,
+// the names of members, so that one can address them. Words match by
+// prefix in any case. A single candidate ends with a space, unless one
+// already follows the cursor, so that typing goes on.
+func (c Completions) Complete(line string, pos int) (head string, candidates []string, tail string) {
+	runes := []rune(line)
+	pos = max(0, min(pos, len(runes)))
+	before, tail := string(runes[:pos]), string(runes[pos:])
+	start := 0 // of the word: after the last space before the cursor
+	if i := strings.LastIndexFunc(before, unicode.IsSpace); i >= 0 {
+		_, size := utf8.DecodeRuneInString(before[i:])
+		start = i + size
+	}
+	head, word := before[:start], before[start:]
+	words := strings.Fields(head)
+	command := strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//")
+
+	switch {
+	case len(words) == 0 && command && word != "":
+		for _, cmd := range c.Commands {
+			if hasPrefixFold(cmd.Name, word[1:]) {
+				candidates = append(candidates, "/"+cmd.Name)
+			}
+		}
+		slices.Sort(candidates)
+		candidates = slices.Compact(candidates)
+	case len(words) == 1 && command:
+		name := strings.ToLower(words[0][1:])
+		switch target := c.target(name); {
+		case target == "member":
+			candidates = matching(c.Names, word)
+		case target == "banned":
+			candidates = matching(c.Banned, word)
+		case c.Args[name] != nil:
+			candidates = matching(c.Args[name], word)
+		case word != "":
+			candidates = matching(c.Names, word)
+		}
+	case word != "":
+		candidates = matching(c.Names, word)
+	}
+	return head, finish(candidates, word, tail), tail
+}
+
+// target returns the Target of the command called name, if the person may
+// use it.
+func (c Completions) target(name string) string {
+	for _, cmd := range c.Commands {
+		if cmd.Name == name {
+			return cmd.Target
+		}
+	}
+	return ""
+}
+
+// finish makes candidates fit to replace word: a single one gets its
+// trailing space; several keep the word's own case where they differ in
+// theirs, because liner replaces the word with what all candidates have
+// in common, which would otherwise drop what was typed.
+func finish(candidates []string, word, tail string) []string {
+	switch {
+	case len(candidates) == 0:
+		return nil
+	case len(candidates) == 1:
+		if tail == "" || !unicode.IsSpace(firstRune(tail)) {
+			return []string{candidates[0] + " "}
+		}
+		return candidates
+	}
+	n := utf8.RuneCountInString(word)
+	if utf8.RuneCountInString(commonPrefix(candidates)) >= n {
+		return candidates
+	}
+	out := make([]string, len(candidates))
+	for i, c := range candidates {
+		out[i] = word + string([]rune(c)[n:])
+	}
+	return out
+}
+
+// matching returns the words of list that start with prefix in any case,
+// in the order of list.
+func matching(list []string, prefix string) []string {
+	var out []string
+	for _, w := range list {
+		if hasPrefixFold(w, prefix) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// hasPrefixFold reports whether s starts with prefix, compared rune by
+// rune in any case.
+func hasPrefixFold(s, prefix string) bool {
+	n := utf8.RuneCountInString(prefix)
+	r := []rune(s)
+	return len(r) >= n && strings.EqualFold(string(r[:n]), prefix)
+}
+
+// commonPrefix returns the longest prefix, in whole runes, that every
+// string in list shares exactly.
+func commonPrefix(list []string) string {
+	p := []rune(list[0])
+	for _, s := range list[1:] {
+		r := []rune(s)
+		n := 0
+		for n < len(p) && n < len(r) && p[n] == r[n] {
+			n++
+		}
+		p = p[:n]
+	}
+	return string(p)
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}

@@ -1,0 +1,108 @@
+package join
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"chatroom/host/statefile"
+	"chatroom/host/wire"
+)
+
+// historyLimit is how many lines the history keeps, in memory and on disk:
+// liner's own limit, so what is saved is what Up can reach. With lines of
+// at most wire.MaxText bytes, a history file stays under 4 MB.
+const historyLimit = 1000
+
+// HistoryFile returns where the history of the person called user is kept
+// in the state directory dir. Names are the same in any case, so the file
+// is too; bytes that could not appear in a file name everywhere are
+// escaped.
+func HistoryFile(dir, user string) string {
+	var b strings.Builder
+	for _, c := range []byte(strings.ToLower(user)) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return filepath.Join(dir, "history", b.String())
+}
+
+// keepInHistory reports whether a line the person typed may be kept: not
+// an empty one, not one that starts with a space (as in a shell, the way to
+// say "do not keep this"), not one too long to send, and never one that
+// holds a secret such as the admin password.
+func keepInHistory(line string, secrets []string) bool {
+	if strings.TrimSpace(line) == "" || strings.HasPrefix(line, " ") || len(line) > wire.MaxText {
+		return false
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(line, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// loadHistory reads a history file: its last historyLimit lines that are
+// fit to show again. A missing file is an empty history. Lines that are
+// not valid UTF-8, hold control characters or are too long are skipped
+// rather than failing the whole file: it is the person's own file, and one
+// bad line should not cost them the rest.
+func loadHistory(path string, secrets []string) ([]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the history: %w", err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<10)
+	for sc.Scan() {
+		line := string(bytes.TrimSuffix(sc.Bytes(), []byte("\r")))
+		if !utf8.ValidString(line) || strings.IndexFunc(line, unicode.IsControl) >= 0 || !keepInHistory(line, secrets) {
+			continue
+		}
+		lines = append(lines, line)
+		if len(lines) > 2*historyLimit {
+			lines = append(lines[:0], lines[len(lines)-historyLimit:]...)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading the history %s: %w", path, err)
+	}
+	if len(lines) > historyLimit {
+		lines = lines[len(lines)-historyLimit:]
+	}
+	return lines, nil
+}
+
+// saveHistory writes the last historyLimit lines to path, readable by the
+// person alone (it is what they typed), replacing the file whole so that a
+// crash leaves the old history or the new, never half of one.
+func saveHistory(path string, lines []string) error {
+	if len(lines) > historyLimit {
+		lines = lines[len(lines)-historyLimit:]
+	}
+	var b bytes.Buffer
+	for _, l := range lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if err := statefile.WriteAtomic(path, b.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("saving the history: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,483 @@
+package join
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/mattn/go-runewidth"
+)
+
+// Output is the one way to a terminal while a line editor owns its last
+// row, the prompt. Everything that prints goes through it: the editor's own
+// drawing (Write), the room's lines (Println), the bell, and logs
+// (LogWriter). It keeps a model of the prompt row — the text on it and the
+// cursor's column — built from what the editor writes, so that a line from
+// the room can be put above the prompt at any moment: clear the row, write
+// the line, draw the row again and put the cursor back where it was. The
+// editor is never told; it goes on drawing on a row that looks, and is,
+// exactly as it left it. That is why a Tab listing, a Ctrl-R search or
+// history browsing survive a message arriving in the middle of them.
+//
+// The editor's stream may be cut anywhere (a pipe gives no message
+// boundaries): an escape sequence or a UTF-8 character cut in two is held
+// back until its end arrives, so nothing is ever printed inside one.
+//
+// A newline from the editor is held back too, until the editor writes more
+// (a Tab listing goes on below) or says that its prompt has ended (the
+// private sequence endMarker, written by the prompt after the editor
+// returns): then the finished row is cleared instead, and the line as the
+// room echoes it is what stays on the screen.
+//
+// The methods may be called from any goroutine; each writes to the
+// terminal in one call, under one lock, so writes never interleave.
+type Output struct {
+	mu   sync.Mutex
+	term io.Writer
+
+	row     promptRow
+	partial []byte // the start of an escape sequence or character cut off at the end of a Write
+	held    bool   // a newline from the editor, not yet written
+	closed  bool
+
+	// undo holds the row's text before each of the last two characters
+	// the editor wrote: liner answers Ctrl-C by writing "^C" at the
+	// cursor, so undo[0] is what the row showed when Ctrl-C was pressed.
+	undo [2]string
+
+	ends chan rowEnd   // one per endMarker read; the prompt waits for it
+	done chan struct{} // closed by Close
+
+	logBuf []byte // a log line not yet ended
+	out    []byte // what one call writes to the terminal
+}
+
+// endMarker, in the editor's stream, says that the editor has returned and
+// its row is finished. It is an APC string, which the editor never writes
+// and a terminal would ignore anyway; Output does not pass it on.
+const endMarker = "\x1b_chatroom:end\x1b\\"
+
+// rowEnd is the prompt row as the editor left it, when endMarker arrives.
+type rowEnd struct {
+	text          string // the row's text
+	beforeLastTwo string // the row before the editor's last two characters (see Output.undo)
+}
+
+// maxPartial bounds how much of an unfinished escape sequence is held
+// back. Real ones are a few bytes; anything longer is written as it is.
+const maxPartial = 256
+
+// maxLogLine bounds a log line held back for want of its newline.
+const maxLogLine = 4096
+
+// NewOutput returns an Output writing to term, the terminal, whose prompt
+// row starts empty with the cursor at the start of a line.
+func NewOutput(term io.Writer) *Output {
+	return &Output{term: term, ends: make(chan rowEnd, 1), done: make(chan struct{})}
+}
+
+// Write takes the line editor's output: text, and the control sequences
+// it uses to draw its row. It always accepts all of p.
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		o.term.Write(p)
+		return len(p), nil
+	}
+	o.out = o.out[:0]
+	data := p
+	if len(o.partial) > 0 {
+		data = append(o.partial, p...)
+		o.partial = nil
+	}
+	for len(data) > 0 {
+		n := o.token(data)
+		if n == 0 { // cut off: wait for the rest
+			if len(data) > maxPartial {
+				o.flushHeld()
+				o.out = append(o.out, data...)
+			} else {
+				o.partial = append([]byte(nil), data...)
+			}
+			break
+		}
+		data = data[n:]
+	}
+	o.flush()
+	return len(p), nil
+}
+
+// token handles the editor's token at the start of data and returns its
+// length, or 0 when data ends inside it.
+func (o *Output) token(data []byte) int {
+	b := data[0]
+	if b == 0x1b {
+		return o.escape(data)
+	}
+	if b < 0x20 || b == 0x7f {
+		if b == '\n' {
+			o.flushHeld()
+			o.held = true
+			return 1
+		}
+		o.flushHeld()
+		switch b {
+		case '\r':
+			o.row.col = 0
+		case '\b':
+			o.row.col = max(0, o.row.col-1)
+		case '\t':
+			o.row.col = (o.row.col/8 + 1) * 8
+		}
+		o.out = append(o.out, b) // the bell, and controls a terminal ignores
+		return 1
+	}
+	if !utf8.FullRune(data) {
+		return 0
+	}
+	r, n := utf8.DecodeRune(data)
+	if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) {
+		r = utf8.RuneError // never a C1 control: some terminals obey them
+	}
+	o.flushHeld()
+	o.undo[0], o.undo[1] = o.undo[1], o.row.text()
+	o.row.put(r)
+	o.out = utf8.AppendRune(o.out, r)
+	return n
+}
+
+// escape handles an escape sequence at the start of data.
+func (o *Output) escape(data []byte) int {
+	if len(data) < 2 {
+		return 0
+	}
+	switch data[1] {
+	case '[': // CSI: parameters, intermediates, a final byte
+		for i := 2; i < len(data); i++ {
+			if c := data[i]; c >= 0x40 && c <= 0x7e {
+				o.flushHeld()
+				o.csi(data[2:i], c)
+				o.out = append(o.out, data[:i+1]...)
+				return i + 1
+			}
+		}
+		return 0
+	case ']', '_', 'P', '^': // strings: OSC, APC, DCS, PM
+		end := bytes.Index(data, []byte("\x1b\\"))
+		bel := -1
+		if data[1] == ']' {
+			bel = bytes.IndexByte(data, 0x07)
+		}
+		switch {
+		case bel >= 0 && (end < 0 || bel < end):
+			end = bel + 1
+		case end >= 0:
+			end += 2
+		default:
+			return 0
+		}
+		if string(data[:end]) == endMarker {
+			o.endRow()
+			return end
+		}
+		o.flushHeld()
+		o.out = append(o.out, data[:end]...)
+		return end
+	}
+	o.flushHeld()
+	o.out = append(o.out, data[:2]...)
+	return 2
+}
+
+// csi applies a control sequence's effect on the row: the ones a line
+// editor uses to move along its row and erase it. Others (colours, modes)
+// do not change the row's text or the cursor's column.
+func (o *Output) csi(params []byte, final byte) {
+	if len(params) > 0 && (params[0] < '0' || params[0] > ';') {
+		return // private ("?25l") or unknown
+	}
+	arg := func(i, def int) int {
+		fields := bytes.Split(params, []byte(";"))
+		if i >= len(fields) {
+			return def
+		}
+		n, err := strconv.Atoi(string(fields[i]))
+		if err != nil || n == 0 {
+			return def
+		}
+		return n
+	}
+	r := &o.row
+	switch final {
+	case 'C':
+		r.col += arg(0, 1)
+	case 'D':
+		r.col = max(0, r.col-arg(0, 1))
+	case 'G':
+		r.col = arg(0, 1) - 1
+	case 'H', 'f':
+		// To another row; a line editor does this only to clear the
+		// screen ("ESC[H ESC[2J"), after which its row is empty.
+		r.col = arg(1, 1) - 1
+	case 'K':
+		switch arg(0, 0) {
+		case 0:
+			r.eraseRight()
+		case 1:
+			r.eraseLeft()
+		case 2:
+			r.cells = nil
+		}
+	case 'J':
+		switch arg(0, 0) {
+		case 0:
+			r.eraseRight()
+		case 1:
+			r.eraseLeft()
+		default:
+			r.cells = nil
+		}
+	}
+}
+
+// flushHeld writes a held newline, ending the row: the editor has gone on
+// below it.
+func (o *Output) flushHeld() {
+	if !o.held {
+		return
+	}
+	o.held = false
+	o.out = append(o.out, "\r\n"...)
+	o.row = promptRow{}
+	o.undo = [2]string{}
+}
+
+// endRow handles endMarker: the editor is done with its row, which is
+// cleared; the prompt learns what it held.
+func (o *Output) endRow() {
+	end := rowEnd{text: o.row.text(), beforeLastTwo: o.undo[0]}
+	if !o.row.empty() || o.held {
+		o.out = append(o.out, "\r\x1b[K"...)
+	}
+	o.held = false
+	o.row = promptRow{}
+	o.undo = [2]string{}
+	select {
+	case o.ends <- end:
+	default: // no one waits for it; a prompt waits for each of its own
+	}
+}
+
+// waitEnd waits for the endMarker the caller wrote into the editor's
+// stream to be read, and returns the row it ended; false once the Output
+// is closed.
+func (o *Output) waitEnd() (rowEnd, bool) {
+	select {
+	case end := <-o.ends:
+		return end, true
+	case <-o.done:
+		return rowEnd{}, false
+	}
+}
+
+// Println shows line above the prompt row. line is shown as it is: text
+// from the network must have been through Sanitize (Style's lines have).
+func (o *Output) Println(line string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.out = o.out[:0]
+	o.println(line)
+	o.flush()
+}
+
+func (o *Output) println(line string) {
+	if o.closed {
+		o.out = append(o.out, line...)
+		o.out = append(o.out, "\r\n"...)
+		return
+	}
+	drawn := !o.row.empty() || o.held
+	if drawn {
+		o.out = append(o.out, "\r\x1b[K"...)
+	}
+	o.out = append(o.out, line...)
+	o.out = append(o.out, "\r\n\x1b[K"...)
+	if drawn {
+		o.out = append(o.out, o.row.text()...)
+		o.out = append(o.out, '\r')
+		if o.row.col > 0 {
+			o.out = fmt.Appendf(o.out, "\x1b[%dC", o.row.col)
+		}
+	}
+}
+
+// Bell rings the terminal's bell.
+func (o *Output) Bell() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.term.Write([]byte{0x07})
+}
+
+// LogWriter returns a writer for log output: each line written to it is
+// shown through Sanitize above the prompt, as Println shows lines; a line
+// is held back until its newline arrives (or it grows too long).
+func (o *Output) LogWriter() io.Writer { return outputLog{o} }
+
+type outputLog struct{ o *Output }
+
+func (w outputLog) Write(p []byte) (int, error) {
+	o := w.o
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.out = o.out[:0]
+	o.logBuf = append(o.logBuf, p...)
+	for {
+		end, next := bytes.IndexByte(o.logBuf, '\n'), 0
+		switch {
+		case end >= 0:
+			next = end + 1
+		case len(o.logBuf) >= maxLogLine:
+			end, next = maxLogLine, maxLogLine
+		}
+		if next == 0 {
+			break
+		}
+		o.println(Sanitize(string(bytes.TrimSuffix(o.logBuf[:end], []byte("\r")))))
+		o.logBuf = o.logBuf[next:]
+	}
+	if len(o.logBuf) == 0 {
+		o.logBuf = nil
+	}
+	o.flush()
+	return len(p), nil
+}
+
+// Close clears the prompt row, shows any log line still unfinished, and
+// ends the model: from then on what the editor writes goes to the terminal
+// as it is, and Println writes plain lines. It releases a prompt waiting
+// for its row to end.
+func (o *Output) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return nil
+	}
+	o.out = o.out[:0]
+	if !o.row.empty() || o.held {
+		o.out = append(o.out, "\r\x1b[K"...)
+	}
+	// An escape sequence cut off is dropped: written alone it would leave
+	// the terminal waiting for its end.
+	o.partial = nil
+	o.closed = true
+	if len(o.logBuf) > 0 {
+		o.println(Sanitize(string(o.logBuf)))
+		o.logBuf = nil
+	}
+	close(o.done)
+	o.flush()
+	return nil
+}
+
+// flush writes what the current call produced. A terminal that fails has
+// no one to tell: the editor and the room go on.
+func (o *Output) flush() {
+	if len(o.out) > 0 {
+		o.term.Write(o.out)
+	}
+	if cap(o.out) > 64<<10 {
+		o.out = nil // one big paste should not keep its buffer forever
+	}
+}
+
+// promptRow is the model of the row the editor draws on: its cells, as
+// the terminal shows them, and the cursor's column.
+type promptRow struct {
+	cells []rowCell
+	col   int
+}
+
+// rowCell is one column of the row. A wide character takes two: its own and
+// a continuation (s == "") for its right half.
+type rowCell struct {
+	s    string // the character, with any zero-width ones after it
+	wide bool
+}
+
+var blankCell = rowCell{s: " "}
+
+func (r *promptRow) empty() bool { return len(r.cells) == 0 && r.col == 0 }
+
+func (r *promptRow) text() string {
+	var b []byte
+	for _, c := range r.cells {
+		b = append(b, c.s...)
+	}
+	return string(b)
+}
+
+// put writes a character at the cursor, as a terminal does: over what was
+// there, moving the cursor by the character's width. The width is the one
+// liner reckons with (go-runewidth), so the two agree on where the cursor
+// is.
+func (r *promptRow) put(ch rune) {
+	w := 1
+	if ch >= 127 {
+		w = runewidth.RuneWidth(ch)
+	}
+	if w == 0 {
+		// A combining character joins the one before the cursor.
+		i := r.col - 1
+		if i >= 0 && i < len(r.cells) && r.cells[i].s == "" && i > 0 {
+			i-- // the right half of a wide character: join the character
+		}
+		if i >= 0 && i < len(r.cells) {
+			r.cells[i].s += string(ch)
+		}
+		return
+	}
+	r.split(r.col)
+	if w == 2 {
+		r.split(r.col + 1)
+	}
+	for len(r.cells) < r.col+w {
+		r.cells = append(r.cells, blankCell)
+	}
+	r.cells[r.col] = rowCell{s: string(ch), wide: w == 2}
+	if w == 2 {
+		r.cells[r.col+1] = rowCell{}
+	}
+	r.col += w
+}
+
+// split blanks the wide character that covers column i, if any, so that
+// writing over half of it never leaves the other half.
+func (r *promptRow) split(i int) {
+	if i < 0 || i >= len(r.cells) {
+		return
+	}
+	switch {
+	case r.cells[i].s == "" && i > 0: // right half
+		r.cells[i-1], r.cells[i] = blankCell, blankCell
+	case r.cells[i].wide && i+1 < len(r.cells):
+		r.cells[i], r.cells[i+1] = blankCell, blankCell
+	}
+}
+
+func (r *promptRow) eraseRight() {
+	if r.col < len(r.cells) {
+		r.split(r.col)
+		r.cells = r.cells[:r.col]
+	}
+}
+
+func (r *promptRow) eraseLeft() {
+	r.split(r.col)
+	for i := 0; i <= r.col && i < len(r.cells); i++ {
+		r.cells[i] = blankCell
+	}
+}

@@ -1,0 +1,204 @@
+package join
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"chatroom/host/wire"
+)
+
+// PromptConfig says how to set up the interactive prompt (NewPrompt).
+type PromptConfig struct {
+	// HistoryFile is where the lines typed are kept between sessions
+	// (HistoryFile gives the place for a person); "" keeps none.
+	HistoryFile string
+	// Secrets are strings, such as the admin password, that must never be
+	// kept: a line that holds one is sent if typed, never kept.
+	Secrets []string
+	// Color allows colours (false when NO_COLOR is set).
+	Color bool
+}
+
+// ErrNoPrompt is NewPrompt's answer where an interactive prompt cannot
+// run: input or output is not a terminal, the terminal cannot move its
+// cursor (TERM=dumb), or the system is one the prompt does not support.
+// The caller uses line mode instead.
+var ErrNoPrompt = errors.New("no interactive prompt here")
+
+// Terminal is an interactive UI on a terminal: a RoomUI that shows logs
+// above its prompt and must be closed, which saves the history and gives
+// the terminal back as it was.
+type Terminal interface {
+	RoomUI
+	// LogWriter returns a writer whose lines are shown above the prompt,
+	// for logs that would otherwise be written over it.
+	LogWriter() io.Writer
+	Close() error
+}
+
+// localCommands are the commands the prompt itself handles; the host
+// never sees them. They are offered for completion with the host's.
+var localCommands = []wire.Command{
+	{Name: "bell", Usage: "/bell on|off", Help: "ring the terminal bell when someone mentions you (this terminal only)"},
+}
+
+// localArgs are the words local commands take, for completion.
+var localArgs = map[string][]string{"bell": {"on", "off"}}
+
+// roomView is the part of the interactive prompt that does not depend on the
+// line editor: what the room looks like on the terminal, the prompt's
+// words, completion, the client's own commands and Ctrl-C's meaning. All
+// of it prints through one Output.
+type roomView struct {
+	out   *Output
+	style Style
+	loc   *time.Location
+
+	mu     sync.Mutex
+	prompt string // "Lab 3 ana> " once welcomed
+	roster *Roster
+	bell   bool
+
+	// armed: the last thing the person did was Ctrl-C on an empty line,
+	// so another leaves. Only the goroutine reading lines touches it.
+	armed bool
+}
+
+func newRoomView(out *Output, style Style) *roomView {
+	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> "}
+}
+
+// Print shows a line that is already fit to show (Join's own lines).
+func (v *roomView) Print(line string) { v.out.Println(line) }
+
+// Enter learns the room and the person from the welcome.
+func (v *roomView) Enter(w wire.Frame, r *Roster) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.prompt = promptFor(w)
+	v.roster = r
+}
+
+// Show shows a frame in the terminal's style, ringing the bell when a line
+// is for the person and the bell is on.
+func (v *roomView) Show(f wire.Frame) {
+	v.mu.Lock()
+	me, bell := "", v.bell
+	if v.roster != nil {
+		me = v.roster.Me()
+	}
+	v.mu.Unlock()
+	lines, alert := v.style.Lines(f, me, v.loc)
+	for _, l := range lines {
+		v.out.Println(l)
+	}
+	if alert && bell {
+		v.out.Bell()
+	}
+}
+
+func (v *roomView) LogWriter() io.Writer { return v.out.LogWriter() }
+
+// promptString is the prompt to show now.
+func (v *roomView) promptString() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.prompt
+}
+
+// complete is the line editor's word completer: it completes from the
+// roster as it is at the moment Tab is pressed.
+func (v *roomView) complete(line string, pos int) (string, []string, string) {
+	v.mu.Lock()
+	r := v.roster
+	v.mu.Unlock()
+	if r == nil {
+		return line, nil, ""
+	}
+	return CompletionsFrom(r, localCommands, localArgs).Complete(line, pos)
+}
+
+// local runs line if it is one of the client's own commands, and reports
+// whether it was.
+func (v *roomView) local(line string) bool {
+	fields := strings.Fields(line)
+	if len(fields) == 0 || !strings.EqualFold(fields[0], "/bell") {
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	switch {
+	case len(fields) == 1:
+	case len(fields) == 2 && strings.EqualFold(fields[1], "on"):
+		v.bell = true
+	case len(fields) == 2 && strings.EqualFold(fields[1], "off"):
+		v.bell = false
+	default:
+		v.out.Println(v.style.notice("usage: /bell on|off", true))
+		return true
+	}
+	if v.bell {
+		v.out.Println(v.style.notice("bell on: a mention of your name rings the terminal bell", false))
+	} else {
+		v.out.Println(v.style.notice("bell off", false))
+	}
+	return true
+}
+
+// interrupted handles Ctrl-C, which the editor has already answered by
+// clearing the line. On a line that was empty it asks for another Ctrl-C
+// to leave, and reports that the person wants to leave when it was one.
+func (v *roomView) interrupted(lineWasEmpty bool) (leave bool) {
+	if !lineWasEmpty {
+		v.armed = false
+		return false
+	}
+	if v.armed {
+		return true
+	}
+	v.armed = true
+	v.out.Println(v.style.notice("press Ctrl-C again to leave (or Ctrl-D, or /quit)", false))
+	return false
+}
+
+// typed notes that the person did something other than Ctrl-C.
+func (v *roomView) typed() { v.armed = false }
+
+// maxPromptRoom bounds the room's name in the prompt, so that a long name
+// leaves room to type.
+const maxPromptRoom = 24
+
+// promptFor returns the prompt for a welcome: the room's name and the
+// person's, as in "Lab 3 ana> ". Both come from the network, so they are
+// sanitized, and anything else the line editor would refuse in a prompt
+// (every character of Unicode's category C) is replaced too.
+func promptFor(w wire.Frame) string {
+	room, me := "", ""
+	if w.Room != nil {
+		room = w.Room.Name
+	}
+	if w.You != nil {
+		me = w.You.Name
+	}
+	if utf8.RuneCountInString(room) > maxPromptRoom {
+		room = string([]rune(room)[:maxPromptRoom-1]) + "…"
+	}
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if unicode.Is(unicode.C, r) {
+				return utf8.RuneError
+			}
+			return r
+		}, Sanitize(s))
+	}
+	p := clean(me) + "> "
+	if room != "" {
+		p = clean(room) + " " + p
+	}
+	return p
+}

@@ -1,0 +1,227 @@
+package join
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode"
+
+	"chatroom/host/wire"
+)
+
+func newTestView(t *testing.T) (*roomView, *vtScreen) {
+	scr := newVTScreen(t)
+	v := newRoomView(NewOutput(scr), Style{})
+	v.loc = time.UTC
+	v.Enter(wire.Frame{
+		Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"},
+		You:     &wire.Member{Name: "ana", Role: wire.RoleOwner},
+		Members: []wire.Member{{Name: "ana", Role: wire.RoleOwner}, {Name: "bob", Role: wire.RoleMember}},
+	}, newRoster(wire.Frame{You: &wire.Member{Name: "ana", Role: wire.RoleOwner}, Members: []wire.Member{{Name: "bob"}}}))
+	return v, scr
+}
+
+func plainLines(scr *vtScreen) []string {
+	var out []string
+	for _, l := range scr.lines() {
+		out = append(out, sgr.ReplaceAllString(l, ""))
+	}
+	return out
+}
+
+// TestViewBell: a mention rings the bell, /bell off stops it, /bell on
+// brings it back; /bell is the client's own and says what it did.
+func TestViewBell(t *testing.T) {
+	v, scr := newTestView(t)
+	mention := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "ana, look"}
+	v.Show(mention)
+	v.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "no one"})
+	if scr.bells != 1 {
+		t.Fatalf("%d bells after one mention", scr.bells)
+	}
+	for _, line := range []string{"/bell off", "/BELL", "/bell maybe"} {
+		if !v.local(line) {
+			t.Fatalf("%q was not taken as the client's own", line)
+		}
+	}
+	v.Show(mention)
+	if scr.bells != 1 {
+		t.Errorf("the bell rang with /bell off")
+	}
+	if !v.local("/bell ON") {
+		t.Fatal("/bell ON not handled")
+	}
+	v.Show(mention)
+	if scr.bells != 2 {
+		t.Errorf("the bell did not ring after /bell on")
+	}
+	for _, line := range []string{"/belly", "hi /bell", "//bell", "/kick bob"} {
+		if v.local(line) {
+			t.Errorf("%q taken as the client's own command", line)
+		}
+	}
+	want := []string{
+		"10:04 <bob> ana, look",
+		"10:04 <bob> no one",
+		"-- bell off",
+		"-- bell off",
+		"!! usage: /bell on|off",
+		"10:04 <bob> ana, look",
+		"-- bell on: a mention of your name rings the terminal bell",
+		"10:04 <bob> ana, look",
+		"",
+	}
+	if got := plainLines(scr); !slices.Equal(got, want) {
+		t.Errorf("screen:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestViewInterrupted: Ctrl-C on a line with text only clears it; on an
+// empty line it asks, and a second one in a row leaves; anything typed in
+// between starts over.
+func TestViewInterrupted(t *testing.T) {
+	v, scr := newTestView(t)
+	steps := []struct {
+		empty, typed bool
+		leave        bool
+	}{
+		{empty: false},
+		{empty: true},
+		{typed: true},
+		{empty: true},
+		{empty: false},
+		{empty: true},
+		{empty: true, leave: true},
+	}
+	for i, s := range steps {
+		if s.typed {
+			v.typed()
+			continue
+		}
+		if got := v.interrupted(s.empty); got != s.leave {
+			t.Fatalf("step %d: interrupted(%v) = %v, want %v", i, s.empty, got, s.leave)
+		}
+	}
+	ask := "-- press Ctrl-C again to leave (or Ctrl-D, or /quit)"
+	if got := plainLines(scr); !slices.Equal(got, []string{ask, ask, ask, ""}) {
+		t.Errorf("screen %q", got)
+	}
+}
+
+func TestPromptFor(t *testing.T) {
+	w := func(room, me string) wire.Frame {
+		f := wire.Frame{Type: wire.TypeWelcome, You: &wire.Member{Name: me}}
+		if room != "" {
+			f.Room = &wire.Room{Name: room}
+		}
+		return f
+	}
+	tests := []struct {
+		frame wire.Frame
+		want  string
+	}{
+		{w("Lab 3", "ana"), "Lab 3 ana> "},
+		{w("", "ana"), "ana> "},
+		{w("Lab\x1b[2J", "a\u202eb"), "Lab^[[2J a\ufffdb> "},
+		{w("zero\u200bwidth", "ana"), "zero\ufffdwidth ana> "},
+		{w(strings.Repeat("r", 40), "ana"), strings.Repeat("r", 23) + "… ana> "},
+		{w("漢字の部屋", "ana"), "漢字の部屋 ana> "},
+	}
+	for _, tt := range tests {
+		got := promptFor(tt.frame)
+		if got != tt.want {
+			t.Errorf("promptFor(%q, %q) = %q, want %q", tt.frame.Room, tt.frame.You.Name, got, tt.want)
+		}
+		// liner refuses a prompt with any character of category C.
+		if strings.IndexFunc(got, func(r rune) bool { return unicode.Is(unicode.C, r) }) >= 0 {
+			t.Errorf("prompt %q holds a character liner refuses", got)
+		}
+	}
+}
+
+// TestViewCompletesOnlyOnceWelcomed: before the welcome there is no roster
+// to complete from, and Tab does nothing.
+func TestViewCompletesOnlyOnceWelcomed(t *testing.T) {
+	v := newRoomView(NewOutput(newVTScreen(t)), Style{})
+	if head, c, tail := v.complete("/ki", 3); c != nil || head+tail != "/ki" {
+		t.Errorf("before the welcome: %q, %q, %q", head, c, tail)
+	}
+	v, _ = newTestView(t)
+	if _, c, _ := v.complete("/kick b", 7); !slices.Equal(c, []string{"bob "}) {
+		t.Errorf("/kick b: %q", c)
+	}
+	if _, c, _ := v.complete("/be", 3); !slices.Equal(c, []string{"/bell "}) {
+		t.Errorf("/be: %q", c)
+	}
+}
+
+// roomUI is a RoomUI for tests: a fakeUI that records what Join tells it.
+type roomUI struct {
+	*fakeUI
+	mu      sync.Mutex
+	entered []string // the welcome's name and Print's lines before it, in order
+	roster  *Roster
+	shown   []wire.Frame
+}
+
+func (u *roomUI) Enter(w wire.Frame, r *Roster) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.entered = append(u.entered, "enter "+w.You.Name+" printed "+strings.Join(u.output(), "|"))
+	u.roster = r
+}
+
+func (u *roomUI) Show(f wire.Frame) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.shown = append(u.shown, f)
+}
+
+// TestJoinWithRoomUI: a UI that knows the room is told of it before
+// anything is shown, given the live roster, and shown frames instead of
+// their rendered lines.
+func TestJoinWithRoomUI(t *testing.T) {
+	event := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Seq: 42, Time: testTime, From: "cy", Text: "hi bob"}
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcome(41, ana, cy)
+		h.send(event)
+		h.send(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: 43, Time: testTime, Name: "dee", Role: wire.RoleMember})
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	})
+	ui := &roomUI{fakeUI: newFakeUI(t)}
+	done := joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)
+	// Input ends once both frames are shown, so the roster has them.
+	go func() {
+		for range 500 {
+			ui.mu.Lock()
+			n := len(ui.shown)
+			ui.mu.Unlock()
+			if n == 2 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		ui.endInput()
+	}()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	if want := []string{"enter bob printed "}; !slices.Equal(ui.entered, want) {
+		t.Errorf("Enter calls %q, want %q: once, before anything is printed", ui.entered, want)
+	}
+	if got := ui.output(); !slices.Equal(got, []string{`joined "Lab 3" as bob (3 here: ana, bob, cy)`}) {
+		t.Errorf("printed %q; want only the welcome line", got)
+	}
+	if len(ui.shown) < 2 || ui.shown[0].Seq != 42 || ui.shown[1].Name != "dee" {
+		t.Errorf("shown %+v", ui.shown)
+	}
+	if ui.roster == nil || !slices.Contains(ui.roster.Names(), "dee") {
+		t.Errorf("the roster given to Enter does not follow the room")
+	}
+}

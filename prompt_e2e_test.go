@@ -1,0 +1,452 @@
+//go:build linux || darwin || freebsd || openbsd || netbsd
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"chatroom/host"
+	"chatroom/host/wire"
+	"chatroom/join"
+)
+
+// These tests run the real binary in a real terminal, tmux, next to a room
+// where others talk all the time, and look at the screen as a person
+// would. They wait for what the screen should show, with a generous
+// deadline, and never for a fixed time.
+
+// screenWait bounds every wait for the screen: long enough for a slow,
+// loaded machine; reached only when something is wrong.
+const screenWait = 20 * time.Second
+
+// tmuxTerm is one tmux server of the test's own, on a socket in a
+// directory of its own, with one pane running a command.
+type tmuxTerm struct {
+	t      *testing.T
+	socket string
+}
+
+// startTmux runs command in a new tmux server, 120 columns by 40 rows, or
+// skips the test where there is no tmux.
+func startTmux(t *testing.T, command string) *tmuxTerm {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed: the prompt's end-to-end tests need a real terminal (.ci/run installs tmux)")
+	}
+	// A short path of its own: a socket path has a small length limit,
+	// and nothing else must share this server.
+	dir, err := os.MkdirTemp("", "crtmux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	conf := filepath.Join(dir, "tmux.conf")
+	// Scrollback for every line of the session, and no status line.
+	if err := os.WriteFile(conf, []byte("set -g history-limit 100000\nset -g status off\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tm := &tmuxTerm{t: t, socket: filepath.Join(dir, "s")}
+	if out, err := tm.cmd("-f", conf, "new-session", "-d", "-x", "120", "-y", "40", command).CombinedOutput(); err != nil {
+		t.Fatalf("starting tmux: %v: %s", err, out)
+	}
+	t.Cleanup(func() { tm.cmd("kill-server").Run() })
+	return tm
+}
+
+func (tm *tmuxTerm) cmd(args ...string) *exec.Cmd {
+	return exec.Command("tmux", append([]string{"-S", tm.socket}, args...)...)
+}
+
+func (tm *tmuxTerm) run(args ...string) string {
+	tm.t.Helper()
+	out, err := tm.cmd(args...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// keys sends tmux key names (Tab, Enter, C-c, Up).
+func (tm *tmuxTerm) keys(keys ...string) {
+	tm.t.Helper()
+	tm.run(append([]string{"send-keys"}, keys...)...)
+}
+
+// typeSlowly types text a character at a time, as a person does, so that
+// lines from the room arrive between the keys.
+func (tm *tmuxTerm) typeSlowly(text string) {
+	tm.t.Helper()
+	for _, r := range text {
+		tm.run("send-keys", "-l", string(r))
+		time.Sleep(15 * time.Millisecond)
+	}
+}
+
+// paste pastes text as a terminal does when a block is pasted: all at
+// once, lines ending in carriage returns.
+func (tm *tmuxTerm) paste(text string) {
+	tm.t.Helper()
+	tm.run("set-buffer", "--", text)
+	tm.run("paste-buffer")
+}
+
+// scrollback is every line the pane has shown, wrapped lines joined.
+func (tm *tmuxTerm) scrollback() []string {
+	tm.t.Helper()
+	return strings.Split(strings.TrimRight(tm.run("capture-pane", "-p", "-J", "-S", "-"), "\n"), "\n")
+}
+
+// cursorRow returns the row the cursor is on, with its trailing spaces,
+// and the cursor's column.
+func (tm *tmuxTerm) cursorRow() (string, int) {
+	tm.t.Helper()
+	var y, x int
+	fmt.Sscan(tm.run("display-message", "-p", "#{cursor_y} #{cursor_x}"), &y, &x)
+	rows := strings.Split(tm.run("capture-pane", "-p", "-N"), "\n")
+	if y >= len(rows) {
+		return "", x
+	}
+	return rows[y], x
+}
+
+// waitRow waits until the cursor's row is want, with the cursor at its
+// end (or at col, when col >= 0).
+func (tm *tmuxTerm) waitRow(want string, col int) {
+	tm.t.Helper()
+	if col < 0 {
+		col = len([]rune(want))
+	}
+	deadline := time.Now().Add(screenWait)
+	for {
+		row, x := tm.cursorRow()
+		if strings.TrimRight(row, " ") == strings.TrimRight(want, " ") && x == col {
+			return
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("the cursor's row is %q with the cursor at %d; want %q at %d\nscreen:\n%s", row, x, want, col, tm.run("capture-pane", "-p"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitLines waits until the scrollback holds a line matching each of
+// patterns, in that order, and returns the scrollback.
+func (tm *tmuxTerm) waitLines(patterns ...string) []string {
+	tm.t.Helper()
+	deadline := time.Now().Add(screenWait)
+	for {
+		lines := tm.scrollback()
+		i := 0
+		for _, l := range lines {
+			if i < len(patterns) && regexp.MustCompile(patterns[i]).MatchString(l) {
+				i++
+			}
+		}
+		if i == len(patterns) {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("no line matches %q (after %q)\nscrollback:\n%s", patterns[i], patterns[:i], strings.Join(lines, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// buildChatroom builds the command into a directory of the test's.
+func buildChatroom(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chatroom")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build chatroom with")
+	}
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// talker is a member of the room run by the test: once told to talk, it
+// says a numbered line every period until stopped; it notes who it sees
+// leave.
+type talker struct {
+	name string
+	sess *join.Session
+
+	mu      sync.Mutex
+	talking bool
+	sent    []string
+	left    map[string]string // name -> code of each leave seen
+
+	stop, done chan struct{}
+}
+
+func startTalker(t *testing.T, addr, fingerprint, name string) *talker {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), screenWait)
+	defer cancel()
+	conn, err := join.DialTLS(addr, fingerprint, nil)(ctx)
+	if err != nil {
+		t.Fatalf("%s: dial: %v", name, err)
+	}
+	sess, err := join.Connect(ctx, conn, wire.Frame{Name: name})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	tk := &talker{name: name, sess: sess, left: map[string]string{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		for {
+			f, err := sess.Next()
+			if err != nil {
+				return
+			}
+			if f.Type == wire.TypeEvent && f.Kind == wire.KindLeave {
+				tk.mu.Lock()
+				tk.left[f.Name] = f.Code
+				tk.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() { tk.halt(); sess.Close() })
+	return tk
+}
+
+// talk starts the talking, a line every period.
+func (tk *talker) talk(period time.Duration) {
+	tk.mu.Lock()
+	tk.talking = true
+	tk.mu.Unlock()
+	go func() {
+		defer close(tk.done)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-tk.stop:
+				return
+			case <-tick.C:
+			}
+			line := fmt.Sprintf("%s says %d", tk.name, n)
+			if err := tk.sess.Send(line); err != nil {
+				return
+			}
+			tk.mu.Lock()
+			tk.sent = append(tk.sent, line)
+			tk.mu.Unlock()
+		}
+	}()
+}
+
+// halt stops the talking, if it started, and returns what was said.
+func (tk *talker) halt() []string {
+	select {
+	case <-tk.stop:
+	default:
+		close(tk.stop)
+	}
+	tk.mu.Lock()
+	talking := tk.talking
+	tk.mu.Unlock()
+	if talking {
+		<-tk.done
+	}
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	return slices.Clone(tk.sent)
+}
+
+func (tk *talker) sawLeave(name string) string {
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	return tk.left[name]
+}
+
+// TestPromptJoin runs "chatroom join" at a terminal while three others
+// talk every few tens of milliseconds, and checks what the person sees:
+// what they type stays intact on its row, every line from the room is
+// there, whole, once and in order; Tab completes and lists; Up and Ctrl-R
+// recall; Ctrl-C clears; a paste sends each line; Ctrl-D leaves, and the
+// room sees it.
+func TestPromptJoin(t *testing.T) {
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0", AdminPassword: "letmein"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	talkers := []*talker{startTalker(t, addr, fp, "alice"), startTalker(t, addr, fp, "bob"), startTalker(t, addr, fp, "bea")}
+
+	state := t.TempDir()
+	tm := startTmux(t, fmt.Sprintf("CHATROOM_ADMIN_PASSWORD=letmein %s join --addr %s --fingerprint %s --user ana --admin --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, state))
+	const prompt = "Lab 3 ana> "
+	tm.waitLines(`^joined "Lab 3" as ana \(4 here: alice, ana, bea, bob\)$`)
+	tm.waitRow(prompt, -1)
+	for i, tk := range talkers {
+		tk.talk(time.Duration(30+10*i) * time.Millisecond)
+	}
+
+	// Typed slowly while the room talks: the row holds exactly what was
+	// typed, the cursor after it.
+	const sentence = "the quick brown fox jumps over the lazy dog"
+	tm.typeSlowly(sentence)
+	tm.waitRow(prompt+sentence, -1)
+	tm.keys("Enter")
+	tm.waitLines(`^\d\d:\d\d <ana> ` + sentence + `$`)
+	tm.waitRow(prompt, -1)
+
+	// Tab: a unique name completes with a space; two Tabs list several.
+	tm.typeSlowly("/kick al")
+	tm.keys("Tab")
+	tm.waitRow(prompt+"/kick alice ", -1)
+	tm.keys("C-c") // clears the line
+	tm.waitRow(prompt, -1)
+	tm.typeSlowly("/kick b")
+	tm.keys("Tab", "Tab")
+	tm.waitLines(`^(bob\s+bea|bea\s+bob)\s*$`) // the latest speaker first
+	tm.waitRow(prompt+"/kick b", -1)
+	tm.keys("C-u")
+	tm.waitRow(prompt, -1)
+	tm.typeSlowly("/un")
+	tm.keys("Tab")
+	tm.waitRow(prompt+"/unban ", -1)
+	tm.keys("C-u")
+	tm.waitRow(prompt, -1)
+
+	// Ctrl-C on an empty line asks before leaving; typing goes on.
+	tm.keys("C-c")
+	tm.waitLines(`^-- press Ctrl-C again to leave \(or Ctrl-D, or /quit\)$`)
+	tm.waitRow(prompt, -1)
+
+	// Up recalls the line sent; Ctrl-R finds it; both hold while lines
+	// keep arriving.
+	tm.keys("Up")
+	tm.waitRow(prompt+sentence, -1)
+	tm.keys("Down")
+	tm.waitRow(prompt, -1)
+	tm.keys("C-r")
+	tm.typeSlowly("lazy")
+	tm.waitRow("(reverse-i-search)`lazy': "+sentence, len([]rune("(reverse-i-search)`lazy': "))+strings.Index(sentence, "lazy"))
+	tm.keys("C-g")
+	tm.waitRow(prompt, -1)
+
+	// A pasted block: each line is a message, in order.
+	tm.paste("first pasted\nsecond pasted\nthird pasted\n")
+	tm.waitLines(`^\d\d:\d\d <ana> first pasted$`, `^\d\d:\d\d <ana> second pasted$`, `^\d\d:\d\d <ana> third pasted$`)
+	tm.waitRow(prompt, -1)
+
+	// The room stops talking; every line it said is on the screen.
+	said := map[string][]string{}
+	for _, tk := range talkers {
+		said[tk.name] = tk.halt()
+	}
+	for _, tk := range talkers {
+		last := said[tk.name][len(said[tk.name])-1]
+		tm.waitLines(`^\d\d:\d\d <` + tk.name + `> ` + last + `$`)
+	}
+
+	// Ctrl-D on the empty line leaves; the room sees "left".
+	tm.keys("C-d")
+	lines := tm.waitLines(`^\[exited 0\]$`)
+	deadline := time.Now().Add(screenWait)
+	for talkers[0].sawLeave("ana") != wire.CodeLeft {
+		if time.Now().After(deadline) {
+			t.Fatalf("alice saw ana leave with %q, want %q", talkers[0].sawLeave("ana"), wire.CodeLeft)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Every line on the screen is one the session should show, whole:
+	// no fragment of the prompt or of a message is left anywhere.
+	allowed := []*regexp.Regexp{
+		regexp.MustCompile(`^$`),
+		regexp.MustCompile(`^joined "Lab 3" as ana \(4 here: alice, ana, bea, bob\)$`),
+		regexp.MustCompile(`^\d\d:\d\d <(alice|bob|bea)> (alice|bob|bea) says \d+$`),
+		regexp.MustCompile(`^\d\d:\d\d <ana> (` + sentence + `|first pasted|second pasted|third pasted)$`),
+		regexp.MustCompile(`^Lab 3 ana> /kick b$`), // the row a Tab listing goes on below
+		regexp.MustCompile(`^(bob\s+bea|bea\s+bob)\s*$`),
+		regexp.MustCompile(`^-- press Ctrl-C again to leave \(or Ctrl-D, or /quit\)$`),
+		regexp.MustCompile(`^\[exited 0\]$`),
+	}
+	heard := map[string][]string{}
+	for _, l := range lines {
+		if !slices.ContainsFunc(allowed, func(re *regexp.Regexp) bool { return re.MatchString(l) }) {
+			t.Errorf("unexpected line on the screen: %q", l)
+		}
+		var who, what string
+		if m := regexp.MustCompile(`^\d\d:\d\d <(\w+)> (.*)$`).FindStringSubmatch(l); m != nil {
+			who, what = m[1], m[2]
+			heard[who] = append(heard[who], what)
+		}
+	}
+	for _, tk := range talkers {
+		if !slices.Equal(heard[tk.name], said[tk.name]) {
+			t.Errorf("%s said %d lines; the screen shows %d, or not in order:\n said %q\nshown %q",
+				tk.name, len(said[tk.name]), len(heard[tk.name]), said[tk.name], heard[tk.name])
+		}
+	}
+	if want := []string{sentence, "first pasted", "second pasted", "third pasted"}; !slices.Equal(heard["ana"], want) {
+		t.Errorf("ana's lines on the screen: %q, want %q", heard["ana"], want)
+	}
+
+	// The history was saved, with what was typed.
+	data, err := os.ReadFile(join.HistoryFile(state, "ana"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{sentence, "first pasted", "third pasted"} {
+		if !strings.Contains(string(data), want+"\n") {
+			t.Errorf("history %q lacks %q", data, want)
+		}
+	}
+	if strings.Contains(string(data), "letmein") {
+		t.Errorf("the admin password is in the history")
+	}
+}
+
+// TestPromptHost runs "chatroom host" at a terminal: the owner's prompt
+// names the room, a member's lines arrive above it, a line typed reaches
+// the member, and Ctrl-D closes the room.
+func TestPromptHost(t *testing.T) {
+	bin := buildChatroom(t)
+	tm := startTmux(t, fmt.Sprintf("%s host --name 'Lab 3' --user ana --listen 127.0.0.1:0 --no-advertise --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, t.TempDir()))
+	lines := tm.waitLines(`^chatroom: room "Lab 3" listening on 127\.0\.0\.1:\d+, fingerprint SHA256:\S+; ana is admin$`)
+	var addr, fp string
+	for _, l := range lines {
+		if m := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+), fingerprint (SHA256:\S+);`).FindStringSubmatch(l); m != nil {
+			addr, fp = m[1], m[2]
+		}
+	}
+	if _, err := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:]); err != nil {
+		t.Fatalf("no address in %q", lines)
+	}
+	const prompt = "Lab 3 ana> "
+	tm.waitRow(prompt, -1)
+
+	cy := startTalker(t, addr, fp, "cy")
+	cy.talk(40 * time.Millisecond)
+	tm.waitLines(`^\d\d:\d\d \* cy joined$`, `^\d\d:\d\d <cy> cy says 3$`)
+	tm.typeSlowly("hello cy")
+	tm.waitRow(prompt+"hello cy", -1)
+	tm.keys("Enter")
+	tm.waitLines(`^\d\d:\d\d <ana> hello cy$`)
+	said := cy.halt()
+	tm.waitLines(`^\d\d:\d\d <cy> ` + said[len(said)-1] + `$`)
+
+	tm.keys("C-d")
+	tm.waitLines(`^chatroom: closing the room$|^\[exited 0\]$`)
+	tm.waitLines(`^\[exited 0\]$`)
+}
