@@ -164,6 +164,8 @@ Flags:
   --addr HOST:PORT        the room's address, as its host prints it
   --user NAME             your name in the room (default: your user name)
   --fingerprint SHA256:…  the room key the host printed; refuse any other
+  --accept-new-key        accept a known room's new key (when its host was
+                          set up anew); without it, a changed key is refused
   --admin                 join as an admin; the password comes from
                           CHATROOM_ADMIN_PASSWORD, or is asked for
   --state DIR             where what you type is kept for next time
@@ -366,6 +368,7 @@ func (c *cli) join(args []string) error {
 	fingerprint := fs.String("fingerprint", "", "")
 	admin := fs.Bool("admin", false, "")
 	stateDir := fs.String("state", "", "")
+	acceptNewKey := fs.Bool("accept-new-key", false, "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
 	if err := c.parse(fs, args, 1); err != nil {
@@ -397,18 +400,45 @@ func (c *cli) join(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	dir, err := stateDirOrDefault(*stateDir)
+	if err != nil {
+		return err
+	}
+	known, err := join.LoadKnownRooms(filepath.Join(dir, join.KnownRoomsFile))
+	if err != nil {
+		return err
+	}
+	// trust checks a room's key against the one remembered for its id. A
+	// fingerprint given on the command line is the person's own check, and
+	// replaces what was remembered.
+	trust := func(key join.RoomKey, name string) error {
+		if *fingerprint != "" && key.Fingerprint != *fingerprint {
+			return &join.KeyMismatchError{Expected: *fingerprint, Got: key.Fingerprint}
+		}
+		t, err := known.Check(key.ID, key.Fingerprint, name, *acceptNewKey || *fingerprint != "")
+		switch {
+		case err != nil:
+			return err
+		case t == join.TrustNew:
+			c.infof("first visit to room %s: its key %s is remembered, and checked from now on", key.ID, key.Fingerprint)
+		case t == join.TrustChanged:
+			c.infof("the key of room %s is now %s, as you accepted", key.ID, key.Fingerprint)
+		}
+		return nil
+	}
+
 	var dial join.Dialer
 	if *addr != "" {
-		dial = join.DialTLS(*addr, *fingerprint, func(fp string) {
-			c.infof("room key %s (not checked; pass --fingerprint to check it)", fp)
-		})
+		dial = join.DialTLSVerified(*addr, func(key join.RoomKey) error { return trust(key, "") })
 	} else {
 		room, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
 		if err != nil {
 			return c.explainFind(err)
 		}
-		if *fingerprint != "" && room.Fingerprint != *fingerprint {
-			return &join.KeyMismatchError{Expected: *fingerprint, Got: room.Fingerprint}
+		// Checked before connecting: a room announced with a known id and
+		// another key is refused before anything is sent to it.
+		if err := trust(join.RoomKey{ID: room.ID, Fingerprint: room.Fingerprint}, room.Name); err != nil {
+			return err
 		}
 		c.infof("joining %s", join.DescribeRoom(room))
 		dial = join.DialRoom(room, discovery.LocalPrefixes())

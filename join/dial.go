@@ -107,8 +107,12 @@ func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			var mismatch *KeyMismatchError
-			if errors.As(err, &mismatch) {
+			var changed *KeyChangedError
+			switch {
+			case errors.As(err, &mismatch):
 				return nil, mismatch // the whole story; "cannot connect" would bury it
+			case errors.As(err, &changed):
+				return nil, changed
 			}
 			return nil, fmt.Errorf("cannot connect to the room: %w", err)
 		}

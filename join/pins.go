@@ -85,10 +85,14 @@ type KeyChangedError struct {
 }
 
 func (e *KeyChangedError) Error() string {
-	return fmt.Sprintf("the key of room %q (id %s) has changed: known %s since %s, offered %s; "+
+	room := "room " + Sanitize(e.ID)
+	if e.Name != "" {
+		room = fmt.Sprintf("room %q (id %s)", Sanitize(e.Name), Sanitize(e.ID))
+	}
+	return fmt.Sprintf("the key of %s has changed: known %s since %s, offered %s; "+
 		"someone may be pretending to be the room, or its host lost its state directory; "+
 		"if you are sure the new key is right, join with --accept-new-key",
-		Sanitize(e.Name), Sanitize(e.ID), e.Known, e.Since.Format("2006-01-02"), e.Offered)
+		room, e.Known, e.Since.Format("2006-01-02"), e.Offered)
 }
 
 // Trust is what KnownRooms.Check decided about a key.
