@@ -408,6 +408,11 @@ func (c *cli) join(args []string) error {
 	if err != nil {
 		return err
 	}
+	identity, err := join.LoadOrCreateIdentity(dir)
+	if err != nil {
+		return err
+	}
+	withIdentity := join.WithIdentity(identity)
 	// trust checks a room's key against the one remembered for its id. A
 	// fingerprint given on the command line is the person's own check, and
 	// replaces what was remembered.
@@ -429,7 +434,7 @@ func (c *cli) join(args []string) error {
 
 	var dial join.Dialer
 	if *addr != "" {
-		dial = join.DialTLSVerified(*addr, func(key join.RoomKey) error { return trust(key, "") })
+		dial = join.DialTLSVerified(*addr, func(key join.RoomKey) error { return trust(key, "") }, withIdentity)
 	} else {
 		room, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
 		if err != nil {
@@ -441,7 +446,7 @@ func (c *cli) join(args []string) error {
 			return err
 		}
 		c.infof("joining %s", join.DescribeRoom(room))
-		dial = join.DialRoom(room, discovery.LocalPrefixes())
+		dial = join.DialRoom(room, discovery.LocalPrefixes(), withIdentity)
 	}
 	ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
 	defer closeUI()

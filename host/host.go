@@ -117,6 +117,9 @@ func Start(cfg Config) (*Host, error) {
 	tlsConfig := &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS13,
+		// Members present their identity key as a client certificate;
+		// it is self-signed, so it is asked for, not verified.
+		ClientAuth: tls.RequestClientCert,
 	}
 	go func() {
 		defer close(h.serveDone)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // These tests run a real host on 127.0.0.1:0 and talk to it over real TLS
@@ -61,6 +62,8 @@ type dialOptions struct {
 	// (up to 32 MiB on Linux), so that a member that stops reading fills
 	// up after kilobytes, not tens of megabytes.
 	tinyReadBuffer bool
+	// identity is presented as the client certificate, as join does.
+	identity *tls.Certificate
 }
 
 // dialRaw opens a TLS connection to h without saying hello.
@@ -84,7 +87,11 @@ func dialWith(t *testing.T, h *Host, opt dialOptions) net.Conn {
 			t.Fatal(err)
 		}
 	}
-	conn := tls.Client(tcp, &tls.Config{InsecureSkipVerify: true})
+	config := &tls.Config{InsecureSkipVerify: true}
+	if opt.identity != nil {
+		config.Certificates = []tls.Certificate{*opt.identity}
+	}
+	conn := tls.Client(tcp, config)
 	conn.SetDeadline(time.Now().Add(testDeadline))
 	if err := conn.Handshake(); err != nil {
 		t.Fatal(err)
@@ -739,4 +746,39 @@ func TestCertNamesRoom(t *testing.T) {
 	if cn := conn.(*tls.Conn).ConnectionState().PeerCertificates[0].Subject.CommonName; cn != wire.CertName(id) {
 		t.Fatalf("certificate names %q", cn)
 	}
+}
+
+// Attack: a banned member who comes back with a new name from a new
+// address, but the same identity key, is refused; one with a new key, a
+// new name and the banned address is refused too.
+func TestBanHoldsAgainstNewNameAndAddress(t *testing.T) {
+	requireLoopbackRange(t)
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	key, err := join.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	member(t, h, "bob", dialOptions{from: "127.0.0.2", identity: &key})
+	ana.nextEvent(wire.KindJoin)
+	ana.say("/ban bob spam")
+	ana.nextEvent(wire.KindLeave)
+	if n := ana.nextNotice(); n.Error || !strings.Contains(n.Text, "the key "+wire.KeyTag(wire.Fingerprint(key.Leaf.RawSubjectPublicKeyInfo))) {
+		t.Fatalf("ban confirmed as %+v", n)
+	}
+
+	c := hello(t, h, "robert", dialOptions{from: "127.0.0.3", identity: &key})
+	if c.welcome.Type != wire.TypeRefused || c.welcome.Code != wire.CodeBanned {
+		t.Fatalf("same key, new name, new address: %+v", c.welcome)
+	}
+	fresh, err := join.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = hello(t, h, "robert", dialOptions{from: "127.0.0.2", identity: &fresh})
+	if c.welcome.Type != wire.TypeRefused || c.welcome.Code != wire.CodeBanned {
+		t.Fatalf("new key, new name, banned address: %+v", c.welcome)
+	}
+	// Someone else entirely is welcome.
+	member(t, h, "cy", dialOptions{from: "127.0.0.3", identity: &fresh})
 }

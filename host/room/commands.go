@@ -247,7 +247,7 @@ func (s *state) ban(c call) {
 
 	ban := Ban{Name: name, By: c.from.name, Reason: reason, Time: s.now()}
 	if here {
-		ban.Addr = target.addr
+		ban.Addr, ban.Identity = target.addr, target.identity
 	}
 	// A new slice, so that s.bans is untouched if saving fails.
 	bans := append(slices.Clip(s.bans), ban)
@@ -267,10 +267,13 @@ func (s *state) ban(c call) {
 	s.depart(target,
 		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeBanned, By: c.from.name, Text: reason},
 		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeBanned, By: c.from.name, Text: reason})
-	if ban.Addr == "" {
+	switch {
+	case ban.Addr == "":
 		s.notify(c.from, fmt.Sprintf("banned %s (the name only: no address is known)", name))
-	} else {
+	case ban.Identity == "":
 		s.notify(c.from, fmt.Sprintf("banned %s and the address %s", name, ban.Addr))
+	default:
+		s.notify(c.from, fmt.Sprintf("banned %s, the address %s and the key %s", name, ban.Addr, wire.KeyTag(ban.Identity)))
 	}
 }
 
@@ -343,6 +346,9 @@ func (s *state) listBans(c call) {
 		line := b.Name
 		if b.Addr != "" {
 			line += " (" + b.Addr + ")"
+		}
+		if b.Identity != "" {
+			line += " key " + wire.KeyTag(b.Identity)
 		}
 		line += fmt.Sprintf(", by %s on %s", b.By, b.Time.Format("2006-01-02 15:04"))
 		if b.Reason != "" {

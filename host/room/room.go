@@ -53,13 +53,16 @@ type Config struct {
 }
 
 // Ban is one entry of the ban list. A member is refused if its name has the
-// same [NameKey] as a ban's Name, or if it connects from a ban's Addr.
+// same [NameKey] as a ban's Name, if it connects from a ban's Addr, or if
+// it presents a ban's Identity: a new name, or a new address, is not enough
+// to come back.
 type Ban struct {
-	Name   string    `json:"name"`           // the name as it was displayed
-	Addr   string    `json:"addr,omitempty"` // IP address the member connected from ("" = name only)
-	By     string    `json:"by"`
-	Reason string    `json:"reason,omitempty"`
-	Time   time.Time `json:"time"`
+	Name     string    `json:"name"`               // the name as it was displayed
+	Addr     string    `json:"addr,omitempty"`     // IP address the member connected from ("" = name only)
+	Identity string    `json:"identity,omitempty"` // fingerprint of the member's identity key, if it had one
+	By       string    `json:"by"`
+	Reason   string    `json:"reason,omitempty"`
+	Time     time.Time `json:"time"`
 }
 
 const (
@@ -128,9 +131,12 @@ func (r *Room) Run(ctx context.Context) {
 
 // JoinRequest asks to admit a member.
 type JoinRequest struct {
-	Name  string // requested name
-	Addr  string // IP address the connection came from (no port); "" for the host's own in-process member
-	Admin bool   // the host already verified the admin password
+	Name string // requested name
+	Addr string // IP address the connection came from (no port); "" for the host's own in-process member
+	// Identity is the fingerprint of the member's identity key (its TLS
+	// client certificate), "" when it presented none.
+	Identity string
+	Admin    bool // the host already verified the admin password
 	// Owner marks the person running the host: role wire.RoleOwner; never
 	// refused by bans; cannot be kicked, banned or deopped.
 	Owner bool
@@ -230,10 +236,11 @@ func (r *Room) send(work func(*state)) {
 // it.
 type Member struct {
 	// Set at join and never changed, so safe to read anywhere.
-	name string
-	key  string // NameKey(name)
-	addr string
-	out  chan []byte
+	name     string
+	key      string // NameKey(name)
+	addr     string
+	identity string
+	out      chan []byte
 
 	// final is written by the room goroutine before it closes out; the
 	// close is what makes it safe to read after out is closed.

@@ -57,7 +57,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	}
 	key := NameKey(req.Name)
 	if !req.Owner {
-		if ban, banned := s.banFor(key, req.Addr); banned {
+		if ban, banned := s.banFor(key, req.Addr, req.Identity); banned {
 			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room", ban.Reason))
 		}
 	}
@@ -66,11 +66,12 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	}
 
 	m := &Member{
-		name: req.Name,
-		key:  key,
-		addr: req.Addr,
-		out:  make(chan []byte, s.outbox),
-		role: wire.RoleMember,
+		name:     req.Name,
+		key:      key,
+		addr:     req.Addr,
+		identity: req.Identity,
+		out:      make(chan []byte, s.outbox),
+		role:     wire.RoleMember,
 	}
 	switch {
 	case req.Owner:
@@ -137,10 +138,10 @@ func (s *state) lookup(name string) (*Member, bool) {
 }
 
 // banFor returns the ban that keeps out a member with name key key
-// connecting from addr, if any.
-func (s *state) banFor(key, addr string) (Ban, bool) {
+// connecting from addr with the identity key identity, if any.
+func (s *state) banFor(key, addr, identity string) (Ban, bool) {
 	for _, b := range s.bans {
-		if NameKey(b.Name) == key || (addr != "" && b.Addr == addr) {
+		if NameKey(b.Name) == key || (addr != "" && b.Addr == addr) || (identity != "" && b.Identity == identity) {
 			return b, true
 		}
 	}
