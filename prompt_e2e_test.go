@@ -372,6 +372,7 @@ func TestPromptJoin(t *testing.T) {
 	// no fragment of the prompt or of a message is left anywhere.
 	allowed := []*regexp.Regexp{
 		regexp.MustCompile(`^$`),
+		regexp.MustCompile(`^chatroom: first visit to room [0-9a-f]{16}: its key SHA256:\S+ is remembered, and checked from now on$`),
 		regexp.MustCompile(`^joined "Lab 3" as ana \(4 here: alice, ana, bea, bob\)$`),
 		regexp.MustCompile(`^\d\d:\d\d <(alice|bob|bea)> (alice|bob|bea) says \d+$`),
 		regexp.MustCompile(`^\d\d:\d\d <ana> (` + sentence + `|first pasted|second pasted|third pasted)$`),
