@@ -138,18 +138,7 @@ func links(opts Options) ([]link, error) {
 		if err != nil {
 			continue
 		}
-		for _, a := range addrs {
-			ipnet, ok := a.(*net.IPNet)
-			if !ok {
-				continue
-			}
-			ip, ok := netip.AddrFromSlice(ipnet.IP)
-			if !ok || !ip.Unmap().Is4() {
-				continue
-			}
-			ones, _ := ipnet.Mask.Size()
-			l.prefixes = append(l.prefixes, netip.PrefixFrom(ip.Unmap(), ones))
-		}
+		l.prefixes = ipv4Prefixes(addrs)
 		if len(l.prefixes) == 0 {
 			if len(opts.Interfaces) > 0 {
 				return nil, fmt.Errorf("network interface %s has no IPv4 address", ifc.Name)
@@ -195,6 +184,16 @@ func LocalPrefixes() []netip.Prefix {
 	if err != nil {
 		return nil
 	}
+	prefixes := ipv4Prefixes(addrs)
+	for i, p := range prefixes {
+		prefixes[i] = p.Masked()
+	}
+	return prefixes
+}
+
+// ipv4Prefixes returns the IPv4 addresses among an interface's addresses,
+// each with its network's prefix length.
+func ipv4Prefixes(addrs []net.Addr) []netip.Prefix {
 	var prefixes []netip.Prefix
 	for _, a := range addrs {
 		ipnet, ok := a.(*net.IPNet)
@@ -206,7 +205,7 @@ func LocalPrefixes() []netip.Prefix {
 			continue
 		}
 		ones, _ := ipnet.Mask.Size()
-		prefixes = append(prefixes, netip.PrefixFrom(ip.Unmap(), ones).Masked())
+		prefixes = append(prefixes, netip.PrefixFrom(ip.Unmap(), ones))
 	}
 	return prefixes
 }
