@@ -520,7 +520,7 @@ type roomProto struct {
 
 func startRoomProto(tb testing.TB) *roomProto {
 	tb.Helper()
-	h, err := Start(Config{Name: "bench", StateDir: tb.TempDir(), Listen: "127.0.0.1:0"})
+	h, err := Start(Config{Name: "bench", StateDir: tb.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -678,3 +678,7 @@ func (p *roomProto) hostConns() int {
 	defer p.h.server.mu.Unlock()
 	return len(p.h.server.conns)
 }
+
+// benchLimits lift the per-member rate limit: the benchmarks measure
+// fan-out, with members sending far faster than people type.
+var benchLimits = wire.Limits{Burst: 1 << 20, PerSecond: 1 << 20}

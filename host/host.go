@@ -47,6 +47,10 @@ type Config struct {
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 
+	// Limits is how fast a member may send lines; zero means
+	// room.DefaultLimits.
+	Limits wire.Limits
+
 	handshakeTimeout time.Duration // tests shorten it; 0 means the default
 }
 
@@ -94,6 +98,7 @@ func Start(cfg Config) (*Host, error) {
 	r := room.New(room.Config{
 		Name:     cfg.Name,
 		ID:       id,
+		Limits:   cfg.Limits,
 		Bans:     bans,
 		SaveBans: func(b []room.Ban) error { return saveBans(cfg.StateDir, b) },
 	})

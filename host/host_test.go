@@ -37,6 +37,10 @@ func startHost(t *testing.T, cfg Config) *Host {
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
+	if cfg.Limits == (wire.Limits{}) {
+		// Tests of other things send faster than people type.
+		cfg.Limits = wire.Limits{Burst: 1 << 20, PerSecond: 1 << 20}
+	}
 	h, err := Start(cfg)
 	if err != nil {
 		t.Fatal(err)

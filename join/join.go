@@ -196,6 +196,7 @@ type input struct {
 func chat(ctx context.Context, sess *Session, ui UI) error {
 	ended := make(chan error, 1)
 	go func() { ended <- receive(sess, ui) }()
+	pace := newPacer(sess.Welcome().Limits)
 
 	lines := make(chan input)
 	stop := make(chan struct{})
@@ -237,6 +238,18 @@ func chat(ctx context.Context, sess *Session, ui UI) error {
 				// Sent as typed: the host decides what a /quit with words
 				// after it means; the client only needs to know to wait.
 				return quit(sess, ended, in.line, nil)
+			}
+			if wait := pace.reserve(time.Now()); wait > 0 {
+				timer := time.NewTimer(wait)
+				select {
+				case err := <-ended:
+					timer.Stop()
+					return err
+				case <-ctx.Done():
+					timer.Stop()
+					return quit(sess, ended, "/quit", nil)
+				case <-timer.C:
+				}
 			}
 			if err := sess.Send(in.line); err != nil {
 				// The receiver may know better why (a closed frame that

@@ -49,6 +49,11 @@ func startRoom(t *testing.T, cfg Config) *testRoom {
 	if cfg.Name == "" {
 		cfg.Name = "lan"
 	}
+	if cfg.Limits == (wire.Limits{}) {
+		// The test clock stands still, so tokens never come back: give
+		// tests that are not about the rate limit all they could use.
+		cfg.Limits = testLimits
+	}
 	saves := &banSaver{}
 	if cfg.SaveBans == nil {
 		cfg.SaveBans = saves.save
@@ -285,3 +290,6 @@ func within(t *testing.T, what string, f func()) {
 		t.Fatalf("%s blocked", what)
 	}
 }
+
+// testLimits are the rate limits of rooms in tests not about them.
+var testLimits = wire.Limits{Burst: 1 << 20, PerSecond: 1}

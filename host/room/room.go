@@ -50,7 +50,20 @@ type Config struct {
 	Outbox int
 
 	Now func() time.Time // the host's clock, for event times; nil means time.Now
+
+	// Limits is how fast a member may send lines; zero means
+	// DefaultLimits. A pasted block of Burst lines goes through at once.
+	Limits wire.Limits
 }
+
+// DefaultLimits lets a pasted block of ten lines through at once, and then
+// a line every half second, which no one typing reaches.
+var DefaultLimits = wire.Limits{Burst: 10, PerSecond: 2}
+
+// floodStrikes is how many lines refused for speed a member may send in a
+// row before it is kicked for flooding: a client that paces itself never
+// gets one, so strikes mean a client that ignores the limit.
+const floodStrikes = 20
 
 // Ban is one entry of the ban list. A member is refused if its name has the
 // same [NameKey] as a ban's Name, if it connects from a ban's Addr, or if
@@ -248,6 +261,11 @@ type Member struct {
 
 	// Owned by the room goroutine.
 	role string
+	// The member's token bucket (see Config.Limits): tokens left as of
+	// filled, and lines refused in a row.
+	tokens  float64
+	filled  time.Time
+	strikes int
 	// gone is set when the room stops handing the member frames: when it
 	// is removed, or, for a member found too slow, as soon as it is found,
 	// so that it gets nothing more while it waits to be removed.

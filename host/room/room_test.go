@@ -138,6 +138,7 @@ func TestWelcome(t *testing.T) {
 			Seq:      tt.wantSeq,
 			Commands: Commands(),
 			Bans:     tt.wantBans,
+			Limits:   &testLimits,
 		}
 		if g, w := encodeString(c.welcome), encodeString(want); g != w {
 			t.Errorf("%s's welcome:\n got: %s\nwant: %s", tt.req.Name, g, w)

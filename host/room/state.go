@@ -19,6 +19,7 @@ type state struct {
 	now      func() time.Time
 	saveBans func([]Ban) error
 	outbox   int
+	limits   wire.Limits
 
 	seq     uint64             // number of the last event
 	members []*Member          // in join order, which the welcome and /who show
@@ -43,6 +44,10 @@ func newState(cfg Config) *state {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.limits = cfg.Limits
+	if s.limits.Burst <= 0 || s.limits.PerSecond <= 0 {
+		s.limits = DefaultLimits
 	}
 	if s.outbox <= 0 {
 		s.outbox = defaultOutbox
@@ -94,6 +99,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		Members:  s.memberList(),
 		Seq:      s.seq,
 		Commands: Commands(),
+		Limits:   &s.limits,
 	}
 	if isAdminRole(m.role) {
 		welcome.Bans = s.banNames()
@@ -152,6 +158,9 @@ func (s *state) banFor(key, addr, identity string) (Ban, bool) {
 func (s *state) say(m *Member, line string) {
 	if m.gone {
 		return // removed while its reader was still reading
+	}
+	if strings.TrimSpace(line) != "" && !s.allow(m) {
+		return
 	}
 	switch {
 	case strings.TrimSpace(line) == "":
@@ -322,4 +331,31 @@ func encode(f *wire.Frame) []byte {
 		panic("room: " + err.Error())
 	}
 	return b
+}
+
+// allow takes a token from m's bucket for one line, or refuses the line
+// with a notice to m alone, and kicks m when it keeps sending regardless.
+func (s *state) allow(m *Member) bool {
+	now := s.now()
+	if m.filled.IsZero() {
+		m.tokens = float64(s.limits.Burst)
+	} else {
+		m.tokens = min(float64(s.limits.Burst), m.tokens+now.Sub(m.filled).Seconds()*s.limits.PerSecond)
+	}
+	m.filled = now
+	if m.tokens >= 1 {
+		m.tokens--
+		m.strikes = 0
+		return true
+	}
+	m.strikes++
+	if m.strikes >= floodStrikes {
+		s.depart(m,
+			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, Text: "flooding"},
+			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, Text: "flooding"})
+		return false
+	}
+	s.notifyError(m, fmt.Sprintf("not sent: you are sending faster than the room allows (%d lines at once, then %g a second)",
+		s.limits.Burst, s.limits.PerSecond))
+	return false
 }

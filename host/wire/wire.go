@@ -161,6 +161,9 @@ type Frame struct {
 	Commands []Command `json:"commands,omitempty"`
 	// welcome (to an admin), bans: the names on the room's ban list.
 	Bans []string `json:"bans,omitempty"`
+	// welcome: how fast the member may send lines; a client paces itself
+	// to stay within it, and the host refuses lines beyond it.
+	Limits *Limits `json:"limits,omitempty"`
 
 	// event: this event's number. welcome: the number of the member's own
 	// "join" event, which the member is not sent separately; the events it
@@ -184,6 +187,13 @@ type Frame struct {
 	Text string `json:"text,omitempty"`
 	// notice: the text reports an error (a refused command).
 	Error bool `json:"error,omitempty"`
+}
+
+// Limits is the rate at which a member may send lines: Burst at once, then
+// PerSecond (a token bucket).
+type Limits struct {
+	Burst     int     `json:"burst"`
+	PerSecond float64 `json:"per_second"`
 }
 
 // Room describes a room in a welcome.

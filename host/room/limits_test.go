@@ -1,0 +1,95 @@
+package room
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// clock is a test clock that moves only when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// A pasted block of ten lines goes through; the eleventh line at once is
+// refused, to its sender alone; time brings tokens back.
+func TestRateLimit(t *testing.T) {
+	clk := &clock{now: testTime}
+	tr := startRoom(t, Config{Now: clk.Now, Limits: wire.Limits{Burst: 10, PerSecond: 2}})
+	ana := tr.join("ana")
+	bob := tr.join("bob")
+	ana.frames() // bob's join
+
+	for i := range 11 {
+		bob.say(fmt.Sprintf("line %d", i))
+	}
+	tr.sync()
+	var want []wire.Frame
+	for i := range 10 {
+		want = append(want, sayEvent(uint64(3+i), "bob", fmt.Sprintf("line %d", i)))
+	}
+	ana.expect(want...)
+	bob.expect(append(want, errorNotice("not sent: you are sending faster than the room allows (10 lines at once, then 2 a second)"))...)
+
+	clk.advance(500 * time.Millisecond)
+	bob.say("after a pause")
+	tr.sync()
+	later := sayEvent(13, "bob", "after a pause")
+	later.Time = clk.Now()
+	ana.expect(later)
+	bob.expect(later)
+	if got := bob.welcome.Limits; got == nil || got.Burst != 10 || got.PerSecond != 2 {
+		t.Fatalf("the welcome announces %+v", got)
+	}
+}
+
+// Attack: a member that keeps sending whatever it is told is kicked for
+// flooding, and the room saw no more than its burst.
+func TestFloodKicked(t *testing.T) {
+	clk := &clock{now: testTime}
+	tr := startRoom(t, Config{Now: clk.Now, Limits: wire.Limits{Burst: 10, PerSecond: 2}})
+	ana := tr.join("ana")
+	flooder := tr.joinUndrained("flooder")
+	ana.frames()
+	for i := range 10_000 {
+		flooder.say(fmt.Sprintf("spam %d", i))
+	}
+	tr.sync()
+	frames := ana.frames()
+	says := 0
+	for _, f := range frames[:len(frames)-1] {
+		if f.Kind != wire.KindSay {
+			t.Fatalf("ana got %+v", f)
+		}
+		says++
+	}
+	if says != 10 {
+		t.Fatalf("ana saw %d of the flood, want the burst of 10", says)
+	}
+	if last := frames[len(frames)-1]; last.Kind != wire.KindLeave || last.Code != wire.CodeKicked || last.Text != "flooding" {
+		t.Fatalf("ana's last frame: %+v", last)
+	}
+	// The flooder was told each time (its welcome, its burst echoed, then
+	// a notice per refused line), and then why it was sent out.
+	got := flooder.frames()
+	if want := 1 + 10 + floodStrikes - 1; len(got) != want || got[len(got)-1].Type != wire.TypeNotice {
+		t.Fatalf("the flooder got %d frames, want %d", len(got), want)
+	}
+	flooder.expectFinal(closedFrame(wire.CodeKicked, "", "flooding"))
+}

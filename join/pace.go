@@ -1,0 +1,46 @@
+package join
+
+import (
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// pacer keeps a client within the rate its room announced (wire.Limits),
+// so that a pasted block of many lines is sent whole, in order, at the
+// pace the host accepts, instead of being refused past the burst. It runs
+// a token bucket like the host's, a little slower, because lines can
+// arrive closer together than they were sent.
+type pacer struct {
+	burst, perSecond float64
+	tokens           float64
+	at               time.Time
+}
+
+// paceMargin is how much slower than the host's limit the client sends.
+const paceMargin = 0.9
+
+func newPacer(l *wire.Limits) *pacer {
+	if l == nil || l.Burst <= 0 || l.PerSecond <= 0 {
+		return nil // the room sets no limit
+	}
+	burst := max(float64(l.Burst-1), 1)
+	return &pacer{burst: burst, perSecond: l.PerSecond * paceMargin, tokens: burst}
+}
+
+// reserve takes a token for a line to be sent at now or later, and returns
+// how long to wait before sending it.
+func (p *pacer) reserve(now time.Time) time.Duration {
+	if p == nil {
+		return 0
+	}
+	if !p.at.IsZero() {
+		p.tokens = min(p.burst, p.tokens+now.Sub(p.at).Seconds()*p.perSecond)
+	}
+	p.at = now
+	p.tokens--
+	if p.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-p.tokens / p.perSecond * float64(time.Second))
+}
