@@ -58,7 +58,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 			n = int(lim) - 256
 			b.Logf("open-file limit %d: holding %d members, not %d", lim, n, members)
 		}
-		h, err := Start(Config{Name: "bench", StateDir: b.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits})
+		h, err := Start(Config{Name: "bench", StateDir: b.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits, MaxConnsPerAddr: 1 << 20})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -520,7 +520,7 @@ type roomProto struct {
 
 func startRoomProto(tb testing.TB) *roomProto {
 	tb.Helper()
-	h, err := Start(Config{Name: "bench", StateDir: tb.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits})
+	h, err := Start(Config{Name: "bench", StateDir: tb.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits, MaxConnsPerAddr: 1 << 20})
 	if err != nil {
 		tb.Fatal(err)
 	}

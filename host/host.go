@@ -51,6 +51,10 @@ type Config struct {
 	// room.DefaultLimits.
 	Limits wire.Limits
 
+	// MaxConnsPerAddr is how many connections one address may hold; zero
+	// means 16. Load tests from one address raise it.
+	MaxConnsPerAddr int
+
 	handshakeTimeout time.Duration // tests shorten it; 0 means the default
 }
 
@@ -111,6 +115,9 @@ func Start(cfg Config) (*Host, error) {
 		stop:        stop,
 		roomDone:    make(chan struct{}),
 		serveDone:   make(chan struct{}),
+	}
+	if cfg.MaxConnsPerAddr > 0 {
+		h.server.maxConnsPerAddr = cfg.MaxConnsPerAddr
 	}
 	if cfg.handshakeTimeout > 0 {
 		h.server.handshakeTimeout = cfg.handshakeTimeout

@@ -786,3 +786,61 @@ func TestBanHoldsAgainstNewNameAndAddress(t *testing.T) {
 	// Someone else entirely is welcome.
 	member(t, h, "cy", dialOptions{from: "127.0.0.3", identity: &fresh})
 }
+
+// Attack: a thousand connections from one address. The host holds a few,
+// tells the next ones why it will not hold them, and closes the rest; a
+// member from another address joins as if nothing happened.
+func TestConnectionsPerAddressCapped(t *testing.T) {
+	requireLoopbackRange(t)
+	h := startHost(t, Config{})
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	dial := func(n int) {
+		for range n {
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: testDeadline}
+			c, err := d.Dial("tcp", h.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, c)
+		}
+	}
+	// Silent connections up to the cap; the next one is told why.
+	dial(defaultMaxConnsPerAddr)
+	c := hello(t, h, "one-more", dialOptions{from: "127.0.0.2"})
+	if c.welcome.Type != wire.TypeRefused || c.welcome.Code != wire.CodeTooMany || !strings.Contains(c.welcome.Text, "too many connections from your address") {
+		t.Fatalf("over the cap: %+v", c.welcome)
+	}
+	// Then a thousand more: closed, some after a few seconds of waiting for
+	// a handshake, most at once.
+	dial(1000)
+	h.server.mu.Lock()
+	n := h.server.perAddr["127.0.0.2"]
+	h.server.mu.Unlock()
+	if n > defaultMaxConnsPerAddr {
+		t.Fatalf("%d connections held from one address, cap %d", n, defaultMaxConnsPerAddr)
+	}
+	member(t, h, "bob", dialOptions{from: "127.0.0.3"})
+
+	// Once they go, the address may connect again.
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
+	deadline := time.Now().Add(testDeadline)
+	for {
+		c := hello(t, h, "back", dialOptions{from: "127.0.0.2"})
+		if c.welcome.Type == wire.TypeWelcome {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the address stays refused after its connections closed: %+v", c.welcome)
+		}
+		c.conn.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+}

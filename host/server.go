@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -50,18 +51,26 @@ type server struct {
 	ctx      context.Context // ends when the host stops
 
 	handshakeTimeout time.Duration
+	maxConnsPerAddr  int
 
 	mu      sync.Mutex
 	conns   map[net.Conn]bool // true once the connection is a member
-	wg      sync.WaitGroup
-	stopped bool // set by wait: no connection starts after it
+	perAddr map[string]int    // connections open from each address
+	// refusing bounds the connections being told they are one too many:
+	// past it, more are closed without a word.
+	refusing chan struct{}
+	wg       sync.WaitGroup
+	stopped  bool // set by wait: no connection starts after it
 }
 
 func newServer(ctx context.Context, r *room.Room, password string, log *slog.Logger) *server {
 	s := &server{
 		room: r, throttle: newPasswordThrottle(), log: log, ctx: ctx,
 		handshakeTimeout: defaultHandshakeTimeout,
+		maxConnsPerAddr:  defaultMaxConnsPerAddr,
 		conns:            make(map[net.Conn]bool),
+		perAddr:          make(map[string]int),
+		refusing:         make(chan struct{}, 8),
 	}
 	if password != "" {
 		sum := sha256.Sum256([]byte(password))
@@ -90,12 +99,61 @@ func (s *server) serve(ln net.Listener, config *tls.Config) error {
 	}
 }
 
+// Connection limits. One machine holds a few connections at most (a person
+// or two, a bot); many more from one address is someone holding the door.
+const (
+	defaultMaxConnsPerAddr = 16
+	maxConns               = 10_000
+)
+
+// admit counts a new connection from addr, or reports why it is one too
+// many.
+func (s *server) admit(addr string) (string, bool) {
+	if addr == "" {
+		return "", true // the owner, in process
+	}
+	switch {
+	case len(s.conns) >= maxConns:
+		return fmt.Sprintf("the room is full (%d connections)", maxConns), false
+	case s.perAddr[addr] >= s.maxConnsPerAddr:
+		return fmt.Sprintf("too many connections from your address (at most %d)", s.maxConnsPerAddr), false
+	}
+	s.perAddr[addr]++
+	return "", true
+}
+
+// refuse tells a connection it is one too many, over TLS so that a real
+// client can show why, within a short deadline and a bound on how many
+// are told at once.
+func (s *server) refuse(conn net.Conn, why string) {
+	select {
+	case s.refusing <- struct{}{}:
+	default:
+		conn.Close()
+		return
+	}
+	go func() {
+		defer func() { <-s.refusing }()
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(2 * time.Second))
+		if tc, ok := conn.(*tls.Conn); ok && tc.HandshakeContext(s.ctx) != nil {
+			return
+		}
+		writeFrame(conn, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany, Text: why})
+	}()
+}
+
 // start serves conn in a goroutine, tracked so that stop can wait for it.
 func (s *server) start(conn net.Conn, p peer) {
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
 		conn.Close()
+		return
+	}
+	if why, ok := s.admit(p.addr); !ok {
+		s.mu.Unlock()
+		s.refuse(conn, why)
 		return
 	}
 	s.conns[conn] = false
@@ -106,6 +164,11 @@ func (s *server) start(conn net.Conn, p peer) {
 		defer func() {
 			s.mu.Lock()
 			delete(s.conns, conn)
+			if p.addr != "" {
+				if s.perAddr[p.addr]--; s.perAddr[p.addr] == 0 {
+					delete(s.perAddr, p.addr)
+				}
+			}
 			s.mu.Unlock()
 		}()
 		s.serveConn(conn, p)

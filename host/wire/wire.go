@@ -120,6 +120,7 @@ const (
 	CodeWrongPassword = "wrong-password" // the admin password did not match
 	CodeNoAdmin       = "no-admin"       // the room has no admin password
 	CodeRoomClosed    = "room-closed"    // the room is closing or closed
+	CodeTooMany       = "too-many"       // too many connections from the address, or in all
 
 	// Reasons a member leaves or is closed, in "leave" events and "closed"
 	// frames (with CodeBanned and CodeRoomClosed above).
