@@ -3,7 +3,9 @@ package room
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"chatroom/host/wire"
@@ -51,9 +53,9 @@ func init() {
 			run: (*state).quit},
 		{Command: wire.Command{Name: "kick", Usage: "/kick NAME [REASON]", Help: "send NAME out of the room; they may come back", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).kick},
-		{Command: wire.Command{Name: "ban", Usage: "/ban NAME [REASON]", Help: "send NAME out and keep their name and address out", Admin: true, Target: targetMember},
+		{Command: wire.Command{Name: "ban", Usage: "/ban NAME [DURATION] [REASON]", Help: "send NAME out and keep their name, address and key out (for 10m, 2h, 3d, or until /unban)", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).ban},
-		{Command: wire.Command{Name: "unban", Usage: "/unban NAME", Help: "let a banned NAME back in", Admin: true, Target: targetBanned},
+		{Command: wire.Command{Name: "unban", Usage: "/unban NAME|KEY", Help: "let a banned NAME (or key, as /bans shows it) back in", Admin: true, Target: targetBanned},
 			minArgs: 1, run: (*state).unban},
 		{Command: wire.Command{Name: "bans", Usage: "/bans", Help: "list who is banned", Admin: true},
 			run: (*state).listBans},
@@ -227,6 +229,13 @@ func (s *state) kick(c call) {
 // next start is not one an admin should be told was made.
 func (s *state) ban(c call) {
 	name, reason := cutWord(c.args)
+	var expires time.Time
+	if word, rest := cutWord(reason); word != "" {
+		if d, ok := parseBanDuration(word); ok {
+			expires, reason = s.now().Add(d), rest
+		}
+	}
+	s.pruneBans()
 	target, here := s.lookup(name)
 	if here {
 		if _, ok := s.removable(c, name, "ban"); !ok {
@@ -245,7 +254,7 @@ func (s *state) ban(c call) {
 		}
 	}
 
-	ban := Ban{Name: name, By: c.from.name, Reason: reason, Time: s.now()}
+	ban := Ban{Name: name, By: c.from.name, Reason: reason, Time: s.now(), Expires: expires}
 	if here {
 		ban.Addr, ban.Identity = target.addr, target.identity
 	}
@@ -280,21 +289,25 @@ func (s *state) ban(c call) {
 func (s *state) unban(c call) {
 	name, _ := cutWord(c.args)
 	key := NameKey(name)
-	i := slices.IndexFunc(s.bans, func(b Ban) bool { return NameKey(b.Name) == key })
+	s.pruneBans()
+	matches := func(b Ban) bool {
+		return NameKey(b.Name) == key || (b.Identity != "" && wire.KeyTag(b.Identity) == name)
+	}
+	i := slices.IndexFunc(s.bans, matches)
 	if i < 0 {
 		s.notifyError(c.from, fmt.Sprintf("%q is not banned", name))
 		return
 	}
-	name = s.bans[i].Name // as it was displayed, which the admin may have typed otherwise
+	shown := s.bans[i].Name // as it was displayed, which the admin may have typed otherwise
 	// A new slice, so that s.bans is untouched if saving fails. Bans loaded
 	// from a file could hold the name twice; unban removes it entirely.
-	bans := slices.DeleteFunc(slices.Clone(s.bans), func(b Ban) bool { return NameKey(b.Name) == key })
+	bans := slices.DeleteFunc(slices.Clone(s.bans), matches)
 	if err := s.persist(bans); err != nil {
 		s.notifyError(c.from, "unban not saved: "+err.Error())
 		return
 	}
 	s.bans = bans
-	s.notify(c.from, "unbanned "+name)
+	s.notify(c.from, "unbanned "+shown)
 	s.sendBansToAdmins()
 }
 
@@ -337,6 +350,7 @@ func (s *state) persist(bans []Ban) error {
 }
 
 func (s *state) listBans(c call) {
+	s.pruneBans()
 	if len(s.bans) == 0 {
 		s.notify(c.from, "no one is banned")
 		return
@@ -351,6 +365,9 @@ func (s *state) listBans(c call) {
 			line += " key " + wire.KeyTag(b.Identity)
 		}
 		line += fmt.Sprintf(", by %s on %s", b.By, b.Time.Format("2006-01-02 15:04"))
+		if !b.Expires.IsZero() {
+			line += ", until " + b.Expires.Format("2006-01-02 15:04")
+		}
 		if b.Reason != "" {
 			line += ": " + b.Reason
 		}
@@ -412,4 +429,27 @@ func adminCommandNames() []string {
 		}
 	}
 	return names
+}
+
+// maxBan is the longest ban with a duration; longer is until /unban.
+const maxBan = 365 * 24 * time.Hour
+
+// parseBanDuration reads a ban's duration: Go's "10m", "2h", "1h30m", or
+// whole days, "3d". Anything else is not a duration but the reason's
+// first word.
+func parseBanDuration(s string) (time.Duration, bool) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 365 {
+			return 0, false
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, false
+		}
+	}
+	return d, d > 0 && d <= maxBan
 }

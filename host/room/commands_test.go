@@ -96,8 +96,8 @@ func TestCommandRefused(t *testing.T) {
 		{"cy", "/msg bob", "usage: /msg NAME TEXT"},
 		{"cy", "/msg bob   ", "usage: /msg NAME TEXT"},
 		{"bob", "/kick", "usage: /kick NAME [REASON]"},
-		{"bob", "/ban  ", "usage: /ban NAME [REASON]"},
-		{"bob", "/unban", "usage: /unban NAME"},
+		{"bob", "/ban  ", "usage: /ban NAME [DURATION] [REASON]"},
+		{"bob", "/unban", "usage: /unban NAME|KEY"},
 		{"bob", "/op", "usage: /op NAME"},
 		{"bob", "/deop", "usage: /deop NAME"},
 
@@ -159,8 +159,8 @@ func TestHelp(t *testing.T) {
 	}, "\n")
 	adminHelp := memberHelp + "\n" + strings.Join([]string{
 		"/kick NAME [REASON] — send NAME out of the room; they may come back",
-		"/ban NAME [REASON] — send NAME out and keep their name and address out",
-		"/unban NAME — let a banned NAME back in",
+		"/ban NAME [DURATION] [REASON] — send NAME out and keep their name, address and key out (for 10m, 2h, 3d, or until /unban)",
+		"/unban NAME|KEY — let a banned NAME (or key, as /bans shows it) back in",
 		"/bans — list who is banned",
 		"/op NAME — make NAME an admin",
 		"/deop NAME — make admin NAME a plain member again",

@@ -2,6 +2,7 @@ package room
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -92,4 +93,47 @@ func TestFloodKicked(t *testing.T) {
 		t.Fatalf("the flooder got %d frames, want %d", len(got), want)
 	}
 	flooder.expectFinal(closedFrame(wire.CodeKicked, "", "flooding"))
+}
+
+// A ban with a duration ends by itself; /bans says until when; a ban can be
+// lifted by the key tag /bans shows.
+func TestTimedBanAndUnbanByKey(t *testing.T) {
+	clk := &clock{now: testTime}
+	tr := startRoom(t, Config{Now: clk.Now})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	tr.joinReq(JoinRequest{Name: "bob", Addr: "10.0.0.2", Identity: "SHA256:bobkey0123456789"})
+	tr.joinReq(JoinRequest{Name: "cy", Addr: "10.0.0.3", Identity: "SHA256:cykey00123456789"})
+	ana.frames()
+
+	ana.say("/ban bob 10m spamming")
+	ana.say("/ban cy 3d")
+	ana.say("/bans")
+	got := ana.frames()
+	list := got[len(got)-1]
+	if !strings.Contains(list.Text, "bob (10.0.0.2) key bobkey01, by ana on 2025-03-14 15:09, until 2025-03-14 15:19: spamming") ||
+		!strings.Contains(list.Text, "until 2025-03-17 15:09") {
+		t.Fatalf("/bans says:\n%s", list.Text)
+	}
+	if r := tr.refused(JoinRequest{Name: "robert", Addr: "10.0.0.9", Identity: "SHA256:bobkey0123456789"}); r.Code != wire.CodeBanned {
+		t.Fatalf("bob's key under another name: %+v", r)
+	}
+
+	clk.advance(10 * time.Minute)
+	tr.joinReq(JoinRequest{Name: "bob", Addr: "10.0.0.2", Identity: "SHA256:bobkey0123456789"}) // fails the test unless welcomed
+	ana.frames()
+
+	ana.say("/unban cykey001")
+	if n := ana.frames(); len(n) == 0 || n[0].Text != "unbanned cy" {
+		t.Fatalf("unban by key: %+v", n)
+	}
+	tr.joinReq(JoinRequest{Name: "cy", Addr: "10.0.0.3", Identity: "SHA256:cykey00123456789"})
+
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{{"10m", true}, {"2h", true}, {"1h30m", true}, {"3d", true}, {"365d", true}, {"366d", false}, {"0m", false}, {"-5m", false}, {"spam", false}, {"d", false}, {"10", false}} {
+		if _, ok := parseBanDuration(tt.in); ok != tt.ok {
+			t.Errorf("parseBanDuration(%q) ok = %v, want %v", tt.in, ok, tt.ok)
+		}
+	}
 }

@@ -70,12 +70,14 @@ const floodStrikes = 20
 // it presents a ban's Identity: a new name, or a new address, is not enough
 // to come back.
 type Ban struct {
-	Name     string    `json:"name"`               // the name as it was displayed
-	Addr     string    `json:"addr,omitempty"`     // IP address the member connected from ("" = name only)
-	Identity string    `json:"identity,omitempty"` // fingerprint of the member's identity key, if it had one
-	By       string    `json:"by"`
-	Reason   string    `json:"reason,omitempty"`
-	Time     time.Time `json:"time"`
+	Name     string `json:"name"`               // the name as it was displayed
+	Addr     string `json:"addr,omitempty"`     // IP address the member connected from ("" = name only)
+	Identity string `json:"identity,omitempty"` // fingerprint of the member's identity key, if it had one
+	// Expires ends the ban; zero means it lasts until an /unban.
+	Expires time.Time `json:"expires,omitzero"`
+	By      string    `json:"by"`
+	Reason  string    `json:"reason,omitempty"`
+	Time    time.Time `json:"time"`
 }
 
 const (

@@ -146,6 +146,7 @@ func (s *state) lookup(name string) (*Member, bool) {
 // banFor returns the ban that keeps out a member with name key key
 // connecting from addr with the identity key identity, if any.
 func (s *state) banFor(key, addr, identity string) (Ban, bool) {
+	s.pruneBans()
 	for _, b := range s.bans {
 		if NameKey(b.Name) == key || (addr != "" && b.Addr == addr) || (identity != "" && b.Identity == identity) {
 			return b, true
@@ -358,4 +359,11 @@ func (s *state) allow(m *Member) bool {
 	s.notifyError(m, fmt.Sprintf("not sent: you are sending faster than the room allows (%d lines at once, then %g a second)",
 		s.limits.Burst, s.limits.PerSecond))
 	return false
+}
+
+// pruneBans forgets the bans whose time is up. The file keeps them until
+// the next change, and they are ignored when it is read again.
+func (s *state) pruneBans() {
+	now := s.now()
+	s.bans = slices.DeleteFunc(s.bans, func(b Ban) bool { return !b.Expires.IsZero() && !now.Before(b.Expires) })
 }
