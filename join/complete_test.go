@@ -22,7 +22,7 @@ func testCompletions() Completions {
 }
 
 func TestComplete(t *testing.T) {
-	everyCommand := []string{"/ban", "/bans", "/bell", "/deop", "/help", "/kick", "/me", "/msg", "/op", "/quit", "/unban", "/who"}
+	everyCommand := []string{"/ban", "/bans", "/bell", "/deop", "/help", "/kick", "/me", "/msg", "/op", "/quit", "/unban", "/who", "/whois"}
 	tests := []struct {
 		name     string
 		line     string
@@ -38,7 +38,8 @@ func TestComplete(t *testing.T) {
 		{"a unique command", "/unb", -1, "", []string{"/unban "}, ""},
 		{"the client's own command", "/be", -1, "", []string{"/bell "}, ""},
 		{"no such command", "/zz", -1, "", nil, ""},
-		{"a command already whole", "/who", -1, "", []string{"/who "}, ""},
+		{"a command already whole", "/quit", -1, "", []string{"/quit "}, ""},
+		{"a whole command, prefix of another", "/who", -1, "", []string{"/who", "/whois"}, ""},
 		// Each command that takes a member.
 		{"kick", "/kick al", -1, "/kick ", []string{"alice", "alan"}, ""},
 		{"kick, unique", "/kick ali", -1, "/kick ", []string{"alice "}, ""},

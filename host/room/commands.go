@@ -45,6 +45,8 @@ func init() {
 			run: (*state).help},
 		{Command: wire.Command{Name: "who", Usage: "/who", Help: "list who is here"},
 			run: (*state).who},
+		{Command: wire.Command{Name: "whois", Usage: "/whois NAME", Help: "who NAME is: role and key (and, to admins, address)", Target: targetMember},
+			minArgs: 1, run: (*state).whois},
 		{Command: wire.Command{Name: "me", Usage: "/me TEXT", Help: "tell the room what you are doing (/me waves)"},
 			minArgs: 1, run: (*state).me},
 		{Command: wire.Command{Name: "msg", Usage: "/msg NAME TEXT", Help: "send TEXT to NAME alone", Target: targetMember},
@@ -160,6 +162,33 @@ func (s *state) who(c call) {
 		}
 	}
 	s.notify(c.from, fmt.Sprintf("%d here: %s", len(names), strings.Join(names, ", ")))
+}
+
+// whois tells who a member is: its role and the tag of its identity key,
+// which outlasts any name; admins also see the address it connects from.
+func (s *state) whois(c call) {
+	name, _ := cutWord(c.args)
+	m, ok := s.lookup(name)
+	if !ok {
+		s.notifyError(c.from, noSuchMember(name))
+		return
+	}
+	role := "a member"
+	switch m.role {
+	case wire.RoleOwner:
+		role = "the host"
+	case wire.RoleAdmin:
+		role = "an admin"
+	}
+	key := "no key"
+	if m.identity != "" {
+		key = "key " + wire.KeyTag(m.identity)
+	}
+	text := fmt.Sprintf("%s is %s, %s", m.name, role, key)
+	if isAdminRole(c.from.role) && m.addr != "" {
+		text += ", from " + m.addr
+	}
+	s.notify(c.from, text)
 }
 
 func (s *state) me(c call) {

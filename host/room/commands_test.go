@@ -153,6 +153,7 @@ func TestHelp(t *testing.T) {
 	memberHelp := strings.Join([]string{
 		"/help — list the commands you may use",
 		"/who — list who is here",
+		"/whois NAME — who NAME is: role and key (and, to admins, address)",
 		"/me TEXT — tell the room what you are doing (/me waves)",
 		"/msg NAME TEXT — send TEXT to NAME alone",
 		"/quit — leave the room",

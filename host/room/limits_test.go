@@ -137,3 +137,18 @@ func TestTimedBanAndUnbanByKey(t *testing.T) {
 		}
 	}
 }
+
+func TestWhois(t *testing.T) {
+	tr := startRoom(t, Config{})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	bob := tr.joinReq(JoinRequest{Name: "bob", Addr: "10.0.0.2", Identity: "SHA256:bobkey0123456789"})
+	ana.frames()
+	ana.say("/whois BOB")
+	ana.expect(notice("bob is a member, key bobkey01, from 10.0.0.2"))
+	bob.say("/whois bob")
+	bob.expect(notice("bob is a member, key bobkey01")) // the address only to admins
+	bob.say("/whois ana")
+	bob.expect(notice("ana is the host, no key"))
+	bob.say("/whois nobody")
+	bob.expect(errorNotice(`no one here is called "nobody"`))
+}

@@ -112,7 +112,7 @@ func commandNames(cmds []wire.Command) []string {
 func TestWelcome(t *testing.T) {
 	// Everyone is told every command, with the admin ones marked, so that a
 	// client can follow a later /op or /deop; only admins get the bans.
-	allCommands := []string{"help", "who", "me", "msg", "quit", "kick", "ban", "unban", "bans", "op", "deop"}
+	allCommands := []string{"help", "who", "whois", "me", "msg", "quit", "kick", "ban", "unban", "bans", "op", "deop"}
 	bans := []Ban{{Name: "zed"}, {Name: "Eve", Addr: "10.0.0.66"}, {Name: "ZED", Addr: "10.0.0.67"}}
 	tests := []struct {
 		req      JoinRequest
@@ -153,7 +153,7 @@ func TestWelcome(t *testing.T) {
 
 func TestCommandTargets(t *testing.T) {
 	want := map[string]string{
-		"help": "", "who": "", "me": "", "msg": targetMember, "quit": "",
+		"help": "", "who": "", "whois": targetMember, "me": "", "msg": targetMember, "quit": "",
 		"kick": targetMember, "ban": targetMember, "unban": targetBanned, "bans": "", "op": targetMember, "deop": targetMember,
 	}
 	admin := map[string]bool{"kick": true, "ban": true, "unban": true, "bans": true, "op": true, "deop": true}
