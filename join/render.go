@@ -288,13 +288,7 @@ const maxWelcomeNames = 20
 //
 //	joined "Lab 3" as bob (3 here: ana, bob, cy)
 func WelcomeLine(w wire.Frame) string {
-	room, me := "", ""
-	if w.Room != nil {
-		room = w.Room.Name
-	}
-	if w.You != nil {
-		me = w.You.Name
-	}
+	room, me := welcomeNames(w)
 	names := make([]string, 0, len(w.Members)+1)
 	seenMe := false
 	for _, m := range w.Members {
@@ -356,4 +350,16 @@ func needsPlaceholder(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// welcomeNames returns the room's name and the person's from a welcome,
+// "" for what it lacks.
+func welcomeNames(w wire.Frame) (room, me string) {
+	if w.Room != nil {
+		room = w.Room.Name
+	}
+	if w.You != nil {
+		me = w.You.Name
+	}
+	return room, me
 }

@@ -178,13 +178,7 @@ const maxPromptRoom = 24
 // sanitized, and anything else the line editor would refuse in a prompt
 // (every character of Unicode's category C) is replaced too.
 func promptFor(w wire.Frame) string {
-	room, me := "", ""
-	if w.Room != nil {
-		room = w.Room.Name
-	}
-	if w.You != nil {
-		me = w.You.Name
-	}
+	room, me := welcomeNames(w)
 	if utf8.RuneCountInString(room) > maxPromptRoom {
 		room = string([]rune(room)[:maxPromptRoom-1]) + "…"
 	}
