@@ -322,7 +322,7 @@ func TestPromptJoin(t *testing.T) {
 	tm.waitRow(prompt+"/kick b", -1)
 	tm.keys("C-u")
 	tm.waitRow(prompt, -1)
-	tm.typeSlowly("/un")
+	tm.typeSlowly("/unb") // "/un" is also /unmute
 	tm.keys("Tab")
 	tm.waitRow(prompt+"/unban ", -1)
 	tm.keys("C-u")

@@ -65,6 +65,10 @@ func init() {
 			minArgs: 1, run: (*state).op},
 		{Command: wire.Command{Name: "deop", Usage: "/deop NAME", Help: "make admin NAME a plain member again", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).deop},
+		{Command: wire.Command{Name: "mute", Usage: "/mute NAME [DURATION] [REASON]", Help: "let NAME read but not speak (for 10m, 2h, 3d, or until /unmute)", Admin: true, Target: targetMember},
+			minArgs: 1, run: (*state).mute},
+		{Command: wire.Command{Name: "unmute", Usage: "/unmute NAME", Help: "let NAME speak again", Admin: true, Target: targetMember},
+			minArgs: 1, run: (*state).unmute},
 	}
 }
 
@@ -198,6 +202,9 @@ func (s *state) me(c call) {
 // msg sends a private message to its recipient and the same frame back to
 // the sender, as the record of what was sent; no one else sees it.
 func (s *state) msg(c call) {
+	if s.refuseMuted(c.from) {
+		return
+	}
 	name, text := cutWord(c.args)
 	to, ok := s.lookup(name)
 	if !ok {
@@ -481,4 +488,80 @@ func parseBanDuration(s string) (time.Duration, bool) {
 		}
 	}
 	return d, d > 0 && d <= maxBan
+}
+
+// mute is one member who may read but not speak.
+type mute struct {
+	nameKey, identity string
+	until             time.Time // zero: until /unmute
+}
+
+func (u mute) matches(m *Member) bool {
+	return u.nameKey == m.key || (u.identity != "" && u.identity == m.identity)
+}
+
+// muteFor returns the mute on m that is still in force, if any.
+func (s *state) muteFor(m *Member) (mute, bool) {
+	now := s.now()
+	s.mutes = slices.DeleteFunc(s.mutes, func(u mute) bool { return !u.until.IsZero() && !now.Before(u.until) })
+	i := slices.IndexFunc(s.mutes, func(u mute) bool { return u.matches(m) })
+	if i < 0 {
+		return mute{}, false
+	}
+	return s.mutes[i], true
+}
+
+// refuseMuted tells a muted member, and only it, that what it said was not
+// sent.
+func (s *state) refuseMuted(m *Member) bool {
+	u, muted := s.muteFor(m)
+	if !muted {
+		return false
+	}
+	s.notifyError(m, "not sent: you are muted"+untilText(u.until))
+	return true
+}
+
+func untilText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return " until " + t.Format("15:04")
+}
+
+func (s *state) mute(c call) {
+	name, reason := cutWord(c.args)
+	var until time.Time
+	if word, rest := cutWord(reason); word != "" {
+		if d, ok := parseBanDuration(word); ok {
+			until, reason = s.now().Add(d), rest
+		}
+	}
+	target, ok := s.removable(c, name, "mute")
+	if !ok {
+		return
+	}
+	if _, muted := s.muteFor(target); muted {
+		s.notifyError(c.from, fmt.Sprintf("%s is already muted", target.name))
+		return
+	}
+	s.mutes = append(s.mutes, mute{nameKey: target.key, identity: target.identity, until: until})
+	s.notify(target, withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(until)), reason))
+	s.notify(c.from, fmt.Sprintf("muted %s%s", target.name, untilText(until)))
+}
+
+func (s *state) unmute(c call) {
+	name, _ := cutWord(c.args)
+	target, ok := s.lookup(name)
+	if !ok {
+		s.notifyError(c.from, noSuchMember(name))
+		return
+	}
+	if _, muted := s.muteFor(target); !muted {
+		s.notifyError(c.from, fmt.Sprintf("%s is not muted", target.name))
+		return
+	}
+	s.mutes = slices.DeleteFunc(s.mutes, func(u mute) bool { return u.matches(target) })
+	s.notify(target, c.from.name+" unmuted you: you can speak again")
+	s.notify(c.from, "unmuted "+target.name)
 }

@@ -152,3 +152,52 @@ func TestWhois(t *testing.T) {
 	bob.say("/whois nobody")
 	bob.expect(errorNotice(`no one here is called "nobody"`))
 }
+
+// A muted member reads, and what it says is refused with a notice to it
+// alone; leaving and coming back does not lift the mute; time or /unmute
+// does.
+func TestMute(t *testing.T) {
+	clk := &clock{now: testTime}
+	tr := startRoom(t, Config{Now: clk.Now})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	bob := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bobkey0123456789"})
+	ana.frames()
+
+	ana.say("/mute bob 10m shouting")
+	ana.expect(notice("muted bob until 15:19"))
+	bob.expect(notice("ana muted you until 15:19: you can read, not speak (shouting)"))
+	for _, line := range []string{"hello?", "/me sulks", "/msg ana let me talk"} {
+		bob.say(line)
+		bob.expect(errorNotice("not sent: you are muted until 15:19"))
+	}
+	ana.expectNothing()
+	ana.say("still reading?")
+	said := sayEvent(bob.welcome.Seq+1, "ana", "still reading?")
+	said.Time = clk.Now()
+	bob.expect(said)
+	ana.frames()
+
+	// A new name with the same key is still muted.
+	bob.say("/quit")
+	ana.frames()
+	robert := tr.joinReq(JoinRequest{Name: "robert", Identity: "SHA256:bobkey0123456789"})
+	robert.say("it's me")
+	robert.expect(errorNotice("not sent: you are muted until 15:19"))
+
+	clk.advance(10 * time.Minute)
+	ana.frames()
+	robert.say("free")
+	if got := robert.frames(); len(got) != 1 || got[0].Text != "free" {
+		t.Fatalf("after the mute ran out: %+v", got)
+	}
+
+	ana.frames()
+	ana.say("/mute robert")
+	ana.frames()
+	robert.frames()
+	ana.say("/unmute robert")
+	ana.expect(notice("unmuted robert"))
+	robert.expect(notice("ana unmuted you: you can speak again"))
+	ana.say("/mute ana")
+	ana.expect(errorNotice("not allowed: you cannot mute yourself (/quit leaves the room)"))
+}

@@ -30,6 +30,10 @@ type state struct {
 	// to them, in the order they were found, until Run removes them after
 	// the work at hand (see dropTooSlow).
 	tooSlow []*Member
+
+	// mutes are the members who may read but not speak, by name and by
+	// identity key, so that leaving and coming back does not lift them.
+	mutes []mute
 }
 
 func newState(cfg Config) *state {
@@ -178,6 +182,9 @@ func (s *state) say(m *Member, line string) {
 // message posts text from m to everyone as an event of the given kind
 // (say or me), or tells m why not.
 func (s *state) message(m *Member, kind, text string) {
+	if s.refuseMuted(m) {
+		return
+	}
 	text, problem := cleanText(text)
 	if problem != "" {
 		s.notifyError(m, "message not sent: "+problem)
