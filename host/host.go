@@ -92,6 +92,10 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	modLog, err := loadModLog(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
 
 	ln, portTaken, err := listen(cfg.Listen)
 	if err != nil {
@@ -105,6 +109,10 @@ func Start(cfg Config) (*Host, error) {
 		Limits:   cfg.Limits,
 		Bans:     bans,
 		SaveBans: func(b []room.Ban) error { return saveBans(cfg.StateDir, b) },
+		ModLog:   modLog,
+		SaveModEntry: func(e room.ModEntry) error {
+			return appendModEntry(cfg.StateDir, e)
+		},
 	})
 	h := &Host{
 		ln:          ln,

@@ -871,3 +871,35 @@ func TestConnectionsPerAddressCapped(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The moderation log is kept in the state directory and read by /modlog,
+// after a restart too; a record cut short by a crash is skipped.
+func TestModLogKept(t *testing.T) {
+	dir := t.TempDir()
+	h := startHost(t, Config{StateDir: dir})
+	ana := owner(t, h, "ana")
+	member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	ana.say("/kick bob spam")
+	ana.nextEvent(wire.KindLeave)
+	ana.say("/ban cy 2h trolling")
+	ana.nextNotice()
+	ana.conn.Close()
+	h.Close()
+
+	f, err := os.OpenFile(filepath.Join(dir, modLogFile), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"time":"2026-`) // the host died mid-line
+	f.Close()
+
+	h2 := startHost(t, Config{StateDir: dir})
+	ana = owner(t, h2, "ana")
+	ana.say("/modlog")
+	log := ana.nextNotice()
+	lines := strings.Split(log.Text, "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], "ana: kick bob: spam") || !strings.Contains(lines[1], "ana: ban cy until ") || !strings.HasSuffix(lines[1], ": trolling") {
+		t.Fatalf("/modlog says:\n%s", log.Text)
+	}
+}

@@ -165,3 +165,57 @@ func saveBans(dir string, bans []room.Ban) error {
 	}
 	return statefile.WriteAtomic(filepath.Join(dir, bansFile), append(data, '\n'), 0o600)
 }
+
+// modLogFile is the moderation log: one JSON object per line, appended.
+const modLogFile = "modlog.jsonl"
+
+// loadModLog reads the moderation log. A last line cut short (the host
+// died while appending it) is skipped; a damaged line before it is an
+// error, since the log is a record people rely on.
+func loadModLog(dir string) ([]room.ModEntry, error) {
+	path := filepath.Join(dir, modLogFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the moderation log: %w", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	var entries []room.ModEntry
+	for i, line := range lines {
+		if line == "" {
+			continue
+		}
+		var e room.ModEntry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			if i == len(lines)-1 {
+				break
+			}
+			return nil, fmt.Errorf("%s:%d is damaged (%v); fix or remove that line", path, i+1, err)
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// appendModEntry adds e to the moderation log and syncs it to disk.
+func appendModEntry(dir string, e room.ModEntry) error {
+	line, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, modLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -65,6 +65,8 @@ func init() {
 			minArgs: 1, run: (*state).op},
 		{Command: wire.Command{Name: "deop", Usage: "/deop NAME", Help: "make admin NAME a plain member again", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).deop},
+		{Command: wire.Command{Name: "modlog", Usage: "/modlog [N]", Help: "the last N acts of moderation (20 unless told)", Admin: true},
+			run: (*state).showModLog},
 		{Command: wire.Command{Name: "mute", Usage: "/mute NAME [DURATION] [REASON]", Help: "let NAME read but not speak (for 10m, 2h, 3d, or until /unmute)", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).mute},
 		{Command: wire.Command{Name: "unmute", Usage: "/unmute NAME", Help: "let NAME speak again", Admin: true, Target: targetMember},
@@ -258,6 +260,7 @@ func (s *state) kick(c call) {
 	s.depart(target,
 		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: c.from.name, Text: reason},
 		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, By: c.from.name, Text: reason})
+	s.logMod(c.from, ModEntry{Action: "kick", Target: target.name, Identity: target.identity, Reason: reason})
 }
 
 // ban adds a ban and, when the banned member is here, sends it out. The ban
@@ -301,6 +304,7 @@ func (s *state) ban(c call) {
 		return
 	}
 	s.bans = bans
+	s.logMod(c.from, ModEntry{Action: "ban", Target: name, Identity: ban.Identity, Reason: reason, Until: expires})
 
 	// The admins' copies of the list follow the confirmation, so that an
 	// admin reads the answer to its command first.
@@ -344,6 +348,7 @@ func (s *state) unban(c call) {
 	}
 	s.bans = bans
 	s.notify(c.from, "unbanned "+shown)
+	s.logMod(c.from, ModEntry{Action: "unban", Target: shown})
 	s.sendBansToAdmins()
 }
 
@@ -455,6 +460,11 @@ func (s *state) deop(c call) {
 func (s *state) setRole(m *Member, role string, by *Member) {
 	m.role = role
 	s.broadcast(&wire.Frame{Kind: wire.KindRole, Name: m.name, Role: role, By: by.name})
+	action := "op"
+	if role == wire.RoleMember {
+		action = "deop"
+	}
+	s.logMod(by, ModEntry{Action: action, Target: m.name, Identity: m.identity})
 }
 
 func adminCommandNames() []string {
@@ -548,6 +558,7 @@ func (s *state) mute(c call) {
 	s.mutes = append(s.mutes, mute{nameKey: target.key, identity: target.identity, until: until})
 	s.notify(target, withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(until)), reason))
 	s.notify(c.from, fmt.Sprintf("muted %s%s", target.name, untilText(until)))
+	s.logMod(c.from, ModEntry{Action: "mute", Target: target.name, Identity: target.identity, Reason: reason, Until: until})
 }
 
 func (s *state) unmute(c call) {
@@ -564,4 +575,53 @@ func (s *state) unmute(c call) {
 	s.mutes = slices.DeleteFunc(s.mutes, func(u mute) bool { return u.matches(target) })
 	s.notify(target, c.from.name+" unmuted you: you can speak again")
 	s.notify(c.from, "unmuted "+target.name)
+	s.logMod(c.from, ModEntry{Action: "unmute", Target: target.name, Identity: target.identity})
+}
+
+// logMod records an act of moderation by by, keeping the latest entries
+// for /modlog and handing each to Config.SaveModEntry. A log that cannot
+// be saved does not undo the act; the admin is told.
+func (s *state) logMod(by *Member, e ModEntry) {
+	e.Time, e.By = s.now(), by.name
+	s.modLog = append(s.modLog, e)
+	if over := len(s.modLog) - modLogKept; over > 0 {
+		s.modLog = slices.Delete(s.modLog, 0, over)
+	}
+	if s.saveModEntry != nil {
+		if err := s.saveModEntry(e); err != nil {
+			s.notifyError(by, "moderation log not saved: "+err.Error())
+		}
+	}
+}
+
+func (s *state) showModLog(c call) {
+	n := 20
+	if word, _ := cutWord(c.args); word != "" {
+		v, err := strconv.Atoi(word)
+		if err != nil || v <= 0 {
+			s.notifyError(c.from, "usage: "+c.cmd.Usage)
+			return
+		}
+		n = min(v, modLogKept)
+	}
+	if len(s.modLog) == 0 {
+		s.notify(c.from, "the moderation log is empty")
+		return
+	}
+	entries := s.modLog[max(0, len(s.modLog)-n):]
+	lines := make([]string, len(entries))
+	for i, e := range entries {
+		line := fmt.Sprintf("%s %s: %s %s", e.Time.Format("2006-01-02 15:04"), e.By, e.Action, e.Target)
+		if e.Identity != "" {
+			line += " (key " + wire.KeyTag(e.Identity) + ")"
+		}
+		if !e.Until.IsZero() {
+			line += " until " + e.Until.Format("2006-01-02 15:04")
+		}
+		if e.Reason != "" {
+			line += ": " + e.Reason
+		}
+		lines[i] = line
+	}
+	s.notify(c.from, strings.Join(lines, "\n"))
 }

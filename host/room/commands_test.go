@@ -165,6 +165,7 @@ func TestHelp(t *testing.T) {
 		"/bans — list who is banned",
 		"/op NAME — make NAME an admin",
 		"/deop NAME — make admin NAME a plain member again",
+		"/modlog [N] — the last N acts of moderation (20 unless told)",
 		"/mute NAME [DURATION] [REASON] — let NAME read but not speak (for 10m, 2h, 3d, or until /unmute)",
 		"/unmute NAME — let NAME speak again",
 	}, "\n")
@@ -489,7 +490,7 @@ func TestOpDeop(t *testing.T) {
 	for _, m := range c.all() {
 		if m == c.cy {
 			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"),
-				notice("bob made you an admin: you may now use /kick, /ban, /unban, /bans, /op, /deop, /mute, /unmute (/help explains them)"),
+				notice("bob made you an admin: you may now use /kick, /ban, /unban, /bans, /op, /deop, /modlog, /mute, /unmute (/help explains them)"),
 				bansFrame("zed"))
 		} else {
 			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"))

@@ -54,7 +54,28 @@ type Config struct {
 	// Limits is how fast a member may send lines; zero means
 	// DefaultLimits. A pasted block of Burst lines goes through at once.
 	Limits wire.Limits
+
+	// ModLog is the moderation log as saved, oldest first; the room keeps
+	// its last modLogKept entries for /modlog.
+	ModLog []ModEntry
+	// SaveModEntry is called from the room goroutine with each new entry
+	// of the moderation log; nil means the log is not kept on disk.
+	SaveModEntry func(ModEntry) error
 }
+
+// ModEntry is one act of moderation: who did what to whom, and why.
+type ModEntry struct {
+	Time     time.Time `json:"time"`
+	Action   string    `json:"action"` // kick, ban, unban, mute, unmute, op, deop
+	By       string    `json:"by"`
+	Target   string    `json:"target"`
+	Identity string    `json:"identity,omitempty"` // the target's key, if known
+	Reason   string    `json:"reason,omitempty"`
+	Until    time.Time `json:"until,omitzero"`
+}
+
+// modLogKept bounds the entries the room holds for /modlog.
+const modLogKept = 200
 
 // DefaultLimits lets a pasted block of ten lines through at once, and then
 // a line every half second, which no one typing reaches.

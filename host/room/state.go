@@ -34,17 +34,22 @@ type state struct {
 	// mutes are the members who may read but not speak, by name and by
 	// identity key, so that leaving and coming back does not lift them.
 	mutes []mute
+
+	modLog       []ModEntry // the latest entries, oldest first
+	saveModEntry func(ModEntry) error
 }
 
 func newState(cfg Config) *state {
 	s := &state{
-		name:     cfg.Name,
-		id:       cfg.ID,
-		now:      cfg.Now,
-		saveBans: cfg.SaveBans,
-		outbox:   cfg.Outbox,
-		byKey:    make(map[string]*Member),
-		bans:     slices.Clone(cfg.Bans),
+		name:         cfg.Name,
+		id:           cfg.ID,
+		now:          cfg.Now,
+		saveBans:     cfg.SaveBans,
+		outbox:       cfg.Outbox,
+		byKey:        make(map[string]*Member),
+		bans:         slices.Clone(cfg.Bans),
+		modLog:       slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
+		saveModEntry: cfg.SaveModEntry,
 	}
 	if s.now == nil {
 		s.now = time.Now
