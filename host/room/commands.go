@@ -268,12 +268,7 @@ func (s *state) kick(c call) {
 // next start is not one an admin should be told was made.
 func (s *state) ban(c call) {
 	name, reason := cutWord(c.args)
-	var expires time.Time
-	if word, rest := cutWord(reason); word != "" {
-		if d, ok := parseBanDuration(word); ok {
-			expires, reason = s.now().Add(d), rest
-		}
-	}
+	expires, reason := s.cutUntil(reason)
 	s.pruneBans()
 	target, here := s.lookup(name)
 	if here {
@@ -541,12 +536,7 @@ func untilText(t time.Time) string {
 
 func (s *state) mute(c call) {
 	name, reason := cutWord(c.args)
-	var until time.Time
-	if word, rest := cutWord(reason); word != "" {
-		if d, ok := parseBanDuration(word); ok {
-			until, reason = s.now().Add(d), rest
-		}
-	}
+	until, reason := s.cutUntil(reason)
 	target, ok := s.removable(c, name, "mute")
 	if !ok {
 		return
@@ -624,4 +614,14 @@ func (s *state) showModLog(c call) {
 		lines[i] = line
 	}
 	s.notify(c.from, strings.Join(lines, "\n"))
+}
+
+// cutUntil reads an optional duration at the start of args (as /ban and
+// /mute take it) and returns when it ends (zero for none) and the rest.
+func (s *state) cutUntil(args string) (time.Time, string) {
+	word, rest := cutWord(args)
+	if d, ok := parseBanDuration(word); ok {
+		return s.now().Add(d), rest
+	}
+	return time.Time{}, args
 }
