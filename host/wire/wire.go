@@ -57,6 +57,35 @@
 //   - "closed": the host is ending this member's connection, with a code
 //     ("kicked", "banned", "room-closed", "too-slow", "left") and reason.
 //
+// # History and resume
+//
+// The host keeps the room's latest events (its history) under an "epoch",
+// a name for one unbroken run of sequence numbers: it stays the same
+// across a clean restart of the host, which saves the history, and
+// changes when the history is lost. Right after the welcome (whose "seq"
+// is the member's own join event) the host sends earlier events, each
+// exactly as it was first sent, with a number below the welcome's:
+//
+//   - to a newcomer, the backlog: the room's last messages (say and me
+//     events), for the client to show as earlier;
+//   - to a member whose hello carries "resume" (the epoch and the last
+//     seq it has) for the welcome's epoch, every event after that seq, in
+//     order. The welcome then has "resumed" set, and "missed" counts the
+//     events that were older than the history and cannot be sent. With
+//     another epoch the member gets the backlog, as a newcomer does.
+//
+// A "say" frame may carry "ref", the member's own number for the line; the
+// event, "private" or "notice" that answers it carries the same "ref", so
+// that a client whose connection broke can tell which of its lines the
+// room took and send the others again after it resumes.
+//
+// # Liveness
+//
+// Each side sends a "ping" frame when it has sent nothing for the
+// welcome's "heartbeat_ms", and takes a peer from which it has received
+// nothing for three such intervals as gone. A busy room needs no pings
+// from the host. A ping needs no answer.
+//
 // A frame that cannot be read ends the connection with an "error" frame.
 package wire
 
@@ -98,6 +127,7 @@ const (
 	TypeBans    = "bans"    // host -> admins: the names on the ban list
 	TypeClosed  = "closed"  // host -> member: the host ends this connection
 	TypeError   = "error"   // either way: the peer's frame was unreadable; connection ends
+	TypePing    = "ping"    // either way: sent after a heartbeat interval of silence
 )
 
 // Event kinds, in Frame.Kind of a TypeEvent frame.
@@ -154,6 +184,9 @@ type Frame struct {
 	Name string `json:"name,omitempty"`
 	// hello: the admin password, when joining as an admin.
 	Password string `json:"password,omitempty"`
+	// hello: where the member's copy of the room's events ends, to be
+	// sent what it missed.
+	Resume *Resume `json:"resume,omitempty"`
 
 	// welcome
 	Room     *Room     `json:"room,omitempty"`
@@ -165,6 +198,16 @@ type Frame struct {
 	// welcome: how fast the member may send lines; a client paces itself
 	// to stay within it, and the host refuses lines beyond it.
 	Limits *Limits `json:"limits,omitempty"`
+	// welcome: the epoch of the room's sequence numbers (see Resume).
+	Epoch string `json:"epoch,omitempty"`
+	// welcome: the hello's resume point was honoured: the events after it
+	// follow the welcome.
+	Resumed bool `json:"resumed,omitempty"`
+	// welcome (resumed): events after the resume point that the host no
+	// longer holds, so that the member can be told how many it missed.
+	Missed uint64 `json:"missed,omitempty"`
+	// welcome: the heartbeat interval in milliseconds (see Liveness).
+	HeartbeatMS int `json:"heartbeat_ms,omitempty"`
 
 	// event: this event's number. welcome: the number of the member's own
 	// "join" event, which the member is not sent separately; the events it
@@ -188,6 +231,15 @@ type Frame struct {
 	Text string `json:"text,omitempty"`
 	// notice: the text reports an error (a refused command).
 	Error bool `json:"error,omitempty"`
+	// say: the member's own number for the line. event, private, notice:
+	// the number of the line this frame answers.
+	Ref uint64 `json:"ref,omitempty"`
+}
+
+// Resume is a member's resume point: the last event it holds.
+type Resume struct {
+	Epoch string `json:"epoch"`
+	Seq   uint64 `json:"seq"`
 }
 
 // Limits is the rate at which a member may send lines: Burst at once, then
