@@ -88,7 +88,15 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	bans, err := loadBans(cfg.StateDir)
+	bans, err := loadList[room.Ban](cfg.StateDir, bansList)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := loadList[room.Op](cfg.StateDir, opsList)
+	if err != nil {
+		return nil, err
+	}
+	mutes, err := loadList[room.Mute](cfg.StateDir, mutesList)
 	if err != nil {
 		return nil, err
 	}
@@ -104,12 +112,16 @@ func Start(cfg Config) (*Host, error) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	r := room.New(room.Config{
-		Name:     cfg.Name,
-		ID:       id,
-		Limits:   cfg.Limits,
-		Bans:     bans,
-		SaveBans: func(b []room.Ban) error { return saveBans(cfg.StateDir, b) },
-		ModLog:   modLog,
+		Name:      cfg.Name,
+		ID:        id,
+		Limits:    cfg.Limits,
+		Bans:      bans,
+		SaveBans:  func(b []room.Ban) error { return saveList(cfg.StateDir, bansList, b) },
+		Ops:       ops,
+		SaveOps:   func(o []room.Op) error { return saveList(cfg.StateDir, opsList, o) },
+		Mutes:     mutes,
+		SaveMutes: func(m []room.Mute) error { return saveList(cfg.StateDir, mutesList, m) },
+		ModLog:    modLog,
 		SaveModEntry: func(e room.ModEntry) error {
 			return appendModEntry(cfg.StateDir, e)
 		},

@@ -674,15 +674,70 @@ func TestKeyKept(t *testing.T) {
 	}
 }
 
-// A damaged bans file stops the host rather than forgetting the bans.
-func TestDamagedBansFile(t *testing.T) {
+// A damaged list file stops the host rather than forgetting what it holds:
+// a room that forgot its bans would let the banned back in.
+func TestDamagedListFile(t *testing.T) {
+	for _, l := range []listFile{bansList, opsList, mutesList} {
+		for _, content := range []string{
+			"{not json",
+			`{"version": 2, "` + l.key + `": []}`,
+			`{"version": 1, "` + l.key + `": {"name": "bob"}}`,
+			`[]`,
+		} {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, l.file), []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"})
+			if err == nil || !strings.Contains(err.Error(), l.file) {
+				t.Errorf("%s holding %s: got %v, want an error naming the file", l.file, content, err)
+			}
+		}
+	}
+}
+
+// An admin made with /op is an admin again after a restart, by key, under
+// any name; a mute holds across a restart too.
+func TestOpsAndMutesSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, bansFile), []byte("{not json"), 0o600); err != nil {
+	h := startHost(t, Config{StateDir: dir})
+	ana := owner(t, h, "ana")
+	eveKey, err := join.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"})
-	if err == nil || !strings.Contains(err.Error(), "bans.json") {
-		t.Fatalf("got %v, want an error naming bans.json", err)
+	joKey, err := join.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	member(t, h, "eve", dialOptions{identity: &eveKey})
+	member(t, h, "jo", dialOptions{identity: &joKey})
+	ana.nextEvent(wire.KindJoin)
+	ana.nextEvent(wire.KindJoin)
+	ana.say("/op eve")
+	if role := ana.nextEvent(wire.KindRole); role.Name != "eve" || role.Role != wire.RoleAdmin {
+		t.Fatalf("ana saw %+v", role)
+	}
+	ana.say("/mute jo 2h")
+	if n := ana.nextNotice(); n.Error {
+		t.Fatalf("mute refused: %+v", n)
+	}
+	ana.conn.Close()
+	h.Close()
+
+	h2 := startHost(t, Config{StateDir: dir})
+	evelyn := member(t, h2, "evelyn", dialOptions{identity: &eveKey})
+	if evelyn.welcome.You.Role != wire.RoleAdmin {
+		t.Fatalf("eve came back after a restart as %+v, want an admin", evelyn.welcome.You)
+	}
+	jo := member(t, h2, "joe", dialOptions{identity: &joKey})
+	jo.say("let me speak")
+	if n := jo.nextNotice(); !n.Error || !strings.HasPrefix(n.Text, "not sent: you are muted until ") {
+		t.Fatalf("jo's line after a restart: %+v", n)
+	}
+	stranger := member(t, h2, "cy", dialOptions{})
+	if stranger.welcome.You.Role != wire.RoleMember {
+		t.Fatalf("cy joined as %+v", stranger.welcome.You)
 	}
 }
 

@@ -28,7 +28,6 @@ import (
 const (
 	keyFile  = "room-key.pem"  // the room's TLS private key (PKCS #8), 0600
 	certFile = "room-cert.pem" // its self-signed certificate
-	bansFile = "bans.json"
 	idFile   = "room-id"
 )
 
@@ -125,45 +124,59 @@ func issueCert(dir, id string, key crypto.Signer) (tls.Certificate, error) {
 	return tls.LoadX509KeyPair(certPath, filepath.Join(dir, keyFile))
 }
 
-// banList is the file format of bans.json.
-type banList struct {
-	Version int        `json:"version"`
-	Bans    []room.Ban `json:"bans"`
-}
+// Lists the room remembers, each in a file of its own in the state
+// directory as {"version": 1, "<key>": [...]}: the key names the list, so
+// a file opened by hand says what it is.
+var (
+	bansList  = listFile{file: "bans.json", key: "bans"}
+	opsList   = listFile{file: "ops.json", key: "ops"}
+	mutesList = listFile{file: "mutes.json", key: "mutes"}
+)
 
-// loadBans reads the saved bans; a missing file is an empty list. A file
-// that cannot be read is an error, never an empty list: starting a room that
-// has forgotten its bans would let the banned back in.
-func loadBans(dir string) ([]room.Ban, error) {
-	path := filepath.Join(dir, bansFile)
+type listFile struct{ file, key string }
+
+// loadList reads a saved list; a missing file is an empty list. A file that
+// cannot be read is an error, never an empty list: starting a room that has
+// forgotten its bans would let the banned back in.
+func loadList[T any](dir string, l listFile) ([]T, error) {
+	path := filepath.Join(dir, l.file)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading bans: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", l.key, err)
 	}
-	var list banList
-	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("reading bans: %s is damaged (%v); fix or remove it", path, err)
+	var doc map[string]json.RawMessage
+	var version int
+	var items []T
+	err = json.Unmarshal(data, &doc)
+	if err == nil {
+		err = json.Unmarshal(doc["version"], &version)
 	}
-	if list.Version != 1 {
-		return nil, fmt.Errorf("reading bans: %s has version %d, this chatroom reads version 1", path, list.Version)
+	if err == nil && doc[l.key] != nil {
+		err = json.Unmarshal(doc[l.key], &items)
 	}
-	return list.Bans, nil
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %s is damaged (%v); fix or remove it", l.key, path, err)
+	}
+	if version != 1 {
+		return nil, fmt.Errorf("reading %s: %s has version %d, this chatroom reads version 1", l.key, path, version)
+	}
+	return items, nil
 }
 
-// saveBans replaces the saved bans with bans, atomically: after a crash the
+// saveList replaces a saved list with items, atomically: after a crash the
 // file holds either the old list or the new one.
-func saveBans(dir string, bans []room.Ban) error {
-	if bans == nil {
-		bans = []room.Ban{}
+func saveList[T any](dir string, l listFile, items []T) error {
+	if items == nil {
+		items = []T{}
 	}
-	data, err := json.MarshalIndent(banList{Version: 1, Bans: bans}, "", "  ")
+	data, err := json.MarshalIndent(map[string]any{"version": 1, l.key: items}, "", "  ")
 	if err != nil {
 		return err
 	}
-	return statefile.WriteAtomic(filepath.Join(dir, bansFile), append(data, '\n'), 0o600)
+	return statefile.WriteAtomic(filepath.Join(dir, l.file), append(data, '\n'), 0o600)
 }
 
 // modLogFile is the moderation log: one JSON object per line, appended.

@@ -61,16 +61,20 @@ func init() {
 			minArgs: 1, run: (*state).unban},
 		{Command: wire.Command{Name: "bans", Usage: "/bans", Help: "list who is banned", Admin: true},
 			run: (*state).listBans},
-		{Command: wire.Command{Name: "op", Usage: "/op NAME", Help: "make NAME an admin", Admin: true, Target: targetMember},
+		{Command: wire.Command{Name: "op", Usage: "/op NAME", Help: "make NAME an admin, again whenever they come back with the same key", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).op},
-		{Command: wire.Command{Name: "deop", Usage: "/deop NAME", Help: "make admin NAME a plain member again", Admin: true, Target: targetMember},
+		{Command: wire.Command{Name: "deop", Usage: "/deop NAME|KEY", Help: "make admin NAME (or key, as /ops shows it) a plain member again", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).deop},
+		{Command: wire.Command{Name: "ops", Usage: "/ops", Help: "list the admins made with /op, remembered by key", Admin: true},
+			run: (*state).listOps},
 		{Command: wire.Command{Name: "modlog", Usage: "/modlog [N]", Help: "the last N acts of moderation (20 unless told)", Admin: true},
 			run: (*state).showModLog},
 		{Command: wire.Command{Name: "mute", Usage: "/mute NAME [DURATION] [REASON]", Help: "let NAME read but not speak (for 10m, 2h, 3d, or until /unmute)", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).mute},
-		{Command: wire.Command{Name: "unmute", Usage: "/unmute NAME", Help: "let NAME speak again", Admin: true, Target: targetMember},
+		{Command: wire.Command{Name: "unmute", Usage: "/unmute NAME|KEY", Help: "let NAME (or key, as /mutes shows it) speak again", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).unmute},
+		{Command: wire.Command{Name: "mutes", Usage: "/mutes", Help: "list who is muted", Admin: true},
+			run: (*state).listMutes},
 	}
 }
 
@@ -294,7 +298,7 @@ func (s *state) ban(c call) {
 	}
 	// A new slice, so that s.bans is untouched if saving fails.
 	bans := append(slices.Clip(s.bans), ban)
-	if err := s.persist(bans); err != nil {
+	if err := saveList(s.saveBans, bans); err != nil {
 		s.notifyError(c.from, "ban not saved: "+err.Error())
 		return
 	}
@@ -337,7 +341,7 @@ func (s *state) unban(c call) {
 	// A new slice, so that s.bans is untouched if saving fails. Bans loaded
 	// from a file could hold the name twice; unban removes it entirely.
 	bans := slices.DeleteFunc(slices.Clone(s.bans), matches)
-	if err := s.persist(bans); err != nil {
+	if err := saveList(s.saveBans, bans); err != nil {
 		s.notifyError(c.from, "unban not saved: "+err.Error())
 		return
 	}
@@ -377,14 +381,6 @@ func (s *state) sendBansToAdmins() {
 	}
 }
 
-// persist saves bans through Config.SaveBans, giving it a copy of its own.
-func (s *state) persist(bans []Ban) error {
-	if s.saveBans == nil {
-		return nil
-	}
-	return s.saveBans(slices.Clone(bans))
-}
-
 func (s *state) listBans(c call) {
 	s.pruneBans()
 	if len(s.bans) == 0 {
@@ -393,63 +389,128 @@ func (s *state) listBans(c call) {
 	}
 	lines := []string{fmt.Sprintf("%d banned:", len(s.bans))}
 	for _, b := range s.bans {
-		line := b.Name
-		if b.Addr != "" {
-			line += " (" + b.Addr + ")"
-		}
-		if b.Identity != "" {
-			line += " key " + wire.KeyTag(b.Identity)
-		}
-		line += fmt.Sprintf(", by %s on %s", b.By, b.Time.Format("2006-01-02 15:04"))
-		if !b.Expires.IsZero() {
-			line += ", until " + b.Expires.Format("2006-01-02 15:04")
-		}
-		if b.Reason != "" {
-			line += ": " + b.Reason
-		}
-		lines = append(lines, line)
+		lines = append(lines, describeSanction(b.Name, b.Addr, b.Identity, b.By, b.Time, b.Expires, b.Reason))
 	}
 	s.notify(c.from, strings.Join(lines, "\n"))
+}
+
+// describeSanction is one line of /bans or /mutes: whom (name, address,
+// key), who did it and when, until when, and why.
+func describeSanction(name, addr, identity, by string, at, until time.Time, reason string) string {
+	line := name
+	if addr != "" {
+		line += " (" + addr + ")"
+	}
+	if identity != "" {
+		line += " key " + wire.KeyTag(identity)
+	}
+	line += fmt.Sprintf(", by %s on %s", by, at.Format("2006-01-02 15:04"))
+	if !until.IsZero() {
+		line += ", until " + until.Format("2006-01-02 15:04")
+	}
+	if reason != "" {
+		line += ": " + reason
+	}
+	return line
 }
 
 // op makes a member an admin. Besides the role event, which everyone gets,
 // the new admin gets a notice naming the commands it may now use (a role
 // event does not say what a role may do) and the ban list, which only
-// admins are given.
+// admins are given. A member with an identity key is remembered as an
+// admin by that key, and the op takes effect only once that is saved, as a
+// ban does; a member without one is an admin for this visit only.
 func (s *state) op(c call) {
 	name, _ := cutWord(c.args)
 	target, ok := s.lookup(name)
 	switch {
 	case !ok:
 		s.notifyError(c.from, noSuchMember(name))
+		return
 	case target.role == wire.RoleOwner:
 		s.notifyError(c.from, notTheHost(target))
+		return
 	case target.role == wire.RoleAdmin:
 		s.notifyError(c.from, fmt.Sprintf("%s is already an admin", target.name))
-	default:
-		s.setRole(target, wire.RoleAdmin, c.from)
-		s.notify(target, fmt.Sprintf("%s made you an admin: you may now use %s (/help explains them)",
-			c.from.name, strings.Join(adminCommandNames(), ", ")))
-		s.sendBans(target)
+		return
+	}
+	if target.identity != "" {
+		ops := slices.DeleteFunc(slices.Clone(s.ops), func(o Op) bool { return o.Identity == target.identity })
+		ops = append(ops, Op{Identity: target.identity, Name: target.name, By: c.from.name, Time: s.now()})
+		if err := saveList(s.saveOps, ops); err != nil {
+			s.notifyError(c.from, "op not saved: "+err.Error())
+			return
+		}
+		s.ops = ops
+	}
+	s.setRole(target, wire.RoleAdmin, c.from)
+	s.notify(target, fmt.Sprintf("%s made you an admin: you may now use %s (/help explains them)",
+		c.from.name, strings.Join(adminCommandNames(), ", ")))
+	s.sendBans(target)
+	if target.identity == "" {
+		s.notify(c.from, fmt.Sprintf("%s has no identity key: an admin for this visit only", target.name))
 	}
 }
 
-// deop makes an admin a plain member again. The owner's rights come from
-// running the host, so no one can take them.
+// isOp reports whether identity was made an admin with /op.
+func (s *state) isOp(identity string) bool {
+	return identity != "" && slices.ContainsFunc(s.ops, func(o Op) bool { return o.Identity == identity })
+}
+
+// deop makes an admin a plain member again, and forgets its key as an
+// admin's. An admin who is not here is named by the name it was made an
+// admin under, or by its key tag. The owner's rights come from running the
+// host, so no one can take them.
 func (s *state) deop(c call) {
 	name, _ := cutWord(c.args)
-	target, ok := s.lookup(name)
+	target, here := s.lookup(name)
+	if !here {
+		key := NameKey(name)
+		i := slices.IndexFunc(s.ops, func(o Op) bool { return NameKey(o.Name) == key || wire.KeyTag(o.Identity) == name })
+		if i < 0 {
+			s.notifyError(c.from, fmt.Sprintf("no one here is called %q, and no admin is remembered by that name or key (/ops lists them)", name))
+			return
+		}
+		op := s.ops[i]
+		if err := saveList(s.saveOps, slices.Delete(slices.Clone(s.ops), i, i+1)); err != nil {
+			s.notifyError(c.from, "deop not saved: "+err.Error())
+			return
+		}
+		s.ops = slices.Delete(s.ops, i, i+1)
+		s.notify(c.from, fmt.Sprintf("%s (key %s) is no longer an admin", op.Name, wire.KeyTag(op.Identity)))
+		s.logMod(c.from, ModEntry{Action: "deop", Target: op.Name, Identity: op.Identity})
+		return
+	}
 	switch {
-	case !ok:
-		s.notifyError(c.from, noSuchMember(name))
 	case target.role == wire.RoleOwner:
 		s.notifyError(c.from, notTheHost(target))
+		return
 	case target.role != wire.RoleAdmin:
 		s.notifyError(c.from, fmt.Sprintf("%s is not an admin", target.name))
-	default:
-		s.setRole(target, wire.RoleMember, c.from)
-		s.notify(target, fmt.Sprintf("%s made you a plain member: the admin commands are no longer yours", c.from.name))
+		return
 	}
+	if s.isOp(target.identity) {
+		ops := slices.DeleteFunc(slices.Clone(s.ops), func(o Op) bool { return o.Identity == target.identity })
+		if err := saveList(s.saveOps, ops); err != nil {
+			s.notifyError(c.from, "deop not saved: "+err.Error())
+			return
+		}
+		s.ops = ops
+	}
+	s.setRole(target, wire.RoleMember, c.from)
+	s.notify(target, fmt.Sprintf("%s made you a plain member: the admin commands are no longer yours", c.from.name))
+}
+
+func (s *state) listOps(c call) {
+	if len(s.ops) == 0 {
+		s.notify(c.from, "no one is an admin by key (/op makes one)")
+		return
+	}
+	lines := []string{fmt.Sprintf("%d admins by key:", len(s.ops))}
+	for _, o := range s.ops {
+		lines = append(lines, fmt.Sprintf("%s key %s, by %s on %s", o.Name, wire.KeyTag(o.Identity), o.By, o.Time.Format("2006-01-02 15:04")))
+	}
+	s.notify(c.from, strings.Join(lines, "\n"))
 }
 
 func (s *state) setRole(m *Member, role string, by *Member) {
@@ -460,6 +521,15 @@ func (s *state) setRole(m *Member, role string, by *Member) {
 		action = "deop"
 	}
 	s.logMod(by, ModEntry{Action: action, Target: m.name, Identity: m.identity})
+}
+
+// saveList saves a changed list (bans, ops, mutes) through its Config
+// callback, if there is one, giving it a copy of its own.
+func saveList[T any](save func([]T) error, list []T) error {
+	if save == nil {
+		return nil
+	}
+	return save(slices.Clone(list))
 }
 
 func adminCommandNames() []string {
@@ -495,25 +565,21 @@ func parseBanDuration(s string) (time.Duration, bool) {
 	return d, d > 0 && d <= maxBan
 }
 
-// mute is one member who may read but not speak.
-type mute struct {
-	nameKey, identity string
-	until             time.Time // zero: until /unmute
-}
-
-func (u mute) matches(m *Member) bool {
-	return u.nameKey == m.key || (u.identity != "" && u.identity == m.identity)
-}
-
 // muteFor returns the mute on m that is still in force, if any.
-func (s *state) muteFor(m *Member) (mute, bool) {
-	now := s.now()
-	s.mutes = slices.DeleteFunc(s.mutes, func(u mute) bool { return !u.until.IsZero() && !now.Before(u.until) })
-	i := slices.IndexFunc(s.mutes, func(u mute) bool { return u.matches(m) })
+func (s *state) muteFor(m *Member) (Mute, bool) {
+	s.pruneMutes()
+	i := slices.IndexFunc(s.mutes, func(u Mute) bool { return u.matches(m) })
 	if i < 0 {
-		return mute{}, false
+		return Mute{}, false
 	}
 	return s.mutes[i], true
+}
+
+// pruneMutes forgets the mutes whose time is up; like bans, the file keeps
+// them until the next change.
+func (s *state) pruneMutes() {
+	now := s.now()
+	s.mutes = slices.DeleteFunc(s.mutes, func(u Mute) bool { return !u.Until.IsZero() && !now.Before(u.Until) })
 }
 
 // refuseMuted tells a muted member, and only it, that what it said was not
@@ -523,7 +589,7 @@ func (s *state) refuseMuted(m *Member) bool {
 	if !muted {
 		return false
 	}
-	s.notifyError(m, "not sent: you are muted"+untilText(u.until))
+	s.notifyError(m, "not sent: you are muted"+untilText(u.Until))
 	return true
 }
 
@@ -534,6 +600,8 @@ func untilText(t time.Time) string {
 	return " until " + t.Format("15:04")
 }
 
+// mute lets a member read but not speak. Like a ban, it takes effect only
+// once it is saved.
 func (s *state) mute(c call) {
 	name, reason := cutWord(c.args)
 	until, reason := s.cutUntil(reason)
@@ -545,27 +613,65 @@ func (s *state) mute(c call) {
 		s.notifyError(c.from, fmt.Sprintf("%s is already muted", target.name))
 		return
 	}
-	s.mutes = append(s.mutes, mute{nameKey: target.key, identity: target.identity, until: until})
+	u := Mute{Name: target.name, Identity: target.identity, Until: until, By: c.from.name, Reason: reason, Time: s.now()}
+	mutes := append(slices.Clip(s.mutes), u)
+	if err := saveList(s.saveMutes, mutes); err != nil {
+		s.notifyError(c.from, "mute not saved: "+err.Error())
+		return
+	}
+	s.mutes = mutes
 	s.notify(target, withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(until)), reason))
 	s.notify(c.from, fmt.Sprintf("muted %s%s", target.name, untilText(until)))
 	s.logMod(c.from, ModEntry{Action: "mute", Target: target.name, Identity: target.identity, Reason: reason, Until: until})
 }
 
+// unmute lifts a mute. A member who is not here is named by the name it
+// was muted under, or by its key tag.
 func (s *state) unmute(c call) {
 	name, _ := cutWord(c.args)
-	target, ok := s.lookup(name)
-	if !ok {
-		s.notifyError(c.from, noSuchMember(name))
+	s.pruneMutes()
+	target, here := s.lookup(name)
+	key := NameKey(name)
+	matches := func(u Mute) bool {
+		return NameKey(u.Name) == key || (u.Identity != "" && wire.KeyTag(u.Identity) == name)
+	}
+	if here {
+		matches = func(u Mute) bool { return u.matches(target) }
+	}
+	i := slices.IndexFunc(s.mutes, matches)
+	if i < 0 {
+		if here {
+			name = target.name
+		}
+		s.notifyError(c.from, fmt.Sprintf("%s is not muted", name))
 		return
 	}
-	if _, muted := s.muteFor(target); !muted {
-		s.notifyError(c.from, fmt.Sprintf("%s is not muted", target.name))
+	shown := s.mutes[i].Name
+	mutes := slices.DeleteFunc(slices.Clone(s.mutes), matches)
+	if err := saveList(s.saveMutes, mutes); err != nil {
+		s.notifyError(c.from, "unmute not saved: "+err.Error())
 		return
 	}
-	s.mutes = slices.DeleteFunc(s.mutes, func(u mute) bool { return u.matches(target) })
-	s.notify(target, c.from.name+" unmuted you: you can speak again")
-	s.notify(c.from, "unmuted "+target.name)
-	s.logMod(c.from, ModEntry{Action: "unmute", Target: target.name, Identity: target.identity})
+	s.mutes = mutes
+	if here {
+		shown = target.name
+		s.notify(target, c.from.name+" unmuted you: you can speak again")
+	}
+	s.notify(c.from, "unmuted "+shown)
+	s.logMod(c.from, ModEntry{Action: "unmute", Target: shown})
+}
+
+func (s *state) listMutes(c call) {
+	s.pruneMutes()
+	if len(s.mutes) == 0 {
+		s.notify(c.from, "no one is muted")
+		return
+	}
+	lines := []string{fmt.Sprintf("%d muted:", len(s.mutes))}
+	for _, u := range s.mutes {
+		lines = append(lines, describeSanction(u.Name, "", u.Identity, u.By, u.Time, u.Until, u.Reason))
+	}
+	s.notify(c.from, strings.Join(lines, "\n"))
 }
 
 // logMod records an act of moderation by by, keeping the latest entries

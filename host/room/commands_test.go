@@ -99,12 +99,12 @@ func TestCommandRefused(t *testing.T) {
 		{"bob", "/ban  ", "usage: /ban NAME [DURATION] [REASON]"},
 		{"bob", "/unban", "usage: /unban NAME|KEY"},
 		{"bob", "/op", "usage: /op NAME"},
-		{"bob", "/deop", "usage: /deop NAME"},
+		{"bob", "/deop", "usage: /deop NAME|KEY"},
 
 		{"cy", "/msg zed hi", `no one here is called "zed"`},
 		{"bob", "/kick zed", `no one here is called "zed"`},
 		{"bob", "/op zed", `no one here is called "zed"`},
-		{"bob", "/deop zed", `no one here is called "zed"`},
+		{"bob", "/deop zed", `no one here is called "zed", and no admin is remembered by that name or key (/ops lists them)`},
 
 		{"bob", "/kick ana", "not allowed: ana is the room's host"},
 		{"bob", "/kick ANA spam", "not allowed: ana is the room's host"},
@@ -163,11 +163,13 @@ func TestHelp(t *testing.T) {
 		"/ban NAME [DURATION] [REASON] — send NAME out and keep their name, address and key out (for 10m, 2h, 3d, or until /unban)",
 		"/unban NAME|KEY — let a banned NAME (or key, as /bans shows it) back in",
 		"/bans — list who is banned",
-		"/op NAME — make NAME an admin",
-		"/deop NAME — make admin NAME a plain member again",
+		"/op NAME — make NAME an admin, again whenever they come back with the same key",
+		"/deop NAME|KEY — make admin NAME (or key, as /ops shows it) a plain member again",
+		"/ops — list the admins made with /op, remembered by key",
 		"/modlog [N] — the last N acts of moderation (20 unless told)",
 		"/mute NAME [DURATION] [REASON] — let NAME read but not speak (for 10m, 2h, 3d, or until /unmute)",
-		"/unmute NAME — let NAME speak again",
+		"/unmute NAME|KEY — let NAME (or key, as /mutes shows it) speak again",
+		"/mutes — list who is muted",
 	}, "\n")
 	tests := []struct {
 		caller, line, want string
@@ -490,8 +492,10 @@ func TestOpDeop(t *testing.T) {
 	for _, m := range c.all() {
 		if m == c.cy {
 			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"),
-				notice("bob made you an admin: you may now use /kick, /ban, /unban, /bans, /op, /deop, /modlog, /mute, /unmute (/help explains them)"),
+				notice("bob made you an admin: you may now use /kick, /ban, /unban, /bans, /op, /deop, /ops, /modlog, /mute, /unmute, /mutes (/help explains them)"),
 				bansFrame("zed"))
+		} else if m == c.bob {
+			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"), notice("cy has no identity key: an admin for this visit only"))
 		} else {
 			m.expect(roleEvent(5, "cy", wire.RoleAdmin, "bob"))
 		}

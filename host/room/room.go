@@ -7,8 +7,10 @@
 // reads frames from connections and hands the room what members type
 // ([Room.Say]) and when they go ([Room.Leave]); the room hands back, for each
 // member, a queue of encoded frames to write ([Member.Out]) and a last frame
-// to write after them ([Member.Final]). The ban list is loaded by the host
-// ([Config.Bans]) and saved through a callback ([Config.SaveBans]).
+// to write after them ([Member.Final]). What the room must remember across
+// restarts (bans, ops, mutes) is loaded by the host ([Config.Bans],
+// [Config.Ops], [Config.Mutes]) and saved through callbacks
+// ([Config.SaveBans] and its siblings).
 //
 // # Concurrency
 //
@@ -44,6 +46,18 @@ type Config struct {
 	// gets an error notice. It is given a copy it may keep. nil means the
 	// bans are not persisted.
 	SaveBans func([]Ban) error
+
+	// Ops are the members made admins with /op, by identity key: each is
+	// an admin again whenever it joins with that key. SaveOps, like
+	// SaveBans, is called with the full list after every change, and the
+	// change is confirmed only when it returns nil.
+	Ops     []Op
+	SaveOps func([]Op) error
+
+	// Mutes are the members who may read but not speak, kept across
+	// restarts as bans are, through SaveMutes.
+	Mutes     []Mute
+	SaveMutes func([]Mute) error
 
 	// Outbox is the number of frames a member may have queued before it
 	// is dropped as too slow; 0 means 1024.
@@ -99,6 +113,30 @@ type Ban struct {
 	By      string    `json:"by"`
 	Reason  string    `json:"reason,omitempty"`
 	Time    time.Time `json:"time"`
+}
+
+// Op is a member made an admin with /op, remembered by its identity key.
+type Op struct {
+	Identity string    `json:"identity"` // fingerprint of the member's identity key
+	Name     string    `json:"name"`     // its name when it was made an admin, to show
+	By       string    `json:"by"`
+	Time     time.Time `json:"time"`
+}
+
+// Mute is a member who may read but not speak. It matches the name it was
+// made against (by [NameKey]) and the member's identity key, so that
+// leaving and coming back, under either, does not lift it.
+type Mute struct {
+	Name     string    `json:"name"`
+	Identity string    `json:"identity,omitempty"`
+	Until    time.Time `json:"until,omitzero"` // zero: until /unmute
+	By       string    `json:"by"`
+	Reason   string    `json:"reason,omitempty"`
+	Time     time.Time `json:"time"`
+}
+
+func (u Mute) matches(m *Member) bool {
+	return NameKey(u.Name) == m.key || (u.Identity != "" && u.Identity == m.identity)
 }
 
 const (

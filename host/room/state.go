@@ -31,9 +31,10 @@ type state struct {
 	// the work at hand (see dropTooSlow).
 	tooSlow []*Member
 
-	// mutes are the members who may read but not speak, by name and by
-	// identity key, so that leaving and coming back does not lift them.
-	mutes []mute
+	ops       []Op // admins by key (see Config.Ops)
+	saveOps   func([]Op) error
+	mutes     []Mute
+	saveMutes func([]Mute) error
 
 	modLog       []ModEntry // the latest entries, oldest first
 	saveModEntry func(ModEntry) error
@@ -48,6 +49,10 @@ func newState(cfg Config) *state {
 		outbox:       cfg.Outbox,
 		byKey:        make(map[string]*Member),
 		bans:         slices.Clone(cfg.Bans),
+		ops:          slices.Clone(cfg.Ops),
+		saveOps:      cfg.SaveOps,
+		mutes:        slices.Clone(cfg.Mutes),
+		saveMutes:    cfg.SaveMutes,
 		modLog:       slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
 		saveModEntry: cfg.SaveModEntry,
 	}
@@ -90,7 +95,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	switch {
 	case req.Owner:
 		m.role = wire.RoleOwner
-	case req.Admin:
+	case req.Admin, s.isOp(req.Identity):
 		m.role = wire.RoleAdmin
 	}
 
