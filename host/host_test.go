@@ -78,11 +78,18 @@ func dialRaw(t *testing.T, h *Host, from string) net.Conn {
 
 func dialWith(t *testing.T, h *Host, opt dialOptions) net.Conn {
 	t.Helper()
+	return dialAddr(t, h.Addr().String(), opt)
+}
+
+// dialAddr opens a TLS connection to the host at addr, which may run in
+// another process.
+func dialAddr(t *testing.T, addr string, opt dialOptions) net.Conn {
+	t.Helper()
 	d := &net.Dialer{Timeout: testDeadline}
 	if opt.from != "" {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(opt.from)}
 	}
-	tcp, err := d.Dial("tcp", h.Addr().String())
+	tcp, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
