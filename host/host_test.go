@@ -965,3 +965,65 @@ func TestModLogKept(t *testing.T) {
 		t.Fatalf("/modlog says:\n%s", log.Text)
 	}
 }
+
+// Attack: a member floods 10,000 lines over the network as fast as it can.
+// The room takes its burst, kicks it for flooding, and the others' lines
+// all arrive, in order, among no more of the flood than the burst.
+func TestFloodOverNetwork(t *testing.T) {
+	h := startHost(t, Config{Limits: wire.Limits{Burst: 10, PerSecond: 2}})
+	cy := member(t, h, "cy", dialOptions{})
+	bob := member(t, h, "bob", dialOptions{})
+	flooder := member(t, h, "flooder", dialOptions{})
+	cy.nextEvent(wire.KindJoin)
+	cy.nextEvent(wire.KindJoin)
+
+	var flood []byte
+	for i := range 10_000 {
+		flood, _ = wire.Append(flood, &wire.Frame{Type: wire.TypeSay, Text: fmt.Sprintf("spam %d", i)})
+	}
+	go flooder.conn.Write(flood) // fails once the host closes it: that is the point
+	for i := range 5 {
+		bob.say(fmt.Sprintf("bob %d", i))
+	}
+
+	var bobs, spam int
+	kicked := false
+	for bobs < 5 || !kicked {
+		f := cy.next()
+		switch {
+		case f.Type != wire.TypeEvent:
+			t.Fatalf("cy got %+v", f)
+		case f.Kind == wire.KindSay && f.From == "bob":
+			if want := fmt.Sprintf("bob %d", bobs); f.Text != want {
+				t.Fatalf("cy got %q, want %q", f.Text, want)
+			}
+			bobs++
+		case f.Kind == wire.KindSay && f.From == "flooder":
+			spam++
+		case f.Kind == wire.KindLeave && f.Name == "flooder":
+			if f.Code != wire.CodeKicked || f.Text != "flooding" {
+				t.Fatalf("the flooder left with %+v", f)
+			}
+			kicked = true
+		default:
+			t.Fatalf("cy got %+v", f)
+		}
+	}
+	if spam > 10 {
+		t.Fatalf("cy saw %d lines of the flood, more than the burst of 10", spam)
+	}
+	// The flooder was told why its lines were refused, then why it was
+	// sent out.
+	for {
+		f, err := flooder.read()
+		if err != nil {
+			t.Fatalf("the flooder's connection ended (%v) without a closed frame", err)
+		}
+		if f.Type == wire.TypeClosed {
+			if f.Code != wire.CodeKicked || f.Text != "flooding" {
+				t.Fatalf("the flooder was closed with %+v", f)
+			}
+			break
+		}
+	}
+}
