@@ -22,7 +22,7 @@ func testCompletions() Completions {
 }
 
 func TestComplete(t *testing.T) {
-	everyCommand := []string{"/ban", "/bans", "/bell", "/deop", "/help", "/kick", "/me", "/modlog", "/msg", "/mute", "/op", "/quit", "/unban", "/unmute", "/who", "/whois"}
+	everyCommand := []string{"/ban", "/bans", "/bell", "/deop", "/help", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/op", "/ops", "/quit", "/unban", "/unmute", "/who", "/whois"}
 	tests := []struct {
 		name     string
 		line     string
