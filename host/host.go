@@ -1,5 +1,6 @@
 // Package host runs a chat room on the network: it keeps the room's state
-// directory (TLS key, bans), listens for TLS connections, admits members
+// directory (TLS key, bans, moderation log, the history between a clean
+// shutdown and the next start), listens for TLS connections, admits members
 // into the room and carries their frames.
 //
 // The room itself — who is in it, what they may do, the order of events —

@@ -474,7 +474,10 @@ func TestHeartbeatEndsSilentMember(t *testing.T) {
 // (f) A member that pings in a quiet room stays in over many intervals,
 // and the host pings it when it has nothing else to send.
 func TestHeartbeatKeepsPingingMember(t *testing.T) {
-	const beat = 100 * time.Millisecond
+	// Longer than the silent member's: this test fails if the machine
+	// stalls the pinging goroutine for three intervals, so they are long
+	// enough that only a bug does.
+	const beat = 250 * time.Millisecond
 	h := startHost(t, Config{Heartbeat: beat})
 	ana := owner(t, h, "ana")
 	bob := member(t, h, "bob", dialOptions{})
@@ -494,9 +497,9 @@ func TestHeartbeatKeepsPingingMember(t *testing.T) {
 	}()
 	// Pinging more often than the protocol asks leaves room for a slow
 	// test machine; the host must still not take bob for gone.
-	tick := time.NewTicker(beat / 5)
+	tick := time.NewTicker(beat / 10)
 	defer tick.Stop()
-	for range 50 { // ten intervals
+	for range 100 { // ten intervals
 		<-tick.C
 		bob.send(&wire.Frame{Type: wire.TypePing})
 	}

@@ -6,9 +6,12 @@
 // The package does no I/O: it imports no net and opens no files. The host
 // reads frames from connections and hands the room what members type
 // ([Room.Say]) and when they go ([Room.Leave]); the room hands back, for each
-// member, a queue of encoded frames to write ([Member.Out]) and a last frame
-// to write after them ([Member.Final]). The ban list is loaded by the host
-// ([Config.Bans]) and saved through a callback ([Config.SaveBans]).
+// member, the frames to write first ([Member.TakeReplay]: the welcome and the
+// backlog or the events it missed), a queue of encoded frames to write after
+// them ([Member.Out]) and a last frame ([Member.Final]). The ban list is
+// loaded by the host ([Config.Bans]) and saved through a callback
+// ([Config.SaveBans]); the history of events is given to [New] and taken
+// back after Run ([Room.History]) for the host to keep.
 //
 // # Concurrency
 //
