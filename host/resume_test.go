@@ -292,14 +292,14 @@ func TestDamagedHistoryFile(t *testing.T) {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		var logged strings.Builder
-		h := startHost(t, Config{StateDir: dir, Logger: newTestLogger(&logged)})
+		logged := &lockedWriter{w: &strings.Builder{}}
+		h := startHost(t, Config{StateDir: dir, Logger: newTestLogger(logged)})
 		c := member(t, h, "bob", dialOptions{})
 		if c.welcome.Epoch == "e1" || c.welcome.Seq != 1 {
 			t.Errorf("%q: welcome in epoch %q at %d, want a new epoch at 1", content, c.welcome.Epoch, c.welcome.Seq)
 		}
-		if !strings.Contains(logged.String(), historyFile) || !strings.Contains(logged.String(), "damaged") {
-			t.Errorf("%q: logged %q, want a warning naming the file", content, logged.String())
+		if log := logged.String(); !strings.Contains(log, historyFile) || !strings.Contains(log, "damaged") {
+			t.Errorf("%q: logged %q, want a warning naming the file", content, log)
 		}
 		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%q: the damaged file is still there: %v", content, err)
@@ -513,14 +513,22 @@ func TestHeartbeatKeepsPingingMember(t *testing.T) {
 	}
 }
 
-// newTestLogger logs to w, which it guards, at every level from Info.
+// newTestLogger logs to w at every level from Info.
 func newTestLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(&lockedWriter{w: w}, nil))
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
+// lockedWriter is a strings.Builder that the host may write while a test
+// reads it.
 type lockedWriter struct {
 	mu sync.Mutex
-	w  io.Writer
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {

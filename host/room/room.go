@@ -202,7 +202,9 @@ type JoinRequest struct {
 	// Owner marks the person running the host: role wire.RoleOwner; never
 	// refused by bans; cannot be kicked, banned or deopped.
 	Owner bool
-	// Resume is the hello's resume point, nil when it had none.
+	// Resume is the hello's resume point, nil when it had none. One in
+	// another epoch, or beyond the room's last event (which only a broken
+	// client can send), is taken as none: the member is a newcomer.
 	Resume *wire.Resume
 	// HeartbeatMS is the heartbeat interval the host keeps on this
 	// connection, for the welcome to announce; 0 for none.
