@@ -536,3 +536,22 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// A say frame's ref comes back on what answers it: the message event (to
+// everyone), and a notice to the sender alone.
+func TestRefOverTheWire(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := member(t, h, "ana", dialOptions{})
+	bob := member(t, h, "bob", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	bob.send(&wire.Frame{Type: wire.TypeSay, Text: "hi", Ref: 5})
+	for _, c := range []*client{ana, bob} {
+		if f := c.nextEvent(wire.KindSay); f.Ref != 5 {
+			t.Fatalf("%s got %+v, want ref 5", c.name, f)
+		}
+	}
+	bob.send(&wire.Frame{Type: wire.TypeSay, Text: "/who", Ref: 6})
+	if f := bob.nextNotice(); f.Ref != 6 {
+		t.Fatalf("bob got %+v, want ref 6", f)
+	}
+}
