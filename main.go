@@ -149,6 +149,8 @@ Flags:
   --iface NAME                announce on this network interface only
                               (repeat for several; default: every one that
                               is up, can multicast and has an IPv4 address)
+  --backlog N                 how many of the last messages someone who joins
+                              is shown (default 50; 0 for none)
 `
 
 const usageJoin = `Usage: chatroom join [flags] [ROOM]
@@ -240,8 +242,15 @@ func (c *cli) host(args []string) error {
 	noAdvertise := fs.Bool("no-advertise", false, "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
+	backlog := fs.Int("backlog", 50, "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
+	}
+	if *backlog < 0 {
+		return &usageError{msg: "--backlog must be 0 or more", command: "host"}
+	}
+	if *backlog == 0 {
+		*backlog = -1 // host.Config's "none"; its 0 is the default
 	}
 
 	if !isSet(fs, "name") {
@@ -271,6 +280,7 @@ func (c *cli) host(args []string) error {
 		Listen:        *listen,
 		AdminPassword: password,
 		Logger:        c.logger(),
+		Backlog:       *backlog,
 	})
 	if err != nil {
 		return err

@@ -1,5 +1,6 @@
 // Package host runs a chat room on the network: it keeps the room's state
-// directory (TLS key, bans), listens for TLS connections, admits members
+// directory (TLS key, bans, moderation log, the history between a clean
+// shutdown and the next start), listens for TLS connections, admits members
 // into the room and carries their frames.
 //
 // The room itself — who is in it, what they may do, the order of events —
@@ -18,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode"
@@ -55,6 +57,19 @@ type Config struct {
 	// means 16. Load tests from one address raise it.
 	MaxConnsPerAddr int
 
+	// History is how many of the latest events the room keeps for members
+	// that resume and newcomers' backlog; 0 means 2000, negative none.
+	// Backlog is how many of the latest messages a newcomer is sent; 0
+	// means 50, negative none. (See room.Config.)
+	History int
+	Backlog int
+
+	// Heartbeat is how long the host lets a member's connection be silent
+	// before it sends a ping; a member from which nothing came for three
+	// intervals is taken as gone. It is announced in the welcome, for
+	// clients to do the same. 0 means 5 seconds; negative, no heartbeat.
+	Heartbeat time.Duration
+
 	handshakeTimeout time.Duration // tests shorten it; 0 means the default
 }
 
@@ -68,6 +83,12 @@ type Host struct {
 	stop        context.CancelFunc
 	roomDone    chan struct{}
 	serveDone   chan struct{}
+
+	room      *room.Room
+	stateDir  string
+	log       *slog.Logger
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start opens the room: it loads or creates the state, listens, and serves
@@ -104,6 +125,10 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	past, err := takeHistory(cfg.StateDir, log)
+	if err != nil {
+		return nil, err
+	}
 
 	ln, portTaken, err := listen(cfg.Listen)
 	if err != nil {
@@ -125,6 +150,11 @@ func Start(cfg Config) (*Host, error) {
 		SaveModEntry: func(e room.ModEntry) error {
 			return appendModEntry(cfg.StateDir, e)
 		},
+		History: cfg.History,
+		Backlog: cfg.Backlog,
+		Epoch:   past.Epoch,
+		Seq:     past.Seq,
+		Events:  past.Events,
 	})
 	h := &Host{
 		ln:          ln,
@@ -135,6 +165,15 @@ func Start(cfg Config) (*Host, error) {
 		stop:        stop,
 		roomDone:    make(chan struct{}),
 		serveDone:   make(chan struct{}),
+		room:        r,
+		stateDir:    cfg.StateDir,
+		log:         log,
+	}
+	switch {
+	case cfg.Heartbeat > 0:
+		h.server.heartbeat = cfg.Heartbeat
+	case cfg.Heartbeat < 0:
+		h.server.heartbeat = 0
 	}
 	if cfg.MaxConnsPerAddr > 0 {
 		h.server.maxConnsPerAddr = cfg.MaxConnsPerAddr
@@ -240,17 +279,35 @@ func (h *Host) DialOwner(ctx context.Context) (net.Conn, error) {
 func (h *Host) Done() <-chan struct{} { return h.roomDone }
 
 // Close closes the room: members are told it closed, and Close waits (a
-// few seconds at most) for that to reach them before it returns.
+// few seconds at most) for that to reach them before it returns. It saves
+// the room's history in the state directory, so that the next start
+// continues it and members can resume across the restart; an error saving
+// it is returned (the room is closed all the same). Calling Close again
+// does nothing and returns the same error.
 func (h *Host) Close() error {
+	h.closeOnce.Do(func() { h.closeErr = h.close() })
+	return h.closeErr
+}
+
+func (h *Host) close() error {
 	err := h.ln.Close()
 	<-h.serveDone
 	h.stop()
 	<-h.roomDone
+	// Saved once the room goroutine has stopped, so nothing is numbered
+	// after what is saved; members are still being told it closed.
+	var saveErr error
+	if past, ok := h.room.History(); ok {
+		saveErr = saveHistory(h.stateDir, past)
+		if saveErr != nil {
+			h.log.Warn("history not saved: members cannot resume after the restart", "err", saveErr)
+		}
+	}
 	h.server.wait(3 * time.Second)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
-	return err
+	return errors.Join(err, saveErr)
 }
 
 var _ io.Closer = (*Host)(nil)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chatroom/host/room"
@@ -31,6 +32,13 @@ const (
 	// reads, and throws away, from a connection it is closing.
 	lingerTimeout = 2 * time.Second
 	maxLinger     = 1 << 20
+	// defaultHeartbeat is Config.Heartbeat's default: frequent enough to
+	// notice a dead peer within a quarter of a minute, rare enough to cost
+	// nothing.
+	defaultHeartbeat = 5 * time.Second
+	// deadPeer is how many heartbeat intervals of silence make a peer
+	// gone: one lost ping is no reason to drop anyone.
+	deadPeer = 3
 )
 
 // peer says who is at the other end of a connection, as far as the host
@@ -52,6 +60,10 @@ type server struct {
 
 	handshakeTimeout time.Duration
 	maxConnsPerAddr  int
+	// heartbeat is how long a writer stays silent before it sends a ping,
+	// and a third of how long a reader waits for anything; 0: no
+	// heartbeat.
+	heartbeat time.Duration
 
 	mu      sync.Mutex
 	conns   map[net.Conn]bool // true once the connection is a member
@@ -68,6 +80,7 @@ func newServer(ctx context.Context, r *room.Room, password string, log *slog.Log
 		room: r, throttle: newPasswordThrottle(), log: log, ctx: ctx,
 		handshakeTimeout: defaultHandshakeTimeout,
 		maxConnsPerAddr:  defaultMaxConnsPerAddr,
+		heartbeat:        defaultHeartbeat,
 		conns:            make(map[net.Conn]bool),
 		perAddr:          make(map[string]int),
 		refusing:         make(chan struct{}, 8),
@@ -233,7 +246,15 @@ func (s *server) serveConn(conn net.Conn, p peer) {
 			Text: "this room speaks chatroom protocol version 1; update chatroom"})
 		return
 	}
-	req := room.JoinRequest{Name: hello.Name, Addr: p.addr, Identity: p.identity, Owner: p.owner}
+	// The owner's in-process pipe cannot break or go quiet by accident, and
+	// its client may be blocked on the person, so it has no heartbeat: no
+	// pings to it, no deadline on it, and none announced to it.
+	heartbeat := s.heartbeat
+	if _, ok := conn.(*tls.Conn); !ok {
+		heartbeat = 0
+	}
+	req := room.JoinRequest{Name: hello.Name, Addr: p.addr, Identity: p.identity, Owner: p.owner,
+		Resume: hello.Resume, HeartbeatMS: int(heartbeat / time.Millisecond)}
 	if hello.Password != "" {
 		refusal := s.checkPassword(p.addr, hello.Password)
 		if refusal != nil {
@@ -260,6 +281,10 @@ func (s *server) serveConn(conn net.Conn, p peer) {
 	// room closes the member's outbox after that, so the writer reads this
 	// only once it is set.
 	var readErr *wire.Frame
+	// lingering is set by the writer once it has said its last word, so
+	// that the reader no longer moves the read deadline past the short
+	// linger the writer set.
+	var lingering atomic.Bool
 	// The reader starts on a fresh goroutine and this one, whose stack the
 	// handshake has grown, becomes the writer: a writer waits for frames
 	// with little on its stack, so the collector shrinks the handshake's
@@ -267,16 +292,24 @@ func (s *server) serveConn(conn net.Conn, p peer) {
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
-		s.readLoop(conn, dec, member, &readErr)
+		s.readLoop(conn, dec, member, heartbeat, &readErr, &lingering)
 	}()
-	s.writeLoop(conn, member, &readErr)
+	s.writeLoop(conn, member, heartbeat, &readErr, &lingering)
 	<-readerDone
 }
 
 // readLoop hands the member's lines to the room until the connection ends
-// or sends something unreadable.
-func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, readErr **wire.Frame) {
+// or sends something unreadable. With a heartbeat, a member from which
+// nothing came for three intervals is gone: its client pings when it has
+// nothing to say, so the silence means a dead machine or network.
+func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, heartbeat time.Duration, readErr **wire.Frame, lingering *atomic.Bool) {
 	for {
+		if heartbeat > 0 && !lingering.Load() {
+			// Should the writer start lingering just now, this can stretch
+			// its linger once, to this deadline at most; the flag stops
+			// the next frame from doing it again.
+			conn.SetReadDeadline(time.Now().Add(deadPeer * heartbeat))
+		}
 		f, err := dec.Decode()
 		if err != nil {
 			var werr *wire.Error
@@ -287,11 +320,14 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, read
 			*readErr = &wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg}
 			break
 		}
+		if f.Type == wire.TypePing {
+			continue // it has done its work: the deadline moved
+		}
 		if f.Type != wire.TypeSay {
 			*readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a say frame, got " + quoteType(f.Type)}
 			break
 		}
-		s.room.Say(m, f.Text)
+		s.room.Say(m, f.Text, f.Ref)
 	}
 	s.room.Leave(m, wire.CodeProtocol)
 	// Read on while the writer says why: closing a socket with unread
@@ -306,9 +342,53 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, read
 // shuts the connection's writing side. Everything queued at a time goes out
 // in one write: for a busy room that is the difference between one TLS
 // record and hundreds.
-func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) {
+func (s *server) writeLoop(conn net.Conn, m *room.Member, heartbeat time.Duration, readErr **wire.Frame, lingering *atomic.Bool) {
 	out := m.Out()
-	for frame := range out {
+	failed := func(err error) {
+		// Closing ends the reader, which tells the room.
+		s.log.Debug("write failed", "name", m.Name(), "err", err)
+		conn.Close()
+		for range out {
+		}
+	}
+	// The welcome and the replay go first, in batches, straight from the
+	// room's history: they may be more frames than the outbox holds.
+	replay := m.TakeReplay()
+	for len(replay) > 0 {
+		bp := batchPool.Get().(*[]byte)
+		buf := (*bp)[:0]
+		for len(replay) > 0 && len(buf) < maxBatch {
+			buf = append(buf, replay[0]...)
+			replay[0] = nil // what is written need not be held
+			replay = replay[1:]
+		}
+		err := s.write(conn, buf, bp)
+		if err != nil {
+			failed(err)
+			return
+		}
+	}
+	// A timer, not a ticker: a ping goes out only after a whole interval
+	// of silence, so a busy room sends none.
+	var ping <-chan time.Time // nil, which never fires, without a heartbeat
+	var timer *time.Timer
+	if heartbeat > 0 {
+		timer = time.NewTimer(heartbeat)
+		defer timer.Stop()
+		ping = timer.C
+	}
+loop:
+	for {
+		var frame []byte
+		select {
+		case f, ok := <-out:
+			if !ok {
+				break loop
+			}
+			frame = f
+		case <-ping:
+			frame = pingFrame
+		}
 		// The batch buffer is borrowed only while there is something to
 		// write: an idle member holds none, however large its last burst.
 		bp := batchPool.Get().(*[]byte)
@@ -325,21 +405,15 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) 
 				break batch
 			}
 		}
-		conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-		_, err := conn.Write(buf)
-		if cap(buf) <= maxBatch*2 {
-			*bp = buf[:0]
-			batchPool.Put(bp)
-		}
-		if err != nil {
-			// Closing ends the reader, which tells the room.
-			s.log.Debug("write failed", "name", m.Name(), "err", err)
-			conn.Close()
-			for range out {
-			}
+		if err := s.write(conn, buf, bp); err != nil {
+			failed(err)
 			return
 		}
+		if timer != nil {
+			timer.Reset(heartbeat)
+		}
 	}
+	lingering.Store(true)
 	last := m.Final()
 	if last == nil && *readErr != nil {
 		last, _ = wire.Encode(*readErr)
@@ -353,6 +427,21 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) 
 	closeWrite(conn)
 	conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 }
+
+// write writes buf, a batch borrowed from batchPool as bp, and gives the
+// buffer back.
+func (s *server) write(conn net.Conn, buf []byte, bp *[]byte) error {
+	conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := conn.Write(buf)
+	if cap(buf) <= maxBatch*2 {
+		*bp = buf[:0]
+		batchPool.Put(bp)
+	}
+	return err
+}
+
+// pingFrame is what a writer sends after a heartbeat interval of silence.
+var pingFrame = []byte(`{"type":"ping"}` + "\n")
 
 // batchPool holds the writers' batch buffers (*[]byte) between batches.
 var batchPool = sync.Pool{New: func() any {

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -13,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -231,4 +233,124 @@ func appendModEntry(dir string, e room.ModEntry) error {
 		return err
 	}
 	return f.Close()
+}
+
+// historyFile holds the room's history between a clean shutdown and the
+// next start: a header line, then the events exactly as they were sent,
+// one per line, oldest first.
+const historyFile = "history.jsonl"
+
+// historyHeader is the first line of historyFile.
+type historyHeader struct {
+	Version int    `json:"version"`
+	Epoch   string `json:"epoch"`
+	Seq     uint64 `json:"seq"` // the number of the last event
+}
+
+// saveHistory writes the room's history, atomically, for the next start.
+func saveHistory(dir string, h room.History) error {
+	head, err := json.Marshal(historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq})
+	if err != nil {
+		return err
+	}
+	size := len(head) + 1
+	for _, e := range h.Events {
+		size += len(e)
+	}
+	data := make([]byte, 0, size)
+	data = append(append(data, head...), '\n')
+	for _, e := range h.Events {
+		data = append(data, e...) // each already ends in '\n'
+	}
+	// The history is what people said: private, as the bans are.
+	return statefile.WriteAtomic(filepath.Join(dir, historyFile), data, 0o600)
+}
+
+// takeHistory reads the history a clean shutdown saved and removes its
+// file, so that the room continues its epoch and numbering. The file must
+// be gone before the room numbers anything: were the host then killed, the
+// next start would find it again and number new events with numbers
+// members already hold in the same epoch. With no file (the first start,
+// or after a crash) the room starts a new epoch, which tells resuming
+// members that their numbers mean nothing here any more.
+//
+// A damaged file is a warning, not an error: the history is a convenience,
+// and a new epoch is always safe (members are then sent the backlog, as
+// newcomers), whereas refusing to start would turn a lost convenience into
+// a room no one can use. Bans, unlike it, are refused when damaged, since
+// forgetting them lets the banned back in.
+func takeHistory(dir string, log *slog.Logger) (room.History, error) {
+	path := filepath.Join(dir, historyFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return room.History{}, nil
+	}
+	if err != nil {
+		return room.History{}, fmt.Errorf("reading the room's history: %w", err)
+	}
+	past, problem := parseHistory(data)
+	if problem != "" {
+		log.Warn(fmt.Sprintf("%s is damaged (%s); starting a new history: members cannot resume across this restart", path, problem))
+		past = room.History{}
+	}
+	if err := os.Remove(path); err != nil {
+		return room.History{}, fmt.Errorf("cannot remove %s (%v): remove it by hand and start again", path, unwrapPathError(err))
+	}
+	if d, err := os.Open(dir); err == nil {
+		// As in statefile.WriteAtomic: the removal must be on disk before
+		// the room numbers anything. Systems that cannot sync a directory
+		// do without.
+		d.Sync()
+		d.Close()
+	}
+	return past, nil
+}
+
+// parseHistory reads historyFile's contents, or says what is wrong with
+// them.
+func parseHistory(data []byte) (room.History, string) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
+		lines = lines[:n-1]
+	}
+	if len(lines) == 0 {
+		return room.History{}, "it is empty"
+	}
+	var head historyHeader
+	if err := json.Unmarshal(lines[0], &head); err != nil {
+		return room.History{}, "line 1 is not a header: " + err.Error()
+	}
+	if head.Version != 1 {
+		return room.History{}, fmt.Sprintf("version %d, this chatroom reads version 1", head.Version)
+	}
+	if head.Epoch == "" {
+		return room.History{}, "the header names no epoch"
+	}
+	events := lines[1:]
+	if uint64(len(events)) > head.Seq {
+		return room.History{}, fmt.Sprintf("%d events, numbered up to %d", len(events), head.Seq)
+	}
+	first := head.Seq - uint64(len(events)) + 1
+	for i, line := range events {
+		if line[len(line)-1] != '\n' {
+			return room.History{}, fmt.Sprintf("line %d is cut short", i+2)
+		}
+		f, err := wire.Parse(line)
+		if err != nil {
+			return room.History{}, fmt.Sprintf("line %d: %v", i+2, err)
+		}
+		if f.Type != wire.TypeEvent || f.Seq != first+uint64(i) {
+			return room.History{}, fmt.Sprintf("line %d is not event %d", i+2, first+uint64(i))
+		}
+	}
+	return room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events}, ""
+}
+
+// unwrapPathError drops the "remove PATH:" that the caller says itself.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -43,6 +43,11 @@ type Session struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+
+	// wrote is when a frame last went to the host (UnixNano), so that a
+	// ping goes only after a heartbeat interval of silence.
+	wrote atomic.Int64
+	done  chan struct{} // closed by Close: the pinger stops
 }
 
 // Connect sends hello on conn and waits for the host's welcome, for at
@@ -97,7 +102,37 @@ func Connect(ctx context.Context, conn net.Conn, hello wire.Frame) (s *Session, 
 		return nil, err
 	}
 	conn.SetDeadline(time.Time{})
-	return &Session{conn: conn, dec: dec, welcome: f, roster: newRoster(f), seq: f.Seq}, nil
+	s = &Session{conn: conn, dec: dec, welcome: f, roster: newRoster(f), seq: f.Seq, done: make(chan struct{})}
+	s.wrote.Store(time.Now().UnixNano())
+	if f.HeartbeatMS > 0 {
+		// The host takes a member it hears nothing from for three
+		// intervals as gone, so an idle person must still be heard.
+		go s.ping(time.Duration(f.HeartbeatMS) * time.Millisecond)
+	}
+	return s, nil
+}
+
+// ping sends a ping frame whenever nothing was sent for interval, until
+// the session is closed.
+func (s *Session) ping(interval time.Duration) {
+	msg, _ := wire.Encode(&wire.Frame{Type: wire.TypePing})
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		if idle := time.Since(time.Unix(0, s.wrote.Load())); idle < interval {
+			t.Reset(interval - idle)
+			continue
+		}
+		if s.write(msg, sendTimeout) != nil {
+			return // the reader finds out why
+		}
+		t.Reset(interval)
+	}
 }
 
 // exchange writes the hello and reads the answer, which it returns only if
@@ -170,6 +205,7 @@ func (s *Session) write(msg []byte, timeout time.Duration) error {
 		}
 		return fmt.Errorf("sending to the room: %w", err)
 	}
+	s.wrote.Store(time.Now().UnixNano())
 	return nil
 }
 
@@ -202,6 +238,12 @@ func (s *Session) Next() (wire.Frame, error) {
 		return wire.Frame{}, err
 	}
 	if f.Type == wire.TypeEvent {
+		if f.Seq <= s.welcome.Seq && s.seq == s.welcome.Seq {
+			// The backlog the host sends right after the welcome: earlier
+			// messages, numbered below it, shown as they come; they change
+			// nothing in the roster.
+			return f, nil
+		}
 		if f.Seq != s.seq+1 {
 			s.Close()
 			return wire.Frame{}, &SequenceError{Want: s.seq + 1, Got: f.Seq}
@@ -215,6 +257,7 @@ func (s *Session) Next() (wire.Frame, error) {
 // Close ends the connection. It unblocks a Next in another goroutine.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.done)
 		s.closed.Store(true)
 		s.closeErr = s.conn.Close()
 	})

@@ -217,7 +217,9 @@ func (s *state) msg(c call) {
 		s.notifyError(c.from, noSuchMember(name))
 		return
 	}
-	frame := encode(&wire.Frame{Type: wire.TypePrivate, From: c.from.name, To: to.name, Text: text, Time: s.now()})
+	// One frame for both, so the recipient sees the sender's ref too, as
+	// every member sees the ref of a message event.
+	frame := encode(&wire.Frame{Type: wire.TypePrivate, From: c.from.name, To: to.name, Text: text, Time: s.now(), Ref: s.refFor(c.from)})
 	s.deliver(to, frame)
 	if to != c.from {
 		s.deliver(c.from, frame)

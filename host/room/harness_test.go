@@ -49,6 +49,9 @@ func startRoom(t *testing.T, cfg Config) *testRoom {
 	if cfg.Name == "" {
 		cfg.Name = "lan"
 	}
+	if cfg.Epoch == "" {
+		cfg.Epoch = testEpoch
+	}
 	if cfg.Limits == (wire.Limits{}) {
 		// The test clock stands still, so tokens never come back: give
 		// tests that are not about the rate limit all they could use.
@@ -97,7 +100,10 @@ type client struct {
 	tr      *testRoom
 	m       *Member
 	welcome wire.Frame
-	closed  bool // Out was seen closed
+	// replay is what followed the welcome ahead of the outbox: the
+	// backlog, or the events since the resume point.
+	replay []wire.Frame
+	closed bool // Out was seen closed
 }
 
 func (tr *testRoom) join(name string) *client {
@@ -111,29 +117,28 @@ func (tr *testRoom) joinReq(req JoinRequest) *client {
 	if err != nil || refusal != nil || m == nil {
 		tr.t.Fatalf("Join(%+v) = %v, %+v, %v; want a member", req, m, refusal, err)
 	}
-	// The welcome is in the outbox when Join returns: no sync needed.
-	select {
-	case b := <-m.Out():
-		c := &client{tr: tr, m: m, welcome: parse(tr.t, b)}
-		if c.welcome.Type != wire.TypeWelcome {
-			tr.t.Fatalf("%s's first frame is %s, want the welcome", req.Name, b)
-		}
-		return c
-	default:
-		tr.t.Fatalf("%s's outbox is empty after Join; want the welcome", req.Name)
-		return nil
+	// The welcome is ready when Join returns: no sync needed.
+	replay := m.TakeReplay()
+	if len(replay) == 0 {
+		tr.t.Fatalf("%s has no replay after Join; want the welcome", req.Name)
 	}
+	c := &client{tr: tr, m: m, welcome: parse(tr.t, replay[0])}
+	if c.welcome.Type != wire.TypeWelcome {
+		tr.t.Fatalf("%s's first frame is %s, want the welcome", req.Name, replay[0])
+	}
+	for _, b := range replay[1:] {
+		c.replay = append(c.replay, parse(tr.t, b))
+	}
+	return c
 }
 
-// joinUndrained joins like join but leaves the welcome in the outbox, for
-// members that are never read from.
+// joinUndrained joins like join, for members whose outbox is never read
+// from. The welcome no longer takes a place in the outbox (it goes ahead of
+// it, see Member.TakeReplay), so this is join under a name that says how
+// the member is used.
 func (tr *testRoom) joinUndrained(name string) *client {
 	tr.t.Helper()
-	m, refusal, err := tr.r.Join(context.Background(), JoinRequest{Name: name})
-	if err != nil || refusal != nil || m == nil {
-		tr.t.Fatalf("Join(%s) = %v, %+v, %v; want a member", name, m, refusal, err)
-	}
-	return &client{tr: tr, m: m}
+	return tr.join(name)
 }
 
 // refused joins, expecting a refusal, and returns it.
@@ -146,7 +151,10 @@ func (tr *testRoom) refused(req JoinRequest) *wire.Frame {
 	return refusal
 }
 
-func (c *client) say(line string) { c.tr.r.Say(c.m, line) }
+func (c *client) say(line string) { c.tr.r.Say(c.m, line, 0) }
+
+// sayRef says line with the say frame's ref.
+func (c *client) sayRef(line string, ref uint64) { c.tr.r.Say(c.m, line, ref) }
 
 // frames returns, after a sync, the frames queued for c since the last
 // call, and notes whether Out was closed.
@@ -290,6 +298,9 @@ func within(t *testing.T, what string, f func()) {
 		t.Fatalf("%s blocked", what)
 	}
 }
+
+// testEpoch is the epoch of rooms in tests that do not set one.
+const testEpoch = "e0"
 
 // testLimits are the rate limits of rooms in tests not about them.
 var testLimits = wire.Limits{Burst: 1 << 20, PerSecond: 1}

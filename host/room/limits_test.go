@@ -86,10 +86,10 @@ func TestFloodKicked(t *testing.T) {
 	if last := frames[len(frames)-1]; last.Kind != wire.KindLeave || last.Code != wire.CodeKicked || last.Text != "flooding" {
 		t.Fatalf("ana's last frame: %+v", last)
 	}
-	// The flooder was told each time (its welcome, its burst echoed, then
-	// a notice per refused line), and then why it was sent out.
+	// The flooder was told each time (its burst echoed, then a notice per
+	// refused line), and then why it was sent out.
 	got := flooder.frames()
-	if want := 1 + 10 + floodStrikes - 1; len(got) != want || got[len(got)-1].Type != wire.TypeNotice {
+	if want := 10 + floodStrikes - 1; len(got) != want || got[len(got)-1].Type != wire.TypeNotice {
 		t.Fatalf("the flooder got %d frames, want %d", len(got), want)
 	}
 	flooder.expectFinal(closedFrame(wire.CodeKicked, "", "flooding"))

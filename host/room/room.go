@@ -6,11 +6,13 @@
 // The package does no I/O: it imports no net and opens no files. The host
 // reads frames from connections and hands the room what members type
 // ([Room.Say]) and when they go ([Room.Leave]); the room hands back, for each
-// member, a queue of encoded frames to write ([Member.Out]) and a last frame
-// to write after them ([Member.Final]). What the room must remember across
-// restarts (bans, ops, mutes) is loaded by the host ([Config.Bans],
-// [Config.Ops], [Config.Mutes]) and saved through callbacks
-// ([Config.SaveBans] and its siblings).
+// member, the frames to write first ([Member.TakeReplay]: the welcome and the
+// backlog or the events it missed), a queue of encoded frames to write after
+// them ([Member.Out]) and a last frame ([Member.Final]). What the room must
+// remember across restarts (bans, ops, mutes) is loaded by the host
+// ([Config.Bans], [Config.Ops], [Config.Mutes]) and saved through callbacks
+// ([Config.SaveBans] and its siblings); the history of events is given to
+// [New] and taken back after Run ([Room.History]) for the host to keep.
 //
 // # Concurrency
 //
@@ -75,6 +77,26 @@ type Config struct {
 	// SaveModEntry is called from the room goroutine with each new entry
 	// of the moderation log; nil means the log is not kept on disk.
 	SaveModEntry func(ModEntry) error
+
+	// History is how many of the latest events the room keeps, to send a
+	// member that resumes what it missed and a newcomer the backlog; 0
+	// means 2000, and a negative number none.
+	History int
+	// Backlog is how many of the latest messages (say and me events) a
+	// newcomer is sent after its welcome; 0 means 50, and a negative
+	// number none.
+	Backlog int
+
+	// Epoch names the run of event numbers the room continues (see
+	// wire.Resume); "" means a new random one. Seq is the number of the
+	// last event before the room starts, and Events the latest events up
+	// to it, oldest first, encoded, as a [History] returned them: the host
+	// gives them back after a clean restart so that members can resume
+	// across it. The host checks that Events are events numbered up to
+	// Seq without a gap; the room relies on it.
+	Epoch  string
+	Seq    uint64
+	Events [][]byte
 }
 
 // ModEntry is one act of moderation: who did what to whom, and why.
@@ -170,6 +192,8 @@ type Room struct {
 	done chan struct{}
 	// state is touched only by the goroutine running Run.
 	state *state
+	// final is the history as Run left it, written before done is closed.
+	final History
 }
 
 // New returns a room configured by cfg. It does nothing until [Room.Run].
@@ -192,6 +216,7 @@ func (r *Room) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			s.closeAll()
+			r.final = s.snapshot()
 			return
 		case work := <-r.events:
 			work(s)
@@ -214,10 +239,19 @@ type JoinRequest struct {
 	// Owner marks the person running the host: role wire.RoleOwner; never
 	// refused by bans; cannot be kicked, banned or deopped.
 	Owner bool
+	// Resume is the hello's resume point, nil when it had none. One in
+	// another epoch, or beyond the room's last event (which only a broken
+	// client can send), is taken as none: the member is a newcomer.
+	Resume *wire.Resume
+	// HeartbeatMS is the heartbeat interval the host keeps on this
+	// connection, for the welcome to announce; 0 for none.
+	HeartbeatMS int
 }
 
-// Join asks the room to admit a member. On success the member's outbox
-// already holds the welcome frame. On refusal it returns nil and the
+// Join asks the room to admit a member. On success the member's first
+// frames, the welcome and what follows it at once (the backlog, or the
+// events since its resume point), are ready in [Member.TakeReplay], and its
+// outbox holds what came after. On refusal it returns nil and the
 // refusal frame (Type wire.TypeRefused, Code and Text) for the host to
 // send. err is non-nil only when ctx ends first.
 func (r *Room) Join(ctx context.Context, req JoinRequest) (*Member, *wire.Frame, error) {
@@ -277,16 +311,30 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (*Member, *wire.Frame,
 	}
 }
 
+// History returns the room's history as Run left it, for the host to save;
+// ok is false while Run has not returned, when the history may still
+// change. The events are shared with no one who changes them.
+func (r *Room) History() (h History, ok bool) {
+	select {
+	case <-r.done:
+		return r.final, true
+	default:
+		return History{}, false
+	}
+}
+
 func roomClosedRefusal() *wire.Frame {
 	return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeRoomClosed, Text: roomClosedText}
 }
 
-// Say hands the room one line the member typed (the text of a "say" frame).
-// It blocks only while the room's event channel is full, which slows the
-// member's reader down to the room's pace, and returns at once when the
-// room is gone. Lines from a member the room has removed are ignored.
-func (r *Room) Say(m *Member, text string) {
-	r.send(func(s *state) { s.say(m, text) })
+// Say hands the room one line the member typed (the text of a "say" frame)
+// with the frame's ref, which the message event, private message or
+// notices that answer the line carry back (0: none). It blocks only while
+// the room's event channel is full, which slows the member's reader down to
+// the room's pace, and returns at once when the room is gone. Lines from a
+// member the room has removed are ignored.
+func (r *Room) Say(m *Member, text string, ref uint64) {
+	r.send(func(s *state) { s.say(m, text, ref) })
 }
 
 // Leave tells the room that the member's connection ended; code is
@@ -316,6 +364,11 @@ type Member struct {
 	identity string
 	out      chan []byte
 
+	// replay is the welcome and the frames sent right after it, set by
+	// the room goroutine before Join returns and then only taken by the
+	// member's writer (see TakeReplay).
+	replay [][]byte
+
 	// final is written by the room goroutine before it closes out; the
 	// close is what makes it safe to read after out is closed.
 	final []byte
@@ -340,6 +393,19 @@ func (m *Member) Name() string { return m.name }
 // '\n', in order. The same []byte is shared by all members that get a frame:
 // never modify it. Out is closed when the room removes the member.
 func (m *Member) Out() <-chan []byte { return m.out }
+
+// TakeReplay returns the frames to write before any from Out: the welcome,
+// then the backlog or the events since the member's resume point, oldest
+// first. They are handed over apart from the outbox so that a replay of the
+// whole history never counts against the outbox's bound, and they are
+// shared with the room's history: never modify them. It returns them once,
+// and nil after, so that the member holds them no longer than its writer
+// needs; call it from one goroutine, after Join returned the member.
+func (m *Member) TakeReplay() [][]byte {
+	r := m.replay
+	m.replay = nil
+	return r
+}
 
 // Final returns the encoded frame to write after Out is drained and closed
 // (a wire.TypeClosed frame: kicked, banned, too-slow, room-closed, left), or

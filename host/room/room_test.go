@@ -139,6 +139,7 @@ func TestWelcome(t *testing.T) {
 			Commands: Commands(),
 			Bans:     tt.wantBans,
 			Limits:   &testLimits,
+			Epoch:    testEpoch,
 		}
 		if g, w := encodeString(c.welcome), encodeString(want); g != w {
 			t.Errorf("%s's welcome:\n got: %s\nwant: %s", tt.req.Name, g, w)
@@ -353,9 +354,9 @@ func TestTooSlow(t *testing.T) {
 			ana.frames()
 			bob.frames()
 			seq := uint64(3)
-			// The welcome took one place; these fill the rest.
+			// These fill the outbox (the welcome went ahead of it).
 			var fits []wire.Frame
-			for i := range outbox - 1 {
+			for i := range outbox {
 				seq++
 				ana.say(fmt.Sprint(i))
 				ana.expect(sayEvent(seq, "ana", fmt.Sprint(i)))
@@ -365,11 +366,7 @@ func TestTooSlow(t *testing.T) {
 			ana.say("one too many")
 			ana.expect(sayEvent(seq+1, "ana", "one too many"), leaveEvent(seq+2, "slow", wire.CodeTooSlow, "", ""))
 			bob.expect(sayEvent(seq+1, "ana", "one too many"), leaveEvent(seq+2, "slow", wire.CodeTooSlow, "", ""))
-			got := slow.frames()
-			if len(got) == 0 || got[0].Type != wire.TypeWelcome {
-				t.Fatalf("slow got %s, want its welcome first", lines(got))
-			}
-			if g, w := lines(got[1:]), lines(fits); g != w {
+			if g, w := lines(slow.frames()), lines(fits); g != w {
 				t.Errorf("slow got after its welcome:%s\nwant:%s", g, w)
 			}
 			slow.expectFinal(closedFrame(wire.CodeTooSlow, "", "you fell too far behind the room"))
@@ -444,15 +441,17 @@ func TestTooSlowPrivate(t *testing.T) {
 			tr := startRoom(t, Config{Outbox: 2})
 			ana := tr.join("ana")
 			full := tr.joinUndrained("full")
-			ana.say("x") // with the welcome, fills full's outbox
+			ana.frames()
+			ana.say("x") // x and y fill full's outbox
+			ana.say("y")
 			ana.frames()
 			map[string]*client{"ana": ana, "full": full}[tt.by].say(tt.line)
 			got := ana.frames()
-			if n := len(got); n == 0 || encodeString(got[n-1]) != encodeString(leaveEvent(4, "full", wire.CodeTooSlow, "", "")) {
+			if n := len(got); n == 0 || encodeString(got[n-1]) != encodeString(leaveEvent(5, "full", wire.CodeTooSlow, "", "")) {
 				t.Errorf("ana got %s; want it to end with full's too-slow leave", lines(got))
 			}
-			if got := full.frames(); len(got) != 2 || encodeString(got[1]) != encodeString(sayEvent(3, "ana", "x")) {
-				t.Errorf("full got %s; want its welcome and x", lines(got))
+			if got, want := lines(full.frames()), lines([]wire.Frame{sayEvent(3, "ana", "x"), sayEvent(4, "ana", "y")}); got != want {
+				t.Errorf("full got %s; want x and y", got)
 			}
 			full.expectFinal(closedFrame(wire.CodeTooSlow, "", "you fell too far behind the room"))
 		})
@@ -489,7 +488,7 @@ func TestRoomClosed(t *testing.T) {
 	// Fill the event queue past its size: none of these may block.
 	within(t, "Say after close", func() {
 		for range eventQueue + 1 {
-			tr.r.Say(ana.m, "anyone?")
+			tr.r.Say(ana.m, "anyone?", 0)
 		}
 	})
 	within(t, "Leave after close", func() {
@@ -531,7 +530,7 @@ func TestJoinGivesUp(t *testing.T) {
 	if err != nil || refusal != nil {
 		t.Fatalf("Join after the first gave up = %v, %+v, %v; want bob admitted", m, refusal, err)
 	}
-	welcome := parse(t, <-m.Out())
+	welcome := parse(t, m.TakeReplay()[0])
 	if len(welcome.Members) != 1 || welcome.Seq != 1 {
 		t.Errorf("welcome lists %v at seq %d; want bob alone, first", welcome.Members, welcome.Seq)
 	}
@@ -580,7 +579,7 @@ func BenchmarkBroadcast(b *testing.B) {
 
 	said := int64(0)
 	for b.Loop() {
-		r.Say(speaker, "hello, everyone")
+		r.Say(speaker, "hello, everyone", 0)
 		said++
 		for said-slowest() > window {
 			// Wait for the drainers; they are never far behind.

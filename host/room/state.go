@@ -38,6 +38,15 @@ type state struct {
 
 	modLog       []ModEntry // the latest entries, oldest first
 	saveModEntry func(ModEntry) error
+
+	epoch   string
+	history history
+	backlog int // messages a newcomer is sent; 0: none
+
+	// line and ref are the member whose line is being handled and the
+	// line's ref, so that the frames answering it can carry the ref back.
+	line *Member
+	ref  uint64
 }
 
 func newState(cfg Config) *state {
@@ -66,6 +75,24 @@ func newState(cfg Config) *state {
 	if s.outbox <= 0 {
 		s.outbox = defaultOutbox
 	}
+	s.epoch = cfg.Epoch
+	if s.epoch == "" {
+		s.epoch = newEpoch()
+	}
+	s.seq = cfg.Seq
+	switch {
+	case cfg.History == 0:
+		s.history.limit = defaultHistory
+	case cfg.History > 0:
+		s.history.limit = cfg.History
+	}
+	switch {
+	case cfg.Backlog == 0:
+		s.backlog = defaultBacklog
+	case cfg.Backlog > 0:
+		s.backlog = cfg.Backlog
+	}
+	s.loadHistory(cfg.Events)
 	return s
 }
 
@@ -99,6 +126,11 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		m.role = wire.RoleAdmin
 	}
 
+	// What the joiner missed or should see first is everything before its
+	// join event, so it is taken before that event is made, which could
+	// push the oldest event out of the history.
+	replay, resumed, missed := s.catchUp(req.Resume)
+
 	// The join is event N for the others and the welcome's Seq for the
 	// joiner, which is not sent the event: the welcome stands for it, and
 	// the joiner's next event is N+1. The welcome lists the room as it is
@@ -114,11 +146,22 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		Seq:      s.seq,
 		Commands: Commands(),
 		Limits:   &s.limits,
+
+		Epoch:       s.epoch,
+		Resumed:     resumed,
+		Missed:      missed,
+		HeartbeatMS: req.HeartbeatMS,
 	}
 	if isAdminRole(m.role) {
 		welcome.Bans = s.banNames()
 	}
-	s.sendFrame(m, welcome)
+	// The welcome and the replay go to the writer ahead of the outbox:
+	// the replay can be the whole history, more than an outbox holds, and
+	// must not get the member dropped as too slow before it has read a
+	// thing. Everything later goes through the outbox, so the member gets
+	// all of it in the room's order.
+	m.replay = append(make([][]byte, 0, 1+len(replay)), encode(welcome))
+	m.replay = append(m.replay, replay...)
 	s.fanOutExcept(join, m)
 	return m, nil
 }
@@ -169,11 +212,13 @@ func (s *state) banFor(key, addr, identity string) (Ban, bool) {
 	return Ban{}, false
 }
 
-// say handles one line member m typed.
-func (s *state) say(m *Member, line string) {
+// say handles one line member m typed, whose say frame had the given ref.
+func (s *state) say(m *Member, line string, ref uint64) {
 	if m.gone {
 		return // removed while its reader was still reading
 	}
+	s.line, s.ref = m, ref
+	defer func() { s.line, s.ref = nil, 0 }()
 	if strings.TrimSpace(line) != "" && !s.allow(m) {
 		return
 	}
@@ -200,7 +245,17 @@ func (s *state) message(m *Member, kind, text string) {
 		s.notifyError(m, "message not sent: "+problem)
 		return
 	}
-	s.broadcast(&wire.Frame{Kind: kind, From: m.name, Text: text})
+	s.broadcast(&wire.Frame{Kind: kind, From: m.name, Text: text, Ref: s.refFor(m)})
+}
+
+// refFor returns the ref that a frame to m carries: that of the line being
+// handled when m typed it, so that only the answers to a line carry its
+// ref, never what the line makes others get.
+func (s *state) refFor(m *Member) uint64 {
+	if m == s.line {
+		return s.ref
+	}
+	return 0
 }
 
 // cleanText returns text as it may be shown to others, or, when it may not,
@@ -234,13 +289,16 @@ func (s *state) leave(m *Member, code string) {
 }
 
 // event turns f into the room's next event: numbered, stamped with the
-// host's time and encoded once, for every member to get the same bytes.
+// host's time and encoded once, for every member to get the same bytes,
+// and kept in the history as those bytes.
 func (s *state) event(f *wire.Frame) []byte {
 	s.seq++
 	f.Type = wire.TypeEvent
 	f.Seq = s.seq
 	f.Time = s.now()
-	return encode(f)
+	b := encode(f)
+	s.history.add(entry{frame: b, message: f.Kind == wire.KindSay || f.Kind == wire.KindMe})
+	return b
 }
 
 // broadcast makes f the room's next event and hands it to every member.
@@ -268,11 +326,11 @@ func (s *state) sendFrame(m *Member, f *wire.Frame) {
 }
 
 func (s *state) notify(m *Member, text string) {
-	s.sendFrame(m, &wire.Frame{Type: wire.TypeNotice, Text: text})
+	s.sendFrame(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Ref: s.refFor(m)})
 }
 
 func (s *state) notifyError(m *Member, text string) {
-	s.sendFrame(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Error: true})
+	s.sendFrame(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Error: true, Ref: s.refFor(m)})
 }
 
 // deliver queues frame in m's outbox without waiting. If the outbox is full

@@ -72,7 +72,9 @@
 //     seq it has) for the welcome's epoch, every event after that seq, in
 //     order. The welcome then has "resumed" set, and "missed" counts the
 //     events that were older than the history and cannot be sent. With
-//     another epoch the member gets the backlog, as a newcomer does.
+//     another epoch, or a seq beyond the room's last event (which no
+//     member of this epoch can hold), the member gets the backlog, as a
+//     newcomer does, and the welcome does not say resumed.
 //
 // A "say" frame may carry "ref", the member's own number for the line; the
 // event, "private" or "notice" that answers it carries the same "ref", so

@@ -1,0 +1,143 @@
+package room
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+
+	"chatroom/host/wire"
+)
+
+// Defaults of Config.History and Config.Backlog.
+const (
+	// defaultHistory is enough to carry a member over a dropped Wi-Fi
+	// connection in a busy room, and costs a few hundred kilobytes of
+	// chat, once per room, not per member.
+	defaultHistory = 2000
+	// defaultBacklog is about a screenful and a half: enough for a
+	// newcomer to see what the room is talking about.
+	defaultBacklog = 50
+)
+
+// History is the room's latest events as the host saves them at a clean
+// shutdown and gives them back to [New] (as Config.Epoch, Config.Seq and
+// Config.Events) to continue the same run of numbers.
+type History struct {
+	Epoch string
+	// Seq is the number of the room's last event; Events end with it.
+	Seq uint64
+	// Events are the latest encoded events, oldest first, each exactly as
+	// members were sent it (one JSON line with its '\n'), numbered
+	// Seq-len(Events)+1 to Seq.
+	Events [][]byte
+}
+
+// entry is one event in the history.
+type entry struct {
+	frame []byte
+	// message marks say and me events, which make up a newcomer's
+	// backlog; joins, leaves and role changes are old news to one.
+	message bool
+}
+
+// history is a ring of the room's latest events. The n-th oldest held is
+// ring[(start+n)%len(ring)], and the newest is the room's event number
+// state.seq, so an entry's number follows from its place.
+type history struct {
+	limit int // how many events it holds at most; 0: none
+	ring  []entry
+	start int
+}
+
+func (h *history) len() int { return len(h.ring) }
+
+// at returns the i-th oldest entry held.
+func (h *history) at(i int) entry {
+	return h.ring[(h.start+i)%len(h.ring)]
+}
+
+func (h *history) add(e entry) {
+	switch {
+	case h.limit == 0:
+	case len(h.ring) < h.limit:
+		// Grown as events come, so a quiet room holds little.
+		h.ring = append(h.ring, e)
+	default:
+		h.ring[h.start] = e
+		h.start = (h.start + 1) % len(h.ring)
+	}
+}
+
+// newEpoch returns a fresh epoch name: random, so that two runs of the room
+// that lost their history never share one.
+func newEpoch() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// loadHistory fills the history with saved events, the last of which is
+// number seq; only the latest limit are kept.
+func (s *state) loadHistory(events [][]byte) {
+	events = events[max(0, len(events)-s.history.limit):]
+	for _, b := range events {
+		f, err := wire.Parse(b)
+		// The host checked the file; an event that does not parse here is
+		// at worst left out of a backlog, never sent differently.
+		isMessage := err == nil && (f.Kind == wire.KindSay || f.Kind == wire.KindMe)
+		s.history.add(entry{frame: b, message: isMessage})
+	}
+}
+
+// catchUp returns the frames a joiner is sent right after its welcome, as
+// the room stands before its join event: for a resume point in this epoch,
+// every event after it (resumed), with missed counting those older than the
+// history; otherwise the backlog.
+//
+// A resume point beyond the room's last event cannot come from this epoch's
+// room: only a broken client sends one. It is treated as no resume point at
+// all, so that the member gets the backlog rather than a refusal it cannot
+// act on, and its welcome does not say resumed, which tells a client that
+// its numbering starts anew.
+func (s *state) catchUp(resume *wire.Resume) (frames [][]byte, resumed bool, missed uint64) {
+	held := uint64(s.history.len())
+	oldest := s.seq - held + 1 // the number of the oldest event held
+	if resume != nil && resume.Epoch == s.epoch && resume.Seq <= s.seq {
+		from := resume.Seq + 1
+		if from < oldest {
+			missed = oldest - from
+			from = oldest
+		}
+		for seq := from; seq <= s.seq; seq++ {
+			frames = append(frames, s.history.at(int(seq-oldest)).frame)
+		}
+		return frames, true, missed
+	}
+	if s.backlog <= 0 {
+		return nil, false, 0
+	}
+	// The latest messages, found from the newest back, sent oldest first.
+	first := s.history.len()
+	n := 0
+	for i := s.history.len() - 1; i >= 0 && n < s.backlog; i-- {
+		if s.history.at(i).message {
+			first = i
+			n++
+		}
+	}
+	frames = make([][]byte, 0, n)
+	for i := first; i < s.history.len(); i++ {
+		if e := s.history.at(i); e.message {
+			frames = append(frames, e.frame)
+		}
+	}
+	return frames, false, 0
+}
+
+// snapshot returns the history as it can be saved.
+func (s *state) snapshot() History {
+	events := make([][]byte, s.history.len())
+	for i := range events {
+		events[i] = s.history.at(i).frame
+	}
+	return History{Epoch: s.epoch, Seq: s.seq, Events: events}
+}

@@ -1,0 +1,241 @@
+package room
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+
+	"chatroom/host/wire"
+)
+
+// TestBacklog: a newcomer is sent the room's last messages (say and me
+// events, not joins, leaves or role changes), oldest first, before anything
+// live, and they are the events the others got.
+func TestBacklog(t *testing.T) {
+	tests := []struct {
+		name     string
+		backlog  int
+		history  int
+		messages int      // said by ana after bob joins
+		want     []uint64 // the seqs of the newcomer's backlog
+	}{
+		// Events: 1 ana joins, 2 bob joins, 3.. messages (every third a
+		// /me), then bob leaves and comes back as bob2 (not in backlog).
+		{name: "fewer than backlog", backlog: 0, messages: 3, want: []uint64{3, 4, 5}},
+		{name: "default 50 of 60", backlog: 0, messages: 60, want: seqs(13, 62)},
+		{name: "backlog 2", backlog: 2, messages: 5, want: []uint64{6, 7}},
+		{name: "none", backlog: -1, messages: 5, want: nil},
+		// History 4 holds events 5..8 when cy comes: 5, 6, 7 are
+		// messages, 8 is bob's leave.
+		{name: "bounded by history", backlog: 10, history: 4, messages: 5, want: []uint64{5, 6, 7}},
+		{name: "no history", backlog: 10, history: -1, messages: 5, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := startRoom(t, Config{Backlog: tt.backlog, History: tt.history})
+			ana := tr.join("ana")
+			bob := tr.join("bob")
+			for i := range tt.messages {
+				if i%3 == 2 {
+					ana.say(fmt.Sprintf("/me %d", i))
+				} else {
+					ana.say(fmt.Sprint(i))
+				}
+			}
+			said := ana.frames()
+			bob.say("/quit")
+			ana.frames()
+			cy := tr.join("cy")
+			if len(cy.replay) != len(tt.want) {
+				t.Fatalf("cy's backlog: %s\nwant seqs %v", lines(cy.replay), tt.want)
+			}
+			for i, f := range cy.replay {
+				if f.Seq != tt.want[i] {
+					t.Fatalf("cy's backlog: %s\nwant seqs %v", lines(cy.replay), tt.want)
+				}
+				// The very event the others got (said[0] is bob's join).
+				if g, w := encodeString(f), encodeString(said[f.Seq-2]); g != w {
+					t.Errorf("backlog event %d:\n got: %s\nwant: %s", f.Seq, g, w)
+				}
+			}
+			if cy.welcome.Resumed || cy.welcome.Missed != 0 {
+				t.Errorf("a newcomer's welcome says resumed %v, missed %d", cy.welcome.Resumed, cy.welcome.Missed)
+			}
+			// Live events come after, through the outbox.
+			cy.expectNothing()
+			ana.say("live")
+			cy.expect(sayEvent(cy.welcome.Seq+1, "ana", "live"))
+		})
+	}
+}
+
+func seqs(from, to uint64) []uint64 {
+	var s []uint64
+	for n := from; n <= to; n++ {
+		s = append(s, n)
+	}
+	return s
+}
+
+// TestResume: a member that comes back with a resume point in the room's
+// epoch is sent every event after it, exactly as it was first sent, up to
+// its own join; Missed counts what the history no longer holds. A resume
+// point from another epoch, or beyond the room's last event, is a
+// newcomer's.
+func TestResume(t *testing.T) {
+	// Events: 1 ana joins, 2 bob joins, 3..12 ten messages from ana,
+	// 13 bob leaves; then bob comes back, which is event 14.
+	tests := []struct {
+		name        string
+		history     int
+		resume      *wire.Resume
+		wantResumed bool
+		wantMissed  uint64
+		want        []uint64 // seqs replayed after the welcome
+	}{
+		{name: "everything after", resume: &wire.Resume{Epoch: testEpoch, Seq: 9}, wantResumed: true, want: seqs(10, 13)},
+		{name: "from the start", resume: &wire.Resume{Epoch: testEpoch, Seq: 0}, wantResumed: true, want: seqs(1, 13)},
+		{name: "up to date", resume: &wire.Resume{Epoch: testEpoch, Seq: 13}, wantResumed: true, want: nil},
+		// History 5 holds 9..13: 5, 6, 7, 8 are missed.
+		{name: "beyond the history", history: 5, resume: &wire.Resume{Epoch: testEpoch, Seq: 4}, wantResumed: true, wantMissed: 4, want: seqs(9, 13)},
+		{name: "just within the history", history: 5, resume: &wire.Resume{Epoch: testEpoch, Seq: 8}, wantResumed: true, want: seqs(9, 13)},
+		{name: "no history", history: -1, resume: &wire.Resume{Epoch: testEpoch, Seq: 4}, wantResumed: true, wantMissed: 9, want: nil},
+		// Other epochs and broken points get the backlog: the messages.
+		{name: "another epoch", resume: &wire.Resume{Epoch: "other", Seq: 9}, want: seqs(3, 12)},
+		{name: "beyond the room", resume: &wire.Resume{Epoch: testEpoch, Seq: 14}, want: seqs(3, 12)},
+		{name: "no resume point", want: seqs(3, 12)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := startRoom(t, Config{History: tt.history})
+			// The raw bytes ana gets are what a replay must repeat.
+			ana, _, err := tr.r.Join(context.Background(), JoinRequest{Name: "ana"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := map[uint64][]byte{1: ana.TakeReplay()[0]} // ana's welcome stands for 1
+			bob := tr.join("bob")
+			for i := range 10 {
+				tr.r.Say(ana, fmt.Sprint(i), uint64(i+1))
+			}
+			bob.say("/quit")
+			tr.sync()
+			for len(ana.Out()) > 0 {
+				b := <-ana.Out()
+				sent[parse(t, b).Seq] = b
+			}
+			back := tr.joinReq(JoinRequest{Name: "bob", Resume: tt.resume})
+			w := back.welcome
+			if w.Seq != 14 || w.Epoch != testEpoch || w.Resumed != tt.wantResumed || w.Missed != tt.wantMissed {
+				t.Errorf("welcome: seq %d, epoch %q, resumed %v, missed %d; want 14, %q, %v, %d",
+					w.Seq, w.Epoch, w.Resumed, w.Missed, testEpoch, tt.wantResumed, tt.wantMissed)
+			}
+			var got []uint64
+			for _, f := range back.replay {
+				got = append(got, f.Seq)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("replayed %v, want %v", got, tt.want)
+			}
+			for _, f := range back.replay {
+				if f.Seq == 1 {
+					continue // ana's own join, which she never got as an event
+				}
+				b, err := wire.Encode(&f)
+				if err != nil || !bytes.Equal(b, sent[f.Seq]) {
+					t.Errorf("event %d replayed as %s, sent as %s", f.Seq, b, sent[f.Seq])
+				}
+			}
+			back.expectNothing()
+		})
+	}
+}
+
+// TestReplayBeyondOutbox: a replay of more events than the outbox holds is
+// handed over whole, and the member is not dropped as too slow for it.
+func TestReplayBeyondOutbox(t *testing.T) {
+	tr := startRoom(t, Config{Outbox: 4})
+	ana := tr.join("ana")
+	for i := range 100 {
+		ana.say(fmt.Sprint(i))
+		ana.frames()
+	}
+	bob := tr.joinReq(JoinRequest{Name: "bob", Resume: &wire.Resume{Epoch: testEpoch, Seq: 0}})
+	if len(bob.replay) != 101 || !bob.welcome.Resumed {
+		t.Fatalf("bob was replayed %d events (resumed %v), want 101", len(bob.replay), bob.welcome.Resumed)
+	}
+	ana.say("after")
+	bob.expect(sayEvent(103, "ana", "after"))
+}
+
+// TestHistoryContinues: the history a closed room leaves, given to a new
+// room, lets a member resume across the two with the same epoch and
+// numbers.
+func TestHistoryContinues(t *testing.T) {
+	tr := startRoom(t, Config{Epoch: "e7", History: 3})
+	if _, ok := tr.r.History(); ok {
+		t.Fatal("History is available while the room runs")
+	}
+	ana := tr.join("ana")
+	for i := range 4 {
+		ana.say(fmt.Sprint(i))
+	}
+	ana.frames()
+	tr.close()
+	past, ok := tr.r.History()
+	if !ok || past.Epoch != "e7" || past.Seq != 5 || len(past.Events) != 3 {
+		t.Fatalf("History() = %+v, %v; want epoch e7, seq 5, 3 events", past, ok)
+	}
+
+	tr2 := startRoom(t, Config{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events})
+	bob := tr2.joinReq(JoinRequest{Name: "bob", Resume: &wire.Resume{Epoch: "e7", Seq: 1}})
+	if bob.welcome.Seq != 6 || !bob.welcome.Resumed || bob.welcome.Missed != 1 {
+		t.Fatalf("welcome after restart: %+v", bob.welcome)
+	}
+	want := []wire.Frame{sayEvent(3, "ana", "1"), sayEvent(4, "ana", "2"), sayEvent(5, "ana", "3")}
+	if lines(bob.replay) != lines(want) {
+		t.Fatalf("replayed:%s\nwant:%s", lines(bob.replay), lines(want))
+	}
+	// A fresh room without an epoch makes one of its own.
+	if fresh := New(Config{}).state.epoch; fresh == "" || fresh == New(Config{}).state.epoch {
+		t.Fatalf("fresh epochs %q are empty or repeat", fresh)
+	}
+}
+
+// TestRefs: the answers to a line carry its ref (its message event, the
+// notices to its sender, its private message); what it makes others get
+// does not, nor do later frames.
+func TestRefs(t *testing.T) {
+	tr := startRoom(t, Config{})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	bob := tr.join("bob")
+	ana.frames()
+
+	withRef := func(f wire.Frame, ref uint64) wire.Frame { f.Ref = ref; return f }
+	bob.sayRef("hi", 7)
+	ana.expect(withRef(sayEvent(3, "bob", "hi"), 7))
+	bob.expect(withRef(sayEvent(3, "bob", "hi"), 7))
+	bob.sayRef("/me waves", 8)
+	bob.expect(withRef(meEvent(4, "bob", "waves"), 8))
+	ana.frames()
+	bob.sayRef("/who", 9)
+	bob.expect(withRef(notice("2 here: ana (host), bob"), 9))
+	bob.sayRef("/nope", 10)
+	bob.expect(withRef(errorNotice(`unknown command "/nope"; /help lists the commands`), 10))
+	bob.sayRef("/msg ana psst", 11)
+	private := wire.Frame{Type: wire.TypePrivate, From: "bob", To: "ana", Text: "psst", Time: testTime, Ref: 11}
+	bob.expect(private)
+	ana.expect(private)
+
+	// ana mutes bob: her confirmation carries her ref, bob's notice none.
+	ana.sayRef("/mute bob", 12)
+	bob.expect(notice("ana muted you: you can read, not speak"))
+	ana.expect(withRef(notice("muted bob"), 12))
+	bob.sayRef("still?", 13)
+	bob.expect(withRef(errorNotice("not sent: you are muted"), 13))
+	// A line without a ref, and what follows, carry none.
+	ana.say("/unmute bob")
+	bob.expect(notice("ana unmuted you: you can speak again"))
+	ana.expect(notice("unmuted bob"))
+}
