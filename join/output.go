@@ -42,7 +42,7 @@ type Output struct {
 	partial []byte // the start of an escape sequence or character cut off at the end of a Write
 	held    bool   // a newline from the editor, not yet written
 	closed  bool
-	status  bool   // the line right above the row is a status line (Status)
+	status  bool // the line right above the row is a status line (Status)
 
 	// undo holds the row's text before each of the last two characters
 	// the editor wrote: liner answers Ctrl-C by writing "^C" at the

@@ -7,11 +7,13 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"chatroom/discovery"
+	"chatroom/discovery/netns"
 	"chatroom/host/wire"
 )
 
@@ -529,5 +531,62 @@ func TestReconnectRefusesChangedKey(t *testing.T) {
 	var perm *permanentError
 	if !errors.As(err, &changed) || !errors.As(err, &perm) {
 		t.Fatalf("attempt: %v, want a permanent *KeyChangedError", err)
+	}
+}
+
+// TestReconnectFindsMovedHostByMDNS: as TestReconnectFindsMovedHost, but
+// the room is found again over real mDNS (on the loopback interface of
+// the test's own network namespace), as `chatroom join` finds it.
+func TestReconnectFindsMovedHostByMDNS(t *testing.T) {
+	netns.Require(t)
+	cert, fp := roomKey(t)
+	hellos := make(chan wire.Frame, 1)
+	old := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		h.send(say(11, "cy", "one", 0))
+	})
+	moved := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		hellos <- h.welcomeAs(13, func(w *wire.Frame) { w.Resumed = true })
+		h.send(say(12, "cy", "two", 0))
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	})
+	_, portStr, _ := net.SplitHostPort(moved.addr)
+	port, _ := strconv.Atoi(portStr)
+	lo := discovery.Options{Interfaces: []string{"lo"}}
+	ad, err := discovery.Advertise(discovery.Room{ID: testRoomID, Name: "Lab 3", Fingerprint: fp, Version: wire.Version, Port: port}, lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ad.Close()
+
+	known, err := LoadKnownRooms(filepath.Join(t.TempDir(), KnownRoomsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := known.Check(testRoomID, fp, "Lab 3", false); err != nil {
+		t.Fatal(err)
+	}
+	rec := testReconnect()
+	rec.Rediscover = FindByID(func(ctx context.Context) ([]discovery.Room, error) {
+		return discovery.Browse(ctx, lo)
+	}, func(r discovery.Room) error {
+		_, err := known.Check(r.ID, r.Fingerprint, r.Name, false)
+		return err
+	}, nil)
+	ui := newFakeUI(t)
+	ui.onPrint = func(l string) {
+		if strings.Contains(l, "one") {
+			go old.stop() // the host moves
+		}
+	}
+	done := joinAsync(context.Background(), old.dialer(), Options{Name: "bob", Reconnect: rec}, ui)
+	waitPrinted(t, ui, "two")
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if h := <-hellos; h.Resume == nil || h.Resume.Seq != 11 {
+		t.Errorf("hello at the new address %+v, want a resume at 11", h)
 	}
 }
