@@ -350,3 +350,14 @@ func testReconnect() *Reconnect {
 	w := &fakeWaits{}
 	return &Reconnect{sleep: w.sleep}
 }
+
+// typeLine types one line into ui, failing the test if Join does not take
+// it (it returned, or stopped reading).
+func typeLine(t *testing.T, ui *fakeUI, line string) {
+	t.Helper()
+	select {
+	case ui.lines <- line:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("line %q not taken", line)
+	}
+}

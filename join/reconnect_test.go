@@ -53,6 +53,7 @@ func TestReconnectResumes(t *testing.T) {
 			h.send(wire.Frame{Type: wire.TypePing}) // ignored
 			h.send(say(15, "cy", "five", 0))        // once more: dropped
 			h.send(say(17, "cy", "six", 0))
+			h.send(say(17, "cy", "six", 0)) // once more: dropped
 			h.expect(wire.TypeSay, "/quit")
 			closedLeft(h)
 		})
@@ -186,17 +187,17 @@ func TestQueuedLinesSentAfterResume(t *testing.T) {
 		})
 	ui := newFakeUI(t)
 	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
-	ui.lines <- "first"
+	typeLine(t, ui, "first")
 	if f := <-got; f[0].Text != "first" || f[0].Ref != 1 {
 		t.Fatalf("host got %+v, want first with ref 1", f[0])
 	}
 	waitPrinted(t, ui, "-- connection lost")
 	for _, l := range []string{"a", "b", "c", "d"} {
-		ui.lines <- l
+		typeLine(t, ui, l)
 	}
 	close(typed)
 	waitPrinted(t, ui, "-- back in the room")
-	ui.lines <- "/quit"
+	typeLine(t, ui, "/quit")
 	if err := result(t, done); err != nil {
 		t.Fatalf("Join: %v", err)
 	}
@@ -229,7 +230,7 @@ func TestUnansweredResentUnlessTaken(t *testing.T) {
 			h.expect(wire.TypeSay, "b")
 			h.expect(wire.TypeSay, "c")
 			h.send(say(11, "bob", "a", 1))
-			h.send(say(12, "cy", "not yours", 2)) // cy's ref 2, not bob's
+			h.send(say(12, "cy", "not yours", 3)) // cy's ref 3, not bob's
 			// and the connection breaks before b and c are answered
 		},
 		func(h *fakeHost) {
@@ -247,11 +248,11 @@ func TestUnansweredResentUnlessTaken(t *testing.T) {
 	ui := newFakeUI(t)
 	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
 	for _, l := range []string{"a", "b", "c"} {
-		ui.lines <- l
+		typeLine(t, ui, l)
 	}
 	waitPrinted(t, ui, "<cy> hm")
-	ui.lines <- "d"
-	ui.lines <- "/quit"
+	typeLine(t, ui, "d")
+	typeLine(t, ui, "/quit")
 	if err := result(t, done); err != nil {
 		t.Fatalf("Join: %v", err)
 	}
@@ -276,10 +277,10 @@ func TestQueueBoundedAndQuitWhileDisconnected(t *testing.T) {
 	waits := &fakeWaits{block: true, slept: make(chan struct{}, 1)}
 	ui := newFakeUI(t)
 	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: &Reconnect{sleep: waits.sleep}}, ui)
-	ui.lines <- "sent"
+	typeLine(t, ui, "sent")
 	<-waits.slept // refused on the way back, and waiting for good
 	for i := range maxQueued + 1 {
-		ui.lines <- fmt.Sprint("line ", i)
+		typeLine(t, ui, fmt.Sprint("line ", i))
 	}
 	ui.endInput()
 	if err := result(t, done); err != nil {
