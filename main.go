@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/term"
@@ -174,6 +175,8 @@ Flags:
                           (default: chatroom in your user config directory)
   --iface NAME            look for rooms on this network interface only
                           (repeat for several)
+  --no-reconnect          when the connection is lost, stop; by default
+                          chatroom comes back by itself and resumes
 `
 
 const usageList = `Usage: chatroom list [flags]
@@ -379,6 +382,7 @@ func (c *cli) join(args []string) error {
 	admin := fs.Bool("admin", false, "")
 	stateDir := fs.String("state", "", "")
 	acceptNewKey := fs.Bool("accept-new-key", false, "")
+	noReconnect := fs.Bool("no-reconnect", false, "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
 	if err := c.parse(fs, args, 1); err != nil {
@@ -426,11 +430,17 @@ func (c *cli) join(args []string) error {
 	// trust checks a room's key against the one remembered for its id. A
 	// fingerprint given on the command line is the person's own check, and
 	// replaces what was remembered.
+	// --accept-new-key is for the room as first joined: a key that changes
+	// again while reconnecting is refused.
+	var trusted atomic.Bool
 	trust := func(key join.RoomKey, name string) error {
 		if *fingerprint != "" && key.Fingerprint != *fingerprint {
 			return &join.KeyMismatchError{Expected: *fingerprint, Got: key.Fingerprint}
 		}
-		t, err := known.Check(key.ID, key.Fingerprint, name, *acceptNewKey || *fingerprint != "")
+		t, err := known.Check(key.ID, key.Fingerprint, name, (*acceptNewKey && !trusted.Load()) || *fingerprint != "")
+		if err == nil {
+			trusted.Store(true)
+		}
 		switch {
 		case err != nil:
 			return err
@@ -457,6 +467,13 @@ func (c *cli) join(args []string) error {
 		}
 		c.infof("joining %s", join.DescribeRoom(room))
 		dial = join.DialRoom(room, discovery.LocalPrefixes(), withIdentity)
+	}
+	if !*noReconnect {
+		// Back to the last address first; else wherever the room with
+		// that id is found now, its key checked as at first.
+		opts.Reconnect = &join.Reconnect{Rediscover: join.FindByID(browser(ifaces), func(r discovery.Room) error {
+			return trust(join.RoomKey{ID: r.ID, Fingerprint: r.Fingerprint}, r.Name)
+		}, discovery.LocalPrefixes(), withIdentity)}
 	}
 	ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
 	defer closeUI()

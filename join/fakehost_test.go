@@ -2,8 +2,10 @@ package join
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,3 +207,157 @@ func result(t *testing.T, done <-chan error) error {
 }
 
 var testTime = time.Date(2024, 3, 1, 10, 4, 0, 0, time.UTC)
+
+// tlsFakeRoom is a fake host over real TLS on 127.0.0.1: its n-th
+// connection runs scripts[n], a connection past the last fails the test.
+// Its certificate names testRoomID, as a real room's does.
+type tlsFakeRoom struct {
+	t    *testing.T
+	ln   net.Listener
+	addr string
+	fp   string
+	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	conns int
+}
+
+func newTLSFakeRoom(t *testing.T, cert *tls.Certificate, fp string, scripts ...func(h *fakeHost)) *tlsFakeRoom {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &tlsFakeRoom{t: t, ln: ln, addr: ln.Addr().String(), fp: fp}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r.mu.Lock()
+			n := r.conns
+			r.conns++
+			r.mu.Unlock()
+			if n >= len(scripts) {
+				t.Errorf("connection %d: only %d scripted", n+1, len(scripts))
+				conn.Close()
+				continue
+			}
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				defer conn.Close()
+				scripts[n](&fakeHost{t: t, conn: conn, dec: wire.NewDecoder(conn, wire.MaxClientFrame)})
+			}()
+		}
+	}()
+	t.Cleanup(r.stop)
+	return r
+}
+
+// stop closes the listener, so that dialing the room's address is refused,
+// and waits for the scripts to end.
+func (r *tlsFakeRoom) stop() {
+	r.ln.Close()
+	r.wg.Wait()
+}
+
+func (r *tlsFakeRoom) connections() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.conns
+}
+
+// dialer dials the room over TLS, checking its key.
+func (r *tlsFakeRoom) dialer() Dialer { return DialTLS(r.addr, r.fp, nil) }
+
+// welcomeAs reads the hello and welcomes its sender into room "Lab 3"
+// (id testRoomID) at event seq, as edit changes the welcome; it returns
+// the hello.
+func (h *fakeHost) welcomeAs(seq uint64, edit func(w *wire.Frame)) wire.Frame {
+	h.t.Helper()
+	hello, ok := h.read()
+	if !ok || hello.Type != wire.TypeHello {
+		h.t.Errorf("host: got %+v, want a hello", hello)
+		return hello
+	}
+	w := wire.Frame{
+		Type:    wire.TypeWelcome,
+		Version: wire.Version,
+		Room:    &wire.Room{Name: "Lab 3", ID: testRoomID},
+		You:     &wire.Member{Name: hello.Name, Role: wire.RoleMember},
+		Members: []wire.Member{cy, {Name: hello.Name, Role: wire.RoleMember}},
+		Seq:     seq,
+		Epoch:   "e1",
+	}
+	if edit != nil {
+		edit(&w)
+	}
+	h.send(w)
+	return hello
+}
+
+// say is a say event numbered seq, from whom, answering ref.
+func say(seq uint64, from, text string, ref uint64) wire.Frame {
+	return wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Seq: seq, Time: testTime, From: from, Text: text, Ref: ref}
+}
+
+// waitPrinted waits until ui has printed a line containing s.
+func waitPrinted(t *testing.T, ui *fakeUI, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, l := range ui.output() {
+			if strings.Contains(l, s) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never printed %q; printed %q", s, ui.output())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// fakeWaits is a Reconnect's sleep for tests: it records each wait and
+// returns at once, or blocks until the context ends when block is set.
+type fakeWaits struct {
+	mu    sync.Mutex
+	waits []time.Duration
+	block bool
+	slept chan struct{} // if set, told of each wait as it starts
+}
+
+func (w *fakeWaits) sleep(ctx context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.waits = append(w.waits, d)
+	block := w.block
+	w.mu.Unlock()
+	if w.slept != nil {
+		w.slept <- struct{}{}
+	}
+	if block {
+		<-ctx.Done()
+	}
+	return ctx.Err()
+}
+
+// testReconnect reconnects without waiting.
+func testReconnect() *Reconnect {
+	w := &fakeWaits{}
+	return &Reconnect{sleep: w.sleep}
+}
+
+// typeLine types one line into ui, failing the test if Join does not take
+// it (it returned, or stopped reading).
+func typeLine(t *testing.T, ui *fakeUI, line string) {
+	t.Helper()
+	select {
+	case ui.lines <- line:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("line %q not taken", line)
+	}
+}

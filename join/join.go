@@ -25,6 +25,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"chatroom/host/wire"
@@ -70,6 +71,9 @@ type RoomUI interface {
 type Options struct {
 	Name     string
 	Password string // the admin password; "" joins as a plain member
+	// Reconnect, when set, brings the person back into the room after the
+	// connection is lost, where it left off; nil ends Join instead.
+	Reconnect *Reconnect
 }
 
 // quitWait bounds how long Join waits, after sending "/quit", for the
@@ -137,9 +141,20 @@ func byWhom(by string) string {
 // When the host refuses the name as taken or invalid, Join asks ui for
 // another and dials again; a UI that cannot ask ends it with the
 // *RefusedError. Once in, it prints the welcome line, sends each line the
-// person types, and prints each frame from the host as Render shows it.
-// "/quit" or the end of input sends "/quit" and waits briefly for the host
-// to confirm; cancelling ctx does the same.
+// person types, and prints each frame from the host as Render shows it
+// (the backlog a newcomer is sent marked as earlier). "/quit" or the end
+// of input sends "/quit", after the lines still waiting to be sent, and
+// waits briefly for the host to confirm; cancelling ctx does the same.
+//
+// With opts.Reconnect, a connection that breaks (or that the host closes
+// because the member was too slow, or because the room is closing) is
+// made again, with backoff, by the same Dialer, and else by finding the
+// room again by its id; the hello asks to resume after the last event
+// shown, so that what happened meanwhile is shown once, in order. Lines
+// typed meanwhile wait (up to maxQueued), and lines the room had not
+// answered are sent again unless the events it replays show it took them.
+// Being kicked or banned, leaving, and refusals of the name or password
+// are never retried.
 //
 // It returns nil when the person quit (or ctx was cancelled) or the room
 // closed; a *ClosedError when the person was kicked, banned or dropped; a
@@ -154,12 +169,15 @@ func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 		}
 		return err
 	}
-	defer sess.Close()
 	if r, ok := ui.(RoomUI); ok {
 		r.Enter(sess.Welcome(), sess.Roster())
 	}
 	ui.Print(WelcomeLine(sess.Welcome()))
-	return chat(ctx, sess, ui)
+	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui}
+	if w := sess.Welcome(); w.Room != nil {
+		c.roomID = w.Room.ID
+	}
+	return c.run(sess)
 }
 
 // connectAsking dials and says hello until the host welcomes the person,
@@ -190,20 +208,105 @@ type input struct {
 	err  error
 }
 
-// chat runs a welcomed session: the host's frames are printed by one
-// goroutine, the person's lines read by another (ReadLine blocks and cannot
-// be interrupted), and this one sends lines and decides when it is over.
-func chat(ctx context.Context, sess *Session, ui UI) error {
-	ended := make(chan error, 1)
-	go func() { ended <- receive(sess, ui) }()
-	pace := newPacer(sess.Welcome().Limits)
+// maxQueued bounds the lines that wait while the client is not connected;
+// a line beyond it is refused at once.
+const maxQueued = 100
 
+// outLine is a line the person typed, with its ref once it has one.
+type outLine struct {
+	text string
+	ref  uint64
+}
+
+// lostError is a connection that broke: with Reconnect, Join comes back.
+type lostError struct{ err error }
+
+func (e *lostError) Error() string { return "connection to the room lost: " + e.err.Error() }
+func (e *lostError) Unwrap() error { return e.err }
+
+// unanswered holds the lines sent and not yet answered (no event, private
+// or notice with their ref seen), in the order sent. The host handles a
+// member's lines in order, so an answer to one means every line before it
+// was taken too.
+type unanswered struct {
+	mu    sync.Mutex
+	lines []outLine
+}
+
+func (u *unanswered) add(l outLine) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.lines = append(u.lines, l)
+}
+
+func (u *unanswered) answered(ref uint64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	i := 0
+	for i < len(u.lines) && u.lines[i].ref <= ref {
+		i++
+	}
+	u.lines = u.lines[i:]
+}
+
+func (u *unanswered) take() []outLine {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	l := u.lines
+	u.lines = nil
+	return l
+}
+
+func (u *unanswered) len() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.lines)
+}
+
+// attempt is the end of a round of reconnecting.
+type attempt struct {
+	sess *Session
+	err  error
+}
+
+// client runs a welcomed session and the ones that replace it. One
+// goroutine (run) owns its fields; the person's lines are read by another
+// (ReadLine blocks and cannot be interrupted), each session's frames by a
+// third (receive), and reconnecting runs on a fourth.
+type client struct {
+	ctx    context.Context
+	dial   Dialer // touched by the reconnecting goroutine only while it runs
+	opts   Options
+	ui     UI
+	roomID string
+
+	sess    *Session   // nil while disconnected
+	ended   chan error // the receiver's verdict on sess
+	ready   chan struct{}
+	sendOK  bool // the replay is over: lines may go out on sess
+	pace    *pacer
+	wait    *time.Timer // the pacer's wait for queue[0], which holds a token
+	waitC   <-chan time.Time
+	queue   []outLine
+	sent    unanswered
+	track   bool // sess's host answers refs: lines are tracked until answered
+	nextRef uint64
+	quitAs  string // a /quit to send once the queue is empty; "" for none
+
+	retrying   <-chan attempt
+	stopRetry  context.CancelFunc
+	statusMu   sync.Mutex
+	outageSeen bool // the outage's first status is shown (line UIs show no more)
+}
+
+func (c *client) run(sess *Session) error {
+	c.start(sess)
 	lines := make(chan input)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
 		for {
-			line, err := ui.ReadLine()
+			line, err := c.ui.ReadLine()
 			select {
 			case lines <- input{line, err}:
 			case <-stop:
@@ -218,17 +321,50 @@ func chat(ctx context.Context, sess *Session, ui UI) error {
 	}()
 
 	for {
+		in := lines
+		if c.quitAs != "" || (c.sess != nil && len(c.queue) >= maxQueued) {
+			in = nil // sending what is queued first; the input waits
+		}
 		select {
-		case err := <-ended:
-			return err
-		case <-ctx.Done():
-			return quit(sess, ended, "/quit", nil)
-		case in := <-lines:
+		case <-c.ctx.Done():
+			return c.leave("/quit", nil)
+		case err := <-c.ended:
+			if done, ret := c.lost(err); done {
+				return ret
+			}
+		case <-c.ready:
+			c.ready = nil
+			c.sendOK = true
+			if c.track {
+				c.queue = append(c.sent.take(), c.queue...)
+			}
+			if ret, done := c.pump(); done {
+				return ret
+			}
+		case <-c.waitC:
+			c.wait, c.waitC = nil, nil
+			if ret, done := c.send(); done {
+				return ret
+			}
+			if ret, done := c.pump(); done {
+				return ret
+			}
+		case a := <-c.retrying:
+			c.retrying, c.stopRetry = nil, nil
+			if a.err != nil {
+				c.reportUnsent()
+				if c.ctx.Err() != nil {
+					return nil
+				}
+				return a.err
+			}
+			c.back(a.sess)
+		case in := <-in:
 			switch {
 			case in.err == io.EOF:
-				return quit(sess, ended, "/quit", nil)
+				return c.leave("/quit", nil)
 			case in.err != nil:
-				return quit(sess, ended, "/quit", fmt.Errorf("reading input: %w", in.err))
+				return c.leave("/quit", fmt.Errorf("reading input: %w", in.err))
 			}
 			fields := strings.Fields(in.line)
 			if len(fields) == 0 {
@@ -237,26 +373,313 @@ func chat(ctx context.Context, sess *Session, ui UI) error {
 			if fields[0] == "/quit" {
 				// Sent as typed: the host decides what a /quit with words
 				// after it means; the client only needs to know to wait.
-				return quit(sess, ended, in.line, nil)
+				return c.leave(in.line, nil)
 			}
-			if wait := pace.reserve(time.Now()); wait > 0 {
-				timer := time.NewTimer(wait)
-				select {
-				case err := <-ended:
-					timer.Stop()
-					return err
-				case <-ctx.Done():
-					timer.Stop()
-					return quit(sess, ended, "/quit", nil)
-				case <-timer.C:
-				}
+			if c.sess == nil && len(c.queue) >= maxQueued {
+				c.ui.Print(fmt.Sprintf("!! not sent: %d lines are already waiting for the room", len(c.queue)))
+				continue
 			}
-			if err := sess.Send(in.line); err != nil {
-				// The receiver may know better why (a closed frame that
-				// raced the write); give it a moment to say.
-				return await(sess, ended, fmt.Errorf("connection to the room lost: %w", err))
+			c.queue = append(c.queue, outLine{text: in.line})
+			if ret, done := c.pump(); done {
+				return ret
 			}
 		}
+	}
+}
+
+// start makes sess the current session and starts receiving from it.
+func (c *client) start(sess *Session) {
+	c.sess = sess
+	c.ended = make(chan error, 1)
+	c.ready = make(chan struct{}, 1)
+	c.sendOK = false
+	c.pace = newPacer(sess.Welcome().Limits)
+	c.track = sess.Welcome().Epoch != ""
+	go func(ended chan<- error, ready chan<- struct{}) {
+		ended <- receive(sess, c.ui, &c.sent, ready)
+	}(c.ended, c.ready)
+}
+
+// pump sends queued lines as far as the pacer allows, and arms its timer
+// for the next. done means Join is over, with ret.
+func (c *client) pump() (ret error, done bool) {
+	for c.sess != nil && c.sendOK && c.wait == nil {
+		if len(c.queue) == 0 {
+			if c.quitAs != "" {
+				return c.quit(c.quitAs, nil), true
+			}
+			return nil, false
+		}
+		if d := c.pace.reserve(time.Now()); d > 0 {
+			c.wait = time.NewTimer(d)
+			c.waitC = c.wait.C
+			return nil, false
+		}
+		if ret, done := c.send(); done {
+			return ret, true
+		}
+	}
+	return nil, false
+}
+
+// send sends the first line in the queue.
+func (c *client) send() (ret error, done bool) {
+	if c.sess == nil || len(c.queue) == 0 {
+		return nil, false
+	}
+	l := c.queue[0]
+	if l.ref == 0 {
+		c.nextRef++
+		l.ref = c.nextRef
+	}
+	c.queue = c.queue[1:]
+	if c.track {
+		c.sent.add(l)
+	}
+	if err := c.sess.SendRef(l.text, l.ref); err != nil {
+		if !c.track {
+			c.queue = append([]outLine{l}, c.queue...) // not known to have arrived
+		}
+		// The receiver may know better why (a closed frame that raced
+		// the write); give it a moment to say.
+		verdict := await(c.sess, c.ended, &lostError{err})
+		done, ret := c.lost(verdict)
+		return ret, done
+	}
+	return nil, false
+}
+
+// lost handles the end of the current session: it starts reconnecting
+// when it may, and otherwise says that Join is done, and with what.
+func (c *client) lost(err error) (done bool, ret error) {
+	sess := c.sess
+	c.disconnect()
+	if c.reconnectable(err) {
+		c.reconnect(sess, err)
+		return false, nil
+	}
+	c.reportUnsent()
+	var closed *ClosedError
+	if errors.As(err, &closed) && closed.Code == wire.CodeRoomClosed {
+		return true, nil
+	}
+	return true, err
+}
+
+func (c *client) disconnect() {
+	if c.sess != nil {
+		c.sess.Close()
+	}
+	c.sess, c.ended, c.ready, c.sendOK = nil, nil, nil, false
+	if c.wait != nil {
+		c.wait.Stop()
+		c.wait, c.waitC = nil, nil
+		// The token it held is spent; the pacer is made anew on return.
+	}
+}
+
+func (c *client) reconnectable(err error) bool {
+	if c.opts.Reconnect == nil || err == nil {
+		return false
+	}
+	var lost *lostError
+	var closed *ClosedError
+	switch {
+	case errors.As(err, &lost):
+		return true
+	case errors.As(err, &closed):
+		switch closed.Code {
+		case wire.CodeTooSlow, wire.CodeLost, wire.CodeRoomClosed:
+			return true
+		}
+	}
+	return false
+}
+
+// reconnect starts coming back to the room, in the background, after the
+// loss of old for why.
+func (c *client) reconnect(old *Session, why error) {
+	c.statusMu.Lock()
+	c.outageSeen = false
+	c.statusMu.Unlock()
+	cause := why.Error()
+	var lost *lostError
+	if errors.As(why, &lost) {
+		cause = lost.err.Error()
+	}
+	c.status("connection lost ("+cause+"); reconnecting…", false)
+
+	w := old.Welcome()
+	hello := wire.Frame{Name: w.You.Name, Password: c.opts.Password, Resume: old.ResumePoint()}
+	ctx, cancel := context.WithCancel(c.ctx)
+	done := make(chan attempt, 1)
+	c.retrying, c.stopRetry = done, cancel
+	rt := newRetrier(c.opts.Reconnect, func(s string) { c.status(s, false) })
+	go func() {
+		defer cancel()
+		sess, err := retry(ctx, rt, func(ctx context.Context) (*Session, error) {
+			return c.attempt(ctx, hello)
+		})
+		done <- attempt{sess, err}
+	}()
+}
+
+// attempt dials the room once (its last address, then wherever it is
+// found by id) and says hello.
+func (c *client) attempt(ctx context.Context, hello wire.Frame) (*Session, error) {
+	conn, err := c.dial(ctx)
+	if err != nil && !keyError(err) && c.opts.Reconnect.Rediscover != nil && c.roomID != "" {
+		var dial Dialer
+		dial, err = c.opts.Reconnect.Rediscover(ctx, c.roomID)
+		if err == nil {
+			if conn, err = dial(ctx); err == nil {
+				c.dial = dial // where the room is now
+			}
+		}
+	}
+	if err != nil {
+		if keyError(err) {
+			return nil, &permanentError{err}
+		}
+		return nil, err
+	}
+	sess, err := Connect(ctx, conn, hello)
+	if err != nil {
+		if finalRefusal(err) {
+			return nil, &permanentError{err}
+		}
+		return nil, err
+	}
+	if w := sess.Welcome(); c.roomID != "" && (w.Room == nil || w.Room.ID != c.roomID) {
+		sess.Close()
+		id := ""
+		if w.Room != nil {
+			id = w.Room.ID
+		}
+		return nil, &permanentError{fmt.Errorf("the room that answered is another room (id %q, not %q)", Sanitize(id), Sanitize(c.roomID))}
+	}
+	return sess, nil
+}
+
+// back takes up a new session after reconnecting.
+func (c *client) back(sess *Session) {
+	w := sess.Welcome()
+	if r, ok := c.ui.(RoomUI); ok {
+		r.Enter(w, sess.Roster())
+	}
+	msg := "back in the room"
+	if n := sess.replayDue(); sess.Resumed() && n > 0 {
+		msg += fmt.Sprintf(", %d missed %s follow", n, plural(int(n), "event", "events"))
+	}
+	c.status(msg, true)
+	switch {
+	case sess.Resumed() && w.Missed > 0:
+		c.ui.Print(fmt.Sprintf("!! %d %s lost while you were away (older than the room keeps)", w.Missed, plural(int(w.Missed), "message was", "messages were")))
+	case sess.AskedResume() && !sess.Resumed():
+		c.ui.Print("!! the room's history since you left was lost (the host restarted without its history)")
+	}
+	c.start(sess)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// StatusUI is a UI that can show a status line which each later status
+// replaces, such as "reconnecting…". Join uses it when its UI has it; a
+// UI without it is shown the first and the last status of each outage.
+type StatusUI interface {
+	Status(line string)
+}
+
+func (c *client) status(text string, final bool) {
+	if s, ok := c.ui.(StatusUI); ok {
+		s.Status(text)
+		return
+	}
+	c.statusMu.Lock()
+	show := final || !c.outageSeen
+	c.outageSeen = true
+	c.statusMu.Unlock()
+	if show {
+		c.ui.Print("-- " + text)
+	}
+}
+
+// leave is the person leaving: with line (a /quit) once what is queued is
+// sent, or at once when not connected.
+func (c *client) leave(line string, ret error) error {
+	if c.sess == nil {
+		if c.stopRetry != nil {
+			c.stopRetry()
+			if a := <-c.retrying; a.sess != nil {
+				a.sess.Close() // back just too late
+			}
+		}
+		c.reportUnsent()
+		return ret
+	}
+	if ret != nil || c.ctx.Err() != nil {
+		c.reportUnsent()
+		return c.quit(line, ret)
+	}
+	c.quitAs = line
+	if r, done := c.pump(); done {
+		return r
+	}
+	// Waiting for the queue (or the replay) to go out; run goes on.
+	return c.runToQuit()
+}
+
+// runToQuit goes on sending what is queued until the /quit goes, or the
+// session ends; the person's input is no longer read.
+func (c *client) runToQuit() error {
+	for {
+		select {
+		case <-c.ctx.Done():
+			c.reportUnsent()
+			return c.quit("/quit", nil)
+		case err := <-c.ended:
+			c.disconnect()
+			c.reportUnsent()
+			var closed *ClosedError
+			if errors.As(err, &closed) && closed.Code != wire.CodeRoomClosed {
+				return closed
+			}
+			return nil
+		case <-c.ready:
+			c.ready = nil
+			c.sendOK = true
+			if c.track {
+				c.queue = append(c.sent.take(), c.queue...)
+			}
+		case <-c.waitC:
+			c.wait, c.waitC = nil, nil
+			if ret, done := c.send(); done {
+				return ret
+			}
+		}
+		if ret, done := c.pump(); done {
+			return ret
+		}
+	}
+}
+
+// reportUnsent tells the person how many lines did not reach the room, if
+// any: never dropped silently. Those still waiting for an answer on a
+// session that is up count as sent: the host handles them before a /quit.
+func (c *client) reportUnsent() {
+	n := len(c.queue)
+	if c.sess == nil || !c.sendOK {
+		n += c.sent.len()
+		c.sent.take()
+	}
+	c.queue = nil
+	if n > 0 {
+		c.ui.Print(fmt.Sprintf("!! %d %s not sent (not connected to the room)", n, plural(n, "line", "lines")))
 	}
 }
 
@@ -264,11 +687,13 @@ func chat(ctx context.Context, sess *Session, ui UI) error {
 // the connection. It returns ret, unless the host closed the connection
 // for another reason (a kick that crossed the /quit), which the person
 // should still learn.
-func quit(sess *Session, ended <-chan error, line string, ret error) error {
-	_ = sess.send(line, quitWait) // a failure shows as the connection ending
-	err := await(sess, ended, nil)
+func (c *client) quit(line string, ret error) error {
+	sess := c.sess
+	_ = sess.send(line, 0, quitWait) // a failure shows as the connection ending
+	err := await(sess, c.ended, nil)
+	sess.Close()
 	var closed *ClosedError
-	if errors.As(err, &closed) {
+	if errors.As(err, &closed) && closed.Code != wire.CodeRoomClosed {
 		return closed
 	}
 	return ret
@@ -289,31 +714,78 @@ func await(sess *Session, ended <-chan error, fallback error) error {
 	}
 }
 
-// receive prints the host's frames until the connection ends, and returns
-// what Join should return for how it ended.
-func receive(sess *Session, ui UI) error {
+// EarlierUI is a RoomUI that can show an event from before the person
+// joined (the backlog), set apart from what happens now. Join uses it
+// when its UI has it; other UIs are given Render's lines with "earlier: "
+// before them.
+type EarlierUI interface {
+	ShowEarlier(f wire.Frame)
+}
+
+// earlierEnd is the line after the backlog.
+const earlierEnd = "-- end of earlier messages"
+
+// receive shows the host's frames until the connection ends, and returns
+// what Join should make of how it ended. It marks the lines the room
+// answered in sent, and signals ready once lines may be sent: at once,
+// unless the session resumed and the events it missed are still coming.
+func receive(sess *Session, ui UI, sent *unanswered, ready chan<- struct{}) error {
 	me := sess.Roster().Me()
 	show := func(f wire.Frame) {
 		for _, line := range Render(f, me, time.Local) {
 			ui.Print(line)
 		}
 	}
+	earlier := func(f wire.Frame) {
+		for _, line := range Render(f, me, time.Local) {
+			ui.Print("earlier: " + line)
+		}
+	}
 	if r, ok := ui.(RoomUI); ok {
 		show = r.Show
 	}
+	if e, ok := ui.(EarlierUI); ok {
+		earlier = e.ShowEarlier
+	}
+	signalled := false
+	signal := func() {
+		if !signalled && (!sess.Resumed() || !sess.Replaying()) {
+			signalled = true
+			ready <- struct{}{}
+		}
+	}
+	signal()
+	backlog := false
 	for {
 		f, err := sess.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return errors.New("connection to the room lost: the host closed it")
+				return &lostError{errors.New("the host closed it")}
 			}
-			return fmt.Errorf("connection to the room lost: %w", err)
+			return &lostError{err}
 		}
+		if f.Ref != 0 && answers(f, me) {
+			sent.answered(f.Ref)
+		}
+		switch sess.Phase(f) {
+		case Backlog:
+			backlog = true
+			earlier(f)
+			continue
+		case Missed:
+			show(f)
+			signal()
+			continue
+		}
+		if backlog {
+			backlog = false
+			ui.Print(earlierEnd)
+		}
+		signal()
 		show(f)
 		switch f.Type {
 		case wire.TypeClosed:
-			switch f.Code {
-			case wire.CodeLeft, wire.CodeRoomClosed:
+			if f.Code == wire.CodeLeft {
 				return nil
 			}
 			return &ClosedError{Code: f.Code, By: f.By, Text: f.Text}
@@ -321,4 +793,17 @@ func receive(sess *Session, ui UI) error {
 			return fmt.Errorf("the room ended the connection: %s", Sanitize(f.Text))
 		}
 	}
+}
+
+// answers reports whether f, which carries a ref, answers one of the
+// person's own lines: an event or private message from them, or a notice
+// (which is theirs alone). Others' events carry others' refs.
+func answers(f wire.Frame, me string) bool {
+	switch f.Type {
+	case wire.TypeNotice:
+		return true
+	case wire.TypeEvent, wire.TypePrivate:
+		return f.From == me
+	}
+	return false
 }

@@ -42,6 +42,7 @@ type Output struct {
 	partial []byte // the start of an escape sequence or character cut off at the end of a Write
 	held    bool   // a newline from the editor, not yet written
 	closed  bool
+	status  bool // the line right above the row is a status line (Status)
 
 	// undo holds the row's text before each of the last two characters
 	// the editor wrote: liner answers Ctrl-C by writing "^C" at the
@@ -251,6 +252,7 @@ func (o *Output) flushHeld() {
 		return
 	}
 	o.held = false
+	o.status = false
 	o.out = append(o.out, "\r\n"...)
 	o.row = promptRow{}
 	o.undo = [2]string{}
@@ -295,6 +297,7 @@ func (o *Output) Println(line string) {
 }
 
 func (o *Output) println(line string) {
+	o.status = false
 	if o.closed {
 		o.out = append(o.out, line...)
 		o.out = append(o.out, "\r\n"...)
@@ -304,6 +307,43 @@ func (o *Output) println(line string) {
 	if drawn {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
+	o.out = append(o.out, line...)
+	o.out = append(o.out, "\r\n\x1b[K"...)
+	if drawn {
+		o.out = append(o.out, o.row.text()...)
+		o.out = append(o.out, '\r')
+		if o.row.col > 0 {
+			o.out = fmt.Appendf(o.out, "\x1b[%dC", o.row.col)
+		}
+	}
+}
+
+// Status shows line above the prompt row as Println does, but in place
+// of the previous status line when nothing was shown after it: one line
+// that changes ("retrying in 2s", "reconnecting…") rather than one per
+// change. line must fit on one row of the terminal.
+func (o *Output) Status(line string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.out = o.out[:0]
+	if o.status && !o.closed {
+		drawn := !o.row.empty() || o.held
+		if drawn {
+			o.out = append(o.out, "\r\x1b[K"...)
+		}
+		// Up to the status line, clear it; println writes the new one
+		// there and the row below it again.
+		o.out = append(o.out, "\x1b[A\r\x1b[K"...)
+		o.printlnNoClear(line, drawn)
+	} else {
+		o.println(line)
+	}
+	o.status = true
+	o.flush()
+}
+
+// printlnNoClear is println after the row was cleared already.
+func (o *Output) printlnNoClear(line string, drawn bool) {
 	o.out = append(o.out, line...)
 	o.out = append(o.out, "\r\n\x1b[K"...)
 	if drawn {

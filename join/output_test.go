@@ -331,3 +331,32 @@ func TestOutputClose(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestOutputStatusReplaces: a status line is replaced by the next status,
+// in place, with the prompt row kept; a line shown after it ends that, so
+// the next status goes below.
+func TestOutputStatusReplaces(t *testing.T) {
+	for _, tc := range editorStreams {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := newVTScreen(t)
+			ref.Write([]byte(tc.stream))
+			wantRow, wantX := ref.last()
+
+			scr := newVTScreen(t)
+			o := NewOutput(scr)
+			o.Write([]byte(tc.stream))
+			o.Status("-- connection lost — retrying in 1s")
+			o.Status("-- reconnecting…")
+			o.Status("-- back in the room")
+			o.Println("12:04 <bob> hi")
+			o.Status("-- connection lost — retrying in 1s")
+			o.Status("-- reconnecting…")
+			want := []string{"-- back in the room", "12:04 <bob> hi", "-- reconnecting…", wantRow}
+			got := scr.lines()
+			y, x := scr.cursor()
+			if !slices.Equal(got, want) || y != 3 || x != wantX {
+				t.Fatalf("got %q, cursor at %d,%d\nwant %q, cursor at 3,%d", got, y, x, want, wantX)
+			}
+		})
+	}
+}

@@ -137,6 +137,8 @@ func (s *vtScreen) csi(params string, final byte) {
 				s.t.Errorf("screen: bad SGR %q", params)
 			}
 		}
+	case 'A':
+		s.y = max(0, s.y-n(1))
 	case 'C':
 		s.x += n(1)
 	case 'D':

@@ -31,23 +31,37 @@ var ErrClosed = errors.New("not connected to the room")
 
 // Session is one welcomed connection to a room. Send may be called from
 // one goroutine while another calls Next; Close from any.
+//
+// A session keeps the room's events in order and each once. Events
+// numbered below the welcome's Seq come first: the backlog (to a
+// newcomer) or what was missed (to a member that resumed); see Phase.
+// An event at or below the last one this session, or the session its
+// hello resumed from, has passed on is dropped, so an over-eager replay
+// never shows anything twice. ResumePoint is where the next connection
+// should resume.
 type Session struct {
 	conn    net.Conn
 	dec     *wire.Decoder
 	welcome wire.Frame
 	roster  *Roster
+	asked   *wire.Resume // the hello's resume point, if any
 
-	seq uint64 // the last event's number; only Next touches it
+	// Only Next touches these.
+	seq       uint64 // the last live event's number (the welcome's at first)
+	shown     uint64 // the last event passed on or held from before: older ones are dropped
+	replaying bool   // events below the welcome's Seq may still come
+	replayed  int    // events passed on from below the welcome's Seq
+
+	point atomic.Uint64 // the resume point's seq (see ResumePoint)
+
+	heartbeat time.Duration // the welcome's heartbeat interval; 0: none
+	lastWrite atomic.Int64  // when a frame was last written, in UnixNano
 
 	wmu       sync.Mutex // one frame at a time on the wire
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
-
-	// wrote is when a frame last went to the host (UnixNano), so that a
-	// ping goes only after a heartbeat interval of silence.
-	wrote atomic.Int64
-	done  chan struct{} // closed by Close: the pinger stops
+	done      chan struct{} // closed by Close
 }
 
 // Connect sends hello on conn and waits for the host's welcome, for at
@@ -102,36 +116,115 @@ func Connect(ctx context.Context, conn net.Conn, hello wire.Frame) (s *Session, 
 		return nil, err
 	}
 	conn.SetDeadline(time.Time{})
-	s = &Session{conn: conn, dec: dec, welcome: f, roster: newRoster(f), seq: f.Seq, done: make(chan struct{})}
-	s.wrote.Store(time.Now().UnixNano())
-	if f.HeartbeatMS > 0 {
-		// The host takes a member it hears nothing from for three
-		// intervals as gone, so an idle person must still be heard.
-		go s.ping(time.Duration(f.HeartbeatMS) * time.Millisecond)
-	}
-	return s, nil
+	return newSession(conn, dec, f, hello.Resume), nil
 }
 
-// ping sends a ping frame whenever nothing was sent for interval, until
-// the session is closed.
-func (s *Session) ping(interval time.Duration) {
+func newSession(conn net.Conn, dec *wire.Decoder, w wire.Frame, asked *wire.Resume) *Session {
+	s := &Session{
+		conn: conn, dec: dec, welcome: w, roster: newRoster(w), asked: asked,
+		seq:       w.Seq,
+		replaying: true,
+		heartbeat: time.Duration(w.HeartbeatMS) * time.Millisecond,
+		done:      make(chan struct{}),
+	}
+	if asked != nil && asked.Epoch != "" && asked.Epoch == w.Epoch {
+		// The same run of numbers: what the last connection showed is not
+		// shown again, whether or not the host resumed from it.
+		s.shown = asked.Seq
+	}
+	// The resume point: everything up to the welcome's Seq (the person's
+	// own join) for a newcomer, whose backlog is extra; for a member that
+	// resumed, where it stands in the replay.
+	s.point.Store(w.Seq)
+	if w.Resumed && asked != nil {
+		s.point.Store(min(asked.Seq+w.Missed, w.Seq))
+	}
+	if w.Resumed && s.replayDue() == 0 {
+		s.endReplay() // nothing was missed
+	}
+	s.lastWrite.Store(time.Now().UnixNano())
+	if s.heartbeat > 0 {
+		go s.ping()
+	}
+	return s
+}
+
+// replayDue is how many events a resumed session still expects from below
+// the welcome's Seq; 0 for a newcomer, whose backlog has no count.
+func (s *Session) replayDue() uint64 {
+	if !s.welcome.Resumed {
+		return 0
+	}
+	p := s.point.Load()
+	if p+1 >= s.welcome.Seq {
+		return 0
+	}
+	return s.welcome.Seq - 1 - p
+}
+
+// Phase says where an event from Next stands.
+type Phase int
+
+const (
+	Live    Phase = iota // happened while the person is in the room
+	Backlog              // from before the person joined, to show as earlier
+	Missed               // happened while the person was away, delivered on resuming
+)
+
+// Phase returns the phase of f, an event Next returned.
+func (s *Session) Phase(f wire.Frame) Phase {
+	if f.Type != wire.TypeEvent || f.Seq >= s.welcome.Seq {
+		return Live
+	}
+	if s.welcome.Resumed {
+		return Missed
+	}
+	return Backlog
+}
+
+// Resumed reports whether the host resumed the session from the hello's
+// resume point; AskedResume whether the hello had one.
+func (s *Session) Resumed() bool     { return s.welcome.Resumed && s.asked != nil }
+func (s *Session) AskedResume() bool { return s.asked != nil }
+
+// ResumePoint is where a later connection should resume: the room's
+// epoch and the last event this session holds, with every one before it.
+// It is nil when the host keeps no history (its welcome names no epoch).
+// It may be called while Next runs, and after.
+func (s *Session) ResumePoint() *wire.Resume {
+	if s.welcome.Epoch == "" {
+		return nil
+	}
+	return &wire.Resume{Epoch: s.welcome.Epoch, Seq: s.point.Load()}
+}
+
+// Replaying reports whether the events from below the welcome's Seq may
+// still be coming: Next has returned nothing else since the welcome, and
+// for a resumed session, not yet every event it expects. Lines sent while
+// it is true could be answered by events not yet seen. Only the goroutine
+// that calls Next may call it.
+func (s *Session) Replaying() bool { return s.replaying }
+
+// ping sends a ping frame whenever nothing was written for a heartbeat
+// interval, until the session is closed.
+func (s *Session) ping() {
 	msg, _ := wire.Encode(&wire.Frame{Type: wire.TypePing})
-	t := time.NewTimer(interval)
-	defer t.Stop()
+	timer := time.NewTimer(s.heartbeat)
+	defer timer.Stop()
 	for {
 		select {
 		case <-s.done:
 			return
-		case <-t.C:
+		case <-timer.C:
 		}
-		if idle := time.Since(time.Unix(0, s.wrote.Load())); idle < interval {
-			t.Reset(interval - idle)
-			continue
+		idle := time.Since(time.Unix(0, s.lastWrite.Load()))
+		if idle >= s.heartbeat {
+			if err := s.write(msg, sendTimeout); err != nil {
+				return // the reader learns it too, by the deadline or the close
+			}
+			idle = 0
 		}
-		if s.write(msg, sendTimeout) != nil {
-			return // the reader finds out why
-		}
-		t.Reset(interval)
+		timer.Reset(s.heartbeat - idle)
 	}
 }
 
@@ -176,16 +269,22 @@ func (s *Session) Roster() *Roster { return s.roster }
 
 // Send sends text, one line the person typed, as a say frame.
 func (s *Session) Send(text string) error {
-	return s.send(text, sendTimeout)
+	return s.send(text, 0, sendTimeout)
 }
 
-func (s *Session) send(text string, timeout time.Duration) error {
+// SendRef sends text as a say frame that carries ref, so that the frame
+// answering it can be told (wire.Frame.Ref).
+func (s *Session) SendRef(text string, ref uint64) error {
+	return s.send(text, ref, sendTimeout)
+}
+
+func (s *Session) send(text string, ref uint64, timeout time.Duration) error {
 	if len(text) > wire.MaxText {
 		// The host would end the connection over it; the UI should have
 		// stopped it already.
 		return fmt.Errorf("message longer than %d bytes", wire.MaxText)
 	}
-	msg, err := wire.Encode(&wire.Frame{Type: wire.TypeSay, Text: text})
+	msg, err := wire.Encode(&wire.Frame{Type: wire.TypeSay, Text: text, Ref: ref})
 	if err != nil {
 		return err
 	}
@@ -205,8 +304,18 @@ func (s *Session) write(msg []byte, timeout time.Duration) error {
 		}
 		return fmt.Errorf("sending to the room: %w", err)
 	}
-	s.wrote.Store(time.Now().UnixNano())
+	s.lastWrite.Store(time.Now().UnixNano())
 	return nil
+}
+
+// HeartbeatError is a host from which nothing came for three heartbeat
+// intervals: gone, though the connection may look open.
+type HeartbeatError struct {
+	Silence time.Duration
+}
+
+func (e *HeartbeatError) Error() string {
+	return fmt.Sprintf("nothing heard from the room for %v", e.Silence)
 }
 
 // SequenceError is an event that does not follow the one before it. Every
@@ -223,8 +332,69 @@ func (e *SequenceError) Error() string {
 // Next returns the next frame from the host, after applying it to the
 // roster. It returns io.EOF when the host has closed the connection. An
 // unreadable frame is answered with an error frame, as the protocol asks,
-// and ends the session.
+// and ends the session. Events already shown are skipped, and so are
+// pings; with a heartbeat, a host silent for three intervals is a
+// *HeartbeatError.
 func (s *Session) Next() (wire.Frame, error) {
+	for {
+		f, err := s.decode()
+		if err != nil {
+			return f, err
+		}
+		if f.Type == wire.TypePing {
+			continue // it has done its work: something arrived
+		}
+		if f.Type == wire.TypeEvent && f.Seq < s.welcome.Seq {
+			// The backlog, or what was missed: increasing, and each once.
+			if !s.replaying || f.Seq <= s.shown {
+				continue
+			}
+			s.shown = f.Seq
+			s.replayed++
+			if s.welcome.Resumed {
+				s.point.Store(f.Seq)
+				if f.Seq+1 >= s.welcome.Seq {
+					s.endReplay()
+				}
+			}
+			s.roster.apply(f)
+			return f, nil
+		}
+		s.endReplay()
+		if f.Type == wire.TypeEvent {
+			if f.Seq <= max(s.seq, s.shown) {
+				continue // shown already: an over-eager replay
+			}
+			if f.Seq != s.seq+1 {
+				s.Close()
+				return wire.Frame{}, &SequenceError{Want: s.seq + 1, Got: f.Seq}
+			}
+			s.seq = f.Seq
+			s.shown = f.Seq
+			s.point.Store(f.Seq)
+		}
+		s.roster.apply(f)
+		return f, nil
+	}
+}
+
+// endReplay notes that no more events from below the welcome's Seq will
+// come: the person holds everything up to their join.
+func (s *Session) endReplay() {
+	if !s.replaying {
+		return
+	}
+	s.replaying = false
+	if s.point.Load() < s.welcome.Seq {
+		s.point.Store(s.welcome.Seq)
+	}
+}
+
+// decode reads one frame, within three heartbeats when there are any.
+func (s *Session) decode() (wire.Frame, error) {
+	if s.heartbeat > 0 {
+		s.conn.SetReadDeadline(time.Now().Add(3 * s.heartbeat))
+	}
 	f, err := s.dec.Decode()
 	if err != nil {
 		var werr *wire.Error
@@ -235,30 +405,21 @@ func (s *Session) Next() (wire.Frame, error) {
 			s.Close()
 			return wire.Frame{}, fmt.Errorf("unreadable frame from the room: %w", err)
 		}
+		var nerr net.Error
+		if s.heartbeat > 0 && errors.As(err, &nerr) && nerr.Timeout() && !s.closed.Load() {
+			s.Close()
+			return wire.Frame{}, &HeartbeatError{Silence: 3 * s.heartbeat}
+		}
 		return wire.Frame{}, err
 	}
-	if f.Type == wire.TypeEvent {
-		if f.Seq <= s.welcome.Seq && s.seq == s.welcome.Seq {
-			// The backlog the host sends right after the welcome: earlier
-			// messages, numbered below it, shown as they come; they change
-			// nothing in the roster.
-			return f, nil
-		}
-		if f.Seq != s.seq+1 {
-			s.Close()
-			return wire.Frame{}, &SequenceError{Want: s.seq + 1, Got: f.Seq}
-		}
-		s.seq = f.Seq
-	}
-	s.roster.apply(f)
 	return f, nil
 }
 
 // Close ends the connection. It unblocks a Next in another goroutine.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.done)
 		s.closed.Store(true)
+		close(s.done)
 		s.closeErr = s.conn.Close()
 	})
 	return s.closeErr

@@ -47,6 +47,16 @@ func (s Style) Lines(f wire.Frame, me string, loc *time.Location) (lines []strin
 	return lines, alert
 }
 
+// Earlier renders f, an event from before the person joined, as Render's
+// lines after "earlier: ", all dimmed and without alerts: it is not news.
+func (s Style) Earlier(f wire.Frame, me string, loc *time.Location) []string {
+	var lines []string
+	for _, l := range renderLines(f, me, loc) {
+		lines = append(lines, "\x1b[2m"+"earlier: "+l.plain()+"\x1b[0m")
+	}
+	return lines
+}
+
 func (s Style) line(l shownLine) string {
 	var base []string
 	switch l.kind {

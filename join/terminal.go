@@ -102,6 +102,24 @@ func (v *roomView) Show(f wire.Frame) {
 	}
 }
 
+// ShowEarlier shows an event from before the person joined: dimmed, after
+// "earlier:".
+func (v *roomView) ShowEarlier(f wire.Frame) {
+	v.mu.Lock()
+	me := ""
+	if v.roster != nil {
+		me = v.roster.Me()
+	}
+	v.mu.Unlock()
+	for _, l := range v.style.Earlier(f, me, v.loc) {
+		v.out.Println(l)
+	}
+}
+
+// Status shows the client's status line ("reconnecting…"), which the next
+// status replaces.
+func (v *roomView) Status(text string) { v.out.Status(v.style.notice(text, false)) }
+
 func (v *roomView) LogWriter() io.Writer { return v.out.LogWriter() }
 
 // promptString is the prompt to show now.

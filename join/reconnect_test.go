@@ -1,0 +1,593 @@
+package join
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"chatroom/discovery"
+	"chatroom/discovery/netns"
+	"chatroom/host/wire"
+)
+
+// shownTexts returns the messages ui printed, in order, from Render's say
+// lines ("10:04 <cy> one" gives "cy one").
+func shownTexts(ui *fakeUI) []string {
+	var texts []string
+	for _, l := range ui.output() {
+		if i := strings.Index(l, "<"); i >= 0 && !strings.HasPrefix(l, "earlier: ") {
+			texts = append(texts, strings.NewReplacer("<", "", ">", "").Replace(l[i:]))
+		}
+	}
+	return texts
+}
+
+// TestReconnectResumes: the connection drops after two events; the client
+// comes back asking to resume after the last one it showed, and the
+// host's replay (which, over-eager, starts too early) and what follows
+// are shown, each event once and in order.
+func TestReconnectResumes(t *testing.T) {
+	cert, fp := roomKey(t)
+	hellos := make(chan wire.Frame, 2)
+	room := newTLSFakeRoom(t, cert, fp,
+		func(h *fakeHost) {
+			hellos <- h.welcomeAs(10, nil)
+			h.send(say(11, "cy", "one", 0))
+			h.send(say(12, "cy", "two", 0))
+			// The connection breaks.
+		},
+		func(h *fakeHost) {
+			hellos <- h.welcomeAs(16, func(w *wire.Frame) { w.Resumed = true })
+			h.send(say(11, "cy", "one", 0)) // already shown
+			h.send(say(12, "cy", "two", 0)) // already shown
+			h.send(say(13, "cy", "three", 0))
+			h.send(say(14, "cy", "four", 0))
+			h.send(say(15, "cy", "five", 0))
+			h.send(wire.Frame{Type: wire.TypePing}) // ignored
+			h.send(say(15, "cy", "five", 0))        // once more: dropped
+			h.send(say(17, "cy", "six", 0))
+			h.send(say(17, "cy", "six", 0)) // once more: dropped
+			h.expect(wire.TypeSay, "/quit")
+			closedLeft(h)
+		})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	waitPrinted(t, ui, "six")
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	first, second := <-hellos, <-hellos
+	if first.Resume != nil {
+		t.Errorf("first hello resumes %+v, want none", *first.Resume)
+	}
+	if second.Resume == nil || *second.Resume != (wire.Resume{Epoch: "e1", Seq: 12}) || second.Name != "bob" {
+		t.Errorf("second hello %+v, want bob resuming e1 at 12", second)
+	}
+	want := []string{"cy one", "cy two", "cy three", "cy four", "cy five", "cy six"}
+	if got := shownTexts(ui); !slices.Equal(got, want) {
+		t.Errorf("shown %q, want %q\nall output: %q", got, want, ui.output())
+	}
+	out := ui.output()
+	if !slices.ContainsFunc(out, func(l string) bool { return strings.HasPrefix(l, "-- connection lost (") }) ||
+		!slices.Contains(out, "-- back in the room, 3 missed events follow") {
+		t.Errorf("output %q: want the lost and back status lines", out)
+	}
+}
+
+// TestBacklogShownAsEarlier: a newcomer's backlog (events below the
+// welcome's seq) is marked as earlier, then a separator, then the room.
+func TestBacklogShownAsEarlier(t *testing.T) {
+	cert, fp := roomKey(t)
+	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		h.send(say(4, "cy", "old one", 0))
+		h.send(say(9, "cy", "old two", 0))
+		h.send(say(4, "cy", "old one", 0)) // out of order: dropped
+		h.send(say(11, "cy", "now", 0))
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob"}, ui)
+	waitPrinted(t, ui, "now")
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	at := Render(say(1, "", "", 0), "bob", time.Local)[0][:5]
+	want := []string{
+		`joined "Lab 3" as bob (2 here: bob, cy)`,
+		"earlier: " + at + " <cy> old one",
+		"earlier: " + at + " <cy> old two",
+		earlierEnd,
+		at + " <cy> now",
+	}
+	if got := ui.output(); !slices.Equal(got, want) {
+		t.Errorf("printed\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestResumeReportsLoss: what the room could not replay is counted, and a
+// room that lost its history says so, and sends the backlog instead.
+func TestResumeReportsLoss(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(w *wire.Frame)
+		want string
+	}{
+		{"missed", func(w *wire.Frame) { w.Resumed, w.Missed = true, 4 }, "!! 4 messages were lost while you were away (older than the room keeps)"},
+		{"history lost", func(w *wire.Frame) { w.Epoch = "e2" }, "!! the room's history since you left was lost (the host restarted without its history)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cert, fp := roomKey(t)
+			room := newTLSFakeRoom(t, cert, fp,
+				func(h *fakeHost) {
+					h.welcomeAs(10, nil)
+					h.send(say(11, "cy", "one", 0))
+				},
+				func(h *fakeHost) {
+					h.welcomeAs(20, tc.edit)
+					h.send(say(19, "cy", "before", 0))
+					h.send(say(21, "cy", "after", 0))
+					h.expect(wire.TypeSay, "/quit")
+					closedLeft(h)
+				})
+			ui := newFakeUI(t)
+			done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
+			waitPrinted(t, ui, "after")
+			ui.endInput()
+			if err := result(t, done); err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			if out := ui.output(); !slices.Contains(out, tc.want) {
+				t.Errorf("output %q, want %q", out, tc.want)
+			}
+			if got, want := shownTexts(ui), []string{"cy one", "cy before", "cy after"}; tc.name == "missed" && !slices.Equal(got, want) {
+				t.Errorf("shown %q, want %q", got, want)
+			}
+			if tc.name == "history lost" && !slices.ContainsFunc(ui.output(), func(l string) bool { return strings.HasPrefix(l, "earlier: ") && strings.HasSuffix(l, "before") }) {
+				t.Errorf("output %q: want the backlog shown as earlier", ui.output())
+			}
+		})
+	}
+}
+
+// TestQueuedLinesSentAfterResume: lines typed while the client is not
+// connected are sent once it is back, in order, with increasing refs.
+func TestQueuedLinesSentAfterResume(t *testing.T) {
+	cert, fp := roomKey(t)
+	typed := make(chan struct{})
+	got := make(chan []wire.Frame, 2)
+	room := newTLSFakeRoom(t, cert, fp,
+		func(h *fakeHost) {
+			h.welcomeAs(10, nil)
+			f, _ := h.read()
+			got <- []wire.Frame{f}
+			// and the connection breaks
+		},
+		func(h *fakeHost) {
+			<-typed // the client is not connected until then
+			h.welcomeAs(12, func(w *wire.Frame) { w.Resumed = true })
+			h.send(say(11, "bob", "first", 1))
+			var frames []wire.Frame
+			for range 4 {
+				f, _ := h.read()
+				frames = append(frames, f)
+			}
+			got <- frames
+			closedLeft(h)
+		})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	typeLine(t, ui, "first")
+	if f := <-got; f[0].Text != "first" || f[0].Ref != 1 {
+		t.Fatalf("host got %+v, want first with ref 1", f[0])
+	}
+	waitPrinted(t, ui, "-- connection lost")
+	for _, l := range []string{"a", "b", "c", "d"} {
+		typeLine(t, ui, l)
+	}
+	close(typed)
+	waitPrinted(t, ui, "-- back in the room")
+	typeLine(t, ui, "/quit")
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	want := []string{"say a 2", "say b 3", "say c 4", "say d 5"}
+	if frames := summary(<-got); !slices.Equal(frames, want) {
+		t.Errorf("host got %q after resuming, want %q", frames, want)
+	}
+}
+
+// summary describes frames as "type text ref".
+func summary(frames []wire.Frame) []string {
+	var s []string
+	for _, f := range frames {
+		s = append(s, fmt.Sprintf("%s %s %d", f.Type, f.Text, f.Ref))
+	}
+	return s
+}
+
+// TestUnansweredResentUnlessTaken: of three lines sent when the
+// connection broke, the room had answered the first; the replay shows it
+// took the second; only the third is sent again, with its ref.
+func TestUnansweredResentUnlessTaken(t *testing.T) {
+	cert, fp := roomKey(t)
+	hellos := make(chan wire.Frame, 1)
+	after := make(chan []wire.Frame, 1)
+	room := newTLSFakeRoom(t, cert, fp,
+		func(h *fakeHost) {
+			h.welcomeAs(10, nil)
+			h.expect(wire.TypeSay, "a")
+			h.expect(wire.TypeSay, "b")
+			h.expect(wire.TypeSay, "c")
+			h.send(say(11, "bob", "a", 1))
+			h.send(say(12, "cy", "not yours", 3)) // cy's ref 3, not bob's
+			// and the connection breaks before b and c are answered
+		},
+		func(h *fakeHost) {
+			hellos <- h.welcomeAs(15, func(w *wire.Frame) { w.Resumed = true })
+			h.send(say(13, "bob", "b", 2))
+			h.send(say(14, "cy", "hm", 0))
+			var frames []wire.Frame
+			for range 2 {
+				f, _ := h.read()
+				frames = append(frames, f)
+			}
+			after <- frames
+			closedLeft(h)
+		})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	for _, l := range []string{"a", "b", "c"} {
+		typeLine(t, ui, l)
+	}
+	waitPrinted(t, ui, "<cy> hm")
+	typeLine(t, ui, "d")
+	typeLine(t, ui, "/quit")
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if h := <-hellos; h.Resume == nil || h.Resume.Seq != 12 {
+		t.Errorf("hello %+v, want a resume at 12", h)
+	}
+	if got, want := summary(<-after), []string{"say c 3", "say d 4"}; !slices.Equal(got, want) {
+		t.Errorf("host got %q after resuming, want %q", got, want)
+	}
+}
+
+// TestQueueBoundedAndQuitWhileDisconnected: while the room cannot be
+// reached, lines wait up to maxQueued, the next is refused at once, and
+// the end of input leaves at once, saying how many were not sent.
+func TestQueueBoundedAndQuitWhileDisconnected(t *testing.T) {
+	cert, fp := roomKey(t)
+	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		h.expect(wire.TypeSay, "sent")
+		// and the connection breaks, with "sent" unanswered
+	}, refuse(wire.CodeRoomClosed, "the room is closing")) // and it does not come back
+	waits := &fakeWaits{block: true, slept: make(chan struct{}, 1)}
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: &Reconnect{sleep: waits.sleep}}, ui)
+	typeLine(t, ui, "sent")
+	<-waits.slept // refused on the way back, and waiting for good
+	for i := range maxQueued + 1 {
+		typeLine(t, ui, fmt.Sprint("line ", i))
+	}
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	out := ui.output()
+	for _, want := range []string{
+		fmt.Sprintf("!! not sent: %d lines are already waiting for the room", maxQueued),
+		fmt.Sprintf("!! %d lines not sent (not connected to the room)", maxQueued+1),
+	} {
+		if n := slices.Index(out, want); n < 0 {
+			t.Errorf("output %q: want %q", out, want)
+		}
+	}
+}
+
+// TestBackoff: each wait doubles up to the cap, and stays within the
+// jitter of it, whatever the random draw.
+func TestBackoff(t *testing.T) {
+	b := DefaultBackoff
+	base := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
+	for n, d := range base {
+		lo := time.Duration(float64(d) * 0.8)
+		hi := time.Duration(float64(d) * 1.2)
+		for _, r := range []float64{0, 0.25, 0.5, 0.999999} {
+			got := b.Delay(n, r)
+			if got < lo || got > hi {
+				t.Errorf("Delay(%d, %v) = %v, want within [%v, %v]", n, r, got, lo, hi)
+			}
+		}
+		if got := b.Delay(n, 0.5); got != d {
+			t.Errorf("Delay(%d, 0.5) = %v, want %v", n, got, d)
+		}
+		if lowest, highest := b.Delay(n, 0), b.Delay(n, 0.999999); highest-lowest < (hi-lo)*9/10 {
+			t.Errorf("wait %d varies over %v..%v only, want about ±20%%", n, lowest, highest)
+		}
+	}
+}
+
+// TestRetryWaits runs the retry loop with a fake clock: it tries at once,
+// then after waits that grow with jitter, tells the person each time, and
+// stops at the first success, or at a permanent failure.
+func TestRetryWaits(t *testing.T) {
+	waits := &fakeWaits{}
+	draws := []float64{0.9, 0.1, 0.5, 0.0, 0.99}
+	var statuses []string
+	r := newRetrier(&Reconnect{sleep: waits.sleep, rand: func() float64 {
+		d := draws[0]
+		draws = draws[1:]
+		return d
+	}}, func(s string) { statuses = append(statuses, s) })
+	tries := 0
+	v, err := retry(context.Background(), r, func(context.Context) (int, error) {
+		tries++
+		if tries <= 5 {
+			return 0, errors.New("refused")
+		}
+		return 42, nil
+	})
+	if err != nil || v != 42 || tries != 6 {
+		t.Fatalf("retry = %v, %v after %d tries", v, err, tries)
+	}
+	want := []time.Duration{
+		time.Duration(0.5e9 * 1.16), time.Duration(1e9 * 0.84), 2e9, time.Duration(4e9 * 0.8), time.Duration(8e9 * (1 + 0.2*0.98)),
+	}
+	if !slices.Equal(waits.waits, want) {
+		t.Errorf("waited %v, want %v", waits.waits, want)
+	}
+	if statuses[0] != "reconnecting…" || statuses[1] != "connection lost — retrying in 600ms" || len(statuses) != 11 {
+		t.Errorf("statuses %q", statuses)
+	}
+
+	tries = 0
+	_, err = retry(context.Background(), r, func(context.Context) (int, error) {
+		tries++
+		return 0, &permanentError{errors.New("banned")}
+	})
+	if err == nil || err.Error() != "banned" || tries != 1 {
+		t.Errorf("permanent failure: %v after %d tries, want banned after 1", err, tries)
+	}
+}
+
+// TestNoReconnectAfterSentAway: kicked, banned or refused on the way back,
+// the client says why and stops; it dials no more.
+func TestNoReconnectAfterSentAway(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		scripts []func(h *fakeHost)
+		want    string
+	}{
+		{"kicked", []func(h *fakeHost){func(h *fakeHost) {
+			h.welcomeAs(1, nil)
+			h.send(wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: "ana"})
+		}}, "you were kicked by ana"},
+		{"banned", []func(h *fakeHost){func(h *fakeHost) {
+			h.welcomeAs(1, nil)
+			h.send(wire.Frame{Type: wire.TypeClosed, Code: wire.CodeBanned, By: "ana"})
+		}}, "you were banned by ana"},
+		{"wrong password on the way back", []func(h *fakeHost){
+			func(h *fakeHost) { h.welcomeAs(1, nil) },
+			refuse(wire.CodeWrongPassword, "wrong admin password"),
+		}, "wrong admin password"},
+		{"name taken on the way back", []func(h *fakeHost){
+			func(h *fakeHost) { h.welcomeAs(1, nil) },
+			refuse(wire.CodeNameTaken, `the name "bob" is taken`),
+		}, `the name "bob" is taken`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cert, fp := roomKey(t)
+			room := newTLSFakeRoom(t, cert, fp, tc.scripts...)
+			ui := newFakeUI(t, "bob2")
+			err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui))
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("Join: %v, want %q", err, tc.want)
+			}
+			room.stop()
+			if n := room.connections(); n != len(tc.scripts) {
+				t.Errorf("%d connections, want %d", n, len(tc.scripts))
+			}
+			if len(ui.reasons) != 0 {
+				t.Errorf("asked for another name (%q) on the way back", ui.reasons)
+			}
+		})
+	}
+}
+
+// TestHeartbeatDetectsDeadHost: a host that goes silent but keeps the
+// connection open is taken as gone after three heartbeats, and the client
+// comes back; while the room is quiet the client sends pings, and ignores
+// the host's.
+func TestHeartbeatDetectsDeadHost(t *testing.T) {
+	cert, fp := roomKey(t)
+	pings := make(chan int, 1)
+	room := newTLSFakeRoom(t, cert, fp,
+		func(h *fakeHost) {
+			h.welcomeAs(10, func(w *wire.Frame) { w.HeartbeatMS = 10 })
+			n := 0
+			for {
+				f, ok := h.read() // silent; the client hangs up
+				if !ok {
+					break
+				}
+				if f.Type == wire.TypePing {
+					n++
+				}
+			}
+			pings <- n
+		},
+		func(h *fakeHost) {
+			h.welcomeAs(10, func(w *wire.Frame) { w.Resumed = true })
+			h.send(wire.Frame{Type: wire.TypePing})
+			h.send(say(11, "cy", "still here", 0))
+			h.expect(wire.TypeSay, "/quit")
+			closedLeft(h)
+		})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	waitPrinted(t, ui, "still here")
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if n := <-pings; n == 0 {
+		t.Error("the client sent no ping while the room was silent")
+	}
+	if out := ui.output(); !slices.Contains(out, "-- connection lost (nothing heard from the room for 30ms); reconnecting…") {
+		t.Errorf("output %q: want the silence named as the cause", out)
+	}
+}
+
+// TestReconnectFindsMovedHost: the room's last address refuses; found
+// again by its id, at another port, with the key it is known by, it is
+// joined there.
+func TestReconnectFindsMovedHost(t *testing.T) {
+	cert, fp := roomKey(t)
+	hellos := make(chan wire.Frame, 1)
+	old := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		h.send(say(11, "cy", "one", 0))
+	})
+	moved := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		hellos <- h.welcomeAs(13, func(w *wire.Frame) { w.Resumed = true })
+		h.send(say(12, "cy", "two", 0))
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	})
+	known, err := LoadKnownRooms(filepath.Join(t.TempDir(), KnownRoomsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := known.Check(testRoomID, fp, "Lab 3", false); err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	rec := testReconnect()
+	rec.Rediscover = func(ctx context.Context, id string) (Dialer, error) {
+		asked = append(asked, id)
+		if _, err := known.Check(id, fp, "", false); err != nil {
+			return nil, err
+		}
+		return moved.dialer(), nil
+	}
+	ui := newFakeUI(t)
+	ui.onPrint = func(l string) {
+		if strings.Contains(l, "one") {
+			go old.stop() // the host moves
+		}
+	}
+	done := joinAsync(context.Background(), old.dialer(), Options{Name: "bob", Reconnect: rec}, ui)
+	waitPrinted(t, ui, "two")
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if h := <-hellos; h.Resume == nil || h.Resume.Seq != 11 {
+		t.Errorf("hello at the new address %+v, want a resume at 11", h)
+	}
+	if len(asked) == 0 || asked[0] != testRoomID {
+		t.Errorf("rediscovered %q, want the room's id", asked)
+	}
+}
+
+// TestReconnectRefusesChangedKey: found again by id, the room shows
+// another key than the one known for it: the client stops and says so.
+func TestReconnectRefusesChangedKey(t *testing.T) {
+	cert, fp := roomKey(t)
+	_, otherFP := roomKey(t)
+	old := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+	})
+	old.stop()
+	known, err := LoadKnownRooms(filepath.Join(t.TempDir(), KnownRoomsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := known.Check(testRoomID, fp, "Lab 3", false); err != nil {
+		t.Fatal(err)
+	}
+	impostor := discovery.Room{ID: testRoomID, Name: "Lab 3", Fingerprint: otherFP, Port: 1}
+	rec := testReconnect()
+	rec.Rediscover = FindByID(found(impostor), func(r discovery.Room) error {
+		_, err := known.Check(r.ID, r.Fingerprint, r.Name, false)
+		return err
+	}, nil)
+	c := &client{ctx: context.Background(), opts: Options{Reconnect: rec}, roomID: testRoomID,
+		dial: func(context.Context) (net.Conn, error) { return nil, errors.New("connection refused") }}
+	_, err = c.attempt(context.Background(), wire.Frame{Name: "bob"})
+	var changed *KeyChangedError
+	var perm *permanentError
+	if !errors.As(err, &changed) || !errors.As(err, &perm) {
+		t.Fatalf("attempt: %v, want a permanent *KeyChangedError", err)
+	}
+}
+
+// TestReconnectFindsMovedHostByMDNS: as TestReconnectFindsMovedHost, but
+// the room is found again over real mDNS (on the loopback interface of
+// the test's own network namespace), as `chatroom join` finds it.
+func TestReconnectFindsMovedHostByMDNS(t *testing.T) {
+	netns.Require(t)
+	cert, fp := roomKey(t)
+	hellos := make(chan wire.Frame, 1)
+	old := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		h.send(say(11, "cy", "one", 0))
+	})
+	moved := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		hellos <- h.welcomeAs(13, func(w *wire.Frame) { w.Resumed = true })
+		h.send(say(12, "cy", "two", 0))
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	})
+	_, portStr, _ := net.SplitHostPort(moved.addr)
+	port, _ := strconv.Atoi(portStr)
+	lo := discovery.Options{Interfaces: []string{"lo"}}
+	ad, err := discovery.Advertise(discovery.Room{ID: testRoomID, Name: "Lab 3", Fingerprint: fp, Version: wire.Version, Port: port}, lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ad.Close()
+
+	known, err := LoadKnownRooms(filepath.Join(t.TempDir(), KnownRoomsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := known.Check(testRoomID, fp, "Lab 3", false); err != nil {
+		t.Fatal(err)
+	}
+	rec := testReconnect()
+	rec.Rediscover = FindByID(func(ctx context.Context) ([]discovery.Room, error) {
+		return discovery.Browse(ctx, lo)
+	}, func(r discovery.Room) error {
+		_, err := known.Check(r.ID, r.Fingerprint, r.Name, false)
+		return err
+	}, nil)
+	ui := newFakeUI(t)
+	ui.onPrint = func(l string) {
+		if strings.Contains(l, "one") {
+			go old.stop() // the host moves
+		}
+	}
+	done := joinAsync(context.Background(), old.dialer(), Options{Name: "bob", Reconnect: rec}, ui)
+	waitPrinted(t, ui, "two")
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if h := <-hellos; h.Resume == nil || h.Resume.Seq != 11 {
+		t.Errorf("hello at the new address %+v, want a resume at 11", h)
+	}
+}
