@@ -116,6 +116,8 @@ func (e *ClosedError) Error() string {
 		return "you were disconnected (protocol error)"
 	case wire.CodeRoomClosed:
 		return "the room closed"
+	case wire.CodeReplaced:
+		return "you joined this room again from elsewhere, with the same name and key; this connection was closed"
 	default:
 		msg = "the room closed your connection"
 		if e.Code != "" && e.Text == "" {

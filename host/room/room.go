@@ -179,6 +179,7 @@ const (
 	roomClosedText = "the room was closed by its host"
 	tooSlowText    = "you fell too far behind the room"
 	leftText       = "you left the room"
+	replacedText   = "you joined this room again from another connection, with the same name and key"
 )
 
 // Room is a chat room. Create it with [New] and run it with [Room.Run]; its

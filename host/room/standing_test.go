@@ -138,3 +138,29 @@ func TestMuteNotSavedNotMade(t *testing.T) {
 		t.Fatalf("eve's line after a failed mute: %+v", got)
 	}
 }
+
+// A member that reconnects under its name with its key before the room
+// noticed its old connection die takes the old one's place: the old one is
+// closed with "replaced" and the others see it lose its connection and join
+// again. Another key is refused the name, and so is a member without a key.
+func TestSameKeyTakesOverName(t *testing.T) {
+	tr := startRoom(t, Config{})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	eve := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
+	ana.frames()
+
+	if r := tr.refused(JoinRequest{Name: "Eve", Identity: joKey}); r.Code != wire.CodeNameTaken {
+		t.Fatalf("another key took eve's name: %+v", r)
+	}
+	if r := tr.refused(JoinRequest{Name: "eve"}); r.Code != wire.CodeNameTaken {
+		t.Fatalf("no key took eve's name: %+v", r)
+	}
+	eve2 := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
+	eve.expectFinal(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replacedText})
+	ana.expect(
+		leaveEvent(eve.welcome.Seq+1, "eve", wire.CodeLost, "", ""),
+		joinEvent(eve.welcome.Seq+2, "eve", wire.RoleMember))
+	if eve2.welcome.Seq != eve.welcome.Seq+2 || len(eve2.welcome.Members) != 2 {
+		t.Fatalf("eve's new welcome: %+v", eve2.welcome)
+	}
+}

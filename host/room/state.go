@@ -107,8 +107,19 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room", ban.Reason))
 		}
 	}
-	if _, taken := s.byKey[key]; taken {
-		return nil, refusal(wire.CodeNameTaken, fmt.Sprintf("the name %q is taken", req.Name))
+	if old, taken := s.byKey[key]; taken {
+		if req.Identity == "" || old.identity != req.Identity {
+			return nil, refusal(wire.CodeNameTaken, fmt.Sprintf("the name %q is taken", req.Name))
+		}
+		// The same person, by key, under the same name: a member whose
+		// connection broke and who reconnects before the host noticed
+		// (which can take a heartbeat timeout). The new connection takes
+		// the place of the old one, which is told why and not to come
+		// back by itself, so two clients of one person cannot keep
+		// replacing each other.
+		s.depart(old,
+			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replacedText},
+			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeLost})
 	}
 
 	m := &Member{

@@ -55,7 +55,8 @@
 //     It replaces the list the member had. Clients that do not know the
 //     type ignore it, as they ignore any frame type they do not know.
 //   - "closed": the host is ending this member's connection, with a code
-//     ("kicked", "banned", "room-closed", "too-slow", "left") and reason.
+//     ("kicked", "banned", "room-closed", "too-slow", "left", "replaced")
+//     and reason.
 //
 // # History and resume
 //
@@ -161,6 +162,7 @@ const (
 	CodeKicked   = "kicked"   // an admin kicked the member
 	CodeTooSlow  = "too-slow" // the member fell too far behind
 	CodeProtocol = "protocol" // the member sent something unreadable
+	CodeReplaced = "replaced" // the same member (name and key) joined again on another connection
 
 	// Errors, in "error" frames.
 	CodeTooLarge   = "too-large"  // a frame over the size limit
