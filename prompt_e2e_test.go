@@ -456,3 +456,85 @@ func TestPromptHost(t *testing.T) {
 	tm.waitLines(`^chatroom: closing the room$|^\[exited 0\]$`)
 	tm.waitLines(`^\[exited 0\]$`)
 }
+
+// TestPromptReconnect runs "chatroom join" at a terminal while the host
+// closes and comes back on the same address with the same state: the
+// status line says what is happening, in place; what the person types
+// while the room is away is kept on the prompt's row and sent once the
+// room is back; every line the room said is on the screen once, in order.
+func TestPromptReconnect(t *testing.T) {
+	bin := buildChatroom(t)
+	state := t.TempDir()
+	start := func(listen string) *host.Host {
+		h, err := host.Start(host.Config{Name: "Lab 3", StateDir: state, Listen: listen,
+			Limits: wire.Limits{Burst: 1 << 20, PerSecond: 1 << 20}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		return h
+	}
+	h1 := start("127.0.0.1:0")
+	addr, fp := h1.Addr().String(), h1.Fingerprint()
+	cy := startTalker(t, addr, fp, "cy")
+
+	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, t.TempDir()))
+	const prompt = "Lab 3 ana> "
+	tm.waitLines(`^joined "Lab 3" as ana \(2 here: ana, cy\)$`)
+	tm.waitRow(prompt, -1)
+	cy.talk(40 * time.Millisecond)
+	tm.waitLines(`^\d\d:\d\d <cy> cy says 5$`)
+
+	// The host closes: the member is told, and starts coming back.
+	said1 := cy.halt()
+	h1.Close()
+	tm.waitLines(`^-- .*(reconnecting|retrying)`)
+	tm.typeSlowly("typed while away")
+	tm.keys("Enter")
+	tm.waitRow(prompt, -1)
+
+	// The host comes back, same state, same address.
+	h2 := start(addr)
+	tm.waitLines(`^-- back in the room`)
+	tm.waitLines(`^\d\d:\d\d <ana> typed while away$`)
+	tm.waitRow(prompt, -1)
+
+	dee := startTalker(t, addr, fp, "dee")
+	dee.talk(40 * time.Millisecond)
+	tm.waitLines(`^\d\d:\d\d <dee> dee says 5$`)
+	said2 := dee.halt()
+	tm.waitLines(`^\d\d:\d\d <dee> ` + said2[len(said2)-1] + `$`)
+	tm.keys("C-d")
+	lines := tm.waitLines(`^\[exited 0\]$`)
+	h2.Close()
+
+	var statuses, heardCy, heardDee []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "-- ") && !strings.Contains(l, "here:") {
+			statuses = append(statuses, l)
+		}
+		if m := regexp.MustCompile(`^\d\d:\d\d <(cy|dee)> (.*)$`).FindStringSubmatch(l); m != nil {
+			if m[1] == "cy" {
+				heardCy = append(heardCy, m[2])
+			} else {
+				heardDee = append(heardDee, m[2])
+			}
+		}
+		if strings.Contains(l, prompt) && strings.TrimSpace(l) != strings.TrimSpace(prompt) {
+			t.Errorf("a prompt row was left on the screen: %q", l)
+		}
+	}
+	// What happened, then one status line, replaced in place as the
+	// outage went on ("reconnecting…", "retrying in…"), which ends saying
+	// the member is back.
+	if len(statuses) != 2 || statuses[0] != "-- the room closed" || !strings.HasPrefix(statuses[1], "-- back in the room") {
+		t.Errorf("lines from the client on the screen: %q, want \"-- the room closed\" and one status line, ending \"back in the room\"", statuses)
+	}
+	if !slices.Equal(heardCy, said1) {
+		t.Errorf("cy said %q; the screen shows %q", said1, heardCy)
+	}
+	if !slices.Equal(heardDee, said2) {
+		t.Errorf("dee said %q; the screen shows %q", said2, heardDee)
+	}
+}
