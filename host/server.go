@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chatroom/host/room"
@@ -25,6 +26,13 @@ const (
 	// writeTimeout bounds one write to a member. A member that takes
 	// longer to accept what is already sent is not reading: it is cut off.
 	writeTimeout = 5 * time.Second
+	// finalGrace bounds how long a member's writer may go on once the room
+	// has removed the member (too slow, kicked, banned, room closed): long
+	// enough to send what is queued and the last word to a member that
+	// reads, short enough that one that does not is cut off (its
+	// connection closed, so it can reconnect) soon after the room let it
+	// go, even when its writer is stuck in a write.
+	finalGrace = 1 * time.Second
 	// maxBatch is how much of a member's queued frames go out in one write.
 	maxBatch = 64 << 10
 	// lingerTimeout and maxLinger bound how long and how much the host
@@ -233,7 +241,9 @@ func (s *server) serveConn(conn net.Conn, p peer) {
 			Text: "this room speaks chatroom protocol version 1; update chatroom"})
 		return
 	}
-	req := room.JoinRequest{Name: hello.Name, Addr: p.addr, Identity: p.identity, Owner: p.owner}
+	dl := &writeDeadline{conn: conn}
+	req := room.JoinRequest{Name: hello.Name, Addr: p.addr, Identity: p.identity, Owner: p.owner,
+		Removed: dl.removed}
 	if hello.Password != "" {
 		refusal := s.checkPassword(p.addr, hello.Password)
 		if refusal != nil {
@@ -269,7 +279,7 @@ func (s *server) serveConn(conn net.Conn, p peer) {
 		defer close(readerDone)
 		s.readLoop(conn, dec, member, &readErr)
 	}()
-	s.writeLoop(conn, member, &readErr)
+	s.writeLoop(conn, member, dl, &readErr)
 	<-readerDone
 }
 
@@ -306,38 +316,25 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, read
 // shuts the connection's writing side. Everything queued at a time goes out
 // in one write: for a busy room that is the difference between one TLS
 // record and hundreds.
-func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) {
+func (s *server) writeLoop(conn net.Conn, m *room.Member, dl *writeDeadline, readErr **wire.Frame) {
 	out := m.Out()
-	for frame := range out {
-		// The batch buffer is borrowed only while there is something to
-		// write: an idle member holds none, however large its last burst.
-		bp := batchPool.Get().(*[]byte)
-		buf := append((*bp)[:0], frame...)
-	batch:
-		for len(buf) < maxBatch {
-			select {
-			case more, ok := <-out:
-				if !ok {
-					break batch
-				}
-				buf = append(buf, more...)
-			default:
-				break batch
-			}
-		}
-		conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-		_, err := conn.Write(buf)
-		if cap(buf) <= maxBatch*2 {
-			*bp = buf[:0]
-			batchPool.Put(bp)
-		}
+	for range out.Ready() {
+		frames, open := out.Take()
+		err := writeFrames(conn, frames, dl)
+		out.Recycle(frames)
 		if err != nil {
 			// Closing ends the reader, which tells the room.
 			s.log.Debug("write failed", "name", m.Name(), "err", err)
 			conn.Close()
-			for range out {
+			for open {
+				<-out.Ready()
+				frames, open = out.Take()
+				out.Recycle(frames)
 			}
 			return
+		}
+		if !open {
+			break
 		}
 	}
 	last := m.Final()
@@ -345,13 +342,70 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, readErr **wire.Frame) 
 		last, _ = wire.Encode(*readErr)
 	}
 	if last != nil {
-		conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		dl.set()
 		conn.Write(last)
 	}
 	// Say we are done, then give the member a moment to read that and
 	// close its end before the reader stops waiting.
 	closeWrite(conn)
 	conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+}
+
+// writeFrames writes frames, as few writes as maxBatch allows.
+func writeFrames(conn net.Conn, frames [][]byte, dl *writeDeadline) error {
+	if len(frames) == 0 {
+		return nil
+	}
+	// The batch buffer is borrowed only while there is something to
+	// write: an idle member holds none, however large its last burst.
+	bp := batchPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	var err error
+	for i, frame := range frames {
+		buf = append(buf, frame...)
+		if len(buf) >= maxBatch || i == len(frames)-1 {
+			dl.set()
+			if _, err = conn.Write(buf); err != nil {
+				break
+			}
+			buf = buf[:0]
+		}
+	}
+	if cap(buf) <= maxBatch*2 {
+		*bp = buf[:0]
+		batchPool.Put(bp)
+	}
+	return err
+}
+
+// writeDeadline sets a member's write deadlines: writeTimeout from each
+// write, and no later than finalGrace after the room removed the member.
+type writeDeadline struct {
+	conn net.Conn
+	// last is the latest deadline allowed (Unix nanoseconds), 0 while
+	// the member is in the room.
+	last atomic.Int64
+}
+
+// set gives the next write writeTimeout, or what is left of the grace.
+func (d *writeDeadline) set() {
+	d.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	// Should removed run between the two calls, its deadline may be
+	// overwritten by the one above; it stored last first, so it is seen
+	// here and set again.
+	if last := d.last.Load(); last != 0 {
+		d.conn.SetWriteDeadline(time.Unix(0, last))
+	}
+}
+
+// removed is the member's room.JoinRequest.Removed: it runs on the room
+// goroutine when the room lets the member go, and cuts short a write that
+// is waiting for a member that does not read (it then fails, and the
+// writer closes the connection).
+func (d *writeDeadline) removed() {
+	last := time.Now().Add(finalGrace)
+	d.last.Store(last.UnixNano())
+	d.conn.SetWriteDeadline(last)
 }
 
 // batchPool holds the writers' batch buffers (*[]byte) between batches.

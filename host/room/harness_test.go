@@ -97,7 +97,23 @@ type client struct {
 	tr      *testRoom
 	m       *Member
 	welcome wire.Frame
-	closed  bool // Out was seen closed
+	closed  bool     // Out was seen closed
+	pending [][]byte // taken from Out, not yet looked at
+}
+
+// next returns the next frame queued for c without waiting: ok is false
+// when there is none, and then closed says whether Out is closed.
+func (c *client) next() (frame []byte, ok bool) {
+	if len(c.pending) == 0 {
+		var open bool
+		c.pending, open = c.m.Out().Take()
+		c.closed = c.closed || (!open && len(c.pending) == 0)
+	}
+	if len(c.pending) == 0 {
+		return nil, false
+	}
+	frame, c.pending = c.pending[0], c.pending[1:]
+	return frame, true
 }
 
 func (tr *testRoom) join(name string) *client {
@@ -112,17 +128,16 @@ func (tr *testRoom) joinReq(req JoinRequest) *client {
 		tr.t.Fatalf("Join(%+v) = %v, %+v, %v; want a member", req, m, refusal, err)
 	}
 	// The welcome is in the outbox when Join returns: no sync needed.
-	select {
-	case b := <-m.Out():
-		c := &client{tr: tr, m: m, welcome: parse(tr.t, b)}
-		if c.welcome.Type != wire.TypeWelcome {
-			tr.t.Fatalf("%s's first frame is %s, want the welcome", req.Name, b)
-		}
-		return c
-	default:
+	c := &client{tr: tr, m: m}
+	b, ok := c.next()
+	if !ok {
 		tr.t.Fatalf("%s's outbox is empty after Join; want the welcome", req.Name)
-		return nil
 	}
+	c.welcome = parse(tr.t, b)
+	if c.welcome.Type != wire.TypeWelcome {
+		tr.t.Fatalf("%s's first frame is %s, want the welcome", req.Name, b)
+	}
+	return c
 }
 
 // joinUndrained joins like join but leaves the welcome in the outbox, for
@@ -155,16 +170,11 @@ func (c *client) frames() []wire.Frame {
 	c.tr.sync()
 	var frames []wire.Frame
 	for {
-		select {
-		case b, ok := <-c.m.Out():
-			if !ok {
-				c.closed = true
-				return frames
-			}
-			frames = append(frames, parse(c.tr.t, b))
-		default:
+		b, ok := c.next()
+		if !ok {
 			return frames
 		}
+		frames = append(frames, parse(c.tr.t, b))
 	}
 }
 
