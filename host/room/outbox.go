@@ -16,6 +16,10 @@ import "sync"
 type Outbox struct {
 	mu     sync.Mutex
 	frames [][]byte // queued, oldest first; nil when empty
+	// box holds frames' backing array for framesPool; taken is the box of
+	// the frames Take handed out, until Recycle (one writer at a time).
+	box    *[][]byte
+	taken  *[][]byte
 	limit  int
 	closed bool
 	// ready holds a token when frames were queued (or the outbox closed)
@@ -44,7 +48,8 @@ func (o *Outbox) push(frame []byte) bool {
 	}
 	wake := len(o.frames) == 0
 	if o.frames == nil {
-		o.frames = (*framesPool.Get().(*[][]byte))[:0]
+		o.box = framesPool.Get().(*[][]byte)
+		o.frames = (*o.box)[:0]
 	}
 	o.frames = append(o.frames, frame)
 	o.mu.Unlock()
@@ -85,20 +90,24 @@ func (o *Outbox) Ready() <-chan struct{} { return o.ready }
 func (o *Outbox) Take() (frames [][]byte, open bool) {
 	o.mu.Lock()
 	frames, o.frames = o.frames, nil
+	o.taken, o.box = o.box, nil
 	open = !o.closed
 	o.mu.Unlock()
 	return frames, open
 }
 
-// Recycle hands back a slice that Take returned, once its frames are
-// written, for the outbox to queue into again.
+// Recycle hands back the slice that the last Take returned, once its
+// frames are written, for outboxes to queue into again. Only the writer
+// that called Take may call it, before its next Take.
 func (o *Outbox) Recycle(frames [][]byte) {
-	if cap(frames) == 0 || cap(frames) > 4*o.limit {
+	box := o.taken
+	o.taken = nil
+	if box == nil || cap(frames) == 0 || cap(frames) > 4*o.limit {
 		return
 	}
 	clear(frames) // the frames' bytes may be collected
-	frames = frames[:0]
-	framesPool.Put(&frames)
+	*box = frames[:0]
+	framesPool.Put(box)
 }
 
 // Len is the number of frames queued now.
