@@ -335,7 +335,7 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, dl *writeDeadline, rea
 		if err != nil {
 			// Closing ends the reader, which tells the room.
 			s.log.Debug("write failed", "name", m.Name(), "err", err)
-			conn.Close()
+			abort(conn)
 			for open {
 				<-out.Ready()
 				frames, open = out.Take()
@@ -346,6 +346,14 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, dl *writeDeadline, rea
 		if !open {
 			break
 		}
+	}
+	// The room has removed the member (its Removed hook ran before the
+	// outbox closed), so the grace has begun: TLS's close_notify, in
+	// closeWrite, gives itself 5 s whatever the deadline, so past the
+	// grace the connection is cut instead.
+	if until := dl.last.Load(); until != 0 {
+		cut := time.AfterFunc(time.Until(time.Unix(0, until)), func() { abort(conn) })
+		defer cut.Stop()
 	}
 	last := m.Final()
 	if last == nil && *readErr != nil {
@@ -435,6 +443,16 @@ var batchPool = sync.Pool{New: func() any {
 	b := make([]byte, 0, 4096)
 	return &b
 }}
+
+// abort closes conn's connection at once, without TLS's close_notify,
+// which would wait up to 5 s for a peer that does not read.
+func abort(conn net.Conn) {
+	if tc, ok := conn.(*tls.Conn); ok {
+		tc.NetConn().Close()
+		return
+	}
+	conn.Close()
+}
 
 // closeWrite shuts the writing side of conn: a TLS close_notify, then a
 // TCP FIN.
