@@ -102,8 +102,24 @@ type client struct {
 	welcome wire.Frame
 	// replay is what followed the welcome ahead of the outbox: the
 	// backlog, or the events since the resume point.
-	replay []wire.Frame
-	closed bool // Out was seen closed
+	replay  []wire.Frame
+	closed  bool     // Out was seen closed
+	pending [][]byte // taken from Out, not yet looked at
+}
+
+// next returns the next frame queued for c without waiting: ok is false
+// when there is none, and then closed says whether Out is closed.
+func (c *client) next() (frame []byte, ok bool) {
+	if len(c.pending) == 0 {
+		var open bool
+		c.pending, open = c.m.Out().Take()
+		c.closed = c.closed || (!open && len(c.pending) == 0)
+	}
+	if len(c.pending) == 0 {
+		return nil, false
+	}
+	frame, c.pending = c.pending[0], c.pending[1:]
+	return frame, true
 }
 
 func (tr *testRoom) join(name string) *client {
@@ -163,16 +179,11 @@ func (c *client) frames() []wire.Frame {
 	c.tr.sync()
 	var frames []wire.Frame
 	for {
-		select {
-		case b, ok := <-c.m.Out():
-			if !ok {
-				c.closed = true
-				return frames
-			}
-			frames = append(frames, parse(c.tr.t, b))
-		default:
+		b, ok := c.next()
+		if !ok {
 			return frames
 		}
+		frames = append(frames, parse(c.tr.t, b))
 	}
 }
 

@@ -121,8 +121,8 @@ func TestResume(t *testing.T) {
 			}
 			bob.say("/quit")
 			tr.sync()
-			for len(ana.Out()) > 0 {
-				b := <-ana.Out()
+			frames, _ := ana.Out().Take()
+			for _, b := range frames {
 				sent[parse(t, b).Seq] = b
 			}
 			back := tr.joinReq(JoinRequest{Name: "bob", Resume: tt.resume})

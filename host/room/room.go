@@ -19,7 +19,9 @@
 // One goroutine, the one running [Room.Run], owns all of the room's state and
 // is the only one to read or change it; there are no locks around it. The
 // methods called from connection goroutines send that goroutine a function
-// to run on one channel, and Join waits for its answer. Because one
+// to run on one channel, and Join waits for its answer. (Each member's
+// [Outbox] has a mutex of its own, shared only by the room goroutine and
+// that member's writer; the room's state is not behind it.) Because one
 // goroutine numbers the events and hands each to every member in turn,
 // every member sees the same events in the same order.
 //
@@ -62,7 +64,8 @@ type Config struct {
 	SaveMutes func([]Mute) error
 
 	// Outbox is the number of frames a member may have queued before it
-	// is dropped as too slow; 0 means 1024.
+	// is dropped as too slow; 0 means 1024. An outbox holds memory only
+	// for the frames in it.
 	Outbox int
 
 	Now func() time.Time // the host's clock, for event times; nil means time.Now
@@ -247,6 +250,13 @@ type JoinRequest struct {
 	// HeartbeatMS is the heartbeat interval the host keeps on this
 	// connection, for the welcome to announce; 0 for none.
 	HeartbeatMS int
+	// Removed, if set, is called once, on the room goroutine, when the room
+	// removes the member (too slow, kicked, banned, left, lost, room
+	// closed), just after its outbox is closed. It must not block. The host
+	// uses it to bound how long the member's writer may still spend on its
+	// last frames, even when it is stuck writing to a peer that has stopped
+	// reading.
+	Removed func()
 }
 
 // Join asks the room to admit a member. On success the member's first
@@ -363,7 +373,8 @@ type Member struct {
 	key      string // NameKey(name)
 	addr     string
 	identity string
-	out      chan []byte
+	out      *Outbox
+	removed  func() // JoinRequest.Removed
 
 	// replay is the welcome and the frames sent right after it, set by
 	// the room goroutine before Join returns and then only taken by the
@@ -371,7 +382,8 @@ type Member struct {
 	replay [][]byte
 
 	// final is written by the room goroutine before it closes out; the
-	// close is what makes it safe to read after out is closed.
+	// outbox's lock is what makes it safe to read once Take reports out
+	// closed.
 	final []byte
 
 	// Owned by the room goroutine.
@@ -390,10 +402,11 @@ type Member struct {
 // Name returns the member's name as it is displayed.
 func (m *Member) Name() string { return m.name }
 
-// Out yields the member's encoded frames, each one JSON line including its
-// '\n', in order. The same []byte is shared by all members that get a frame:
-// never modify it. Out is closed when the room removes the member.
-func (m *Member) Out() <-chan []byte { return m.out }
+// Out is the member's outbox: its encoded frames, each one JSON line
+// including its '\n', in order. The same []byte is shared by all members
+// that get a frame: never modify it. The outbox is closed when the room
+// removes the member.
+func (m *Member) Out() *Outbox { return m.out }
 
 // TakeReplay returns the frames to write before any from Out: the welcome,
 // then the backlog or the events since the member's resume point, oldest
@@ -411,5 +424,5 @@ func (m *Member) TakeReplay() [][]byte {
 // Final returns the encoded frame to write after Out is drained and closed
 // (a wire.TypeClosed frame: kicked, banned, too-slow, room-closed, left), or
 // nil when the member's connection simply ended. It may be shared: never
-// modify it. Call it only after Out is closed.
+// modify it. Call it only after Out's Take has reported it closed.
 func (m *Member) Final() []byte { return m.final }

@@ -186,7 +186,7 @@ func TestDefaultOutbox(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.outbox), func(t *testing.T) {
 			tr := startRoom(t, Config{Outbox: tt.outbox})
-			if got := cap(tr.join("bob").m.out); got != tt.want {
+			if got := tr.join("bob").m.Out().Limit(); got != tt.want {
 				t.Errorf("outbox holds %d frames, want %d", got, tt.want)
 			}
 		})
@@ -222,12 +222,8 @@ func TestEventOrder(t *testing.T) {
 		next := c.welcome.Seq + 1
 		lastLine := map[string]int{}
 		for {
-			var b []byte
-			select {
-			case b = <-c.m.Out():
-			default:
-			}
-			if b == nil {
+			b, ok := c.next()
+			if !ok {
 				break
 			}
 			f := parse(t, b)
@@ -562,9 +558,17 @@ func BenchmarkBroadcast(b *testing.B) {
 			speaker = m
 		}
 		drainers.Go(func() {
-			for frame := range m.Out() {
-				if bytes.Contains(frame, []byte(`"kind":"say"`)) {
-					received[i].Add(1)
+			out := m.Out()
+			for range out.Ready() {
+				frames, open := out.Take()
+				for _, frame := range frames {
+					if bytes.Contains(frame, []byte(`"kind":"say"`)) {
+						received[i].Add(1)
+					}
+				}
+				out.Recycle(frames)
+				if !open {
+					return
 				}
 			}
 		})

@@ -127,7 +127,8 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		key:      key,
 		addr:     req.Addr,
 		identity: req.Identity,
-		out:      make(chan []byte, s.outbox),
+		out:      newOutbox(s.outbox),
+		removed:  req.Removed,
 		role:     wire.RoleMember,
 	}
 	switch {
@@ -354,9 +355,7 @@ func (s *state) deliver(m *Member, frame []byte) {
 	if m.gone {
 		return
 	}
-	select {
-	case m.out <- frame:
-	default:
+	if !m.out.push(frame) {
 		m.gone = true
 		s.tooSlow = append(s.tooSlow, m)
 	}
@@ -395,7 +394,7 @@ func (s *state) remove(m *Member, final *wire.Frame) {
 	if final != nil {
 		m.final = encode(final)
 	}
-	close(m.out)
+	m.close()
 }
 
 // closeAll ends every member's connection when the room closes. No events
@@ -405,7 +404,15 @@ func (s *state) closeAll() {
 	for _, m := range s.members {
 		m.gone = true
 		m.final = final
-		close(m.out)
+		m.close()
+	}
+}
+
+// close closes m's outbox and tells the host.
+func (m *Member) close() {
+	m.out.close()
+	if m.removed != nil {
+		m.removed()
 	}
 }
 

@@ -93,7 +93,6 @@
 package wire
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -308,14 +307,28 @@ func Encode(f *Frame) ([]byte, error) {
 
 // Decoder reads frames from a stream, refusing any frame longer than its
 // limit without buffering more than the limit.
+//
+// Its buffer starts small and grows, up to the limit, only for a frame that
+// needs it; once such a frame has been read and nothing is left over, the
+// large buffer is let go. So a connection that waits for its next short
+// line holds a few hundred bytes, not the limit.
 type Decoder struct {
-	r *bufio.Reader
+	r     io.Reader
+	limit int
+	buf   []byte // buf[start:end] is read and not yet returned
+	start int
+	end   int
+	err   error // from r, returned once what is buffered is used up
 }
+
+// decoderStart is the size of a Decoder's buffer while it reads short
+// frames, which nearly all are.
+const decoderStart = 512
 
 // NewDecoder returns a Decoder that reads frames of at most limit bytes
 // (including the newline) from r.
 func NewDecoder(r io.Reader, limit int) *Decoder {
-	return &Decoder{r: bufio.NewReaderSize(r, limit)}
+	return &Decoder{r: r, limit: max(limit, 1)}
 }
 
 // Decode reads the next frame. At the end of the stream it returns io.EOF,
@@ -323,16 +336,80 @@ func NewDecoder(r io.Reader, limit int) *Decoder {
 // is too long, not UTF-8, or not a JSON object with a type is returned as an
 // *Error; the stream cannot be read further after one.
 func (d *Decoder) Decode() (Frame, error) {
-	line, err := d.r.ReadSlice('\n')
-	switch {
-	case err == bufio.ErrBufferFull:
-		return Frame{}, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("frame longer than %d bytes", d.r.Size())}
-	case err == io.EOF && len(line) > 0:
-		return Frame{}, io.ErrUnexpectedEOF
-	case err != nil:
+	line, err := d.readLine()
+	if err != nil {
 		return Frame{}, err
 	}
 	return Parse(line)
+}
+
+// readLine returns the next line, its newline included. The line is valid
+// until the next call.
+func (d *Decoder) readLine() ([]byte, error) {
+	scanned := 0 // bytes of buf[start:end] known to hold no newline
+	for {
+		if i := bytes.IndexByte(d.buf[d.start+scanned:d.end], '\n'); i >= 0 {
+			end := d.start + scanned + i + 1
+			line := d.buf[d.start:end]
+			d.start = end
+			if d.start == d.end {
+				d.start, d.end = 0, 0
+				if len(d.buf) > decoderStart {
+					// A long frame is done with: hold a short buffer again.
+					// line keeps the long one alive until it is parsed.
+					d.buf = nil
+				}
+			}
+			return line, nil
+		}
+		scanned = d.end - d.start
+		if scanned >= d.limit {
+			return nil, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("frame longer than %d bytes", d.limit)}
+		}
+		if d.err != nil {
+			err := d.err
+			if err == io.EOF && scanned > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		d.fill()
+	}
+}
+
+// fill reads once more from r, after making room at the end of the
+// buffer: by moving what is unread to the front, or by growing the buffer
+// (never past the limit) when it is full of one frame.
+func (d *Decoder) fill() {
+	if d.end == len(d.buf) {
+		unread := d.end - d.start
+		if unread < len(d.buf) && len(d.buf) > 0 {
+			copy(d.buf, d.buf[d.start:d.end])
+		} else {
+			size := min(max(2*len(d.buf), decoderStart), d.limit)
+			grown := make([]byte, size)
+			copy(grown, d.buf[d.start:d.end])
+			d.buf = grown
+		}
+		d.start, d.end = 0, unread
+	}
+	// A reader that keeps returning nothing, without an error, is broken;
+	// give up on it after a while rather than spin.
+	for range 100 {
+		n, err := d.r.Read(d.buf[d.end:])
+		if n < 0 || n > len(d.buf)-d.end {
+			panic("wire: reader returned an impossible count")
+		}
+		d.end += n
+		if err != nil {
+			d.err = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	d.err = io.ErrNoProgress
 }
 
 // Parse decodes one frame from line, which holds exactly one JSON object

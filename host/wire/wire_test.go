@@ -1,8 +1,10 @@
 package wire
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -134,8 +136,169 @@ func TestDecoderBuffersAtMostLimit(t *testing.T) {
 	if _, err := dec.Decode(); !errors.As(err, &werr) || werr.Code != CodeTooLarge {
 		t.Fatalf("got %v, want too-large", err)
 	}
-	if n := dec.r.Size(); n != MaxClientFrame {
-		t.Fatalf("buffer is %d bytes, want %d", n, MaxClientFrame)
+	if n := len(dec.buf); n > MaxClientFrame {
+		t.Fatalf("buffer is %d bytes, want at most %d", n, MaxClientFrame)
+	}
+}
+
+// A decoder waiting for a short frame holds a short buffer, even after a
+// long frame: an idle connection costs little.
+func TestDecoderShrinksAfterLongFrame(t *testing.T) {
+	long := `{"type":"say","text":"` + strings.Repeat("a", 10000) + `"}` + "\n"
+	short := `{"type":"say","text":"hi"}` + "\n"
+	pr, pw := io.Pipe()
+	dec := NewDecoder(pr, MaxClientFrame)
+	go func() {
+		io.WriteString(pw, short+long+short)
+		io.WriteString(pw, long+short) // one write: the short one follows at once
+	}()
+	for i, want := range []int{2, 10000, 2, 10000, 2} {
+		f, err := dec.Decode()
+		if err != nil || len(f.Text) != want {
+			t.Fatalf("frame %d: %d bytes of text, %v; want %d", i, len(f.Text), err, want)
+		}
+	}
+	if n := len(dec.buf); n > decoderStart {
+		t.Errorf("waiting for more, the decoder holds %d bytes; want at most %d", n, decoderStart)
+	}
+	pw.Close()
+	if _, err := dec.Decode(); err != io.EOF {
+		t.Errorf("at the end: %v, want io.EOF", err)
+	}
+}
+
+// However the stream is cut into reads, the decoder reads the same frames,
+// and refuses the same ones: every size around its start buffer and its
+// limit, through readers that return one byte, half of what is asked, or
+// all of it.
+func TestDecodeChunked(t *testing.T) {
+	const limit = 2 * decoderStart
+	var stream []byte
+	var want []int
+	for _, n := range []int{0, 1, decoderStart - 26, decoderStart - 25, decoderStart - 24, decoderStart, decoderStart + 1, limit - 26, limit - 25, 3} {
+		stream = append(stream, `{"type":"say","text":"`+strings.Repeat("x", n)+`"}`+"\n"...)
+		want = append(want, n) // a frame is the text plus 25 bytes
+	}
+	readers := map[string]func(io.Reader) io.Reader{
+		"whole":    func(r io.Reader) io.Reader { return r },
+		"one byte": iotestOneByte,
+		"half":     iotestHalf,
+	}
+	for name, wrap := range readers {
+		t.Run(name, func(t *testing.T) {
+			dec := NewDecoder(wrap(bytes.NewReader(stream)), limit)
+			for i, n := range want {
+				f, err := dec.Decode()
+				if err != nil || len(f.Text) != n {
+					t.Fatalf("frame %d: %d bytes of text, %v; want %d", i, len(f.Text), err, n)
+				}
+			}
+			if _, err := dec.Decode(); err != io.EOF {
+				t.Fatalf("at the end: %v, want io.EOF", err)
+			}
+			over := `{"type":"say","text":"` + strings.Repeat("x", limit-24) + `"}` + "\n"
+			var werr *Error
+			if _, err := NewDecoder(wrap(strings.NewReader(over)), limit).Decode(); !errors.As(err, &werr) || werr.Code != CodeTooLarge {
+				t.Fatalf("a frame one byte over the limit: %v, want too-large", err)
+			}
+		})
+	}
+}
+
+type oneByteReader struct{ r io.Reader }
+
+func (r oneByteReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return r.r.Read(p[:1])
+}
+
+type halfReader struct{ r io.Reader }
+
+func (r halfReader) Read(p []byte) (int, error) {
+	return r.r.Read(p[:(len(p)+1)/2])
+}
+
+func iotestOneByte(r io.Reader) io.Reader { return oneByteReader{r} }
+func iotestHalf(r io.Reader) io.Reader    { return halfReader{r} }
+
+// chunkReader returns its data in reads of the sizes it is given, in turn.
+type chunkReader struct {
+	data  []byte
+	sizes []byte
+	i     int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := len(p)
+	if len(r.sizes) > 0 {
+		n = min(n, int(r.sizes[r.i%len(r.sizes)])+1)
+		r.i++
+	}
+	n = copy(p, r.data[:min(n, len(r.data))])
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// refDecode is what the decoder did when it was a bufio.Reader of the
+// limit's size: the reference FuzzDecodeChunked holds the decoder to.
+func refDecode(br *bufio.Reader) (Frame, error) {
+	line, err := br.ReadSlice('\n')
+	switch {
+	case err == bufio.ErrBufferFull:
+		return Frame{}, &Error{Code: CodeTooLarge}
+	case err == io.EOF && len(line) > 0:
+		return Frame{}, io.ErrUnexpectedEOF
+	case err != nil:
+		return Frame{}, err
+	}
+	return Parse(line)
+}
+
+// FuzzDecodeChunked reads arbitrary bytes, cut into reads of arbitrary
+// sizes, with the decoder and with a bufio.Reader of the limit's size, as
+// the decoder once was: both must read the same frames and fail alike.
+func FuzzDecodeChunked(f *testing.F) {
+	f.Add([]byte(`{"type":"say","text":"hi"}`+"\n"+`{"type":"say"}`+"\n"), []byte{0, 3, 200})
+	f.Add([]byte(strings.Repeat("a", 300)+"\n"+`{"type":"x"}`+"\n"), []byte{7})
+	f.Add([]byte(`{"type":"say","text":"`+strings.Repeat("b", 226)+`"}`+"\n"), []byte{255, 1})
+	f.Add([]byte("{\"type\":\"say\"}\n{\"ty"), []byte{})
+	const limit = 256 // bufio's own minimum is 16
+	f.Fuzz(func(t *testing.T, data, sizes []byte) {
+		dec := NewDecoder(&chunkReader{data: data, sizes: sizes}, limit)
+		ref := bufio.NewReaderSize(bytes.NewReader(data), limit)
+		for i := 0; ; i++ {
+			got, gerr := dec.Decode()
+			want, werr := refDecode(ref)
+			if len(dec.buf) > limit {
+				t.Fatalf("frame %d: the decoder holds %d bytes, over its limit %d", i, len(dec.buf), limit)
+			}
+			if g, w := errKind(gerr), errKind(werr); g != w {
+				t.Fatalf("frame %d: got %s, the reference %s", i, g, w)
+			}
+			if gerr != nil {
+				return
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("frame %d:\n got %+v\nwant %+v", i, got, want)
+			}
+		}
+	})
+}
+
+func errKind(err error) string {
+	var werr *Error
+	switch {
+	case err == nil:
+		return "no error"
+	case errors.As(err, &werr):
+		return "*Error " + werr.Code
+	default:
+		return fmt.Sprint(err)
 	}
 }
 
