@@ -335,11 +335,7 @@ func (c *client) run(sess *Session) error {
 				return ret
 			}
 		case <-c.ready:
-			c.ready = nil
-			c.sendOK = true
-			if c.track {
-				c.queue = append(c.sent.take(), c.queue...)
-			}
+			c.replayDone()
 			if ret, done := c.pump(); done {
 				return ret
 			}
@@ -466,6 +462,17 @@ func (c *client) lost(err error) (done bool, ret error) {
 		return true, nil
 	}
 	return true, err
+}
+
+// replayDone takes up sending once the session's replay is over: the
+// lines sent before the connection broke that the replay did not show
+// taken go first, then what was typed since.
+func (c *client) replayDone() {
+	c.ready = nil
+	c.sendOK = true
+	if c.track {
+		c.queue = append(c.sent.take(), c.queue...)
+	}
 }
 
 func (c *client) disconnect() {
@@ -653,11 +660,7 @@ func (c *client) runToQuit() error {
 			}
 			return nil
 		case <-c.ready:
-			c.ready = nil
-			c.sendOK = true
-			if c.track {
-				c.queue = append(c.sent.take(), c.queue...)
-			}
+			c.replayDone()
 		case <-c.waitC:
 			c.wait, c.waitC = nil, nil
 			if ret, done := c.send(); done {

@@ -307,15 +307,7 @@ func (o *Output) println(line string) {
 	if drawn {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
-	o.out = append(o.out, line...)
-	o.out = append(o.out, "\r\n\x1b[K"...)
-	if drawn {
-		o.out = append(o.out, o.row.text()...)
-		o.out = append(o.out, '\r')
-		if o.row.col > 0 {
-			o.out = fmt.Appendf(o.out, "\x1b[%dC", o.row.col)
-		}
-	}
+	o.printlnNoClear(line, drawn)
 }
 
 // Status shows line above the prompt row as Println does, but in place
