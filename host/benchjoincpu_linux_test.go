@@ -1,0 +1,149 @@
+//go:build linux
+
+package host
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchHostEnv tells a copy of this test binary to be the host that
+// BenchmarkJoinHostCPU measures.
+const benchHostEnv = "CHATROOM_BENCH_HOST_DIR"
+
+// TestBenchHelperHost is not a test: run by BenchmarkJoinHostCPU in a child
+// process, it hosts a room, prints its address and fingerprint, and serves
+// until its input is closed.
+func TestBenchHelperHost(t *testing.T) {
+	dir := os.Getenv(benchHostEnv)
+	if dir == "" {
+		t.Skip("run by BenchmarkJoinHostCPU")
+	}
+	h, err := Start(Config{Name: "bench", StateDir: dir, Listen: "127.0.0.1:0", Limits: benchLimits, MaxConnsPerAddr: 1 << 20})
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("addr", h.Addr(), h.Fingerprint())
+	io.Copy(io.Discard, os.Stdin)
+	h.Close()
+	os.Exit(0)
+}
+
+// BenchmarkJoinHostCPU makes joins as BenchmarkJoin does (32 at a time,
+// each a TLS handshake, a hello, the welcome, and leaving) against a host
+// in a child process, so that the host's CPU time can be read apart from
+// the joiners' (from /proc). In BenchmarkJoin the joiners run on the same
+// cores as the host and take most of the CPU; on a LAN each runs on its own
+// machine. Reported: joins/s as measured here, the host's CPU time per join
+// (host-cpu-us/join), and the joins a second the host's work allows on
+// this machine's cores (host-joins/s = cores / CPU time per join).
+func BenchmarkJoinHostCPU(b *testing.B) {
+	const joiners = 32
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchHelperHost$")
+	cmd.Env = append(os.Environ(), benchHostEnv+"="+b.TempDir())
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	fields := strings.Fields(line)
+	if err != nil || len(fields) != 3 || fields[0] != "addr" {
+		b.Fatalf("helper host said %q (%v)", line, err)
+	}
+	addr, conf := fields[1], benchClientTLS(fields[2])
+
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var errOnce sync.Once
+	var joinErr error
+	before, err := procCPU(cmd.Process.Pid)
+	if err != nil {
+		b.Skip(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for range joiners {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				conn, _, _, err := dialRoomMember(addr, conf, fmt.Sprintf("j%d", i), 4096)
+				if err != nil {
+					errOnce.Do(func() { joinErr = err })
+					return
+				}
+				conn.Close()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if joinErr != nil {
+		b.Fatal(joinErr)
+	}
+	after, err := procCPU(cmd.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	perJoin := (after - before) / time.Duration(b.N)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "joins/s")
+	b.ReportMetric(float64(perJoin.Microseconds()), "host-cpu-us/join")
+	if perJoin > 0 {
+		b.ReportMetric(float64(runtime.NumCPU())*float64(time.Second)/float64(perJoin), "host-joins/s")
+	}
+}
+
+// procCPU returns the CPU time (user and system) process pid has used, from
+// /proc/PID/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+func procCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after it. utime and stime are fields 14 and 15 of the line, so the
+	// 12th and 13th after the name.
+	s := string(data)
+	rest := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(rest) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat: %q", pid, s)
+	}
+	utime, err1 := strconv.ParseInt(rest[11], 10, 64)
+	stime, err2 := strconv.ParseInt(rest[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat: %q", pid, s)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
