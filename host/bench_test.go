@@ -20,6 +20,7 @@ package host
 //	go test -run '^$' -bench 'FanOut|Latency|Join' -benchtime 3s -count 5 ./host/
 //	go test -run '^$' -bench 'StalledMember' -benchtime 40000x -count 3 ./host/
 //	go test -run '^$' -bench 'IdleMemory' -benchtime 1x -count 3 ./host/
+//	go test -run '^$' -bench 'JoinHostCPU' -benchtime 3s -count 3 ./host/   (Linux)
 //
 // (BenchmarkStalledMember's second phase lasts until the stalled member is
 // cut off, and BenchmarkIdleMemory measures once whatever b.N is, so both
@@ -31,6 +32,7 @@ package host
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -145,35 +147,11 @@ func BenchmarkJoin(b *testing.B) {
 			s.leavesOK.Store(true)
 			defer s.close()
 			p := s.proto.(*roomProto)
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			var errOnce sync.Once
-			var joinErr error
 			b.StartTimer()
-			start := time.Now()
-			for range joiners {
-				wg.Go(func() {
-					asClient(func() {
-						for {
-							i := next.Add(1)
-							if i > int64(b.N) {
-								return
-							}
-							conn, _, _, err := dialRoomMember(p.addr, p.conf, fmt.Sprintf("j%d", i), 4096)
-							if err != nil {
-								errOnce.Do(func() { joinErr = err })
-								return
-							}
-							conn.Close()
-						}
-					})
-				})
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
+			elapsed, err := joinMany(p.addr, p.conf, b.N, joiners)
 			b.StopTimer()
-			if joinErr != nil {
-				b.Fatal(joinErr)
+			if err != nil {
+				b.Fatal(err)
 			}
 			select {
 			case <-s.failed:
@@ -183,6 +161,37 @@ func BenchmarkJoin(b *testing.B) {
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "joins/s")
 		})
 	}
+}
+
+// joinMany makes n joins to the room at addr, joiners at a time, each a
+// TLS handshake, a hello, the welcome, and leaving, and returns how long
+// they took, or the first error.
+func joinMany(addr string, conf *tls.Config, n, joiners int) (time.Duration, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var errOnce sync.Once
+	var joinErr error
+	start := time.Now()
+	for range joiners {
+		wg.Go(func() {
+			asClient(func() {
+				for {
+					i := next.Add(1)
+					if i > int64(n) {
+						return
+					}
+					conn, _, _, err := dialRoomMember(addr, conf, fmt.Sprintf("j%d", i), 4096)
+					if err != nil {
+						errOnce.Do(func() { joinErr = err })
+						return
+					}
+					conn.Close()
+				}
+			})
+		})
+	}
+	wg.Wait()
+	return time.Since(start), joinErr
 }
 
 // BenchmarkStalledMember: 100 members in the closed loop, first without

@@ -11,8 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -81,37 +79,15 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 	}
 	addr, conf := fields[1], benchClientTLS(fields[2])
 
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var errOnce sync.Once
-	var joinErr error
 	before, err := procCPU(cmd.Process.Pid)
 	if err != nil {
 		b.Skip(err)
 	}
 	b.ResetTimer()
-	start := time.Now()
-	for range joiners {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > int64(b.N) {
-					return
-				}
-				conn, _, _, err := dialRoomMember(addr, conf, fmt.Sprintf("j%d", i), 4096)
-				if err != nil {
-					errOnce.Do(func() { joinErr = err })
-					return
-				}
-				conn.Close()
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, err := joinMany(addr, conf, b.N, joiners)
 	b.StopTimer()
-	if joinErr != nil {
-		b.Fatal(joinErr)
+	if err != nil {
+		b.Fatal(err)
 	}
 	after, err := procCPU(cmd.Process.Pid)
 	if err != nil {
