@@ -3,11 +3,9 @@
 package host
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -48,38 +46,12 @@ func TestBenchHelperHost(t *testing.T) {
 // this machine's cores (host-joins/s = cores / CPU time per join).
 func BenchmarkJoinHostCPU(b *testing.B) {
 	const joiners = 32
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchHelperHost$")
-	cmd.Env = append(os.Environ(), benchHostEnv+"="+b.TempDir())
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	fields := strings.Fields(line)
-	if err != nil || len(fields) != 3 || fields[0] != "addr" {
-		b.Fatalf("helper host said %q (%v)", line, err)
-	}
-	addr, conf := fields[1], benchClientTLS(fields[2])
+	p := startHostProcess(b, "TestBenchHelperHost", benchHostEnv)
+	defer p.stop()
+	addr, conf := p.addr, benchClientTLS(p.fingerprint)
+	pid := p.cmd.Process.Pid
 
-	before, err := procCPU(cmd.Process.Pid)
+	before, err := procCPU(pid)
 	if err != nil {
 		b.Skip(err)
 	}
@@ -89,7 +61,7 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	after, err := procCPU(cmd.Process.Pid)
+	after, err := procCPU(pid)
 	if err != nil {
 		b.Fatal(err)
 	}

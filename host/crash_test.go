@@ -3,10 +3,12 @@ package host
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +36,7 @@ func TestCrashHelperHost(t *testing.T) {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
-	fmt.Println("addr", h.Addr())
+	fmt.Println("addr", h.Addr(), h.Fingerprint())
 	time.Sleep(time.Minute) // killed long before
 	os.Exit(2)
 }
@@ -49,28 +51,8 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 	}
 	const rounds = 8
 	for round := range rounds {
-		dir := t.TempDir()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelperHost$")
-		cmd.Env = append(os.Environ(), crashHostEnv+"="+dir)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		killed := false
-		t.Cleanup(func() {
-			if !killed {
-				cmd.Process.Kill()
-				cmd.Wait()
-			}
-		})
-		lines := bufio.NewScanner(out)
-		if !lines.Scan() || !strings.HasPrefix(lines.Text(), "addr ") {
-			t.Fatalf("helper host said %q", lines.Text())
-		}
-		addr := strings.TrimPrefix(lines.Text(), "addr ")
+		p := startHostProcess(t, "TestCrashHelperHost", crashHostEnv)
+		addr, dir := p.addr, p.dir
 		admin := helloOn(t, dialAddr(t, addr, dialOptions{}), "ana", "letmein")
 		if admin.welcome.Type != wire.TypeWelcome {
 			t.Fatalf("admin not welcomed: %+v", admin.welcome)
@@ -99,9 +81,7 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 			}
 			confirmed = append(confirmed, name)
 		}
-		cmd.Process.Kill()
-		cmd.Wait()
-		killed = true
+		p.kill()
 
 		saved, err := loadList[room.Ban](dir, bansList)
 		if err != nil {
@@ -117,5 +97,67 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 			}
 		}
 		t.Logf("round %d: killed after %d confirmations; %d bans on disk", round, len(confirmed), len(saved))
+	}
+}
+
+// hostProcess is a host run in a child process by this test binary, as one
+// of the helper "tests" above that run only when their variable names a
+// state directory, and print the host's address and fingerprint.
+type hostProcess struct {
+	cmd               *exec.Cmd
+	stdin             io.WriteCloser // closing it ends a helper that reads it
+	dir               string         // its state directory
+	addr, fingerprint string
+	waitOnce          sync.Once
+}
+
+func startHostProcess(tb testing.TB, helper, dirEnv string) *hostProcess {
+	tb.Helper()
+	p := &hostProcess{dir: tb.TempDir()}
+	p.cmd = exec.Command(os.Args[0], "-test.run=^"+helper+"$")
+	p.cmd.Env = append(os.Environ(), dirEnv+"="+p.dir)
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		tb.Fatal(err)
+	}
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.kill)
+	line, err := bufio.NewReader(out).ReadString('\n')
+	fields := strings.Fields(line)
+	if err != nil || len(fields) != 3 || fields[0] != "addr" {
+		tb.Fatalf("helper host said %q (%v)", line, err)
+	}
+	p.addr, p.fingerprint = fields[1], fields[2]
+	return p
+}
+
+// kill ends the host at once, with SIGKILL, and waits for it.
+func (p *hostProcess) kill() {
+	p.waitOnce.Do(func() {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	})
+}
+
+// stop closes the host's input, which ends a helper that reads it, and
+// waits for it to exit (killing it after a while).
+func (p *hostProcess) stop() {
+	p.stdin.Close()
+	exited := make(chan struct{})
+	go func() {
+		p.waitOnce.Do(func() { p.cmd.Wait() })
+		close(exited)
+	}()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-exited
 	}
 }
