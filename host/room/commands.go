@@ -474,11 +474,12 @@ func (s *state) deop(c call) {
 			return
 		}
 		op := s.ops[i]
-		if err := saveList(s.saveOps, slices.Delete(slices.Clone(s.ops), i, i+1)); err != nil {
+		ops := slices.Delete(slices.Clone(s.ops), i, i+1)
+		if err := saveList(s.saveOps, ops); err != nil {
 			s.notifyError(c.from, "deop not saved: "+err.Error())
 			return
 		}
-		s.ops = slices.Delete(s.ops, i, i+1)
+		s.ops = ops
 		s.notify(c.from, fmt.Sprintf("%s (key %s) is no longer an admin", op.Name, wire.KeyTag(op.Identity)))
 		s.logMod(c.from, ModEntry{Action: "deop", Target: op.Name, Identity: op.Identity})
 		return
