@@ -33,15 +33,15 @@ func TestLogger(t *testing.T) {
 	var stderr, above bytes.Buffer
 	c := &cli{stderr: &stderr}
 	log := c.logger()
-	log.Warn("first")
+	log.Warn("first", "err", "disk full")
 	restore := c.logs.to(&above)
 	log.Warn("second")
 	restore()
 	log.Warn("third")
-	if s := stderr.String(); !strings.Contains(s, "msg=first") || !strings.Contains(s, "msg=third") || strings.Contains(s, "second") {
+	if s := stderr.String(); s != "chatroom: warning: first (err disk full)\nchatroom: warning: third\n" {
 		t.Errorf("stderr got %q", s)
 	}
-	if s := above.String(); !strings.Contains(s, "msg=second") || strings.Count(s, "\n") != 1 {
+	if s := above.String(); s != "chatroom: warning: second\n" {
 		t.Errorf("the prompt got %q", s)
 	}
 	log.Info("not a warning")

@@ -17,6 +17,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -615,8 +616,55 @@ func (c *cli) logger() *slog.Logger {
 	if c.logs == nil {
 		c.logs = &logSwitch{w: c.stderr}
 	}
-	return slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return slog.New(&warningHandler{w: c.logs})
 }
+
+// warningHandler writes warnings (and errors) as the command's own lines,
+// "chatroom: warning: MESSAGE (key value, …)", for a person to read rather
+// than a log collector; lesser records are dropped.
+type warningHandler struct {
+	w     io.Writer
+	attrs []slog.Attr
+}
+
+func (h *warningHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn
+}
+
+func (h *warningHandler) Handle(_ context.Context, r slog.Record) error {
+	kind := "warning"
+	if r.Level >= slog.LevelError {
+		kind = "error"
+	}
+	line := "chatroom: " + kind + ": " + r.Message
+	attrs := slices.Clone(h.attrs)
+	r.Attrs(func(a slog.Attr) bool {
+		attrs = append(attrs, a)
+		return true
+	})
+	for i, a := range attrs {
+		sep := ", "
+		if i == 0 {
+			sep = " ("
+		}
+		line += sep + a.Key + " " + a.Value.String()
+	}
+	if len(attrs) > 0 {
+		line += ")"
+	}
+	// One write per line, so that lines from several goroutines do not
+	// interleave.
+	_, err := io.WriteString(h.w, line+"\n")
+	return err
+}
+
+func (h *warningHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &warningHandler{w: h.w, attrs: append(slices.Clip(h.attrs), attrs...)}
+}
+
+// WithGroup keeps the handler as it is: the host's logs use no groups, and
+// a person reading a warning needs none.
+func (h *warningHandler) WithGroup(string) slog.Handler { return h }
 
 // logSwitch is a writer whose destination can change while loggers write
 // to it.
