@@ -312,12 +312,19 @@ func (s *server) serveConn(conn net.Conn, p peer) {
 // nothing came for three intervals is gone: its client pings when it has
 // nothing to say, so the silence means a dead machine or network.
 func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, heartbeat time.Duration, readErr **wire.Frame, lingering *atomic.Bool) {
+	// The deadline moves only when less than silence-slack of it is left,
+	// so a member that sends a lot moves a timer now and then, not at
+	// every frame (as the writer does with its write deadline).
+	silence := deadPeer * heartbeat
+	slack := silence / 15
+	var deadline time.Time
 	for {
-		if heartbeat > 0 && !lingering.Load() {
+		if now := time.Now(); heartbeat > 0 && !lingering.Load() && deadline.Sub(now) < silence-slack {
 			// Should the writer start lingering just now, this can stretch
 			// its linger once, to this deadline at most; the flag stops
 			// the next frame from doing it again.
-			conn.SetReadDeadline(time.Now().Add(deadPeer * heartbeat))
+			deadline = now.Add(silence)
+			conn.SetReadDeadline(deadline)
 		}
 		f, err := dec.Decode()
 		if err != nil {
