@@ -56,6 +56,13 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 	}
 	out := NewOutput(os.Stdout)
 	p := &linerPrompt{roomView: newRoomView(out, Style{Color: cfg.Color}), cfg: cfg, pipe: w}
+	p.width = func() int {
+		w, _, err := term.GetSize(int(os.Stdout.Fd()))
+		if err != nil {
+			return 0
+		}
+		return w
+	}
 	go func() {
 		buf := make([]byte, 32<<10)
 		for {

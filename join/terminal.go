@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mattn/go-runewidth"
+
 	"chatroom/host/wire"
 )
 
@@ -58,6 +60,9 @@ type roomView struct {
 	out   *Output
 	style Style
 	loc   *time.Location
+	// width is the terminal's width in columns, 0 when it cannot be
+	// told; nil for none.
+	width func() int
 
 	mu     sync.Mutex
 	prompt string // "Lab 3 ana> " once welcomed
@@ -118,7 +123,18 @@ func (v *roomView) ShowEarlier(f wire.Frame) {
 
 // Status shows the client's status line ("reconnecting…"), which the next
 // status replaces.
-func (v *roomView) Status(text string) { v.out.Status(v.style.notice(text, false)) }
+func (v *roomView) Status(text string) {
+	// A status line is replaced by going up one row, so it must fit on
+	// one: an error text can be long ("read tcp 10.0.0.5:51234->…").
+	// Four columns are kept for "-- " and the last column, where a
+	// terminal that wraps would take the cursor to the next row.
+	if v.width != nil {
+		if w := v.width(); w > 8 {
+			text = runewidth.Truncate(text, w-4, "…")
+		}
+	}
+	v.out.Status(v.style.notice(text, false))
+}
 
 func (v *roomView) LogWriter() io.Writer { return v.out.LogWriter() }
 

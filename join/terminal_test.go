@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/mattn/go-runewidth"
+
 	"chatroom/host/wire"
 )
 
@@ -223,5 +225,31 @@ func TestJoinWithRoomUI(t *testing.T) {
 	}
 	if ui.roster == nil || !slices.Contains(ui.roster.Names(), "dee") {
 		t.Errorf("the roster given to Enter does not follow the room")
+	}
+}
+
+// TestStatusFitsOneRow: a status line longer than the terminal is wide is
+// cut to fit one row, since the next status replaces it by going up one
+// row; where the width is unknown it is shown whole.
+func TestStatusFitsOneRow(t *testing.T) {
+	long := "connection lost (read tcp 192.168.100.200:51234->192.168.100.1:7465: read: connection reset by peer); reconnecting…"
+	for _, tc := range []struct {
+		width int
+		want  string
+	}{
+		{40, "-- " + runewidth.Truncate(long, 36, "…")},
+		{0, "-- " + long},
+	} {
+		scr := newVTScreen(t)
+		v := newRoomView(NewOutput(scr), Style{})
+		v.width = func() int { return tc.width }
+		v.Status(long)
+		got := scr.lines()
+		if len(got) == 0 || got[0] != tc.want {
+			t.Errorf("width %d: screen %q, want first row %q", tc.width, got, tc.want)
+		}
+		if tc.width > 0 && runewidth.StringWidth(got[0]) >= tc.width {
+			t.Errorf("width %d: the status takes %d columns", tc.width, runewidth.StringWidth(got[0]))
+		}
 	}
 }
