@@ -26,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"chatroom/host/room"
+	"chatroom/host/statefile"
 	"chatroom/host/wire"
 )
 
@@ -101,6 +102,8 @@ func Start(cfg Config) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// A host killed while saving leaves a temporary file behind.
+	statefile.RemoveStale(cfg.StateDir, time.Hour)
 	id, err := loadOrCreateRoomID(cfg.StateDir)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ package statefile
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // WriteAtomic writes data to a temporary file beside path, syncs it and
@@ -17,7 +19,7 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMark+"*")
 	if err != nil {
 		return err
 	}
@@ -49,4 +51,27 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// tempMark is in the name of every temporary file WriteAtomic makes.
+const tempMark = ".tmp"
+
+// RemoveStale removes the temporary files that WriteAtomic leaves in dir
+// when its process is killed mid-write, once they are older than age. The
+// age keeps it from removing the file of a write in progress: the host and
+// join share a state directory by default, and either may be writing.
+func RemoveStale(dir string, age time.Duration) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, ".") || !strings.Contains(name, tempMark) || !e.Type().IsRegular() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > age {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
 }

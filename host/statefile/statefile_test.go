@@ -3,7 +3,9 @@ package statefile
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 )
 
 func TestWriteAtomic(t *testing.T) {
@@ -35,5 +37,29 @@ func TestWriteAtomic(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(path); string(got) != "3" {
 		t.Fatalf("old file became %q", got)
+	}
+}
+
+// A temporary file left by a process killed mid-write is removed once it
+// is old; a fresh one (a write in progress) and other files are kept.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".bans.json.tmp123", ".known-rooms.tmp456", "bans.json", ".hidden", "notes.tmp1"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, name := range []string{".bans.json.tmp123", "bans.json", ".hidden", "notes.tmp1"} {
+		os.Chtimes(filepath.Join(dir, name), old, old)
+	}
+	RemoveStale(dir, time.Hour)
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{".hidden", ".known-rooms.tmp456", "bans.json", "notes.tmp1"}; !slices.Equal(left, want) {
+		t.Fatalf("left %q, want %q", left, want)
 	}
 }
