@@ -616,7 +616,7 @@ func (s *state) mute(c call) {
 		s.notifyError(c.from, fmt.Sprintf("%s is already muted", target.name))
 		return
 	}
-	u := Mute{Name: target.name, Identity: target.identity, Until: until, By: c.from.name, Reason: reason, Time: s.now()}
+	u := Mute{Name: target.name, Identity: target.identity, Until: until, By: c.from.name, Reason: reason, Time: s.now(), nameKey: target.key}
 	mutes := append(slices.Clip(s.mutes), u)
 	if err := saveList(s.saveMutes, mutes); err != nil {
 		s.notifyError(c.from, "mute not saved: "+err.Error())
@@ -636,7 +636,7 @@ func (s *state) unmute(c call) {
 	target, here := s.lookup(name)
 	key := NameKey(name)
 	matches := func(u Mute) bool {
-		return NameKey(u.Name) == key || (u.Identity != "" && wire.KeyTag(u.Identity) == name)
+		return u.nameKey == key || (u.Identity != "" && wire.KeyTag(u.Identity) == name)
 	}
 	if here {
 		matches = func(u Mute) bool { return u.matches(target) }

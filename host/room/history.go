@@ -67,6 +67,12 @@ func (h *history) add(e entry) {
 	}
 }
 
+// isMessage reports whether events of kind are messages (say and me), which
+// make up a newcomer's backlog.
+func isMessage(kind string) bool {
+	return kind == wire.KindSay || kind == wire.KindMe
+}
+
 // newEpoch returns a fresh epoch name: random, so that two runs of the room
 // that lost their history never share one.
 func newEpoch() string {
@@ -83,8 +89,7 @@ func (s *state) loadHistory(events [][]byte) {
 		f, err := wire.Parse(b)
 		// The host checked the file; an event that does not parse here is
 		// at worst left out of a backlog, never sent differently.
-		isMessage := err == nil && (f.Kind == wire.KindSay || f.Kind == wire.KindMe)
-		s.history.add(entry{frame: b, message: isMessage})
+		s.history.add(entry{frame: b, message: err == nil && isMessage(f.Kind)})
 	}
 }
 

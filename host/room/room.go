@@ -158,10 +158,21 @@ type Mute struct {
 	By       string    `json:"by"`
 	Reason   string    `json:"reason,omitempty"`
 	Time     time.Time `json:"time"`
+
+	// nameKey is NameKey(Name), worked out once when the room takes the
+	// mute (withNameKey): a muted member's every line is checked against
+	// every mute.
+	nameKey string
+}
+
+// withNameKey returns u with its name key worked out.
+func (u Mute) withNameKey() Mute {
+	u.nameKey = NameKey(u.Name)
+	return u
 }
 
 func (u Mute) matches(m *Member) bool {
-	return NameKey(u.Name) == m.key || (u.Identity != "" && u.Identity == m.identity)
+	return u.nameKey == m.key || (u.Identity != "" && u.Identity == m.identity)
 }
 
 const (

@@ -60,7 +60,7 @@ func newState(cfg Config) *state {
 		bans:         slices.Clone(cfg.Bans),
 		ops:          slices.Clone(cfg.Ops),
 		saveOps:      cfg.SaveOps,
-		mutes:        slices.Clone(cfg.Mutes),
+		mutes:        make([]Mute, len(cfg.Mutes)),
 		saveMutes:    cfg.SaveMutes,
 		modLog:       slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
 		saveModEntry: cfg.SaveModEntry,
@@ -74,6 +74,9 @@ func newState(cfg Config) *state {
 	}
 	if s.outbox <= 0 {
 		s.outbox = defaultOutbox
+	}
+	for i, u := range cfg.Mutes {
+		s.mutes[i] = u.withNameKey()
 	}
 	s.epoch = cfg.Epoch
 	if s.epoch == "" {
@@ -309,7 +312,7 @@ func (s *state) event(f *wire.Frame) []byte {
 	f.Seq = s.seq
 	f.Time = s.now()
 	b := encode(f)
-	s.history.add(entry{frame: b, message: f.Kind == wire.KindSay || f.Kind == wire.KindMe})
+	s.history.add(entry{frame: b, message: isMessage(f.Kind)})
 	return b
 }
 
