@@ -134,8 +134,9 @@ func BenchmarkLatency(b *testing.B) {
 	}
 }
 
-// BenchmarkJoin: joiners dial, handshake, say hello and read their welcome,
-// many at once; each then hangs up, so the room stays its size. With
+// BenchmarkJoin: joiners dial, handshake (presenting an identity key, as
+// join does), say hello and read their welcome, many at once; each then
+// hangs up, so the room stays its size. With
 // present=100, a hundred members are in the room and see every join and
 // leave. One op is one join.
 func BenchmarkJoin(b *testing.B) {
@@ -148,7 +149,7 @@ func BenchmarkJoin(b *testing.B) {
 			defer s.close()
 			p := s.proto.(*roomProto)
 			b.StartTimer()
-			elapsed, err := joinMany(p.addr, p.conf, b.N, joiners)
+			elapsed, err := joinMany(p.addr, benchJoinerTLS(b, p.h.Fingerprint()), b.N, joiners)
 			b.StopTimer()
 			if err != nil {
 				b.Fatal(err)

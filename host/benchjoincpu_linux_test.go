@@ -48,7 +48,7 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 	const joiners = 32
 	p := startHostProcess(b, "TestBenchHelperHost", benchHostEnv)
 	defer p.stop()
-	addr, conf := p.addr, benchClientTLS(p.fingerprint)
+	addr, conf := p.addr, benchJoinerTLS(b, p.fingerprint)
 	pid := p.cmd.Process.Pid
 
 	before, err := procCPU(pid)

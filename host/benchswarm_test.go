@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 const (
@@ -552,6 +553,20 @@ func benchClientTLS(fingerprint string) *tls.Config {
 			return nil
 		},
 	}
+}
+
+// benchJoinerTLS is benchClientTLS with an identity key presented as a
+// client certificate, as `chatroom join` always does: the host then checks
+// one more signature per join, and the joiner makes it.
+func benchJoinerTLS(tb testing.TB, fingerprint string) *tls.Config {
+	tb.Helper()
+	identity, err := join.LoadOrCreateIdentity(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	conf := benchClientTLS(fingerprint)
+	join.WithIdentity(identity)(conf)
+	return conf
 }
 
 func (p *roomProto) dial(name string) (net.Conn, *bufio.Reader, uint64, error) {

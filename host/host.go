@@ -133,7 +133,7 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 
-	ln, portTaken, err := listen(cfg.Listen)
+	ln, portTaken, err := listen(cfg.Listen, cfg.Heartbeat >= 0)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +206,11 @@ func Start(cfg Config) (*Host, error) {
 		// not avoid it: Go resumes TLS 1.3 sessions only with a fresh key
 		// exchange. GODEBUG=tlsmlkem=0 turns ML-KEM off, on either side.
 		CurvePreferences: []tls.CurveID{tls.X25519MLKEM768, tls.X25519},
+		// No client resumes a session (join keeps no session cache, and
+		// resuming would save only the signature), so a session ticket
+		// after every handshake would be an encryption and a write for
+		// nothing.
+		SessionTicketsDisabled: true,
 	}
 	go func() {
 		defer close(h.serveDone)
@@ -233,18 +238,26 @@ func checkRoomName(name string) error {
 }
 
 // listen listens on addr, or on the default port with a fallback to any
-// free port when addr is empty.
-func listen(addr string) (ln net.Listener, portTaken bool, err error) {
+// free port when addr is empty. With heartbeats, which find a dead member
+// within three intervals, TCP keep-alive is off: it would be a second,
+// slower watch on every connection, set up with four system calls at
+// every accept.
+func listen(addr string, heartbeats bool) (ln net.Listener, portTaken bool, err error) {
+	var lc net.ListenConfig
+	if heartbeats {
+		lc.KeepAlive = -1
+	}
+	ctx := context.Background()
 	if addr != "" {
-		ln, err = net.Listen("tcp", addr)
+		ln, err = lc.Listen(ctx, "tcp", addr)
 		if err != nil {
 			return nil, false, fmt.Errorf("cannot listen on %s: %w", addr, unwrapOpError(err))
 		}
 		return ln, false, nil
 	}
-	ln, err = net.Listen("tcp", fmt.Sprintf(":%d", DefaultPort))
+	ln, err = lc.Listen(ctx, "tcp", fmt.Sprintf(":%d", DefaultPort))
 	if errors.Is(err, syscall.EADDRINUSE) {
-		ln, err = net.Listen("tcp", ":0")
+		ln, err = lc.Listen(ctx, "tcp", ":0")
 		portTaken = true
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -764,7 +765,7 @@ func TestDefaultPortTaken(t *testing.T) {
 	if ln, err := net.Listen("tcp", fmt.Sprintf(":%d", DefaultPort)); err == nil {
 		defer ln.Close()
 	}
-	ln, taken, err := listen("")
+	ln, taken, err := listen("", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -777,9 +778,38 @@ func TestDefaultPortTaken(t *testing.T) {
 	}
 
 	// An address given explicitly is not replaced by another.
-	if _, _, err := listen(fmt.Sprintf("127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port)); err == nil {
+	if _, _, err := listen(fmt.Sprintf("127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port), true); err == nil {
 		t.Fatal("listened on a taken port given explicitly")
 	}
+}
+
+// The host issues no TLS session tickets: no client resumes, so each would
+// be work for nothing at every join.
+func TestNoSessionTickets(t *testing.T) {
+	h := startHost(t, Config{StateDir: t.TempDir()})
+	cache := &countingSessionCache{ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+	conf := benchClientTLS(h.Fingerprint())
+	conf.ClientSessionCache = cache
+	conn, _, _, err := dialRoomMember(h.Addr().String(), conf, "ana", 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if cache.puts.Load() != 0 {
+		t.Errorf("the client was given %d session tickets", cache.puts.Load())
+	}
+}
+
+type countingSessionCache struct {
+	tls.ClientSessionCache
+	puts atomic.Int64
+}
+
+func (c *countingSessionCache) Put(key string, s *tls.ClientSessionState) {
+	if s != nil {
+		c.puts.Add(1)
+	}
+	c.ClientSessionCache.Put(key, s)
 }
 
 // The certificate names the room's id, so a member can check its pin before
