@@ -177,7 +177,8 @@ Flags:
   --iface NAME            look for rooms on this network interface only
                           (repeat for several)
   --no-reconnect          when the connection is lost, stop; by default
-                          chatroom comes back by itself and resumes
+                          chatroom comes back by itself and resumes (a
+                          room that closed is waited for 10 minutes)
 `
 
 const usageList = `Usage: chatroom list [flags]

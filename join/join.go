@@ -350,9 +350,13 @@ func (c *client) run(sess *Session) error {
 		case a := <-c.retrying:
 			c.retrying, c.stopRetry = nil, nil
 			if a.err != nil {
+				var gaveUp *gaveUpError
+				if errors.As(a.err, &gaveUp) {
+					c.status(gaveUp.Error(), true)
+				}
 				c.reportUnsent()
-				if c.ctx.Err() != nil {
-					return nil
+				if c.ctx.Err() != nil || gaveUp != nil {
+					return nil // the room closed, as without reconnecting
 				}
 				return a.err
 			}
@@ -524,6 +528,10 @@ func (c *client) reconnect(old *Session, why error) {
 	done := make(chan attempt, 1)
 	c.retrying, c.stopRetry = done, cancel
 	rt := newRetrier(c.opts.Reconnect, func(s string) { c.status(s, false) })
+	var closed *ClosedError
+	if errors.As(why, &closed) && closed.Code == wire.CodeRoomClosed {
+		rt.patience = c.opts.Reconnect.closedPatience()
+	}
 	go func() {
 		defer cancel()
 		sess, err := retry(ctx, rt, func(ctx context.Context) (*Session, error) {

@@ -23,6 +23,14 @@ type Reconnect struct {
 	// Backoff is the wait between attempts; the zero value is
 	// DefaultBackoff.
 	Backoff Backoff
+	// ClosedPatience is how long to keep coming back to a room that said
+	// it was closing, counted in waits between attempts: a host that
+	// restarts is back well within it, and one closed for the day is not
+	// waited for forever (a script whose input stays open would never
+	// end). Zero is DefaultClosedPatience; negative, no limit. A connection
+	// lost without a word is retried without limit: the fault may be the
+	// member's own network.
+	ClosedPatience time.Duration
 
 	// For tests: how to wait, and where jitter comes from.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -40,6 +48,28 @@ type Backoff struct {
 
 // DefaultBackoff waits 0.5 s, then 1 s, 2 s … up to 30 s, ±20 %.
 var DefaultBackoff = Backoff{Initial: 500 * time.Millisecond, Max: 30 * time.Second, Jitter: 0.2}
+
+// DefaultClosedPatience is how long a member waits for a closed room to
+// come back (Reconnect.ClosedPatience).
+const DefaultClosedPatience = 10 * time.Minute
+
+// closedPatience is r's ClosedPatience, its default applied; 0 is none.
+func (r *Reconnect) closedPatience() time.Duration {
+	switch {
+	case r.ClosedPatience < 0:
+		return 0
+	case r.ClosedPatience == 0:
+		return DefaultClosedPatience
+	}
+	return r.ClosedPatience
+}
+
+// gaveUpError ends a reconnection that waited as long as it may.
+type gaveUpError struct{ waited time.Duration }
+
+func (e *gaveUpError) Error() string {
+	return "the room did not come back in " + roundDelay(e.waited) + "; leaving"
+}
 
 // Delay is the n-th wait, for r drawn uniformly from [0, 1).
 func (b Backoff) Delay(n int, r float64) time.Duration {
@@ -68,6 +98,9 @@ type retrier struct {
 	sleep   func(ctx context.Context, d time.Duration) error
 	rand    func() float64
 	status  func(text string)
+	// patience bounds the waits in all; past it, retry gives up with a
+	// *gaveUpError. 0 is no bound.
+	patience time.Duration
 }
 
 func newRetrier(r *Reconnect, status func(string)) retrier {
@@ -95,13 +128,19 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// run tries at once, then after each wait. An error wrapped in
-// *permanentError ends it, unwrapped.
+// retry tries at once, then after each wait. An error wrapped in
+// *permanentError ends it, unwrapped; so does a wait that would take it
+// past r.patience, with a *gaveUpError.
 func retry[T any](ctx context.Context, r retrier, try func(context.Context) (T, error)) (T, error) {
 	var zero T
+	var waited time.Duration
 	for n := 0; ; n++ {
 		if n > 0 {
 			d := r.backoff.Delay(n-1, r.rand())
+			if r.patience > 0 && waited+d > r.patience {
+				return zero, &gaveUpError{r.patience}
+			}
+			waited += d
 			r.status(fmt.Sprintf("connection lost — retrying in %s", roundDelay(d)))
 			if err := r.sleep(ctx, d); err != nil {
 				return zero, err
@@ -122,10 +161,13 @@ func retry[T any](ctx context.Context, r retrier, try func(context.Context) (T, 
 	}
 }
 
-// roundDelay shows a wait as a person reads it: "2s", "0.5s".
+// roundDelay shows a wait as a person reads it: "600ms", "2s", "10 min".
 func roundDelay(d time.Duration) string {
-	if d < time.Second {
+	switch {
+	case d < time.Second:
 		return d.Round(100 * time.Millisecond).String()
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
 	}
 	return d.Round(time.Second).String()
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -589,5 +591,76 @@ func TestReconnectFindsMovedHostByMDNS(t *testing.T) {
 	}
 	if h := <-hellos; h.Resume == nil || h.Resume.Seq != 11 {
 		t.Errorf("hello at the new address %+v, want a resume at 11", h)
+	}
+}
+
+// TestClosedRoomWaitedForAWhile: a room that said it was closing is waited
+// for, with the usual backoff, until the next wait would pass the
+// patience; then join ends as it does without reconnecting, saying so. A
+// connection lost without a word is retried past that.
+func TestClosedRoomWaitedForAWhile(t *testing.T) {
+	for _, closes := range []bool{true, false} {
+		t.Run(fmt.Sprintf("closed=%v", closes), func(t *testing.T) {
+			cert, fp := roomKey(t)
+			room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+				h.welcomeAs(1, nil)
+				if closes {
+					h.send(wire.Frame{Type: wire.TypeClosed, Code: wire.CodeRoomClosed, Text: "the room is closing"})
+				}
+			})
+			first := room.dialer()
+			var dials atomic.Int32
+			dial := func(ctx context.Context) (net.Conn, error) {
+				if dials.Add(1) > 1 {
+					return nil, errors.New("connection refused") // the room is not back
+				}
+				return first(ctx)
+			}
+			var mu sync.Mutex
+			var waits []time.Duration
+			sleep := func(ctx context.Context, d time.Duration) error {
+				mu.Lock()
+				waits = append(waits, d)
+				n := len(waits)
+				mu.Unlock()
+				if n > 8 { // 91.5 s waited: far past the patience
+					<-ctx.Done()
+				}
+				return ctx.Err()
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rc := &Reconnect{sleep: sleep, rand: func() float64 { return 0.5 }, ClosedPatience: 10 * time.Second}
+			ui := newFakeUI(t)
+			done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: rc}, ui)
+			if !closes {
+				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+					mu.Lock()
+					n := len(waits)
+					mu.Unlock()
+					if n > 8 {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("gave up after %d waits", n)
+					}
+				}
+				cancel()
+			}
+			if err := result(t, done); err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			out := ui.output()
+			gaveUp := slices.Contains(out, "-- the room did not come back in 10s; leaving")
+			if gaveUp != closes {
+				t.Errorf("output %q: gave up %v, want %v", out, gaveUp, closes)
+			}
+			if closes {
+				want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
+				if !slices.Equal(waits, want) || !slices.Contains(out, "-- the room closed") {
+					t.Errorf("waited %v, want %v; output %q", waits, want, out)
+				}
+			}
+		})
 	}
 }
