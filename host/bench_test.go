@@ -41,6 +41,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"chatroom/host/wire"
 )
 
 // benchServers are the two sides of every comparison.
@@ -136,32 +138,75 @@ func BenchmarkLatency(b *testing.B) {
 
 // BenchmarkJoin: joiners dial, handshake (presenting an identity key, as
 // join does), say hello and read their welcome, many at once; each then
-// hangs up, so the room stays its size. With
-// present=100, a hundred members are in the room and see every join and
-// leave. One op is one join.
+// hangs up, so the room stays its size. With present=100, a hundred
+// members are in the room and see every join and leave. server=bare is
+// the baseline: the room's own TLS configuration and a welcome as long as
+// its, served by a loop that does nothing else (bareJoinServer), so the
+// ratio shows what the room adds to what TLS costs. One op is one join.
 func BenchmarkJoin(b *testing.B) {
 	const joiners = 32
-	for _, present := range []int{0, 100} {
-		b.Run(fmt.Sprintf("present=%d/concurrent=%d", present, joiners), func(b *testing.B) {
-			b.StopTimer()
-			s := startSwarm(b, func(tb testing.TB) benchProto { return startRoomProto(tb) }, present)
-			s.leavesOK.Store(true)
-			defer s.close()
-			p := s.proto.(*roomProto)
-			b.StartTimer()
-			elapsed, err := joinMany(p.addr, benchJoinerTLS(b, p.h.Fingerprint()), b.N, joiners)
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
+	run := func(b *testing.B, addr string, conf *tls.Config, s *swarm) {
+		b.StartTimer()
+		elapsed, err := joinMany(addr, conf, b.N, joiners)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s != nil {
 			select {
 			case <-s.failed:
 				b.Fatal(s.err)
 			default:
 			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "joins/s")
+		}
+		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "joins/s")
+	}
+	for _, present := range []int{0, 100} {
+		b.Run(fmt.Sprintf("present=%d/concurrent=%d/server=chatroom", present, joiners), func(b *testing.B) {
+			b.StopTimer()
+			s := startSwarm(b, func(tb testing.TB) benchProto { return startRoomProto(tb) }, present)
+			s.leavesOK.Store(true)
+			defer s.close()
+			p := s.proto.(*roomProto)
+			run(b, p.addr, benchJoinerTLS(b, p.h.Fingerprint()), s)
+		})
+		if present != 0 {
+			continue
+		}
+		b.Run(fmt.Sprintf("present=%d/concurrent=%d/server=bare", present, joiners), func(b *testing.B) {
+			b.StopTimer()
+			p := startRoomProto(b) // for its TLS configuration and welcome
+			defer p.close()
+			conf := benchJoinerTLS(b, p.h.Fingerprint())
+			n, err := welcomeLen(p.addr, conf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			bare, err := startBareJoinServer(p.h.tlsConfig, n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer bare.close()
+			run(b, bare.addr(), conf, nil)
 		})
 	}
+}
+
+// welcomeLen joins the room at addr once and returns the length of the
+// welcome it sends.
+func welcomeLen(addr string, conf *tls.Config) (int, error) {
+	conn, err := tls.Dial("tcp", addr, conf)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: "measure"})
+	if _, err := conn.Write(hello); err != nil {
+		return 0, err
+	}
+	line, err := bufio.NewReader(conn).ReadBytes('\n')
+	return len(line), err
 }
 
 // joinMany makes n joins to the room at addr, joiners at a time, each a

@@ -13,12 +13,18 @@ package host
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"chatroom/host/wire"
 )
 
 const (
@@ -262,4 +268,81 @@ func (p *bareProto) checkNoDrops() error {
 		return errors.New("the bare hub dropped members as too slow")
 	}
 	return nil
+}
+
+// bareJoinServer is the baseline of BenchmarkJoin: joins served as cheaply
+// as TLS allows. It takes the room's own TLS configuration (its key, the
+// identity key asked of members, the same key exchange), reads the hello,
+// writes a welcome as long as the room's, and waits for the member to hang
+// up; no room, no state.
+type bareJoinServer struct {
+	ln   net.Listener
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	open map[net.Conn]bool
+}
+
+func startBareJoinServer(config *tls.Config, welcomeLen int) (*bareJoinServer, error) {
+	lc := net.ListenConfig{KeepAlive: -1} // as the room's listener
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &bareJoinServer{ln: ln, open: make(map[net.Conn]bool)}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.open[c] = true
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.serve(tls.Server(c, config), welcomeLen)
+				s.mu.Lock()
+				delete(s.open, c)
+				s.mu.Unlock()
+			}()
+		}
+	}()
+	return s, nil
+}
+
+func (s *bareJoinServer) serve(conn *tls.Conn, welcomeLen int) {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(time.Minute))
+	if err := conn.Handshake(); err != nil {
+		return
+	}
+	hello, err := wire.NewDecoder(conn, wire.MaxClientFrame).Decode()
+	if err != nil {
+		return
+	}
+	w := &wire.Frame{Type: wire.TypeWelcome, Version: wire.Version, You: &wire.Member{Name: hello.Name}}
+	short, _ := wire.Encode(w)
+	if pad := welcomeLen - len(short); pad > 0 {
+		w.Text = strings.Repeat("x", pad-len(`,"text":""`))
+	}
+	welcome, _ := wire.Encode(w)
+	if _, err := conn.Write(welcome); err != nil {
+		return
+	}
+	io.Copy(io.Discard, conn) // until the member hangs up
+}
+
+func (s *bareJoinServer) addr() string { return s.ln.Addr().String() }
+
+func (s *bareJoinServer) close() {
+	s.ln.Close()
+	s.mu.Lock()
+	for c := range s.open {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
 }

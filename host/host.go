@@ -84,6 +84,7 @@ type Host struct {
 	stop        context.CancelFunc
 	roomDone    chan struct{}
 	serveDone   chan struct{}
+	tlsConfig   *tls.Config // what members' connections are served with
 
 	room      *room.Room
 	stateDir  string
@@ -212,6 +213,7 @@ func Start(cfg Config) (*Host, error) {
 		// nothing.
 		SessionTicketsDisabled: true,
 	}
+	h.tlsConfig = tlsConfig
 	go func() {
 		defer close(h.serveDone)
 		h.server.serve(ln, tlsConfig)
