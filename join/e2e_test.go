@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -266,4 +267,146 @@ func testIdentity(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return cert
+}
+
+// A private message the room handled, whose answer the break kept from the
+// client, is not sent again on resuming: the welcome says which lines the
+// room took (Taken), as no replay can show a private message. A proxy
+// between the client and the host holds back everything from the host
+// while the client sends "/msg cy p10"; once cy has it, the proxy cuts
+// both ways. cy must get every private message exactly once.
+func TestEndToEndPrivateMessageOnce(t *testing.T) {
+	h := startTestHost(t, t.TempDir())
+	proxy := startHoldingProxy(t, h.Addr().String())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := DialTLS(h.Addr().String(), h.Fingerprint(), nil)(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cy, err := Connect(ctx, conn, wire.Frame{Name: "cy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cy.Close()
+	got := make(chan string, 100)
+	go func() {
+		for {
+			f, err := cy.Next()
+			if err != nil {
+				return
+			}
+			if f.Type == wire.TypePrivate && f.From == "bob" {
+				got <- f.Text
+			}
+		}
+	}()
+	receive := func(want string) {
+		t.Helper()
+		select {
+		case text := <-got:
+			if text != want {
+				t.Fatalf("cy got %q, want %q", text, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("cy never got %q", want)
+		}
+	}
+
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), DialTLS(proxy.addr, h.Fingerprint(), nil, WithIdentity(testIdentity(t))),
+		Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	waitPrinted(t, ui, "joined")
+	for i := range 10 {
+		typeLine(t, ui, fmt.Sprintf("/msg cy p%d", i))
+		receive(fmt.Sprintf("p%d", i))
+	}
+	waitPrinted(t, ui, "[bob -> cy] p9") // answered: nothing of p0..p9 is pending
+	proxy.hold()
+	typeLine(t, ui, "/msg cy p10")
+	receive("p10") // the room took it; its answer is held back
+	proxy.cut()
+	waitPrinted(t, ui, "back in the room")
+	typeLine(t, ui, "/msg cy p11")
+	receive("p11")
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	select {
+	case text := <-got:
+		t.Errorf("cy got %q again", text)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// holdingProxy forwards TCP connections to a host, and on hold stops
+// passing on what the host sends (it is dropped), until cut closes every
+// connection; new ones are forwarded in full again.
+type holdingProxy struct {
+	addr    string
+	mu      sync.Mutex
+	holding bool
+	conns   []net.Conn
+}
+
+func startHoldingProxy(t *testing.T, target string) *holdingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	p := &holdingProxy{addr: ln.Addr().String()}
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			upstream, err := net.Dial("tcp", target)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, client, upstream)
+			p.mu.Unlock()
+			go func() { io.Copy(upstream, client); upstream.Close() }()
+			go func() {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := upstream.Read(buf)
+					p.mu.Lock()
+					held := p.holding
+					p.mu.Unlock()
+					if n > 0 && !held {
+						client.Write(buf[:n])
+					}
+					if err != nil {
+						client.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *holdingProxy) hold() {
+	p.mu.Lock()
+	p.holding = true
+	p.mu.Unlock()
+}
+
+func (p *holdingProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns, p.holding = nil, false
 }

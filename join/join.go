@@ -589,6 +589,11 @@ func (c *client) back(sess *Session) {
 		msg += fmt.Sprintf(", %d missed %s follow", n, plural(int(n), "event", "events"))
 	}
 	c.status(msg, true)
+	if sess.Resumed() && w.Taken > 0 {
+		// The room says which lines it handled before the break, answered
+		// or not: a private message or a command's answer is in no replay.
+		c.sent.answered(w.Taken)
+	}
 	switch {
 	case sess.Resumed() && w.Missed > 0:
 		c.ui.Print(fmt.Sprintf("!! %d %s lost while you were away (older than the room keeps)", w.Missed, plural(int(w.Missed), "message was", "messages were")))

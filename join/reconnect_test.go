@@ -266,6 +266,47 @@ func TestUnansweredResentUnlessTaken(t *testing.T) {
 	}
 }
 
+// TestTakenNotResent: the room says, on resuming, which lines it handled
+// before the break (Taken), though no answer arrived and the replay shows
+// none of them (a private message, a message the room refused): those are
+// not sent again; the rest are, in order.
+func TestTakenNotResent(t *testing.T) {
+	cert, fp := roomKey(t)
+	after := make(chan []wire.Frame, 1)
+	room := newTLSFakeRoom(t, cert, fp,
+		func(h *fakeHost) {
+			h.welcomeAs(10, nil)
+			h.expect(wire.TypeSay, "/msg cy psst")
+			h.expect(wire.TypeSay, "/who")
+			h.expect(wire.TypeSay, "c")
+			// and the connection breaks before any answer
+		},
+		func(h *fakeHost) {
+			h.welcomeAs(11, func(w *wire.Frame) { w.Resumed, w.Taken = true, 2 })
+			var frames []wire.Frame
+			for range 2 {
+				f, _ := h.read()
+				frames = append(frames, f)
+			}
+			after <- frames
+			closedLeft(h)
+		})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	for _, l := range []string{"/msg cy psst", "/who", "c"} {
+		typeLine(t, ui, l)
+	}
+	waitPrinted(t, ui, "back in the room")
+	typeLine(t, ui, "d")
+	typeLine(t, ui, "/quit")
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if got, want := summary(<-after), []string{"say c 3", "say d 4"}; !slices.Equal(got, want) {
+		t.Errorf("host got %q after resuming, want %q", got, want)
+	}
+}
+
 // TestQueueBoundedAndQuitWhileDisconnected: while the room cannot be
 // reached, lines wait up to maxQueued, the next is refused at once, and
 // the end of input leaves at once, saying how many were not sent.

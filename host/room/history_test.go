@@ -239,3 +239,49 @@ func TestRefs(t *testing.T) {
 	bob.expect(notice("ana unmuted you: you can speak again"))
 	ana.expect(notice("unmuted bob"))
 }
+
+// TestTakenOnResume: a member with an identity key who resumes is told
+// the ref of the last line the room handled from its previous connection,
+// whatever that line was (a private message is in no replay); the room
+// forgets it once told. A member without a key, with another key, or not
+// resuming, is told nothing.
+func TestTakenOnResume(t *testing.T) {
+	tr := startRoom(t, Config{})
+	ana := tr.join("ana")
+	bob := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob"})
+	cy := tr.join("cy")
+	bob.sayRef("hello", 4)
+	bob.sayRef("/msg ana psst", 5)
+	cy.sayRef("hi", 9)
+	tr.sync()
+	point := &wire.Resume{Epoch: testEpoch, Seq: bob.welcome.Seq}
+	tr.r.Leave(bob.m, wire.CodeLost)
+	tr.r.Leave(cy.m, wire.CodeLost)
+	tr.sync()
+
+	other := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:other", Resume: point})
+	if other.welcome.Taken != 0 {
+		t.Errorf("another key was told taken %d", other.welcome.Taken)
+	}
+	tr.r.Leave(other.m, wire.CodeLost)
+	tr.sync()
+	back := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: point})
+	if !back.welcome.Resumed || back.welcome.Taken != 5 {
+		t.Errorf("welcome: resumed %v, taken %d; want resumed, taken 5", back.welcome.Resumed, back.welcome.Taken)
+	}
+	if w := tr.joinReq(JoinRequest{Name: "cy", Resume: point}).welcome; w.Taken != 0 {
+		t.Errorf("a member without a key was told taken %d", w.Taken)
+	}
+
+	// Told once: the next connection (a replacement, still resuming) is
+	// told what this one handled.
+	back.sayRef("again", 6)
+	tr.sync()
+	if w := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: point}).welcome; w.Taken != 6 {
+		t.Errorf("replacing connection: taken %d, want 6", w.Taken)
+	}
+	if w := tr.joinReq(JoinRequest{Name: "dee", Identity: "SHA256:bob"}).welcome; w.Taken != 0 {
+		t.Errorf("a join that does not resume was told taken %d", w.Taken)
+	}
+	ana.frames()
+}

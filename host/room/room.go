@@ -404,6 +404,8 @@ type Member struct {
 	tokens  float64
 	filled  time.Time
 	strikes int
+	// taken is the ref of the last line the room handled from the member.
+	taken uint64
 	// gone is set when the room stops handing the member frames: when it
 	// is removed, or, for a member found too slow, as soon as it is found,
 	// so that it gets nothing more while it waits to be removed.

@@ -47,6 +47,53 @@ type state struct {
 	// line's ref, so that the frames answering it can carry the ref back.
 	line *Member
 	ref  uint64
+
+	// departed holds, for members with an identity key who left, the ref
+	// of the last line the room handled from them (by departedKey), for
+	// the welcome when they resume; departedOrder is the order they left
+	// in, so that the oldest are forgotten past maxDeparted.
+	departed      map[string]uint64
+	departedOrder []string
+}
+
+// maxDeparted bounds what the room remembers of members who left: a
+// member resumes within minutes, and by then few others have left.
+const maxDeparted = 1024
+
+func departedKey(nameKey, identity string) string { return nameKey + "\x00" + identity }
+
+// noteDeparted remembers m's last handled ref, for its resume.
+func (s *state) noteDeparted(m *Member) {
+	if m.identity == "" || m.taken == 0 {
+		return // a member without a key cannot be told apart from another
+	}
+	if s.departed == nil {
+		s.departed = make(map[string]uint64)
+	}
+	k := departedKey(m.key, m.identity)
+	if _, ok := s.departed[k]; !ok {
+		s.departedOrder = append(s.departedOrder, k)
+	}
+	s.departed[k] = m.taken
+	for len(s.departedOrder) > maxDeparted {
+		delete(s.departed, s.departedOrder[0])
+		s.departedOrder = s.departedOrder[1:]
+	}
+}
+
+// takenBefore returns, and forgets, the last ref handled from the member
+// that had req's name and identity, for a resumed welcome.
+func (s *state) takenBefore(nameKey string, req JoinRequest) uint64 {
+	k := departedKey(nameKey, req.Identity)
+	taken, ok := s.departed[k]
+	if !ok || req.Identity == "" {
+		return 0
+	}
+	delete(s.departed, k)
+	if i := slices.Index(s.departedOrder, k); i >= 0 {
+		s.departedOrder = slices.Delete(s.departedOrder, i, i+1)
+	}
+	return taken
 }
 
 func newState(cfg Config) *state {
@@ -167,6 +214,9 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		Missed:      missed,
 		HeartbeatMS: req.HeartbeatMS,
 	}
+	if resumed {
+		welcome.Taken = s.takenBefore(key, req)
+	}
 	if isAdminRole(m.role) {
 		welcome.Bans = s.banNames()
 	}
@@ -234,6 +284,7 @@ func (s *state) say(m *Member, line string, ref uint64) {
 	}
 	s.line, s.ref = m, ref
 	defer func() { s.line, s.ref = nil, 0 }()
+	m.taken = max(m.taken, ref)
 	if strings.TrimSpace(line) != "" && !s.allow(m) {
 		return
 	}
@@ -390,6 +441,7 @@ func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
 // writer sends what is queued and then final. Never called during a fan-out.
 func (s *state) remove(m *Member, final *wire.Frame) {
 	m.gone = true
+	s.noteDeparted(m)
 	if i := slices.Index(s.members, m); i >= 0 {
 		s.members = slices.Delete(s.members, i, i+1)
 	}

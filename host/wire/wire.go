@@ -209,6 +209,12 @@ type Frame struct {
 	// welcome (resumed): events after the resume point that the host no
 	// longer holds, so that the member can be told how many it missed.
 	Missed uint64 `json:"missed,omitempty"`
+	// welcome (resumed, to a member with an identity key): the ref of the
+	// last line the room handled from the member's previous connection.
+	// Every line up to it was handled, whether or not its answer arrived
+	// (a private message or a notice is in no replay), so the member
+	// sends none of them again.
+	Taken uint64 `json:"taken,omitempty"`
 	// welcome: the heartbeat interval in milliseconds (see Liveness).
 	HeartbeatMS int `json:"heartbeat_ms,omitempty"`
 
