@@ -690,14 +690,24 @@ func (c *client) runToQuit() error {
 // any: never dropped silently. Those still waiting for an answer on a
 // session that is up count as sent: the host handles them before a /quit.
 func (c *client) reportUnsent() {
-	n := len(c.queue)
+	queued := len(c.queue)
+	unconfirmed := 0
 	if c.sess == nil || !c.sendOK {
-		n += c.sent.len()
+		unconfirmed = c.sent.len()
 		c.sent.take()
 	}
 	c.queue = nil
-	if n > 0 {
-		c.ui.Print(fmt.Sprintf("!! %d %s not sent (not connected to the room)", n, plural(n, "line", "lines")))
+	// A line sent but never answered may have reached the room before the
+	// break, so it is not counted as not sent.
+	const notConfirmed = "sent but not confirmed (the connection broke before the room answered)"
+	switch {
+	case queued > 0 && unconfirmed > 0:
+		c.ui.Print(fmt.Sprintf("!! %d %s not sent (not connected to the room); %d more %s",
+			queued, plural(queued, "line", "lines"), unconfirmed, notConfirmed))
+	case queued > 0:
+		c.ui.Print(fmt.Sprintf("!! %d %s not sent (not connected to the room)", queued, plural(queued, "line", "lines")))
+	case unconfirmed > 0:
+		c.ui.Print(fmt.Sprintf("!! %d %s %s", unconfirmed, plural(unconfirmed, "line", "lines"), notConfirmed))
 	}
 }
 
