@@ -159,6 +159,8 @@ func Start(cfg Config) (*Host, error) {
 		Epoch:   past.Epoch,
 		Seq:     past.Seq,
 		Events:  past.Events,
+
+		Resumable: past.Resumable,
 	})
 	h := &Host{
 		ln:          ln,

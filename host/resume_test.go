@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // These tests check issue 6, "no message lost", from a member's side of
@@ -43,6 +44,17 @@ func rejoin(t *testing.T, h *Host, name string, resume *wire.Resume, opt dialOpt
 		conn.Close()
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// keyed returns dial options with an identity key of the test's own: a
+// member resumes only with the key it had.
+func keyed(t *testing.T) dialOptions {
+	t.Helper()
+	key, err := join.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dialOptions{identity: &key}
 }
 
 // kill closes the TCP connection under c's TLS, as a dropped network
@@ -209,7 +221,8 @@ func (tp *tape) check(atLeast int) {
 func TestResumeAfterConnectionKilled(t *testing.T) {
 	h := startHost(t, Config{})
 	ana := member(t, h, "ana", dialOptions{})
-	bob := member(t, h, "bob", dialOptions{})
+	bobKey := keyed(t)
+	bob := member(t, h, "bob", bobKey)
 	ana.nextEvent(wire.KindJoin)
 	tp := newTape(t, bob.welcome)
 
@@ -221,7 +234,7 @@ func TestResumeAfterConnectionKilled(t *testing.T) {
 	}
 	bob.kill()
 
-	bob = rejoin(t, h, "bob", &wire.Resume{Epoch: bob.welcome.Epoch, Seq: tp.last()}, dialOptions{})
+	bob = rejoin(t, h, "bob", &wire.Resume{Epoch: bob.welcome.Epoch, Seq: tp.last()}, bobKey)
 	tp.resumed(bob)
 	tp.readUntilSaid(bob, fmt.Sprintf("n %d", lines-1))
 	tp.check(lines)
@@ -236,7 +249,8 @@ func TestResumeAcrossCleanRestart(t *testing.T) {
 	dir := t.TempDir()
 	h1 := startHost(t, Config{StateDir: dir})
 	ana := member(t, h1, "ana", dialOptions{})
-	bob := member(t, h1, "bob", dialOptions{})
+	bobKey := keyed(t)
+	bob := member(t, h1, "bob", bobKey)
 	ana.nextEvent(wire.KindJoin)
 	epoch := bob.welcome.Epoch
 	tp := newTape(t, bob.welcome)
@@ -261,7 +275,7 @@ func TestResumeAcrossCleanRestart(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the history file is still there after the start: %v", err)
 	}
-	bob = rejoin(t, h2, "bob", &wire.Resume{Epoch: epoch, Seq: tp.last()}, dialOptions{})
+	bob = rejoin(t, h2, "bob", &wire.Resume{Epoch: epoch, Seq: tp.last()}, bobKey)
 	if bob.welcome.Epoch != epoch {
 		t.Fatalf("epoch %q after the restart, want %q", bob.welcome.Epoch, epoch)
 	}
@@ -288,6 +302,8 @@ func TestDamagedHistoryFile(t *testing.T) {
 		"{not json\n",
 		`{"version":1,"epoch":"e1","seq":2}` + "\n" + `{"type":"event","seq":1}` + "\n",
 		`{"version":1,"epoch":"e1","seq":2}` + "\n" + `{"type":"event","seq":2}`, // cut short
+		// A member kept as resumable from after the last event.
+		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"SHA256:x","since":5}]}` + "\n",
 	} {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -316,7 +332,9 @@ func TestResumeAfterTooSlow(t *testing.T) {
 	// The history holds all the stream could send after the drop.
 	h := startHost(t, Config{History: 10_000})
 	ana := member(t, h, "ana", dialOptions{})
-	slow := member(t, h, "slow", dialOptions{tinyReadBuffer: true})
+	slowKey := keyed(t)
+	slowKey.tinyReadBuffer = true
+	slow := member(t, h, "slow", slowKey)
 	ana.nextEvent(wire.KindJoin)
 	obs := member(t, h, "obs", dialOptions{})
 	ana.nextEvent(wire.KindJoin)
@@ -357,7 +375,8 @@ func TestResumeAfterTooSlow(t *testing.T) {
 	}
 	slow.conn.Close()
 
-	slow = rejoin(t, h, "slow", &wire.Resume{Epoch: slow.welcome.Epoch, Seq: tp.last()}, dialOptions{})
+	slowKey.tinyReadBuffer = false
+	slow = rejoin(t, h, "slow", &wire.Resume{Epoch: slow.welcome.Epoch, Seq: tp.last()}, slowKey)
 	tp.resumed(slow)
 	obs.say("done")
 	tp.readUntilSaid(slow, "done")
@@ -369,7 +388,8 @@ func TestResumeAfterTooSlow(t *testing.T) {
 func TestResumeBeyondHistory(t *testing.T) {
 	h := startHost(t, Config{History: 10})
 	ana := member(t, h, "ana", dialOptions{})
-	bob := member(t, h, "bob", dialOptions{})
+	bobKey := keyed(t)
+	bob := member(t, h, "bob", bobKey)
 	ana.nextEvent(wire.KindJoin)
 	w := bob.welcome.Seq // bob's join; his leave is w+1
 	bob.conn.Close()
@@ -379,7 +399,7 @@ func TestResumeBeyondHistory(t *testing.T) {
 		ana.nextEvent(wire.KindSay)
 	}
 	// The history holds w+12 .. w+21: w+1 .. w+11 are missed.
-	bob = rejoin(t, h, "bob", &wire.Resume{Epoch: bob.welcome.Epoch, Seq: w}, dialOptions{})
+	bob = rejoin(t, h, "bob", &wire.Resume{Epoch: bob.welcome.Epoch, Seq: w}, bobKey)
 	if !bob.welcome.Resumed || bob.welcome.Missed != 11 || bob.welcome.Seq != w+22 {
 		t.Fatalf("welcome: resumed %v, missed %d, seq %d; want resumed, 11 missed, seq %d", bob.welcome.Resumed, bob.welcome.Missed, bob.welcome.Seq, w+22)
 	}

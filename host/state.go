@@ -245,11 +245,24 @@ type historyHeader struct {
 	Version int    `json:"version"`
 	Epoch   string `json:"epoch"`
 	Seq     uint64 `json:"seq"` // the number of the last event
+	// Resumable are the members who may resume (room.Resumable).
+	Resumable []resumableRecord `json:"resumable,omitempty"`
+}
+
+type resumableRecord struct {
+	NameKey  string `json:"name_key"`
+	Identity string `json:"identity"`
+	Since    uint64 `json:"since"`
+	Taken    uint64 `json:"taken,omitempty"`
 }
 
 // saveHistory writes the room's history, atomically, for the next start.
 func saveHistory(dir string, h room.History) error {
-	head, err := json.Marshal(historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq})
+	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq}
+	for _, r := range h.Resumable {
+		header.Resumable = append(header.Resumable, resumableRecord(r))
+	}
+	head, err := json.Marshal(header)
 	if err != nil {
 		return err
 	}
@@ -343,7 +356,14 @@ func parseHistory(data []byte) (room.History, string) {
 			return room.History{}, fmt.Sprintf("line %d is not event %d", i+2, first+uint64(i))
 		}
 	}
-	return room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events}, ""
+	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events}
+	for i, r := range head.Resumable {
+		if r.NameKey == "" || r.Identity == "" || r.Since > head.Seq {
+			return room.History{}, fmt.Sprintf("resumable member %d is not one the room could have kept", i+1)
+		}
+		past.Resumable = append(past.Resumable, room.Resumable(r))
+	}
+	return past, ""
 }
 
 // unwrapPathError drops the "remove PATH:" that the caller says itself.

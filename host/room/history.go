@@ -29,6 +29,26 @@ type History struct {
 	// members were sent it (one JSON line with its '\n'), numbered
 	// Seq-len(Events)+1 to Seq.
 	Events [][]byte
+	// Resumable are the members who may resume, the oldest departed
+	// first: those the connection was lost to, and those present when the
+	// room closed.
+	Resumable []Resumable
+}
+
+// Resumable is what the room keeps of a member with an identity key whose
+// connection it lost, so that the member can resume: only that member,
+// and only from when it was in the room. A member who quit, or was kicked
+// or banned, is not kept, and one without a key cannot be told apart from
+// anyone else; a resume point from any of them gets the backlog, as a
+// newcomer does, rather than what was said while they were not there.
+type Resumable struct {
+	NameKey  string // NameKey of the member's name
+	Identity string
+	// Since is the number of the member's join event: it was in the room
+	// for the events after it.
+	Since uint64
+	// Taken is the ref of the last line the room handled from the member.
+	Taken uint64
 }
 
 // entry is one event in the history.
@@ -103,11 +123,14 @@ func (s *state) loadHistory(events [][]byte) {
 // all, so that the member gets the backlog rather than a refusal it cannot
 // act on, and its welcome does not say resumed, which tells a client that
 // its numbering starts anew.
-func (s *state) catchUp(resume *wire.Resume) (frames [][]byte, resumed bool, missed uint64) {
+//
+// since is the number of the resuming member's first join: nothing before it
+// is replayed, whatever the resume point says.
+func (s *state) catchUp(resume *wire.Resume, since uint64) (frames [][]byte, resumed bool, missed uint64) {
 	held := uint64(s.history.len())
 	oldest := s.seq - held + 1 // the number of the oldest event held
 	if resume != nil && resume.Epoch == s.epoch && resume.Seq <= s.seq {
-		from := resume.Seq + 1
+		from := max(resume.Seq, since) + 1
 		if from < oldest {
 			missed = oldest - from
 			from = oldest
@@ -144,5 +167,9 @@ func (s *state) snapshot() History {
 	for i := range events {
 		events[i] = s.history.at(i).frame
 	}
-	return History{Epoch: s.epoch, Seq: s.seq, Events: events}
+	resumable := make([]Resumable, 0, len(s.departedOrder))
+	for _, k := range s.departedOrder {
+		resumable = append(resumable, s.departed[k])
+	}
+	return History{Epoch: s.epoch, Seq: s.seq, Events: events, Resumable: resumable}
 }

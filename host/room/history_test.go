@@ -2,8 +2,10 @@ package room
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"chatroom/host/wire"
@@ -78,54 +80,81 @@ func seqs(from, to uint64) []uint64 {
 	return s
 }
 
-// TestResume: a member that comes back with a resume point in the room's
-// epoch is sent every event after it, exactly as it was first sent, up to
-// its own join; Missed counts what the history no longer holds. A resume
-// point from another epoch, or beyond the room's last event, is a
-// newcomer's.
+// TestResume: a member the room lost that comes back with a resume point
+// in the room's epoch is sent every event after it, exactly as it was first
+// sent, up to its own join, but nothing from before it first joined;
+// Missed counts what the history no longer holds. A resume point from
+// another epoch, or beyond the room's last event, is a newcomer's; so is
+// one from a member who quit or was kicked, one without an identity key,
+// or one with another key: each gets the backlog, not what was said while
+// it was not there.
 func TestResume(t *testing.T) {
 	// Events: 1 ana joins, 2 bob joins, 3..12 ten messages from ana,
 	// 13 bob leaves; then bob comes back, which is event 14.
+	bobKey := "SHA256:bob"
 	tests := []struct {
 		name        string
 		history     int
 		resume      *wire.Resume
+		leave       string // how bob left: "" is a lost connection
+		identity    *string
 		wantResumed bool
 		wantMissed  uint64
 		want        []uint64 // seqs replayed after the welcome
 	}{
 		{name: "everything after", resume: &wire.Resume{Epoch: testEpoch, Seq: 9}, wantResumed: true, want: seqs(10, 13)},
-		{name: "from the start", resume: &wire.Resume{Epoch: testEpoch, Seq: 0}, wantResumed: true, want: seqs(1, 13)},
+		{name: "from before it joined", resume: &wire.Resume{Epoch: testEpoch, Seq: 0}, wantResumed: true, want: seqs(3, 13)},
+		{name: "from its join", resume: &wire.Resume{Epoch: testEpoch, Seq: 2}, wantResumed: true, want: seqs(3, 13)},
 		{name: "up to date", resume: &wire.Resume{Epoch: testEpoch, Seq: 13}, wantResumed: true, want: nil},
 		// History 5 holds 9..13: 5, 6, 7, 8 are missed.
 		{name: "beyond the history", history: 5, resume: &wire.Resume{Epoch: testEpoch, Seq: 4}, wantResumed: true, wantMissed: 4, want: seqs(9, 13)},
 		{name: "just within the history", history: 5, resume: &wire.Resume{Epoch: testEpoch, Seq: 8}, wantResumed: true, want: seqs(9, 13)},
 		{name: "no history", history: -1, resume: &wire.Resume{Epoch: testEpoch, Seq: 4}, wantResumed: true, wantMissed: 9, want: nil},
+		{name: "dropped as too slow", leave: wire.CodeTooSlow, resume: &wire.Resume{Epoch: testEpoch, Seq: 9}, wantResumed: true, want: seqs(10, 13)},
 		// Other epochs and broken points get the backlog: the messages.
 		{name: "another epoch", resume: &wire.Resume{Epoch: "other", Seq: 9}, want: seqs(3, 12)},
 		{name: "beyond the room", resume: &wire.Resume{Epoch: testEpoch, Seq: 14}, want: seqs(3, 12)},
 		{name: "no resume point", want: seqs(3, 12)},
+		// So do members the room did not lose, or cannot tell apart.
+		{name: "quit", leave: wire.CodeLeft, resume: &wire.Resume{Epoch: testEpoch, Seq: 9}, want: seqs(3, 12)},
+		{name: "kicked", leave: wire.CodeKicked, resume: &wire.Resume{Epoch: testEpoch, Seq: 9}, want: seqs(3, 12)},
+		{name: "no key", identity: new(""), resume: &wire.Resume{Epoch: testEpoch, Seq: 9}, want: seqs(3, 12)},
+		{name: "another key", identity: new("SHA256:mallory"), resume: &wire.Resume{Epoch: testEpoch, Seq: 9}, want: seqs(3, 12)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tr := startRoom(t, Config{History: tt.history})
 			// The raw bytes ana gets are what a replay must repeat.
-			ana, _, err := tr.r.Join(context.Background(), JoinRequest{Name: "ana"})
+			ana, _, err := tr.r.Join(context.Background(), JoinRequest{Name: "ana", Owner: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			sent := map[uint64][]byte{1: ana.TakeReplay()[0]} // ana's welcome stands for 1
-			bob := tr.join("bob")
+			bob := tr.joinReq(JoinRequest{Name: "bob", Identity: bobKey})
 			for i := range 10 {
 				tr.r.Say(ana, fmt.Sprint(i), uint64(i+1))
 			}
-			bob.say("/quit")
+			switch tt.leave {
+			case "", wire.CodeTooSlow:
+				tr.r.Leave(bob.m, cmp.Or(tt.leave, wire.CodeLost))
+			case wire.CodeLeft:
+				bob.say("/quit")
+			case wire.CodeKicked:
+				tr.r.Say(ana, "/kick bob", 0)
+			}
 			tr.sync()
 			frames, _ := ana.Out().Take()
 			for _, b := range frames {
-				sent[parse(t, b).Seq] = b
+				f := parse(t, b)
+				if f.Seq != 0 {
+					sent[f.Seq] = b
+				}
 			}
-			back := tr.joinReq(JoinRequest{Name: "bob", Resume: tt.resume})
+			identity := bobKey
+			if tt.identity != nil {
+				identity = *tt.identity
+			}
+			back := tr.joinReq(JoinRequest{Name: "bob", Identity: identity, Resume: tt.resume})
 			w := back.welcome
 			if w.Seq != 14 || w.Epoch != testEpoch || w.Resumed != tt.wantResumed || w.Missed != tt.wantMissed {
 				t.Errorf("welcome: seq %d, epoch %q, resumed %v, missed %d; want 14, %q, %v, %d",
@@ -139,9 +168,6 @@ func TestResume(t *testing.T) {
 				t.Fatalf("replayed %v, want %v", got, tt.want)
 			}
 			for _, f := range back.replay {
-				if f.Seq == 1 {
-					continue // ana's own join, which she never got as an event
-				}
 				b, err := wire.Encode(&f)
 				if err != nil || !bytes.Equal(b, sent[f.Seq]) {
 					t.Errorf("event %d replayed as %s, sent as %s", f.Seq, b, sent[f.Seq])
@@ -157,16 +183,19 @@ func TestResume(t *testing.T) {
 func TestReplayBeyondOutbox(t *testing.T) {
 	tr := startRoom(t, Config{Outbox: 4})
 	ana := tr.join("ana")
+	bob := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob"})
+	point := &wire.Resume{Epoch: testEpoch, Seq: bob.welcome.Seq}
 	for i := range 100 {
-		ana.say(fmt.Sprint(i))
+		ana.say(fmt.Sprint(i)) // bob, who does not read, is dropped as too slow
 		ana.frames()
 	}
-	bob := tr.joinReq(JoinRequest{Name: "bob", Resume: &wire.Resume{Epoch: testEpoch, Seq: 0}})
-	if len(bob.replay) != 101 || !bob.welcome.Resumed {
-		t.Fatalf("bob was replayed %d events (resumed %v), want 101", len(bob.replay), bob.welcome.Resumed)
+	back := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: point})
+	// 100 messages and bob's leave, between bob's join (2) and his return.
+	if len(back.replay) != 101 || !back.welcome.Resumed || back.welcome.Seq != 104 {
+		t.Fatalf("bob was replayed %d events (resumed %v, seq %d), want 101", len(back.replay), back.welcome.Resumed, back.welcome.Seq)
 	}
 	ana.say("after")
-	bob.expect(sayEvent(103, "ana", "after"))
+	back.expect(sayEvent(105, "ana", "after"))
 }
 
 // TestHistoryContinues: the history a closed room leaves, given to a new
@@ -178,24 +207,37 @@ func TestHistoryContinues(t *testing.T) {
 		t.Fatal("History is available while the room runs")
 	}
 	ana := tr.join("ana")
+	tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob"}) // event 2
 	for i := range 4 {
 		ana.say(fmt.Sprint(i))
 	}
 	ana.frames()
 	tr.close()
 	past, ok := tr.r.History()
-	if !ok || past.Epoch != "e7" || past.Seq != 5 || len(past.Events) != 3 {
-		t.Fatalf("History() = %+v, %v; want epoch e7, seq 5, 3 events", past, ok)
+	if !ok || past.Epoch != "e7" || past.Seq != 6 || len(past.Events) != 3 {
+		t.Fatalf("History() = %+v, %v; want epoch e7, seq 6, 3 events", past, ok)
+	}
+	// bob, who has a key, may resume; ana, who has none, cannot be told
+	// apart from anyone else.
+	if want := []Resumable{{NameKey: "bob", Identity: "SHA256:bob", Since: 2}}; !slices.Equal(past.Resumable, want) {
+		t.Fatalf("resumable %+v, want %+v", past.Resumable, want)
 	}
 
-	tr2 := startRoom(t, Config{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events})
-	bob := tr2.joinReq(JoinRequest{Name: "bob", Resume: &wire.Resume{Epoch: "e7", Seq: 1}})
-	if bob.welcome.Seq != 6 || !bob.welcome.Resumed || bob.welcome.Missed != 1 {
+	cfg := Config{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, Resumable: past.Resumable}
+	tr2 := startRoom(t, cfg)
+	bob := tr2.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: &wire.Resume{Epoch: "e7", Seq: 2}})
+	if bob.welcome.Seq != 7 || !bob.welcome.Resumed || bob.welcome.Missed != 1 {
 		t.Fatalf("welcome after restart: %+v", bob.welcome)
 	}
-	want := []wire.Frame{sayEvent(3, "ana", "1"), sayEvent(4, "ana", "2"), sayEvent(5, "ana", "3")}
+	want := []wire.Frame{sayEvent(4, "ana", "1"), sayEvent(5, "ana", "2"), sayEvent(6, "ana", "3")}
 	if lines(bob.replay) != lines(want) {
 		t.Fatalf("replayed:%s\nwant:%s", lines(bob.replay), lines(want))
+	}
+	// Without the resumable members, the same room takes no one back.
+	cfg.Resumable = nil
+	tr3 := startRoom(t, cfg)
+	if w := tr3.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: &wire.Resume{Epoch: "e7", Seq: 2}}).welcome; w.Resumed {
+		t.Fatalf("resumed without being resumable: %+v", w)
 	}
 	// A fresh room without an epoch makes one of its own.
 	if fresh := New(Config{}).state.epoch; fresh == "" || fresh == New(Config{}).state.epoch {

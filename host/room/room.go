@@ -100,6 +100,9 @@ type Config struct {
 	Epoch  string
 	Seq    uint64
 	Events [][]byte
+	// Resumable are the members who may resume, as a [History] returned
+	// them; they are ignored without an Epoch to resume in.
+	Resumable []Resumable
 }
 
 // ModEntry is one act of moderation: who did what to whom, and why.
@@ -404,8 +407,11 @@ type Member struct {
 	tokens  float64
 	filled  time.Time
 	strikes int
-	// taken is the ref of the last line the room handled from the member.
+	// taken is the ref of the last line the room handled from the member;
+	// since, the number of its join event (of its first connection, when
+	// it resumed).
 	taken uint64
+	since uint64
 	// gone is set when the room stops handing the member frames: when it
 	// is removed, or, for a member found too slow, as soon as it is found,
 	// so that it gets nothing more while it waits to be removed.

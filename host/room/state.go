@@ -48,11 +48,10 @@ type state struct {
 	line *Member
 	ref  uint64
 
-	// departed holds, for members with an identity key who left, the ref
-	// of the last line the room handled from them (by departedKey), for
-	// the welcome when they resume; departedOrder is the order they left
-	// in, so that the oldest are forgotten past maxDeparted.
-	departed      map[string]uint64
+	// departed holds the members who may resume (by departedKey), and
+	// departedOrder the order they left in, so that the oldest are
+	// forgotten past maxDeparted.
+	departed      map[string]Resumable
 	departedOrder []string
 }
 
@@ -62,38 +61,42 @@ const maxDeparted = 1024
 
 func departedKey(nameKey, identity string) string { return nameKey + "\x00" + identity }
 
-// noteDeparted remembers m's last handled ref, for its resume.
-func (s *state) noteDeparted(m *Member) {
-	if m.identity == "" || m.taken == 0 {
+// mayResume keeps m as a member who may resume (see Resumable).
+func (s *state) mayResume(m *Member) {
+	if m.identity == "" {
 		return // a member without a key cannot be told apart from another
 	}
+	s.keepResumable(Resumable{NameKey: m.key, Identity: m.identity, Since: m.since, Taken: m.taken})
+}
+
+func (s *state) keepResumable(r Resumable) {
 	if s.departed == nil {
-		s.departed = make(map[string]uint64)
+		s.departed = make(map[string]Resumable)
 	}
-	k := departedKey(m.key, m.identity)
+	k := departedKey(r.NameKey, r.Identity)
 	if _, ok := s.departed[k]; !ok {
 		s.departedOrder = append(s.departedOrder, k)
 	}
-	s.departed[k] = m.taken
+	s.departed[k] = r
 	for len(s.departedOrder) > maxDeparted {
 		delete(s.departed, s.departedOrder[0])
 		s.departedOrder = s.departedOrder[1:]
 	}
 }
 
-// takenBefore returns, and forgets, the last ref handled from the member
-// that had req's name and identity, for a resumed welcome.
-func (s *state) takenBefore(nameKey string, req JoinRequest) uint64 {
-	k := departedKey(nameKey, req.Identity)
-	taken, ok := s.departed[k]
-	if !ok || req.Identity == "" {
-		return 0
+// takeResumable returns, and forgets, the member with nameKey and identity
+// who may resume.
+func (s *state) takeResumable(nameKey, identity string) (Resumable, bool) {
+	k := departedKey(nameKey, identity)
+	r, ok := s.departed[k]
+	if !ok || identity == "" {
+		return Resumable{}, false
 	}
 	delete(s.departed, k)
 	if i := slices.Index(s.departedOrder, k); i >= 0 {
 		s.departedOrder = slices.Delete(s.departedOrder, i, i+1)
 	}
-	return taken
+	return r, true
 }
 
 func newState(cfg Config) *state {
@@ -143,6 +146,11 @@ func newState(cfg Config) *state {
 		s.backlog = cfg.Backlog
 	}
 	s.loadHistory(cfg.Events)
+	if cfg.Epoch != "" {
+		for _, r := range cfg.Resumable {
+			s.keepResumable(r)
+		}
+	}
 	return s
 }
 
@@ -188,16 +196,29 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		m.role = wire.RoleAdmin
 	}
 
+	// A resume point is honoured only from a member the room lost (see
+	// Resumable), and only from when it was in the room; anyone else is a
+	// newcomer, and gets the backlog.
+	resume := req.Resume
+	prior, known := s.takeResumable(key, req.Identity)
+	if !known {
+		resume = nil
+	}
+
 	// What the joiner missed or should see first is everything before its
 	// join event, so it is taken before that event is made, which could
 	// push the oldest event out of the history.
-	replay, resumed, missed := s.catchUp(req.Resume)
+	replay, resumed, missed := s.catchUp(resume, prior.Since)
 
 	// The join is event N for the others and the welcome's Seq for the
 	// joiner, which is not sent the event: the welcome stands for it, and
 	// the joiner's next event is N+1. The welcome lists the room as it is
 	// at N, so it is built before the fan-out can find anyone too slow.
 	join := s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role})
+	m.since = s.seq
+	if resumed {
+		m.since, m.taken = prior.Since, prior.Taken
+	}
 	s.addMember(m)
 	welcome := &wire.Frame{
 		Type:     wire.TypeWelcome,
@@ -215,7 +236,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		HeartbeatMS: req.HeartbeatMS,
 	}
 	if resumed {
-		welcome.Taken = s.takenBefore(key, req)
+		welcome.Taken = prior.Taken
 	}
 	if isAdminRole(m.role) {
 		welcome.Bans = s.banNames()
@@ -433,6 +454,10 @@ func (s *state) dropTooSlow() {
 // or nil when there is nothing more to tell it.
 func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
 	s.remove(m, final)
+	switch leave.Code {
+	case wire.CodeLost, wire.CodeTooSlow:
+		s.mayResume(m) // it did not choose to go, nor was it sent away
+	}
 	leave.Name = m.name
 	s.broadcast(&leave)
 }
@@ -441,7 +466,6 @@ func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
 // writer sends what is queued and then final. Never called during a fan-out.
 func (s *state) remove(m *Member, final *wire.Frame) {
 	m.gone = true
-	s.noteDeparted(m)
 	if i := slices.Index(s.members, m); i >= 0 {
 		s.members = slices.Delete(s.members, i, i+1)
 	}
@@ -457,6 +481,7 @@ func (s *state) remove(m *Member, final *wire.Frame) {
 func (s *state) closeAll() {
 	final := encode(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeRoomClosed, Text: roomClosedText})
 	for _, m := range s.members {
+		s.mayResume(m) // in the saved history, for when the room opens again
 		m.gone = true
 		m.final = final
 		m.close()
