@@ -456,6 +456,17 @@ func (c *client) send() (ret error, done bool) {
 func (c *client) lost(err error) (done bool, ret error) {
 	sess := c.sess
 	c.disconnect()
+	if c.quitAs != "" {
+		// The person has left, and only the last lines were still going
+		// out: they are reported, not retried, as when the receiver sees
+		// the end first (runToQuit).
+		c.reportUnsent()
+		var closed *ClosedError
+		if errors.As(err, &closed) && closed.Code != wire.CodeRoomClosed {
+			return true, closed
+		}
+		return true, nil
+	}
 	if c.reconnectable(err) {
 		c.reconnect(sess, err)
 		return false, nil

@@ -383,15 +383,16 @@ func TestClosedErrorMessages(t *testing.T) {
 }
 
 // brokenWrites is a connection whose writes fail after the first (the
-// hello): a host that still sends but no longer receives.
+// hello), or after ok of them: a host that still sends but no longer
+// receives.
 type brokenWrites struct {
 	net.Conn
-	writes int
+	writes, ok int
 }
 
 func (c *brokenWrites) Write(b []byte) (int, error) {
 	c.writes++
-	if c.writes > 1 {
+	if c.writes > max(c.ok, 1) {
 		return 0, errors.New("broken pipe")
 	}
 	return c.Conn.Write(b)
@@ -414,5 +415,39 @@ func TestJoinSendFailure(t *testing.T) {
 	err := result(t, done)
 	if err == nil || err.Error() != "connection to the room lost: sending to the room: broken pipe" {
 		t.Fatalf("Join: %v", err)
+	}
+}
+
+// TestSendFailsWhileLeaving: the person has left (end of input) while a
+// line still waits for the pacer, and sending it fails: the client says so
+// and ends, rather than reconnecting with no one reading its input.
+func TestSendFailsWhileLeaving(t *testing.T) {
+	defer func(d time.Duration) { quitWait = d }(quitWait)
+	quitWait = 50 * time.Millisecond
+	cert, fp := roomKey(t)
+	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.welcomeAs(1, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 2, PerSecond: 10} })
+		h.expect(wire.TypeSay, "a")
+		h.read() // silent until the client hangs up
+	})
+	dial := func(ctx context.Context) (net.Conn, error) {
+		conn, err := room.dialer()(ctx)
+		return &brokenWrites{Conn: conn, ok: 2}, err // the hello and "a"
+	}
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	typeLine(t, ui, "a")
+	typeLine(t, ui, "b") // which waits for the pacer
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	// Neither was answered: "a" reached the room, "b" may have.
+	if want := "!! 2 lines sent but not confirmed (the connection broke before the room answered)"; !slices.Contains(ui.output(), want) {
+		t.Errorf("output %q, want %q", ui.output(), want)
+	}
+	room.stop()
+	if n := room.connections(); n != 1 {
+		t.Errorf("%d connections: the client came back after leaving", n)
 	}
 }
