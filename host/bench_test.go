@@ -6,7 +6,8 @@ package host
 //	BenchmarkFanOut          deliveries/s, 100 and 500 members, closed loop
 //	BenchmarkLatency         p50/p99 at 100 members, 1,000 messages/s offered
 //	BenchmarkIdleMemory      host bytes per idle TLS member, 5,000 members
-//	BenchmarkJoin            joins/s, TLS handshake included
+//	BenchmarkJoin            joins/s, TLS handshake included, next to a
+//	                         server that does the same TLS and nothing else
 //	BenchmarkStalledMember   the others' throughput with a member that stops
 //	                         reading, and how long until the host cuts it off
 //
