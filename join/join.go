@@ -526,12 +526,18 @@ func (c *client) reconnect(old *Session, why error) {
 	c.statusMu.Lock()
 	c.outageSeen = false
 	c.statusMu.Unlock()
+	var closed *ClosedError
+	roomClosed := errors.As(why, &closed) && closed.Code == wire.CodeRoomClosed
 	cause := why.Error()
 	var lost *lostError
 	if errors.As(why, &lost) {
 		cause = lost.err.Error()
 	}
-	c.status("connection lost ("+cause+"); reconnecting…", false)
+	if roomClosed {
+		c.status("the room closed; reconnecting…", false)
+	} else {
+		c.status("connection lost ("+cause+"); reconnecting…", false)
+	}
 
 	w := old.Welcome()
 	hello := wire.Frame{Name: w.You.Name, Password: c.opts.Password, Resume: old.ResumePoint()}
@@ -539,9 +545,9 @@ func (c *client) reconnect(old *Session, why error) {
 	done := make(chan attempt, 1)
 	c.retrying, c.stopRetry = done, cancel
 	rt := newRetrier(c.opts.Reconnect, func(s string) { c.status(s, false) })
-	var closed *ClosedError
-	if errors.As(why, &closed) && closed.Code == wire.CodeRoomClosed {
+	if roomClosed {
 		rt.patience = c.opts.Reconnect.closedPatience()
+		rt.outage = "the room closed"
 	}
 	go func() {
 		defer cancel()

@@ -1,6 +1,7 @@
 package join
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -101,6 +102,9 @@ type retrier struct {
 	// patience bounds the waits in all; past it, retry gives up with a
 	// *gaveUpError. 0 is no bound.
 	patience time.Duration
+	// outage is what the status says happened: "connection lost" unless
+	// set.
+	outage string
 }
 
 func newRetrier(r *Reconnect, status func(string)) retrier {
@@ -141,7 +145,7 @@ func retry[T any](ctx context.Context, r retrier, try func(context.Context) (T, 
 				return zero, &gaveUpError{r.patience}
 			}
 			waited += d
-			r.status(fmt.Sprintf("connection lost — retrying in %s", roundDelay(d)))
+			r.status(fmt.Sprintf("%s — retrying in %s", cmp.Or(r.outage, "connection lost"), roundDelay(d)))
 			if err := r.sleep(ctx, d); err != nil {
 				return zero, err
 			}

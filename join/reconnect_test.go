@@ -396,6 +396,22 @@ func TestRetryWaits(t *testing.T) {
 		t.Errorf("statuses %q", statuses)
 	}
 
+	// After the room said it closed, the status says so.
+	statuses = nil
+	draws = []float64{0.5}
+	closedRetrier := r
+	closedRetrier.outage = "the room closed"
+	tries = 0
+	retry(context.Background(), closedRetrier, func(context.Context) (int, error) {
+		if tries++; tries == 1 {
+			return 0, errors.New("refused")
+		}
+		return 1, nil
+	})
+	if !slices.Contains(statuses, "the room closed — retrying in 500ms") {
+		t.Errorf("statuses %q after the room closed", statuses)
+	}
+
 	tries = 0
 	_, err = retry(context.Background(), r, func(context.Context) (int, error) {
 		tries++
@@ -692,6 +708,9 @@ func TestClosedRoomWaitedForAWhile(t *testing.T) {
 				t.Fatalf("Join: %v", err)
 			}
 			out := ui.output()
+			if closes && !slices.Contains(out, "-- the room closed; reconnecting…") {
+				t.Errorf("output %q: no status saying the room closed", out)
+			}
 			gaveUp := slices.Contains(out, "-- the room did not come back in 10s; leaving")
 			if gaveUp != closes {
 				t.Errorf("output %q: gave up %v, want %v", out, gaveUp, closes)
