@@ -9,12 +9,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"chatroom/host/room"
 	"chatroom/host/wire"
 	"chatroom/join"
 )
@@ -304,6 +306,9 @@ func TestDamagedHistoryFile(t *testing.T) {
 		`{"version":1,"epoch":"e1","seq":2}` + "\n" + `{"type":"event","seq":2}`, // cut short
 		// A member kept as resumable from after the last event.
 		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"SHA256:x","since":5}]}` + "\n",
+		// A private frame kept for a member, numbered past its count.
+		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"SHA256:x","since":0,"private_seq":1,` +
+			`"privates":[{"type":"private","private_seq":2,"from":"ana","to":"bob","text":"hi"}]}]}` + "\n",
 	} {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
@@ -573,5 +578,30 @@ func TestRefOverTheWire(t *testing.T) {
 	bob.send(&wire.Frame{Type: wire.TypeSay, Text: "/who", Ref: 6})
 	if f := bob.nextNotice(); f.Ref != 6 {
 		t.Fatalf("bob got %+v, want ref 6", f)
+	}
+}
+
+// The history file keeps who may resume, with the private frames kept for
+// them, exactly.
+func TestHistoryFileKeepsResumable(t *testing.T) {
+	dir := t.TempDir()
+	private, err := wire.Encode(&wire.Frame{Type: wire.TypePrivate, Seq: 2, PrivateSeq: 1, From: "ana", To: "bob", Text: "hi", Time: time.Unix(1e9, 0).UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event, _ := wire.Encode(&wire.Frame{Type: wire.TypeEvent, Seq: 3, Kind: wire.KindSay, From: "ana", Text: "x"})
+	saved := room.History{Epoch: "e1", Seq: 3, Events: [][]byte{event}, Resumable: []room.Resumable{
+		{NameKey: "bob", Identity: "SHA256:b", Since: 1, Taken: 4, PrivateSeq: 1, Privates: []room.PrivateCopy{{After: 2, Seq: 1, Frame: private}}},
+		{NameKey: "cy", Identity: "SHA256:c", Since: 2},
+	}}
+	if err := saveHistory(dir, saved); err != nil {
+		t.Fatal(err)
+	}
+	got, err := takeHistory(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, saved) {
+		t.Errorf("read back %+v\nsaved %+v", got, saved)
 	}
 }

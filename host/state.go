@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,17 +251,46 @@ type historyHeader struct {
 }
 
 type resumableRecord struct {
-	NameKey  string `json:"name_key"`
-	Identity string `json:"identity"`
-	Since    uint64 `json:"since"`
-	Taken    uint64 `json:"taken,omitempty"`
+	NameKey    string `json:"name_key"`
+	Identity   string `json:"identity"`
+	Since      uint64 `json:"since"`
+	Taken      uint64 `json:"taken,omitempty"`
+	PrivateSeq uint64 `json:"private_seq,omitempty"`
+	// Privates are the private frames kept for the member, as sent (each
+	// one JSON object; its place and number are in it).
+	Privates []json.RawMessage `json:"privates,omitempty"`
+}
+
+func toRecord(r room.Resumable) resumableRecord {
+	rec := resumableRecord{NameKey: r.NameKey, Identity: r.Identity, Since: r.Since, Taken: r.Taken, PrivateSeq: r.PrivateSeq}
+	for _, p := range r.Privates {
+		rec.Privates = append(rec.Privates, json.RawMessage(bytes.TrimSuffix(p.Frame, []byte("\n"))))
+	}
+	return rec
+}
+
+// fromRecord reads back what toRecord wrote, or says what is wrong with it.
+func fromRecord(rec resumableRecord, lastSeq uint64) (room.Resumable, string) {
+	if rec.NameKey == "" || rec.Identity == "" || rec.Since > lastSeq {
+		return room.Resumable{}, "is not one the room could have kept"
+	}
+	r := room.Resumable{NameKey: rec.NameKey, Identity: rec.Identity, Since: rec.Since, Taken: rec.Taken, PrivateSeq: rec.PrivateSeq}
+	for _, raw := range rec.Privates {
+		frame := append(slices.Clip([]byte(raw)), '\n')
+		f, err := wire.Parse(frame)
+		if err != nil || f.Type != wire.TypePrivate || f.Seq > lastSeq || f.PrivateSeq == 0 || f.PrivateSeq > rec.PrivateSeq {
+			return room.Resumable{}, "has a private frame the room could not have sent"
+		}
+		r.Privates = append(r.Privates, room.PrivateCopy{After: f.Seq, Seq: f.PrivateSeq, Frame: frame})
+	}
+	return r, ""
 }
 
 // saveHistory writes the room's history, atomically, for the next start.
 func saveHistory(dir string, h room.History) error {
 	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq}
 	for _, r := range h.Resumable {
-		header.Resumable = append(header.Resumable, resumableRecord(r))
+		header.Resumable = append(header.Resumable, toRecord(r))
 	}
 	head, err := json.Marshal(header)
 	if err != nil {
@@ -357,11 +387,12 @@ func parseHistory(data []byte) (room.History, string) {
 		}
 	}
 	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events}
-	for i, r := range head.Resumable {
-		if r.NameKey == "" || r.Identity == "" || r.Since > head.Seq {
-			return room.History{}, fmt.Sprintf("resumable member %d is not one the room could have kept", i+1)
+	for i, rec := range head.Resumable {
+		r, problem := fromRecord(rec, head.Seq)
+		if problem != "" {
+			return room.History{}, fmt.Sprintf("resumable member %d %s", i+1, problem)
 		}
-		past.Resumable = append(past.Resumable, room.Resumable(r))
+		past.Resumable = append(past.Resumable, r)
 	}
 	return past, ""
 }

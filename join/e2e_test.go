@@ -269,13 +269,14 @@ func testIdentity(t *testing.T) tls.Certificate {
 	return cert
 }
 
-// A private message the room handled, whose answer the break kept from the
-// client, is not sent again on resuming: the welcome says which lines the
-// room took (Taken), as no replay can show a private message. A proxy
-// between the client and the host holds back everything from the host
-// while the client sends "/msg cy p10"; once cy has it, the proxy cuts
-// both ways. cy must get every private message exactly once.
-func TestEndToEndPrivateMessageOnce(t *testing.T) {
+// Private messages survive a break on both sides. A proxy between the
+// client (bob) and the host holds back everything from the host while bob
+// sends "/msg cy p10" and cy sends "/msg bob secret"; once the room has
+// handled both, the proxy cuts bob's connection. Resuming, bob does not
+// send p10 again (the welcome says the room took it: no replay can show
+// it), and is sent what he missed: his own copy of p10 and cy's secret,
+// each once, where they came. cy gets every message from bob exactly once.
+func TestEndToEndPrivateMessagesAcrossABreak(t *testing.T) {
 	h := startTestHost(t, t.TempDir())
 	proxy := startHoldingProxy(t, h.Addr().String())
 
@@ -290,22 +291,22 @@ func TestEndToEndPrivateMessageOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cy.Close()
-	got := make(chan string, 100)
+	got, echoed := make(chan string, 100), make(chan string, 100)
 	go func() {
 		for {
 			f, err := cy.Next()
 			if err != nil {
 				return
 			}
-			if f.Type == wire.TypePrivate && f.From == "bob" {
-				got <- f.Text
+			if f.Type == wire.TypePrivate {
+				map[bool]chan string{true: got, false: echoed}[f.From == "bob"] <- f.Text
 			}
 		}
 	}()
-	receive := func(want string) {
+	receive := func(from chan string, want string) {
 		t.Helper()
 		select {
-		case text := <-got:
+		case text := <-from:
 			if text != want {
 				t.Fatalf("cy got %q, want %q", text, want)
 			}
@@ -320,16 +321,21 @@ func TestEndToEndPrivateMessageOnce(t *testing.T) {
 	waitPrinted(t, ui, "joined")
 	for i := range 10 {
 		typeLine(t, ui, fmt.Sprintf("/msg cy p%d", i))
-		receive(fmt.Sprintf("p%d", i))
+		receive(got, fmt.Sprintf("p%d", i))
 	}
 	waitPrinted(t, ui, "[bob -> cy] p9") // answered: nothing of p0..p9 is pending
 	proxy.hold()
 	typeLine(t, ui, "/msg cy p10")
-	receive("p10") // the room took it; its answer is held back
+	receive(got, "p10") // the room took it; bob's copy is held back
+	if err := cy.Send("/msg bob secret"); err != nil {
+		t.Fatal(err)
+	}
+	receive(echoed, "secret") // the room sent bob his, held back too
 	proxy.cut()
 	waitPrinted(t, ui, "back in the room")
 	typeLine(t, ui, "/msg cy p11")
-	receive("p11")
+	receive(got, "p11")
+	waitPrinted(t, ui, "[bob -> cy] p11")
 	ui.endInput()
 	if err := result(t, done); err != nil {
 		t.Fatalf("Join: %v", err)
@@ -338,6 +344,20 @@ func TestEndToEndPrivateMessageOnce(t *testing.T) {
 	case text := <-got:
 		t.Errorf("cy got %q again", text)
 	case <-time.After(200 * time.Millisecond):
+	}
+	var privates []string
+	for _, l := range ui.output() {
+		if i := strings.Index(l, "["); i >= 0 && strings.Contains(l, " -> ") {
+			privates = append(privates, l[i:])
+		}
+	}
+	var want []string
+	for i := range 11 {
+		want = append(want, fmt.Sprintf("[bob -> cy] p%d", i))
+	}
+	want = append(want, "[cy -> bob] secret", "[bob -> cy] p11")
+	if !slices.Equal(privates, want) {
+		t.Errorf("bob was shown %q, want %q", privates, want)
 	}
 }
 

@@ -51,8 +51,13 @@ type Session struct {
 	shown     uint64 // the last event passed on or held from before: older ones are dropped
 	replaying bool   // events below the welcome's Seq may still come
 	replayed  int    // events passed on from below the welcome's Seq
+	// privateShown is the number of the last private frame passed on (or
+	// held from before, when resumed): a private frame is numbered among
+	// those the room sent this member (wire.Frame.PrivateSeq).
+	privateShown uint64
 
-	point atomic.Uint64 // the resume point's seq (see ResumePoint)
+	point        atomic.Uint64 // the resume point's seq (see ResumePoint)
+	privatePoint atomic.Uint64 // and its Private
 
 	heartbeat time.Duration // the welcome's heartbeat interval; 0: none
 	lastWrite atomic.Int64  // when a frame was last written, in UnixNano
@@ -138,6 +143,9 @@ func newSession(conn net.Conn, dec *wire.Decoder, w wire.Frame, asked *wire.Resu
 	s.point.Store(w.Seq)
 	if w.Resumed && asked != nil {
 		s.point.Store(min(asked.Seq+w.Missed, w.Seq))
+		// The room's numbering of private frames goes on only on a resume.
+		s.privateShown = asked.Private
+		s.privatePoint.Store(asked.Private)
 	}
 	if w.Resumed && s.replayDue() == 0 {
 		s.endReplay() // nothing was missed
@@ -171,8 +179,15 @@ const (
 	Missed               // happened while the person was away, delivered on resuming
 )
 
-// Phase returns the phase of f, an event Next returned.
+// Phase returns the phase of f, an event or private message Next
+// returned (other frames are Live).
 func (s *Session) Phase(f wire.Frame) Phase {
+	if f.Type == wire.TypePrivate {
+		if s.welcome.Resumed && f.Seq < s.welcome.Seq {
+			return Missed
+		}
+		return Live
+	}
 	if f.Type != wire.TypeEvent || f.Seq >= s.welcome.Seq {
 		return Live
 	}
@@ -195,7 +210,7 @@ func (s *Session) ResumePoint() *wire.Resume {
 	if s.welcome.Epoch == "" {
 		return nil
 	}
-	return &wire.Resume{Epoch: s.welcome.Epoch, Seq: s.point.Load()}
+	return &wire.Resume{Epoch: s.welcome.Epoch, Seq: s.point.Load(), Private: s.privatePoint.Load()}
 }
 
 // Replaying reports whether the events from below the welcome's Seq may
@@ -343,6 +358,16 @@ func (s *Session) Next() (wire.Frame, error) {
 		}
 		if f.Type == wire.TypePing {
 			continue // it has done its work: something arrived
+		}
+		if f.Type == wire.TypePrivate && f.PrivateSeq != 0 {
+			if f.PrivateSeq <= s.privateShown {
+				continue // shown already
+			}
+			s.privateShown = f.PrivateSeq
+			s.privatePoint.Store(f.PrivateSeq)
+			if s.replaying && f.Seq < s.welcome.Seq {
+				return f, nil // missed while away, among events still coming
+			}
 		}
 		if f.Type == wire.TypeEvent && f.Seq < s.welcome.Seq {
 			// The backlog, or what was missed: increasing, and each once.

@@ -3,6 +3,7 @@ package join
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -294,5 +295,53 @@ func TestRoster(t *testing.T) {
 	}
 	if _, ok := r.Role("ana"); ok {
 		t.Error("ana is still in the roster after leaving")
+	}
+}
+
+// TestPrivatesInReplay: private frames the room sends again on resuming
+// come among the replayed events, and do not end the replay; one the
+// member already holds (its number at or below the resume point's) is
+// dropped; the resume point moves with each one passed on.
+func TestPrivatesInReplay(t *testing.T) {
+	private := func(after, n uint64, text string) wire.Frame {
+		return wire.Frame{Type: wire.TypePrivate, Seq: after, PrivateSeq: n, From: "cy", To: "bob", Text: text, Time: testTime}
+	}
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(11, func(w *wire.Frame) { w.Resumed = true })
+		h.send(private(7, 2, "held already"))
+		h.send(say(8, "cy", "a", 0))
+		h.send(private(8, 3, "missed"))
+		h.send(say(9, "cy", "b", 0))
+		h.send(say(10, "cy", "c", 0))
+		h.send(private(10, 4, "missed too"))
+		h.send(say(12, "cy", "live", 0))
+		h.send(private(12, 5, "live too"))
+		h.read()
+	})
+	conn, err := dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Connect(context.Background(), conn, wire.Frame{Name: "bob", Resume: &wire.Resume{Epoch: "e1", Seq: 7, Private: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := time.AfterFunc(10*time.Second, func() { s.Close() }) // rather than hang if frames are lost
+	defer stop.Stop()
+	var got []string
+	for range 7 {
+		f, err := s.Next()
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, fmt.Sprintf("%s %d %s %v", f.Type, f.Seq, f.Text, s.Phase(f)))
+	}
+	want := []string{"event 8 a 2", "private 8 missed 2", "event 9 b 2", "event 10 c 2", "private 10 missed too 2", "event 12 live 0", "private 12 live too 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Next gave %q, want %q", got, want)
+	}
+	if p := s.ResumePoint(); p.Seq != 12 || p.Private != 5 {
+		t.Errorf("resume point %+v, want seq 12, private 5", p)
 	}
 }

@@ -205,8 +205,8 @@ func (s *state) me(c call) {
 	s.message(c.from, wire.KindMe, c.args)
 }
 
-// msg sends a private message to its recipient and the same frame back to
-// the sender, as the record of what was sent; no one else sees it.
+// msg sends a private message to its recipient and back to the sender, as
+// the record of what was sent; no one else sees it.
 func (s *state) msg(c call) {
 	if s.refuseMuted(c.from) {
 		return
@@ -217,12 +217,12 @@ func (s *state) msg(c call) {
 		s.notifyError(c.from, noSuchMember(name))
 		return
 	}
-	// One frame for both, so the recipient sees the sender's ref too, as
-	// every member sees the ref of a message event.
-	frame := encode(&wire.Frame{Type: wire.TypePrivate, From: c.from.name, To: to.name, Text: text, Time: s.now(), Ref: s.refFor(c.from)})
-	s.deliver(to, frame)
+	// The recipient sees the sender's ref too, as every member sees the
+	// ref of a message event.
+	f := wire.Frame{From: c.from.name, To: to.name, Text: text, Time: s.now(), Ref: s.refFor(c.from)}
+	s.sendPrivate(to, f)
 	if to != c.from {
-		s.deliver(c.from, frame)
+		s.sendPrivate(c.from, f)
 	}
 }
 

@@ -246,7 +246,9 @@ func TestMsg(t *testing.T) {
 		t.Run(tt.line, func(t *testing.T) {
 			c := newCast(t, Config{})
 			c.byName(tt.from).say(tt.line)
-			private := wire.Frame{Type: wire.TypePrivate, From: tt.from, To: tt.to, Text: tt.want, Time: testTime}
+			// Placed after the room's last event (4, dee's join), and each
+			// member's first private frame.
+			private := wire.Frame{Type: wire.TypePrivate, Seq: 4, PrivateSeq: 1, From: tt.from, To: tt.to, Text: tt.want, Time: testTime}
 			c.byName(tt.to).expect(private)
 			if tt.from != tt.to {
 				c.byName(tt.from).expect(private) // the sender's copy

@@ -49,6 +49,52 @@ type Resumable struct {
 	Since uint64
 	// Taken is the ref of the last line the room handled from the member.
 	Taken uint64
+	// PrivateSeq is the number of the last private frame the member was
+	// sent, and Privates the latest of them, oldest first, to send again
+	// those it did not get.
+	PrivateSeq uint64
+	Privates   []PrivateCopy
+}
+
+// PrivateCopy is a private frame as a member was sent it, kept for the
+// member's resume: no history holds it, since no one else may see it.
+type PrivateCopy struct {
+	After uint64 // the number of the room's last event when it was sent (its Seq)
+	Seq   uint64 // its number among the member's private frames (its PrivateSeq)
+	Frame []byte
+}
+
+// maxPrivatesKept bounds the private frames kept for each member: enough
+// for the private messages of an outage, while the history holds its events.
+const maxPrivatesKept = 50
+
+// withPrivates places, among the public events of a replay that starts at
+// event first, the private frames the member has not got (numbered above
+// seen), each right after the event that came before it, so that the
+// member sees them where it would have.
+func withPrivates(public [][]byte, first uint64, privates []PrivateCopy, seen uint64) [][]byte {
+	i := 0
+	for i < len(privates) && privates[i].Seq <= seen {
+		i++
+	}
+	if i == len(privates) {
+		return public
+	}
+	out := make([][]byte, 0, len(public)+len(privates)-i)
+	for i < len(privates) && privates[i].After < first {
+		out = append(out, privates[i].Frame) // after events the member holds
+		i++
+	}
+	for k, frame := range public {
+		out = append(out, frame)
+		for seq := first + uint64(k); i < len(privates) && privates[i].After <= seq; i++ {
+			out = append(out, privates[i].Frame)
+		}
+	}
+	for ; i < len(privates); i++ {
+		out = append(out, privates[i].Frame)
+	}
+	return out
 }
 
 // entry is one event in the history.

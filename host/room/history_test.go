@@ -5,7 +5,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"slices"
+	"reflect"
+	"strings"
 	"testing"
 
 	"chatroom/host/wire"
@@ -219,7 +220,7 @@ func TestHistoryContinues(t *testing.T) {
 	}
 	// bob, who has a key, may resume; ana, who has none, cannot be told
 	// apart from anyone else.
-	if want := []Resumable{{NameKey: "bob", Identity: "SHA256:bob", Since: 2}}; !slices.Equal(past.Resumable, want) {
+	if want := []Resumable{{NameKey: "bob", Identity: "SHA256:bob", Since: 2}}; !reflect.DeepEqual(past.Resumable, want) {
 		t.Fatalf("resumable %+v, want %+v", past.Resumable, want)
 	}
 
@@ -266,7 +267,7 @@ func TestRefs(t *testing.T) {
 	bob.sayRef("/nope", 10)
 	bob.expect(withRef(errorNotice(`unknown command "/nope"; /help lists the commands`), 10))
 	bob.sayRef("/msg ana psst", 11)
-	private := wire.Frame{Type: wire.TypePrivate, From: "bob", To: "ana", Text: "psst", Time: testTime, Ref: 11}
+	private := wire.Frame{Type: wire.TypePrivate, Seq: 4, PrivateSeq: 1, From: "bob", To: "ana", Text: "psst", Time: testTime, Ref: 11}
 	bob.expect(private)
 	ana.expect(private)
 
@@ -326,4 +327,80 @@ func TestTakenOnResume(t *testing.T) {
 		t.Errorf("a join that does not resume was told taken %d", w.Taken)
 	}
 	ana.frames()
+}
+
+// TestPrivatesResumed: a member that resumes is sent the private messages
+// it did not get (numbered above its resume point's Private), each where
+// it came among the events, and its numbering goes on; a member resuming
+// from further on gets none again.
+func TestPrivatesResumed(t *testing.T) {
+	private := func(after, n uint64, text string) wire.Frame {
+		return wire.Frame{Type: wire.TypePrivate, Seq: after, PrivateSeq: n, From: "ana", To: "bob", Text: text, Time: testTime}
+	}
+	for _, tt := range []struct {
+		name string
+		seen uint64 // the last private bob got
+		want []wire.Frame
+	}{
+		{"missed two", 1, []wire.Frame{sayEvent(4, "cy", "x"), private(4, 2, "two"), sayEvent(5, "cy", "y"), private(5, 3, "three"), leaveEvent(6, "bob", wire.CodeLost, "", "")}},
+		{"missed none", 3, []wire.Frame{sayEvent(4, "cy", "x"), sayEvent(5, "cy", "y"), leaveEvent(6, "bob", wire.CodeLost, "", "")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := startRoom(t, Config{})
+			ana := tr.join("ana")
+			bob := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob"})
+			cy := tr.join("cy") // 3
+			ana.say("/msg bob one")
+			cy.say("x") // 4
+			ana.say("/msg bob two")
+			cy.say("y") // 5
+			ana.say("/msg bob three")
+			tr.sync()
+			tr.r.Leave(bob.m, wire.CodeLost) // 6
+			tr.sync()
+
+			back := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: &wire.Resume{Epoch: testEpoch, Seq: 3, Private: tt.seen}})
+			if !back.welcome.Resumed || lines(back.replay) != lines(tt.want) {
+				t.Fatalf("resumed %v, replayed:%s\nwant:%s", back.welcome.Resumed, lines(back.replay), lines(tt.want))
+			}
+			ana.say("/msg bob four")
+			back.expect(private(7, 4, "four"))
+		})
+	}
+
+	// Someone who may not resume starts a numbering of its own.
+	tr := startRoom(t, Config{})
+	ana := tr.join("ana")
+	dee := tr.joinReq(JoinRequest{Name: "dee", Identity: "SHA256:dee", Resume: &wire.Resume{Epoch: testEpoch, Seq: 0, Private: 7}})
+	ana.say("/msg dee hi")
+	want := private(2, 1, "hi")
+	want.To = "dee"
+	dee.expect(want)
+}
+
+func TestWithPrivates(t *testing.T) {
+	p := func(after, n uint64) PrivateCopy {
+		return PrivateCopy{After: after, Seq: n, Frame: []byte(fmt.Sprintf("p%d@%d", n, after))}
+	}
+	ev := func(seq uint64) []byte { return []byte(fmt.Sprint("e", seq)) }
+	privates := []PrivateCopy{p(3, 1), p(4, 2), p(4, 3), p(6, 4), p(8, 5)}
+	for _, tt := range []struct {
+		public [][]byte
+		first  uint64
+		seen   uint64
+		want   string
+	}{
+		{[][]byte{ev(5), ev(6), ev(7), ev(8)}, 5, 0, "p1@3 p2@4 p3@4 e5 e6 p4@6 e7 e8 p5@8"},
+		{[][]byte{ev(5), ev(6), ev(7), ev(8)}, 5, 3, "e5 e6 p4@6 e7 e8 p5@8"},
+		{[][]byte{ev(5), ev(6), ev(7), ev(8)}, 5, 5, "e5 e6 e7 e8"},
+		{nil, 9, 4, "p5@8"}, // up to date with the events
+	} {
+		var got []string
+		for _, b := range withPrivates(tt.public, tt.first, privates, tt.seen) {
+			got = append(got, string(b))
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("first %d, seen %d: %q, want %q", tt.first, tt.seen, got, tt.want)
+		}
+	}
 }

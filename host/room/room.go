@@ -412,6 +412,10 @@ type Member struct {
 	// it resumed).
 	taken uint64
 	since uint64
+	// privateSeq numbers the private frames the member is sent; privates
+	// are the latest of them (see Resumable).
+	privateSeq uint64
+	privates   []PrivateCopy
 	// gone is set when the room stops handing the member frames: when it
 	// is removed, or, for a member found too slow, as soon as it is found,
 	// so that it gets nothing more while it waits to be removed.

@@ -66,7 +66,8 @@ func (s *state) mayResume(m *Member) {
 	if m.identity == "" {
 		return // a member without a key cannot be told apart from another
 	}
-	s.keepResumable(Resumable{NameKey: m.key, Identity: m.identity, Since: m.since, Taken: m.taken})
+	s.keepResumable(Resumable{NameKey: m.key, Identity: m.identity, Since: m.since, Taken: m.taken,
+		PrivateSeq: m.privateSeq, Privates: m.privates})
 }
 
 func (s *state) keepResumable(r Resumable) {
@@ -209,6 +210,9 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// join event, so it is taken before that event is made, which could
 	// push the oldest event out of the history.
 	replay, resumed, missed := s.catchUp(resume, prior.Since)
+	if resumed {
+		replay = withPrivates(replay, s.seq+1-uint64(len(replay)), prior.Privates, resume.Private)
+	}
 
 	// The join is event N for the others and the welcome's Seq for the
 	// joiner, which is not sent the event: the welcome stands for it, and
@@ -218,6 +222,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	m.since = s.seq
 	if resumed {
 		m.since, m.taken = prior.Since, prior.Taken
+		m.privateSeq, m.privates = prior.PrivateSeq, prior.Privates
 	}
 	s.addMember(m)
 	welcome := &wire.Frame{
@@ -410,6 +415,20 @@ func (s *state) fanOutExcept(frame []byte, skip *Member) {
 // sendFrame encodes f and hands it to m alone.
 func (s *state) sendFrame(m *Member, f *wire.Frame) {
 	s.deliver(m, encode(f))
+}
+
+// sendPrivate sends m its copy of private message f: numbered among the
+// private frames m was sent, placed after the room's last event, and kept
+// for m's resume.
+func (s *state) sendPrivate(m *Member, f wire.Frame) {
+	m.privateSeq++
+	f.Type, f.Seq, f.PrivateSeq = wire.TypePrivate, s.seq, m.privateSeq
+	frame := encode(&f)
+	if len(m.privates) == maxPrivatesKept {
+		m.privates = slices.Delete(m.privates, 0, 1)
+	}
+	m.privates = append(m.privates, PrivateCopy{After: s.seq, Seq: m.privateSeq, Frame: frame})
+	s.deliver(m, frame)
 }
 
 func (s *state) notify(m *Member, text string) {

@@ -212,16 +212,20 @@ type Frame struct {
 	// welcome (resumed, to a member with an identity key): the ref of the
 	// last line the room handled from the member's previous connection.
 	// Every line up to it was handled, whether or not its answer arrived
-	// (a private message or a notice is in no replay), so the member
-	// sends none of them again.
+	// (a notice is in no replay), so the member sends none of them again.
 	Taken uint64 `json:"taken,omitempty"`
 	// welcome: the heartbeat interval in milliseconds (see Liveness).
 	HeartbeatMS int `json:"heartbeat_ms,omitempty"`
 
 	// event: this event's number. welcome: the number of the member's own
 	// "join" event, which the member is not sent separately; the events it
-	// receives next are numbered from Seq+1 on.
+	// receives next are numbered from Seq+1 on. private: the number of the
+	// room's last event when it was sent, which places it among them.
 	Seq uint64 `json:"seq,omitempty"`
+	// private: its number among the private frames sent to this member,
+	// from 1, continued across resumed connections, so that a member can
+	// resume after the last it holds (Resume.Private).
+	PrivateSeq uint64 `json:"private_seq,omitempty"`
 	// event, private: when the host handled it.
 	Time time.Time `json:"time,omitzero"`
 	// event: what happened (Kind* constants).
@@ -245,10 +249,12 @@ type Frame struct {
 	Ref uint64 `json:"ref,omitempty"`
 }
 
-// Resume is a member's resume point: the last event it holds.
+// Resume is a member's resume point: the last event it holds, and the
+// last private frame (its PrivateSeq).
 type Resume struct {
-	Epoch string `json:"epoch"`
-	Seq   uint64 `json:"seq"`
+	Epoch   string `json:"epoch"`
+	Seq     uint64 `json:"seq"`
+	Private uint64 `json:"private,omitempty"`
 }
 
 // Limits is the rate at which a member may send lines: Burst at once, then
