@@ -65,8 +65,10 @@ type PrivateCopy struct {
 }
 
 // maxPrivatesKept bounds the private frames kept for each member: enough
-// for the private messages of an outage, while the history holds its events.
-const maxPrivatesKept = 50
+// for the private messages of an outage, at a few kilobytes a member.
+// Those sent before the oldest event the history holds go sooner: a
+// member away that long has missed events anyway.
+const maxPrivatesKept = 20
 
 // withPrivates places, among the public events of a replay that starts at
 // event first, the private frames the member has not got (numbered above

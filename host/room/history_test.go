@@ -404,3 +404,39 @@ func TestWithPrivates(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivatesKeptBounded: the room keeps a member's last maxPrivatesKept
+// private frames, and none sent before the oldest event it holds.
+func TestPrivatesKeptBounded(t *testing.T) {
+	tr := startRoom(t, Config{History: 3})
+	ana := tr.join("ana")
+	bob := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob"})
+	ana.say("/msg bob old") // after event 2
+	for i := range 3 {
+		ana.say(fmt.Sprint(i)) // 3, 4, 5: the history now holds 3..5
+	}
+	for i := range maxPrivatesKept + 5 {
+		ana.say(fmt.Sprint("/msg bob ", i))
+	}
+	tr.sync()
+	var kept []string
+	for _, p := range bob.m.privates {
+		kept = append(kept, parse(t, p.Frame).Text)
+	}
+	if len(kept) != maxPrivatesKept || kept[0] != "5" || kept[len(kept)-1] != fmt.Sprint(maxPrivatesKept+4) {
+		t.Errorf("kept %q, want the last %d", kept, maxPrivatesKept)
+	}
+
+	tr2 := startRoom(t, Config{History: 3})
+	ana2 := tr2.join("ana")
+	cy := tr2.joinReq(JoinRequest{Name: "cy", Identity: "SHA256:cy"})
+	ana2.say("/msg cy old") // after event 2
+	for i := range 3 {
+		ana2.say(fmt.Sprint(i))
+	}
+	ana2.say("/msg cy new") // after event 5, when 2 is no longer held
+	tr2.sync()
+	if n := len(cy.m.privates); n != 1 || parse(t, cy.m.privates[0].Frame).Text != "new" {
+		t.Errorf("kept %d private frames, want only the one sent within the history", n)
+	}
+}

@@ -424,9 +424,12 @@ func (s *state) sendPrivate(m *Member, f wire.Frame) {
 	m.privateSeq++
 	f.Type, f.Seq, f.PrivateSeq = wire.TypePrivate, s.seq, m.privateSeq
 	frame := encode(&f)
-	if len(m.privates) == maxPrivatesKept {
-		m.privates = slices.Delete(m.privates, 0, 1)
+	oldest := s.seq + 1 - uint64(s.history.len())
+	drop := 0
+	for drop < len(m.privates) && (m.privates[drop].After < oldest || len(m.privates)-drop >= maxPrivatesKept) {
+		drop++
 	}
+	m.privates = slices.Delete(m.privates, 0, drop)
 	m.privates = append(m.privates, PrivateCopy{After: s.seq, Seq: m.privateSeq, Frame: frame})
 	s.deliver(m, frame)
 }
