@@ -218,14 +218,49 @@ func summary(frames []wire.Frame) []string {
 	return s
 }
 
+// resendAfterBreak has bob type lines into a room whose first connection
+// runs first (which breaks it when it returns) and whose second welcomes him
+// back at seq as resumed says, replaying replay; once bob shows shown, he types
+// "d" and quits. It returns the hello of the second connection and what
+// the room got on it before the quit, as summary gives them.
+func resendAfterBreak(t *testing.T, first func(h *fakeHost), lines []string, seq uint64, resumed func(w *wire.Frame), replay []wire.Frame, shown string) (wire.Frame, []string) {
+	t.Helper()
+	cert, fp := roomKey(t)
+	hellos := make(chan wire.Frame, 1)
+	after := make(chan []wire.Frame, 1)
+	room := newTLSFakeRoom(t, cert, fp, first,
+		func(h *fakeHost) {
+			hellos <- h.welcomeAs(seq, resumed)
+			for _, f := range replay {
+				h.send(f)
+			}
+			var frames []wire.Frame
+			for range 2 {
+				f, _ := h.read()
+				frames = append(frames, f)
+			}
+			after <- frames
+			closedLeft(h)
+		})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	for _, l := range lines {
+		typeLine(t, ui, l)
+	}
+	waitPrinted(t, ui, shown)
+	typeLine(t, ui, "d")
+	typeLine(t, ui, "/quit")
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	return <-hellos, summary(<-after)
+}
+
 // TestUnansweredResentUnlessTaken: of three lines sent when the
 // connection broke, the room had answered the first; the replay shows it
 // took the second; only the third is sent again, with its ref.
 func TestUnansweredResentUnlessTaken(t *testing.T) {
-	cert, fp := roomKey(t)
-	hellos := make(chan wire.Frame, 1)
-	after := make(chan []wire.Frame, 1)
-	room := newTLSFakeRoom(t, cert, fp,
+	hello, got := resendAfterBreak(t,
 		func(h *fakeHost) {
 			h.welcomeAs(10, nil)
 			h.expect(wire.TypeSay, "a")
@@ -235,45 +270,24 @@ func TestUnansweredResentUnlessTaken(t *testing.T) {
 			h.send(say(12, "cy", "not yours", 3)) // cy's ref 3, not bob's
 			// and the connection breaks before b and c are answered
 		},
-		func(h *fakeHost) {
-			hellos <- h.welcomeAs(15, func(w *wire.Frame) { w.Resumed = true })
-			h.send(say(13, "bob", "b", 2))
-			h.send(say(14, "cy", "hm", 0))
-			var frames []wire.Frame
-			for range 2 {
-				f, _ := h.read()
-				frames = append(frames, f)
-			}
-			after <- frames
-			closedLeft(h)
-		})
-	ui := newFakeUI(t)
-	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
-	for _, l := range []string{"a", "b", "c"} {
-		typeLine(t, ui, l)
+		[]string{"a", "b", "c"},
+		15, func(w *wire.Frame) { w.Resumed = true },
+		[]wire.Frame{say(13, "bob", "b", 2), say(14, "cy", "hm", 0)},
+		"<cy> hm")
+	if hello.Resume == nil || hello.Resume.Seq != 12 {
+		t.Errorf("hello %+v, want a resume at 12", hello)
 	}
-	waitPrinted(t, ui, "<cy> hm")
-	typeLine(t, ui, "d")
-	typeLine(t, ui, "/quit")
-	if err := result(t, done); err != nil {
-		t.Fatalf("Join: %v", err)
-	}
-	if h := <-hellos; h.Resume == nil || h.Resume.Seq != 12 {
-		t.Errorf("hello %+v, want a resume at 12", h)
-	}
-	if got, want := summary(<-after), []string{"say c 3", "say d 4"}; !slices.Equal(got, want) {
+	if want := []string{"say c 3", "say d 4"}; !slices.Equal(got, want) {
 		t.Errorf("host got %q after resuming, want %q", got, want)
 	}
 }
 
 // TestTakenNotResent: the room says, on resuming, which lines it handled
 // before the break (Taken), though no answer arrived and the replay shows
-// none of them (a private message, a message the room refused): those are
+// none of them (a command's answer, a message the room refused): those are
 // not sent again; the rest are, in order.
 func TestTakenNotResent(t *testing.T) {
-	cert, fp := roomKey(t)
-	after := make(chan []wire.Frame, 1)
-	room := newTLSFakeRoom(t, cert, fp,
+	_, got := resendAfterBreak(t,
 		func(h *fakeHost) {
 			h.welcomeAs(10, nil)
 			h.expect(wire.TypeSay, "/msg cy psst")
@@ -281,28 +295,11 @@ func TestTakenNotResent(t *testing.T) {
 			h.expect(wire.TypeSay, "c")
 			// and the connection breaks before any answer
 		},
-		func(h *fakeHost) {
-			h.welcomeAs(11, func(w *wire.Frame) { w.Resumed, w.Taken = true, 2 })
-			var frames []wire.Frame
-			for range 2 {
-				f, _ := h.read()
-				frames = append(frames, f)
-			}
-			after <- frames
-			closedLeft(h)
-		})
-	ui := newFakeUI(t)
-	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui)
-	for _, l := range []string{"/msg cy psst", "/who", "c"} {
-		typeLine(t, ui, l)
-	}
-	waitPrinted(t, ui, "back in the room")
-	typeLine(t, ui, "d")
-	typeLine(t, ui, "/quit")
-	if err := result(t, done); err != nil {
-		t.Fatalf("Join: %v", err)
-	}
-	if got, want := summary(<-after), []string{"say c 3", "say d 4"}; !slices.Equal(got, want) {
+		[]string{"/msg cy psst", "/who", "c"},
+		11, func(w *wire.Frame) { w.Resumed, w.Taken = true, 2 },
+		nil,
+		"back in the room")
+	if want := []string{"say c 3", "say d 4"}; !slices.Equal(got, want) {
 		t.Errorf("host got %q after resuming, want %q", got, want)
 	}
 }
