@@ -4,7 +4,6 @@ package host
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -12,29 +11,6 @@ import (
 	"testing"
 	"time"
 )
-
-// benchHostEnv tells a copy of this test binary to be the host that
-// BenchmarkJoinHostCPU measures.
-const benchHostEnv = "CHATROOM_BENCH_HOST_DIR"
-
-// TestBenchHelperHost is not a test: run by BenchmarkJoinHostCPU in a child
-// process, it hosts a room, prints its address and fingerprint, and serves
-// until its input is closed.
-func TestBenchHelperHost(t *testing.T) {
-	dir := os.Getenv(benchHostEnv)
-	if dir == "" {
-		t.Skip("run by BenchmarkJoinHostCPU")
-	}
-	h, err := Start(Config{Name: "bench", StateDir: dir, Listen: "127.0.0.1:0", Limits: benchLimits, MaxConnsPerAddr: 1 << 20})
-	if err != nil {
-		fmt.Println("error:", err)
-		os.Exit(1)
-	}
-	fmt.Println("addr", h.Addr(), h.Fingerprint())
-	io.Copy(io.Discard, os.Stdin)
-	h.Close()
-	os.Exit(0)
-}
 
 // BenchmarkJoinHostCPU makes joins as BenchmarkJoin does (32 at a time,
 // each a TLS handshake, a hello, the welcome, and leaving) against a host
@@ -46,7 +22,7 @@ func TestBenchHelperHost(t *testing.T) {
 // this machine's cores (host-joins/s = cores / CPU time per join).
 func BenchmarkJoinHostCPU(b *testing.B) {
 	const joiners = 32
-	p := startHostProcess(b, "TestBenchHelperHost", benchHostEnv)
+	p := startHostProcess(b, "bench")
 	defer p.stop()
 	addr, conf := p.addr, benchJoinerTLS(b, p.fingerprint)
 	pid := p.cmd.Process.Pid

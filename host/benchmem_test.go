@@ -1,9 +1,9 @@
 package host
 
 // BenchmarkIdleMemory and its client process. The clients run in a child
-// process (this test binary again, running TestBenchHelperClients with
-// CHATROOM_BENCH_HELPER set), so that the memory measured in this process
-// is the host's alone.
+// process (this test binary again, which TestMain makes runBenchClients
+// when CHATROOM_BENCH_HELPER is set), so that the memory measured in this
+// process is the host's alone.
 
 import (
 	"bufio"
@@ -69,7 +69,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 		defer h.Close()
 		heap0, stack0, inuse0 := hostMemory(2)
 
-		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchHelperClients$", "-test.count=1")
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(),
 			helperEnv+"=clients",
 			helperAddrEnv+"="+h.Addr().String(),
@@ -177,20 +177,18 @@ func BenchmarkIdleMemory(b *testing.B) {
 	})
 }
 
-// TestBenchHelperClients is BenchmarkIdleMemory's client process; it does
-// nothing in an ordinary test run. It joins the members, reads everything
-// the host sends them, and says "ready N" once every member is welcomed and
-// has seen the last join; it then holds them until its input ends.
-func TestBenchHelperClients(t *testing.T) {
-	if os.Getenv(helperEnv) != "clients" {
-		t.Skip("the client process of BenchmarkIdleMemory")
-	}
+// runBenchClients is BenchmarkIdleMemory's client process (see TestMain).
+// It joins the members, reads everything the host sends them, and says
+// "ready N" once every member is welcomed and has seen the last join; it
+// then holds them until its input ends.
+func runBenchClients() {
 	say := func(format string, args ...any) { fmt.Printf(helperPrefix+format+"\n", args...) }
 	if err := helperClients(say); err != nil {
 		say("error: %v", err)
-		return
+		os.Exit(1)
 	}
 	say("done")
+	os.Exit(0)
 }
 
 func helperClients(say func(string, ...any)) error {

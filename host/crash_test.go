@@ -16,31 +16,6 @@ import (
 	"chatroom/host/wire"
 )
 
-// crashHostEnv tells a copy of this test binary to be the host that
-// TestBansSurviveKillWhileWriting kills.
-const crashHostEnv = "CHATROOM_TEST_CRASH_HOST_DIR"
-
-// TestCrashHelperHost is not a test: run by TestBansSurviveKillWhileWriting
-// in a child process, it hosts a room on the state directory it is given,
-// prints the address, and serves until it is killed.
-func TestCrashHelperHost(t *testing.T) {
-	dir := os.Getenv(crashHostEnv)
-	if dir == "" {
-		t.Skip("run by TestBansSurviveKillWhileWriting")
-	}
-	h, err := Start(Config{
-		Name: "crash", StateDir: dir, Listen: "127.0.0.1:0", AdminPassword: "letmein",
-		Limits: wire.Limits{Burst: 1 << 20, PerSecond: 1 << 20},
-	})
-	if err != nil {
-		fmt.Println("error:", err)
-		os.Exit(1)
-	}
-	fmt.Println("addr", h.Addr(), h.Fingerprint())
-	time.Sleep(time.Minute) // killed long before
-	os.Exit(2)
-}
-
 // Attack on durability: the host is killed with SIGKILL at a random moment
 // while an admin's bans stream in and are being written. Every ban that was
 // confirmed to the admin before the kill is in the state directory after
@@ -51,7 +26,7 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 	}
 	const rounds = 8
 	for round := range rounds {
-		p := startHostProcess(t, "TestCrashHelperHost", crashHostEnv)
+		p := startHostProcess(t, "crash")
 		addr, dir := p.addr, p.dir
 		admin := helloOn(t, dialAddr(t, addr, dialOptions{}), "ana", "letmein")
 		if admin.welcome.Type != wire.TypeWelcome {
@@ -100,9 +75,45 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 	}
 }
 
-// hostProcess is a host run in a child process by this test binary, as one
-// of the helper "tests" above that run only when their variable names a
-// state directory, and print the host's address and fingerprint.
+// Environment variables that make a copy of this test binary a host
+// process (see TestMain): its kind, a key of hostProcessConfigs, and its
+// state directory.
+const (
+	hostProcessEnv    = "CHATROOM_TEST_HOST_PROCESS"
+	hostProcessDirEnv = "CHATROOM_TEST_HOST_DIR"
+)
+
+// hostProcessConfigs are the rooms a host process can host.
+var hostProcessConfigs = map[string]Config{
+	// TestBansSurviveKillWhileWriting kills it while it saves bans.
+	"crash": {Name: "crash", Listen: "127.0.0.1:0", AdminPassword: "letmein", Limits: benchLimits},
+	// BenchmarkJoinHostCPU reads its CPU time.
+	"bench": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, MaxConnsPerAddr: 1 << 20},
+}
+
+// runHostProcess is a host process: it hosts the room of its kind on dir,
+// prints the address and fingerprint, and serves until its input is
+// closed (or it is killed).
+func runHostProcess(kind, dir string) {
+	cfg, ok := hostProcessConfigs[kind]
+	if !ok {
+		fmt.Println("error: no host process of kind", kind)
+		os.Exit(2)
+	}
+	cfg.StateDir = dir
+	h, err := Start(cfg)
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("addr", h.Addr(), h.Fingerprint())
+	io.Copy(io.Discard, os.Stdin)
+	h.Close()
+	os.Exit(0)
+}
+
+// hostProcess is a host run in a child process, a copy of this test binary
+// (runHostProcess).
 type hostProcess struct {
 	cmd               *exec.Cmd
 	stdin             io.WriteCloser // closing it ends a helper that reads it
@@ -111,11 +122,11 @@ type hostProcess struct {
 	waitOnce          sync.Once
 }
 
-func startHostProcess(tb testing.TB, helper, dirEnv string) *hostProcess {
+func startHostProcess(tb testing.TB, kind string) *hostProcess {
 	tb.Helper()
 	p := &hostProcess{dir: tb.TempDir()}
-	p.cmd = exec.Command(os.Args[0], "-test.run=^"+helper+"$")
-	p.cmd.Env = append(os.Environ(), dirEnv+"="+p.dir)
+	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	p.cmd.Env = append(os.Environ(), hostProcessEnv+"="+kind, hostProcessDirEnv+"="+p.dir)
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		tb.Fatal(err)
