@@ -534,7 +534,7 @@ func (c *client) reconnect(old *Session, why error) {
 		cause = lost.err.Error()
 	}
 	if roomClosed {
-		c.status("the room closed; reconnecting…", false)
+		c.status("reconnecting…", false) // "-- the room closed" is just above
 	} else {
 		c.status("connection lost ("+cause+"); reconnecting…", false)
 	}
