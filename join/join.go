@@ -458,14 +458,9 @@ func (c *client) lost(err error) (done bool, ret error) {
 	c.disconnect()
 	if c.quitAs != "" {
 		// The person has left, and only the last lines were still going
-		// out: they are reported, not retried, as when the receiver sees
-		// the end first (runToQuit).
+		// out: they are reported, not retried.
 		c.reportUnsent()
-		var closed *ClosedError
-		if errors.As(err, &closed) && closed.Code != wire.CodeRoomClosed {
-			return true, closed
-		}
-		return true, nil
+		return true, endedWhileLeaving(err, nil)
 	}
 	if c.reconnectable(err) {
 		c.reconnect(sess, err)
@@ -682,13 +677,8 @@ func (c *client) runToQuit() error {
 			c.reportUnsent()
 			return c.quit("/quit", nil)
 		case err := <-c.ended:
-			c.disconnect()
-			c.reportUnsent()
-			var closed *ClosedError
-			if errors.As(err, &closed) && closed.Code != wire.CodeRoomClosed {
-				return closed
-			}
-			return nil
+			_, ret := c.lost(err) // c.quitAs is set: no reconnecting
+			return ret
 		case <-c.ready:
 			c.replayDone()
 		case <-c.waitC:
@@ -737,6 +727,14 @@ func (c *client) quit(line string, ret error) error {
 	_ = sess.send(line, 0, quitWait) // a failure shows as the connection ending
 	err := await(sess, c.ended, nil)
 	sess.Close()
+	return endedWhileLeaving(err, ret)
+}
+
+// endedWhileLeaving is what Join returns when the connection ended with err
+// after the person left: ret, unless the host closed it for a reason other
+// than the room closing (a kick that crossed the /quit), which the person
+// should still learn.
+func endedWhileLeaving(err, ret error) error {
 	var closed *ClosedError
 	if errors.As(err, &closed) && closed.Code != wire.CodeRoomClosed {
 		return closed
