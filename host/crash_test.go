@@ -50,7 +50,7 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 			if f.Type != wire.TypeNotice {
 				continue
 			}
-			name, ok := strings.CutSuffix(f.Text, " is not here: banned the name only")
+			name, _, ok := strings.Cut(f.Text, " is not here: banned the name only")
 			if !ok {
 				t.Fatalf("ban answered with %+v", f)
 			}

@@ -55,11 +55,11 @@ func init() {
 			run: (*state).quit},
 		{Command: wire.Command{Name: "kick", Usage: "/kick NAME [REASON]", Help: "send NAME out of the room; they may come back", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).kick},
-		{Command: wire.Command{Name: "ban", Usage: "/ban NAME [DURATION] [REASON]", Help: "send NAME out and keep their name, address and key out (for 10m, 2h, 3d, or until /unban)", Admin: true, Target: targetMember},
+		{Command: wire.Command{Name: "ban", Usage: "/ban NAME [--addr] [DURATION] [REASON]", Help: "send NAME out and keep their name and key out, and their address unless someone else here shares it (--addr: even then); for 10m, 1h30m, 2d, 1w, or until /unban", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).ban},
 		{Command: wire.Command{Name: "unban", Usage: "/unban NAME|KEY", Help: "let a banned NAME (or key, as /bans shows it) back in", Admin: true, Target: targetBanned},
 			minArgs: 1, run: (*state).unban},
-		{Command: wire.Command{Name: "bans", Usage: "/bans", Help: "list who is banned", Admin: true},
+		{Command: wire.Command{Name: "bans", Usage: "/bans [PAGE]", Help: "list who is banned, 50 to a page", Admin: true},
 			run: (*state).listBans},
 		{Command: wire.Command{Name: "op", Usage: "/op NAME", Help: "make NAME an admin, again whenever they come back with the same key", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).op},
@@ -69,11 +69,11 @@ func init() {
 			run: (*state).listOps},
 		{Command: wire.Command{Name: "modlog", Usage: "/modlog [N]", Help: "the last N acts of moderation (20 unless told)", Admin: true},
 			run: (*state).showModLog},
-		{Command: wire.Command{Name: "mute", Usage: "/mute NAME [DURATION] [REASON]", Help: "let NAME read but not speak (for 10m, 2h, 3d, or until /unmute)", Admin: true, Target: targetMember},
+		{Command: wire.Command{Name: "mute", Usage: "/mute NAME [DURATION] [REASON]", Help: "let NAME read but not speak, and /msg only admins; for 10m, 1h30m, 2d, 1w, or until /unmute", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).mute},
 		{Command: wire.Command{Name: "unmute", Usage: "/unmute NAME|KEY", Help: "let NAME (or key, as /mutes shows it) speak again", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).unmute},
-		{Command: wire.Command{Name: "mutes", Usage: "/mutes", Help: "list who is muted", Admin: true},
+		{Command: wire.Command{Name: "mutes", Usage: "/mutes [PAGE]", Help: "list who is muted, 50 to a page", Admin: true},
 			run: (*state).listMutes},
 	}
 }
@@ -161,17 +161,30 @@ func (s *state) help(c call) {
 }
 
 func (s *state) who(c call) {
-	names := make([]string, len(s.members))
-	for i, m := range s.members {
-		names[i] = m.name
+	// A muted member who joined while muted is not in the others' roster
+	// (see Member.hidden): only admins are told it is here.
+	var names, hidden []string
+	for _, m := range s.members {
+		if m.hidden && m != c.from {
+			if isAdminRole(c.from.role) {
+				hidden = append(hidden, m.name)
+			}
+			continue
+		}
+		name := m.name
 		switch m.role {
 		case wire.RoleOwner:
-			names[i] += " (host)"
+			name += " (host)"
 		case wire.RoleAdmin:
-			names[i] += " (admin)"
+			name += " (admin)"
 		}
+		names = append(names, name)
 	}
-	s.notify(c.from, fmt.Sprintf("%d here: %s", len(names), strings.Join(names, ", ")))
+	text := fmt.Sprintf("%d here: %s", len(names), strings.Join(names, ", "))
+	if len(hidden) > 0 {
+		text += fmt.Sprintf("; and %d muted, whom only admins see: %s", len(hidden), strings.Join(hidden, ", "))
+	}
+	s.notify(c.from, text)
 }
 
 // whois tells who a member is: its role and the tag of its identity key,
@@ -206,15 +219,16 @@ func (s *state) me(c call) {
 }
 
 // msg sends a private message to its recipient and back to the sender, as
-// the record of what was sent; no one else sees it.
+// the record of what was sent; no one else sees it. A muted member may
+// write to an admin (to appeal), and to no one else.
 func (s *state) msg(c call) {
-	if s.refuseMuted(c.from) {
-		return
-	}
 	name, text := cutWord(c.args)
 	to, ok := s.lookup(name)
 	if !ok {
 		s.notifyError(c.from, noSuchMember(name))
+		return
+	}
+	if !isAdminRole(to.role) && s.refuseMuted(c.from) {
 		return
 	}
 	// The recipient sees the sender's ref too, as every member sees the
@@ -263,40 +277,76 @@ func (s *state) kick(c call) {
 	if !ok {
 		return
 	}
+	if err := checkReason(reason); err != nil {
+		s.notifyError(c.from, "not kicked: "+err.Error())
+		return
+	}
+	if err := s.logMod(c.from, ModEntry{Action: "kick", Target: target.name, Identity: target.identity, Reason: reason}); err != nil {
+		s.notifyError(c.from, "kick not saved: "+err.Error())
+		return
+	}
 	s.depart(target,
 		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: c.from.name, Text: reason},
 		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, By: c.from.name, Text: reason})
-	s.logMod(c.from, ModEntry{Action: "kick", Target: target.name, Identity: target.identity, Reason: reason})
 }
 
-// ban adds a ban and, when the banned member is here, sends it out. The ban
-// takes effect only once it is saved: a ban that would be forgotten at the
-// next start is not one an admin should be told was made.
+// addrFlag, as the word after the name in /ban, bans the address even when
+// others here share it.
+const addrFlag = "--addr"
+
+// ban adds a ban and sends out everyone here it keeps out. The ban takes
+// effect only once it is saved: a ban that would be forgotten at the next
+// start is not one an admin should be told was made.
+//
+// It holds against the name and the key of the member (here, or one who
+// left a moment ago: see recentMember), and against its address only when
+// no one else here shares that address, or the admin asks for it with
+// --addr: a shared machine, a NAT or a classroom's terminal server should
+// not lock out everyone behind it. An address ban never keeps out an admin
+// or the owner (see join).
 func (s *state) ban(c call) {
-	name, reason := cutWord(c.args)
-	expires, reason := s.cutUntil(reason)
-	s.pruneBans()
-	target, here := s.lookup(name)
-	if here {
-		if _, ok := s.removable(c, name, "ban"); !ok {
-			return
-		}
-		name = target.name
-	} else if err := ValidateName(name); err != nil {
-		s.notifyError(c.from, fmt.Sprintf("no one here is called %q, and it cannot be banned by name: %v", name, err))
+	name, rest := cutWord(c.args)
+	forceAddr := false
+	if word, after := cutWord(rest); word == addrFlag {
+		forceAddr, rest = true, after
+	}
+	expires, reason, err := s.cutUntil(rest)
+	if err == nil {
+		err = checkReason(reason)
+	}
+	if err != nil {
+		s.notifyError(c.from, "not banned: "+err.Error())
 		return
 	}
-	key := NameKey(name)
-	for _, b := range s.bans {
-		if NameKey(b.Name) == key {
-			s.notifyError(c.from, fmt.Sprintf("%s is already banned", b.Name))
+	s.pruneBans()
+	who, ok := s.banTarget(c, name)
+	if !ok {
+		return
+	}
+	key := NameKey(who.name)
+	if i := slices.IndexFunc(s.bans, func(b Ban) bool { return NameKey(b.Name) == key }); i >= 0 {
+		if forceAddr {
+			s.banAddrToo(c, i, who)
 			return
 		}
+		s.notifyError(c.from, fmt.Sprintf("%s is already banned", s.bans[i].Name))
+		return
 	}
 
-	ban := Ban{Name: name, By: c.from.name, Reason: reason, Time: s.now(), Expires: expires}
-	if here {
-		ban.Addr, ban.Identity = target.addr, target.identity
+	now := s.now()
+	ban := Ban{Name: who.name, Identity: who.identity, By: c.from.name, Reason: reason, Time: now, Expires: expires}
+	sharers := s.sharing(who)
+	if who.addr != "" && (len(sharers) == 0 || forceAddr) {
+		ban.Addr = who.addr
+	}
+	out := s.keptOut(ban, c.from)
+	// The log is written first, as the list is before the confirmation:
+	// an act on the list with no record of who did it must never be, while
+	// a record of a ban whose list could not then be saved says no more
+	// than what the admin tried (and was told failed).
+	if err := s.logMod(c.from, ModEntry{Action: "ban", Target: ban.Name, Identity: ban.Identity, Reason: reason, Until: expires}); err != nil {
+		s.notifyError(c.from, "ban not saved: "+err.Error())
+		return
 	}
 	// A new slice, so that s.bans is untouched if saving fails.
 	bans := append(slices.Clip(s.bans), ban)
@@ -305,26 +355,216 @@ func (s *state) ban(c call) {
 		return
 	}
 	s.bans = bans
-	s.logMod(c.from, ModEntry{Action: "ban", Target: name, Identity: ban.Identity, Reason: reason, Until: expires})
 
 	// The admins' copies of the list follow the confirmation, so that an
 	// admin reads the answer to its command first.
 	defer s.sendBansToAdmins()
-	if !here {
-		s.notify(c.from, fmt.Sprintf("%s is not here: banned the name only", name))
+	s.sendOut(out, c.from, ban)
+
+	held := until(now, expires, "/unban")
+	var text string
+	switch {
+	case who.here != nil:
+		text = fmt.Sprintf("banned %s %s: %s", ban.Name, held, banParts(ban))
+	case !who.left.IsZero():
+		text = fmt.Sprintf("%s left %s: banned %s %s", ban.Name, ago(now, who.left), banParts(ban), held)
+	default:
+		text = fmt.Sprintf("%s is not here: banned the name only, %s", ban.Name, held)
+	}
+	if who.addr != "" && ban.Addr == "" {
+		text += fmt.Sprintf("; not the address %s, which %s %s (/ban %s %s bans it too)",
+			who.addr, joinAnd(sharers), shareVerb(sharers), ban.Name, addrFlag)
+	}
+	text += sentOutToo(out, ban.Name)
+	s.notify(c.from, text)
+}
+
+// banTarget finds whom an admin's /ban NAME is about: the member here, or
+// else the one who left under that name a moment ago, or else only a name
+// to keep out. It tells the admin why not, when it may not be done.
+func (s *state) banTarget(c call, name string) (banned, bool) {
+	if target, here := s.lookup(name); here {
+		if _, ok := s.removable(c, name, "ban"); !ok {
+			return banned{}, false
+		}
+		if !s.mayBanKey(c, target.identity) {
+			return banned{}, false
+		}
+		return banned{name: target.name, identity: target.identity, addr: target.addr, here: target}, true
+	}
+	if err := ValidateName(name); err != nil {
+		s.notifyError(c.from, fmt.Sprintf("no one here is called %q, and it cannot be banned by name: %v", name, err))
+		return banned{}, false
+	}
+	if r, ok := s.mod.recentFor(NameKey(name), s.now()); ok {
+		if !s.mayBanKey(c, r.identity) {
+			return banned{}, false
+		}
+		return banned{name: r.name, identity: r.identity, addr: r.addr, left: r.left}, true
+	}
+	return banned{name: name}, true
+}
+
+// mayBanKey tells the admin, and reports false, when banning identity would
+// ban the admin's own key or the owner's: a ban on it would send them out.
+func (s *state) mayBanKey(c call, identity string) bool {
+	if identity == "" {
+		return true
+	}
+	if identity == c.from.identity {
+		s.notifyError(c.from, fmt.Sprintf("not allowed: that is your own key (%s); you cannot ban yourself", wire.KeyTag(identity)))
+		return false
+	}
+	for _, m := range s.members {
+		if m.role == wire.RoleOwner && m.identity == identity {
+			s.notifyError(c.from, notTheHost(m))
+			return false
+		}
+	}
+	return true
+}
+
+// banAddrToo adds the address of whom the ban at i keeps out (here, or
+// recently left), for /ban NAME --addr after a ban that spared it.
+func (s *state) banAddrToo(c call, i int, who banned) {
+	old := s.bans[i]
+	switch {
+	case old.Addr != "":
+		s.notifyError(c.from, fmt.Sprintf("%s is already banned, with the address %s", old.Name, old.Addr))
+		return
+	case who.addr == "":
+		s.notifyError(c.from, fmt.Sprintf("%s is already banned, and no address is known for them", old.Name))
 		return
 	}
-	s.depart(target,
-		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeBanned, By: c.from.name, Text: reason},
-		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeBanned, By: c.from.name, Text: reason})
-	switch {
-	case ban.Addr == "":
-		s.notify(c.from, fmt.Sprintf("banned %s (the name only: no address is known)", name))
-	case ban.Identity == "":
-		s.notify(c.from, fmt.Sprintf("banned %s and the address %s", name, ban.Addr))
-	default:
-		s.notify(c.from, fmt.Sprintf("banned %s, the address %s and the key %s", name, ban.Addr, wire.KeyTag(ban.Identity)))
+	ban := old
+	ban.Addr = who.addr
+	out := s.keptOut(ban, c.from)
+	if err := s.logMod(c.from, ModEntry{Action: "ban", Target: ban.Name, Identity: ban.Identity, Reason: withReason("the address "+ban.Addr+" too", ban.Reason), Until: ban.Expires}); err != nil {
+		s.notifyError(c.from, "ban not saved: "+err.Error())
+		return
 	}
+	bans := slices.Clone(s.bans)
+	bans[i] = ban
+	if err := saveList(s.saveBans, bans); err != nil {
+		s.notifyError(c.from, "ban not saved: "+err.Error())
+		return
+	}
+	s.bans = bans
+	s.sendOut(out, c.from, ban)
+	s.notify(c.from, fmt.Sprintf("banned the address %s too, with %s %s", ban.Addr, ban.Name, until(s.now(), ban.Expires, "/unban"))+
+		sentOutToo(out, ban.Name))
+}
+
+// banned is whom a /ban is about.
+type banned struct {
+	name, identity, addr string
+	here                 *Member   // the member, when it is here
+	left                 time.Time // when it left, when it is a recent member
+}
+
+// sharing returns the names of the members here, other than those the ban
+// on who sends out anyway, who connect from who's address.
+func (s *state) sharing(who banned) []string {
+	if who.addr == "" {
+		return nil
+	}
+	var names []string
+	for _, m := range s.members {
+		if m.addr == who.addr && m.key != NameKey(who.name) && (who.identity == "" || m.identity != who.identity) {
+			names = append(names, m.name)
+		}
+	}
+	return names
+}
+
+// keptOut returns the members here whom ban keeps out, who are sent out
+// with it: under its name, with its key, and, when it holds the address,
+// from it, but for those an address ban spares (see addrBanExempt). The
+// owner and the admin banning are never among them.
+func (s *state) keptOut(ban Ban, by *Member) []*Member {
+	key := NameKey(ban.Name)
+	var out []*Member
+	for _, m := range s.members {
+		if m.role == wire.RoleOwner || m == by || m.gone {
+			continue
+		}
+		if m.key == key || (ban.Identity != "" && m.identity == ban.Identity) ||
+			(ban.Addr != "" && m.addr == ban.Addr && !s.addrBanExempt(m)) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// addrBanExempt reports whether m is spared by an address ban: an admin,
+// the owner, or a member whose key was made an admin with /op, as at join.
+func (s *state) addrBanExempt(m *Member) bool {
+	return isAdminRole(m.role) || s.isOp(m.identity)
+}
+
+// sendOut closes the connections of the members a ban keeps out.
+func (s *state) sendOut(out []*Member, by *Member, ban Ban) {
+	closedText := ban.Reason
+	if !ban.Expires.IsZero() {
+		closedText = until(s.now(), ban.Expires, "")
+		if ban.Reason != "" {
+			closedText += ": " + ban.Reason
+		}
+	}
+	for _, m := range out {
+		if m.gone {
+			continue // dropped as too slow by an earlier one's leave event
+		}
+		s.depart(m,
+			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeBanned, By: by.name, Text: closedText},
+			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeBanned, By: by.name, Text: ban.Reason})
+	}
+}
+
+// banParts says what a ban holds against: "the name, the key K and the
+// address A".
+func banParts(b Ban) string {
+	parts := []string{"the name"}
+	if b.Identity != "" {
+		parts = append(parts, "the key "+wire.KeyTag(b.Identity))
+	}
+	if b.Addr != "" {
+		parts = append(parts, "the address "+b.Addr)
+	}
+	if len(parts) == 1 {
+		return "the name only"
+	}
+	return joinAnd(parts)
+}
+
+// sentOutToo names, for a ban's confirmation, the members it sent out
+// besides the one named.
+func sentOutToo(out []*Member, name string) string {
+	var others []string
+	for _, m := range out {
+		if m.key != NameKey(name) {
+			others = append(others, m.name)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	return "; sent out too: " + joinAnd(others)
+}
+
+// joinAnd lists words as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+func shareVerb(names []string) string {
+	if len(names) == 1 {
+		return "shares"
+	}
+	return "share"
 }
 
 func (s *state) unban(c call) {
@@ -340,6 +580,10 @@ func (s *state) unban(c call) {
 		return
 	}
 	shown := s.bans[i].Name // as it was displayed, which the admin may have typed otherwise
+	if err := s.logMod(c.from, ModEntry{Action: "unban", Target: shown}); err != nil {
+		s.notifyError(c.from, "unban not saved: "+err.Error())
+		return
+	}
 	// A new slice, so that s.bans is untouched if saving fails. Bans loaded
 	// from a file could hold the name twice; unban removes it entirely.
 	bans := slices.DeleteFunc(slices.Clone(s.bans), matches)
@@ -349,7 +593,6 @@ func (s *state) unban(c call) {
 	}
 	s.bans = bans
 	s.notify(c.from, "unbanned "+shown)
-	s.logMod(c.from, ModEntry{Action: "unban", Target: shown})
 	s.sendBansToAdmins()
 }
 
@@ -389,29 +632,30 @@ func (s *state) listBans(c call) {
 		s.notify(c.from, "no one is banned")
 		return
 	}
-	lines := []string{fmt.Sprintf("%d banned:", len(s.bans))}
-	for _, b := range s.bans {
-		lines = append(lines, describeSanction(b.Name, b.Addr, b.Identity, b.By, b.Time, b.Expires, b.Reason))
-	}
-	s.notify(c.from, strings.Join(lines, "\n"))
+	s.listPage(c, len(s.bans), "banned", func(i int) string {
+		b := s.bans[i]
+		return s.describeSanction(b.Name, b.Addr, b.Identity, b.By, b.Time, b.Expires, b.Reason)
+	})
 }
 
 // describeSanction is one line of /bans or /mutes: whom (name, address,
-// key), who did it and when, until when, and why.
-func describeSanction(name, addr, identity, by string, at, until time.Time, reason string) string {
-	line := name
+// key), who did it and when, until when, and why. Each field is cut to a
+// bound, so that a list loaded from a file written by hand, or before
+// reasons were bounded, still makes lines of a reasonable size.
+func (s *state) describeSanction(name, addr, identity, by string, at, until time.Time, reason string) string {
+	line := shortText(name, maxNameShown)
 	if addr != "" {
-		line += " (" + addr + ")"
+		line += " (" + shortText(addr, maxNameShown) + ")"
 	}
 	if identity != "" {
 		line += " key " + wire.KeyTag(identity)
 	}
-	line += fmt.Sprintf(", by %s on %s", by, at.Format("2006-01-02 15:04"))
+	line += fmt.Sprintf(", by %s on %s", shortText(by, maxNameShown), s.stamp(at))
 	if !until.IsZero() {
-		line += ", until " + until.Format("2006-01-02 15:04")
+		line += ", until " + s.stamp(until)
 	}
 	if reason != "" {
-		line += ": " + reason
+		line += ": " + shortText(reason, maxReason)
 	}
 	return line
 }
@@ -434,6 +678,10 @@ func (s *state) op(c call) {
 		return
 	case target.role == wire.RoleAdmin:
 		s.notifyError(c.from, fmt.Sprintf("%s is already an admin", target.name))
+		return
+	}
+	if err := s.logMod(c.from, ModEntry{Action: "op", Target: target.name, Identity: target.identity}); err != nil {
+		s.notifyError(c.from, "op not saved: "+err.Error())
 		return
 	}
 	if target.identity != "" {
@@ -474,6 +722,10 @@ func (s *state) deop(c call) {
 			return
 		}
 		op := s.ops[i]
+		if err := s.logMod(c.from, ModEntry{Action: "deop", Target: op.Name, Identity: op.Identity}); err != nil {
+			s.notifyError(c.from, "deop not saved: "+err.Error())
+			return
+		}
 		ops := slices.Delete(slices.Clone(s.ops), i, i+1)
 		if err := saveList(s.saveOps, ops); err != nil {
 			s.notifyError(c.from, "deop not saved: "+err.Error())
@@ -481,7 +733,6 @@ func (s *state) deop(c call) {
 		}
 		s.ops = ops
 		s.notify(c.from, fmt.Sprintf("%s (key %s) is no longer an admin", op.Name, wire.KeyTag(op.Identity)))
-		s.logMod(c.from, ModEntry{Action: "deop", Target: op.Name, Identity: op.Identity})
 		return
 	}
 	switch {
@@ -490,6 +741,10 @@ func (s *state) deop(c call) {
 		return
 	case target.role != wire.RoleAdmin:
 		s.notifyError(c.from, fmt.Sprintf("%s is not an admin", target.name))
+		return
+	}
+	if err := s.logMod(c.from, ModEntry{Action: "deop", Target: target.name, Identity: target.identity}); err != nil {
+		s.notifyError(c.from, "deop not saved: "+err.Error())
 		return
 	}
 	if s.isOp(target.identity) {
@@ -511,19 +766,18 @@ func (s *state) listOps(c call) {
 	}
 	lines := []string{fmt.Sprintf("%d admins by key:", len(s.ops))}
 	for _, o := range s.ops {
-		lines = append(lines, fmt.Sprintf("%s key %s, by %s on %s", o.Name, wire.KeyTag(o.Identity), o.By, o.Time.Format("2006-01-02 15:04")))
+		lines = append(lines, fmt.Sprintf("%s key %s, by %s on %s", shortText(o.Name, maxNameShown), wire.KeyTag(o.Identity), shortText(o.By, maxNameShown), s.stamp(o.Time)))
 	}
 	s.notify(c.from, strings.Join(lines, "\n"))
 }
 
+// setRole gives m role and tells everyone. A member the others do not see
+// (see Member.hidden) is shown first, so that no one's roster gets a role
+// for a name it does not hold.
 func (s *state) setRole(m *Member, role string, by *Member) {
+	s.reveal(m)
 	m.role = role
 	s.broadcast(&wire.Frame{Kind: wire.KindRole, Name: m.name, Role: role, By: by.name})
-	action := "op"
-	if role == wire.RoleMember {
-		action = "deop"
-	}
-	s.logMod(by, ModEntry{Action: action, Target: m.name, Identity: m.identity})
 }
 
 // saveList saves a changed list (bans, ops, mutes) through its Config
@@ -545,29 +799,6 @@ func adminCommandNames() []string {
 	return names
 }
 
-// maxBan is the longest ban with a duration; longer is until /unban.
-const maxBan = 365 * 24 * time.Hour
-
-// parseBanDuration reads a ban's duration: Go's "10m", "2h", "1h30m", or
-// whole days, "3d". Anything else is not a duration but the reason's
-// first word.
-func parseBanDuration(s string) (time.Duration, bool) {
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 || n > 365 {
-			return 0, false
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, false
-		}
-	}
-	return d, d > 0 && d <= maxBan
-}
-
 // muteFor returns the mute on m that is still in force, if any.
 func (s *state) muteFor(m *Member) (Mute, bool) {
 	s.pruneMutes()
@@ -587,45 +818,54 @@ func (s *state) pruneMutes() {
 
 // refuseMuted tells a muted member, and only it, that what it said was not
 // sent.
+//
+// A member the others do not see (see Member.hidden) whose mute has ended
+// is shown to them when it is about to speak, so that no one gets a line
+// from a name not in its roster.
 func (s *state) refuseMuted(m *Member) bool {
 	u, muted := s.muteFor(m)
 	if !muted {
+		s.reveal(m)
 		return false
 	}
-	s.notifyError(m, "not sent: you are muted"+untilText(u.Until))
+	s.notifyError(m, "not sent: you are muted"+untilText(s.now(), u.Until))
 	return true
 }
 
-func untilText(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return " until " + t.Format("15:04")
-}
-
 // mute lets a member read but not speak. Like a ban, it takes effect only
-// once it is saved.
+// once it is saved, and its log entry is written first.
 func (s *state) mute(c call) {
-	name, reason := cutWord(c.args)
-	until, reason := s.cutUntil(reason)
+	name, rest := cutWord(c.args)
 	target, ok := s.removable(c, name, "mute")
 	if !ok {
+		return
+	}
+	end, reason, err := s.cutUntil(rest)
+	if err == nil {
+		err = checkReason(reason)
+	}
+	if err != nil {
+		s.notifyError(c.from, "not muted: "+err.Error())
 		return
 	}
 	if _, muted := s.muteFor(target); muted {
 		s.notifyError(c.from, fmt.Sprintf("%s is already muted", target.name))
 		return
 	}
-	u := Mute{Name: target.name, Identity: target.identity, Until: until, By: c.from.name, Reason: reason, Time: s.now(), nameKey: target.key}
+	now := s.now()
+	u := Mute{Name: target.name, Identity: target.identity, Until: end, By: c.from.name, Reason: reason, Time: now, nameKey: target.key}
+	if err := s.logMod(c.from, ModEntry{Action: "mute", Target: target.name, Identity: target.identity, Reason: reason, Until: end}); err != nil {
+		s.notifyError(c.from, "mute not saved: "+err.Error())
+		return
+	}
 	mutes := append(slices.Clip(s.mutes), u)
 	if err := saveList(s.saveMutes, mutes); err != nil {
 		s.notifyError(c.from, "mute not saved: "+err.Error())
 		return
 	}
 	s.mutes = mutes
-	s.notify(target, withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(until)), reason))
-	s.notify(c.from, fmt.Sprintf("muted %s%s", target.name, untilText(until)))
-	s.logMod(c.from, ModEntry{Action: "mute", Target: target.name, Identity: target.identity, Reason: reason, Until: until})
+	s.notify(target, withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(now, end)), reason))
+	s.notify(c.from, fmt.Sprintf("muted %s %s", target.name, until(now, end, "/unmute")))
 }
 
 // unmute lifts a mute. A member who is not here is named by the name it
@@ -650,6 +890,13 @@ func (s *state) unmute(c call) {
 		return
 	}
 	shown := s.mutes[i].Name
+	if here {
+		shown = target.name
+	}
+	if err := s.logMod(c.from, ModEntry{Action: "unmute", Target: shown}); err != nil {
+		s.notifyError(c.from, "unmute not saved: "+err.Error())
+		return
+	}
 	mutes := slices.DeleteFunc(slices.Clone(s.mutes), matches)
 	if err := saveList(s.saveMutes, mutes); err != nil {
 		s.notifyError(c.from, "unmute not saved: "+err.Error())
@@ -657,11 +904,10 @@ func (s *state) unmute(c call) {
 	}
 	s.mutes = mutes
 	if here {
-		shown = target.name
 		s.notify(target, c.from.name+" unmuted you: you can speak again")
+		s.reveal(target)
 	}
 	s.notify(c.from, "unmuted "+shown)
-	s.logMod(c.from, ModEntry{Action: "unmute", Target: shown})
 }
 
 func (s *state) listMutes(c call) {
@@ -670,27 +916,29 @@ func (s *state) listMutes(c call) {
 		s.notify(c.from, "no one is muted")
 		return
 	}
-	lines := []string{fmt.Sprintf("%d muted:", len(s.mutes))}
-	for _, u := range s.mutes {
-		lines = append(lines, describeSanction(u.Name, "", u.Identity, u.By, u.Time, u.Until, u.Reason))
-	}
-	s.notify(c.from, strings.Join(lines, "\n"))
+	s.listPage(c, len(s.mutes), "muted", func(i int) string {
+		u := s.mutes[i]
+		return s.describeSanction(u.Name, "", u.Identity, u.By, u.Time, u.Until, u.Reason)
+	})
 }
 
 // logMod records an act of moderation by by, keeping the latest entries
-// for /modlog and handing each to Config.SaveModEntry. A log that cannot
-// be saved does not undo the act; the admin is told.
-func (s *state) logMod(by *Member, e ModEntry) {
+// for /modlog and handing each to Config.SaveModEntry. It is called before
+// the act is done and confirmed, as the lists are saved before: when the
+// entry cannot be saved it returns the error, and the act is not done, so
+// that no act is ever confirmed whose record a crash could lose.
+func (s *state) logMod(by *Member, e ModEntry) error {
 	e.Time, e.By = s.now(), by.name
+	if s.saveModEntry != nil {
+		if err := s.saveModEntry(e); err != nil {
+			return err
+		}
+	}
 	s.modLog = append(s.modLog, e)
 	if over := len(s.modLog) - modLogKept; over > 0 {
 		s.modLog = slices.Delete(s.modLog, 0, over)
 	}
-	if s.saveModEntry != nil {
-		if err := s.saveModEntry(e); err != nil {
-			s.notifyError(by, "moderation log not saved: "+err.Error())
-		}
-	}
+	return nil
 }
 
 func (s *state) showModLog(c call) {
@@ -710,27 +958,19 @@ func (s *state) showModLog(c call) {
 	entries := s.modLog[max(0, len(s.modLog)-n):]
 	lines := make([]string, len(entries))
 	for i, e := range entries {
-		line := fmt.Sprintf("%s %s: %s %s", e.Time.Format("2006-01-02 15:04"), e.By, e.Action, e.Target)
+		line := fmt.Sprintf("%s %s: %s %s", s.stamp(e.Time), shortText(e.By, maxNameShown), shortText(e.Action, maxNameShown), shortText(e.Target, maxNameShown))
 		if e.Identity != "" {
 			line += " (key " + wire.KeyTag(e.Identity) + ")"
 		}
 		if !e.Until.IsZero() {
-			line += " until " + e.Until.Format("2006-01-02 15:04")
+			line += " until " + s.stamp(e.Until)
 		}
 		if e.Reason != "" {
-			line += ": " + e.Reason
+			line += ": " + shortText(e.Reason, maxReason)
 		}
 		lines[i] = line
 	}
+	// However long the log's lines, notify splits the answer into frames a
+	// client reads (see sendNotice).
 	s.notify(c.from, strings.Join(lines, "\n"))
-}
-
-// cutUntil reads an optional duration at the start of args (as /ban and
-// /mute take it) and returns when it ends (zero for none) and the rest.
-func (s *state) cutUntil(args string) (time.Time, string) {
-	word, rest := cutWord(args)
-	if d, ok := parseBanDuration(word); ok {
-		return s.now().Add(d), rest
-	}
-	return time.Time{}, args
 }

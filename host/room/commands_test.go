@@ -96,7 +96,7 @@ func TestCommandRefused(t *testing.T) {
 		{"cy", "/msg bob", "usage: /msg NAME TEXT"},
 		{"cy", "/msg bob   ", "usage: /msg NAME TEXT"},
 		{"bob", "/kick", "usage: /kick NAME [REASON]"},
-		{"bob", "/ban  ", "usage: /ban NAME [DURATION] [REASON]"},
+		{"bob", "/ban  ", "usage: /ban NAME [--addr] [DURATION] [REASON]"},
 		{"bob", "/unban", "usage: /unban NAME|KEY"},
 		{"bob", "/op", "usage: /op NAME"},
 		{"bob", "/deop", "usage: /deop NAME|KEY"},
@@ -160,16 +160,16 @@ func TestHelp(t *testing.T) {
 	}, "\n")
 	adminHelp := memberHelp + "\n" + strings.Join([]string{
 		"/kick NAME [REASON] — send NAME out of the room; they may come back",
-		"/ban NAME [DURATION] [REASON] — send NAME out and keep their name, address and key out (for 10m, 2h, 3d, or until /unban)",
+		"/ban NAME [--addr] [DURATION] [REASON] — send NAME out and keep their name and key out, and their address unless someone else here shares it (--addr: even then); for 10m, 1h30m, 2d, 1w, or until /unban",
 		"/unban NAME|KEY — let a banned NAME (or key, as /bans shows it) back in",
-		"/bans — list who is banned",
+		"/bans [PAGE] — list who is banned, 50 to a page",
 		"/op NAME — make NAME an admin, again whenever they come back with the same key",
 		"/deop NAME|KEY — make admin NAME (or key, as /ops shows it) a plain member again",
 		"/ops — list the admins made with /op, remembered by key",
 		"/modlog [N] — the last N acts of moderation (20 unless told)",
-		"/mute NAME [DURATION] [REASON] — let NAME read but not speak (for 10m, 2h, 3d, or until /unmute)",
+		"/mute NAME [DURATION] [REASON] — let NAME read but not speak, and /msg only admins; for 10m, 1h30m, 2d, 1w, or until /unmute",
 		"/unmute NAME|KEY — let NAME (or key, as /mutes shows it) speak again",
-		"/mutes — list who is muted",
+		"/mutes [PAGE] — list who is muted, 50 to a page",
 	}, "\n")
 	tests := []struct {
 		caller, line, want string
@@ -316,13 +316,13 @@ func TestBan(t *testing.T) {
 	}{
 		{"bob", "/ban cy", "cy",
 			Ban{Name: "cy", Addr: "10.0.0.3", By: "bob", Time: testTime},
-			"banned cy and the address 10.0.0.3"},
+			"banned cy until /unban: the name and the address 10.0.0.3"},
 		{"ana", "/BAN Dee  flooding  the room ", "dee",
 			Ban{Name: "dee", Addr: "10.0.0.4", By: "ana", Reason: "flooding  the room", Time: testTime},
-			"banned dee and the address 10.0.0.4"},
+			"banned dee until /unban: the name and the address 10.0.0.4"},
 		{"bob", "/ban Zed trouble", "",
 			Ban{Name: "Zed", By: "bob", Reason: "trouble", Time: testTime},
-			"Zed is not here: banned the name only"},
+			"Zed is not here: banned the name only, until /unban"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -482,7 +482,7 @@ func TestBanSaveGetsACopy(t *testing.T) {
 	c.bob.say("/ban zed")
 	c.bob.say("/bans")
 	c.bob.expect(
-		notice("zed is not here: banned the name only"),
+		notice("zed is not here: banned the name only, until /unban"),
 		bansFrame("zed"),
 		notice("1 banned:\nzed, by bob on 2025-03-14 15:09"))
 }

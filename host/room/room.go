@@ -416,6 +416,17 @@ type Member struct {
 	// are the latest of them (see Resumable).
 	privateSeq uint64
 	privates   []PrivateCopy
+	// hidden is set for a member who joined while muted: the others were
+	// not told it joined, are not told it leaves, and do not have it in
+	// their welcome's members or /who (admins see it there), so that
+	// reconnecting under chosen names is no way for a muted member to put
+	// words on everyone's screen. Every member is sent every event, in
+	// order (a client takes a gap for a broken room), so there is no event
+	// for admins alone: a hidden member is shown to everyone, with a join
+	// event, only once it may speak (its mute lifted or over) or is given
+	// a role. Its own welcome then stands for the room's latest event
+	// rather than for its join.
+	hidden bool
 	// gone is set when the room stops handing the member frames: when it
 	// is removed, or, for a member found too slow, as soon as it is found,
 	// so that it gets nothing more while it waits to be removed.

@@ -53,6 +53,8 @@ type state struct {
 	// forgotten past maxDeparted.
 	departed      map[string]Resumable
 	departedOrder []string
+
+	mod moderation // what moderation keeps beyond the lists (see commands.go)
 }
 
 // maxDeparted bounds what the room remembers of members who left: a
@@ -162,8 +164,15 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	}
 	key := NameKey(req.Name)
 	if !req.Owner {
-		if ban, banned := s.banFor(key, req.Addr, req.Identity); banned {
-			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room", ban.Reason))
+		// An address ban never shuts out an admin (the host checked the
+		// password) or a key made an admin with /op: it is for strangers
+		// behind the address, and an admin's own address may be one.
+		addr := req.Addr
+		if req.Admin || s.isOp(req.Identity) {
+			addr = ""
+		}
+		if ban, banned := s.banFor(key, addr, req.Identity); banned {
+			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room"+untilText(s.now(), ban.Expires), ban.Reason))
 		}
 	}
 	if old, taken := s.byKey[key]; taken {
@@ -218,7 +227,13 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// joiner, which is not sent the event: the welcome stands for it, and
 	// the joiner's next event is N+1. The welcome lists the room as it is
 	// at N, so it is built before the fan-out can find anyone too slow.
-	join := s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role})
+	//
+	// A muted member joins hidden (see Member.hidden): there is no join
+	// event, and the welcome stands for the room's last event instead.
+	var join []byte
+	if m.hidden = s.hiddenAtJoin(m); !m.hidden {
+		join = s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role})
+	}
 	m.since = s.seq
 	if resumed {
 		m.since, m.taken = prior.Since, prior.Taken
@@ -253,7 +268,9 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// all of it in the room's order.
 	m.replay = append(make([][]byte, 0, 1+len(replay)), encode(welcome))
 	m.replay = append(m.replay, replay...)
-	s.fanOutExcept(join, m)
+	if join != nil {
+		s.fanOutExcept(join, m)
+	}
 	return m, nil
 }
 
@@ -275,9 +292,11 @@ func (s *state) addMember(m *Member) {
 }
 
 func (s *state) memberList() []wire.Member {
-	list := make([]wire.Member, len(s.members))
-	for i, m := range s.members {
-		list[i] = wire.Member{Name: m.name, Role: m.role}
+	list := make([]wire.Member, 0, len(s.members))
+	for _, m := range s.members {
+		if !m.hidden { // see Member.hidden; a hidden joiner has itself in You
+			list = append(list, wire.Member{Name: m.name, Role: m.role})
+		}
 	}
 	return list
 }
@@ -434,13 +453,11 @@ func (s *state) sendPrivate(m *Member, f wire.Frame) {
 	s.deliver(m, frame)
 }
 
-func (s *state) notify(m *Member, text string) {
-	s.sendFrame(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Ref: s.refFor(m)})
-}
+// notify and notifyError send m a notice, in as many frames as it takes
+// (see sendNotice).
+func (s *state) notify(m *Member, text string) { s.sendNotice(m, text, false) }
 
-func (s *state) notifyError(m *Member, text string) {
-	s.sendFrame(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Error: true, Ref: s.refFor(m)})
-}
+func (s *state) notifyError(m *Member, text string) { s.sendNotice(m, text, true) }
 
 // deliver queues frame in m's outbox without waiting. If the outbox is full
 // the member has fallen too far behind: it is marked gone at once, so it is
@@ -479,6 +496,10 @@ func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
 	switch leave.Code {
 	case wire.CodeLost, wire.CodeTooSlow:
 		s.mayResume(m) // it did not choose to go, nor was it sent away
+	}
+	s.mod.keepRecent(m, s.now()) // for a /ban just after it left
+	if m.hidden {
+		return // the others never saw it join (see Member.hidden)
 	}
 	leave.Name = m.name
 	s.broadcast(&leave)
