@@ -288,6 +288,10 @@ func (s *state) kick(c call) {
 	s.depart(target,
 		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: c.from.name, Text: reason},
 		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, By: c.from.name, Text: reason})
+	if target.hidden {
+		// No leave event tells the admin it was done.
+		s.notify(c.from, fmt.Sprintf("kicked %s, whom the others did not see: muted", target.name))
+	}
 }
 
 // addrFlag, as the word after the name in /ban, bans the address even when
@@ -552,13 +556,21 @@ func sentOutToo(out []*Member, name string) string {
 	return "; sent out too: " + joinAnd(others)
 }
 
-// joinAnd lists words as a sentence does: "a", "a and b", "a, b and c".
+// joinAnd lists words as a sentence does: "a", "a and b", "a, b and c";
+// past namesShown of them, "a, b, ... and 12 others".
 func joinAnd(words []string) string {
+	if len(words) > namesShown {
+		return strings.Join(words[:namesShown], ", ") + fmt.Sprintf(" and %d others", len(words)-namesShown)
+	}
 	if len(words) <= 1 {
 		return strings.Join(words, "")
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
+
+// namesShown bounds the names a confirmation lists (those who share an
+// address, those sent out with a ban): a NAT may hide a whole room.
+const namesShown = 10
 
 func shareVerb(names []string) string {
 	if len(names) == 1 {
