@@ -192,6 +192,9 @@ func (s *state) who(c call) {
 func (s *state) whois(c call) {
 	name, _ := cutWord(c.args)
 	m, ok := s.lookup(name)
+	if ok && m.hidden && m != c.from && !isAdminRole(c.from.role) {
+		ok = false // as in /who (see Member.hidden)
+	}
 	if !ok {
 		s.notifyError(c.from, noSuchMember(name))
 		return
@@ -508,6 +511,7 @@ func (s *state) addrBanExempt(m *Member) bool {
 
 // sendOut closes the connections of the members a ban keeps out.
 func (s *state) sendOut(out []*Member, by *Member, ban Ban) {
+	ban.Reason = shortText(ban.Reason, maxReason) // it may be from a file
 	closedText := ban.Reason
 	if !ban.Expires.IsZero() {
 		closedText = until(s.now(), ban.Expires, "")
@@ -609,7 +613,10 @@ func (s *state) unban(c call) {
 }
 
 // banNames returns the names on the ban list, each once, for clients to
-// complete "/unban" with.
+// complete "/unban" with, in the list's order: the latest of them, up to
+// maxBanNames bytes, so that the bans frame (and the welcome, which
+// carries them too) stays far under what a client reads however long the
+// list grows.
 func (s *state) banNames() []string {
 	names := make([]string, 0, len(s.bans))
 	seen := make(map[string]bool, len(s.bans))
@@ -619,8 +626,19 @@ func (s *state) banNames() []string {
 			names = append(names, b.Name)
 		}
 	}
-	return names
+	size, first := 0, len(names)
+	for first > 0 {
+		size += jsonSize(names[first-1]) + 3 // quotes and a comma
+		if size > maxBanNames {
+			break
+		}
+		first--
+	}
+	return names[first:]
 }
+
+// maxBanNames bounds the encoded size of the names banNames returns.
+const maxBanNames = 32 << 10
 
 // sendBans gives m the ban list; only admins are given it.
 func (s *state) sendBans(m *Member) {

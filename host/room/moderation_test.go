@@ -657,3 +657,25 @@ func TestSplitText(t *testing.T) {
 		}
 	}
 }
+
+// Attack: an admin plants tens of thousands of bans (two lines a second for
+// a few hours); every change then sent each admin a bans frame with all
+// their names, past what a client reads. The names sent for completion are
+// the latest, within a bound.
+func TestBansFrameBounded(t *testing.T) {
+	var bans []Ban
+	for i := range 20_000 {
+		bans = append(bans, Ban{Name: fmt.Sprintf("u%023d", i)})
+	}
+	c := newCast(t, Config{Bans: bans})
+	c.bob.say("/ban zed")
+	frames := takeAll(c.bob)
+	if len(frames) != 2 {
+		t.Fatalf("bob got %d frames", len(frames))
+	}
+	b := frames[1]
+	f := parse(t, b)
+	if len(b) > maxNotice || f.Type != wire.TypeBans || f.Bans[len(f.Bans)-1] != "zed" || len(f.Bans) < 1000 {
+		t.Fatalf("bans frame of %d bytes, %d names, ending %q", len(b), len(f.Bans), f.Bans[len(f.Bans)-1])
+	}
+}

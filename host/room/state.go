@@ -172,7 +172,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 			addr = ""
 		}
 		if ban, banned := s.banFor(key, addr, req.Identity); banned {
-			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room"+untilText(s.now(), ban.Expires), ban.Reason))
+			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room"+untilText(s.now(), ban.Expires), shortText(ban.Reason, maxReason)))
 		}
 	}
 	if old, taken := s.byKey[key]; taken {
