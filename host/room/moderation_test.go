@@ -679,3 +679,35 @@ func TestBansFrameBounded(t *testing.T) {
 		t.Fatalf("bans frame of %d bytes, %d names, ending %q", len(b), len(f.Bans), f.Bans[len(f.Bans)-1])
 	}
 }
+
+// Long lists come a page at a time, each page saying how to get the next.
+func TestBansPages(t *testing.T) {
+	var bans []Ban
+	for i := range 120 {
+		bans = append(bans, Ban{Name: fmt.Sprintf("u%03d", i), By: "ana", Time: testTime})
+	}
+	c := newCast(t, Config{Bans: bans})
+	for _, tt := range []struct {
+		line, first, last string
+	}{
+		{"/bans", "120 banned, page 1 of 3 (/bans 2 for the next):", "u049, by ana on 2025-03-14 15:09"},
+		{"/bans 2", "120 banned, page 2 of 3 (/bans 3 for the next):", "u099, by ana on 2025-03-14 15:09"},
+		{"/bans 3", "120 banned, page 3 of 3:", "u119, by ana on 2025-03-14 15:09"},
+	} {
+		c.bob.say(tt.line)
+		got := c.bob.frames()
+		if len(got) != 1 {
+			t.Fatalf("%s: %s", tt.line, kinds(got))
+		}
+		lines := strings.Split(got[0].Text, "\n")
+		if lines[0] != tt.first || lines[len(lines)-1] != tt.last || len(lines) > listPageSize+1 {
+			t.Errorf("%s: %d lines, from %q to %q", tt.line, len(lines), lines[0], lines[len(lines)-1])
+		}
+	}
+	c.bob.say("/bans 4")
+	c.bob.expect(errorNotice("there is no page 4: the list has 3 pages"))
+	c.bob.say("/bans two")
+	c.bob.expect(errorNotice("usage: /bans [PAGE]"))
+	c.bob.say("/mutes")
+	c.bob.expect(notice("no one is muted"))
+}

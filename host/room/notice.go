@@ -71,7 +71,7 @@ func (s *state) listPage(c call, n int, what string, line func(int) string) {
 			return
 		}
 		if v > pages {
-			s.notifyError(c.from, fmt.Sprintf("there is no page %d: %d %s fill %d", v, n, what, pages)+plural(pages, " page", " pages"))
+			s.notifyError(c.from, fmt.Sprintf("there is no page %d: the list has %d", v, pages)+plural(pages, " page", " pages"))
 			return
 		}
 		page = v

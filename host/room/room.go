@@ -425,7 +425,9 @@ type Member struct {
 	// for admins alone: a hidden member is shown to everyone, with a join
 	// event, only once it may speak (its mute lifted or over) or is given
 	// a role. Its own welcome then stands for the room's latest event
-	// rather than for its join.
+	// rather than for its join, which its client takes as held: the one
+	// cost, to a muted member, is that event when it would have been the
+	// last of its backlog or of what it missed.
 	hidden bool
 	// gone is set when the room stops handing the member frames: when it
 	// is removed, or, for a member found too slow, as soon as it is found,

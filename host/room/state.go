@@ -54,7 +54,7 @@ type state struct {
 	departed      map[string]Resumable
 	departedOrder []string
 
-	mod moderation // what moderation keeps beyond the lists (see commands.go)
+	mod moderation // what moderation keeps beyond the lists (see notice.go)
 }
 
 // maxDeparted bounds what the room remembers of members who left: a
