@@ -231,8 +231,12 @@ func (s *state) msg(c call) {
 		s.notifyError(c.from, noSuchMember(name))
 		return
 	}
-	if !isAdminRole(to.role) && s.refuseMuted(c.from) {
+	switch _, muted := s.muteFor(c.from); {
+	case muted && !isAdminRole(to.role):
+		s.refuseMuted(c.from)
 		return
+	case !muted:
+		s.reveal(c.from) // as refuseMuted does: it is about to speak
 	}
 	// The recipient sees the sender's ref too, as every member sees the
 	// ref of a message event.
