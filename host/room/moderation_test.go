@@ -306,12 +306,21 @@ func TestMutedMemberJoinsUnseen(t *testing.T) {
 	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
 	cy := tr.joinReq(JoinRequest{Name: "cy", Addr: "10.0.0.3"})
 	ana.frames()
-	seq := cy.welcome.Seq
 
+	cy.say("the latest line")
+	ana.frames()
+	cy.frames()
+	seq := cy.welcome.Seq + 1
 	for i := range 100 {
 		m := tr.joinReq(JoinRequest{Name: fmt.Sprintf("buy-now-%d.example", i), Addr: "10.0.0.5", Identity: malKey})
 		if m.welcome.Seq != seq || len(m.welcome.Members) != 2 {
 			t.Fatalf("hidden joiner's welcome: seq %d (want %d), members %+v", m.welcome.Seq, seq, m.welcome.Members)
+		}
+		// What follows the welcome is numbered below it, as for anyone.
+		for _, f := range m.replay {
+			if f.Seq >= m.welcome.Seq {
+				t.Fatalf("hidden joiner's replay holds %s", encodeString(f))
+			}
 		}
 		if i%2 == 0 {
 			tr.r.Leave(m.m, wire.CodeLost)

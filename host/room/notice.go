@@ -256,6 +256,24 @@ func (s *state) hiddenAtJoin(m *Member) bool {
 	return muted
 }
 
+// withoutLatestEvent returns a hidden joiner's replay without the room's
+// latest event, for which its welcome stands (see Member.hidden): the
+// protocol sends after the welcome only events numbered below it, and a
+// client takes that one as held.
+func (s *state) withoutLatestEvent(replay [][]byte) [][]byte {
+	for i := len(replay) - 1; i >= 0; i-- {
+		f, err := wire.Parse(replay[i])
+		if err != nil || f.Type != wire.TypeEvent {
+			continue // a private copy, placed after the events
+		}
+		if f.Seq == s.seq {
+			return slices.Delete(replay, i, i+1)
+		}
+		return replay
+	}
+	return replay
+}
+
 // reveal shows a hidden member to the others, with the join event they
 // never had, once it may speak or has a role to be shown with.
 func (s *state) reveal(m *Member) {

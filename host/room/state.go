@@ -205,6 +205,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	case req.Admin, s.isOp(req.Identity):
 		m.role = wire.RoleAdmin
 	}
+	m.hidden = s.hiddenAtJoin(m)
 
 	// A resume point is honoured only from a member the room lost (see
 	// Resumable), and only from when it was in the room; anyone else is a
@@ -222,6 +223,9 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	if resumed {
 		replay = withPrivates(replay, s.seq+1-uint64(len(replay)), prior.Privates, resume.Private)
 	}
+	if m.hidden {
+		replay = s.withoutLatestEvent(replay)
+	}
 
 	// The join is event N for the others and the welcome's Seq for the
 	// joiner, which is not sent the event: the welcome stands for it, and
@@ -231,7 +235,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// A muted member joins hidden (see Member.hidden): there is no join
 	// event, and the welcome stands for the room's last event instead.
 	var join []byte
-	if m.hidden = s.hiddenAtJoin(m); !m.hidden {
+	if !m.hidden {
 		join = s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role})
 	}
 	m.since = s.seq
