@@ -317,6 +317,11 @@ const addrFlag = "--addr"
 // or the owner (see join).
 func (s *state) ban(c call) {
 	name, rest := cutWord(c.args)
+	if name == addrFlag {
+		// "/ban --addr NAME" would ban the name "--addr".
+		s.notifyError(c.from, fmt.Sprintf("usage: %s (%s comes after the name)", c.cmd.Usage, addrFlag))
+		return
+	}
 	forceAddr := false
 	if word, after := cutWord(rest); word == addrFlag {
 		forceAddr, rest = true, after

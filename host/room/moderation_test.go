@@ -171,6 +171,9 @@ func TestBanSparesASharedAddress(t *testing.T) {
 		t.Fatalf("a stranger from the banned address: %+v", r)
 	}
 
+	adm.say("/ban --addr pest2")
+	adm.expect(errorNotice("usage: /ban NAME [--addr] [DURATION] [REASON] (--addr comes after the name)"))
+
 	// --addr before anyone shares the address is a plain ban with it.
 	tr3 := startRoom(t, Config{})
 	a3 := tr3.joinReq(JoinRequest{Name: "a3", Admin: true, Addr: "10.0.1.1"})
