@@ -166,7 +166,7 @@ func TestBanSparesASharedAddress(t *testing.T) {
 	adm.expectNothing() // still here
 	adm.say("/quit")
 	adm.frames()
-	tr2.joinReq(JoinRequest{Name: "adm", Addr: "10.0.0.9", Admin: true})
+	adm = tr2.joinReq(JoinRequest{Name: "adm", Addr: "10.0.0.9", Admin: true})
 	if r := tr2.refused(JoinRequest{Name: "pest2", Addr: "10.0.0.9"}); r.Code != wire.CodeBanned {
 		t.Fatalf("a stranger from the banned address: %+v", r)
 	}
