@@ -723,3 +723,17 @@ func TestBansPages(t *testing.T) {
 	c.bob.say("/mutes")
 	c.bob.expect(notice("no one is muted"))
 }
+
+// However a long notice falls, no part is over the bound: one line just
+// over it, of the characters JSON makes longest.
+func TestNoticePartsFit(t *testing.T) {
+	for _, n := range []int{maxNotice / 2, maxNotice/2 - 1, maxNotice/2 - 20, maxNotice, 3 * maxNotice} {
+		s := newState(Config{Now: func() time.Time { return testTime }})
+		m := &Member{name: "ana", key: "ana", out: newOutbox(1 << 10), role: wire.RoleOwner}
+		s.addMember(m)
+		s.notify(m, strings.Repeat(`"`, n))
+		s.notifyError(m, strings.Repeat(`"`, n-1)+"\n"+strings.Repeat("x", n))
+		frames, _ := m.out.Take()
+		checkFrames(t, fmt.Sprint(n), frames)
+	}
+}

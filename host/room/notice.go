@@ -109,7 +109,7 @@ func (s *state) sendNotice(m *Member, text string, isError bool) {
 		return
 	}
 	f.Text = ""
-	room := maxNotice - len(encode(f))
+	room := maxNotice - len(encode(f)) - len(`,"text":""`)
 	for _, part := range splitText(text, room) {
 		f.Text = part
 		s.deliver(m, encode(f))
