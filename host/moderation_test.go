@@ -1,0 +1,56 @@
+package host
+
+import (
+	"strings"
+	"testing"
+
+	"chatroom/host/wire"
+	"chatroom/join"
+)
+
+// Attack, over the network: mal keeps two connections with one identity
+// key from two addresses, and shares one of them with zoe (a NAT). A ban
+// of mal ends both of mal's connections at once, keeps out the key under
+// any name, and does not ban the address zoe shares, so that zoe and
+// others behind it still get in.
+func TestBanOverTLSEndsEveryConnectionAndSparesASharedAddress(t *testing.T) {
+	requireLoopbackRange(t)
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	key, err := join.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mal := member(t, h, "mal", dialOptions{from: "127.0.0.2", identity: &key})
+	mal2 := member(t, h, "mal2", dialOptions{from: "127.0.0.3", identity: &key})
+	zoe := member(t, h, "zoe", dialOptions{from: "127.0.0.2"})
+	for range 3 {
+		ana.nextEvent(wire.KindJoin)
+	}
+
+	ana.say("/ban mal 10m spam")
+	for _, c := range []*client{mal, mal2} {
+		if f := c.closedWith(wire.TypeClosed, wire.CodeBanned); !strings.HasPrefix(f.Text, "until ") || !strings.HasSuffix(f.Text, ": spam") {
+			t.Errorf("%s was closed with %+v, want the ban's end and reason", c.name, f)
+		}
+	}
+	for _, name := range []string{"mal", "mal2"} {
+		if f := ana.nextEvent(wire.KindLeave); f.Name != name || f.Code != wire.CodeBanned {
+			t.Fatalf("ana saw %+v, want %s banned", f, name)
+		}
+	}
+	if n := ana.nextNotice(); n.Error || !strings.Contains(n.Text, "not the address 127.0.0.2, which zoe shares") || !strings.HasSuffix(n.Text, "; sent out too: mal2") {
+		t.Fatalf("ban confirmed as %+v", n)
+	}
+
+	if c := hello(t, h, "robert", dialOptions{from: "127.0.0.4", identity: &key}); c.welcome.Type != wire.TypeRefused || c.welcome.Code != wire.CodeBanned ||
+		!strings.HasPrefix(c.welcome.Text, "you are banned from this room until ") {
+		t.Fatalf("mal's key under a new name: %+v", c.welcome)
+	}
+	member(t, h, "carol", dialOptions{from: "127.0.0.2"})
+	for _, name := range []string{"mal", "mal2", "carol"} {
+		if f := zoe.next(); f.Type != wire.TypeEvent || f.Name != name {
+			t.Fatalf("zoe got %+v, want an event about %s", f, name)
+		}
+	}
+}
