@@ -165,7 +165,7 @@ type connState struct {
 // admit counts a new connection from addr before its TLS handshake, or
 // says why it is one too many (why is "" when the connection is to be
 // closed without a word). When every pending slot is taken, the newcomer
-// takes the one of the oldest pending connection, which is closed: a
+// takes the slot of the oldest pending connection, which is closed: a
 // real client needs its slot for milliseconds, so to keep one out an
 // attacker has to open maxPending connections within that time, whereas
 // refusing newcomers would let one who merely reconnects at once keep the
@@ -453,7 +453,7 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, hear
 				// of silence. Every ping costs the host a decode, and
 				// otherwise nothing would bound them.
 				*readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected,
-					Text: fmt.Sprintf("too many pings: a client needs one per heartbeat (%d in a row at most, then one every %v)", pingBurst, pings.every)}
+					Text: "too many pings: a client sends one after each heartbeat of silence"}
 				break
 			}
 			continue // it has done its work: the deadline moved
