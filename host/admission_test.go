@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // admissionCounts is how many connections the host holds before their
@@ -191,5 +193,39 @@ func TestPingBudget(t *testing.T) {
 		if refused < 10_000-2*pingBurst {
 			t.Fatalf("heartbeat %v: %d of 10,000 pings in 10 ms refused", beat, refused)
 		}
+	}
+}
+
+// join's own session, idle in a quiet room for a dozen heartbeats, pings
+// as the protocol asks and is never cut off for it.
+func TestJoinSessionPingsAllowed(t *testing.T) {
+	const beat = 250 * time.Millisecond
+	h := startHost(t, Config{Heartbeat: beat})
+	ana := owner(t, h, "ana")
+	sess, err := join.Connect(context.Background(), dialRaw(t, h, ""), wire.Frame{Name: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	ana.nextEvent(wire.KindJoin)
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := sess.Next(); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-ended:
+		t.Fatalf("bob's session ended while idle: %v", err)
+	case <-time.After(12 * beat):
+	}
+	if err := sess.Send("still here"); err != nil {
+		t.Fatal(err)
+	}
+	if f := ana.nextEvent(wire.KindSay); f.From != "bob" || f.Text != "still here" {
+		t.Fatalf("ana got %+v, want bob's line", f)
 	}
 }
