@@ -123,7 +123,7 @@ func TestPendingBounded(t *testing.T) {
 
 // Attack: a flood of pings. They were outside every limit, and 10,000 of
 // them from one member raised everyone else's latency 20-100 times. The
-// host allows a few in a row and then a steady trickle (eight times what a
+// host allows a few in a row and then one a second (five times what a
 // client sends); a member past that is cut off with an error, and the
 // room sees it leave with a protocol error.
 func TestPingFloodCutOff(t *testing.T) {

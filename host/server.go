@@ -478,8 +478,8 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, hear
 const pingBurst = 10
 
 // pingBudget is a member connection's bucket of pings: pingBurst, refilled
-// eight times as often as a client pings at most (once per heartbeat), and
-// at least once a second.
+// once a second (five times as often as a client pings with the default
+// heartbeat), or four times per heartbeat when that is shorter.
 type pingBudget struct {
 	tokens float64
 	filled time.Time
@@ -489,7 +489,7 @@ type pingBudget struct {
 func newPingBudget(heartbeat time.Duration) *pingBudget {
 	every := time.Second
 	if heartbeat > 0 {
-		every = min(every, heartbeat/8)
+		every = min(every, heartbeat/4)
 	}
 	return &pingBudget{tokens: pingBurst, every: every}
 }
