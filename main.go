@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -277,6 +280,9 @@ func (c *cli) host(args []string) error {
 	password, err := hostPassword(*passwordFile)
 	if err != nil {
 		return err
+	}
+	if why := weakPassword(password); why != "" {
+		c.logger().Warn("the admin password is " + why + ": anyone on the LAN can try passwords; use 4 or more random words, e.g. from a password manager")
 	}
 
 	h, err := host.Start(host.Config{
@@ -760,6 +766,114 @@ func hostPassword(file string) (string, error) {
 		return "", fmt.Errorf("the admin password file %s is empty", file)
 	}
 	return p, nil
+}
+
+// minPasswordLength is the shortest admin password that is not called
+// short: the room lets anyone on the LAN try 70 passwords an hour, and a
+// short one, or a common one, is found in days or hours.
+const minPasswordLength = 12
+
+// commonPasswordList is commonpasswords.txt: passwords and words that
+// people pick most often.
+//
+//go:embed commonpasswords.txt
+var commonPasswordList string
+
+// commonPasswords is commonPasswordList as a set.
+var commonPasswords = sync.OnceValue(func() map[string]bool {
+	set := make(map[string]bool)
+	for line := range strings.Lines(commonPasswordList) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		word := strings.ToLower(line)
+		set[word] = true
+		// "abc123" and "trustno1" with more digits after them are as
+		// common: what commonPassword cuts, cut here too.
+		if cut := strings.TrimRightFunc(word, isDigitOrSign); len(cut) >= 3 {
+			set[cut] = true
+		}
+	}
+	return set
+})
+
+// weakPassword says why password would be easy to guess ("short (8
+// characters)", "a common password or word"), or "" when it is not known
+// to be, or when there is none.
+func weakPassword(password string) string {
+	if password == "" {
+		return ""
+	}
+	var why []string
+	if n := utf8.RuneCountInString(password); n < minPasswordLength {
+		why = append(why, fmt.Sprintf("short (%d characters)", n))
+	}
+	if commonPassword(password) {
+		why = append(why, "a common password or word")
+	}
+	return strings.Join(why, " and ")
+}
+
+// commonPassword reports whether password is one of commonPasswords, or
+// nothing but digits and signs, compared in lower case and also with what
+// people add to a common word to pass a password rule: digits and signs at
+// the end ("Password1!"), spaces or dashes between words ("correct horse
+// battery staple"), digits and signs for look-alike letters ("p@ssw0rd").
+func commonPassword(password string) bool {
+	lower := strings.ToLower(password)
+	if strings.TrimFunc(lower, isDigitOrSign) == "" {
+		return true
+	}
+	joined := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || strings.ContainsRune("-_.", r) {
+			return -1
+		}
+		return r
+	}, lower)
+	set := commonPasswords()
+	for _, form := range []string{lower, joined} {
+		for _, cut := range []string{
+			form,
+			strings.TrimRightFunc(form, func(r rune) bool { return isDigitOrSign(r) && !unicode.IsDigit(r) }),
+			strings.TrimRightFunc(form, isDigitOrSign),
+		} {
+			if set[cut] || set[lookAlikes(cut, 'i')] || set[lookAlikes(cut, 'l')] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isDigitOrSign(r rune) bool {
+	return unicode.IsDigit(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r)
+}
+
+// lookAlikes reads the digits and signs that people put for letters as
+// those letters, with one as the letter one (i or l).
+func lookAlikes(s string, one rune) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '0':
+			return 'o'
+		case '1', '!', '|':
+			return one
+		case '3':
+			return 'e'
+		case '4', '@':
+			return 'a'
+		case '5', '$':
+			return 's'
+		case '7', '+':
+			return 't'
+		case '8':
+			return 'b'
+		case '9':
+			return 'g'
+		}
+		return r
+	}, s)
 }
 
 // joinPassword gets the admin password for join --admin: from the

@@ -138,8 +138,8 @@ func BenchmarkIdleMemory(b *testing.B) {
 		s := h.server
 		s.mu.Lock()
 		held := 0
-		for _, member := range s.conns {
-			if member {
+		for _, st := range s.conns {
+			if st.joined {
 				held++
 			}
 		}

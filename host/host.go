@@ -55,7 +55,8 @@ type Config struct {
 	Limits wire.Limits
 
 	// MaxConnsPerAddr is how many connections one address may hold; zero
-	// means 16. Load tests from one address raise it.
+	// means 16. Half as many may be in their handshake at once (before
+	// the hello). Load tests from one address raise it.
 	MaxConnsPerAddr int
 
 	// History is how many of the latest events the room keeps for members
@@ -72,6 +73,11 @@ type Config struct {
 	Heartbeat time.Duration
 
 	handshakeTimeout time.Duration // tests shorten it; 0 means the default
+	// Tests lower the connection limits (see server.admit); 0 means the
+	// default.
+	maxMembers        int
+	maxPending        int
+	maxPendingPerAddr int
 }
 
 // Host is a running room.
@@ -183,6 +189,16 @@ func Start(cfg Config) (*Host, error) {
 	}
 	if cfg.MaxConnsPerAddr > 0 {
 		h.server.maxConnsPerAddr = cfg.MaxConnsPerAddr
+		h.server.maxPendingPerAddr = max(1, cfg.MaxConnsPerAddr/2)
+	}
+	if cfg.maxMembers > 0 {
+		h.server.maxMembers = cfg.maxMembers
+	}
+	if cfg.maxPending > 0 {
+		h.server.maxPending = cfg.maxPending
+	}
+	if cfg.maxPendingPerAddr > 0 {
+		h.server.maxPendingPerAddr = cfg.maxPendingPerAddr
 	}
 	if cfg.handshakeTimeout > 0 {
 		h.server.handshakeTimeout = cfg.handshakeTimeout
