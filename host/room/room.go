@@ -72,7 +72,13 @@ type Config struct {
 
 	// Limits is how fast a member may send lines; zero means
 	// DefaultLimits. A pasted block of Burst lines goes through at once.
+	// The budget is kept by identity key (and, for a member without one,
+	// by connection), and each address has one of addressShare times as
+	// much, shared by everyone on it: reconnecting does not refill either.
 	Limits wire.Limits
+	// JoinLimits is how fast people may come in; a zero field means
+	// DefaultJoinLimits'.
+	JoinLimits JoinLimits
 
 	// ModLog is the moderation log as saved, oldest first; the room keeps
 	// its last modLogKept entries for /modlog.
@@ -402,8 +408,9 @@ type Member struct {
 
 	// Owned by the room goroutine.
 	role string
-	// The member's token bucket (see Config.Limits): tokens left as of
-	// filled, and lines refused in a row.
+	// The member's token bucket when it has no identity key (see
+	// Config.Limits): tokens left as of filled; and lines refused in a
+	// row.
 	tokens  float64
 	filled  time.Time
 	strikes int

@@ -53,6 +53,9 @@ type state struct {
 	// forgotten past maxDeparted.
 	departed      map[string]Resumable
 	departedOrder []string
+
+	budgets    budgets // of lines and joins, across connections
+	joinLimits JoinLimits
 }
 
 // maxDeparted bounds what the room remembers of members who left: a
@@ -115,6 +118,8 @@ func newState(cfg Config) *state {
 		saveMutes:    cfg.SaveMutes,
 		modLog:       slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
 		saveModEntry: cfg.SaveModEntry,
+		budgets:      newBudgets(),
+		joinLimits:   cfg.JoinLimits.withDefaults(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -165,6 +170,9 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		if ban, banned := s.banFor(key, req.Addr, req.Identity); banned {
 			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room", ban.Reason))
 		}
+	}
+	if tooMany := s.admit(req, key); tooMany != nil {
+		return nil, tooMany
 	}
 	if old, taken := s.byKey[key]; taken {
 		if req.Identity == "" || old.identity != req.Identity {
@@ -311,8 +319,8 @@ func (s *state) say(m *Member, line string, ref uint64) {
 	s.line, s.ref = m, ref
 	defer func() { s.line, s.ref = nil, 0 }()
 	m.taken = max(m.taken, ref)
-	if strings.TrimSpace(line) != "" && !s.allow(m) {
-		return
+	if !s.allow(m) {
+		return // a blank line too: an empty frame costs the room as much
 	}
 	switch {
 	case strings.TrimSpace(line) == "":
@@ -529,18 +537,12 @@ func encode(f *wire.Frame) []byte {
 	return b
 }
 
-// allow takes a token from m's bucket for one line, or refuses the line
-// with a notice to m alone, and kicks m when it keeps sending regardless.
+// allow takes a token for one line from m's budgets (see takeLine), or
+// refuses the line with a notice to m alone, and kicks m when it keeps
+// sending regardless.
 func (s *state) allow(m *Member) bool {
-	now := s.now()
-	if m.filled.IsZero() {
-		m.tokens = float64(s.limits.Burst)
-	} else {
-		m.tokens = min(float64(s.limits.Burst), m.tokens+now.Sub(m.filled).Seconds()*s.limits.PerSecond)
-	}
-	m.filled = now
-	if m.tokens >= 1 {
-		m.tokens--
+	ok, why := s.takeLine(m)
+	if ok {
 		m.strikes = 0
 		return true
 	}
@@ -551,8 +553,7 @@ func (s *state) allow(m *Member) bool {
 			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, Text: "flooding"})
 		return false
 	}
-	s.notifyError(m, fmt.Sprintf("not sent: you are sending faster than the room allows (%d lines at once, then %g a second)",
-		s.limits.Burst, s.limits.PerSecond))
+	s.notifyError(m, "not sent: "+why)
 	return false
 }
 
