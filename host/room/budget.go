@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"chatroom/host/wire"
@@ -255,4 +256,81 @@ func tooManyJoins(what string, wait time.Duration) *wire.Frame {
 		unit = "second"
 	}
 	return refusal(wire.CodeTooMany, fmt.Sprintf("%s: try again in %d %s", what, secs, unit))
+}
+
+// MaxKeptPrivateBytes bounds, in bytes, the private frames the room keeps
+// for members to resume with, present and departed members together: in
+// memory, and so in the saved history, which holds them. A member's own
+// are bounded too (maxPrivatesKept); this bounds what many members, or
+// many departed keys, hold in all.
+const MaxKeptPrivateBytes = 4 << 20
+
+func privatesSize(privates []PrivateCopy) int {
+	n := 0
+	for _, p := range privates {
+		n += len(p.Frame)
+	}
+	return n
+}
+
+// boundKeptPrivates drops kept private frames until their total is within
+// MaxKeptPrivateBytes: first those of departed members, who left first
+// first, then those of present members in turn (which matter only should
+// they be lost), but never those of keep, the member just sent one, whose
+// own are bounded far below the total.
+func (s *state) boundKeptPrivates(keep *Member) {
+	for i := 0; s.keptPrivateBytes > MaxKeptPrivateBytes && i < len(s.departedOrder); i++ {
+		k := s.departedOrder[i]
+		r := s.departed[k]
+		if len(r.Privates) == 0 {
+			continue
+		}
+		s.keptPrivateBytes -= privatesSize(r.Privates)
+		r.Privates = nil
+		s.departed[k] = r
+	}
+	for n := 0; s.keptPrivateBytes > MaxKeptPrivateBytes && n < len(s.members); n++ {
+		s.privatesCursor = (s.privatesCursor + 1) % len(s.members)
+		m := s.members[s.privatesCursor]
+		if m == keep || len(m.privates) == 0 {
+			continue
+		}
+		s.keptPrivateBytes -= privatesSize(m.privates)
+		m.privates = nil
+	}
+}
+
+// briefStay is how long a member must have been in the room for the room
+// to prefer keeping its resume over that of members who came and went:
+// when the table of departed members is full, those who stayed less go
+// first, so that a flood of short joins (each a new key, lost at once)
+// cannot push out the resume of someone who was away all along.
+const briefStay = time.Minute
+
+// brief reports whether r's member was in the room less than briefStay; a
+// member loaded from a saved history, whose times are not saved, was not.
+func (r Resumable) brief() bool {
+	return !r.joined.IsZero() && r.left.Sub(r.joined) < briefStay
+}
+
+// forgetDeparted forgets the member at departedOrder[i].
+func (s *state) forgetDeparted(i int) {
+	k := s.departedOrder[i]
+	s.keptPrivateBytes -= privatesSize(s.departed[k].Privates)
+	delete(s.departed, k)
+	s.departedOrder = slices.Delete(s.departedOrder, i, i+1)
+}
+
+// forgetOneDeparted makes room in the table of departed members: the
+// first to leave of those with a brief stay, or else the first to leave.
+func (s *state) forgetOneDeparted() {
+	i := slices.IndexFunc(s.departedOrder, func(k string) bool { return s.departed[k].brief() })
+	s.forgetDeparted(max(i, 0))
+}
+
+// resumeFrom gives m, resuming, what the room kept of it in prior.
+func (s *state) resumeFrom(m *Member, prior Resumable) {
+	m.joined = prior.joined
+	m.privateSeq, m.privates = prior.PrivateSeq, prior.Privates
+	s.keptPrivateBytes += privatesSize(m.privates)
 }

@@ -149,3 +149,197 @@ func TestBucketTableBounded(t *testing.T) {
 		t.Fatalf("the table holds %d senders, want at most 4", tbl.len())
 	}
 }
+
+// addrN is the n-th of many addresses, as an attacker on a LAN (or on
+// 127.0.0.0/8) can take.
+func addrN(n int) string { return fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255) }
+
+// inState runs f on the room goroutine, with the room's state.
+func (tr *testRoom) inState(f func(*state)) {
+	tr.t.Helper()
+	done := make(chan struct{})
+	tr.r.send(func(s *state) { f(s); close(done) })
+	select {
+	case <-done:
+	case <-time.After(stuck):
+		tr.t.Fatal("the room goroutine is stuck")
+	}
+}
+
+// Attack: 3,000 join-and-lost cycles, each from a new address with a new
+// key, paced within the room's limits for joins, push 6,000 notices
+// through a 2,000-event history and 3,000 members who may resume through
+// a table of 1,024. A message said before them is still in a newcomer's
+// backlog and in the replay of a member who was away all along, whose
+// replay only goes forward and is followed by its live events.
+func TestJoinFloodKeepsMessages(t *testing.T) {
+	clk := &clock{now: testTime}
+	tr := startRoom(t, Config{Now: clk.Now, Outbox: 1 << 16})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	bobReq := JoinRequest{Name: "bob", Addr: "10.200.0.2", Identity: "SHA256:bobkey"}
+	bob := tr.joinReq(bobReq)
+	ana.say("before the flood")
+	tr.sync()
+	point := &wire.Resume{Epoch: testEpoch, Seq: bob.welcome.Seq} // the message is after it
+	clk.advance(10 * time.Minute)
+	tr.r.Leave(bob.m, wire.CodeLost) // bob's Wi-Fi drops, after a while in the room
+
+	const cycles = 3000
+	for i := range cycles {
+		clk.advance(50 * time.Millisecond) // 20 a second: what the room allows newcomers
+		req := JoinRequest{Name: fmt.Sprint("x", i), Addr: addrN(i), Identity: fmt.Sprint("SHA256:x", i)}
+		m, refusal, err := tr.r.Join(t.Context(), req)
+		if err != nil || refusal != nil {
+			t.Fatalf("cycle %d: %+v, %v", i, refusal, err)
+		}
+		tr.r.Leave(m, wire.CodeLost)
+	}
+	tr.sync()
+	tr.inState(func(s *state) {
+		if n := s.history.len(); n > 2*defaultHistory {
+			t.Errorf("the history holds %d events, want at most %d", n, 2*defaultHistory)
+		}
+	})
+	ana.frames()
+
+	cy := tr.join("cy")
+	if len(cy.replay) != 1 || cy.replay[0].Text != "before the flood" {
+		t.Fatalf("the newcomer's backlog after the flood:%s", lines(cy.replay))
+	}
+
+	back := tr.joinReq(JoinRequest{Name: "bob", Addr: bobReq.Addr, Identity: bobReq.Identity, Resume: point})
+	if !back.welcome.Resumed || back.welcome.Missed != 0 {
+		t.Fatalf("bob's welcome: resumed %v, missed %d; want resumed, none missed", back.welcome.Resumed, back.welcome.Missed)
+	}
+	// As the client checks them: the replay's events increase, stay below
+	// the welcome's, and include what bob did not have.
+	var prev uint64
+	found := false
+	for _, f := range back.replay {
+		if f.Seq <= prev || f.Seq >= back.welcome.Seq || f.Seq <= point.Seq {
+			t.Fatalf("replayed event %d after %d (resume point %d, welcome %d)", f.Seq, prev, point.Seq, back.welcome.Seq)
+		}
+		prev = f.Seq
+		found = found || f.Text == "before the flood"
+	}
+	if !found {
+		t.Fatalf("bob's replay after the flood lacks the message said before it:%s", lines(back.replay[:min(5, len(back.replay))]))
+	}
+	ana.say("after")
+	if got := back.frames(); len(got) != 1 || got[0].Seq != back.welcome.Seq+1 || got[0].Text != "after" {
+		t.Fatalf("bob's live events after the replay:%s", lines(got))
+	}
+}
+
+// tryJoin joins with req and returns the member, or the refusal.
+func (tr *testRoom) tryJoin(req JoinRequest) (*Member, *wire.Frame) {
+	tr.t.Helper()
+	m, refusal, err := tr.r.Join(tr.t.Context(), req)
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	return m, refusal
+}
+
+// Attack: one machine joins and leaves as fast as it can, flooding every
+// screen with notices. Its address gets DefaultJoinLimits.PerAddress; a
+// refusal is wire.CodeTooMany and says when to try again; another address
+// is not slowed, nor is the owner on the same address, and a join refused
+// for its name is not charged.
+func TestJoinsLimitedPerAddress(t *testing.T) {
+	clk := &clock{now: testTime}
+	tr := startRoom(t, Config{Now: clk.Now})
+	tr.joinReq(JoinRequest{Name: "ana", Addr: "10.0.0.1"})
+	for range 100 {
+		if _, r := tr.tryJoin(JoinRequest{Name: "ana", Addr: "10.0.0.66"}); r == nil || r.Code != wire.CodeNameTaken {
+			t.Fatalf("a taken name: %+v", r)
+		}
+	}
+	limit := DefaultJoinLimits.PerAddress
+	for i := range limit.Burst {
+		m, r := tr.tryJoin(JoinRequest{Name: fmt.Sprint("x", i), Addr: "10.0.0.66"})
+		if r != nil {
+			t.Fatalf("join %d from one address refused: %+v", i, r)
+		}
+		tr.r.Leave(m, wire.CodeLeft)
+	}
+	_, r := tr.tryJoin(JoinRequest{Name: "one-more", Addr: "10.0.0.66"})
+	if want := refusal(wire.CodeTooMany, "too many people have joined from your address just now: try again in 1 second"); r == nil || encodeString(*r) != encodeString(*want) {
+		t.Fatalf("join %d from one address: %v, want %s", limit.Burst+1, r != nil, encodeString(*want))
+	}
+	tr.joinReq(JoinRequest{Name: "bob", Addr: "10.0.0.2"})
+	tr.joinReq(JoinRequest{Name: "host", Addr: "10.0.0.66", Owner: true})
+	clk.advance(time.Second)
+	tr.joinReq(JoinRequest{Name: "one-more", Addr: "10.0.0.66"})
+}
+
+// Attack: joins from ever new addresses and keys, too many for any one
+// address's budget to notice. The room lets DefaultJoinLimits.Newcomers
+// through; then newcomers wait, but a member the room lost, resuming, and
+// the owner do not, and a restart's worth of members resuming (more than
+// the burst) all get back in at once.
+func TestJoinsLimitedInAll(t *testing.T) {
+	clk := &clock{now: testTime}
+	const returning = 300 // more than the room's burst of newcomers
+	past := []Resumable{}
+	for i := range returning {
+		past = append(past, Resumable{NameKey: NameKey(fmt.Sprint("m", i)), Identity: fmt.Sprint("SHA256:m", i), Since: 1})
+	}
+	tr := startRoom(t, Config{Now: clk.Now, Seq: 1, Resumable: past, Outbox: 1 << 12})
+	for i := range returning {
+		req := JoinRequest{Name: fmt.Sprint("m", i), Addr: addrN(1000 + i), Identity: fmt.Sprint("SHA256:m", i),
+			Resume: &wire.Resume{Epoch: testEpoch, Seq: 1}}
+		if c := tr.joinReq(req); !c.welcome.Resumed {
+			t.Fatalf("member %d back after the restart was not resumed", i)
+		}
+	}
+	limit := DefaultJoinLimits.Newcomers
+	for i := range limit.Burst {
+		if _, r := tr.tryJoin(JoinRequest{Name: fmt.Sprint("x", i), Addr: addrN(i), Identity: fmt.Sprint("SHA256:x", i)}); r != nil {
+			t.Fatalf("newcomer %d refused: %+v", i, r)
+		}
+	}
+	_, r := tr.tryJoin(JoinRequest{Name: "late", Addr: addrN(5000), Identity: "SHA256:late"})
+	if want := refusal(wire.CodeTooMany, "too many people are joining the room at once: try again in 1 second"); r == nil || encodeString(*r) != encodeString(*want) {
+		t.Fatalf("newcomer %d refused: %v, want %s", limit.Burst+1, r != nil, encodeString(*want))
+	}
+	// With the budget used up, someone the room lost comes back, and the
+	// owner comes in.
+	var m0 *Member
+	tr.inState(func(s *state) { m0 = s.byKey[NameKey("m0")] })
+	tr.r.Leave(m0, wire.CodeLost)
+	if c := tr.joinReq(JoinRequest{Name: "m0", Identity: "SHA256:m0", Addr: addrN(1000), Resume: &wire.Resume{Epoch: testEpoch, Seq: 1}}); !c.welcome.Resumed {
+		t.Fatal("m0 was not resumed")
+	}
+	tr.joinReq(JoinRequest{Name: "host", Owner: true})
+	if _, r := tr.tryJoin(JoinRequest{Name: "late", Addr: addrN(5000), Identity: "SHA256:late"}); r == nil || r.Code != wire.CodeTooMany {
+		t.Fatalf("a newcomer with the budget used up: %+v", r)
+	}
+	clk.advance(time.Second)
+	for i := range int(limit.PerSecond) {
+		if _, r := tr.tryJoin(JoinRequest{Name: fmt.Sprint("y", i), Addr: addrN(6000 + i)}); r != nil {
+			t.Fatalf("newcomer %d a second later: %+v", i, r)
+		}
+	}
+}
+
+// Attack: a client with one key drops its connection and resumes, over
+// and over; a resume does not count against the room's budget of
+// newcomers, so its key has a budget of its own, whatever address it
+// comes from.
+func TestJoinsLimitedPerKey(t *testing.T) {
+	clk := &clock{now: testTime}
+	tr := startRoom(t, Config{Now: clk.Now})
+	limit := DefaultJoinLimits.PerKey
+	for i := range limit.Burst {
+		m, r := tr.tryJoin(JoinRequest{Name: "cycler", Addr: addrN(i), Identity: "SHA256:cycler", Resume: &wire.Resume{Epoch: testEpoch}})
+		if r != nil {
+			t.Fatalf("join %d with one key refused: %+v", i, r)
+		}
+		tr.r.Leave(m, wire.CodeLost)
+	}
+	_, r := tr.tryJoin(JoinRequest{Name: "cycler", Addr: addrN(99), Identity: "SHA256:cycler", Resume: &wire.Resume{Epoch: testEpoch}})
+	if want := refusal(wire.CodeTooMany, "you have joined this room too often just now: try again in 12 seconds"); r == nil || encodeString(*r) != encodeString(*want) {
+		t.Fatalf("join %d with one key refused: %v, want %s", limit.Burst+1, r != nil, encodeString(*want))
+	}
+}

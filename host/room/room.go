@@ -87,9 +87,12 @@ type Config struct {
 	// of the moderation log; nil means the log is not kept on disk.
 	SaveModEntry func(ModEntry) error
 
-	// History is how many of the latest events the room keeps, to send a
-	// member that resumes what it missed and a newcomer the backlog; 0
-	// means 2000, and a negative number none.
+	// History is how many of the latest messages (say and me events) the
+	// room keeps, to send a member that resumes what it missed and a
+	// newcomer the backlog, and how many of the latest other events
+	// (joins, leaves, role changes) since the oldest of them: each
+	// bounded on its own, so that no number of joins and leaves pushes a
+	// message out. 0 means 2000, and a negative number none.
 	History int
 	// Backlog is how many of the latest messages (say and me events) a
 	// newcomer is sent after its welcome; 0 means 50, and a negative
@@ -423,6 +426,9 @@ type Member struct {
 	// are the latest of them (see Resumable).
 	privateSeq uint64
 	privates   []PrivateCopy
+	// joined is when the member joined (first, when it resumed), on the
+	// room's clock; zero when the room does not know.
+	joined time.Time
 	// gone is set when the room stops handing the member frames: when it
 	// is removed, or, for a member found too slow, as soon as it is found,
 	// so that it gets nothing more while it waits to be removed.

@@ -56,6 +56,13 @@ type state struct {
 
 	budgets    budgets // of lines and joins, across connections
 	joinLimits JoinLimits
+
+	// keptPrivateBytes is the size of the private frames kept for members
+	// to resume with (Member.privates, Resumable.Privates), present and
+	// departed, which MaxKeptPrivateBytes bounds; privatesCursor is the
+	// present member that boundKeptPrivates last took them from.
+	keptPrivateBytes int
+	privatesCursor   int
 }
 
 // maxDeparted bounds what the room remembers of members who left: a
@@ -70,7 +77,7 @@ func (s *state) mayResume(m *Member) {
 		return // a member without a key cannot be told apart from another
 	}
 	s.keepResumable(Resumable{NameKey: m.key, Identity: m.identity, Since: m.since, Taken: m.taken,
-		PrivateSeq: m.privateSeq, Privates: m.privates})
+		PrivateSeq: m.privateSeq, Privates: m.privates, joined: m.joined, left: s.now()})
 }
 
 func (s *state) keepResumable(r Resumable) {
@@ -78,14 +85,17 @@ func (s *state) keepResumable(r Resumable) {
 		s.departed = make(map[string]Resumable)
 	}
 	k := departedKey(r.NameKey, r.Identity)
-	if _, ok := s.departed[k]; !ok {
+	if old, ok := s.departed[k]; ok {
+		s.keptPrivateBytes -= privatesSize(old.Privates)
+	} else {
 		s.departedOrder = append(s.departedOrder, k)
 	}
 	s.departed[k] = r
+	s.keptPrivateBytes += privatesSize(r.Privates)
 	for len(s.departedOrder) > maxDeparted {
-		delete(s.departed, s.departedOrder[0])
-		s.departedOrder = s.departedOrder[1:]
+		s.forgetOneDeparted()
 	}
+	s.boundKeptPrivates(nil)
 }
 
 // takeResumable returns, and forgets, the member with nameKey and identity
@@ -96,9 +106,8 @@ func (s *state) takeResumable(nameKey, identity string) (Resumable, bool) {
 	if !ok || identity == "" {
 		return Resumable{}, false
 	}
-	delete(s.departed, k)
 	if i := slices.Index(s.departedOrder, k); i >= 0 {
-		s.departedOrder = slices.Delete(s.departedOrder, i, i+1)
+		s.forgetDeparted(i)
 	}
 	return r, true
 }
@@ -197,6 +206,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		out:      newOutbox(s.outbox),
 		removed:  req.Removed,
 		role:     wire.RoleMember,
+		joined:   s.now(),
 	}
 	switch {
 	case req.Owner:
@@ -217,10 +227,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// What the joiner missed or should see first is everything before its
 	// join event, so it is taken before that event is made, which could
 	// push the oldest event out of the history.
-	replay, resumed, missed := s.catchUp(resume, prior.Since)
-	if resumed {
-		replay = withPrivates(replay, s.seq+1-uint64(len(replay)), prior.Privates, resume.Private)
-	}
+	replay, resumed, missed := s.catchUp(resume, prior)
 
 	// The join is event N for the others and the welcome's Seq for the
 	// joiner, which is not sent the event: the welcome stands for it, and
@@ -230,7 +237,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	m.since = s.seq
 	if resumed {
 		m.since, m.taken = prior.Since, prior.Taken
-		m.privateSeq, m.privates = prior.PrivateSeq, prior.Privates
+		s.resumeFrom(m, prior)
 	}
 	s.addMember(m)
 	welcome := &wire.Frame{
@@ -432,13 +439,15 @@ func (s *state) sendPrivate(m *Member, f wire.Frame) {
 	m.privateSeq++
 	f.Type, f.Seq, f.PrivateSeq = wire.TypePrivate, s.seq, m.privateSeq
 	frame := encode(&f)
-	oldest := s.seq + 1 - uint64(s.history.len())
+	oldest := s.history.oldest()
 	drop := 0
 	for drop < len(m.privates) && (m.privates[drop].After < oldest || len(m.privates)-drop >= maxPrivatesKept) {
 		drop++
 	}
+	s.keptPrivateBytes += len(frame) - privatesSize(m.privates[:drop])
 	m.privates = slices.Delete(m.privates, 0, drop)
 	m.privates = append(m.privates, PrivateCopy{After: s.seq, Seq: m.privateSeq, Frame: frame})
+	s.boundKeptPrivates(m)
 	s.deliver(m, frame)
 }
 
@@ -498,6 +507,7 @@ func (s *state) remove(m *Member, final *wire.Frame) {
 	m.gone = true
 	if i := slices.Index(s.members, m); i >= 0 {
 		s.members = slices.Delete(s.members, i, i+1)
+		s.keptPrivateBytes -= privatesSize(m.privates) // kept again if it may resume
 	}
 	delete(s.byKey, m.key)
 	if final != nil {
@@ -511,7 +521,8 @@ func (s *state) remove(m *Member, final *wire.Frame) {
 func (s *state) closeAll() {
 	final := encode(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeRoomClosed, Text: roomClosedText})
 	for _, m := range s.members {
-		s.mayResume(m) // in the saved history, for when the room opens again
+		s.keptPrivateBytes -= privatesSize(m.privates) // kept again if it may resume
+		s.mayResume(m)                                 // in the saved history, for when the room opens again
 		m.gone = true
 		m.final = final
 		m.close()
