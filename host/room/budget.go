@@ -334,3 +334,14 @@ func (s *state) resumeFrom(m *Member, prior Resumable) {
 	m.privateSeq, m.privates = prior.PrivateSeq, prior.Privates
 	s.keptPrivateBytes += privatesSize(m.privates)
 }
+
+// maxWelcomeBans bounds the banned names an admin's welcome carries (for
+// completing /unban), so that a long ban list cannot make a welcome
+// longer than clients read: the latest bans, as /bans lists them all.
+const maxWelcomeBans = 1000
+
+// latestBanNames returns the last maxWelcomeBans of names, the ban list's
+// names in the order the bans were made.
+func latestBanNames(names []string) []string {
+	return names[max(0, len(names)-maxWelcomeBans):]
+}

@@ -259,7 +259,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		welcome.Taken = prior.Taken
 	}
 	if isAdminRole(m.role) {
-		welcome.Bans = s.banNames()
+		welcome.Bans = latestBanNames(s.banNames())
 	}
 	// The welcome and the replay go to the writer ahead of the outbox:
 	// the replay can be the whole history, more than an outbox holds, and
