@@ -168,10 +168,11 @@ type JoinLimits struct {
 	// it is what slows a member that drops its connection and resumes
 	// over and over, which the room-wide budget does not count.
 	PerKey wire.Limits
-	// Newcomers bounds the joins in all, of everyone but the owner and
-	// members who resume (those the room lost, coming back with the same
-	// name and key), so that a storm of reconnections after a restart of
-	// the host is never slowed.
+	// Newcomers bounds the joins in all, of everyone but the owner,
+	// admins (by password or by key) and members who resume (those the
+	// room lost, coming back with the same name and key), so that a storm
+	// of reconnections after a restart of the host is never slowed, and
+	// a flood of newcomers does not keep out those who can stop it.
 	Newcomers wire.Limits
 }
 
@@ -214,10 +215,11 @@ func (s *state) admit(req JoinRequest, key string) *wire.Frame {
 	if taken && (req.Identity == "" || present.identity != req.Identity) {
 		return nil // refused as taken next: nothing to charge
 	}
-	// Someone the room lost, coming back, or replacing a connection the
-	// host has not yet seen break.
+	// Not newcomers: someone the room lost, coming back, or replacing a
+	// connection the host has not yet seen break; nor admins, who must
+	// get in to deal with a flood of newcomers.
 	_, departed := s.departed[departedKey(key, req.Identity)]
-	returning := req.Identity != "" && (departed || taken)
+	uncounted := req.Identity != "" && (departed || taken) || req.Admin || s.isOp(req.Identity)
 
 	now := s.now()
 	var byKey, byAddr *bucket
@@ -234,7 +236,7 @@ func (s *state) admit(req JoinRequest, key string) *wire.Frame {
 		return tooManyJoins("you have joined this room too often just now", byKey.wait(s.joinLimits.PerKey))
 	case byAddr != nil && byAddr.tokens < 1:
 		return tooManyJoins("too many people have joined from your address just now", byAddr.wait(s.joinLimits.PerAddress))
-	case !returning && room.tokens < 1:
+	case !uncounted && room.tokens < 1:
 		return tooManyJoins("too many people are joining the room at once", room.wait(s.joinLimits.Newcomers))
 	}
 	if byKey != nil {
@@ -243,7 +245,7 @@ func (s *state) admit(req JoinRequest, key string) *wire.Frame {
 	if byAddr != nil {
 		byAddr.tokens--
 	}
-	if !returning {
+	if !uncounted {
 		room.tokens--
 	}
 	return nil

@@ -294,9 +294,9 @@ func TestJoinsLimitedPerAddress(t *testing.T) {
 
 // Attack: joins from ever new addresses and keys, too many for any one
 // address's budget to notice. The room lets DefaultJoinLimits.Newcomers
-// through; then newcomers wait, but a member the room lost, resuming, and
-// the owner do not, and a restart's worth of members resuming (more than
-// the burst) all get back in at once.
+// through; then newcomers wait, but a member the room lost, resuming, the
+// owner and admins do not, and a restart's worth of members resuming
+// (more than the burst) all get back in at once.
 func TestJoinsLimitedInAll(t *testing.T) {
 	clk := &clock{now: testTime}
 	const returning = 300 // more than the room's burst of newcomers
@@ -304,7 +304,8 @@ func TestJoinsLimitedInAll(t *testing.T) {
 	for i := range returning {
 		past = append(past, Resumable{NameKey: NameKey(fmt.Sprint("m", i)), Identity: fmt.Sprint("SHA256:m", i), Since: 1})
 	}
-	tr := startRoom(t, Config{Now: clk.Now, Seq: 1, Resumable: past, Outbox: 1 << 12})
+	tr := startRoom(t, Config{Now: clk.Now, Seq: 1, Resumable: past, Outbox: 1 << 12,
+		Ops: []Op{{Identity: "SHA256:operkey", Name: "oper", By: "host", Time: testTime}}})
 	for i := range returning {
 		req := JoinRequest{Name: fmt.Sprint("m", i), Addr: addrN(1000 + i), Identity: fmt.Sprint("SHA256:m", i),
 			Resume: &wire.Resume{Epoch: testEpoch, Seq: 1}}
@@ -331,6 +332,8 @@ func TestJoinsLimitedInAll(t *testing.T) {
 		t.Fatal("m0 was not resumed")
 	}
 	tr.joinReq(JoinRequest{Name: "host", Owner: true})
+	tr.joinReq(JoinRequest{Name: "oper", Identity: "SHA256:operkey", Addr: addrN(7000)}) // an admin by key
+	tr.joinReq(JoinRequest{Name: "pw", Admin: true, Addr: addrN(7001)})                  // by password
 	if _, r := tr.tryJoin(JoinRequest{Name: "late", Addr: addrN(5000), Identity: "SHA256:late"}); r == nil || r.Code != wire.CodeTooMany {
 		t.Fatalf("a newcomer with the budget used up: %+v", r)
 	}

@@ -521,8 +521,9 @@ func (s *state) remove(m *Member, final *wire.Frame) {
 func (s *state) closeAll() {
 	final := encode(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeRoomClosed, Text: roomClosedText})
 	for _, m := range s.members {
-		s.keptPrivateBytes -= privatesSize(m.privates) // kept again if it may resume
-		s.mayResume(m)                                 // in the saved history, for when the room opens again
+		// Its private frames are counted again if it may resume.
+		s.keptPrivateBytes -= privatesSize(m.privates)
+		s.mayResume(m) // in the saved history, for when the room opens again
 		m.gone = true
 		m.final = final
 		m.close()
