@@ -134,8 +134,7 @@ func (s *state) takeLine(m *Member) (ok bool, why string) {
 	}
 	var addr *bucket
 	if m.addr != "" {
-		// Got after own: a table's bucket pointer lasts until its next
-		// get, and the two are different tables.
+		// Another table than own's, so own's pointer stays good.
 		addr = s.budgets.lineAddrs.get(m.addr, now, addressLimits(s.limits))
 	}
 	switch {
