@@ -62,7 +62,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 		// them all can take longer than three heartbeat intervals: the
 		// first would be taken as gone. (The writer then holds no timer,
 		// so this measures a member without a heartbeat.)
-		h, err := Start(Config{Name: "bench", StateDir: b.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits, MaxConnsPerAddr: 1 << 20, Heartbeat: -1})
+		h, err := Start(Config{Name: "bench", StateDir: b.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20, Heartbeat: -1})
 		if err != nil {
 			b.Fatal(err)
 		}

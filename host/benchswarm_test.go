@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"chatroom/host/room"
 	"chatroom/host/wire"
 	"chatroom/join"
 )
@@ -521,7 +522,7 @@ type roomProto struct {
 
 func startRoomProto(tb testing.TB) *roomProto {
 	tb.Helper()
-	h, err := Start(Config{Name: "bench", StateDir: tb.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits, MaxConnsPerAddr: 1 << 20})
+	h, err := Start(Config{Name: "bench", StateDir: tb.TempDir(), Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -734,6 +735,10 @@ func (p *roomProto) hostConns() int {
 // benchLimits lift the per-member rate limit: the benchmarks measure
 // fan-out, with members sending far faster than people type.
 var benchLimits = wire.Limits{Burst: 1 << 20, PerSecond: 1 << 20}
+
+// benchJoinLimits lift the limits on joins likewise: the benchmarks join
+// thousands of members from one address as fast as the host takes them.
+var benchJoinLimits = room.JoinLimits{PerAddress: benchLimits, PerKey: benchLimits, Newcomers: benchLimits}
 
 // TestParseRoomLine checks the benchmark clients' reading of frames as the
 // room encodes them: a message through the fast path, a join and a leave

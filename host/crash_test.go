@@ -88,7 +88,7 @@ var hostProcessConfigs = map[string]Config{
 	// TestBansSurviveKillWhileWriting kills it while it saves bans.
 	"crash": {Name: "crash", Listen: "127.0.0.1:0", AdminPassword: "letmein", Limits: benchLimits},
 	// BenchmarkJoinHostCPU reads its CPU time.
-	"bench": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, MaxConnsPerAddr: 1 << 20},
+	"bench": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20},
 }
 
 // runHostProcess is a host process: it hosts the room of its kind on dir,

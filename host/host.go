@@ -59,8 +59,15 @@ type Config struct {
 	// the hello). Load tests from one address raise it.
 	MaxConnsPerAddr int
 
-	// History is how many of the latest events the room keeps for members
-	// that resume and newcomers' backlog; 0 means 2000, negative none.
+	// JoinLimits is how fast people may join (see room.JoinLimits); zero
+	// fields mean room.DefaultJoinLimits'. Load tests from one address
+	// raise them.
+	JoinLimits room.JoinLimits
+
+	// History is how many of the latest messages the room keeps for
+	// members that resume and newcomers' backlog, and how many of the
+	// latest joins, leaves and role changes, each bounded on its own (see
+	// room.Config); 0 means 2000, negative none.
 	// Backlog is how many of the latest messages a newcomer is sent; 0
 	// means 50, negative none. (See room.Config.)
 	History int
@@ -147,16 +154,17 @@ func Start(cfg Config) (*Host, error) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	r := room.New(room.Config{
-		Name:      cfg.Name,
-		ID:        id,
-		Limits:    cfg.Limits,
-		Bans:      bans,
-		SaveBans:  func(b []room.Ban) error { return saveList(cfg.StateDir, bansList, b) },
-		Ops:       ops,
-		SaveOps:   func(o []room.Op) error { return saveList(cfg.StateDir, opsList, o) },
-		Mutes:     mutes,
-		SaveMutes: func(m []room.Mute) error { return saveList(cfg.StateDir, mutesList, m) },
-		ModLog:    modLog,
+		Name:       cfg.Name,
+		ID:         id,
+		Limits:     cfg.Limits,
+		JoinLimits: cfg.JoinLimits,
+		Bans:       bans,
+		SaveBans:   func(b []room.Ban) error { return saveList(cfg.StateDir, bansList, b) },
+		Ops:        ops,
+		SaveOps:    func(o []room.Op) error { return saveList(cfg.StateDir, opsList, o) },
+		Mutes:      mutes,
+		SaveMutes:  func(m []room.Mute) error { return saveList(cfg.StateDir, mutesList, m) },
+		ModLog:     modLog,
 		SaveModEntry: func(e room.ModEntry) error {
 			return appendModEntry(cfg.StateDir, e)
 		},

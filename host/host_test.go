@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"chatroom/host/room"
 	"chatroom/host/wire"
 	"chatroom/join"
 )
@@ -41,6 +42,10 @@ func startHost(t *testing.T, cfg Config) *Host {
 	if cfg.Limits == (wire.Limits{}) {
 		// Tests of other things send faster than people type.
 		cfg.Limits = wire.Limits{Burst: 1 << 20, PerSecond: 1 << 20}
+	}
+	if cfg.JoinLimits == (room.JoinLimits{}) {
+		// And join from one address faster than people arrive.
+		cfg.JoinLimits = benchJoinLimits
 	}
 	h, err := Start(cfg)
 	if err != nil {

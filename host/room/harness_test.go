@@ -41,6 +41,14 @@ func (b *banSaver) save(bans []Ban) error {
 	return b.err
 }
 
+// unlimitedJoins lifts the join limits for tests that join many at a
+// standing clock and are not about the limits.
+var unlimitedJoins = JoinLimits{
+	PerAddress: wire.Limits{Burst: 1 << 20, PerSecond: 1},
+	PerKey:     wire.Limits{Burst: 1 << 20, PerSecond: 1},
+	Newcomers:  wire.Limits{Burst: 1 << 20, PerSecond: 1},
+}
+
 func startRoom(t *testing.T, cfg Config) *testRoom {
 	t.Helper()
 	if cfg.Now == nil {

@@ -1,8 +1,11 @@
 package room
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
+	"time"
 
 	"chatroom/host/wire"
 )
@@ -54,6 +57,11 @@ type Resumable struct {
 	// those it did not get.
 	PrivateSeq uint64
 	Privates   []PrivateCopy
+
+	// joined and left are when the member joined (first) and left, on the
+	// room's clock, to tell a brief stay (see briefStay); a saved history
+	// does not hold them.
+	joined, left time.Time
 }
 
 // PrivateCopy is a private frame as a member was sent it, kept for the
@@ -70,28 +78,21 @@ type PrivateCopy struct {
 // member away that long has missed events anyway.
 const maxPrivatesKept = 20
 
-// withPrivates places, among the public events of a replay that starts at
-// event first, the private frames the member has not got (numbered above
-// seen), each right after the event that came before it, so that the
-// member sees them where it would have.
-func withPrivates(public [][]byte, first uint64, privates []PrivateCopy, seen uint64) [][]byte {
+// withPrivates places, among the public events of a replay (events the
+// history holds, oldest first), the private frames the member has not got
+// (numbered above seen), each right after the event that came before it,
+// so that the member sees them where it would have.
+func withPrivates(public []entry, privates []PrivateCopy, seen uint64) [][]byte {
 	i := 0
 	for i < len(privates) && privates[i].Seq <= seen {
 		i++
 	}
-	if i == len(privates) {
-		return public
-	}
 	out := make([][]byte, 0, len(public)+len(privates)-i)
-	for i < len(privates) && privates[i].After < first {
-		out = append(out, privates[i].Frame) // after events the member holds
-		i++
-	}
-	for k, frame := range public {
-		out = append(out, frame)
-		for seq := first + uint64(k); i < len(privates) && privates[i].After <= seq; i++ {
+	for _, e := range public {
+		for ; i < len(privates) && privates[i].After < e.seq; i++ {
 			out = append(out, privates[i].Frame)
 		}
+		out = append(out, e.frame)
 	}
 	for ; i < len(privates); i++ {
 		out = append(out, privates[i].Frame)
@@ -105,34 +106,123 @@ type entry struct {
 	// message marks say and me events, which make up a newcomer's
 	// backlog; joins, leaves and role changes are old news to one.
 	message bool
+	seq     uint64 // its number, set by history.add
 }
 
-// history is a ring of the room's latest events. The n-th oldest held is
-// ring[(start+n)%len(ring)], and the newest is the room's event number
-// state.seq, so an entry's number follows from its place.
+// fifo is a queue of entries, oldest first.
+type fifo struct {
+	items []entry
+	head  int // items[:head] are gone
+}
+
+func (q *fifo) len() int       { return len(q.items) - q.head }
+func (q *fifo) at(i int) entry { return q.items[q.head+i] }
+func (q *fifo) push(e entry)   { q.items = append(q.items, e) }
+
+// front returns the number of the oldest entry, if there is one.
+func (q *fifo) front() (uint64, bool) {
+	if q.len() == 0 {
+		return 0, false
+	}
+	return q.at(0).seq, true
+}
+
+// pop drops the oldest entry. The array is compacted once half of it is
+// gone, so that a queue holds at most about twice its length.
+func (q *fifo) pop() {
+	q.items[q.head] = entry{} // let its frame be collected
+	q.head++
+	if q.head >= 32 && 2*q.head >= len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+}
+
+// search returns the index of the first entry numbered seq or later.
+func (q *fifo) search(seq uint64) int {
+	i, _ := slices.BinarySearchFunc(q.items[q.head:], seq, func(e entry, seq uint64) int { return cmp.Compare(e.seq, seq) })
+	return i
+}
+
+// history is the room's latest events: the latest limit messages (say and
+// me), and the latest limit other events (joins, leaves, role changes)
+// not older than the oldest message held, each bounded on its own. So
+// joins and leaves, however many, push out only joins and leaves: the
+// messages a newcomer's backlog and a resuming member need stay. Without a
+// flood of them the history holds every event since the oldest message it
+// holds; after one it has gaps where joins and leaves were dropped, which a
+// replay skips (a client takes the events of a replay as they come, in
+// increasing order, and the welcome lists who is present).
 type history struct {
-	limit int // how many events it holds at most; 0: none
-	ring  []entry
-	start int
+	limit    int // messages, and other events, held at most; 0: none
+	messages fifo
+	others   fifo
+	// next is the number the next event added gets; lostMessage the
+	// number of the newest message no longer held (0: none), so that a
+	// resume from before it is told it missed something.
+	next        uint64
+	lostMessage uint64
 }
 
-func (h *history) len() int { return len(h.ring) }
+func (h *history) len() int { return h.messages.len() + h.others.len() }
 
-// at returns the i-th oldest entry held.
-func (h *history) at(i int) entry {
-	return h.ring[(h.start+i)%len(h.ring)]
-}
-
+// add makes e, the room's next event, the newest held.
 func (h *history) add(e entry) {
+	e.seq = h.next
+	h.next++
 	switch {
 	case h.limit == 0:
-	case len(h.ring) < h.limit:
-		// Grown as events come, so a quiet room holds little.
-		h.ring = append(h.ring, e)
+		if e.message {
+			h.lostMessage = e.seq
+		}
+	case !e.message:
+		h.others.push(e)
+		if h.others.len() > h.limit {
+			h.others.pop()
+		}
 	default:
-		h.ring[h.start] = e
-		h.start = (h.start + 1) % len(h.ring)
+		h.messages.push(e)
+		if h.messages.len() > h.limit {
+			h.lostMessage = h.messages.at(0).seq
+			h.messages.pop()
+			// Joins and leaves from before the oldest message held are
+			// of no use: a resume from there has missed messages anyway.
+			oldest, _ := h.messages.front()
+			for h.others.len() > 0 && h.others.at(0).seq < oldest {
+				h.others.pop()
+			}
+		}
 	}
+}
+
+// oldest returns the number of the oldest event held, or the next event's
+// when none is.
+func (h *history) oldest() uint64 {
+	oldest := h.next
+	if seq, ok := h.messages.front(); ok {
+		oldest = min(oldest, seq)
+	}
+	if seq, ok := h.others.front(); ok {
+		oldest = min(oldest, seq)
+	}
+	return oldest
+}
+
+// since returns the events held numbered seq or later, oldest first.
+func (h *history) since(seq uint64) []entry {
+	i, j := h.messages.search(seq), h.others.search(seq)
+	out := make([]entry, 0, h.messages.len()-i+h.others.len()-j)
+	for i < h.messages.len() || j < h.others.len() {
+		if j == h.others.len() || (i < h.messages.len() && h.messages.at(i).seq < h.others.at(j).seq) {
+			out = append(out, h.messages.at(i))
+			i++
+		} else {
+			out = append(out, h.others.at(j))
+			j++
+		}
+	}
+	return out
 }
 
 // isMessage reports whether events of kind are messages (say and me), which
@@ -150,9 +240,12 @@ func newEpoch() string {
 }
 
 // loadHistory fills the history with saved events, the last of which is
-// number seq; only the latest limit are kept.
+// number s.seq. What came before them may have been messages: a resume
+// from there is told it missed some.
 func (s *state) loadHistory(events [][]byte) {
-	events = events[max(0, len(events)-s.history.limit):]
+	first := s.seq + 1 - uint64(len(events))
+	s.history.next = first
+	s.history.lostMessage = first - 1
 	for _, b := range events {
 		f, err := wire.Parse(b)
 		// The host checked the file; an event that does not parse here is
@@ -163,8 +256,12 @@ func (s *state) loadHistory(events [][]byte) {
 
 // catchUp returns the frames a joiner is sent right after its welcome, as
 // the room stands before its join event: for a resume point in this epoch,
-// every event after it (resumed), with missed counting those older than the
-// history; otherwise the backlog.
+// every event held after it, with the private frames prior (the member as
+// the room lost it) did not get among them (resumed); otherwise the
+// backlog. missed counts the events between the point and the first one
+// replayed when messages are among those no longer held. Joins and
+// leaves that a flood of them pushed out from between messages are
+// skipped and not counted: the welcome's list of members sums them up.
 //
 // A resume point beyond the room's last event cannot come from this epoch's
 // room: only a broken client sends one. It is treated as no resume point at
@@ -172,52 +269,55 @@ func (s *state) loadHistory(events [][]byte) {
 // act on, and its welcome does not say resumed, which tells a client that
 // its numbering starts anew.
 //
-// since is the number of the resuming member's first join: nothing before it
-// is replayed, whatever the resume point says.
-func (s *state) catchUp(resume *wire.Resume, since uint64) (frames [][]byte, resumed bool, missed uint64) {
-	held := uint64(s.history.len())
-	oldest := s.seq - held + 1 // the number of the oldest event held
+// Nothing before prior.Since, the number of the resuming member's first
+// join, is replayed, whatever the resume point says.
+func (s *state) catchUp(resume *wire.Resume, prior Resumable) (frames [][]byte, resumed bool, missed uint64) {
 	if resume != nil && resume.Epoch == s.epoch && resume.Seq <= s.seq {
-		from := max(resume.Seq, since) + 1
-		if from < oldest {
-			missed = oldest - from
-			from = oldest
+		from := max(resume.Seq, prior.Since) + 1
+		held := s.history.since(from)
+		if s.history.lostMessage >= from {
+			next := s.seq + 1
+			if len(held) > 0 {
+				next = held[0].seq
+			}
+			missed = next - from
 		}
-		for seq := from; seq <= s.seq; seq++ {
-			frames = append(frames, s.history.at(int(seq-oldest)).frame)
-		}
-		return frames, true, missed
+		return withPrivates(held, prior.Privates, resume.Private), true, missed
 	}
 	if s.backlog <= 0 {
 		return nil, false, 0
 	}
-	// The latest messages, found from the newest back, sent oldest first.
-	first := s.history.len()
-	n := 0
-	for i := s.history.len() - 1; i >= 0 && n < s.backlog; i-- {
-		if s.history.at(i).message {
-			first = i
-			n++
-		}
-	}
+	// The latest messages, oldest first.
+	msgs := &s.history.messages
+	n := min(s.backlog, msgs.len())
 	frames = make([][]byte, 0, n)
-	for i := first; i < s.history.len(); i++ {
-		if e := s.history.at(i); e.message {
-			frames = append(frames, e.frame)
-		}
+	for i := msgs.len() - n; i < msgs.len(); i++ {
+		frames = append(frames, msgs.at(i).frame)
 	}
 	return frames, false, 0
 }
 
-// snapshot returns the history as it can be saved.
+// snapshot returns the history as it can be saved: as events numbered up
+// to Seq without a gap, so those held since the last gap a flood of joins
+// and leaves left, if any.
 func (s *state) snapshot() History {
-	events := make([][]byte, s.history.len())
-	for i := range events {
-		events[i] = s.history.at(i).frame
+	held := s.history.since(0)
+	first := len(held)
+	if first > 0 && held[first-1].seq == s.seq {
+		first--
+		for first > 0 && held[first-1].seq+1 == held[first].seq {
+			first--
+		}
+	}
+	events := make([][]byte, 0, len(held)-first)
+	for _, e := range held[first:] {
+		events = append(events, e.frame)
 	}
 	resumable := make([]Resumable, 0, len(s.departedOrder))
 	for _, k := range s.departedOrder {
-		resumable = append(resumable, s.departed[k])
+		r := s.departed[k]
+		r.joined, r.left = time.Time{}, time.Time{}
+		resumable = append(resumable, r)
 	}
 	return History{Epoch: s.epoch, Seq: s.seq, Events: events, Resumable: resumable}
 }

@@ -29,9 +29,10 @@ func TestBacklog(t *testing.T) {
 		{name: "default 50 of 60", backlog: 0, messages: 60, want: seqs(13, 62)},
 		{name: "backlog 2", backlog: 2, messages: 5, want: []uint64{6, 7}},
 		{name: "none", backlog: -1, messages: 5, want: nil},
-		// History 4 holds events 5..8 when cy comes: 5, 6, 7 are
-		// messages, 8 is bob's leave.
-		{name: "bounded by history", backlog: 10, history: 4, messages: 5, want: []uint64{5, 6, 7}},
+		// History 4 holds four messages, 4..7, and bob's leave, 8,
+		// when cy comes: joins and leaves do not count against the
+		// messages.
+		{name: "bounded by history", backlog: 10, history: 4, messages: 5, want: []uint64{4, 5, 6, 7}},
 		{name: "no history", backlog: 10, history: -1, messages: 5, want: nil},
 	}
 	for _, tt := range tests {
@@ -107,9 +108,11 @@ func TestResume(t *testing.T) {
 		{name: "from before it joined", resume: &wire.Resume{Epoch: testEpoch, Seq: 0}, wantResumed: true, want: seqs(3, 13)},
 		{name: "from its join", resume: &wire.Resume{Epoch: testEpoch, Seq: 2}, wantResumed: true, want: seqs(3, 13)},
 		{name: "up to date", resume: &wire.Resume{Epoch: testEpoch, Seq: 13}, wantResumed: true, want: nil},
-		// History 5 holds 9..13: 5, 6, 7, 8 are missed.
-		{name: "beyond the history", history: 5, resume: &wire.Resume{Epoch: testEpoch, Seq: 4}, wantResumed: true, wantMissed: 4, want: seqs(9, 13)},
-		{name: "just within the history", history: 5, resume: &wire.Resume{Epoch: testEpoch, Seq: 8}, wantResumed: true, want: seqs(9, 13)},
+		// History 5 holds five messages, 8..12, and bob's leave, 13
+		// (joins and leaves do not count against the messages): 5, 6,
+		// 7 are missed.
+		{name: "beyond the history", history: 5, resume: &wire.Resume{Epoch: testEpoch, Seq: 4}, wantResumed: true, wantMissed: 3, want: seqs(8, 13)},
+		{name: "just within the history", history: 5, resume: &wire.Resume{Epoch: testEpoch, Seq: 7}, wantResumed: true, want: seqs(8, 13)},
 		{name: "no history", history: -1, resume: &wire.Resume{Epoch: testEpoch, Seq: 4}, wantResumed: true, wantMissed: 9, want: nil},
 		{name: "dropped as too slow", leave: wire.CodeTooSlow, resume: &wire.Resume{Epoch: testEpoch, Seq: 9}, wantResumed: true, want: seqs(10, 13)},
 		// Other epochs and broken points get the backlog: the messages.
@@ -396,7 +399,11 @@ func TestWithPrivates(t *testing.T) {
 		{nil, 9, 4, "p5@8"}, // up to date with the events
 	} {
 		var got []string
-		for _, b := range withPrivates(tt.public, tt.first, privates, tt.seen) {
+		public := make([]entry, len(tt.public))
+		for k, frame := range tt.public {
+			public[k] = entry{frame: frame, seq: tt.first + uint64(k)}
+		}
+		for _, b := range withPrivates(public, privates, tt.seen) {
 			got = append(got, string(b))
 		}
 		if strings.Join(got, " ") != tt.want {
@@ -413,7 +420,7 @@ func TestPrivatesKeptBounded(t *testing.T) {
 	bob := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob"})
 	ana.say("/msg bob old") // after event 2
 	for i := range 3 {
-		ana.say(fmt.Sprint(i)) // 3, 4, 5: the history now holds 3..5
+		ana.say(fmt.Sprint(i)) // 3, 4, 5
 	}
 	for i := range maxPrivatesKept + 5 {
 		ana.say(fmt.Sprint("/msg bob ", i))
@@ -431,10 +438,10 @@ func TestPrivatesKeptBounded(t *testing.T) {
 	ana2 := tr2.join("ana")
 	cy := tr2.joinReq(JoinRequest{Name: "cy", Identity: "SHA256:cy"})
 	ana2.say("/msg cy old") // after event 2
-	for i := range 3 {
-		ana2.say(fmt.Sprint(i))
+	for i := range 4 {
+		ana2.say(fmt.Sprint(i)) // 3..6: the history holds messages 4..6
 	}
-	ana2.say("/msg cy new") // after event 5, when 2 is no longer held
+	ana2.say("/msg cy new") // after event 6, when 2 is no longer held
 	tr2.sync()
 	if n := len(cy.m.privates); n != 1 || parse(t, cy.m.privates[0].Frame).Text != "new" {
 		t.Errorf("kept %d private frames, want only the one sent within the history", n)

@@ -260,7 +260,9 @@ func TestBanAndMuteDurations(t *testing.T) {
 // A member who left lately is still known by name, with its key and address.
 func TestBanMemberWhoJustLeft(t *testing.T) {
 	clk := &clock{now: testTime}
-	tr := startRoom(t, Config{Now: clk.Now})
+	// Hundreds join and leave at a standing clock: the join limits are
+	// another test's (flood_test.go).
+	tr := startRoom(t, Config{Now: clk.Now, JoinLimits: unlimitedJoins})
 	bob := tr.joinReq(JoinRequest{Name: "bob", Addr: "10.0.0.2", Admin: true})
 	mal := tr.joinReq(JoinRequest{Name: "mal", Addr: "10.0.0.5", Identity: malKey})
 	mal2 := tr.joinReq(JoinRequest{Name: "mal2", Addr: "10.0.0.6", Identity: malKey})
@@ -305,7 +307,9 @@ func TestBanMemberWhoJustLeft(t *testing.T) {
 // everyone's screen (400 lines in 0.3 s). A member who is muted when it
 // joins now joins and leaves unseen by the others, until it may speak.
 func TestMutedMemberJoinsUnseen(t *testing.T) {
-	tr := startRoom(t, Config{Mutes: []Mute{{Name: "mal", Identity: malKey, By: "ana", Time: testTime}}})
+	// The join limits alone would stop this flood after five joins with
+	// one key (flood_test.go); this test is about what the joins show.
+	tr := startRoom(t, Config{JoinLimits: unlimitedJoins, Mutes: []Mute{{Name: "mal", Identity: malKey, By: "ana", Time: testTime}}})
 	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
 	cy := tr.joinReq(JoinRequest{Name: "cy", Addr: "10.0.0.3"})
 	ana.frames()

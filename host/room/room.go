@@ -72,7 +72,13 @@ type Config struct {
 
 	// Limits is how fast a member may send lines; zero means
 	// DefaultLimits. A pasted block of Burst lines goes through at once.
+	// The budget is kept by identity key (and, for a member without one,
+	// by connection), and each address has one of addressShare times as
+	// much, shared by everyone on it: reconnecting does not refill either.
 	Limits wire.Limits
+	// JoinLimits is how fast people may come in; a zero field means
+	// DefaultJoinLimits'.
+	JoinLimits JoinLimits
 
 	// ModLog is the moderation log as saved, oldest first; the room keeps
 	// its last modLogKept entries for /modlog.
@@ -81,9 +87,12 @@ type Config struct {
 	// of the moderation log; nil means the log is not kept on disk.
 	SaveModEntry func(ModEntry) error
 
-	// History is how many of the latest events the room keeps, to send a
-	// member that resumes what it missed and a newcomer the backlog; 0
-	// means 2000, and a negative number none.
+	// History is how many of the latest messages (say and me events) the
+	// room keeps, to send a member that resumes what it missed and a
+	// newcomer the backlog, and how many of the latest other events
+	// (joins, leaves, role changes) since the oldest of them: each
+	// bounded on its own, so that no number of joins and leaves pushes a
+	// message out. 0 means 2000, and a negative number none.
 	History int
 	// Backlog is how many of the latest messages (say and me events) a
 	// newcomer is sent after its welcome; 0 means 50, and a negative
@@ -402,8 +411,9 @@ type Member struct {
 
 	// Owned by the room goroutine.
 	role string
-	// The member's token bucket (see Config.Limits): tokens left as of
-	// filled, and lines refused in a row.
+	// The member's token bucket when it has no identity key (see
+	// Config.Limits): tokens left as of filled; and lines refused in a
+	// row.
 	tokens  float64
 	filled  time.Time
 	strikes int
@@ -429,6 +439,9 @@ type Member struct {
 	// cost, to a muted member, is that event when it would have been the
 	// last of its backlog or of what it missed.
 	hidden bool
+	// joined is when the member joined (first, when it resumed), on the
+	// room's clock; zero when the room does not know.
+	joined time.Time
 	// gone is set when the room stops handing the member frames: when it
 	// is removed, or, for a member found too slow, as soon as it is found,
 	// so that it gets nothing more while it waits to be removed.

@@ -55,6 +55,16 @@ type state struct {
 	departedOrder []string
 
 	mod moderation // what moderation keeps beyond the lists (see notice.go)
+
+	budgets    budgets // of lines and joins, across connections
+	joinLimits JoinLimits
+
+	// keptPrivateBytes is the size of the private frames kept for members
+	// to resume with (Member.privates, Resumable.Privates), present and
+	// departed, which MaxKeptPrivateBytes bounds; privatesCursor is the
+	// present member that boundKeptPrivates last took them from.
+	keptPrivateBytes int
+	privatesCursor   int
 }
 
 // maxDeparted bounds what the room remembers of members who left: a
@@ -69,7 +79,7 @@ func (s *state) mayResume(m *Member) {
 		return // a member without a key cannot be told apart from another
 	}
 	s.keepResumable(Resumable{NameKey: m.key, Identity: m.identity, Since: m.since, Taken: m.taken,
-		PrivateSeq: m.privateSeq, Privates: m.privates})
+		PrivateSeq: m.privateSeq, Privates: m.privates, joined: m.joined, left: s.now()})
 }
 
 func (s *state) keepResumable(r Resumable) {
@@ -77,14 +87,17 @@ func (s *state) keepResumable(r Resumable) {
 		s.departed = make(map[string]Resumable)
 	}
 	k := departedKey(r.NameKey, r.Identity)
-	if _, ok := s.departed[k]; !ok {
+	if old, ok := s.departed[k]; ok {
+		s.keptPrivateBytes -= privatesSize(old.Privates)
+	} else {
 		s.departedOrder = append(s.departedOrder, k)
 	}
 	s.departed[k] = r
+	s.keptPrivateBytes += privatesSize(r.Privates)
 	for len(s.departedOrder) > maxDeparted {
-		delete(s.departed, s.departedOrder[0])
-		s.departedOrder = s.departedOrder[1:]
+		s.forgetOneDeparted()
 	}
+	s.boundKeptPrivates(nil)
 }
 
 // takeResumable returns, and forgets, the member with nameKey and identity
@@ -95,9 +108,8 @@ func (s *state) takeResumable(nameKey, identity string) (Resumable, bool) {
 	if !ok || identity == "" {
 		return Resumable{}, false
 	}
-	delete(s.departed, k)
 	if i := slices.Index(s.departedOrder, k); i >= 0 {
-		s.departedOrder = slices.Delete(s.departedOrder, i, i+1)
+		s.forgetDeparted(i)
 	}
 	return r, true
 }
@@ -117,6 +129,8 @@ func newState(cfg Config) *state {
 		saveMutes:    cfg.SaveMutes,
 		modLog:       slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
 		saveModEntry: cfg.SaveModEntry,
+		budgets:      newBudgets(),
+		joinLimits:   cfg.JoinLimits.withDefaults(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -175,6 +189,9 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room"+untilText(s.now(), ban.Expires), shortText(ban.Reason, maxReason)))
 		}
 	}
+	if tooMany := s.admit(req, key); tooMany != nil {
+		return nil, tooMany
+	}
 	if old, taken := s.byKey[key]; taken {
 		if req.Identity == "" || old.identity != req.Identity {
 			return nil, refusal(wire.CodeNameTaken, fmt.Sprintf("the name %q is taken", req.Name))
@@ -198,6 +215,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		out:      newOutbox(s.outbox),
 		removed:  req.Removed,
 		role:     wire.RoleMember,
+		joined:   s.now(),
 	}
 	switch {
 	case req.Owner:
@@ -219,10 +237,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// What the joiner missed or should see first is everything before its
 	// join event, so it is taken before that event is made, which could
 	// push the oldest event out of the history.
-	replay, resumed, missed := s.catchUp(resume, prior.Since)
-	if resumed {
-		replay = withPrivates(replay, s.seq+1-uint64(len(replay)), prior.Privates, resume.Private)
-	}
+	replay, resumed, missed := s.catchUp(resume, prior)
 	if m.hidden {
 		replay = s.withoutLatestEvent(replay)
 	}
@@ -241,7 +256,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	m.since = s.seq
 	if resumed {
 		m.since, m.taken = prior.Since, prior.Taken
-		m.privateSeq, m.privates = prior.PrivateSeq, prior.Privates
+		s.resumeFrom(m, prior)
 	}
 	s.addMember(m)
 	welcome := &wire.Frame{
@@ -334,8 +349,8 @@ func (s *state) say(m *Member, line string, ref uint64) {
 	s.line, s.ref = m, ref
 	defer func() { s.line, s.ref = nil, 0 }()
 	m.taken = max(m.taken, ref)
-	if strings.TrimSpace(line) != "" && !s.allow(m) {
-		return
+	if !s.allow(m) {
+		return // a blank line too: an empty frame costs the room as much
 	}
 	switch {
 	case strings.TrimSpace(line) == "":
@@ -447,13 +462,15 @@ func (s *state) sendPrivate(m *Member, f wire.Frame) {
 	m.privateSeq++
 	f.Type, f.Seq, f.PrivateSeq = wire.TypePrivate, s.seq, m.privateSeq
 	frame := encode(&f)
-	oldest := s.seq + 1 - uint64(s.history.len())
+	oldest := s.history.oldest()
 	drop := 0
 	for drop < len(m.privates) && (m.privates[drop].After < oldest || len(m.privates)-drop >= maxPrivatesKept) {
 		drop++
 	}
+	s.keptPrivateBytes += len(frame) - privatesSize(m.privates[:drop])
 	m.privates = slices.Delete(m.privates, 0, drop)
 	m.privates = append(m.privates, PrivateCopy{After: s.seq, Seq: m.privateSeq, Frame: frame})
+	s.boundKeptPrivates(m)
 	s.deliver(m, frame)
 }
 
@@ -515,6 +532,7 @@ func (s *state) remove(m *Member, final *wire.Frame) {
 	m.gone = true
 	if i := slices.Index(s.members, m); i >= 0 {
 		s.members = slices.Delete(s.members, i, i+1)
+		s.keptPrivateBytes -= privatesSize(m.privates) // kept again if it may resume
 	}
 	delete(s.byKey, m.key)
 	if final != nil {
@@ -528,6 +546,8 @@ func (s *state) remove(m *Member, final *wire.Frame) {
 func (s *state) closeAll() {
 	final := encode(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeRoomClosed, Text: roomClosedText})
 	for _, m := range s.members {
+		// Its private frames are counted again if it may resume.
+		s.keptPrivateBytes -= privatesSize(m.privates)
 		s.mayResume(m) // in the saved history, for when the room opens again
 		m.gone = true
 		m.final = final
@@ -554,18 +574,12 @@ func encode(f *wire.Frame) []byte {
 	return b
 }
 
-// allow takes a token from m's bucket for one line, or refuses the line
-// with a notice to m alone, and kicks m when it keeps sending regardless.
+// allow takes a token for one line from m's budgets (see takeLine), or
+// refuses the line with a notice to m alone, and kicks m when it keeps
+// sending regardless.
 func (s *state) allow(m *Member) bool {
-	now := s.now()
-	if m.filled.IsZero() {
-		m.tokens = float64(s.limits.Burst)
-	} else {
-		m.tokens = min(float64(s.limits.Burst), m.tokens+now.Sub(m.filled).Seconds()*s.limits.PerSecond)
-	}
-	m.filled = now
-	if m.tokens >= 1 {
-		m.tokens--
+	ok, why := s.takeLine(m)
+	if ok {
 		m.strikes = 0
 		return true
 	}
@@ -576,8 +590,7 @@ func (s *state) allow(m *Member) bool {
 			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, Text: "flooding"})
 		return false
 	}
-	s.notifyError(m, fmt.Sprintf("not sent: you are sending faster than the room allows (%d lines at once, then %g a second)",
-		s.limits.Burst, s.limits.PerSecond))
+	s.notifyError(m, "not sent: "+why)
 	return false
 }
 
