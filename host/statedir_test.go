@@ -30,7 +30,8 @@ func TestSecondHostOnStateDirRefused(t *testing.T) {
 	}
 	// The refused start changed nothing: the first host still holds the
 	// lock, and the file still names it.
-	if _, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"}); err == nil {
+	if h3, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"}); err == nil {
+		h3.Close()
 		t.Fatal("a third Start got the directory")
 	}
 	h.Close()
@@ -230,7 +231,10 @@ func TestKeyReadableByOthersRefused(t *testing.T) {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"})
+		h, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"})
+		if err == nil {
+			h.Close()
+		}
 		if err == nil || !strings.Contains(err.Error(), "chmod 600 "+path) || !strings.Contains(err.Error(), "read by others") {
 			t.Fatalf("Start with the key at %04o: %v; want a refusal with the chmod hint", mode, err)
 		}
@@ -257,7 +261,10 @@ func TestStateFileLinksNotFollowed(t *testing.T) {
 		if err := os.Symlink(victim, filepath.Join(dir, name)); err != nil {
 			t.Skip("cannot make a symbolic link here:", err)
 		}
-		_, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"})
+		h, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"})
+		if err == nil {
+			h.Close()
+		}
 		if !errors.Is(err, statefile.ErrSymlink) || !strings.Contains(err.Error(), name) {
 			t.Errorf("Start with %s a link: %v; want a refusal naming it", name, err)
 		}
