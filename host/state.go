@@ -494,25 +494,38 @@ func fromRecord(rec resumableRecord, lastSeq uint64) (room.Resumable, string) {
 
 // saveHistory writes the room's history, atomically, for the next start.
 func saveHistory(dir string, h room.History) error {
+	data, err := encodeHistory(h)
+	if err != nil {
+		return err
+	}
+	// The history is what people said: private, as the bans are.
+	return statefile.WriteAtomic(filepath.Join(dir, historyFile), data, 0o600)
+}
+
+// encodeHistory is what saveHistory writes.
+func encodeHistory(h room.History) ([]byte, error) {
 	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq}
 	for _, r := range h.Resumable {
 		header.Resumable = append(header.Resumable, toRecord(r))
 	}
-	head, err := json.Marshal(header)
-	if err != nil {
-		return err
+	// Without HTML escaping, which json.Marshal would apply to the private
+	// frames too: they are kept exactly as they were sent.
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(header); err != nil { // with its '\n'
+		return nil, err
 	}
-	size := len(head) + 1
+	size := head.Len()
 	for _, e := range h.Events {
 		size += len(e)
 	}
 	data := make([]byte, 0, size)
-	data = append(append(data, head...), '\n')
+	data = append(data, head.Bytes()...)
 	for _, e := range h.Events {
 		data = append(data, e...) // each already ends in '\n'
 	}
-	// The history is what people said: private, as the bans are.
-	return statefile.WriteAtomic(filepath.Join(dir, historyFile), data, 0o600)
+	return data, nil
 }
 
 // takeHistory reads the history a clean shutdown saved and removes its

@@ -368,3 +368,27 @@ func TestHistoryPrivatesBoundedOnLoad(t *testing.T) {
 		t.Errorf("no warning; log:\n%s", logged)
 	}
 }
+
+// A private frame kept for a resuming member is sent again after a restart
+// exactly as it was first sent: the history file does not escape its < > &
+// as json.Marshal would.
+func TestHistoryKeepsPrivateFramesAsSent(t *testing.T) {
+	private, err := wire.Encode(&wire.Frame{Type: wire.TypePrivate, Seq: 2, PrivateSeq: 1, From: "ana", To: "bob", Text: "<b> & </b>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	saved := room.History{Epoch: "0123456789abcdef", Seq: 2, Resumable: []room.Resumable{
+		{NameKey: "bob", Identity: "SHA256:b", Since: 1, PrivateSeq: 1, Privates: []room.PrivateCopy{{After: 2, Seq: 1, Frame: private}}},
+	}}
+	if err := saveHistory(dir, saved); err != nil {
+		t.Fatal(err)
+	}
+	got, err := takeHistory(dir, newTestLogger(&strings.Builder{}))
+	if err != nil || len(got.Resumable) != 1 || len(got.Resumable[0].Privates) != 1 {
+		t.Fatalf("took %+v, %v", got, err)
+	}
+	if frame := got.Resumable[0].Privates[0].Frame; string(frame) != string(private) {
+		t.Fatalf("kept %s, sent %s", frame, private)
+	}
+}
