@@ -579,8 +579,10 @@ func takeHistory(dir string, log *slog.Logger) (room.History, error) {
 // loaded as it is.
 const (
 	// maxHistoryFile bounds the file read whole: the default 2,000 events
-	// of the longest line, each under 24 KiB with its escapes, are under
-	// 48 MiB, and the private frames kept add maxPrivateBytes.
+	// of the longest line (4,000 bytes of text, about 24 KB at worst once
+	// escaped) are under 48 MiB, and the private frames kept add
+	// maxPrivateBytes. A room configured to keep many more events than
+	// the default may lose its history at a restart, with a warning.
 	maxHistoryFile = 128 << 20
 	// maxSeq bounds the numbers of events and private frames: the room
 	// counts on from the saved numbers, one a frame, and must never wrap

@@ -1,6 +1,8 @@
 // Package statefile writes the small files that hold chatroom's state
 // (bans, keys, known rooms) so that a crash at any moment leaves either the
-// old file or the new one, never a torn one. Host and join both use it.
+// old file or the new one, never a torn one, and opens them without
+// following a symbolic link planted in their place. Host and join both use
+// it.
 package statefile
 
 import (
