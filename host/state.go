@@ -365,10 +365,13 @@ func loadModLog(dir string, log *slog.Logger) ([]room.ModEntry, error) {
 		return nil, fmt.Errorf("%s:%v; fix or remove that line", path, err)
 	}
 	if whole < len(data) {
+		// A file that cannot be cut is a warning too: the room starts, and
+		// its log is only as damaged as it was.
 		if err := truncateFile(path, int64(whole)); err != nil {
-			return nil, fmt.Errorf("the last line of %s is cut short, and cutting it off failed (%v): remove that line by hand", path, unwrapPathError(err))
+			log.Warn(fmt.Sprintf("the last line of %s is cut short, and removing it failed (%v): remove that line by hand", path, unwrapPathError(err)))
+		} else {
+			log.Warn(fmt.Sprintf("the last line of %s was cut short (the host stopped while writing it); removed it", path))
 		}
-		log.Warn(fmt.Sprintf("the last line of %s was cut short (the host stopped while writing it); removed it", path))
 	}
 	return entries, nil
 }
