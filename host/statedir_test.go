@@ -392,3 +392,20 @@ func TestHistoryKeepsPrivateFramesAsSent(t *testing.T) {
 		t.Fatalf("kept %s, sent %s", frame, private)
 	}
 }
+
+// A state directory others may write into (made so by hand) could have the
+// room's bans or key replaced by them: the host says so when it starts.
+func TestStateDirWritableByOthersWarned(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows keeps no mode bits")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	logged := &lockedWriter{w: &strings.Builder{}}
+	startHost(t, Config{StateDir: dir, Logger: newTestLogger(logged)}).Close()
+	if !strings.Contains(logged.String(), "chmod 700 "+dir) {
+		t.Fatalf("no warning with the chmod hint; log:\n%s", logged)
+	}
+}
