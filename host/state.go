@@ -553,7 +553,8 @@ func takeHistory(dir string, log *slog.Logger) (room.History, error) {
 	if err != nil && !errors.Is(err, errHistoryTooLarge) {
 		return room.History{}, fmt.Errorf("reading the room's history: %w", err)
 	}
-	past, problem := room.History{}, "it is larger than the room ever writes"
+	var past room.History
+	problem := "it is larger than the room ever writes"
 	if err == nil {
 		past, problem = parseHistory(data)
 	}
@@ -616,6 +617,9 @@ func readHistory(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxHistoryFile {
+		return nil, errHistoryTooLarge // without reading it
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxHistoryFile+1))
 	if err == nil && len(data) > maxHistoryFile {
 		return nil, errHistoryTooLarge
