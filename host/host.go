@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -101,6 +102,7 @@ type Host struct {
 
 	room      *room.Room
 	stateDir  string
+	lock      *os.File // held until Close (lockStateDir)
 	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
@@ -116,13 +118,23 @@ func Start(cfg Config) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	lock, err := openStateDir(cfg.StateDir, log)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			lock.Close()
+		}
+	}()
 	// A host killed while saving leaves a temporary file behind.
 	statefile.RemoveStale(cfg.StateDir, time.Hour)
 	id, err := loadOrCreateRoomID(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
-	cert, err := loadOrCreateCert(cfg.StateDir, id)
+	cert, err := loadOrCreateCert(cfg.StateDir, id, log)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +150,7 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	modLog, err := loadModLog(cfg.StateDir)
+	modLog, err := loadModLog(cfg.StateDir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +199,10 @@ func Start(cfg Config) (*Host, error) {
 		serveDone:   make(chan struct{}),
 		room:        r,
 		stateDir:    cfg.StateDir,
+		lock:        lock,
 		log:         log,
 	}
+	started = true
 	switch {
 	case cfg.Heartbeat > 0:
 		h.server.heartbeat = cfg.Heartbeat
@@ -361,6 +375,9 @@ func (h *Host) close() error {
 		}
 	}
 	h.server.wait(3 * time.Second)
+	// Released last: the history is saved, and no one else may host the
+	// room until then.
+	h.lock.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}

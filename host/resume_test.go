@@ -291,7 +291,12 @@ func TestResumeAcrossCleanRestart(t *testing.T) {
 	tp.check(200)
 
 	// A start that finds no history (its file was taken, and this host
-	// was never closed) is a new epoch, numbered from the start.
+	// was never closed) is a new epoch, numbered from the start. (A host
+	// holds its state directory until it closes, so the one that was
+	// never closed is h2 closed with what it saved removed: a host killed
+	// saves nothing.)
+	h2.Close()
+	os.Remove(path)
 	h3 := startHost(t, Config{StateDir: dir})
 	cy := member(t, h3, "cy", dialOptions{})
 	if cy.welcome.Epoch == epoch || cy.welcome.Seq != 1 {

@@ -13,12 +13,15 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,17 +35,77 @@ const (
 	keyFile  = "room-key.pem"  // the room's TLS private key (PKCS #8), 0600
 	certFile = "room-cert.pem" // its self-signed certificate
 	idFile   = "room-id"
+	lockName = "lock" // held by the host of the room (lockStateDir), with its pid
 )
+
+// openStateDir makes the state directory if need be, private to the user
+// (its files are the room's key, the bans, and what people said), and
+// takes it for this process (lockStateDir). It warns of a directory that
+// others may write into: they could replace the files in it.
+func openStateDir(dir string, log *slog.Logger) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot make the state directory: %w", err)
+	}
+	if fi, err := os.Stat(dir); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0 {
+		log.Warn(fmt.Sprintf("others can write into the state directory %s (mode %04o), and could replace the room's bans or key; make it private with: chmod 700 %s", dir, fi.Mode().Perm(), dir))
+	}
+	return lockStateDir(dir)
+}
+
+// errLocked is lockFile's error when another holds the lock.
+var errLocked = errors.New("locked by another")
+
+// alreadyHostedError is Start's error when another host holds the state
+// directory.
+type alreadyHostedError struct {
+	dir string
+	pid int // 0: not known
+}
+
+func (e *alreadyHostedError) Error() string {
+	if e.pid > 0 {
+		return fmt.Sprintf("the room in %s is already hosted (pid %d)", e.dir, e.pid)
+	}
+	return fmt.Sprintf("the room in %s is already hosted by another process", e.dir)
+}
+
+// lockStateDir takes the state directory for this host until the returned
+// file is closed (or the process ends, however it ends): two hosts on one
+// directory would each save their own bans over the other's, losing bans
+// confirmed by the first. The lock file holds the pid of its holder, for
+// the second host to say; the lock, not the file, is what counts, so a
+// file left by a killed host is taken over.
+func lockStateDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, lockName)
+	f, err := statefile.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot lock the state directory: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		defer f.Close()
+		if errors.Is(err, errLocked) {
+			data, _ := io.ReadAll(io.LimitReader(f, 32))
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+			return nil, &alreadyHostedError{dir: dir, pid: pid}
+		}
+		return nil, fmt.Errorf("cannot lock the state directory %s: %w", dir, err)
+	}
+	// The pid is for people; a failure to write it leaves the lock held.
+	if f.Truncate(0) == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f, nil
+}
 
 // loadOrCreateRoomID returns the room's id, making one the first time. The
 // id names the room for as long as its state directory lives, so that a
 // member can tell the room it knew from another with the same name.
 func loadOrCreateRoomID(dir string) (string, error) {
 	path := filepath.Join(dir, idFile)
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path)
 	if err == nil {
-		id := strings.TrimSpace(string(data))
-		if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+		id, ok := parseRoomID(data)
+		if !ok {
 			return "", fmt.Errorf("%s is damaged (want 16 hex digits); remove it to give the room a new id", path)
 		}
 		return id, nil
@@ -53,37 +116,72 @@ func loadOrCreateRoomID(dir string) (string, error) {
 	var b [8]byte
 	rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
+	// Not secret: the id is in every advertisement of the room and in its
+	// certificate, which every member is sent.
 	if err := statefile.WriteAtomic(path, []byte(id+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	return id, nil
 }
 
+// parseRoomID reads idFile's contents: 16 lowercase hex digits, with space
+// around them allowed (a file edited by hand).
+func parseRoomID(data []byte) (string, bool) {
+	id := strings.TrimSpace(string(data))
+	if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+		return "", false
+	}
+	return id, true
+}
+
 // loadOrCreateCert returns the room's TLS certificate, creating a key and a
 // self-signed certificate in dir the first time. The key is what members pin
 // (see wire.Fingerprint), so it is made once and kept; the certificate names
 // the room's id (wire.CertName), and is made anew for the same key when it
-// does not.
-func loadOrCreateCert(dir, id string) (tls.Certificate, error) {
+// does not, or when it is missing or damaged: it holds nothing the key does
+// not give again.
+func loadOrCreateCert(dir, id string, log *slog.Logger) (tls.Certificate, error) {
 	keyPath, certPath := filepath.Join(dir, keyFile), filepath.Join(dir, certFile)
-	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	keyPEM, err := statefile.ReadFile(keyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, certErr := os.Lstat(certPath); !errors.Is(certErr, fs.ErrNotExist) {
+			// Never replace a key that members may have pinned without
+			// being told: a certificate says there was one.
+			return tls.Certificate{}, fmt.Errorf("the room key %s is missing, though its certificate is there: restore the key, or remove %s to give the room a new key (members who knew the room will be warned that it changed)", keyPath, certPath)
+		}
+		return newRoomKey(dir, id)
+	}
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("reading the room key: %w", err)
+	}
+	if err := checkPrivate(keyPath); err != nil {
+		return tls.Certificate{}, err
+	}
+	key, err := parseRoomKey(keyPEM)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("the room key %s is damaged (%v): restore it from a backup, or remove it and %s to give the room a new key", keyPath, err, certPath)
+	}
+	certPEM, err := statefile.ReadFile(certPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return tls.Certificate{}, fmt.Errorf("reading the room certificate: %w", err)
+	}
 	if err == nil {
-		if cert.Leaf.Subject.CommonName == wire.CertName(id) {
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err == nil && cert.Leaf.Subject.CommonName == wire.CertName(id) {
 			return cert, nil
 		}
-		key, ok := cert.PrivateKey.(crypto.Signer)
-		if !ok {
-			return tls.Certificate{}, fmt.Errorf("the room key in %s is of an unknown kind", dir)
+		if err != nil {
+			log.Warn(fmt.Sprintf("%s does not go with the room key (%v); made it again from the key, whose fingerprint members know", certPath, err))
 		}
-		return issueCert(dir, id, key)
+	} else {
+		log.Warn(fmt.Sprintf("%s was missing; made it again from the room key, whose fingerprint members know", certPath))
 	}
-	_, keyErr := os.Stat(keyPath)
-	_, certErr := os.Stat(certPath)
-	if !errors.Is(keyErr, fs.ErrNotExist) || !errors.Is(certErr, fs.ErrNotExist) {
-		// Never replace a key that exists: members have pinned it.
-		return tls.Certificate{}, fmt.Errorf("reading the room key in %s: %w", dir, err)
-	}
+	return issueCert(dir, id, key)
+}
 
+// newRoomKey makes the room's key and its certificate, for a room's first
+// start.
+func newRoomKey(dir, id string) (tls.Certificate, error) {
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, err
@@ -92,10 +190,55 @@ func loadOrCreateCert(dir, id string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := statefile.WriteAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	if err := statefile.WriteAtomic(filepath.Join(dir, keyFile), keyPEM, 0o600); err != nil {
 		return tls.Certificate{}, err
 	}
 	return issueCert(dir, id, key)
+}
+
+// parseRoomKey reads a PEM private key of the kinds crypto/tls reads
+// (PKCS #8, as chatroom writes it; PKCS #1 and SEC 1 from other tools).
+func parseRoomKey(keyPEM []byte) (crypto.Signer, error) {
+	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		return nil, errors.New("no PEM block")
+	}
+	var key any
+	var err error
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("a key of an unknown kind")
+	}
+	return signer, nil
+}
+
+// checkPrivate refuses a key file that others on the machine may read: it
+// is what makes the room this room, and whoever holds a copy can pose as
+// it to every member who pinned it. Windows keeps no such mode bits.
+func checkPrivate(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("the room key %s can be read by others (mode %04o), and whoever reads it can pose as the room; make it private with: chmod 600 %s", path, perm, path)
+	}
+	return nil
 }
 
 // issueCert makes and saves a self-signed certificate for key that names
@@ -120,11 +263,17 @@ func issueCert(dir, id string, key crypto.Signer) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	certPath := filepath.Join(dir, certFile)
-	if err := statefile.WriteAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return tls.LoadX509KeyPair(certPath, filepath.Join(dir, keyFile))
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	// Not secret: every member is sent the certificate.
+	if err := statefile.WriteAtomic(filepath.Join(dir, certFile), certPEM, 0o644); err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
 // Lists the room remembers, each in a file of its own in the state
@@ -143,23 +292,14 @@ type listFile struct{ file, key string }
 // forgotten its bans would let the banned back in.
 func loadList[T any](dir string, l listFile) ([]T, error) {
 	path := filepath.Join(dir, l.file)
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", l.key, err)
 	}
-	var doc map[string]json.RawMessage
-	var version int
-	var items []T
-	err = json.Unmarshal(data, &doc)
-	if err == nil {
-		err = json.Unmarshal(doc["version"], &version)
-	}
-	if err == nil && doc[l.key] != nil {
-		err = json.Unmarshal(doc[l.key], &items)
-	}
+	items, version, err := parseList[T](data, l)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %s is damaged (%v); fix or remove it", l.key, path, err)
 	}
@@ -169,50 +309,114 @@ func loadList[T any](dir string, l listFile) ([]T, error) {
 	return items, nil
 }
 
-// saveList replaces a saved list with items, atomically: after a crash the
-// file holds either the old list or the new one.
-func saveList[T any](dir string, l listFile, items []T) error {
+// parseList reads the contents of a list's file: its items and the
+// version the file says it has.
+func parseList[T any](data []byte, l listFile) (items []T, version int, err error) {
+	var doc map[string]json.RawMessage
+	err = json.Unmarshal(data, &doc)
+	if err == nil {
+		err = json.Unmarshal(doc["version"], &version)
+	}
+	if err == nil && doc[l.key] != nil {
+		err = json.Unmarshal(doc[l.key], &items)
+	}
+	return items, version, err
+}
+
+// encodeList is what saveList writes.
+func encodeList[T any](l listFile, items []T) ([]byte, error) {
 	if items == nil {
 		items = []T{}
 	}
 	data, err := json.MarshalIndent(map[string]any{"version": 1, l.key: items}, "", "  ")
+	return append(data, '\n'), err
+}
+
+// saveList replaces a saved list with items, atomically: after a crash the
+// file holds either the old list or the new one.
+func saveList[T any](dir string, l listFile, items []T) error {
+	data, err := encodeList(l, items)
 	if err != nil {
 		return err
 	}
-	return statefile.WriteAtomic(filepath.Join(dir, l.file), append(data, '\n'), 0o600)
+	return statefile.WriteAtomic(filepath.Join(dir, l.file), data, 0o600)
 }
 
 // modLogFile is the moderation log: one JSON object per line, appended.
 const modLogFile = "modlog.jsonl"
 
-// loadModLog reads the moderation log. A last line cut short (the host
-// died while appending it) is skipped; a damaged line before it is an
-// error, since the log is a record people rely on.
-func loadModLog(dir string) ([]room.ModEntry, error) {
+// loadModLog reads the moderation log. A damaged line is an error, since
+// the log is a record people rely on, except for the last: a last line cut
+// short is what a host that died while appending it leaves (or a disk
+// that filled up), and it is cut off the file, with a warning. Left in
+// place, it would have the next entry glued onto it, and the line they
+// made, damaged and no longer the last, would stop the room's next start.
+func loadModLog(dir string, log *slog.Logger) ([]room.ModEntry, error) {
 	path := filepath.Join(dir, modLogFile)
-	data, err := os.ReadFile(path)
+	data, err := statefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the moderation log: %w", err)
 	}
-	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	var entries []room.ModEntry
-	for i, line := range lines {
-		if line == "" {
-			continue
+	entries, whole, err := parseModLog(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%v; fix or remove that line", path, err)
+	}
+	if whole < len(data) {
+		// A file that cannot be cut is a warning too: the room starts, and
+		// its log is only as damaged as it was.
+		if err := truncateFile(path, int64(whole)); err != nil {
+			log.Warn(fmt.Sprintf("the last line of %s is cut short, and removing it failed (%v): remove that line by hand", path, unwrapPathError(err)))
+		} else {
+			log.Warn(fmt.Sprintf("the last line of %s was cut short (the host stopped while writing it); removed it", path))
 		}
-		var e room.ModEntry
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			if i == len(lines)-1 {
-				break
-			}
-			return nil, fmt.Errorf("%s:%d is damaged (%v); fix or remove that line", path, i+1, err)
-		}
-		entries = append(entries, e)
 	}
 	return entries, nil
+}
+
+// parseModLog reads modLogFile's contents: its entries, and the length of
+// the part of data that is whole lines, without a damaged or unfinished
+// last line. A damaged line before the last is an error that starts with
+// its line number.
+func parseModLog(data []byte) (entries []room.ModEntry, whole int, err error) {
+	for n := 1; whole < len(data); n++ {
+		end := bytes.IndexByte(data[whole:], '\n')
+		if end < 0 {
+			return entries, whole, nil // unfinished
+		}
+		line := data[whole : whole+end]
+		var e room.ModEntry
+		if len(bytes.TrimSpace(line)) > 0 {
+			if err := json.Unmarshal(line, &e); err != nil {
+				if whole+end+1 == len(data) {
+					return entries, whole, nil
+				}
+				return nil, 0, fmt.Errorf("%d is damaged (%v)", n, err)
+			}
+			entries = append(entries, e)
+		}
+		whole += end + 1
+	}
+	return entries, whole, nil
+}
+
+// truncateFile cuts the state file at path to size, and syncs it.
+func truncateFile(path string, size int64) error {
+	f, err := statefile.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // appendModEntry adds e to the moderation log and syncs it to disk.
@@ -221,7 +425,7 @@ func appendModEntry(dir string, e room.ModEntry) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, modLogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := statefile.OpenAppend(filepath.Join(dir, modLogFile), 0o600)
 	if err != nil {
 		return err
 	}
@@ -271,42 +475,60 @@ func toRecord(r room.Resumable) resumableRecord {
 
 // fromRecord reads back what toRecord wrote, or says what is wrong with it.
 func fromRecord(rec resumableRecord, lastSeq uint64) (room.Resumable, string) {
-	if rec.NameKey == "" || rec.Identity == "" || rec.Since > lastSeq {
+	if rec.NameKey == "" || rec.Identity == "" || rec.Since > lastSeq || rec.PrivateSeq >= maxSeq {
 		return room.Resumable{}, "is not one the room could have kept"
 	}
 	r := room.Resumable{NameKey: rec.NameKey, Identity: rec.Identity, Since: rec.Since, Taken: rec.Taken, PrivateSeq: rec.PrivateSeq}
+	var prev room.PrivateCopy
 	for _, raw := range rec.Privates {
 		frame := append(slices.Clip([]byte(raw)), '\n')
 		f, err := wire.Parse(frame)
-		if err != nil || f.Type != wire.TypePrivate || f.Seq > lastSeq || f.PrivateSeq == 0 || f.PrivateSeq > rec.PrivateSeq {
+		if err != nil || f.Type != wire.TypePrivate || f.Seq > lastSeq || f.PrivateSeq == 0 || f.PrivateSeq > rec.PrivateSeq ||
+			len(frame) > wire.MaxHostFrame || f.PrivateSeq <= prev.Seq || f.Seq < prev.After {
+			// (The room keeps them in the order it sent them, which is
+			// the order of both their numbers.)
 			return room.Resumable{}, "has a private frame the room could not have sent"
 		}
-		r.Privates = append(r.Privates, room.PrivateCopy{After: f.Seq, Seq: f.PrivateSeq, Frame: frame})
+		prev = room.PrivateCopy{After: f.Seq, Seq: f.PrivateSeq, Frame: frame}
+		r.Privates = append(r.Privates, prev)
 	}
 	return r, ""
 }
 
 // saveHistory writes the room's history, atomically, for the next start.
 func saveHistory(dir string, h room.History) error {
+	data, err := encodeHistory(h)
+	if err != nil {
+		return err
+	}
+	// The history is what people said: private, as the bans are.
+	return statefile.WriteAtomic(filepath.Join(dir, historyFile), data, 0o600)
+}
+
+// encodeHistory is what saveHistory writes.
+func encodeHistory(h room.History) ([]byte, error) {
 	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq}
 	for _, r := range h.Resumable {
 		header.Resumable = append(header.Resumable, toRecord(r))
 	}
-	head, err := json.Marshal(header)
-	if err != nil {
-		return err
+	// Without HTML escaping, which json.Marshal would apply to the private
+	// frames too: they are kept exactly as they were sent.
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(header); err != nil { // with its '\n'
+		return nil, err
 	}
-	size := len(head) + 1
+	size := head.Len()
 	for _, e := range h.Events {
 		size += len(e)
 	}
 	data := make([]byte, 0, size)
-	data = append(append(data, head...), '\n')
+	data = append(data, head.Bytes()...)
 	for _, e := range h.Events {
 		data = append(data, e...) // each already ends in '\n'
 	}
-	// The history is what people said: private, as the bans are.
-	return statefile.WriteAtomic(filepath.Join(dir, historyFile), data, 0o600)
+	return data, nil
 }
 
 // takeHistory reads the history a clean shutdown saved and removes its
@@ -324,17 +546,24 @@ func saveHistory(dir string, h room.History) error {
 // forgetting them lets the banned back in.
 func takeHistory(dir string, log *slog.Logger) (room.History, error) {
 	path := filepath.Join(dir, historyFile)
-	data, err := os.ReadFile(path)
+	data, err := readHistory(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return room.History{}, nil
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errHistoryTooLarge) {
 		return room.History{}, fmt.Errorf("reading the room's history: %w", err)
 	}
-	past, problem := parseHistory(data)
+	var past room.History
+	problem := "it is larger than the room ever writes"
+	if err == nil {
+		past, problem = parseHistory(data)
+	}
 	if problem != "" {
 		log.Warn(fmt.Sprintf("%s is damaged (%s); starting a new history: members cannot resume across this restart", path, problem))
 		past = room.History{}
+	}
+	if dropped, size := boundPrivates(&past); dropped > 0 {
+		log.Warn(fmt.Sprintf("%s keeps %d KiB of private messages for members who may resume, more than the room keeps (%d KiB): the %d who left first cannot resume", path, size>>10, maxPrivateBytes>>10, dropped))
 	}
 	if err := os.Remove(path); err != nil {
 		return room.History{}, fmt.Errorf("cannot remove %s (%v): remove it by hand and start again", path, unwrapPathError(err))
@@ -347,6 +576,80 @@ func takeHistory(dir string, log *slog.Logger) (room.History, error) {
 		d.Close()
 	}
 	return past, nil
+}
+
+// Bounds on what a history file may hold. The room writes none of these;
+// a file beyond them was edited, or made by something else, and is not
+// loaded as it is.
+const (
+	// maxHistoryFile bounds the file read whole: the default 2,000 events
+	// of the longest line (4,000 bytes of text, about 24 KB at worst once
+	// escaped) are under 48 MiB, and the private frames kept add
+	// maxPrivateBytes. A room configured to keep many more events than
+	// the default may lose its history at a restart, with a warning.
+	maxHistoryFile = 128 << 20
+	// maxSeq bounds the numbers of events and private frames: the room
+	// counts on from the saved numbers, one a frame, and must never wrap
+	// around to numbers members hold. 2^53 is also the largest number
+	// every JSON reader takes exactly.
+	maxSeq = 1 << 53
+	// maxResumable bounds the members kept for resuming: the room keeps
+	// 1,024 who left and every one present when it closed, 10,000 at most.
+	maxResumable = 1 << 14
+	// maxEpoch is the longest epoch name; the room makes them of 16 hex
+	// digits.
+	maxEpoch = 64
+)
+
+// maxPrivateBytes bounds the private frames kept for resuming members, in
+// all, as the room bounds them in memory: 1,024 departed members with 20
+// frames of 8 KiB each would otherwise be 160 MiB, in memory and in the
+// history file.
+const maxPrivateBytes = 4 << 20
+
+// errHistoryTooLarge is readHistory's error for a file above maxHistoryFile.
+var errHistoryTooLarge = errors.New("larger than the room writes")
+
+// readHistory reads historyFile, up to maxHistoryFile.
+func readHistory(path string) ([]byte, error) {
+	f, err := statefile.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxHistoryFile {
+		return nil, errHistoryTooLarge // without reading it
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxHistoryFile+1))
+	if err == nil && len(data) > maxHistoryFile {
+		return nil, errHistoryTooLarge
+	}
+	return data, err
+}
+
+// boundPrivates drops from past the resumable members who left first while
+// their private frames come to more than maxPrivateBytes in all, and returns
+// how many it dropped and the size there was.
+func boundPrivates(past *room.History) (dropped, size int) {
+	for _, r := range past.Resumable {
+		for _, p := range r.Privates {
+			size += len(p.Frame)
+		}
+	}
+	total := size
+	for total > maxPrivateBytes && dropped < len(past.Resumable) {
+		for _, p := range past.Resumable[dropped].Privates {
+			total -= len(p.Frame)
+		}
+		dropped++
+	}
+	past.Resumable = past.Resumable[dropped:]
+	return dropped, size
+}
+
+// validEpoch reports whether epoch is a name the room could have made.
+func validEpoch(epoch string) bool {
+	return epoch != "" && len(epoch) <= maxEpoch && strings.Trim(epoch, "0123456789abcdef") == ""
 }
 
 // parseHistory reads historyFile's contents, or says what is wrong with
@@ -369,6 +672,15 @@ func parseHistory(data []byte) (room.History, string) {
 	if head.Epoch == "" {
 		return room.History{}, "the header names no epoch"
 	}
+	if !validEpoch(head.Epoch) {
+		return room.History{}, "the header's epoch is not one the room makes"
+	}
+	if head.Seq >= maxSeq {
+		return room.History{}, fmt.Sprintf("the last event is numbered %d, past what the room numbers (%d)", head.Seq, uint64(maxSeq))
+	}
+	if len(head.Resumable) > maxResumable {
+		return room.History{}, fmt.Sprintf("%d members who may resume, more than the room keeps", len(head.Resumable))
+	}
 	events := lines[1:]
 	if uint64(len(events)) > head.Seq {
 		return room.History{}, fmt.Sprintf("%d events, numbered up to %d", len(events), head.Seq)
@@ -377,6 +689,9 @@ func parseHistory(data []byte) (room.History, string) {
 	for i, line := range events {
 		if line[len(line)-1] != '\n' {
 			return room.History{}, fmt.Sprintf("line %d is cut short", i+2)
+		}
+		if len(line) > wire.MaxHostFrame {
+			return room.History{}, fmt.Sprintf("line %d is longer than a frame the room sends", i+2)
 		}
 		f, err := wire.Parse(line)
 		if err != nil {

@@ -21,10 +21,20 @@ import (
 )
 
 // env tells a test process where it runs: envInside when Main has put it in
-// its own namespace (or a peer's), or the reason it could not.
+// a new namespace that it has yet to set up, envReady once it has (or
+// envPeer in a peer's), or the reason it could not.
+//
+// The test process's children inherit envReady: they run in the namespace
+// already set up, and must not set it up again. They include the workers
+// of go test -fuzz, which the fuzzing test process starts as copies of
+// itself and talks to over inherited file descriptors 3 to 5; a worker that
+// set the namespace up again would fail (its multicast route exists) and
+// exit before a word to its coordinator, which then reports "fuzzing
+// process terminated without fuzzing: EOF".
 const (
 	envState     = "CHATROOM_TEST_NETNS"
 	envInside    = "inside"
+	envReady     = "ready"
 	envPeer      = "peer"
 	reasonPrefix = "unavailable: "
 )
@@ -38,8 +48,9 @@ func Main(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "netns: setting up the test namespace: %v\n", err)
 			return 1
 		}
+		os.Setenv(envState, envReady)
 		return m.Run()
-	case state == envPeer, strings.HasPrefix(state, reasonPrefix):
+	case state == envReady, state == envPeer, strings.HasPrefix(state, reasonPrefix):
 		return m.Run()
 	}
 	code, err := rerunIsolated()
@@ -66,8 +77,11 @@ func Require(t testing.TB) {
 // Isolated reports whether this process runs in a namespace made by Main
 // or in a peer's: where multicast cannot leave the machine.
 func Isolated() bool {
-	state := os.Getenv(envState)
-	return state == envInside || state == envPeer
+	switch os.Getenv(envState) {
+	case envInside, envReady, envPeer:
+		return true
+	}
+	return false
 }
 
 // InPeer reports whether this process is a helper running in a peer

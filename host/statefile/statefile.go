@@ -1,9 +1,14 @@
 // Package statefile writes the small files that hold chatroom's state
 // (bans, keys, known rooms) so that a crash at any moment leaves either the
-// old file or the new one, never a torn one. Host and join both use it.
+// old file or the new one, never a torn one, and opens them without
+// following a symbolic link planted in their place. Host and join both use
+// it.
 package statefile
 
 import (
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,4 +79,49 @@ func RemoveStale(dir string, age time.Duration) {
 			os.Remove(filepath.Join(dir, name))
 		}
 	}
+}
+
+// ErrSymlink is the error, wrapped, for a state file that is a symbolic
+// link. Whoever can plant one in a state directory could otherwise make the
+// host append its moderation log to, or read its bans from, a file of their
+// choosing; the files are never links when chatroom made them.
+var ErrSymlink = errors.New("is a symbolic link, which chatroom does not follow in its state directory")
+
+// ReadFile reads the state file at path, refusing a symbolic link there
+// (an error wrapping ErrSymlink). A missing file is an error wrapping
+// fs.ErrNotExist, as from os.ReadFile.
+func ReadFile(path string) ([]byte, error) {
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// OpenAppend opens the state file at path for appending, creating it with
+// perm, and refuses a symbolic link there as ReadFile does.
+func OpenAppend(path string, perm os.FileMode) (*os.File, error) {
+	return openNoFollow(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
+}
+
+// OpenFile opens the state file at path as os.OpenFile does, and refuses
+// a symbolic link there as ReadFile does.
+func OpenFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	return openNoFollow(path, flag, perm)
+}
+
+// openNoFollow opens path without following a symbolic link at it. The
+// Lstat gives the clear error; noFollow (O_NOFOLLOW where the system has
+// it) closes the window between the Lstat and the open, in which a link
+// could be planted.
+func openNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: ErrSymlink}
+	}
+	f, err := os.OpenFile(path, flag|noFollow, perm)
+	if err != nil && isNoFollowError(err) {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: ErrSymlink}
+	}
+	return f, err
 }

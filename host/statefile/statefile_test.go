@@ -1,6 +1,8 @@
 package statefile
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,5 +63,48 @@ func TestRemoveStale(t *testing.T) {
 	}
 	if want := []string{".hidden", ".known-rooms.tmp456", "bans.json", "notes.tmp1"}; !slices.Equal(left, want) {
 		t.Fatalf("left %q, want %q", left, want)
+	}
+}
+
+// Attack on the state directory: someone who can write into it plants
+// links named as state files, pointing at a file of theirs (or of the
+// person running the host). Reading through the link and appending
+// through it are refused, and the file it points to is left as it was.
+func TestSymlinkNotFollowed(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "modlog.jsonl")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Skip("cannot make a symbolic link here:", err)
+	}
+	if data, err := ReadFile(link); !errors.Is(err, ErrSymlink) {
+		t.Errorf("ReadFile through a link: %q, %v; want ErrSymlink", data, err)
+	}
+	if f, err := OpenAppend(link, 0o600); !errors.Is(err, ErrSymlink) {
+		if err == nil {
+			f.WriteString("appended\n")
+			f.Close()
+		}
+		t.Errorf("OpenAppend through a link: %v; want ErrSymlink", err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious\n" {
+		t.Fatalf("the file the link points to became %q", got)
+	}
+	// The file itself is read, and appended to, as ever.
+	plain := filepath.Join(dir, "bans.json")
+	f, err := OpenAppend(plain, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("x")
+	f.Close()
+	if data, err := ReadFile(plain); err != nil || string(data) != "x" {
+		t.Fatalf("ReadFile: %q, %v", data, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "none")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("ReadFile of a missing file: %v", err)
 	}
 }
