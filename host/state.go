@@ -601,11 +601,10 @@ const (
 	maxEpoch = 64
 )
 
-// maxPrivateBytes bounds the private frames kept for resuming members, in
-// all, as the room bounds them in memory: 1,024 departed members with 20
-// frames of 8 KiB each would otherwise be 160 MiB, in memory and in the
-// history file.
-const maxPrivateBytes = 4 << 20
+// maxPrivateBytes bounds the private frames loaded for resuming members,
+// in all: the room's own bound in memory, so that a file written by hand
+// cannot load more than the room would ever have kept.
+const maxPrivateBytes = room.MaxKeptPrivateBytes
 
 // errHistoryTooLarge is readHistory's error for a file above maxHistoryFile.
 var errHistoryTooLarge = errors.New("larger than the room writes")
