@@ -444,7 +444,7 @@ func TestPromptHost(t *testing.T) {
 	// A real host limits a member to 2 lines a second after a burst of
 	// 10: cy talks just below that, as a person at most would.
 	cy.talk(550 * time.Millisecond)
-	tm.waitLines(`^\d\d:\d\d \* cy joined$`, `^\d\d:\d\d <cy> cy says 3$`)
+	tm.waitLines(`^\d\d:\d\d -!- cy joined$`, `^\d\d:\d\d <cy> cy says 3$`)
 	tm.typeSlowly("hello cy")
 	tm.waitRow(prompt+"hello cy", -1)
 	tm.keys("Enter")

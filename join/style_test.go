@@ -47,7 +47,7 @@ func TestStyleLines(t *testing.T) {
 		{"private from me does not", false, wire.Frame{Type: wire.TypePrivate, Time: testTime, From: "ana", To: "cy", Text: "psst"},
 			[]string{dim + "12:04" + reset + " [ana -> cy] psst"}, false},
 		{"event", true, wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Time: testTime, Name: "cy"},
-			[]string{"\x1b[2;2m12:04" + reset + "\x1b[2m " + reset + "\x1b[2m* " + reset + "\x1b[2;" + nameColor("cy") + "mcy" + reset + "\x1b[2m joined" + reset}, false},
+			[]string{"\x1b[2;2m12:04" + reset + "\x1b[2m " + reset + "\x1b[2m-!- " + reset + "\x1b[2;" + nameColor("cy") + "mcy" + reset + "\x1b[2m joined" + reset}, false},
 		{"notice", true, wire.Frame{Type: wire.TypeNotice, Text: "2 here:\nana, cy"},
 			[]string{"\x1b[36m-- 2 here:" + reset, "\x1b[36m-- ana, cy" + reset}, false},
 		{"notice without colour", false, wire.Frame{Type: wire.TypeNotice, Text: "ok"},
