@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattn/go-runewidth"
 
@@ -172,8 +173,10 @@ const (
 // is in the second half of the row, and every row after the first after
 // the continuation mark. A row takes at most s.Width-1 columns: the last
 // one is left empty, because a character written there leaves the cursor
-// at the edge, where terminals differ on when they wrap. Nothing of the
-// line is left out: the rows without their marks are the line.
+// at the edge, where terminals differ on when they wrap; only a blank
+// after a word that ends at the limit may take it, as a space shown there
+// shows nothing whatever the terminal does next. Nothing of the line is
+// left out: the rows without their marks are the line.
 func (s Style) rows(l shownLine) []shownLine {
 	if s.Width < minWrapWidth {
 		return []shownLine{l}
@@ -183,7 +186,8 @@ func (s Style) rows(l shownLine) []shownLine {
 		mark = contMarkNarrow
 	}
 	limit := s.Width - 1
-	cells := lineCells(l.segs)
+	rest := limit - runewidth.StringWidth(mark)
+	cells := lineCells(l.segs, rest)
 	total := 0
 	for _, c := range cells {
 		total += c.width
@@ -191,7 +195,7 @@ func (s Style) rows(l shownLine) []shownLine {
 	if total <= limit {
 		return []shownLine{l}
 	}
-	spans := breakRows(cells, limit, limit-runewidth.StringWidth(mark))
+	spans := breakRows(cells, limit, rest)
 	rows := make([]shownLine, 0, len(spans))
 	for i, sp := range spans {
 		row := shownLine{kind: l.kind, alert: l.alert}
@@ -204,29 +208,53 @@ func (s Style) rows(l shownLine) []shownLine {
 	return rows
 }
 
-// A cell is one character of a line, with the zero-width ones that join
-// it: bytes [start, end) of segment seg's text, width columns wide.
+// A cell is what no row may split: a character with those that join it
+// (combining marks, an emoji sequence): bytes [start, end) of segment
+// seg's text, width columns wide at most.
 type cell struct {
 	seg, start, end int
 	width           int
 	blank           bool // a blank (isBlank): a row may end after it
+	runes           int
+	last            rune
 }
 
-func lineCells(segs []segment) []cell {
+// lineCells cuts segs into cells of at most maxWidth columns: a sequence
+// longer than that ("a", a zero-width joiner, "b", a joiner, …) is cut
+// into several, so that no cell is wider than a row.
+func lineCells(segs []segment, maxWidth int) []cell {
 	var cells []cell
 	for si, seg := range segs {
 		first := len(cells)
 		for i, r := range seg.text {
-			end := i + len(string(r))
-			w := runeCols(r)
-			if w == 0 && len(cells) > first {
-				cells[len(cells)-1].end = end
+			end := i + utf8.RuneLen(r)
+			if len(cells) > first && cells[len(cells)-1].width+runeCols(r) <= maxWidth && joinsCell(cells[len(cells)-1], r) {
+				c := &cells[len(cells)-1]
+				c.end, c.width, c.runes, c.last = end, c.width+runeCols(r), c.runes+1, r
 				continue
 			}
-			cells = append(cells, cell{seg: si, start: i, end: end, width: w, blank: isBlank(r)})
+			cells = append(cells, cell{seg: si, start: i, end: end, width: runeCols(r), blank: isBlank(r), runes: 1, last: r})
 		}
 	}
 	return cells
+}
+
+// joinsCell reports whether r belongs with the character in c: a
+// combining mark, a zero-width joiner and the character after it, an
+// emoji's skin tone or tag, or the second regional indicator of a flag.
+// Their widths are added all the same (cells are measured at their
+// widest), since a terminal may show each on its own.
+func joinsCell(c cell, r rune) bool {
+	regional := func(r rune) bool { return r >= 0x1f1e6 && r <= 0x1f1ff }
+	switch {
+	case unicode.In(r, unicode.Mn, unicode.Me), r == 0x200d, c.last == 0x200d:
+		return true
+	case r >= 0x1f3fb && r <= 0x1f3ff, r >= 0xe0020 && r <= 0xe007f:
+		return true
+	case regional(r) && regional(c.last) && c.runes == 1:
+		return true
+	}
+	return false
 }
 
 // runeCols is how many columns r may take on a terminal: go-runewidth's
@@ -258,7 +286,13 @@ func breakRows(cells []cell, first, rest int) [][2]int {
 	// starts at; -1 when the row has none.
 	brk, brkCol := -1, 0
 	for i, c := range cells {
-		for col+c.width > limit && i > start {
+		fits := col+c.width <= limit
+		if c.blank && c.width == 1 && c.runes == 1 && col == limit {
+			// A blank after a word that ends at the limit takes the last
+			// column, so that the next row starts with the next word.
+			fits = true
+		}
+		for !fits && i > start {
 			end := i
 			if !c.blank && brk > start && brkCol > limit/2 {
 				end = brk // the word that does not fit goes to the next row whole
@@ -269,6 +303,7 @@ func breakRows(cells []cell, first, rest int) [][2]int {
 			for _, carried := range cells[start:i] {
 				col += carried.width
 			}
+			fits = col+c.width <= limit
 		}
 		col += c.width
 		if c.blank {
