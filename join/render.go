@@ -334,9 +334,10 @@ func WelcomeLine(w wire.Frame) string {
 // visible placeholder. C0 controls (newline and tab included: one field is
 // one line) and DEL become caret notation (ESC is "^["), so an escape
 // sequence shows as text; C1 controls, Unicode bidi overrides, embeddings,
-// isolates and marks, the line and paragraph separators (U+2028, U+2029)
-// and invalid UTF-8 become U+FFFD. Everything else,
-// wide characters and emoji included, passes unchanged.
+// isolates and marks, the line and paragraph separators (U+2028, U+2029:
+// line breaks to some programs that read the output) and invalid UTF-8
+// become U+FFFD. Everything else, wide characters and emoji included,
+// passes unchanged.
 func Sanitize(s string) string {
 	if utf8.ValidString(s) && strings.IndexFunc(s, needsPlaceholder) < 0 {
 		return s
@@ -364,7 +365,7 @@ func needsPlaceholder(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
 		return true
-	case r == 0x2028, r == 0x2029: // LINE and PARAGRAPH SEPARATOR: line breaks to some programs
+	case r == 0x2028, r == 0x2029: // LINE and PARAGRAPH SEPARATOR
 		return true
 	case r >= 0x202a && r <= 0x202e, // LRE, RLE, PDF, LRO, RLO
 		r >= 0x2066 && r <= 0x2069, // LRI, RLI, FSI, PDI

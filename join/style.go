@@ -49,8 +49,8 @@ func nameColor(name string) string {
 
 // Lines renders f as lines to show on a terminal, and reports whether any
 // of them should ring the bell: one that mentions me, or a private message
-// to me.
-// With a Width, each line may take several rows, each a string of its own.
+// to me. With a Width, a line may take several rows, each a string of
+// its own.
 func (s Style) Lines(f wire.Frame, me string, loc *time.Location) (lines []string, alert bool) {
 	for _, l := range renderLines(f, me, loc) {
 		for _, row := range s.rows(l) {
