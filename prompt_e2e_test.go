@@ -582,11 +582,15 @@ func TestPromptCutsLongLines(t *testing.T) {
 				t.Fatalf("the row after the message's first is %q, not its continuation:\n%s", next, strings.Join(rows, "\n"))
 			}
 			t.Logf("screen:\n%s", strings.Join(rows, "\n"))
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("mallory's message never came:\n%s", strings.Join(rows, "\n"))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Leave, so that join has saved its history before its state
+	// directory is removed.
+	tm.keys("C-d")
+	tm.waitLines(`^\[exited 0\]$`)
 }
