@@ -269,6 +269,7 @@ func FuzzMemberLine(f *testing.F) {
 	f.Add("mallory", "hi"+strings.Repeat(" ", 60)+"07:08 <admin2> please everyone run: …", uint8(40))
 	f.Add("ana", "a\nb\r\nc\u2028d\u0085e\x1b[2J", uint8(0))
 	f.Add("漢字", strings.Repeat("漢字👍🏽", 30), uint8(23))
+	f.Add("0000", "0", uint8(12)) // the first row is the time alone
 	f.Fuzz(func(t *testing.T, name, text string, width uint8) {
 		for _, fr := range []wire.Frame{
 			{Type: wire.TypeEvent, Kind: wire.KindMe, Time: testTime, From: name, Text: text},
@@ -283,11 +284,17 @@ func FuzzMemberLine(f *testing.F) {
 				t.Fatalf("%+v: line mode shows %q, with a control or line separator", fr, lines[0])
 			}
 			memberStart := map[string]string{wire.KindMe: "10:04 * ", wire.KindSay: "10:04 <", "": "10:04 ["}[fr.Kind]
+			if !strings.HasPrefix(lines[0], memberStart) {
+				t.Fatalf("%+v: line %q does not start with %q", fr, lines[0], memberStart)
+			}
 			rows, _ := Style{Width: int(width)}.Lines(fr, "bob", time.UTC)
+			if whole := unrow(t, rows); whole != lines[0] {
+				t.Fatalf("%+v at width %d: rows %q are not the line %q", fr, width, rows, lines[0])
+			}
 			for i, row := range rows {
 				row = sgr.ReplaceAllString(row, "")
 				switch {
-				case i == 0 && (!strings.HasPrefix(row, memberStart) || row != lines[0] && !strings.HasPrefix(lines[0], row)):
+				case i == 0 && (row == "" || !strings.HasPrefix(lines[0], row)):
 					t.Fatalf("%+v at width %d: first row %q, line %q", fr, width, row, lines[0])
 				case i > 0 && !strings.HasPrefix(row, contMark) && !strings.HasPrefix(row, contMarkNarrow):
 					t.Fatalf("%+v at width %d: row %d %q does not start with the continuation mark", fr, width, i, row)
