@@ -248,7 +248,7 @@ func TestMemberCannotImitateRoomEvent(t *testing.T) {
 					for how, lines := range renderings(attack) {
 						for i, l := range lines {
 							if strings.HasPrefix(l, eventStart) || strings.HasPrefix(l, EventMark) || l == real[0] {
-								t.Errorf("%s from %q with %q, %s: line %d %q reads as the event %q", attack.Kind+attack.Type, name, text, how, i, l, real[0])
+								t.Errorf("%s %s from %q with %q, %s: line %d %q reads as the event %q", attack.Type, attack.Kind, name, text, how, i, l, real[0])
 							}
 						}
 					}

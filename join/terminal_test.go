@@ -288,7 +288,7 @@ func TestPaddedMessageNeverStartsARow(t *testing.T) {
 					v.Show(tc.frame)
 					rows := scr.lines()
 					if scr.wraps > 0 {
-						t.Fatalf("width %d, %d × %q, %s: the terminal wrapped the line itself:\n%s", width, n, pad, tc.frame.Kind+tc.frame.Type, strings.Join(rows, "\n"))
+						t.Fatalf("width %d, %d × %q, %s %s: the terminal wrapped the line itself:\n%s", width, n, pad, tc.frame.Type, tc.frame.Kind, strings.Join(rows, "\n"))
 					}
 					rows = rows[:len(rows)-1] // the prompt's row, empty
 					if !strings.HasPrefix(tc.start, rows[0]) && !strings.HasPrefix(rows[0], tc.start) {
@@ -298,7 +298,7 @@ func TestPaddedMessageNeverStartsARow(t *testing.T) {
 						// Rows are shown without trailing blanks: one of
 						// blanks only is its mark alone.
 						if !strings.HasPrefix(row, strings.TrimRight(contMark, " ")) || rowStart.MatchString(row) {
-							t.Fatalf("width %d, %d × %q, %s: row %d %q does not start with %q:\n%s", width, n, pad, tc.frame.Kind+tc.frame.Type, i+1, row, contMark, strings.Join(rows, "\n"))
+							t.Fatalf("width %d, %d × %q, %s %s: row %d %q does not start with %q:\n%s", width, n, pad, tc.frame.Type, tc.frame.Kind, i+1, row, contMark, strings.Join(rows, "\n"))
 						}
 					}
 				}
