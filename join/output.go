@@ -286,28 +286,32 @@ func (o *Output) waitEnd() (rowEnd, bool) {
 	}
 }
 
-// Println shows line above the prompt row. line is shown as it is: text
-// from the network must have been through Sanitize (Style's lines have).
-func (o *Output) Println(line string) {
+// Println shows lines above the prompt row, one after the other in one
+// write, so that nothing else is shown among them: the rows of one long
+// line stay together. Each is shown as it is: text from the network must
+// have been through Sanitize (Style's lines have).
+func (o *Output) Println(lines ...string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
-	o.println(line)
+	o.println(lines...)
 	o.flush()
 }
 
-func (o *Output) println(line string) {
+func (o *Output) println(lines ...string) {
 	o.status = false
 	if o.closed {
-		o.out = append(o.out, line...)
-		o.out = append(o.out, "\r\n"...)
+		for _, line := range lines {
+			o.out = append(o.out, line...)
+			o.out = append(o.out, "\r\n"...)
+		}
 		return
 	}
 	drawn := !o.row.empty() || o.held
 	if drawn {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
-	o.printlnNoClear(line, drawn)
+	o.printlnNoClear(drawn, lines...)
 }
 
 // Status shows line above the prompt row as Println does, but in place
@@ -326,7 +330,7 @@ func (o *Output) Status(line string) {
 		// Up to the status line, clear it; println writes the new one
 		// there and the row below it again.
 		o.out = append(o.out, "\x1b[A\r\x1b[K"...)
-		o.printlnNoClear(line, drawn)
+		o.printlnNoClear(drawn, line)
 	} else {
 		o.println(line)
 	}
@@ -335,9 +339,11 @@ func (o *Output) Status(line string) {
 }
 
 // printlnNoClear is println after the row was cleared already.
-func (o *Output) printlnNoClear(line string, drawn bool) {
-	o.out = append(o.out, line...)
-	o.out = append(o.out, "\r\n\x1b[K"...)
+func (o *Output) printlnNoClear(drawn bool, lines ...string) {
+	for _, line := range lines {
+		o.out = append(o.out, line...)
+		o.out = append(o.out, "\r\n\x1b[K"...)
+	}
 	if drawn {
 		o.out = append(o.out, o.row.text()...)
 		o.out = append(o.out, '\r')

@@ -360,3 +360,39 @@ func TestOutputStatusReplaces(t *testing.T) {
 		})
 	}
 }
+
+// countingScreen counts the writes that reach a screen.
+type countingScreen struct {
+	*vtScreen
+	writes int
+}
+
+func (c *countingScreen) Write(p []byte) (int, error) {
+	c.writes++
+	return c.vtScreen.Write(p)
+}
+
+// TestOutputPrintlnRows: the rows of one long line are written in one
+// write, above the prompt's row, so that no other line (a log, a notice)
+// can come between a row and its continuation and seem to be continued
+// by it. After Close they are plain lines.
+func TestOutputPrintlnRows(t *testing.T) {
+	scr := &countingScreen{vtScreen: newVTScreen(t)}
+	o := NewOutput(scr)
+	o.Write([]byte(linerTyping(testPrompt, "hello")))
+	scr.writes = 0
+	rows := []string{"12:04 <bob> a long", contMark + "line", contMark + "of text"}
+	o.Println(rows...)
+	if scr.writes != 1 {
+		t.Errorf("%d writes for one line's rows", scr.writes)
+	}
+	want := append(slices.Clone(rows), testPrompt+"hello")
+	if got := scr.lines(); !slices.Equal(got, want) {
+		t.Errorf("screen %q, want %q", got, want)
+	}
+	o.Close()
+	o.Println("a", "b")
+	if got := scr.lines(); !slices.Equal(got[len(got)-3:], []string{"a", "b", ""}) {
+		t.Errorf("after Close: screen %q", got)
+	}
+}

@@ -56,8 +56,11 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 	}
 	out := NewOutput(os.Stdout)
 	p := &linerPrompt{roomView: newRoomView(out, Style{Color: cfg.Color}), cfg: cfg, pipe: w}
+	// The terminal's descriptor, taken now: os.Stdout becomes liner's
+	// pipe below, which has no width.
+	termFd := int(os.Stdout.Fd())
 	p.width = func() int {
-		w, _, err := term.GetSize(int(os.Stdout.Fd()))
+		w, _, err := term.GetSize(termFd)
 		if err != nil {
 			return 0
 		}

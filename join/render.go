@@ -21,6 +21,13 @@ import (
 // me is the person's own name. The plain lines are the same for every
 // member; a styled rendering ([Style]) uses me to mark what concerns the
 // person: their own lines, and mentions of their name.
+//
+// What a line is can be told from how it starts, and what a member writes
+// never decides that: after the time, a member's lines start with "<name> "
+// (say), "* name " (/me) or "[from -> to] " (a private message), and the
+// room's own events with [EventMark], which no member's line can start
+// with, whatever its name or text. The host's answers start with "-- ", or
+// "!! " for a refusal, and have no time.
 func Render(f wire.Frame, me string, loc *time.Location) []string {
 	var lines []string
 	for _, l := range renderLines(f, me, loc) {
@@ -39,6 +46,7 @@ const (
 	segStamp                  // the time
 	segName                   // a member's name
 	segMention                // the person's own name in someone else's message
+	segMark                   // the mark that starts a continued row (Style.rows)
 )
 
 type segment struct {
@@ -57,6 +65,7 @@ const (
 	lineEvent                   // a join, leave or role change
 	lineNotice                  // the host's answer to a command
 	lineError                   // the host's refusal of a command
+	lineEarlier                 // an event from before the person joined (Style.Earlier)
 )
 
 type shownLine struct {
@@ -77,6 +86,16 @@ func (l shownLine) plain() string {
 
 func textSeg(s string) segment { return segment{segText, s} }
 func nameSeg(s string) segment { return segment{segName, Sanitize(s)} }
+
+// EventMark starts, after the time, every line of the room's own events: a
+// join, a leave (a kick and a ban among them) and a change of role, as in
+// "12:04 -!- cy was kicked by ana (spam)". An action (/me) is "12:04 * cy
+// waves", so "/me was kicked by ana" can never read as a kick.
+const EventMark = "-!- "
+
+func eventLine(name, words string) shownLine {
+	return shownLine{kind: lineEvent, segs: []segment{textSeg(EventMark), nameSeg(name), textSeg(words)}}
+}
 
 // renderLines renders f as Render documents, keeping what each part is.
 func renderLines(f wire.Frame, me string, loc *time.Location) []shownLine {
@@ -143,9 +162,9 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 		case wire.RoleOwner:
 			words += " (host)" // as /who says: the owner is the one hosting
 		}
-		return shownLine{kind: lineEvent, segs: []segment{textSeg("* "), nameSeg(f.Name), textSeg(words)}}, true
+		return eventLine(f.Name, words), true
 	case wire.KindLeave:
-		return shownLine{kind: lineEvent, segs: []segment{textSeg("* "), nameSeg(f.Name), textSeg(" " + leaveWords(f))}}, true
+		return eventLine(f.Name, " "+leaveWords(f)), true
 	case wire.KindRole:
 		var words string
 		switch f.Role {
@@ -161,15 +180,16 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 		if f.By != "" {
 			words += " (by " + Sanitize(f.By) + ")"
 		}
-		return shownLine{kind: lineEvent, segs: []segment{textSeg("* "), nameSeg(f.Name), textSeg(words)}}, true
+		return eventLine(f.Name, words), true
 	}
 	return shownLine{}, false
 }
 
-// body renders the text of a message from "from": sanitized, with the
-// person's own name marked wherever someone else wrote it.
+// body renders the text of a message from "from": sanitized, its runs of
+// blanks shortened (showText), with the person's own name marked wherever
+// someone else wrote it.
 func body(msg, me, from string) []segment {
-	msg = Sanitize(msg)
+	msg = showText(msg)
 	if me == "" || from == me {
 		return []segment{textSeg(msg)}
 	}
@@ -247,7 +267,7 @@ func isWordRune(r rune) bool {
 func leaveWords(f wire.Frame) string {
 	reason := ""
 	if f.Text != "" {
-		reason = " (" + Sanitize(f.Text) + ")"
+		reason = " (" + showText(f.Text) + ")"
 	}
 	switch f.Code {
 	case wire.CodeLeft, "":
@@ -314,8 +334,10 @@ func WelcomeLine(w wire.Frame) string {
 // visible placeholder. C0 controls (newline and tab included: one field is
 // one line) and DEL become caret notation (ESC is "^["), so an escape
 // sequence shows as text; C1 controls, Unicode bidi overrides, embeddings,
-// isolates and marks, and invalid UTF-8 become U+FFFD. Everything else,
-// wide characters and emoji included, passes unchanged.
+// isolates and marks, the line and paragraph separators (U+2028, U+2029:
+// line breaks to some programs that read the output) and invalid UTF-8
+// become U+FFFD. Everything else, wide characters and emoji included,
+// passes unchanged.
 func Sanitize(s string) string {
 	if utf8.ValidString(s) && strings.IndexFunc(s, needsPlaceholder) < 0 {
 		return s
@@ -343,6 +365,8 @@ func needsPlaceholder(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
 		return true
+	case r == 0x2028, r == 0x2029: // LINE and PARAGRAPH SEPARATOR
+		return true
 	case r >= 0x202a && r <= 0x202e, // LRE, RLE, PDF, LRO, RLO
 		r >= 0x2066 && r <= 0x2069, // LRI, RLI, FSI, PDI
 		r == 0x200e, r == 0x200f,   // LRM, RLM
@@ -350,6 +374,68 @@ func needsPlaceholder(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// maxBlankRun is the most blank characters in a row that a member's text
+// is shown with.
+const maxBlankRun = 3
+
+// showText is Sanitize for what members write (messages, reasons), with
+// every run of more than maxBlankRun blank characters cut to its first
+// maxBlankRun. A long run of blanks is how a message is made to wrap, on
+// a terminal that wraps it, into a row that starts with words of the
+// sender's choosing ("07:08 <admin2> please everyone run: …") and reads as
+// a line of its own. The client's own wrapping marks every continuation
+// (Style.Width), but a terminal that is narrowed re-wraps what it shows
+// already, and in line mode the terminal wraps: without the run, the fake
+// row would have to follow a row of visible filler. Two or three spaces,
+// as people type them, are kept.
+func showText(s string) string {
+	s = Sanitize(s)
+	n := 0 // blanks in the current run
+	cut := false
+	for _, r := range s {
+		if n = blankRun(n, r); n > maxBlankRun {
+			cut = true
+			break
+		}
+	}
+	if !cut {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	n = 0
+	for _, r := range s {
+		if n = blankRun(n, r); n <= maxBlankRun {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// blankRun returns the length of the run of blanks after r, when n blanks
+// came before it.
+func blankRun(n int, r rune) int {
+	if isBlank(r) {
+		return n + 1
+	}
+	return 0
+}
+
+// isBlank reports a character that shows as nothing, or as empty space:
+// the spaces (Zs), the fillers that show as one (Hangul fillers, the blank
+// Braille pattern), and the format characters (Cf) other than the tags of
+// flag emoji sequences. A run of them is blank, whatever the mix.
+func isBlank(r rune) bool {
+	switch r {
+	case 0x115f, 0x1160, 0x3164, 0xffa0, 0x2800:
+		return true
+	}
+	if r >= 0xe0020 && r <= 0xe007f {
+		return false
+	}
+	return unicode.In(r, unicode.Zs, unicode.Cf)
 }
 
 // welcomeNames returns the room's name and the person's from a welcome,

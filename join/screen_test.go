@@ -24,9 +24,24 @@ type vtScreen struct {
 	y, x  int
 	bells int
 	rest  []byte // a sequence cut off at the end of a Write
+
+	// width, when not 0, is the screen's width in columns: a character
+	// that does not fit on the row goes to the start of the next, as a
+	// terminal that wraps puts it (a character in the last column leaves
+	// the cursor at the edge; the next one wraps, "\r" does not). wraps
+	// counts the rows the screen started so.
+	width int
+	wraps int
 }
 
 func newVTScreen(t *testing.T) *vtScreen { return &vtScreen{t: t, rows: [][]string{nil}} }
+
+// newVTScreenWidth is a screen width columns wide, which wraps.
+func newVTScreenWidth(t *testing.T, width int) *vtScreen {
+	s := newVTScreen(t)
+	s.width = width
+	return s
+}
 
 func (s *vtScreen) Write(p []byte) (int, error) {
 	s.mu.Lock()
@@ -92,6 +107,13 @@ func (s *vtScreen) put(r rune) {
 	w := 1
 	if r >= 127 {
 		w = runewidth.RuneWidth(r)
+	}
+	if s.width > 0 && w > 0 && s.x+w > s.width {
+		s.wraps++
+		s.y, s.x = s.y+1, 0
+		for len(s.rows) <= s.y {
+			s.rows = append(s.rows, nil)
+		}
 	}
 	row := s.rows[s.y]
 	if w == 0 {

