@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 	"golang.org/x/text/secure/precis"
+	"golang.org/x/text/width"
 )
 
 // MaxNameRunes is the longest name, in characters (runes). Names appear
@@ -109,21 +112,120 @@ func oneScript(scripts []string) bool {
 }
 
 // NameKey returns the form of name that decides whether two names are the
-// same: its PRECIS comparison key (lower-cased, width-mapped, normalized),
-// fully case-folded as well (so "straße" is "STRASSE" and a final sigma is
-// a sigma), then reduced to its Unicode confusable skeleton (UTS #39). "Bob" and "BOB" are
-// one name, and so are "ana" and "аna" (a Cyrillic "а"), and "paypal" and
-// "pаypаl": a name that looks like a member's, or like a banned name, is
-// that name. Names are compared, in the room and in the ban list, only by
-// their keys; the name as typed is what is displayed.
+// same: two names with one key are one name in the room and in the ban
+// list, and a name that looks like a member's, or like a banned name, is
+// that name. The name as typed is what is displayed.
+//
+// Two names are the same when they look alike in common fonts, whatever
+// the case: "Bob" is "BOB", "ana" is "аna" (a Cyrillic "а") and "ａｎａ",
+// "Ian" is "lan", "wiII" is "will", "b0b" is "bob", "rn" is "m",
+// "РОР" (Cyrillic) is "POP", and "straße" is "STRASSE". What looks alike
+// is Unicode's confusables data (UTS #39's skeleton, as the confusables
+// module carries it), which maps each character to the one it is mistaken
+// for, case by case: "I" to "l", but "i" to nothing.
+//
+// Case makes that a question of order. The key must not depend on case
+// (so that "Ian" and "ian" are one name), and "Ian" looks like "lan": so
+// "ian" must be "lan" too. NameKey therefore compares names first by how
+// they look in capitals (upper-cased, skeleton, folded: "ian", "Ian" and
+// "lan" all give "lan", "вов" and "ВОВ" give "bob"), then by how that
+// looks in small letters (skeleton and fold again until nothing changes:
+// "m" gives "rn"). Closing case over the whole confusables data instead
+// would make one name of "nik" and "vik" (Greek "Ν" looks like "N" and
+// its small "ν" like "v"), and of "bob" and "fff". The price of this order
+// is that "i" and "l" are one letter in names, as "o", "O" and "0" are; and
+// that two names alike only in small letters of a script whose capitals
+// differ from Latin ones (Greek "νικη", Latin "vikn") are not caught.
+//
+// NameKey(NameKey(x)) == NameKey(x): the loop runs until the key is
+// settled (bounded, as the data has no cycles: see TestNameKeyIdempotent).
 func NameKey(name string) string {
-	key, err := precis.UsernameCaseMapped.CompareKey(name)
-	if err != nil {
-		// Only valid names join; a ban list written by hand may hold
-		// another, which is still compared as well as it can be.
-		key = name
+	if key, ok := asciiNameKey(name); ok {
+		return key
 	}
+	return slowNameKey(name)
+}
+
+// slowNameKey is NameKey for any string; NameKey takes a shortcut for
+// ASCII, whose every step maps one character at a time.
+func slowNameKey(name string) string {
+	key := lookAlikeKey(name)
+	for range 4 {
+		again := lookAlikeKey(key)
+		if again == key {
+			break
+		}
+		key = again
+	}
+	return key
+}
+
+// lookAlikeKey is one round of NameKey: the capitals' skeleton, then the
+// small letters' skeleton until it no longer changes.
+func lookAlikeKey(name string) string {
 	// A Caser keeps state between calls and must not be shared between
 	// goroutines; NameKey may be called from any of them.
-	return confusables.Skeleton(cases.Fold().String(key))
+	key := confusables.Skeleton(cases.Upper(language.Und).String(width.Fold.String(name)))
+	fold := cases.Fold()
+	for range 8 {
+		again := confusables.Skeleton(fold.String(key))
+		if again == key {
+			break
+		}
+		key = again
+	}
+	return key
+}
+
+// asciiNameKey returns NameKey(name) if name is ASCII, at a fraction of
+// the cost: the key of each character is known, and every step (upper
+// case, skeleton, fold) maps ASCII one character at a time.
+func asciiNameKey(name string) (string, bool) {
+	keys := asciiKeys()
+	var key strings.Builder
+	key.Grow(len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= utf8.RuneSelf {
+			return "", false
+		}
+		key.WriteString(keys[c])
+	}
+	return key.String(), true
+}
+
+var asciiKeys = sync.OnceValue(func() *[utf8.RuneSelf]string {
+	var keys [utf8.RuneSelf]string
+	for c := range keys {
+		keys[c] = slowNameKey(string(rune(c)))
+	}
+	return &keys
+})
+
+// nameTakenText is the refusal for name when NameKey finds it to be the
+// name of present, a member in the room: taken, if it is the same name as
+// typed (but for case and width), and otherwise which name it looks like,
+// since the person who chose it may not see the likeness, nor know how to
+// choose a name that the room will take. Banned names are refused by the
+// ban instead, and are not named: bans are the admins' knowledge.
+func nameTakenText(name, present string) string {
+	if sameName(name, present) {
+		return fmt.Sprintf("the name %q is taken", name)
+	}
+	return fmt.Sprintf("the name %q looks like %s, who is here", name, present)
+}
+
+// sameName reports whether a and b are the same name as typed, not only
+// look-alikes: the same PRECIS comparison key (RFC 8265), fully case
+// folded.
+func sameName(a, b string) bool {
+	return exactKey(a) == exactKey(b)
+}
+
+func exactKey(name string) string {
+	key, err := precis.UsernameCaseMapped.CompareKey(name)
+	if err != nil {
+		key = name
+	}
+	return cases.Fold().String(key)
 }

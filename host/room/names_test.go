@@ -1,8 +1,11 @@
 package room
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"chatroom/host/wire"
 )
@@ -81,7 +84,34 @@ func TestNameKey(t *testing.T) {
 		{"\u212aelvin", "kelvin", true}, // Kelvin sign
 		{"ΣΊΣΥΦΟΣ", "σίσυφος", true},    // final sigma
 		{"bob", "bob2", false},
-		{"bob", "b0b", false},
+		{"jose", "jos", false},
+		{"ana", "anna", false},
+		{"vik", "nik", false}, // Greek ν and Ν look like v and N: not a bridge
+		{"bob", "fff", false},
+		{"ана", "ana", false},    // all Cyrillic "ана" looks like "aha"
+		{"νικη", "vikn", false},  // alike only in small letters: not caught
+		{"vvill", "will", false}, // vv and w: not in the data, two cells apart
+		{"5am", "Sam", false},    // 5 and S: not in the data
+		{"Ian", "lan", true},     // capital I and small l
+		{"ian", "lan", true},     // and so i, which is I whatever the case
+		{"wiII", "will", true},   // the ban evasion of issue 11
+		{"W1LL", "will", true},   // digit one
+		{"b0b", "bob", true},     // digit zero
+		{"B0B", "bob", true},     // whatever the case
+		{"0", "O", true},
+		{"O", "o", true},
+		{"1", "l", true},
+		{"l", "I", true},
+		{"arnie", "amie", true}, // rn and m
+		{"ARNIE", "amie", true},
+		{"ВОВ", "BOB", true},   // Cyrillic capitals
+		{"вов", "bob", true},   // and their small letters, by case
+		{"ΝΙΚΗ", "NIKH", true}, // Greek capitals
+		{"ΤΟΜ", "tom", true},
+		{"ｗｉｌｌ", "wiII", true}, // full-width
+		{"𝐰𝐢𝐥𝐥", "will", true}, // mathematical bold: refused as a name, but a hand-written ban may hold it
+		{"dіll", "dill", true}, // Cyrillic і (U+0456)
+		{"ｂ0Ｂ", "BOB", true},
 		{"ana", "аna", true},       // Cyrillic а: a look-alike is the same name
 		{"ana", "ａｎａ", true},       // full-width
 		{"Paypal", "pаypаl", true}, // Cyrillic а twice
@@ -97,6 +127,83 @@ func TestNameKey(t *testing.T) {
 				t.Errorf("NameKey(%q) = %q, NameKey(%q) = %q; same = %v, want %v", tt.a, ka, tt.b, kb, ka == kb, tt.same)
 			}
 		})
+	}
+}
+
+// NameKey(NameKey(x)) == NameKey(x) for every character alone and among
+// letters: a key stored (in the history, as a Resumable's NameKey) or
+// compared again must mean the same name.
+func TestNameKeyIdempotent(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		// The tens of thousands of ideographs and syllables, which the
+		// data maps hardly at all, are sampled, to keep the test short.
+		if !unicode.IsGraphic(r) || unicode.In(r, unicode.Han, unicode.Hangul) && r%31 != 0 {
+			continue
+		}
+		names := []string{string(r)}
+		if r%13 == 0 {
+			names = append(names, "A"+string(r)+"m", string(r)+string(r)+"1")
+		}
+		for _, name := range names {
+			if k := NameKey(name); NameKey(k) != k {
+				t.Errorf("NameKey(%q) = %q, but NameKey(%q) = %q", name, k, k, NameKey(k))
+			}
+		}
+	}
+}
+
+// NameKey's shortcut for ASCII gives the key that the whole computation
+// gives.
+func TestNameKeyASCII(t *testing.T) {
+	for a := rune(0); a < utf8.RuneSelf; a++ {
+		for b := rune(0); b < utf8.RuneSelf; b++ {
+			name := string([]rune{a, b, 'x'})
+			if got, want := NameKey(name), slowNameKey(name); got != want {
+				t.Errorf("NameKey(%q) = %q, want %q", name, got, want)
+			}
+		}
+	}
+}
+
+// Attack: a ban on "will" was evaded by joining as "wiII" (capital Is),
+// and a member could be impersonated by "lan" for "Ian" or "b0b" for
+// "bob", because case was folded before the confusable mapping and never
+// after. The refusal says which present member the name looks like.
+func TestLookAlikeOfMemberOrBanRefused(t *testing.T) {
+	bans := []Ban{{Name: "will", By: "ana"}}
+	tr := startRoom(t, Config{Bans: bans})
+	tr.join("Ian")
+	tr.join("bob")
+	tr.join("amie")
+	for _, tt := range []struct{ name, code, text string }{
+		{"lan", wire.CodeNameTaken, `the name "lan" looks like Ian, who is here`},
+		{"ian", wire.CodeNameTaken, `the name "ian" is taken`}, // the same name, not a look-alike
+		{"IAN", wire.CodeNameTaken, `the name "IAN" is taken`},
+		{"b0b", wire.CodeNameTaken, `the name "b0b" looks like bob, who is here`},
+		{"B0B", wire.CodeNameTaken, `the name "B0B" looks like bob, who is here`},
+		{"ａｍｉｅ", wire.CodeNameTaken, `the name "ａｍｉｅ" is taken`}, // full width: the same name
+		{"arnie", wire.CodeNameTaken, `the name "arnie" looks like amie, who is here`},
+		{"вов", wire.CodeNameTaken, `the name "вов" looks like bob, who is here`},
+		{"wiII", wire.CodeBanned, ""},
+		{"W1LL", wire.CodeBanned, ""},
+		{"vviII", "", ""}, // vv is not w: see NameKey
+	} {
+		m, got, err := tr.r.Join(context.Background(), JoinRequest{Name: tt.name, Addr: "10.0.0.7"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.code == "" {
+			if got != nil {
+				t.Errorf("%q: refused %+v, want admitted", tt.name, got)
+			}
+			if m != nil {
+				tr.r.Leave(m, wire.CodeLeft)
+			}
+			continue
+		}
+		if got == nil || got.Code != tt.code || tt.text != "" && got.Text != tt.text {
+			t.Errorf("%q: got %+v, want refused %s %q", tt.name, got, tt.code, tt.text)
+		}
 	}
 }
 
@@ -120,5 +227,23 @@ func TestLookAlikeNamesRefused(t *testing.T) {
 		if got == nil || !strings.Contains("|"+tt.code+"|", "|"+got.Code+"|") {
 			t.Errorf("%q: got %+v, want refused %s", tt.name, got, tt.code)
 		}
+	}
+}
+
+// BenchmarkNameKey measures NameKey, which runs at every join, every ban
+// check and every command that names a member.
+func BenchmarkNameKey(b *testing.B) {
+	for _, bb := range []struct {
+		kind  string
+		names []string
+	}{
+		{"ascii", []string{"ana", "Bob", "wiII", "mallory", "bob_2-x.y", "ZOE"}},
+		{"unicode", []string{"Élodie", "ａｎａ", "Владимир", "山田Taro", "straße", "Ελένη"}},
+	} {
+		b.Run(bb.kind, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				NameKey(bb.names[i%len(bb.names)])
+			}
+		})
 	}
 }

@@ -168,7 +168,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	}
 	if old, taken := s.byKey[key]; taken {
 		if req.Identity == "" || old.identity != req.Identity {
-			return nil, refusal(wire.CodeNameTaken, fmt.Sprintf("the name %q is taken", req.Name))
+			return nil, refusal(wire.CodeNameTaken, nameTakenText(req.Name, old.name))
 		}
 		// The same person, by key, under the same name: a member whose
 		// connection broke and who reconnects before the host noticed
