@@ -56,6 +56,51 @@ func TestValidateName(t *testing.T) {
 		{"a\U000e0001", "the name contains the invisible character U+E0001" + rule}, // language tag
 		{"a\ue000", "the name contains the invisible character U+E000" + rule},      // private use
 		{"a\xffb", "the name is not valid UTF-8" + rule},
+
+		// Attack: invisible or piled-up combining marks after a name, so
+		// that "ana" followed by them is another name that shows as
+		// "ana" (issue 11). Marks are allowed only on a letter, of its
+		// script or shared, among those Unicode allows in identifiers.
+		{"ana\U0001D165", "the name contains the combining mark U+1D165, which names may not" + rule}, // musical stem, Common
+		{"ana\U0001D17B", "the name contains the combining mark U+1D17B, which names may not" + rule}, // musical accent, Inherited
+		{"ana\u0301\u0301\u0301", "the name repeats the combining mark U+0301 on one letter" + rule},
+		{"ana\u0301\u0301", "the name repeats the combining mark U+0301 on one letter" + rule},
+		{"ana\u0300\u0301\u0302", "the name stacks more than 2 combining marks on one letter" + rule},
+		{"ana\u0300\u0301", ""}, // two accents: seen, and written in some languages
+		{"\u0301ana", "the name contains the combining mark U+0301 where it is on no letter" + rule},
+		{"ana1\u0301", "the name contains the combining mark U+0301 where it is on no letter" + rule},
+		{"1\u20e3", "the name contains the combining mark U+20E3, which names may not" + rule}, // keycap
+		{"ana\u20dd", "the name contains the combining mark U+20DD, which names may not" + rule},
+		{"ana\u0489", "the name contains the combining mark U+0489, which names may not" + rule},
+		{"ana\ufe0f", "the name contains the combining mark U+FE0F, which names may not" + rule},      // variation selector
+		{"ana\U000E0100", "the name contains the combining mark U+E0100, which names may not" + rule}, // variation selector 17
+		{"ana\u034f", "the name contains the combining mark U+034F, which names may not" + rule},      // grapheme joiner
+		{"ana\u1dc0", "the name contains the combining mark U+1DC0, which names may not" + rule},      // for old texts
+		{"ana\u17c6", "the name puts the Khmer mark U+17C6 on a Latin letter" + rule},
+		{"\u1780\u17b4", "the name contains the combining mark U+17B4, which names may not" + rule}, // even on a Khmer letter
+		{"ana\u0903", "the name puts the Devanagari mark U+0903 on a Latin letter" + rule},
+		{"\u3164ana", "the name contains 'ㅤ' (U+3164), which names may not" + rule}, // Hangul filler, invisible
+		{"\u115fana", "the name contains 'ᅟ' (U+115F), which names may not" + rule},
+		{"ᚠᚢᚦ", "the name contains 'ᚠ' (U+16A0), a character of the Runic script, which names may not" + rule},
+		{"ᏣᎳᎩ", "the name contains 'Ꮳ' (U+13E3), a character of the Cherokee script, which names may not" + rule},
+		{"ʙob", "the name contains 'ʙ' (U+0299), a letter for phonetics or old texts, which names may not" + rule}, // small capital
+		{"ᴀna", "the name contains 'ᴀ' (U+1D00), a letter for phonetics or old texts, which names may not" + rule},
+		{"ǃana", "the name contains 'ǃ' (U+01C3), a letter for phonetics or old texts, which names may not" + rule}, // a click letter, not "!"
+		{"Nguyễn", ""},
+		{"Nguye\u0323\u0302n", ""}, // the same, decomposed: two marks
+		{"Adéṣọlá", ""},
+		{"Ἀθηνᾶ", ""},
+		{"ᾍ", ""}, // three marks on one Greek letter
+		{"ज़ीं", ""},
+		{"मैथिली", ""},
+		{"שָׁלוֹם", ""},
+		{"مُحَمَّد", ""},
+		{"สมชาย", ""},
+		{"བསྒྲུབས", ""},
+		{"カ\u3099", ""}, // kana with a voicing mark
+		{"ɛwe", ""},     // African alphabets' letters from the IPA block
+		{"ŋoma", ""},
+		{"ʻOla", ""}, // Hawaiian ʻokina
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,6 +267,8 @@ func TestLookAlikeNamesRefused(t *testing.T) {
 		{"ma11ory", wire.CodeBanned},               // digits that look like letters
 		{"MALLORY", wire.CodeBanned},
 		{"mal\u200blory", wire.CodeNameInvalid}, // zero-width space
+		{"ana\U0001D165", wire.CodeNameInvalid}, // an invisible combining mark after "ana"
+		{"ana\u0301\u0301", wire.CodeNameInvalid},
 	} {
 		got := tr.refused(JoinRequest{Name: tt.name, Addr: "10.0.0.7"})
 		if got == nil || !strings.Contains("|"+tt.code+"|", "|"+got.Code+"|") {
