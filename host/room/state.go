@@ -355,7 +355,8 @@ func (s *state) refFor(m *Member) uint64 {
 // terminals expand it unpredictably); any other control character is
 // refused rather than removed, since it could move a reader's cursor or
 // hide part of the line, and a silent change would show something other
-// than what was typed.
+// than what was typed. Invisible characters are refused likewise, but
+// where they belong (see invisibleProblem).
 func cleanText(text string) (string, string) {
 	if len(text) > wire.MaxText {
 		return "", fmt.Sprintf("longer than %d bytes", wire.MaxText)
@@ -368,6 +369,9 @@ func cleanText(text string) (string, string) {
 	text = strings.ReplaceAll(text, "\t", " ")
 	if strings.IndexFunc(text, unicode.IsControl) >= 0 {
 		return "", "it contains control characters"
+	}
+	if problem := invisibleProblem(text); problem != "" {
+		return "", problem
 	}
 	return text, ""
 }
