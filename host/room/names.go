@@ -28,8 +28,11 @@ const nameRule = "names are 1 to 24 letters, digits or ASCII punctuation, with n
 // ValidateName reports whether name may be used in a room: 1 to
 // [MaxNameRunes] characters that the PRECIS UsernameCaseMapped profile
 // (RFC 8265) accepts — letters, digits and ASCII punctuation, no spaces,
-// controls, invisible characters or symbols — written in one script
-// (Latin with Han, kana or Hangul is one, as Japanese and Korean write).
+// controls, invisible characters or symbols — that Unicode's identifier
+// profile allows as far as Go's tables tell it (see identifierProblem:
+// no invisible or piled-up combining marks, no phonetic or archaic
+// letters), written in one script (Latin with Han, kana or Hangul is
+// one, as Japanese and Korean write).
 // One script, because a name that mixes them, like "аna" with a Cyrillic
 // "а", exists to look like another. The error says what is wrong in words
 // fit to show the person who chose the name.
@@ -79,15 +82,15 @@ func ValidateName(name string) error {
 // what Go's tables give and from UTS #31's and UTS #39's lists, meant to
 // refuse at least what those refuse where it matters: characters that are
 // invisible, that pile up, or that come from writing no one uses for a
-// name. PRECIS (see ValidateName) has already refused symbols, spaces,
-// controls, unassigned code points and compatibility forms. This refuses:
+// name. PRECIS (see ValidateName) refuses symbols, spaces, controls,
+// unassigned code points and compatibility forms. This refuses:
 //
 //   - letters, digits and marks of a script that UTS #31 does not
 //     recommend for identifiers (Table 5: those outside recommendedScripts,
 //     that is the Excluded and Limited Use scripts such as Runic, Gothic,
 //     Cuneiform, Glagolitic, Cherokee or Tifinagh);
 //   - letters of recommended scripts that UTS #39 counts as technical or
-//     obsolete, where a whole block or a clear range is so (technicalLetters:
+//     obsolete, where a whole block or a clear range is so (technicalCharacters:
 //     phonetic letters, small capitals, archaic Greek and Cyrillic, Latin
 //     for medievalists; the letters of African alphabets in the IPA block
 //     stay allowed);
@@ -119,13 +122,12 @@ func identifierProblem(name string) string {
 		if script := scriptOf(r); !slices.Contains(recommendedScripts, script) {
 			return fmt.Sprintf("the name contains %s, a character of the %s script, which names may not", shown(r), strings.ReplaceAll(script, "_", " "))
 		}
-		if unicode.IsLetter(r) && unicode.Is(technicalLetters, r) {
+		if unicode.IsLetter(r) && unicode.Is(technicalCharacters, r) {
 			return fmt.Sprintf("the name contains %s, a letter for phonetics or old texts, which names may not", shown(r))
 		}
 	}
-	var base rune    // the letter the marks that follow are on, or -1
+	base := rune(-1) // the letter the marks that follow are on, or -1
 	var marks []rune // the marks on it so far
-	base = -1
 	for _, r := range norm.NFD.String(name) {
 		if !unicode.IsMark(r) {
 			base, marks = -1, marks[:0]
@@ -138,7 +140,7 @@ func identifierProblem(name string) string {
 		shared := script == "Inherited" || script == "Common"
 		switch {
 		case shared && !unicode.Is(allowedInheritedMarks, r),
-			unicode.Is(technicalLetters, r):
+			unicode.Is(technicalCharacters, r):
 			return fmt.Sprintf("the name contains the combining mark %U, which names may not", r)
 		case base < 0:
 			return fmt.Sprintf("the name contains the combining mark %U where it is on no letter", r)
@@ -228,13 +230,13 @@ var allowedInheritedMarks = &unicode.RangeTable{
 	},
 }
 
-// technicalLetters are letters and marks of recommended scripts that UTS
+// technicalCharacters are letters and marks of recommended scripts that UTS
 // #39 does not allow in identifiers, where whole ranges are so: phonetic
 // notation, small capitals, letters only medievalists and linguists use,
 // archaic Greek and Cyrillic, click letters that look like punctuation
 // (ǃ), Hebrew cantillation and Quranic annotation marks, and Khmer's
 // invisible inherent vowels.
-var technicalLetters = &unicode.RangeTable{
+var technicalCharacters = &unicode.RangeTable{
 	R16: []unicode.Range16{
 		{Lo: 0x01C0, Hi: 0x01C3, Stride: 1}, // click letters ǀ ǁ ǂ ǃ
 		{Lo: 0x0234, Hi: 0x0239, Stride: 1}, // ȴ ȵ ȶ ȷ ȸ ȹ

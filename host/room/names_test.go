@@ -294,3 +294,33 @@ func BenchmarkNameKey(b *testing.B) {
 		})
 	}
 }
+
+// The hand-written tables are well formed (unicode.Is searches them in
+// order), and the IPA block is refused but for the letters of African
+// alphabets, as technicalCharacters says.
+func TestIdentifierTables(t *testing.T) {
+	for name, table := range map[string]*unicode.RangeTable{
+		"allowedInheritedMarks": allowedInheritedMarks,
+		"technicalCharacters":   technicalCharacters,
+	} {
+		last := rune(-1)
+		for _, r := range table.R16 {
+			if rune(r.Lo) <= last || r.Hi < r.Lo || r.Stride == 0 || (r.Hi-r.Lo)%r.Stride != 0 {
+				t.Errorf("%s: range %U-%U (stride %d) out of order or ill-formed", name, r.Lo, r.Hi, r.Stride)
+			}
+			last = rune(r.Hi)
+		}
+		for _, r := range table.R32 {
+			if rune(r.Lo) <= last || r.Hi < r.Lo || r.Stride == 0 || (r.Hi-r.Lo)%r.Stride != 0 {
+				t.Errorf("%s: range %U-%U (stride %d) out of order or ill-formed", name, r.Lo, r.Hi, r.Stride)
+			}
+			last = rune(r.Hi)
+		}
+	}
+	african := "ɓɔɖɗəɛɣɨɩɲʉʊʋʒʔ"
+	for r := rune(0x0250); r <= 0x02AF; r++ {
+		if got, want := unicode.Is(technicalCharacters, r), !strings.ContainsRune(african, r); got != want {
+			t.Errorf("%U %q: refused = %v, want %v", r, r, got, want)
+		}
+	}
+}
