@@ -77,13 +77,15 @@ func FuzzNameKey(f *testing.F) {
 				t.Errorf("NameKey(%+q) = %+q, but NameKey(%+q) = %+q", name, key, key, again)
 			}
 		}
-		if slow := slowNameKey(name); slow != key {
+		if slow := unicodeNameKey(name); slow != key {
 			t.Errorf("NameKey(%+q) = %+q, the whole computation gives %+q", name, key, slow)
 		}
 		if ValidateName(name) != nil {
 			return
 		}
-		if folded := cases.Fold().String(name); NameKey(folded) != key {
+		// Case is not a question where case mappings change the look:
+		// see TestNameKeyWhateverTheForm on the Greek iota subscript.
+		if folded := cases.Fold().String(name); !strings.ContainsRune(norm.NFD.String(name), '\u0345') && NameKey(folded) != key {
 			t.Errorf("NameKey(%+q) = %+q, but NameKey(%+q) = %+q", name, key, folded, NameKey(folded))
 		}
 		marks, onLetter := 0, false

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -355,19 +356,59 @@ func oneScript(scripts []string) bool {
 // that two names alike only in small letters of a script whose capitals
 // differ from Latin ones (Greek "νικη", Latin "vikn") are not caught.
 //
-// NameKey(NameKey(x)) == NameKey(x): the loop runs until the key is
+// NameKey(NameKey(x)) == NameKey(x): the rounds run until the key is
 // settled (bounded, as the data has no cycles: see TestNameKeyIdempotent).
 func NameKey(name string) string {
-	if key, ok := asciiNameKey(name); ok {
-		return key
+	ascii := asciiKeys()
+	var key strings.Builder
+	key.Grow(len(name))
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return unicodeNameKey(name)
+		}
+		key.WriteString(ascii[name[i]])
 	}
-	return slowNameKey(name)
+	return key.String()
 }
 
-// slowNameKey is NameKey for any string; NameKey takes a shortcut for
-// ASCII, whose every step maps one character at a time.
-func slowNameKey(name string) string {
-	key := lookAlikeKey(name)
+// unicodeNameKey is NameKey for any name; NameKey takes a shortcut for
+// ASCII, from the keys of its characters (asciiKeys).
+func unicodeNameKey(name string) string {
+	key := oneRound(name)
+	for range 4 {
+		again := oneRound(key)
+		if again == key {
+			break
+		}
+		key = again
+	}
+	return key
+}
+
+// oneRound is a round of NameKey: the name decomposed, case-folded and
+// decomposed again, then each character replaced by its key (runeKey),
+// and the marks put back in canonical order. Folding before the keys makes
+// the key the same whatever the case even where case turns a mark into a
+// letter (the Greek ypogegrammeni, U+0345, is a mark whose capital is the
+// letter Ι); decomposing before folding, whatever the order the marks
+// were typed in.
+func oneRound(name string) string {
+	// A Caser keeps state between calls and must not be shared between
+	// goroutines; NameKey may be called from any of them.
+	folded := norm.NFD.String(cases.Fold().String(norm.NFD.String(width.Fold.String(name))))
+	var key strings.Builder
+	key.Grow(len(folded))
+	for _, r := range folded {
+		key.WriteString(runeKey(r))
+	}
+	return norm.NFD.String(key.String())
+}
+
+// characterKey returns the key of the one character c: the capitals'
+// skeleton, then the small letters' skeleton until it no longer changes,
+// in rounds until the key is settled.
+func characterKey(c string) string {
+	key := lookAlikeKey(c)
 	for range 4 {
 		again := lookAlikeKey(key)
 		if again == key {
@@ -378,12 +419,9 @@ func slowNameKey(name string) string {
 	return key
 }
 
-// lookAlikeKey is one round of NameKey: the capitals' skeleton, then the
-// small letters' skeleton until it no longer changes.
-func lookAlikeKey(name string) string {
-	// A Caser keeps state between calls and must not be shared between
-	// goroutines; NameKey may be called from any of them.
-	key := confusables.Skeleton(cases.Upper(language.Und).String(width.Fold.String(name)))
+// lookAlikeKey is one round of characterKey.
+func lookAlikeKey(s string) string {
+	key := confusables.Skeleton(cases.Upper(language.Und).String(width.Fold.String(s)))
 	fold := cases.Fold()
 	for range 8 {
 		again := confusables.Skeleton(fold.String(key))
@@ -395,30 +433,39 @@ func lookAlikeKey(name string) string {
 	return key
 }
 
-// asciiNameKey returns NameKey(name) if name is ASCII, at a fraction of
-// the cost: the key of each character is known, and every step (upper
-// case, skeleton, fold) maps ASCII one character at a time.
-func asciiNameKey(name string) (string, bool) {
-	keys := asciiKeys()
-	var key strings.Builder
-	key.Grow(len(name))
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= utf8.RuneSelf {
-			return "", false
-		}
-		key.WriteString(keys[c])
-	}
-	return key.String(), true
-}
-
+// asciiKeys holds NameKey of each ASCII character, worked out once. A
+// name all in ASCII has for key the keys of its characters, one after
+// the other (TestNameKeyASCII checks it).
 var asciiKeys = sync.OnceValue(func() *[utf8.RuneSelf]string {
 	var keys [utf8.RuneSelf]string
 	for c := range keys {
-		keys[c] = slowNameKey(string(rune(c)))
+		keys[c] = unicodeNameKey(string(rune(c)))
 	}
 	return &keys
 })
+
+// runeKey returns characterKey of r, remembered for the first
+// maxRememberedKeys characters asked for: a room sees few, but /msg takes
+// any text for a name, and what is remembered must stay small.
+func runeKey(r rune) string {
+	if key, ok := rememberedKeys.Load(r); ok {
+		return key.(string)
+	}
+	key := characterKey(string(r))
+	if rememberedCount.Load() < maxRememberedKeys {
+		if _, loaded := rememberedKeys.LoadOrStore(r, key); !loaded {
+			rememberedCount.Add(1)
+		}
+	}
+	return key
+}
+
+const maxRememberedKeys = 4096
+
+var (
+	rememberedKeys  sync.Map // rune to string
+	rememberedCount atomic.Int64
+)
 
 // nameTakenText is the refusal for name when NameKey finds it to be the
 // name of present, a member in the room: taken, if it is the same name as
