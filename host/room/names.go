@@ -351,10 +351,13 @@ func oneScript(scripts []string) bool {
 // looks in small letters (skeleton and fold again until nothing changes:
 // "m" gives "rn"). Closing case over the whole confusables data instead
 // would make one name of "nik" and "vik" (Greek "Ν" looks like "N" and
-// its small "ν" like "v"), and of "bob" and "fff". The price of this order
-// is that "i" and "l" are one letter in names, as "o", "O" and "0" are; and
-// that two names alike only in small letters of a script whose capitals
-// differ from Latin ones (Greek "νικη", Latin "vikn") are not caught.
+// its small "ν" like "v"), and of "sam" and "fam" (the long "ſ" is an
+// "s" by case and an "f" by looks). The price of this order is that "i"
+// and "l" are one letter in names, as "o", "O" and "0" are; and that two
+// names alike only in small letters of a script whose capitals differ from
+// Latin ones (Greek "νικη", Latin "vikn") are not caught. Nor are
+// look-alikes that the data does not list: "vv" and "w", "5" and "S" (in
+// a terminal's fixed-width font, "vv" takes two cells and "w" one).
 //
 // NameKey(NameKey(x)) == NameKey(x): the rounds run until the key is
 // settled (bounded, as the data has no cycles: see TestNameKeyIdempotent).
