@@ -14,7 +14,6 @@ const (
 	cancelTag  = '\U000E007F'
 	firstTag   = '\U000E0020' // the tags spell a flag's region after blackFlag
 	lastTag    = '\U000E007E'
-	textStyle  = '\uFE0E' // variation selector-15: show as text
 	emojiStyle = '\uFE0F' // variation selector-16: show as emoji
 )
 
@@ -34,21 +33,24 @@ const (
 // payload, one selector after another. They are allowed only where they
 // belong:
 //
-//   - a zero-width joiner inside an emoji sequence (👩‍💻, 🏳️‍🌈, 👩🏽‍🚀):
+//   - a zero-width joiner inside an emoji sequence (woman, joiner,
+//     laptop: a woman technologist; white flag, U+FE0F, joiner, rainbow):
 //     after an emoji, its skin tone or its emoji-style selector, and
 //     before another emoji;
 //   - a zero-width joiner or non-joiner between two letters or marks of
 //     one script that uses them to choose a letter's form (Arabic, Syriac,
-//     N'Ko, the Indic scripts, Sinhala, Khmer, Myanmar: "می‌خواهم");
+//     N'Ko, the Indic scripts, Sinhala, Khmer, Myanmar: Persian writes
+//     "mi-khaham" with a non-joiner after "mi");
 //   - one variation selector right after the character it styles: U+FE00
 //     to U+FE0F after a visible character, U+E0100 to U+E01EF (ideographic
 //     variants) after a Han ideograph;
 //   - tag characters spelling a subdivision flag: U+1F3F4 followed by
-//     tags and ending in the cancel tag U+E007F (🏴󠁧󠁢󠁳󠁣󠁴󠁿).
+//     tags and ending in the cancel tag U+E007F (the flag of Scotland is
+//     U+1F3F4, the tags for "gbsct", U+E007F).
 //
 // Emoji are approximated by the symbols' category (So), as Go's tables
 // have no Extended_Pictographic property: a joiner between two other
-// symbols (★‍★) is allowed too, which shows nothing that is not there.
+// symbols (two stars) is allowed too, which shows nothing that is not there.
 func invisibleProblem(text string) string {
 	if !hasInvisible(text) {
 		return ""
