@@ -390,11 +390,11 @@ func unicodeNameKey(name string) string {
 
 // oneRound is a round of NameKey: the name decomposed, case-folded and
 // decomposed again, then each character replaced by its key (runeKey),
-// and the marks put back in canonical order. Folding before the keys makes
-// the key the same whatever the case even where case turns a mark into a
-// letter (the Greek ypogegrammeni, U+0345, is a mark whose capital is the
-// letter Ι); decomposing before folding, whatever the order the marks
-// were typed in.
+// and the marks put back in canonical order. Folding the whole name
+// before the keys makes its key that of its case folding even where case
+// turns a mark into a letter (the Greek ypogegrammeni, U+0345, is a mark
+// that folds to the letter ι); decomposing before folding makes it the
+// same whatever order the marks were typed in.
 func oneRound(name string) string {
 	// A Caser keeps state between calls and must not be shared between
 	// goroutines; NameKey may be called from any of them.
