@@ -194,7 +194,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	}
 	if old, taken := s.byKey[key]; taken {
 		if req.Identity == "" || old.identity != req.Identity {
-			return nil, refusal(wire.CodeNameTaken, fmt.Sprintf("the name %q is taken", req.Name))
+			return nil, refusal(wire.CodeNameTaken, nameTakenText(req.Name, old.name))
 		}
 		// The same person, by key, under the same name: a member whose
 		// connection broke and who reconnects before the host noticed
@@ -393,7 +393,8 @@ func (s *state) refFor(m *Member) uint64 {
 // terminals expand it unpredictably); any other control character is
 // refused rather than removed, since it could move a reader's cursor or
 // hide part of the line, and a silent change would show something other
-// than what was typed.
+// than what was typed. Invisible characters are refused likewise, but
+// where they belong (see invisibleProblem).
 func cleanText(text string) (string, string) {
 	if len(text) > wire.MaxText {
 		return "", fmt.Sprintf("longer than %d bytes", wire.MaxText)
@@ -406,6 +407,9 @@ func cleanText(text string) (string, string) {
 	text = strings.ReplaceAll(text, "\t", " ")
 	if strings.IndexFunc(text, unicode.IsControl) >= 0 {
 		return "", "it contains control characters"
+	}
+	if problem := invisibleProblem(text); problem != "" {
+		return "", problem
 	}
 	return text, ""
 }
