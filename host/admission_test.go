@@ -171,14 +171,14 @@ func TestPingBudget(t *testing.T) {
 				// pings sent meanwhile arrive at once.
 				now = now.Add(pingBurst * interval)
 				for j := range pingBurst {
-					if !pings.take(now) {
+					if !pings.AllowN(now, 1) {
 						t.Fatalf("heartbeat %v: ping %d of a held-up batch refused", beat, j)
 					}
 				}
 				continue
 			}
 			now = now.Add(interval)
-			if !pings.take(now) {
+			if !pings.AllowN(now, 1) {
 				t.Fatalf("heartbeat %v: ping %d, one per interval, refused", beat, i)
 			}
 		}
@@ -186,7 +186,7 @@ func TestPingBudget(t *testing.T) {
 		refused := 0
 		for range 10_000 {
 			now = now.Add(time.Microsecond)
-			if !pings.take(now) {
+			if !pings.AllowN(now, 1) {
 				refused++
 			}
 		}

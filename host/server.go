@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"chatroom/host/room"
 	"chatroom/host/wire"
 )
@@ -454,7 +456,7 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, hear
 			break
 		}
 		if f.Type == wire.TypePing {
-			if !pings.take(time.Now()) {
+			if !pings.AllowN(time.Now(), 1) {
 				// No client needs this many: it pings once per heartbeat
 				// of silence. Every ping costs the host a decode, and
 				// otherwise nothing would bound them.
@@ -483,34 +485,16 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, hear
 // suspended laptop) may send a few at once, never many.
 const pingBurst = 10
 
-// pingBudget is a member connection's bucket of pings: pingBurst, refilled
-// once a second (five times as often as a client pings with the default
-// heartbeat), or four times per heartbeat when that is shorter.
-type pingBudget struct {
-	tokens float64
-	filled time.Time
-	every  time.Duration
-}
-
-func newPingBudget(heartbeat time.Duration) *pingBudget {
+// newPingBudget is a member connection's bucket of pings: pingBurst,
+// refilled once a second (five times as often as a client pings with the
+// default heartbeat), or four times per heartbeat when that is shorter.
+// The reader alone uses it, at the times it reads pings (AllowN).
+func newPingBudget(heartbeat time.Duration) *rate.Limiter {
 	every := time.Second
 	if heartbeat > 0 {
 		every = min(every, heartbeat/4)
 	}
-	return &pingBudget{tokens: pingBurst, every: every}
-}
-
-// take spends a ping, or reports that there is none left.
-func (p *pingBudget) take(now time.Time) bool {
-	if !p.filled.IsZero() && now.After(p.filled) {
-		p.tokens = min(pingBurst, p.tokens+float64(now.Sub(p.filled))/float64(p.every))
-	}
-	p.filled = now
-	if p.tokens < 1 {
-		return false
-	}
-	p.tokens--
-	return true
+	return rate.NewLimiter(rate.Every(every), pingBurst)
 }
 
 // writeLoop writes the member's frames until the room closes its outbox,
