@@ -521,12 +521,9 @@ func (s *state) addrBanExempt(m *Member) bool {
 // sendOut closes the connections of the members a ban keeps out.
 func (s *state) sendOut(out []*Member, by *Member, ban Ban) {
 	ban.Reason = shortText(ban.Reason, maxReason) // it may be from a file
-	closedText := ban.Reason
-	if !ban.Expires.IsZero() {
-		closedText = until(s.now(), ban.Expires, "")
-		if ban.Reason != "" {
-			closedText += ": " + ban.Reason
-		}
+	closedText := strings.TrimPrefix(untilText(s.now(), ban.Expires), " ")
+	if ban.Reason != "" {
+		closedText += ": " + ban.Reason
 	}
 	for _, m := range out {
 		if m.gone {

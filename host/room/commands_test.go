@@ -333,7 +333,7 @@ func TestBan(t *testing.T) {
 				t.Errorf("SaveBans calls = %+v, want one with %+v", got, tt.want)
 			}
 			if tt.target != "" {
-				c.byName(tt.target).expectFinal(closedFrame(wire.CodeBanned, tt.by, tt.want.Reason))
+				c.byName(tt.target).expectFinal(closedFrame(wire.CodeBanned, tt.by, strings.TrimSuffix(untilLifted+": "+tt.want.Reason, ": ")))
 			}
 			// Everyone sees the banned member leave; the admin who banned
 			// is told, and then every admin is given the new list.
@@ -354,7 +354,7 @@ func TestBan(t *testing.T) {
 
 			// The ban keeps out the name in any case, and the address
 			// under any name.
-			refusal := wire.Frame{Type: wire.TypeRefused, Code: wire.CodeBanned, Text: withReason("you are banned from this room", tt.want.Reason)}
+			refusal := wire.Frame{Type: wire.TypeRefused, Code: wire.CodeBanned, Text: withReason("you are banned from this room until an admin lifts it", tt.want.Reason)}
 			for _, req := range []JoinRequest{
 				{Name: strings.ToUpper(tt.want.Name), Addr: "10.0.0.99"},
 				{Name: tt.want.Name, Admin: true},

@@ -129,10 +129,15 @@ func until(now, t time.Time, lift string) string {
 // that lasts until it is lifted: what the sanctioned person is told.
 func untilText(now, t time.Time) string {
 	if t.IsZero() {
-		return ""
+		return " " + untilLifted
 	}
 	return " " + until(now, t, "")
 }
+
+// untilLifted is how long a ban or mute without a duration holds, as the
+// banned or muted person is told it: the admin's confirmation names the
+// command (until /unban), which is no use to them.
+const untilLifted = "until an admin lifts it"
 
 // stamp formats a time of the moderation lists in the room's clock's
 // location, whatever location it was saved in.

@@ -276,10 +276,10 @@ func TestRefs(t *testing.T) {
 
 	// ana mutes bob: her confirmation carries her ref, bob's notice none.
 	ana.sayRef("/mute bob", 12)
-	bob.expect(notice("ana muted you: you can read, not speak"))
+	bob.expect(notice("ana muted you until an admin lifts it: you can read, not speak"))
 	ana.expect(withRef(notice("muted bob until /unmute"), 12))
 	bob.sayRef("still?", 13)
-	bob.expect(withRef(errorNotice("not sent: you are muted"), 13))
+	bob.expect(withRef(errorNotice("not sent: you are muted until an admin lifts it"), 13))
 	// A line without a ref, and what follows, carry none.
 	ana.say("/unmute bob")
 	bob.expect(notice("ana unmuted you: you can speak again"))

@@ -49,8 +49,8 @@ func TestBanEndsEveryConnectionOfTheKey(t *testing.T) {
 	}
 
 	bob.say("/ban mal spam")
-	mal.expectFinal(closedFrame(wire.CodeBanned, "bob", "spam"))
-	mal2.sentAway(closedFrame(wire.CodeBanned, "bob", "spam"))
+	mal.expectFinal(closedFrame(wire.CodeBanned, "bob", untilLifted+": spam"))
+	mal2.sentAway(closedFrame(wire.CodeBanned, "bob", untilLifted+": spam"))
 	seq := cy.welcome.Seq
 	cy.expect(
 		leaveEvent(seq+1, "mal", wire.CodeBanned, "bob", "spam"),
@@ -155,7 +155,7 @@ func TestBanSparesASharedAddress(t *testing.T) {
 	pest := tr2.joinReq(JoinRequest{Name: "pest", Addr: "10.0.0.9"})
 	adm.frames()
 	adm.say("/ban pest")
-	pest.expectFinal(closedFrame(wire.CodeBanned, "adm", ""))
+	pest.expectFinal(closedFrame(wire.CodeBanned, "adm", untilLifted))
 	if got := adm.frames(); len(got) != 3 || got[1].Text != "banned pest until /unban: the name only; not the address 10.0.0.9, which adm shares (/ban pest --addr bans it too)" {
 		t.Fatalf("adm got %s", kinds(got))
 	}
@@ -217,7 +217,7 @@ func TestBanAndMuteDurations(t *testing.T) {
 			if got := c.tr.saves.calls; len(got) != 1 || len(got[0]) != 1 || got[0][0] != want {
 				t.Fatalf("saved %+v, want %+v", got, want)
 			}
-			closed := tt.reason
+			closed := strings.TrimSuffix(untilLifted+": "+tt.reason, ": ")
 			if tt.expires != 0 {
 				closed = strings.TrimSuffix(tt.held+": "+tt.reason, ": ")
 			}
@@ -230,7 +230,7 @@ func TestBanAndMuteDurations(t *testing.T) {
 			c := newCast(t, Config{})
 			c.bob.say("/mute cy " + tt.args)
 			c.bob.expect(notice("muted cy " + strings.ReplaceAll(tt.held, "/unban", "/unmute")))
-			toCy := "bob muted you: you can read, not speak"
+			toCy := "bob muted you until an admin lifts it: you can read, not speak"
 			if tt.expires != 0 {
 				toCy = "bob muted you " + tt.held + ": you can read, not speak"
 			}
@@ -271,7 +271,7 @@ func TestBanMemberWhoJustLeft(t *testing.T) {
 	clk.advance(2 * time.Minute)
 
 	bob.say("/ban MAL spam")
-	mal2.sentAway(closedFrame(wire.CodeBanned, "bob", "spam"))
+	mal2.sentAway(closedFrame(wire.CodeBanned, "bob", untilLifted+": spam"))
 	got := bob.frames()
 	if len(got) != 3 || got[1].Text != "mal left 2 minutes ago: banned the name, the key "+wire.KeyTag(malKey)+" and the address 10.0.0.5 until /unban; sent out too: mal2" {
 		t.Fatalf("bob got %s", kinds(got))
@@ -364,9 +364,9 @@ func TestMutedMemberJoinsUnseen(t *testing.T) {
 	}
 	mal.frames()
 	mal.say("/msg cy buy now")
-	mal.expect(errorNotice("not sent: you are muted"))
+	mal.expect(errorNotice("not sent: you are muted until an admin lifts it"))
 	mal.say("/me buys")
-	mal.expect(errorNotice("not sent: you are muted"))
+	mal.expect(errorNotice("not sent: you are muted until an admin lifts it"))
 	cy.expectNothing()
 
 	// Kicked or banned unseen: the others are told nothing.
