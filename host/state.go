@@ -586,9 +586,11 @@ func takeHistory(dir string, log *slog.Logger) (room.History, error) {
 // a file beyond them was edited, or made by something else, and is not
 // loaded as it is.
 const (
-	// maxHistoryFile bounds the file read whole: the default 2,000 events
-	// of the longest line (4,000 bytes of text, about 24 KB at worst once
-	// escaped) are under 48 MiB, and the private frames kept add
+	// maxHistoryFile bounds the file read whole: the default 2,000
+	// messages of the longest line (4,000 bytes of text, about 24 KB at
+	// worst once escaped) are under 48 MiB, the 2,000 joins, leaves and
+	// role changes kept besides (each under 2 KB: a name, and a reason of
+	// at most 200 characters) under 4 MiB, and the private frames kept add
 	// maxPrivateBytes. A room configured to keep many more events than
 	// the default may lose its history at a restart, with a warning.
 	maxHistoryFile = 128 << 20
