@@ -180,11 +180,12 @@ func Start(cfg Config) (*Host, error) {
 		SaveModEntry: func(e room.ModEntry) error {
 			return appendModEntry(cfg.StateDir, e)
 		},
-		History: cfg.History,
-		Backlog: cfg.Backlog,
-		Epoch:   past.Epoch,
-		Seq:     past.Seq,
-		Events:  past.Events,
+		History:     cfg.History,
+		Backlog:     cfg.Backlog,
+		Epoch:       past.Epoch,
+		Seq:         past.Seq,
+		Events:      past.Events,
+		LostMessage: past.LostMessage,
 
 		Resumable: past.Resumable,
 	})

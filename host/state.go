@@ -450,6 +450,10 @@ type historyHeader struct {
 	Version int    `json:"version"`
 	Epoch   string `json:"epoch"`
 	Seq     uint64 `json:"seq"` // the number of the last event
+	// LostMessage is room.History's: the newest message the room no
+	// longer held. A file without it was written when the events had no
+	// gaps and anything before them could have been a message.
+	LostMessage *uint64 `json:"lost_message,omitempty"`
 	// Resumable are the members who may resume (room.Resumable).
 	Resumable []resumableRecord `json:"resumable,omitempty"`
 }
@@ -507,7 +511,7 @@ func saveHistory(dir string, h room.History) error {
 
 // encodeHistory is what saveHistory writes.
 func encodeHistory(h room.History) ([]byte, error) {
-	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq}
+	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq, LostMessage: &h.LostMessage}
 	for _, r := range h.Resumable {
 		header.Resumable = append(header.Resumable, toRecord(r))
 	}
@@ -582,9 +586,11 @@ func takeHistory(dir string, log *slog.Logger) (room.History, error) {
 // a file beyond them was edited, or made by something else, and is not
 // loaded as it is.
 const (
-	// maxHistoryFile bounds the file read whole: the default 2,000 events
-	// of the longest line (4,000 bytes of text, about 24 KB at worst once
-	// escaped) are under 48 MiB, and the private frames kept add
+	// maxHistoryFile bounds the file read whole: the default 2,000
+	// messages of the longest line (4,000 bytes of text, about 24 KB at
+	// worst once escaped) are under 48 MiB, the 2,000 joins, leaves and
+	// role changes kept besides (each under 2 KB: a name, and a reason of
+	// at most 200 characters) under 4 MiB, and the private frames kept add
 	// maxPrivateBytes. A room configured to keep many more events than
 	// the default may lose its history at a restart, with a warning.
 	maxHistoryFile = 128 << 20
@@ -680,11 +686,25 @@ func parseHistory(data []byte) (room.History, string) {
 	if len(head.Resumable) > maxResumable {
 		return room.History{}, fmt.Sprintf("%d members who may resume, more than the room keeps", len(head.Resumable))
 	}
+	// The events the room held, in increasing order up to Seq: with gaps
+	// where it had dropped joins and leaves (its newest event it always
+	// holds), and all after the newest message it had lost.
 	events := lines[1:]
-	if uint64(len(events)) > head.Seq {
-		return room.History{}, fmt.Sprintf("%d events, numbered up to %d", len(events), head.Seq)
+	var lost uint64
+	switch {
+	case head.LostMessage != nil:
+		lost = *head.LostMessage
+	case len(events) == 0:
+		lost = head.Seq
+	default:
+		// Events numbered Seq-len(events)+1 to Seq, as such a file holds
+		// them, after any number of lost messages.
+		lost = head.Seq - min(head.Seq, uint64(len(events)))
 	}
-	first := head.Seq - uint64(len(events)) + 1
+	if lost > head.Seq {
+		return room.History{}, fmt.Sprintf("the newest message lost is numbered %d, after the last event (%d)", lost, head.Seq)
+	}
+	prev := lost
 	for i, line := range events {
 		if line[len(line)-1] != '\n' {
 			return room.History{}, fmt.Sprintf("line %d is cut short", i+2)
@@ -696,11 +716,18 @@ func parseHistory(data []byte) (room.History, string) {
 		if err != nil {
 			return room.History{}, fmt.Sprintf("line %d: %v", i+2, err)
 		}
-		if f.Type != wire.TypeEvent || f.Seq != first+uint64(i) {
-			return room.History{}, fmt.Sprintf("line %d is not event %d", i+2, first+uint64(i))
+		if f.Type != wire.TypeEvent {
+			return room.History{}, fmt.Sprintf("line %d is not an event", i+2)
 		}
+		if f.Seq <= prev || f.Seq > head.Seq {
+			return room.History{}, fmt.Sprintf("line %d is event %d, out of order", i+2, f.Seq)
+		}
+		if i == len(events)-1 && f.Seq != head.Seq {
+			return room.History{}, fmt.Sprintf("the last event is %d, not %d as the header says", f.Seq, head.Seq)
+		}
+		prev = f.Seq
 	}
-	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events}
+	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events, LostMessage: lost}
 	for i, rec := range head.Resumable {
 		r, problem := fromRecord(rec, head.Seq)
 		if problem != "" {

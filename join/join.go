@@ -597,8 +597,11 @@ func (c *client) back(sess *Session) {
 		r.Enter(w, sess.Roster())
 	}
 	msg := "back in the room"
-	if n := sess.replayDue(); sess.Resumed() && n > 0 {
-		msg += fmt.Sprintf(", %d missed %s follow", n, plural(int(n), "event", "events"))
+	if sess.Resumed() && sess.replayDue() > 0 {
+		// Not how many: replayDue counts the numbers up to the welcome's,
+		// and the room may hold fewer events than that, having dropped
+		// joins and leaves of a flood of them to keep its messages.
+		msg += ", the events you missed follow"
 	}
 	c.status(msg, true)
 	if sess.Resumed() && w.Taken > 0 {
@@ -608,7 +611,10 @@ func (c *client) back(sess *Session) {
 	}
 	switch {
 	case sess.Resumed() && w.Missed > 0:
-		c.ui.Print(fmt.Sprintf("!! %d %s lost while you were away (older than the room keeps)", w.Missed, plural(int(w.Missed), "message was", "messages were")))
+		// Missed counts the events between the resume point and the
+		// replay, joins and leaves among them, and the room sends it only
+		// when messages are among them: how many of those, no one knows.
+		c.ui.Print("!! some messages from while you were away were lost (older than the room keeps)")
 	case sess.AskedResume() && !sess.Resumed():
 		c.ui.Print("!! the room's history since you left was lost (the host restarted without its history)")
 	}

@@ -26,12 +26,19 @@ const (
 // Config.Events) to continue the same run of numbers.
 type History struct {
 	Epoch string
-	// Seq is the number of the room's last event; Events end with it.
+	// Seq is the number of the room's last event; Events end with it,
+	// unless the room keeps none.
 	Seq uint64
-	// Events are the latest encoded events, oldest first, each exactly as
-	// members were sent it (one JSON line with its '\n'), numbered
-	// Seq-len(Events)+1 to Seq.
+	// Events are the events the room holds (see history), oldest first,
+	// each exactly as members were sent it (one JSON line with its '\n'):
+	// numbered in increasing order up to Seq, with gaps where a flood of
+	// joins and leaves pushed some of those out, so that no message a
+	// newcomer's backlog or a resume needs is lost to a restart.
 	Events [][]byte
+	// LostMessage is the number of the newest message the room no longer
+	// holds, 0 if it has lost none: every message after it is in Events,
+	// and a resume from before it is told that it missed some.
+	LostMessage uint64
 	// Resumable are the members who may resume, the oldest departed
 	// first: those the connection was lost to, and those present when the
 	// room closed.
@@ -239,19 +246,27 @@ func newEpoch() string {
 	return hex.EncodeToString(b[:])
 }
 
-// loadHistory fills the history with saved events, the last of which is
-// number s.seq. What came before them may have been messages: a resume
-// from there is told it missed some.
-func (s *state) loadHistory(events [][]byte) {
-	first := s.seq + 1 - uint64(len(events))
-	s.history.next = first
-	s.history.lostMessage = first - 1
+// loadHistory fills the history with saved events (see History): in
+// increasing order, the last of which is number s.seq, and all after
+// lostMessage. Each goes back to the list it was held in, under its own
+// number, so that the room replays and sends the backlog as the room that
+// saved them would have.
+func (s *state) loadHistory(events [][]byte, lostMessage uint64) {
+	s.history.lostMessage = lostMessage
+	last := lostMessage
 	for _, b := range events {
 		f, err := wire.Parse(b)
-		// The host checked the file; an event that does not parse here is
-		// at worst left out of a backlog, never sent differently.
-		s.history.add(entry{frame: b, message: err == nil && isMessage(f.Kind)})
+		if err != nil || f.Seq <= last || f.Seq > s.seq {
+			// The host checked the file; were an event out of place or
+			// unreadable here all the same, it is left out rather than
+			// given a number it may not have had.
+			continue
+		}
+		last = f.Seq
+		s.history.next = f.Seq
+		s.history.add(entry{frame: b, message: isMessage(f.Kind)})
 	}
+	s.history.next = s.seq + 1
 }
 
 // catchUp returns the frames a joiner is sent right after its welcome, as
@@ -297,20 +312,12 @@ func (s *state) catchUp(resume *wire.Resume, prior Resumable) (frames [][]byte, 
 	return frames, false, 0
 }
 
-// snapshot returns the history as it can be saved: as events numbered up
-// to Seq without a gap, so those held since the last gap a flood of joins
-// and leaves left, if any.
+// snapshot returns the history as it can be saved: every event held, gaps
+// and all, for a room given it to hold the same (see loadHistory).
 func (s *state) snapshot() History {
 	held := s.history.since(0)
-	first := len(held)
-	if first > 0 && held[first-1].seq == s.seq {
-		first--
-		for first > 0 && held[first-1].seq+1 == held[first].seq {
-			first--
-		}
-	}
-	events := make([][]byte, 0, len(held)-first)
-	for _, e := range held[first:] {
+	events := make([][]byte, 0, len(held))
+	for _, e := range held {
 		events = append(events, e.frame)
 	}
 	resumable := make([]Resumable, 0, len(s.departedOrder))
@@ -319,5 +326,5 @@ func (s *state) snapshot() History {
 		r.joined, r.left = time.Time{}, time.Time{}
 		resumable = append(resumable, r)
 	}
-	return History{Epoch: s.epoch, Seq: s.seq, Events: events, Resumable: resumable}
+	return History{Epoch: s.epoch, Seq: s.seq, Events: events, LostMessage: s.history.lostMessage, Resumable: resumable}
 }

@@ -218,8 +218,8 @@ func TestHistoryContinues(t *testing.T) {
 	ana.frames()
 	tr.close()
 	past, ok := tr.r.History()
-	if !ok || past.Epoch != "e7" || past.Seq != 6 || len(past.Events) != 3 {
-		t.Fatalf("History() = %+v, %v; want epoch e7, seq 6, 3 events", past, ok)
+	if !ok || past.Epoch != "e7" || past.Seq != 6 || len(past.Events) != 3 || past.LostMessage != 3 {
+		t.Fatalf("History() = %+v, %v; want epoch e7, seq 6, 3 events, message 3 lost", past, ok)
 	}
 	// bob, who has a key, may resume; ana, who has none, cannot be told
 	// apart from anyone else.
@@ -227,7 +227,7 @@ func TestHistoryContinues(t *testing.T) {
 		t.Fatalf("resumable %+v, want %+v", past.Resumable, want)
 	}
 
-	cfg := Config{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, Resumable: past.Resumable}
+	cfg := Config{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, LostMessage: past.LostMessage, Resumable: past.Resumable}
 	tr2 := startRoom(t, cfg)
 	bob := tr2.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: &wire.Resume{Epoch: "e7", Seq: 2}})
 	if bob.welcome.Seq != 7 || !bob.welcome.Resumed || bob.welcome.Missed != 1 {

@@ -101,14 +101,18 @@ type Config struct {
 
 	// Epoch names the run of event numbers the room continues (see
 	// wire.Resume); "" means a new random one. Seq is the number of the
-	// last event before the room starts, and Events the latest events up
-	// to it, oldest first, encoded, as a [History] returned them: the host
-	// gives them back after a clean restart so that members can resume
-	// across it. The host checks that Events are events numbered up to
-	// Seq without a gap; the room relies on it.
-	Epoch  string
-	Seq    uint64
-	Events [][]byte
+	// last event before the room starts, Events the events held up to it,
+	// oldest first, encoded, and LostMessage the newest message no longer
+	// held (0: none), as a [History] returned them: the host gives them
+	// back after a clean restart so that members can resume across it,
+	// and newcomers get the same backlog. The host checks that Events are
+	// events numbered in increasing order, with gaps where joins and
+	// leaves were dropped, the last one Seq and all after LostMessage; the
+	// room relies on it.
+	Epoch       string
+	Seq         uint64
+	Events      [][]byte
+	LostMessage uint64
 	// Resumable are the members who may resume, as a [History] returned
 	// them; they are ignored without an Epoch to resume in.
 	Resumable []Resumable

@@ -162,7 +162,7 @@ func newState(cfg Config) *state {
 	case cfg.Backlog > 0:
 		s.backlog = cfg.Backlog
 	}
-	s.loadHistory(cfg.Events)
+	s.loadHistory(cfg.Events, cfg.LostMessage)
 	if cfg.Epoch != "" {
 		for _, r := range cfg.Resumable {
 			s.keepResumable(r)
