@@ -154,7 +154,7 @@ const (
 	CodeWrongPassword = "wrong-password" // the admin password did not match
 	CodeNoAdmin       = "no-admin"       // the room has no admin password
 	CodeRoomClosed    = "room-closed"    // the room is closing or closed
-	CodeTooMany       = "too-many"       // too many connections from the address, or in all
+	CodeTooMany       = "too-many"       // too many connections, joins or wrong admin passwords lately: try again later
 
 	// Reasons a member leaves or is closed, in "leave" events and "closed"
 	// frames (with CodeBanned and CodeRoomClosed above).
@@ -208,8 +208,10 @@ type Frame struct {
 	// welcome: the hello's resume point was honoured: the events after it
 	// follow the welcome.
 	Resumed bool `json:"resumed,omitempty"`
-	// welcome (resumed): events after the resume point that the host no
-	// longer holds, so that the member can be told how many it missed.
+	// welcome (resumed): the events, joins and leaves among them, between
+	// the resume point and the first one replayed, which the host no
+	// longer holds; non-zero only when messages were among them, so that
+	// the member can be told some were lost.
 	Missed uint64 `json:"missed,omitempty"`
 	// welcome (resumed, to a member with an identity key): the ref of the
 	// last line the room handled from the member's previous connection.
@@ -220,8 +222,9 @@ type Frame struct {
 	HeartbeatMS int `json:"heartbeat_ms,omitempty"`
 
 	// event: this event's number. welcome: the number of the member's own
-	// "join" event, which the member is not sent separately; the events it
-	// receives next are numbered from Seq+1 on. private: the number of the
+	// "join" event, which the member is not sent separately (for a member
+	// muted when it joins, which the others are not shown, the room's
+	// latest event); the events it receives next are numbered from Seq+1 on. private: the number of the
 	// room's last event when it was sent, which places it among them.
 	Seq uint64 `json:"seq,omitempty"`
 	// private: its number among the private frames sent to this member,
