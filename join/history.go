@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,8 +68,14 @@ func loadHistory(path string, secrets []string) ([]string, error) {
 		return nil, fmt.Errorf("reading the history: %w", err)
 	}
 	defer f.Close()
+	return readHistory(f, path, secrets)
+}
+
+// readHistory is loadHistory's reading of the file at path (which errors
+// name) from r, apart from opening it so that it can be fuzzed.
+func readHistory(r io.Reader, path string, secrets []string) ([]string, error) {
 	var lines []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 64<<10)
 	for sc.Scan() {
 		line := string(bytes.TrimSuffix(sc.Bytes(), []byte("\r")))
@@ -93,6 +100,15 @@ func loadHistory(path string, secrets []string) ([]string, error) {
 // person alone (it is what they typed), replacing the file whole so that a
 // crash leaves the old history or the new, never half of one.
 func saveHistory(path string, lines []string) error {
+	if err := statefile.WriteAtomic(path, encodeHistory(lines), 0o600); err != nil {
+		return fmt.Errorf("saving the history: %w", err)
+	}
+	return nil
+}
+
+// encodeHistory returns the history file that keeps the last historyLimit
+// of lines.
+func encodeHistory(lines []string) []byte {
 	if len(lines) > historyLimit {
 		lines = lines[len(lines)-historyLimit:]
 	}
@@ -101,8 +117,5 @@ func saveHistory(path string, lines []string) error {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	if err := statefile.WriteAtomic(path, b.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("saving the history: %w", err)
-	}
-	return nil
+	return b.Bytes()
 }
