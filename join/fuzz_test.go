@@ -235,8 +235,8 @@ func FuzzParseIdentity(f *testing.F) {
 	f.Add(bytes.ReplaceAll(real, []byte("\n"), []byte("\r\n")))
 	if i := bytes.Index(real, []byte("-----BEGIN PRIVATE KEY")); i > 0 {
 		f.Add(append(slices.Clone(real[i:]), real[:i]...)) // key first
-		f.Add(slices.Concat(real[:i], real[:i], real[i:]))  // a chain of two
-		f.Add(real[:i])                                      // no key
+		f.Add(slices.Concat(real[:i], real[:i], real[i:])) // a chain of two
+		f.Add(real[:i])                                    // no key
 	}
 	f.Add(real[:len(real)/2])
 	f.Fuzz(func(t *testing.T, data []byte) {
