@@ -262,3 +262,56 @@ func FuzzParseIdentity(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRenderFrame: whatever frame a room sends (anyone on the LAN can
+// announce one), showing it never panics, in line mode or at a terminal
+// of any width, nor does keeping the roster with it; and line mode shows
+// it as whole lines, with no control character or line separator in one,
+// so that a terminal never acts on the room's text and a script reads one
+// line per line shown.
+func FuzzRenderFrame(f *testing.F) {
+	for _, fr := range []wire.Frame{
+		{Type: wire.TypeWelcome, Name: "bob", Room: &wire.Room{Name: "Lab 3\u202e", ID: "3f9a2c71d0e4b5a6"}, Members: []wire.Member{{Name: "ana", Role: "owner"}, {Name: "bob"}}},
+		{Type: wire.TypeEvent, Seq: 4, Kind: wire.KindJoin, Time: testTime, Name: "cy\x1b[2J", Role: "admin"},
+		{Type: wire.TypeEvent, Seq: 5, Kind: wire.KindLeave, Time: testTime, Name: "cy", Code: "banned", By: "ana", Text: "spam\u2028x"},
+		{Type: wire.TypeEvent, Seq: 6, Kind: wire.KindRole, Time: testTime, Name: "cy", Role: "admin", By: "ana"},
+		{Type: wire.TypeEvent, Seq: 7, Kind: wire.KindSay, Time: testTime, From: "ana", Text: "hi bob\u202e"},
+		{Type: wire.TypePrivate, Time: testTime, From: "ana", To: "bob", Text: "psst\r\n"},
+		{Type: wire.TypeNotice, Text: "line one\nline two"},
+		{Type: wire.TypeNotice, Code: "denied", Text: "no\x85"},
+		{Type: wire.TypeBans, Text: "x"},
+		{Type: wire.TypeClosed, Code: "kicked", By: "ana", Text: "bye\x07"},
+		{Type: wire.TypeRefused, Code: "name", Text: "taken\u2029"},
+		{Type: wire.TypeError, Text: "bad"},
+	} {
+		data, err := wire.Encode(&fr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, uint8(40))
+	}
+	welcome := wire.Frame{Type: wire.TypeWelcome, Name: "bob", Room: &wire.Room{Name: "Lab 3\u202e", ID: "3f9a2c71d0e4b5a6"}, Members: []wire.Member{{Name: "ana", Role: "owner"}, {Name: "bob"}}}
+	f.Fuzz(func(t *testing.T, data []byte, width uint8) {
+		fr, err := wire.Parse(data)
+		if err != nil {
+			return
+		}
+		lines := Render(fr, "bob", time.UTC)
+		if fr.Type == wire.TypeWelcome {
+			lines = append(lines, WelcomeLine(fr))
+			newRoster(fr).Names()
+		}
+		for _, l := range lines {
+			if i := strings.IndexFunc(l, func(r rune) bool { return unicode.IsControl(r) || r == 0x2028 || r == 0x2029 }); i >= 0 {
+				t.Fatalf("%+v: line mode shows %q, with a control or line separator", fr, l)
+			}
+		}
+		Style{Width: int(width)}.Lines(fr, "bob", time.UTC)
+		Style{Width: int(width), Color: true}.Earlier(fr, "bob", time.UTC)
+		r := newRoster(welcome)
+		r.apply(fr)
+		r.Names()
+		r.Members()
+		r.Banned()
+	})
+}
