@@ -75,20 +75,36 @@ func loadHistory(path string, secrets []string) ([]string, error) {
 // name) from r, apart from opening it so that it can be fuzzed.
 func readHistory(r io.Reader, path string, secrets []string) ([]string, error) {
 	var lines []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 64<<10)
-	for sc.Scan() {
-		line := string(bytes.TrimSuffix(sc.Bytes(), []byte("\r")))
-		if !utf8.ValidString(line) || strings.IndexFunc(line, unicode.IsControl) >= 0 || !keepInHistory(line, secrets) {
-			continue
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		raw, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer is far longer than any the
+			// prompt keeps: skipped to its end, as other bad lines are.
+			// Failing the file for it would start the prompt without
+			// the history, and Close would then save over it.
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			raw = nil
 		}
-		lines = append(lines, line)
-		if len(lines) > 2*historyLimit {
-			lines = append(lines[:0], lines[len(lines)-historyLimit:]...)
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("reading the history %s: %w", path, err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading the history %s: %w", path, err)
+		if len(raw) > 0 {
+			// As bufio.ScanLines read it, and a Windows line end besides.
+			raw = bytes.TrimSuffix(bytes.TrimSuffix(raw, []byte("\n")), []byte("\r"))
+			line := string(bytes.TrimSuffix(raw, []byte("\r")))
+			if utf8.ValidString(line) && strings.IndexFunc(line, unicode.IsControl) < 0 && keepInHistory(line, secrets) {
+				lines = append(lines, line)
+				if len(lines) > 2*historyLimit {
+					lines = append(lines[:0], lines[len(lines)-historyLimit:]...)
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
 	}
 	if len(lines) > historyLimit {
 		lines = lines[len(lines)-historyLimit:]
