@@ -75,11 +75,12 @@ func loadHistory(path string, secrets []string) ([]string, error) {
 // name) from r, apart from opening it so that it can be fuzzed.
 func readHistory(r io.Reader, path string, secrets []string) ([]string, error) {
 	var lines []string
-	br := bufio.NewReaderSize(r, 64<<10)
+	// The longest line kept, with the line end that is cut from it.
+	br := bufio.NewReaderSize(r, wire.MaxText+len("\r\r\n"))
 	for {
 		raw, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer is far longer than any the
+			// A line longer than the buffer is longer than any the
 			// prompt keeps: skipped to its end, as other bad lines are.
 			// Failing the file for it would start the prompt without
 			// the history, and Close would then save over it.
