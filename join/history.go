@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,21 +68,44 @@ func loadHistory(path string, secrets []string) ([]string, error) {
 		return nil, fmt.Errorf("reading the history: %w", err)
 	}
 	defer f.Close()
+	return readHistory(f, path, secrets)
+}
+
+// readHistory is loadHistory's reading of the file at path (which errors
+// name) from r, apart from opening it so that it can be fuzzed.
+func readHistory(r io.Reader, path string, secrets []string) ([]string, error) {
 	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<10)
-	for sc.Scan() {
-		line := string(bytes.TrimSuffix(sc.Bytes(), []byte("\r")))
-		if !utf8.ValidString(line) || strings.IndexFunc(line, unicode.IsControl) >= 0 || !keepInHistory(line, secrets) {
-			continue
+	// The longest line kept, with the line end that is cut from it.
+	br := bufio.NewReaderSize(r, wire.MaxText+len("\r\r\n"))
+	for {
+		raw, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer is longer than any the
+			// prompt keeps: skipped to its end, as other bad lines are.
+			// Failing the file for it would start the prompt without
+			// the history, and Close would then save over it.
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			raw = nil
 		}
-		lines = append(lines, line)
-		if len(lines) > 2*historyLimit {
-			lines = append(lines[:0], lines[len(lines)-historyLimit:]...)
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("reading the history %s: %w", path, err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading the history %s: %w", path, err)
+		if len(raw) > 0 {
+			// As bufio.ScanLines read it, and a Windows line end besides.
+			raw = bytes.TrimSuffix(bytes.TrimSuffix(raw, []byte("\n")), []byte("\r"))
+			line := string(bytes.TrimSuffix(raw, []byte("\r")))
+			if utf8.ValidString(line) && strings.IndexFunc(line, unicode.IsControl) < 0 && keepInHistory(line, secrets) {
+				lines = append(lines, line)
+				if len(lines) > 2*historyLimit {
+					lines = append(lines[:0], lines[len(lines)-historyLimit:]...)
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
 	}
 	if len(lines) > historyLimit {
 		lines = lines[len(lines)-historyLimit:]
@@ -93,6 +117,15 @@ func loadHistory(path string, secrets []string) ([]string, error) {
 // person alone (it is what they typed), replacing the file whole so that a
 // crash leaves the old history or the new, never half of one.
 func saveHistory(path string, lines []string) error {
+	if err := statefile.WriteAtomic(path, encodeHistory(lines), 0o600); err != nil {
+		return fmt.Errorf("saving the history: %w", err)
+	}
+	return nil
+}
+
+// encodeHistory returns the history file that keeps the last historyLimit
+// of lines.
+func encodeHistory(lines []string) []byte {
 	if len(lines) > historyLimit {
 		lines = lines[len(lines)-historyLimit:]
 	}
@@ -101,8 +134,5 @@ func saveHistory(path string, lines []string) error {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	if err := statefile.WriteAtomic(path, b.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("saving the history: %w", err)
-	}
-	return nil
+	return b.Bytes()
 }

@@ -99,3 +99,21 @@ func TestHistoryLoadSkipsBadLines(t *testing.T) {
 		t.Errorf("loaded %q, %v; want %q", got, err, want)
 	}
 }
+
+// TestHistoryLoadSkipsLongLine stands for a history file into which
+// something wrote one line over 64 KB (a paste saved by another program, a
+// hand edit): reading failed on it with "token too long", the prompt
+// started without the history, and saved over it at the end, so the one
+// bad line cost the person every other line. It is skipped like any line
+// too long to send. Found by FuzzReadHistory.
+func TestHistoryLoadSkipsLongLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ana")
+	content := "first\n" + strings.Repeat("y", 70<<10) + "\r\nsecond\n" + strings.Repeat("z", 200<<10) + "\nlast"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadHistory(path, nil)
+	if want := []string{"first", "second", "last"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("loaded %q, %v; want %q", got, err, want)
+	}
+}

@@ -31,11 +31,7 @@ func LoadOrCreateIdentity(dir string) (tls.Certificate, error) {
 	path := filepath.Join(dir, IdentityFile)
 	data, err := os.ReadFile(path)
 	if err == nil {
-		cert, err := tls.X509KeyPair(data, data)
-		if err != nil {
-			return tls.Certificate{}, fmt.Errorf("%s is damaged (%v); remove it to make a new identity, which rooms will not know", path, err)
-		}
-		return cert, nil
+		return parseIdentity(path, data)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return tls.Certificate{}, fmt.Errorf("reading your identity: %w", err)
@@ -61,16 +57,36 @@ func LoadOrCreateIdentity(dir string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	data, err = encodeIdentity(der, key)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	data = append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
 	if err := statefile.WriteAtomic(path, data, 0o600); err != nil {
 		return tls.Certificate{}, fmt.Errorf("saving your identity: %w", err)
 	}
 	return tls.X509KeyPair(data, data)
+}
+
+// parseIdentity reads data, the contents of the identity file at path
+// (which errors name), apart from reading the file so that it can be
+// fuzzed.
+func parseIdentity(path string, data []byte) (tls.Certificate, error) {
+	cert, err := tls.X509KeyPair(data, data)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%s is damaged (%v); remove it to make a new identity, which rooms will not know", path, err)
+	}
+	return cert, nil
+}
+
+// encodeIdentity returns the identity file that holds the certificate der
+// and its key.
+func encodeIdentity(der []byte, key any) ([]byte, error) {
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...), nil
 }
 
 // IdentityTag is the short form of an identity's fingerprint that rooms

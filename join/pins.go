@@ -42,14 +42,21 @@ const KnownRoomsFile = "known-rooms"
 // LoadKnownRooms reads the known rooms at path; a missing file is none. A
 // damaged line is an error, never skipped: skipping it would forget a pin.
 func LoadKnownRooms(path string) (*KnownRooms, error) {
-	k := &KnownRooms{path: path, rooms: make(map[string]knownRoom)}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return k, nil
+		return &KnownRooms{path: path, rooms: make(map[string]knownRoom)}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading known rooms: %w", err)
 	}
+	return parseKnownRooms(path, data)
+}
+
+// parseKnownRooms reads data, the contents of the known rooms file at path
+// (which errors name), apart from reading the file so that it can be
+// fuzzed.
+func parseKnownRooms(path string, data []byte) (*KnownRooms, error) {
+	k := &KnownRooms{path: path, rooms: make(map[string]knownRoom)}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -63,6 +70,12 @@ func LoadKnownRooms(path string) (*KnownRooms, error) {
 		since, err := time.Parse(time.RFC3339, fields[2])
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d is damaged (%v); fix or remove that line", path, n, err)
+		}
+		// time.Parse takes offsets such as +24:60 that Format writes as
+		// +25:00, which it refuses: kept, such a time would make the
+		// file unreadable once the next room is saved.
+		if _, err := time.Parse(time.RFC3339, since.Format(time.RFC3339)); err != nil {
+			return nil, fmt.Errorf("%s:%d is damaged (time zone offset out of range in %q); fix or remove that line", path, n, fields[2])
 		}
 		r := knownRoom{fingerprint: fields[1], since: since}
 		if len(fields) == 4 {
@@ -150,11 +163,17 @@ func oneLine(s string) string {
 
 // save writes the file anew, atomically.
 func (k *KnownRooms) save() error {
+	return statefile.WriteAtomic(k.path, k.encode(), 0o600)
+}
+
+// encode returns the file's contents; the caller holds k.mu, or has the
+// only reference to k.
+func (k *KnownRooms) encode() []byte {
 	var b strings.Builder
 	b.WriteString("# rooms joined, and their keys: id fingerprint first-seen name\n")
 	for _, id := range k.order {
 		r := k.rooms[id]
 		fmt.Fprintf(&b, "%s %s %s %s\n", id, r.fingerprint, r.since.Format(time.RFC3339), r.name)
 	}
-	return statefile.WriteAtomic(k.path, []byte(b.String()), 0o600)
+	return []byte(b.String())
 }

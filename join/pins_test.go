@@ -83,3 +83,25 @@ func TestKnownRoomsDamaged(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestKnownRoomsOffsetOutOfRange stands for a hand-edited or damaged
+// known-rooms file whose first-seen time has an offset that Go reads and
+// cannot write back (+24:60 is written +25:00, which it refuses): accepted,
+// it made the file unreadable at the start after the next new room, and
+// with it every pin. It is refused at once, naming the line, as any other
+// damage is. Found by FuzzParseKnownRooms.
+func TestKnownRoomsOffsetOutOfRange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), KnownRoomsFile)
+	os.WriteFile(path, []byte("aaaa SHA256:a 2026-01-01T00:00:00Z Lab\nbbbb SHA256:b 2026-01-01T00:00:00+24:60 Kitchen\n"), 0o600)
+	k, err := LoadKnownRooms(path)
+	if err == nil {
+		if _, err := k.Check("0123456789abcdef", "SHA256:c", "New", false); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadKnownRooms(path)
+		t.Fatalf("the offset was accepted, and after the next room the file reads as: %v", err)
+	}
+	if !strings.Contains(err.Error(), ":2 is damaged") || !strings.Contains(err.Error(), "+24:60") {
+		t.Fatalf("got %v; want line 2 named as damaged, with its time", err)
+	}
+}
