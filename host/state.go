@@ -408,15 +408,19 @@ func truncateFile(path string, size int64) error {
 	if err != nil {
 		return err
 	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return err
+	return syncClose(f, f.Truncate(size))
+}
+
+// syncClose ends a change to f whose last step returned err: on success
+// it syncs f to disk; either way it closes f, and returns the first error.
+func syncClose(f *os.File, err error) error {
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	return err
 }
 
 // appendModEntry adds e to the moderation log and syncs it to disk.
@@ -429,15 +433,8 @@ func appendModEntry(dir string, e room.ModEntry) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	_, err = f.Write(append(line, '\n'))
+	return syncClose(f, err)
 }
 
 // historyFile holds the room's history between a clean shutdown and the

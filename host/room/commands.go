@@ -227,6 +227,9 @@ func (s *state) me(c call) {
 func (s *state) msg(c call) {
 	name, text := cutWord(c.args)
 	to, ok := s.lookup(name)
+	if ok && to.hidden && to != c.from && !isAdminRole(c.from.role) {
+		ok = false // as in /who and /whois (see Member.hidden)
+	}
 	if !ok {
 		s.notifyError(c.from, noSuchMember(name))
 		return

@@ -347,6 +347,11 @@ func TestMutedMemberJoinsUnseen(t *testing.T) {
 	ana.expect(notice("2 here: ana (host), cy; and 1 muted, whom only admins see: mal"))
 	mal.say("/who")
 	mal.expect(notice("3 here: ana (host), cy, mal"))
+	// Nor can a member find it by writing to it, which would also let
+	// anyone write to the muted (an admin may).
+	cy.say("/msg mal are you there?")
+	cy.expect(errorNotice(noSuchMember("mal")))
+	mal.expectNothing()
 	dee := tr.joinReq(JoinRequest{Name: "dee"})
 	if len(dee.welcome.Members) != 3 || dee.welcome.Seq != seq+1 {
 		t.Fatalf("dee's welcome: %+v", dee.welcome)
