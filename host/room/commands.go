@@ -330,9 +330,6 @@ func (s *state) ban(c call) {
 		forceAddr, rest = true, after
 	}
 	expires, reason, err := s.cutUntil(rest)
-	if err == nil {
-		err = checkReason(reason)
-	}
 	if err != nil {
 		s.notifyError(c.from, "not banned: "+err.Error())
 		return
@@ -880,9 +877,6 @@ func (s *state) mute(c call) {
 		return
 	}
 	end, reason, err := s.cutUntil(rest)
-	if err == nil {
-		err = checkReason(reason)
-	}
 	if err != nil {
 		s.notifyError(c.from, "not muted: "+err.Error())
 		return

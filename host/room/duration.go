@@ -85,20 +85,21 @@ func parseDuration(word string) (time.Duration, error) {
 	return total, nil
 }
 
-// cutUntil reads an optional duration at the start of args (as /ban and
-// /mute take it) and returns when it ends (zero for none) and the rest. A
-// first word that looks like a duration and is not a valid one is an error:
-// it is never read as the start of the reason.
+// cutUntil reads what /ban and /mute take after the name: an optional
+// duration, then the reason. It returns when the duration ends (zero for
+// none) and the reason. A first word that looks like a duration and is not
+// a valid one is an error: it is never read as the start of the reason;
+// and so is a reason too long to keep (checkReason).
 func (s *state) cutUntil(args string) (time.Time, string, error) {
 	word, rest := cutWord(args)
 	if !looksLikeDuration(word) {
-		return time.Time{}, args, nil
+		return time.Time{}, args, checkReason(args)
 	}
 	d, err := parseDuration(word)
 	if err != nil {
 		return time.Time{}, "", err
 	}
-	return s.now().Add(d), rest, nil
+	return s.now().Add(d), rest, checkReason(rest)
 }
 
 // until says until when a ban or mute that ends at t holds, as seen at now
