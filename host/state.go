@@ -128,7 +128,7 @@ func loadOrCreateRoomID(dir string) (string, error) {
 // around them allowed (a file edited by hand).
 func parseRoomID(data []byte) (string, bool) {
 	id := strings.TrimSpace(string(data))
-	if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+	if !wire.ValidRoomID(id) {
 		return "", false
 	}
 	return id, true

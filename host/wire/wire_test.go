@@ -386,3 +386,26 @@ func normalize(f Frame) Frame {
 	}
 	return f
 }
+
+// TestValidRoomIDAndFingerprint: what a room makes is valid; the forms a
+// hostile room or record tried (spaces, a leading "#", no-break spaces, a
+// line separator, upper case, too long, a fingerprint without its prefix or
+// with padding) are not.
+func TestValidRoomIDAndFingerprint(t *testing.T) {
+	good := Fingerprint([]byte("a key"))
+	if !ValidRoomID("0123456789abcdef") || !ValidFingerprint(good) {
+		t.Fatalf("a room's own id or fingerprint is refused: %s", good)
+	}
+	for _, id := range []string{"", "0", "#123456789abcdef", " 123456789abcdef", "0123456789abcde\u00a0",
+		"0123456789ABCDEF", "0123456789abcdef0", "0123456789abc\u2028", "0123456789abcde\x1b", strings.Repeat("a", 70000)} {
+		if ValidRoomID(id) {
+			t.Errorf("ValidRoomID(%q) = true", id)
+		}
+	}
+	for _, fp := range []string{"", "0", "SHA256:", strings.TrimPrefix(good, "SHA256:"), good + "=", good + " ",
+		"SHA256:" + strings.Repeat("!", 43), "sha256:" + strings.TrimPrefix(good, "SHA256:"), good[:len(good)-1]} {
+		if ValidFingerprint(fp) {
+			t.Errorf("ValidFingerprint(%q) = true", fp)
+		}
+	}
+}
