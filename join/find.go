@@ -133,8 +133,8 @@ func DialRoom(room discovery.Room, local []netip.Prefix, opts ...DialOption) Dia
 			if err == nil {
 				return conn, nil
 			}
-			var unreadable *UnreadablePinError
-			if keyError(err) || errors.As(err, &unreadable) || ctx.Err() != nil {
+			var mismatch *KeyMismatchError
+			if errors.As(err, &mismatch) || ctx.Err() != nil {
 				return nil, err
 			}
 			errs = append(errs, err)
