@@ -89,7 +89,6 @@ func LoadKnownRooms(path string) (*KnownRooms, error) {
 // fuzzed. It never fails: a line it cannot read is one damaged line.
 func parseKnownRooms(path string, data []byte) *KnownRooms {
 	k := &KnownRooms{path: path, rooms: make(map[string]knownRoom), damaged: make(map[string]int)}
-	seen := make(map[string]bool)
 	// Split by hand rather than with bufio.Scanner, whose 64 KB line limit
 	// would make one long line the end of the whole file.
 	for n := 1; len(data) > 0; n++ {
@@ -108,11 +107,10 @@ func parseKnownRooms(path string, data []byte) *KnownRooms {
 			k.lines = append(k.lines, fileLine{raw: raw})
 			continue
 		}
-		if !seen[id] {
-			seen[id] = true
+		if _, twice := k.rooms[id]; !twice {
 			k.lines = append(k.lines, fileLine{id: id})
 		}
-		k.rooms[id] = r
+		k.rooms[id] = r // of two lines for one room, the later counts, as it always has
 	}
 	return k
 }
@@ -147,9 +145,9 @@ func parseKnownRoom(raw string) (id string, r knownRoom, ok bool, why string) {
 	if len(fields) == 4 {
 		r.name = fields[3]
 	}
-	// What Check would not write is not what it wrote: a name with controls
-	// or doubled spaces was edited by hand, and is kept as it would be
-	// written, so that the file reads the same after the next save.
+	// A name that Check did not write (edited by hand: controls, doubled
+	// spaces) is read as Check would write it, so that the file reads the
+	// same after the next save.
 	r.name = oneLine(r.name)
 	return fields[0], r, true, ""
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,5 +137,50 @@ func TestKnownRoomsOffsetOutOfRange(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	if !strings.Contains(string(data), "\n"+damaged+"\n") {
 		t.Fatalf("the damaged line was not kept:\n%s", data)
+	}
+}
+
+// TestPinningFlags: --accept-new-key takes a known room's changed key once,
+// for the room as first joined, and a key that changes again while
+// reconnecting is refused; --fingerprint refuses any other key, and the
+// key it names replaces the one remembered. Check never remembers.
+func TestPinningFlags(t *testing.T) {
+	const id = "3f9a2c71d0e4b5a6"
+	old, accepted, again := wire.Fingerprint([]byte("old")), wire.Fingerprint([]byte("new")), wire.Fingerprint([]byte("again"))
+	path := filepath.Join(t.TempDir(), KnownRoomsFile)
+	k, _ := LoadKnownRooms(path)
+	if _, err := k.Check(id, old, "Lab 3", false); err != nil {
+		t.Fatal(err)
+	}
+
+	var told []Trust
+	p := &Pinning{Known: k, AcceptNewKey: true, Remembered: func(tr Trust, _ RoomKey) { told = append(told, tr) }}
+	if err := p.Check(RoomKey{ID: id, Fingerprint: accepted}, ""); err != nil {
+		t.Fatalf("--accept-new-key, before dialing: %v", err)
+	}
+	if trust, _ := k.Check(id, old, "", false); trust != TrustKnown {
+		t.Fatal("Check remembered the key")
+	}
+	if err := p.remember(RoomKey{ID: id, Fingerprint: accepted}, ""); err != nil || !slices.Equal(told, []Trust{TrustChanged}) {
+		t.Fatalf("--accept-new-key, after the handshake: %v, told %v", err, told)
+	}
+	var changed *KeyChangedError
+	if err := p.Check(RoomKey{ID: id, Fingerprint: again}, ""); !errors.As(err, &changed) {
+		t.Fatalf("a second change while reconnecting: %v", err)
+	}
+	if err := p.remember(RoomKey{ID: id, Fingerprint: again}, ""); !errors.As(err, &changed) {
+		t.Fatalf("a second change while reconnecting, after the handshake: %v", err)
+	}
+
+	p = &Pinning{Known: k, Fingerprint: again}
+	var mismatch *KeyMismatchError
+	if err := p.Check(RoomKey{ID: id, Fingerprint: accepted}, ""); !errors.As(err, &mismatch) {
+		t.Fatalf("--fingerprint with another key: %v", err)
+	}
+	if err := p.remember(RoomKey{ID: id, Fingerprint: again}, ""); err != nil {
+		t.Fatalf("--fingerprint with its key: %v", err)
+	}
+	if trust, err := k.Check(id, again, "", false); err != nil || trust != TrustKnown {
+		t.Fatalf("the key given is not the one remembered: %v, %v", trust, err)
 	}
 }
