@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
@@ -430,58 +429,60 @@ func (c *cli) join(args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range known.Warnings() {
+		c.infof("warning: %s", w)
+	}
 	identity, err := join.LoadOrCreateIdentity(dir)
 	if err != nil {
 		return err
 	}
 	withIdentity := join.WithIdentity(identity)
-	// trust checks a room's key against the one remembered for its id. A
-	// fingerprint given on the command line is the person's own check, and
-	// replaces what was remembered.
-	// --accept-new-key is for the room as first joined: a key that changes
-	// again while reconnecting is refused.
-	var trusted atomic.Bool
-	trust := func(key join.RoomKey, name string) error {
-		if *fingerprint != "" && key.Fingerprint != *fingerprint {
-			return &join.KeyMismatchError{Expected: *fingerprint, Got: key.Fingerprint}
-		}
-		t, err := known.Check(key.ID, key.Fingerprint, name, (*acceptNewKey && !trusted.Load()) || *fingerprint != "")
-		if err == nil {
-			trusted.Store(true)
-		}
-		switch {
-		case err != nil:
-			return err
-		case t == join.TrustNew:
-			c.infof("first visit to room %s: its key %s is remembered, and checked from now on", key.ID, key.Fingerprint)
-		case t == join.TrustChanged:
-			c.infof("the key of room %s is now %s, as you accepted", key.ID, key.Fingerprint)
-		}
-		return nil
-	}
+	// trust checks a room's key against the one remembered for its id, and
+	// remembers it only once the room has proved it in a handshake: an mDNS
+	// record, which anyone can send, pins nothing. A fingerprint given on
+	// the command line is the person's own check, and replaces what was
+	// remembered. --accept-new-key is for the room as first joined: a key
+	// that changes again while reconnecting is refused.
+	trust := &join.Pinning{Known: known, Fingerprint: *fingerprint, AcceptNewKey: *acceptNewKey,
+		Remembered: func(t join.Trust, key join.RoomKey) {
+			switch t {
+			case join.TrustNew:
+				c.infof("first visit to room %s: its key %s is remembered, and checked from now on", key.ID, key.Fingerprint)
+			case join.TrustChanged:
+				c.infof("the key of room %s is now %s, as you accepted", key.ID, key.Fingerprint)
+			}
+		}}
 
 	var dial join.Dialer
 	if *addr != "" {
-		dial = join.DialTLSVerified(*addr, func(key join.RoomKey) error { return trust(key, "") }, withIdentity)
+		dial = trust.Dialer(join.DialTLSVerified(*addr, func(key join.RoomKey) error { return trust.Check(key, "") }, withIdentity), "")
 	} else {
 		room, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
 		if err != nil {
 			return c.explainFind(err)
 		}
 		// Checked before connecting: a room announced with a known id and
-		// another key is refused before anything is sent to it.
-		if err := trust(join.RoomKey{ID: room.ID, Fingerprint: room.Fingerprint}, room.Name); err != nil {
+		// another key is refused before anything is sent to it. Its key is
+		// remembered only once the room has shown it in the handshake.
+		if err := trust.Check(join.RoomKey{ID: room.ID, Fingerprint: room.Fingerprint}, room.Name); err != nil {
 			return err
 		}
 		c.infof("joining %s", join.DescribeRoom(room))
-		dial = join.DialRoom(room, discovery.LocalPrefixes(), withIdentity)
+		dial = trust.Dialer(join.DialRoom(room, discovery.LocalPrefixes(), withIdentity), room.Name)
 	}
 	if !*noReconnect {
 		// Back to the last address first; else wherever the room with
 		// that id is found now, its key checked as at first.
-		opts.Reconnect = &join.Reconnect{Rediscover: join.FindByID(browser(ifaces), func(r discovery.Room) error {
-			return trust(join.RoomKey{ID: r.ID, Fingerprint: r.Fingerprint}, r.Name)
-		}, discovery.LocalPrefixes(), withIdentity)}
+		rediscover := join.FindByID(browser(ifaces), func(r discovery.Room) error {
+			return trust.Check(join.RoomKey{ID: r.ID, Fingerprint: r.Fingerprint}, r.Name)
+		}, discovery.LocalPrefixes(), withIdentity)
+		opts.Reconnect = &join.Reconnect{Rediscover: func(ctx context.Context, id string) (join.Dialer, error) {
+			dial, err := rediscover(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return trust.Dialer(dial, ""), nil
+		}}
 	}
 	ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
 	defer closeUI()

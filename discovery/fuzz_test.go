@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/mdns"
 	"github.com/miekg/dns"
+
+	"chatroom/host/wire"
 )
 
 // txtAnswer is a DNS response whose one answer is a TXT record with rdata
@@ -37,7 +39,9 @@ func txtRdata(strs ...string) []byte {
 // FuzzRoomFromTXT reads any TXT record's data as miekg/dns hands it to
 // hashicorp/mdns and on to roomFromTXT and roomFromEntry: nothing panics;
 // unescapeDNS gives back exactly the bytes on the wire; a room read has
-// what joining needs (an id, a key, a name in UTF-8, IPv4 addresses); and
+// what joining needs, in the forms a room makes (an id and a key as
+// wire.ValidRoomID and wire.ValidFingerprint say, a name in UTF-8, IPv4
+// addresses); and
 // advertised again by encodeTXT, it reads back the same room (its name cut
 // as encodeTXT cuts names), so a room read is one the advertiser can say.
 func FuzzRoomFromTXT(f *testing.F) {
@@ -93,7 +97,7 @@ func FuzzRoomFromTXT(f *testing.F) {
 				t.Fatalf("roomFromEntry read %+v, roomFromTXT %+v", entry, room)
 			}
 		}
-		if room.ID == "" || room.Fingerprint == "" || !utf8.ValidString(room.Name) {
+		if !wire.ValidRoomID(room.ID) || !wire.ValidFingerprint(room.Fingerprint) || !utf8.ValidString(room.Name) {
 			t.Fatalf("read a room that cannot be joined or shown: %+v", room)
 		}
 		for _, a := range room.Addrs {

@@ -75,15 +75,15 @@ func TestAdvertiseAndBrowse(t *testing.T) {
 // Two rooms with one display name are two rooms, told apart by id.
 func TestTwoRoomsOneName(t *testing.T) {
 	netns.Require(t)
-	advertise(t, testRoom("Lab 3", "aaaaaa11"), onLoopback)
-	advertise(t, testRoom("lab 3", "bbbbbb22"), onLoopback)
-	advertise(t, testRoom("Kitchen", "cccccc33"), onLoopback)
+	advertise(t, testRoom("Lab 3", "aaaaaa1100000000"), onLoopback)
+	advertise(t, testRoom("lab 3", "bbbbbb2200000000"), onLoopback)
+	advertise(t, testRoom("Kitchen", "cccccc3300000000"), onLoopback)
 	rooms := browse(t, onLoopback)
 	var ids []string
 	for _, r := range rooms {
 		ids = append(ids, r.Name+"/"+r.ID)
 	}
-	if want := []string{"Kitchen/cccccc33", "Lab 3/aaaaaa11", "lab 3/bbbbbb22"}; !slices.Equal(ids, want) {
+	if want := []string{"Kitchen/cccccc3300000000", "Lab 3/aaaaaa1100000000", "lab 3/bbbbbb2200000000"}; !slices.Equal(ids, want) {
 		t.Fatalf("found %v, want %v", ids, want)
 	}
 }
@@ -92,7 +92,7 @@ func TestTwoRoomsOneName(t *testing.T) {
 func TestLongRoomName(t *testing.T) {
 	netns.Require(t)
 	name := strings.Repeat("𝄞", 64)
-	advertise(t, testRoom(name, "dddddd44"), onLoopback)
+	advertise(t, testRoom(name, "dddddd4400000000"), onLoopback)
 	rooms := browse(t, onLoopback)
 	if len(rooms) != 1 || !strings.HasPrefix(name, rooms[0].Name) || len(rooms[0].Name) < 240 {
 		t.Fatalf("found %+v", rooms)
@@ -171,7 +171,7 @@ func waitForRecords(t *testing.T, msgs <-chan *dns.Msg, instance string) []uint3
 func TestAnnounceAndGoodbye(t *testing.T) {
 	netns.Require(t)
 	msgs := listenGroup(t)
-	a, err := Advertise(testRoom("Lab 3", "eeeeee55"), onLoopback)
+	a, err := Advertise(testRoom("Lab 3", "eeeeee5500000000"), onLoopback)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestNamedInterfaceErrors(t *testing.T) {
 	}
 	// A room bound to 127.0.0.1 is advertised only where that address is,
 	// and only if loopback is named.
-	if _, err := Advertise(testRoom("x", "ffffff66"), Options{Bind: netip.MustParseAddr("127.0.0.1")}); err != ErrNoInterface {
+	if _, err := Advertise(testRoom("x", "ffffff6600000000"), Options{Bind: netip.MustParseAddr("127.0.0.1")}); err != ErrNoInterface {
 		t.Fatalf("got %v, want ErrNoInterface", err)
 	}
 }
@@ -277,7 +277,7 @@ func TestPeerBrowse(t *testing.T) {
 //	go test -run '^$' -bench Browse -benchtime 20x ./discovery/
 func BenchmarkBrowse(b *testing.B) {
 	netns.Require(b)
-	a, err := Advertise(testRoom("Lab 3", "bench0123456789a"), onLoopback)
+	a, err := Advertise(testRoom("Lab 3", "be0c0123456789ab"), onLoopback)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"chatroom/host/wire"
 )
 
 // TXT keys. Each is one "key=value" string of the room's TXT record.
@@ -88,11 +90,14 @@ func decodeTXT(fields []string) map[string]string {
 }
 
 // roomFromTXT reads the room a TXT record describes; false when it lacks
-// what a member needs to join and check a room.
+// what a member needs to join and check a room. A record whose id or key is
+// not of the form a room makes (wire.ValidRoomID, wire.ValidFingerprint)
+// is no room's: anyone on the LAN can send one, and an id of spaces,
+// controls or a megabyte must never reach a file or a terminal.
 func roomFromTXT(fields []string) (Room, bool) {
 	kv := decodeTXT(fields)
 	version, err := strconv.Atoi(kv[keyVersion])
-	if err != nil || kv[keyID] == "" || kv[keyFingerprint] == "" {
+	if err != nil || !wire.ValidRoomID(kv[keyID]) || !wire.ValidFingerprint(kv[keyFingerprint]) {
 		return Room{}, false
 	}
 	name := kv[keyName]

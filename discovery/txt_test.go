@@ -63,7 +63,7 @@ func TestTXTFits(t *testing.T) {
 		strings.Repeat("x", 1000),
 		strings.Repeat("ab\\", 100), // escapes must not count twice
 	} {
-		room := Room{ID: "id", Name: name, Fingerprint: "SHA256:x", Version: 1, Addrs: many}
+		room := Room{ID: testID, Name: name, Fingerprint: testFP, Version: 1, Addrs: many}
 		txt := encodeTXT(room)
 		for _, s := range throughDNSRaw(t, txt) {
 			if len(s) > 255 {
@@ -93,6 +93,12 @@ func throughDNSRaw(t *testing.T, txt []string) []string {
 	return raw
 }
 
+// testID and testFP are an id and a key of the forms a room makes.
+const (
+	testID = "3f9a2c71d0e4b5a6"
+	testFP = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"
+)
+
 // TXT records from other implementations: keys in any case, the first of a
 // repeated key, and records that lack what joining needs.
 func TestRoomFromTXT(t *testing.T) {
@@ -102,14 +108,14 @@ func TestRoomFromTXT(t *testing.T) {
 		ok   bool
 		want Room
 	}{
-		{"minimal", []string{"v=1", "id=abc", "fp=SHA256:x"}, true, Room{Version: 1, ID: "abc", Fingerprint: "SHA256:x"}},
-		{"upper-case keys", []string{"V=1", "ID=abc", "FP=SHA256:x", "NAME=Lab"}, true, Room{Version: 1, ID: "abc", Fingerprint: "SHA256:x", Name: "Lab"}},
-		{"first key wins", []string{"v=1", "id=abc", "id=evil", "fp=SHA256:x"}, true, Room{Version: 1, ID: "abc", Fingerprint: "SHA256:x"}},
-		{"bad addresses skipped", []string{"v=1", "id=a", "fp=f", "addrs=10.0.0.1,nonsense,::1, 10.0.0.2"}, true,
-			Room{Version: 1, ID: "a", Fingerprint: "f", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}}},
-		{"no id", []string{"v=1", "fp=f"}, false, Room{}},
-		{"no fingerprint", []string{"v=1", "id=a"}, false, Room{}},
-		{"no version", []string{"id=a", "fp=f"}, false, Room{}},
+		{"minimal", []string{"v=1", "id=" + testID, "fp=" + testFP}, true, Room{Version: 1, ID: testID, Fingerprint: testFP}},
+		{"upper-case keys", []string{"V=1", "ID=" + testID, "FP=" + testFP, "NAME=Lab"}, true, Room{Version: 1, ID: testID, Fingerprint: testFP, Name: "Lab"}},
+		{"first key wins", []string{"v=1", "id=" + testID, "id=0000000000000000", "fp=" + testFP}, true, Room{Version: 1, ID: testID, Fingerprint: testFP}},
+		{"bad addresses skipped", []string{"v=1", "id=" + testID, "fp=" + testFP, "addrs=10.0.0.1,nonsense,::1, 10.0.0.2"}, true,
+			Room{Version: 1, ID: testID, Fingerprint: testFP, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}}},
+		{"no id", []string{"v=1", "fp=" + testFP}, false, Room{}},
+		{"no fingerprint", []string{"v=1", "id=" + testID}, false, Room{}},
+		{"no version", []string{"id=" + testID, "fp=" + testFP}, false, Room{}},
 		{"empty", nil, false, Room{}},
 	}
 	for _, tt := range tests {
@@ -119,6 +125,40 @@ func TestRoomFromTXT(t *testing.T) {
 				t.Errorf("got %+v, %v; want %+v, %v", got, ok, tt.want, tt.ok)
 			}
 		})
+	}
+}
+
+// TestHostileTXTIDsAreNoRooms stands for an mDNS record sent by a script,
+// no server needed: its id or key is anything but the form a room makes
+// (Unicode spaces that files and Fields treat as separators, a line
+// separator, a leading "#" or space, 64 KB and more, escapes for the
+// terminal, a key without "SHA256:" or of the wrong length). Read as a
+// room, such an id went into known-rooms and made it unreadable, and with
+// it every later join; it is no room, and is dropped.
+func TestHostileTXTIDsAreNoRooms(t *testing.T) {
+	ids := []string{
+		"\u00a0" + testID[1:], testID[:15] + "\u00a0", "\u0085" + testID, testID + "\u2028",
+		" " + testID[1:], "#" + testID[1:], strings.Repeat("a", 70000), "\x1b]0;pwned\a" + testID,
+		strings.ToUpper(testID), testID + "0", testID[:15], "0", "",
+	}
+	fps := []string{
+		"0", "SHA256:", "sha256:" + testFP[7:], testFP + "=", testFP[:len(testFP)-1], testFP + "A",
+		"SHA256:" + strings.Repeat("/", 43), // 43 characters that are not the base64 of 32 bytes
+		testFP[:20] + "\u00a0" + testFP[21:], testFP[:20] + " " + testFP[21:], "",
+	}
+	for _, id := range ids {
+		if room, ok := roomFromTXT([]string{"v=1", "id=" + id, "fp=" + testFP, "name=Lab 3"}); ok {
+			t.Errorf("id %.40q read as a room (id %.40q)", id, room.ID)
+		}
+	}
+	for _, fp := range fps {
+		if room, ok := roomFromTXT([]string{"v=1", "id=" + testID, "fp=" + fp, "name=Lab 3"}); ok {
+			t.Errorf("key %q read as a room (key %q)", fp, room.Fingerprint)
+		}
+	}
+	// And the room as a room makes it is still one.
+	if _, ok := roomFromTXT([]string{"v=1", "id=" + testID, "fp=" + testFP}); !ok {
+		t.Error("a room's own record is not read")
 	}
 }
 
@@ -164,7 +204,7 @@ func TestInstanceName(t *testing.T) {
 // Answers about other services, which arrive on the same channel, are not
 // rooms; nor are answers without a usable TXT record.
 func TestRoomFromEntry(t *testing.T) {
-	good := []string{"v=1", "id=abc", "fp=SHA256:x", "name=Lab 3", "addrs=10.0.0.1"}
+	good := []string{"v=1", "id=" + testID, "fp=" + testFP, "name=Lab 3", "addrs=10.0.0.1"}
 	tests := []struct {
 		name  string
 		entry mdns.ServiceEntry

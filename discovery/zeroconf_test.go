@@ -111,7 +111,7 @@ func TestZeroconfBrowsesOurRoom(t *testing.T) {
 	events := script(t, "zeroconf_browse.py", "127.0.0.1")
 	next(t, events, func(e zeroconfEvent) bool { return e.Event == "browsing" })
 
-	room := testRoom("Café ☕ Lab", "77aa88bb99cc")
+	room := testRoom("Café ☕ Lab", "77aa88bb99cc0000")
 	a, err := Advertise(room, onLoopback)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestBrowseFindsZeroconfRoom(t *testing.T) {
 		t.Fatalf("found %+v", rooms)
 	}
 	r := rooms[0]
-	if r.ID != "zc0123456789" || r.Name != "Zeroconf Room ☕" || r.Instance != "Zeroconf Room" || r.Port != 7466 || r.Host != "zc-host.local." {
+	if r.ID != "0c0123456789abcd" || r.Name != "Zeroconf Room ☕" || r.Instance != "Zeroconf Room" || r.Port != 7466 || r.Host != "zc-host.local." {
 		t.Fatalf("found %+v", r)
 	}
 }

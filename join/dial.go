@@ -35,6 +35,10 @@ func (e *KeyMismatchError) Error() string {
 // to accepted (if not nil) so the person can compare it, and then held:
 // later dials of the same Dialer (a retry with another name) must meet the
 // same key, so a key that changes in between is refused too.
+//
+// Whatever the key, a room whose certificate names no room id, or one not
+// of the form a room makes (wire.ValidRoomID), is refused during the
+// handshake with a *BrokenRoomError: what it is cannot be checked.
 func DialTLS(addr, fingerprint string, accepted func(fingerprint string), opts ...DialOption) Dialer {
 	return dialTLS(addr, fingerprint, accepted, nil, opts)
 }
@@ -56,13 +60,34 @@ type RoomKey struct {
 
 // Verifier decides, during the TLS handshake, whether to go on with a room
 // that shows key. An error ends the connection before anything is sent to
-// the room: no name, no password.
+// the room: no name, no password. It must not remember the key: the room
+// has not yet proved that it holds it (see Pinning.Dialer).
 type Verifier func(key RoomKey) error
 
 // DialTLSVerified returns a Dialer for TLS 1.3 connections to addr that
 // goes on only with rooms verify accepts.
 func DialTLSVerified(addr string, verify Verifier, opts ...DialOption) Dialer {
 	return dialTLS(addr, "", nil, verify, opts)
+}
+
+// roomKeyOf reads the key and id that a room's certificate shows, refusing
+// a certificate that names no room id of the form a room makes.
+func roomKeyOf(cs tls.ConnectionState) (RoomKey, error) {
+	if len(cs.PeerCertificates) == 0 {
+		return RoomKey{}, errors.New("the room sent no certificate")
+	}
+	leaf := cs.PeerCertificates[0]
+	key := RoomKey{Fingerprint: wire.Fingerprint(leaf.RawSubjectPublicKeyInfo)}
+	id, named := wire.RoomIDFromCertName(leaf.Subject.CommonName)
+	switch {
+	case !named:
+		return key, &BrokenRoomError{Why: "its certificate names no room id, so it cannot be checked against the rooms you know"}
+	case !wire.ValidRoomID(id):
+		// Not shown: an id that is not a room's may be any text at all.
+		return key, &BrokenRoomError{Why: "its certificate names a room id that is not of the form a room makes"}
+	}
+	key.ID = id
+	return key, nil
 }
 
 func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify Verifier, opts []DialOption) Dialer {
@@ -73,25 +98,32 @@ func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify
 		want := pinned
 		mu.Unlock()
 
+		// refused is why VerifyConnection ended the handshake, in the
+		// client's own words: the dial's error, rather than TLS's.
+		var refused error
 		config := &tls.Config{
 			MinVersion: tls.VersionTLS13,
 			// The chain is not verified, because no authority signed it;
 			// VerifyConnection checks the key instead.
 			InsecureSkipVerify: true,
 			VerifyConnection: func(cs tls.ConnectionState) error {
-				if len(cs.PeerCertificates) == 0 {
-					return errors.New("the room sent no certificate")
-				}
-				leaf := cs.PeerCertificates[0]
-				got := wire.Fingerprint(leaf.RawSubjectPublicKeyInfo)
-				if want != "" && got != want {
-					return &KeyMismatchError{Expected: want, Got: got}
-				}
-				if verify != nil {
-					id, _ := wire.RoomIDFromCertName(leaf.Subject.CommonName)
-					return verify(RoomKey{ID: id, Fingerprint: got})
-				}
-				return nil
+				refused = func() error {
+					if len(cs.PeerCertificates) > 0 {
+						got := wire.Fingerprint(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
+						if want != "" && got != want {
+							return &KeyMismatchError{Expected: want, Got: got}
+						}
+					}
+					key, err := roomKeyOf(cs)
+					if err != nil {
+						return err
+					}
+					if verify != nil {
+						return verify(key)
+					}
+					return nil
+				}()
+				return refused
 			},
 		}
 		for _, opt := range opts {
@@ -106,13 +138,8 @@ func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify
 		d := tls.Dialer{Config: config}
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			var mismatch *KeyMismatchError
-			var changed *KeyChangedError
-			switch {
-			case errors.As(err, &mismatch):
-				return nil, mismatch // the whole story; "cannot connect" would bury it
-			case errors.As(err, &changed):
-				return nil, changed
+			if refused != nil {
+				return nil, refused // the whole story; "cannot connect" would bury it
 			}
 			return nil, fmt.Errorf("cannot connect to the room: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"chatroom/discovery"
+	"chatroom/host/wire"
 )
 
 // Finder finds the rooms on the network: discovery.Browse in the program,
@@ -104,10 +105,18 @@ func firstAddr(r discovery.Room) string {
 // checks every one against the fingerprint the room advertised: a
 // different key is refused at once, with the loud *KeyMismatchError,
 // rather than tried elsewhere. So is a room whose certificate names
-// another id than the one advertised.
+// another id than the one advertised. A room whose advertised id or key is
+// not of the form a room makes is not dialed at all.
+//
+// The advertised key is only a claim, which anyone on the LAN can make:
+// only once a room has proved it in a handshake may it be pinned
+// (Pinning.Dialer).
 func DialRoom(room discovery.Room, local []netip.Prefix, opts ...DialOption) Dialer {
 	addrs := dialOrder(room.Addrs, local)
 	return func(ctx context.Context) (net.Conn, error) {
+		if !wire.ValidRoomID(room.ID) || !wire.ValidFingerprint(room.Fingerprint) {
+			return nil, fmt.Errorf("the room %q is advertised with an id or key not of the form a room makes", Sanitize(room.Name))
+		}
 		if len(addrs) == 0 {
 			return nil, fmt.Errorf("the room %q advertises no address", Sanitize(room.Name))
 		}

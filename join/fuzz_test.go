@@ -3,6 +3,7 @@ package join
 import (
 	"bytes"
 	"crypto"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,7 +37,7 @@ func knownRoomsSeeds(f *testing.F) [][]byte {
 	}{
 		{"3f9a2c71d0e4b5a6", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", "Lab 3", false},
 		{"0000000000000001", "SHA256:" + strings.Repeat("A", 43), "Café \x1b[2J  kitchen\n", false},
-		{"3f9a2c71d0e4b5a6", "SHA256:" + strings.Repeat("B", 43), "", true},
+		{"3f9a2c71d0e4b5a6", "SHA256:" + strings.Repeat("Q", 43), "", true},
 	} {
 		if _, err := k.Check(c.id, c.fingerprint, c.name, c.accept); err != nil {
 			f.Fatal(err)
@@ -50,47 +51,91 @@ func knownRoomsSeeds(f *testing.F) [][]byte {
 	return seeds
 }
 
-// FuzzParseKnownRooms: parseKnownRooms never panics, and what it accepts
-// is pins the file can hold: saved again and read back, every room keeps
-// its key, first sight and name, in the same order. A pin the client could
-// read but not write back would be lost at the next new room.
+// damagedKnownRooms are lines of a known-rooms file that are damaged: a
+// time Go reads and cannot write back, a key cut short, a room id with a
+// no-break space, a line of 70 KB (past bufio.Scanner's limit), a line
+// separator and a next-line character, and stray text.
+var damagedKnownRooms = []string{
+	"bbbbbbbbbbbbbbbb SHA256:" + strings.Repeat("A", 43) + " 2026-01-01T00:00:00+24:60 Kitchen",
+	"cccccccccccccccc SHA256:AAAA 2026-01-01T00:00:00Z Hall",
+	"\u00a0ddddddddddddddd SHA256:" + strings.Repeat("A", 43) + " 2026-01-01T00:00:00Z",
+	strings.Repeat("e", 70000),
+	"ffffffffffffffff\u2028 SHA256:" + strings.Repeat("A", 43) + " 2026-01-01T00:00:00Z \u0085",
+	"nonsense",
+}
+
+// damagedLines returns the damaged lines of data, split as a person's
+// editor splits them, in order.
+func damagedLines(data []byte) []string {
+	var damaged []string
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		line = strings.TrimSuffix(line, "\n")
+		if _, _, ok, why := parseKnownRoom(line); !ok && why != "" {
+			damaged = append(damaged, line)
+		}
+	}
+	return damaged
+}
+
+// FuzzParseKnownRooms: whatever the file holds, reading it never panics
+// nor fails: a line it cannot read costs that line, with one warning, never
+// the rest. What it reads is pins the file can hold: saved again and read
+// back, every room keeps its key, first sight and name, in the same order,
+// and every damaged line is still there, as it was, still damaged (never
+// silently destroyed: the person may mend it). A pin the client could read
+// but not write back would be lost at the next new room.
 func FuzzParseKnownRooms(f *testing.F) {
 	for _, s := range knownRoomsSeeds(f) {
 		f.Add(s)
 	}
-	f.Add([]byte("# comment\r\n\r\naaaa SHA256:a 2026-01-01T00:00:00+01:00 Lab  3\r\naaaa SHA256:b 2026-01-02T00:00:00.5Z\n"))
+	f.Add([]byte("# comment\r\n\r\naaaaaaaaaaaaaaaa SHA256:" + strings.Repeat("A", 43) + " 2026-01-01T00:00:00+01:00 Lab  3\r\n" +
+		"aaaaaaaaaaaaaaaa SHA256:" + strings.Repeat("Q", 43) + " 2026-01-02T00:00:00.5Z\n"))
 	f.Add([]byte("\t x\u00a0 SHA256:\u2028 2026-01-01T00:00:00Z \u0085name\u00a0\n"))
 	f.Add([]byte("aaaa SHA256:a 2026-13-01T00:00:00Z\n"))
 	f.Add([]byte("aaaa SHA256:a 2026-01-01T00:00:00+24:00\n"))
 	f.Add([]byte("aaaa SHA256:a 2026-01-01T0:00:00+24:60\n")) // read, but written +25:00
+	f.Add([]byte(strings.Join(damagedKnownRooms, "\n")))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		k, err := parseKnownRooms(KnownRoomsFile, data)
-		if err != nil {
-			return
+		k := parseKnownRooms(KnownRoomsFile, data)
+		var ids []string
+		for _, l := range k.lines {
+			if l.id != "" {
+				ids = append(ids, l.id)
+			}
 		}
-		if len(k.order) != len(k.rooms) {
-			t.Fatalf("%d ids in order for %d rooms", len(k.order), len(k.rooms))
+		if len(ids) != len(k.rooms) {
+			t.Fatalf("%d ids in order for %d rooms", len(ids), len(k.rooms))
 		}
-		for _, id := range k.order {
+		for _, id := range ids {
 			r, ok := k.rooms[id]
-			// What encode writes must be one line whose first three
-			// fields are these: no field may hold the separator, nor
-			// the file's comment mark or space that reading trims.
-			if !ok || id == "" || strings.ContainsAny(id, " \n") || strings.HasPrefix(id, "#") ||
-				!startsPrintable(id) || !strings.HasPrefix(r.fingerprint, "SHA256:") ||
-				strings.ContainsAny(r.fingerprint, " \n") || strings.Contains(r.name, "\n") ||
-				strings.TrimRightFunc(r.name, unicode.IsSpace) != r.name {
+			// Only forms that cannot break a line: ids and keys as a room
+			// makes them, a name as oneLine writes it.
+			if !ok || !wire.ValidRoomID(id) || !wire.ValidFingerprint(r.fingerprint) || r.name != oneLine(r.name) {
 				t.Fatalf("accepted a room the file cannot hold: %q %+v", id, r)
 			}
 		}
-		again, err := parseKnownRooms(KnownRoomsFile, k.encode())
-		if err != nil {
-			t.Fatalf("saved known rooms do not read back: %v\n%s", err, k.encode())
+		damaged := damagedLines(data)
+		if len(k.Warnings()) != len(damaged) {
+			t.Fatalf("%d damaged lines, %d warnings: %q", len(damaged), len(k.Warnings()), k.Warnings())
 		}
-		if !slices.Equal(k.order, again.order) {
-			t.Fatalf("saved and read back, the order changed: %q, %q", k.order, again.order)
+		for id := range k.damaged {
+			if !wire.ValidRoomID(id) {
+				t.Fatalf("a damaged line refuses %q, which is no room id", id)
+			}
 		}
-		for _, id := range k.order {
+
+		saved := k.encode()
+		again := parseKnownRooms(KnownRoomsFile, saved)
+		var idsAgain []string
+		for _, l := range again.lines {
+			if l.id != "" {
+				idsAgain = append(idsAgain, l.id)
+			}
+		}
+		if !slices.Equal(ids, idsAgain) {
+			t.Fatalf("saved and read back, the order changed: %q, %q", ids, idsAgain)
+		}
+		for _, id := range ids {
 			a, b := k.rooms[id], again.rooms[id]
 			// The file keeps whole seconds, as Check writes them; a
 			// fraction written by hand is dropped, the day shown stays.
@@ -98,77 +143,102 @@ func FuzzParseKnownRooms(f *testing.F) {
 				t.Fatalf("saved and read back, room %q changed: %+v, %+v", id, a, b)
 			}
 		}
-		if !bytes.Equal(again.encode(), k.encode()) {
-			t.Fatalf("a second save changed the file:\n%s\n%s", k.encode(), again.encode())
+		if got := damagedLines(saved); !slices.Equal(got, damaged) {
+			t.Fatalf("saved, the damaged lines changed: %q, want %q", got, damaged)
+		}
+		// Line numbers move (the header is written first); the rooms
+		// refused must not.
+		if !slices.Equal(slices.Sorted(maps.Keys(k.damaged)), slices.Sorted(maps.Keys(again.damaged))) {
+			t.Fatalf("saved, other rooms are refused: %v, %v", k.damaged, again.damaged)
+		}
+		if !bytes.Equal(again.encode(), saved) {
+			t.Fatalf("a second save changed the file:\n%s\n%s", saved, again.encode())
 		}
 	})
 }
 
-// startsPrintable reports whether s starts with neither space nor a byte
-// that TrimSpace would take for space.
-func startsPrintable(s string) bool {
-	return strings.TrimLeftFunc(s, unicode.IsSpace) == s
-}
-
 // FuzzKnownRoomsCheck: whatever a room (or an announcement on the LAN)
-// says its id, key and name are, Check never panics; and a room that
-// speaks as a chatroom host does (an id of 16 hex digits, a key named as
-// wire.Fingerprint names it, a name that fits in a TXT string) is
-// remembered across a restart, and the other rooms with it.
-//
-// Known failure, kept out of the round trip for issue 12: other ids and
-// keys (no-break spaces, a leading "#", a key without "SHA256:") or a
-// name over 64 KB are written as given and make the file unreadable.
+// says its id, key and name are, Check never panics, and never makes the
+// file unreadable nor costs it a line: it refuses (in one line) an id or
+// key not of the form a room makes, and whatever it accepts is remembered
+// across a restart exactly, with every other room and every damaged line
+// of the file as they were. Precheck decides as Check does and never
+// writes.
 func FuzzKnownRoomsCheck(f *testing.F) {
 	seeds := knownRoomsSeeds(f)
 	f.Add("3f9a2c71d0e4b5a6", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", "Lab 3", false)
 	f.Add("3f9a2c71d0e4b5a6", "SHA256:"+strings.Repeat("C", 43), "evil\nbbbb SHA256:b 2026-01-01T00:00:00Z injected", true)
-	f.Add("0123456789abcdef", "SHA256:"+strings.Repeat("/", 43), "\u00a0\u2028 \u0085", false)
+	f.Add("0123456789abcdef", "SHA256:"+strings.Repeat("w", 43), "\u00a0\u2028 \u0085", false)
+	f.Add("0123456789abcdef", "SHA256:"+strings.Repeat("w", 43), strings.Repeat("名", 30000), false)
+	f.Add("bbbbbbbbbbbbbbbb", "SHA256:"+strings.Repeat("A", 43), "", true) // on a damaged line
 	f.Add("\u00a0x", "SHA256:x", "", false)
 	f.Add("#0123456789abcde", "nokey", "", false)
+	f.Add("0", "0", "0", true)
+	file := append(slices.Clone(seeds[len(seeds)-1]), strings.Join(damagedKnownRooms, "\n")+"\n"...)
 	f.Fuzz(func(t *testing.T, id, fingerprint, name string, accept bool) {
 		path := filepath.Join(t.TempDir(), KnownRoomsFile)
-		if err := os.WriteFile(path, seeds[len(seeds)-1], 0o600); err != nil {
+		if err := os.WriteFile(path, file, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		k, err := LoadKnownRooms(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := slices.Clone(k.order)
+		before := maps.Clone(k.rooms)
+		warnings := k.Warnings()
+
+		precheck := k.Precheck(id, fingerprint, name, accept)
+		if data, _ := os.ReadFile(path); !bytes.Equal(data, file) {
+			t.Fatalf("Precheck(%q, %q, %q) wrote the file", id, fingerprint, name)
+		}
 		trust, err := k.Check(id, fingerprint, name, accept)
-		if err != nil || !roomMadeID(id) || !roomMadeFingerprint(fingerprint) || len(name) > 255 {
+		if (err == nil) != (precheck == nil) {
+			t.Fatalf("Precheck says %v, Check %v", precheck, err)
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("refused in more than one line: %q", err)
+			}
+			if data, _ := os.ReadFile(path); !bytes.Equal(data, file) {
+				t.Fatalf("Check(%q, %q, %q) refused, and wrote the file", id, fingerprint, name)
+			}
 			return
 		}
+		if !wire.ValidRoomID(id) || !wire.ValidFingerprint(fingerprint) {
+			t.Fatalf("Check accepted id %q and key %q, which no room makes", id, fingerprint)
+		}
 		k, err = LoadKnownRooms(path)
-		if err != nil {
-			t.Fatalf("after Check(%q, %q, %q), the known rooms do not read back: %v", id, fingerprint, name, err)
+		if err != nil || !slices.Equal(k.Warnings(), warnings) {
+			t.Fatalf("after Check(%q, %q, %q), the known rooms read back as %v, %q; want %q", id, fingerprint, name, err, k.Warnings(), warnings)
 		}
 		if got, err := k.Check(id, fingerprint, "", false); err != nil || got != TrustKnown {
 			t.Fatalf("room %q checked as %v was not remembered: %v, %v", id, trust, got, err)
 		}
-		for _, other := range before {
-			if _, ok := k.rooms[other]; !ok {
-				t.Fatalf("Check(%q) lost the pin of room %q", id, other)
+		for other, r := range before {
+			if got := k.rooms[other]; other != id && (got.fingerprint != r.fingerprint || got.name != r.name || !got.since.Equal(r.since)) {
+				t.Fatalf("Check(%q) changed the pin of room %q: %+v, %+v", id, other, r, k.rooms[other])
 			}
 		}
-		if r := k.rooms[id]; r.name != oneLine(name) && !(name == "" && trust != TrustNew) {
-			t.Fatalf("room %q named %q is remembered as %q", id, name, r.name)
+		want := oneLine(name)
+		if name == "" && trust != TrustNew {
+			want = before[id].name
+		}
+		if r := k.rooms[id]; r.name != want || r.fingerprint != fingerprint {
+			t.Fatalf("room %q named %q is remembered as %+v", id, name, r)
+		}
+		if got := damagedLines(mustRead(t, path)); !slices.Equal(got, damagedLines(file)) {
+			t.Fatalf("after Check, the damaged lines are %q", got)
 		}
 	})
 }
 
-// roomMadeID reports an id as a host makes it (host.loadOrCreateRoomID):
-// 16 lower-case hex digits.
-func roomMadeID(id string) bool {
-	return len(id) == 16 && strings.Trim(id, "0123456789abcdef") == ""
-}
-
-// roomMadeFingerprint reports a key named as wire.Fingerprint names one:
-// "SHA256:" and 43 characters of unpadded standard base64.
-func roomMadeFingerprint(fp string) bool {
-	b64, ok := strings.CutPrefix(fp, "SHA256:")
-	return ok && len(b64) == 43 && strings.Trim(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") == ""
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // FuzzReadHistory: reading a history file never panics nor fails (a bad

@@ -1,17 +1,22 @@
 package join
 
 import (
-	"bufio"
 	"bytes"
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"chatroom/host/statefile"
+	"chatroom/host/wire"
 )
 
 // KnownRooms remembers the key of every room joined, by room id, as SSH's
@@ -21,13 +26,25 @@ import (
 // real room has its key.
 //
 // The file has one line per room: id, fingerprint, when it was first seen
-// (RFC 3339), and the room's name for people reading it.
+// (RFC 3339), and the room's name for people reading it. Ids and keys are
+// only ever the forms a room makes (wire.ValidRoomID, wire.ValidFingerprint)
+// and the name is made one short line, so nothing a room says can break a
+// line. A line that is damaged all the same (a crash, a hand edit) costs
+// that one room, never the others: it is reported, kept as it is when the
+// file is written again, and the room it names is refused until the line
+// is mended.
 type KnownRooms struct {
 	path string
 
 	mu    sync.Mutex
 	rooms map[string]knownRoom
-	order []string // ids in file order, so rewriting keeps it
+	lines []fileLine // the file as read, in order, and rooms added since
+
+	// damaged holds, for a room id that a damaged line still shows, the
+	// number of that line: the key remembered there cannot be read, so
+	// the room cannot be checked.
+	damaged  map[string]int
+	warnings []string
 }
 
 type knownRoom struct {
@@ -36,57 +53,124 @@ type knownRoom struct {
 	name        string
 }
 
+// fileLine is one line of the file: a room, by id, or text kept as it was
+// read (a comment, a blank line, a damaged line).
+type fileLine struct {
+	id  string
+	raw string
+}
+
 // KnownRoomsFile is the name of the file in the state directory.
 const KnownRoomsFile = "known-rooms"
 
+// knownRoomsHeader is the comment that starts the file.
+const knownRoomsHeader = "# rooms joined, and their keys: id fingerprint first-seen name"
+
+// maxKnownName bounds the name kept for a room: as long as a TXT record can
+// carry, more than enough for a person to recognise the line.
+const maxKnownName = 255
+
 // LoadKnownRooms reads the known rooms at path; a missing file is none. A
-// damaged line is an error, never skipped: skipping it would forget a pin.
+// damaged line is skipped, with a warning (Warnings), and its room refused:
+// the rest of the file still counts.
 func LoadKnownRooms(path string) (*KnownRooms, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &KnownRooms{path: path, rooms: make(map[string]knownRoom)}, nil
+		return parseKnownRooms(path, nil), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading known rooms: %w", err)
 	}
-	return parseKnownRooms(path, data)
+	return parseKnownRooms(path, data), nil
 }
 
 // parseKnownRooms reads data, the contents of the known rooms file at path
-// (which errors name), apart from reading the file so that it can be
-// fuzzed.
-func parseKnownRooms(path string, data []byte) (*KnownRooms, error) {
-	k := &KnownRooms{path: path, rooms: make(map[string]knownRoom)}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+// (which warnings name), apart from reading the file so that it can be
+// fuzzed. It never fails: a line it cannot read is one damaged line.
+func parseKnownRooms(path string, data []byte) *KnownRooms {
+	k := &KnownRooms{path: path, rooms: make(map[string]knownRoom), damaged: make(map[string]int)}
+	// Split by hand rather than with bufio.Scanner, whose 64 KB line limit
+	// would make one long line the end of the whole file.
+	for n := 1; len(data) > 0; n++ {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		raw := string(line)
+		id, r, ok, why := parseKnownRoom(raw)
+		if !ok {
+			if why != "" {
+				k.markDamaged(n, raw, why)
+			}
+			k.lines = append(k.lines, fileLine{raw: raw})
 			continue
 		}
-		fields := strings.SplitN(line, " ", 4)
-		if len(fields) < 3 || !strings.HasPrefix(fields[1], "SHA256:") {
-			return nil, fmt.Errorf("%s:%d is damaged; fix or remove that line", path, n)
+		if _, twice := k.rooms[id]; !twice {
+			k.lines = append(k.lines, fileLine{id: id})
 		}
-		since, err := time.Parse(time.RFC3339, fields[2])
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d is damaged (%v); fix or remove that line", path, n, err)
-		}
-		// time.Parse takes offsets such as +24:60 that Format writes as
-		// +25:00, which it refuses: kept, such a time would make the
-		// file unreadable once the next room is saved.
-		if _, err := time.Parse(time.RFC3339, since.Format(time.RFC3339)); err != nil {
-			return nil, fmt.Errorf("%s:%d is damaged (time zone offset out of range in %q); fix or remove that line", path, n, fields[2])
-		}
-		r := knownRoom{fingerprint: fields[1], since: since}
-		if len(fields) == 4 {
-			r.name = fields[3]
-		}
-		if _, dup := k.rooms[fields[0]]; !dup {
-			k.order = append(k.order, fields[0])
-		}
-		k.rooms[fields[0]] = r
+		k.rooms[id] = r // of two lines for one room, the later counts, as it always has
 	}
-	return k, sc.Err()
+	return k
+}
+
+// parseKnownRoom reads one line of the file: a room, or ok false with why
+// it is damaged, or ok false and why "" for a comment or a blank line.
+func parseKnownRoom(raw string) (id string, r knownRoom, ok bool, why string) {
+	line := strings.Trim(raw, " \t\r")
+	if line == "" || strings.HasPrefix(line, "#") {
+		return "", r, false, ""
+	}
+	fields := strings.SplitN(line, " ", 4)
+	switch {
+	case !wire.ValidRoomID(fields[0]):
+		return "", r, false, "it does not start with a room id"
+	case len(fields) < 2 || !wire.ValidFingerprint(fields[1]):
+		return "", r, false, "no room key after the id"
+	case len(fields) < 3:
+		return "", r, false, "no time of first visit after the key"
+	}
+	since, err := time.Parse(time.RFC3339, fields[2])
+	if err != nil {
+		return "", r, false, "its time of first visit cannot be read"
+	}
+	// time.Parse takes offsets such as +24:60 that Format writes as
+	// +25:00, which it refuses: kept, such a time would damage the line
+	// once the file is written again.
+	if _, err := time.Parse(time.RFC3339, since.Format(time.RFC3339)); err != nil {
+		return "", r, false, "its time zone offset is out of range"
+	}
+	r = knownRoom{fingerprint: fields[1], since: since}
+	if len(fields) == 4 {
+		r.name = fields[3]
+	}
+	// A name that Check did not write (edited by hand: controls, doubled
+	// spaces) is read as Check would write it, so that the file reads the
+	// same after the next save.
+	r.name = oneLine(r.name)
+	return fields[0], r, true, ""
+}
+
+// markDamaged notes damaged line n, and the room it still names if any.
+func (k *KnownRooms) markDamaged(n int, raw, why string) {
+	id, _, _ := strings.Cut(strings.Trim(raw, " \t\r"), " ")
+	if !wire.ValidRoomID(id) {
+		k.warnings = append(k.warnings, fmt.Sprintf("%s:%d is damaged and was skipped (%s); fix or remove that line", k.path, n, why))
+		return
+	}
+	k.warnings = append(k.warnings, fmt.Sprintf("%s:%d is damaged and was skipped (%s); room %s is refused until you fix or remove that line", k.path, n, why, id))
+	if _, twice := k.damaged[id]; !twice {
+		k.damaged[id] = n
+	}
+}
+
+// Warnings says, one line each, what was wrong with the file as read: each
+// damaged line, which was skipped. The caller shows them to the person.
+func (k *KnownRooms) Warnings() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.warnings...)
 }
 
 // KeyChangedError is a known room that shows a key other than the one
@@ -108,6 +192,21 @@ func (e *KeyChangedError) Error() string {
 		room, e.Known, e.Since.Format("2006-01-02"), e.Offered)
 }
 
+// UnreadablePinError is a room whose remembered key is on a damaged line of
+// the file. It is not a first visit, and the key it shows now cannot be
+// compared with the one remembered: it is refused, whatever key it shows,
+// until the person mends the line (or removes it, to visit anew).
+type UnreadablePinError struct {
+	ID   string
+	Path string
+	Line int
+}
+
+func (e *UnreadablePinError) Error() string {
+	return fmt.Sprintf("the key remembered for room %s cannot be read: %s:%d is damaged; fix that line, or remove it to trust the room anew",
+		e.ID, e.Path, e.Line)
+}
+
 // Trust is what KnownRooms.Check decided about a key.
 type Trust int
 
@@ -119,35 +218,25 @@ const (
 
 // Check checks that the room with id shows fingerprint, remembering it for
 // a room never seen. A known room showing another key is a
-// *KeyChangedError, unless acceptChange says to take the new key.
+// *KeyChangedError, unless acceptChange says to take the new key. An id or
+// key not of the form a room makes is refused, and so is a room whose
+// remembered key is unreadable (*UnreadablePinError).
+//
+// Call Check only once the room has proved it holds the key (a TLS
+// handshake finished with it); before that, Precheck.
 func (k *KnownRooms) Check(id, fingerprint, name string, acceptChange bool) (Trust, error) {
-	if id == "" {
-		return 0, errors.New("the room does not say which room it is (its certificate names no room id); it cannot be checked")
-	}
-	if strings.ContainsAny(id, " \n") || strings.ContainsAny(fingerprint, " \n") {
-		return 0, errors.New("the room's id or key is malformed")
-	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	trust, err := k.decide(id, fingerprint, name, acceptChange)
+	if err != nil || trust == TrustKnown {
+		return trust, err
+	}
 	known, ok := k.rooms[id]
-	if ok && known.fingerprint == fingerprint {
-		return TrustKnown, nil
-	}
-	if ok && !acceptChange {
-		if name == "" {
-			name = known.name
-		}
-		return 0, &KeyChangedError{ID: id, Name: name, Known: known.fingerprint, Offered: fingerprint, Since: known.since}
-	}
-	trust := TrustNew
-	if ok {
-		trust = TrustChanged
-	}
 	if name == "" {
 		name = known.name
 	}
 	if !ok {
-		k.order = append(k.order, id)
+		k.lines = append(k.lines, fileLine{id: id})
 	}
 	k.rooms[id] = knownRoom{fingerprint: fingerprint, since: time.Now().UTC().Truncate(time.Second), name: oneLine(name)}
 	if err := k.save(); err != nil {
@@ -156,9 +245,58 @@ func (k *KnownRooms) Check(id, fingerprint, name string, acceptChange bool) (Tru
 	return trust, nil
 }
 
-// oneLine keeps a room's name to one line of the file.
+// Precheck is Check that remembers nothing: for a key that a room has only
+// claimed (in an mDNS record anyone can send), which may refuse the room
+// before it is dialed but must not become its pin.
+func (k *KnownRooms) Precheck(id, fingerprint, name string, acceptChange bool) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, err := k.decide(id, fingerprint, name, acceptChange)
+	return err
+}
+
+// decide is what Check decides, without remembering; the caller holds k.mu.
+func (k *KnownRooms) decide(id, fingerprint, name string, acceptChange bool) (Trust, error) {
+	switch {
+	case id == "":
+		return 0, errors.New("the room does not say which room it is (its certificate names no room id); it cannot be checked")
+	case !wire.ValidRoomID(id):
+		return 0, errors.New("the room's id is not of the form a room makes; it cannot be checked")
+	case !wire.ValidFingerprint(fingerprint):
+		return 0, errors.New("the room's key is not named as a room's key is; it cannot be checked")
+	}
+	if n, ok := k.damaged[id]; ok {
+		return 0, &UnreadablePinError{ID: id, Path: k.path, Line: n}
+	}
+	known, ok := k.rooms[id]
+	switch {
+	case !ok:
+		return TrustNew, nil
+	case known.fingerprint == fingerprint:
+		return TrustKnown, nil
+	case !acceptChange:
+		if name == "" {
+			name = known.name
+		}
+		return 0, &KeyChangedError{ID: id, Name: name, Known: known.fingerprint, Offered: fingerprint, Since: known.since}
+	}
+	return TrustChanged, nil
+}
+
+// oneLine makes a room's name one line of the file that reads back as it
+// was written: no controls (Sanitize), single spaces and none at either end
+// (Unicode's spaces, no-break and line separators included), and at most
+// maxKnownName bytes.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(Sanitize(s)), " ")
+	s = strings.Join(strings.Fields(Sanitize(s)), " ")
+	if len(s) <= maxKnownName {
+		return s
+	}
+	cut := maxKnownName
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimRight(s[:cut], " ")
 }
 
 // save writes the file anew, atomically.
@@ -166,14 +304,110 @@ func (k *KnownRooms) save() error {
 	return statefile.WriteAtomic(k.path, k.encode(), 0o600)
 }
 
-// encode returns the file's contents; the caller holds k.mu, or has the
-// only reference to k.
+// encode returns the file's contents, every line read kept in its place;
+// the caller holds k.mu, or has the only reference to k.
 func (k *KnownRooms) encode() []byte {
 	var b strings.Builder
-	b.WriteString("# rooms joined, and their keys: id fingerprint first-seen name\n")
-	for _, id := range k.order {
-		r := k.rooms[id]
-		fmt.Fprintf(&b, "%s %s %s %s\n", id, r.fingerprint, r.since.Format(time.RFC3339), r.name)
+	b.WriteString(knownRoomsHeader + "\n")
+	for _, l := range k.lines {
+		if l.id == "" {
+			if l.raw != knownRoomsHeader {
+				b.WriteString(l.raw + "\n")
+			}
+			continue
+		}
+		r := k.rooms[l.id]
+		fmt.Fprintf(&b, "%s %s %s", l.id, r.fingerprint, r.since.Format(time.RFC3339))
+		if r.name != "" {
+			b.WriteString(" " + r.name)
+		}
+		b.WriteByte('\n')
 	}
 	return []byte(b.String())
+}
+
+// Pinning is how one run of chatroom join trusts the keys of the rooms it
+// meets, the first and every one it reconnects to: a key that a room only
+// claims (its mDNS record, its certificate before the handshake is done)
+// is checked and never remembered (Check); a key that a room proved in a
+// finished TLS handshake is checked and remembered (Dialer). A record
+// anyone on the LAN can send, naming a real room's id with a key of its
+// own, so pins nothing: the real room, when it answers, is a first visit
+// as before.
+type Pinning struct {
+	Known *KnownRooms
+	// Fingerprint, when set, is the person's own check (--fingerprint): a
+	// room with another key is refused, and the key given replaces the
+	// one remembered.
+	Fingerprint string
+	// AcceptNewKey takes a known room's changed key (--accept-new-key),
+	// for the room as first joined only: a key that changes again while
+	// reconnecting is refused.
+	AcceptNewKey bool
+	// Remembered, if not nil, hears of a key remembered anew: a first
+	// visit, or a change accepted.
+	Remembered func(t Trust, key RoomKey)
+
+	trusted atomic.Bool // a room's key was remembered or found known
+}
+
+// acceptChange reports whether a known room's other key is to be taken.
+func (p *Pinning) acceptChange() bool {
+	return (p.AcceptNewKey && !p.trusted.Load()) || p.Fingerprint != ""
+}
+
+// Check refuses a room whose key is not to be trusted, remembering
+// nothing: for a key a room only claims, before it is dialed or during the
+// handshake (as a Verifier).
+func (p *Pinning) Check(key RoomKey, name string) error {
+	if p.Fingerprint != "" && key.Fingerprint != p.Fingerprint {
+		return &KeyMismatchError{Expected: p.Fingerprint, Got: key.Fingerprint}
+	}
+	return p.Known.Precheck(key.ID, key.Fingerprint, name, p.acceptChange())
+}
+
+// remember checks a key that a room proved in a TLS handshake, and
+// remembers it for a room never seen (or a change accepted).
+func (p *Pinning) remember(key RoomKey, name string) error {
+	if p.Fingerprint != "" && key.Fingerprint != p.Fingerprint {
+		return &KeyMismatchError{Expected: p.Fingerprint, Got: key.Fingerprint}
+	}
+	t, err := p.Known.Check(key.ID, key.Fingerprint, name, p.acceptChange())
+	if err != nil {
+		return err
+	}
+	p.trusted.Store(true)
+	if t != TrustKnown && p.Remembered != nil {
+		p.Remembered(t, key)
+	}
+	return nil
+}
+
+// Dialer returns dial (DialTLSVerified, DialRoom) remembering the key of
+// every room it reaches, as called name ("" keeps the name known), once
+// the handshake has finished: only then has the room proved that it holds
+// the key, as the handshake's own checks (a Verifier) run before the
+// room's signature is verified. A room the pins refuse is closed before
+// anything is sent to it.
+func (p *Pinning) Dialer(dial Dialer, name string) Dialer {
+	return func(ctx context.Context) (net.Conn, error) {
+		conn, err := dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tc, ok := conn.(*tls.Conn)
+		if !ok {
+			conn.Close()
+			return nil, errors.New("the connection to the room is not TLS, so the room's key cannot be checked")
+		}
+		key, err := roomKeyOf(tc.ConnectionState())
+		if err == nil {
+			err = p.remember(key, name)
+		}
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
 }

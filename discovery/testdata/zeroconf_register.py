@@ -11,8 +11,8 @@ info = ServiceInfo(
     "_chatroom._tcp.local.",
     "Zeroconf Room._chatroom._tcp.local.",
     port=7466,
-    properties={"v": "1", "id": "zc0123456789", "name": "Zeroconf Room ☕",
-                "fp": "SHA256:" + "Z" * 43, "addrs": address},
+    properties={"v": "1", "id": "0c0123456789abcd", "name": "Zeroconf Room ☕",
+                "fp": "SHA256:" + "Z" * 42 + "A", "addrs": address},
     server="zc-host.local.",
     # An IPv6 address too: zeroconf 0.47 sends a malformed NSEC record for
     # IPv4-only services, which miekg/dns rejects.
