@@ -404,8 +404,8 @@ func (c *cli) join(args []string) error {
 			return &usageError{msg: fmt.Sprintf("--addr %q is not HOST:PORT", *addr), command: "join"}
 		}
 	}
-	if *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:") {
-		return &usageError{msg: fmt.Sprintf("--fingerprint %q does not start with SHA256:", *fingerprint), command: "join"}
+	if *fingerprint != "" && !wire.ValidFingerprint(*fingerprint) {
+		return &usageError{msg: fmt.Sprintf("--fingerprint %q is not a room key's fingerprint (SHA256: and 43 characters, as the host prints it)", *fingerprint), command: "join"}
 	}
 	if err := defaultUser(fs, userName); err != nil {
 		return err
