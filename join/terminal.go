@@ -214,6 +214,10 @@ func (v *roomView) typed() { v.armed = false }
 // leaves room to type.
 const maxPromptRoom = 24
 
+// maxPromptName bounds the person's name in the prompt: the longest name a
+// room lets anyone take.
+const maxPromptName = 24 // room.MaxNameRunes
+
 // promptFor returns the prompt for a welcome: the room's name and the
 // person's, as in "Lab 3 ana> ". Both come from the network, so they are
 // sanitized, and anything else the line editor would refuse in a prompt
@@ -222,6 +226,11 @@ func promptFor(w wire.Frame) string {
 	room, me := welcomeNames(w)
 	if utf8.RuneCountInString(room) > maxPromptRoom {
 		room = string([]rune(room)[:maxPromptRoom-1]) + "…"
+	}
+	// The person's name is the room's echo of it, which no working room
+	// makes longer than a name may be.
+	if utf8.RuneCountInString(me) > maxPromptName {
+		me = string([]rune(me)[:maxPromptName-1]) + "…"
 	}
 	clean := func(s string) string {
 		return strings.Map(func(r rune) rune {
