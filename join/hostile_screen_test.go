@@ -522,3 +522,19 @@ func TestPromptOfAHostileWelcome(t *testing.T) {
 		t.Errorf("prompt is %d characters long: %q", n, p)
 	}
 }
+
+// TestStatusOfHostileTextFitsOneRow: an error text that holds what a room
+// sent (a name in a TLS error, a reason) is measured as it shows, with its
+// controls as text, so that the status line still fits one row and the
+// next status replaces it rather than a row of something else.
+func TestStatusOfHostileTextFitsOneRow(t *testing.T) {
+	scr := newVTScreenWidth(t, 40)
+	v := newRoomView(NewOutput(scr), Style{})
+	v.width = func() int { return 40 }
+	v.Status("lost: " + strings.Repeat("\x1b", 30) + "x")
+	v.Print(strings.Repeat("\x1b", 30) + " printed")
+	if scr.wraps != 0 {
+		t.Errorf("the terminal wrapped %d rows:\n%q", scr.wraps, scr.lines())
+	}
+	checkScreen(t, scr, "status")
+}
