@@ -14,6 +14,8 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,6 +29,7 @@ import (
 	"chatroom/discovery"
 	"chatroom/discovery/netns"
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // These tests play a hostile room against the real command: a TLS server
@@ -425,3 +428,31 @@ func TestHostileRoomRecord(t *testing.T) {
 }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestHostileStateFile: the known-rooms file holds what rooms said of
+// themselves (names, keys), so it is text from the network kept on disk.
+// A name and a key in it full of controls, shown when the room's key has
+// changed, are shown as placeholders, in one line (or the line is refused
+// as damaged).
+func TestHostileStateFile(t *testing.T) {
+	room := startHostileRoom(t, hostileRoomID)
+	state := t.TempDir()
+	other := "SHA256:" + oscTitle + clear // a pin the file may hold, damaged or planted
+	file := hostileRoomID + " " + other + " 2026-01-01T00:00:00Z Lab" + oscTitle + clear + "\u202e\n"
+	if err := os.WriteFile(filepath.Join(state, join.KnownRoomsFile), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	code := run([]string{"join", "--addr", room.addr, "--user", "bob", "--no-reconnect", "--state", state}, strings.NewReader(""), &stdout, &stderr)
+	if code == 0 {
+		t.Errorf("join with a changed key exited 0; stderr:\n%s", stderr.String())
+	}
+	for name, out := range map[string]string{"stdout": stdout.String(), "stderr": stderr.String()} {
+		if r, ok := rawControl(out); ok {
+			t.Errorf("%s holds %U:\n%q", name, r, out)
+		}
+	}
+	if !strings.HasPrefix(stderr.String(), "chatroom: error: ") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
