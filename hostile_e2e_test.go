@@ -363,9 +363,9 @@ func waitCursorRowSuffix(t *testing.T, tm *tmuxTerm, suffix string) {
 }
 
 // serveHostileRecord answers mDNS queries on lo, in the test's own network
-// namespace, with a room record whose id and name are escape sequences,
-// pointing at port; it stops when the test ends.
-func serveHostileRecord(t *testing.T, port int, fp string) {
+// namespace, as instance, with a record of the room id whose name is
+// escape sequences, pointing at port; it stops when the test ends.
+func serveHostileRecord(t *testing.T, instance, id string, port int, fp string) {
 	t.Helper()
 	if !netns.Isolated() {
 		t.Skip("mDNS is sent only in the test's own network namespace")
@@ -374,8 +374,8 @@ func serveHostileRecord(t *testing.T, port int, fp string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	txt := []string{"v=" + strconv.Itoa(wire.Version), "id=" + hostileID, "name=" + hostileRoomName, "fp=" + fp, "addrs=127.0.0.1"}
-	service, err := mdns.NewMDNSService("evil", discovery.Service, "local.", "evil.local.", port, []net.IP{net.IPv4(127, 0, 0, 1)}, txt)
+	txt := []string{"v=" + strconv.Itoa(wire.Version), "id=" + id, "name=" + hostileRoomName, "fp=" + fp, "addrs=127.0.0.1"}
+	service, err := mdns.NewMDNSService(instance, discovery.Service, "local.", "evil.local.", port, []net.IP{net.IPv4(127, 0, 0, 1)}, txt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +396,7 @@ func TestHostileRoomRecord(t *testing.T) {
 	room := startHostileRoom(t, hostileID)
 	_, port, _ := net.SplitHostPort(room.addr)
 	p, _ := strconv.Atoi(port)
-	serveHostileRecord(t, p, room.fp)
+	serveHostileRecord(t, "evil", hostileID, p, room.fp)
 
 	list := startProc(t, bin, "list", "--iface", "lo")
 	list.wait()
@@ -421,6 +421,30 @@ func TestHostileRoomRecord(t *testing.T) {
 	checkUnharmed(t, tm, title, marker)
 	if strings.Contains(tm.screen(), "end of the hostile frames") {
 		tm.typeSlowly("/quit")
+		tm.keys("Enter")
+	}
+	tm.waitScreen(`^\[exited \d\]`)
+	checkUnharmed(t, tm, title, marker)
+
+	// A second record of that name: the rooms to choose from are listed,
+	// to a script (in the error) and at a terminal (by the picker).
+	serveHostileRecord(t, "evil2", hostileID+"2", p, room.fp)
+	script := startProc(t, bin, "join", "--iface", "lo", "--user", "bob", "--state", t.TempDir())
+	script.closeInput()
+	script.wait()
+	for name, out := range map[string]string{"stdout": script.stdout.String(), "stderr": script.stderr.String()} {
+		if r, ok := rawControl(out); ok {
+			t.Errorf("join among two: %s holds %U:\n%q", name, r, out)
+		}
+	}
+	tm = startTmux(t, fmt.Sprintf("echo %s; %s join --iface lo --user bob --no-reconnect --state %s; echo \"[exited $?]\"; sleep 600",
+		marker, bin, t.TempDir()))
+	tm.waitScreen(marker)
+	title = tm.paneTitle()
+	tm.waitScreen(`join which one|chatroom: error: |^\[exited`)
+	checkUnharmed(t, tm, title, marker)
+	if strings.Contains(tm.screen(), "join which one") {
+		tm.typeSlowly("0")
 		tm.keys("Enter")
 	}
 	tm.waitScreen(`^\[exited \d\]`)
