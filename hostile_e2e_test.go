@@ -346,6 +346,35 @@ func TestHostileRoomPrompt(t *testing.T) {
 	}
 }
 
+// TestPromptCtrlLStillClears: the one screen clear the output piece lets
+// through is the line editor's own, for Ctrl-L, which the person asks for.
+func TestPromptCtrlLStillClears(t *testing.T) {
+	bin := buildChatroom(t)
+	room := startHostileRoom(t, hostileRoomID)
+	tm := startTmux(t, fmt.Sprintf("echo %s; %s join --addr %s --user bob --no-reconnect --state %s; echo \"[exited $?]\"; sleep 600",
+		marker, bin, room.addr, t.TempDir()))
+	tm.waitScreen(`end of the hostile frames`)
+	tm.typeSlowly("typed")
+	waitCursorRowSuffix(t, tm, "> typed")
+	tm.keys("C-l")
+	for deadline := time.Now().Add(screenWait); ; time.Sleep(20 * time.Millisecond) {
+		rows := strings.Split(tm.screen(), "\n")
+		if strings.HasSuffix(strings.TrimRight(rows[0], " "), "> typed") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Ctrl-L did not clear the screen to the prompt:\n%s", tm.screen())
+		}
+	}
+	if s := strings.TrimSpace(tm.screen()); strings.Contains(s, "\n") {
+		t.Errorf("the screen holds more than the prompt after Ctrl-L:\n%s", s)
+	}
+	tm.keys("C-u")
+	tm.typeSlowly("/quit")
+	tm.keys("Enter")
+	tm.waitScreen(`^\[exited 0\]`)
+}
+
 // waitCursorRowSuffix waits until the cursor's row ends with suffix, the
 // cursor after it.
 func waitCursorRowSuffix(t *testing.T, tm *tmuxTerm, suffix string) {
