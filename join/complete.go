@@ -172,9 +172,9 @@ const maxCompletion = 64
 // names), and the line editor both draws a candidate as it is and types
 // it into the line, so only what shows as itself may be offered: no
 // character that Sanitize would replace, nothing of Unicode's category C
-// (controls, format characters such as bidi marks, unassigned code
-// points), no blank, which would end the word, and nothing longer than a
-// real name or command. A room that sends anything else has it shown,
+// (controls, format characters such as bidi marks, private use), nothing
+// unassigned, no blank, which would end the word, and nothing longer than
+// a real name or command. A room that sends anything else has it shown,
 // sanitized, in its lines, but never offered to type.
 func completable(s string) bool {
 	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxCompletion {

@@ -85,6 +85,7 @@ type rowEnd struct {
 // could write over lines shown there.
 const editorControls = "ABCDGK"
 
+// eraseScreen is how the editor clears the screen: home, then erase.
 const eraseScreen = "\x1b[H\x1b[2J"
 
 // maxParams bounds the parameters of a control sequence passed on: the
