@@ -81,7 +81,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if uerr.command != "" {
 			hint = fmt.Sprintf(`run "chatroom help %s" for usage`, uerr.command)
 		}
-		fmt.Fprintf(stderr, "chatroom: hint: %s\n", hint)
+		fmt.Fprintln(stderr, shown("chatroom: hint: "+hint))
 		return exitUsage
 	default:
 		c.errorf("%s", err)
@@ -90,13 +90,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func (c *cli) errorf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, "chatroom: error: "+format+"\n", args...)
+	fmt.Fprintln(c.stderr, shown("chatroom: error: "+fmt.Sprintf(format, args...)))
 }
 
 // infof prints what the person should know, on stderr: stdout is for the
 // room's events, so that scripts can read them.
 func (c *cli) infof(format string, args ...any) {
-	fmt.Fprintf(c.stderr, "chatroom: "+format+"\n", args...)
+	fmt.Fprintln(c.stderr, shown("chatroom: "+fmt.Sprintf(format, args...)))
+}
+
+// shown is text of the command's own, as it may reach a terminal: every
+// line the command prints goes through it (errorf, infof, the lists of
+// rooms, the warnings). Much of what those lines say came from the
+// network or from a file: a room's id, name and key from its certificate
+// or its mDNS record, the errors a room or a handshake gave, what
+// known-rooms holds. The code that put it there should have sanitized it;
+// this is the last guard, so that one place that forgot cannot set the
+// terminal's title or clear its screen. Every control is shown as text
+// (join.Sanitize) but a tab, which separates the columns of "chatroom
+// list", and a newline, between the lines of an error that has several;
+// those lines are indented, so that none of them can pass for a line of
+// the command's own.
+func shown(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		fields := strings.Split(line, "\t")
+		for j, f := range fields {
+			fields[j] = join.Sanitize(f)
+		}
+		lines[i] = strings.Join(fields, "\t")
+	}
+	return strings.Join(lines, "\n  ")
 }
 
 func (c *cli) dispatch(args []string) error {
@@ -507,7 +531,7 @@ func (c *cli) explainFind(err error) error {
 		return fmt.Errorf("cannot look for rooms: %v; try --iface NAME, or --addr HOST:PORT", err)
 	case errors.As(err, &ambiguous):
 		for _, r := range ambiguous.Rooms {
-			fmt.Fprintln(c.stderr, "  "+join.RoomLine(r))
+			fmt.Fprintln(c.stderr, shown("  "+join.RoomLine(r)))
 		}
 	}
 	return err
@@ -522,7 +546,7 @@ func (c *cli) picker() join.Picker {
 	return func(rooms []discovery.Room) (int, bool) {
 		fmt.Fprintln(c.stderr, "chatroom: several rooms found:")
 		for i, r := range rooms {
-			fmt.Fprintf(c.stderr, "  %d  %s\n", i+1, join.RoomLine(r))
+			fmt.Fprintln(c.stderr, shown(fmt.Sprintf("  %d  %s", i+1, join.RoomLine(r))))
 		}
 		fmt.Fprintf(c.stderr, "chatroom: join which one (1-%d)? ", len(rooms))
 		answer, err := readRawLine(c.stdin)
@@ -572,7 +596,7 @@ func (c *cli) list(args []string) error {
 		return c.explainFind(err)
 	}
 	for _, r := range rooms {
-		fmt.Fprintln(c.stdout, join.RoomLine(r))
+		fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
 	}
 	return nil
 }
@@ -661,8 +685,9 @@ func (h *warningHandler) Handle(_ context.Context, r slog.Record) error {
 		line += ")"
 	}
 	// One write per line, so that lines from several goroutines do not
-	// interleave.
-	_, err := io.WriteString(h.w, line+"\n")
+	// interleave. The host's warnings name what members sent (a name, an
+	// address), so they are shown as the command's own lines are.
+	_, err := io.WriteString(h.w, shown(line)+"\n")
 	return err
 }
 

@@ -45,7 +45,8 @@ func CompletionsFrom(r *Roster, local []wire.Command, args map[string][]string) 
 // names after /unban; a command's fixed words); anywhere else in a line,
 // the names of members, so that one can address them. Words match by
 // prefix in any case. A single candidate ends with a space, unless one
-// already follows the cursor, so that typing goes on.
+// already follows the cursor, so that typing goes on. Only what is
+// completable is offered: the room sends every name and command.
 func (c Completions) Complete(line string, pos int) (head string, candidates []string, tail string) {
 	runes := []rune(line)
 	pos = max(0, min(pos, len(runes)))
@@ -62,7 +63,7 @@ func (c Completions) Complete(line string, pos int) (head string, candidates []s
 	switch {
 	case len(words) == 0 && command && word != "":
 		for _, cmd := range c.Commands {
-			if hasPrefixFold(cmd.Name, word[1:]) {
+			if completable(cmd.Name) && hasPrefixFold(cmd.Name, word[1:]) {
 				candidates = append(candidates, "/"+cmd.Name)
 			}
 		}
@@ -122,12 +123,12 @@ func finish(candidates []string, word, tail string) []string {
 	return out
 }
 
-// matching returns the words of list that start with prefix in any case,
-// in the order of list.
+// matching returns the completable words of list that start with prefix
+// in any case, in the order of list.
 func matching(list []string, prefix string) []string {
 	var out []string
 	for _, w := range list {
-		if hasPrefixFold(w, prefix) {
+		if completable(w) && hasPrefixFold(w, prefix) {
 			out = append(out, w)
 		}
 	}
@@ -160,4 +161,29 @@ func commonPrefix(list []string) string {
 func firstRune(s string) rune {
 	r, _ := utf8.DecodeRuneInString(s)
 	return r
+}
+
+// maxCompletion bounds a candidate: the longest name a room allows, with
+// room to spare for commands and their words.
+const maxCompletion = 64
+
+// completable reports whether s may be offered for completion. Every
+// candidate comes from the room (names, commands, their words, banned
+// names), and the line editor both draws a candidate as it is and types
+// it into the line, so only what shows as itself may be offered: no
+// character that Sanitize would replace, nothing of Unicode's category C
+// (controls, format characters such as bidi marks, private use), nothing
+// unassigned, no blank, which would end the word, and nothing longer than
+// a real name or command. A room that sends anything else has it shown,
+// sanitized, in its lines, but never offered to type.
+func completable(s string) bool {
+	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxCompletion {
+		return false
+	}
+	for _, r := range s {
+		if needsPlaceholder(r) || unicode.Is(unicode.C, r) || unicode.IsSpace(r) || !unicode.IsGraphic(r) {
+			return false
+		}
+	}
+	return true
 }

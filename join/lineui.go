@@ -77,8 +77,10 @@ func (u *lineUI) Print(line string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	// An output that fails (a closed pipe) has no one to tell; the session
-	// goes on, and ends with the input.
-	io.WriteString(u.out, line+"\n")
+	// goes on, and ends with the input. Whatever shows a line goes
+	// through here, so here it is sanitized, even when it has been
+	// already: one line that missed it must not reach the terminal raw.
+	io.WriteString(u.out, Sanitize(line)+"\n")
 }
 
 // AskName asks at the same input the person types into, which only makes

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -25,6 +26,15 @@ import (
 // The editor's stream may be cut anywhere (a pipe gives no message
 // boundaries): an escape sequence or a UTF-8 character cut in two is held
 // back until its end arrives, so nothing is ever printed inside one.
+//
+// Output is also the last guard of the terminal: nothing reaches it but
+// text and the controls Output knows (editorControls from the editor,
+// "ESC [ n ; … m" in Println's lines, its own moves and erasures). The
+// editor draws text that came from elsewhere, and is not to be trusted
+// with it: completion candidates come from the room, the history from a
+// file. So any other control in the editor's stream or in a line (an OSC
+// that sets the title, a C1 control, a bidi override) is shown as Sanitize
+// shows it, whatever code forgot to sanitize it first.
 //
 // A newline from the editor is held back too, until the editor writes more
 // (a Tab listing goes on below) or says that its prompt has ended (the
@@ -67,9 +77,21 @@ type rowEnd struct {
 	beforeLastTwo string // the row before the editor's last two characters (see Output.undo)
 }
 
-// maxPartial bounds how much of an unfinished escape sequence is held
-// back. Real ones are a few bytes; anything longer is written as it is.
-const maxPartial = 256
+// editorControls are the final bytes of the control sequences the editor
+// draws its row with, "ESC [ n ; … X": moving the cursor up, down, right,
+// left and to a column, erasing the line. Besides them it clears the
+// screen (Ctrl-L) with eraseScreen, passed only as that whole. Every other
+// sequence in its stream is shown as text: a cursor sent to any other row
+// could write over lines shown there.
+const editorControls = "ABCDGK"
+
+// eraseScreen is how the editor clears the screen: home, then erase.
+const eraseScreen = "\x1b[H\x1b[2J"
+
+// maxParams bounds the parameters of a control sequence passed on: the
+// editor's and Style's are a few bytes. A longer one is shown as text, so
+// that nothing is held back for long.
+const maxParams = 32
 
 // maxLogLine bounds a log line held back for want of its newline.
 const maxLogLine = 4096
@@ -85,10 +107,6 @@ func NewOutput(term io.Writer) *Output {
 func (o *Output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.closed {
-		o.term.Write(p)
-		return len(p), nil
-	}
 	o.out = o.out[:0]
 	data := p
 	if len(o.partial) > 0 {
@@ -97,13 +115,8 @@ func (o *Output) Write(p []byte) (int, error) {
 	}
 	for len(data) > 0 {
 		n := o.token(data)
-		if n == 0 { // cut off: wait for the rest
-			if len(data) > maxPartial {
-				o.flushHeld()
-				o.out = append(o.out, data...)
-			} else {
-				o.partial = append([]byte(nil), data...)
-			}
+		if n == 0 { // cut off: wait for the rest, a few bytes at most
+			o.partial = append([]byte(nil), data...)
 			break
 		}
 		data = data[n:]
@@ -120,78 +133,126 @@ func (o *Output) token(data []byte) int {
 		return o.escape(data)
 	}
 	if b < 0x20 || b == 0x7f {
-		if b == '\n' {
+		switch b {
+		case '\n':
+			if o.closed {
+				o.out = append(o.out, b) // the terminal is the editor's no more
+				return 1
+			}
 			o.flushHeld()
 			o.held = true
 			return 1
-		}
-		o.flushHeld()
-		switch b {
 		case '\r':
 			o.row.col = 0
 		case '\b':
 			o.row.col = max(0, o.row.col-1)
-		case '\t':
-			o.row.col = (o.row.col/8 + 1) * 8
+		case '\a':
+		default:
+			// No control of the editor's: it came with the text it
+			// draws.
+			o.show(Sanitize(string(b)))
+			return 1
 		}
-		o.out = append(o.out, b) // the bell, and controls a terminal ignores
+		o.flushHeld()
+		o.out = append(o.out, b)
 		return 1
 	}
 	if !utf8.FullRune(data) {
 		return 0
 	}
 	r, n := utf8.DecodeRune(data)
-	if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) {
-		r = utf8.RuneError // never a C1 control: some terminals obey them
+	if r == utf8.RuneError || needsPlaceholder(r) {
+		r = utf8.RuneError // never a C1 control, which some terminals obey, nor a bidi control
 	}
-	o.flushHeld()
-	o.undo[0], o.undo[1] = o.undo[1], o.row.text()
-	o.row.put(r)
-	o.out = utf8.AppendRune(o.out, r)
+	o.show(string(r))
 	return n
 }
 
-// escape handles an escape sequence at the start of data.
+// show writes text that holds no control, as the editor's, at the cursor.
+func (o *Output) show(text string) {
+	o.flushHeld()
+	for _, r := range text {
+		o.undo[0], o.undo[1] = o.undo[1], o.undoText()
+		o.row.put(r)
+		o.out = utf8.AppendRune(o.out, r)
+	}
+}
+
+// maxUndoRow bounds the row whose text undo keeps: copying it for each
+// character would make a long row (a paste, a room's long name) cost the
+// square of its length. A longer row is never a prompt alone, which is all
+// that undo is compared with, so noRow stands for it.
+const maxUndoRow = 256
+
+// noRow is undo's text for a row too long to keep: no row reads so.
+const noRow = "\x00"
+
+func (o *Output) undoText() string {
+	if len(o.row.cells) > maxUndoRow {
+		return noRow
+	}
+	return o.row.text()
+}
+
+// escape handles an escape sequence at the start of data: one of the
+// editor's controls, or endMarker. Any other is shown as text, from its
+// ESC ("^[") on, so that it does nothing.
 func (o *Output) escape(data []byte) int {
 	if len(data) < 2 {
 		return 0
 	}
 	switch data[1] {
-	case '[': // CSI: parameters, intermediates, a final byte
-		for i := 2; i < len(data); i++ {
-			if c := data[i]; c >= 0x40 && c <= 0x7e {
-				o.flushHeld()
-				o.csi(data[2:i], c)
-				o.out = append(o.out, data[:i+1]...)
-				return i + 1
+	case '[': // CSI: parameters, a final byte
+		if bytes.HasPrefix(data, []byte(eraseScreen)) {
+			o.flushHeld()
+			o.csi(nil, 'H')
+			o.csi([]byte("2"), 'J')
+			o.out = append(o.out, eraseScreen...)
+			return len(eraseScreen)
+		}
+		if bytes.HasPrefix([]byte(eraseScreen), data) {
+			return 0 // cut off
+		}
+		for i := 2; i < len(data) && i <= 2+maxParams; i++ {
+			c := data[i]
+			if c >= '0' && c <= '9' || c == ';' {
+				continue
 			}
+			if strings.IndexByte(editorControls, c) < 0 {
+				break
+			}
+			o.flushHeld()
+			o.csi(data[2:i], c)
+			o.out = append(o.out, data[:i+1]...)
+			return i + 1
 		}
-		return 0
-	case ']', '_', 'P', '^': // strings: OSC, APC, DCS, PM
-		end := bytes.Index(data, []byte("\x1b\\"))
-		bel := -1
-		if data[1] == ']' {
-			bel = bytes.IndexByte(data, 0x07)
+		if len(data) <= 2+maxParams && isParams(data[2:]) {
+			return 0 // cut off
 		}
-		switch {
-		case bel >= 0 && (end < 0 || bel < end):
-			end = bel + 1
-		case end >= 0:
-			end += 2
-		default:
-			return 0
+	case '_':
+		if bytes.HasPrefix(data, []byte(endMarker)) {
+			if !o.closed {
+				o.endRow()
+			}
+			return len(endMarker)
 		}
-		if string(data[:end]) == endMarker {
-			o.endRow()
-			return end
+		if bytes.HasPrefix([]byte(endMarker), data) {
+			return 0 // cut off
 		}
-		o.flushHeld()
-		o.out = append(o.out, data[:end]...)
-		return end
 	}
-	o.flushHeld()
-	o.out = append(o.out, data[:2]...)
-	return 2
+	o.show("^[")
+	return 1
+}
+
+// isParams reports whether b is all parameter bytes of the editor's
+// control sequences.
+func isParams(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && c != ';' {
+			return false
+		}
+	}
+	return true
 }
 
 // csi applies a control sequence's effect on the row: the ones a line
@@ -288,8 +349,10 @@ func (o *Output) waitEnd() (rowEnd, bool) {
 
 // Println shows lines above the prompt row, one after the other in one
 // write, so that nothing else is shown among them: the rows of one long
-// line stay together. Each is shown as it is: text from the network must
-// have been through Sanitize (Style's lines have).
+// line stay together. Each is shown as it is, with its SGR sequences
+// (Style's colours); any other control in it is shown as Sanitize shows
+// it (see Output), though text from the network must have been through
+// Sanitize already (Style's lines have).
 func (o *Output) Println(lines ...string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -302,7 +365,7 @@ func (o *Output) println(lines ...string) {
 	o.status = false
 	if o.closed {
 		for _, line := range lines {
-			o.out = append(o.out, line...)
+			o.out = appendShown(o.out, line)
 			o.out = append(o.out, "\r\n"...)
 		}
 		return
@@ -341,7 +404,7 @@ func (o *Output) Status(line string) {
 // printlnNoClear is println after the row was cleared already.
 func (o *Output) printlnNoClear(drawn bool, lines ...string) {
 	for _, line := range lines {
-		o.out = append(o.out, line...)
+		o.out = appendShown(o.out, line)
 		o.out = append(o.out, "\r\n\x1b[K"...)
 	}
 	if drawn {
@@ -351,6 +414,43 @@ func (o *Output) printlnNoClear(drawn bool, lines ...string) {
 			o.out = fmt.Appendf(o.out, "\x1b[%dC", o.row.col)
 		}
 	}
+}
+
+// appendShown appends line to out as the terminal is to get it: its SGR
+// sequences ("ESC [ n ; … m") as they are, every other control as Sanitize
+// shows it.
+func appendShown(out []byte, line string) []byte {
+	for line != "" {
+		i := strings.IndexByte(line, 0x1b)
+		if i < 0 {
+			return append(out, Sanitize(line)...)
+		}
+		out = append(out, Sanitize(line[:i])...)
+		if n := sgrLen(line[i:]); n > 0 {
+			out = append(out, line[i:i+n]...)
+			line = line[i+n:]
+			continue
+		}
+		out = append(out, "^["...)
+		line = line[i+1:]
+	}
+	return out
+}
+
+// sgrLen returns the length of the SGR sequence at the start of s, or 0.
+func sgrLen(s string) int {
+	if len(s) < 3 || s[0] != 0x1b || s[1] != '[' {
+		return 0
+	}
+	for i := 2; i < len(s) && i <= 2+maxParams; i++ {
+		switch c := s[i]; {
+		case c == 'm':
+			return i + 1
+		case (c < '0' || c > '9') && c != ';':
+			return 0
+		}
+	}
+	return 0
 }
 
 // Bell rings the terminal's bell.
@@ -395,8 +495,9 @@ func (w outputLog) Write(p []byte) (int, error) {
 }
 
 // Close clears the prompt row, shows any log line still unfinished, and
-// ends the model: from then on what the editor writes goes to the terminal
-// as it is, and Println writes plain lines. It releases a prompt waiting
+// ends the model: from then on the editor's newlines go to the terminal as
+// they are (with only its controls, as before), and Println writes plain
+// lines. It releases a prompt waiting
 // for its row to end.
 func (o *Output) Close() error {
 	o.mu.Lock()

@@ -79,8 +79,10 @@ func newRoomView(out *Output, style Style) *roomView {
 }
 
 // Print shows a line that is already fit to show (Join's own lines), in
-// rows that fit the terminal as the room's lines are.
-func (v *roomView) Print(line string) { v.out.Println(v.rowStyle().Plain(line)...) }
+// rows that fit the terminal as the room's lines are. It is sanitized
+// again before it is cut into rows: Output would show a control left in
+// it as text anyway, but wider than the rows were cut for.
+func (v *roomView) Print(line string) { v.out.Println(v.rowStyle().Plain(Sanitize(line))...) }
 
 // rowStyle is the view's style for the terminal as wide as it is now, so
 // that lines are cut into rows that fit it (Style.Width).
@@ -134,7 +136,10 @@ func (v *roomView) Status(text string) {
 	// A status line is replaced by going up one row, so it must fit on
 	// one: an error text can be long ("read tcp 10.0.0.5:51234->…").
 	// Four columns are kept for "-- " and the last column, where a
-	// terminal that wraps would take the cursor to the next row.
+	// terminal that wraps would take the cursor to the next row. The
+	// text is measured as it will show: an error text may hold what a
+	// room sent.
+	text = Sanitize(text)
 	if v.width != nil {
 		if w := v.width(); w > 8 {
 			text = runewidth.Truncate(text, w-4, "…")
@@ -214,6 +219,10 @@ func (v *roomView) typed() { v.armed = false }
 // leaves room to type.
 const maxPromptRoom = 24
 
+// maxPromptName bounds the person's name in the prompt: the longest name a
+// room lets anyone take.
+const maxPromptName = 24 // room.MaxNameRunes
+
 // promptFor returns the prompt for a welcome: the room's name and the
 // person's, as in "Lab 3 ana> ". Both come from the network, so they are
 // sanitized, and anything else the line editor would refuse in a prompt
@@ -222,6 +231,11 @@ func promptFor(w wire.Frame) string {
 	room, me := welcomeNames(w)
 	if utf8.RuneCountInString(room) > maxPromptRoom {
 		room = string([]rune(room)[:maxPromptRoom-1]) + "…"
+	}
+	// The person's name is the room's echo of it, which no working room
+	// makes longer than a name may be.
+	if utf8.RuneCountInString(me) > maxPromptName {
+		me = string([]rune(me)[:maxPromptName-1]) + "…"
 	}
 	clean := func(s string) string {
 		return strings.Map(func(r rune) rune {
