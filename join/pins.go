@@ -189,7 +189,7 @@ func (e *KeyChangedError) Error() string {
 	return fmt.Sprintf("the key of %s has changed: known %s since %s, offered %s; "+
 		"someone may be pretending to be the room, or its host lost its state directory; "+
 		"if you are sure the new key is right, join with --accept-new-key",
-		room, e.Known, e.Since.Format("2006-01-02"), e.Offered)
+		room, Sanitize(e.Known), e.Since.Format("2006-01-02"), Sanitize(e.Offered))
 }
 
 // UnreadablePinError is a room whose remembered key is on a damaged line of
