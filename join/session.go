@@ -261,6 +261,9 @@ func exchange(conn net.Conn, dec *wire.Decoder, hello []byte) (wire.Frame, error
 		if f.You == nil || f.You.Name == "" {
 			return f, errors.New("the room's welcome does not say who you are")
 		}
+		if err := checkWelcome(f); err != nil {
+			return f, err
+		}
 		return f, nil
 	case wire.TypeRefused:
 		return f, &RefusedError{Code: f.Code, Text: f.Text}
@@ -382,7 +385,10 @@ func (s *Session) Next() (wire.Frame, error) {
 					s.endReplay()
 				}
 			}
-			s.roster.apply(f)
+			if err := s.roster.apply(f); err != nil {
+				s.Close()
+				return wire.Frame{}, err
+			}
 			return f, nil
 		}
 		s.endReplay()
@@ -398,7 +404,10 @@ func (s *Session) Next() (wire.Frame, error) {
 			s.shown = f.Seq
 			s.point.Store(f.Seq)
 		}
-		s.roster.apply(f)
+		if err := s.roster.apply(f); err != nil {
+			s.Close()
+			return wire.Frame{}, err
+		}
 		return f, nil
 	}
 }

@@ -1,0 +1,314 @@
+package join
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"chatroom/host/room"
+	"chatroom/host/wire"
+)
+
+// hostileMark is in every string a hostile room sends in these tests, so
+// that a test can tell whether the room's text reached an error.
+const hostileMark = "EVIL"
+
+// floodJoins plays a room that, after its welcome, announces up to n
+// members joining, each with a name of its own, as fast as the client
+// reads, until the client hangs up.
+func floodJoins(n int) func(h *fakeHost) {
+	return func(h *fakeHost) {
+		h.welcome(1)
+		w := bufio.NewWriterSize(h.conn, 64<<10)
+		var buf []byte
+		for i := range n {
+			f := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: uint64(2 + i), Name: fmt.Sprintf("m%d", i), Role: wire.RoleMember}
+			buf, _ = wire.Append(buf[:0], &f)
+			if _, err := w.Write(buf); err != nil {
+				return // the client hung up
+			}
+		}
+		w.Flush()
+	}
+}
+
+// heapInUse is the heap the program holds after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// TestJoinFloodStaysBounded stands for the attack of a room that sends a
+// million join events, each a new name: the client's roster grew without
+// end (about 400 MB). Now the session ends as a broken room once the room
+// announces more members than any host lets in, and the heap the session
+// holds stays a few megabytes.
+func TestJoinFloodStaysBounded(t *testing.T) {
+	const joins = 1_000_000
+	before := heapInUse()
+	s, err := connectTo(t, context.Background(), "bob", floodJoins(joins))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	for {
+		if _, err = s.Next(); err != nil {
+			break
+		}
+		n++
+	}
+	after := heapInUse()
+	grown := int64(after) - int64(before)
+	t.Logf("%d join events read; heap in use %d KiB before, %d KiB after (%+d KiB), roster of %d",
+		n, before>>10, after>>10, grown>>10, len(s.Roster().Members()))
+	var broken *BrokenRoomError
+	if !errors.As(err, &broken) || broken.Why != "it announced more than 20000 members" {
+		t.Fatalf("after %d joins: %v, want a broken room that announced too many members", n, err)
+	}
+	if got := len(s.Roster().Members()); got > maxRosterMembers {
+		t.Errorf("the roster holds %d members, more than %d", got, maxRosterMembers)
+	}
+	if grown > 32<<20 {
+		t.Errorf("the heap grew by %d MiB over %d joins", grown>>20, n)
+	}
+	runtime.KeepAlive(s)
+}
+
+// TestJoinsAndLeavesKeepGoing: a busy real room, in which many more
+// people come and go over a session than are ever in it at once, is not
+// taken for a broken one.
+func TestJoinsAndLeavesKeepGoing(t *testing.T) {
+	const people = 3 * maxRosterMembers
+	s, err := connectTo(t, context.Background(), "bob", func(h *fakeHost) {
+		h.welcome(1)
+		w := bufio.NewWriterSize(h.conn, 64<<10)
+		var buf []byte
+		seq := uint64(1)
+		for i := range people {
+			seq++
+			buf, _ = wire.Append(buf[:0], &wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: seq, Name: fmt.Sprintf("m%d", i), Role: wire.RoleMember})
+			if i >= 100 {
+				seq++
+				buf, _ = wire.Append(buf, &wire.Frame{Type: wire.TypeEvent, Kind: wire.KindLeave, Seq: seq, Name: fmt.Sprintf("m%d", i-100), Code: wire.CodeLeft})
+			}
+			if _, err := w.Write(buf); err != nil {
+				return
+			}
+		}
+		w.Flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	for {
+		if _, err = s.Next(); err != nil {
+			break
+		}
+		n++
+	}
+	if !errors.Is(err, io.EOF) || n != 2*people-100 {
+		t.Fatalf("after %d events: %v, want all %d and the end of the connection", n, err, 2*people-100)
+	}
+	if got := len(s.Roster().Members()); got != 101 {
+		t.Errorf("the roster holds %d members, want bob and the 100 still in the room", got)
+	}
+}
+
+// brokenWithoutRoomText checks that err is a *BrokenRoomError whose words
+// are the client's: none of the room's text is in it.
+func brokenWithoutRoomText(t *testing.T, err error, want string) {
+	t.Helper()
+	var broken *BrokenRoomError
+	if !errors.As(err, &broken) {
+		t.Fatalf("got %v, want a broken room", err)
+	}
+	if !strings.Contains(broken.Why, want) {
+		t.Errorf("Why = %q, want it to say %q", broken.Why, want)
+	}
+	if strings.Contains(err.Error(), hostileMark) {
+		t.Errorf("the error %q repeats the room's text", err)
+	}
+}
+
+// manyMembers is n members named by the room.
+func manyMembers(n int) []wire.Member {
+	ms := make([]wire.Member, n)
+	for i := range ms {
+		ms[i] = wire.Member{Name: fmt.Sprintf("%s%d", hostileMark, i), Role: wire.RoleMember}
+	}
+	return ms
+}
+
+// TestHostileWelcome stands for a room whose welcome holds more than any
+// host sends: each is refused as a broken room, in the client's words,
+// before any of it is kept.
+func TestHostileWelcome(t *testing.T) {
+	long := strings.Repeat("x", 200)
+	for _, tc := range []struct {
+		name, want string
+		edit       func(w *wire.Frame)
+	}{
+		{"members", "more than 20000 members", func(w *wire.Frame) { w.Members = manyMembers(maxRosterMembers + 1) }},
+		{"long name", "longer than 24 characters", func(w *wire.Frame) {
+			w.Members = append(w.Members, wire.Member{Name: hostileMark + strings.Repeat("é", 21)})
+		}},
+		{"megabyte name", "longer than 24 characters", func(w *wire.Frame) {
+			w.Members = append(w.Members, wire.Member{Name: hostileMark + strings.Repeat("x", 1<<20)})
+		}},
+		{"empty name", "a member with no name", func(w *wire.Frame) { w.Members = append(w.Members, wire.Member{Role: hostileMark}) }},
+		{"long role", "a role longer than 32 bytes", func(w *wire.Frame) { w.You.Role = hostileMark + long }},
+		{"commands", "more than 256 commands", func(w *wire.Frame) {
+			for i := range maxCommands + 1 {
+				w.Commands = append(w.Commands, wire.Command{Name: fmt.Sprint(hostileMark, i)})
+			}
+		}},
+		{"command name", "longer than 64 bytes", func(w *wire.Frame) { w.Commands = []wire.Command{{Name: hostileMark + long}} }},
+		{"command help", "in more than 1024 bytes", func(w *wire.Frame) {
+			w.Commands = []wire.Command{{Name: "help", Help: hostileMark + strings.Repeat(long, 6)}}
+		}},
+		{"bans", "more than 20000 banned names", func(w *wire.Frame) {
+			for i := range maxBans + 1 {
+				w.Bans = append(w.Bans, fmt.Sprint(hostileMark, i))
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			closed := make(chan bool, 1)
+			s, err := connectTo(t, context.Background(), "bob", func(h *fakeHost) {
+				h.welcomeAs(1, tc.edit)
+				_, ok := h.read()
+				closed <- !ok
+			})
+			if err == nil {
+				s.Close()
+			}
+			brokenWithoutRoomText(t, err, tc.want)
+			if err == nil {
+				return
+			}
+			if !<-closed {
+				t.Error("the connection is still open")
+			}
+		})
+	}
+}
+
+// TestWorstRealWelcome: the largest welcome a real host sends, its 10,000
+// members each with a name of 24 characters of four bytes, as
+// room.TestWorstWelcomeFits builds it, is not taken for a broken room; and
+// the client's name bound is the host's.
+func TestWorstRealWelcome(t *testing.T) {
+	if maxNameRunes != room.MaxNameRunes {
+		t.Fatalf("the client bounds names at %d characters, the host at %d", maxNameRunes, room.MaxNameRunes)
+	}
+	const hostMaxMembers = 10_000
+	wide := strings.Repeat("𝔞", room.MaxNameRunes-5) // four bytes each
+	s, err := connectTo(t, context.Background(), "bob", func(h *fakeHost) {
+		h.welcomeAs(1, func(w *wire.Frame) {
+			w.Members = w.Members[:0]
+			for i := range hostMaxMembers - 1 {
+				w.Members = append(w.Members, wire.Member{Name: fmt.Sprintf("%s%05d", wide, i), Role: wire.RoleMember})
+			}
+			w.Members = append(w.Members, *w.You)
+			w.Bans = []string{"", strings.Repeat("z", 100), "dan"} // an address ban, a hand-written file
+		})
+		h.read()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := len(s.Roster().Members()); got != hostMaxMembers {
+		t.Errorf("the roster holds %d members, want %d", got, hostMaxMembers)
+	}
+	if got := s.Roster().bans; !slices.Equal(got, []string{"dan"}) {
+		t.Errorf("bans kept %q, want only the name a completion can use", got)
+	}
+}
+
+// TestHostileEvents stands for a room that, once it has welcomed the
+// client, announces what no host lets in: each ends the session as a
+// broken room, and the roster is left as it was.
+func TestHostileEvents(t *testing.T) {
+	long := hostileMark + strings.Repeat("x", 1<<20)
+	for _, tc := range []struct {
+		name, want string
+		frame      wire.Frame
+	}{
+		{"long name", "longer than 24 characters", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: 2, Name: long, Role: wire.RoleMember}},
+		{"long role", "a role longer than 32 bytes", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindRole, Seq: 2, Name: "cy", Role: long}},
+		{"empty name", "a member with no name", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: 2, Role: wire.RoleMember}},
+		{"bans", "more than 20000 banned names", wire.Frame{Type: wire.TypeBans, Bans: slices.Repeat([]string{hostileMark}, maxBans+1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := connectTo(t, context.Background(), "bob", func(h *fakeHost) {
+				h.welcome(1, ana, cy)
+				h.send(tc.frame)
+				h.read()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			_, err = s.Next()
+			brokenWithoutRoomText(t, err, tc.want)
+			if role, _ := s.Roster().Role("cy"); role != wire.RoleMember || len(s.Roster().Members()) != 3 {
+				t.Errorf("the roster changed: %v", s.Roster().Members())
+			}
+			if _, err := s.Next(); err == nil {
+				t.Error("Next after the broken room: no error")
+			}
+		})
+	}
+}
+
+// TestRecentSpeakersBounded stands for a room in which thousands speak in
+// turn: the client keeps only the latest speakers to offer first, not a
+// list as long as the room, walked on every message.
+func TestRecentSpeakersBounded(t *testing.T) {
+	const speakers = 1000
+	s, err := connectTo(t, context.Background(), "bob", func(h *fakeHost) {
+		h.welcomeAs(1, func(w *wire.Frame) {
+			for i := range speakers {
+				w.Members = append(w.Members, wire.Member{Name: fmt.Sprintf("s%04d", i), Role: wire.RoleMember})
+			}
+		})
+		for i := range speakers {
+			h.send(say(uint64(2+i), fmt.Sprintf("s%04d", i), "hi", 0))
+		}
+		h.read()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := time.AfterFunc(10*time.Second, func() { s.Close() })
+	defer stop.Stop()
+	for range speakers {
+		if _, err := s.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := s.Roster()
+	r.mu.Lock()
+	recent := len(r.recent)
+	r.mu.Unlock()
+	if recent > maxRecent {
+		t.Errorf("%d recent speakers kept, more than %d", recent, maxRecent)
+	}
+	if names := r.Names(); names[0] != "s0999" || names[maxRecent-1] != fmt.Sprintf("s%04d", speakers-maxRecent) || names[maxRecent] != "cy" {
+		t.Errorf("Names() starts %q, want the latest speakers first, then the others by name", names[:maxRecent+1])
+	}
+}
