@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"chatroom/host/room"
@@ -311,4 +314,75 @@ func TestRecentSpeakersBounded(t *testing.T) {
 	if names := r.Names(); names[0] != "s0999" || names[maxRecent-1] != fmt.Sprintf("s%04d", speakers-maxRecent) || names[maxRecent] != "cy" {
 		t.Errorf("Names() starts %q, want the latest speakers first, then the others by name", names[:maxRecent+1])
 	}
+}
+
+// TestHostileHeartbeat stands for a room that announces a heartbeat no
+// room means. One so long that three of them overflow a Duration put the
+// read deadline in the past, so that every session ended at once as lost
+// (and was retried at once); one of days turned loss detection off. The
+// session keeps a heartbeat within its range and reads on.
+func TestHostileHeartbeat(t *testing.T) {
+	for _, ms := range []int{4_000_000_000_000, math.MaxInt, 1_000_000_000, 1, math.MinInt} {
+		t.Run(fmt.Sprint(ms), func(t *testing.T) {
+			s, err := connectTo(t, context.Background(), "bob", func(h *fakeHost) {
+				h.welcomeAs(1, func(w *wire.Frame) { w.HeartbeatMS = ms })
+				h.send(say(2, "cy", "still here", 0))
+				for {
+					if _, ok := h.read(); !ok {
+						return
+					}
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if ms > 0 && (s.heartbeat < minHeartbeat || s.heartbeat > maxHeartbeat) || ms <= 0 && s.heartbeat != 0 {
+				t.Errorf("heartbeat %v for %d ms announced, want one within [%v, %v]", s.heartbeat, ms, minHeartbeat, maxHeartbeat)
+			}
+			if got := s.Welcome().HeartbeatMS; time.Duration(got)*time.Millisecond != s.heartbeat {
+				t.Errorf("Welcome().HeartbeatMS = %d, not the %v the session keeps", got, s.heartbeat)
+			}
+			if f, err := s.Next(); err != nil || f.Text != "still here" {
+				t.Errorf("Next = %+v, %v; want the event that came", f, err)
+			}
+		})
+	}
+}
+
+// TestTinyHeartbeatDoesNotSpin stands for a room that announces a
+// heartbeat of one millisecond and then says nothing: the client pinged
+// it a thousand times a second. Over ten seconds (of synctest's clock) of
+// silence it now pings at most once per minHeartbeat.
+func TestTinyHeartbeatDoesNotSpin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		client, server := net.Pipe()
+		pings := make(chan int, 1)
+		go func() {
+			defer server.Close()
+			h := &fakeHost{t: t, conn: server, dec: wire.NewDecoder(server, wire.MaxClientFrame)}
+			h.welcomeAs(1, func(w *wire.Frame) { w.HeartbeatMS = 1 })
+			server.SetReadDeadline(time.Now().Add(10 * time.Second))
+			n := 0
+			for {
+				f, ok := h.read()
+				if !ok {
+					break
+				}
+				if f.Type == wire.TypePing {
+					n++
+				}
+			}
+			pings <- n
+		}()
+		s, err := Connect(context.Background(), client, wire.Frame{Name: "bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := <-pings
+		s.Close()
+		if most := int(10*time.Second/minHeartbeat) + 1; n > most {
+			t.Errorf("%d pings in ten seconds of silence, want at most %d", n, most)
+		}
+	})
 }

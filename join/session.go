@@ -24,7 +24,25 @@ const (
 	// sendTimeout bounds one write to the host. A host that takes longer
 	// to read a line is not there any more.
 	sendTimeout = 10 * time.Second
+	// minHeartbeat and maxHeartbeat are the range within which the client
+	// takes the welcome's heartbeat. The host's is 5 seconds (and tests'
+	// as short as 50 ms). A shorter one would make the client ping in a
+	// loop; a longer one, or one past what a Duration holds, would let a
+	// dead room go unnoticed for good (or overflow into a deadline in the
+	// past). A host that pings less often than every three times the
+	// longest is taken as gone while its room is quiet, and is resumed.
+	minHeartbeat = 100 * time.Millisecond
+	maxHeartbeat = time.Minute
 )
+
+// sessionHeartbeat is the heartbeat the client keeps for a welcome's
+// heartbeat_ms: none for none (zero or less), else within the range above.
+func sessionHeartbeat(ms int) time.Duration {
+	if ms <= 0 {
+		return 0
+	}
+	return time.Duration(min(max(int64(ms), minHeartbeat.Milliseconds()), maxHeartbeat.Milliseconds())) * time.Millisecond
+}
 
 // ErrClosed is returned by Send on a session that was closed.
 var ErrClosed = errors.New("not connected to the room")
@@ -125,11 +143,16 @@ func Connect(ctx context.Context, conn net.Conn, hello wire.Frame) (s *Session, 
 }
 
 func newSession(conn net.Conn, dec *wire.Decoder, w wire.Frame, asked *wire.Resume) *Session {
+	// The welcome kept says what the session keeps to, not what the room
+	// announced: the pacer and the pings follow it.
+	w.Limits = saneLimits(w.Limits)
+	heartbeat := sessionHeartbeat(w.HeartbeatMS)
+	w.HeartbeatMS = int(heartbeat.Milliseconds())
 	s := &Session{
 		conn: conn, dec: dec, welcome: w, roster: newRoster(w), asked: asked,
 		seq:       w.Seq,
 		replaying: true,
-		heartbeat: time.Duration(w.HeartbeatMS) * time.Millisecond,
+		heartbeat: heartbeat,
 		done:      make(chan struct{}),
 	}
 	if asked != nil && asked.Epoch != "" && asked.Epoch == w.Epoch {
@@ -279,6 +302,11 @@ func (s *Session) Welcome() wire.Frame {
 	w := s.welcome
 	w.Members = slices.Clone(w.Members)
 	w.Commands = slices.Clone(w.Commands)
+	w.Bans = slices.Clone(w.Bans)
+	if w.Limits != nil {
+		l := *w.Limits
+		w.Limits = &l
+	}
 	return w
 }
 
