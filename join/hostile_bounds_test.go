@@ -386,3 +386,122 @@ func TestTinyHeartbeatDoesNotSpin(t *testing.T) {
 		}
 	})
 }
+
+// sendOversized writes one frame of more than wire.MaxHostFrame bytes,
+// as a hostile room does, until the client stops reading it.
+func sendOversized(h *fakeHost, typ string) {
+	chunk := []byte(strings.Repeat(hostileMark, 16<<10))
+	if _, err := io.WriteString(h.conn, `{"type":"`+typ+`","text":"`); err != nil {
+		return
+	}
+	for sent := 0; sent <= wire.MaxHostFrame; sent += len(chunk) {
+		if _, err := h.conn.Write(chunk); err != nil {
+			return // the client stopped reading
+		}
+	}
+	io.WriteString(h.conn, "\"}\n")
+}
+
+// TestWelcomeTooLarge stands for a room whose welcome is larger than the
+// client reads: the session ends as a broken room, with the limit named,
+// and the person is told so over real TLS, after one connection.
+func TestWelcomeTooLarge(t *testing.T) {
+	cert, fp := roomKey(t)
+	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.read()
+		sendOversized(h, wire.TypeWelcome)
+	})
+	err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, newFakeUI(t)))
+	brokenWithoutRoomText(t, err, "it sent a welcome longer than 4 MiB (4194304 bytes), the most a room may send")
+	room.stop()
+	if n := room.connections(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestFrameTooLargeInSession stands for a room that, once it has
+// welcomed the client, sends a frame larger than the client reads: the
+// room is told so in an error frame, as the protocol asks, and the
+// session ends as a broken room, with the limit named.
+func TestFrameTooLargeInSession(t *testing.T) {
+	answer := make(chan wire.Frame, 1)
+	s, err := connectTo(t, context.Background(), "bob", func(h *fakeHost) {
+		h.welcome(1)
+		// A room over TCP reads while it writes; over a pipe the room must
+		// do so itself, or the error frame waits for the frame to end.
+		go func() {
+			f, _ := h.read()
+			answer <- f
+		}()
+		sendOversized(h, wire.TypeNotice)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Next()
+	brokenWithoutRoomText(t, err, "it sent a frame longer than 4 MiB (4194304 bytes), the most a room may send")
+	if f := <-answer; f.Type != wire.TypeError || f.Code != wire.CodeTooLarge {
+		t.Errorf("the room got %+v, want an error frame", f)
+	}
+	if _, err := s.Next(); err == nil {
+		t.Error("Next after the broken room: no error")
+	}
+}
+
+// TestWelcomeRoomIDMalformed stands for a room whose welcome names an id
+// of a form no room makes (one that would break known-rooms, or the
+// terminal): it is refused in one line, which does not repeat it.
+func TestWelcomeRoomIDMalformed(t *testing.T) {
+	for _, id := range []string{
+		"0123456789ABCDEF",
+		"0123456789abcde\u00a0",
+		" 123456789abcdef",
+		"#123456789abcdef",
+		"0123456789abcdef\n",
+		"0123456789abcdef0",
+		"\x1b]0;" + hostileMark + "\a",
+		strings.Repeat("a", 64<<10),
+	} {
+		t.Run(fmt.Sprintf("%.20q", id), func(t *testing.T) {
+			s, err := connectTo(t, context.Background(), "bob", func(h *fakeHost) {
+				h.welcomeAs(1, func(w *wire.Frame) { w.Room.ID = id })
+				h.read()
+			})
+			if err == nil {
+				s.Close()
+			}
+			brokenWithoutRoomText(t, err, "its welcome names a room id that is not 16 hex digits")
+			if strings.Contains(err.Error(), "\n") || id != "" && strings.Contains(err.Error(), id) {
+				t.Errorf("the refusal %q is not one line of the client's words", err)
+			}
+		})
+	}
+}
+
+// TestOversizedFrameFromDeafRoom stands for a room that sends a frame over
+// the limit and then reads nothing: the error frame the client owes it
+// held the session for the ten seconds of a line's send timeout. On
+// synctest's clock, the session now ends within a second.
+func TestOversizedFrameFromDeafRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			h := &fakeHost{t: t, conn: server, dec: wire.NewDecoder(server, wire.MaxClientFrame)}
+			h.welcome(1)
+			sendOversized(h, wire.TypeNotice)
+		}()
+		s, err := Connect(context.Background(), client, wire.Frame{Name: "bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		start := time.Now()
+		_, err = s.Next()
+		brokenWithoutRoomText(t, err, "longer than 4 MiB")
+		if took := time.Since(start); took > errorFrameTimeout {
+			t.Errorf("the session ended %v after the frame, want within %v", took, errorFrameTimeout)
+		}
+	})
+}

@@ -24,6 +24,10 @@ const (
 	// sendTimeout bounds one write to the host. A host that takes longer
 	// to read a line is not there any more.
 	sendTimeout = 10 * time.Second
+	// errorFrameTimeout bounds the error frame the client sends a room
+	// whose frame it could not read, as the protocol asks: a courtesy,
+	// which a room that does not read must not make the session wait for.
+	errorFrameTimeout = time.Second
 	// minHeartbeat and maxHeartbeat are the range within which the client
 	// takes the welcome's heartbeat. The host's is 5 seconds (and tests'
 	// as short as 50 ms). A shorter one would make the client ping in a
@@ -276,6 +280,8 @@ func exchange(conn net.Conn, dec *wire.Decoder, hello []byte) (wire.Frame, error
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return f, errors.New("the room closed the connection without a welcome")
+	case isTooLarge(err):
+		return f, frameTooLarge("a welcome")
 	case err != nil:
 		return f, fmt.Errorf("waiting for the room's welcome: %w", err)
 	}
@@ -283,6 +289,11 @@ func exchange(conn net.Conn, dec *wire.Decoder, hello []byte) (wire.Frame, error
 	case wire.TypeWelcome:
 		if f.You == nil || f.You.Name == "" {
 			return f, errors.New("the room's welcome does not say who you are")
+		}
+		if f.Room != nil && f.Room.ID != "" && !wire.ValidRoomID(f.Room.ID) {
+			// An id is written to known-rooms and shown: one of any other
+			// form is no room's, and is not repeated here.
+			return f, brokenf("its welcome names a room id that is not %d hex digits", wire.RoomIDLen)
 		}
 		if err := checkWelcome(f); err != nil {
 			return f, err
@@ -294,6 +305,19 @@ func exchange(conn net.Conn, dec *wire.Decoder, hello []byte) (wire.Frame, error
 		return f, fmt.Errorf("the room could not read the hello: %s", Sanitize(f.Text))
 	}
 	return f, fmt.Errorf("the room answered the hello with a %q frame", Sanitize(f.Type))
+}
+
+// isTooLarge reports whether err is the decoder refusing a frame over its
+// limit.
+func isTooLarge(err error) bool {
+	var werr *wire.Error
+	return errors.As(err, &werr) && werr.Code == wire.CodeTooLarge
+}
+
+// frameTooLarge is the broken room that sent what, a frame over the most
+// a host may send (the limit Connect reads with).
+func frameTooLarge(what string) error {
+	return brokenf("it sent %s longer than %d MiB (%d bytes), the most a room may send", what, wire.MaxHostFrame>>20, wire.MaxHostFrame)
 }
 
 // Welcome is the host's welcome frame. Its slices are copies: the roster,
@@ -462,9 +486,12 @@ func (s *Session) decode() (wire.Frame, error) {
 		var werr *wire.Error
 		if errors.As(err, &werr) {
 			if msg, eerr := wire.Encode(&wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg}); eerr == nil {
-				s.write(msg, sendTimeout)
+				s.write(msg, errorFrameTimeout)
 			}
 			s.Close()
+			if werr.Code == wire.CodeTooLarge {
+				return wire.Frame{}, frameTooLarge("a frame")
+			}
 			return wire.Frame{}, fmt.Errorf("unreadable frame from the room: %w", err)
 		}
 		var nerr net.Error
