@@ -77,6 +77,7 @@ type Session struct {
 	// held from before, when resumed): a private frame is numbered among
 	// those the room sent this member (wire.Frame.PrivateSeq).
 	privateShown uint64
+	err          error // what ended the session, once Next has returned it
 
 	point        atomic.Uint64 // the resume point's seq (see ResumePoint)
 	privatePoint atomic.Uint64 // and its Private
@@ -404,9 +405,25 @@ func (e *SequenceError) Error() string {
 // unreadable frame is answered with an error frame, as the protocol asks,
 // and ends the session. Events already shown are skipped, and so are
 // pings; with a heartbeat, a host silent for three intervals is a
-// *HeartbeatError.
+// *HeartbeatError. Once it has returned an error, it returns the same
+// error again: frames the decoder had read past the end are not passed
+// on, nor any after Close.
 func (s *Session) Next() (wire.Frame, error) {
+	if s.err != nil {
+		return wire.Frame{}, s.err
+	}
+	f, err := s.next()
+	if err != nil {
+		s.err = err
+	}
+	return f, err
+}
+
+func (s *Session) next() (wire.Frame, error) {
 	for {
+		if s.closed.Load() {
+			return wire.Frame{}, ErrClosed
+		}
 		f, err := s.decode()
 		if err != nil {
 			return f, err
