@@ -510,3 +510,15 @@ func TestOversizedFrameFromDeafRoom(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkWelcome is the cost of Session.Welcome, which copies the
+// welcome's lists, for the largest room a host holds: the client calls it
+// a few times per connection, never per frame.
+func BenchmarkWelcome(b *testing.B) {
+	w := wire.Frame{Type: wire.TypeWelcome, You: &wire.Member{Name: "bob"}, Members: manyMembers(10_000), Limits: &wire.Limits{Burst: 10, PerSecond: 2}}
+	s := &Session{welcome: w}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Welcome()
+	}
+}
