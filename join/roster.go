@@ -150,12 +150,12 @@ func (r *Roster) Me() string { return r.me }
 // name.
 func (r *Roster) Members() []wire.Member {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	ms := make([]wire.Member, 0, len(r.roles))
 	for name, role := range r.roles {
 		ms = append(ms, wire.Member{Name: name, Role: role})
 	}
-	slices.SortFunc(ms, func(a, b wire.Member) int { return compareNames(a.Name, b.Name) })
+	r.mu.Unlock()
+	sortByName(ms, func(m wire.Member) string { return m.Name })
 	return ms
 }
 
@@ -172,7 +172,6 @@ func (r *Roster) Role(name string) (string, bool) {
 // answering), then the others by name, and the person themself last.
 func (r *Roster) Names() []string {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	names := make([]string, 0, len(r.roles))
 	spoke := make(map[string]bool, len(r.recent))
 	for _, n := range r.recent {
@@ -185,9 +184,11 @@ func (r *Roster) Names() []string {
 			rest = append(rest, n)
 		}
 	}
-	slices.SortFunc(rest, compareNames)
+	_, present := r.roles[r.me]
+	r.mu.Unlock()
+	sortByName(rest, func(n string) string { return n })
 	names = append(names, rest...)
-	if _, ok := r.roles[r.me]; ok {
+	if present {
 		names = append(names, r.me)
 	}
 	return names
@@ -213,12 +214,13 @@ func (r *Roster) Commands() []wire.Command {
 // last told this person; none unless the person is an admin.
 func (r *Roster) Banned() []string {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if !isAdmin(r.roles[r.me]) {
+		r.mu.Unlock()
 		return nil
 	}
 	names := slices.Clone(r.bans)
-	slices.SortFunc(names, compareNames)
+	r.mu.Unlock()
+	sortByName(names, func(n string) string { return n })
 	return names
 }
 
@@ -286,6 +288,29 @@ func (r *Roster) spoke(name string) {
 		r.recent = r.recent[:maxRecent-1]
 	}
 	r.recent = slices.Insert(r.recent, 0, name)
+}
+
+// sortByName sorts xs as compareNames orders their names, lowering each
+// name once rather than at every comparison: a room may hold thousands,
+// and completion sorts them all on each Tab.
+func sortByName[T any](xs []T, name func(T) string) {
+	type keyed struct {
+		lower string
+		x     T
+	}
+	ks := make([]keyed, len(xs))
+	for i, x := range xs {
+		ks[i] = keyed{strings.ToLower(name(x)), x}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if c := strings.Compare(a.lower, b.lower); c != 0 {
+			return c
+		}
+		return strings.Compare(name(a.x), name(b.x))
+	})
+	for i := range ks {
+		xs[i] = ks[i].x
+	}
 }
 
 // compareNames orders names as a person reads a list: ignoring case first,
