@@ -557,3 +557,26 @@ func TestCompletionOfFullRoom(t *testing.T) {
 		t.Errorf("sortByName gives %q, compareNames %q", sorted, want)
 	}
 }
+
+// TestResumedWithHugeMissed stands for a room that resumes the client and
+// says it missed 2^64-1 events: the sum wrapped round, and the resume
+// point went back to before where the client stood. It is now the
+// welcome's Seq, past everything the room could have meant.
+func TestResumedWithHugeMissed(t *testing.T) {
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, func(w *wire.Frame) { w.Resumed, w.Missed = true, math.MaxUint64 })
+		h.read()
+	})
+	conn, err := dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Connect(context.Background(), conn, wire.Frame{Name: "bob", Resume: &wire.Resume{Epoch: "e1", Seq: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if p := s.ResumePoint(); p.Seq != 10 {
+		t.Errorf("resume point %d after a resume from 5 into a welcome at 10, want 10", p.Seq)
+	}
+}

@@ -170,7 +170,11 @@ func newSession(conn net.Conn, dec *wire.Decoder, w wire.Frame, asked *wire.Resu
 	// resumed, where it stands in the replay.
 	s.point.Store(w.Seq)
 	if w.Resumed && asked != nil {
-		s.point.Store(min(asked.Seq+w.Missed, w.Seq))
+		// min(asked.Seq+w.Missed, w.Seq), which a room's Missed near
+		// 2^64 must not wrap round to below where the member stood.
+		if asked.Seq < w.Seq && w.Missed < w.Seq-asked.Seq {
+			s.point.Store(asked.Seq + w.Missed)
+		}
 		// The room's numbering of private frames goes on only on a resume.
 		s.privateShown = asked.Private
 		s.privatePoint.Store(asked.Private)
