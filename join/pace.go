@@ -1,6 +1,7 @@
 package join
 
 import (
+	"math"
 	"time"
 
 	"chatroom/host/wire"
@@ -20,8 +21,34 @@ type pacer struct {
 // paceMargin is how much slower than the host's limit the client sends.
 const paceMargin = 0.9
 
-func newPacer(l *wire.Limits) *pacer {
-	if l == nil || l.Burst <= 0 || l.PerSecond <= 0 {
+// The ranges within which the client takes a room's limits. The host's
+// default is a burst of 10 and 2 lines a second (room.DefaultLimits). A
+// slower rate, down to one line in a thousand years, would leave lines,
+// the person's last ones among them, queued for good; a faster one, or a
+// larger burst, is no limit to a person, and is taken as the largest that
+// still means something.
+const (
+	minPerSecond = 0.2 // one line every five seconds
+	maxPerSecond = 1000
+	maxBurst     = 1000
+)
+
+// saneLimits returns the limits the client keeps to for what the room
+// announced: nil, no limit, when it sets none (a burst or rate of zero or
+// less, or not a number), otherwise l within the ranges above.
+func saneLimits(l *wire.Limits) *wire.Limits {
+	if l == nil || l.Burst <= 0 || !(l.PerSecond > 0) || math.IsInf(l.PerSecond, 1) {
+		return nil
+	}
+	return &wire.Limits{
+		Burst:     min(l.Burst, maxBurst),
+		PerSecond: min(max(l.PerSecond, minPerSecond), maxPerSecond),
+	}
+}
+
+func newPacer(announced *wire.Limits) *pacer {
+	l := saneLimits(announced)
+	if l == nil {
 		return nil // the room sets no limit
 	}
 	burst := max(float64(l.Burst-1), 1)

@@ -1,11 +1,42 @@
 package join
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"chatroom/host/wire"
+)
+
+// What the client keeps of a room is bounded, each bound well above what a
+// real room sends, so that a room that announces a million members, or a
+// name of a megabyte, cannot make the client hold it: the room is broken
+// (*BrokenRoomError) and the session ends instead.
+const (
+	// maxRosterMembers is twice the most members a host lets in (10,000,
+	// host/server.go), leaving room for joins and leaves that cross.
+	maxRosterMembers = 20_000
+	// maxNameRunes is the longest name a host accepts (room.MaxNameRunes),
+	// in characters; maxNameBytes the most bytes such a name can take.
+	maxNameRunes = 24
+	maxNameBytes = maxNameRunes * utf8.UTFMax
+	// maxRoleBytes bounds a role's name; the host's are "member", "admin"
+	// and "owner", and a later host may add others.
+	maxRoleBytes = 32
+	// maxBans bounds the ban list a room sends; the host's is at most
+	// 32 KiB of names (room.maxBanNames), some 8,000 of the shortest.
+	maxBans = 20_000
+	// maxCommands, maxCommandName and maxCommandText bound the commands of
+	// a welcome: the host has 17, named in at most 6 bytes, with usage and
+	// help lines under 200.
+	maxCommands    = 256
+	maxCommandName = 64
+	maxCommandText = 1024
+	// maxRecent is how many of the latest speakers Names puts first: the
+	// few one is likely answering, not the whole room.
+	maxRecent = 64
 )
 
 // Roster is the client's picture of the room: who is in it with which
@@ -27,11 +58,80 @@ type Roster struct {
 	bans   []string          // banned names, as the host last sent them to this admin
 }
 
+// checkWelcome returns a *BrokenRoomError when the welcome holds more than
+// a real room sends: more members, longer names, more commands or bans.
+func checkWelcome(w wire.Frame) error {
+	if len(w.Members) > maxRosterMembers {
+		return brokenf("its welcome lists more than %d members", maxRosterMembers)
+	}
+	if w.You != nil {
+		if err := checkMember(w.You.Name, w.You.Role); err != nil {
+			return err
+		}
+	}
+	for _, m := range w.Members {
+		if err := checkMember(m.Name, m.Role); err != nil {
+			return err
+		}
+	}
+	if len(w.Commands) > maxCommands {
+		return brokenf("its welcome offers more than %d commands", maxCommands)
+	}
+	for _, c := range w.Commands {
+		switch {
+		case c.Name == "" || len(c.Name) > maxCommandName:
+			return brokenf("its welcome offers a command whose name is empty or longer than %d bytes", maxCommandName)
+		case len(c.Usage) > maxCommandText || len(c.Help) > maxCommandText || len(c.Target) > maxCommandName:
+			return brokenf("its welcome describes a command in more than %d bytes", maxCommandText)
+		}
+	}
+	if len(w.Bans) > maxBans {
+		return brokenf("it announced more than %d banned names", maxBans)
+	}
+	return nil
+}
+
+// checkMember returns a *BrokenRoomError for a member no host lets in: a
+// name that is empty or longer than the host's longest, or a role longer
+// than any role's name.
+func checkMember(name, role string) error {
+	switch {
+	case name == "":
+		return brokenf("it announced a member with no name")
+	case len(name) > maxNameBytes || utf8.RuneCountInString(name) > maxNameRunes:
+		return brokenf("it announced a member name longer than %d characters", maxNameRunes)
+	case len(role) > maxRoleBytes:
+		return brokenf("it announced a role longer than %d bytes", maxRoleBytes)
+	}
+	return nil
+}
+
+// brokenf is a *BrokenRoomError with the client's own words; args are the
+// client's numbers, never the room's text.
+func brokenf(format string, args ...any) error {
+	return &BrokenRoomError{Why: fmt.Sprintf(format, args...)}
+}
+
+// completableBans is the part of a ban list a completion can offer: the
+// names a host lets in. A real room's list may hold others (an address
+// ban has no name; a bans file may be older than the name rules or edited
+// by hand), so they are left out rather than taken for a broken room.
+func completableBans(bans []string) []string {
+	kept := make([]string, 0, len(bans))
+	for _, n := range bans {
+		if checkMember(n, "") == nil {
+			kept = append(kept, n)
+		}
+	}
+	return slices.Clip(kept)
+}
+
+// newRoster is the roster of a welcome that checkWelcome passed.
 func newRoster(welcome wire.Frame) *Roster {
 	r := &Roster{
 		commands: slices.Clone(welcome.Commands),
 		roles:    make(map[string]string, len(welcome.Members)+1),
-		bans:     slices.Clone(welcome.Bans),
+		bans:     completableBans(welcome.Bans),
 	}
 	for _, m := range welcome.Members {
 		r.roles[m.Name] = m.Role
@@ -50,12 +150,12 @@ func (r *Roster) Me() string { return r.me }
 // name.
 func (r *Roster) Members() []wire.Member {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	ms := make([]wire.Member, 0, len(r.roles))
 	for name, role := range r.roles {
 		ms = append(ms, wire.Member{Name: name, Role: role})
 	}
-	slices.SortFunc(ms, func(a, b wire.Member) int { return compareNames(a.Name, b.Name) })
+	r.mu.Unlock()
+	sortByName(ms, func(m wire.Member) string { return m.Name })
 	return ms
 }
 
@@ -72,7 +172,6 @@ func (r *Roster) Role(name string) (string, bool) {
 // answering), then the others by name, and the person themself last.
 func (r *Roster) Names() []string {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	names := make([]string, 0, len(r.roles))
 	spoke := make(map[string]bool, len(r.recent))
 	for _, n := range r.recent {
@@ -85,9 +184,11 @@ func (r *Roster) Names() []string {
 			rest = append(rest, n)
 		}
 	}
-	slices.SortFunc(rest, compareNames)
+	_, present := r.roles[r.me]
+	r.mu.Unlock()
+	sortByName(rest, func(n string) string { return n })
 	names = append(names, rest...)
-	if _, ok := r.roles[r.me]; ok {
+	if present {
 		names = append(names, r.me)
 	}
 	return names
@@ -113,12 +214,13 @@ func (r *Roster) Commands() []wire.Command {
 // last told this person; none unless the person is an admin.
 func (r *Roster) Banned() []string {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if !isAdmin(r.roles[r.me]) {
+		r.mu.Unlock()
 		return nil
 	}
 	names := slices.Clone(r.bans)
-	slices.SortFunc(names, compareNames)
+	r.mu.Unlock()
+	sortByName(names, func(n string) string { return n })
 	return names
 }
 
@@ -126,14 +228,22 @@ func isAdmin(role string) bool {
 	return role == wire.RoleAdmin || role == wire.RoleOwner
 }
 
-// apply updates the roster from one frame from the host.
-func (r *Roster) apply(f wire.Frame) {
+// apply updates the roster from one frame from the host. It returns a
+// *BrokenRoomError, and changes nothing, for a frame that would take the
+// roster past its bounds.
+func (r *Roster) apply(f wire.Frame) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch f.Type {
 	case wire.TypeEvent:
 		switch f.Kind {
 		case wire.KindJoin, wire.KindRole:
+			if err := checkMember(f.Name, f.Role); err != nil {
+				return err
+			}
+			if _, present := r.roles[f.Name]; !present && len(r.roles) >= maxRosterMembers {
+				return brokenf("it announced more than %d members", maxRosterMembers)
+			}
 			r.roles[f.Name] = f.Role
 		case wire.KindLeave:
 			if f.Name != r.me {
@@ -144,7 +254,10 @@ func (r *Roster) apply(f wire.Frame) {
 			r.spoke(f.From)
 		}
 	case wire.TypeBans:
-		r.bans = slices.Clone(f.Bans)
+		if len(f.Bans) > maxBans {
+			return brokenf("it announced more than %d banned names", maxBans)
+		}
+		r.bans = completableBans(f.Bans)
 	case wire.TypePrivate:
 		// Whoever one exchanges private messages with is the likeliest
 		// next name to type, whichever way the message went.
@@ -154,11 +267,13 @@ func (r *Roster) apply(f wire.Frame) {
 			r.spoke(f.From)
 		}
 	}
+	return nil
 }
 
-// spoke moves name to the front of the recent speakers. The person
-// themself is always last in Names, so is not tracked, nor is anyone not
-// in the room (a message can cross its sender's leave).
+// spoke moves name to the front of the recent speakers, of which it keeps
+// maxRecent. The person themself is always last in Names, so is not
+// tracked, nor is anyone not in the room (a message can cross its
+// sender's leave).
 func (r *Roster) spoke(name string) {
 	if name == r.me {
 		return
@@ -169,7 +284,33 @@ func (r *Roster) spoke(name string) {
 	if i := slices.Index(r.recent, name); i >= 0 {
 		r.recent = slices.Delete(r.recent, i, i+1)
 	}
+	if len(r.recent) >= maxRecent {
+		r.recent = r.recent[:maxRecent-1]
+	}
 	r.recent = slices.Insert(r.recent, 0, name)
+}
+
+// sortByName sorts xs as compareNames orders their names, lowering each
+// name once rather than at every comparison: a room may hold thousands,
+// and completion sorts them all on each Tab.
+func sortByName[T any](xs []T, name func(T) string) {
+	type keyed struct {
+		lower string
+		x     T
+	}
+	ks := make([]keyed, len(xs))
+	for i, x := range xs {
+		ks[i] = keyed{strings.ToLower(name(x)), x}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if c := strings.Compare(a.lower, b.lower); c != 0 {
+			return c
+		}
+		return strings.Compare(name(a.x), name(b.x))
+	})
+	for i := range ks {
+		xs[i] = ks[i].x
+	}
 }
 
 // compareNames orders names as a person reads a list: ignoring case first,

@@ -24,7 +24,29 @@ const (
 	// sendTimeout bounds one write to the host. A host that takes longer
 	// to read a line is not there any more.
 	sendTimeout = 10 * time.Second
+	// errorFrameTimeout bounds the error frame the client sends a room
+	// whose frame it could not read, as the protocol asks: a courtesy,
+	// which a room that does not read must not make the session wait for.
+	errorFrameTimeout = time.Second
+	// minHeartbeat and maxHeartbeat are the range within which the client
+	// takes the welcome's heartbeat. The host's is 5 seconds (and tests'
+	// as short as 50 ms). A shorter one would make the client ping in a
+	// loop; a longer one, or one past what a Duration holds, would let a
+	// dead room go unnoticed for good (or overflow into a deadline in the
+	// past). A host that pings less often than every three times the
+	// longest is taken as gone while its room is quiet, and is resumed.
+	minHeartbeat = 100 * time.Millisecond
+	maxHeartbeat = time.Minute
 )
+
+// sessionHeartbeat is the heartbeat the client keeps for a welcome's
+// heartbeat_ms: none for none (zero or less), else within the range above.
+func sessionHeartbeat(ms int) time.Duration {
+	if ms <= 0 {
+		return 0
+	}
+	return time.Duration(min(max(int64(ms), minHeartbeat.Milliseconds()), maxHeartbeat.Milliseconds())) * time.Millisecond
+}
 
 // ErrClosed is returned by Send on a session that was closed.
 var ErrClosed = errors.New("not connected to the room")
@@ -55,6 +77,7 @@ type Session struct {
 	// held from before, when resumed): a private frame is numbered among
 	// those the room sent this member (wire.Frame.PrivateSeq).
 	privateShown uint64
+	err          error // what ended the session, once Next has returned it
 
 	point        atomic.Uint64 // the resume point's seq (see ResumePoint)
 	privatePoint atomic.Uint64 // and its Private
@@ -125,11 +148,16 @@ func Connect(ctx context.Context, conn net.Conn, hello wire.Frame) (s *Session, 
 }
 
 func newSession(conn net.Conn, dec *wire.Decoder, w wire.Frame, asked *wire.Resume) *Session {
+	// The welcome kept says what the session keeps to, not what the room
+	// announced: the pacer and the pings follow it.
+	w.Limits = saneLimits(w.Limits)
+	heartbeat := sessionHeartbeat(w.HeartbeatMS)
+	w.HeartbeatMS = int(heartbeat.Milliseconds())
 	s := &Session{
 		conn: conn, dec: dec, welcome: w, roster: newRoster(w), asked: asked,
 		seq:       w.Seq,
 		replaying: true,
-		heartbeat: time.Duration(w.HeartbeatMS) * time.Millisecond,
+		heartbeat: heartbeat,
 		done:      make(chan struct{}),
 	}
 	if asked != nil && asked.Epoch != "" && asked.Epoch == w.Epoch {
@@ -142,7 +170,11 @@ func newSession(conn net.Conn, dec *wire.Decoder, w wire.Frame, asked *wire.Resu
 	// resumed, where it stands in the replay.
 	s.point.Store(w.Seq)
 	if w.Resumed && asked != nil {
-		s.point.Store(min(asked.Seq+w.Missed, w.Seq))
+		// min(asked.Seq+w.Missed, w.Seq), which a room's Missed near
+		// 2^64 must not wrap round to below where the member stood.
+		if asked.Seq < w.Seq && w.Missed < w.Seq-asked.Seq {
+			s.point.Store(asked.Seq + w.Missed)
+		}
 		// The room's numbering of private frames goes on only on a resume.
 		s.privateShown = asked.Private
 		s.privatePoint.Store(asked.Private)
@@ -253,6 +285,8 @@ func exchange(conn net.Conn, dec *wire.Decoder, hello []byte) (wire.Frame, error
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return f, errors.New("the room closed the connection without a welcome")
+	case isTooLarge(err):
+		return f, frameTooLarge("a welcome")
 	case err != nil:
 		return f, fmt.Errorf("waiting for the room's welcome: %w", err)
 	}
@@ -260,6 +294,14 @@ func exchange(conn net.Conn, dec *wire.Decoder, hello []byte) (wire.Frame, error
 	case wire.TypeWelcome:
 		if f.You == nil || f.You.Name == "" {
 			return f, errors.New("the room's welcome does not say who you are")
+		}
+		if f.Room != nil && f.Room.ID != "" && !wire.ValidRoomID(f.Room.ID) {
+			// An id is written to known-rooms and shown: one of any other
+			// form is no room's, and is not repeated here.
+			return f, brokenf("its welcome names a room id that is not %d hex digits", wire.RoomIDLen)
+		}
+		if err := checkWelcome(f); err != nil {
+			return f, err
 		}
 		return f, nil
 	case wire.TypeRefused:
@@ -270,12 +312,30 @@ func exchange(conn net.Conn, dec *wire.Decoder, hello []byte) (wire.Frame, error
 	return f, fmt.Errorf("the room answered the hello with a %q frame", Sanitize(f.Type))
 }
 
+// isTooLarge reports whether err is the decoder refusing a frame over its
+// limit.
+func isTooLarge(err error) bool {
+	var werr *wire.Error
+	return errors.As(err, &werr) && werr.Code == wire.CodeTooLarge
+}
+
+// frameTooLarge is the broken room that sent what, a frame over the most
+// a host may send (the limit Connect reads with).
+func frameTooLarge(what string) error {
+	return brokenf("it sent %s longer than %d MiB (%d bytes), the most a room may send", what, wire.MaxHostFrame>>20, wire.MaxHostFrame)
+}
+
 // Welcome is the host's welcome frame. Its slices are copies: the roster,
 // not the welcome, is what changes.
 func (s *Session) Welcome() wire.Frame {
 	w := s.welcome
 	w.Members = slices.Clone(w.Members)
 	w.Commands = slices.Clone(w.Commands)
+	w.Bans = slices.Clone(w.Bans)
+	if w.Limits != nil {
+		l := *w.Limits
+		w.Limits = &l
+	}
 	return w
 }
 
@@ -349,9 +409,25 @@ func (e *SequenceError) Error() string {
 // unreadable frame is answered with an error frame, as the protocol asks,
 // and ends the session. Events already shown are skipped, and so are
 // pings; with a heartbeat, a host silent for three intervals is a
-// *HeartbeatError.
+// *HeartbeatError. Once it has returned an error, it returns the same
+// error again: frames the decoder had read past the end are not passed
+// on, nor any after Close.
 func (s *Session) Next() (wire.Frame, error) {
+	if s.err != nil {
+		return wire.Frame{}, s.err
+	}
+	f, err := s.next()
+	if err != nil {
+		s.err = err
+	}
+	return f, err
+}
+
+func (s *Session) next() (wire.Frame, error) {
 	for {
+		if s.closed.Load() {
+			return wire.Frame{}, ErrClosed
+		}
 		f, err := s.decode()
 		if err != nil {
 			return f, err
@@ -382,7 +458,10 @@ func (s *Session) Next() (wire.Frame, error) {
 					s.endReplay()
 				}
 			}
-			s.roster.apply(f)
+			if err := s.roster.apply(f); err != nil {
+				s.Close()
+				return wire.Frame{}, err
+			}
 			return f, nil
 		}
 		s.endReplay()
@@ -398,7 +477,10 @@ func (s *Session) Next() (wire.Frame, error) {
 			s.shown = f.Seq
 			s.point.Store(f.Seq)
 		}
-		s.roster.apply(f)
+		if err := s.roster.apply(f); err != nil {
+			s.Close()
+			return wire.Frame{}, err
+		}
 		return f, nil
 	}
 }
@@ -425,9 +507,12 @@ func (s *Session) decode() (wire.Frame, error) {
 		var werr *wire.Error
 		if errors.As(err, &werr) {
 			if msg, eerr := wire.Encode(&wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg}); eerr == nil {
-				s.write(msg, sendTimeout)
+				s.write(msg, errorFrameTimeout)
 			}
 			s.Close()
+			if werr.Code == wire.CodeTooLarge {
+				return wire.Frame{}, frameTooLarge("a frame")
+			}
 			return wire.Frame{}, fmt.Errorf("unreadable frame from the room: %w", err)
 		}
 		var nerr net.Error
