@@ -76,7 +76,7 @@ func (h *fakeHost) welcome(seq uint64, others ...wire.Member) wire.Frame {
 	h.send(wire.Frame{
 		Type:    wire.TypeWelcome,
 		Version: wire.Version,
-		Room:    &wire.Room{Name: "Lab 3"},
+		Room:    &wire.Room{Name: "Lab 3", ID: testRoomID},
 		You:     &wire.Member{Name: hello.Name, Role: wire.RoleMember},
 		Members: append(others, wire.Member{Name: hello.Name, Role: wire.RoleMember}),
 		Seq:     seq,

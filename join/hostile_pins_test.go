@@ -399,3 +399,18 @@ func TestDamagedPinRefusesRoom(t *testing.T) {
 		t.Fatalf("the room known before is lost: %v, %v", trust, err)
 	}
 }
+
+// TestWelcomeNamesCertificateRoom stands for a hostile room whose
+// certificate names one room and whose welcome another: reconnecting would
+// look for the welcome's id, and pin keys by the certificate's.
+func TestWelcomeNamesCertificateRoom(t *testing.T) {
+	for _, id := range []string{"00000000000000cc", "", "\u00a0" + testRoomID[1:]} {
+		cert, fp := roomKey(t)
+		room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) { h.welcomeAs(1, func(w *wire.Frame) { w.Room.ID = id }) })
+		err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob"}, newFakeUI(t)))
+		var broken *BrokenRoomError
+		if !errors.As(err, &broken) {
+			t.Fatalf("welcome naming room %q: Join says %v, want the room refused as broken", id, err)
+		}
+	}
+}

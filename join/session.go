@@ -2,6 +2,7 @@ package join
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -142,6 +143,14 @@ func Connect(ctx context.Context, conn net.Conn, hello wire.Frame) (s *Session, 
 			return nil, fmt.Errorf("no welcome from the room within %v", welcomeTimeout)
 		}
 		return nil, err
+	}
+	// The welcome names the room the certificate named: the id it gives
+	// is the one reconnecting looks for, and keys are pinned by the
+	// certificate's.
+	if tc, ok := conn.(*tls.Conn); ok {
+		if key, err := roomKeyOf(tc.ConnectionState()); err == nil && (f.Room == nil || f.Room.ID != key.ID) {
+			return nil, &BrokenRoomError{Why: "its welcome names another room than its certificate does"}
+		}
 	}
 	conn.SetDeadline(time.Time{})
 	return newSession(conn, dec, f, hello.Resume), nil
