@@ -164,6 +164,9 @@ func byWhom(by string) string {
 // the connection was lost otherwise.
 func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 	sess, err := connectAsking(ctx, dial, opts, ui)
+	if broken := brokenRoom(err); broken != nil && ctx.Err() == nil {
+		return broken
+	}
 	if err != nil {
 		var refused *RefusedError
 		if ctx.Err() != nil && !errors.As(err, &refused) {
@@ -498,7 +501,7 @@ func (c *client) disconnect() {
 }
 
 func (c *client) reconnectable(err error) bool {
-	if c.opts.Reconnect == nil || err == nil {
+	if c.opts.Reconnect == nil || err == nil || brokenRoom(err) != nil {
 		return false
 	}
 	var lost *lostError
@@ -574,6 +577,9 @@ func (c *client) attempt(ctx context.Context, hello wire.Frame) (*Session, error
 	}
 	sess, err := Connect(ctx, conn, hello)
 	if err != nil {
+		if broken := brokenRoom(err); broken != nil {
+			return nil, &permanentError{broken}
+		}
 		if finalRefusal(err) {
 			return nil, &permanentError{err}
 		}
@@ -808,6 +814,9 @@ func receive(sess *Session, ui UI, sent *unanswered, ready chan<- struct{}) erro
 	for {
 		f, err := sess.Next()
 		if err != nil {
+			if broken := brokenRoom(err); broken != nil {
+				return broken // the same room would send the same again
+			}
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return &lostError{errors.New("the host closed it")}
 			}

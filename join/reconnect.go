@@ -222,3 +222,20 @@ func FindByID(find Finder, check func(discovery.Room) error, local []netip.Prefi
 		return nil, fmt.Errorf("room %s not found on the network", Sanitize(id))
 	}
 }
+
+// brokenRoom returns err as a *BrokenRoomError when it shows the room is
+// broken: it is one already, or it is a frame that could not be read (too
+// long, or not a frame), which no working room sends. It returns nil for
+// any other error.
+func brokenRoom(err error) *BrokenRoomError {
+	var broken *BrokenRoomError
+	if errors.As(err, &broken) {
+		return broken
+	}
+	var unreadable *wire.Error
+	if errors.As(err, &unreadable) {
+		// The decoder's own words, with numbers of its own.
+		return &BrokenRoomError{Why: "it sent a frame that could not be read (" + Sanitize(unreadable.Msg) + ")"}
+	}
+	return nil
+}
