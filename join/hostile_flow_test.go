@@ -3,8 +3,13 @@ package join
 import (
 	"context"
 	"errors"
+	"net"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"chatroom/host/wire"
 )
@@ -71,5 +76,160 @@ func TestUnreadableWelcomeOnTheWayBackIsNotRetried(t *testing.T) {
 	room.stop()
 	if n := room.connections(); n != 2 {
 		t.Errorf("%d connections, want 2: a broken room is not tried again", n)
+	}
+}
+
+// countingDialer returns a Dialer whose n-th call (from 0) runs script(n, h)
+// as the host, over net.Pipe, for up to limit calls; past that it cancels
+// the test's Join (by cancel) and fails the dial, so that a client that
+// reconnects in a loop ends. count says how many calls there were.
+func countingDialer(t *testing.T, limit int, cancel context.CancelFunc, script func(n int, h *fakeHost)) (dial Dialer, count func() int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	dials := 0
+	t.Cleanup(wg.Wait)
+	dial = func(ctx context.Context) (net.Conn, error) {
+		mu.Lock()
+		n := dials
+		dials++
+		mu.Unlock()
+		if n >= limit {
+			cancel()
+			return nil, errors.New("connection refused")
+		}
+		client, server := net.Pipe()
+		h := &fakeHost{t: t, conn: server, dec: wire.NewDecoder(server, wire.MaxClientFrame)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer server.Close()
+			script(n, h)
+		}()
+		return client, nil
+	}
+	count = func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return dials
+	}
+	return dial, count
+}
+
+// blockingWaits is a Reconnect's sleep that records each wait and returns
+// at once, until the n-th, which blocks until its context ends and tells
+// reached.
+type blockingWaits struct {
+	mu      sync.Mutex
+	waits   []time.Duration
+	n       int
+	reached chan struct{}
+}
+
+func (w *blockingWaits) sleep(ctx context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.waits = append(w.waits, d)
+	last := len(w.waits) == w.n
+	w.mu.Unlock()
+	if last {
+		close(w.reached)
+		<-ctx.Done()
+	}
+	return ctx.Err()
+}
+
+func (w *blockingWaits) recorded() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.waits)
+}
+
+// TestShortSessionsBackOff stands for a room that welcomes each member and
+// then, at once, ends the session: it closes the connection, or sends an
+// event out of sequence. Each session succeeds, so a client that backed
+// off only from failed dials came straight back, some 600 times a second.
+// The backoff goes on across such sessions: over a fixed number of waits,
+// each connection but the first two comes after a wait, and the waits grow.
+func TestShortSessionsBackOff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(h *fakeHost)
+	}{
+		{"closes", func(h *fakeHost) {}},
+		{"out of sequence", func(h *fakeHost) {
+			h.send(say(12, "cy", "skipped one", 0)) // 11 is due
+			h.read()                                // until the client hangs up
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const rounds = 8
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			dial, dials := countingDialer(t, 3*rounds, cancel, func(n int, h *fakeHost) {
+				h.welcomeAs(10, nil)
+				tc.end(h)
+			})
+			waits := &blockingWaits{n: rounds, reached: make(chan struct{})}
+			rc := &Reconnect{sleep: waits.sleep, rand: func() float64 { return 0.5 }}
+			done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: rc}, newFakeUI(t))
+			select {
+			case <-waits.reached:
+			case <-ctx.Done(): // the dialer's limit: reconnecting in a loop
+			}
+			cancel()
+			if err := result(t, done); err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			// The first session ended early; its retry is at once, as
+			// after any session, and then each waits longer.
+			if n := dials(); n != rounds+1 {
+				t.Errorf("%d connections over %d waits, want %d", n, rounds, rounds+1)
+			}
+			want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+			if got := waits.recorded(); !slices.Equal(got, want) {
+				t.Errorf("waited %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestHealthySessionResetsBackoff: after a session that lasted (by the
+// injected clock) as long as healthySession, the room is joined again at
+// once, and the backoff starts over; the short sessions around it wait.
+func TestHealthySessionResetsBackoff(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var clock atomic.Int64 // nanoseconds after testTime
+	now := func() time.Time { return testTime.Add(time.Duration(clock.Load())) }
+	dial, dials := countingDialer(t, 20, cancel, func(n int, h *fakeHost) {
+		h.welcomeAs(10, nil)
+		if n == 2 {
+			h.send(say(11, "cy", "a long session", 0))
+		}
+	})
+	ui := newFakeUI(t)
+	ui.onPrint = func(l string) {
+		if strings.Contains(l, "a long session") {
+			clock.Add(int64(healthySession)) // shown while the session lasts
+		}
+	}
+	waits := &blockingWaits{n: 3, reached: make(chan struct{})}
+	rc := &Reconnect{sleep: waits.sleep, rand: func() float64 { return 0.5 }, now: now}
+	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: rc}, ui)
+	select {
+	case <-waits.reached:
+	case <-ctx.Done():
+	}
+	cancel()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	// Connection 1 short: 2 at once. 2 short: 3 after 500ms. 3 long: 4 at
+	// once. 4 short: 5 after 500ms. 5 short: the wait of 1s, not ended.
+	if n := dials(); n != 5 {
+		t.Errorf("%d connections, want 5", n)
+	}
+	want := []time.Duration{500 * time.Millisecond, 500 * time.Millisecond, time.Second}
+	if got := waits.recorded(); !slices.Equal(got, want) {
+		t.Errorf("waited %v, want %v", got, want)
 	}
 }

@@ -152,11 +152,13 @@ func byWhom(by string) string {
 // because the member was too slow, or because the room is closing) is
 // made again, with backoff, by the same Dialer, and else by finding the
 // room again by its id; the hello asks to resume after the last event
-// shown, so that what happened meanwhile is shown once, in order. Lines
-// typed meanwhile wait (up to maxQueued), and lines the room had not
-// answered are sent again unless the events it replays show it took them.
-// Being kicked or banned, leaving, and refusals of the name or password
-// are never retried.
+// shown, so that what happened meanwhile is shown once, in order. The
+// backoff goes on across sessions that end soon after their welcome, and
+// starts over after one that lasted (healthySession). Lines typed
+// meanwhile wait (up to maxQueued), and lines the room had not answered
+// are sent again unless the events it replays show it took them. Being
+// kicked or banned, leaving, refusals of the name or password, and a
+// broken room (*BrokenRoomError) are never retried.
 //
 // It returns nil when the person quit (or ctx was cancelled) or the room
 // closed; a *ClosedError when the person was kicked, banned or dropped; a
@@ -272,6 +274,9 @@ func (u *unanswered) len() int {
 type attempt struct {
 	sess *Session
 	err  error
+	// tries counts the tries of this round and the earlier ones it went
+	// on from (client.tries).
+	tries int
 }
 
 // client runs a welcomed session and the ones that replace it. One
@@ -298,8 +303,13 @@ type client struct {
 	nextRef uint64
 	quitAs  string // a /quit to send once the queue is empty; "" for none
 
-	retrying   <-chan attempt
-	stopRetry  context.CancelFunc
+	retrying  <-chan attempt
+	stopRetry context.CancelFunc
+	// tries counts the tries to reconnect since the last session that
+	// lasted (healthySession), which the next round's backoff goes on
+	// from; since is when the current session began.
+	tries      int
+	since      time.Time
 	statusMu   sync.Mutex
 	outageSeen bool // the outage's first status is shown (line UIs show no more)
 }
@@ -363,6 +373,7 @@ func (c *client) run(sess *Session) error {
 				}
 				return a.err
 			}
+			c.tries = a.tries
 			c.back(a.sess)
 		case in := <-in:
 			switch {
@@ -395,6 +406,7 @@ func (c *client) run(sess *Session) error {
 // start makes sess the current session and starts receiving from it.
 func (c *client) start(sess *Session) {
 	c.sess = sess
+	c.since = c.opts.Reconnect.clock()
 	c.ended = make(chan error, 1)
 	c.ready = make(chan struct{}, 1)
 	c.sendOK = false
@@ -543,16 +555,22 @@ func (c *client) reconnect(old *Session, why error) {
 	done := make(chan attempt, 1)
 	c.retrying, c.stopRetry = done, cancel
 	rt := newRetrier(c.opts.Reconnect, func(s string) { c.status(s, false) })
+	if c.opts.Reconnect.clock().Sub(c.since) >= healthySession {
+		c.tries = 0 // the room worked: come back at once
+	}
+	rt.start = c.tries
 	if roomClosed {
 		rt.patience = c.opts.Reconnect.closedPatience()
 		rt.outage = "the room closed"
 	}
 	go func() {
 		defer cancel()
+		tries := rt.start
 		sess, err := retry(ctx, rt, func(ctx context.Context) (*Session, error) {
+			tries++
 			return c.attempt(ctx, hello)
 		})
-		done <- attempt{sess, err}
+		done <- attempt{sess, err, tries}
 	}()
 }
 
