@@ -3,6 +3,7 @@ package join
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -231,5 +232,151 @@ func TestHealthySessionResetsBackoff(t *testing.T) {
 	want := []time.Duration{500 * time.Millisecond, 500 * time.Millisecond, time.Second}
 	if got := waits.recorded(); !slices.Equal(got, want) {
 		t.Errorf("waited %v, want %v", got, want)
+	}
+}
+
+// shortQuitWait shortens quitWait for one test.
+func shortQuitWait(t *testing.T, d time.Duration) {
+	old := quitWait
+	quitWait = d
+	t.Cleanup(func() { quitWait = old })
+}
+
+// readUntilHangUp reads what the client sends until it hangs up, answering
+// nothing.
+func readUntilHangUp(h *fakeHost) {
+	for {
+		if _, ok := h.read(); !ok {
+			return
+		}
+	}
+}
+
+// TestLeavingAlwaysWorks stands for a room that keeps a person who leaves
+// from leaving: it announces a pace of one line in 10⁹ seconds, so that
+// lines typed before the /quit wait for ever; it never confirms the /quit;
+// it holds a resumed session in its replay, so that nothing may be sent;
+// or it reads nothing, so that a line being sent blocks. Whichever way the
+// person leaves (/quit, the end of input, ctx: Ctrl-C), Join returns once
+// quitWait has passed, and says which lines did not go.
+func TestLeavingAlwaysWorks(t *testing.T) {
+	shortQuitWait(t, 100*time.Millisecond)
+	rooms := []struct {
+		name    string
+		scripts []func(h *fakeHost)
+		typed   []string // before leaving
+		want    string   // printed once Join returns
+	}{
+		{"pace of nothing", []func(h *fakeHost){func(h *fakeHost) {
+			h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
+			readUntilHangUp(h)
+		}}, []string{"a", "b", "c"}, "!! 2 lines not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)"},
+		{"never confirms", []func(h *fakeHost){func(h *fakeHost) {
+			h.welcome(10) // keeps no history: lines are not tracked
+			readUntilHangUp(h)
+		}}, []string{"a"}, ""},
+		{"endless replay", []func(h *fakeHost){
+			func(h *fakeHost) { h.welcomeAs(10, nil) }, // and the connection breaks
+			func(h *fakeHost) {
+				h.welcomeAs(20, func(w *wire.Frame) { w.Resumed = true }) // 9 events due, none sent
+				readUntilHangUp(h)
+			},
+		}, []string{"a", "b"}, "!! 2 lines not sent (you left before the room took them)"},
+		{"reads nothing", []func(h *fakeHost){func(h *fakeHost) {
+			h.welcomeAs(10, nil)
+			<-h.t.Context().Done() // until the test ends; net.Pipe's writes wait for a read
+		}}, []string{"a", "b"}, "!! 1 line not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)"},
+	}
+	for _, room := range rooms {
+		for _, how := range []string{"/quit", "end of input", "ctx"} {
+			t.Run(room.name+"/"+how, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				dial, _ := scriptDialer(t, room.scripts...)
+				ui := newFakeUI(t)
+				done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+				if len(room.scripts) > 1 {
+					waitPrinted(t, ui, "back in the room")
+				}
+				for _, l := range room.typed {
+					typeLine(t, ui, l)
+				}
+				switch how {
+				case "/quit":
+					typeLine(t, ui, "/quit")
+				case "end of input":
+					ui.endInput()
+				case "ctx":
+					cancel()
+				}
+				if err := result(t, done); err != nil {
+					t.Fatalf("Join: %v, want nil: the person left", err)
+				}
+				if room.want != "" && how != "ctx" && !slices.Contains(ui.output(), room.want) {
+					t.Errorf("output %q, want %q", ui.output(), room.want)
+				}
+				if how == "ctx" && room.want != "" && !slices.ContainsFunc(ui.output(), func(l string) bool { return strings.HasPrefix(l, "!! ") }) {
+					t.Errorf("output %q, want the lines not sent reported", ui.output())
+				}
+			})
+		}
+	}
+}
+
+// TestRoomThatNeverAnswersIsBroken stands for a room that keeps history
+// (its welcome names an epoch, so the client keeps each line until the
+// room answers it, to send it again after a break) and answers none: the
+// lines kept would grow without end. Past maxUnanswered the room is
+// broken: Join ends with a *BrokenRoomError and does not come back.
+func TestRoomThatNeverAnswersIsBroken(t *testing.T) {
+	dial, wait := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		readUntilHangUp(h)
+	})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	for i := range maxUnanswered + 1 {
+		typeLine(t, ui, fmt.Sprint("line ", i))
+	}
+	ui.endInput()
+	err := result(t, done)
+	var broken *BrokenRoomError
+	if !errors.As(err, &broken) {
+		t.Fatalf("Join: %v, want a *BrokenRoomError", err)
+	}
+	if want := fmt.Sprintf("it answered none of your last %d lines", maxUnanswered); broken.Why != want {
+		t.Errorf("why %q, want %q", broken.Why, want)
+	}
+	if n := wait(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestAnsweredLinesAreLetGo: a room that answers each line lets the
+// client keep none, however many are sent: the bound is on lines the room
+// leaves unanswered, not on lines sent.
+func TestAnsweredLinesAreLetGo(t *testing.T) {
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		for seq := uint64(11); ; seq++ {
+			f, ok := h.read()
+			if !ok {
+				return
+			}
+			if f.Text == "/quit" {
+				closedLeft(h)
+				return
+			}
+			h.send(say(seq, "bob", f.Text, f.Ref))
+		}
+	})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	for i := range maxUnanswered + 10 {
+		typeLine(t, ui, fmt.Sprint("line ", i))
+	}
+	typeLine(t, ui, "/quit")
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
 	}
 }
