@@ -380,3 +380,62 @@ func TestAnsweredLinesAreLetGo(t *testing.T) {
 		t.Fatalf("Join: %v", err)
 	}
 }
+
+// lockedBuffer is an io.Writer safe to read while it is written.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestScriptInputIsSentWhole: a script's input ends (echo ... | chatroom
+// join) long before a room at an ordinary pace has taken its lines: while
+// the room goes on taking them, the leaving goes on, and every line is
+// sent, then the /quit. Only a room that takes nothing for quitWait is left.
+func TestScriptInputIsSentWhole(t *testing.T) {
+	shortQuitWait(t, 500*time.Millisecond) // some 4 lines at the room's pace
+	const lines = 20
+	got := make(chan []string, 1)
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 2, PerSecond: 10} })
+		var texts []string
+		for seq := uint64(11); ; seq++ {
+			f, ok := h.read()
+			if !ok {
+				break
+			}
+			texts = append(texts, f.Text)
+			if f.Text == "/quit" {
+				closedLeft(h)
+				break
+			}
+			h.send(say(seq, "bob", f.Text, f.Ref))
+		}
+		got <- texts
+	})
+	var in strings.Builder
+	var want []string
+	for i := range lines {
+		fmt.Fprintf(&in, "line %d\n", i)
+		want = append(want, fmt.Sprint("line ", i))
+	}
+	out := &lockedBuffer{}
+	ui := NewLineUI(strings.NewReader(in.String()), out, false)
+	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if texts := <-got; !slices.Equal(texts, append(want, "/quit")) {
+		t.Errorf("the room got %q, want every line, then /quit\noutput:\n%s", texts, out)
+	}
+}

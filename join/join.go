@@ -150,7 +150,9 @@ func byWhom(by string) string {
 // of input sends "/quit", after the lines still waiting to be sent, and
 // waits briefly for the host to confirm; cancelling ctx sends it at once.
 // All of that ends quitWait after the person left, whatever the room does:
-// the lines that did not go out by then are reported, not sent.
+// the lines that did not go out by then are reported, not sent. (The end
+// of a script's input is no hurry: while the room takes its lines, at
+// whatever pace, each gives it quitWait more.)
 //
 // With opts.Reconnect, a connection that breaks (or that the host closes
 // because the member was too slow, or because the room is closing) is
@@ -185,6 +187,9 @@ func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 	}
 	ui.Print(WelcomeLine(sess.Welcome()))
 	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui, quitWait: quitWait}
+	if l, ok := ui.(*lineUI); ok && !l.interactive {
+		c.scripted = true
+	}
 	if w := sess.Welcome(); w.Room != nil {
 		c.roomID = w.Room.ID
 	}
@@ -293,9 +298,10 @@ type attempt struct {
 }
 
 // client runs a welcomed session and the ones that replace it. One
-// goroutine (run) owns its fields; the person's lines are read by another
-// (ReadLine blocks and cannot be interrupted), each session's frames by a
-// third (receive), and reconnecting runs on a fourth.
+// goroutine (run) owns its fields, but for those under leaveMu; the
+// person's lines are read by another (ReadLine blocks and cannot be
+// interrupted), each session's frames by a third (receive), and
+// reconnecting runs on a fourth.
 type client struct {
 	ctx    context.Context
 	dial   Dialer // touched by the reconnecting goroutine only while it runs
@@ -323,10 +329,17 @@ type client struct {
 	// may be busy then.
 	leaving     context.Context
 	stopLeaving context.CancelFunc
-	leftOnce    sync.Once
-	quitWait    time.Duration // quitWait as Join began: tests change it
 	unhook      func() bool
-	typed       <-chan input // lines read from the person, not yet taken
+	quitWait    time.Duration // quitWait as Join began: tests change it
+	typed       <-chan input  // lines read from the person, not yet taken
+	// scripted is input from a script (a line UI not at a terminal): its
+	// end means that it has nothing more to say, not that someone wants
+	// out now, so its leaving is patient: each line that goes out gives
+	// the room quitWait more (see left).
+	scripted   bool
+	leaveMu    sync.Mutex
+	leaveTimer *time.Timer // from when the person left; nil before
+	patient    bool
 
 	retrying  <-chan attempt
 	stopRetry context.CancelFunc
@@ -342,7 +355,7 @@ type client struct {
 func (c *client) run(sess *Session) error {
 	c.leaving, c.stopLeaving = context.WithCancel(context.Background())
 	defer c.stopLeaving()
-	defer context.AfterFunc(c.ctx, c.left)()
+	defer context.AfterFunc(c.ctx, func() { c.left(false) })()
 	c.start(sess)
 	// Buffered, so that the reader reads on while run is kept busy (a
 	// write the room does not read): a /quit typed then is seen, and
@@ -360,7 +373,7 @@ func (c *client) run(sess *Session) error {
 			}
 			line, err := c.ui.ReadLine()
 			if err != nil || isQuit(line) {
-				c.left()
+				c.left(c.scripted)
 			}
 			select {
 			case lines <- input{line, err}:
@@ -452,10 +465,29 @@ func isQuit(line string) bool {
 	return len(fields) > 0 && fields[0] == "/quit"
 }
 
-// left notes that the person has left, once: quitWait from now, whatever
-// is still going on ends.
-func (c *client) left() {
-	c.leftOnce.Do(func() { time.AfterFunc(c.quitWait, c.stopLeaving) })
+// left notes that the person has left: quitWait from the first call,
+// whatever is still going on ends; when patient, quitWait from the last
+// line that went out (tookLine). A call that is not patient (ctx: an
+// interrupt) ends the patience.
+func (c *client) left(patient bool) {
+	c.leaveMu.Lock()
+	defer c.leaveMu.Unlock()
+	if c.leaveTimer == nil {
+		c.leaveTimer = time.AfterFunc(c.quitWait, c.stopLeaving)
+		c.patient = patient
+		return
+	}
+	c.patient = c.patient && patient
+}
+
+// tookLine notes that a line went out: a room that takes the lines of a
+// script that has ended, at whatever pace, is given the time for the next.
+func (c *client) tookLine() {
+	c.leaveMu.Lock()
+	defer c.leaveMu.Unlock()
+	if c.leaveTimer != nil && c.patient && c.leaving.Err() == nil {
+		c.leaveTimer.Reset(c.quitWait)
+	}
 }
 
 // start makes sess the current session and starts receiving from it.
@@ -525,6 +557,7 @@ func (c *client) send() (ret error, done bool) {
 		done, ret := c.lost(verdict)
 		return ret, done
 	}
+	c.tookLine()
 	return nil, false
 }
 
@@ -746,7 +779,7 @@ func (c *client) status(text string, final bool) {
 // leave is the person leaving: with line (a /quit) once what is queued is
 // sent, or at once when not connected.
 func (c *client) leave(line string, ret error) error {
-	c.left()
+	c.left(c.scripted && c.ctx.Err() == nil)
 	if c.sess == nil {
 		c.stopReconnecting()
 		c.reportUnsent()
