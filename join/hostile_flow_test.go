@@ -439,3 +439,36 @@ func TestScriptInputIsSentWhole(t *testing.T) {
 		t.Errorf("the room got %q, want every line, then /quit\noutput:\n%s", texts, out)
 	}
 }
+
+// TestLeavingAfterALongPaste stands for a room that paces lines to
+// nothing while the person, at a terminal, pastes more lines than the
+// client queues: the input is still read, the lines past the queue are
+// refused at once, and the person's /quit (Ctrl-C or Ctrl-D at the
+// prompt, which reach Join as the end of input) is seen and ends Join.
+func TestLeavingAfterALongPaste(t *testing.T) {
+	shortQuitWait(t, 100*time.Millisecond)
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
+		readUntilHangUp(h)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // before the script is waited for, should typing fail
+	ui := newFakeUI(t)
+	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	for i := range 3 * maxQueued {
+		typeLine(t, ui, fmt.Sprint("pasted ", i))
+	}
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	out := ui.output()
+	for _, want := range []string{
+		fmt.Sprintf("!! not sent: %d lines are already waiting for the room", maxQueued),
+		fmt.Sprintf("!! %d lines not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)", maxQueued),
+	} {
+		if !slices.Contains(out, want) {
+			t.Errorf("output %q, want %q", out, want)
+		}
+	}
+}

@@ -224,8 +224,9 @@ type input struct {
 	err  error
 }
 
-// maxQueued bounds the lines that wait while the client is not connected;
-// a line beyond it is refused at once.
+// maxQueued bounds the lines that wait while the client is not connected,
+// or for the room to take them; a line beyond it is refused at once,
+// unless it comes from a script, whose input then waits.
 const maxQueued = 100
 
 // maxUnanswered bounds the lines sent and not yet answered. A working
@@ -390,8 +391,12 @@ func (c *client) run(sess *Session) error {
 
 	for {
 		in := lines
-		if c.quitAs != "" || (c.sess != nil && len(c.queue) >= maxQueued) {
-			in = nil // sending what is queued first; the input waits
+		if c.quitAs != "" || (c.scripted && c.sess != nil && len(c.queue) >= maxQueued) {
+			// Sending what is queued first; the input waits. Not a
+			// person's: at a terminal Ctrl-C and Ctrl-D come as input,
+			// after the lines pasted, and must be read whatever pace
+			// the room keeps.
+			in = nil
 		}
 		select {
 		case <-c.ctx.Done():
@@ -447,7 +452,7 @@ func (c *client) run(sess *Session) error {
 				// after it means; the client only needs to know to wait.
 				return c.leave(in.line, nil)
 			}
-			if c.sess == nil && len(c.queue) >= maxQueued {
+			if len(c.queue) >= maxQueued {
 				c.ui.Print(fmt.Sprintf("!! not sent: %d lines are already waiting for the room", len(c.queue)))
 				continue
 			}
