@@ -472,3 +472,19 @@ func TestLeavingAfterALongPaste(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableFirstWelcome stands for a room that answers the first
+// hello with a welcome larger than any room may send: Join ends with a
+// *BrokenRoomError, which says why, as on the way back.
+func TestUnreadableFirstWelcome(t *testing.T) {
+	cert, fp := roomKey(t)
+	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.read() // the hello
+		writeRaw(h, `{"type":"welcome","text":"`+strings.Repeat("x", wire.MaxHostFrame)+"\"}\n")
+	})
+	err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, newFakeUI(t)))
+	var broken *BrokenRoomError
+	if !errors.As(err, &broken) || !strings.Contains(err.Error(), "frame longer than") {
+		t.Fatalf("Join: %v, want a *BrokenRoomError about the frame's length", err)
+	}
+}
