@@ -392,10 +392,10 @@ func (c *client) run(sess *Session) error {
 	for {
 		in := lines
 		if c.quitAs != "" || (c.scripted && c.sess != nil && len(c.queue) >= maxQueued) {
-			// Sending what is queued first; the input waits. Not a
-			// person's: at a terminal Ctrl-C and Ctrl-D come as input,
-			// after the lines pasted, and must be read whatever pace
-			// the room keeps.
+			// Sending what is queued first; the input waits. Only a
+			// script's waits so: a person's is read whatever pace the
+			// room keeps, since at a terminal Ctrl-C and Ctrl-D come
+			// as input, after the lines pasted.
 			in = nil
 		}
 		select {
