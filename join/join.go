@@ -556,6 +556,11 @@ func (c *client) send() (ret error, done bool) {
 		if !c.track {
 			c.queue = append([]outLine{l}, c.queue...) // not known to have arrived
 		}
+		if errors.Is(err, ErrClosed) && c.leaving.Err() != nil {
+			// Closed as the person's leaving ran out, with the room
+			// still not reading.
+			return c.abandon(nil), true
+		}
 		// The receiver may know better why (a closed frame that raced
 		// the write); give it a moment to say.
 		verdict := c.await(c.sess, c.ended, &lostError{err})
