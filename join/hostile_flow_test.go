@@ -260,32 +260,35 @@ func readUntilHangUp(h *fakeHost) {
 // person leaves (/quit, the end of input, ctx: Ctrl-C), Join returns once
 // quitWait has passed, and says which lines did not go.
 func TestLeavingAlwaysWorks(t *testing.T) {
-	shortQuitWait(t, 100*time.Millisecond)
+	shortQuitWait(t, 300*time.Millisecond)
 	rooms := []struct {
 		name    string
 		scripts []func(h *fakeHost)
 		typed   []string // before leaving
+		shown   string   // printed before the person leaves
 		want    string   // printed once Join returns
 	}{
 		{"pace of nothing", []func(h *fakeHost){func(h *fakeHost) {
 			h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
+			f := h.expect(wire.TypeSay, "a") // the one line the pace lets go
+			h.send(say(11, "bob", "a", f.Ref))
 			readUntilHangUp(h)
-		}}, []string{"a", "b", "c"}, "!! 2 lines not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)"},
+		}}, []string{"a", "b", "c"}, "<bob> a", "!! 2 lines not sent (you left before the room took them)"},
 		{"never confirms", []func(h *fakeHost){func(h *fakeHost) {
 			h.welcome(10) // keeps no history: lines are not tracked
 			readUntilHangUp(h)
-		}}, []string{"a"}, ""},
+		}}, []string{"a"}, "", ""},
 		{"endless replay", []func(h *fakeHost){
 			func(h *fakeHost) { h.welcomeAs(10, nil) }, // and the connection breaks
 			func(h *fakeHost) {
 				h.welcomeAs(20, func(w *wire.Frame) { w.Resumed = true }) // 9 events due, none sent
 				readUntilHangUp(h)
 			},
-		}, []string{"a", "b"}, "!! 2 lines not sent (you left before the room took them)"},
+		}, []string{"a", "b"}, "", "!! 2 lines not sent (you left before the room took them)"},
 		{"reads nothing", []func(h *fakeHost){func(h *fakeHost) {
 			h.welcomeAs(10, nil)
 			<-h.t.Context().Done() // until the test ends; net.Pipe's writes wait for a read
-		}}, []string{"a", "b"}, "!! 1 line not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)"},
+		}}, []string{"a", "b"}, "", "!! 1 line not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)"},
 	}
 	for _, room := range rooms {
 		for _, how := range []string{"/quit", "end of input", "ctx"} {
@@ -300,6 +303,9 @@ func TestLeavingAlwaysWorks(t *testing.T) {
 				}
 				for _, l := range room.typed {
 					typeLine(t, ui, l)
+				}
+				if room.shown != "" {
+					waitPrinted(t, ui, room.shown)
 				}
 				switch how {
 				case "/quit":
