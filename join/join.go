@@ -168,7 +168,9 @@ func byWhom(by string) string {
 //
 // It returns nil when the person quit (or ctx was cancelled) or the room
 // closed; a *ClosedError when the person was kicked, banned or dropped; a
-// *RefusedError when the host would not let them in; and an error saying
+// *RefusedError when the host would not let them in; a *BrokenRoomError
+// when the room sent what no working room sends (a frame the client
+// cannot read, or no answer to maxUnanswered lines); and an error saying
 // the connection was lost otherwise.
 func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 	sess, err := connectAsking(ctx, dial, opts, ui)
