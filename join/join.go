@@ -76,10 +76,12 @@ type Options struct {
 	Reconnect *Reconnect
 }
 
-// quitWait bounds how long Join waits, after sending "/quit", for the
-// host to confirm: the host answers at once, and a person who quit must not
-// be kept waiting by a host that does not. A variable so tests can shorten
-// it.
+// quitWait bounds how long Join goes on after the person leaves (/quit,
+// the end of input, or ctx): for the lines still queued to go out, the
+// "/quit" after them, and the host's confirmation. A working host takes
+// them at once; a room that paces them to nothing, holds its replay open,
+// reads nothing or never confirms must not keep the person from leaving.
+// A variable so tests can shorten it.
 var quitWait = 2 * time.Second
 
 // RefusedError is the host's refusal of a hello ("refused" frame).
@@ -146,24 +148,35 @@ func byWhom(by string) string {
 // person types, and prints each frame from the host as Render shows it
 // (the backlog a newcomer is sent marked as earlier). "/quit" or the end
 // of input sends "/quit", after the lines still waiting to be sent, and
-// waits briefly for the host to confirm; cancelling ctx does the same.
+// waits briefly for the host to confirm; cancelling ctx sends it at once.
+// All of that ends quitWait after the person left, whatever the room does:
+// the lines that did not go out by then are reported, not sent. (The end
+// of a script's input is no hurry: while the room takes its lines, at
+// whatever pace, each gives it quitWait more.)
 //
 // With opts.Reconnect, a connection that breaks (or that the host closes
 // because the member was too slow, or because the room is closing) is
 // made again, with backoff, by the same Dialer, and else by finding the
 // room again by its id; the hello asks to resume after the last event
-// shown, so that what happened meanwhile is shown once, in order. Lines
-// typed meanwhile wait (up to maxQueued), and lines the room had not
-// answered are sent again unless the events it replays show it took them.
-// Being kicked or banned, leaving, and refusals of the name or password
-// are never retried.
+// shown, so that what happened meanwhile is shown once, in order. The
+// backoff goes on across sessions that end soon after their welcome, and
+// starts over after one that lasted (healthySession). Lines typed
+// meanwhile wait (up to maxQueued), and lines the room had not answered
+// are sent again unless the events it replays show it took them. Being
+// kicked or banned, leaving, refusals of the name or password, and a
+// broken room (*BrokenRoomError) are never retried.
 //
 // It returns nil when the person quit (or ctx was cancelled) or the room
 // closed; a *ClosedError when the person was kicked, banned or dropped; a
-// *RefusedError when the host would not let them in; and an error saying
+// *RefusedError when the host would not let them in; a *BrokenRoomError
+// when the room sent what no working room sends (a frame the client
+// cannot read, or no answer to maxUnanswered lines); and an error saying
 // the connection was lost otherwise.
 func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 	sess, err := connectAsking(ctx, dial, opts, ui)
+	if broken := brokenRoom(err); broken != nil && ctx.Err() == nil {
+		return broken
+	}
 	if err != nil {
 		var refused *RefusedError
 		if ctx.Err() != nil && !errors.As(err, &refused) {
@@ -175,7 +188,10 @@ func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 		r.Enter(sess.Welcome(), sess.Roster())
 	}
 	ui.Print(WelcomeLine(sess.Welcome()))
-	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui}
+	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui, quitWait: quitWait}
+	if l, ok := ui.(*lineUI); ok && !l.interactive {
+		c.scripted = true
+	}
 	if w := sess.Welcome(); w.Room != nil {
 		c.roomID = w.Room.ID
 	}
@@ -210,9 +226,19 @@ type input struct {
 	err  error
 }
 
-// maxQueued bounds the lines that wait while the client is not connected;
-// a line beyond it is refused at once.
+// maxQueued bounds the lines that wait while the client is not connected,
+// or for the room to take them; a line beyond it is refused at once,
+// unless it comes from a script, whose input then waits.
 const maxQueued = 100
+
+// maxUnanswered bounds the lines sent and not yet answered. A working
+// room answers each line as it handles it (its event, a notice, a private
+// message), and one answer covers every line before it, so only the lines
+// on their way are unanswered: a few at the room's pace, and a run of
+// commands that answer no one, until the next line that does. A room that
+// leaves this many unanswered answers nothing: it is broken, rather than
+// kept (up to wire.MaxText bytes each, 4 MB at most here) without end.
+const maxUnanswered = 1000
 
 // outLine is a line the person typed, with its ref once it has one.
 type outLine struct {
@@ -269,12 +295,16 @@ func (u *unanswered) len() int {
 type attempt struct {
 	sess *Session
 	err  error
+	// tries counts the tries of this round and the earlier ones it went
+	// on from (client.tries).
+	tries int
 }
 
 // client runs a welcomed session and the ones that replace it. One
-// goroutine (run) owns its fields; the person's lines are read by another
-// (ReadLine blocks and cannot be interrupted), each session's frames by a
-// third (receive), and reconnecting runs on a fourth.
+// goroutine (run) owns its fields, but for those under leaveMu; the
+// person's lines are read by another (ReadLine blocks and cannot be
+// interrupted), each session's frames by a third (receive), and
+// reconnecting runs on a fourth.
 type client struct {
 	ctx    context.Context
 	dial   Dialer // touched by the reconnecting goroutine only while it runs
@@ -295,20 +325,59 @@ type client struct {
 	nextRef uint64
 	quitAs  string // a /quit to send once the queue is empty; "" for none
 
-	retrying   <-chan attempt
-	stopRetry  context.CancelFunc
+	// leaving ends quitWait after the person leaves; then Join returns,
+	// whatever the room does, and the session is closed (unhook stops
+	// that for a session that ended before). left starts the clock: the
+	// reader calls it as soon as it reads the person leave, though run
+	// may be busy then.
+	leaving     context.Context
+	stopLeaving context.CancelFunc
+	unhook      func() bool
+	quitWait    time.Duration // quitWait as Join began: tests change it
+	typed       <-chan input  // lines read from the person, not yet taken
+	// scripted is input from a script (a line UI not at a terminal): its
+	// end means that it has nothing more to say, not that someone wants
+	// out now, so its leaving is patient: each line that goes out gives
+	// the room quitWait more (see left).
+	scripted   bool
+	leaveMu    sync.Mutex
+	leaveTimer *time.Timer // from when the person left; nil before
+	patient    bool
+
+	retrying  <-chan attempt
+	stopRetry context.CancelFunc
+	// tries counts the tries to reconnect since the last session that
+	// lasted (healthySession), which the next round's backoff goes on
+	// from; since is when the current session began.
+	tries      int
+	since      time.Time
 	statusMu   sync.Mutex
 	outageSeen bool // the outage's first status is shown (line UIs show no more)
 }
 
 func (c *client) run(sess *Session) error {
+	c.leaving, c.stopLeaving = context.WithCancel(context.Background())
+	defer c.stopLeaving()
+	defer context.AfterFunc(c.ctx, func() { c.left(false) })()
 	c.start(sess)
-	lines := make(chan input)
+	// Buffered, so that the reader reads on while run is kept busy (a
+	// write the room does not read): a /quit typed then is seen, and
+	// starts the person's leaving, though run takes it only later.
+	lines := make(chan input, maxQueued)
+	c.typed = lines
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
 		for {
+			select {
+			case <-stop:
+				return // read no more lines from the person for nothing
+			default:
+			}
 			line, err := c.ui.ReadLine()
+			if err != nil || isQuit(line) {
+				c.left(c.scripted)
+			}
 			select {
 			case lines <- input{line, err}:
 			case <-stop:
@@ -324,12 +393,20 @@ func (c *client) run(sess *Session) error {
 
 	for {
 		in := lines
-		if c.quitAs != "" || (c.sess != nil && len(c.queue) >= maxQueued) {
-			in = nil // sending what is queued first; the input waits
+		if c.quitAs != "" || (c.scripted && c.sess != nil && len(c.queue) >= maxQueued) {
+			// Sending what is queued first; the input waits. Only a
+			// script's waits so: a person's is read whatever pace the
+			// room keeps, since at a terminal Ctrl-C and Ctrl-D come
+			// as input, after the lines pasted.
+			in = nil
 		}
 		select {
 		case <-c.ctx.Done():
 			return c.leave("/quit", nil)
+		case <-c.leaving.Done():
+			// The person left while run was busy, and the room kept it
+			// busy until now.
+			return c.abandon(nil)
 		case err := <-c.ended:
 			if done, ret := c.lost(err); done {
 				return ret
@@ -360,6 +437,7 @@ func (c *client) run(sess *Session) error {
 				}
 				return a.err
 			}
+			c.tries = a.tries
 			c.back(a.sess)
 		case in := <-in:
 			switch {
@@ -368,16 +446,15 @@ func (c *client) run(sess *Session) error {
 			case in.err != nil:
 				return c.leave("/quit", fmt.Errorf("reading input: %w", in.err))
 			}
-			fields := strings.Fields(in.line)
-			if len(fields) == 0 {
+			if strings.TrimSpace(in.line) == "" {
 				continue // an empty line is no message
 			}
-			if fields[0] == "/quit" {
+			if isQuit(in.line) {
 				// Sent as typed: the host decides what a /quit with words
 				// after it means; the client only needs to know to wait.
 				return c.leave(in.line, nil)
 			}
-			if c.sess == nil && len(c.queue) >= maxQueued {
+			if len(c.queue) >= maxQueued {
 				c.ui.Print(fmt.Sprintf("!! not sent: %d lines are already waiting for the room", len(c.queue)))
 				continue
 			}
@@ -389,9 +466,44 @@ func (c *client) run(sess *Session) error {
 	}
 }
 
+// isQuit reports whether line is a /quit, with or without words after it.
+func isQuit(line string) bool {
+	fields := strings.Fields(line)
+	return len(fields) > 0 && fields[0] == "/quit"
+}
+
+// left notes that the person has left: quitWait from the first call,
+// whatever is still going on ends; when patient, quitWait from the last
+// line that went out (tookLine). A call that is not patient (ctx: an
+// interrupt) ends the patience.
+func (c *client) left(patient bool) {
+	c.leaveMu.Lock()
+	defer c.leaveMu.Unlock()
+	if c.leaveTimer == nil {
+		c.leaveTimer = time.AfterFunc(c.quitWait, c.stopLeaving)
+		c.patient = patient
+		return
+	}
+	c.patient = c.patient && patient
+}
+
+// tookLine notes that a line went out: a room that takes the lines of a
+// script that has ended, at whatever pace, is given the time for the next.
+func (c *client) tookLine() {
+	c.leaveMu.Lock()
+	defer c.leaveMu.Unlock()
+	if c.leaveTimer != nil && c.patient && c.leaving.Err() == nil {
+		c.leaveTimer.Reset(c.quitWait)
+	}
+}
+
 // start makes sess the current session and starts receiving from it.
 func (c *client) start(sess *Session) {
 	c.sess = sess
+	// Closing it unblocks a write the room does not read, and the
+	// receiver.
+	c.unhook = context.AfterFunc(c.leaving, func() { sess.Close() })
+	c.since = c.opts.Reconnect.clock()
 	c.ended = make(chan error, 1)
 	c.ready = make(chan struct{}, 1)
 	c.sendOK = false
@@ -429,6 +541,10 @@ func (c *client) send() (ret error, done bool) {
 	if c.sess == nil || len(c.queue) == 0 {
 		return nil, false
 	}
+	if c.track && c.sent.len() >= maxUnanswered {
+		done, ret := c.lost(&BrokenRoomError{Why: fmt.Sprintf("it answered none of your last %d lines", maxUnanswered)})
+		return ret, done
+	}
 	l := c.queue[0]
 	if l.ref == 0 {
 		c.nextRef++
@@ -442,18 +558,28 @@ func (c *client) send() (ret error, done bool) {
 		if !c.track {
 			c.queue = append([]outLine{l}, c.queue...) // not known to have arrived
 		}
+		if errors.Is(err, ErrClosed) && c.leaving.Err() != nil {
+			// Closed as the person's leaving ran out, with the room
+			// still not reading.
+			return c.abandon(nil), true
+		}
 		// The receiver may know better why (a closed frame that raced
 		// the write); give it a moment to say.
-		verdict := await(c.sess, c.ended, &lostError{err})
+		verdict := c.await(c.sess, c.ended, &lostError{err})
 		done, ret := c.lost(verdict)
 		return ret, done
 	}
+	c.tookLine()
 	return nil, false
 }
 
 // lost handles the end of the current session: it starts reconnecting
 // when it may, and otherwise says that Join is done, and with what.
 func (c *client) lost(err error) (done bool, ret error) {
+	if c.leaving.Err() != nil && c.quitAs == "" {
+		// The person left while run was kept busy: no coming back.
+		return true, c.abandon(err)
+	}
 	sess := c.sess
 	c.disconnect()
 	if c.quitAs != "" {
@@ -489,6 +615,10 @@ func (c *client) disconnect() {
 	if c.sess != nil {
 		c.sess.Close()
 	}
+	if c.unhook != nil {
+		c.unhook()
+		c.unhook = nil
+	}
 	c.sess, c.ended, c.ready, c.sendOK = nil, nil, nil, false
 	if c.wait != nil {
 		c.wait.Stop()
@@ -498,7 +628,7 @@ func (c *client) disconnect() {
 }
 
 func (c *client) reconnectable(err error) bool {
-	if c.opts.Reconnect == nil || err == nil {
+	if c.opts.Reconnect == nil || err == nil || brokenRoom(err) != nil {
 		return false
 	}
 	var lost *lostError
@@ -540,16 +670,22 @@ func (c *client) reconnect(old *Session, why error) {
 	done := make(chan attempt, 1)
 	c.retrying, c.stopRetry = done, cancel
 	rt := newRetrier(c.opts.Reconnect, func(s string) { c.status(s, false) })
+	if c.opts.Reconnect.clock().Sub(c.since) >= healthySession {
+		c.tries = 0 // the room worked: come back at once
+	}
+	rt.start = c.tries
 	if roomClosed {
 		rt.patience = c.opts.Reconnect.closedPatience()
 		rt.outage = "the room closed"
 	}
 	go func() {
 		defer cancel()
+		tries := rt.start
 		sess, err := retry(ctx, rt, func(ctx context.Context) (*Session, error) {
+			tries++
 			return c.attempt(ctx, hello)
 		})
-		done <- attempt{sess, err}
+		done <- attempt{sess, err, tries}
 	}()
 }
 
@@ -574,6 +710,9 @@ func (c *client) attempt(ctx context.Context, hello wire.Frame) (*Session, error
 	}
 	sess, err := Connect(ctx, conn, hello)
 	if err != nil {
+		if broken := brokenRoom(err); broken != nil {
+			return nil, &permanentError{broken}
+		}
 		if finalRefusal(err) {
 			return nil, &permanentError{err}
 		}
@@ -652,13 +791,9 @@ func (c *client) status(text string, final bool) {
 // leave is the person leaving: with line (a /quit) once what is queued is
 // sent, or at once when not connected.
 func (c *client) leave(line string, ret error) error {
+	c.left(c.scripted && c.ctx.Err() == nil)
 	if c.sess == nil {
-		if c.stopRetry != nil {
-			c.stopRetry()
-			if a := <-c.retrying; a.sess != nil {
-				a.sess.Close() // back just too late
-			}
-		}
+		c.stopReconnecting()
 		c.reportUnsent()
 		return ret
 	}
@@ -682,6 +817,8 @@ func (c *client) runToQuit() error {
 		case <-c.ctx.Done():
 			c.reportUnsent()
 			return c.quit("/quit", nil)
+		case <-c.leaving.Done():
+			return c.abandon(nil)
 		case err := <-c.ended:
 			_, ret := c.lost(err) // c.quitAs is set: no reconnecting
 			return ret
@@ -700,27 +837,38 @@ func (c *client) runToQuit() error {
 }
 
 // reportUnsent tells the person how many lines did not reach the room, if
-// any: never dropped silently. Those still waiting for an answer on a
-// session that is up count as sent: the host handles them before a /quit.
+// any: never dropped silently. Queued lines count, and so do those typed
+// before the person left that run had not taken yet. Those still waiting
+// for an answer on a session that is up count as sent: the host handles
+// them before a /quit.
 func (c *client) reportUnsent() {
-	queued := len(c.queue)
+	queued := len(c.queue) + c.typedBeforeLeaving()
 	unconfirmed := 0
 	if c.sess == nil || !c.sendOK {
 		unconfirmed = c.sent.len()
 		c.sent.take()
 	}
 	c.queue = nil
+	notSent := "not connected to the room"
+	if c.sess != nil {
+		notSent = "you left before the room took them" // ctx, while connected
+	}
 	// A line sent but never answered may have reached the room before the
 	// break, so it is not counted as not sent.
-	const notConfirmed = "sent but not confirmed (the connection broke before the room answered)"
+	c.printUnsent(queued, notSent, unconfirmed, "the connection broke before the room answered")
+}
+
+// printUnsent says that queued lines were not sent, and unconfirmed ones
+// sent but not confirmed, each for the reason given.
+func (c *client) printUnsent(queued int, notSent string, unconfirmed int, notConfirmed string) {
 	switch {
 	case queued > 0 && unconfirmed > 0:
-		c.ui.Print(fmt.Sprintf("!! %d %s not sent (not connected to the room); %d more %s",
-			queued, plural(queued, "line", "lines"), unconfirmed, notConfirmed))
+		c.ui.Print(fmt.Sprintf("!! %d %s not sent (%s); %d more sent but not confirmed (%s)",
+			queued, plural(queued, "line", "lines"), notSent, unconfirmed, notConfirmed))
 	case queued > 0:
-		c.ui.Print(fmt.Sprintf("!! %d %s not sent (not connected to the room)", queued, plural(queued, "line", "lines")))
+		c.ui.Print(fmt.Sprintf("!! %d %s not sent (%s)", queued, plural(queued, "line", "lines"), notSent))
 	case unconfirmed > 0:
-		c.ui.Print(fmt.Sprintf("!! %d %s %s", unconfirmed, plural(unconfirmed, "line", "lines"), notConfirmed))
+		c.ui.Print(fmt.Sprintf("!! %d %s sent but not confirmed (%s)", unconfirmed, plural(unconfirmed, "line", "lines"), notConfirmed))
 	}
 }
 
@@ -730,10 +878,46 @@ func (c *client) reportUnsent() {
 // should still learn.
 func (c *client) quit(line string, ret error) error {
 	sess := c.sess
-	_ = sess.send(line, 0, quitWait) // a failure shows as the connection ending
-	err := await(sess, c.ended, nil)
+	_ = sess.send(line, 0, c.quitWait) // a failure shows as the connection ending
+	err := c.await(sess, c.ended, nil)
 	sess.Close()
 	return endedWhileLeaving(err, ret)
+}
+
+// stopReconnecting ends the reconnecting, if it runs. A session it made
+// just too late is closed, now or, when the room keeps it from ending
+// until the person's leaving is over, once it ends.
+func (c *client) stopReconnecting() {
+	if c.stopRetry == nil {
+		return
+	}
+	c.stopRetry()
+	closeLate := func(a attempt) {
+		if a.sess != nil {
+			a.sess.Close() // back just too late
+		}
+	}
+	select {
+	case a := <-c.retrying:
+		closeLate(a)
+	case <-c.leaving.Done():
+		go func(retrying <-chan attempt) { closeLate(<-retrying) }(c.retrying)
+	}
+	c.retrying, c.stopRetry = nil, nil
+}
+
+// abandon ends Join once quitWait has passed since the person left, with
+// the room still keeping it: it says which lines did not go (those
+// queued) and which may not have (sent, not answered), and closes the
+// session. The verdict on the session, if it ended, is as in quit.
+func (c *client) abandon(verdict error) error {
+	c.stopReconnecting()
+	queued, unconfirmed := len(c.queue)+c.typedBeforeLeaving(), c.sent.len()
+	c.queue = nil
+	c.sent.take()
+	c.disconnect()
+	c.printUnsent(queued, "you left before the room took them", unconfirmed, "the room had not answered when you left")
+	return endedWhileLeaving(verdict, nil)
 }
 
 // endedWhileLeaving is what Join returns when the connection ended with err
@@ -748,19 +932,40 @@ func endedWhileLeaving(err, ret error) error {
 	return ret
 }
 
-// await waits up to quitWait for the receiver's verdict, and returns it;
-// after that it closes the session and returns fallback.
-func await(sess *Session, ended <-chan error, fallback error) error {
-	timer := time.NewTimer(quitWait)
+// typedBeforeLeaving takes the lines the person typed before leaving that
+// run had not taken yet, and counts them.
+func (c *client) typedBeforeLeaving() int {
+	n := 0
+	for {
+		select {
+		case in := <-c.typed:
+			if in.err != nil || isQuit(in.line) {
+				return n
+			}
+			if strings.TrimSpace(in.line) != "" {
+				n++
+			}
+		default:
+			return n
+		}
+	}
+}
+
+// await waits up to quitWait, and no longer than the person's leaving
+// lasts, for the receiver's verdict, and returns it; after that it closes
+// the session and returns fallback.
+func (c *client) await(sess *Session, ended <-chan error, fallback error) error {
+	timer := time.NewTimer(c.quitWait)
 	defer timer.Stop()
 	select {
 	case err := <-ended:
 		return err
 	case <-timer.C:
-		sess.Close()
-		<-ended // the receiver stops once the connection is closed
-		return fallback
+	case <-c.leaving.Done():
 	}
+	sess.Close()
+	<-ended // the receiver stops once the connection is closed
+	return fallback
 }
 
 // EarlierUI is a RoomUI that can show an event from before the person
@@ -808,6 +1013,9 @@ func receive(sess *Session, ui UI, sent *unanswered, ready chan<- struct{}) erro
 	for {
 		f, err := sess.Next()
 		if err != nil {
+			if broken := brokenRoom(err); broken != nil {
+				return broken // the same room would send the same again
+			}
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return &lostError{errors.New("the host closed it")}
 			}

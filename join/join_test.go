@@ -423,7 +423,9 @@ func TestJoinSendFailure(t *testing.T) {
 // and ends, rather than reconnecting with no one reading its input.
 func TestSendFailsWhileLeaving(t *testing.T) {
 	defer func(d time.Duration) { quitWait = d }(quitWait)
-	quitWait = 50 * time.Millisecond
+	// Longer than the pacer's wait for "b" (1/9 s): the person's leaving
+	// lasts at most quitWait, the pacer's waits included.
+	quitWait = time.Second
 	cert, fp := roomKey(t)
 	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
 		h.welcomeAs(1, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 2, PerSecond: 10} })

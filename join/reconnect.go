@@ -33,10 +33,27 @@ type Reconnect struct {
 	// member's own network.
 	ClosedPatience time.Duration
 
-	// For tests: how to wait, and where jitter comes from.
+	// For tests: how to wait, where jitter comes from, and the clock that
+	// times a session (see healthySession).
 	sleep func(ctx context.Context, d time.Duration) error
 	rand  func() float64
+	now   func() time.Time
 }
+
+// healthySession is how long a session must last for the backoff to start
+// over after it. A room that welcomes a member and then ends the session
+// at once (it closes the connection, or sends an event out of sequence) is
+// otherwise joined again at once, in a loop, hundreds of times a second:
+// each round of reconnecting succeeds at its first try. A shorter session
+// counts as a failed try, and the next round waits where the last left off.
+//
+// It is the longest wait of DefaultBackoff, so that however long a room
+// lets each session last, it is joined at most about once in that time:
+// a shorter session waits up to it before the next, and a longer one is
+// itself that long. A session that long is a room that worked: losing it
+// is a fault of the network or a restart of the host, and the first try
+// to come back is at once.
+const healthySession = 30 * time.Second
 
 // Backoff is an exponential backoff with jitter: the n-th wait (from 0) is
 // Initial doubled n times, at most Max, then varied at random by up to
@@ -105,6 +122,10 @@ type retrier struct {
 	// outage is what the status says happened: "connection lost" unless
 	// set.
 	outage string
+	// start is the number of tries that went before, in earlier rounds
+	// (sessions that did not last): the first try waits as the next one
+	// after them would. 0 tries at once.
+	start int
 }
 
 func newRetrier(r *Reconnect, status func(string)) retrier {
@@ -121,6 +142,14 @@ func newRetrier(r *Reconnect, status func(string)) retrier {
 	return rt
 }
 
+// clock is r's clock for timing sessions: time.Now unless a test set one.
+func (r *Reconnect) clock() time.Time {
+	if r == nil || r.now == nil {
+		return time.Now()
+	}
+	return r.now()
+}
+
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -132,13 +161,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// retry tries at once, then after each wait. An error wrapped in
-// *permanentError ends it, unwrapped; so does a wait that would take it
-// past r.patience, with a *gaveUpError.
+// retry tries at once (unless r.start says tries went before), then after
+// each wait. An error wrapped in *permanentError ends it, unwrapped; so
+// does a wait that would take it past r.patience, with a *gaveUpError.
 func retry[T any](ctx context.Context, r retrier, try func(context.Context) (T, error)) (T, error) {
 	var zero T
 	var waited time.Duration
-	for n := 0; ; n++ {
+	for n := max(r.start, 0); ; n++ {
 		if n > 0 {
 			d := r.backoff.Delay(n-1, r.rand())
 			if r.patience > 0 && waited+d > r.patience {
@@ -221,4 +250,21 @@ func FindByID(find Finder, check func(discovery.Room) error, local []netip.Prefi
 		}
 		return nil, fmt.Errorf("room %s not found on the network", Sanitize(id))
 	}
+}
+
+// brokenRoom returns err as a *BrokenRoomError when it shows the room is
+// broken: it is one already, or it is a frame that could not be read (too
+// long, or not a frame), which no working room sends. It returns nil for
+// any other error.
+func brokenRoom(err error) *BrokenRoomError {
+	var broken *BrokenRoomError
+	if errors.As(err, &broken) {
+		return broken
+	}
+	var unreadable *wire.Error
+	if errors.As(err, &unreadable) {
+		// The decoder's own words, with numbers of its own.
+		return &BrokenRoomError{Why: "it sent a frame that could not be read (" + Sanitize(unreadable.Msg) + ")"}
+	}
+	return nil
 }

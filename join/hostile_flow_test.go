@@ -1,0 +1,500 @@
+package join
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// Tests of the client's flow against a hostile room: one that sends what
+// no working room sends, to make the client reconnect in a loop, hang on
+// the way out, or keep what the room leaves it without end.
+
+// writeRaw writes s to the client, ignoring a failure: a client that gives
+// up on a frame halfway closes the connection under the write.
+func writeRaw(h *fakeHost, s string) { h.conn.Write([]byte(s)) }
+
+// TestUnreadableFrameIsNotRetried stands for a room that sends, once the
+// person is in, a frame the client cannot read (longer than any room may
+// send, or not a frame at all), so that it reconnects and is sent the same
+// again, in a loop. The session ends with a *BrokenRoomError and the
+// client dials no more.
+func TestUnreadableFrameIsNotRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw, why string
+	}{
+		{"oversize", strings.Repeat("x", wire.MaxHostFrame+1), "frame longer than"},
+		{"not a frame", "not json\n", "frame is not a JSON object"},
+		{"no type", "{}\n", `frame has no "type"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cert, fp := roomKey(t)
+			room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+				h.welcomeAs(10, nil)
+				writeRaw(h, tc.raw)
+				h.read() // the client's error frame, then its close
+			})
+			ui := newFakeUI(t)
+			err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui))
+			var broken *BrokenRoomError
+			if !errors.As(err, &broken) || !strings.Contains(err.Error(), tc.why) {
+				t.Fatalf("Join: %v, want a *BrokenRoomError saying %q", err, tc.why)
+			}
+			room.stop()
+			if n := room.connections(); n != 1 {
+				t.Errorf("%d connections, want 1: a broken room is not tried again", n)
+			}
+		})
+	}
+}
+
+// TestUnreadableWelcomeOnTheWayBackIsNotRetried stands for a room that,
+// once the connection broke, answers each hello with a welcome larger than
+// any room may send: the client stops at the first, and says why.
+func TestUnreadableWelcomeOnTheWayBackIsNotRetried(t *testing.T) {
+	cert, fp := roomKey(t)
+	room := newTLSFakeRoom(t, cert, fp,
+		func(h *fakeHost) { h.welcomeAs(10, nil) }, // and the connection breaks
+		func(h *fakeHost) {
+			h.read() // the hello
+			writeRaw(h, `{"type":"welcome","text":"`+strings.Repeat("x", wire.MaxHostFrame)+"\"}\n")
+		})
+	ui := newFakeUI(t)
+	err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui))
+	var broken *BrokenRoomError
+	if !errors.As(err, &broken) || !strings.Contains(err.Error(), "frame longer than") {
+		t.Fatalf("Join: %v, want a *BrokenRoomError about the frame's length", err)
+	}
+	room.stop()
+	if n := room.connections(); n != 2 {
+		t.Errorf("%d connections, want 2: a broken room is not tried again", n)
+	}
+}
+
+// countingDialer returns a Dialer whose n-th call (from 0) runs script(n, h)
+// as the host, over net.Pipe, for up to limit calls; past that it cancels
+// the test's Join (by cancel) and fails the dial, so that a client that
+// reconnects in a loop ends. count says how many calls there were.
+func countingDialer(t *testing.T, limit int, cancel context.CancelFunc, script func(n int, h *fakeHost)) (dial Dialer, count func() int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	dials := 0
+	t.Cleanup(wg.Wait)
+	dial = func(ctx context.Context) (net.Conn, error) {
+		mu.Lock()
+		n := dials
+		dials++
+		mu.Unlock()
+		if n >= limit {
+			cancel()
+			return nil, errors.New("connection refused")
+		}
+		client, server := net.Pipe()
+		h := &fakeHost{t: t, conn: server, dec: wire.NewDecoder(server, wire.MaxClientFrame)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer server.Close()
+			script(n, h)
+		}()
+		return client, nil
+	}
+	count = func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return dials
+	}
+	return dial, count
+}
+
+// blockingWaits is a Reconnect's sleep that records each wait and returns
+// at once, until the n-th, which blocks until its context ends and tells
+// reached.
+type blockingWaits struct {
+	mu      sync.Mutex
+	waits   []time.Duration
+	n       int
+	reached chan struct{}
+}
+
+func (w *blockingWaits) sleep(ctx context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.waits = append(w.waits, d)
+	last := len(w.waits) == w.n
+	w.mu.Unlock()
+	if last {
+		close(w.reached)
+		<-ctx.Done()
+	}
+	return ctx.Err()
+}
+
+func (w *blockingWaits) recorded() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.waits)
+}
+
+// TestShortSessionsBackOff stands for a room that welcomes each member and
+// then, at once, ends the session: it closes the connection, or sends an
+// event out of sequence. Each session succeeds, so a client that backed
+// off only from failed dials came straight back, some 600 times a second.
+// The backoff goes on across such sessions: over a fixed number of waits,
+// each connection but the first two comes after a wait, and the waits grow.
+func TestShortSessionsBackOff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(h *fakeHost)
+	}{
+		{"closes", func(h *fakeHost) {}},
+		{"out of sequence", func(h *fakeHost) {
+			h.send(say(12, "cy", "skipped one", 0)) // 11 is due
+			h.read()                                // until the client hangs up
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const rounds = 8
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			dial, dials := countingDialer(t, 3*rounds, cancel, func(n int, h *fakeHost) {
+				h.welcomeAs(10, nil)
+				tc.end(h)
+			})
+			waits := &blockingWaits{n: rounds, reached: make(chan struct{})}
+			rc := &Reconnect{sleep: waits.sleep, rand: func() float64 { return 0.5 }}
+			done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: rc}, newFakeUI(t))
+			select {
+			case <-waits.reached:
+			case <-ctx.Done(): // the dialer's limit: reconnecting in a loop
+			}
+			cancel()
+			if err := result(t, done); err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			// The first session ended early; its retry is at once, as
+			// after any session, and then each waits longer.
+			if n := dials(); n != rounds+1 {
+				t.Errorf("%d connections over %d waits, want %d", n, rounds, rounds+1)
+			}
+			want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+			if got := waits.recorded(); !slices.Equal(got, want) {
+				t.Errorf("waited %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestHealthySessionResetsBackoff: after a session that lasted (by the
+// injected clock) as long as healthySession, the room is joined again at
+// once, and the backoff starts over; the short sessions around it wait.
+func TestHealthySessionResetsBackoff(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var clock atomic.Int64 // nanoseconds after testTime
+	now := func() time.Time { return testTime.Add(time.Duration(clock.Load())) }
+	dial, dials := countingDialer(t, 20, cancel, func(n int, h *fakeHost) {
+		h.welcomeAs(10, nil)
+		if n == 2 {
+			h.send(say(11, "cy", "a long session", 0))
+		}
+	})
+	ui := newFakeUI(t)
+	ui.onPrint = func(l string) {
+		if strings.Contains(l, "a long session") {
+			clock.Add(int64(healthySession)) // shown while the session lasts
+		}
+	}
+	waits := &blockingWaits{n: 3, reached: make(chan struct{})}
+	rc := &Reconnect{sleep: waits.sleep, rand: func() float64 { return 0.5 }, now: now}
+	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: rc}, ui)
+	select {
+	case <-waits.reached:
+	case <-ctx.Done():
+	}
+	cancel()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	// Connection 1 short: 2 at once. 2 short: 3 after 500ms. 3 long: 4 at
+	// once. 4 short: 5 after 500ms. 5 short: the wait of 1s, not ended.
+	if n := dials(); n != 5 {
+		t.Errorf("%d connections, want 5", n)
+	}
+	want := []time.Duration{500 * time.Millisecond, 500 * time.Millisecond, time.Second}
+	if got := waits.recorded(); !slices.Equal(got, want) {
+		t.Errorf("waited %v, want %v", got, want)
+	}
+}
+
+// shortQuitWait shortens quitWait for one test.
+func shortQuitWait(t *testing.T, d time.Duration) {
+	old := quitWait
+	quitWait = d
+	t.Cleanup(func() { quitWait = old })
+}
+
+// readUntilHangUp reads what the client sends until it hangs up, answering
+// nothing.
+func readUntilHangUp(h *fakeHost) {
+	for {
+		if _, ok := h.read(); !ok {
+			return
+		}
+	}
+}
+
+// TestLeavingAlwaysWorks stands for a room that keeps a person who leaves
+// from leaving: it announces a pace of one line in 10⁹ seconds, so that
+// lines typed before the /quit wait for ever; it never confirms the /quit;
+// it holds a resumed session in its replay, so that nothing may be sent;
+// or it reads nothing, so that a line being sent blocks. Whichever way the
+// person leaves (/quit, the end of input, ctx: Ctrl-C), Join returns once
+// quitWait has passed, and says which lines did not go.
+func TestLeavingAlwaysWorks(t *testing.T) {
+	shortQuitWait(t, 300*time.Millisecond)
+	rooms := []struct {
+		name    string
+		scripts []func(h *fakeHost)
+		typed   []string // before leaving
+		shown   string   // printed before the person leaves
+		want    string   // printed once Join returns
+	}{
+		{"pace of nothing", []func(h *fakeHost){func(h *fakeHost) {
+			h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
+			f := h.expect(wire.TypeSay, "a") // the one line the pace lets go
+			h.send(say(11, "bob", "a", f.Ref))
+			readUntilHangUp(h)
+		}}, []string{"a", "b", "c"}, "<bob> a", "!! 2 lines not sent (you left before the room took them)"},
+		{"never confirms", []func(h *fakeHost){func(h *fakeHost) {
+			h.welcome(10) // keeps no history: lines are not tracked
+			readUntilHangUp(h)
+		}}, []string{"a"}, "", ""},
+		{"endless replay", []func(h *fakeHost){
+			func(h *fakeHost) { h.welcomeAs(10, nil) }, // and the connection breaks
+			func(h *fakeHost) {
+				h.welcomeAs(20, func(w *wire.Frame) { w.Resumed = true }) // 9 events due, none sent
+				readUntilHangUp(h)
+			},
+		}, []string{"a", "b"}, "", "!! 2 lines not sent (you left before the room took them)"},
+		{"reads nothing", []func(h *fakeHost){func(h *fakeHost) {
+			h.welcomeAs(10, nil)
+			<-h.t.Context().Done() // until the test ends; net.Pipe's writes wait for a read
+		}}, []string{"a", "b"}, "", "!! 1 line not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)"},
+	}
+	for _, room := range rooms {
+		for _, how := range []string{"/quit", "end of input", "ctx"} {
+			t.Run(room.name+"/"+how, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				dial, _ := scriptDialer(t, room.scripts...)
+				ui := newFakeUI(t)
+				done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+				if len(room.scripts) > 1 {
+					waitPrinted(t, ui, "back in the room")
+				}
+				for _, l := range room.typed {
+					typeLine(t, ui, l)
+				}
+				if room.shown != "" {
+					waitPrinted(t, ui, room.shown)
+				}
+				switch how {
+				case "/quit":
+					typeLine(t, ui, "/quit")
+				case "end of input":
+					ui.endInput()
+				case "ctx":
+					cancel()
+				}
+				if err := result(t, done); err != nil {
+					t.Fatalf("Join: %v, want nil: the person left", err)
+				}
+				if room.want != "" && how != "ctx" && !slices.Contains(ui.output(), room.want) {
+					t.Errorf("output %q, want %q", ui.output(), room.want)
+				}
+				if how == "ctx" && room.want != "" && !slices.ContainsFunc(ui.output(), func(l string) bool { return strings.HasPrefix(l, "!! ") }) {
+					t.Errorf("output %q, want the lines not sent reported", ui.output())
+				}
+			})
+		}
+	}
+}
+
+// TestRoomThatNeverAnswersIsBroken stands for a room that keeps history
+// (its welcome names an epoch, so the client keeps each line until the
+// room answers it, to send it again after a break) and answers none: the
+// lines kept would grow without end. Past maxUnanswered the room is
+// broken: Join ends with a *BrokenRoomError and does not come back.
+func TestRoomThatNeverAnswersIsBroken(t *testing.T) {
+	dial, wait := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		readUntilHangUp(h)
+	})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	for i := range maxUnanswered + 1 {
+		typeLine(t, ui, fmt.Sprint("line ", i))
+	}
+	ui.endInput()
+	err := result(t, done)
+	var broken *BrokenRoomError
+	if !errors.As(err, &broken) {
+		t.Fatalf("Join: %v, want a *BrokenRoomError", err)
+	}
+	if want := fmt.Sprintf("it answered none of your last %d lines", maxUnanswered); broken.Why != want {
+		t.Errorf("why %q, want %q", broken.Why, want)
+	}
+	if n := wait(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestAnsweredLinesAreLetGo: a room that answers each line lets the
+// client keep none, however many are sent: the bound is on lines the room
+// leaves unanswered, not on lines sent.
+func TestAnsweredLinesAreLetGo(t *testing.T) {
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		for seq := uint64(11); ; seq++ {
+			f, ok := h.read()
+			if !ok {
+				return
+			}
+			if f.Text == "/quit" {
+				closedLeft(h)
+				return
+			}
+			h.send(say(seq, "bob", f.Text, f.Ref))
+		}
+	})
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	for i := range maxUnanswered + 10 {
+		typeLine(t, ui, fmt.Sprint("line ", i))
+	}
+	typeLine(t, ui, "/quit")
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+}
+
+// lockedBuffer is an io.Writer safe to read while it is written.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestScriptInputIsSentWhole: a script's input ends (echo ... | chatroom
+// join) long before a room at an ordinary pace has taken its lines: while
+// the room goes on taking them, the leaving goes on, and every line is
+// sent, then the /quit. Only a room that takes nothing for quitWait is left.
+func TestScriptInputIsSentWhole(t *testing.T) {
+	shortQuitWait(t, time.Second) // some 9 lines at the room's pace, of 20
+	const lines = 20
+	got := make(chan []string, 1)
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 2, PerSecond: 10} })
+		var texts []string
+		for seq := uint64(11); ; seq++ {
+			f, ok := h.read()
+			if !ok {
+				break
+			}
+			texts = append(texts, f.Text)
+			if f.Text == "/quit" {
+				closedLeft(h)
+				break
+			}
+			h.send(say(seq, "bob", f.Text, f.Ref))
+		}
+		got <- texts
+	})
+	var in strings.Builder
+	var want []string
+	for i := range lines {
+		fmt.Fprintf(&in, "line %d\n", i)
+		want = append(want, fmt.Sprint("line ", i))
+	}
+	out := &lockedBuffer{}
+	ui := NewLineUI(strings.NewReader(in.String()), out, false)
+	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if texts := <-got; !slices.Equal(texts, append(want, "/quit")) {
+		t.Errorf("the room got %q, want every line, then /quit\noutput:\n%s", texts, out)
+	}
+}
+
+// TestLeavingAfterALongPaste stands for a room that paces lines to
+// nothing while the person, at a terminal, pastes more lines than the
+// client queues: the input is still read, the lines past the queue are
+// refused at once, and the person's /quit (Ctrl-C or Ctrl-D at the
+// prompt, which reach Join as the end of input) is seen and ends Join.
+func TestLeavingAfterALongPaste(t *testing.T) {
+	shortQuitWait(t, 100*time.Millisecond)
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
+		f := h.expect(wire.TypeSay, "pasted 0") // the one line the pace lets go
+		h.send(say(11, "bob", f.Text, f.Ref))
+		readUntilHangUp(h)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // before the script is waited for, should typing fail
+	ui := newFakeUI(t)
+	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	typeLine(t, ui, "pasted 0")
+	waitPrinted(t, ui, "<bob> pasted 0")
+	for i := range 3 * maxQueued {
+		typeLine(t, ui, fmt.Sprint("pasted ", i+1))
+	}
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	out := ui.output()
+	for _, want := range []string{
+		fmt.Sprintf("!! not sent: %d lines are already waiting for the room", maxQueued),
+		fmt.Sprintf("!! %d lines not sent (you left before the room took them)", maxQueued),
+	} {
+		if !slices.Contains(out, want) {
+			t.Errorf("output %q, want %q", out, want)
+		}
+	}
+}
+
+// TestUnreadableFirstWelcome stands for a room that answers the first
+// hello with a welcome larger than any room may send: Join ends with a
+// *BrokenRoomError, which says why, as on the way back.
+func TestUnreadableFirstWelcome(t *testing.T) {
+	cert, fp := roomKey(t)
+	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+		h.read() // the hello
+		writeRaw(h, `{"type":"welcome","text":"`+strings.Repeat("x", wire.MaxHostFrame)+"\"}\n")
+	})
+	err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, newFakeUI(t)))
+	var broken *BrokenRoomError
+	if !errors.As(err, &broken) || !strings.Contains(err.Error(), "frame longer than") {
+		t.Fatalf("Join: %v, want a *BrokenRoomError about the frame's length", err)
+	}
+}
