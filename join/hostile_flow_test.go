@@ -71,7 +71,7 @@ func TestUnreadableWelcomeOnTheWayBackIsNotRetried(t *testing.T) {
 	ui := newFakeUI(t)
 	err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, ui))
 	var broken *BrokenRoomError
-	if !errors.As(err, &broken) || !strings.Contains(err.Error(), "frame longer than") {
+	if !errors.As(err, &broken) || !strings.Contains(err.Error(), "longer than 4 MiB") {
 		t.Fatalf("Join: %v, want a *BrokenRoomError about the frame's length", err)
 	}
 	room.stop()
@@ -494,7 +494,7 @@ func TestUnreadableFirstWelcome(t *testing.T) {
 	})
 	err := result(t, joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Reconnect: testReconnect()}, newFakeUI(t)))
 	var broken *BrokenRoomError
-	if !errors.As(err, &broken) || !strings.Contains(err.Error(), "frame longer than") {
+	if !errors.As(err, &broken) || !strings.Contains(err.Error(), "longer than 4 MiB") {
 		t.Fatalf("Join: %v, want a *BrokenRoomError about the frame's length", err)
 	}
 }
