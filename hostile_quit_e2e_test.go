@@ -1,0 +1,100 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// startStallingRoom is a hostile room on 127.0.0.1 that welcomes whoever
+// says hello with a pace of 1e-9 lines a second and then reads what it is
+// sent and answers nothing, /quit included: a room that holds the person's
+// lines for ever and never lets them go.
+func startStallingRoom(t *testing.T) string {
+	t.Helper()
+	cert, _ := hostileCert(t, hostileRoomID)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13,
+		ClientAuth: tls.RequestClientCert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var conns sync.Map
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Store(conn, true)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(3 * screenWait))
+				dec := wire.NewDecoder(conn, wire.MaxClientFrame)
+				hello, err := dec.Decode()
+				if err != nil || hello.Type != wire.TypeHello {
+					return
+				}
+				b, _ := wire.Encode(&wire.Frame{
+					Type: wire.TypeWelcome, Version: wire.Version,
+					Room:   &wire.Room{Name: "stall", ID: hostileRoomID},
+					You:    &wire.Member{Name: hello.Name, Role: wire.RoleMember},
+					Limits: &wire.Limits{Burst: 1, PerSecond: 1e-9},
+					Epoch:  "e1", Seq: 1,
+				})
+				conn.Write(b)
+				for {
+					if _, err := dec.Decode(); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// TestHostileRoomCannotKeepYou stands for a room that announces a pace of
+// 1e-9 lines a second and never confirms anything: with lines waiting on
+// that pace, /quit, Ctrl-D and Ctrl-C at the real prompt did nothing, and
+// the person could not leave. Each must end chatroom join (the room sends
+// nothing that would), saying which lines did not go. (Ctrl-C leaves when
+// pressed twice, as at every prompt of chatroom's.)
+func TestHostileRoomCannotKeepYou(t *testing.T) {
+	bin := buildChatroom(t)
+	for _, way := range [][]string{{"/quit", "Enter"}, {"C-d"}, {"C-c", "C-c"}} {
+		t.Run(way[0], func(t *testing.T) {
+			addr := startStallingRoom(t)
+			tm := startTmux(t, fmt.Sprintf("%s join --addr %s --user bob --no-reconnect --state %s; echo \"[exited $?]\"; sleep 600",
+				bin, addr, t.TempDir()))
+			tm.waitScreen(`joined "stall" as bob`)
+			for i := range 3 {
+				tm.typeSlowly("line " + strconv.Itoa(i))
+				tm.keys("Enter")
+			}
+			if way[0] == "/quit" {
+				tm.typeSlowly(way[0])
+				tm.keys(way[1:]...)
+			} else {
+				tm.keys(way...)
+			}
+			tm.waitScreen(`^\[exited [01]\]`)
+			tm.waitScreen(`not sent|not confirmed`)
+		})
+	}
+}
