@@ -68,6 +68,10 @@ type roomView struct {
 	prompt string // "Lab 3 ana> " once welcomed
 	roster *Roster
 	bell   bool
+	// lastBell is when the bell last rang; now tells the time (nil:
+	// time.Now), so tests can move it.
+	lastBell time.Time
+	now      func() time.Time
 
 	// armed: the last thing the person did was Ctrl-C on an empty line,
 	// so another leaves. Only the goroutine reading lines touches it.
@@ -106,16 +110,40 @@ func (v *roomView) Enter(w wire.Frame, r *Roster) {
 // is for the person and the bell is on.
 func (v *roomView) Show(f wire.Frame) {
 	v.mu.Lock()
-	me, bell := "", v.bell
+	me := ""
 	if v.roster != nil {
 		me = v.roster.Me()
 	}
 	v.mu.Unlock()
 	lines, alert := v.rowStyle().Lines(f, me, v.loc)
 	v.out.Println(lines...)
-	if alert && bell {
+	if alert && v.mayRing() {
 		v.out.Bell()
 	}
+}
+
+// bellGap is the least time between two bells. A room (or a member whose
+// room relays everything) can mention the person a thousand times a
+// second; the bell says "look", and once a second says it as well as more.
+const bellGap = time.Second
+
+// mayRing reports whether the bell is on and has been quiet for bellGap,
+// and if so counts it as rung now.
+func (v *roomView) mayRing() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.bell {
+		return false
+	}
+	now := time.Now()
+	if v.now != nil {
+		now = v.now()
+	}
+	if !v.lastBell.IsZero() && now.Sub(v.lastBell) < bellGap {
+		return false
+	}
+	v.lastBell = now
+	return true
 }
 
 // ShowEarlier shows an event from before the person joined: dimmed, after

@@ -39,6 +39,8 @@ func plainLines(scr *vtScreen) []string {
 // brings it back; /bell is the client's own and says what it did.
 func TestViewBell(t *testing.T) {
 	v, scr := newTestView(t)
+	clock := testTime
+	v.now = func() time.Time { clock = clock.Add(bellGap); return clock }
 	mention := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "ana, look"}
 	v.Show(mention)
 	v.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "no one"})
@@ -327,5 +329,31 @@ func TestViewPrintFitsRows(t *testing.T) {
 		if !strings.HasPrefix(row, contMark) {
 			t.Errorf("row %q does not start with the mark:\n%s", row, strings.Join(rows, "\n"))
 		}
+	}
+}
+
+// TestViewBellFlood stands for a room that mentions the person a thousand
+// times at once: the bell rings once for the lot, and again only when a
+// mention comes bellGap after the last bell.
+func TestViewBellFlood(t *testing.T) {
+	v, scr := newTestView(t)
+	clock := testTime
+	v.now = func() time.Time { return clock }
+	mention := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "ana ana ana"}
+	for range 1000 {
+		v.Show(mention)
+	}
+	if scr.bells != 1 {
+		t.Fatalf("%d bells for 1000 mentions at once, want 1", scr.bells)
+	}
+	clock = clock.Add(bellGap - time.Millisecond)
+	v.Show(mention)
+	if scr.bells != 1 {
+		t.Fatalf("%d bells: the bell rang again within %v", scr.bells, bellGap)
+	}
+	clock = clock.Add(time.Millisecond)
+	v.Show(mention)
+	if scr.bells != 2 {
+		t.Fatalf("%d bells: a mention %v after the last bell did not ring it", scr.bells, bellGap)
 	}
 }
