@@ -27,7 +27,7 @@ const mdnsPort = 5353
 
 var (
 	// mdnsGroup and mdnsGroup6 are where mDNS is sent.
-	mdnsGroup = &net.UDPAddr{IP: net.IPv4(224, 0, 0, 251), Port: mdnsPort}
+	mdnsGroup  = &net.UDPAddr{IP: net.IPv4(224, 0, 0, 251), Port: mdnsPort}
 	mdnsGroup6 = &net.UDPAddr{IP: net.ParseIP("ff02::fb"), Port: mdnsPort}
 )
 
