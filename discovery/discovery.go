@@ -4,9 +4,19 @@
 // A room is advertised with [Advertise] until [Advertiser.Close]; rooms are
 // found with [Browse]. What a member needs to join and check a room travels
 // in the TXT record: protocol version, room id, display name, key
-// fingerprint and every IPv4 address of the room.
+// fingerprint and the room's addresses, IPv4 then IPv6.
 //
-// The engine is github.com/hashicorp/mdns v1.0.7. This package is where its
+// The room answers for itself (responder.go, with github.com/miekg/dns),
+// as RFC 6762 says: on IPv4 and IPv6, on every interface chosen, by
+// multicast unless a question asks for unicast or comes from a port other
+// than 5353, so that avahi, mDNSResponder and other responders sharing
+// port 5353 on one machine hear the answers to what they ask. It announces
+// the room when it starts and whenever its addresses change, says goodbye
+// (records with TTL 0) for what is gone and when it closes, on every
+// address family it announced on, and follows the network as interfaces
+// and addresses come and go (follow.go).
+//
+// Browsing uses github.com/hashicorp/mdns v1.0.7. This package is where its
 // known pitfalls are handled, so that nothing else needs to know them:
 //
 //   - Query blocks for its whole timeout and sends one query: Browse queries
@@ -17,24 +27,15 @@
 //     has returned.
 //   - Answers for other services arrive too: they are filtered by name.
 //   - Only the last A record of an answer is kept: the TXT record carries all
-//     IPv4 addresses.
+//     the room's addresses.
 //   - Instance names are neither escaped nor matched case-insensitively, and
 //     a dot hides a service from avahi: instance names are ASCII slugs with
 //     a short id, and the display name travels in TXT. Names that come back
 //     are unescaped.
 //   - A TXT string over 255 bytes makes every response fail to pack: every
 //     string is cut to fit.
-//   - With an empty host name the library uses os.Hostname() without
-//     ".local.", and with no addresses it asks unicast DNS: both are always
-//     given.
 //   - It logs to the standard logger unless given one: it is given a silent
 //     one, so nothing prints over the prompt.
-//   - Its server never announces and never says goodbye, so other browsers
-//     would keep a closed room for 120 s: Advertise announces the room and
-//     Close sends the goodbye (records with TTL 0) itself, with
-//     github.com/miekg/dns.
-//   - A server listens on the default interface unless told otherwise: there
-//     is one server per interface.
 package discovery
 
 import (
