@@ -214,3 +214,15 @@ func TestUsablePrefixes(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCurrentLinks measures what following the network costs each
+// second: listing the interfaces and their addresses. Run:
+//
+//	go test -run '^$' -bench CurrentLinks ./discovery/
+func BenchmarkCurrentLinks(b *testing.B) {
+	for b.Loop() {
+		if _, err := currentLinks(Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -26,9 +26,9 @@ const avahiTTL = 4
 
 // startAvahi runs avahi-daemon on ifc, in a mount namespace of its own
 // with a private /run and its own D-Bus, and avahi-browse beside it; it
-// returns avahi-browse's lines. It skips the test, with the reason, where
+// returns avahi-browse's lines and the path of avahi-daemon's log. It skips the test, with the reason, where
 // that cannot be done; it never runs avahi outside the test's namespace.
-func startAvahi(t *testing.T, ifc string) <-chan string {
+func startAvahi(t *testing.T, ifc string) (lines <-chan string, log string) {
 	t.Helper()
 	netns.Require(t)
 	for _, tool := range []string{"avahi-daemon", "avahi-browse", "dbus-daemon", "unshare", "mount"} {
@@ -57,8 +57,12 @@ func startAvahi(t *testing.T, ifc string) <-chan string {
   </policy>
 </busconfig>
 `)
+	// avahi publishes this machine's host name, the one the room's SRV
+	// record names too, with the same addresses: they must not conflict
+	// (avahi would rename the machine).
+	host, _, _ := strings.Cut(hostName(), ".")
 	write("avahi.conf", `[server]
-host-name=avahi-test
+host-name=`+host+`
 allow-interfaces=`+ifc+`
 use-ipv4=yes
 use-ipv6=yes
@@ -66,7 +70,6 @@ enable-dbus=yes
 [wide-area]
 enable-wide-area=no
 [publish]
-disable-publishing=yes
 publish-workstation=no
 [reflector]
 enable-reflector=no
@@ -112,26 +115,26 @@ exec avahi-browse -p -r _chatroom._tcp
 			<-done
 		}
 	})
-	lines := make(chan string, 256)
+	out := make(chan string, 256)
 	go func() {
-		defer close(lines)
+		defer close(out)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			lines <- sc.Text()
+			out <- sc.Text()
 		}
 	}()
 	var early []string
 	for deadline := time.After(20 * time.Second); ; {
 		select {
-		case line, ok := <-lines:
+		case line, ok := <-out:
 			switch {
 			case !ok:
 				t.Skipf("avahi-daemon cannot run in the test's namespace: %q", early)
 			case line == "READY":
-				return lines
+				return out, filepath.Join(dir, "avahi.log")
 			case line == "AVAHI-FAILED":
 				rest := early
-				for l := range lines {
+				for l := range out {
 					rest = append(rest, l)
 				}
 				t.Skipf("avahi-daemon cannot run in the test's namespace: %s", strings.Join(rest, "\n"))
@@ -169,7 +172,7 @@ func parseAvahi(line string) (avahiEvent, bool) {
 func TestAvahiKeepsTheLiveRoom(t *testing.T) {
 	peer := netns.NewPeer(t)
 	waitLinkLocal(t, peer.Local)
-	lines := startAvahi(t, peer.Local)
+	lines, avahiLog := startAvahi(t, peer.Local)
 	room := testRoom("Beside Avahi", "a4a4a40100000000")
 	a, err := startAdvertiser(room, Options{Interfaces: []string{peer.Local}}, avahiTTL, pollInterval)
 	if err != nil {
@@ -207,6 +210,10 @@ watch:
 	}
 	if !listed["IPv4"] || !resolved["IPv4"] || !listed["IPv6"] {
 		t.Fatalf("avahi listed the room on %v, resolved it on %v: %q", listed, resolved, seen)
+	}
+
+	if log, err := os.ReadFile(avahiLog); err != nil || strings.Contains(strings.ToLower(string(log)), "conflict") {
+		t.Fatalf("avahi's log (%v):\n%s", err, log)
 	}
 
 	closed := time.Now()
