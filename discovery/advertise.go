@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -253,7 +255,7 @@ func (a *Advertiser) joinFamilies(z *zone, prev zoneRecords) error {
 				err = a.fams[fam].join(ifc)
 			}
 			if err != nil {
-				errs = append(errs, err)
+				errs = append(errs, joinError(v4, err))
 				continue
 			}
 			z.joined[fam] = true
@@ -264,6 +266,24 @@ func (a *Advertiser) joinFamilies(z *zone, prev zoneRecords) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// joinError says in words why the mDNS group could not be joined: the
+// system's reason, without Go's socket details.
+func joinError(v4 bool, err error) error {
+	family := "IPv6"
+	if v4 {
+		family = "IPv4"
+	}
+	var sys *os.SyscallError
+	if errors.As(err, &sys) {
+		err = sys.Err
+	}
+	hint := ""
+	if errors.Is(err, syscall.ENODEV) && v4 {
+		hint = " (is there a route for multicast, 224.0.0.0/4?)"
+	}
+	return fmt.Errorf("cannot join the %s mDNS group there: %v%s", family, err, hint)
 }
 
 func (a *Advertiser) leave(z *zone, fams ...int) {

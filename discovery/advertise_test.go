@@ -3,8 +3,10 @@ package discovery
 import (
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -224,5 +226,18 @@ func BenchmarkCurrentLinks(b *testing.B) {
 		if _, err := currentLinks(Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Why an interface cannot be advertised on is said in words, without Go's
+// socket details ("listen udp4 224.0.0.251:5353: setsockopt: ...").
+func TestJoinErrorInWords(t *testing.T) {
+	err := joinError(true, &net.OpError{Op: "listen", Net: "udp4", Err: os.NewSyscallError("setsockopt", syscall.ENODEV)})
+	if want := "cannot join the IPv4 mDNS group there: no such device (is there a route for multicast, 224.0.0.0/4?)"; err.Error() != want {
+		t.Fatalf("got %q, want %q", err, want)
+	}
+	c := Change{Interface: "eth1", Err: err}
+	if !strings.HasPrefix(c.String(), "not advertised on eth1: cannot join") {
+		t.Fatalf("said %q", c)
 	}
 }
