@@ -3,6 +3,7 @@ package discovery
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -47,7 +48,7 @@ type zone struct {
 	link          link
 	records       zoneRecords
 	joined        [2]bool      // by family: a member of the mDNS group there
-	lastMulticast [2]time.Time // by family
+	lastMulticast [2]map[string]time.Time // by family, then recordKey
 	again         bool         // to be announced once more at the next poll
 }
 
@@ -259,7 +260,7 @@ func (a *Advertiser) joinFamilies(z *zone, prev zoneRecords) error {
 				continue
 			}
 			z.joined[fam] = true
-			z.lastMulticast[fam] = time.Time{}
+			z.lastMulticast[fam] = make(map[string]time.Time)
 		case !want && z.joined[fam]:
 			a.goodbye(z, prev.all(), fam)
 			a.leave(z, fam)
@@ -334,7 +335,7 @@ func (a *Advertiser) multicast(z *zone, answer []dns.RR, fams ...int) error {
 			errs = append(errs, fmt.Errorf("announcing the room on %s: %w", z.link.iface.Name, err))
 			continue
 		}
-		z.lastMulticast[fam] = time.Now()
+		z.multicastAt(fam, msg, time.Now())
 	}
 	return errors.Join(errs...)
 }
@@ -375,12 +376,31 @@ func (a *Advertiser) answer(f *family, fam int, p packet, query *dns.Msg) {
 		return
 	}
 	now := time.Now()
-	multicast, unicast := replies(query, p.src.Port, z.records, now.Sub(z.lastMulticast[fam]), a.ttl)
+	since := func(rr dns.RR) time.Duration {
+		at, ok := z.lastMulticast[fam][recordKey(rr)]
+		if !ok {
+			return time.Duration(math.MaxInt64)
+		}
+		return now.Sub(at)
+	}
+	multicast, unicast := replies(query, p.src.Port, z.records, since, a.ttl)
 	if multicast != nil && f.send(z.link.iface, multicast, nil) == nil {
-		z.lastMulticast[fam] = now
+		z.multicastAt(fam, multicast, now)
 	}
 	if unicast != nil {
 		f.send(z.link.iface, unicast, p.src)
+	}
+}
+
+// multicastAt notes when the records of msg were multicast in family fam:
+// records with a TTL, as a goodbye forgets them.
+func (z *zone) multicastAt(fam int, msg *dns.Msg, at time.Time) {
+	for _, rr := range append(slices.Clone(msg.Answer), msg.Extra...) {
+		if rr.Header().Ttl == 0 {
+			delete(z.lastMulticast[fam], recordKey(rr))
+		} else {
+			z.lastMulticast[fam][recordKey(rr)] = at
+		}
 	}
 }
 

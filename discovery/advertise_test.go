@@ -61,7 +61,7 @@ func TestRepliesFollowRFC6762(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, u := replies(c.query, c.srcPort, z, c.sinceMulticast, 120)
+			m, u := replies(c.query, c.srcPort, z, func(dns.RR) time.Duration { return c.sinceMulticast }, 120)
 			if (m != nil) != c.multicast || (u != nil) != c.unicast {
 				t.Fatalf("multicast %v unicast %v, want %v %v", m != nil, u != nil, c.multicast, c.unicast)
 			}
@@ -106,10 +106,35 @@ func checkTTLs(t *testing.T, m *dns.Msg, ttl uint32, cacheFlush bool) {
 	}
 }
 
+// The one-second rule is per record (RFC 6762, 6): a record just
+// multicast is not sent again, but one that was not (the list of service
+// types, asked for by "avahi-browse -a" just after a room's announcement)
+// is.
+func TestMulticastGapPerRecord(t *testing.T) {
+	z := testZone()
+	justSent := map[string]bool{recordKey(z.servicePTR): true, recordKey(z.srv): true, recordKey(z.txt): true}
+	for _, rr := range z.addrs {
+		justSent[recordKey(rr)] = true
+	}
+	since := func(rr dns.RR) time.Duration {
+		if justSent[recordKey(rr)] {
+			return 100 * time.Millisecond
+		}
+		return time.Hour
+	}
+	if m, u := replies(query(dns.ClassINET, dns.TypePTR, servicePTR), 5353, z, since, 120); m != nil || u != nil {
+		t.Fatalf("the room's PTR, multicast 100 ms ago, multicast again: %v", m)
+	}
+	m, _ := replies(query(dns.ClassINET, dns.TypePTR, enumName), 5353, z, since, 120)
+	if m == nil || len(m.Answer) != 1 || m.Answer[0].(*dns.PTR).Ptr != servicePTR {
+		t.Fatalf("the service type list was not answered: %v", m)
+	}
+}
+
 // A browser asking for rooms gets, in one packet, all it needs to join:
 // the PTR, and SRV, TXT, A and AAAA in the additional section.
 func TestPTRAnswerCarriesEverything(t *testing.T) {
-	m, _ := replies(query(dns.ClassINET, dns.TypePTR, servicePTR), 5353, testZone(), time.Hour, 120)
+	m, _ := replies(query(dns.ClassINET, dns.TypePTR, servicePTR), 5353, testZone(), func(dns.RR) time.Duration { return time.Hour }, 120)
 	var types []string
 	for _, rr := range append(slices.Clone(m.Answer), m.Extra...) {
 		types = append(types, dns.TypeToString[rr.Header().Rrtype])

@@ -42,14 +42,17 @@ const minMulticastGap = time.Second
 
 // replies returns how to answer query, from srcPort, with z's records:
 // a message to multicast on the interface it came in on, and one to send
-// back to its sender alone, either of them nil. sinceMulticast is how long
-// ago z was last multicast on this interface and family; ttl is the TTL
-// of z's records.
-func replies(query *dns.Msg, srcPort int, z zoneRecords, sinceMulticast time.Duration, ttl uint32) (multicast, unicast *dns.Msg) {
+// back to its sender alone, either of them nil. since tells how long ago
+// a record was last multicast on this interface and family; ttl is the
+// TTL of z's records.
+func replies(query *dns.Msg, srcPort int, z zoneRecords, since func(dns.RR) time.Duration, ttl uint32) (multicast, unicast *dns.Msg) {
 	if query.Response || query.Opcode != dns.OpcodeQuery || query.Rcode != dns.RcodeSuccess {
 		return nil, nil
 	}
 	legacy := srcPort != mdnsPort
+	recent := func(d time.Duration) func(dns.RR) bool {
+		return func(rr dns.RR) bool { return since(rr) < d }
+	}
 	var mAnswer, mExtra, uAnswer, uExtra []dns.RR
 	for _, q := range query.Question {
 		answer, extra := z.answer(q)
@@ -61,16 +64,21 @@ func replies(query *dns.Msg, srcPort int, z zoneRecords, sinceMulticast time.Dur
 		if len(answer) == 0 {
 			continue
 		}
-		// A question that asks for unicast gets it, unless the records
-		// have not been multicast for a quarter of their TTL: then all
-		// caches on the link are refreshed at once (5.4).
-		if legacy || q.Qclass&qclassUnicast != 0 && sinceMulticast < time.Duration(ttl)*time.Second/4 {
+		// A question that asks for unicast gets it, unless a record has
+		// not been multicast for a quarter of its TTL: then all caches on
+		// the link are refreshed at once (5.4).
+		quarter := time.Duration(ttl) * time.Second / 4
+		if legacy || q.Qclass&qclassUnicast != 0 && !slices.ContainsFunc(answer, func(rr dns.RR) bool { return !recent(quarter)(rr) }) {
 			uAnswer, uExtra = append(uAnswer, answer...), append(uExtra, extra...)
 		} else {
 			mAnswer, mExtra = append(mAnswer, answer...), append(mExtra, extra...)
 		}
 	}
-	if len(mAnswer) > 0 && sinceMulticast >= minMulticastGap {
+	// A record multicast less than a second ago is not multicast again
+	// (6): the asker heard it, or will ask again.
+	mAnswer = slices.DeleteFunc(mAnswer, recent(minMulticastGap))
+	mExtra = slices.DeleteFunc(mExtra, recent(minMulticastGap))
+	if len(mAnswer) > 0 {
 		multicast = response(0, nil, mAnswer, mExtra, ttl, true)
 	}
 	if len(uAnswer) > 0 {
@@ -83,6 +91,14 @@ func replies(query *dns.Msg, srcPort int, z zoneRecords, sinceMulticast time.Dur
 		}
 	}
 	return multicast, unicast
+}
+
+// recordKey tells records apart whatever their TTL and cache-flush bit.
+func recordKey(rr dns.RR) string {
+	c := dns.Copy(rr)
+	c.Header().Ttl = 0
+	c.Header().Class &^= qclassUnicast
+	return c.String()
 }
 
 // known reports whether the known answers of a query hold rr with at least
