@@ -47,9 +47,9 @@ const (
 type zone struct {
 	link          link
 	records       zoneRecords
-	joined        [2]bool      // by family: a member of the mDNS group there
+	joined        [2]bool                 // by family: a member of the mDNS group there
 	lastMulticast [2]map[string]time.Time // by family, then recordKey
-	again         bool         // to be announced once more at the next poll
+	again         bool                    // to be announced once more at the next poll
 }
 
 // Advertise makes room findable on the interfaces opts selects, now and as
