@@ -387,7 +387,7 @@ func (a *Advertiser) answer(f *family, fam int, p packet, query *dns.Msg) {
 	if multicast != nil && f.send(z.link.iface, multicast, nil) == nil {
 		z.multicastAt(fam, multicast, now)
 	}
-	if unicast != nil {
+	if unicast != nil && mayUnicastTo(src, z.link.prefixes) {
 		f.send(z.link.iface, unicast, p.src)
 	}
 }

@@ -266,3 +266,24 @@ func TestJoinErrorInWords(t *testing.T) {
 		t.Fatalf("said %q", c)
 	}
 }
+
+// What it stands against: a query to the mDNS group with a forged source
+// address off the link, which would have the room send its answer, by
+// unicast, to a stranger on the Internet.
+func TestUnicastOnlyOnTheLink(t *testing.T) {
+	prefixes := []netip.Prefix{netip.MustParsePrefix("10.0.0.5/24"), netip.MustParsePrefix("fd00::5/64"), netip.MustParsePrefix("fe80::5/64")}
+	for src, want := range map[string]bool{
+		"10.0.0.9":         true,
+		"fd00::9":          true,
+		"fe80::9%eth0":     true,
+		"169.254.3.4":      true, // a link-local asker in no subnet of ours
+		"::ffff:10.0.0.9":  true,
+		"192.0.2.1":        false,
+		"2001:db8::1":      false,
+		"::ffff:192.0.2.1": false,
+	} {
+		if got := mayUnicastTo(netip.MustParseAddr(src), prefixes); got != want {
+			t.Errorf("answer %s alone: %v, want %v", src, got, want)
+		}
+	}
+}

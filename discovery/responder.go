@@ -275,3 +275,11 @@ func onLink(addr netip.Addr, prefixes []netip.Prefix) bool {
 	addr = addr.Unmap().WithZone("")
 	return slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Masked().Contains(addr) })
 }
+
+// mayUnicastTo reports whether an answer may be sent to src alone: only
+// to an asker on the link (RFC 6762, 11), so that a query with a forged
+// source address cannot turn the room into a sender of packets to the
+// world.
+func mayUnicastTo(src netip.Addr, prefixes []netip.Prefix) bool {
+	return onLink(src, prefixes) || src.Unmap().IsLinkLocalUnicast()
+}
