@@ -1,8 +1,11 @@
 package discovery
 
 import (
+	"encoding/json"
 	"errors"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +114,48 @@ func TestAnswersReachAResponderThatBoundFirst(t *testing.T) {
 	for round := 1; round <= 3; round++ {
 		if !avahi.ask(t, a.Instance()) {
 			t.Fatalf("round %d: a responder that bound port 5353 before the room got no answer to its query", round)
+		}
+	}
+}
+
+// The same with python-zeroconf, an independent responder bound to port
+// 5353 before the room, with another program bound after it: every round
+// of its queries, asked afresh, is answered where it hears, and it takes
+// the room's multicast answers (cache-flush bits and all). This one is an
+// interoperability check, not the regression test: zeroconf also binds
+// port 5353 of the interface's own address, more specific than the
+// wildcard, so it heard the old unicast answers too; avahi did not (see
+// TestAvahiKeepsTheLiveRoom and TestAnswersReachAResponderThatBoundFirst).
+func TestZeroconfBesideResolvesEveryRound(t *testing.T) {
+	netns.Require(t)
+	room := testRoom("Beside Zeroconf", "2c2c2c0100000000")
+	const rounds = 4
+	instance := instanceName(room.Name, room.ID)
+	lines := script(t, "zeroconf_beside.py", "127.0.0.1", instance, hostName(), strconv.Itoa(rounds))
+	next(t, lines, func(e zeroconfEvent) bool { return e.Event == "bound" })
+	advertise(t, room, onLoopback)
+	later := newAsker(t)
+	go later.drain(time.Hour)
+	for round := 1; round <= rounds; round++ {
+		var e struct {
+			Event     string   `json:"event"`
+			OK        bool     `json:"ok"`
+			Port      int      `json:"port"`
+			Addresses []string `json:"addresses"`
+		}
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("the zeroconf script ended")
+			}
+			if err := json.Unmarshal([]byte(line), &e); err != nil || e.Event != "round" {
+				t.Fatalf("zeroconf said %q", line)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("zeroconf said nothing")
+		}
+		if !e.OK || e.Port != room.Port || !slices.Equal(e.Addresses, []string{"127.0.0.1"}) {
+			t.Fatalf("round %d: zeroconf, asking afresh, resolved %+v", round, e)
 		}
 	}
 }
