@@ -278,6 +278,9 @@ func TestUnicastOnlyOnTheLink(t *testing.T) {
 		"fe80::9%eth0":     true,
 		"169.254.3.4":      true, // a link-local asker in no subnet of ours
 		"::ffff:10.0.0.9":  true,
+		"127.0.0.1":        true, // this machine
+		"0.0.0.0":          true, // this machine, asking on lo
+		"::1":              true,
 		"192.0.2.1":        false,
 		"2001:db8::1":      false,
 		"::ffff:192.0.2.1": false,

@@ -243,7 +243,9 @@ func TestLateInterfaceAdvertised(t *testing.T) {
 		t.Fatalf("advertised on %v in a namespace with only lo", ifcs)
 	}
 	peer := netns.NewPeer(t)
+	up := time.Now()
 	waitChange(t, ch, "now advertised on "+peer.Local+" ("+peer.LocalAddr+")")
+	t.Logf("advertised on the new interface %v after it came up", time.Since(up).Round(10*time.Millisecond))
 	wantFound(t, browseAndDialFromPeer(t, peer), room.ID, peer.LocalAddr)
 }
 

@@ -279,7 +279,10 @@ func onLink(addr netip.Addr, prefixes []netip.Prefix) bool {
 // mayUnicastTo reports whether an answer may be sent to src alone: only
 // to an asker on the link (RFC 6762, 11), so that a query with a forged
 // source address cannot turn the room into a sender of packets to the
-// world.
+// world. An asker on this machine may send from loopback, or from
+// 0.0.0.0 (Linux's source for multicast on lo, whose addresses are
+// host-scoped), where an answer stays on this machine too.
 func mayUnicastTo(src netip.Addr, prefixes []netip.Prefix) bool {
-	return onLink(src, prefixes) || src.Unmap().IsLinkLocalUnicast()
+	src = src.Unmap()
+	return onLink(src, prefixes) || src.IsLinkLocalUnicast() || src.IsLoopback() || src.IsUnspecified()
 }
