@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"chatroom/discovery/netns"
 )
 
@@ -175,6 +177,33 @@ func TestAddressChangeFollowed(t *testing.T) {
 	advertise(t, room, opts)
 	wantFound(t, browseAndDialFromPeer(t, peer), room.ID, peer.LocalAddr)
 
+	// What is multicast on the veth, to see the goodbye for the old
+	// address, which browsers that cache (avahi, Bonjour) need to forget
+	// it now rather than in two minutes.
+	ifc, err := net.InterfaceByName(peer.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := net.ListenMulticastUDP("udp4", ifc, mdnsGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer group.Close()
+	goodbye := make(chan bool, 1)
+	go func() {
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+			for _, m := range readAnswers(group, time.Second) {
+				for _, rr := range m.Answer {
+					if a, ok := rr.(*dns.A); ok && a.A.String() == peer.LocalAddr && a.Hdr.Ttl == 0 {
+						goodbye <- true
+						return
+					}
+				}
+			}
+		}
+		goodbye <- false
+	}()
+
 	renewed := strings.TrimSuffix(peer.LocalAddr, ".1") + ".7"
 	run(t, "ip", "addr", "del", peer.LocalAddr+"/24", "dev", peer.Local)
 	run(t, "ip", "addr", "add", renewed+"/24", "dev", peer.Local)
@@ -191,6 +220,9 @@ func TestAddressChangeFollowed(t *testing.T) {
 		}
 	}
 	drainSays(t, ch, "now advertised on "+peer.Local+" ("+renewed+")", "now advertised on "+peer.Local+" at "+renewed+", no longer at "+peer.LocalAddr)
+	if !<-goodbye {
+		t.Fatalf("no goodbye (TTL 0) for the old address %s", peer.LocalAddr)
+	}
 }
 
 // drainSays checks that one of wants was said among the changes so far.
