@@ -233,17 +233,16 @@ func (f *family) send(ifc net.Interface, msg *dns.Msg, to *net.UDPAddr) error {
 
 // packet is a datagram received.
 type packet struct {
-	data      []byte
-	ifindex   int // 0 where unknown
-	src       *net.UDPAddr
-	dstGroup  bool // sent to the mDNS group, not to this machine alone
-	dstKnown  bool
-	fromFamV4 bool
+	data     []byte
+	ifindex  int // the interface it came in on; 0 where unknown
+	src      *net.UDPAddr
+	dstKnown bool // whether dstGroup is known
+	dstGroup bool // sent to the mDNS group, not to this machine alone
 }
 
 // read receives the next datagram.
 func (f *family) read(buf []byte) (packet, error) {
-	p := packet{fromFamV4: f.v4}
+	var p packet
 	var n int
 	var src net.Addr
 	var err error
