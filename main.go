@@ -361,24 +361,34 @@ func isSet(fs *flag.FlagSet, name string) bool {
 }
 
 // advertise announces the room on the network, and says where, or why
-// not: a room that cannot be advertised still works with --addr.
+// not: a room that cannot be advertised still works with --addr. The
+// advertisement follows the network while the room is up, and each change
+// is said as it happens (above the prompt, as warnings are).
 func (c *cli) advertise(h *host.Host, name string, ifaces []string) *discovery.Advertiser {
 	tcp := h.Addr().(*net.TCPAddr)
 	bind, _ := netip.AddrFromSlice(tcp.IP)
+	c.logger() // makes c.logs, which follows the prompt
 	ad, err := discovery.Advertise(discovery.Room{
 		ID:          h.RoomID(),
 		Name:        name,
 		Fingerprint: h.Fingerprint(),
 		Version:     wire.Version,
 		Port:        tcp.Port,
-	}, discovery.Options{Interfaces: ifaces, Bind: bind.Unmap()})
+	}, discovery.Options{
+		Interfaces: ifaces,
+		Bind:       bind.Unmap(),
+		OnChange: func(change discovery.Change) {
+			fmt.Fprintln(c.logs, shown("chatroom: "+change.String()))
+		},
+	})
 	switch {
 	case errors.Is(err, discovery.ErrNoInterface) && bind.Unmap().IsLoopback():
 		c.infof("not advertised on the network: the room listens on %s only", bind.Unmap())
-	case errors.Is(err, discovery.ErrNoInterface):
-		c.infof("not advertised on the network: %v; members can join with --addr", err)
 	case err != nil:
 		c.infof("not advertised on the network: %v; members can join with --addr", err)
+	case len(ad.Interfaces()) == 0:
+		c.infof("not advertised on the network yet: %v; it will be as soon as one is", discovery.ErrNoInterface)
+		return ad
 	default:
 		c.infof("advertised on %s as %s", strings.Join(ad.Interfaces(), ", "), ad.Instance())
 		return ad

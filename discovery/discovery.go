@@ -4,9 +4,19 @@
 // A room is advertised with [Advertise] until [Advertiser.Close]; rooms are
 // found with [Browse]. What a member needs to join and check a room travels
 // in the TXT record: protocol version, room id, display name, key
-// fingerprint and every IPv4 address of the room.
+// fingerprint and the room's addresses, IPv4 then IPv6.
 //
-// The engine is github.com/hashicorp/mdns v1.0.7. This package is where its
+// The room answers for itself (responder.go, with github.com/miekg/dns),
+// as RFC 6762 says: on IPv4 and IPv6, on every interface chosen, by
+// multicast unless a question asks for unicast or comes from a port other
+// than 5353, so that avahi, mDNSResponder and other responders sharing
+// port 5353 on one machine hear the answers to what they ask. It announces
+// the room when it starts and whenever its addresses change, says goodbye
+// (records with TTL 0) for what is gone and when it closes, on every
+// address family it announced on, and follows the network as interfaces
+// and addresses come and go (follow.go).
+//
+// Browsing uses github.com/hashicorp/mdns v1.0.7. This package is where its
 // known pitfalls are handled, so that nothing else needs to know them:
 //
 //   - Query blocks for its whole timeout and sends one query: Browse queries
@@ -17,24 +27,15 @@
 //     has returned.
 //   - Answers for other services arrive too: they are filtered by name.
 //   - Only the last A record of an answer is kept: the TXT record carries all
-//     IPv4 addresses.
+//     the room's addresses.
 //   - Instance names are neither escaped nor matched case-insensitively, and
 //     a dot hides a service from avahi: instance names are ASCII slugs with
 //     a short id, and the display name travels in TXT. Names that come back
 //     are unescaped.
 //   - A TXT string over 255 bytes makes every response fail to pack: every
 //     string is cut to fit.
-//   - With an empty host name the library uses os.Hostname() without
-//     ".local.", and with no addresses it asks unicast DNS: both are always
-//     given.
 //   - It logs to the standard logger unless given one: it is given a silent
 //     one, so nothing prints over the prompt.
-//   - Its server never announces and never says goodbye, so other browsers
-//     would keep a closed room for 120 s: Advertise announces the room and
-//     Close sends the goodbye (records with TTL 0) itself, with
-//     github.com/miekg/dns.
-//   - A server listens on the default interface unless told otherwise: there
-//     is one server per interface.
 package discovery
 
 import (
@@ -62,7 +63,7 @@ type Room struct {
 	Fingerprint string       // the room key's fingerprint, "SHA256:..."
 	Version     int          // the protocol version the room speaks
 	Port        int          // TCP port
-	Addrs       []netip.Addr // IPv4 addresses of the room
+	Addrs       []netip.Addr // addresses of the room: IPv4, then IPv6 (link-local ones without a zone)
 
 	// Set by Browse only.
 	Host     string   // host name, e.g. "lab-pc.local."
@@ -73,24 +74,31 @@ type Room struct {
 // Options choose the interfaces to use.
 type Options struct {
 	// Interfaces names the interfaces to use; none means every interface
-	// that is up, can multicast, is not loopback, and has an IPv4 address.
+	// that is up, can multicast, is not loopback, and has an address.
 	// A named interface is used even if it is a loopback one.
 	Interfaces []string
 
 	// Bind, when set to a specific address, limits the interfaces to those
 	// holding it: a room listening only on 10.0.0.5 is advertised where
 	// 10.0.0.5 is, and one listening on 127.0.0.1 nowhere (unless its
-	// loopback interface is named).
+	// loopback interface is named). When set to 0.0.0.0, only IPv4
+	// addresses are advertised; to ::, those of both families.
 	Bind netip.Addr
+
+	// OnChange, when set, is told of each change in where the room is
+	// advertised after Advertise has returned: the advertisement follows
+	// the network, as addresses and interfaces come and go. It is called
+	// from one goroutine at a time, and must not block for long.
+	OnChange func(Change)
 }
 
 // ErrNoInterface means there is no interface to advertise or browse on.
-var ErrNoInterface = errors.New("no network interface that is up, can multicast and has an IPv4 address")
+var ErrNoInterface = errors.New("no network interface that is up, can multicast and has an address")
 
-// link is one interface with its IPv4 addresses.
+// link is one interface with the addresses the room is reached at there.
 type link struct {
 	iface    net.Interface
-	prefixes []netip.Prefix // IPv4 only
+	prefixes []netip.Prefix // IPv4 first, then IPv6: global and ULA before link-local
 }
 
 func (l link) addrs() []netip.Addr {
@@ -101,12 +109,43 @@ func (l link) addrs() []netip.Addr {
 	return addrs
 }
 
-// links returns the interfaces opts selects.
+// has reports whether the link has an address of the family of IPv4 (true)
+// or IPv6 (false).
+func (l link) has(v4 bool) bool {
+	return slices.ContainsFunc(l.prefixes, func(p netip.Prefix) bool { return p.Addr().Is4() == v4 })
+}
+
+// links returns the interfaces opts selects, or an error that says why
+// there is none or why a named one cannot be used.
 func links(opts Options) ([]link, error) {
 	all, err := net.Interfaces()
 	if err != nil {
 		return nil, fmt.Errorf("listing network interfaces: %w", err)
 	}
+	result, err := chooseLinks(opts, all, interfaceAddrs, true)
+	if err == nil && len(result) == 0 {
+		err = ErrNoInterface
+	}
+	return result, err
+}
+
+// currentLinks is links for an advertisement that follows the network: an
+// interface named but absent, down or without an address is not an error
+// but one the room is not advertised on yet.
+func currentLinks(opts Options) ([]link, error) {
+	all, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("listing network interfaces: %w", err)
+	}
+	return chooseLinks(opts, all, interfaceAddrs, false)
+}
+
+func interfaceAddrs(ifc net.Interface) ([]net.Addr, error) { return ifc.Addrs() }
+
+// chooseLinks picks from all the interfaces opts selects, with their
+// addresses (addrsOf); strict makes a named interface that cannot be used
+// an error.
+func chooseLinks(opts Options, all []net.Interface, addrsOf func(net.Interface) ([]net.Addr, error), strict bool) ([]link, error) {
 	byName := make(map[string]net.Interface, len(all))
 	for _, ifc := range all {
 		byName[ifc.Name] = ifc
@@ -115,13 +154,14 @@ func links(opts Options) ([]link, error) {
 	if len(opts.Interfaces) > 0 {
 		for _, name := range opts.Interfaces {
 			ifc, ok := byName[name]
-			if !ok {
+			switch {
+			case !ok && strict:
 				return nil, fmt.Errorf("no network interface called %q (there are: %s)", name, interfaceNames(all))
-			}
-			if ifc.Flags&net.FlagUp == 0 {
+			case ok && ifc.Flags&net.FlagUp == 0 && strict:
 				return nil, fmt.Errorf("network interface %s is down", name)
+			case ok && ifc.Flags&net.FlagUp != 0:
+				chosen = append(chosen, ifc)
 			}
-			chosen = append(chosen, ifc)
 		}
 	} else {
 		for _, ifc := range all {
@@ -133,28 +173,53 @@ func links(opts Options) ([]link, error) {
 
 	var result []link
 	for _, ifc := range chosen {
-		l := link{iface: ifc}
-		addrs, err := ifc.Addrs()
+		addrs, err := addrsOf(ifc)
 		if err != nil {
 			continue
 		}
-		l.prefixes = ipv4Prefixes(addrs)
+		l := link{iface: ifc, prefixes: usablePrefixes(ifc, addrs, opts.Bind)}
 		if len(l.prefixes) == 0 {
-			if len(opts.Interfaces) > 0 {
-				return nil, fmt.Errorf("network interface %s has no IPv4 address", ifc.Name)
+			if strict && len(opts.Interfaces) > 0 && !opts.Bind.IsValid() {
+				return nil, fmt.Errorf("network interface %s has no address", ifc.Name)
 			}
-			continue
-		}
-		if opts.Bind.IsValid() && !opts.Bind.IsUnspecified() &&
-			!slices.ContainsFunc(l.prefixes, func(p netip.Prefix) bool { return p.Addr() == opts.Bind.Unmap() }) {
 			continue
 		}
 		result = append(result, l)
 	}
-	if len(result) == 0 {
-		return nil, ErrNoInterface
-	}
 	return result, nil
+}
+
+// usablePrefixes returns the addresses of ifc a room listening on bind is
+// reached at: IPv4 ones, then IPv6 ones (not on a loopback interface,
+// where IPv6 multicast does not work), global and ULA before link-local.
+// A room listening on 0.0.0.0 is reached over IPv4 only, and one listening
+// on a given address only there.
+func usablePrefixes(ifc net.Interface, addrs []net.Addr, bind netip.Addr) []netip.Prefix {
+	var v4, v6, v6LinkLocal []netip.Prefix
+	for _, a := range addrs {
+		ipnet, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(ipnet.IP)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		ones, _ := ipnet.Mask.Size()
+		p := netip.PrefixFrom(ip, ones)
+		switch {
+		case bind.IsValid() && !bind.IsUnspecified() && ip != bind.WithZone(""):
+		case ip.Is4():
+			v4 = append(v4, p)
+		case bind.Is4() || ifc.Flags&net.FlagLoopback != 0 || ip.IsLoopback() || !ip.Is6():
+		case ip.IsLinkLocalUnicast():
+			v6LinkLocal = append(v6LinkLocal, p)
+		case ip.IsGlobalUnicast():
+			v6 = append(v6, p)
+		}
+	}
+	return slices.Concat(v4, v6, v6LinkLocal)
 }
 
 func interfaceNames(all []net.Interface) string {

@@ -101,8 +101,8 @@ func FuzzRoomFromTXT(f *testing.F) {
 			t.Fatalf("read a room that cannot be joined or shown: %+v", room)
 		}
 		for _, a := range room.Addrs {
-			if !a.Is4() || a.Zone() != "" {
-				t.Fatalf("read an address that is not plain IPv4: %v", a)
+			if !usableAddr(a) || a.Zone() != "" || a.Is4In6() {
+				t.Fatalf("read an address that is not plain IPv4 or unicast IPv6: %v", a)
 			}
 		}
 

@@ -16,7 +16,7 @@ const (
 	keyID          = "id"    // room id, stable for a state directory
 	keyName        = "name"  // display name, UTF-8, cut to fit
 	keyFingerprint = "fp"    // room key fingerprint, "SHA256:..."
-	keyAddrs       = "addrs" // every IPv4 address of the room, comma-separated
+	keyAddrs       = "addrs" // the room's addresses, IPv4 then IPv6, comma-separated
 )
 
 // maxTXTString is the longest string a TXT record can hold: one length
@@ -106,11 +106,22 @@ func roomFromTXT(fields []string) (Room, bool) {
 	}
 	room := Room{Version: version, ID: kv[keyID], Name: name, Fingerprint: kv[keyFingerprint]}
 	for _, s := range strings.Split(kv[keyAddrs], ",") {
-		if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil && a.Is4() {
+		if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil && usableAddr(a) {
 			room.Addrs = append(room.Addrs, a)
 		}
 	}
 	return room, true
+}
+
+// usableAddr reports whether a room may be joined at a: any IPv4 address,
+// and IPv6 unicast ones on a LAN (global, ULA, link-local), without a
+// zone: a zone names an interface of the room's machine, meaningless on
+// the member's, which uses the interface the answer came in on.
+func usableAddr(a netip.Addr) bool {
+	if a.Is4() {
+		return true
+	}
+	return a.Is6() && !a.Is4In6() && a.Zone() == "" && (a.IsGlobalUnicast() || a.IsLinkLocalUnicast())
 }
 
 // unescapeDNS undoes the presentation-format escapes that miekg/dns puts in

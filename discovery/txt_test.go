@@ -113,6 +113,8 @@ func TestRoomFromTXT(t *testing.T) {
 		{"first key wins", []string{"v=1", "id=" + testID, "id=0000000000000000", "fp=" + testFP}, true, Room{Version: 1, ID: testID, Fingerprint: testFP}},
 		{"bad addresses skipped", []string{"v=1", "id=" + testID, "fp=" + testFP, "addrs=10.0.0.1,nonsense,::1, 10.0.0.2"}, true,
 			Room{Version: 1, ID: testID, Fingerprint: testFP, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}}},
+		{"IPv6 addresses kept, but loopback, multicast, mapped and zoned ones", []string{"v=1", "id=" + testID, "fp=" + testFP, "addrs=10.0.0.1,fd00::1,fe80::1,::1,ff02::fb,::ffff:10.0.0.3,fe80::2%eth0,2001:db8::1"}, true,
+			Room{Version: 1, ID: testID, Fingerprint: testFP, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("2001:db8::1")}}},
 		{"no id", []string{"v=1", "fp=" + testFP}, false, Room{}},
 		{"no fingerprint", []string{"v=1", "id=" + testID}, false, Room{}},
 		{"no version", []string{"id=" + testID, "fp=" + testFP}, false, Room{}},
