@@ -176,7 +176,7 @@ Flags:
   --no-advertise              do not announce the room on the network
   --iface NAME                announce on this network interface only
                               (repeat for several; default: every one that
-                              is up, can multicast and has an IPv4 address)
+                              is up, can multicast and has an address)
   --backlog N                 how many of the last messages someone who joins
                               is shown (default 50; 0 for none)
 `
@@ -215,7 +215,7 @@ address and id, separated by tabs.
 Flags:
   --iface NAME            look on this network interface only (repeat for
                           several; default: every one that is up, can
-                          multicast and has an IPv4 address)
+                          multicast and has an address)
 `
 
 func (c *cli) help(args []string) error {
