@@ -29,6 +29,7 @@ import (
 	"golang.org/x/term"
 
 	"chatroom/discovery"
+	"chatroom/discovery/doctor"
 	"chatroom/host"
 	"chatroom/host/room"
 	"chatroom/host/wire"
@@ -135,6 +136,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.join(rest)
 	case "list":
 		return c.list(rest)
+	case "doctor":
+		return c.doctor(rest)
 	case "help", "-h", "-help", "--help":
 		return c.help(rest)
 	case "version", "--version":
@@ -151,10 +154,11 @@ Usage:
   chatroom host [flags]         open a room here and chat in it as its admin
   chatroom join [flags] [ROOM]  join a room found on the network, or at --addr
   chatroom list [flags]         list the rooms found on the network
+  chatroom doctor [flags]       find out why rooms are not found
   chatroom help [command]       show help
   chatroom version              show the version
 
-Run "chatroom help host" (or join, list) for their flags.
+Run "chatroom help host" (or join, list, doctor) for their flags.
 `
 
 const usageHost = `Usage: chatroom host [flags]
@@ -218,6 +222,29 @@ Flags:
                           multicast and has an IPv4 address)
 `
 
+const usageDoctor = `Usage: chatroom doctor [flags]
+
+Finds out why rooms are not found. On each network interface it checks that
+it is up, has an address, can multicast and has a route for it; who else
+holds UDP port 5353 (avahi-daemon, mDNSResponder: chatroom shares the port
+with them); whether a firewall rule drops mDNS or the room's port (the rules
+are only read, never changed; reading them may need root). Then it asks who
+answers on the network, lists the rooms and the other mDNS programs that
+did, and ends with what to do.
+
+One line per finding: ok, info, warn, fail, room (a room that answered),
+seen (an mDNS program that answered), and do (what to do).
+
+Exit status: 0 when a room answered, or when no check found a problem (then
+no room is on this network); 1 otherwise.
+
+Flags:
+  --iface NAME            check this network interface only (repeat for
+                          several; default: every one)
+  --port N                the room's TCP port, for the firewall check
+                          (default %d)
+`
+
 func (c *cli) help(args []string) error {
 	switch {
 	case len(args) == 0:
@@ -228,6 +255,8 @@ func (c *cli) help(args []string) error {
 		fmt.Fprint(c.stdout, usageJoin)
 	case args[0] == "list":
 		fmt.Fprint(c.stdout, usageList)
+	case args[0] == "doctor":
+		fmt.Fprintf(c.stdout, usageDoctor, host.DefaultPort)
 	default:
 		return &usageError{msg: fmt.Sprintf("no help for %q: there is no such command", args[0])}
 	}
@@ -424,8 +453,8 @@ func (c *cli) join(args []string) error {
 		if query != "" {
 			return &usageError{msg: fmt.Sprintf("both --addr and a room name (%q) given; pass one", query), command: "join"}
 		}
-		if _, _, err := net.SplitHostPort(*addr); err != nil {
-			return &usageError{msg: fmt.Sprintf("--addr %q is not HOST:PORT", *addr), command: "join"}
+		if err := checkAddr(*addr); err != nil {
+			return &usageError{msg: err.Error(), command: "join"}
 		}
 	}
 	if *fingerprint != "" && !wire.ValidFingerprint(*fingerprint) {
@@ -513,6 +542,72 @@ func (c *cli) join(args []string) error {
 	return join.Join(ctx, dial, opts, ui)
 }
 
+// checkAddr checks --addr before anything connects, and says how to write
+// what it cannot read: an IPv6 address and its port are told apart only by
+// brackets ("[fd90::1]:7465"), which people leave out, because the host's
+// own tools (ip addr, ping) print addresses without them.
+func checkAddr(addr string) error {
+	hostPart, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if hint := bracketHint(addr); hint != "" {
+			return fmt.Errorf("--addr %q is not HOST:PORT: an IPv6 address goes in brackets, as in %s", addr, hint)
+		}
+		return fmt.Errorf("--addr %q is not HOST:PORT (for example 192.168.1.20:%d, or [fd90::1]:%d)", addr, host.DefaultPort, host.DefaultPort)
+	}
+	if hostPart == "" {
+		return fmt.Errorf("--addr %q names no host: give the room's address, as in 192.168.1.20%s", addr, addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("--addr %q: the port must be a number from 1 to 65535", addr)
+	}
+	if zone := addrZone(hostPart); zone != "" {
+		if _, err := net.InterfaceByName(zone); err != nil {
+			return fmt.Errorf("--addr %q: a link-local address needs this machine's interface after the %%, and there is no interface called %q here", addr, zone)
+		}
+	}
+	return nil
+}
+
+// bracketHint returns addr written with its IPv6 address in brackets, when
+// it is an IPv6 address with a port after it and no brackets
+// ("fd90::1:7465" → "[fd90::1]:7465"), or "" when it is not. An address
+// alone, with no port, gets the default port.
+func bracketHint(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		return ""
+	}
+	if isIPv6(addr) {
+		// "fd90::1:7465" reads as an address too: take the last group as
+		// the port only when what is left is still an address.
+		if i := strings.LastIndexByte(addr, ':'); i > 0 {
+			if p, err := strconv.Atoi(addr[i+1:]); err == nil && p > 0 && p <= 65535 && isIPv6(addr[:i]) && !strings.HasSuffix(addr[:i], ":") {
+				return net.JoinHostPort(addr[:i], addr[i+1:])
+			}
+		}
+		return net.JoinHostPort(addr, strconv.Itoa(host.DefaultPort))
+	}
+	if i := strings.LastIndexByte(addr, ':'); i > 0 && isIPv6(addr[:i]) {
+		if _, err := strconv.Atoi(addr[i+1:]); err == nil {
+			return net.JoinHostPort(addr[:i], addr[i+1:])
+		}
+	}
+	return ""
+}
+
+func isIPv6(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is6() && !a.Is4In6()
+}
+
+// addrZone is the zone of a link-local IPv6 address ("eth0" of
+// "fe80::1%eth0"), or "".
+func addrZone(host string) string {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Zone()
+	}
+	return ""
+}
+
 // browser finds rooms on the network, on the interfaces named or on all.
 func browser(ifaces []string) join.Finder {
 	return func(ctx context.Context) ([]discovery.Room, error) {
@@ -576,6 +671,41 @@ func readRawLine(r io.Reader) (string, error) {
 		line = append(line, b[0])
 	}
 	return strings.TrimSuffix(string(line), "\r"), nil
+}
+
+// doctor explains why rooms are not found, one finding a line on stdout.
+func (c *cli) doctor(args []string) error {
+	fs := c.newFlagSet("doctor", fmt.Sprintf(usageDoctor, host.DefaultPort))
+	var ifaces stringList
+	fs.Var(&ifaces, "iface", "")
+	roomPort := fs.Int("port", host.DefaultPort, "")
+	if err := c.parse(fs, args, 0); err != nil {
+		return ignoreHelp(err)
+	}
+	if *roomPort < 1 || *roomPort > 65535 {
+		return &usageError{msg: "--port must be a number from 1 to 65535", command: "doctor"}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	facts, err := doctor.Gather(ctx, doctor.Options{Interfaces: ifaces, Port: *roomPort})
+	if err != nil {
+		return err
+	}
+	report := doctor.Diagnose(facts)
+	for _, f := range report.Findings {
+		fmt.Fprintln(c.stdout, shown(f.String()))
+	}
+	if !report.Healthy {
+		return fmt.Errorf("no room found, and %d %s above may be why", report.Problems, plural(report.Problems, "finding", "findings"))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // list prints the rooms found on the network, one per line.
