@@ -357,7 +357,19 @@ func (c *cli) host(args []string) error {
 	if !*noPrompt {
 		admin = *userName + " is admin"
 	}
-	c.infof("room %q listening on %s, fingerprint %s; %s", *name, displayAddr(h.Addr()), h.Fingerprint(), admin)
+	tcp, _ := h.Addr().(*net.TCPAddr)
+	if tcp != nil && tcp.IP.IsUnspecified() {
+		c.infof("room %q listening on port %d of every interface, fingerprint %s; %s", *name, tcp.Port, h.Fingerprint(), admin)
+		lines, linkLocal := reachableAt(tcp.AddrPort(), localInterfaces())
+		for _, line := range lines {
+			c.infof("on %s", line)
+		}
+		if linkLocal {
+			c.infof("(%s: the joining machine's own interface on that network, as in [fe80::1%%eth0]:%d)", zonePlaceholder, tcp.Port)
+		}
+	} else {
+		c.infof("room %q listening on %s, fingerprint %s; %s", *name, h.Addr(), h.Fingerprint(), admin)
+	}
 	if !*noAdvertise {
 		if ad := c.advertise(h, *name, ifaces); ad != nil {
 			// Deferred after h.Close, so it runs before it: browsers drop
@@ -512,7 +524,7 @@ func (c *cli) join(args []string) error {
 	} else {
 		room, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
 		if err != nil {
-			return c.explainFind(err)
+			return c.explainFind(err, ifaces)
 		}
 		// Checked before connecting: a room announced with a known id and
 		// another key is refused before anything is sent to it. Its key is
@@ -616,20 +628,47 @@ func browser(ifaces []string) join.Finder {
 }
 
 // explainFind turns what went wrong while looking for rooms into what to
-// do about it.
-func (c *cli) explainFind(err error) error {
+// do about it. --iface is suggested only where it can help: for an
+// interface that join and list skip unless it is named.
+func (c *cli) explainFind(err error, named []string) error {
 	var ambiguous *join.AmbiguousError
 	switch {
 	case errors.Is(err, join.ErrNoRooms):
-		return errors.New("no room found on the network; multicast may be blocked here, or UDP port 5353 firewalled: try --iface NAME, or --addr HOST:PORT")
+		return errors.New("no room found on the network; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT" + ifaceHint(named))
 	case errors.Is(err, discovery.ErrNoInterface):
-		return fmt.Errorf("cannot look for rooms: %v; try --iface NAME, or --addr HOST:PORT", err)
+		return fmt.Errorf("cannot look for rooms: %v; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT%s", err, ifaceHint(named))
 	case errors.As(err, &ambiguous):
 		for _, r := range ambiguous.Rooms {
 			fmt.Fprintln(c.stderr, shown("  "+join.RoomLine(r)))
 		}
 	}
 	return err
+}
+
+// ifaceHint names the interfaces that join and list skip unless they are
+// named (up, with an address, not loopback, but saying they cannot
+// multicast: tunnels, some VPNs), as "; try --iface NAME", or "" when
+// there are none: then --iface cannot help.
+func ifaceHint(named []string) string {
+	all, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	var skipped []string
+	for _, ifc := range all {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 || ifc.Flags&net.FlagMulticast != 0 || slices.Contains(named, ifc.Name) {
+			continue
+		}
+		if addrs, err := ifc.Addrs(); err == nil && len(addrs) > 0 {
+			skipped = append(skipped, ifc.Name)
+		}
+	}
+	if len(skipped) == 0 || len(named) > 0 {
+		// Named interfaces were all that was searched: others were left
+		// out on purpose.
+		return ""
+	}
+	return fmt.Sprintf("; not searched, as multicast is off there: %s (try --iface %s)", strings.Join(skipped, ", "), skipped[0])
 }
 
 // picker asks the person to choose among rooms, when a person is there to
@@ -723,7 +762,7 @@ func (c *cli) list(args []string) error {
 		err = join.ErrNoRooms
 	}
 	if err != nil {
-		return c.explainFind(err)
+		return c.explainFind(err, ifaces)
 	}
 	for _, r := range rooms {
 		fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
@@ -1059,15 +1098,6 @@ func port(a net.Addr) int {
 		return tcp.Port
 	}
 	return 0
-}
-
-// displayAddr shows a wildcard listener as 0.0.0.0:PORT, which people read
-// as "every interface", rather than Go's [::]:PORT.
-func displayAddr(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
-		return net.JoinHostPort("0.0.0.0", strconv.Itoa(tcp.Port))
-	}
-	return a.String()
 }
 
 func buildVersion() string {

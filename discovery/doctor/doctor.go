@@ -112,7 +112,7 @@ type Report struct {
 	// Healthy is true when a room was found, or when nothing checked
 	// stands in the way of finding one (then no room is simply on this
 	// link): "chatroom doctor" exits 0, else 1.
-	Healthy bool
+	Healthy  bool
 	Problems int
 }
 
