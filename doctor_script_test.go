@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
+
+	"chatroom/discovery/netns"
+)
+
+// The scripts in testdata/doctor run chatroom doctor where the test
+// decides everything on the network: each script makes a network
+// namespace of its own (ownnet), inside the one the tests run in, with
+// only loopback, and runs hosts, doctor and firewall rules there with
+// nsenter. The scripts of testdata/*.txt share one namespace and host
+// rooms in it; a room of theirs, or a rule dropping mDNS, must not reach
+// these, nor these reach them.
+func TestDoctorScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/doctor",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("CHATROOM_ADMIN_PASSWORD", "")
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/config")
+			env.Values[scriptT{}] = env.T()
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"ownnet":     ownNet,
+			"nswaitport": nsWaitPort,
+			"nsnft":      nsNft,
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "netns" {
+				return netns.Isolated() && !netns.InPeer(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
+
+// scriptT is the key of the script's testscript.T, for commands that skip.
+type scriptT struct{}
+
+// ownnet makes a network namespace for the rest of the script, with only
+// loopback, up, and a route for multicast on it, and sets $NS to a process
+// that holds it, for "exec nsenter -t $NS -n -- chatroom ...".
+func ownNet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: ownnet")
+	}
+	holder := exec.Command("unshare", "-n", "sleep", "600")
+	if err := holder.Start(); err != nil {
+		ts.Fatalf("ownnet: %v", err)
+	}
+	ts.Defer(func() {
+		holder.Process.Kill()
+		holder.Wait()
+	})
+	pid := strconv.Itoa(holder.Process.Pid)
+	self, err := os.Readlink("/proc/self/ns/net")
+	ts.Check(err)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if other, err := os.Readlink("/proc/" + pid + "/ns/net"); err == nil && other != self {
+			break
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("ownnet: the namespace did not appear")
+		}
+	}
+	out, err := exec.Command("nsenter", "-t", pid, "-n", "--", "ip", "-o", "link").CombinedOutput()
+	ts.Check(err)
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 1 || !strings.Contains(lines[0], " lo:") {
+		ts.Fatalf("ownnet: expected a namespace with only lo, found:\n%s", out)
+	}
+	for _, step := range [][]string{{"ip", "link", "set", "lo", "up"}, {"ip", "route", "add", "224.0.0.0/4", "dev", "lo"}} {
+		if out, err := exec.Command("nsenter", append([]string{"-t", pid, "-n", "--"}, step...)...).CombinedOutput(); err != nil {
+			ts.Fatalf("ownnet: %v: %v: %s", step, err, out)
+		}
+	}
+	ts.Setenv("NS", pid)
+}
+
+// nswaitport NS PORT waits until something listens on 127.0.0.1:PORT in
+// the namespace that process NS holds.
+func nsWaitPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: nswaitport NS PORT")
+	}
+	addr := net.JoinHostPort("127.0.0.1", args[1])
+	err := inNamespace(args[0], func() error {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			conn, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				conn.Close()
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("nothing listens on %s: %v", addr, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	if err != nil {
+		ts.Fatalf("nswaitport: %v", err)
+	}
+}
+
+// inNamespace runs f on a thread of its own that has entered the network
+// namespace of process pid. The thread is never given back to the
+// runtime: it ends with f's goroutine, and nothing else ever runs in the
+// namespace.
+func inNamespace(pid string, f func() error) error {
+	result := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := unix.Open("/proc/"+pid+"/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			result <- err
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			result <- fmt.Errorf("entering the namespace: %w", err)
+			return
+		}
+		result <- f()
+	}()
+	return <-result
+}
+
+// nsnft NS ARGS... runs nft with ARGS in the namespace that process NS
+// holds, and skips the script, with the reason, where nft cannot run
+// there: the rule is never loaded anywhere else.
+func nsNft(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: nsnft NS ARGS...")
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		ts.Value(scriptT{}).(testscript.T).Skip("nft (nftables) is not installed")
+	}
+	out, err := exec.Command("nsenter", append([]string{"-t", args[0], "-n", "--", "nft"}, args[1:]...)...).CombinedOutput()
+	if err != nil {
+		ts.Value(scriptT{}).(testscript.T).Skip(fmt.Sprintf("nft cannot run in the test's namespace: %v: %s", err, out))
+	}
+}
