@@ -149,7 +149,19 @@ func (d *diagnosis) add(s Status, subject, format string, args ...any) {
 	if s == Warn || s == Fail {
 		d.problems++
 	}
-	d.findings = append(d.findings, Finding{s, subject, fmt.Sprintf(format, args...)})
+	d.findings = append(d.findings, Finding{s, subject, oneLine(fmt.Sprintf(format, args...))})
+}
+
+// oneLine keeps a finding on its line: errors joined with errors.Join
+// have one line each, often the same one for every query.
+func oneLine(text string) string {
+	var parts []string
+	for _, p := range strings.Split(text, "\n") {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (d *diagnosis) do(format string, args ...any) {
@@ -266,10 +278,9 @@ func (d *diagnosis) checkRoute(name string) {
 	case len(covering) == 0:
 		d.add(Fail, name, "multicast is not routed: no route covers 224.0.0.0/4, and there is no default route")
 		d.do("multicast is not routed on %s: add a route for it (ip route add 224.0.0.0/4 dev %s), or join with --addr HOST:PORT", name, name)
-	case slices.ContainsFunc(covering, func(r Route) bool { return r.Iface == name }):
-		r := covering[slices.IndexFunc(covering, func(r Route) bool { return r.Iface == name })]
-		what := "route " + r.Dst.String()
-		if r.Dst.Bits() == 0 {
+	case covering[0].Iface == name:
+		what := "route " + covering[0].Dst.String()
+		if covering[0].Dst.Bits() == 0 {
 			what = "default route"
 		}
 		d.add(OK, name, "multicast routed (%s dev %s)", what, name)
@@ -403,7 +414,7 @@ func (d *diagnosis) firewalls() {
 
 func (d *diagnosis) answers() {
 	if d.facts.BrowseErr != nil {
-		d.add(Warn, "rooms", "could not look for rooms: %v", d.facts.BrowseErr)
+		d.add(Warn, "rooms", "could not look for rooms: %s", oneLine(d.facts.BrowseErr.Error()))
 	}
 	for _, r := range d.facts.Rooms {
 		d.add(Room, strconv.Quote(r.Name), "on %s at %s, id %s, key %s, seen on %s",
