@@ -37,6 +37,7 @@ func TestDoctorScripts(t *testing.T) {
 			"ownnet":     ownNet,
 			"nswaitport": nsWaitPort,
 			"nsnft":      nsNft,
+			"nslink6":    nsLink6,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "netns" {
@@ -151,5 +152,36 @@ func nsNft(ts *testscript.TestScript, neg bool, args []string) {
 	out, err := exec.Command("nsenter", append([]string{"-t", args[0], "-n", "--", "nft"}, args[1:]...)...).CombinedOutput()
 	if err != nil {
 		ts.Value(scriptT{}).(testscript.T).Skip(fmt.Sprintf("nft cannot run in the test's namespace: %v: %s", err, out))
+	}
+}
+
+// nslink6 NS1 NS2 joins the namespaces that processes NS1 and NS2 hold by
+// a veth pair, d0 in NS1 and d1 in NS2, that speaks IPv6 only: fe80::1 and
+// fd90::1/64 on d0, fe80::2 and fd90::2/64 on d1, with no address of the
+// kernel's making (and no duplicate address detection, so that they can be
+// used at once). It skips the script where the namespaces have no IPv6.
+func nsLink6(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: nslink6 NS1 NS2")
+	}
+	in := func(ns string, argv ...string) []string { return append([]string{"nsenter", "-t", ns, "-n", "--"}, argv...) }
+	if out, err := exec.Command("nsenter", in(args[0], "ip", "-6", "addr", "show", "dev", "lo")...).CombinedOutput(); err != nil || !strings.Contains(string(out), "::1/128") {
+		ts.Value(scriptT{}).(testscript.T).Skip(fmt.Sprintf("no IPv6 in the test's namespace (no ::1 on lo): %v %s", err, out))
+	}
+	steps := [][]string{
+		in(args[0], "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d1", "netns", "/proc/"+args[1]+"/ns/net"),
+		in(args[0], "ip", "link", "set", "d0", "addrgenmode", "none"),
+		in(args[1], "ip", "link", "set", "d1", "addrgenmode", "none"),
+		in(args[0], "ip", "addr", "add", "fe80::1/64", "dev", "d0", "nodad"),
+		in(args[0], "ip", "addr", "add", "fd90::1/64", "dev", "d0", "nodad"),
+		in(args[1], "ip", "addr", "add", "fe80::2/64", "dev", "d1", "nodad"),
+		in(args[1], "ip", "addr", "add", "fd90::2/64", "dev", "d1", "nodad"),
+		in(args[0], "ip", "link", "set", "d0", "up"),
+		in(args[1], "ip", "link", "set", "d1", "up"),
+	}
+	for _, step := range steps {
+		if out, err := exec.Command(step[0], step[1:]...).CombinedOutput(); err != nil {
+			ts.Fatalf("nslink6: %v: %v: %s", step, err, out)
+		}
 	}
 }

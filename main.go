@@ -171,7 +171,8 @@ Flags:
   --name NAME                 the room's name (default: this machine's name)
   --user NAME                 your name in the room (default: your user name)
   --listen ADDR               address to listen on (default: port 7465 on
-                              every interface, or a free port if it is taken)
+                              every interface, IPv4 and IPv6, or a free port
+                              if it is taken)
   --state DIR                 where the room key and bans are kept
                               (default: %s)
   --admin-password-file FILE  let others join as admins with this password
@@ -192,10 +193,13 @@ the room is a line of output. End of input (Ctrl-D) or /quit leaves.
 
 Without --addr, it looks for rooms on the local network: one room found is
 joined; among several, ROOM names the one to join (its name, in any case),
-or you are asked to choose.
+or you are asked to choose. When none is found, "chatroom doctor" says why.
 
 Flags:
-  --addr HOST:PORT        the room's address, as its host prints it
+  --addr HOST:PORT        the room's address, as its host prints it; an
+                          IPv6 address goes in brackets ([fd90::1]:7465),
+                          a link-local one with your interface after a %
+                          ([fe80::1%eth0]:7465)
   --user NAME             your name in the room (default: your user name)
   --fingerprint SHA256:…  the room key the host printed; refuse any other
   --accept-new-key        accept a known room's new key (when its host was
@@ -252,7 +256,7 @@ func (c *cli) help(args []string) error {
 	case args[0] == "host":
 		fmt.Fprintf(c.stdout, usageHost, defaultStateDirForHelp())
 	case args[0] == "join":
-		fmt.Fprint(c.stdout, usageJoin)
+		io.WriteString(c.stdout, usageJoin) // not Fprint: the text has a %, of a link-local address
 	case args[0] == "list":
 		fmt.Fprint(c.stdout, usageList)
 	case args[0] == "doctor":
