@@ -164,7 +164,9 @@ func nsLink6(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: nslink6 NS1 NS2")
 	}
-	in := func(ns string, argv ...string) []string { return append([]string{"nsenter", "-t", ns, "-n", "--"}, argv...) }
+	in := func(ns string, argv ...string) []string {
+		return append([]string{"nsenter", "-t", ns, "-n", "--"}, argv...)
+	}
 	if out, err := exec.Command("nsenter", in(args[0], "ip", "-6", "addr", "show", "dev", "lo")...).CombinedOutput(); err != nil || !strings.Contains(string(out), "::1/128") {
 		ts.Value(scriptT{}).(testscript.T).Skip(fmt.Sprintf("no IPv6 in the test's namespace (no ::1 on lo): %v %s", err, out))
 	}
