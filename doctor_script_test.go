@@ -167,7 +167,8 @@ func nsLink6(ts *testscript.TestScript, neg bool, args []string) {
 	in := func(ns string, argv ...string) []string {
 		return append([]string{"nsenter", "-t", ns, "-n", "--"}, argv...)
 	}
-	if out, err := exec.Command("nsenter", in(args[0], "ip", "-6", "addr", "show", "dev", "lo")...).CombinedOutput(); err != nil || !strings.Contains(string(out), "::1/128") {
+	check := in(args[0], "ip", "-6", "addr", "show", "dev", "lo")
+	if out, err := exec.Command(check[0], check[1:]...).CombinedOutput(); err != nil || !strings.Contains(string(out), "::1/128") {
 		ts.Value(scriptT{}).(testscript.T).Skip(fmt.Sprintf("no IPv6 in the test's namespace (no ::1 on lo): %v %s", err, out))
 	}
 	steps := [][]string{
