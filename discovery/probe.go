@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -63,27 +64,65 @@ func probe(ctx context.Context, ifc net.Interface, network string, group *net.UD
 	if network == "udp6" {
 		family = "IPv6"
 	}
-	conn, err := net.ListenMulticastUDP(network, &ifc, group)
+	fail := func(what string, err error) ([]Responder, error) {
+		return nil, fmt.Errorf("%s over %s on %s: %w", what, family, ifc.Name, err)
+	}
+	// Two queries: one from port 5353, whose answers come by multicast or
+	// back to port 5353, and one from a port of its own (a "legacy" query,
+	// RFC 6762 6.7), which every responder answers straight back to that
+	// port: on a machine where several programs share port 5353, an answer
+	// sent back to it reaches only one of them, maybe not this one.
+	shared, err := net.ListenMulticastUDP(network, &ifc, group)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("probing over %s on %s: %w", family, ifc.Name, ErrPortHeld)
+		return fail("probing", ErrPortHeld)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("probing over %s on %s: %w", family, ifc.Name, err)
+		return fail("probing", err)
 	}
-	defer conn.Close()
-	if network == "udp4" {
-		p := ipv4.NewPacketConn(conn)
-		p.SetMulticastInterface(&ifc)
-		p.SetMulticastTTL(255)
-		p.SetMulticastLoopback(true) // rooms on this machine answer too
-	} else {
-		p := ipv6.NewPacketConn(conn)
-		p.SetMulticastInterface(&ifc)
-		p.SetMulticastHopLimit(255)
-		p.SetMulticastLoopback(true)
+	defer shared.Close()
+	own, err := net.ListenUDP(network, nil)
+	if err != nil {
+		return fail("probing", err)
 	}
-	query := &dns.Msg{Question: probeQuestions}
-	buf, err := query.Pack()
+	defer own.Close()
+	var src net.IP // the interface's own address, not 0.0.0.0 (which lo gives)
+	if addrs, err := ifc.Addrs(); err == nil && network == "udp4" {
+		for _, a := range addrs {
+			if ipnet, ok := a.(*net.IPNet); ok && ipnet.IP.To4() != nil {
+				src = ipnet.IP.To4()
+				break
+			}
+		}
+	}
+	var writers []func([]byte, *net.UDPAddr) error
+	for _, conn := range []*net.UDPConn{shared, own} {
+		if network == "udp4" {
+			p := ipv4.NewPacketConn(conn)
+			p.SetMulticastInterface(&ifc)
+			p.SetMulticastTTL(255)
+			p.SetMulticastLoopback(true) // rooms on this machine answer too
+			writers = append(writers, func(b []byte, dst *net.UDPAddr) error {
+				_, err := p.WriteTo(b, &ipv4.ControlMessage{IfIndex: ifc.Index, Src: src}, dst)
+				return err
+			})
+		} else {
+			p := ipv6.NewPacketConn(conn)
+			p.SetMulticastInterface(&ifc)
+			p.SetMulticastHopLimit(255)
+			p.SetMulticastLoopback(true)
+			writers = append(writers, func(b []byte, dst *net.UDPAddr) error {
+				_, err := p.WriteTo(b, &ipv6.ControlMessage{IfIndex: ifc.Index}, dst)
+				return err
+			})
+		}
+	}
+	multicastQuery, err := (&dns.Msg{Question: probeQuestions}).Pack()
+	if err != nil {
+		return nil, err
+	}
+	legacy := &dns.Msg{Question: probeQuestions}
+	legacy.Id = dns.Id()
+	legacyQuery, err := legacy.Pack()
 	if err != nil {
 		return nil, err
 	}
@@ -92,53 +131,51 @@ func probe(ctx context.Context, ifc net.Interface, network string, group *net.UD
 		dst.Zone = ifc.Name
 	}
 	send := func() error {
-		_, err := conn.WriteToUDP(buf, &dst)
-		return err
+		return errors.Join(writers[0](multicastQuery, &dst), writers[1](legacyQuery, &dst))
 	}
 	if err := send(); err != nil {
-		return nil, fmt.Errorf("sending a query over %s on %s: %w", family, ifc.Name, err)
+		return fail("sending a query", err)
 	}
-	deadline := time.Now().Add(wait)
-	resent := false
+
+	var mu sync.Mutex
 	byAddr := make(map[netip.Addr]*Responder)
-	packet := make([]byte, 9000)
-	for ctx.Err() == nil {
-		next := deadline
-		if !resent {
-			next = time.Now().Add(retryAfter)
-		}
-		conn.SetReadDeadline(next)
-		n, from, err := conn.ReadFromUDPAddrPort(packet)
-		if err != nil {
-			var timeout net.Error
-			if !errors.As(err, &timeout) || !timeout.Timeout() {
-				break
+	deadline := time.Now().Add(wait)
+	var wg sync.WaitGroup
+	for _, conn := range []*net.UDPConn{shared, own} {
+		wg.Go(func() {
+			packet := make([]byte, 9000)
+			conn.SetReadDeadline(deadline)
+			for ctx.Err() == nil {
+				n, from, err := conn.ReadFromUDPAddrPort(packet)
+				if err != nil {
+					return // the deadline
+				}
+				var msg dns.Msg
+				if msg.Unpack(packet[:n]) != nil || !msg.Response {
+					continue // a query: ours, looped back, or another asker's
+				}
+				addr := from.Addr().Unmap()
+				if addr.Is6() && addr.IsLinkLocalUnicast() {
+					addr = addr.WithZone(ifc.Name)
+				}
+				mu.Lock()
+				r := byAddr[addr]
+				if r == nil {
+					r = &Responder{From: addr, Iface: ifc.Name}
+					byAddr[addr] = r
+				}
+				r.add(&msg)
+				mu.Unlock()
 			}
-			if !resent {
-				resent = true
-				send()
-				continue
-			}
-			if !time.Now().Before(deadline) {
-				break
-			}
-			continue
-		}
-		var msg dns.Msg
-		if msg.Unpack(packet[:n]) != nil || !msg.Response {
-			continue // a query: ours, looped back, or another asker's
-		}
-		addr := from.Addr().Unmap()
-		if addr.Is6() && addr.IsLinkLocalUnicast() {
-			addr = addr.WithZone(ifc.Name)
-		}
-		r := byAddr[addr]
-		if r == nil {
-			r = &Responder{From: addr, Iface: ifc.Name}
-			byAddr[addr] = r
-		}
-		r.add(&msg)
+		})
 	}
+	// Once more, as Browse does: a query lost on Wi-Fi is not the end.
+	select {
+	case <-time.After(retryAfter):
+		send()
+	case <-ctx.Done():
+	}
+	wg.Wait()
 	found := make([]Responder, 0, len(byAddr))
 	for _, r := range byAddr {
 		found = append(found, *r)
