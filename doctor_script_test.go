@@ -38,10 +38,15 @@ func TestDoctorScripts(t *testing.T) {
 			"nswaitport": nsWaitPort,
 			"nsnft":      nsNft,
 			"nslink6":    nsLink6,
+			"waitfile":   waitFile,
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "netns" {
+			switch cond {
+			case "netns":
 				return netns.Isolated() && !netns.InPeer(), nil
+			case "zeroconf":
+				// Debian's python3-zeroconf, for Debian's python.
+				return exec.Command("/usr/bin/python3", "-c", "import zeroconf").Run() == nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -185,6 +190,35 @@ func nsLink6(ts *testscript.TestScript, neg bool, args []string) {
 	for _, step := range steps {
 		if out, err := exec.Command(step[0], step[1:]...).CombinedOutput(); err != nil {
 			ts.Fatalf("nslink6: %v: %v: %s", step, err, out)
+		}
+	}
+	// The kernel says a link is running (has a carrier) a moment after it
+	// is up; doctor reads that.
+	for _, end := range [][]string{in(args[0], "ip", "-o", "link", "show", "d0"), in(args[1], "ip", "-o", "link", "show", "d1")} {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			out, err := exec.Command(end[0], end[1:]...).CombinedOutput()
+			if err == nil && strings.Contains(string(out), " state UP ") {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("nslink6: %v: not up: %v: %s", end, err, out)
+			}
+		}
+	}
+}
+
+// waitfile FILE waits until FILE exists, for a program started in the
+// background that writes it when it is ready.
+func waitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfile: %s did not appear", args[0])
 		}
 	}
 }

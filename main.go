@@ -636,6 +636,7 @@ func browser(ifaces []string) join.Finder {
 // interface that join and list skip unless it is named.
 func (c *cli) explainFind(err error, named []string) error {
 	var ambiguous *join.AmbiguousError
+	var every interface{ Unwrap() []error }
 	switch {
 	case errors.Is(err, join.ErrNoRooms):
 		return errors.New("no room found on the network; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT" + ifaceHint(named))
@@ -645,8 +646,23 @@ func (c *cli) explainFind(err error, named []string) error {
 		for _, r := range ambiguous.Rooms {
 			fmt.Fprintln(c.stderr, shown("  "+join.RoomLine(r)))
 		}
+	case errors.As(err, &every):
+		// Every query failed (discovery.Browse joins their errors, often
+		// the same for each): a broken network here, which doctor can name.
+		return fmt.Errorf("cannot look for rooms: %s; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT", distinctLines(err.Error()))
 	}
 	return err
+}
+
+// distinctLines puts the distinct lines of text on one line.
+func distinctLines(text string) string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
 }
 
 // ifaceHint names the interfaces that join and list skip unless they are

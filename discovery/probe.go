@@ -155,7 +155,14 @@ func probe(ctx context.Context, ifc net.Interface, network string, group *net.UD
 					continue // a query: ours, looped back, or another asker's
 				}
 				addr := from.Addr().Unmap()
-				if addr.Is6() && addr.IsLinkLocalUnicast() {
+				switch {
+				case addr == netip.IPv4Unspecified():
+					// Only this machine sends from no address, on
+					// loopback (as the probe itself would without src).
+					addr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+				case addr == netip.IPv6Unspecified():
+					addr = netip.IPv6Loopback()
+				case addr.Is6() && addr.IsLinkLocalUnicast():
 					addr = addr.WithZone(ifc.Name)
 				}
 				mu.Lock()

@@ -363,7 +363,12 @@ func (d *diagnosis) port5353() {
 	probed := slices.ContainsFunc(d.facts.Interfaces, func(i Interface) bool { return i.Probed4 || i.Probed6 })
 	if !held && probed {
 		d.add(OK, "udp 5353", "shared: chatroom listens beside them")
-		d.do("%s is on 5353: that is fine, chatroom shares the port", holderNames(d.facts.Sockets, "another mDNS program"))
+		names := holderNames(d.facts.Sockets, "another mDNS program")
+		verb := "is"
+		if strings.Contains(names, " and ") {
+			verb = "are"
+		}
+		d.do("%s %s on 5353: that is fine, chatroom shares the port", names, verb)
 	}
 }
 
@@ -464,6 +469,9 @@ func (d *diagnosis) advise() {
 		return
 	}
 	answered := slices.ContainsFunc(d.facts.Interfaces, func(i Interface) bool { return len(i.Responders) > 0 })
+	if d.roomsOnlyProbed() {
+		return
+	}
 	switch {
 	case d.problems > 0:
 		d.do("no room answered: fix what is above, then run chatroom doctor again")
@@ -472,4 +480,26 @@ func (d *diagnosis) advise() {
 	default:
 		d.do("no answer: the room may be on another network; ask its host for the address and use --addr")
 	}
+}
+
+// roomsOnlyProbed speaks of rooms that answered the doctor's own query
+// but that join's search did not find: over IPv6, which join does not
+// search, or where the search failed.
+func (d *diagnosis) roomsOnlyProbed() bool {
+	seen := false
+	for _, ifc := range d.facts.Interfaces {
+		for _, r := range ifc.Responders {
+			if len(r.Instances) == 0 {
+				continue
+			}
+			seen = true
+			d.add(Warn, "rooms", "%s answered as %s, but join's search found no room", r.From, strings.Join(r.Instances, ", "))
+			if r.From.Is6() {
+				d.do("a room answers over IPv6 only, where join does not look: join with --addr [%s]:PORT (the port its host printed)", r.From)
+			} else {
+				d.do("a room at %s answers the doctor but not join's search: fix what is above, or join with --addr %s:PORT (the port its host printed)", r.From, r.From)
+			}
+		}
+	}
+	return seen
 }

@@ -249,3 +249,19 @@ func TestOneLinePerFinding(t *testing.T) {
 	}
 	mustHave(t, r, "warn rooms: could not look for rooms: browsing on eth0: failed to bind to any multicast udp port")
 }
+
+// A room that answers the doctor's query but that join's search misses
+// (it answers over IPv6 only, say) is not "no answer".
+func TestRoomOnlyProbed(t *testing.T) {
+	f := healthyLAN()
+	f.Interfaces[1].Responders = []discovery.Responder{{From: netip.MustParseAddr("fe80::1").WithZone("eth0"), Iface: "eth0", Hosts: []string{"lab-pc.local."}, Services: []string{"_chatroom._tcp"}, Instances: []string{"lab-3-3f9a2c"}}}
+	r := Diagnose(f)
+	mustHave(t, r,
+		"seen fe80::1%eth0 on eth0: host lab-pc.local.; offers _chatroom._tcp; rooms lab-3-3f9a2c",
+		"warn rooms: fe80::1%eth0 answered as lab-3-3f9a2c, but join's search found no room",
+		"do   a room answers over IPv6 only, where join does not look: join with --addr [fe80::1%eth0]:PORT (the port its host printed)")
+	mustNotHave(t, r, "do   no answer")
+	if r.Healthy {
+		t.Error("healthy though join cannot find the room that answered")
+	}
+}
