@@ -39,6 +39,7 @@ func TestDoctorScripts(t *testing.T) {
 			"nsnft":      nsNft,
 			"nslink6":    nsLink6,
 			"waitfile":   waitFile,
+			"nswaitup":   nsWaitUp,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -192,17 +193,29 @@ func nsLink6(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("nslink6: %v: %v: %s", step, err, out)
 		}
 	}
-	// The kernel says a link is running (has a carrier) a moment after it
-	// is up; doctor reads that.
-	for _, end := range [][]string{in(args[0], "ip", "-o", "link", "show", "d0"), in(args[1], "ip", "-o", "link", "show", "d1")} {
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			out, err := exec.Command(end[0], end[1:]...).CombinedOutput()
-			if err == nil && strings.Contains(string(out), " state UP ") {
-				break
-			}
-			if time.Now().After(deadline) {
-				ts.Fatalf("nslink6: %v: not up: %v: %s", end, err, out)
-			}
+	waitUp(ts, args[0], "d0")
+	waitUp(ts, args[1], "d1")
+}
+
+// nswaitup NS IFACE waits until IFACE, in the namespace that process NS
+// holds, is running.
+func nsWaitUp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: nswaitup NS IFACE")
+	}
+	waitUp(ts, args[0], args[1])
+}
+
+// waitUp waits for the kernel to say that a link is running (has a
+// carrier), which it does a moment after the link is up: doctor reads it.
+func waitUp(ts *testscript.TestScript, ns, iface string) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err := exec.Command("nsenter", "-t", ns, "-n", "--", "ip", "-o", "link", "show", iface).CombinedOutput()
+		if err == nil && strings.Contains(string(out), " state UP ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s is not up: %v: %s", iface, err, out)
 		}
 	}
 }
