@@ -142,7 +142,8 @@ type diagnosis struct {
 	findings []Finding
 	advice   []Finding
 	problems int
-	usable   int // interfaces rooms can be found on
+	usable   int      // interfaces rooms can be found on
+	idle     []string // what to do about interfaces that could be, were they connected
 }
 
 func (d *diagnosis) add(s Status, subject, format string, args ...any) {
@@ -180,6 +181,11 @@ func (d *diagnosis) interfaces() {
 	for _, ifc := range d.facts.Interfaces {
 		d.checkInterface(ifc)
 	}
+	if d.usable == 0 || d.facts.Named {
+		for _, advice := range d.idle {
+			d.do("%s", advice)
+		}
+	}
 	if d.usable == 0 {
 		d.problems++
 		d.do("no interface here can carry mDNS: connect to the room's network (an interface that is up, can multicast and has an address), or join with --addr HOST:PORT")
@@ -202,9 +208,15 @@ func (d *diagnosis) checkInterface(ifc Interface) {
 		return
 	}
 	state := "up"
+	// An idle interface (an unplugged port, a docker0 with no container)
+	// is a problem when it was named, or when nothing else can be used.
+	idle := Info
+	if d.facts.Named {
+		idle = Warn
+	}
 	if !ifc.Running && !ifc.Loopback {
-		d.add(Warn, name, "up but not connected (no carrier)")
-		d.do("%s has no carrier: plug in its cable or join its Wi-Fi network", name)
+		d.add(idle, name, "up but not connected (no carrier)")
+		d.idle = append(d.idle, fmt.Sprintf("%s has no carrier: plug in its cable or join its Wi-Fi network", name))
 		return
 	}
 	multicast := "can multicast"
@@ -222,8 +234,8 @@ func (d *diagnosis) checkInterface(ifc Interface) {
 	}
 	v4, v6 := split(ifc.Prefixes)
 	if len(v4)+len(v6) == 0 {
-		d.add(Warn, name, "%s, %s, but has no address", state, multicast)
-		d.do("%s has no address: wait for DHCP, or give it one; until then no room can be found over it", name)
+		d.add(idle, name, "%s, %s, but has no address", state, multicast)
+		d.idle = append(d.idle, fmt.Sprintf("%s has no address: wait for DHCP, or give it one; until then no room can be found over it", name))
 		return
 	}
 	d.add(OK, name, "%s, %s, addresses %s", state, multicast, joinPrefixes(ifc.Prefixes))

@@ -194,8 +194,12 @@ func TestInterfaceStates(t *testing.T) {
 	}{
 		{"down", eth0(func(i *Interface) { i.Up = false }), false, []string{"info eth0: down, not searched"}},
 		{"down and named", eth0(func(i *Interface) { i.Up = false }), true, []string{"fail eth0: down", "do   eth0 is down: bring it up (ip link set eth0 up), or connect it"}},
-		{"no carrier", eth0(func(i *Interface) { i.Running = false }), false, []string{"warn eth0: up but not connected (no carrier)"}},
-		{"no address", eth0(func(i *Interface) { i.Prefixes = nil }), false, []string{"warn eth0: up, can multicast, but has no address"}},
+		// The only interface: what to do about it.
+		{"no carrier", eth0(func(i *Interface) { i.Running = false }), false, []string{
+			"info eth0: up but not connected (no carrier)", "do   eth0 has no carrier: plug in its cable or join its Wi-Fi network"}},
+		{"no carrier, named", eth0(func(i *Interface) { i.Running = false }), true, []string{"warn eth0: up but not connected (no carrier)"}},
+		{"no address", eth0(func(i *Interface) { i.Prefixes = nil }), false, []string{
+			"info eth0: up, can multicast, but has no address", "do   eth0 has no address: wait for DHCP, or give it one; until then no room can be found over it"}},
 		// --iface helps here, and only here: join and list skip it.
 		{"multicast flag off", eth0(func(i *Interface) { i.Multicast = false }), false, []string{
 			"warn eth0: up, but its multicast flag is off: join and list skip it",
@@ -263,5 +267,18 @@ func TestRoomOnlyProbed(t *testing.T) {
 	mustNotHave(t, r, "do   no answer")
 	if r.Healthy {
 		t.Error("healthy though join cannot find the room that answered")
+	}
+}
+
+// An idle docker0 (up, no carrier, as with no container running) beside a
+// working LAN is no problem, and no advice.
+func TestIdleInterfaceBesideLAN(t *testing.T) {
+	f := healthyLAN()
+	f.Interfaces = append(f.Interfaces, Interface{Name: "docker0", Up: true, Multicast: true, Prefixes: pfx("172.17.0.1/16")})
+	r := Diagnose(f)
+	mustHave(t, r, "info docker0: up but not connected (no carrier)")
+	mustNotHave(t, r, "do   docker0")
+	if !r.Healthy || r.Problems != 0 {
+		t.Errorf("healthy %v, %d problems", r.Healthy, r.Problems)
 	}
 }
