@@ -28,6 +28,13 @@ type Responder struct {
 	Instances []string // the rooms it answered with, as instance names
 }
 
+// Anyone on the link can answer a probe, with as many records as fit:
+// what is kept of the answers is bounded.
+const (
+	maxResponders = 64 // per interface and family
+	maxProbeNames = 16 // hosts, services, rooms: each, per responder
+)
+
 // ErrPortHeld means another program holds UDP port 5353 alone, without
 // letting others share it: nothing beside it can take part in mDNS.
 var ErrPortHeld = errors.New("UDP port 5353 is held by another program that does not share it")
@@ -167,6 +174,10 @@ func probe(ctx context.Context, ifc net.Interface, network string, group *net.UD
 				}
 				mu.Lock()
 				r := byAddr[addr]
+				if r == nil && len(byAddr) >= maxResponders {
+					mu.Unlock()
+					continue
+				}
 				if r == nil {
 					r = &Responder{From: addr, Iface: ifc.Name}
 					byAddr[addr] = r
@@ -194,7 +205,7 @@ func probe(ctx context.Context, ifc net.Interface, network string, group *net.UD
 func (r *Responder) add(msg *dns.Msg) {
 	records := append(slices.Clone(msg.Answer), msg.Extra...)
 	addOnce := func(list *[]string, s string) {
-		if s != "" && !slices.Contains(*list, s) {
+		if s != "" && len(*list) < maxProbeNames && !slices.Contains(*list, s) {
 			*list = append(*list, s)
 		}
 	}

@@ -3,10 +3,13 @@ package discovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"chatroom/discovery/netns"
 )
@@ -82,5 +85,22 @@ func TestProbeSilence(t *testing.T) {
 	found, err := Probe(context.Background(), loopback(t), false, 200*time.Millisecond)
 	if err != nil || len(found) != 0 {
 		t.Fatalf("found %+v, %v", found, err)
+	}
+}
+
+// A responder that answers with a flood of records is kept to a bounded
+// summary: the doctor's report stays readable, and its memory small.
+func TestResponderBounded(t *testing.T) {
+	var r Responder
+	msg := new(dns.Msg)
+	for i := range 1000 {
+		msg.Answer = append(msg.Answer, &dns.PTR{
+			Hdr: dns.RR_Header{Name: probeQuestions[0].Name, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: 120},
+			Ptr: fmt.Sprintf("_s%d._tcp.local.", i),
+		}, &dns.A{Hdr: dns.RR_Header{Name: fmt.Sprintf("h%d.local.", i), Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 120}, A: net.IPv4(10, 0, 0, 1)})
+	}
+	r.add(msg)
+	if len(r.Services) != maxProbeNames || len(r.Hosts) != maxProbeNames {
+		t.Errorf("kept %d services and %d hosts", len(r.Services), len(r.Hosts))
 	}
 }

@@ -13,7 +13,6 @@ package doctor
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -92,7 +91,9 @@ const (
 	Do   Status = "do"   // what to do
 )
 
-// Finding is one line of the report: "STATUS SUBJECT: TEXT".
+// Finding is one line of the report: "STATUS SUBJECT: TEXT". What it says
+// may hold names that came from the network (a responder's host and
+// services): the caller shows it as it shows any such text.
 type Finding struct {
 	Status  Status
 	Subject string
@@ -114,16 +115,6 @@ type Report struct {
 	// link): "chatroom doctor" exits 0, else 1.
 	Healthy  bool
 	Problems int
-}
-
-// Write prints the report, one finding a line.
-func (r Report) Write(w io.Writer) error {
-	for _, f := range r.Findings {
-		if _, err := fmt.Fprintln(w, f); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Diagnose reasons about what Gather saw. It does no I/O.
