@@ -19,6 +19,7 @@ func TestCheckAddrIPv6(t *testing.T) {
 		{":7465", `--addr ":7465" names no host: give the room's address, as in 192.168.1.20:7465`},
 		{"[fd90::1]:http", `--addr "[fd90::1]:http": the port must be a number from 1 to 65535`},
 		{"[fe80::1%nosuch9]:7465", `--addr "[fe80::1%nosuch9]:7465": a link-local address needs this machine's interface after the %, and there is no interface called "nosuch9" here`},
+		{"[fe80::1]:7465", `--addr "[fe80::1]:7465": a link-local address needs your interface on the room's network after a %, as in [fe80::1%eth0]:7465`},
 		{"[fd90::1]:7465", ""},
 		{"[fe80::1%lo]:7465", ""},
 		{"192.168.1.20:7465", ""},

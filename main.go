@@ -576,6 +576,11 @@ func checkAddr(addr string) error {
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return fmt.Errorf("--addr %q: the port must be a number from 1 to 65535", addr)
 	}
+	if a, err := netip.ParseAddr(hostPart); err == nil && a.Is6() && a.IsLinkLocalUnicast() && a.Zone() == "" {
+		// Every interface has an fe80:: network: the kernel cannot tell
+		// which one leads to the room.
+		return fmt.Errorf("--addr %q: a link-local address needs your interface on the room's network after a %%, as in [%s%%eth0]:%s", addr, hostPart, port)
+	}
 	if zone := addrZone(hostPart); zone != "" {
 		if _, err := net.InterfaceByName(zone); err != nil {
 			return fmt.Errorf("--addr %q: a link-local address needs this machine's interface after the %%, and there is no interface called %q here", addr, zone)
