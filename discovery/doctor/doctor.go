@@ -410,7 +410,7 @@ func (d *diagnosis) firewalls() {
 			case b.Port == 5353:
 				d.do("a firewall rule drops mDNS (udp 5353) here: allow udp port 5353 from the LAN, or join with --addr HOST:PORT; chatroom doctor never changes rules")
 			default:
-				d.do("a firewall rule drops tcp port %d, where a room hosted here listens: allow it from the LAN, or members cannot connect", b.Port)
+				d.do("a firewall rule drops tcp port %d, where rooms listen: to host a room here, allow it from the LAN, or members cannot connect", b.Port)
 			}
 		}
 	}
