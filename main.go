@@ -29,6 +29,7 @@ import (
 	"golang.org/x/term"
 
 	"chatroom/discovery"
+	"chatroom/discovery/doctor"
 	"chatroom/host"
 	"chatroom/host/room"
 	"chatroom/host/wire"
@@ -135,6 +136,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.join(rest)
 	case "list":
 		return c.list(rest)
+	case "doctor":
+		return c.doctor(rest)
 	case "help", "-h", "-help", "--help":
 		return c.help(rest)
 	case "version", "--version":
@@ -151,10 +154,11 @@ Usage:
   chatroom host [flags]         open a room here and chat in it as its admin
   chatroom join [flags] [ROOM]  join a room found on the network, or at --addr
   chatroom list [flags]         list the rooms found on the network
+  chatroom doctor [flags]       find out why rooms are not found
   chatroom help [command]       show help
   chatroom version              show the version
 
-Run "chatroom help host" (or join, list) for their flags.
+Run "chatroom help host" (or join, list, doctor) for their flags.
 `
 
 const usageHost = `Usage: chatroom host [flags]
@@ -167,7 +171,8 @@ Flags:
   --name NAME                 the room's name (default: this machine's name)
   --user NAME                 your name in the room (default: your user name)
   --listen ADDR               address to listen on (default: port 7465 on
-                              every interface, or a free port if it is taken)
+                              every interface, IPv4 and IPv6, or a free port
+                              if it is taken)
   --state DIR                 where the room key and bans are kept
                               (default: %s)
   --admin-password-file FILE  let others join as admins with this password
@@ -188,10 +193,13 @@ the room is a line of output. End of input (Ctrl-D) or /quit leaves.
 
 Without --addr, it looks for rooms on the local network: one room found is
 joined; among several, ROOM names the one to join (its name, in any case),
-or you are asked to choose.
+or you are asked to choose. When none is found, "chatroom doctor" says why.
 
 Flags:
-  --addr HOST:PORT        the room's address, as its host prints it
+  --addr HOST:PORT        the room's address, as its host prints it; an
+                          IPv6 address goes in brackets ([fd90::1]:7465),
+                          a link-local one with your interface after a %
+                          ([fe80::1%eth0]:7465)
   --user NAME             your name in the room (default: your user name)
   --fingerprint SHA256:…  the room key the host printed; refuse any other
   --accept-new-key        accept a known room's new key (when its host was
@@ -218,6 +226,29 @@ Flags:
                           multicast and has an address)
 `
 
+const usageDoctor = `Usage: chatroom doctor [flags]
+
+Finds out why rooms are not found. On each network interface it checks that
+it is up, has an address, can multicast and has a route for it; who else
+holds UDP port 5353 (avahi-daemon, mDNSResponder: chatroom shares the port
+with them); whether a firewall rule drops mDNS or the room's port (the rules
+are only read, never changed; reading them may need root). Then it asks who
+answers on the network, lists the rooms and the other mDNS programs that
+did, and ends with what to do.
+
+One line per finding: ok, info, warn, fail, room (a room that answered),
+seen (an mDNS program that answered), and do (what to do).
+
+Exit status: 0 when a room answered, or when no check found a problem (then
+no room is on this network); 1 otherwise.
+
+Flags:
+  --iface NAME            check this network interface only (repeat for
+                          several; default: every one)
+  --port N                the room's TCP port, for the firewall check
+                          (default %d)
+`
+
 func (c *cli) help(args []string) error {
 	switch {
 	case len(args) == 0:
@@ -225,9 +256,11 @@ func (c *cli) help(args []string) error {
 	case args[0] == "host":
 		fmt.Fprintf(c.stdout, usageHost, defaultStateDirForHelp())
 	case args[0] == "join":
-		fmt.Fprint(c.stdout, usageJoin)
+		io.WriteString(c.stdout, usageJoin) // not Fprint: the text has a %, of a link-local address
 	case args[0] == "list":
 		fmt.Fprint(c.stdout, usageList)
+	case args[0] == "doctor":
+		fmt.Fprintf(c.stdout, usageDoctor, host.DefaultPort)
 	default:
 		return &usageError{msg: fmt.Sprintf("no help for %q: there is no such command", args[0])}
 	}
@@ -328,7 +361,19 @@ func (c *cli) host(args []string) error {
 	if !*noPrompt {
 		admin = *userName + " is admin"
 	}
-	c.infof("room %q listening on %s, fingerprint %s; %s", *name, displayAddr(h.Addr()), h.Fingerprint(), admin)
+	tcp, _ := h.Addr().(*net.TCPAddr)
+	if tcp != nil && tcp.IP.IsUnspecified() {
+		c.infof("room %q listening on port %d of every interface, fingerprint %s; %s", *name, tcp.Port, h.Fingerprint(), admin)
+		lines, linkLocal := reachableAt(tcp.AddrPort(), localInterfaces())
+		for _, line := range lines {
+			c.infof("on %s", line)
+		}
+		if linkLocal {
+			c.infof("(%s: the joining machine's own interface on that network, as in [fe80::1%%eth0]:%d)", zonePlaceholder, tcp.Port)
+		}
+	} else {
+		c.infof("room %q listening on %s, fingerprint %s; %s", *name, h.Addr(), h.Fingerprint(), admin)
+	}
 	if !*noAdvertise {
 		if ad := c.advertise(h, *name, ifaces); ad != nil {
 			// Deferred after h.Close, so it runs before it: browsers drop
@@ -434,8 +479,8 @@ func (c *cli) join(args []string) error {
 		if query != "" {
 			return &usageError{msg: fmt.Sprintf("both --addr and a room name (%q) given; pass one", query), command: "join"}
 		}
-		if _, _, err := net.SplitHostPort(*addr); err != nil {
-			return &usageError{msg: fmt.Sprintf("--addr %q is not HOST:PORT", *addr), command: "join"}
+		if err := checkAddr(*addr); err != nil {
+			return &usageError{msg: err.Error(), command: "join"}
 		}
 	}
 	if *fingerprint != "" && !wire.ValidFingerprint(*fingerprint) {
@@ -493,7 +538,7 @@ func (c *cli) join(args []string) error {
 	} else {
 		room, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
 		if err != nil {
-			return c.explainFind(err)
+			return c.explainFind(err, ifaces)
 		}
 		// Checked before connecting: a room announced with a known id and
 		// another key is refused before anything is sent to it. Its key is
@@ -523,6 +568,77 @@ func (c *cli) join(args []string) error {
 	return join.Join(ctx, dial, opts, ui)
 }
 
+// checkAddr checks --addr before anything connects, and says how to write
+// what it cannot read: an IPv6 address and its port are told apart only by
+// brackets ("[fd90::1]:7465"), which people leave out, because the host's
+// own tools (ip addr, ping) print addresses without them.
+func checkAddr(addr string) error {
+	hostPart, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if hint := bracketHint(addr); hint != "" {
+			return fmt.Errorf("--addr %q is not HOST:PORT: an IPv6 address goes in brackets, as in %s", addr, hint)
+		}
+		return fmt.Errorf("--addr %q is not HOST:PORT (for example 192.168.1.20:%d, or [fd90::1]:%d)", addr, host.DefaultPort, host.DefaultPort)
+	}
+	if hostPart == "" {
+		return fmt.Errorf("--addr %q names no host: give the room's address, as in 192.168.1.20%s", addr, addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("--addr %q: the port must be a number from 1 to 65535", addr)
+	}
+	if a, err := netip.ParseAddr(hostPart); err == nil && a.Is6() && a.IsLinkLocalUnicast() && a.Zone() == "" {
+		// Every interface has an fe80:: network: the kernel cannot tell
+		// which one leads to the room.
+		return fmt.Errorf("--addr %q: a link-local address needs your interface on the room's network after a %%, as in [%s%%eth0]:%s", addr, hostPart, port)
+	}
+	if zone := addrZone(hostPart); zone != "" {
+		if _, err := net.InterfaceByName(zone); err != nil {
+			return fmt.Errorf("--addr %q: a link-local address needs this machine's interface after the %%, and there is no interface called %q here", addr, zone)
+		}
+	}
+	return nil
+}
+
+// bracketHint returns addr written with its IPv6 address in brackets, when
+// it is an IPv6 address with a port after it and no brackets
+// ("fd90::1:7465" → "[fd90::1]:7465"), or "" when it is not. An address
+// alone, with no port, gets the default port.
+func bracketHint(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		return ""
+	}
+	if isIPv6(addr) {
+		// "fd90::1:7465" reads as an address too: take the last group as
+		// the port only when what is left is still an address.
+		if i := strings.LastIndexByte(addr, ':'); i > 0 {
+			if p, err := strconv.Atoi(addr[i+1:]); err == nil && p > 0 && p <= 65535 && isIPv6(addr[:i]) && !strings.HasSuffix(addr[:i], ":") {
+				return net.JoinHostPort(addr[:i], addr[i+1:])
+			}
+		}
+		return net.JoinHostPort(addr, strconv.Itoa(host.DefaultPort))
+	}
+	if i := strings.LastIndexByte(addr, ':'); i > 0 && isIPv6(addr[:i]) {
+		if _, err := strconv.Atoi(addr[i+1:]); err == nil {
+			return net.JoinHostPort(addr[:i], addr[i+1:])
+		}
+	}
+	return ""
+}
+
+func isIPv6(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is6() && !a.Is4In6()
+}
+
+// addrZone is the zone of a link-local IPv6 address ("eth0" of
+// "fe80::1%eth0"), or "".
+func addrZone(host string) string {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Zone()
+	}
+	return ""
+}
+
 // browser finds rooms on the network, on the interfaces named or on all.
 func browser(ifaces []string) join.Finder {
 	return func(ctx context.Context) ([]discovery.Room, error) {
@@ -531,20 +647,63 @@ func browser(ifaces []string) join.Finder {
 }
 
 // explainFind turns what went wrong while looking for rooms into what to
-// do about it.
-func (c *cli) explainFind(err error) error {
+// do about it. --iface is suggested only where it can help: for an
+// interface that join and list skip unless it is named.
+func (c *cli) explainFind(err error, named []string) error {
 	var ambiguous *join.AmbiguousError
+	var every interface{ Unwrap() []error }
 	switch {
 	case errors.Is(err, join.ErrNoRooms):
-		return errors.New("no room found on the network; multicast may be blocked here, or UDP port 5353 firewalled: try --iface NAME, or --addr HOST:PORT")
+		return errors.New("no room found on the network; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT" + ifaceHint(named))
 	case errors.Is(err, discovery.ErrNoInterface):
-		return fmt.Errorf("cannot look for rooms: %v; try --iface NAME, or --addr HOST:PORT", err)
+		return fmt.Errorf("cannot look for rooms: %v; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT%s", err, ifaceHint(named))
 	case errors.As(err, &ambiguous):
 		for _, r := range ambiguous.Rooms {
 			fmt.Fprintln(c.stderr, shown("  "+join.RoomLine(r)))
 		}
+	case errors.As(err, &every):
+		// Every query failed (discovery.Browse joins their errors, often
+		// the same for each): a broken network here, which doctor can name.
+		return fmt.Errorf("cannot look for rooms: %s; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT", distinctLines(err.Error()))
 	}
 	return err
+}
+
+// distinctLines puts the distinct lines of text on one line.
+func distinctLines(text string) string {
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
+}
+
+// ifaceHint names the interfaces that join and list skip unless they are
+// named (up, with an address, not loopback, but saying they cannot
+// multicast: tunnels, some VPNs), as "; try --iface NAME", or "" when
+// there are none: then --iface cannot help.
+func ifaceHint(named []string) string {
+	all, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	var skipped []string
+	for _, ifc := range all {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 || ifc.Flags&net.FlagMulticast != 0 || slices.Contains(named, ifc.Name) {
+			continue
+		}
+		if addrs, err := ifc.Addrs(); err == nil && len(addrs) > 0 {
+			skipped = append(skipped, ifc.Name)
+		}
+	}
+	if len(skipped) == 0 || len(named) > 0 {
+		// Named interfaces were all that was searched: others were left
+		// out on purpose.
+		return ""
+	}
+	return fmt.Sprintf("; not searched, as multicast is off there: %s (try --iface %s)", strings.Join(skipped, ", "), skipped[0])
 }
 
 // picker asks the person to choose among rooms, when a person is there to
@@ -588,6 +747,41 @@ func readRawLine(r io.Reader) (string, error) {
 	return strings.TrimSuffix(string(line), "\r"), nil
 }
 
+// doctor explains why rooms are not found, one finding a line on stdout.
+func (c *cli) doctor(args []string) error {
+	fs := c.newFlagSet("doctor", fmt.Sprintf(usageDoctor, host.DefaultPort))
+	var ifaces stringList
+	fs.Var(&ifaces, "iface", "")
+	roomPort := fs.Int("port", host.DefaultPort, "")
+	if err := c.parse(fs, args, 0); err != nil {
+		return ignoreHelp(err)
+	}
+	if *roomPort < 1 || *roomPort > 65535 {
+		return &usageError{msg: "--port must be a number from 1 to 65535", command: "doctor"}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	facts, err := doctor.Gather(ctx, doctor.Options{Interfaces: ifaces, Port: *roomPort})
+	if err != nil {
+		return err
+	}
+	report := doctor.Diagnose(facts)
+	for _, f := range report.Findings {
+		fmt.Fprintln(c.stdout, shown(f.String()))
+	}
+	if !report.Healthy {
+		return fmt.Errorf("no room found, and %d %s above may be why", report.Problems, plural(report.Problems, "finding", "findings"))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // list prints the rooms found on the network, one per line.
 func (c *cli) list(args []string) error {
 	fs := c.newFlagSet("list", usageList)
@@ -603,7 +797,7 @@ func (c *cli) list(args []string) error {
 		err = join.ErrNoRooms
 	}
 	if err != nil {
-		return c.explainFind(err)
+		return c.explainFind(err, ifaces)
 	}
 	for _, r := range rooms {
 		fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
@@ -939,15 +1133,6 @@ func port(a net.Addr) int {
 		return tcp.Port
 	}
 	return 0
-}
-
-// displayAddr shows a wildcard listener as 0.0.0.0:PORT, which people read
-// as "every interface", rather than Go's [::]:PORT.
-func displayAddr(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
-		return net.JoinHostPort("0.0.0.0", strconv.Itoa(tcp.Port))
-	}
-	return a.String()
 }
 
 func buildVersion() string {
