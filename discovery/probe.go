@@ -39,9 +39,6 @@ const (
 // letting others share it: nothing beside it can take part in mDNS.
 var ErrPortHeld = errors.New("UDP port 5353 is held by another program that does not share it")
 
-// mdnsGroup6 is where mDNS is sent over IPv6 (RFC 6762).
-var mdnsGroup6 = &net.UDPAddr{IP: net.ParseIP("ff02::fb"), Port: 5353}
-
 // probeQuestions ask for the service types every responder offers (DNS-SD
 // service enumeration, RFC 6763 section 9), so that any responder answers,
 // and for rooms.
