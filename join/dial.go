@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"chatroom/host/wire"
@@ -20,10 +22,57 @@ const dialTimeout = 10 * time.Second
 // another machine, or someone in between.
 type KeyMismatchError struct {
 	Expected, Got string
+	// Addr is where the other key was shown, when a room was tried at
+	// several addresses.
+	Addr string
 }
 
 func (e *KeyMismatchError) Error() string {
+	if e.Addr != "" {
+		return fmt.Sprintf("room key mismatch: expected %s, got %s at %s", e.Expected, e.Got, e.Addr)
+	}
 	return fmt.Sprintf("room key mismatch: expected %s, got %s", e.Expected, e.Got)
+}
+
+// DialError is a connection to a room that could not be made, said in
+// words: what happened at which address, not the system's error.
+type DialError struct {
+	Addr string
+	Why  string // "no answer from 10.0.0.5:7465 within 10 s"
+	Err  error  // the system's error, for errors.Is
+}
+
+func (e *DialError) Error() string { return "cannot connect to the room: " + e.Why }
+func (e *DialError) Unwrap() error { return e.Err }
+
+// describeDial says what err, met dialing addr, means for a person.
+func describeDial(addr string, err error) string {
+	host, _, splitErr := net.SplitHostPort(addr)
+	if splitErr != nil {
+		host = addr
+	}
+	var recordHeader tls.RecordHeaderError
+	var alert tls.AlertError
+	var timeout net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &timeout) && timeout.Timeout():
+		return fmt.Sprintf("no answer from %s within %s", addr, roundDelay(dialTimeout))
+	case errors.Is(err, context.Canceled):
+		return fmt.Sprintf("stopped while connecting to %s", addr)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("%s refused the connection: no room is listening there", addr)
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EHOSTDOWN):
+		return fmt.Sprintf("no route to %s: it is not on the network now", host)
+	case errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Sprintf("no route to %s: this machine is on no network that reaches it", host)
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Sprintf("%s closed the connection before the handshake was done: it is not a room, or not one this version can join", addr)
+	case errors.As(err, &recordHeader):
+		return fmt.Sprintf("%s answered, but not over TLS as a room does: it is not a room", addr)
+	case errors.As(err, &alert):
+		return fmt.Sprintf("%s refused the handshake (%s): it is not a room, or not one this version can join", addr, Sanitize(alert.Error()))
+	}
+	return fmt.Sprintf("%s: %s", addr, Sanitize(err.Error()))
 }
 
 // DialTLS returns a Dialer for TLS 1.3 connections to addr.
@@ -141,7 +190,7 @@ func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify
 			if refused != nil {
 				return nil, refused // the whole story; "cannot connect" would bury it
 			}
-			return nil, fmt.Errorf("cannot connect to the room: %w", err)
+			return nil, &DialError{Addr: addr, Why: describeDial(addr, err), Err: err}
 		}
 		if want != "" {
 			return conn, nil
