@@ -352,11 +352,13 @@ func (e *CloneError) Error() string {
 }
 
 // CloneWarning is what the person is told when the room was joined with
-// its known key while another machine advertises its id with another.
-func CloneWarning(id, name, known string, others []KeyAt) string {
-	return fmt.Sprintf("%s is also advertised with another key than its known %s: %s; "+
-		"that is another machine pretending to be the room, and was not joined",
-		roomName(id, name), Sanitize(known), keyList(others))
+// the key they trust (known, or given) while another machine advertises
+// its id with other keys.
+func CloneWarning(id, name, trusted string, others []KeyAt) string {
+	return fmt.Sprintf("%s, joined with its key %s, is also advertised with %s: %s; "+
+		"%s pretending to be the room, and not joined",
+		roomName(id, name), Sanitize(trusted), plural(len(others), "another key", "other keys"), keyList(others),
+		plural(len(others), "that is another machine", "those are other machines"))
 }
 
 func roomName(id, name string) string {
