@@ -212,11 +212,30 @@ func (t attempted) err(want string) error {
 	if len(t.selfKeys) > 0 {
 		errs = append(errs, fmt.Errorf("%s is this machine's own address, where another room answers: not the room", strings.Join(t.selfKeys, ", ")))
 	}
-	if len(errs) == 0 {
+	switch len(errs) {
+	case 0:
 		return fmt.Errorf("no address to try the room %s at", want)
+	case 1:
+		return errs[0]
 	}
-	return errors.Join(errs...)
+	return dialErrors(errs)
 }
+
+// dialErrors is what each of a room's addresses met, said on one line:
+// "cannot connect to the room: 10.0.0.5:7465 refused …; no answer from
+// 172.17.0.1:7465 within 10s".
+type dialErrors []error
+
+func (e dialErrors) Error() string {
+	const prefix = "cannot connect to the room: "
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = strings.TrimPrefix(err.Error(), prefix)
+	}
+	return prefix + strings.Join(parts, "; ")
+}
+
+func (e dialErrors) Unwrap() []error { return e }
 
 // dialCandidates tries cands in order until one shows the key want (and a
 // certificate naming id), and returns that connection, or nil and what

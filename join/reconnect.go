@@ -273,7 +273,10 @@ func FindByID(find Finder, check func(discovery.Room) error, local []LocalAddr, 
 				}
 				errs = append(errs, err)
 			}
-			return nil, notTheRoom(errors.Join(errs...))
+			if len(errs) == 1 {
+				return nil, notTheRoom(errs[0])
+			}
+			return nil, notTheRoom(dialErrors(errs))
 		}, nil
 	}
 }
