@@ -20,9 +20,9 @@ import (
 // asks again within the round, at each of retryAt, because multicast on
 // Wi-Fi is sent without acknowledgement and a query or its answer is
 // easily lost: at 20 % loss each way one exchange fails a third of the
-// time, and three within a round make a round miss a room about one time
-// in twenty. A query is not sent again once a room has answered on that
-// interface. Answers come within milliseconds on a LAN, so a round is
+// time, and four within a round make a round miss a room about one time
+// in sixty (BenchmarkBrowseLossy). A query is not sent again once a room
+// has answered on that interface. Answers come within milliseconds on a LAN, so a round is
 // short. Browsing stops after the first round that finds a room, or after
 // maxRounds (about two seconds) when none answers.
 //
@@ -40,7 +40,7 @@ const (
 )
 
 // retryAt is when, within a round, the query is sent on each interface.
-var retryAt = []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond}
+var retryAt = []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}
 
 // serviceSuffix ends the instance names of rooms, as the library returns
 // them.
