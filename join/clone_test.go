@@ -361,3 +361,28 @@ func TestDialErrorsInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestFindRoomKeepsClonesTogether: a clone's record is not another room to
+// choose from (the person would be asked to pick between the room and
+// itself): one id is one room, returned with all its records, for
+// DialFound to tell apart by key.
+func TestFindRoomKeepsClonesTogether(t *testing.T) {
+	lab := discovery.Room{ID: "aaaa", Name: "Lab 3", Fingerprint: "SHA256:one"}
+	clone := discovery.Room{ID: "aaaa", Name: "Lab 3", Fingerprint: "SHA256:two"}
+	kitchen := discovery.Room{ID: "cccc", Name: "Kitchen"}
+	records, err := FindRoom(context.Background(), found(lab, kitchen, clone), "lab 3", nil)
+	if err != nil || len(records) != 2 || records[0].Fingerprint != lab.Fingerprint || records[1].Fingerprint != clone.Fingerprint {
+		t.Fatalf("got %+v, %v; want both records of the room", records, err)
+	}
+	records, err = FindRoom(context.Background(), found(lab, clone), "", nil)
+	if err != nil || len(records) != 2 {
+		t.Fatalf("got %+v, %v; want the one room, not a choice", records, err)
+	}
+	var ambiguous *AmbiguousError
+	if _, err := FindRoom(context.Background(), found(lab, clone, kitchen), "", nil); !errors.As(err, &ambiguous) || len(ambiguous.Rooms) != 2 {
+		t.Fatalf("got %v, want a choice between two rooms", err)
+	}
+	if _, err := FindRoom(context.Background(), found(lab, clone), "attic", nil); err == nil || strings.Count(err.Error(), "Lab 3") != 1 {
+		t.Fatalf("got %v, want the room named once", err)
+	}
+}

@@ -65,9 +65,13 @@ func FindRoom(ctx context.Context, find Finder, query string, pick Picker) ([]di
 		}
 	}
 	if len(candidates) == 0 {
-		names := make([]string, len(rooms))
-		for i, r := range rooms {
-			names[i] = strconv.Quote(Sanitize(r.Name))
+		var names []string
+		var seen []string // ids: a clone's record is not another room
+		for _, r := range rooms {
+			if !slices.Contains(seen, r.ID) {
+				seen = append(seen, r.ID)
+				names = append(names, strconv.Quote(Sanitize(r.Name)))
+			}
 		}
 		return nil, fmt.Errorf("no room called %q; found %s", Sanitize(query), strings.Join(names, ", "))
 	}
