@@ -66,7 +66,7 @@ func describeDial(addr string, err error) string {
 	case errors.Is(err, syscall.ENETUNREACH):
 		return fmt.Sprintf("no route to %s: this machine is on no network that reaches it", host)
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Sprintf("%s closed the connection before the handshake was done: it is not a room, or not one this version can join", addr)
+		return fmt.Sprintf("%s closed the connection before the handshake was done: the network may be losing packets, or it is not a room", addr)
 	case errors.As(err, &recordHeader):
 		return fmt.Sprintf("%s answered, but not over TLS as a room does: it is not a room", addr)
 	case errors.As(err, &alert):
@@ -147,45 +147,49 @@ func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify
 		want := pinned
 		mu.Unlock()
 
-		// refused is why VerifyConnection ended the handshake, in the
-		// client's own words: the dial's error, rather than TLS's.
-		var refused error
-		config := &tls.Config{
-			MinVersion: tls.VersionTLS13,
-			// The chain is not verified, because no authority signed it;
-			// VerifyConnection checks the key instead.
-			InsecureSkipVerify: true,
-			VerifyConnection: func(cs tls.ConnectionState) error {
-				refused = func() error {
-					if len(cs.PeerCertificates) > 0 {
-						got := wire.Fingerprint(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
-						if want != "" && got != want {
-							return &KeyMismatchError{Expected: want, Got: got}
+		// attempt is one connection and handshake; refused is why its
+		// VerifyConnection ended the handshake, in the client's own
+		// words: the dial's error, rather than TLS's.
+		attempt := func(ctx context.Context) (conn net.Conn, refused, err error) {
+			config := &tls.Config{
+				MinVersion: tls.VersionTLS13,
+				// The chain is not verified, because no authority signed
+				// it; VerifyConnection checks the key instead.
+				InsecureSkipVerify: true,
+				VerifyConnection: func(cs tls.ConnectionState) error {
+					refused = func() error {
+						if len(cs.PeerCertificates) > 0 {
+							got := wire.Fingerprint(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
+							if want != "" && got != want {
+								return &KeyMismatchError{Expected: want, Got: got}
+							}
 						}
-					}
-					key, err := roomKeyOf(cs)
-					if err != nil {
-						return err
-					}
-					if verify != nil {
-						return verify(key)
-					}
-					return nil
-				}()
-				return refused
-			},
-		}
-		for _, opt := range opts {
-			opt(config)
-		}
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			config.ServerName = host // sent as SNI for names; Go leaves it out for addresses
+						key, err := roomKeyOf(cs)
+						if err != nil {
+							return err
+						}
+						if verify != nil {
+							return verify(key)
+						}
+						return nil
+					}()
+					return refused
+				},
+			}
+			for _, opt := range opts {
+				opt(config)
+			}
+			if host, _, err := net.SplitHostPort(addr); err == nil {
+				config.ServerName = host // sent as SNI for names; Go leaves it out for addresses
+			}
+			d := tls.Dialer{Config: config}
+			conn, err = d.DialContext(ctx, "tcp", addr)
+			return conn, refused, err
 		}
 
 		ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 		defer cancel()
-		d := tls.Dialer{Config: config}
-		conn, err := d.DialContext(ctx, "tcp", addr)
+		conn, refused, err := dialStaggered(ctx, attempt)
 		if err != nil {
 			if refused != nil {
 				return nil, refused // the whole story; "cannot connect" would bury it
@@ -215,4 +219,85 @@ func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify
 		}
 		return conn, nil
 	}
+}
+
+// On a lossy network a connection's packets are retransmitted ever later
+// (TCP waits 1 s, then 2 s, 4 s … for a lost SYN), and a handshake that
+// takes too long is closed by the room: at 50 % loss one connection in two
+// failed within dialTimeout (BenchmarkDialLossy). So while an attempt has
+// not finished, another is started every staggerAfter, up to maxAttempts,
+// and the first to finish its handshake is the dial. On a working LAN the
+// first finishes within milliseconds, and is the only one.
+const (
+	staggerAfter = time.Second
+	maxAttempts  = 4
+)
+
+type attemptResult struct {
+	conn         net.Conn
+	refused, err error
+}
+
+// dialStaggered runs attempt as above until one succeeds, or one is
+// refused (a key or a room that is not to be joined: trying again would
+// meet it again), or one fails otherwise than cut short (see cutShort),
+// or all have failed, or ctx ends. It returns the first success, or the
+// first refusal, or the last error.
+func dialStaggered(ctx context.Context, attempt func(context.Context) (net.Conn, error, error)) (net.Conn, error, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan attemptResult, maxAttempts)
+	started, pending := 0, 0
+	start := func() {
+		started++
+		pending++
+		go func() {
+			conn, refused, err := attempt(ctx)
+			results <- attemptResult{conn, refused, err}
+		}()
+	}
+	// Whatever finishes after the dial is decided is closed.
+	defer func() {
+		go func(n int) {
+			for range n {
+				if r := <-results; r.conn != nil {
+					r.conn.Close()
+				}
+			}
+		}(pending)
+	}()
+	start()
+	timer := time.NewTimer(staggerAfter)
+	defer timer.Stop()
+	var last attemptResult
+	for {
+		select {
+		case r := <-results:
+			pending--
+			if r.err == nil || r.refused != nil || !cutShort(r.err) {
+				return r.conn, r.refused, r.err
+			}
+			last = r
+			if pending == 0 {
+				if started == maxAttempts || ctx.Err() != nil {
+					return nil, last.refused, last.err
+				}
+				start()
+				timer.Reset(staggerAfter)
+			}
+		case <-timer.C:
+			if started < maxAttempts {
+				start()
+				timer.Reset(staggerAfter)
+			}
+		}
+	}
+}
+
+// cutShort reports a dial error that a lossy network explains: the
+// connection was closed or reset before the handshake was done (a room
+// closes a handshake that takes too long). Any other answer (refused, no
+// route, a handshake that failed) would be met again: it ends the dial.
+func cutShort(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
