@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	_ "embed"
 	"errors"
 	"flag"
@@ -530,31 +531,44 @@ func (c *cli) join(args []string) error {
 			case join.TrustChanged:
 				c.infof("the key of room %s is now %s, as you accepted", key.ID, key.Fingerprint)
 			}
-		}}
+		},
+		Warn: func(text string) { c.infof("warning: %s", text) }}
 
 	var dial join.Dialer
 	if *addr != "" {
 		dial = trust.Dialer(join.DialTLSVerified(*addr, func(key join.RoomKey) error { return trust.Check(key, "") }, withIdentity), "")
 	} else {
-		room, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
+		records, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
 		if err != nil {
 			return c.explainFind(err, ifaces)
 		}
-		// Checked before connecting: a room announced with a known id and
-		// another key is refused before anything is sent to it. Its key is
+		// Every record with the room's id is tried, each address checked
+		// for the key the person trusts (the one remembered, or given): a
+		// clone of the room's id, on another machine, is never joined, and
+		// a first visit with two keys for one id is refused. A key is
 		// remembered only once the room has shown it in the handshake.
-		if err := trust.Check(join.RoomKey{ID: room.ID, Fingerprint: room.Fingerprint}, room.Name); err != nil {
+		found, err := trust.DialFound(records, join.LocalAddrs(), withIdentity)
+		if err != nil {
 			return err
 		}
-		c.infof("joining %s", join.DescribeRoom(room))
-		dial = trust.Dialer(join.DialRoom(room, discovery.LocalPrefixes(), withIdentity), room.Name)
+		var said sync.Once
+		dial = func(ctx context.Context) (net.Conn, error) {
+			conn, err := found(ctx)
+			if err == nil {
+				said.Do(func() {
+					c.infof("joining %s", join.DescribeRoom(joinedRecord(records, conn), conn.RemoteAddr().String()))
+				})
+			}
+			return conn, err
+		}
 	}
 	if !*noReconnect {
 		// Back to the last address first; else wherever the room with
-		// that id is found now, its key checked as at first.
+		// that id is found now, its key checked as at first, other
+		// machines advertising its id skipped.
 		rediscover := join.FindByID(browser(ifaces), func(r discovery.Room) error {
 			return trust.Check(join.RoomKey{ID: r.ID, Fingerprint: r.Fingerprint}, r.Name)
-		}, discovery.LocalPrefixes(), withIdentity)
+		}, join.LocalAddrs(), withIdentity)
 		opts.Reconnect = &join.Reconnect{Rediscover: func(ctx context.Context, id string) (join.Dialer, error) {
 			dial, err := rediscover(ctx, id)
 			if err != nil {
@@ -637,6 +651,22 @@ func addrZone(host string) string {
 		return a.Zone()
 	}
 	return ""
+}
+
+// joinedRecord is the record, among those found for a room, of the key
+// that conn's room showed: the one whose name and host describe it.
+func joinedRecord(records []discovery.Room, conn net.Conn) discovery.Room {
+	if tc, ok := conn.(*tls.Conn); ok {
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			fp := wire.Fingerprint(certs[0].RawSubjectPublicKeyInfo)
+			for _, r := range records {
+				if r.Fingerprint == fp {
+					return r
+				}
+			}
+		}
+	}
+	return records[0]
 }
 
 // browser finds rooms on the network, on the interfaces named or on all.

@@ -4,65 +4,91 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/mdns"
+	"github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
-// Browsing is done in rounds, because hashicorp/mdns sends one query per
-// call and then only listens until its timeout. A round queries every
-// interface at once, and asks twice, retryAfter apart, because multicast
-// on Wi-Fi is sent without acknowledgement and a query or answer can be
-// lost. Answers come within milliseconds on a LAN, so a round is short.
-// Browsing stops after the first round that finds a room, or after
+// Browsing is done in rounds. A round asks on every interface at once, and
+// asks again within the round, at each of retryAt, because multicast on
+// Wi-Fi is sent without acknowledgement and a query or its answer is
+// easily lost: at 20 % loss each way one exchange fails a third of the
+// time, and four within a round make a round miss a room about one time
+// in sixty (BenchmarkBrowseLossy). A query is not sent again once a room
+// has answered on that interface. Answers come within milliseconds on a LAN, so a round is
+// short. Browsing stops after the first round that finds a room, or after
 // maxRounds (about two seconds) when none answers.
+//
+// The query is sent, and its answers read, here rather than with
+// hashicorp/mdns's client: that one sends a single query per call, and
+// keeps one entry per instance name, so that a second machine answering
+// for the same instance (a clone of a room, which copies its name and id)
+// is either dropped or, worse, mixed into the first answer's entry.
 const (
 	roundLength = 350 * time.Millisecond
-	retryAfter  = 100 * time.Millisecond
 	maxRounds   = 6
-	// entryBuffer holds a round's answers on one interface: the library
-	// drops answers that do not fit.
-	entryBuffer = 256
+	// maxAnswer bounds one answer read: an mDNS message fits in 9000
+	// bytes (RFC 6762, 17).
+	maxAnswer = 9000
 )
+
+// retryAt is when, within a round, the query is sent on each interface.
+var retryAt = []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}
 
 // serviceSuffix ends the instance names of rooms, as the library returns
 // them.
 const serviceSuffix = "." + Service + "." + domain
 
 // Browse finds the rooms on the network, on the interfaces opts selects,
-// sorted by name. Rooms seen on several interfaces, or with several
-// addresses, are one room, told apart from others by id. It returns what it
-// found when ctx ends.
+// sorted by name. Answers seen on several interfaces, or with several
+// addresses, are one room when they agree on its id and its key's
+// fingerprint. Two answers that name one id with different keys are two
+// rooms, both returned: anyone on the LAN can advertise a room's id, and
+// only the key tells the real room from its clone (the caller decides;
+// see join.Pinning). It returns what it found when ctx ends.
 func Browse(ctx context.Context, opts Options) ([]Room, error) {
 	links, err := links(opts)
 	if err != nil {
 		return nil, err
 	}
-	found := make(map[string]*Room)
+	found := make(map[roomKey]*Room)
 	for round := 0; round < maxRounds && ctx.Err() == nil; round++ {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		var errs []error
 		queries := 0
 		for _, l := range links {
-			for _, delay := range []time.Duration{0, retryAfter} {
+			// Over each family the link has an address of: a room on an
+			// IPv6-only LAN answers only there. Every link that is up
+			// has a link-local IPv6 address, so an IPv4 LAN is asked
+			// over IPv6 too; the answers are the same rooms, merged.
+			for _, v4 := range []bool{true, false} {
+				if !l.has(v4) {
+					continue
+				}
 				queries++
 				wg.Go(func() {
-					select {
-					case <-time.After(delay):
-					case <-ctx.Done():
-						return
+					rooms, err := queryRound(ctx, l, v4, roundLength)
+					if !v4 && errors.Is(err, syscall.EADDRNOTAVAIL) {
+						// The link-local address of a link just up is
+						// tentative for a second or two (duplicate
+						// address detection): nothing to ask from yet,
+						// which is no failure.
+						err = nil
 					}
-					rooms, err := queryOnce(ctx, l, roundLength-delay)
 					mu.Lock()
 					defer mu.Unlock()
 					if err != nil {
-						errs = append(errs, fmt.Errorf("browsing on %s: %w", l.iface.Name, err))
-						return
+						errs = append(errs, fmt.Errorf("browsing on %s over %s: %w", l.iface.Name, familyName(v4), err))
 					}
 					for _, r := range rooms {
 						merge(found, r)
@@ -71,7 +97,7 @@ func Browse(ctx context.Context, opts Options) ([]Room, error) {
 			}
 		}
 		wg.Wait()
-		if len(errs) == queries {
+		if len(errs) == queries && len(found) == 0 {
 			// Every query failed: more rounds would only fail again.
 			return nil, errors.Join(errs...)
 		}
@@ -87,34 +113,184 @@ func Browse(ctx context.Context, opts Options) ([]Room, error) {
 	return rooms, nil
 }
 
-// queryOnce asks for rooms on one interface and returns what answered
-// within timeout.
-func queryOnce(ctx context.Context, l link, timeout time.Duration) ([]Room, error) {
-	entries := make(chan *mdns.ServiceEntry, entryBuffer)
+// queryRound asks for rooms on one interface, at each of retryAt until one
+// answers, and returns every room that answered within length. Each answer
+// is read on its own: one machine's answer is one room, never mixed with
+// another's.
+func queryRound(ctx context.Context, l link, v4 bool, length time.Duration) ([]Room, error) {
+	// A socket of its own, on a port other than 5353: a responder answers
+	// such a query straight to it (RFC 6762, 6.7), whatever else on this
+	// machine listens on 5353.
 	ifc := l.iface
-	err := mdns.QueryContext(ctx, &mdns.QueryParam{
-		Service:     Service,
-		Domain:      strings.TrimSuffix(domain, "."),
-		Timeout:     timeout,
-		Interface:   &ifc,
-		Entries:     entries,
-		DisableIPv6: true, // rooms are found and joined over IPv4
-		Logger:      silentLogger,
-	})
-	// Only now is it safe to read the entries: the library goes on writing
-	// to an entry after sending it, until the query returns.
-	close(entries)
+	conn, group, err := querySocket(ifc, v4)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	query := new(dns.Msg)
+	query.SetQuestion(Service+"."+domain, dns.TypePTR)
+	query.RecursionDesired = false
+	packed, err := query.Pack()
+	if err != nil {
+		return nil, err
+	}
+
+	start := time.Now()
+	end := start.Add(length)
+	if d, ok := ctx.Deadline(); ok && d.Before(end) {
+		end = d
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
+	defer stop()
+
 	var rooms []Room
-	for e := range entries {
-		if r, ok := roomFromEntry(e); ok {
+	var sendErr error
+	next := 0 // the next of retryAt to send
+	buf := make([]byte, maxAnswer)
+	for {
+		now := time.Now()
+		if next < len(retryAt) && now.Sub(start) >= retryAt[next] {
+			if len(rooms) == 0 || next == 0 {
+				if _, err := conn.WriteToUDP(packed, group); err != nil {
+					sendErr = err
+				}
+			}
+			next++
+			continue
+		}
+		wait := end
+		if next < len(retryAt) && start.Add(retryAt[next]).Before(wait) {
+			wait = start.Add(retryAt[next])
+		}
+		if !now.Before(end) || ctx.Err() != nil {
+			break
+		}
+		conn.SetReadDeadline(wait)
+		n, _, err := conn.ReadFromUDP(buf)
+		if err != nil {
+			var timeout net.Error
+			if errors.As(err, &timeout) && timeout.Timeout() {
+				continue
+			}
+			break
+		}
+		msg := new(dns.Msg)
+		if msg.Unpack(buf[:n]) != nil || !msg.Response {
+			continue
+		}
+		for _, r := range roomsFromAnswer(msg) {
 			r.Ifaces = []string{ifc.Name}
+			for i, a := range r.Addrs {
+				// A link-local address means something only on the
+				// link it was heard on.
+				if a.Is6() && a.IsLinkLocalUnicast() && a.Zone() == "" {
+					r.Addrs[i] = a.WithZone(ifc.Name)
+				}
+			}
 			rooms = append(rooms, r)
 		}
 	}
-	if err != nil && ctx.Err() == nil {
-		return rooms, err
+	if len(rooms) == 0 && sendErr != nil && ctx.Err() == nil {
+		return nil, sendErr
 	}
 	return rooms, nil
+}
+
+// querySocket opens the socket a round of queries goes out and comes back
+// on, over IPv4 or IPv6 on ifc, and returns it with where to send them.
+func querySocket(ifc net.Interface, v4 bool) (*net.UDPConn, *net.UDPAddr, error) {
+	if v4 {
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero})
+		if err != nil {
+			return nil, nil, err
+		}
+		p := ipv4.NewPacketConn(conn)
+		if err := p.SetMulticastInterface(&ifc); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
+		p.SetMulticastTTL(255)
+		// A room on this machine answers too.
+		p.SetMulticastLoopback(true)
+		return conn, mdnsGroup, nil
+	}
+	conn, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified})
+	if err != nil {
+		return nil, nil, err
+	}
+	p := ipv6.NewPacketConn(conn)
+	if err := p.SetMulticastInterface(&ifc); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	p.SetMulticastHopLimit(255)
+	p.SetMulticastLoopback(true)
+	return conn, &net.UDPAddr{IP: mdnsGroup6.IP, Port: mdnsPort, Zone: ifc.Name}, nil
+}
+
+func familyName(v4 bool) string {
+	if v4 {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+// roomsFromAnswer reads the rooms one answer describes: each instance with
+// its SRV and TXT records, and the A records of the SRV's host, in the
+// answer and additional sections alike.
+func roomsFromAnswer(msg *dns.Msg) []Room {
+	records := append(append([]dns.RR(nil), msg.Answer...), msg.Extra...)
+	entries := map[string]*mdns.ServiceEntry{}
+	var order []string
+	entry := func(name string) *mdns.ServiceEntry {
+		key := strings.ToLower(name)
+		e, ok := entries[key]
+		if !ok {
+			e = &mdns.ServiceEntry{Name: name}
+			entries[key] = e
+			order = append(order, key)
+		}
+		return e
+	}
+	hostAddrs := map[string][]netip.Addr{}
+	for _, rr := range records {
+		switch rr := rr.(type) {
+		case *dns.SRV:
+			e := entry(rr.Hdr.Name)
+			e.Host, e.Port = rr.Target, int(rr.Port)
+		case *dns.TXT:
+			entry(rr.Hdr.Name).InfoFields = rr.Txt
+		case *dns.A:
+			if a, ok := netip.AddrFromSlice(rr.A); ok {
+				key := strings.ToLower(rr.Hdr.Name)
+				hostAddrs[key] = append(hostAddrs[key], a.Unmap())
+			}
+		case *dns.AAAA:
+			if a, ok := netip.AddrFromSlice(rr.AAAA); ok && a.Is6() && !a.Is4In6() && usableAddr(a) {
+				key := strings.ToLower(rr.Hdr.Name)
+				hostAddrs[key] = append(hostAddrs[key], a)
+			}
+		}
+	}
+	var rooms []Room
+	for _, key := range order {
+		e := entries[key]
+		addrs := hostAddrs[strings.ToLower(e.Host)]
+		if i := slices.IndexFunc(addrs, netip.Addr.Is4); i >= 0 {
+			e.AddrV4 = addrs[i].AsSlice()
+		}
+		r, ok := roomFromEntry(e)
+		if !ok {
+			continue
+		}
+		for _, a := range addrs {
+			if !slices.Contains(r.Addrs, a) {
+				r.Addrs = append(r.Addrs, a)
+			}
+		}
+		rooms = append(rooms, r)
+	}
+	return rooms
 }
 
 // roomFromEntry reads a room from an answer, or false for an answer about
@@ -136,11 +312,18 @@ func roomFromEntry(e *mdns.ServiceEntry) (Room, bool) {
 	return r, true
 }
 
-// merge adds r to found, or what is new in it to the room with its id.
-func merge(found map[string]*Room, r Room) {
-	have, ok := found[r.ID]
+// roomKey is what tells found rooms apart: their id and their key. A
+// clone of a room's id, advertised by another machine with a key of its
+// own, is another room, never merged with the real one.
+type roomKey struct{ id, fingerprint string }
+
+// merge adds r to found, or what is new in it to the room with its id and
+// key.
+func merge(found map[roomKey]*Room, r Room) {
+	k := roomKey{r.ID, r.Fingerprint}
+	have, ok := found[k]
 	if !ok {
-		found[r.ID] = &r
+		found[k] = &r
 		return
 	}
 	for _, a := range r.Addrs {

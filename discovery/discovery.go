@@ -16,26 +16,23 @@
 // address family it announced on, and follows the network as interfaces
 // and addresses come and go (follow.go).
 //
-// Browsing uses github.com/hashicorp/mdns v1.0.7. This package is where its
-// known pitfalls are handled, so that nothing else needs to know them:
+// Browsing (browse.go) sends its own queries and reads each answer on its
+// own, over IPv4 and IPv6 on every interface chosen, from a port of its
+// own so that responders answer it straight back (RFC 6762, 6.7) whatever
+// else holds 5353 here: four times in each short round, as a query or its
+// answer is easily lost on Wi-Fi, and rooms are told apart by id and key,
+// so that a clone of a room's id is never mixed into the room.
 //
-//   - Query blocks for its whole timeout and sends one query: Browse queries
-//     every interface at once, in a few short rounds, and merges the
-//     answers by room id.
-//   - Entries are sent without blocking, and the library writes to an entry
-//     after sending it: the channel is buffered, and read only after Query
-//     has returned.
-//   - Answers for other services arrive too: they are filtered by name.
-//   - Only the last A record of an answer is kept: the TXT record carries all
-//     the room's addresses.
-//   - Instance names are neither escaped nor matched case-insensitively, and
-//     a dot hides a service from avahi: instance names are ASCII slugs with
-//     a short id, and the display name travels in TXT. Names that come back
-//     are unescaped.
-//   - A TXT string over 255 bytes makes every response fail to pack: every
-//     string is cut to fit.
-//   - It logs to the standard logger unless given one: it is given a silent
-//     one, so nothing prints over the prompt.
+// github.com/hashicorp/mdns, which this package used for both sides, does
+// neither: its server answers every question by unicast to the asker
+// (server.go's sendResponse leaves its unicast flag as a TODO), which
+// avahi beside it never hears, and its client keeps one entry per
+// instance name, which merges a clone into the room. Its ServiceEntry is
+// still what an answer is read into; its pitfalls that shaped the rest
+// are kept in mind here: instance names are ASCII slugs with a short id
+// (the library neither escapes nor folds case, and a dot hides a service
+// from avahi), and every TXT string is cut to 255 bytes (a longer one
+// makes every response fail to pack).
 package discovery
 
 import (
@@ -240,37 +237,4 @@ func hostName() string {
 	h, _ := os.Hostname()
 	h, _, _ = strings.Cut(h, ".")
 	return slug(h) + "." + domain
-}
-
-// LocalPrefixes returns the IPv4 networks this machine is on, so that a
-// member can try a room's addresses on those networks first.
-func LocalPrefixes() []netip.Prefix {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil
-	}
-	prefixes := ipv4Prefixes(addrs)
-	for i, p := range prefixes {
-		prefixes[i] = p.Masked()
-	}
-	return prefixes
-}
-
-// ipv4Prefixes returns the IPv4 addresses among an interface's addresses,
-// each with its network's prefix length.
-func ipv4Prefixes(addrs []net.Addr) []netip.Prefix {
-	var prefixes []netip.Prefix
-	for _, a := range addrs {
-		ipnet, ok := a.(*net.IPNet)
-		if !ok {
-			continue
-		}
-		ip, ok := netip.AddrFromSlice(ipnet.IP)
-		if !ok || !ip.Unmap().Is4() {
-			continue
-		}
-		ones, _ := ipnet.Mask.Size()
-		prefixes = append(prefixes, netip.PrefixFrom(ip.Unmap(), ones))
-	}
-	return prefixes
 }

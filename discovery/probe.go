@@ -186,7 +186,7 @@ func probe(ctx context.Context, ifc net.Interface, network string, group *net.UD
 	}
 	// Once more, as Browse does: a query lost on Wi-Fi is not the end.
 	select {
-	case <-time.After(retryAfter):
+	case <-time.After(retryAt[1]):
 		send()
 	case <-ctx.Done():
 	}

@@ -205,6 +205,9 @@ func sortRooms(rooms []Room) {
 		if c := strings.Compare(a.Host, b.Host); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Fingerprint, b.Fingerprint) // a clone of an id
 	})
 }

@@ -237,7 +237,7 @@ func TestRoomFromEntry(t *testing.T) {
 }
 
 func TestMerge(t *testing.T) {
-	found := map[string]*Room{}
+	found := map[roomKey]*Room{}
 	a1 := netip.MustParseAddr("10.0.0.1")
 	a2 := netip.MustParseAddr("10.0.1.1")
 	merge(found, Room{ID: "x", Name: "Lab", Addrs: []netip.Addr{a1}, Ifaces: []string{"eth0"}})
@@ -247,7 +247,7 @@ func TestMerge(t *testing.T) {
 	if len(found) != 2 {
 		t.Fatalf("two ids are %d rooms", len(found))
 	}
-	if got := found["x"]; !reflect.DeepEqual(got.Addrs, []netip.Addr{a1, a2}) || !reflect.DeepEqual(got.Ifaces, []string{"eth0", "wlan0"}) {
+	if got := found[roomKey{"x", ""}]; !reflect.DeepEqual(got.Addrs, []netip.Addr{a1, a2}) || !reflect.DeepEqual(got.Ifaces, []string{"eth0", "wlan0"}) {
 		t.Fatalf("merged: %+v", got)
 	}
 }

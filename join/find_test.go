@@ -51,7 +51,7 @@ func TestFindRoom(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || r.ID != tt.want {
+			if err != nil || len(r) != 1 || r[0].ID != tt.want {
 				t.Fatalf("got %+v, %v; want %s", r, err, tt.want)
 			}
 		})
@@ -71,9 +71,13 @@ func TestRoomLineIsSafe(t *testing.T) {
 
 func TestDialOrder(t *testing.T) {
 	a := netip.MustParseAddr
-	local := []netip.Prefix{netip.MustParsePrefix("192.168.1.7/24")}
-	got := dialOrder([]netip.Addr{a("10.0.0.5"), a("172.16.0.1"), a("192.168.1.20"), a("10.0.0.6")}, local)
-	want := []netip.Addr{a("192.168.1.20"), a("10.0.0.5"), a("172.16.0.1"), a("10.0.0.6")}
+	local := []LocalAddr{{Iface: "eth0", Prefix: netip.MustParsePrefix("192.168.1.7/24")}}
+	room := discovery.Room{Port: 7465, Addrs: []netip.Addr{a("10.0.0.5"), a("172.16.0.1"), a("192.168.1.20"), a("10.0.0.6")}}
+	var got []string
+	for _, c := range dialOrder(room, local) {
+		got = append(got, c.addr)
+	}
+	want := []string{"192.168.1.20:7465", "10.0.0.5:7465", "172.16.0.1:7465", "10.0.0.6:7465"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}

@@ -422,9 +422,16 @@ func TestHostileRoomRecords(t *testing.T) {
 			})
 			texts := map[string]string{
 				"RoomLine":     strings.ReplaceAll(RoomLine(r), "\t", " "), // tabs separate its columns
-				"DescribeRoom": DescribeRoom(r),
+				"DescribeRoom": DescribeRoom(r, r.Host+":7465"),
 			}
-			twins := func(ctx context.Context) ([]discovery.Room, error) { return []discovery.Room{r, r}, nil }
+			// Two rooms with the name (one id is one room, whatever its
+			// records), and a clone of the room's id.
+			twin, clone := r, r
+			twin.ID += "2"
+			clone.Fingerprint += "B"
+			texts["CloneError"] = (&CloneError{ID: r.ID, Name: r.Name, Keys: keysOf([]discovery.Room{r, clone})}).Error()
+			texts["CloneWarning"] = CloneWarning(r.ID, r.Name, r.Fingerprint, keysOf([]discovery.Room{clone}))
+			twins := func(ctx context.Context) ([]discovery.Room, error) { return []discovery.Room{r, twin}, nil }
 			if _, err := FindRoom(context.Background(), twins, r.Name, nil); err != nil {
 				texts["FindRoom ambiguous"] = err.Error()
 			}

@@ -255,6 +255,18 @@ func (k *KnownRooms) Precheck(id, fingerprint, name string, acceptChange bool) e
 	return err
 }
 
+// pinned returns the key remembered for the room with id, if any, or an
+// *UnreadablePinError for one whose line is damaged.
+func (k *KnownRooms) pinned(id string) (fingerprint string, known bool, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if n, ok := k.damaged[id]; ok {
+		return "", false, &UnreadablePinError{ID: id, Path: k.path, Line: n}
+	}
+	r, ok := k.rooms[id]
+	return r.fingerprint, ok, nil
+}
+
 // decide is what Check decides, without remembering; the caller holds k.mu.
 func (k *KnownRooms) decide(id, fingerprint, name string, acceptChange bool) (Trust, error) {
 	switch {
@@ -347,6 +359,10 @@ type Pinning struct {
 	// Remembered, if not nil, hears of a key remembered anew: a first
 	// visit, or a change accepted.
 	Remembered func(t Trust, key RoomKey)
+	// Warn, if not nil, hears of what the person should know but that
+	// does not stop the join: another machine advertising the room's id
+	// with another key (DialFound).
+	Warn func(text string)
 
 	trusted atomic.Bool // a room's key was remembered or found known
 }

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
+	"net"
+	"strings"
 	"time"
 
 	"chatroom/discovery"
@@ -227,29 +228,75 @@ func finalRefusal(err error) bool {
 }
 
 // FindByID returns a Reconnect.Rediscover that looks for the room with an
-// id among those find finds, checks what it advertises with check (the
-// pinned key: a *KeyChangedError there ends the reconnecting), and dials
-// it with DialRoom, which checks the key it shows against the one it
-// advertised.
-func FindByID(find Finder, check func(discovery.Room) error, local []netip.Prefix, opts ...DialOption) func(ctx context.Context, id string) (Dialer, error) {
+// id among those find finds, and dials, with DialRoom, every record with
+// that id whose advertised key check accepts (the pinned key), skipping
+// the others. Another machine that advertises the room's id with a key of
+// its own is not the room, and never ends the member's session: neither
+// its record nor its key shown at an address is an error that stops the
+// reconnecting, which goes on until the room itself answers.
+func FindByID(find Finder, check func(discovery.Room) error, local []LocalAddr, opts ...DialOption) func(ctx context.Context, id string) (Dialer, error) {
 	return func(ctx context.Context, id string) (Dialer, error) {
 		rooms, err := find(ctx)
 		if err != nil {
 			return nil, err
 		}
+		var dials []Dialer
+		var clones []string
 		for _, r := range rooms {
 			if r.ID != id {
 				continue
 			}
 			if check != nil {
 				if err := check(r); err != nil {
-					return nil, err
+					clones = append(clones, fmt.Sprintf("%s at %s", Sanitize(r.Fingerprint), firstAddr(r)))
+					continue
 				}
 			}
-			return DialRoom(r, local, opts...), nil
+			dials = append(dials, DialRoom(r, local, opts...))
 		}
-		return nil, fmt.Errorf("room %s not found on the network", Sanitize(id))
+		if len(dials) == 0 {
+			if len(clones) > 0 {
+				return nil, fmt.Errorf("room %s not found on the network; another machine advertises its id with another key (%s): not the room",
+					Sanitize(id), strings.Join(clones, ", "))
+			}
+			return nil, fmt.Errorf("room %s not found on the network", Sanitize(id))
+		}
+		return func(ctx context.Context) (net.Conn, error) {
+			var errs []error
+			for _, dial := range dials {
+				conn, err := dial(ctx)
+				if err == nil {
+					return conn, nil
+				}
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				errs = append(errs, err)
+			}
+			if len(errs) == 1 {
+				return nil, notTheRoom(errs[0])
+			}
+			return nil, notTheRoom(dialErrors(errs))
+		}, nil
 	}
+}
+
+// notTheRoomError is a key error met while reconnecting, at an address
+// where the room was advertised: a machine that is not the room (a clone,
+// or this machine) answered there. It is said, and the reconnecting goes
+// on; it does not unwrap to the key error, which would end it.
+type notTheRoomError struct{ err error }
+
+func (e *notTheRoomError) Error() string {
+	return e.err.Error() + "; not the room, still looking for it"
+}
+
+// notTheRoom makes a key error a *notTheRoomError, and leaves others.
+func notTheRoom(err error) error {
+	if keyError(err) {
+		return &notTheRoomError{err}
+	}
+	return err
 }
 
 // brokenRoom returns err as a *BrokenRoomError when it shows the room is

@@ -79,7 +79,7 @@ func Gather(ctx context.Context, opts Options) (Facts, error) {
 	// carry them; then who else answers, on each of those.
 	var browseOn []string
 	for i, ifc := range f.Interfaces {
-		if searchable(ifc, f.Named) && hasIPv4(ifc) {
+		if searchable(ifc, f.Named) {
 			browseOn = append(browseOn, chosen[i].Name)
 		}
 	}
@@ -124,11 +124,6 @@ func Gather(ctx context.Context, opts Options) (Facts, error) {
 // judges it.
 func searchable(ifc Interface, named bool) bool {
 	return ifc.Up && (ifc.Running || ifc.Loopback) && len(ifc.Prefixes) > 0 && (named || (ifc.Multicast && !ifc.Loopback))
-}
-
-func hasIPv4(ifc Interface) bool {
-	v4, _ := split(ifc.Prefixes)
-	return len(v4) > 0
 }
 
 func readRoutes() ([]Route, error) {
