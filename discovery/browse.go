@@ -41,6 +41,15 @@ const (
 	maxAnswer = 9000
 )
 
+// maxRooms and maxRoomAddrs bound what a browse keeps: anyone on the link
+// can answer, as fast as the link carries it, with as many made-up rooms,
+// or addresses of one room, as fit in its packets. No LAN has a thousand
+// rooms, nor a host a hundred addresses.
+const (
+	maxRooms     = 1000
+	maxRoomAddrs = 100
+)
+
 // retryAt is when, within a round, the query is sent on each interface.
 var retryAt = []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond}
 
@@ -323,11 +332,14 @@ func merge(found map[roomKey]*Room, r Room) {
 	k := roomKey{r.ID, r.Fingerprint}
 	have, ok := found[k]
 	if !ok {
+		if len(found) >= maxRooms {
+			return
+		}
 		found[k] = &r
 		return
 	}
 	for _, a := range r.Addrs {
-		if !slices.Contains(have.Addrs, a) {
+		if !slices.Contains(have.Addrs, a) && len(have.Addrs) < maxRoomAddrs {
 			have.Addrs = append(have.Addrs, a)
 		}
 	}

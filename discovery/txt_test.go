@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -249,5 +250,28 @@ func TestMerge(t *testing.T) {
 	}
 	if got := found[roomKey{"x", ""}]; !reflect.DeepEqual(got.Addrs, []netip.Addr{a1, a2}) || !reflect.DeepEqual(got.Ifaces, []string{"eth0", "wlan0"}) {
 		t.Fatalf("merged: %+v", got)
+	}
+}
+
+// TestMergeBounded stands for anyone on the link answering a browse with
+// a flood of made-up rooms, or of addresses for one room: what is kept
+// stays within maxRooms and maxRoomAddrs, and the rooms first found stay.
+func TestMergeBounded(t *testing.T) {
+	found := map[roomKey]*Room{}
+	for i := range 3 * maxRooms {
+		merge(found, Room{ID: fmt.Sprintf("%016x", i), Name: "flood"})
+	}
+	if len(found) != maxRooms {
+		t.Fatalf("%d rooms kept of a flood of %d, want %d", len(found), 3*maxRooms, maxRooms)
+	}
+	if found[roomKey{fmt.Sprintf("%016x", 0), ""}] == nil {
+		t.Fatal("the first room found was pushed out by the flood")
+	}
+	for i := range 3 * maxRoomAddrs {
+		a := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
+		merge(found, Room{ID: fmt.Sprintf("%016x", 0), Addrs: []netip.Addr{a}})
+	}
+	if n := len(found[roomKey{fmt.Sprintf("%016x", 0), ""}].Addrs); n != maxRoomAddrs {
+		t.Fatalf("%d addresses kept for one room, want %d", n, maxRoomAddrs)
 	}
 }
