@@ -2,14 +2,9 @@ package join
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -27,26 +22,7 @@ const testRoomID = "0123456789abcdef"
 // returns it with its fingerprint.
 func roomKey(t *testing.T) (*tls.Certificate, string) {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: wire.CertName(testRoomID)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf},
-		wire.Fingerprint(leaf.RawSubjectPublicKeyInfo)
+	return certNaming(t, wire.CertName(testRoomID))
 }
 
 // tlsRoom is a TLS listener on loopback whose certificate can be swapped,
