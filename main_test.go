@@ -33,35 +33,41 @@ func (i isolated) Run() int { return netns.Main(i.m) }
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
-		Setup: func(env *testscript.Env) error {
-			// A port for a host to listen on. Another process could take it
-			// between here and the host's start; on a test machine that is
-			// rare, and the script then fails loudly rather than wrongly.
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			port := ln.Addr().(*net.TCPAddr).Port
-			ln.Close()
-			env.Setenv("PORT", strconv.Itoa(port))
-			// Nothing from the machine running the tests leaks in.
-			env.Setenv("CHATROOM_ADMIN_PASSWORD", "")
-			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/config")
-			return nil
-		},
+		Dir:   "testdata",
+		Setup: setUpScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitport":  waitPort,
 			"peer":      startPeer,
 			"waitrooms": waitRooms,
 		},
-		Condition: func(cond string) (bool, error) {
-			if cond == "netns" {
-				return netns.Isolated(), nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
+		Condition: netnsCondition,
 	})
+}
+
+// setUpScript gives a script a port for a host to listen on ($PORT), and
+// keeps the settings of the machine running the tests out. Another process
+// could take the port between here and the host's start; on a test machine
+// that is rare, and the script then fails loudly rather than wrongly.
+func setUpScript(env *testscript.Env) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	env.Setenv("PORT", strconv.Itoa(port))
+	env.Setenv("CHATROOM_ADMIN_PASSWORD", "")
+	env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/config")
+	return nil
+}
+
+// netnsCondition is [netns]: the scripts run in a network namespace of
+// their own, where they may multicast.
+func netnsCondition(cond string) (bool, error) {
+	if cond == "netns" {
+		return netns.Isolated(), nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }
 
 // waitport PORT waits until something listens on 127.0.0.1:PORT, for a
