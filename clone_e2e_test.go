@@ -102,6 +102,15 @@ func TestJoinBesideClone(t *testing.T) {
 		return startProc(t, bin, append([]string{"join", "--user", "bob", "--state", joinState}, args...)...)
 	}
 
+	// chatroom list shows both records, and says that one id has two keys.
+	list := startProc(t, bin, "list")
+	if code := list.wait(); code != 0 {
+		t.Fatalf("chatroom list exited %d; stderr:\n%s", code, list.stderr.String())
+	}
+	if e := list.stderr.String(); !strings.Contains(e, "chatroom: warning: ") || !strings.Contains(e, realFP) || !strings.Contains(e, cloneFP) {
+		t.Fatalf("chatroom list does not warn of the two keys of one id; stdout:\n%s\nstderr:\n%s", list.stdout.String(), e)
+	}
+
 	first := join("--no-reconnect")
 	first.closeInput()
 	if code := first.wait(); code == 0 {

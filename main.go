@@ -832,6 +832,12 @@ func (c *cli) list(args []string) error {
 	for _, r := range rooms {
 		fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
 	}
+	// One line per room, as scripts read it; but an id advertised with
+	// several keys is a room and machines pretending to be it, which the
+	// person must not learn only by joining.
+	for _, clone := range join.Clones(rooms) {
+		c.infof("warning: %s", clone.Error())
+	}
 	return nil
 }
 

@@ -374,6 +374,29 @@ func (e *CloneError) Error() string {
 		roomName(e.ID, e.Name), len(e.Keys), keyList(e.Keys))
 }
 
+// Clones returns, for each id among rooms advertised with more than one
+// key, a *CloneError naming its keys, in the order rooms lists them.
+func Clones(rooms []discovery.Room) []*CloneError {
+	byID := map[string]*CloneError{}
+	var out []*CloneError
+	for _, r := range rooms {
+		e, ok := byID[r.ID]
+		if !ok {
+			e = &CloneError{ID: r.ID, Name: r.Name}
+			byID[r.ID] = e
+		}
+		at := make([]string, len(r.Addrs))
+		for i, a := range r.Addrs {
+			at[i] = a.String()
+		}
+		e.Keys = append(e.Keys, KeyAt{Fingerprint: r.Fingerprint, Addrs: at})
+		if len(e.Keys) == 2 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // CloneWarning is what the person is told when the room was joined with
 // the key they trust (known, or given) while another machine advertises
 // its id with other keys.
