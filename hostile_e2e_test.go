@@ -96,6 +96,13 @@ type hostileRoom struct {
 
 func startHostileRoom(t *testing.T, id string) *hostileRoom {
 	t.Helper()
+	return startTLSRoom(t, id, func(conn net.Conn) { hostileSession(conn, id) })
+}
+
+// startTLSRoom listens on 127.0.0.1 with a room's certificate for id and
+// plays session on each connection, until the test ends.
+func startTLSRoom(t *testing.T, id string, session func(conn net.Conn)) *hostileRoom {
+	t.Helper()
 	cert, fp := hostileCert(t, id)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13,
 		ClientAuth: tls.RequestClientCert})
@@ -117,7 +124,7 @@ func startHostileRoom(t *testing.T, id string) *hostileRoom {
 			go func() {
 				defer r.wg.Done()
 				defer conn.Close()
-				hostileSession(conn, id)
+				session(conn)
 			}()
 		}
 	}()

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,55 +16,27 @@ import (
 // lines for ever and never lets them go.
 func startStallingRoom(t *testing.T) string {
 	t.Helper()
-	cert, _ := hostileCert(t, hostileRoomID)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13,
-		ClientAuth: tls.RequestClientCert})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var conns sync.Map
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return startTLSRoom(t, hostileRoomID, func(conn net.Conn) {
+		conn.SetDeadline(time.Now().Add(3 * screenWait))
+		dec := wire.NewDecoder(conn, wire.MaxClientFrame)
+		hello, err := dec.Decode()
+		if err != nil || hello.Type != wire.TypeHello {
+			return
+		}
+		b, _ := wire.Encode(&wire.Frame{
+			Type: wire.TypeWelcome, Version: wire.Version,
+			Room:   &wire.Room{Name: "stall", ID: hostileRoomID},
+			You:    &wire.Member{Name: hello.Name, Role: wire.RoleMember},
+			Limits: &wire.Limits{Burst: 1, PerSecond: 1e-9},
+			Epoch:  "e1", Seq: 1,
+		})
+		conn.Write(b)
 		for {
-			conn, err := ln.Accept()
-			if err != nil {
+			if _, err := dec.Decode(); err != nil {
 				return
 			}
-			conns.Store(conn, true)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				conn.SetDeadline(time.Now().Add(3 * screenWait))
-				dec := wire.NewDecoder(conn, wire.MaxClientFrame)
-				hello, err := dec.Decode()
-				if err != nil || hello.Type != wire.TypeHello {
-					return
-				}
-				b, _ := wire.Encode(&wire.Frame{
-					Type: wire.TypeWelcome, Version: wire.Version,
-					Room:   &wire.Room{Name: "stall", ID: hostileRoomID},
-					You:    &wire.Member{Name: hello.Name, Role: wire.RoleMember},
-					Limits: &wire.Limits{Burst: 1, PerSecond: 1e-9},
-					Epoch:  "e1", Seq: 1,
-				})
-				conn.Write(b)
-				for {
-					if _, err := dec.Decode(); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	}).addr
 }
 
 // TestHostileRoomCannotKeepYou stands for a room that announces a pace of
