@@ -26,15 +26,7 @@ type asker struct {
 
 func newAsker(t *testing.T) *asker {
 	t.Helper()
-	lo, err := net.InterfaceByName("lo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenMulticastUDP("udp4", lo, mdnsGroup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn, lo := joinGroup(t, "lo", true)
 	p := ipv4.NewPacketConn(conn)
 	p.SetMulticastInterface(lo)
 	p.SetMulticastLoopback(true)

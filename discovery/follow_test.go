@@ -180,15 +180,7 @@ func TestAddressChangeFollowed(t *testing.T) {
 	// What is multicast on the veth, to see the goodbye for the old
 	// address, which browsers that cache (avahi, Bonjour) need to forget
 	// it now rather than in two minutes.
-	ifc, err := net.InterfaceByName(peer.Local)
-	if err != nil {
-		t.Fatal(err)
-	}
-	group, err := net.ListenMulticastUDP("udp4", ifc, mdnsGroup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer group.Close()
+	group, _ := joinGroup(t, peer.Local, true)
 	goodbye := make(chan bool, 1)
 	go func() {
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {

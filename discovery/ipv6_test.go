@@ -229,15 +229,7 @@ func TestIPv6OnlyLAN(t *testing.T) {
 
 	// The goodbye is said over IPv6 too, or IPv6 browsers (avahi) keep the
 	// closed room for two minutes.
-	ifc, err := net.InterfaceByName(peer.Local)
-	if err != nil {
-		t.Fatal(err)
-	}
-	listener, err := net.ListenMulticastUDP("udp6", ifc, mdnsGroup6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer listener.Close()
+	listener, _ := joinGroup(t, peer.Local, false)
 	a.Close()
 	for _, m := range readAnswers(listener, 3*time.Second) {
 		if len(m.Answer) > 0 && !slices.ContainsFunc(m.Answer, func(rr dns.RR) bool { return rr.Header().Ttl != 0 }) {

@@ -107,18 +107,30 @@ func TestBrowseFindsNothing(t *testing.T) {
 	}
 }
 
-// listenGroup records what is multicast to the mDNS group on lo.
-func listenGroup(t *testing.T) <-chan *dns.Msg {
+// joinGroup returns a socket that is a member of the mDNS group of the
+// family v4 says on the interface called name, closed when the test ends.
+func joinGroup(t *testing.T, name string, v4 bool) (*net.UDPConn, *net.Interface) {
 	t.Helper()
-	lo, err := net.InterfaceByName("lo")
+	ifc, err := net.InterfaceByName(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.ListenMulticastUDP("udp4", lo, mdnsGroup)
+	network, group := "udp4", mdnsGroup
+	if !v4 {
+		network, group = "udp6", mdnsGroup6
+	}
+	conn, err := net.ListenMulticastUDP(network, ifc, group)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	return conn, ifc
+}
+
+// listenGroup records what is multicast to the mDNS group on lo.
+func listenGroup(t *testing.T) <-chan *dns.Msg {
+	t.Helper()
+	conn, _ := joinGroup(t, "lo", true)
 	msgs := make(chan *dns.Msg, 64)
 	go func() {
 		buf := make([]byte, 9000)
