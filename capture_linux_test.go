@@ -176,14 +176,20 @@ func sendInClear(t *testing.T, text string) {
 	conn.Close()
 }
 
-// scriptUI is a join.UI fed from a channel, whose output can be waited on.
+// scriptUI is a join.UI fed from a channel, whose output, line mode's,
+// can be waited on.
 type scriptUI struct {
-	lines chan string
-	mu    sync.Mutex
-	out   strings.Builder
+	join.UI // line mode, for what Join shows
+	lines   chan string
+	mu      sync.Mutex
+	out     strings.Builder
 }
 
-func newScriptUI() *scriptUI { return &scriptUI{lines: make(chan string, 10)} }
+func newScriptUI() *scriptUI {
+	u := &scriptUI{lines: make(chan string, 10)}
+	u.UI = join.NewLineUI(strings.NewReader(""), u, false)
+	return u
+}
 
 func (u *scriptUI) ReadLine() (string, error) {
 	line, ok := <-u.lines
@@ -193,13 +199,12 @@ func (u *scriptUI) ReadLine() (string, error) {
 	return line, nil
 }
 
-func (u *scriptUI) Print(line string) {
+// Write takes line mode's output.
+func (u *scriptUI) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.out.WriteString(line + "\n")
+	return u.out.Write(p)
 }
-
-func (u *scriptUI) AskName(string) (string, bool) { return "", false }
 
 func (u *scriptUI) waitFor(t *testing.T, text string) {
 	t.Helper()

@@ -18,7 +18,7 @@ func TestChatUIWithoutTerminal(t *testing.T) {
 	if _, ok := ui.(join.Terminal); ok {
 		t.Fatal("got the interactive prompt without a terminal")
 	}
-	ui.Print("-- a line")
+	ui.Note(join.Note{Kind: join.Info, Text: "a line"})
 	if line, err := ui.ReadLine(); line != "hi" || err != nil {
 		t.Errorf("ReadLine = %q, %v", line, err)
 	}

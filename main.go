@@ -391,7 +391,7 @@ func (c *cli) host(args []string) error {
 		return nil
 	}
 	ui, closeUI := c.chatUI(*userName, dir, password)
-	err = join.Join(ctx, h.DialOwner, join.Options{Name: *userName}, ui)
+	err = join.Join(ctx, h.DialOwner, join.Options{Name: *userName, Script: c.scripted()}, ui)
 	closeUI()
 	if err == nil && ctx.Err() != nil {
 		c.infof("closing the room")
@@ -490,7 +490,7 @@ func (c *cli) join(args []string) error {
 	if err := defaultUser(fs, userName); err != nil {
 		return err
 	}
-	opts := join.Options{Name: *userName}
+	opts := join.Options{Name: *userName, Script: c.scripted()}
 	if *admin {
 		p, err := c.joinPassword()
 		if err != nil {
@@ -840,6 +840,10 @@ func (c *cli) list(args []string) error {
 	}
 	return nil
 }
+
+// scripted reports whether the lines to send come from a script rather
+// than a person: stdin is not a terminal.
+func (c *cli) scripted() bool { return !isTerminal(c.stdin) }
 
 // lineUI reads lines from stdin and prints events to stdout. At a terminal
 // it may ask again for a name that was taken.

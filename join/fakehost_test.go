@@ -141,6 +141,10 @@ type fakeUI struct {
 	answers []string // for AskName, in order; none left = cannot ask
 	reasons []string // what AskName was asked with
 	onPrint func(line string)
+	// me, welcomed and outage are as in lineUI, whose lines the fake
+	// prints.
+	me               string
+	welcomed, outage bool
 }
 
 func newFakeUI(t *testing.T, answers ...string) *fakeUI {
@@ -158,6 +162,47 @@ func (u *fakeUI) ReadLine() (string, error) {
 		return "", io.EOF
 	}
 	return line, nil
+}
+
+// Enter, Show and Note print what line mode prints.
+func (u *fakeUI) Enter(w wire.Frame, r *Roster) {
+	u.mu.Lock()
+	u.me = r.Me()
+	first := !u.welcomed
+	u.welcomed = true
+	u.mu.Unlock()
+	if first {
+		u.Print(WelcomeLine(w))
+	}
+}
+
+func (u *fakeUI) Show(f wire.Frame, phase Phase) {
+	u.mu.Lock()
+	me := u.me
+	u.mu.Unlock()
+	for _, line := range Render(f, me, time.Local) {
+		if phase == Backlog {
+			line = "earlier: " + line
+		}
+		u.Print(line)
+	}
+}
+
+func (u *fakeUI) Note(n Note) {
+	prefix := "-- "
+	switch n.Kind {
+	case Warning:
+		prefix = "!! "
+	case Progress, Settled:
+		u.mu.Lock()
+		shown := u.outage
+		u.outage = n.Kind == Progress
+		u.mu.Unlock()
+		if shown && n.Kind == Progress {
+			return
+		}
+	}
+	u.Print(prefix + n.Text)
 }
 
 func (u *fakeUI) Print(line string) {

@@ -438,7 +438,7 @@ func TestScriptInputIsSentWhole(t *testing.T) {
 	}
 	out := &lockedBuffer{}
 	ui := NewLineUI(strings.NewReader(in.String()), out, false)
-	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)); err != nil {
+	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob", Script: true}, ui)); err != nil {
 		t.Fatalf("Join: %v", err)
 	}
 	if texts := <-got; !slices.Equal(texts, append(want, "/quit")) {

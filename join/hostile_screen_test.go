@@ -512,7 +512,7 @@ func TestOutputShowsOnlyItsOwnControls(t *testing.T) {
 func TestLineModeShowsNoControls(t *testing.T) {
 	var out strings.Builder
 	ui := NewLineUI(strings.NewReader(""), &out, false)
-	ui.Print("zz\x1b]0;pwned\x07\u202e\nzz")
+	ui.(*lineUI).print("zz\x1b]0;pwned\x07\u202e\nzz")
 	if got, want := out.String(), "zz^[]0;pwned^G\ufffd^Jzz\n"; got != want {
 		t.Errorf("printed %q, want %q", got, want)
 	}
@@ -540,8 +540,8 @@ func TestStatusOfHostileTextFitsOneRow(t *testing.T) {
 	scr := newVTScreenWidth(t, 40)
 	v := newRoomView(NewOutput(scr), Style{})
 	v.width = func() int { return 40 }
-	v.Status("lost: " + strings.Repeat("\x1b", 30) + "x")
-	v.Print(strings.Repeat("\x1b", 30) + " printed")
+	v.status("lost: " + strings.Repeat("\x1b", 30) + "x")
+	v.print(strings.Repeat("\x1b", 30) + " printed")
 	if scr.wraps != 0 {
 		t.Errorf("the terminal wrapped %d rows:\n%q", scr.wraps, scr.lines())
 	}

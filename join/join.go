@@ -37,35 +37,54 @@ import (
 // closes a connection after refusing it.
 type Dialer func(ctx context.Context) (net.Conn, error)
 
-// UI is what the client logic needs from a screen.
+// UI is the person's side of Join: where their lines come from and where
+// the room is shown. Join calls ReadLine from one goroutine and the other
+// methods from others, so Enter, Show and Note must be safe to call while
+// ReadLine blocks: room events arrive while the person types.
 type UI interface {
 	// ReadLine returns the next line the person typed, without its line
 	// ending; io.EOF when input ends.
 	ReadLine() (string, error)
-	// Print shows one line of room output. It must be safe to call from
-	// another goroutine while ReadLine blocks: room events arrive while the
-	// person types.
-	Print(line string)
 	// AskName shows reason (why the name did not work) and asks for
 	// another name. It returns false when it cannot ask or the person gave
 	// none; line mode over a pipe never asks.
 	AskName(reason string) (string, bool)
+	// Enter is called each time the host welcomes the person (at first,
+	// and after each reconnect), before any frame of that session is
+	// shown, with the welcome and the roster that Join keeps current from
+	// then on. The first welcome is the one to greet the person with.
+	Enter(welcome wire.Frame, roster *Roster)
+	// Show shows one frame from the host; phase says whether it happened
+	// before the person joined (Backlog), while they were away (Missed),
+	// or now (Live).
+	Show(f wire.Frame, phase Phase)
+	// Note shows one line of the client's own, such as a status while
+	// reconnecting or lines that could not be sent.
+	Note(n Note)
 }
 
-// RoomUI is a UI that knows the room it shows, as an interactive prompt
-// does: it names the room and the person in its prompt, completes names and
-// commands from the roster, and styles each frame itself. Join uses these
-// methods when its UI has them.
-type RoomUI interface {
-	UI
-	// Enter is called once the host has welcomed the person, before any
-	// frame is shown, with the welcome and the roster that Join keeps
-	// current from then on.
-	Enter(welcome wire.Frame, roster *Roster)
-	// Show shows one frame from the host, in place of printing Render's
-	// lines. Like Print, it is called while ReadLine blocks.
-	Show(f wire.Frame)
+// Note is a line the client itself has to say to the person.
+type Note struct {
+	Kind NoteKind
+	Text string
 }
+
+// NoteKind says what a Note is, which a UI may show each in its way.
+type NoteKind int
+
+const (
+	// Info is a line about the session ("end of earlier messages").
+	Info NoteKind = iota
+	// Warning is something the person must know went wrong ("2 lines
+	// not sent").
+	Warning
+	// Progress is the state of an outage ("connection lost; reconnecting…"),
+	// which each later status replaces.
+	Progress
+	// Settled is the status that ends an outage ("back in the room", or
+	// the reconnecting given up).
+	Settled
+)
 
 // Options say who joins.
 type Options struct {
@@ -74,6 +93,12 @@ type Options struct {
 	// Reconnect, when set, brings the person back into the room after the
 	// connection is lost, where it left off; nil ends Join instead.
 	Reconnect *Reconnect
+	// Script says the lines come from a script (input that is not a
+	// terminal): the end of its input means that it has nothing more to
+	// say, not that someone wants out now, so leaving is patient while
+	// the room takes the lines still waiting, and the input is not read
+	// while maxQueued lines wait.
+	Script bool
 }
 
 // quitWait bounds how long Join goes on after the person leaves (/quit,
@@ -184,14 +209,8 @@ func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 		}
 		return err
 	}
-	if r, ok := ui.(RoomUI); ok {
-		r.Enter(sess.Welcome(), sess.Roster())
-	}
-	ui.Print(WelcomeLine(sess.Welcome()))
-	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui, quitWait: quitWait}
-	if l, ok := ui.(*lineUI); ok && !l.interactive {
-		c.scripted = true
-	}
+	ui.Enter(sess.Welcome(), sess.Roster())
+	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui, quitWait: quitWait, scripted: opts.Script}
 	if w := sess.Welcome(); w.Room != nil {
 		c.roomID = w.Room.ID
 	}
@@ -349,10 +368,8 @@ type client struct {
 	// tries counts the tries to reconnect since the last session that
 	// lasted (healthySession), which the next round's backoff goes on
 	// from; since is when the current session began.
-	tries      int
-	since      time.Time
-	statusMu   sync.Mutex
-	outageSeen bool // the outage's first status is shown (line UIs show no more)
+	tries int
+	since time.Time
 }
 
 func (c *client) run(sess *Session) error {
@@ -455,7 +472,7 @@ func (c *client) run(sess *Session) error {
 				return c.leave(in.line, nil)
 			}
 			if len(c.queue) >= maxQueued {
-				c.ui.Print(fmt.Sprintf("!! not sent: %d lines are already waiting for the room", len(c.queue)))
+				c.ui.Note(Note{Warning, fmt.Sprintf("not sent: %d lines are already waiting for the room", len(c.queue))})
 				continue
 			}
 			c.queue = append(c.queue, outLine{text: in.line})
@@ -648,9 +665,6 @@ func (c *client) reconnectable(err error) bool {
 // reconnect starts coming back to the room, in the background, after the
 // loss of old for why.
 func (c *client) reconnect(old *Session, why error) {
-	c.statusMu.Lock()
-	c.outageSeen = false
-	c.statusMu.Unlock()
 	var closed *ClosedError
 	roomClosed := errors.As(why, &closed) && closed.Code == wire.CodeRoomClosed
 	cause := why.Error()
@@ -732,9 +746,7 @@ func (c *client) attempt(ctx context.Context, hello wire.Frame) (*Session, error
 // back takes up a new session after reconnecting.
 func (c *client) back(sess *Session) {
 	w := sess.Welcome()
-	if r, ok := c.ui.(RoomUI); ok {
-		r.Enter(w, sess.Roster())
-	}
+	c.ui.Enter(w, sess.Roster())
 	msg := "back in the room"
 	if sess.Resumed() && sess.replayDue() > 0 {
 		// Not how many: replayDue counts the numbers up to the welcome's,
@@ -753,9 +765,9 @@ func (c *client) back(sess *Session) {
 		// Missed counts the events between the resume point and the
 		// replay, joins and leaves among them, and the room sends it only
 		// when messages are among them: how many of those, no one knows.
-		c.ui.Print("!! some messages from while you were away were lost (older than the room keeps)")
+		c.ui.Note(Note{Warning, "some messages from while you were away were lost (older than the room keeps)"})
 	case sess.AskedResume() && !sess.Resumed():
-		c.ui.Print("!! the room's history since you left was lost (the host restarted without its history)")
+		c.ui.Note(Note{Warning, "the room's history since you left was lost (the host restarted without its history)"})
 	}
 	c.start(sess)
 }
@@ -767,25 +779,14 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// StatusUI is a UI that can show a status line which each later status
-// replaces, such as "reconnecting…". Join uses it when its UI has it; a
-// UI without it is shown the first and the last status of each outage.
-type StatusUI interface {
-	Status(line string)
-}
-
+// status shows the state of an outage: a progress report, or with final
+// the status that ends it.
 func (c *client) status(text string, final bool) {
-	if s, ok := c.ui.(StatusUI); ok {
-		s.Status(text)
-		return
+	kind := Progress
+	if final {
+		kind = Settled
 	}
-	c.statusMu.Lock()
-	show := final || !c.outageSeen
-	c.outageSeen = true
-	c.statusMu.Unlock()
-	if show {
-		c.ui.Print("-- " + text)
-	}
+	c.ui.Note(Note{kind, text})
 }
 
 // leave is the person leaving: with line (a /quit) once what is queued is
@@ -863,12 +864,12 @@ func (c *client) reportUnsent() {
 func (c *client) printUnsent(queued int, notSent string, unconfirmed int, notConfirmed string) {
 	switch {
 	case queued > 0 && unconfirmed > 0:
-		c.ui.Print(fmt.Sprintf("!! %d %s not sent (%s); %d more sent but not confirmed (%s)",
-			queued, plural(queued, "line", "lines"), notSent, unconfirmed, notConfirmed))
+		c.ui.Note(Note{Warning, fmt.Sprintf("%d %s not sent (%s); %d more sent but not confirmed (%s)",
+			queued, plural(queued, "line", "lines"), notSent, unconfirmed, notConfirmed)})
 	case queued > 0:
-		c.ui.Print(fmt.Sprintf("!! %d %s not sent (%s)", queued, plural(queued, "line", "lines"), notSent))
+		c.ui.Note(Note{Warning, fmt.Sprintf("%d %s not sent (%s)", queued, plural(queued, "line", "lines"), notSent)})
 	case unconfirmed > 0:
-		c.ui.Print(fmt.Sprintf("!! %d %s sent but not confirmed (%s)", unconfirmed, plural(unconfirmed, "line", "lines"), notConfirmed))
+		c.ui.Note(Note{Warning, fmt.Sprintf("%d %s sent but not confirmed (%s)", unconfirmed, plural(unconfirmed, "line", "lines"), notConfirmed)})
 	}
 }
 
@@ -968,16 +969,8 @@ func (c *client) await(sess *Session, ended <-chan error, fallback error) error 
 	return fallback
 }
 
-// EarlierUI is a RoomUI that can show an event from before the person
-// joined (the backlog), set apart from what happens now. Join uses it
-// when its UI has it; other UIs are given Render's lines with "earlier: "
-// before them.
-type EarlierUI interface {
-	ShowEarlier(f wire.Frame)
-}
-
 // earlierEnd is the line after the backlog.
-const earlierEnd = "-- end of earlier messages"
+const earlierEnd = "end of earlier messages"
 
 // receive shows the host's frames until the connection ends, and returns
 // what Join should make of how it ended. It marks the lines the room
@@ -985,22 +978,6 @@ const earlierEnd = "-- end of earlier messages"
 // unless the session resumed and the events it missed are still coming.
 func receive(sess *Session, ui UI, sent *unanswered, ready chan<- struct{}) error {
 	me := sess.Roster().Me()
-	show := func(f wire.Frame) {
-		for _, line := range Render(f, me, time.Local) {
-			ui.Print(line)
-		}
-	}
-	earlier := func(f wire.Frame) {
-		for _, line := range Render(f, me, time.Local) {
-			ui.Print("earlier: " + line)
-		}
-	}
-	if r, ok := ui.(RoomUI); ok {
-		show = r.Show
-	}
-	if e, ok := ui.(EarlierUI); ok {
-		earlier = e.ShowEarlier
-	}
 	signalled := false
 	signal := func() {
 		if !signalled && (!sess.Resumed() || !sess.Replaying()) {
@@ -1024,22 +1001,22 @@ func receive(sess *Session, ui UI, sent *unanswered, ready chan<- struct{}) erro
 		if f.Ref != 0 && answers(f, me) {
 			sent.answered(f.Ref)
 		}
-		switch sess.Phase(f) {
+		switch phase := sess.Phase(f); phase {
 		case Backlog:
 			backlog = true
-			earlier(f)
+			ui.Show(f, phase)
 			continue
 		case Missed:
-			show(f)
+			ui.Show(f, phase)
 			signal()
 			continue
 		}
 		if backlog {
 			backlog = false
-			ui.Print(earlierEnd)
+			ui.Note(Note{Info, earlierEnd})
 		}
 		signal()
-		show(f)
+		ui.Show(f, Live)
 		switch f.Type {
 		case wire.TypeClosed:
 			if f.Code == wire.CodeLeft {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"chatroom/host/wire"
 )
@@ -18,8 +19,13 @@ type lineUI struct {
 	in          *bufio.Reader
 	interactive bool
 
-	mu  sync.Mutex // Print is called from the receiving goroutine too
+	mu  sync.Mutex // the room's lines are shown from other goroutines
 	out io.Writer
+	me  string // the person's name in the room, once welcomed
+	// welcomed: the first welcome has been shown; outage: a status of the
+	// current outage has been shown (plain lines cannot replace one
+	// another, so only the first and the last of each outage are).
+	welcomed, outage bool
 }
 
 // NewLineUI returns a line-mode UI reading in and writing out. A line
@@ -40,7 +46,7 @@ func (u *lineUI) ReadLine() (string, error) {
 	for {
 		line, err := u.readLine()
 		if errors.Is(err, errLineTooLong) {
-			u.Print("!! " + err.Error())
+			u.print("!! " + err.Error())
 			continue
 		}
 		return line, err
@@ -73,7 +79,54 @@ func (u *lineUI) readLine() (string, error) {
 	}
 }
 
-func (u *lineUI) Print(line string) {
+// Enter greets the person once, with the first welcome.
+func (u *lineUI) Enter(w wire.Frame, r *Roster) {
+	u.mu.Lock()
+	u.me = r.Me()
+	first := !u.welcomed
+	u.welcomed = true
+	u.mu.Unlock()
+	if first {
+		u.print(WelcomeLine(w))
+	}
+}
+
+// Show prints f as Render shows it; an event from before the person
+// joined with "earlier: " before it.
+func (u *lineUI) Show(f wire.Frame, phase Phase) {
+	u.mu.Lock()
+	me := u.me
+	u.mu.Unlock()
+	prefix := ""
+	if phase == Backlog {
+		prefix = "earlier: "
+	}
+	for _, line := range Render(f, me, time.Local) {
+		u.print(prefix + line)
+	}
+}
+
+// Note prints the client's own line: "!! " before a warning, "-- " before
+// the rest. Of an outage's statuses only the first and the last are
+// printed.
+func (u *lineUI) Note(n Note) {
+	prefix := "-- "
+	switch n.Kind {
+	case Warning:
+		prefix = "!! "
+	case Progress, Settled:
+		u.mu.Lock()
+		shown := u.outage
+		u.outage = n.Kind == Progress
+		u.mu.Unlock()
+		if shown && n.Kind == Progress {
+			return
+		}
+	}
+	u.print(prefix + n.Text)
+}
+
+func (u *lineUI) print(line string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	// An output that fails (a closed pipe) has no one to tell; the session

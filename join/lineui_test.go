@@ -93,7 +93,7 @@ func TestLineUIPrintIsSafeConcurrently(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 100 {
-				ui.Print(fmt.Sprintf("goroutine %d line %03d %s", g, i, strings.Repeat("-", 50)))
+				ui.(*lineUI).print(fmt.Sprintf("goroutine %d line %03d %s", g, i, strings.Repeat("-", 50)))
 			}
 		}()
 	}

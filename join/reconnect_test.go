@@ -109,7 +109,7 @@ func TestBacklogShownAsEarlier(t *testing.T) {
 		`joined "Lab 3" as bob (2 here: bob, cy)`,
 		"earlier: " + at + " <cy> old one",
 		"earlier: " + at + " <cy> old two",
-		earlierEnd,
+		"-- " + earlierEnd,
 		at + " <cy> now",
 	}
 	if got := ui.output(); !slices.Equal(got, want) {

@@ -32,11 +32,11 @@ type PromptConfig struct {
 // The caller uses line mode instead.
 var ErrNoPrompt = errors.New("no interactive prompt here")
 
-// Terminal is an interactive UI on a terminal: a RoomUI that shows logs
-// above its prompt and must be closed, which saves the history and gives
-// the terminal back as it was.
+// Terminal is an interactive UI on a terminal: a UI that shows logs above
+// its prompt and must be closed, which saves the history and gives the
+// terminal back as it was.
 type Terminal interface {
-	RoomUI
+	UI
 	// LogWriter returns a writer whose lines are shown above the prompt,
 	// for logs that would otherwise be written over it.
 	LogWriter() io.Writer
@@ -67,7 +67,9 @@ type roomView struct {
 	mu     sync.Mutex
 	prompt string // "Lab 3 ana> " once welcomed
 	roster *Roster
-	bell   bool
+	// welcomed: the first welcome has been shown.
+	welcomed bool
+	bell     bool
 	// lastBell is when the bell last rang; now tells the time (nil:
 	// time.Now), so tests can move it.
 	lastBell time.Time
@@ -82,11 +84,25 @@ func newRoomView(out *Output, style Style) *roomView {
 	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> "}
 }
 
-// Print shows a line that is already fit to show (Join's own lines), in
+// print shows a line that is already fit to show (Join's own lines), in
 // rows that fit the terminal as the room's lines are. It is sanitized
 // again before it is cut into rows: Output would show a control left in
 // it as text anyway, but wider than the rows were cut for.
-func (v *roomView) Print(line string) { v.out.Println(v.rowStyle().Plain(Sanitize(line))...) }
+func (v *roomView) print(line string) { v.out.Println(v.rowStyle().Plain(Sanitize(line))...) }
+
+// Note shows the client's own line: a status of an outage on the status
+// line, which the next replaces; the rest as lines, "!! " before a
+// warning and "-- " before others.
+func (v *roomView) Note(n Note) {
+	switch n.Kind {
+	case Progress, Settled:
+		v.status(n.Text)
+	case Warning:
+		v.print("!! " + n.Text)
+	default:
+		v.print("-- " + n.Text)
+	}
+}
 
 // rowStyle is the view's style for the terminal as wide as it is now, so
 // that lines are cut into rows that fit it (Style.Width).
@@ -98,17 +114,28 @@ func (v *roomView) rowStyle() Style {
 	return s
 }
 
-// Enter learns the room and the person from the welcome.
+// Enter learns the room and the person from the welcome, and greets the
+// person with the first.
 func (v *roomView) Enter(w wire.Frame, r *Roster) {
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	v.prompt = promptFor(w)
 	v.roster = r
+	first := !v.welcomed
+	v.welcomed = true
+	v.mu.Unlock()
+	if first {
+		v.print(WelcomeLine(w))
+	}
 }
 
-// Show shows a frame in the terminal's style, ringing the bell when a line
-// is for the person and the bell is on.
-func (v *roomView) Show(f wire.Frame) {
+// Show shows a frame in the terminal's style: one from before the person
+// joined dimmed, after "earlier:"; others ringing the bell when a line is
+// for the person and the bell is on.
+func (v *roomView) Show(f wire.Frame, phase Phase) {
+	if phase == Backlog {
+		v.showEarlier(f)
+		return
+	}
 	v.mu.Lock()
 	me := ""
 	if v.roster != nil {
@@ -146,9 +173,7 @@ func (v *roomView) mayRing() bool {
 	return true
 }
 
-// ShowEarlier shows an event from before the person joined: dimmed, after
-// "earlier:".
-func (v *roomView) ShowEarlier(f wire.Frame) {
+func (v *roomView) showEarlier(f wire.Frame) {
 	v.mu.Lock()
 	me := ""
 	if v.roster != nil {
@@ -158,9 +183,9 @@ func (v *roomView) ShowEarlier(f wire.Frame) {
 	v.out.Println(v.rowStyle().Earlier(f, me, v.loc)...)
 }
 
-// Status shows the client's status line ("reconnecting…"), which the next
+// status shows the client's status line ("reconnecting…"), which the next
 // status replaces.
-func (v *roomView) Status(text string) {
+func (v *roomView) status(text string) {
 	// A status line is replaced by going up one row, so it must fit on
 	// one: an error text can be long ("read tcp 10.0.0.5:51234->…").
 	// Four columns are kept for "-- " and the last column, where a

@@ -27,6 +27,9 @@ func newTestView(t *testing.T) (*roomView, *vtScreen) {
 	return v, scr
 }
 
+// welcomed is the line newTestView's Enter greets the person with.
+const welcomed = `joined "Lab 3" as ana (2 here: ana, bob)`
+
 func plainLines(scr *vtScreen) []string {
 	var out []string
 	for _, l := range scr.lines() {
@@ -42,8 +45,8 @@ func TestViewBell(t *testing.T) {
 	clock := testTime
 	v.now = func() time.Time { clock = clock.Add(bellGap); return clock }
 	mention := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "ana, look"}
-	v.Show(mention)
-	v.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "no one"})
+	v.Show(mention, Live)
+	v.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "no one"}, Live)
 	if scr.bells != 1 {
 		t.Fatalf("%d bells after one mention", scr.bells)
 	}
@@ -52,14 +55,14 @@ func TestViewBell(t *testing.T) {
 			t.Fatalf("%q was not taken as the client's own", line)
 		}
 	}
-	v.Show(mention)
+	v.Show(mention, Live)
 	if scr.bells != 1 {
 		t.Errorf("the bell rang with /bell off")
 	}
 	if !v.local("/bell ON") {
 		t.Fatal("/bell ON not handled")
 	}
-	v.Show(mention)
+	v.Show(mention, Live)
 	if scr.bells != 2 {
 		t.Errorf("the bell did not ring after /bell on")
 	}
@@ -69,6 +72,7 @@ func TestViewBell(t *testing.T) {
 		}
 	}
 	want := []string{
+		welcomed, // Enter greets the person
 		"10:04 <bob> ana, look",
 		"10:04 <bob> no one",
 		"-- bell off",
@@ -111,7 +115,7 @@ func TestViewInterrupted(t *testing.T) {
 		}
 	}
 	ask := "-- press Ctrl-C again to leave (or Ctrl-D, or /quit)"
-	if got := plainLines(scr); !slices.Equal(got, []string{ask, ask, ask, ""}) {
+	if got := plainLines(scr); !slices.Equal(got, []string{welcomed, ask, ask, ask, ""}) {
 		t.Errorf("screen %q", got)
 	}
 }
@@ -174,12 +178,13 @@ type roomUI struct {
 
 func (u *roomUI) Enter(w wire.Frame, r *Roster) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	u.entered = append(u.entered, "enter "+w.You.Name+" printed "+strings.Join(u.output(), "|"))
 	u.roster = r
+	u.mu.Unlock()
+	u.fakeUI.Enter(w, r) // the greeting
 }
 
-func (u *roomUI) Show(f wire.Frame) {
+func (u *roomUI) Show(f wire.Frame, _ Phase) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.shown = append(u.shown, f)
@@ -246,7 +251,7 @@ func TestStatusFitsOneRow(t *testing.T) {
 		scr := newVTScreen(t)
 		v := newRoomView(NewOutput(scr), Style{})
 		v.width = func() int { return tc.width }
-		v.Status(long)
+		v.status(long)
 		got := scr.lines()
 		if len(got) == 0 || got[0] != tc.want {
 			t.Errorf("width %d: screen %q, want first row %q", tc.width, got, tc.want)
@@ -287,7 +292,7 @@ func TestPaddedMessageNeverStartsARow(t *testing.T) {
 					v := newRoomView(NewOutput(scr), Style{})
 					v.loc = time.UTC
 					v.width = func() int { return width }
-					v.Show(tc.frame)
+					v.Show(tc.frame, Live)
 					rows := scr.lines()
 					if scr.wraps > 0 {
 						t.Fatalf("width %d, %d × %q, %s %s: the terminal wrapped the line itself:\n%s", width, n, pad, tc.frame.Type, tc.frame.Kind, strings.Join(rows, "\n"))
@@ -320,7 +325,7 @@ func TestViewPrintFitsRows(t *testing.T) {
 	for _, n := range []string{"bob", "cy", "<admin2>", "dee", "eve", "07:08", "fay"} {
 		names = append(names, wire.Member{Name: n})
 	}
-	v.Print(WelcomeLine(wire.Frame{Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"}, You: &wire.Member{Name: "ana"}, Members: names}))
+	v.print(WelcomeLine(wire.Frame{Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"}, You: &wire.Member{Name: "ana"}, Members: names}))
 	rows := scr.lines()
 	if scr.wraps > 0 || len(rows) < 3 {
 		t.Fatalf("rows %q, %d wrapped by the terminal", rows, scr.wraps)
@@ -341,18 +346,18 @@ func TestViewBellFlood(t *testing.T) {
 	v.now = func() time.Time { return clock }
 	mention := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "ana ana ana"}
 	for range 1000 {
-		v.Show(mention)
+		v.Show(mention, Live)
 	}
 	if scr.bells != 1 {
 		t.Fatalf("%d bells for 1000 mentions at once, want 1", scr.bells)
 	}
 	clock = clock.Add(bellGap - time.Millisecond)
-	v.Show(mention)
+	v.Show(mention, Live)
 	if scr.bells != 1 {
 		t.Fatalf("%d bells: the bell rang again within %v", scr.bells, bellGap)
 	}
 	clock = clock.Add(time.Millisecond)
-	v.Show(mention)
+	v.Show(mention, Live)
 	if scr.bells != 2 {
 		t.Fatalf("%d bells: a mention %v after the last bell did not ring it", scr.bells, bellGap)
 	}
