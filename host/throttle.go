@@ -21,7 +21,7 @@ import (
 // looked at, so a guesser learns nothing from it, and nothing waits: the
 // refusal says when to try again. The right password gives its try back.
 // Admins made with /op join by key and the owner by the in-process
-// connection; neither goes through the throttle (see server.serveConn).
+// connection; neither goes through the throttle (see memberConn.join).
 //
 // It is connection admission, not room state, so it keeps its own lock.
 type passwordThrottle struct {
