@@ -159,7 +159,7 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 
-	ln, portTaken, err := listen(cfg.Listen, cfg.Heartbeat >= 0)
+	ln, portTaken, err := listen(cfg.Listen, keepAliveFor(cfg.Heartbeat))
 	if err != nil {
 		return nil, err
 	}
@@ -282,15 +282,10 @@ func checkRoomName(name string) error {
 }
 
 // listen listens on addr, or on the default port with a fallback to any
-// free port when addr is empty. With heartbeats, which find a dead member
-// within three intervals, TCP keep-alive is off: it would be a second,
-// slower watch on every connection, set up with four system calls at
-// every accept.
-func listen(addr string, heartbeats bool) (ln net.Listener, portTaken bool, err error) {
-	var lc net.ListenConfig
-	if heartbeats {
-		lc.KeepAlive = -1
-	}
+// free port when addr is empty. Its connections have the TCP keep-alive
+// keepAlive, as in net.ListenConfig (noKeepAlive: none; 0: Go's default).
+func listen(addr string, keepAlive time.Duration) (ln net.Listener, portTaken bool, err error) {
+	lc := net.ListenConfig{KeepAlive: keepAlive}
 	ctx := context.Background()
 	if addr != "" {
 		ln, err = lc.Listen(ctx, "tcp", addr)
@@ -308,6 +303,21 @@ func listen(addr string, heartbeats bool) (ln net.Listener, portTaken bool, err 
 		return nil, false, fmt.Errorf("cannot listen: %w", unwrapOpError(err))
 	}
 	return ln, portTaken, nil
+}
+
+// noKeepAlive turns TCP keep-alive off, in net.ListenConfig.KeepAlive.
+const noKeepAlive = -1
+
+// keepAliveFor is the TCP keep-alive of a room whose Config.Heartbeat is
+// heartbeat. With heartbeats, which find a dead member within three
+// intervals, it is off: it would be a second, slower watch on every
+// connection, set up with four system calls at every accept. Without
+// them it is Go's default, the only watch left.
+func keepAliveFor(heartbeat time.Duration) time.Duration {
+	if heartbeat >= 0 {
+		return noKeepAlive
+	}
+	return 0
 }
 
 // unwrapOpError drops the "listen tcp :7465:" prefix that the caller has

@@ -744,7 +744,7 @@ func TestDefaultPortTaken(t *testing.T) {
 	if ln, err := net.Listen("tcp", fmt.Sprintf(":%d", DefaultPort)); err == nil {
 		defer ln.Close()
 	}
-	ln, taken, err := listen("", true)
+	ln, taken, err := listen("", noKeepAlive)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -757,7 +757,7 @@ func TestDefaultPortTaken(t *testing.T) {
 	}
 
 	// An address given explicitly is not replaced by another.
-	if _, _, err := listen(fmt.Sprintf("127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port), true); err == nil {
+	if _, _, err := listen(fmt.Sprintf("127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port), noKeepAlive); err == nil {
 		t.Fatal("listened on a taken port given explicitly")
 	}
 }

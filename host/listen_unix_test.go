@@ -6,14 +6,15 @@ import (
 	"net"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // With heartbeats the host's connections have no TCP keep-alive (the
 // heartbeat finds a dead member sooner); without them, keep-alive is the
 // only watch left, and stays.
 func TestKeepAliveOnlyWithoutHeartbeats(t *testing.T) {
-	for _, heartbeats := range []bool{true, false} {
-		ln, _, err := listen("127.0.0.1:0", heartbeats)
+	for _, heartbeat := range []time.Duration{0, defaultHeartbeat, -1} {
+		ln, _, err := listen("127.0.0.1:0", keepAliveFor(heartbeat))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,8 +38,8 @@ func TestKeepAliveOnlyWithoutHeartbeats(t *testing.T) {
 		if optErr != nil {
 			t.Fatal(optErr)
 		}
-		if want := !heartbeats; (on != 0) != want {
-			t.Errorf("heartbeats %v: keep-alive %v, want %v", heartbeats, on != 0, want)
+		if want := heartbeat < 0; (on != 0) != want {
+			t.Errorf("Config.Heartbeat %v: keep-alive %v, want %v", heartbeat, on != 0, want)
 		}
 		conn.Close()
 		client.Close()

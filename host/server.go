@@ -58,7 +58,7 @@ const (
 // knows before the hello.
 type peer struct {
 	addr     string // IP address, "" for the in-process owner
-	owner    bool   // the person running the host
+	owner    bool   // the person running the host, in process (Host.DialOwner)
 	identity string // fingerprint of the client certificate's key, if any
 }
 
@@ -162,7 +162,8 @@ const (
 
 // connState is what the server knows of one of its connections.
 type connState struct {
-	addr string // "" for the owner, counted in no limit
+	addr  string
+	owner bool // the owner's connection, counted in no limit
 	// pending is the connection's place in server.pending until its
 	// hello; nil after it, or once it was pushed out of pending.
 	pending *list.Element
@@ -170,7 +171,7 @@ type connState struct {
 	joined  bool // the room admitted it
 }
 
-// admit counts a new connection from addr before its TLS handshake, or
+// admit counts a new connection from p before its TLS handshake, or
 // says why it is one too many (why is "" when the connection is to be
 // closed without a word). When every pending slot is taken, the newcomer
 // takes the slot of the oldest pending connection, which is closed: a
@@ -178,11 +179,12 @@ type connState struct {
 // attacker has to open maxPending connections within that time, whereas
 // refusing newcomers would let one who merely reconnects at once keep the
 // room shut. Called with s.mu held.
-func (s *server) admit(conn net.Conn, addr string) (st *connState, why string, ok bool) {
-	st = &connState{addr: addr}
-	if addr == "" {
-		return st, "", true // the owner, in process
+func (s *server) admit(conn net.Conn, p peer) (st *connState, why string, ok bool) {
+	st = &connState{addr: p.addr, owner: p.owner}
+	if p.owner {
+		return st, "", true
 	}
+	addr := p.addr
 	switch {
 	case s.perAddr[addr] >= s.maxConnsPerAddr:
 		return nil, fmt.Sprintf("too many connections from your address (at most %d)", s.maxConnsPerAddr), false
@@ -222,7 +224,7 @@ func (s *server) helloed(conn net.Conn) (refusal *wire.Frame, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.conns[conn]
-	if st.addr == "" {
+	if st.owner {
 		return nil, true
 	}
 	if st.pending == nil {
@@ -267,7 +269,7 @@ func (s *server) start(conn net.Conn, p peer) {
 		conn.Close()
 		return
 	}
-	st, why, ok := s.admit(conn, p.addr)
+	st, why, ok := s.admit(conn, p)
 	if !ok {
 		s.mu.Unlock()
 		if why == "" {
@@ -289,7 +291,7 @@ func (s *server) start(conn net.Conn, p peer) {
 			if st.member {
 				s.members--
 			}
-			if p.addr != "" {
+			if !p.owner {
 				if s.perAddr[p.addr]--; s.perAddr[p.addr] == 0 {
 					delete(s.perAddr, p.addr)
 				}
@@ -330,88 +332,10 @@ func (s *server) wait(timeout time.Duration) {
 // serveConn runs one connection from its first byte to its close.
 func (s *server) serveConn(conn net.Conn, p peer) {
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(s.handshakeTimeout))
-	if tc, ok := conn.(*tls.Conn); ok {
-		if err := tc.HandshakeContext(s.ctx); err != nil {
-			s.log.Debug("tls handshake failed", "addr", p.addr, "err", err)
-			return
-		}
-		// TLS has checked that the client holds the certificate's key;
-		// no authority vouches for it, and none is needed: the room
-		// knows a member by that key, whoever made it.
-		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
-			p.identity = wire.Fingerprint(certs[0].RawSubjectPublicKeyInfo)
-		}
-	}
-	dec := wire.NewDecoder(conn, wire.MaxClientFrame)
-	hello, err := dec.Decode()
-	if err != nil {
-		s.refuseUnreadable(conn, p, err)
+	c := &memberConn{server: s, conn: conn, peer: p}
+	if !c.join() {
 		return
 	}
-	if hello.Type != wire.TypeHello {
-		writeFrame(conn, &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a hello frame, got " + quoteType(hello.Type)})
-		return
-	}
-	if hello.Version != wire.Version {
-		writeFrame(conn, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeVersion,
-			Text: "this room speaks chatroom protocol version 1; update chatroom"})
-		return
-	}
-	if refusal, ok := s.helloed(conn); !ok {
-		if refusal != nil {
-			writeFrame(conn, refusal)
-		}
-		return
-	}
-	// The owner's in-process pipe cannot break or go quiet by accident, and
-	// its client may be blocked on the person, so it has no heartbeat: no
-	// pings to it, no deadline on it, and none announced to it.
-	heartbeat := s.heartbeat
-	if _, ok := conn.(*tls.Conn); !ok {
-		heartbeat = 0
-	}
-	dl := &writeDeadline{conn: conn, wrote: time.Now()}
-	req := room.JoinRequest{Name: hello.Name, Addr: p.addr, Identity: p.identity, Owner: p.owner,
-		Resume: hello.Resume, HeartbeatMS: int(heartbeat / time.Millisecond), Removed: dl.removed}
-	// An admin made with /op is an admin by its key, whatever password it
-	// sends, and the owner is the owner: neither is checked, so neither
-	// waits for a throttle that others' guesses have filled.
-	if hello.Password != "" && !p.owner {
-		op, err := s.room.IsOp(s.ctx, p.identity)
-		if err != nil {
-			return
-		}
-		if !op {
-			if refusal := s.checkPassword(p.addr, hello.Password); refusal != nil {
-				writeFrame(conn, refusal)
-				return
-			}
-			req.Admin = true
-		}
-	}
-	member, refusal, err := s.room.Join(s.ctx, req)
-	if err != nil {
-		return
-	}
-	if refusal != nil {
-		writeFrame(conn, refusal)
-		return
-	}
-	conn.SetDeadline(time.Time{})
-	s.mu.Lock()
-	s.conns[conn].joined = true
-	s.mu.Unlock()
-	s.log.Debug("member joined", "name", member.Name(), "addr", p.addr)
-
-	// The reader records why it stopped before telling the room, and the
-	// room closes the member's outbox after that, so the writer reads this
-	// only once it is set.
-	var readErr *wire.Frame
-	// lingering is set by the writer once it has said its last word, so
-	// that the reader no longer moves the read deadline past the short
-	// linger the writer set.
-	var lingering atomic.Bool
 	// The reader starts on a fresh goroutine and this one, whose stack the
 	// handshake has grown, becomes the writer: a writer waits for frames
 	// with little on its stack, so the collector shrinks the handshake's
@@ -419,40 +343,155 @@ func (s *server) serveConn(conn net.Conn, p peer) {
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
-		s.readLoop(conn, dec, member, heartbeat, &readErr, &lingering)
+		c.read()
 	}()
-	s.writeLoop(conn, member, heartbeat, dl, &readErr, &lingering)
+	c.write()
 	<-readerDone
 }
 
-// readLoop hands the member's lines to the room until the connection ends
-// or sends something unreadable. With a heartbeat, a member from which
+// memberConn is one connection to the room, from its handshake to its
+// close: once the room has let the member in, one goroutine reads from it
+// (read) and another writes to it (write), and what they share is here.
+type memberConn struct {
+	server *server
+	conn   net.Conn
+	peer   peer
+	dec    *wire.Decoder
+	member *room.Member // set once the room has let the member in
+	// heartbeat is how long the writer stays silent before it pings, and
+	// a third of how long the reader waits for anything; 0 for the owner.
+	heartbeat time.Duration
+
+	// The write deadline: writeTimeout from each write, and no later than
+	// finalGrace after the room removed the member (see setWriteDeadline).
+	// lastDeadline is the latest deadline allowed (Unix nanoseconds), 0
+	// while the member is in the room; it is set on the room goroutine.
+	// deadline, the deadline set last, and wrote, when the writer last
+	// wrote (for the heartbeat), are the writer's alone.
+	lastDeadline atomic.Int64
+	deadline     time.Time
+	wrote        time.Time
+
+	// readErr is why the reader gave up on the member, for the writer to
+	// send as its last word. The reader records it before telling the
+	// room, and the room closes the member's outbox after that, so the
+	// writer reads it only once it is set.
+	readErr *wire.Frame
+	// lingering is set by the writer once it has said its last word, so
+	// that the reader no longer moves the read deadline past the short
+	// linger the writer set.
+	lingering atomic.Bool
+}
+
+// join takes the connection through the TLS handshake, the hello and the
+// admin password into the room, or refuses it. It reports whether the room
+// let the member in.
+func (c *memberConn) join() bool {
+	s, conn := c.server, c.conn
+	conn.SetDeadline(time.Now().Add(s.handshakeTimeout))
+	if tc, ok := conn.(*tls.Conn); ok {
+		if err := tc.HandshakeContext(s.ctx); err != nil {
+			s.log.Debug("tls handshake failed", "addr", c.peer.addr, "err", err)
+			return false
+		}
+		// TLS has checked that the client holds the certificate's key;
+		// no authority vouches for it, and none is needed: the room
+		// knows a member by that key, whoever made it.
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			c.peer.identity = wire.Fingerprint(certs[0].RawSubjectPublicKeyInfo)
+		}
+	}
+	c.dec = wire.NewDecoder(conn, wire.MaxClientFrame)
+	hello, err := c.dec.Decode()
+	if err != nil {
+		s.refuseUnreadable(conn, c.peer, err)
+		return false
+	}
+	if hello.Type != wire.TypeHello {
+		writeFrame(conn, &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a hello frame, got " + quoteType(hello.Type)})
+		return false
+	}
+	if hello.Version != wire.Version {
+		writeFrame(conn, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeVersion,
+			Text: "this room speaks chatroom protocol version 1; update chatroom"})
+		return false
+	}
+	if refusal, ok := s.helloed(conn); !ok {
+		if refusal != nil {
+			writeFrame(conn, refusal)
+		}
+		return false
+	}
+	// The owner's in-process pipe cannot break or go quiet by accident, and
+	// its client may be blocked on the person, so it has no heartbeat: no
+	// pings to it, no deadline on it, and none announced to it.
+	if !c.peer.owner {
+		c.heartbeat = s.heartbeat
+	}
+	c.wrote = time.Now()
+	req := room.JoinRequest{Name: hello.Name, Addr: c.peer.addr, Identity: c.peer.identity, Owner: c.peer.owner,
+		Resume: hello.Resume, HeartbeatMS: int(c.heartbeat / time.Millisecond), Removed: c.removed}
+	// An admin made with /op is an admin by its key, whatever password it
+	// sends, and the owner is the owner: neither is checked, so neither
+	// waits for a throttle that others' guesses have filled.
+	if hello.Password != "" && !c.peer.owner {
+		op, err := s.room.IsOp(s.ctx, c.peer.identity)
+		if err != nil {
+			return false
+		}
+		if !op {
+			if refusal := s.checkPassword(c.peer.addr, hello.Password); refusal != nil {
+				writeFrame(conn, refusal)
+				return false
+			}
+			req.Admin = true
+		}
+	}
+	member, refusal, err := s.room.Join(s.ctx, req)
+	if err != nil {
+		return false
+	}
+	if refusal != nil {
+		writeFrame(conn, refusal)
+		return false
+	}
+	c.member = member
+	conn.SetDeadline(time.Time{})
+	s.mu.Lock()
+	s.conns[conn].joined = true
+	s.mu.Unlock()
+	s.log.Debug("member joined", "name", member.Name(), "addr", c.peer.addr)
+	return true
+}
+
+// read hands the member's lines to the room until the connection ends or
+// sends something unreadable. With a heartbeat, a member from which
 // nothing came for three intervals is gone: its client pings when it has
 // nothing to say, so the silence means a dead machine or network.
-func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, heartbeat time.Duration, readErr **wire.Frame, lingering *atomic.Bool) {
+func (c *memberConn) read() {
 	// The deadline moves only when less than silence-slack of it is left,
 	// so a member that sends a lot moves a timer now and then, not at
 	// every frame (as the writer does with its write deadline).
-	silence := deadPeer * heartbeat
+	silence := deadPeer * c.heartbeat
 	slack := silence / 15
 	var deadline time.Time
-	pings := newPingBudget(heartbeat)
+	pings := newPingBudget(c.heartbeat)
 	for {
-		if now := time.Now(); heartbeat > 0 && !lingering.Load() && deadline.Sub(now) < silence-slack {
+		if now := time.Now(); c.heartbeat > 0 && !c.lingering.Load() && deadline.Sub(now) < silence-slack {
 			// Should the writer start lingering just now, this can stretch
 			// its linger once, to this deadline at most; the flag stops
 			// the next frame from doing it again.
 			deadline = now.Add(silence)
-			conn.SetReadDeadline(deadline)
+			c.conn.SetReadDeadline(deadline)
 		}
-		f, err := dec.Decode()
+		f, err := c.dec.Decode()
 		if err != nil {
 			var werr *wire.Error
 			if !errors.As(err, &werr) {
-				s.room.Leave(m, wire.CodeLost)
+				c.server.room.Leave(c.member, wire.CodeLost)
 				return
 			}
-			*readErr = &wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg}
+			c.readErr = &wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg}
 			break
 		}
 		if f.Type == wire.TypePing {
@@ -460,24 +499,24 @@ func (s *server) readLoop(conn net.Conn, dec *wire.Decoder, m *room.Member, hear
 				// No client needs this many: it pings once per heartbeat
 				// of silence. Every ping costs the host a decode, and
 				// otherwise nothing would bound them.
-				*readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected,
+				c.readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected,
 					Text: "too many pings: a client sends one after each heartbeat of silence"}
 				break
 			}
 			continue // it has done its work: the deadline moved
 		}
 		if f.Type != wire.TypeSay {
-			*readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a say frame, got " + quoteType(f.Type)}
+			c.readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a say frame, got " + quoteType(f.Type)}
 			break
 		}
-		s.room.Say(m, f.Text, f.Ref)
+		c.server.room.Say(c.member, f.Text, f.Ref)
 	}
-	s.room.Leave(m, wire.CodeProtocol)
+	c.server.room.Leave(c.member, wire.CodeProtocol)
 	// Read on while the writer says why: closing a socket with unread
 	// bytes in it resets the connection, and the reset can destroy the
 	// error frame before the member reads it.
-	conn.SetReadDeadline(time.Now().Add(lingerTimeout))
-	io.Copy(io.Discard, io.LimitReader(conn, maxLinger))
+	c.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, io.LimitReader(c.conn, maxLinger))
 }
 
 // pingBurst is how many pings a member may send in a row, beyond the pace
@@ -497,31 +536,16 @@ func newPingBudget(heartbeat time.Duration) *rate.Limiter {
 	return rate.NewLimiter(rate.Every(every), pingBurst)
 }
 
-// writeLoop writes the member's frames until the room closes its outbox,
-// then the last word (the room's Final, or why the reader gave up), and
-// shuts the connection's writing side. Everything queued at a time goes out
-// in one write: for a busy room that is the difference between one TLS
-// record and hundreds.
-func (s *server) writeLoop(conn net.Conn, m *room.Member, heartbeat time.Duration, dl *writeDeadline, readErr **wire.Frame, lingering *atomic.Bool) {
-	out := m.Out()
-	failed := func(err error) {
-		// Closing ends the reader, which tells the room; until the room
-		// closes the outbox, what it queues is thrown away.
-		s.log.Debug("write failed", "name", m.Name(), "err", err)
-		abort(conn)
-		for {
-			frames, open := out.Take()
-			out.Recycle(frames)
-			if !open {
-				return
-			}
-			<-out.Ready()
-		}
-	}
+// write writes the member's frames until the room closes its outbox, then
+// closes the connection with the last word (closeLingering). Everything
+// queued at a time goes out in one write: for a busy room that is the
+// difference between one TLS record and hundreds.
+func (c *memberConn) write() {
+	out := c.member.Out()
 	// The welcome and the replay go first, in batches, straight from the
 	// room's history: they may be more frames than the outbox holds.
-	if err := writeFrames(conn, m.TakeReplay(), dl); err != nil {
-		failed(err)
+	if err := c.writeFrames(c.member.TakeReplay()); err != nil {
+		c.writeFailed(err)
 		return
 	}
 	// A ping goes out only after a whole interval in which nothing was
@@ -530,8 +554,8 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, heartbeat time.Duratio
 	// for the rest of the interval.
 	var ping <-chan time.Time // nil, which never fires, without a heartbeat
 	var timer *time.Timer
-	if heartbeat > 0 {
-		timer = time.NewTimer(heartbeat)
+	if c.heartbeat > 0 {
+		timer = time.NewTimer(c.heartbeat)
 		defer timer.Stop()
 		ping = timer.C
 	}
@@ -549,45 +573,68 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, heartbeat time.Duratio
 			var frames [][]byte
 			frames, open = out.Take()
 			busy = len(frames) >= busyBatch
-			err := writeFrames(conn, frames, dl)
+			err := c.writeFrames(frames)
 			out.Recycle(frames)
 			if err != nil {
-				failed(err)
+				c.writeFailed(err)
 				return
 			}
 		case now := <-ping:
-			if idle := now.Sub(dl.wrote); idle < heartbeat {
-				timer.Reset(heartbeat - idle)
+			if idle := now.Sub(c.wrote); idle < c.heartbeat {
+				timer.Reset(c.heartbeat - idle)
 				continue
 			}
-			if err := writeFrames(conn, [][]byte{pingFrame}, dl); err != nil {
-				failed(err)
+			if err := c.writeFrames([][]byte{pingFrame}); err != nil {
+				c.writeFailed(err)
 				return
 			}
-			timer.Reset(heartbeat)
+			timer.Reset(c.heartbeat)
 		}
 	}
+	c.closeLingering()
+}
+
+// writeFailed closes the connection after a write failed. Closing ends the
+// reader, which tells the room; until the room closes the outbox, what it
+// queues is thrown away.
+func (c *memberConn) writeFailed(err error) {
+	c.server.log.Debug("write failed", "name", c.member.Name(), "err", err)
+	abort(c.conn)
+	out := c.member.Out()
+	for {
+		frames, open := out.Take()
+		out.Recycle(frames)
+		if !open {
+			return
+		}
+		<-out.Ready()
+	}
+}
+
+// closeLingering says the last word (the room's Final, or why the reader
+// gave up) once the room has removed the member, shuts the connection's
+// writing side, and gives the member a moment to read that and close its
+// end before the reader stops waiting.
+func (c *memberConn) closeLingering() {
 	// The room has removed the member (its Removed hook ran before the
 	// outbox closed), so the grace has begun: TLS's close_notify, in
 	// closeWrite, gives itself 5 s whatever the deadline, so past the
 	// grace the connection is cut instead.
-	if until := dl.last.Load(); until != 0 {
-		cut := time.AfterFunc(time.Until(time.Unix(0, until)), func() { abort(conn) })
+	if until := c.lastDeadline.Load(); until != 0 {
+		cut := time.AfterFunc(time.Until(time.Unix(0, until)), func() { abort(c.conn) })
 		defer cut.Stop()
 	}
-	lingering.Store(true)
-	last := m.Final()
-	if last == nil && *readErr != nil {
-		last, _ = wire.Encode(*readErr)
+	c.lingering.Store(true)
+	last := c.member.Final()
+	if last == nil && c.readErr != nil {
+		last, _ = wire.Encode(c.readErr)
 	}
 	if last != nil {
-		dl.set()
-		conn.Write(last)
+		c.setWriteDeadline()
+		c.conn.Write(last)
 	}
-	// Say we are done, then give the member a moment to read that and
-	// close its end before the reader stops waiting.
-	closeWrite(conn)
-	conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	closeWrite(c.conn)
+	c.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 }
 
 // busyBatch is how many frames in one batch make a writer yield before it
@@ -597,7 +644,7 @@ func (s *server) writeLoop(conn net.Conn, m *room.Member, heartbeat time.Duratio
 const busyBatch = 8
 
 // writeFrames writes frames, as few writes as maxBatch allows.
-func writeFrames(conn net.Conn, frames [][]byte, dl *writeDeadline) error {
+func (c *memberConn) writeFrames(frames [][]byte) error {
 	if len(frames) == 0 {
 		return nil
 	}
@@ -609,8 +656,8 @@ func writeFrames(conn net.Conn, frames [][]byte, dl *writeDeadline) error {
 	for i, frame := range frames {
 		buf = append(buf, frame...)
 		if len(buf) >= maxBatch || i == len(frames)-1 {
-			dl.set()
-			if _, err = conn.Write(buf); err != nil {
+			c.setWriteDeadline()
+			if _, err = c.conn.Write(buf); err != nil {
 				break
 			}
 			buf = buf[:0]
@@ -626,41 +673,28 @@ func writeFrames(conn net.Conn, frames [][]byte, dl *writeDeadline) error {
 // pingFrame is what a writer sends after a heartbeat interval of silence.
 var pingFrame = []byte(`{"type":"ping"}` + "\n")
 
-// writeDeadline sets a member's write deadlines: writeTimeout from each
-// write, and no later than finalGrace after the room removed the member.
-// It also notes when the writer last wrote, for the heartbeat.
-type writeDeadline struct {
-	conn net.Conn
-	// last is the latest deadline allowed (Unix nanoseconds), 0 while
-	// the member is in the room.
-	last atomic.Int64
-	// at is the deadline set last by set (the writer's alone).
-	at time.Time
-	// wrote is when the writer last wrote (the writer's alone), for the
-	// heartbeat.
-	wrote time.Time
-}
-
 // deadlineSlack is how much of writeTimeout a write may find already used:
-// set moves the deadline only when less than writeTimeout-deadlineSlack is
-// left, so a busy writer moves a timer once a second, not at every write
-// (that was 6% of the host's CPU at 1,000 messages a second).
+// setWriteDeadline moves the deadline only when less than
+// writeTimeout-deadlineSlack is left, so a busy writer moves a timer once a
+// second, not at every write (that was 6% of the host's CPU at 1,000
+// messages a second).
 const deadlineSlack = time.Second
 
-// set gives the next write between writeTimeout-deadlineSlack and
-// writeTimeout, or what is left of the grace.
-func (d *writeDeadline) set() {
+// setWriteDeadline gives the next write between writeTimeout-deadlineSlack
+// and writeTimeout, or what is left of the grace, and notes the write for
+// the heartbeat.
+func (c *memberConn) setWriteDeadline() {
 	now := time.Now()
-	d.wrote = now
-	if d.at.Sub(now) < writeTimeout-deadlineSlack {
-		d.at = now.Add(writeTimeout)
-		d.conn.SetWriteDeadline(d.at)
+	c.wrote = now
+	if c.deadline.Sub(now) < writeTimeout-deadlineSlack {
+		c.deadline = now.Add(writeTimeout)
+		c.conn.SetWriteDeadline(c.deadline)
 	}
 	// Should removed run just before the deadline above is set, its
-	// deadline is overwritten; it stored last first, so it is seen here
-	// and set again.
-	if last := d.last.Load(); last != 0 {
-		d.conn.SetWriteDeadline(time.Unix(0, last))
+	// deadline is overwritten; it stored lastDeadline first, so it is seen
+	// here and set again.
+	if last := c.lastDeadline.Load(); last != 0 {
+		c.conn.SetWriteDeadline(time.Unix(0, last))
 	}
 }
 
@@ -668,10 +702,10 @@ func (d *writeDeadline) set() {
 // goroutine when the room lets the member go, and cuts short a write that
 // is waiting for a member that does not read (it then fails, and the
 // writer closes the connection).
-func (d *writeDeadline) removed() {
+func (c *memberConn) removed() {
 	last := time.Now().Add(finalGrace)
-	d.last.Store(last.UnixNano())
-	d.conn.SetWriteDeadline(last)
+	c.lastDeadline.Store(last.UnixNano())
+	c.conn.SetWriteDeadline(last)
 }
 
 // batchPool holds the writers' batch buffers (*[]byte) between batches.
@@ -695,8 +729,8 @@ func abort(conn net.Conn) {
 func closeWrite(conn net.Conn) {
 	tc, ok := conn.(*tls.Conn)
 	if !ok {
-		// The owner's in-process pipe: it cannot be reset, and has no
-		// half-close, so it simply ends.
+		// Without TLS (the owner's in-process pipe) there is no reset to
+		// fear and no half-close to make, so the connection simply ends.
 		conn.Close()
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -16,14 +15,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math/big"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"chatroom/host/room"
 	"chatroom/host/statefile"
@@ -244,22 +241,7 @@ func checkPrivate(path string) error {
 // issueCert makes and saves a self-signed certificate for key that names
 // the room id, and returns it with the key.
 func issueCert(dir, id string, key crypto.Signer) (tls.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	now := time.Now()
-	template := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: wire.CertName(id)},
-		// Members check the key's fingerprint, not a chain or a date, so the
-		// certificate is made to outlast any room.
-		NotBefore:   now.Add(-time.Hour),
-		NotAfter:    now.AddDate(30, 0, 0),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, key.Public(), key)
+	der, err := wire.SelfSignedCert(key, wire.CertName(id), x509.ExtKeyUsageServerAuth)
 	if err != nil {
 		return tls.Certificate{}, err
 	}

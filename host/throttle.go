@@ -21,7 +21,7 @@ import (
 // looked at, so a guesser learns nothing from it, and nothing waits: the
 // refusal says when to try again. The right password gives its try back.
 // Admins made with /op join by key and the owner by the in-process
-// connection; neither goes through the throttle (see server.serveConn).
+// connection; neither goes through the throttle (see memberConn.join).
 //
 // It is connection admission, not room state, so it keeps its own lock.
 type passwordThrottle struct {
@@ -34,7 +34,12 @@ type passwordThrottle struct {
 	prefixes map[string]*tries
 
 	// The room-wide bucket: tokens left as of filled (zero: never used,
-	// so full), refilled one every refill up to burst.
+	// so full), refilled one every refill up to burst. It is not a
+	// rate.Limiter (as the ping budget is) for two things it does that
+	// one does not: right gives a try back, which a Limiter can only do by
+	// cancelling a reservation at the time it was made, moving its clock
+	// back; and a clock that goes back refills nothing, where a Limiter
+	// refills that span again once the clock is forward.
 	tokens float64
 	filled time.Time
 	burst  float64

@@ -5,17 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"os"
 	"path/filepath"
-	"time"
 
-	"chatroom/host/statefile"
 	"chatroom/host/wire"
 )
 
@@ -36,24 +32,11 @@ func LoadOrCreateIdentity(dir string) (tls.Certificate, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return tls.Certificate{}, fmt.Errorf("reading your identity: %w", err)
 	}
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	template := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "chatroom member"},
-		// Rooms check the key, not a chain or a date.
-		NotBefore:   time.Now().Add(-time.Hour),
-		NotAfter:    time.Now().AddDate(30, 0, 0),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, pub, key)
+	der, err := wire.SelfSignedCert(key, "chatroom member", x509.ExtKeyUsageClientAuth)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
@@ -61,7 +44,7 @@ func LoadOrCreateIdentity(dir string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := statefile.WriteAtomic(path, data, 0o600); err != nil {
+	if err := writeStateFile(path, data, 0o600); err != nil {
 		return tls.Certificate{}, fmt.Errorf("saving your identity: %w", err)
 	}
 	return tls.X509KeyPair(data, data)

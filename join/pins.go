@@ -15,7 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"chatroom/host/statefile"
 	"chatroom/host/wire"
 )
 
@@ -313,7 +312,7 @@ func oneLine(s string) string {
 
 // save writes the file anew, atomically.
 func (k *KnownRooms) save() error {
-	return statefile.WriteAtomic(k.path, k.encode(), 0o600)
+	return writeStateFile(k.path, k.encode(), 0o600)
 }
 
 // encode returns the file's contents, every line read kept in its place;

@@ -1,8 +1,10 @@
 // Package statefile writes the small files that hold chatroom's state
 // (bans, keys, known rooms) so that a crash at any moment leaves either the
 // old file or the new one, never a torn one, and opens them without
-// following a symbolic link planted in their place. Host and join both use
-// it.
+// following a symbolic link planted in their place. It is the host's: the
+// client does not depend on the host, and writes its own state files with a
+// writer of the same kind (join/statefile.go), whose temporary files are
+// named as WriteAtomic's, so RemoveStale removes those too.
 package statefile
 
 import (
@@ -13,43 +15,34 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // WriteAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, then syncs the directory so the rename itself is on
-// disk before it returns. The directory is created if needed (0700: state
-// is private).
-func WriteAtomic(path string, data []byte, perm os.FileMode) (err error) {
+// renames it over path (renameio), then syncs the directory so the rename
+// itself is on disk before it returns. The directory is created if needed
+// (0700: state is private), and the file always gets perm, whatever the
+// umask or the mode of the file it replaces.
+func WriteAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMark+"*")
+	// Beside path, not in the system's temporary directory, which renameio
+	// would otherwise try: RemoveStale finds there what a kill leaves.
+	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(perm))
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
+	defer f.Cleanup()
+	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	if _, err = tmp.Write(data); err != nil {
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return err
 	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
+	if d, err := os.Open(dir); err == nil {
 		// Not every system can sync a directory (Windows cannot); the
 		// rename is still atomic there.
 		d.Sync()
@@ -58,8 +51,18 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	return nil
 }
 
-// tempMark is in the name of every temporary file WriteAtomic makes.
-const tempMark = ".tmp"
+// isTemp reports whether name is that of a temporary file WriteAtomic
+// makes: renameio names it "." + the file's name + random digits. Earlier
+// versions named it "." + the file's name + ".tmp" + random digits, which
+// fits too. A state file's name never starts with a dot.
+func isTemp(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return false
+	}
+	base := strings.TrimRight(rest, "0123456789")
+	return base != "" && len(base) < len(rest)
+}
 
 // RemoveStale removes the temporary files that WriteAtomic leaves in dir
 // when its process is killed mid-write, once they are older than age. The
@@ -72,7 +75,7 @@ func RemoveStale(dir string, age time.Duration) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.HasPrefix(name, ".") || !strings.Contains(name, tempMark) || !e.Type().IsRegular() {
+		if !isTemp(name) || !e.Type().IsRegular() {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > age {

@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 func TestWriteAtomic(t *testing.T) {
@@ -24,6 +27,15 @@ func TestWriteAtomic(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v, %v", fi.Mode(), err)
+	}
+	// The file gets the mode asked for, not that of the file it replaces
+	// (a key made readable by mistake is private again once rewritten).
+	os.Chmod(path, 0o644)
+	if err := WriteAtomic(path, []byte("3"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode after rewriting a 0644 file: %v, %v", fi.Mode(), err)
 	}
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("directory mode %v, %v", fi.Mode(), err)
@@ -62,6 +74,51 @@ func TestRemoveStale(t *testing.T) {
 		left = append(left, e.Name())
 	}
 	if want := []string{".hidden", ".known-rooms.tmp456", "bans.json", "notes.tmp1"}; !slices.Equal(left, want) {
+		t.Fatalf("left %q, want %q", left, want)
+	}
+}
+
+// What a kill -9 leaves in the middle of WriteAtomic now, as renameio
+// names it ("." + the name + random digits), is removed once old, like the
+// ".tmp" files of earlier versions; a fresh one, the real state files and
+// other dot files are kept.
+func TestRemoveStaleRenameio(t *testing.T) {
+	dir := t.TempDir()
+	// Made as WriteAtomic makes them, then left as a kill would leave them.
+	stale, err := renameio.NewPendingFile(filepath.Join(dir, "bans.json"), renameio.WithTempDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.Write([]byte("half a list"))
+	stale.File.Close()
+	fresh, err := renameio.NewPendingFile(filepath.Join(dir, "known-rooms"), renameio.WithTempDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.File.Close()
+	staleName, freshName := filepath.Base(stale.Name()), filepath.Base(fresh.Name())
+	if !strings.HasPrefix(staleName, ".bans.json") || staleName == ".bans.json" {
+		t.Fatalf("renameio named its temporary file %q; RemoveStale looks for \".bans.json\" and digits", staleName)
+	}
+	kept := []string{"bans.json", "known-rooms", "room-key.pem", ".hidden", ".bans.json", "history.jsonl"}
+	for _, name := range kept {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, name := range append([]string{staleName}, kept...) {
+		os.Chtimes(filepath.Join(dir, name), old, old)
+	}
+	RemoveStale(dir, time.Hour)
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	want := append(kept, freshName)
+	slices.Sort(want)
+	if !slices.Equal(left, want) {
 		t.Fatalf("left %q, want %q", left, want)
 	}
 }

@@ -1,6 +1,8 @@
 // Package wire is the chatroom protocol: the frames that a host and its
-// members exchange, and how they are written and read. Both sides import it;
-// it imports neither, and knows nothing of rooms, sockets or terminals.
+// members exchange, and how they are written and read, and how both sides
+// name and certify their keys (Fingerprint, CertName, SelfSignedCert). Both
+// sides import it; it imports neither, and knows nothing of rooms, sockets or
+// terminals.
 //
 // # Framing
 //
