@@ -321,7 +321,7 @@ func FuzzRosterFrame(f *testing.F) {
 		r := newRoster(welcome)
 		r.apply(fr)
 		r.Names()
-		r.Members()
+		r.members()
 		r.Banned()
 	})
 }

@@ -122,7 +122,7 @@ func TestHostileRoomRecords(t *testing.T) {
 			twin.ID += "2"
 			clone.Fingerprint += "B"
 			texts["CloneError"] = (&CloneError{ID: r.ID, Name: r.Name, Keys: keysOf([]discovery.Room{r, clone})}).Error()
-			texts["CloneWarning"] = CloneWarning(r.ID, r.Name, r.Fingerprint, keysOf([]discovery.Room{clone}))
+			texts["cloneWarning"] = cloneWarning(r.ID, r.Name, r.Fingerprint, keysOf([]discovery.Room{clone}))
 			twins := func(ctx context.Context) ([]discovery.Room, error) { return []discovery.Room{r, twin}, nil }
 			if _, err := FindRoom(context.Background(), twins, r.Name, nil); err != nil {
 				texts["FindRoom ambiguous"] = err.Error()

@@ -16,11 +16,12 @@ import (
 	"chatroom/join"
 )
 
-// These tests play a hostile room: a TLS server written against host/wire,
-// or a script that sends mDNS records, which puts terminal controls in
-// every string it sends, in the hope that one of them reaches the
-// terminal raw and acts (sets the title, clears the screen, turns the
-// text around) instead of showing.
+// These tests play a hostile room, written against host/wire, which puts
+// terminal controls in every string it sends, in the hope that one of them
+// reaches the terminal raw and acts (sets the title, clears the screen,
+// turns the text around) instead of showing. (What join itself says of
+// rooms, from their mDNS records, is played by join's
+// hostile_records_test.go, with the same payloads.)
 
 // hostilePayloads are what such a room sends: escape sequences (a title
 // that is a command's output on some terminals, a cleared screen, a

@@ -325,7 +325,7 @@ func (o *output) flushHeld() {
 // cleared; the prompt learns what it held.
 func (o *output) endRow() {
 	end := rowEnd{text: o.row.text(), beforeLastTwo: o.undo[0]}
-	if !o.row.empty() || o.held {
+	if o.rowDrawn() {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
 	o.held = false
@@ -372,11 +372,10 @@ func (o *output) println(lines ...string) {
 		}
 		return
 	}
-	drawn := !o.row.empty() || o.held
-	if drawn {
+	if o.rowDrawn() {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
-	o.printlnNoClear(drawn, lines...)
+	o.printlnNoClear(lines...)
 }
 
 // Status shows line above the prompt row as Println does, but in place
@@ -388,14 +387,13 @@ func (o *output) Status(line string) {
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
 	if o.status && !o.closed {
-		drawn := !o.row.empty() || o.held
-		if drawn {
+		if o.rowDrawn() {
 			o.out = append(o.out, "\r\x1b[K"...)
 		}
 		// Up to the status line, clear it; println writes the new one
 		// there and the row below it again.
 		o.out = append(o.out, "\x1b[A\r\x1b[K"...)
-		o.printlnNoClear(drawn, line)
+		o.printlnNoClear(line)
 	} else {
 		o.println(line)
 	}
@@ -403,13 +401,18 @@ func (o *output) Status(line string) {
 	o.flush()
 }
 
-// printlnNoClear is println after the row was cleared already.
-func (o *output) printlnNoClear(drawn bool, lines ...string) {
+// rowDrawn reports whether the prompt's row shows something (or a newline
+// is held after it), which a line shown above it must clear and draw again.
+func (o *output) rowDrawn() bool { return !o.row.empty() || o.held }
+
+// printlnNoClear is println after the row was cleared already: the lines,
+// then the row drawn again as it was.
+func (o *output) printlnNoClear(lines ...string) {
 	for _, line := range lines {
 		o.out = appendShown(o.out, line)
 		o.out = append(o.out, "\r\n\x1b[K"...)
 	}
-	if drawn {
+	if o.rowDrawn() {
 		o.out = append(o.out, o.row.text()...)
 		o.out = append(o.out, '\r')
 		if o.row.col > 0 {
@@ -508,7 +511,7 @@ func (o *output) Close() error {
 		return nil
 	}
 	o.out = o.out[:0]
-	if !o.row.empty() || o.held {
+	if o.rowDrawn() {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
 	// An escape sequence cut off is dropped: written alone it would leave

@@ -20,13 +20,13 @@ import (
 // Sanitize.
 //
 // me is the person's own name. The plain lines are the same for every
-// member; a styled rendering ([style]) uses me to mark what concerns the
+// member; a styled rendering (style) uses me to mark what concerns the
 // person: their own lines, and mentions of their name.
 //
 // What a line is can be told from how it starts, and what a member writes
 // never decides that: after the time, a member's lines start with "<name> "
 // (say), "* name " (/me) or "[from -> to] " (a private message), and the
-// room's own events with [eventMark], which no member's line can start
+// room's own events with eventMark, which no member's line can start
 // with, whatever its name or text. The host's answers start with "-- ", or
 // "!! " for a refusal, and have no time.
 func render(f wire.Frame, me string, loc *time.Location) []string {
