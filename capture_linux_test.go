@@ -15,6 +15,7 @@ import (
 	"chatroom/discovery/netns"
 	"chatroom/host"
 	"chatroom/join"
+	"chatroom/join/tui"
 )
 
 // Nothing a member types crosses the network in clear: a capture of all
@@ -187,7 +188,7 @@ type scriptUI struct {
 
 func newScriptUI() *scriptUI {
 	u := &scriptUI{lines: make(chan string, 10)}
-	u.UI = join.NewLineUI(strings.NewReader(""), u, false)
+	u.UI = tui.NewLineUI(strings.NewReader(""), u)
 	return u
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"chatroom/join"
+	"chatroom/join/tui"
 )
 
 // TestChatUIWithoutTerminal: away from a terminal the UI is line mode,
@@ -15,7 +16,7 @@ func TestChatUIWithoutTerminal(t *testing.T) {
 	c := &cli{stdin: strings.NewReader("hi\n"), stdout: &out, stderr: &errs}
 	ui, closeUI := c.chatUI("ana", t.TempDir(), "secret")
 	defer closeUI()
-	if _, ok := ui.(join.Terminal); ok {
+	if _, ok := ui.(tui.Terminal); ok {
 		t.Fatal("got the interactive prompt without a terminal")
 	}
 	ui.Note(join.Note{Kind: join.Info, Text: "a line"})

@@ -1,6 +1,8 @@
 // Command chatroom turns a LAN into a chat room: "chatroom host" opens a
 // room, "chatroom join" joins one. This file holds the command line: flags,
-// messages and the wiring of package host to package join.
+// messages and the wiring of package host to package join, and of join to
+// the terminal (package join/tui): join knows nothing of terminals and the
+// terminal nothing of sockets, so this is where the two meet.
 package main
 
 import (
@@ -35,6 +37,7 @@ import (
 	"chatroom/host/room"
 	"chatroom/host/wire"
 	"chatroom/join"
+	"chatroom/join/tui"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -848,7 +851,10 @@ func (c *cli) scripted() bool { return !isTerminal(c.stdin) }
 // lineUI reads lines from stdin and prints events to stdout. At a terminal
 // it may ask again for a name that was taken.
 func (c *cli) lineUI() join.UI {
-	return join.NewLineUI(c.stdin, c.stdout, isTerminal(c.stdin))
+	if isTerminal(c.stdin) {
+		return tui.NewInteractiveLineUI(c.stdin, c.stdout)
+	}
+	return tui.NewLineUI(c.stdin, c.stdout)
 }
 
 // chatUI returns the UI to chat through and a function that closes it. When
@@ -861,13 +867,13 @@ func (c *cli) chatUI(user, stateDir string, secrets ...string) (join.UI, func())
 	if c.stdin != io.Reader(os.Stdin) || c.stdout != io.Writer(os.Stdout) || !isTerminal(c.stdin) {
 		return c.lineUI(), func() {}
 	}
-	cfg := join.PromptConfig{Secrets: secrets, Color: os.Getenv("NO_COLOR") == ""}
+	cfg := tui.PromptConfig{Secrets: secrets, Color: os.Getenv("NO_COLOR") == ""}
 	if dir, err := stateDirOrDefault(stateDir); err == nil {
-		cfg.HistoryFile = join.HistoryFile(dir, user)
+		cfg.HistoryFile = tui.HistoryFile(dir, user)
 	}
-	p, err := join.NewPrompt(cfg)
+	p, err := tui.NewPrompt(cfg)
 	if err != nil {
-		if !errors.Is(err, join.ErrNoPrompt) {
+		if !errors.Is(err, tui.ErrNoPrompt) {
 			c.infof("%v; reading plain lines instead", err)
 		}
 		return c.lineUI(), func() {}

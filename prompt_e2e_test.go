@@ -19,6 +19,7 @@ import (
 	"chatroom/host"
 	"chatroom/host/wire"
 	"chatroom/join"
+	"chatroom/join/tui"
 )
 
 // These tests run the real binary in a real terminal, tmux, next to a room
@@ -406,7 +407,7 @@ func TestPromptJoin(t *testing.T) {
 	}
 
 	// The history was saved, with what was typed.
-	data, err := os.ReadFile(join.HistoryFile(state, "ana"))
+	data, err := os.ReadFile(tui.HistoryFile(state, "ana"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,16 +34,16 @@ func (e *KeyMismatchError) Error() string {
 	return fmt.Sprintf("room key mismatch: expected %s, got %s", e.Expected, e.Got)
 }
 
-// DialError is a connection to a room that could not be made, said in
+// dialError is a connection to a room that could not be made, said in
 // words: what happened at which address, not the system's error.
-type DialError struct {
+type dialError struct {
 	Addr string
 	Why  string // "no answer from 10.0.0.5:7465 within 10 s"
 	Err  error  // the system's error, for errors.Is
 }
 
-func (e *DialError) Error() string { return "cannot connect to the room: " + e.Why }
-func (e *DialError) Unwrap() error { return e.Err }
+func (e *dialError) Error() string { return "cannot connect to the room: " + e.Why }
+func (e *dialError) Unwrap() error { return e.Err }
 
 // describeDial says what err, met dialing addr, means for a person.
 func describeDial(addr string, err error) string {
@@ -194,7 +194,7 @@ func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify
 			if refused != nil {
 				return nil, refused // the whole story; "cannot connect" would bury it
 			}
-			return nil, &DialError{Addr: addr, Why: describeDial(addr, err), Err: err}
+			return nil, &dialError{Addr: addr, Why: describeDial(addr, err), Err: err}
 		}
 		if want != "" {
 			return conn, nil

@@ -1,10 +1,13 @@
 package join
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,9 +144,8 @@ type fakeUI struct {
 	answers []string // for AskName, in order; none left = cannot ask
 	reasons []string // what AskName was asked with
 	onPrint func(line string)
-	// me, welcomed and outage are as in lineUI, whose lines the fake
-	// prints.
-	me               string
+	// welcomed and outage are as in line mode (join/tui), whose lines
+	// the fake prints.
 	welcomed, outage bool
 }
 
@@ -167,20 +169,16 @@ func (u *fakeUI) ReadLine() (string, error) {
 // Enter, Show and Note print what line mode prints.
 func (u *fakeUI) Enter(w wire.Frame, r *Roster) {
 	u.mu.Lock()
-	u.me = r.Me()
 	first := !u.welcomed
 	u.welcomed = true
 	u.mu.Unlock()
 	if first {
-		u.Print(WelcomeLine(w))
+		u.Print(testWelcomeLine(w))
 	}
 }
 
 func (u *fakeUI) Show(f wire.Frame, phase Phase) {
-	u.mu.Lock()
-	me := u.me
-	u.mu.Unlock()
-	for _, line := range Render(f, me, time.Local) {
+	for _, line := range testRender(f, time.Local) {
 		if phase == Backlog {
 			line = "earlier: " + line
 		}
@@ -212,6 +210,100 @@ func (u *fakeUI) Print(line string) {
 	if u.onPrint != nil {
 		u.onPrint(line)
 	}
+}
+
+// testRender is the fakeUI's rendering of a frame: line mode's words
+// (join/tui's render, which this package's tests cannot import, as it
+// imports join) for the frames these tests send, so that a test waits for
+// and compares lines as a person reads them: "10:04 <cy> hi", "10:04
+// [bob -> cy] psst", "10:04 -!- dee joined", "-- " before the host's
+// notices, "!! " before its refusals. How each frame looks at a terminal
+// is join/tui's to test; here it shows what Join showed, and in what order.
+func testRender(f wire.Frame, loc *time.Location) []string {
+	at := f.Time.In(loc).Format("15:04")
+	switch f.Type {
+	case wire.TypeEvent:
+		switch f.Kind {
+		case wire.KindSay:
+			return []string{at + " <" + Sanitize(f.From) + "> " + Sanitize(f.Text)}
+		case wire.KindMe:
+			return []string{at + " * " + Sanitize(f.From) + " " + Sanitize(f.Text)}
+		case wire.KindJoin:
+			return []string{at + " -!- " + Sanitize(f.Name) + " joined"}
+		case wire.KindLeave:
+			return []string{at + " -!- " + Sanitize(f.Name) + " left"}
+		case wire.KindRole:
+			return []string{at + " -!- " + Sanitize(f.Name) + " is now " + Sanitize(f.Role)}
+		}
+	case wire.TypePrivate:
+		return []string{at + " [" + Sanitize(f.From) + " -> " + Sanitize(f.To) + "] " + Sanitize(f.Text)}
+	case wire.TypeNotice:
+		prefix := "-- "
+		if f.Error {
+			prefix = "!! "
+		}
+		var lines []string
+		if msg := strings.TrimRight(f.Text, "\n"); msg != "" {
+			for _, l := range strings.Split(msg, "\n") {
+				lines = append(lines, prefix+Sanitize(l))
+			}
+		}
+		return lines
+	case wire.TypeClosed:
+		if f.Code == wire.CodeRoomClosed {
+			return []string{"-- the room closed"}
+		}
+	case wire.TypeWelcome:
+		return []string{testWelcomeLine(f)}
+	}
+	return nil
+}
+
+// testWelcomeLine is line mode's greeting, as in
+//
+//	joined "Lab 3" as bob (3 here: ana, bob, cy)
+func testWelcomeLine(w wire.Frame) string {
+	var room, me string
+	if w.Room != nil {
+		room = w.Room.Name
+	}
+	if w.You != nil {
+		me = w.You.Name
+	}
+	var names []string
+	for _, m := range w.Members {
+		names = append(names, Sanitize(m.Name))
+	}
+	if me != "" && !slices.ContainsFunc(w.Members, func(m wire.Member) bool { return m.Name == me }) {
+		names = append(names, Sanitize(me))
+	}
+	slices.SortFunc(names, compareNames)
+	return fmt.Sprintf("joined %q as %s (%d here: %s)", Sanitize(room), Sanitize(me), len(names), strings.Join(names, ", "))
+}
+
+// scriptUI is a UI for a script's input: the lines of in, then the end of
+// input, with what Join shows written to out as the fakeUI prints it. It
+// never asks for another name.
+type scriptUI struct {
+	*fakeUI
+	in  *bufio.Scanner
+	out io.Writer
+}
+
+func newScriptUI(t *testing.T, in io.Reader, out io.Writer) *scriptUI {
+	u := &scriptUI{fakeUI: newFakeUI(t), in: bufio.NewScanner(in), out: out}
+	u.onPrint = func(line string) { fmt.Fprintln(out, line) }
+	return u
+}
+
+func (u *scriptUI) ReadLine() (string, error) {
+	if !u.in.Scan() {
+		if err := u.in.Err(); err != nil {
+			return "", err
+		}
+		return "", io.EOF
+	}
+	return u.in.Text(), nil
 }
 
 func (u *fakeUI) AskName(reason string) (string, bool) {

@@ -397,10 +397,10 @@ func Clones(rooms []discovery.Room) []*CloneError {
 	return out
 }
 
-// CloneWarning is what the person is told when the room was joined with
+// cloneWarning is what the person is told when the room was joined with
 // the key they trust (known, or given) while another machine advertises
 // its id with other keys.
-func CloneWarning(id, name, trusted string, others []KeyAt) string {
+func cloneWarning(id, name, trusted string, others []KeyAt) string {
 	return fmt.Sprintf("%s, joined with its key %s, is also advertised with %s: %s; "+
 		"%s pretending to be the room, and not joined",
 		roomName(id, name), Sanitize(trusted), plural(len(others), "another key", "other keys"), keyList(others),
@@ -531,7 +531,7 @@ func (p *Pinning) DialFound(records []discovery.Room, local []LocalAddr, opts ..
 		conn, tried := dialCandidates(ctx, id, want, cands, opts)
 		if conn != nil {
 			if len(others) > 0 && p.Warn != nil {
-				warned.Do(func() { p.Warn(CloneWarning(id, name, want, others)) })
+				warned.Do(func() { p.Warn(cloneWarning(id, name, want, others)) })
 			}
 			return conn, nil
 		}

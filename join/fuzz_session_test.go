@@ -133,7 +133,7 @@ func FuzzSessionFrames(f *testing.F) {
 // room.
 func checkRosterBounds(t *testing.T, r *Roster) {
 	t.Helper()
-	members := r.Members()
+	members := r.members()
 	if len(members) > maxRosterMembers {
 		t.Fatalf("the roster holds %d members", len(members))
 	}

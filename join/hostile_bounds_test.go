@@ -73,12 +73,12 @@ func TestJoinFloodStaysBounded(t *testing.T) {
 	after := heapInUse()
 	grown := int64(after) - int64(before)
 	t.Logf("%d join events read; heap in use %d KiB before, %d KiB after (%+d KiB), roster of %d",
-		n, before>>10, after>>10, grown>>10, len(s.Roster().Members()))
+		n, before>>10, after>>10, grown>>10, len(s.Roster().members()))
 	var broken *BrokenRoomError
 	if !errors.As(err, &broken) || broken.Why != "it announced more than 20000 members" {
 		t.Fatalf("after %d joins: %v, want a broken room that announced too many members", n, err)
 	}
-	if got := len(s.Roster().Members()); got > maxRosterMembers {
+	if got := len(s.Roster().members()); got > maxRosterMembers {
 		t.Errorf("the roster holds %d members, more than %d", got, maxRosterMembers)
 	}
 	if grown > 32<<20 {
@@ -124,7 +124,7 @@ func TestJoinsAndLeavesKeepGoing(t *testing.T) {
 	if !errors.Is(err, io.EOF) || n != 2*people-100 {
 		t.Fatalf("after %d events: %v, want all %d and the end of the connection", n, err, 2*people-100)
 	}
-	if got := len(s.Roster().Members()); got != 101 {
+	if got := len(s.Roster().members()); got != 101 {
 		t.Errorf("the roster holds %d members, want bob and the 100 still in the room", got)
 	}
 }
@@ -233,7 +233,7 @@ func TestWorstRealWelcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if got := len(s.Roster().Members()); got != hostMaxMembers {
+	if got := len(s.Roster().members()); got != hostMaxMembers {
 		t.Errorf("the roster holds %d members, want %d", got, hostMaxMembers)
 	}
 	if got := s.Roster().bans; !slices.Equal(got, []string{"dan"}) {
@@ -272,8 +272,8 @@ func TestHostileEvents(t *testing.T) {
 			defer s.Close()
 			_, err = s.Next()
 			brokenWithoutRoomText(t, err, tc.want)
-			if role, _ := s.Roster().Role("cy"); role != wire.RoleMember || len(s.Roster().Members()) != 3 {
-				t.Errorf("the roster changed: %v", s.Roster().Members())
+			if role, _ := s.Roster().role("cy"); role != wire.RoleMember || len(s.Roster().members()) != 3 {
+				t.Errorf("the roster changed: %v", s.Roster().members())
 			}
 			if f, again := s.Next(); again != err {
 				t.Errorf("Next after the broken room: %+v, %v; want the same error again", f, again)
@@ -542,10 +542,10 @@ func TestCompletionOfFullRoom(t *testing.T) {
 	if !slices.IsSortedFunc(r.Banned(), compareNames) {
 		t.Error("Banned() is not in compareNames' order")
 	}
-	if !slices.IsSortedFunc(r.Members(), func(a, b wire.Member) int { return compareNames(a.Name, b.Name) }) {
+	if !slices.IsSortedFunc(r.members(), func(a, b wire.Member) int { return compareNames(a.Name, b.Name) }) {
 		t.Error("Members() is not in compareNames' order")
 	}
-	for what, f := range map[string]func(){"Names": func() { r.Names() }, "Banned": func() { r.Banned() }, "Members": func() { r.Members() }} {
+	for what, f := range map[string]func(){"Names": func() { r.Names() }, "Banned": func() { r.Banned() }, "members": func() { r.members() }} {
 		if allocs := testing.AllocsPerRun(1, f); allocs > 2*maxRosterMembers {
 			t.Errorf("%s() of a full room: %.0f allocations, want at most %d", what, allocs, 2*maxRosterMembers)
 		}

@@ -437,7 +437,7 @@ func TestScriptInputIsSentWhole(t *testing.T) {
 		want = append(want, fmt.Sprint("line ", i))
 	}
 	out := &lockedBuffer{}
-	ui := NewLineUI(strings.NewReader(in.String()), out, false)
+	ui := newScriptUI(t, strings.NewReader(in.String()), out)
 	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob", Script: true}, ui)); err != nil {
 		t.Fatalf("Join: %v", err)
 	}

@@ -1,21 +1,26 @@
 // Package join is the chatroom client: it connects a person to a room,
-// keeps what the client knows of the room (the roster), turns the host's
-// frames into lines of text, and carries the person's lines to the host.
+// keeps what the client knows of the room (the roster), shows the host's
+// frames to the person and carries the person's lines to the host. It
+// holds the protocol client (the handshake in [Connect], the [Session],
+// the flow in [Join], reconnecting), trust (the client's identity, the
+// rooms it knows and the keys it pins, dialing), and finding rooms on the
+// network.
 //
-// The boundary: the network is reached only through a [Dialer] (a TLS
-// connection from [DialTLS], or the host's in-process pipe), and the person
-// only through a [UI]: line mode from [NewLineUI], or at a terminal the
-// interactive prompt from [NewPrompt], whose every byte to the terminal
-// goes through one [Output]. Everything between — the handshake in
-// [Connect], the [Session], the [Roster], [Render] and [Style], completion
-// and the flow in [Join] — is plain logic over those interfaces, so it is
-// tested without a terminal or a real host. Nothing in this package prints
-// except through a UI, and errors are returned as values for the command
-// line to print.
+// The boundary: join knows nothing of terminals; join/tui knows nothing of
+// sockets; main is the glue. The network is reached only through a
+// [Dialer] (a TLS connection from [DialTLS], or the host's in-process
+// pipe), and the person only through a [UI]: line mode or the interactive
+// prompt, both in join/tui, which main passes in. Everything between is
+// plain logic over those interfaces, so it is tested without a terminal
+// or a real host. Nothing in this package prints: it gives the UI frames
+// and notes to show, and returns errors as values for the command line to
+// print.
 //
-// Everything the host sends is shown through [Sanitize], so that no name or
-// message can move the cursor, clear the screen or reorder text on the
-// person's terminal.
+// What this package says (its errors, its lines about rooms) shows what a
+// room sent through [Sanitize], as join/tui shows every frame, so that no
+// name or message can move the cursor, clear the screen or reorder text
+// on the person's terminal. Sanitize is here, not in join/tui, because
+// both need it.
 package join
 
 import (

@@ -1,7 +1,6 @@
 package join
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -52,7 +51,7 @@ func TestJoinWelcomeChatAndQuit(t *testing.T) {
 	}
 	want := []string{
 		`joined "Lab 3" as bob (3 here: ana, bob, cy)`,
-		Render(event, "bob", time.Local)[0],
+		testRender(event, time.Local)[0],
 	}
 	if got := ui.output(); !slices.Equal(got, want) {
 		t.Errorf("printed\n%q\nwant\n%q", got, want)
@@ -270,30 +269,6 @@ func TestJoinNameTakenAsksAndRedials(t *testing.T) {
 	}
 }
 
-func TestJoinRefusalsInLineMode(t *testing.T) {
-	for _, code := range []string{wire.CodeNameTaken, wire.CodeNameInvalid, wire.CodeWrongPassword, wire.CodeBanned} {
-		t.Run(code, func(t *testing.T) {
-			dial, wait := scriptDialer(t, refuse(code, "no \x1b[2J way"))
-			var out bytes.Buffer
-			ui := NewLineUI(strings.NewReader("bob2\n"), &out, false)
-			err := Join(context.Background(), dial, Options{Name: "bob"}, ui)
-			var refused *RefusedError
-			if !errors.As(err, &refused) || refused.Code != code {
-				t.Fatalf("Join: %v (%T), want *RefusedError %s", err, err, code)
-			}
-			if err.Error() != "no ^[[2J way" {
-				t.Errorf("error %q, want the host's text, sanitized", err)
-			}
-			if n := wait(); n != 1 {
-				t.Errorf("dialed %d times, want 1", n)
-			}
-			if out.Len() != 0 {
-				t.Errorf("printed %q, want nothing", out.String())
-			}
-		})
-	}
-}
-
 func TestJoinOtherRefusalsDoNotAsk(t *testing.T) {
 	dial, _ := scriptDialer(t, refuse(wire.CodeWrongPassword, "wrong admin password"))
 	ui := newFakeUI(t, "bob2")
@@ -304,52 +279,6 @@ func TestJoinOtherRefusalsDoNotAsk(t *testing.T) {
 	}
 	if len(ui.reasons) != 0 {
 		t.Errorf("AskName called with %q; a wrong password is not a name problem", ui.reasons)
-	}
-}
-
-func TestJoinInteractiveLineUIAsksAtInput(t *testing.T) {
-	dial, _ := scriptDialer(t,
-		refuse(wire.CodeNameTaken, `the name "bob" is taken`),
-		func(h *fakeHost) {
-			h.welcome(1)
-			h.expect(wire.TypeSay, "hi")
-			h.expect(wire.TypeSay, "/quit")
-			closedLeft(h)
-		})
-	var out bytes.Buffer
-	ui := NewLineUI(strings.NewReader("bob2\nhi\n"), &out, true)
-	if err := Join(context.Background(), dial, Options{Name: "bob"}, ui); err != nil {
-		t.Fatalf("Join: %v", err)
-	}
-	want := "!! the name \"bob\" is taken\nanother name (empty to give up): " +
-		"joined \"Lab 3\" as bob2 (1 here: bob2)\n"
-	if out.String() != want {
-		t.Errorf("printed\n%q\nwant\n%q", out.String(), want)
-	}
-}
-
-func TestJoinLongLinesAreNotSent(t *testing.T) {
-	longest := strings.Repeat("y", wire.MaxText)
-	dial, _ := scriptDialer(t, func(h *fakeHost) {
-		h.welcome(1)
-		// The over-long lines never arrive: the next frame after the
-		// welcome is the line that follows them.
-		h.expect(wire.TypeSay, "hi")
-		h.expect(wire.TypeSay, longest)
-		h.expect(wire.TypeSay, "/quit")
-		closedLeft(h)
-	})
-	in := strings.Repeat("x", wire.MaxText+1) + "\n" +
-		"hi\r\n" +
-		strings.Repeat("z", 3*wire.MaxText) + "\n" +
-		longest + "\n"
-	var out bytes.Buffer
-	if err := Join(context.Background(), dial, Options{Name: "bob"}, NewLineUI(strings.NewReader(in), &out, false)); err != nil {
-		t.Fatalf("Join: %v", err)
-	}
-	const report = "!! line not sent: longer than 4000 bytes\n"
-	if n := strings.Count(out.String(), report); n != 2 {
-		t.Errorf("output %q reports %d long lines, want 2", out.String(), n)
 	}
 }
 

@@ -104,7 +104,7 @@ func TestBacklogShownAsEarlier(t *testing.T) {
 	if err := result(t, done); err != nil {
 		t.Fatalf("Join: %v", err)
 	}
-	at := Render(say(1, "", "", 0), "bob", time.Local)[0][:5]
+	at := testRender(say(1, "", "", 0), time.Local)[0][:5]
 	want := []string{
 		`joined "Lab 3" as bob (2 here: bob, cy)`,
 		"earlier: " + at + " <cy> old one",

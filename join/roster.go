@@ -146,9 +146,9 @@ func newRoster(welcome wire.Frame) *Roster {
 // Me is the person's own name in the room.
 func (r *Roster) Me() string { return r.me }
 
-// Members returns everyone in the room, the person included, sorted by
+// members returns everyone in the room, the person included, sorted by
 // name.
-func (r *Roster) Members() []wire.Member {
+func (r *Roster) members() []wire.Member {
 	r.mu.Lock()
 	ms := make([]wire.Member, 0, len(r.roles))
 	for name, role := range r.roles {
@@ -159,8 +159,8 @@ func (r *Roster) Members() []wire.Member {
 	return ms
 }
 
-// Role returns the role of name, and whether name is in the room.
-func (r *Roster) Role(name string) (string, bool) {
+// role returns the role of name, and whether name is in the room.
+func (r *Roster) role(name string) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	role, ok := r.roles[name]

@@ -392,13 +392,13 @@ func (s *Session) write(msg []byte, timeout time.Duration) error {
 	return nil
 }
 
-// HeartbeatError is a host from which nothing came for three heartbeat
+// heartbeatError is a host from which nothing came for three heartbeat
 // intervals: gone, though the connection may look open.
-type HeartbeatError struct {
+type heartbeatError struct {
 	Silence time.Duration
 }
 
-func (e *HeartbeatError) Error() string {
+func (e *heartbeatError) Error() string {
 	return fmt.Sprintf("nothing heard from the room for %v", e.Silence)
 }
 
@@ -418,7 +418,7 @@ func (e *SequenceError) Error() string {
 // unreadable frame is answered with an error frame, as the protocol asks,
 // and ends the session. Events already shown are skipped, and so are
 // pings; with a heartbeat, a host silent for three intervals is a
-// *HeartbeatError. Once it has returned an error, it returns the same
+// *heartbeatError. Once it has returned an error, it returns the same
 // error again: frames the decoder had read past the end are not passed
 // on, nor any after Close.
 func (s *Session) Next() (wire.Frame, error) {
@@ -527,7 +527,7 @@ func (s *Session) decode() (wire.Frame, error) {
 		var nerr net.Error
 		if s.heartbeat > 0 && errors.As(err, &nerr) && nerr.Timeout() && !s.closed.Load() {
 			s.Close()
-			return wire.Frame{}, &HeartbeatError{Silence: 3 * s.heartbeat}
+			return wire.Frame{}, &heartbeatError{Silence: 3 * s.heartbeat}
 		}
 		return wire.Frame{}, err
 	}

@@ -261,8 +261,8 @@ func TestRoster(t *testing.T) {
 				return
 			default:
 				r.Names()
-				r.Members()
-				r.Role("cy")
+				r.members()
+				r.role("cy")
 			}
 		}
 	}()
@@ -274,7 +274,7 @@ func TestRoster(t *testing.T) {
 			t.Errorf("%s: Names() = %q, want %q", step, got, w.names)
 		}
 		if w.members != nil {
-			if got := r.Members(); !slices.Equal(got, w.members) {
+			if got := r.members(); !slices.Equal(got, w.members) {
 				t.Errorf("%s: Members() = %v, want %v", step, got, w.members)
 			}
 		}
@@ -290,10 +290,10 @@ func TestRoster(t *testing.T) {
 		}
 		check(f.Type+" "+f.Kind+" "+f.Name+f.From, want[i])
 	}
-	if role, ok := r.Role("cy"); !ok || role != wire.RoleAdmin {
+	if role, ok := r.role("cy"); !ok || role != wire.RoleAdmin {
 		t.Errorf("Role(cy) = %q, %v", role, ok)
 	}
-	if _, ok := r.Role("ana"); ok {
+	if _, ok := r.role("ana"); ok {
 		t.Error("ana is still in the roster after leaving")
 	}
 }

@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"bufio"
@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // lineUI is the UI of plain lines: input read a line at a time, output
 // written a line at a time. It suits a pipe, a script, or a terminal in
 // its ordinary line mode.
 type lineUI struct {
-	in          *bufio.Reader
+	in *bufio.Reader
+	// interactive: a person answers at in, so AskName may ask there.
 	interactive bool
 
 	mu  sync.Mutex // the room's lines are shown from other goroutines
@@ -28,15 +30,25 @@ type lineUI struct {
 	welcomed, outage bool
 }
 
-// NewLineUI returns a line-mode UI reading in and writing out. A line
-// longer than wire.MaxText bytes is not returned: it is reported through
-// Print and skipped, because the host would end the connection over it.
-// interactive says that a person answers at in, so AskName may ask for
-// another name there.
-func NewLineUI(in io.Reader, out io.Writer, interactive bool) UI {
+// NewLineUI returns a line-mode UI reading in and writing out, for input
+// that no person answers at (a script, a pipe): AskName never asks. A line
+// longer than wire.MaxText bytes is not returned: it is reported with
+// "!! " and skipped, because the host would end the connection over it.
+func NewLineUI(in io.Reader, out io.Writer) join.UI { return newLineUI(in, out) }
+
+// NewInteractiveLineUI is NewLineUI where a person types at in (a
+// terminal in its ordinary line mode), so that AskName asks there for
+// another name.
+func NewInteractiveLineUI(in io.Reader, out io.Writer) join.UI {
+	u := newLineUI(in, out)
+	u.interactive = true
+	return u
+}
+
+func newLineUI(in io.Reader, out io.Writer) *lineUI {
 	// The buffer holds the longest line that may be sent and its line
 	// ending; a longer line fills it and is skipped, never buffered whole.
-	return &lineUI{in: bufio.NewReaderSize(in, wire.MaxText+len("\r\n")), out: out, interactive: interactive}
+	return &lineUI{in: bufio.NewReaderSize(in, wire.MaxText+len("\r\n")), out: out}
 }
 
 // errLineTooLong is a line over wire.MaxText bytes, already skipped.
@@ -80,28 +92,28 @@ func (u *lineUI) readLine() (string, error) {
 }
 
 // Enter greets the person once, with the first welcome.
-func (u *lineUI) Enter(w wire.Frame, r *Roster) {
+func (u *lineUI) Enter(w wire.Frame, r *join.Roster) {
 	u.mu.Lock()
 	u.me = r.Me()
 	first := !u.welcomed
 	u.welcomed = true
 	u.mu.Unlock()
 	if first {
-		u.print(WelcomeLine(w))
+		u.print(welcomeLine(w))
 	}
 }
 
-// Show prints f as Render shows it; an event from before the person
+// Show prints f as render shows it; an event from before the person
 // joined with "earlier: " before it.
-func (u *lineUI) Show(f wire.Frame, phase Phase) {
+func (u *lineUI) Show(f wire.Frame, phase join.Phase) {
 	u.mu.Lock()
 	me := u.me
 	u.mu.Unlock()
 	prefix := ""
-	if phase == Backlog {
+	if phase == join.Backlog {
 		prefix = "earlier: "
 	}
-	for _, line := range Render(f, me, time.Local) {
+	for _, line := range render(f, me, time.Local) {
 		u.print(prefix + line)
 	}
 }
@@ -109,17 +121,17 @@ func (u *lineUI) Show(f wire.Frame, phase Phase) {
 // Note prints the client's own line: "!! " before a warning, "-- " before
 // the rest. Of an outage's statuses only the first and the last are
 // printed.
-func (u *lineUI) Note(n Note) {
+func (u *lineUI) Note(n join.Note) {
 	prefix := "-- "
 	switch n.Kind {
-	case Warning:
+	case join.Warning:
 		prefix = "!! "
-	case Progress, Settled:
+	case join.Progress, join.Settled:
 		u.mu.Lock()
 		shown := u.outage
-		u.outage = n.Kind == Progress
+		u.outage = n.Kind == join.Progress
 		u.mu.Unlock()
-		if shown && n.Kind == Progress {
+		if shown && n.Kind == join.Progress {
 			return
 		}
 	}
@@ -133,7 +145,7 @@ func (u *lineUI) print(line string) {
 	// goes on, and ends with the input. Whatever shows a line goes
 	// through here, so here it is sanitized, even when it has been
 	// already: one line that missed it must not reach the terminal raw.
-	io.WriteString(u.out, Sanitize(line)+"\n")
+	io.WriteString(u.out, join.Sanitize(line)+"\n")
 }
 
 // AskName asks at the same input the person types into, which only makes
@@ -143,7 +155,7 @@ func (u *lineUI) AskName(reason string) (string, bool) {
 		return "", false
 	}
 	u.mu.Lock()
-	fmt.Fprintf(u.out, "!! %s\nanother name (empty to give up): ", Sanitize(reason))
+	fmt.Fprintf(u.out, "!! %s\nanother name (empty to give up): ", join.Sanitize(reason))
 	u.mu.Unlock()
 	line, err := u.readLine()
 	if err != nil {

@@ -1,10 +1,9 @@
-package join
+package tui
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,15 +12,16 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"chatroom/discovery"
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
-// These tests play a hostile room: a TLS server written against host/wire,
-// or a script that sends mDNS records, which puts terminal controls in
-// every string it sends, in the hope that one of them reaches the
-// terminal raw and acts (sets the title, clears the screen, turns the
-// text around) instead of showing.
+// These tests play a hostile room, written against host/wire, which puts
+// terminal controls in every string it sends, in the hope that one of them
+// reaches the terminal raw and acts (sets the title, clears the screen,
+// turns the text around) instead of showing. (What join itself says of
+// rooms, from their mDNS records, is played by join's
+// hostile_records_test.go, with the same payloads.)
 
 // hostilePayloads are what such a room sends: escape sequences (a title
 // that is a command's output on some terminals, a cleared screen, a
@@ -205,7 +205,7 @@ func hostileScript(f wire.Frame) func(h *fakeHost) {
 }
 
 // screenUI is the interactive prompt without its line editor: the real
-// roomView writing through the real Output into a vtScreen, with lines
+// roomView writing through the real output into a vtScreen, with lines
 // to send coming from a channel that never sends.
 type screenUI struct {
 	*roomView
@@ -218,12 +218,12 @@ func (u *screenUI) ReadLine() (string, error) {
 }
 
 func (u *screenUI) AskName(reason string) (string, bool) {
-	u.out.Println(u.style.notice(Sanitize(reason), true))
+	u.out.Println(u.style.warning(join.Sanitize(reason)))
 	return "", false
 }
 
 func newScreenUI(t *testing.T, scr *vtScreen) *screenUI {
-	u := &screenUI{roomView: newRoomView(NewOutput(scr), Style{Color: true}), input: make(chan string)}
+	u := &screenUI{roomView: newRoomView(newOutput(scr), style{Color: true}), input: make(chan string)}
 	u.width = func() int { return scr.width }
 	t.Cleanup(func() { close(u.input) })
 	return u
@@ -242,7 +242,7 @@ func controlIn(s string, lines bool) (r rune, ok bool) {
 				return r, true // invalid UTF-8
 			}
 		}
-		if needsPlaceholder(r) {
+		if join.NeedsPlaceholder(r) {
 			return r, true
 		}
 	}
@@ -318,8 +318,8 @@ func checkLineMode(t *testing.T, f wire.Frame, payload string) {
 	defer inW.Close()
 	var out strings.Builder
 	w := &lockedWriter{w: &out}
-	ui := NewLineUI(in, w, false)
-	err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, ui))
+	ui := NewLineUI(in, w)
+	err := result(t, joinAsync(context.Background(), dial, join.Options{Name: "bob"}, ui))
 	w.mu.Lock()
 	got := out.String()
 	w.mu.Unlock()
@@ -336,7 +336,7 @@ func checkPrompt(t *testing.T, f wire.Frame, payload string) {
 	dial, _ := scriptDialer(t, hostileScript(f))
 	scr := newVTScreenWidth(t, 80)
 	ui := newScreenUI(t, scr)
-	err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, ui))
+	err := result(t, joinAsync(context.Background(), dial, join.Options{Name: "bob"}, ui))
 	checkError(t, err, payload)
 	ui.out.Write([]byte(ui.promptString()))
 	for _, line := range completionProbes {
@@ -381,7 +381,7 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 func TestHostileCompletionCandidates(t *testing.T) {
 	for _, p := range hostilePayloads {
 		h := hostile(p)
-		c := Completions{
+		c := completions{
 			Commands: []wire.Command{{Name: "kick", Target: "member"}, {Name: "unban", Target: "banned"}, {Name: "z" + h}, {Name: "zap"}},
 			Names:    []string{h, "zed"},
 			Banned:   []string{h, "zoe"},
@@ -402,54 +402,6 @@ func TestHostileCompletionCandidates(t *testing.T) {
 	}
 }
 
-// TestHostileRoomRecords: a script on the LAN announces rooms whose every
-// string is hostile. What the client says of them (the line in a list,
-// the sentence on joining, the list of rooms that match, an error naming
-// them) shows every control as a placeholder, and each stays one line.
-func TestHostileRoomRecords(t *testing.T) {
-	base := discovery.Room{ID: testRoomID, Name: "Lab 3", Fingerprint: "SHA256:" + strings.Repeat("A", 43), Version: wire.Version,
-		Port: 7465, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.5")}, Host: "lab.local.", Instance: "Lab 3", Ifaces: []string{"eth0"}}
-	var paths []string
-	stringFields(reflect.ValueOf(&base), "", func(path string, _ reflect.Value) { paths = append(paths, path) })
-	for _, path := range paths {
-		for _, p := range hostilePayloads {
-			r := base
-			r.Ifaces = []string{"eth0"}
-			stringFields(reflect.ValueOf(&r), "", func(q string, v reflect.Value) {
-				if q == path {
-					v.SetString(hostile(p))
-				}
-			})
-			texts := map[string]string{
-				"RoomLine":     strings.ReplaceAll(RoomLine(r), "\t", " "), // tabs separate its columns
-				"DescribeRoom": DescribeRoom(r, r.Host+":7465"),
-			}
-			// Two rooms with the name (one id is one room, whatever its
-			// records), and a clone of the room's id.
-			twin, clone := r, r
-			twin.ID += "2"
-			clone.Fingerprint += "B"
-			texts["CloneError"] = (&CloneError{ID: r.ID, Name: r.Name, Keys: keysOf([]discovery.Room{r, clone})}).Error()
-			texts["CloneWarning"] = CloneWarning(r.ID, r.Name, r.Fingerprint, keysOf([]discovery.Room{clone}))
-			twins := func(ctx context.Context) ([]discovery.Room, error) { return []discovery.Room{r, twin}, nil }
-			if _, err := FindRoom(context.Background(), twins, r.Name, nil); err != nil {
-				texts["FindRoom ambiguous"] = err.Error()
-			}
-			if _, err := FindRoom(context.Background(), twins, "nothing", nil); err != nil {
-				texts["FindRoom none"] = err.Error()
-			}
-			if _, err := DialRoom(discovery.Room{Name: r.Name}, nil)(context.Background()); err != nil {
-				texts["DialRoom"] = err.Error()
-			}
-			for what, text := range texts {
-				if c, ok := controlIn(text, false); ok {
-					t.Errorf("%s %q: %s holds %U: %q", path, p, what, c, text)
-				}
-			}
-		}
-	}
-}
-
 // TestCompletableIsSafe: whatever completable lets through shows as
 // itself and holds nothing a terminal acts on or a prompt refuses.
 func TestCompletableIsSafe(t *testing.T) {
@@ -464,24 +416,24 @@ func TestCompletableIsSafe(t *testing.T) {
 		}
 	}
 	for r := rune(0); r < 0x3000; r++ {
-		if completable(string(r)) && (unicode.Is(unicode.C, r) || Sanitize(string(r)) != string(r)) {
+		if completable(string(r)) && (unicode.Is(unicode.C, r) || join.Sanitize(string(r)) != string(r)) {
 			t.Errorf("%U is completable", r)
 		}
 	}
 }
 
-// TestOutputShowsOnlyItsOwnControls: text that reached the Output without
+// TestOutputShowsOnlyItsOwnControls: text that reached the output without
 // going through Sanitize (a completion candidate that the filter missed, a
 // line from the history file, a line whose writer forgot) still does
 // nothing to the terminal: in the editor's stream, in Println and Status,
-// before and after Close, every control but the editor's and Style's own
+// before and after Close, every control but the editor's and style's own
 // shows as text.
 func TestOutputShowsOnlyItsOwnControls(t *testing.T) {
 	const raw = "zz\x1b]0;pwned\x07\x1b[2J\x1b[31m\x1bc\u009b2J\u202eabc\t\x00\x7fzz"
 	const shown = "zz^[]0;pwned^G^[[2J^[[31m^[c\ufffd2J\ufffdabc^I^@^?zz"
 	scr := newVTScreen(t)
-	o := NewOutput(scr)
-	// The editor's BEL, which Output cannot tell from its beep, rings and
+	o := newOutput(scr)
+	// The editor's BEL, which output cannot tell from its beep, rings and
 	// shows nothing.
 	editorShown := strings.Replace(shown, "^G", "", 1)
 	o.Write([]byte(testPrompt + "a" + raw))
@@ -504,14 +456,14 @@ func TestOutputShowsOnlyItsOwnControls(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("screen:\n%q\nwant\n%q", got, want)
 	}
-	checkScreen(t, scr, "Output")
+	checkScreen(t, scr, "output")
 }
 
 // TestLineModeShowsNoControls: in line mode too, a line given to Print
 // that was not sanitized shows its controls as text.
 func TestLineModeShowsNoControls(t *testing.T) {
 	var out strings.Builder
-	ui := NewLineUI(strings.NewReader(""), &out, false)
+	ui := NewLineUI(strings.NewReader(""), &out)
 	ui.(*lineUI).print("zz\x1b]0;pwned\x07\u202e\nzz")
 	if got, want := out.String(), "zz^[]0;pwned^G\ufffd^Jzz\n"; got != want {
 		t.Errorf("printed %q, want %q", got, want)
@@ -538,7 +490,7 @@ func TestPromptOfAHostileWelcome(t *testing.T) {
 // next status replaces it rather than a row of something else.
 func TestStatusOfHostileTextFitsOneRow(t *testing.T) {
 	scr := newVTScreenWidth(t, 40)
-	v := newRoomView(NewOutput(scr), Style{})
+	v := newRoomView(newOutput(scr), style{})
 	v.width = func() int { return 40 }
 	v.status("lost: " + strings.Repeat("\x1b", 30) + "x")
 	v.print(strings.Repeat("\x1b", 30) + " printed")

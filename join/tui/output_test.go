@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"fmt"
@@ -63,7 +63,7 @@ func TestOutputPrintKeepsTheRow(t *testing.T) {
 
 			for k := 0; k <= len(tc.stream); k++ {
 				scr := newVTScreen(t)
-				o := NewOutput(scr)
+				o := newOutput(scr)
 				o.Write([]byte(tc.stream[:k]))
 				o.Println("12:04 <bob> hi")
 				o.Write([]byte(tc.stream[k:]))
@@ -89,7 +89,7 @@ func TestOutputChunked(t *testing.T) {
 			wantRow, wantX := ref.last()
 			for round := range 50 {
 				scr := newVTScreen(t)
-				o := NewOutput(scr)
+				o := newOutput(scr)
 				var want []string
 				for rest := tc.stream; rest != ""; {
 					n := 1
@@ -135,7 +135,7 @@ func TestOutputConcurrent(t *testing.T) {
 	wantRow, wantX := ref.last()
 
 	scr := newVTScreen(t)
-	o := NewOutput(scr)
+	o := newOutput(scr)
 	var wg sync.WaitGroup
 	wg.Add(1 + printers)
 	go func() {
@@ -210,7 +210,7 @@ func TestOutputNewlines(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for k := 0; k <= len(tc.stream); k++ {
 				scr := newVTScreen(t)
-				o := NewOutput(scr)
+				o := newOutput(scr)
 				o.Write([]byte(tc.stream[:k]))
 				o.Println("12:04 <bob> hi")
 				o.Write([]byte(tc.stream[k:]))
@@ -240,7 +240,7 @@ func TestOutputNewlines(t *testing.T) {
 // deliver it, and is still recognized and never shown.
 func TestOutputEndMarkerCutUp(t *testing.T) {
 	scr := newVTScreen(t)
-	o := NewOutput(scr)
+	o := newOutput(scr)
 	o.Write([]byte(linerTyping(testPrompt, "hi") + "\n"))
 	for i := range len(endMarker) {
 		o.Write([]byte(endMarker[i : i+1]))
@@ -259,7 +259,7 @@ func TestOutputEndMarkerCutUp(t *testing.T) {
 // wait for its end.
 func TestOutputUnfinishedSequence(t *testing.T) {
 	var b strings.Builder
-	o := NewOutput(&b)
+	o := newOutput(&b)
 	o.Write([]byte("\x1b["))
 	if b.Len() != 0 {
 		t.Fatalf("wrote %q before the sequence ended", b.String())
@@ -272,7 +272,7 @@ func TestOutputUnfinishedSequence(t *testing.T) {
 
 func TestOutputBell(t *testing.T) {
 	scr := newVTScreen(t)
-	o := NewOutput(scr)
+	o := newOutput(scr)
 	o.Write([]byte(linerTyping(testPrompt, "abc")))
 	o.Bell()
 	if row, x := scr.last(); scr.bells != 1 || row != testPrompt+"abc" || x != 14 {
@@ -284,7 +284,7 @@ func TestOutputBell(t *testing.T) {
 // however they are cut up, sanitized, and never longer than maxLogLine.
 func TestOutputLogWriter(t *testing.T) {
 	scr := newVTScreen(t)
-	o := NewOutput(scr)
+	o := newOutput(scr)
 	o.Write([]byte(linerTyping(testPrompt, "typing")))
 	w := o.LogWriter()
 	logs := "level=WARN msg=\"handshake failed\" addr=10.0.0.9\nlevel=WARN msg=\"name \x1b[2Jbad\"\r\n" + strings.Repeat("x", maxLogLine+10) + "\nunfinished"
@@ -312,7 +312,7 @@ func TestOutputLogWriter(t *testing.T) {
 // row to end, and leaves a terminal that later output reaches plainly.
 func TestOutputClose(t *testing.T) {
 	scr := newVTScreen(t)
-	o := NewOutput(scr)
+	o := newOutput(scr)
 	o.Write([]byte(linerTyping(testPrompt, "half a th")))
 	o.Write([]byte("\x1b[")) // cut off: dropped, never sent alone
 	done := make(chan bool)
@@ -345,7 +345,7 @@ func TestOutputStatusReplaces(t *testing.T) {
 			wantRow, wantX := ref.last()
 
 			scr := newVTScreen(t)
-			o := NewOutput(scr)
+			o := newOutput(scr)
 			o.Write([]byte(tc.stream))
 			o.Status("-- connection lost — retrying in 1s")
 			o.Status("-- reconnecting…")
@@ -380,7 +380,7 @@ func (c *countingScreen) Write(p []byte) (int, error) {
 // by it. After Close they are plain lines.
 func TestOutputPrintlnRows(t *testing.T) {
 	scr := &countingScreen{vtScreen: newVTScreen(t)}
-	o := NewOutput(scr)
+	o := newOutput(scr)
 	o.Write([]byte(linerTyping(testPrompt, "hello")))
 	scr.writes = 0
 	rows := []string{"12:04 <bob> a long", contMark + "line", contMark + "of text"}

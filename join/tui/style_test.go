@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"regexp"
@@ -13,7 +13,7 @@ import (
 	"chatroom/host/wire"
 )
 
-// sgr is the only escape sequence Style may write: Select Graphic
+// sgr is the only escape sequence style may write: Select Graphic
 // Rendition, with numeric parameters.
 var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
@@ -65,15 +65,15 @@ func TestStyleLines(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, alert := Style{Color: tt.color}.Lines(tt.frame, "ana", loc)
+			got, alert := style{Color: tt.color}.Lines(tt.frame, "ana", loc)
 			if !slices.Equal(got, tt.want) || alert != tt.wantAlert {
 				t.Errorf("got %q, alert %v\nwant %q, alert %v", got, alert, tt.want, tt.wantAlert)
 			}
-			// Without its attributes, a styled line says what Render says.
-			plain := Render(tt.frame, "ana", loc)
+			// Without its attributes, a styled line says what render says.
+			plain := render(tt.frame, "ana", loc)
 			for i := range got {
 				if s := sgr.ReplaceAllString(got[i], ""); i >= len(plain) || s != plain[i] {
-					t.Errorf("line %d without attributes is %q; Render says %q", i, s, plain)
+					t.Errorf("line %d without attributes is %q; render says %q", i, s, plain)
 				}
 			}
 		})
@@ -83,7 +83,7 @@ func TestStyleLines(t *testing.T) {
 // TestStyleIsSafe: whatever a hostile host or member sends — escape
 // sequences, C0 and C1 controls, bidi overrides, invalid UTF-8, in names,
 // messages, reasons and notices — the only control sequences in a styled
-// line are Style's own SGR, and wide characters pass as they are.
+// line are style's own SGR, and wide characters pass as they are.
 func TestStyleIsSafe(t *testing.T) {
 	hostile := []string{
 		"\x1b[2J\x1b[H", "\x1b]0;pwned\x07", "\x1b[31mred", "a\x00b\x07c\x08d\x0d\x0a",
@@ -106,7 +106,7 @@ func TestStyleIsSafe(t *testing.T) {
 	for _, color := range []bool{true, false} {
 		for _, f := range frames {
 			for _, me := range []string{"ana", "\x1b[2J"} {
-				lines, _ := Style{Color: color}.Lines(f, me, time.UTC)
+				lines, _ := style{Color: color}.Lines(f, me, time.UTC)
 				for _, l := range lines {
 					rest := sgr.ReplaceAllString(l, "")
 					if i := strings.IndexFunc(rest, func(r rune) bool {
@@ -118,7 +118,7 @@ func TestStyleIsSafe(t *testing.T) {
 			}
 		}
 	}
-	lines, _ := Style{Color: true}.Lines(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, From: "bob", Text: "漢字👍🏽"}, "ana", time.UTC)
+	lines, _ := style{Color: true}.Lines(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, From: "bob", Text: "漢字👍🏽"}, "ana", time.UTC)
 	if len(lines) != 1 || !strings.HasSuffix(lines[0], "> 漢字👍🏽") {
 		t.Errorf("wide characters: %q", lines)
 	}
@@ -240,7 +240,7 @@ func TestStyleRows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _ := Style{Width: tt.width}.Lines(tt.frame, "ana", time.UTC)
+			got, _ := style{Width: tt.width}.Lines(tt.frame, "ana", time.UTC)
 			var plain []string
 			for _, l := range got {
 				plain = append(plain, sgr.ReplaceAllString(l, ""))
@@ -271,14 +271,14 @@ func FuzzStyleRows(f *testing.F) {
 	f.Add("ana, "+strings.Repeat("word ", 90), uint8(21), true)
 	f.Fuzz(func(t *testing.T, text string, width uint8, color bool) {
 		w := int(width)
-		st := Style{Color: color, Width: w}
+		st := style{Color: color, Width: w}
 		for _, fr := range []wire.Frame{
 			{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: text},
 			{Type: wire.TypePrivate, Time: testTime, From: "bob", To: "ana", Text: text},
 			{Type: wire.TypeNotice, Text: text},
 		} {
 			rows, _ := st.Lines(fr, "ana", time.UTC)
-			plain := Render(fr, "ana", time.UTC)
+			plain := render(fr, "ana", time.UTC)
 			if w < minWrapWidth {
 				if len(rows) != len(plain) {
 					t.Fatalf("width %d: %d rows for %d lines", w, len(rows), len(plain))
@@ -294,7 +294,7 @@ func FuzzStyleRows(f *testing.F) {
 				}
 			}
 			scr := newVTScreenWidth(t, w)
-			NewOutput(scr).Println(rows...)
+			newOutput(scr).Println(rows...)
 			if scr.wraps > 0 {
 				t.Fatalf("width %d: the terminal wrapped a row itself: rows %q", w, rows)
 			}

@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"strconv"
@@ -11,11 +11,11 @@ import (
 )
 
 // vtScreen is a terminal for tests: it keeps the rows a real terminal would
-// show for the output it is given, with the controls liner and Output use,
+// show for the output it is given, with the controls liner and output use,
 // and fails the test on anything else. Rows grow without bound (no
 // scrolling), so every line ever shown can be checked. A newline moves
 // down without returning to the first column, as a terminal without
-// output processing does: Output must send "\r\n" itself.
+// output processing does: output must send "\r\n" itself.
 type vtScreen struct {
 	t *testing.T
 
@@ -212,5 +212,5 @@ func (s *vtScreen) last() (string, int) {
 }
 
 // crlf is what a terminal with output processing makes of the editor's
-// newlines: the editor relies on it, Output does it itself.
+// newlines: the editor relies on it, output does it itself.
 func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }

@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"fmt"
@@ -75,6 +75,32 @@ func TestHistorySaveLoad(t *testing.T) {
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("history file mode %v, %v; want 0600: it is what the person typed", fi.Mode(), err)
 		}
+	}
+}
+
+// TestHistorySaveKeepsItPrivate: saved over a history that others could
+// read, or through a umask that would let them, the file is the person's
+// alone again, and nothing is left beside it.
+func TestHistorySaveKeepsItPrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permissions")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ana")
+	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveHistory(path, []string{"new"}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("history file mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+		t.Errorf("the directory holds %v, %v; want the history alone", entries, err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"slices"
@@ -12,8 +12,8 @@ import (
 // commands (all of them, as an admin may use them) and the client's own,
 // members with the most recent speakers first and the person (ana) last,
 // and two banned names.
-func testCompletions() Completions {
-	return Completions{
+func testCompletions() completions {
+	return completions{
 		Commands: append(room.Commands(), localCommands...),
 		Names:    []string{"cy", "alice", "Alan", "Bob", "émile", "ana"},
 		Banned:   []string{"dan", "Eve", "evan"},
@@ -99,17 +99,16 @@ func TestComplete(t *testing.T) {
 // is when Tab is pressed: new members and speakers, role changes and the
 // ban list all show at once.
 func TestCompleteFollowsTheRoster(t *testing.T) {
-	r := newRoster(wire.Frame{
-		Type:     wire.TypeWelcome,
+	r, apply := liveRoster(t, wire.Frame{
 		You:      &wire.Member{Name: "bob", Role: wire.RoleMember},
 		Members:  []wire.Member{{Name: "ana", Role: wire.RoleOwner}, {Name: "bob", Role: wire.RoleMember}},
 		Commands: room.Commands(),
 	})
 	complete := func(line string) []string {
-		_, got, _ := CompletionsFrom(r, localCommands, localArgs).Complete(line, len([]rune(line)))
+		_, got, _ := completionsFrom(r, localCommands, localArgs).Complete(line, len([]rune(line)))
 		return got
 	}
-	event := func(f wire.Frame) { f.Type = wire.TypeEvent; r.apply(f) }
+	event := func(f wire.Frame) { f.Type = wire.TypeEvent; apply(f) }
 
 	if got := complete("/k"); got != nil {
 		t.Errorf("a member completes /k to %q; /kick is for admins", got)
@@ -130,14 +129,14 @@ func TestCompleteFollowsTheRoster(t *testing.T) {
 
 	// Made an admin: the admin commands, and the bans the host sends.
 	event(wire.Frame{Kind: wire.KindRole, Name: "bob", Role: wire.RoleAdmin, By: "ana"})
-	r.apply(wire.Frame{Type: wire.TypeBans, Bans: []string{"zed", "Zoe"}})
+	apply(wire.Frame{Type: wire.TypeBans, Bans: []string{"zed", "Zoe"}})
 	if got := complete("/kick al"); !slices.Equal(got, []string{"alice", "alan"}) {
 		t.Errorf("an admin completes /kick al to %q", got)
 	}
 	if got := complete("/unban z"); !slices.Equal(got, []string{"zed", "zoe"}) {
 		t.Errorf("/unban z: %q", got)
 	}
-	r.apply(wire.Frame{Type: wire.TypeBans, Bans: []string{"Zoe"}})
+	apply(wire.Frame{Type: wire.TypeBans, Bans: []string{"Zoe"}})
 	if got := complete("/unban z"); !slices.Equal(got, []string{"Zoe "}) {
 		t.Errorf("after an unban: %q", got)
 	}

@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"bufio"
@@ -13,7 +13,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"chatroom/host/statefile"
 	"chatroom/host/wire"
 )
 
@@ -115,9 +114,13 @@ func readHistory(r io.Reader, path string, secrets []string) ([]string, error) {
 
 // saveHistory writes the last historyLimit lines to path, readable by the
 // person alone (it is what they typed), replacing the file whole so that a
-// crash leaves the old history or the new, never half of one.
+// crash leaves the old history or the new, never half of one. The
+// directory is created if needed, private as the state directory is.
 func saveHistory(path string, lines []string) error {
-	if err := statefile.WriteAtomic(path, encodeHistory(lines), 0o600); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("saving the history: %w", err)
+	}
+	if err := replaceFile(path, encodeHistory(lines), 0o600); err != nil {
 		return fmt.Errorf("saving the history: %w", err)
 	}
 	return nil

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || openbsd || netbsd
 
-package join
+package tui
 
 import (
 	"bytes"
@@ -15,14 +15,15 @@ import (
 	"golang.org/x/term"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // This is the one file that knows the line editor, liner. On these systems
 // liner draws by writing escape sequences through the variable os.Stdout,
 // and reads the terminal's width and mode from file descriptors 0 and 1.
 // So the prompt gives liner a pipe as os.Stdout while fd 1 stays the
-// terminal, and one goroutine copies the pipe into the Output, which keeps
-// what liner drew and puts the room's lines above it (see Output). On
+// terminal, and one goroutine copies the pipe into the output, which keeps
+// what liner drew and puts the room's lines above it (see output). On
 // Windows liner draws through the console API instead, which no pipe can
 // carry; there the prompt is not offered (prompt_other.go).
 
@@ -54,8 +55,8 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the prompt: %w", err)
 	}
-	out := NewOutput(os.Stdout)
-	p := &linerPrompt{roomView: newRoomView(out, Style{Color: cfg.Color}), cfg: cfg, pipe: w}
+	out := newOutput(os.Stdout)
+	p := &linerPrompt{roomView: newRoomView(out, style{Color: cfg.Color}), cfg: cfg, pipe: w}
 	// The terminal's descriptor, taken now: os.Stdout becomes liner's
 	// pipe below, which has no width.
 	termFd := int(os.Stdout.Fd())
@@ -79,7 +80,7 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 	// Set before liner starts and never set back: a Prompt call still
 	// blocked when the session ends (the room closed under it) may write
 	// through os.Stdout at any time, and would race with setting it back.
-	// After Close the Output passes whatever comes straight through.
+	// After Close the output passes whatever comes straight through.
 	os.Stdout = w
 
 	p.ed = liner.NewLiner()
@@ -90,12 +91,12 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 		p.ed.AppendHistory(l)
 	}
 	if herr != nil {
-		p.out.Println(p.style.notice(Sanitize(herr.Error())+"; starting without it", true))
+		p.out.Println(p.style.warning(join.Sanitize(herr.Error()) + "; starting without it"))
 	}
 	return p, nil
 }
 
-// edit runs one liner prompt and waits until the Output has drawn all of
+// edit runs one liner prompt and waits until the output has drawn all of
 // it and cleared the finished row, so that what follows is shown below.
 func (p *linerPrompt) edit(prompt, text string) (string, rowEnd, error) {
 	line, err := p.ed.PromptWithSuggestion(prompt, text, -1)
@@ -131,7 +132,7 @@ func (p *linerPrompt) ReadLine() (string, error) {
 			continue
 		}
 		if len(line) > wire.MaxText {
-			p.out.Println(p.style.notice(fmt.Sprintf("line not sent: longer than %d bytes; shorten it and press Enter", wire.MaxText), true))
+			p.out.Println(p.style.warning(fmt.Sprintf("line not sent: longer than %d bytes; shorten it and press Enter", wire.MaxText)))
 			text = line // offered again, to shorten
 			continue
 		}
@@ -147,7 +148,7 @@ func (p *linerPrompt) ReadLine() (string, error) {
 
 // AskName asks for another name at the prompt, after saying why.
 func (p *linerPrompt) AskName(reason string) (string, bool) {
-	p.out.Println(p.style.notice(Sanitize(reason), true))
+	p.out.Println(p.style.warning(join.Sanitize(reason)))
 	name, _, err := p.edit("another name (empty to give up)> ", "")
 	name = strings.TrimSpace(name)
 	return name, err == nil && name != ""

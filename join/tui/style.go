@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"hash/fnv"
@@ -12,7 +12,7 @@ import (
 	"chatroom/host/wire"
 )
 
-// Style renders frames for an interactive terminal: the words of Render,
+// style renders frames for an interactive terminal: the words of render,
 // with SGR attributes that set apart the time, each member's name (in a
 // colour of its own, the same every time), the person's own lines, private
 // messages, notices and errors, and a mention of the person's name.
@@ -20,7 +20,7 @@ import (
 // Only this code adds escape sequences, and only around text that has been
 // through Sanitize, so the only control sequences that reach the terminal
 // are "ESC [ n ; … m".
-type Style struct {
+type style struct {
 	// Color allows colours. Without it (NO_COLOR) the attributes that are
 	// not colours remain: bold, dim and reverse video, so that what must
 	// stand out still does.
@@ -51,7 +51,7 @@ func nameColor(name string) string {
 // of them should ring the bell: one that mentions me, or a private message
 // to me. With a Width, a line may take several rows, each a string of
 // its own.
-func (s Style) Lines(f wire.Frame, me string, loc *time.Location) (lines []string, alert bool) {
+func (s style) Lines(f wire.Frame, me string, loc *time.Location) (lines []string, alert bool) {
 	for _, l := range renderLines(f, me, loc) {
 		for _, row := range s.rows(l) {
 			lines = append(lines, s.line(row))
@@ -61,9 +61,9 @@ func (s Style) Lines(f wire.Frame, me string, loc *time.Location) (lines []strin
 	return lines, alert
 }
 
-// Earlier renders f, an event from before the person joined, as Render's
+// Earlier renders f, an event from before the person joined, as render's
 // lines after "earlier: ", all dimmed and without alerts: it is not news.
-func (s Style) Earlier(f wire.Frame, me string, loc *time.Location) []string {
+func (s style) Earlier(f wire.Frame, me string, loc *time.Location) []string {
 	var lines []string
 	for _, l := range renderLines(f, me, loc) {
 		early := shownLine{kind: lineEarlier, segs: append([]segment{textSeg("earlier: ")}, l.segs...)}
@@ -76,7 +76,7 @@ func (s Style) Earlier(f wire.Frame, me string, loc *time.Location) []string {
 
 // Plain renders one of the client's own lines, text fit to show, in rows
 // as Lines does.
-func (s Style) Plain(text string) []string {
+func (s style) Plain(text string) []string {
 	var lines []string
 	for _, row := range s.rows(shownLine{kind: lineInfo, segs: []segment{textSeg(text)}}) {
 		lines = append(lines, s.line(row))
@@ -84,7 +84,7 @@ func (s Style) Plain(text string) []string {
 	return lines
 }
 
-func (s Style) line(l shownLine) string {
+func (s style) line(l shownLine) string {
 	if l.kind == lineEarlier {
 		return "\x1b[2m" + l.plain() + "\x1b[0m"
 	}
@@ -130,7 +130,7 @@ func (s Style) line(l shownLine) string {
 
 // colorOr returns color when colours are allowed, else fallback (an
 // attribute), as a list of SGR codes.
-func (s Style) colorOr(color, fallback string) []string {
+func (s style) colorOr(color, fallback string) []string {
 	switch {
 	case s.Color:
 		return []string{color}
@@ -141,12 +141,15 @@ func (s Style) colorOr(color, fallback string) []string {
 }
 
 // notice renders one of the client's own notices as the host's are shown:
-// "-- text", or "!! text" for an error. text must be fit to show.
-func (s Style) notice(text string, isError bool) string {
-	if isError {
-		return s.line(shownLine{kind: lineError, segs: []segment{{segText, "!! " + text}}})
-	}
+// "-- text". text must be fit to show.
+func (s style) notice(text string) string {
 	return s.line(shownLine{kind: lineNotice, segs: []segment{{segText, "-- " + text}}})
+}
+
+// warning renders one of the client's own errors and warnings as the
+// host's refusals are shown: "!! text". text must be fit to show.
+func (s style) warning(text string) string {
+	return s.line(shownLine{kind: lineError, segs: []segment{{segText, "!! " + text}}})
 }
 
 // contMark starts every row of a line after its first, where the time
@@ -177,7 +180,7 @@ const (
 // after a word that ends at the limit may take it, as a space shown there
 // shows nothing whatever the terminal does next. Nothing of the line is
 // left out: the rows without their marks are the line.
-func (s Style) rows(l shownLine) []shownLine {
+func (s style) rows(l shownLine) []shownLine {
 	if s.Width < minWrapWidth {
 		return []shownLine{l}
 	}

@@ -1,7 +1,8 @@
-package join
+package tui
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,10 +12,11 @@ import (
 	"testing"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // readAll reads lines from ui until an error, which it returns with them.
-func readAll(ui UI) ([]string, error) {
+func readAll(ui join.UI) ([]string, error) {
 	var lines []string
 	for {
 		line, err := ui.ReadLine()
@@ -46,7 +48,7 @@ func TestLineUIReadLine(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			lines, err := readAll(NewLineUI(strings.NewReader(tc.in), &out, false))
+			lines, err := readAll(NewLineUI(strings.NewReader(tc.in), &out))
 			if err != io.EOF {
 				t.Errorf("ended with %v, want io.EOF", err)
 			}
@@ -76,7 +78,7 @@ type failingReader struct{}
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
 
 func TestLineUIReadError(t *testing.T) {
-	_, err := NewLineUI(failingReader{}, io.Discard, false).ReadLine()
+	_, err := NewLineUI(failingReader{}, io.Discard).ReadLine()
 	if err == nil || err == io.EOF {
 		t.Errorf("ReadLine: %v, want the reader's error", err)
 	}
@@ -86,7 +88,7 @@ func TestLineUIReadError(t *testing.T) {
 // every line must come out whole (and the race detector must stay quiet).
 func TestLineUIPrintIsSafeConcurrently(t *testing.T) {
 	var out bytes.Buffer
-	ui := NewLineUI(strings.NewReader(""), &out, false)
+	ui := NewLineUI(strings.NewReader(""), &out)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -113,7 +115,7 @@ func TestLineUIPrintIsSafeConcurrently(t *testing.T) {
 func TestLineUIAskName(t *testing.T) {
 	t.Run("not interactive", func(t *testing.T) {
 		var out bytes.Buffer
-		ui := NewLineUI(strings.NewReader("bob2\n"), &out, false)
+		ui := NewLineUI(strings.NewReader("bob2\n"), &out)
 		if name, ok := ui.AskName("taken"); ok || name != "" {
 			t.Errorf("AskName = %q, %v; want no asking", name, ok)
 		}
@@ -135,7 +137,7 @@ func TestLineUIAskName(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("interactive %q", tc.in), func(t *testing.T) {
 			var out bytes.Buffer
-			ui := NewLineUI(strings.NewReader(tc.in), &out, true)
+			ui := NewInteractiveLineUI(strings.NewReader(tc.in), &out)
 			name, ok := ui.AskName("the name \x1b[1mbob\x1b[0m is taken")
 			if name != tc.name || ok != tc.ok {
 				t.Errorf("AskName = %q, %v; want %q, %v", name, ok, tc.name, tc.ok)
@@ -144,5 +146,77 @@ func TestLineUIAskName(t *testing.T) {
 				t.Errorf("printed %q, want %q", out.String(), want)
 			}
 		})
+	}
+}
+
+// The tests below run join.Join in line mode, with a fake room.
+
+func TestJoinRefusalsInLineMode(t *testing.T) {
+	for _, code := range []string{wire.CodeNameTaken, wire.CodeNameInvalid, wire.CodeWrongPassword, wire.CodeBanned} {
+		t.Run(code, func(t *testing.T) {
+			dial, wait := scriptDialer(t, refuse(code, "no \x1b[2J way"))
+			var out bytes.Buffer
+			ui := NewLineUI(strings.NewReader("bob2\n"), &out)
+			err := join.Join(context.Background(), dial, join.Options{Name: "bob"}, ui)
+			var refused *join.RefusedError
+			if !errors.As(err, &refused) || refused.Code != code {
+				t.Fatalf("Join: %v (%T), want *join.RefusedError %s", err, err, code)
+			}
+			if err.Error() != "no ^[[2J way" {
+				t.Errorf("error %q, want the host's text, sanitized", err)
+			}
+			if n := wait(); n != 1 {
+				t.Errorf("dialed %d times, want 1", n)
+			}
+			if out.Len() != 0 {
+				t.Errorf("printed %q, want nothing", out.String())
+			}
+		})
+	}
+}
+
+func TestJoinInteractiveLineUIAsksAtInput(t *testing.T) {
+	dial, _ := scriptDialer(t,
+		refuse(wire.CodeNameTaken, `the name "bob" is taken`),
+		func(h *fakeHost) {
+			h.welcome(1)
+			h.expect(wire.TypeSay, "hi")
+			h.expect(wire.TypeSay, "/quit")
+			closedLeft(h)
+		})
+	var out bytes.Buffer
+	ui := NewInteractiveLineUI(strings.NewReader("bob2\nhi\n"), &out)
+	if err := join.Join(context.Background(), dial, join.Options{Name: "bob"}, ui); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	want := "!! the name \"bob\" is taken\nanother name (empty to give up): " +
+		"joined \"Lab 3\" as bob2 (1 here: bob2)\n"
+	if out.String() != want {
+		t.Errorf("printed\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+func TestJoinLongLinesAreNotSent(t *testing.T) {
+	longest := strings.Repeat("y", wire.MaxText)
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcome(1)
+		// The over-long lines never arrive: the next frame after the
+		// welcome is the line that follows them.
+		h.expect(wire.TypeSay, "hi")
+		h.expect(wire.TypeSay, longest)
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	})
+	in := strings.Repeat("x", wire.MaxText+1) + "\n" +
+		"hi\r\n" +
+		strings.Repeat("z", 3*wire.MaxText) + "\n" +
+		longest + "\n"
+	var out bytes.Buffer
+	if err := join.Join(context.Background(), dial, join.Options{Name: "bob"}, NewLineUI(strings.NewReader(in), &out)); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	const report = "!! line not sent: longer than 4000 bytes\n"
+	if n := strings.Count(out.String(), report); n != 2 {
+		t.Errorf("output %q reports %d long lines, want 2", out.String(), n)
 	}
 }

@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"bytes"
@@ -10,9 +10,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/mattn/go-runewidth"
+
+	"chatroom/join"
 )
 
-// Output is the one way to a terminal while a line editor owns its last
+// output is the one way to a terminal while a line editor owns its last
 // row, the prompt. Everything that prints goes through it: the editor's own
 // drawing (Write), the room's lines (Println), the bell, and logs
 // (LogWriter). It keeps a model of the prompt row — the text on it and the
@@ -27,8 +29,8 @@ import (
 // boundaries): an escape sequence or a UTF-8 character cut in two is held
 // back until its end arrives, so nothing is ever printed inside one.
 //
-// Output is also the last guard of the terminal: nothing reaches it but
-// text and the controls Output knows (editorControls from the editor,
+// output is also the last guard of the terminal: nothing reaches it but
+// text and the controls output knows (editorControls from the editor,
 // "ESC [ n ; … m" in Println's lines, its own moves and erasures). The
 // editor draws text that came from elsewhere, and is not to be trusted
 // with it: completion candidates come from the room, the history from a
@@ -44,7 +46,7 @@ import (
 //
 // The methods may be called from any goroutine; each writes to the
 // terminal in one call, under one lock, so writes never interleave.
-type Output struct {
+type output struct {
 	mu   sync.Mutex
 	term io.Writer
 
@@ -68,13 +70,13 @@ type Output struct {
 
 // endMarker, in the editor's stream, says that the editor has returned and
 // its row is finished. It is an APC string, which the editor never writes
-// and a terminal would ignore anyway; Output does not pass it on.
+// and a terminal would ignore anyway; output does not pass it on.
 const endMarker = "\x1b_chatroom:end\x1b\\"
 
 // rowEnd is the prompt row as the editor left it, when endMarker arrives.
 type rowEnd struct {
 	text          string // the row's text
-	beforeLastTwo string // the row before the editor's last two characters (see Output.undo)
+	beforeLastTwo string // the row before the editor's last two characters (see output.undo)
 }
 
 // editorControls are the final bytes of the control sequences the editor
@@ -89,22 +91,22 @@ const editorControls = "ABCDGK"
 const eraseScreen = "\x1b[H\x1b[2J"
 
 // maxParams bounds the parameters of a control sequence passed on: the
-// editor's and Style's are a few bytes. A longer one is shown as text, so
+// editor's and style's are a few bytes. A longer one is shown as text, so
 // that nothing is held back for long.
 const maxParams = 32
 
 // maxLogLine bounds a log line held back for want of its newline.
 const maxLogLine = 4096
 
-// NewOutput returns an Output writing to term, the terminal, whose prompt
+// newOutput returns an output writing to term, the terminal, whose prompt
 // row starts empty with the cursor at the start of a line.
-func NewOutput(term io.Writer) *Output {
-	return &Output{term: term, ends: make(chan rowEnd, 1), done: make(chan struct{})}
+func newOutput(term io.Writer) *output {
+	return &output{term: term, ends: make(chan rowEnd, 1), done: make(chan struct{})}
 }
 
 // Write takes the line editor's output: text, and the control sequences
 // it uses to draw its row. It always accepts all of p.
-func (o *Output) Write(p []byte) (int, error) {
+func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
@@ -127,7 +129,7 @@ func (o *Output) Write(p []byte) (int, error) {
 
 // token handles the editor's token at the start of data and returns its
 // length, or 0 when data ends inside it.
-func (o *Output) token(data []byte) int {
+func (o *output) token(data []byte) int {
 	b := data[0]
 	if b == 0x1b {
 		return o.escape(data)
@@ -150,7 +152,7 @@ func (o *Output) token(data []byte) int {
 		default:
 			// No control of the editor's: it came with the text it
 			// draws.
-			o.show(Sanitize(string(b)))
+			o.show(join.Sanitize(string(b)))
 			return 1
 		}
 		o.flushHeld()
@@ -161,7 +163,7 @@ func (o *Output) token(data []byte) int {
 		return 0
 	}
 	r, n := utf8.DecodeRune(data)
-	if r == utf8.RuneError || needsPlaceholder(r) {
+	if r == utf8.RuneError || join.NeedsPlaceholder(r) {
 		r = utf8.RuneError // never a C1 control, which some terminals obey, nor a bidi control
 	}
 	o.show(string(r))
@@ -169,7 +171,7 @@ func (o *Output) token(data []byte) int {
 }
 
 // show writes text that holds no control, as the editor's, at the cursor.
-func (o *Output) show(text string) {
+func (o *output) show(text string) {
 	o.flushHeld()
 	for _, r := range text {
 		o.undo[0], o.undo[1] = o.undo[1], o.undoText()
@@ -187,7 +189,7 @@ const maxUndoRow = 256
 // noRow is undo's text for a row too long to keep: no row reads so.
 const noRow = "\x00"
 
-func (o *Output) undoText() string {
+func (o *output) undoText() string {
 	if len(o.row.cells) > maxUndoRow {
 		return noRow
 	}
@@ -197,7 +199,7 @@ func (o *Output) undoText() string {
 // escape handles an escape sequence at the start of data: one of the
 // editor's controls, or endMarker. Any other is shown as text, from its
 // ESC ("^[") on, so that it does nothing.
-func (o *Output) escape(data []byte) int {
+func (o *output) escape(data []byte) int {
 	if len(data) < 2 {
 		return 0
 	}
@@ -258,7 +260,7 @@ func isParams(b []byte) bool {
 // csi applies a control sequence's effect on the row: the ones a line
 // editor uses to move along its row and erase it. Others (colours, modes)
 // do not change the row's text or the cursor's column.
-func (o *Output) csi(params []byte, final byte) {
+func (o *output) csi(params []byte, final byte) {
 	if len(params) > 0 && (params[0] < '0' || params[0] > ';') {
 		return // private ("?25l") or unknown
 	}
@@ -308,7 +310,7 @@ func (o *Output) csi(params []byte, final byte) {
 
 // flushHeld writes a held newline, ending the row: the editor has gone on
 // below it.
-func (o *Output) flushHeld() {
+func (o *output) flushHeld() {
 	if !o.held {
 		return
 	}
@@ -321,9 +323,9 @@ func (o *Output) flushHeld() {
 
 // endRow handles endMarker: the editor is done with its row, which is
 // cleared; the prompt learns what it held.
-func (o *Output) endRow() {
+func (o *output) endRow() {
 	end := rowEnd{text: o.row.text(), beforeLastTwo: o.undo[0]}
-	if !o.row.empty() || o.held {
+	if o.rowDrawn() {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
 	o.held = false
@@ -336,9 +338,9 @@ func (o *Output) endRow() {
 }
 
 // waitEnd waits for the endMarker the caller wrote into the editor's
-// stream to be read, and returns the row it ended; false once the Output
+// stream to be read, and returns the row it ended; false once the output
 // is closed.
-func (o *Output) waitEnd() (rowEnd, bool) {
+func (o *output) waitEnd() (rowEnd, bool) {
 	select {
 	case end := <-o.ends:
 		return end, true
@@ -350,10 +352,10 @@ func (o *Output) waitEnd() (rowEnd, bool) {
 // Println shows lines above the prompt row, one after the other in one
 // write, so that nothing else is shown among them: the rows of one long
 // line stay together. Each is shown as it is, with its SGR sequences
-// (Style's colours); any other control in it is shown as Sanitize shows
-// it (see Output), though text from the network must have been through
-// Sanitize already (Style's lines have).
-func (o *Output) Println(lines ...string) {
+// (style's colours); any other control in it is shown as Sanitize shows
+// it (see output), though text from the network must have been through
+// Sanitize already (style's lines have).
+func (o *output) Println(lines ...string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
@@ -361,7 +363,7 @@ func (o *Output) Println(lines ...string) {
 	o.flush()
 }
 
-func (o *Output) println(lines ...string) {
+func (o *output) println(lines ...string) {
 	o.status = false
 	if o.closed {
 		for _, line := range lines {
@@ -370,30 +372,28 @@ func (o *Output) println(lines ...string) {
 		}
 		return
 	}
-	drawn := !o.row.empty() || o.held
-	if drawn {
+	if o.rowDrawn() {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
-	o.printlnNoClear(drawn, lines...)
+	o.printlnNoClear(lines...)
 }
 
 // Status shows line above the prompt row as Println does, but in place
 // of the previous status line when nothing was shown after it: one line
 // that changes ("retrying in 2s", "reconnecting…") rather than one per
 // change. line must fit on one row of the terminal.
-func (o *Output) Status(line string) {
+func (o *output) Status(line string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
 	if o.status && !o.closed {
-		drawn := !o.row.empty() || o.held
-		if drawn {
+		if o.rowDrawn() {
 			o.out = append(o.out, "\r\x1b[K"...)
 		}
 		// Up to the status line, clear it; println writes the new one
 		// there and the row below it again.
 		o.out = append(o.out, "\x1b[A\r\x1b[K"...)
-		o.printlnNoClear(drawn, line)
+		o.printlnNoClear(line)
 	} else {
 		o.println(line)
 	}
@@ -401,13 +401,18 @@ func (o *Output) Status(line string) {
 	o.flush()
 }
 
-// printlnNoClear is println after the row was cleared already.
-func (o *Output) printlnNoClear(drawn bool, lines ...string) {
+// rowDrawn reports whether the prompt's row shows something (or a newline
+// is held after it), which a line shown above it must clear and draw again.
+func (o *output) rowDrawn() bool { return !o.row.empty() || o.held }
+
+// printlnNoClear is println after the row was cleared already: the lines,
+// then the row drawn again as it was.
+func (o *output) printlnNoClear(lines ...string) {
 	for _, line := range lines {
 		o.out = appendShown(o.out, line)
 		o.out = append(o.out, "\r\n\x1b[K"...)
 	}
-	if drawn {
+	if o.rowDrawn() {
 		o.out = append(o.out, o.row.text()...)
 		o.out = append(o.out, '\r')
 		if o.row.col > 0 {
@@ -423,9 +428,9 @@ func appendShown(out []byte, line string) []byte {
 	for line != "" {
 		i := strings.IndexByte(line, 0x1b)
 		if i < 0 {
-			return append(out, Sanitize(line)...)
+			return append(out, join.Sanitize(line)...)
 		}
-		out = append(out, Sanitize(line[:i])...)
+		out = append(out, join.Sanitize(line[:i])...)
 		if n := sgrLen(line[i:]); n > 0 {
 			out = append(out, line[i:i+n]...)
 			line = line[i+n:]
@@ -454,7 +459,7 @@ func sgrLen(s string) int {
 }
 
 // Bell rings the terminal's bell.
-func (o *Output) Bell() {
+func (o *output) Bell() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.term.Write([]byte{0x07})
@@ -463,9 +468,9 @@ func (o *Output) Bell() {
 // LogWriter returns a writer for log output: each line written to it is
 // shown through Sanitize above the prompt, as Println shows lines; a line
 // is held back until its newline arrives (or it grows too long).
-func (o *Output) LogWriter() io.Writer { return outputLog{o} }
+func (o *output) LogWriter() io.Writer { return outputLog{o} }
 
-type outputLog struct{ o *Output }
+type outputLog struct{ o *output }
 
 func (w outputLog) Write(p []byte) (int, error) {
 	o := w.o
@@ -484,7 +489,7 @@ func (w outputLog) Write(p []byte) (int, error) {
 		if next == 0 {
 			break
 		}
-		o.println(Sanitize(string(bytes.TrimSuffix(o.logBuf[:end], []byte("\r")))))
+		o.println(join.Sanitize(string(bytes.TrimSuffix(o.logBuf[:end], []byte("\r")))))
 		o.logBuf = o.logBuf[next:]
 	}
 	if len(o.logBuf) == 0 {
@@ -499,14 +504,14 @@ func (w outputLog) Write(p []byte) (int, error) {
 // they are (with only its controls, as before), and Println writes plain
 // lines. It releases a prompt waiting
 // for its row to end.
-func (o *Output) Close() error {
+func (o *output) Close() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
 		return nil
 	}
 	o.out = o.out[:0]
-	if !o.row.empty() || o.held {
+	if o.rowDrawn() {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
 	// An escape sequence cut off is dropped: written alone it would leave
@@ -514,7 +519,7 @@ func (o *Output) Close() error {
 	o.partial = nil
 	o.closed = true
 	if len(o.logBuf) > 0 {
-		o.println(Sanitize(string(o.logBuf)))
+		o.println(join.Sanitize(string(o.logBuf)))
 		o.logBuf = nil
 	}
 	close(o.done)
@@ -524,7 +529,7 @@ func (o *Output) Close() error {
 
 // flush writes what the current call produced. A terminal that fails has
 // no one to tell: the editor and the room go on.
-func (o *Output) flush() {
+func (o *output) flush() {
 	if len(o.out) > 0 {
 		o.term.Write(o.out)
 	}

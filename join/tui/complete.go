@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"slices"
@@ -7,11 +7,12 @@ import (
 	"unicode/utf8"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
-// Completions is what Tab completion draws on: a snapshot of the roster,
+// completions is what Tab completion draws on: a snapshot of the roster,
 // taken when Tab is pressed so that it is always current.
-type Completions struct {
+type completions struct {
 	// Commands the person may use now, the host's and the client's own.
 	Commands []wire.Command
 	// Names of everyone present in completion order: the most recent
@@ -23,10 +24,10 @@ type Completions struct {
 	Args map[string][]string
 }
 
-// CompletionsFrom takes a snapshot of r for completion, with the client's
+// completionsFrom takes a snapshot of r for completion, with the client's
 // own commands added to the host's.
-func CompletionsFrom(r *Roster, local []wire.Command, args map[string][]string) Completions {
-	return Completions{
+func completionsFrom(r *join.Roster, local []wire.Command, args map[string][]string) completions {
+	return completions{
 		Commands: append(r.Commands(), local...),
 		Names:    r.Names(),
 		Banned:   r.Banned(),
@@ -47,7 +48,7 @@ func CompletionsFrom(r *Roster, local []wire.Command, args map[string][]string) 
 // prefix in any case. A single candidate ends with a space, unless one
 // already follows the cursor, so that typing goes on. Only what is
 // completable is offered: the room sends every name and command.
-func (c Completions) Complete(line string, pos int) (head string, candidates []string, tail string) {
+func (c completions) Complete(line string, pos int) (head string, candidates []string, tail string) {
 	runes := []rune(line)
 	pos = max(0, min(pos, len(runes)))
 	before, tail := string(runes[:pos]), string(runes[pos:])
@@ -89,7 +90,7 @@ func (c Completions) Complete(line string, pos int) (head string, candidates []s
 
 // target returns the Target of the command called name, if the person may
 // use it.
-func (c Completions) target(name string) string {
+func (c completions) target(name string) string {
 	for _, cmd := range c.Commands {
 		if cmd.Name == name {
 			return cmd.Target
@@ -181,7 +182,7 @@ func completable(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if needsPlaceholder(r) || unicode.Is(unicode.C, r) || unicode.IsSpace(r) || !unicode.IsGraphic(r) {
+		if join.NeedsPlaceholder(r) || unicode.Is(unicode.C, r) || unicode.IsSpace(r) || !unicode.IsGraphic(r) {
 			return false
 		}
 	}

@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // PromptConfig says how to set up the interactive prompt (NewPrompt).
@@ -36,7 +37,7 @@ var ErrNoPrompt = errors.New("no interactive prompt here")
 // its prompt and must be closed, which saves the history and gives the
 // terminal back as it was.
 type Terminal interface {
-	UI
+	join.UI
 	// LogWriter returns a writer whose lines are shown above the prompt,
 	// for logs that would otherwise be written over it.
 	LogWriter() io.Writer
@@ -55,10 +56,10 @@ var localArgs = map[string][]string{"bell": {"on", "off"}}
 // roomView is the part of the interactive prompt that does not depend on the
 // line editor: what the room looks like on the terminal, the prompt's
 // words, completion, the client's own commands and Ctrl-C's meaning. All
-// of it prints through one Output.
+// of it prints through one output.
 type roomView struct {
-	out   *Output
-	style Style
+	out   *output
+	style style
 	loc   *time.Location
 	// width is the terminal's width in columns, 0 when it cannot be
 	// told; nil for none.
@@ -66,7 +67,7 @@ type roomView struct {
 
 	mu     sync.Mutex
 	prompt string // "Lab 3 ana> " once welcomed
-	roster *Roster
+	roster *join.Roster
 	// welcomed: the first welcome has been shown.
 	welcomed bool
 	bell     bool
@@ -80,24 +81,24 @@ type roomView struct {
 	armed bool
 }
 
-func newRoomView(out *Output, style Style) *roomView {
+func newRoomView(out *output, style style) *roomView {
 	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> "}
 }
 
 // print shows a line that is already fit to show (Join's own lines), in
 // rows that fit the terminal as the room's lines are. It is sanitized
-// again before it is cut into rows: Output would show a control left in
+// again before it is cut into rows: output would show a control left in
 // it as text anyway, but wider than the rows were cut for.
-func (v *roomView) print(line string) { v.out.Println(v.rowStyle().Plain(Sanitize(line))...) }
+func (v *roomView) print(line string) { v.out.Println(v.rowStyle().Plain(join.Sanitize(line))...) }
 
 // Note shows the client's own line: a status of an outage on the status
 // line, which the next replaces; the rest as lines, "!! " before a
 // warning and "-- " before others.
-func (v *roomView) Note(n Note) {
+func (v *roomView) Note(n join.Note) {
 	switch n.Kind {
-	case Progress, Settled:
+	case join.Progress, join.Settled:
 		v.status(n.Text)
-	case Warning:
+	case join.Warning:
 		v.print("!! " + n.Text)
 	default:
 		v.print("-- " + n.Text)
@@ -105,8 +106,8 @@ func (v *roomView) Note(n Note) {
 }
 
 // rowStyle is the view's style for the terminal as wide as it is now, so
-// that lines are cut into rows that fit it (Style.Width).
-func (v *roomView) rowStyle() Style {
+// that lines are cut into rows that fit it (style.Width).
+func (v *roomView) rowStyle() style {
 	s := v.style
 	if v.width != nil {
 		s.Width = v.width()
@@ -116,7 +117,7 @@ func (v *roomView) rowStyle() Style {
 
 // Enter learns the room and the person from the welcome, and greets the
 // person with the first.
-func (v *roomView) Enter(w wire.Frame, r *Roster) {
+func (v *roomView) Enter(w wire.Frame, r *join.Roster) {
 	v.mu.Lock()
 	v.prompt = promptFor(w)
 	v.roster = r
@@ -124,15 +125,15 @@ func (v *roomView) Enter(w wire.Frame, r *Roster) {
 	v.welcomed = true
 	v.mu.Unlock()
 	if first {
-		v.print(WelcomeLine(w))
+		v.print(welcomeLine(w))
 	}
 }
 
 // Show shows a frame in the terminal's style: one from before the person
 // joined dimmed, after "earlier:"; others ringing the bell when a line is
 // for the person and the bell is on.
-func (v *roomView) Show(f wire.Frame, phase Phase) {
-	if phase == Backlog {
+func (v *roomView) Show(f wire.Frame, phase join.Phase) {
+	if phase == join.Backlog {
 		v.showEarlier(f)
 		return
 	}
@@ -192,13 +193,13 @@ func (v *roomView) status(text string) {
 	// terminal that wraps would take the cursor to the next row. The
 	// text is measured as it will show: an error text may hold what a
 	// room sent.
-	text = Sanitize(text)
+	text = join.Sanitize(text)
 	if v.width != nil {
 		if w := v.width(); w > 8 {
 			text = runewidth.Truncate(text, w-4, "…")
 		}
 	}
-	v.out.Status(v.style.notice(text, false))
+	v.out.Status(v.style.notice(text))
 }
 
 func (v *roomView) LogWriter() io.Writer { return v.out.LogWriter() }
@@ -219,7 +220,7 @@ func (v *roomView) complete(line string, pos int) (string, []string, string) {
 	if r == nil {
 		return line, nil, ""
 	}
-	return CompletionsFrom(r, localCommands, localArgs).Complete(line, pos)
+	return completionsFrom(r, localCommands, localArgs).Complete(line, pos)
 }
 
 // local runs line if it is one of the client's own commands, and reports
@@ -238,13 +239,13 @@ func (v *roomView) local(line string) bool {
 	case len(fields) == 2 && strings.EqualFold(fields[1], "off"):
 		v.bell = false
 	default:
-		v.out.Println(v.style.notice("usage: /bell on|off", true))
+		v.out.Println(v.style.warning("usage: /bell on|off"))
 		return true
 	}
 	if v.bell {
-		v.out.Println(v.style.notice("bell on: a mention of your name rings the terminal bell", false))
+		v.out.Println(v.style.notice("bell on: a mention of your name rings the terminal bell"))
 	} else {
-		v.out.Println(v.style.notice("bell off", false))
+		v.out.Println(v.style.notice("bell off"))
 	}
 	return true
 }
@@ -261,7 +262,7 @@ func (v *roomView) interrupted(lineWasEmpty bool) (leave bool) {
 		return true
 	}
 	v.armed = true
-	v.out.Println(v.style.notice("press Ctrl-C again to leave (or Ctrl-D, or /quit)", false))
+	v.out.Println(v.style.notice("press Ctrl-C again to leave (or Ctrl-D, or /quit)"))
 	return false
 }
 
@@ -296,7 +297,7 @@ func promptFor(w wire.Frame) string {
 				return utf8.RuneError
 			}
 			return r
-		}, Sanitize(s))
+		}, join.Sanitize(s))
 	}
 	p := clean(me) + "> "
 	if room != "" {

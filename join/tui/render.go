@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"fmt"
@@ -9,9 +9,10 @@ import (
 	"unicode/utf8"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
-// Render turns one frame from the host into the lines to show, without
+// render turns one frame from the host into the lines to show, without
 // line endings: events and private messages with their time as HH:MM in
 // loc (time.Local when nil), notices line by line. Frames that show nothing
 // (a closed frame the caller reports as an error, a type this version does
@@ -19,16 +20,16 @@ import (
 // Sanitize.
 //
 // me is the person's own name. The plain lines are the same for every
-// member; a styled rendering ([Style]) uses me to mark what concerns the
+// member; a styled rendering (style) uses me to mark what concerns the
 // person: their own lines, and mentions of their name.
 //
 // What a line is can be told from how it starts, and what a member writes
 // never decides that: after the time, a member's lines start with "<name> "
 // (say), "* name " (/me) or "[from -> to] " (a private message), and the
-// room's own events with [EventMark], which no member's line can start
+// room's own events with eventMark, which no member's line can start
 // with, whatever its name or text. The host's answers start with "-- ", or
 // "!! " for a refusal, and have no time.
-func Render(f wire.Frame, me string, loc *time.Location) []string {
+func render(f wire.Frame, me string, loc *time.Location) []string {
 	var lines []string
 	for _, l := range renderLines(f, me, loc) {
 		lines = append(lines, l.plain())
@@ -37,7 +38,7 @@ func Render(f wire.Frame, me string, loc *time.Location) []string {
 }
 
 // A rendered line is a run of segments, each with a kind that a styled
-// rendering colours. Render shows only their text, so plain and styled
+// rendering colours. render shows only their text, so plain and styled
 // output always say the same words.
 type segKind uint8
 
@@ -46,7 +47,7 @@ const (
 	segStamp                  // the time
 	segName                   // a member's name
 	segMention                // the person's own name in someone else's message
-	segMark                   // the mark that starts a continued row (Style.rows)
+	segMark                   // the mark that starts a continued row (style.rows)
 )
 
 type segment struct {
@@ -65,7 +66,7 @@ const (
 	lineEvent                   // a join, leave or role change
 	lineNotice                  // the host's answer to a command
 	lineError                   // the host's refusal of a command
-	lineEarlier                 // an event from before the person joined (Style.Earlier)
+	lineEarlier                 // an event from before the person joined (style.Earlier)
 )
 
 type shownLine struct {
@@ -85,19 +86,19 @@ func (l shownLine) plain() string {
 }
 
 func textSeg(s string) segment { return segment{segText, s} }
-func nameSeg(s string) segment { return segment{segName, Sanitize(s)} }
+func nameSeg(s string) segment { return segment{segName, join.Sanitize(s)} }
 
-// EventMark starts, after the time, every line of the room's own events: a
+// eventMark starts, after the time, every line of the room's own events: a
 // join, a leave (a kick and a ban among them) and a change of role, as in
 // "12:04 -!- cy was kicked by ana (spam)". An action (/me) is "12:04 * cy
 // waves", so "/me was kicked by ana" can never read as a kick.
-const EventMark = "-!- "
+const eventMark = "-!- "
 
 func eventLine(name, words string) shownLine {
-	return shownLine{kind: lineEvent, segs: []segment{textSeg(EventMark), nameSeg(name), textSeg(words)}}
+	return shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark), nameSeg(name), textSeg(words)}}
 }
 
-// renderLines renders f as Render documents, keeping what each part is.
+// renderLines renders f as render documents, keeping what each part is.
 func renderLines(f wire.Frame, me string, loc *time.Location) []shownLine {
 	switch f.Type {
 	case wire.TypeEvent:
@@ -121,7 +122,7 @@ func renderLines(f wire.Frame, me string, loc *time.Location) []shownLine {
 		}
 		var lines []shownLine
 		for _, l := range strings.Split(msg, "\n") {
-			lines = append(lines, shownLine{kind: kind, segs: []segment{{segText, prefix + Sanitize(l)}}})
+			lines = append(lines, shownLine{kind: kind, segs: []segment{{segText, prefix + join.Sanitize(l)}}})
 		}
 		return lines
 	case wire.TypeClosed:
@@ -131,7 +132,7 @@ func renderLines(f wire.Frame, me string, loc *time.Location) []shownLine {
 			return []shownLine{{kind: lineInfo, segs: []segment{textSeg("-- the room closed")}}}
 		}
 	case wire.TypeWelcome:
-		return []shownLine{{kind: lineInfo, segs: []segment{textSeg(WelcomeLine(f))}}}
+		return []shownLine{{kind: lineInfo, segs: []segment{textSeg(welcomeLine(f))}}}
 	}
 	return nil
 }
@@ -175,10 +176,10 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 		case wire.RoleMember:
 			words = " is no longer an admin"
 		default:
-			words = " is now " + Sanitize(f.Role)
+			words = " is now " + join.Sanitize(f.Role)
 		}
 		if f.By != "" {
-			words += " (by " + Sanitize(f.By) + ")"
+			words += " (by " + join.Sanitize(f.By) + ")"
 		}
 		return eventLine(f.Name, words), true
 	}
@@ -193,7 +194,7 @@ func body(msg, me, from string) []segment {
 	if me == "" || from == me {
 		return []segment{textSeg(msg)}
 	}
-	me = Sanitize(me) // as the name appears in sanitized text
+	me = join.Sanitize(me) // as the name appears in sanitized text
 	var segs []segment
 	for {
 		i, n := findMention(msg, me)
@@ -285,7 +286,16 @@ func leaveWords(f wire.Frame) string {
 	case wire.CodeRoomClosed:
 		return "left (the room closed)"
 	}
-	return "left (" + Sanitize(f.Code) + ")"
+	return "left (" + join.Sanitize(f.Code) + ")"
+}
+
+// byWhom is the admin who did it, after the words that say what, as in
+// "was kicked by ana".
+func byWhom(by string) string {
+	if by == "" {
+		return ""
+	}
+	return " by " + join.Sanitize(by)
 }
 
 // stamp formats an event's time; an event without one (which a host does
@@ -304,19 +314,19 @@ func stamp(t time.Time, loc *time.Location) string {
 // a big room does not open with a wall of names (/who lists them all).
 const maxWelcomeNames = 20
 
-// WelcomeLine is the line shown on joining:
+// welcomeLine is the line shown on joining:
 //
 //	joined "Lab 3" as bob (3 here: ana, bob, cy)
-func WelcomeLine(w wire.Frame) string {
+func welcomeLine(w wire.Frame) string {
 	room, me := welcomeNames(w)
 	names := make([]string, 0, len(w.Members)+1)
 	seenMe := false
 	for _, m := range w.Members {
-		names = append(names, Sanitize(m.Name))
+		names = append(names, join.Sanitize(m.Name))
 		seenMe = seenMe || m.Name == me
 	}
 	if !seenMe && me != "" {
-		names = append(names, Sanitize(me))
+		names = append(names, join.Sanitize(me))
 	}
 	slices.SortFunc(names, compareNames)
 	n := len(names)
@@ -326,54 +336,7 @@ func WelcomeLine(w wire.Frame) string {
 		list = names[:maxWelcomeNames]
 		more = fmt.Sprintf(" and %d more", n-maxWelcomeNames)
 	}
-	return fmt.Sprintf("joined %q as %s (%d here: %s%s)", Sanitize(room), Sanitize(me), n, strings.Join(list, ", "), more)
-}
-
-// Sanitize makes text from the network safe to show on a terminal: every
-// character that a terminal would act on instead of showing becomes a
-// visible placeholder. C0 controls (newline and tab included: one field is
-// one line) and DEL become caret notation (ESC is "^["), so an escape
-// sequence shows as text; C1 controls, Unicode bidi overrides, embeddings,
-// isolates and marks, the line and paragraph separators (U+2028, U+2029:
-// line breaks to some programs that read the output) and invalid UTF-8
-// become U+FFFD. Everything else, wide characters and emoji included,
-// passes unchanged.
-func Sanitize(s string) string {
-	if utf8.ValidString(s) && strings.IndexFunc(s, needsPlaceholder) < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for _, r := range s { // invalid bytes arrive as utf8.RuneError
-		switch {
-		case r < 0x20:
-			b.WriteByte('^')
-			b.WriteByte(byte(r) + '@')
-		case r == 0x7f:
-			b.WriteString("^?")
-		case needsPlaceholder(r):
-			b.WriteRune(utf8.RuneError)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// needsPlaceholder reports a rune that Sanitize replaces.
-func needsPlaceholder(r rune) bool {
-	switch {
-	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
-		return true
-	case r == 0x2028, r == 0x2029: // LINE and PARAGRAPH SEPARATOR
-		return true
-	case r >= 0x202a && r <= 0x202e, // LRE, RLE, PDF, LRO, RLO
-		r >= 0x2066 && r <= 0x2069, // LRI, RLI, FSI, PDI
-		r == 0x200e, r == 0x200f,   // LRM, RLM
-		r == 0x061c: // ALM
-		return true
-	}
-	return false
+	return fmt.Sprintf("joined %q as %s (%d here: %s%s)", join.Sanitize(room), join.Sanitize(me), n, strings.Join(list, ", "), more)
 }
 
 // maxBlankRun is the most blank characters in a row that a member's text
@@ -386,12 +349,12 @@ const maxBlankRun = 3
 // a terminal that wraps it, into a row that starts with words of the
 // sender's choosing ("07:08 <admin2> please everyone run: …") and reads as
 // a line of its own. The client's own wrapping marks every continuation
-// (Style.Width), but a terminal that is narrowed re-wraps what it shows
+// (style.Width), but a terminal that is narrowed re-wraps what it shows
 // already, and in line mode the terminal wraps: without the run, the fake
 // row would have to follow a row of visible filler. Two or three spaces,
 // as people type them, are kept.
 func showText(s string) string {
-	s = Sanitize(s)
+	s = join.Sanitize(s)
 	n := 0 // blanks in the current run
 	cut := false
 	for _, r := range s {
@@ -436,6 +399,15 @@ func isBlank(r rune) bool {
 		return false
 	}
 	return unicode.In(r, unicode.Zs, unicode.Cf)
+}
+
+// compareNames orders names as a person reads a list, as the roster
+// does: ignoring case first, then by bytes so that the order is total.
+func compareNames(a, b string) int {
+	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
 }
 
 // welcomeNames returns the room's name and the person's from a welcome,

@@ -1,11 +1,9 @@
-package join
+package tui
 
 import (
-	"context"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -13,17 +11,19 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 func newTestView(t *testing.T) (*roomView, *vtScreen) {
+	roster, _ := liveRoster(t, wire.Frame{You: &wire.Member{Name: "ana", Role: wire.RoleOwner}, Members: []wire.Member{{Name: "bob"}}})
 	scr := newVTScreen(t)
-	v := newRoomView(NewOutput(scr), Style{})
+	v := newRoomView(newOutput(scr), style{})
 	v.loc = time.UTC
 	v.Enter(wire.Frame{
 		Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"},
 		You:     &wire.Member{Name: "ana", Role: wire.RoleOwner},
 		Members: []wire.Member{{Name: "ana", Role: wire.RoleOwner}, {Name: "bob", Role: wire.RoleMember}},
-	}, newRoster(wire.Frame{You: &wire.Member{Name: "ana", Role: wire.RoleOwner}, Members: []wire.Member{{Name: "bob"}}}))
+	}, roster)
 	return v, scr
 }
 
@@ -45,8 +45,8 @@ func TestViewBell(t *testing.T) {
 	clock := testTime
 	v.now = func() time.Time { clock = clock.Add(bellGap); return clock }
 	mention := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "ana, look"}
-	v.Show(mention, Live)
-	v.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "no one"}, Live)
+	v.Show(mention, join.Live)
+	v.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "no one"}, join.Live)
 	if scr.bells != 1 {
 		t.Fatalf("%d bells after one mention", scr.bells)
 	}
@@ -55,14 +55,14 @@ func TestViewBell(t *testing.T) {
 			t.Fatalf("%q was not taken as the client's own", line)
 		}
 	}
-	v.Show(mention, Live)
+	v.Show(mention, join.Live)
 	if scr.bells != 1 {
 		t.Errorf("the bell rang with /bell off")
 	}
 	if !v.local("/bell ON") {
 		t.Fatal("/bell ON not handled")
 	}
-	v.Show(mention, Live)
+	v.Show(mention, join.Live)
 	if scr.bells != 2 {
 		t.Errorf("the bell did not ring after /bell on")
 	}
@@ -154,7 +154,7 @@ func TestPromptFor(t *testing.T) {
 // TestViewCompletesOnlyOnceWelcomed: before the welcome there is no roster
 // to complete from, and Tab does nothing.
 func TestViewCompletesOnlyOnceWelcomed(t *testing.T) {
-	v := newRoomView(NewOutput(newVTScreen(t)), Style{})
+	v := newRoomView(newOutput(newVTScreen(t)), style{})
 	if head, c, tail := v.complete("/ki", 3); c != nil || head+tail != "/ki" {
 		t.Errorf("before the welcome: %q, %q, %q", head, c, tail)
 	}
@@ -164,75 +164,6 @@ func TestViewCompletesOnlyOnceWelcomed(t *testing.T) {
 	}
 	if _, c, _ := v.complete("/be", 3); !slices.Equal(c, []string{"/bell "}) {
 		t.Errorf("/be: %q", c)
-	}
-}
-
-// roomUI is a RoomUI for tests: a fakeUI that records what Join tells it.
-type roomUI struct {
-	*fakeUI
-	mu      sync.Mutex
-	entered []string // the welcome's name and Print's lines before it, in order
-	roster  *Roster
-	shown   []wire.Frame
-}
-
-func (u *roomUI) Enter(w wire.Frame, r *Roster) {
-	u.mu.Lock()
-	u.entered = append(u.entered, "enter "+w.You.Name+" printed "+strings.Join(u.output(), "|"))
-	u.roster = r
-	u.mu.Unlock()
-	u.fakeUI.Enter(w, r) // the greeting
-}
-
-func (u *roomUI) Show(f wire.Frame, _ Phase) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.shown = append(u.shown, f)
-}
-
-// TestJoinWithRoomUI: a UI that knows the room is told of it before
-// anything is shown, given the live roster, and shown frames instead of
-// their rendered lines.
-func TestJoinWithRoomUI(t *testing.T) {
-	event := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Seq: 42, Time: testTime, From: "cy", Text: "hi bob"}
-	dial, _ := scriptDialer(t, func(h *fakeHost) {
-		h.welcome(41, ana, cy)
-		h.send(event)
-		h.send(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: 43, Time: testTime, Name: "dee", Role: wire.RoleMember})
-		h.expect(wire.TypeSay, "/quit")
-		closedLeft(h)
-	})
-	ui := &roomUI{fakeUI: newFakeUI(t)}
-	done := joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)
-	// Input ends once both frames are shown, so the roster has them.
-	go func() {
-		for range 500 {
-			ui.mu.Lock()
-			n := len(ui.shown)
-			ui.mu.Unlock()
-			if n == 2 {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		ui.endInput()
-	}()
-	if err := result(t, done); err != nil {
-		t.Fatalf("Join: %v", err)
-	}
-	ui.mu.Lock()
-	defer ui.mu.Unlock()
-	if want := []string{"enter bob printed "}; !slices.Equal(ui.entered, want) {
-		t.Errorf("Enter calls %q, want %q: once, before anything is printed", ui.entered, want)
-	}
-	if got := ui.output(); !slices.Equal(got, []string{`joined "Lab 3" as bob (3 here: ana, bob, cy)`}) {
-		t.Errorf("printed %q; want only the welcome line", got)
-	}
-	if len(ui.shown) < 2 || ui.shown[0].Seq != 42 || ui.shown[1].Name != "dee" {
-		t.Errorf("shown %+v", ui.shown)
-	}
-	if ui.roster == nil || !slices.Contains(ui.roster.Names(), "dee") {
-		t.Errorf("the roster given to Enter does not follow the room")
 	}
 }
 
@@ -249,7 +180,7 @@ func TestStatusFitsOneRow(t *testing.T) {
 		{0, "-- " + long},
 	} {
 		scr := newVTScreen(t)
-		v := newRoomView(NewOutput(scr), Style{})
+		v := newRoomView(newOutput(scr), style{})
 		v.width = func() int { return tc.width }
 		v.status(long)
 		got := scr.lines()
@@ -289,10 +220,10 @@ func TestPaddedMessageNeverStartsARow(t *testing.T) {
 				}
 				for _, tc := range frames {
 					scr := newVTScreenWidth(t, width)
-					v := newRoomView(NewOutput(scr), Style{})
+					v := newRoomView(newOutput(scr), style{})
 					v.loc = time.UTC
 					v.width = func() int { return width }
-					v.Show(tc.frame, Live)
+					v.Show(tc.frame, join.Live)
 					rows := scr.lines()
 					if scr.wraps > 0 {
 						t.Fatalf("width %d, %d × %q, %s %s: the terminal wrapped the line itself:\n%s", width, n, pad, tc.frame.Type, tc.frame.Kind, strings.Join(rows, "\n"))
@@ -319,13 +250,13 @@ func TestPaddedMessageNeverStartsARow(t *testing.T) {
 // are written together, with nothing else among them.
 func TestViewPrintFitsRows(t *testing.T) {
 	scr := newVTScreenWidth(t, 40)
-	v := newRoomView(NewOutput(scr), Style{})
+	v := newRoomView(newOutput(scr), style{})
 	v.width = func() int { return 40 }
 	names := []wire.Member{{Name: "ana"}}
 	for _, n := range []string{"bob", "cy", "<admin2>", "dee", "eve", "07:08", "fay"} {
 		names = append(names, wire.Member{Name: n})
 	}
-	v.print(WelcomeLine(wire.Frame{Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"}, You: &wire.Member{Name: "ana"}, Members: names}))
+	v.print(welcomeLine(wire.Frame{Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"}, You: &wire.Member{Name: "ana"}, Members: names}))
 	rows := scr.lines()
 	if scr.wraps > 0 || len(rows) < 3 {
 		t.Fatalf("rows %q, %d wrapped by the terminal", rows, scr.wraps)
@@ -346,18 +277,18 @@ func TestViewBellFlood(t *testing.T) {
 	v.now = func() time.Time { return clock }
 	mention := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "bob", Text: "ana ana ana"}
 	for range 1000 {
-		v.Show(mention, Live)
+		v.Show(mention, join.Live)
 	}
 	if scr.bells != 1 {
 		t.Fatalf("%d bells for 1000 mentions at once, want 1", scr.bells)
 	}
 	clock = clock.Add(bellGap - time.Millisecond)
-	v.Show(mention, Live)
+	v.Show(mention, join.Live)
 	if scr.bells != 1 {
 		t.Fatalf("%d bells: the bell rang again within %v", scr.bells, bellGap)
 	}
 	clock = clock.Add(time.Millisecond)
-	v.Show(mention, Live)
+	v.Show(mention, join.Live)
 	if scr.bells != 2 {
 		t.Fatalf("%d bells: a mention %v after the last bell did not ring it", scr.bells, bellGap)
 	}

@@ -1,4 +1,4 @@
-package join
+package tui
 
 import (
 	"fmt"
@@ -60,7 +60,7 @@ func TestRender(t *testing.T) {
 		{"leave sanitized", leave(wire.CodeKicked, "a\u0085na", "\x07"), []string{"12:04 -!- bob was kicked by a\ufffdna (^G)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Render(tc.frame, "bob", loc); !slices.Equal(got, tc.want) {
+			if got := render(tc.frame, "bob", loc); !slices.Equal(got, tc.want) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
@@ -70,60 +70,8 @@ func TestRender(t *testing.T) {
 func TestRenderNilLocationIsLocal(t *testing.T) {
 	f := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, From: "bob", Text: "hi", Time: testTime}
 	want := testTime.In(time.Local).Format("15:04") + " <bob> hi"
-	if got := Render(f, "bob", nil); len(got) != 1 || got[0] != want {
+	if got := render(f, "bob", nil); len(got) != 1 || got[0] != want {
 		t.Errorf("got %q, want %q", got, want)
-	}
-}
-
-func TestSanitize(t *testing.T) {
-	for _, tc := range []struct {
-		name, in, want string
-	}{
-		{"plain", "hello, world", "hello, world"},
-		{"plain unicode", "café ñandú Grüße Ελληνικά", "café ñandú Grüße Ελληνικά"},
-		{"wide", "漢字 かな 한국어 😀👍🏽", "漢字 かな 한국어 😀👍🏽"},
-		{"clear screen", "\x1b[2Jgone", "^[[2Jgone"},
-		{"title", "\x1b]0;pwned\x07", "^[]0;pwned^G"},
-		{"C0", "a\x00b\tc\nd\re\x1f", "a^@b^Ic^Jd^Me^_"},
-		{"DEL", "a\x7fb", "a^?b"},
-		{"C1 NEL", "a\u0085b", "a\ufffdb"},
-		{"C1 CSI", "\u009b2J", "\ufffd2J"},
-		{"C1 range", "\u0080\u009f", "\ufffd\ufffd"},
-		{"bidi override", "abc\u202edcba", "abc\ufffddcba"},
-		{"bidi embeddings", "\u202a\u202b\u202c\u202d", "\ufffd\ufffd\ufffd\ufffd"},
-		{"bidi isolates", "\u2066\u2067\u2068\u2069", "\ufffd\ufffd\ufffd\ufffd"},
-		{"bidi marks", "\u200e\u200f\u061c", "\ufffd\ufffd\ufffd"},
-		{"invalid utf-8", "a\xffb", "a\ufffdb"},
-		{"line separators", "a\u2028b\u2029c", "a\ufffdb\ufffdc"},
-		{"near misses pass", "\u00a0\u2065\u206a\u2027\u202f", "\u00a0\u2065\u206a\u2027\u202f"},
-		{"empty", "", ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := Sanitize(tc.in)
-			if got != tc.want {
-				t.Errorf("Sanitize(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-			if again := Sanitize(got); again != got {
-				t.Errorf("not idempotent: %q became %q", got, again)
-			}
-		})
-	}
-}
-
-// TestSanitizeLeavesNoControls runs every code point below U+3000 through
-// Sanitize and checks that none of the listed controls survives.
-func TestSanitizeLeavesNoControls(t *testing.T) {
-	var b strings.Builder
-	for r := rune(0); r < 0x3000; r++ {
-		b.WriteRune(r)
-	}
-	out := Sanitize(b.String())
-	for _, r := range out {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) ||
-			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) ||
-			r == 0x200e || r == 0x200f || r == 0x061c || r == 0x2028 || r == 0x2029 {
-			t.Errorf("U+%04X survived", r)
-		}
 	}
 }
 
@@ -147,11 +95,11 @@ func TestWelcomeLine(t *testing.T) {
 		{"sanitized", w("b\x1bob", "b\x1bob"), `joined "Lab 3" as b^[ob (1 here: b^[ob)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := WelcomeLine(tc.frame); got != tc.want {
+			if got := welcomeLine(tc.frame); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
-			if got := Render(tc.frame, "bob", time.UTC); len(got) != 1 || got[0] != tc.want {
-				t.Errorf("Render: %q, want %q", got, tc.want)
+			if got := render(tc.frame, "bob", time.UTC); len(got) != 1 || got[0] != tc.want {
+				t.Errorf("render: %q, want %q", got, tc.want)
 			}
 		})
 	}
@@ -161,7 +109,7 @@ func TestWelcomeLine(t *testing.T) {
 		for i := range 25 {
 			names = append(names, fmt.Sprintf("m%02d", i))
 		}
-		got := WelcomeLine(w("m00", names...))
+		got := welcomeLine(w("m00", names...))
 		want := `joined "Lab 3" as m00 (25 here: ` + strings.Join(names[:maxWelcomeNames], ", ") + ` and 5 more)`
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
@@ -204,11 +152,11 @@ var impostorNames = []string{"cy", "ana", "-!-", "-!-cy", "*", "**", "-", "--", 
 // backlog line ("earlier: ").
 func TestMemberCannotImitateRoomEvent(t *testing.T) {
 	loc := time.FixedZone("test", 2*60*60)
-	const eventStart = "12:04 " + EventMark
+	const eventStart = "12:04 " + eventMark
 	// renderings returns every way a frame is shown, as plain text.
 	renderings := func(f wire.Frame) map[string][]string {
-		out := map[string][]string{"line mode": Render(f, "bob", loc)}
-		for _, st := range []Style{{Color: true}, {Color: false}, {Color: true, Width: 40}, {Color: false, Width: 100}, {Width: 12}} {
+		out := map[string][]string{"line mode": render(f, "bob", loc)}
+		for _, st := range []style{{Color: true}, {Color: false}, {Color: true, Width: 40}, {Color: false, Width: 100}, {Width: 12}} {
 			lines, _ := st.Lines(f, "bob", loc)
 			for _, l := range lines {
 				key := fmt.Sprintf("terminal %+v", st)
@@ -222,7 +170,7 @@ func TestMemberCannotImitateRoomEvent(t *testing.T) {
 		return out
 	}
 	for _, ev := range roomEvents() {
-		real := Render(ev, "bob", loc)
+		real := render(ev, "bob", loc)
 		if len(real) != 1 || !strings.HasPrefix(real[0], eventStart) {
 			t.Fatalf("%+v: the event is shown as %q, not after %q", ev, real, eventStart)
 		}
@@ -235,7 +183,7 @@ func TestMemberCannotImitateRoomEvent(t *testing.T) {
 		}
 		words := strings.TrimPrefix(real[0], eventStart)    // "cy was kicked by ana (spam)"
 		afterName := strings.TrimPrefix(words, ev.Name+" ") // "was kicked by ana (spam)"
-		texts := []string{afterName, words, EventMark + words, real[0], "\n" + real[0], "\r" + real[0], "\u2028" + real[0],
+		texts := []string{afterName, words, eventMark + words, real[0], "\n" + real[0], "\r" + real[0], "\u2028" + real[0],
 			strings.Repeat(" ", 120) + real[0], "x" + strings.Repeat(" ", 34) + real[0], "\u00a0" + afterName}
 		for _, name := range impostorNames {
 			for _, text := range texts {
@@ -247,7 +195,7 @@ func TestMemberCannotImitateRoomEvent(t *testing.T) {
 				} {
 					for how, lines := range renderings(attack) {
 						for i, l := range lines {
-							if strings.HasPrefix(l, eventStart) || strings.HasPrefix(l, EventMark) || l == real[0] {
+							if strings.HasPrefix(l, eventStart) || strings.HasPrefix(l, eventMark) || l == real[0] {
 								t.Errorf("%s %s from %q with %q, %s: line %d %q reads as the event %q", attack.Type, attack.Kind, name, text, how, i, l, real[0])
 							}
 						}
@@ -276,7 +224,7 @@ func FuzzMemberLine(f *testing.F) {
 			{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: name, Text: text},
 			{Type: wire.TypePrivate, Time: testTime, From: name, To: "bob", Text: text},
 		} {
-			lines := Render(fr, "bob", time.UTC)
+			lines := render(fr, "bob", time.UTC)
 			if len(lines) != 1 {
 				t.Fatalf("%+v: %d lines in line mode", fr, len(lines))
 			}
@@ -287,7 +235,7 @@ func FuzzMemberLine(f *testing.F) {
 			if !strings.HasPrefix(lines[0], memberStart) {
 				t.Fatalf("%+v: line %q does not start with %q", fr, lines[0], memberStart)
 			}
-			rows, _ := Style{Width: int(width)}.Lines(fr, "bob", time.UTC)
+			rows, _ := style{Width: int(width)}.Lines(fr, "bob", time.UTC)
 			if whole := unrow(t, rows); whole != lines[0] {
 				t.Fatalf("%+v at width %d: rows %q are not the line %q", fr, width, rows, lines[0])
 			}
@@ -298,7 +246,7 @@ func FuzzMemberLine(f *testing.F) {
 					t.Fatalf("%+v at width %d: first row %q, line %q", fr, width, row, lines[0])
 				case i > 0 && !strings.HasPrefix(row, contMark) && !strings.HasPrefix(row, contMarkNarrow):
 					t.Fatalf("%+v at width %d: row %d %q does not start with the continuation mark", fr, width, i, row)
-				case strings.HasPrefix(row, "10:04 "+EventMark), strings.HasPrefix(row, EventMark):
+				case strings.HasPrefix(row, "10:04 "+eventMark), strings.HasPrefix(row, eventMark):
 					t.Fatalf("%+v at width %d: row %d %q starts as an event", fr, width, i, row)
 				}
 			}
@@ -332,13 +280,13 @@ func TestShowTextCutsBlankRuns(t *testing.T) {
 				t.Errorf("showText(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 			say := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: "mallory", Text: tc.in}
-			if got := Render(say, "bob", time.UTC); len(got) != 1 || got[0] != "10:04 <mallory> "+tc.want {
-				t.Errorf("Render: %q", got)
+			if got := render(say, "bob", time.UTC); len(got) != 1 || got[0] != "10:04 <mallory> "+tc.want {
+				t.Errorf("render: %q", got)
 			}
 		})
 	}
 	kick := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindLeave, Time: testTime, Name: "cy", Code: wire.CodeKicked, By: "ana", Text: "x" + strings.Repeat(" ", 50) + "y"}
-	if got := Render(kick, "bob", time.UTC); len(got) != 1 || got[0] != "10:04 -!- cy was kicked by ana (x   y)" {
+	if got := render(kick, "bob", time.UTC); len(got) != 1 || got[0] != "10:04 -!- cy was kicked by ana (x   y)" {
 		t.Errorf("a kick's reason: %q", got)
 	}
 }

@@ -1,18 +1,20 @@
-package join
+package tui
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"chatroom/join"
 )
 
-// FuzzOutput plays everything that writes to the terminal through Output at
+// FuzzOutput plays everything that writes to the terminal through output at
 // once: the line editor's stream, cut anywhere, and lines for Println,
 // Status and the log writer, with any bytes in them (text a room sent that
 // some code forgot to sanitize, a history line, a completion candidate),
 // and Close at any point. Whatever the input, nothing panics and the bytes
-// that reach the terminal hold no control but those Output itself writes
+// that reach the terminal hold no control but those output itself writes
 // (terminalControlError lists them): no title set, no screen cleared but by
 // the editor's own Ctrl-L, no cursor sent to another row but the status
 // line's, no C1 control, no bidi override, no invalid UTF-8.
@@ -27,7 +29,7 @@ func FuzzOutput(f *testing.F) {
 	f.Add([]byte("\x00\x1b[\x00123\x00;4\x00C\x00\xe6\x00\xbc\x00\xa2\x00\x1b_chat\x00room:end\x1b\\"))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		var term bytes.Buffer
-		o := NewOutput(&term)
+		o := newOutput(&term)
 		logs := o.LogWriter()
 		// The input is a list of calls: a byte below 8 names the call,
 		// the bytes up to the next such byte are its argument.
@@ -63,9 +65,9 @@ func FuzzOutput(f *testing.F) {
 }
 
 // terminalControlError returns what in out a terminal would act on that
-// Output does not write itself, or "": Output writes "\r", "\n", the bell,
+// output does not write itself, or "": output writes "\r", "\n", the bell,
 // a backspace, "ESC [ n ; … X" for X among the editor's controls (moves
-// and erasures of its row), Style's "ESC [ n ; … m", its own "ESC [ A" up
+// and erasures of its row), style's "ESC [ n ; … m", its own "ESC [ A" up
 // to the status line, and the editor's "ESC [ H ESC [ 2 J". Everything
 // else must be text that shows as itself.
 func terminalControlError(out []byte) string {
@@ -83,7 +85,7 @@ func terminalControlError(out []byte) string {
 				i++
 			}
 			if i >= len(out) || !strings.ContainsRune(editorControls+"m", rune(out[i])) {
-				return "a control sequence Output does not write"
+				return "a control sequence output does not write"
 			}
 			out = out[i+1:]
 			continue
@@ -97,7 +99,7 @@ func terminalControlError(out []byte) string {
 		if r == utf8.RuneError && n == 1 {
 			return "invalid UTF-8"
 		}
-		if needsPlaceholder(r) {
+		if join.NeedsPlaceholder(r) {
 			return "a C1 or bidi control or a line separator"
 		}
 		out = out[n:]
