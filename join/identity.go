@@ -44,7 +44,7 @@ func LoadOrCreateIdentity(dir string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := writeStateFile(path, data, 0o600); err != nil {
+	if err := WriteStateFile(path, data, 0o600); err != nil {
 		return tls.Certificate{}, fmt.Errorf("saving your identity: %w", err)
 	}
 	return tls.X509KeyPair(data, data)

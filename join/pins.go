@@ -312,7 +312,7 @@ func oneLine(s string) string {
 
 // save writes the file anew, atomically.
 func (k *KnownRooms) save() error {
-	return writeStateFile(k.path, k.encode(), 0o600)
+	return WriteStateFile(k.path, k.encode(), 0o600)
 }
 
 // encode returns the file's contents, every line read kept in its place;

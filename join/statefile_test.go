@@ -13,7 +13,7 @@ func TestWriteStateFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "dir")
 	path := filepath.Join(dir, KnownRoomsFile)
 	for _, content := range []string{"first", "second, longer than the first", "3"} {
-		if err := writeStateFile(path, []byte(content), 0o600); err != nil {
+		if err := WriteStateFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := os.ReadFile(path); err != nil || string(got) != content {
@@ -25,7 +25,7 @@ func TestWriteStateFile(t *testing.T) {
 	}
 	// The file gets the mode asked for, not that of the file it replaces.
 	os.Chmod(path, 0o644)
-	if err := writeStateFile(path, []byte("3"), 0o600); err != nil {
+	if err := WriteStateFile(path, []byte("3"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
@@ -34,7 +34,7 @@ func TestWriteStateFile(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Fatalf("directory holds %d entries", len(entries))
 	}
-	if err := writeStateFile(filepath.Join(path, "x"), []byte("y"), 0o600); err == nil {
+	if err := WriteStateFile(filepath.Join(path, "x"), []byte("y"), 0o600); err == nil {
 		t.Fatal("wrote below a file")
 	}
 	if got, _ := os.ReadFile(path); string(got) != "3" {

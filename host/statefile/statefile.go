@@ -15,40 +15,18 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/google/renameio/v2"
 )
 
 // WriteAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path (renameio), then syncs the directory so the rename
-// itself is on disk before it returns. The directory is created if needed
-// (0700: state is private), and the file always gets perm, whatever the
-// umask or the mode of the file it replaces.
+// renames it over path, then syncs the directory so the rename itself is
+// on disk before it returns (see replace). The directory is created if
+// needed (0700: state is private), and the file always gets perm, whatever
+// the umask or the mode of the file it replaces.
 func WriteAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	// Beside path, not in the system's temporary directory, which renameio
-	// would otherwise try: RemoveStale finds there what a kill leaves.
-	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(perm))
-	if err != nil {
-		return err
-	}
-	defer f.Cleanup()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.CloseAtomicallyReplace(); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		// Not every system can sync a directory (Windows cannot); the
-		// rename is still atomic there.
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return replace(path, data, perm)
 }
 
 // isTemp reports whether name is that of a temporary file WriteAtomic

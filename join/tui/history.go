@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // historyLimit is how many lines the history keeps, in memory and on disk:
@@ -120,7 +121,7 @@ func saveHistory(path string, lines []string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("saving the history: %w", err)
 	}
-	if err := replaceFile(path, encodeHistory(lines), 0o600); err != nil {
+	if err := join.WriteStateFile(path, encodeHistory(lines), 0o600); err != nil {
 		return fmt.Errorf("saving the history: %w", err)
 	}
 	return nil
