@@ -2,6 +2,8 @@ package room
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -551,5 +553,35 @@ func TestOwnerKeepsRights(t *testing.T) {
 			want = append(want, notice("ana made you a plain member: the admin commands are no longer yours"))
 		}
 		m.expect(append(want, leaveEvent(6, "dee", wire.CodeKicked, "ana", ""))...)
+	}
+}
+
+// A line's failure reaches its member in the words of a userError, however
+// it was wrapped; any other error, which was not written for the member,
+// is not shown.
+func TestReportErrorShowsOnlyUserErrors(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{userError("usage: /kick NAME [REASON]"), "usage: /kick NAME [REASON]"},
+		{fmt.Errorf("while banning: %w", userError("ban not saved: disk full")), "ban not saved: disk full"},
+		{errors.New("open /home/host/.chatroom/bans.json: permission denied"), "the room could not do that"},
+	} {
+		s := newState(Config{Now: func() time.Time { return testTime }})
+		m := &Member{name: "ana", key: "ana", out: newOutbox(16), role: wire.RoleOwner}
+		s.addMember(m)
+		s.reportError(call{from: m, ref: 7}, tt.err)
+		frames, _ := m.out.Take()
+		if len(frames) != 1 {
+			t.Fatalf("%v: %d frames", tt.err, len(frames))
+		}
+		f, err := wire.Parse(frames[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (wire.Frame{Type: wire.TypeNotice, Text: tt.want, Error: true, Ref: 7}); !reflect.DeepEqual(f, want) {
+			t.Errorf("%v: got %+v, want %+v", tt.err, f, want)
+		}
 	}
 }

@@ -350,7 +350,7 @@ func TestMutedMemberJoinsUnseen(t *testing.T) {
 	// Nor can a member find it by writing to it, which would also let
 	// anyone write to the muted (an admin may).
 	cy.say("/msg mal are you there?")
-	cy.expect(errorNotice(noSuchMember("mal")))
+	cy.expect(errorNotice(noSuchMember("mal").Error()))
 	mal.expectNothing()
 	dee := tr.joinReq(JoinRequest{Name: "dee"})
 	if len(dee.welcome.Members) != 3 || dee.welcome.Seq != seq+1 {
@@ -740,8 +740,8 @@ func TestNoticePartsFit(t *testing.T) {
 		s := newState(Config{Now: func() time.Time { return testTime }})
 		m := &Member{name: "ana", key: "ana", out: newOutbox(1 << 10), role: wire.RoleOwner}
 		s.addMember(m)
-		s.notify(m, strings.Repeat(`"`, n))
-		s.notifyError(m, strings.Repeat(`"`, n-1)+"\n"+strings.Repeat("x", n))
+		s.notify(m, 0, strings.Repeat(`"`, n))
+		s.notifyError(m, 0, strings.Repeat(`"`, n-1)+"\n"+strings.Repeat("x", n))
 		frames, _ := m.out.Take()
 		checkFrames(t, fmt.Sprint(n), frames)
 	}
