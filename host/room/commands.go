@@ -392,12 +392,9 @@ func (s *state) ban(c call) error {
 	if err := s.logMod(c.from, ModEntry{Action: "ban", Target: ban.Name, Identity: ban.Identity, Reason: reason, Until: expires}); err != nil {
 		return notSaved("ban", err)
 	}
-	// A new slice, so that s.bans is untouched if saving fails.
-	bans := append(slices.Clip(s.bans), ban)
-	if err := saveList(s.saveBans, bans); err != nil {
+	if err := commitList(&s.bans, s.store.SaveBans, func(bans []Ban) []Ban { return append(bans, ban) }); err != nil {
 		return notSaved("ban", err)
 	}
-	s.bans = bans
 
 	// The admins' copies of the list follow the confirmation, so that an
 	// admin reads the answer to its command first.
@@ -481,12 +478,9 @@ func (s *state) banAddrToo(c call, i int, who banned) error {
 	if err := s.logMod(c.from, ModEntry{Action: "ban", Target: ban.Name, Identity: ban.Identity, Reason: withReason("the address "+ban.Addr+" too", ban.Reason), Until: ban.Expires}); err != nil {
 		return notSaved("ban", err)
 	}
-	bans := slices.Clone(s.bans)
-	bans[i] = ban
-	if err := saveList(s.saveBans, bans); err != nil {
+	if err := commitList(&s.bans, s.store.SaveBans, func(bans []Ban) []Ban { bans[i] = ban; return bans }); err != nil {
 		return notSaved("ban", err)
 	}
-	s.bans = bans
 	s.sendOut(out, c.from, ban)
 	s.reply(c, fmt.Sprintf("banned the address %s too, with %s %s", ban.Addr, ban.Name, until(s.now(), ban.Expires, "/unban"))+
 		sentOutToo(out, ban.Name))
@@ -626,13 +620,11 @@ func (s *state) unban(c call) error {
 	if err := s.logMod(c.from, ModEntry{Action: "unban", Target: shown}); err != nil {
 		return notSaved("unban", err)
 	}
-	// A new slice, so that s.bans is untouched if saving fails. Bans loaded
-	// from a file could hold the name twice; unban removes it entirely.
-	bans := slices.DeleteFunc(slices.Clone(s.bans), matches)
-	if err := saveList(s.saveBans, bans); err != nil {
+	// Bans loaded from a file could hold the name twice; unban removes it
+	// entirely.
+	if err := commitList(&s.bans, s.store.SaveBans, func(bans []Ban) []Ban { return slices.DeleteFunc(bans, matches) }); err != nil {
 		return notSaved("unban", err)
 	}
-	s.bans = bans
 	s.reply(c, "unbanned "+shown)
 	s.sendBansToAdmins()
 	return nil
@@ -737,12 +729,13 @@ func (s *state) op(c call) error {
 		return notSaved("op", err)
 	}
 	if target.identity != "" {
-		ops := slices.DeleteFunc(slices.Clone(s.ops), func(o Op) bool { return o.Identity == target.identity })
-		ops = append(ops, Op{Identity: target.identity, Name: target.name, By: c.from.name, Time: s.now()})
-		if err := saveList(s.saveOps, ops); err != nil {
+		op := Op{Identity: target.identity, Name: target.name, By: c.from.name, Time: s.now()}
+		err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op {
+			return append(slices.DeleteFunc(ops, func(o Op) bool { return o.Identity == op.Identity }), op)
+		})
+		if err != nil {
 			return notSaved("op", err)
 		}
-		s.ops = ops
 	}
 	s.setRole(target, wire.RoleAdmin, c.from)
 	s.notify(target, c.refFor(target), fmt.Sprintf("%s made you an admin: you may now use %s (/help explains them)",
@@ -776,11 +769,9 @@ func (s *state) deop(c call) error {
 		if err := s.logMod(c.from, ModEntry{Action: "deop", Target: op.Name, Identity: op.Identity}); err != nil {
 			return notSaved("deop", err)
 		}
-		ops := slices.Delete(slices.Clone(s.ops), i, i+1)
-		if err := saveList(s.saveOps, ops); err != nil {
+		if err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op { return slices.Delete(ops, i, i+1) }); err != nil {
 			return notSaved("deop", err)
 		}
-		s.ops = ops
 		s.reply(c, fmt.Sprintf("%s (key %s) is no longer an admin", op.Name, wire.KeyTag(op.Identity)))
 		return nil
 	}
@@ -794,11 +785,12 @@ func (s *state) deop(c call) error {
 		return notSaved("deop", err)
 	}
 	if s.isOp(target.identity) {
-		ops := slices.DeleteFunc(slices.Clone(s.ops), func(o Op) bool { return o.Identity == target.identity })
-		if err := saveList(s.saveOps, ops); err != nil {
+		err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op {
+			return slices.DeleteFunc(ops, func(o Op) bool { return o.Identity == target.identity })
+		})
+		if err != nil {
 			return notSaved("deop", err)
 		}
-		s.ops = ops
 	}
 	s.setRole(target, wire.RoleMember, c.from)
 	s.notify(target, c.refFor(target), fmt.Sprintf("%s made you a plain member: the admin commands are no longer yours", c.from.name))
@@ -825,15 +817,6 @@ func (s *state) setRole(m *Member, role string, by *Member) {
 	s.reveal(m)
 	m.role = role
 	s.broadcast(&wire.Frame{Kind: wire.KindRole, Name: m.name, Role: role, By: by.name})
-}
-
-// saveList saves a changed list (bans, ops, mutes) through its Config
-// callback, if there is one, giving it a copy of its own.
-func saveList[T any](save func([]T) error, list []T) error {
-	if save == nil {
-		return nil
-	}
-	return save(slices.Clone(list))
 }
 
 func adminCommandNames() []string {
@@ -902,11 +885,9 @@ func (s *state) mute(c call) error {
 	if err := s.logMod(c.from, ModEntry{Action: "mute", Target: target.name, Identity: target.identity, Reason: reason, Until: end}); err != nil {
 		return notSaved("mute", err)
 	}
-	mutes := append(slices.Clip(s.mutes), u)
-	if err := saveList(s.saveMutes, mutes); err != nil {
+	if err := commitList(&s.mutes, s.store.SaveMutes, func(mutes []Mute) []Mute { return append(mutes, u) }); err != nil {
 		return notSaved("mute", err)
 	}
-	s.mutes = mutes
 	s.notify(target, c.refFor(target), withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(now, end)), reason))
 	s.reply(c, fmt.Sprintf("muted %s %s", target.name, until(now, end, "/unmute")))
 	return nil
@@ -939,11 +920,9 @@ func (s *state) unmute(c call) error {
 	if err := s.logMod(c.from, ModEntry{Action: "unmute", Target: shown}); err != nil {
 		return notSaved("unmute", err)
 	}
-	mutes := slices.DeleteFunc(slices.Clone(s.mutes), matches)
-	if err := saveList(s.saveMutes, mutes); err != nil {
+	if err := commitList(&s.mutes, s.store.SaveMutes, func(mutes []Mute) []Mute { return slices.DeleteFunc(mutes, matches) }); err != nil {
 		return notSaved("unmute", err)
 	}
-	s.mutes = mutes
 	if here {
 		s.notify(target, c.refFor(target), c.from.name+" unmuted you: you can speak again")
 		s.reveal(target)
@@ -965,16 +944,14 @@ func (s *state) listMutes(c call) error {
 }
 
 // logMod records an act of moderation by by, keeping the latest entries
-// for /modlog and handing each to Config.SaveModEntry. It is called before
+// for /modlog and handing each to the Store. It is called before
 // the act is done and confirmed, as the lists are saved before: when the
 // entry cannot be saved it returns the error, and the act is not done, so
 // that no act is ever confirmed whose record a crash could lose.
 func (s *state) logMod(by *Member, e ModEntry) error {
 	e.Time, e.By = s.now(), by.name
-	if s.saveModEntry != nil {
-		if err := s.saveModEntry(e); err != nil {
-			return err
-		}
+	if err := s.store.SaveModEntry(e); err != nil {
+		return err
 	}
 	s.modLog = append(s.modLog, e)
 	if over := len(s.modLog) - modLogKept; over > 0 {

@@ -389,7 +389,7 @@ func TestBanNotSaved(t *testing.T) {
 		t.Run(tt.line, func(t *testing.T) {
 			eve := Ban{Name: "eve", Addr: "10.0.0.66", By: "ana", Time: testTime}
 			saves := &banSaver{err: errors.New("disk full")}
-			c := newCast(t, Config{Bans: []Ban{eve}, SaveBans: saves.save})
+			c := newCast(t, Config{Bans: []Ban{eve}, Store: testStore{bans: saves.save}})
 			c.bob.say(tt.line)
 			c.bob.expect(errorNotice(tt.want))
 			for _, other := range c.others("bob") {
@@ -475,12 +475,12 @@ func TestBansList(t *testing.T) {
 // TestBanSaveGetsACopy: what SaveBans is given is its own; changing it does
 // not change the room's list.
 func TestBanSaveGetsACopy(t *testing.T) {
-	c := newCast(t, Config{SaveBans: func(bans []Ban) error {
+	c := newCast(t, Config{Store: testStore{bans: func(bans []Ban) error {
 		for i := range bans {
 			bans[i].Name = "changed"
 		}
 		return nil
-	}})
+	}}})
 	c.bob.say("/ban zed")
 	c.bob.say("/bans")
 	c.bob.expect(

@@ -424,7 +424,7 @@ func TestMutedWhileHereLeavesSeen(t *testing.T) {
 	}
 }
 
-// modEntrySaver is a Config.SaveModEntry that records, when each entry is
+// modEntrySaver is a Store's SaveModEntry that records, when each entry is
 // saved, what the admin and the target had been handed by then.
 type modEntrySaver struct {
 	err                 error
@@ -460,7 +460,7 @@ func TestModLogSavedBeforeConfirmation(t *testing.T) {
 	} {
 		t.Run(tt.line, func(t *testing.T) {
 			saver := &modEntrySaver{}
-			c := newCast(t, Config{SaveModEntry: saver.save,
+			c := newCast(t, Config{Store: testStore{modEntry: saver.save},
 				Bans:  []Ban{{Name: "eve"}},
 				Mutes: []Mute{{Name: "yan"}}})
 			saver.admin, saver.target = c.bob.m, c.cy.m
@@ -485,11 +485,14 @@ func TestModLogSavedBeforeConfirmation(t *testing.T) {
 		t.Run(tt.line+" not saved", func(t *testing.T) {
 			saver := &modEntrySaver{err: errors.New("disk full")}
 			var mutesSaved, opsSaved int
-			c := newCast(t, Config{SaveModEntry: saver.save,
-				Bans:      []Ban{{Name: "eve"}},
-				Mutes:     []Mute{{Name: "yan"}},
-				SaveMutes: func([]Mute) error { mutesSaved++; return nil },
-				SaveOps:   func([]Op) error { opsSaved++; return nil }})
+			c := newCast(t, Config{
+				Store: testStore{
+					modEntry: saver.save,
+					mutes:    func([]Mute) error { mutesSaved++; return nil },
+					ops:      func([]Op) error { opsSaved++; return nil },
+				},
+				Bans:  []Ban{{Name: "eve"}},
+				Mutes: []Mute{{Name: "yan"}}})
 			saver.admin, saver.target = c.bob.m, c.cy.m
 			c.bob.say(tt.line)
 			c.bob.expect(errorNotice(tt.action + " not saved: disk full"))

@@ -9,9 +9,9 @@
 // member, the frames to write first ([Member.TakeReplay]: the welcome and the
 // backlog or the events it missed), a queue of encoded frames to write after
 // them ([Member.Out]) and a last frame ([Member.Final]). What the room must
-// remember across restarts (bans, ops, mutes) is loaded by the host
-// ([Config.Bans], [Config.Ops], [Config.Mutes]) and saved through callbacks
-// ([Config.SaveBans] and its siblings); the history of events is given to
+// remember across restarts (bans, ops, mutes, the moderation log) is
+// loaded by the host ([Config.Bans] and its siblings) and saved through the
+// [Store] it implements; the history of events is given to
 // [New] and taken back after Run ([Room.History]) for the host to keep.
 //
 // # Concurrency
@@ -42,26 +42,20 @@ import (
 type Config struct {
 	Name string // room's display name, shown in the welcome
 	ID   string // room's id, shown in the welcome (see wire.Room)
-	Bans []Ban  // bans loaded at start
 
-	// SaveBans is called from the room goroutine with the full ban list
-	// after every change. A ban or unban is confirmed to the admin only
-	// when it returns nil; on an error the change is undone and the admin
-	// gets an error notice. It is given a copy it may keep. nil means the
-	// bans are not persisted.
-	SaveBans func([]Ban) error
-
+	// Store keeps the lists and the moderation log across restarts; nil
+	// means nothing is kept.
+	Store Store
+	// Bans, Ops, Mutes and ModLog are what Store kept, loaded at start.
 	// Ops are the members made admins with /op, by identity key: each is
-	// an admin again whenever it joins with that key. SaveOps, like
-	// SaveBans, is called with the full list after every change, and the
-	// change is confirmed only when it returns nil.
-	Ops     []Op
-	SaveOps func([]Op) error
-
-	// Mutes are the members who may read but not speak, kept across
-	// restarts as bans are, through SaveMutes.
-	Mutes     []Mute
-	SaveMutes func([]Mute) error
+	// an admin again whenever it joins with that key. Mutes are the
+	// members who may read but not speak. ModLog is the moderation log,
+	// oldest first; the room keeps its last modLogKept entries for
+	// /modlog.
+	Bans   []Ban
+	Ops    []Op
+	Mutes  []Mute
+	ModLog []ModEntry
 
 	// Outbox is the number of frames a member may have queued before it
 	// is dropped as too slow; 0 means 1024. An outbox holds memory only
@@ -79,13 +73,6 @@ type Config struct {
 	// JoinLimits is how fast people may come in; a zero field means
 	// DefaultJoinLimits'.
 	JoinLimits JoinLimits
-
-	// ModLog is the moderation log as saved, oldest first; the room keeps
-	// its last modLogKept entries for /modlog.
-	ModLog []ModEntry
-	// SaveModEntry is called from the room goroutine with each new entry
-	// of the moderation log; nil means the log is not kept on disk.
-	SaveModEntry func(ModEntry) error
 
 	// History is how many of the latest messages (say and me events) the
 	// room keeps, to send a member that resumes what it missed and a

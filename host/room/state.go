@@ -15,12 +15,12 @@ import (
 // state is everything the room knows. Only the goroutine running Room.Run
 // touches it, so none of it is locked.
 type state struct {
-	name     string
-	id       string
-	now      func() time.Time
-	saveBans func([]Ban) error
-	outbox   int
-	limits   wire.Limits
+	name   string
+	id     string
+	now    func() time.Time
+	store  Store
+	outbox int
+	limits wire.Limits
 
 	seq     uint64             // number of the last event
 	members []*Member          // in join order, which the welcome and /who show
@@ -32,13 +32,9 @@ type state struct {
 	// the work at hand (see dropTooSlow).
 	tooSlow []*Member
 
-	ops       []Op // admins by key (see Config.Ops)
-	saveOps   func([]Op) error
-	mutes     []Mute
-	saveMutes func([]Mute) error
-
-	modLog       []ModEntry // the latest entries, oldest first
-	saveModEntry func(ModEntry) error
+	ops    []Op // admins by key (see Config.Ops)
+	mutes  []Mute
+	modLog []ModEntry // the latest entries, oldest first
 
 	epoch   string
 	history history
@@ -112,24 +108,24 @@ func (s *state) takeResumable(nameKey, identity string) (Resumable, bool) {
 
 func newState(cfg Config) *state {
 	s := &state{
-		name:         cfg.Name,
-		id:           cfg.ID,
-		now:          cfg.Now,
-		saveBans:     cfg.SaveBans,
-		outbox:       cfg.Outbox,
-		byKey:        make(map[string]*Member),
-		bans:         slices.Clone(cfg.Bans),
-		ops:          slices.Clone(cfg.Ops),
-		saveOps:      cfg.SaveOps,
-		mutes:        make([]Mute, len(cfg.Mutes)),
-		saveMutes:    cfg.SaveMutes,
-		modLog:       slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
-		saveModEntry: cfg.SaveModEntry,
-		budgets:      newBudgets(),
-		joinLimits:   cfg.JoinLimits.withDefaults(),
+		name:       cfg.Name,
+		id:         cfg.ID,
+		now:        cfg.Now,
+		store:      cfg.Store,
+		outbox:     cfg.Outbox,
+		byKey:      make(map[string]*Member),
+		bans:       slices.Clone(cfg.Bans),
+		ops:        slices.Clone(cfg.Ops),
+		mutes:      make([]Mute, len(cfg.Mutes)),
+		modLog:     slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
+		budgets:    newBudgets(),
+		joinLimits: cfg.JoinLimits.withDefaults(),
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.store == nil {
+		s.store = unsaved{}
 	}
 	s.limits = cfg.Limits
 	if s.limits.Burst <= 0 || s.limits.PerSecond <= 0 {
