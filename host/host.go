@@ -151,12 +151,9 @@ func Start(cfg Config) (*Host, error) {
 	if err := store.load(&roomCfg, log); err != nil {
 		return nil, err
 	}
-	past, err := takeHistory(cfg.StateDir, log)
-	if err != nil {
+	if roomCfg.Past, err = takeHistory(cfg.StateDir, log); err != nil {
 		return nil, err
 	}
-	roomCfg.Epoch, roomCfg.Seq, roomCfg.Events, roomCfg.LostMessage = past.Epoch, past.Seq, past.Events, past.LostMessage
-	roomCfg.Resumable = past.Resumable
 
 	ln, portTaken, err := listen(cfg.Listen, cfg.Heartbeat >= 0)
 	if err != nil {

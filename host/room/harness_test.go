@@ -77,8 +77,8 @@ func startRoom(t *testing.T, cfg Config) *testRoom {
 	if cfg.Name == "" {
 		cfg.Name = "lan"
 	}
-	if cfg.Epoch == "" {
-		cfg.Epoch = testEpoch
+	if cfg.Past.Epoch == "" {
+		cfg.Past.Epoch = testEpoch
 	}
 	if cfg.Limits == (wire.Limits{}) {
 		// The test clock stands still, so tokens never come back: give

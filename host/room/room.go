@@ -86,23 +86,15 @@ type Config struct {
 	// number none.
 	Backlog int
 
-	// Epoch names the run of event numbers the room continues (see
-	// wire.Resume); "" means a new random one. Seq is the number of the
-	// last event before the room starts, Events the events held up to it,
-	// oldest first, encoded, and LostMessage the newest message no longer
-	// held (0: none), as a [History] returned them: the host gives them
-	// back after a clean restart so that members can resume across it,
-	// and newcomers get the same backlog. The host checks that Events are
-	// events numbered in increasing order, with gaps where joins and
-	// leaves were dropped, the last one Seq and all after LostMessage; the
-	// room relies on it.
-	Epoch       string
-	Seq         uint64
-	Events      [][]byte
-	LostMessage uint64
-	// Resumable are the members who may resume, as a [History] returned
-	// them; they are ignored without an Epoch to resume in.
-	Resumable []Resumable
+	// Past is the history the room continues, as [Room.History] returned
+	// it: the host gives it back after a clean restart so that members
+	// can resume across it, and newcomers get the same backlog. Its Epoch
+	// names the run of event numbers (see wire.Resume); "" means a new
+	// random one, and then its Resumable are ignored, having no run to
+	// resume in. The host checks that its Events are events numbered in
+	// increasing order, with gaps where joins and leaves were dropped,
+	// the last one Seq and all after LostMessage; the room relies on it.
+	Past History
 }
 
 // ModEntry is one act of moderation: who did what to whom, and why.

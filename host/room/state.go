@@ -137,11 +137,11 @@ func newState(cfg Config) *state {
 	for i, u := range cfg.Mutes {
 		s.mutes[i] = u.withNameKey()
 	}
-	s.epoch = cfg.Epoch
+	s.epoch = cfg.Past.Epoch
 	if s.epoch == "" {
 		s.epoch = newEpoch()
 	}
-	s.seq = cfg.Seq
+	s.seq = cfg.Past.Seq
 	switch {
 	case cfg.History == 0:
 		s.history.limit = defaultHistory
@@ -154,9 +154,9 @@ func newState(cfg Config) *state {
 	case cfg.Backlog > 0:
 		s.backlog = cfg.Backlog
 	}
-	s.loadHistory(cfg.Events, cfg.LostMessage)
-	if cfg.Epoch != "" {
-		for _, r := range cfg.Resumable {
+	s.loadHistory(cfg.Past.Events, cfg.Past.LostMessage)
+	if cfg.Past.Epoch != "" {
+		for _, r := range cfg.Past.Resumable {
 			s.keepResumable(r)
 		}
 	}
