@@ -290,9 +290,7 @@ func noSuchMember(name string) error {
 }
 
 func (s *state) quit(c call) error {
-	s.depart(c.from,
-		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeLeft, Text: leftText},
-		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeLeft})
+	s.sendAway(c.from, quitting)
 	return nil
 }
 
@@ -327,9 +325,7 @@ func (s *state) kick(c call) error {
 	if err := s.logMod(c.from, ModEntry{Action: "kick", Target: target.name, Identity: target.identity, Reason: reason}); err != nil {
 		return notSaved("kick", err)
 	}
-	s.depart(target,
-		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: c.from.name, Text: reason},
-		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, By: c.from.name, Text: reason})
+	s.sendAway(target, departure{code: wire.CodeKicked, by: c.from.name, reason: reason})
 	if target.hidden {
 		// No leave event tells the admin it was done.
 		s.reply(c, fmt.Sprintf("kicked %s, whom the others did not see: muted", target.name))
@@ -545,9 +541,7 @@ func (s *state) sendOut(out []*Member, by *Member, ban Ban) {
 		if m.gone {
 			continue // dropped as too slow by an earlier one's leave event
 		}
-		s.depart(m,
-			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeBanned, By: by.name, Text: closedText},
-			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeBanned, By: by.name, Text: ban.Reason})
+		s.sendAway(m, departure{code: wire.CodeBanned, by: by.name, reason: ban.Reason, text: closedText})
 	}
 }
 

@@ -182,13 +182,29 @@ const (
 	eventQueue = 256
 )
 
-// closeText is the reason, in the "closed" frames, for each way the room
-// ends a member's connection that has a fixed text.
-const (
-	roomClosedText = "the room was closed by its host"
-	tooSlowText    = "you fell too far behind the room"
-	leftText       = "you left the room"
-	replacedText   = "you joined this room again from another connection, with the same name and key"
+// roomClosedText is the text of the closed frame every member is sent
+// when the room closes, and of the refusal of a join after that.
+const roomClosedText = "the room was closed by its host"
+
+// departure is why the room sends a member away, as the two frames that
+// say it (see state.sendAway): the closed frame the member's connection
+// ends with, and the leave event the others get. Both carry code, by and
+// reason; text, when set, is the closed frame's text in place of the
+// reason, for the member alone.
+type departure struct {
+	code   string // wire.Code*
+	by     string // the admin who sent the member away, if one did
+	reason string
+	text   string
+}
+
+// The ways a member is sent away with a fixed text. The others are told
+// that a replaced connection was lost (see state.sendAway).
+var (
+	quitting   = departure{code: wire.CodeLeft, text: "you left the room"}
+	fellBehind = departure{code: wire.CodeTooSlow, text: "you fell too far behind the room"}
+	flooding   = departure{code: wire.CodeKicked, reason: "flooding"}
+	replaced   = departure{code: wire.CodeReplaced, text: "you joined this room again from another connection, with the same name and key"}
 )
 
 // Room is a chat room. Create it with [New] and run it with [Room.Run]; its

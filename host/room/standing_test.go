@@ -156,7 +156,7 @@ func TestSameKeyTakesOverName(t *testing.T) {
 		t.Fatalf("no key took eve's name: %+v", r)
 	}
 	eve2 := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
-	eve.expectFinal(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replacedText})
+	eve.expectFinal(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replaced.text})
 	ana.expect(
 		leaveEvent(eve.welcome.Seq+1, "eve", wire.CodeLost, "", ""),
 		joinEvent(eve.welcome.Seq+2, "eve", wire.RoleMember))

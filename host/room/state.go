@@ -194,9 +194,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		// the place of the old one, which is told why and not to come
 		// back by itself, so two clients of one person cannot keep
 		// replacing each other.
-		s.depart(old,
-			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replacedText},
-			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeLost})
+		s.sendAway(old, replaced)
 	}
 
 	m := &Member{
@@ -517,12 +515,26 @@ func (s *state) deliver(m *Member, frame []byte) {
 func (s *state) dropTooSlow() {
 	for i := 0; i < len(s.tooSlow); i++ {
 		m := s.tooSlow[i]
-		s.depart(m,
-			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeTooSlow, Text: tooSlowText},
-			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeTooSlow})
+		s.sendAway(m, fellBehind)
 	}
 	clear(s.tooSlow) // let the removed members be collected
 	s.tooSlow = s.tooSlow[:0]
+}
+
+// sendAway removes m from the room, ending its connection with a closed
+// frame that says why, and tells the others with a leave event.
+func (s *state) sendAway(m *Member, d departure) {
+	closed := &wire.Frame{Type: wire.TypeClosed, Code: d.code, By: d.by, Text: d.reason}
+	if d.text != "" {
+		closed.Text = d.text
+	}
+	leave := wire.Frame{Kind: wire.KindLeave, Code: d.code, By: d.by, Text: d.reason}
+	if d.code == wire.CodeReplaced {
+		// To the others, the member's old connection was lost: they see it
+		// come back at once, and it resumes where that one was.
+		leave.Code = wire.CodeLost
+	}
+	s.depart(m, closed, leave)
 }
 
 // depart removes m from the room and broadcasts leave (a leave event, to
@@ -601,9 +613,7 @@ func (s *state) allow(m *Member) error {
 	}
 	m.strikes++
 	if m.strikes >= floodStrikes {
-		s.depart(m,
-			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, Text: "flooding"},
-			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, Text: "flooding"})
+		s.sendAway(m, flooding)
 		return errFlooding
 	}
 	return userError("not sent: " + why)
