@@ -410,11 +410,9 @@ type Member struct {
 
 	// Owned by the room goroutine.
 	role string
-	// The member's token bucket when it has no identity key (see
-	// Config.Limits): tokens left as of filled; and lines refused in a
-	// row.
-	tokens  float64
-	filled  time.Time
+	// lines is the member's line budget when it has no identity key (see
+	// Config.Limits); strikes, its lines refused in a row.
+	lines   bucket
 	strikes int
 	// taken is the ref of the last line the room handled from the member;
 	// since, the number of its join event (of its first connection, when
