@@ -19,7 +19,7 @@ type command struct {
 	// caller is shown the usage and nothing runs.
 	minArgs int
 	// run does the command, and returns why not when it may not be done:
-	// the member is told in one place (see state.say), never by run.
+	// the member is told in one place (state.reportError), never by run.
 	run func(s *state, c call) error
 }
 

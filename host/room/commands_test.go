@@ -585,3 +585,34 @@ func TestReportErrorShowsOnlyUserErrors(t *testing.T) {
 		}
 	}
 }
+
+// A room without a Store keeps its lists for as long as it runs, as a room
+// whose Store saves them does.
+func TestNoStoreKeepsListsInMemory(t *testing.T) {
+	s := newState(Config{Now: func() time.Time { return testTime }})
+	m := &Member{name: "ana", key: "ana", out: newOutbox(16), role: wire.RoleOwner}
+	s.addMember(m)
+	s.say(m, "/ban zed", 1)
+	s.say(m, "/mute ana", 2) // refused: the list is not touched
+	if len(s.bans) != 1 || s.bans[0].Name != "zed" || len(s.mutes) != 0 || len(s.modLog) != 1 {
+		t.Fatalf("bans %+v, mutes %+v, log %+v", s.bans, s.mutes, s.modLog)
+	}
+	frames, _ := m.out.Take()
+	checkFrames(t, "ana", frames)
+	var got []string
+	for _, b := range frames {
+		f, err := wire.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %d %v %s", f.Type, f.Ref, f.Error, f.Text))
+	}
+	want := []string{
+		"notice 1 false zed is not here: banned the name only, until /unban",
+		wire.TypeBans + " 0 false ",
+		"notice 2 true not allowed: you cannot mute yourself (/quit leaves the room)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("frames:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
