@@ -724,10 +724,7 @@ func (s *state) op(c call) error {
 	}
 	if target.identity != "" {
 		op := Op{Identity: target.identity, Name: target.name, By: c.from.name, Time: s.now()}
-		err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op {
-			return append(slices.DeleteFunc(ops, func(o Op) bool { return o.Identity == op.Identity }), op)
-		})
-		if err != nil {
+		if err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op { return append(withoutOp(ops, op.Identity), op) }); err != nil {
 			return notSaved("op", err)
 		}
 	}
@@ -739,6 +736,11 @@ func (s *state) op(c call) error {
 		s.reply(c, fmt.Sprintf("%s has no identity key: an admin for this visit only", target.name))
 	}
 	return nil
+}
+
+// withoutOp returns ops without identity's.
+func withoutOp(ops []Op, identity string) []Op {
+	return slices.DeleteFunc(ops, func(o Op) bool { return o.Identity == identity })
 }
 
 // isOp reports whether identity was made an admin with /op.
@@ -779,10 +781,7 @@ func (s *state) deop(c call) error {
 		return notSaved("deop", err)
 	}
 	if s.isOp(target.identity) {
-		err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op {
-			return slices.DeleteFunc(ops, func(o Op) bool { return o.Identity == target.identity })
-		})
-		if err != nil {
+		if err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op { return withoutOp(ops, target.identity) }); err != nil {
 			return notSaved("deop", err)
 		}
 	}
