@@ -76,7 +76,7 @@ func FuzzParseHistory(f *testing.F) {
 		}
 		// A room that keeps as many events holds every one, in its
 		// place, and leaves them as it was given them.
-		r := room.New(room.Config{History: len(past.Events) + 1, Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, LostMessage: past.LostMessage})
+		r := room.New(room.Config{History: len(past.Events) + 1, Past: room.History{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, LostMessage: past.LostMessage}})
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		r.Run(ctx)

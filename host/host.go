@@ -138,24 +138,20 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	bans, err := loadList[room.Ban](cfg.StateDir, bansList)
-	if err != nil {
+	store := dirStore(cfg.StateDir)
+	roomCfg := room.Config{
+		Name:       cfg.Name,
+		ID:         id,
+		Store:      store,
+		Limits:     cfg.Limits,
+		JoinLimits: cfg.JoinLimits,
+		History:    cfg.History,
+		Backlog:    cfg.Backlog,
+	}
+	if err := store.load(&roomCfg, log); err != nil {
 		return nil, err
 	}
-	ops, err := loadList[room.Op](cfg.StateDir, opsList)
-	if err != nil {
-		return nil, err
-	}
-	mutes, err := loadList[room.Mute](cfg.StateDir, mutesList)
-	if err != nil {
-		return nil, err
-	}
-	modLog, err := loadModLog(cfg.StateDir, log)
-	if err != nil {
-		return nil, err
-	}
-	past, err := takeHistory(cfg.StateDir, log)
-	if err != nil {
+	if roomCfg.Past, err = takeHistory(cfg.StateDir, log); err != nil {
 		return nil, err
 	}
 
@@ -165,30 +161,7 @@ func Start(cfg Config) (*Host, error) {
 	}
 
 	ctx, stop := context.WithCancel(context.Background())
-	r := room.New(room.Config{
-		Name:       cfg.Name,
-		ID:         id,
-		Limits:     cfg.Limits,
-		JoinLimits: cfg.JoinLimits,
-		Bans:       bans,
-		SaveBans:   func(b []room.Ban) error { return saveList(cfg.StateDir, bansList, b) },
-		Ops:        ops,
-		SaveOps:    func(o []room.Op) error { return saveList(cfg.StateDir, opsList, o) },
-		Mutes:      mutes,
-		SaveMutes:  func(m []room.Mute) error { return saveList(cfg.StateDir, mutesList, m) },
-		ModLog:     modLog,
-		SaveModEntry: func(e room.ModEntry) error {
-			return appendModEntry(cfg.StateDir, e)
-		},
-		History:     cfg.History,
-		Backlog:     cfg.Backlog,
-		Epoch:       past.Epoch,
-		Seq:         past.Seq,
-		Events:      past.Events,
-		LostMessage: past.LostMessage,
-
-		Resumable: past.Resumable,
-	})
+	r := room.New(roomCfg)
 	h := &Host{
 		ln:          ln,
 		id:          id,

@@ -419,6 +419,35 @@ func appendModEntry(dir string, e room.ModEntry) error {
 	return syncClose(f, err)
 }
 
+// dirStore is the room.Store of a state directory: each list in a file of
+// its own, replaced atomically (saveList), and the moderation log appended
+// to and synced (appendModEntry), so that what the room confirms is on
+// disk.
+type dirStore string
+
+func (d dirStore) SaveBans(b []room.Ban) error        { return saveList(string(d), bansList, b) }
+func (d dirStore) SaveOps(o []room.Op) error          { return saveList(string(d), opsList, o) }
+func (d dirStore) SaveMutes(m []room.Mute) error      { return saveList(string(d), mutesList, m) }
+func (d dirStore) SaveModEntry(e room.ModEntry) error { return appendModEntry(string(d), e) }
+
+// load reads what the store kept into cfg: the lists and the moderation
+// log.
+func (d dirStore) load(cfg *room.Config, log *slog.Logger) error {
+	var err error
+	dir := string(d)
+	if cfg.Bans, err = loadList[room.Ban](dir, bansList); err != nil {
+		return err
+	}
+	if cfg.Ops, err = loadList[room.Op](dir, opsList); err != nil {
+		return err
+	}
+	if cfg.Mutes, err = loadList[room.Mute](dir, mutesList); err != nil {
+		return err
+	}
+	cfg.ModLog, err = loadModLog(dir, log)
+	return err
+}
+
 // historyFile holds the room's history between a clean shutdown and the
 // next start: a header line, then the events exactly as they were sent,
 // one per line, oldest first.

@@ -126,7 +126,7 @@ func newBudgets() budgets {
 // words for m's notice.
 func (s *state) takeLine(m *Member) (ok bool, why string) {
 	now := s.now()
-	own := &bucket{tokens: m.tokens, filled: m.filled}
+	own := &m.lines
 	if m.identity != "" {
 		own = s.budgets.lineKeys.get(m.identity, now, s.limits)
 	} else {
@@ -151,9 +151,6 @@ func (s *state) takeLine(m *Member) (ok bool, why string) {
 			addr.tokens--
 		}
 		ok = true
-	}
-	if m.identity == "" {
-		m.tokens, m.filled = own.tokens, own.filled
 	}
 	return ok, why
 }

@@ -18,14 +18,49 @@ type command struct {
 	// minArgs is how many words must follow the name; with fewer, the
 	// caller is shown the usage and nothing runs.
 	minArgs int
-	run     func(s *state, c call)
+	// run does the command, and returns why not when it may not be done:
+	// the member is told in one place (state.reportError), never by run.
+	run func(s *state, c call) error
 }
 
-// call is one use of a command.
+// call is one line a member typed, being handled: a message, or one use of
+// a command.
 type call struct {
 	from *Member
-	cmd  *command
-	args string // what followed the command's name, trimmed
+	// ref is the line's ref (see Room.Say), which the frames answering the
+	// line carry back.
+	ref  uint64
+	cmd  *command // nil for a message
+	args string   // what followed the command's name, trimmed
+}
+
+// refFor returns the ref that a frame to m carries when c makes it: c's
+// when m typed the line, so that only the answers to a line carry its
+// ref, never what the line makes others get.
+func (c call) refFor(m *Member) uint64 {
+	if m == c.from {
+		return c.ref
+	}
+	return 0
+}
+
+// userError is why a line was not done, written for the member who typed
+// it: the room sends it as an error notice, in the words it holds. Any
+// other error a line ends in is not for the member to read (see
+// state.reportError).
+type userError string
+
+func (e userError) Error() string { return string(e) }
+
+func refusef(format string, args ...any) error {
+	return userError(fmt.Sprintf(format, args...))
+}
+
+// notSaved is why an act (a "ban", an "op") was not done when its record
+// or its list could not be saved: what the store said, for the admin to
+// put right.
+func notSaved(act string, err error) error {
+	return userError(act + " not saved: " + err.Error())
 }
 
 // Targets of commands, in wire.Command.Target.
@@ -115,12 +150,11 @@ func isAdminRole(role string) bool {
 	return role == wire.RoleAdmin || role == wire.RoleOwner
 }
 
-// command runs the line "/"+line that m typed.
-func (s *state) command(m *Member, line string) {
+// command runs the line "/"+line of c.
+func (s *state) command(c call, line string) error {
 	line, problem := cleanText(line)
 	if problem != "" {
-		s.notifyError(m, "command not run: "+problem)
-		return
+		return userError("command not run: " + problem)
 	}
 	// The name is what follows the slash up to the first space: "/ who"
 	// is no command, as "/who" is.
@@ -131,14 +165,14 @@ func (s *state) command(m *Member, line string) {
 	cmd, ok := findCommand(strings.ToLower(name))
 	switch {
 	case !ok:
-		s.notifyError(m, fmt.Sprintf("unknown command %q; /help lists the commands", "/"+name))
-	case cmd.Admin && !isAdminRole(m.role):
-		s.notifyError(m, fmt.Sprintf("not allowed: /%s is for admins", cmd.Name))
+		return refusef("unknown command %q; /help lists the commands", "/"+name)
+	case cmd.Admin && !isAdminRole(c.from.role):
+		return refusef("not allowed: /%s is for admins", cmd.Name)
 	case len(strings.Fields(args)) < cmd.minArgs:
-		s.notifyError(m, "usage: "+cmd.Usage)
-	default:
-		cmd.run(s, call{from: m, cmd: cmd, args: strings.TrimSpace(args)})
+		return userError("usage: " + cmd.Usage)
 	}
+	c.cmd, c.args = cmd, strings.TrimSpace(args)
+	return cmd.run(s, c)
 }
 
 // cutWord splits s into its first word and the rest, both without the
@@ -152,15 +186,16 @@ func cutWord(s string) (word, rest string) {
 	return s[:i], strings.TrimSpace(s[i:])
 }
 
-func (s *state) help(c call) {
+func (s *state) help(c call) error {
 	var lines []string
 	for _, cmd := range commandsFor(c.from.role) {
 		lines = append(lines, cmd.Usage+" — "+cmd.Help)
 	}
-	s.notify(c.from, strings.Join(lines, "\n"))
+	s.reply(c, strings.Join(lines, "\n"))
+	return nil
 }
 
-func (s *state) who(c call) {
+func (s *state) who(c call) error {
 	// A muted member who joined while muted is not in the others' roster
 	// (see Member.hidden): only admins are told it is here.
 	var names, hidden []string
@@ -184,20 +219,20 @@ func (s *state) who(c call) {
 	if len(hidden) > 0 {
 		text += fmt.Sprintf("; and %d muted, whom only admins see: %s", len(hidden), strings.Join(hidden, ", "))
 	}
-	s.notify(c.from, text)
+	s.reply(c, text)
+	return nil
 }
 
 // whois tells who a member is: its role and the tag of its identity key,
 // which outlasts any name; admins also see the address it connects from.
-func (s *state) whois(c call) {
+func (s *state) whois(c call) error {
 	name, _ := cutWord(c.args)
 	m, ok := s.lookup(name)
 	if ok && m.hidden && m != c.from && !isAdminRole(c.from.role) {
 		ok = false // as in /who (see Member.hidden)
 	}
 	if !ok {
-		s.notifyError(c.from, noSuchMember(name))
-		return
+		return noSuchMember(name)
 	}
 	role := "a member"
 	switch m.role {
@@ -214,94 +249,88 @@ func (s *state) whois(c call) {
 	if isAdminRole(c.from.role) && m.addr != "" {
 		text += ", from " + m.addr
 	}
-	s.notify(c.from, text)
+	s.reply(c, text)
+	return nil
 }
 
-func (s *state) me(c call) {
-	s.message(c.from, wire.KindMe, c.args)
+func (s *state) me(c call) error {
+	return s.message(c, wire.KindMe, c.args)
 }
 
 // msg sends a private message to its recipient and back to the sender, as
 // the record of what was sent; no one else sees it. A muted member may
 // write to an admin (to appeal), and to no one else.
-func (s *state) msg(c call) {
+func (s *state) msg(c call) error {
 	name, text := cutWord(c.args)
 	to, ok := s.lookup(name)
 	if ok && to.hidden && to != c.from && !isAdminRole(c.from.role) {
 		ok = false // as in /who and /whois (see Member.hidden)
 	}
 	if !ok {
-		s.notifyError(c.from, noSuchMember(name))
-		return
+		return noSuchMember(name)
 	}
-	switch _, muted := s.muteFor(c.from); {
+	switch u, muted := s.muteFor(c.from); {
 	case muted && !isAdminRole(to.role):
-		s.refuseMuted(c.from)
-		return
+		return mutedError(s.now(), u)
 	case !muted:
-		s.reveal(c.from) // as refuseMuted does: it is about to speak
+		s.reveal(c.from) // as maySpeak does: it is about to speak
 	}
 	// The recipient sees the sender's ref too, as every member sees the
 	// ref of a message event.
-	f := wire.Frame{From: c.from.name, To: to.name, Text: text, Time: s.now(), Ref: s.refFor(c.from)}
+	f := wire.Frame{From: c.from.name, To: to.name, Text: text, Time: s.now(), Ref: c.ref}
 	s.sendPrivate(to, f)
 	if to != c.from {
 		s.sendPrivate(c.from, f)
 	}
+	return nil
 }
 
-func noSuchMember(name string) string {
-	return fmt.Sprintf("no one here is called %q", name)
+func noSuchMember(name string) error {
+	return refusef("no one here is called %q", name)
 }
 
-func (s *state) quit(c call) {
-	s.depart(c.from,
-		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeLeft, Text: leftText},
-		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeLeft})
+func (s *state) quit(c call) error {
+	s.sendAway(c.from, quitting)
+	return nil
 }
 
 // removable finds the member an admin wants to send out with verb ("kick",
-// "ban"), or tells the admin why it may not be done.
-func (s *state) removable(c call, name, verb string) (*Member, bool) {
+// "ban"), or returns why it may not be done.
+func (s *state) removable(c call, name, verb string) (*Member, error) {
 	target, ok := s.lookup(name)
 	switch {
 	case !ok:
-		s.notifyError(c.from, noSuchMember(name))
+		return nil, noSuchMember(name)
 	case target == c.from:
-		s.notifyError(c.from, fmt.Sprintf("not allowed: you cannot %s yourself (/quit leaves the room)", verb))
+		return nil, refusef("not allowed: you cannot %s yourself (/quit leaves the room)", verb)
 	case target.role == wire.RoleOwner:
-		s.notifyError(c.from, notTheHost(target))
-	default:
-		return target, true
+		return nil, notTheHost(target)
 	}
-	return nil, false
+	return target, nil
 }
 
-func notTheHost(owner *Member) string {
-	return fmt.Sprintf("not allowed: %s is the room's host", owner.name)
+func notTheHost(owner *Member) error {
+	return refusef("not allowed: %s is the room's host", owner.name)
 }
 
-func (s *state) kick(c call) {
+func (s *state) kick(c call) error {
 	name, reason := cutWord(c.args)
-	target, ok := s.removable(c, name, "kick")
-	if !ok {
-		return
+	target, err := s.removable(c, name, "kick")
+	if err != nil {
+		return err
 	}
 	if err := checkReason(reason); err != nil {
-		s.notifyError(c.from, "not kicked: "+err.Error())
-		return
+		return userError("not kicked: " + err.Error())
 	}
 	if err := s.logMod(c.from, ModEntry{Action: "kick", Target: target.name, Identity: target.identity, Reason: reason}); err != nil {
-		s.notifyError(c.from, "kick not saved: "+err.Error())
-		return
+		return notSaved("kick", err)
 	}
-	s.depart(target,
-		&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: c.from.name, Text: reason},
-		wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, By: c.from.name, Text: reason})
+	s.sendAway(target, departure{code: wire.CodeKicked, by: c.from.name, reason: reason})
 	if target.hidden {
 		// No leave event tells the admin it was done.
-		s.notify(c.from, fmt.Sprintf("kicked %s, whom the others did not see: muted", target.name))
+		s.reply(c, fmt.Sprintf("kicked %s, whom the others did not see: muted", target.name))
 	}
+	return nil
 }
 
 // addrFlag, as the word after the name in /ban, bans the address even when
@@ -318,12 +347,11 @@ const addrFlag = "--addr"
 // --addr: a shared machine, a NAT or a classroom's terminal server should
 // not lock out everyone behind it. An address ban never keeps out an admin
 // or the owner (see join).
-func (s *state) ban(c call) {
+func (s *state) ban(c call) error {
 	name, rest := cutWord(c.args)
 	if name == addrFlag {
 		// "/ban --addr NAME" would ban the name "--addr".
-		s.notifyError(c.from, fmt.Sprintf("usage: %s (%s comes after the name)", c.cmd.Usage, addrFlag))
-		return
+		return refusef("usage: %s (%s comes after the name)", c.cmd.Usage, addrFlag)
 	}
 	forceAddr := false
 	if word, after := cutWord(rest); word == addrFlag {
@@ -331,22 +359,19 @@ func (s *state) ban(c call) {
 	}
 	expires, reason, err := s.cutUntil(rest)
 	if err != nil {
-		s.notifyError(c.from, "not banned: "+err.Error())
-		return
+		return userError("not banned: " + err.Error())
 	}
 	s.pruneBans()
-	who, ok := s.banTarget(c, name)
-	if !ok {
-		return
+	who, err := s.banTarget(c, name)
+	if err != nil {
+		return err
 	}
 	key := NameKey(who.name)
 	if i := slices.IndexFunc(s.bans, func(b Ban) bool { return NameKey(b.Name) == key }); i >= 0 {
 		if forceAddr {
-			s.banAddrToo(c, i, who)
-			return
+			return s.banAddrToo(c, i, who)
 		}
-		s.notifyError(c.from, fmt.Sprintf("%s is already banned", s.bans[i].Name))
-		return
+		return refusef("%s is already banned", s.bans[i].Name)
 	}
 
 	now := s.now()
@@ -361,16 +386,11 @@ func (s *state) ban(c call) {
 	// a record of a ban whose list could not then be saved says no more
 	// than what the admin tried (and was told failed).
 	if err := s.logMod(c.from, ModEntry{Action: "ban", Target: ban.Name, Identity: ban.Identity, Reason: reason, Until: expires}); err != nil {
-		s.notifyError(c.from, "ban not saved: "+err.Error())
-		return
+		return notSaved("ban", err)
 	}
-	// A new slice, so that s.bans is untouched if saving fails.
-	bans := append(slices.Clip(s.bans), ban)
-	if err := saveList(s.saveBans, bans); err != nil {
-		s.notifyError(c.from, "ban not saved: "+err.Error())
-		return
+	if err := commitList(&s.bans, s.store.SaveBans, func(bans []Ban) []Ban { return append(bans, ban) }); err != nil {
+		return notSaved("ban", err)
 	}
-	s.bans = bans
 
 	// The admins' copies of the list follow the confirmation, so that an
 	// admin reads the answer to its command first.
@@ -392,83 +412,75 @@ func (s *state) ban(c call) {
 			who.addr, joinAnd(sharers), shareVerb(sharers), ban.Name, addrFlag)
 	}
 	text += sentOutToo(out, ban.Name)
-	s.notify(c.from, text)
+	s.reply(c, text)
+	return nil
 }
 
 // banTarget finds whom an admin's /ban NAME is about: the member here, or
 // else the one who left under that name a moment ago, or else only a name
-// to keep out. It tells the admin why not, when it may not be done.
-func (s *state) banTarget(c call, name string) (banned, bool) {
+// to keep out; or why not, when it may not be done.
+func (s *state) banTarget(c call, name string) (banned, error) {
 	if target, here := s.lookup(name); here {
-		if _, ok := s.removable(c, name, "ban"); !ok {
-			return banned{}, false
+		if _, err := s.removable(c, name, "ban"); err != nil {
+			return banned{}, err
 		}
-		if !s.mayBanKey(c, target.identity) {
-			return banned{}, false
+		if err := s.mayBanKey(c, target.identity); err != nil {
+			return banned{}, err
 		}
-		return banned{name: target.name, identity: target.identity, addr: target.addr, here: target}, true
+		return banned{name: target.name, identity: target.identity, addr: target.addr, here: target}, nil
 	}
 	if err := ValidateName(name); err != nil {
-		s.notifyError(c.from, fmt.Sprintf("no one here is called %q, and it cannot be banned by name: %v", name, err))
-		return banned{}, false
+		return banned{}, refusef("no one here is called %q, and it cannot be banned by name: %v", name, err)
 	}
 	if r, ok := s.mod.recentFor(NameKey(name), s.now()); ok {
-		if !s.mayBanKey(c, r.identity) {
-			return banned{}, false
+		if err := s.mayBanKey(c, r.identity); err != nil {
+			return banned{}, err
 		}
-		return banned{name: r.name, identity: r.identity, addr: r.addr, left: r.left}, true
+		return banned{name: r.name, identity: r.identity, addr: r.addr, left: r.left}, nil
 	}
-	return banned{name: name}, true
+	return banned{name: name}, nil
 }
 
-// mayBanKey tells the admin, and reports false, when banning identity would
-// ban the admin's own key or the owner's: a ban on it would send them out.
-func (s *state) mayBanKey(c call, identity string) bool {
+// mayBanKey returns why not when banning identity would ban the admin's own
+// key or the owner's: a ban on it would send them out.
+func (s *state) mayBanKey(c call, identity string) error {
 	if identity == "" {
-		return true
+		return nil
 	}
 	if identity == c.from.identity {
-		s.notifyError(c.from, fmt.Sprintf("not allowed: that is your own key (%s); you cannot ban yourself", wire.KeyTag(identity)))
-		return false
+		return refusef("not allowed: that is your own key (%s); you cannot ban yourself", wire.KeyTag(identity))
 	}
 	for _, m := range s.members {
 		if m.role == wire.RoleOwner && m.identity == identity {
-			s.notifyError(c.from, notTheHost(m))
-			return false
+			return notTheHost(m)
 		}
 	}
-	return true
+	return nil
 }
 
 // banAddrToo adds the address of whom the ban at i keeps out (here, or
 // recently left), for /ban NAME --addr after a ban that spared it.
-func (s *state) banAddrToo(c call, i int, who banned) {
+func (s *state) banAddrToo(c call, i int, who banned) error {
 	old := s.bans[i]
 	switch {
 	case old.Addr != "":
-		s.notifyError(c.from, fmt.Sprintf("%s is already banned, with the address %s", old.Name, old.Addr))
-		return
+		return refusef("%s is already banned, with the address %s", old.Name, old.Addr)
 	case who.addr == "":
-		s.notifyError(c.from, fmt.Sprintf("%s is already banned, and no address is known for them", old.Name))
-		return
+		return refusef("%s is already banned, and no address is known for them", old.Name)
 	}
 	ban := old
 	ban.Addr = who.addr
 	out := s.keptOut(ban, c.from)
 	if err := s.logMod(c.from, ModEntry{Action: "ban", Target: ban.Name, Identity: ban.Identity, Reason: withReason("the address "+ban.Addr+" too", ban.Reason), Until: ban.Expires}); err != nil {
-		s.notifyError(c.from, "ban not saved: "+err.Error())
-		return
+		return notSaved("ban", err)
 	}
-	bans := slices.Clone(s.bans)
-	bans[i] = ban
-	if err := saveList(s.saveBans, bans); err != nil {
-		s.notifyError(c.from, "ban not saved: "+err.Error())
-		return
+	if err := commitList(&s.bans, s.store.SaveBans, func(bans []Ban) []Ban { bans[i] = ban; return bans }); err != nil {
+		return notSaved("ban", err)
 	}
-	s.bans = bans
 	s.sendOut(out, c.from, ban)
-	s.notify(c.from, fmt.Sprintf("banned the address %s too, with %s %s", ban.Addr, ban.Name, until(s.now(), ban.Expires, "/unban"))+
+	s.reply(c, fmt.Sprintf("banned the address %s too, with %s %s", ban.Addr, ban.Name, until(s.now(), ban.Expires, "/unban"))+
 		sentOutToo(out, ban.Name))
+	return nil
 }
 
 // banned is whom a /ban is about.
@@ -529,9 +541,7 @@ func (s *state) sendOut(out []*Member, by *Member, ban Ban) {
 		if m.gone {
 			continue // dropped as too slow by an earlier one's leave event
 		}
-		s.depart(m,
-			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeBanned, By: by.name, Text: closedText},
-			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeBanned, By: by.name, Text: ban.Reason})
+		s.sendAway(m, departure{code: wire.CodeBanned, by: by.name, reason: ban.Reason, text: closedText})
 	}
 }
 
@@ -589,7 +599,7 @@ func shareVerb(names []string) string {
 	return "share"
 }
 
-func (s *state) unban(c call) {
+func (s *state) unban(c call) error {
 	name, _ := cutWord(c.args)
 	key := NameKey(name)
 	s.pruneBans()
@@ -598,24 +608,20 @@ func (s *state) unban(c call) {
 	}
 	i := slices.IndexFunc(s.bans, matches)
 	if i < 0 {
-		s.notifyError(c.from, fmt.Sprintf("%q is not banned", name))
-		return
+		return refusef("%q is not banned", name)
 	}
 	shown := s.bans[i].Name // as it was displayed, which the admin may have typed otherwise
 	if err := s.logMod(c.from, ModEntry{Action: "unban", Target: shown}); err != nil {
-		s.notifyError(c.from, "unban not saved: "+err.Error())
-		return
+		return notSaved("unban", err)
 	}
-	// A new slice, so that s.bans is untouched if saving fails. Bans loaded
-	// from a file could hold the name twice; unban removes it entirely.
-	bans := slices.DeleteFunc(slices.Clone(s.bans), matches)
-	if err := saveList(s.saveBans, bans); err != nil {
-		s.notifyError(c.from, "unban not saved: "+err.Error())
-		return
+	// Bans loaded from a file could hold the name twice; unban removes it
+	// entirely.
+	if err := commitList(&s.bans, s.store.SaveBans, func(bans []Ban) []Ban { return slices.DeleteFunc(bans, matches) }); err != nil {
+		return notSaved("unban", err)
 	}
-	s.bans = bans
-	s.notify(c.from, "unbanned "+shown)
+	s.reply(c, "unbanned "+shown)
 	s.sendBansToAdmins()
+	return nil
 }
 
 // banNames returns the names on the ban list, each once, for clients to
@@ -662,13 +668,13 @@ func (s *state) sendBansToAdmins() {
 	}
 }
 
-func (s *state) listBans(c call) {
+func (s *state) listBans(c call) error {
 	s.pruneBans()
 	if len(s.bans) == 0 {
-		s.notify(c.from, "no one is banned")
-		return
+		s.reply(c, "no one is banned")
+		return nil
 	}
-	s.listPage(c, len(s.bans), "banned", func(i int) string {
+	return s.listPage(c, len(s.bans), "banned", func(i int) string {
 		b := s.bans[i]
 		return s.describeSanction(b.Name, b.Addr, b.Identity, b.By, b.Time, b.Expires, b.Reason)
 	})
@@ -702,40 +708,39 @@ func (s *state) describeSanction(name, addr, identity, by string, at, until time
 // admins are given. A member with an identity key is remembered as an
 // admin by that key, and the op takes effect only once that is saved, as a
 // ban does; a member without one is an admin for this visit only.
-func (s *state) op(c call) {
+func (s *state) op(c call) error {
 	name, _ := cutWord(c.args)
 	target, ok := s.lookup(name)
 	switch {
 	case !ok:
-		s.notifyError(c.from, noSuchMember(name))
-		return
+		return noSuchMember(name)
 	case target.role == wire.RoleOwner:
-		s.notifyError(c.from, notTheHost(target))
-		return
+		return notTheHost(target)
 	case target.role == wire.RoleAdmin:
-		s.notifyError(c.from, fmt.Sprintf("%s is already an admin", target.name))
-		return
+		return refusef("%s is already an admin", target.name)
 	}
 	if err := s.logMod(c.from, ModEntry{Action: "op", Target: target.name, Identity: target.identity}); err != nil {
-		s.notifyError(c.from, "op not saved: "+err.Error())
-		return
+		return notSaved("op", err)
 	}
 	if target.identity != "" {
-		ops := slices.DeleteFunc(slices.Clone(s.ops), func(o Op) bool { return o.Identity == target.identity })
-		ops = append(ops, Op{Identity: target.identity, Name: target.name, By: c.from.name, Time: s.now()})
-		if err := saveList(s.saveOps, ops); err != nil {
-			s.notifyError(c.from, "op not saved: "+err.Error())
-			return
+		op := Op{Identity: target.identity, Name: target.name, By: c.from.name, Time: s.now()}
+		if err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op { return append(withoutOp(ops, op.Identity), op) }); err != nil {
+			return notSaved("op", err)
 		}
-		s.ops = ops
 	}
 	s.setRole(target, wire.RoleAdmin, c.from)
-	s.notify(target, fmt.Sprintf("%s made you an admin: you may now use %s (/help explains them)",
+	s.notify(target, c.refFor(target), fmt.Sprintf("%s made you an admin: you may now use %s (/help explains them)",
 		c.from.name, strings.Join(adminCommandNames(), ", ")))
 	s.sendBans(target)
 	if target.identity == "" {
-		s.notify(c.from, fmt.Sprintf("%s has no identity key: an admin for this visit only", target.name))
+		s.reply(c, fmt.Sprintf("%s has no identity key: an admin for this visit only", target.name))
 	}
+	return nil
+}
+
+// withoutOp returns ops without identity's.
+func withoutOp(ops []Op, identity string) []Op {
+	return slices.DeleteFunc(ops, func(o Op) bool { return o.Identity == identity })
 }
 
 // isOp reports whether identity was made an admin with /op.
@@ -747,64 +752,55 @@ func (s *state) isOp(identity string) bool {
 // admin's. An admin who is not here is named by the name it was made an
 // admin under, or by its key tag. The owner's rights come from running the
 // host, so no one can take them.
-func (s *state) deop(c call) {
+func (s *state) deop(c call) error {
 	name, _ := cutWord(c.args)
 	target, here := s.lookup(name)
 	if !here {
 		key := NameKey(name)
 		i := slices.IndexFunc(s.ops, func(o Op) bool { return NameKey(o.Name) == key || wire.KeyTag(o.Identity) == name })
 		if i < 0 {
-			s.notifyError(c.from, fmt.Sprintf("no one here is called %q, and no admin is remembered by that name or key (/ops lists them)", name))
-			return
+			return refusef("no one here is called %q, and no admin is remembered by that name or key (/ops lists them)", name)
 		}
 		op := s.ops[i]
 		if err := s.logMod(c.from, ModEntry{Action: "deop", Target: op.Name, Identity: op.Identity}); err != nil {
-			s.notifyError(c.from, "deop not saved: "+err.Error())
-			return
+			return notSaved("deop", err)
 		}
-		ops := slices.Delete(slices.Clone(s.ops), i, i+1)
-		if err := saveList(s.saveOps, ops); err != nil {
-			s.notifyError(c.from, "deop not saved: "+err.Error())
-			return
+		if err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op { return slices.Delete(ops, i, i+1) }); err != nil {
+			return notSaved("deop", err)
 		}
-		s.ops = ops
-		s.notify(c.from, fmt.Sprintf("%s (key %s) is no longer an admin", op.Name, wire.KeyTag(op.Identity)))
-		return
+		s.reply(c, fmt.Sprintf("%s (key %s) is no longer an admin", op.Name, wire.KeyTag(op.Identity)))
+		return nil
 	}
 	switch {
 	case target.role == wire.RoleOwner:
-		s.notifyError(c.from, notTheHost(target))
-		return
+		return notTheHost(target)
 	case target.role != wire.RoleAdmin:
-		s.notifyError(c.from, fmt.Sprintf("%s is not an admin", target.name))
-		return
+		return refusef("%s is not an admin", target.name)
 	}
 	if err := s.logMod(c.from, ModEntry{Action: "deop", Target: target.name, Identity: target.identity}); err != nil {
-		s.notifyError(c.from, "deop not saved: "+err.Error())
-		return
+		return notSaved("deop", err)
 	}
 	if s.isOp(target.identity) {
-		ops := slices.DeleteFunc(slices.Clone(s.ops), func(o Op) bool { return o.Identity == target.identity })
-		if err := saveList(s.saveOps, ops); err != nil {
-			s.notifyError(c.from, "deop not saved: "+err.Error())
-			return
+		if err := commitList(&s.ops, s.store.SaveOps, func(ops []Op) []Op { return withoutOp(ops, target.identity) }); err != nil {
+			return notSaved("deop", err)
 		}
-		s.ops = ops
 	}
 	s.setRole(target, wire.RoleMember, c.from)
-	s.notify(target, fmt.Sprintf("%s made you a plain member: the admin commands are no longer yours", c.from.name))
+	s.notify(target, c.refFor(target), fmt.Sprintf("%s made you a plain member: the admin commands are no longer yours", c.from.name))
+	return nil
 }
 
-func (s *state) listOps(c call) {
+func (s *state) listOps(c call) error {
 	if len(s.ops) == 0 {
-		s.notify(c.from, "no one is an admin by key (/op makes one)")
-		return
+		s.reply(c, "no one is an admin by key (/op makes one)")
+		return nil
 	}
 	lines := []string{fmt.Sprintf("%d admins by key:", len(s.ops))}
 	for _, o := range s.ops {
 		lines = append(lines, fmt.Sprintf("%s key %s, by %s on %s", shortText(o.Name, maxNameShown), wire.KeyTag(o.Identity), shortText(o.By, maxNameShown), s.stamp(o.Time)))
 	}
-	s.notify(c.from, strings.Join(lines, "\n"))
+	s.reply(c, strings.Join(lines, "\n"))
+	return nil
 }
 
 // setRole gives m role and tells everyone. A member the others do not see
@@ -814,15 +810,6 @@ func (s *state) setRole(m *Member, role string, by *Member) {
 	s.reveal(m)
 	m.role = role
 	s.broadcast(&wire.Frame{Kind: wire.KindRole, Name: m.name, Role: role, By: by.name})
-}
-
-// saveList saves a changed list (bans, ops, mutes) through its Config
-// callback, if there is one, giving it a copy of its own.
-func saveList[T any](save func([]T) error, list []T) error {
-	if save == nil {
-		return nil
-	}
-	return save(slices.Clone(list))
 }
 
 func adminCommandNames() []string {
@@ -852,58 +839,56 @@ func (s *state) pruneMutes() {
 	s.mutes = slices.DeleteFunc(s.mutes, func(u Mute) bool { return !u.Until.IsZero() && !now.Before(u.Until) })
 }
 
-// refuseMuted tells a muted member, and only it, that what it said was not
+// maySpeak returns, for a muted member alone, that what it said was not
 // sent.
 //
 // A member the others do not see (see Member.hidden) whose mute has ended
 // is shown to them when it is about to speak, so that no one gets a line
 // from a name not in its roster.
-func (s *state) refuseMuted(m *Member) bool {
+func (s *state) maySpeak(m *Member) error {
 	u, muted := s.muteFor(m)
 	if !muted {
 		s.reveal(m)
-		return false
+		return nil
 	}
-	s.notifyError(m, "not sent: you are muted"+untilText(s.now(), u.Until))
-	return true
+	return mutedError(s.now(), u)
+}
+
+func mutedError(now time.Time, u Mute) error {
+	return userError("not sent: you are muted" + untilText(now, u.Until))
 }
 
 // mute lets a member read but not speak. Like a ban, it takes effect only
 // once it is saved, and its log entry is written first.
-func (s *state) mute(c call) {
+func (s *state) mute(c call) error {
 	name, rest := cutWord(c.args)
-	target, ok := s.removable(c, name, "mute")
-	if !ok {
-		return
+	target, err := s.removable(c, name, "mute")
+	if err != nil {
+		return err
 	}
 	end, reason, err := s.cutUntil(rest)
 	if err != nil {
-		s.notifyError(c.from, "not muted: "+err.Error())
-		return
+		return userError("not muted: " + err.Error())
 	}
 	if _, muted := s.muteFor(target); muted {
-		s.notifyError(c.from, fmt.Sprintf("%s is already muted", target.name))
-		return
+		return refusef("%s is already muted", target.name)
 	}
 	now := s.now()
 	u := Mute{Name: target.name, Identity: target.identity, Until: end, By: c.from.name, Reason: reason, Time: now, nameKey: target.key}
 	if err := s.logMod(c.from, ModEntry{Action: "mute", Target: target.name, Identity: target.identity, Reason: reason, Until: end}); err != nil {
-		s.notifyError(c.from, "mute not saved: "+err.Error())
-		return
+		return notSaved("mute", err)
 	}
-	mutes := append(slices.Clip(s.mutes), u)
-	if err := saveList(s.saveMutes, mutes); err != nil {
-		s.notifyError(c.from, "mute not saved: "+err.Error())
-		return
+	if err := commitList(&s.mutes, s.store.SaveMutes, func(mutes []Mute) []Mute { return append(mutes, u) }); err != nil {
+		return notSaved("mute", err)
 	}
-	s.mutes = mutes
-	s.notify(target, withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(now, end)), reason))
-	s.notify(c.from, fmt.Sprintf("muted %s %s", target.name, until(now, end, "/unmute")))
+	s.notify(target, c.refFor(target), withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(now, end)), reason))
+	s.reply(c, fmt.Sprintf("muted %s %s", target.name, until(now, end, "/unmute")))
+	return nil
 }
 
 // unmute lifts a mute. A member who is not here is named by the name it
 // was muted under, or by its key tag.
-func (s *state) unmute(c call) {
+func (s *state) unmute(c call) error {
 	name, _ := cutWord(c.args)
 	s.pruneMutes()
 	target, here := s.lookup(name)
@@ -919,53 +904,47 @@ func (s *state) unmute(c call) {
 		if here {
 			name = target.name
 		}
-		s.notifyError(c.from, fmt.Sprintf("%s is not muted", name))
-		return
+		return refusef("%s is not muted", name)
 	}
 	shown := s.mutes[i].Name
 	if here {
 		shown = target.name
 	}
 	if err := s.logMod(c.from, ModEntry{Action: "unmute", Target: shown}); err != nil {
-		s.notifyError(c.from, "unmute not saved: "+err.Error())
-		return
+		return notSaved("unmute", err)
 	}
-	mutes := slices.DeleteFunc(slices.Clone(s.mutes), matches)
-	if err := saveList(s.saveMutes, mutes); err != nil {
-		s.notifyError(c.from, "unmute not saved: "+err.Error())
-		return
+	if err := commitList(&s.mutes, s.store.SaveMutes, func(mutes []Mute) []Mute { return slices.DeleteFunc(mutes, matches) }); err != nil {
+		return notSaved("unmute", err)
 	}
-	s.mutes = mutes
 	if here {
-		s.notify(target, c.from.name+" unmuted you: you can speak again")
+		s.notify(target, c.refFor(target), c.from.name+" unmuted you: you can speak again")
 		s.reveal(target)
 	}
-	s.notify(c.from, "unmuted "+shown)
+	s.reply(c, "unmuted "+shown)
+	return nil
 }
 
-func (s *state) listMutes(c call) {
+func (s *state) listMutes(c call) error {
 	s.pruneMutes()
 	if len(s.mutes) == 0 {
-		s.notify(c.from, "no one is muted")
-		return
+		s.reply(c, "no one is muted")
+		return nil
 	}
-	s.listPage(c, len(s.mutes), "muted", func(i int) string {
+	return s.listPage(c, len(s.mutes), "muted", func(i int) string {
 		u := s.mutes[i]
 		return s.describeSanction(u.Name, "", u.Identity, u.By, u.Time, u.Until, u.Reason)
 	})
 }
 
 // logMod records an act of moderation by by, keeping the latest entries
-// for /modlog and handing each to Config.SaveModEntry. It is called before
+// for /modlog and handing each to the Store. It is called before
 // the act is done and confirmed, as the lists are saved before: when the
 // entry cannot be saved it returns the error, and the act is not done, so
 // that no act is ever confirmed whose record a crash could lose.
 func (s *state) logMod(by *Member, e ModEntry) error {
 	e.Time, e.By = s.now(), by.name
-	if s.saveModEntry != nil {
-		if err := s.saveModEntry(e); err != nil {
-			return err
-		}
+	if err := s.store.SaveModEntry(e); err != nil {
+		return err
 	}
 	s.modLog = append(s.modLog, e)
 	if over := len(s.modLog) - modLogKept; over > 0 {
@@ -974,19 +953,18 @@ func (s *state) logMod(by *Member, e ModEntry) error {
 	return nil
 }
 
-func (s *state) showModLog(c call) {
+func (s *state) showModLog(c call) error {
 	n := 20
 	if word, _ := cutWord(c.args); word != "" {
 		v, err := strconv.Atoi(word)
 		if err != nil || v <= 0 {
-			s.notifyError(c.from, "usage: "+c.cmd.Usage)
-			return
+			return userError("usage: " + c.cmd.Usage)
 		}
 		n = min(v, modLogKept)
 	}
 	if len(s.modLog) == 0 {
-		s.notify(c.from, "the moderation log is empty")
-		return
+		s.reply(c, "the moderation log is empty")
+		return nil
 	}
 	entries := s.modLog[max(0, len(s.modLog)-n):]
 	lines := make([]string, len(entries))
@@ -1005,5 +983,6 @@ func (s *state) showModLog(c call) {
 	}
 	// However long the log's lines, notify splits the answer into frames a
 	// client reads (see sendNotice).
-	s.notify(c.from, strings.Join(lines, "\n"))
+	s.reply(c, strings.Join(lines, "\n"))
+	return nil
 }

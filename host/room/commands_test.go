@@ -2,6 +2,8 @@ package room
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -387,7 +389,7 @@ func TestBanNotSaved(t *testing.T) {
 		t.Run(tt.line, func(t *testing.T) {
 			eve := Ban{Name: "eve", Addr: "10.0.0.66", By: "ana", Time: testTime}
 			saves := &banSaver{err: errors.New("disk full")}
-			c := newCast(t, Config{Bans: []Ban{eve}, SaveBans: saves.save})
+			c := newCast(t, Config{Bans: []Ban{eve}, Store: testStore{bans: saves.save}})
 			c.bob.say(tt.line)
 			c.bob.expect(errorNotice(tt.want))
 			for _, other := range c.others("bob") {
@@ -473,12 +475,12 @@ func TestBansList(t *testing.T) {
 // TestBanSaveGetsACopy: what SaveBans is given is its own; changing it does
 // not change the room's list.
 func TestBanSaveGetsACopy(t *testing.T) {
-	c := newCast(t, Config{SaveBans: func(bans []Ban) error {
+	c := newCast(t, Config{Store: testStore{bans: func(bans []Ban) error {
 		for i := range bans {
 			bans[i].Name = "changed"
 		}
 		return nil
-	}})
+	}}})
 	c.bob.say("/ban zed")
 	c.bob.say("/bans")
 	c.bob.expect(
@@ -551,5 +553,66 @@ func TestOwnerKeepsRights(t *testing.T) {
 			want = append(want, notice("ana made you a plain member: the admin commands are no longer yours"))
 		}
 		m.expect(append(want, leaveEvent(6, "dee", wire.CodeKicked, "ana", ""))...)
+	}
+}
+
+// A line's failure reaches its member in the words of a userError, however
+// it was wrapped; any other error, which was not written for the member,
+// is not shown.
+func TestReportErrorShowsOnlyUserErrors(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{userError("usage: /kick NAME [REASON]"), "usage: /kick NAME [REASON]"},
+		{fmt.Errorf("while banning: %w", userError("ban not saved: disk full")), "ban not saved: disk full"},
+		{errors.New("open /home/host/.chatroom/bans.json: permission denied"), "the room could not do that"},
+	} {
+		s := newState(Config{Now: func() time.Time { return testTime }})
+		m := &Member{name: "ana", key: "ana", out: newOutbox(16), role: wire.RoleOwner}
+		s.addMember(m)
+		s.reportError(call{from: m, ref: 7}, tt.err)
+		frames, _ := m.out.Take()
+		if len(frames) != 1 {
+			t.Fatalf("%v: %d frames", tt.err, len(frames))
+		}
+		f, err := wire.Parse(frames[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (wire.Frame{Type: wire.TypeNotice, Text: tt.want, Error: true, Ref: 7}); !reflect.DeepEqual(f, want) {
+			t.Errorf("%v: got %+v, want %+v", tt.err, f, want)
+		}
+	}
+}
+
+// A room without a Store keeps its lists for as long as it runs, as a room
+// whose Store saves them does.
+func TestNoStoreKeepsListsInMemory(t *testing.T) {
+	s := newState(Config{Now: func() time.Time { return testTime }})
+	m := &Member{name: "ana", key: "ana", out: newOutbox(16), role: wire.RoleOwner}
+	s.addMember(m)
+	s.say(m, "/ban zed", 1)
+	s.say(m, "/mute ana", 2) // refused: the list is not touched
+	if len(s.bans) != 1 || s.bans[0].Name != "zed" || len(s.mutes) != 0 || len(s.modLog) != 1 {
+		t.Fatalf("bans %+v, mutes %+v, log %+v", s.bans, s.mutes, s.modLog)
+	}
+	frames, _ := m.out.Take()
+	checkFrames(t, "ana", frames)
+	var got []string
+	for _, b := range frames {
+		f, err := wire.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %d %v %s", f.Type, f.Ref, f.Error, f.Text))
+	}
+	want := []string{
+		"notice 1 false zed is not here: banned the name only, until /unban",
+		wire.TypeBans + " 0 false ",
+		"notice 2 true not allowed: you cannot mute yourself (/quit leaves the room)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("frames:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

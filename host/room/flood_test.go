@@ -247,7 +247,7 @@ func TestJoinFloodKeepsMessages(t *testing.T) {
 		prev = f.Seq
 	}
 	// The message from before the flood survives the restart too.
-	tr2 := startRoom(t, Config{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, LostMessage: past.LostMessage})
+	tr2 := startRoom(t, Config{Past: History{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, LostMessage: past.LostMessage}})
 	if c := tr2.join("dee"); len(c.replay) != 2 || c.replay[0].Text != "before the flood" || c.replay[1].Text != "after" {
 		t.Fatalf("a newcomer after the restart got the backlog:%s", lines(c.replay))
 	}
@@ -307,7 +307,7 @@ func TestJoinsLimitedInAll(t *testing.T) {
 	for i := range returning {
 		past = append(past, Resumable{NameKey: NameKey(fmt.Sprint("m", i)), Identity: fmt.Sprint("SHA256:m", i), Since: 1})
 	}
-	tr := startRoom(t, Config{Now: clk.Now, Seq: 1, Resumable: past, Outbox: 1 << 12,
+	tr := startRoom(t, Config{Now: clk.Now, Past: History{Seq: 1, Resumable: past}, Outbox: 1 << 12,
 		Ops: []Op{{Identity: "SHA256:operkey", Name: "oper", By: "host", Time: testTime}}})
 	for i := range returning {
 		req := JoinRequest{Name: fmt.Sprint("m", i), Addr: addrN(1000 + i), Identity: fmt.Sprint("SHA256:m", i),

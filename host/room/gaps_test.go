@@ -70,7 +70,7 @@ func TestRestartKeepsFloodedHistory(t *testing.T) {
 		t.Fatal("the room lost no message: the test needs more than History of them")
 	}
 
-	cfg.Epoch, cfg.Seq, cfg.Events, cfg.LostMessage, cfg.Resumable = past.Epoch, past.Seq, past.Events, past.LostMessage, past.Resumable
+	cfg.Past = past
 	tr2 := startRoom(t, cfg)
 	var after []string
 	var heldAfter string

@@ -28,7 +28,7 @@ type testRoom struct {
 	saves  *banSaver
 }
 
-// banSaver is a Config.SaveBans that records what it was given and fails
+// banSaver is a Store's SaveBans that records what it was given and fails
 // while err is set. It is called on the room goroutine; tests read it after
 // sync, whose channel round trip orders the two.
 type banSaver struct {
@@ -39,6 +39,26 @@ type banSaver struct {
 func (b *banSaver) save(bans []Ban) error {
 	b.calls = append(b.calls, bans)
 	return b.err
+}
+
+// testStore is a Store of functions; a nil one saves nothing and succeeds.
+type testStore struct {
+	bans     func([]Ban) error
+	ops      func([]Op) error
+	mutes    func([]Mute) error
+	modEntry func(ModEntry) error
+}
+
+func (st testStore) SaveBans(b []Ban) error        { return callSave(st.bans, b) }
+func (st testStore) SaveOps(o []Op) error          { return callSave(st.ops, o) }
+func (st testStore) SaveMutes(m []Mute) error      { return callSave(st.mutes, m) }
+func (st testStore) SaveModEntry(e ModEntry) error { return callSave(st.modEntry, e) }
+
+func callSave[T any](save func(T) error, v T) error {
+	if save == nil {
+		return nil
+	}
+	return save(v)
 }
 
 // unlimitedJoins lifts the join limits for tests that join many at a
@@ -57,17 +77,23 @@ func startRoom(t *testing.T, cfg Config) *testRoom {
 	if cfg.Name == "" {
 		cfg.Name = "lan"
 	}
-	if cfg.Epoch == "" {
-		cfg.Epoch = testEpoch
+	if cfg.Past.Epoch == "" {
+		cfg.Past.Epoch = testEpoch
 	}
 	if cfg.Limits == (wire.Limits{}) {
 		// The test clock stands still, so tokens never come back: give
 		// tests that are not about the rate limit all they could use.
 		cfg.Limits = testLimits
 	}
+	// Unless the test gives a Store of its own, the bans saved are
+	// recorded in tr.saves.
 	saves := &banSaver{}
-	if cfg.SaveBans == nil {
-		cfg.SaveBans = saves.save
+	if cfg.Store == nil {
+		cfg.Store = testStore{}
+	}
+	if st, ok := cfg.Store.(testStore); ok && st.bans == nil {
+		st.bans = saves.save
+		cfg.Store = st
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tr := &testRoom{t: t, r: New(cfg), cancel: cancel, ended: make(chan struct{}), saves: saves}

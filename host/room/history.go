@@ -22,8 +22,8 @@ const (
 )
 
 // History is the room's latest events as the host saves them at a clean
-// shutdown and gives them back to [New] (as Config.Epoch, Config.Seq and
-// Config.Events) to continue the same run of numbers.
+// shutdown and gives back to [New] (as Config.Past) to continue the same
+// run of numbers.
 type History struct {
 	Epoch string
 	// Seq is the number of the room's last event; Events end with it,

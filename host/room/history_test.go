@@ -206,7 +206,7 @@ func TestReplayBeyondOutbox(t *testing.T) {
 // room, lets a member resume across the two with the same epoch and
 // numbers.
 func TestHistoryContinues(t *testing.T) {
-	tr := startRoom(t, Config{Epoch: "e7", History: 3})
+	tr := startRoom(t, Config{Past: History{Epoch: "e7"}, History: 3})
 	if _, ok := tr.r.History(); ok {
 		t.Fatal("History is available while the room runs")
 	}
@@ -227,7 +227,7 @@ func TestHistoryContinues(t *testing.T) {
 		t.Fatalf("resumable %+v, want %+v", past.Resumable, want)
 	}
 
-	cfg := Config{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, LostMessage: past.LostMessage, Resumable: past.Resumable}
+	cfg := Config{Past: past}
 	tr2 := startRoom(t, cfg)
 	bob := tr2.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: &wire.Resume{Epoch: "e7", Seq: 2}})
 	if bob.welcome.Seq != 7 || !bob.welcome.Resumed || bob.welcome.Missed != 1 {
@@ -238,7 +238,7 @@ func TestHistoryContinues(t *testing.T) {
 		t.Fatalf("replayed:%s\nwant:%s", lines(bob.replay), lines(want))
 	}
 	// Without the resumable members, the same room takes no one back.
-	cfg.Resumable = nil
+	cfg.Past.Resumable = nil
 	tr3 := startRoom(t, cfg)
 	if w := tr3.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob", Resume: &wire.Resume{Epoch: "e7", Seq: 2}}).welcome; w.Resumed {
 		t.Fatalf("resumed without being resumable: %+v", w)

@@ -350,7 +350,7 @@ func TestMutedMemberJoinsUnseen(t *testing.T) {
 	// Nor can a member find it by writing to it, which would also let
 	// anyone write to the muted (an admin may).
 	cy.say("/msg mal are you there?")
-	cy.expect(errorNotice(noSuchMember("mal")))
+	cy.expect(errorNotice(noSuchMember("mal").Error()))
 	mal.expectNothing()
 	dee := tr.joinReq(JoinRequest{Name: "dee"})
 	if len(dee.welcome.Members) != 3 || dee.welcome.Seq != seq+1 {
@@ -424,7 +424,7 @@ func TestMutedWhileHereLeavesSeen(t *testing.T) {
 	}
 }
 
-// modEntrySaver is a Config.SaveModEntry that records, when each entry is
+// modEntrySaver is a Store's SaveModEntry that records, when each entry is
 // saved, what the admin and the target had been handed by then.
 type modEntrySaver struct {
 	err                 error
@@ -460,7 +460,7 @@ func TestModLogSavedBeforeConfirmation(t *testing.T) {
 	} {
 		t.Run(tt.line, func(t *testing.T) {
 			saver := &modEntrySaver{}
-			c := newCast(t, Config{SaveModEntry: saver.save,
+			c := newCast(t, Config{Store: testStore{modEntry: saver.save},
 				Bans:  []Ban{{Name: "eve"}},
 				Mutes: []Mute{{Name: "yan"}}})
 			saver.admin, saver.target = c.bob.m, c.cy.m
@@ -485,11 +485,14 @@ func TestModLogSavedBeforeConfirmation(t *testing.T) {
 		t.Run(tt.line+" not saved", func(t *testing.T) {
 			saver := &modEntrySaver{err: errors.New("disk full")}
 			var mutesSaved, opsSaved int
-			c := newCast(t, Config{SaveModEntry: saver.save,
-				Bans:      []Ban{{Name: "eve"}},
-				Mutes:     []Mute{{Name: "yan"}},
-				SaveMutes: func([]Mute) error { mutesSaved++; return nil },
-				SaveOps:   func([]Op) error { opsSaved++; return nil }})
+			c := newCast(t, Config{
+				Store: testStore{
+					modEntry: saver.save,
+					mutes:    func([]Mute) error { mutesSaved++; return nil },
+					ops:      func([]Op) error { opsSaved++; return nil },
+				},
+				Bans:  []Ban{{Name: "eve"}},
+				Mutes: []Mute{{Name: "yan"}}})
 			saver.admin, saver.target = c.bob.m, c.cy.m
 			c.bob.say(tt.line)
 			c.bob.expect(errorNotice(tt.action + " not saved: disk full"))
@@ -740,8 +743,8 @@ func TestNoticePartsFit(t *testing.T) {
 		s := newState(Config{Now: func() time.Time { return testTime }})
 		m := &Member{name: "ana", key: "ana", out: newOutbox(1 << 10), role: wire.RoleOwner}
 		s.addMember(m)
-		s.notify(m, strings.Repeat(`"`, n))
-		s.notifyError(m, strings.Repeat(`"`, n-1)+"\n"+strings.Repeat("x", n))
+		s.notify(m, 0, strings.Repeat(`"`, n))
+		s.notifyError(m, 0, strings.Repeat(`"`, n-1)+"\n"+strings.Repeat("x", n))
 		frames, _ := m.out.Take()
 		checkFrames(t, fmt.Sprint(n), frames)
 	}

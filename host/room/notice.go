@@ -61,18 +61,16 @@ func shortText(text string, n int) string {
 // listPage shows one page of a moderation list of n entries (/bans,
 // /mutes): the page the command's argument names, the first by default.
 // line(i) is the ith entry's line.
-func (s *state) listPage(c call, n int, what string, line func(int) string) {
+func (s *state) listPage(c call, n int, what string, line func(int) string) error {
 	pages := (n + listPageSize - 1) / listPageSize
 	page := 1
 	if word, _ := cutWord(c.args); word != "" {
 		v, err := strconv.Atoi(word)
 		if err != nil || v <= 0 {
-			s.notifyError(c.from, "usage: "+c.cmd.Usage)
-			return
+			return userError("usage: " + c.cmd.Usage)
 		}
 		if v > pages {
-			s.notifyError(c.from, fmt.Sprintf("there is no page %d: the list has %d", v, pages)+plural(pages, " page", " pages"))
-			return
+			return refusef("there is no page %d: the list has %d%s", v, pages, plural(pages, " page", " pages"))
 		}
 		page = v
 	}
@@ -88,7 +86,8 @@ func (s *state) listPage(c call, n int, what string, line func(int) string) {
 	for i := (page - 1) * listPageSize; i < min(n, page*listPageSize); i++ {
 		lines = append(lines, line(i))
 	}
-	s.notify(c.from, strings.Join(lines, "\n"))
+	s.reply(c, strings.Join(lines, "\n"))
+	return nil
 }
 
 func plural(n int, one, many string) string {
@@ -101,13 +100,13 @@ func plural(n int, one, many string) string {
 // sendNotice hands m a notice, as one frame when its encoding fits in
 // maxNotice and otherwise as several, split where lines end (or, for a
 // line that alone is too long, between words), each with the same ref.
-func (s *state) sendNotice(m *Member, text string, isError bool) {
-	f := &wire.Frame{Type: wire.TypeNotice, Text: text, Error: isError, Ref: s.refFor(m)}
+func (s *state) sendNotice(m *Member, f *wire.Frame) {
 	b := encode(f)
 	if len(b) <= maxNotice {
 		s.deliver(m, b)
 		return
 	}
+	text := f.Text
 	f.Text = ""
 	room := maxNotice - len(encode(f)) - len(`,"text":""`)
 	for _, part := range splitText(text, room) {

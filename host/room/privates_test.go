@@ -100,6 +100,6 @@ func TestKeptPrivatesBoundedInAll(t *testing.T) {
 	for i := range again[len(past.Resumable):] {
 		again[len(past.Resumable)+i].Identity += "-copy"
 	}
-	tr2 := startRoom(t, Config{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, LostMessage: past.LostMessage, Resumable: again})
+	tr2 := startRoom(t, Config{Past: History{Epoch: past.Epoch, Seq: past.Seq, Events: past.Events, LostMessage: past.LostMessage, Resumable: again}})
 	tr2.checkKept("loaded")
 }

@@ -9,9 +9,9 @@
 // member, the frames to write first ([Member.TakeReplay]: the welcome and the
 // backlog or the events it missed), a queue of encoded frames to write after
 // them ([Member.Out]) and a last frame ([Member.Final]). What the room must
-// remember across restarts (bans, ops, mutes) is loaded by the host
-// ([Config.Bans], [Config.Ops], [Config.Mutes]) and saved through callbacks
-// ([Config.SaveBans] and its siblings); the history of events is given to
+// remember across restarts (bans, ops, mutes, the moderation log) is
+// loaded by the host ([Config.Bans] and its siblings) and saved through the
+// [Store] it implements; the history of events is given to
 // [New] and taken back after Run ([Room.History]) for the host to keep.
 //
 // # Concurrency
@@ -42,26 +42,20 @@ import (
 type Config struct {
 	Name string // room's display name, shown in the welcome
 	ID   string // room's id, shown in the welcome (see wire.Room)
-	Bans []Ban  // bans loaded at start
 
-	// SaveBans is called from the room goroutine with the full ban list
-	// after every change. A ban or unban is confirmed to the admin only
-	// when it returns nil; on an error the change is undone and the admin
-	// gets an error notice. It is given a copy it may keep. nil means the
-	// bans are not persisted.
-	SaveBans func([]Ban) error
-
+	// Store keeps the lists and the moderation log across restarts; nil
+	// means nothing is kept.
+	Store Store
+	// Bans, Ops, Mutes and ModLog are what Store kept, loaded at start.
 	// Ops are the members made admins with /op, by identity key: each is
-	// an admin again whenever it joins with that key. SaveOps, like
-	// SaveBans, is called with the full list after every change, and the
-	// change is confirmed only when it returns nil.
-	Ops     []Op
-	SaveOps func([]Op) error
-
-	// Mutes are the members who may read but not speak, kept across
-	// restarts as bans are, through SaveMutes.
-	Mutes     []Mute
-	SaveMutes func([]Mute) error
+	// an admin again whenever it joins with that key. Mutes are the
+	// members who may read but not speak. ModLog is the moderation log,
+	// oldest first; the room keeps its last modLogKept entries for
+	// /modlog.
+	Bans   []Ban
+	Ops    []Op
+	Mutes  []Mute
+	ModLog []ModEntry
 
 	// Outbox is the number of frames a member may have queued before it
 	// is dropped as too slow; 0 means 1024. An outbox holds memory only
@@ -80,13 +74,6 @@ type Config struct {
 	// DefaultJoinLimits'.
 	JoinLimits JoinLimits
 
-	// ModLog is the moderation log as saved, oldest first; the room keeps
-	// its last modLogKept entries for /modlog.
-	ModLog []ModEntry
-	// SaveModEntry is called from the room goroutine with each new entry
-	// of the moderation log; nil means the log is not kept on disk.
-	SaveModEntry func(ModEntry) error
-
 	// History is how many of the latest messages (say and me events) the
 	// room keeps, to send a member that resumes what it missed and a
 	// newcomer the backlog, and how many of the latest other events
@@ -99,23 +86,15 @@ type Config struct {
 	// number none.
 	Backlog int
 
-	// Epoch names the run of event numbers the room continues (see
-	// wire.Resume); "" means a new random one. Seq is the number of the
-	// last event before the room starts, Events the events held up to it,
-	// oldest first, encoded, and LostMessage the newest message no longer
-	// held (0: none), as a [History] returned them: the host gives them
-	// back after a clean restart so that members can resume across it,
-	// and newcomers get the same backlog. The host checks that Events are
-	// events numbered in increasing order, with gaps where joins and
-	// leaves were dropped, the last one Seq and all after LostMessage; the
-	// room relies on it.
-	Epoch       string
-	Seq         uint64
-	Events      [][]byte
-	LostMessage uint64
-	// Resumable are the members who may resume, as a [History] returned
-	// them; they are ignored without an Epoch to resume in.
-	Resumable []Resumable
+	// Past is the history the room continues, as [Room.History] returned
+	// it: the host gives it back after a clean restart so that members
+	// can resume across it, and newcomers get the same backlog. Its Epoch
+	// names the run of event numbers (see wire.Resume); "" means a new
+	// random one, and then its Resumable are ignored, having no run to
+	// resume in. The host checks that its Events are events numbered in
+	// increasing order, with gaps where joins and leaves were dropped,
+	// the last one Seq and all after LostMessage; the room relies on it.
+	Past History
 }
 
 // ModEntry is one act of moderation: who did what to whom, and why.
@@ -203,13 +182,29 @@ const (
 	eventQueue = 256
 )
 
-// closeText is the reason, in the "closed" frames, for each way the room
-// ends a member's connection that has a fixed text.
-const (
-	roomClosedText = "the room was closed by its host"
-	tooSlowText    = "you fell too far behind the room"
-	leftText       = "you left the room"
-	replacedText   = "you joined this room again from another connection, with the same name and key"
+// roomClosedText is the text of the closed frame every member is sent
+// when the room closes, and of the refusal of a join after that.
+const roomClosedText = "the room was closed by its host"
+
+// departure is why the room sends a member away, as the two frames that
+// say it (see state.sendAway): the closed frame the member's connection
+// ends with, and the leave event the others get. Both carry code, by and
+// reason; text, when set, is the closed frame's text in place of the
+// reason, for the member alone.
+type departure struct {
+	code   string // wire.Code*
+	by     string // the admin who sent the member away, if one did
+	reason string
+	text   string
+}
+
+// The ways a member is sent away with a fixed text. The others are told
+// that a replaced connection was lost (see state.sendAway).
+var (
+	quitting   = departure{code: wire.CodeLeft, text: "you left the room"}
+	fellBehind = departure{code: wire.CodeTooSlow, text: "you fell too far behind the room"}
+	flooding   = departure{code: wire.CodeKicked, reason: "flooding"}
+	replaced   = departure{code: wire.CodeReplaced, text: "you joined this room again from another connection, with the same name and key"}
 )
 
 // Room is a chat room. Create it with [New] and run it with [Room.Run]; its
@@ -415,11 +410,9 @@ type Member struct {
 
 	// Owned by the room goroutine.
 	role string
-	// The member's token bucket when it has no identity key (see
-	// Config.Limits): tokens left as of filled; and lines refused in a
-	// row.
-	tokens  float64
-	filled  time.Time
+	// lines is the member's line budget when it has no identity key (see
+	// Config.Limits); strikes, its lines refused in a row.
+	lines   bucket
 	strikes int
 	// taken is the ref of the last line the room handled from the member;
 	// since, the number of its join event (of its first connection, when

@@ -19,7 +19,7 @@ const (
 func TestOpRememberedByKey(t *testing.T) {
 	var saved [][]Op
 	saveOps := func(ops []Op) error { saved = append(saved, ops); return nil }
-	tr := startRoom(t, Config{SaveOps: saveOps})
+	tr := startRoom(t, Config{Store: testStore{ops: saveOps}})
 	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
 	eve := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
 	ana.frames()
@@ -80,7 +80,7 @@ func TestOpRememberedByKey(t *testing.T) {
 // An op that cannot be saved is not made: the admin is told, and the
 // member stays a member.
 func TestOpNotSavedNotMade(t *testing.T) {
-	tr := startRoom(t, Config{SaveOps: func([]Op) error { return errors.New("disk full") }})
+	tr := startRoom(t, Config{Store: testStore{ops: func([]Op) error { return errors.New("disk full") }}})
 	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
 	eve := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
 	ana.frames()
@@ -95,7 +95,7 @@ func TestOpNotSavedNotMade(t *testing.T) {
 // restart does not lift them. /unmute works on one who is not here.
 func TestMutesSaved(t *testing.T) {
 	var saved [][]Mute
-	tr := startRoom(t, Config{SaveMutes: func(m []Mute) error { saved = append(saved, m); return nil }})
+	tr := startRoom(t, Config{Store: testStore{mutes: func(m []Mute) error { saved = append(saved, m); return nil }}})
 	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
 	eve := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
 	ana.frames()
@@ -126,7 +126,7 @@ func TestMutesSaved(t *testing.T) {
 
 // A mute that cannot be saved is not made.
 func TestMuteNotSavedNotMade(t *testing.T) {
-	tr := startRoom(t, Config{SaveMutes: func([]Mute) error { return errors.New("disk full") }})
+	tr := startRoom(t, Config{Store: testStore{mutes: func([]Mute) error { return errors.New("disk full") }}})
 	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
 	eve := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
 	ana.frames()
@@ -156,7 +156,7 @@ func TestSameKeyTakesOverName(t *testing.T) {
 		t.Fatalf("no key took eve's name: %+v", r)
 	}
 	eve2 := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
-	eve.expectFinal(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replacedText})
+	eve.expectFinal(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replaced.text})
 	ana.expect(
 		leaveEvent(eve.welcome.Seq+1, "eve", wire.CodeLost, "", ""),
 		joinEvent(eve.welcome.Seq+2, "eve", wire.RoleMember))

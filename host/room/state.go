@@ -1,6 +1,7 @@
 package room
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,12 +15,12 @@ import (
 // state is everything the room knows. Only the goroutine running Room.Run
 // touches it, so none of it is locked.
 type state struct {
-	name     string
-	id       string
-	now      func() time.Time
-	saveBans func([]Ban) error
-	outbox   int
-	limits   wire.Limits
+	name   string
+	id     string
+	now    func() time.Time
+	store  Store
+	outbox int
+	limits wire.Limits
 
 	seq     uint64             // number of the last event
 	members []*Member          // in join order, which the welcome and /who show
@@ -31,22 +32,13 @@ type state struct {
 	// the work at hand (see dropTooSlow).
 	tooSlow []*Member
 
-	ops       []Op // admins by key (see Config.Ops)
-	saveOps   func([]Op) error
-	mutes     []Mute
-	saveMutes func([]Mute) error
-
-	modLog       []ModEntry // the latest entries, oldest first
-	saveModEntry func(ModEntry) error
+	ops    []Op // admins by key (see Config.Ops)
+	mutes  []Mute
+	modLog []ModEntry // the latest entries, oldest first
 
 	epoch   string
 	history history
 	backlog int // messages a newcomer is sent; 0: none
-
-	// line and ref are the member whose line is being handled and the
-	// line's ref, so that the frames answering it can carry the ref back.
-	line *Member
-	ref  uint64
 
 	// departed holds the members who may resume (by departedKey), and
 	// departedOrder the order they left in, so that the oldest are
@@ -116,24 +108,24 @@ func (s *state) takeResumable(nameKey, identity string) (Resumable, bool) {
 
 func newState(cfg Config) *state {
 	s := &state{
-		name:         cfg.Name,
-		id:           cfg.ID,
-		now:          cfg.Now,
-		saveBans:     cfg.SaveBans,
-		outbox:       cfg.Outbox,
-		byKey:        make(map[string]*Member),
-		bans:         slices.Clone(cfg.Bans),
-		ops:          slices.Clone(cfg.Ops),
-		saveOps:      cfg.SaveOps,
-		mutes:        make([]Mute, len(cfg.Mutes)),
-		saveMutes:    cfg.SaveMutes,
-		modLog:       slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
-		saveModEntry: cfg.SaveModEntry,
-		budgets:      newBudgets(),
-		joinLimits:   cfg.JoinLimits.withDefaults(),
+		name:       cfg.Name,
+		id:         cfg.ID,
+		now:        cfg.Now,
+		store:      cfg.Store,
+		outbox:     cfg.Outbox,
+		byKey:      make(map[string]*Member),
+		bans:       slices.Clone(cfg.Bans),
+		ops:        slices.Clone(cfg.Ops),
+		mutes:      make([]Mute, len(cfg.Mutes)),
+		modLog:     slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
+		budgets:    newBudgets(),
+		joinLimits: cfg.JoinLimits.withDefaults(),
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.store == nil {
+		s.store = unsaved{}
 	}
 	s.limits = cfg.Limits
 	if s.limits.Burst <= 0 || s.limits.PerSecond <= 0 {
@@ -145,11 +137,11 @@ func newState(cfg Config) *state {
 	for i, u := range cfg.Mutes {
 		s.mutes[i] = u.withNameKey()
 	}
-	s.epoch = cfg.Epoch
+	s.epoch = cfg.Past.Epoch
 	if s.epoch == "" {
 		s.epoch = newEpoch()
 	}
-	s.seq = cfg.Seq
+	s.seq = cfg.Past.Seq
 	switch {
 	case cfg.History == 0:
 		s.history.limit = defaultHistory
@@ -162,9 +154,9 @@ func newState(cfg Config) *state {
 	case cfg.Backlog > 0:
 		s.backlog = cfg.Backlog
 	}
-	s.loadHistory(cfg.Events, cfg.LostMessage)
-	if cfg.Epoch != "" {
-		for _, r := range cfg.Resumable {
+	s.loadHistory(cfg.Past.Events, cfg.Past.LostMessage)
+	if cfg.Past.Epoch != "" {
+		for _, r := range cfg.Past.Resumable {
 			s.keepResumable(r)
 		}
 	}
@@ -202,9 +194,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		// the place of the old one, which is told why and not to come
 		// back by itself, so two clients of one person cannot keep
 		// replacing each other.
-		s.depart(old,
-			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replacedText},
-			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeLost})
+		s.sendAway(old, replaced)
 	}
 
 	m := &Member{
@@ -346,46 +336,59 @@ func (s *state) say(m *Member, line string, ref uint64) {
 	if m.gone {
 		return // removed while its reader was still reading
 	}
-	s.line, s.ref = m, ref
-	defer func() { s.line, s.ref = nil, 0 }()
 	m.taken = max(m.taken, ref)
-	if !s.allow(m) {
-		return // a blank line too: an empty frame costs the room as much
+	c := call{from: m, ref: ref}
+	if err := s.handle(c, line); err != nil {
+		s.reportError(c, err)
+	}
+}
+
+// handle does line, typed by c.from, or returns why not.
+func (s *state) handle(c call, line string) error {
+	// A blank line too: an empty frame costs the room as much.
+	if err := s.allow(c.from); err != nil {
+		return err
 	}
 	switch {
 	case strings.TrimSpace(line) == "":
 		// An empty line is a slip of the finger, not something to show.
+		return nil
 	case strings.HasPrefix(line, "//"):
-		s.message(m, wire.KindSay, line[1:])
+		return s.message(c, wire.KindSay, line[1:])
 	case strings.HasPrefix(line, "/"):
-		s.command(m, line[1:])
+		return s.command(c, line[1:])
 	default:
-		s.message(m, wire.KindSay, line)
+		return s.message(c, wire.KindSay, line)
 	}
 }
 
-// message posts text from m to everyone as an event of the given kind
-// (say or me), or tells m why not.
-func (s *state) message(m *Member, kind, text string) {
-	if s.refuseMuted(m) {
-		return
+// reportError tells the member whose line c was why it was not done: the
+// one place where a line's failure reaches the member. A userError is
+// shown as it reads; any other error was not written for the member (it
+// may hold what only the host should know), and is not shown.
+func (s *state) reportError(c call, err error) {
+	if c.from.gone {
+		return // the line sent its member away (see allow): no one to tell
+	}
+	var ue userError
+	if !errors.As(err, &ue) {
+		ue = "the room could not do that"
+	}
+	s.notifyError(c.from, c.ref, string(ue))
+}
+
+// message posts text from c.from to everyone as an event of the given kind
+// (say or me), or returns why not.
+func (s *state) message(c call, kind, text string) error {
+	if err := s.maySpeak(c.from); err != nil {
+		return err
 	}
 	text, problem := cleanText(text)
 	if problem != "" {
-		s.notifyError(m, "message not sent: "+problem)
-		return
+		return userError("message not sent: " + problem)
 	}
-	s.broadcast(&wire.Frame{Kind: kind, From: m.name, Text: text, Ref: s.refFor(m)})
-}
-
-// refFor returns the ref that a frame to m carries: that of the line being
-// handled when m typed it, so that only the answers to a line carry its
-// ref, never what the line makes others get.
-func (s *state) refFor(m *Member) uint64 {
-	if m == s.line {
-		return s.ref
-	}
-	return 0
+	s.broadcast(&wire.Frame{Kind: kind, From: c.from.name, Text: text, Ref: c.ref})
+	return nil
 }
 
 // cleanText returns text as it may be shown to others, or, when it may not,
@@ -478,11 +481,18 @@ func (s *state) sendPrivate(m *Member, f wire.Frame) {
 	s.deliver(m, frame)
 }
 
-// notify and notifyError send m a notice, in as many frames as it takes
-// (see sendNotice).
-func (s *state) notify(m *Member, text string) { s.sendNotice(m, text, false) }
+// notify and notifyError send m a notice with ref (see call.refFor), in
+// as many frames as it takes (see sendNotice).
+func (s *state) notify(m *Member, ref uint64, text string) {
+	s.sendNotice(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Ref: ref})
+}
 
-func (s *state) notifyError(m *Member, text string) { s.sendNotice(m, text, true) }
+func (s *state) notifyError(m *Member, ref uint64, text string) {
+	s.sendNotice(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Error: true, Ref: ref})
+}
+
+// reply sends the member whose line c is a notice that answers it.
+func (s *state) reply(c call, text string) { s.notify(c.from, c.ref, text) }
 
 // deliver queues frame in m's outbox without waiting. If the outbox is full
 // the member has fallen too far behind: it is marked gone at once, so it is
@@ -505,12 +515,26 @@ func (s *state) deliver(m *Member, frame []byte) {
 func (s *state) dropTooSlow() {
 	for i := 0; i < len(s.tooSlow); i++ {
 		m := s.tooSlow[i]
-		s.depart(m,
-			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeTooSlow, Text: tooSlowText},
-			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeTooSlow})
+		s.sendAway(m, fellBehind)
 	}
 	clear(s.tooSlow) // let the removed members be collected
 	s.tooSlow = s.tooSlow[:0]
+}
+
+// sendAway removes m from the room, ending its connection with a closed
+// frame that says why, and tells the others with a leave event.
+func (s *state) sendAway(m *Member, d departure) {
+	closed := &wire.Frame{Type: wire.TypeClosed, Code: d.code, By: d.by, Text: d.reason}
+	if d.text != "" {
+		closed.Text = d.text
+	}
+	leave := wire.Frame{Kind: wire.KindLeave, Code: d.code, By: d.by, Text: d.reason}
+	if d.code == wire.CodeReplaced {
+		// To the others, the member's old connection was lost: they see it
+		// come back at once, and it resumes where that one was.
+		leave.Code = wire.CodeLost
+	}
+	s.depart(m, closed, leave)
 }
 
 // depart removes m from the room and broadcasts leave (a leave event, to
@@ -579,24 +603,25 @@ func encode(f *wire.Frame) []byte {
 }
 
 // allow takes a token for one line from m's budgets (see takeLine), or
-// refuses the line with a notice to m alone, and kicks m when it keeps
+// returns why the line is refused, for m alone; and kicks m when it keeps
 // sending regardless.
-func (s *state) allow(m *Member) bool {
+func (s *state) allow(m *Member) error {
 	ok, why := s.takeLine(m)
 	if ok {
 		m.strikes = 0
-		return true
+		return nil
 	}
 	m.strikes++
 	if m.strikes >= floodStrikes {
-		s.depart(m,
-			&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, Text: "flooding"},
-			wire.Frame{Kind: wire.KindLeave, Code: wire.CodeKicked, Text: "flooding"})
-		return false
+		s.sendAway(m, flooding)
+		return errFlooding
 	}
-	s.notifyError(m, "not sent: "+why)
-	return false
+	return userError("not sent: " + why)
 }
+
+// errFlooding ends a line whose member allow has just kicked for flooding:
+// its closed frame has told it why.
+var errFlooding = errors.New("kicked for flooding")
 
 // pruneBans forgets the bans whose time is up. The file keeps them until
 // the next change, and they are ignored when it is read again.
