@@ -539,7 +539,7 @@ func (c *cli) join(args []string) error {
 
 	var dial join.Dialer
 	if *addr != "" {
-		dial = trust.Dialer(join.DialTLSVerified(*addr, func(key join.RoomKey) error { return trust.Check(key, "") }, withIdentity), "")
+		dial = trust.DialAddr(*addr, withIdentity)
 	} else {
 		records, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
 		if err != nil {
@@ -569,16 +569,7 @@ func (c *cli) join(args []string) error {
 		// Back to the last address first; else wherever the room with
 		// that id is found now, its key checked as at first, other
 		// machines advertising its id skipped.
-		rediscover := join.FindByID(browser(ifaces), func(r discovery.Room) error {
-			return trust.Check(join.RoomKey{ID: r.ID, Fingerprint: r.Fingerprint}, r.Name)
-		}, join.LocalAddrs(), withIdentity)
-		opts.Reconnect = &join.Reconnect{Rediscover: func(ctx context.Context, id string) (join.Dialer, error) {
-			dial, err := rediscover(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			return trust.Dialer(dial, ""), nil
-		}}
+		opts.Reconnect = &join.Reconnect{Rediscover: trust.Rediscover(browser(ifaces), join.LocalAddrs(), withIdentity)}
 	}
 	ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
 	defer closeUI()

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"chatroom/discovery"
 	"chatroom/host/wire"
 )
 
@@ -424,5 +425,29 @@ func (p *Pinning) Dialer(dial Dialer, name string) Dialer {
 			return nil, err
 		}
 		return conn, nil
+	}
+}
+
+// DialAddr returns a Dialer for the room at addr (join --addr): its key is
+// checked during the handshake as a key it only claims, and remembered
+// once the handshake has proved it (Dialer).
+func (p *Pinning) DialAddr(addr string, opts ...DialOption) Dialer {
+	return p.Dialer(DialTLSVerified(addr, func(key RoomKey) error { return p.Check(key, "") }, opts...), "")
+}
+
+// Rediscover returns a Reconnect.Rediscover that finds the room again by
+// its id (FindByID) at the records whose advertised key the pins accept,
+// other machines advertising its id skipped, and remembers the key as
+// Dialer does.
+func (p *Pinning) Rediscover(find Finder, local []LocalAddr, opts ...DialOption) func(ctx context.Context, id string) (Dialer, error) {
+	byID := FindByID(find, func(r discovery.Room) error {
+		return p.Check(RoomKey{ID: r.ID, Fingerprint: r.Fingerprint}, r.Name)
+	}, local, opts...)
+	return func(ctx context.Context, id string) (Dialer, error) {
+		dial, err := byID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return p.Dialer(dial, ""), nil
 	}
 }
