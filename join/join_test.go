@@ -103,8 +103,6 @@ func TestJoinCancelSendsQuit(t *testing.T) {
 }
 
 func TestJoinQuitDoesNotWaitForeverForTheHost(t *testing.T) {
-	defer func(d time.Duration) { quitWait = d }(quitWait)
-	quitWait = 50 * time.Millisecond
 	hostSawClose := make(chan bool, 1)
 	dial, _ := scriptDialer(t, func(h *fakeHost) {
 		h.welcome(1)
@@ -114,7 +112,7 @@ func TestJoinQuitDoesNotWaitForeverForTheHost(t *testing.T) {
 	})
 	ui := newFakeUI(t)
 	ui.endInput()
-	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)); err != nil {
+	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob", quitWait: 50 * time.Millisecond}, ui)); err != nil {
 		t.Fatalf("Join: %v", err)
 	}
 	if !<-hostSawClose {
@@ -399,8 +397,6 @@ func (c *brokenWrites) Write(b []byte) (int, error) {
 }
 
 func TestJoinSendFailure(t *testing.T) {
-	defer func(d time.Duration) { quitWait = d }(quitWait)
-	quitWait = 50 * time.Millisecond
 	pipeDial, _ := scriptDialer(t, func(h *fakeHost) {
 		h.welcome(1)
 		h.read() // silent until the client hangs up
@@ -410,7 +406,7 @@ func TestJoinSendFailure(t *testing.T) {
 		return &brokenWrites{Conn: conn}, err
 	}
 	ui := newFakeUI(t)
-	done := joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)
+	done := joinAsync(context.Background(), dial, Options{Name: "bob", quitWait: 50 * time.Millisecond}, ui)
 	typeLines(ui, "hi")
 	err := result(t, done)
 	if err == nil || err.Error() != "connection to the room lost: sending to the room: broken pipe" {
@@ -422,10 +418,6 @@ func TestJoinSendFailure(t *testing.T) {
 // line still waits for the pacer, and sending it fails: the client says so
 // and ends, rather than reconnecting with no one reading its input.
 func TestSendFailsWhileLeaving(t *testing.T) {
-	defer func(d time.Duration) { quitWait = d }(quitWait)
-	// Longer than the pacer's wait for "b" (1/9 s): the person's leaving
-	// lasts at most quitWait, the pacer's waits included.
-	quitWait = time.Second
 	cert, fp := roomKey(t)
 	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
 		h.welcomeAs(1, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 2, PerSecond: 10} })
@@ -437,7 +429,10 @@ func TestSendFailsWhileLeaving(t *testing.T) {
 		return &brokenWrites{Conn: conn, ok: 2}, err // the hello and "a"
 	}
 	ui := newFakeUI(t)
-	done := joinAsync(context.Background(), dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	// quitWait is longer than the pacer's wait for "b" (1/9 s): the
+	// person's leaving lasts at most quitWait, the pacer's waits included.
+	opts := Options{Name: "bob", Reconnect: testReconnect(), quitWait: time.Second}
+	done := joinAsync(context.Background(), dial, opts, ui)
 	typeLine(t, ui, "a")
 	typeLine(t, ui, "b") // which waits for the pacer
 	ui.endInput()
