@@ -436,7 +436,7 @@ func (c *client) leftSignal() <-chan struct{} {
 }
 
 func (c *client) leavingDeadline() <-chan time.Time {
-	if c.leave.timer == nil || c.leave.over {
+	if c.leave.timer == nil {
 		return nil
 	}
 	return c.leave.timer.C
