@@ -263,7 +263,10 @@ func (e *lostError) Unwrap() error { return e.err }
 // them is the person leaving; each session's receiver reads its frames,
 // shows them, and forwards its news (answers, the replay over, the end);
 // a round of reconnecting forwards its statuses and its end. None of
-// them touches the client, and nothing here is locked.
+// them touches the client, and nothing here is locked. The one thing done
+// for the owner elsewhere is closing a session whose write outlasts the
+// person's leaving, which the owner, blocked in the write, cannot do
+// (watchWrite).
 type client struct {
 	ctx      context.Context
 	opts     Options
@@ -399,68 +402,49 @@ func readInput(ui UI, typed chan<- input, personLeft context.CancelFunc, stop <-
 }
 
 // step waits for the next thing to happen, and handles it. Each source
-// has one arm, given a nil channel while it is not to be heard.
+// has one arm; a nil channel, which no select hears, is a source not to
+// be heard now.
 func (c *client) step() {
-	var interrupted <-chan struct{}
+	var interrupted, leftNow <-chan struct{}
+	var leavingOver, paceOver, verdictLate <-chan time.Time
+	var retryNews <-chan reconnectNews
 	if c.awaiting == nil {
-		// While a verdict is awaited an interrupt only starts the leaving
-		// (left); then it is taken up like any other.
+		// While a verdict is awaited, an interrupt only starts the
+		// leaving (left), and is taken up after.
 		interrupted = c.ctx.Done()
+	} else {
+		verdictLate = c.awaiting.timer.C
+	}
+	if c.leave.timer == nil {
+		leftNow = c.left.Done()
+	} else {
+		leavingOver = c.leave.timer.C
+	}
+	if c.paced != nil {
+		paceOver = c.paced.C
+	}
+	if c.retry != nil {
+		retryNews = c.retry.news
 	}
 	select {
 	case <-interrupted:
 		c.leaveWith("/quit", nil)
-	case <-c.leftSignal():
+	case <-leftNow:
 		c.noteLeft(time.Now())
-	case <-c.leavingDeadline():
+	case <-leavingOver:
 		c.leavingRanOutNow()
 	case n := <-c.news:
 		c.heard(n)
-	case <-c.pacedC():
+	case <-paceOver:
 		c.paced = nil
 		c.pump()
-	case <-c.verdictDeadline():
+	case <-verdictLate:
 		c.giveUpWaiting()
-	case n := <-c.retryNews():
+	case n := <-retryNews:
 		c.heardRetry(n)
 	case in := <-c.input():
 		c.took(in)
 	}
-}
-
-func (c *client) leftSignal() <-chan struct{} {
-	if c.leave.timer != nil {
-		return nil // taken already
-	}
-	return c.left.Done()
-}
-
-func (c *client) leavingDeadline() <-chan time.Time {
-	if c.leave.timer == nil {
-		return nil
-	}
-	return c.leave.timer.C
-}
-
-func (c *client) pacedC() <-chan time.Time {
-	if c.paced == nil {
-		return nil
-	}
-	return c.paced.C
-}
-
-func (c *client) verdictDeadline() <-chan time.Time {
-	if c.awaiting == nil {
-		return nil
-	}
-	return c.awaiting.timer.C
-}
-
-func (c *client) retryNews() <-chan reconnectNews {
-	if c.retry == nil {
-		return nil
-	}
-	return c.retry.news
 }
 
 // input is where the person's next line comes from: nowhere once they
