@@ -341,11 +341,11 @@ type reconnecting struct {
 // round of reconnecting.
 type reconnectNews struct {
 	status string
-	end    *attempt
+	end    *roundEnd
 }
 
-// attempt is the end of a round of reconnecting.
-type attempt struct {
+// roundEnd is the end of a round of reconnecting.
+type roundEnd struct {
 	sess *Session
 	err  error
 	// tries counts the tries of this round and the earlier ones it went
@@ -832,7 +832,7 @@ func (c *client) reconnect(old *Session, why error) {
 			return way.attempt(ctx, hello)
 		})
 		select {
-		case news <- reconnectNews{end: &attempt{sess, err, tries, way.dial}}:
+		case news <- reconnectNews{end: &roundEnd{sess, err, tries, way.dial}}:
 		case <-ctx.Done():
 			if sess != nil {
 				sess.Close() // back just too late: the person left
@@ -882,55 +882,6 @@ func (c *client) stopReconnecting() {
 	case <-wait.C:
 	}
 	c.retry = nil
-}
-
-// rejoin is how a round of reconnecting reaches the room: at the address
-// it was last reached, and else wherever it is found by its id. Each
-// round has its own, and hands back where the room was reached.
-type rejoin struct {
-	dial       Dialer
-	rediscover func(ctx context.Context, id string) (Dialer, error) // nil: the last address only
-	roomID     string
-}
-
-// attempt dials the room once (its last address, then wherever it is
-// found by id) and says hello.
-func (r *rejoin) attempt(ctx context.Context, hello wire.Frame) (*Session, error) {
-	conn, err := r.dial(ctx)
-	if err != nil && !keyError(err) && r.rediscover != nil && r.roomID != "" {
-		var dial Dialer
-		dial, err = r.rediscover(ctx, r.roomID)
-		if err == nil {
-			if conn, err = dial(ctx); err == nil {
-				r.dial = dial // where the room is now
-			}
-		}
-	}
-	if err != nil {
-		if keyError(err) {
-			return nil, &permanentError{err}
-		}
-		return nil, err
-	}
-	sess, err := Connect(ctx, conn, hello)
-	if err != nil {
-		if broken := brokenRoom(err); broken != nil {
-			return nil, &permanentError{broken}
-		}
-		if finalRefusal(err) {
-			return nil, &permanentError{err}
-		}
-		return nil, err
-	}
-	if w := sess.Welcome(); r.roomID != "" && (w.Room == nil || w.Room.ID != r.roomID) {
-		sess.Close()
-		id := ""
-		if w.Room != nil {
-			id = w.Room.ID
-		}
-		return nil, &permanentError{fmt.Errorf("the room that answered is another room (id %q, not %q)", Sanitize(id), Sanitize(r.roomID))}
-	}
-	return sess, nil
 }
 
 // back takes up a new session after reconnecting.
