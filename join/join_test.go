@@ -448,3 +448,43 @@ func TestSendFailsWhileLeaving(t *testing.T) {
 		t.Errorf("%d connections: the client came back after leaving", n)
 	}
 }
+
+// TestTellNeverWaits: a receiver's news never waits for the owner (which
+// may be blocked in a write while the room's frames must still be read),
+// and when the owner looks, it finds the latest, which says all the
+// earlier ones did: the answers only grow, and the end is never missed.
+func TestTellNeverWaits(t *testing.T) {
+	news := make(chan sessionNews, 1)
+	for ref := range uint64(maxUnanswered) {
+		tell(news, sessionNews{answered: ref + 1}) // no one reads
+	}
+	tell(news, sessionNews{answered: maxUnanswered, replayOver: true})
+	if n := <-news; n.answered != maxUnanswered || !n.replayOver {
+		t.Fatalf("news %+v, want the latest", n)
+	}
+	select {
+	case n := <-news:
+		t.Fatalf("more news: %+v", n)
+	default:
+	}
+
+	go func() {
+		for ref := range uint64(10000) {
+			tell(news, sessionNews{answered: ref + 1})
+		}
+		tell(news, sessionNews{answered: 10000, ended: true})
+	}()
+	var last uint64
+	for n := range news {
+		if n.answered < last {
+			t.Fatalf("answered %d after %d", n.answered, last)
+		}
+		last = n.answered
+		if n.ended {
+			break
+		}
+	}
+	if last != 10000 {
+		t.Errorf("last answered %d, want 10000", last)
+	}
+}
