@@ -290,16 +290,15 @@ func TestReconnectOutlastsClone(t *testing.T) {
 		}
 		return records, nil
 	}
-	c := &client{ctx: context.Background(), opts: Options{Reconnect: &Reconnect{Rediscover: FindByID(find, check, nil)}},
-		roomID: testRoomID, dial: dial}
-	_, err = c.attempt(context.Background(), wire.Frame{Name: "bob"})
+	way := &rejoin{rediscover: FindByID(find, check, nil), roomID: testRoomID, dial: dial}
+	_, err = way.attempt(context.Background(), wire.Frame{Name: "bob"})
 	var perm *permanentError
 	if err == nil || errors.As(err, &perm) || !strings.Contains(err.Error(), cloneFP) {
 		t.Fatalf("attempt with only the clone there: %v, want a passing error naming the clone's key", err)
 	}
 
 	realRoom = newTLSRoom(t, realCert, 0) // the host is back, elsewhere
-	redial, err := c.opts.Reconnect.Rediscover(context.Background(), testRoomID)
+	redial, err := way.rediscover(context.Background(), testRoomID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -235,13 +235,6 @@ func TestHealthySessionResetsBackoff(t *testing.T) {
 	}
 }
 
-// shortQuitWait shortens quitWait for one test.
-func shortQuitWait(t *testing.T, d time.Duration) {
-	old := quitWait
-	quitWait = d
-	t.Cleanup(func() { quitWait = old })
-}
-
 // readUntilHangUp reads what the client sends until it hangs up, answering
 // nothing.
 func readUntilHangUp(h *fakeHost) {
@@ -260,7 +253,6 @@ func readUntilHangUp(h *fakeHost) {
 // person leaves (/quit, the end of input, ctx: Ctrl-C), Join returns once
 // quitWait has passed, and says which lines did not go.
 func TestLeavingAlwaysWorks(t *testing.T) {
-	shortQuitWait(t, 300*time.Millisecond)
 	rooms := []struct {
 		name    string
 		scripts []func(h *fakeHost)
@@ -297,7 +289,7 @@ func TestLeavingAlwaysWorks(t *testing.T) {
 				defer cancel()
 				dial, _ := scriptDialer(t, room.scripts...)
 				ui := newFakeUI(t)
-				done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+				done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect(), quitWait: 300 * time.Millisecond}, ui)
 				if len(room.scripts) > 1 {
 					waitPrinted(t, ui, "back in the room")
 				}
@@ -410,7 +402,6 @@ func (w *lockedBuffer) String() string {
 // the room goes on taking them, the leaving goes on, and every line is
 // sent, then the /quit. Only a room that takes nothing for quitWait is left.
 func TestScriptInputIsSentWhole(t *testing.T) {
-	shortQuitWait(t, time.Second) // some 9 lines at the room's pace, of 20
 	const lines = 20
 	got := make(chan []string, 1)
 	dial, _ := scriptDialer(t, func(h *fakeHost) {
@@ -438,7 +429,8 @@ func TestScriptInputIsSentWhole(t *testing.T) {
 	}
 	out := &lockedBuffer{}
 	ui := newScriptUI(t, strings.NewReader(in.String()), out)
-	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob", Script: true}, ui)); err != nil {
+	opts := Options{Name: "bob", Script: true, quitWait: time.Second} // some 9 lines at the room's pace, of 20
+	if err := result(t, joinAsync(context.Background(), dial, opts, ui)); err != nil {
 		t.Fatalf("Join: %v", err)
 	}
 	if texts := <-got; !slices.Equal(texts, append(want, "/quit")) {
@@ -452,7 +444,6 @@ func TestScriptInputIsSentWhole(t *testing.T) {
 // refused at once, and the person's /quit (Ctrl-C or Ctrl-D at the
 // prompt, which reach Join as the end of input) is seen and ends Join.
 func TestLeavingAfterALongPaste(t *testing.T) {
-	shortQuitWait(t, 100*time.Millisecond)
 	dial, _ := scriptDialer(t, func(h *fakeHost) {
 		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
 		f := h.expect(wire.TypeSay, "pasted 0") // the one line the pace lets go
@@ -462,7 +453,7 @@ func TestLeavingAfterALongPaste(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel) // before the script is waited for, should typing fail
 	ui := newFakeUI(t)
-	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect(), quitWait: 100 * time.Millisecond}, ui)
 	typeLine(t, ui, "pasted 0")
 	waitPrinted(t, ui, "<bob> pasted 0")
 	for i := range 3 * maxQueued {

@@ -24,13 +24,13 @@
 package join
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"chatroom/host/wire"
@@ -104,15 +104,19 @@ type Options struct {
 	// the room takes the lines still waiting, and the input is not read
 	// while maxQueued lines wait.
 	Script bool
+
+	// quitWait is how long the leaving lasts (see defaultQuitWait); zero
+	// is defaultQuitWait. Tests shorten it.
+	quitWait time.Duration
 }
 
-// quitWait bounds how long Join goes on after the person leaves (/quit,
-// the end of input, or ctx): for the lines still queued to go out, the
-// "/quit" after them, and the host's confirmation. A working host takes
-// them at once; a room that paces them to nothing, holds its replay open,
-// reads nothing or never confirms must not keep the person from leaving.
-// A variable so tests can shorten it.
-var quitWait = 2 * time.Second
+// defaultQuitWait bounds how long Join goes on after the person leaves
+// (/quit, the end of input, or ctx): for the lines still queued to go
+// out, the "/quit" after them, and the host's confirmation. A working
+// host takes them at once; a room that paces them to nothing, holds its
+// replay open, reads nothing or never confirms must not keep the person
+// from leaving.
+const defaultQuitWait = 2 * time.Second
 
 // RefusedError is the host's refusal of a hello ("refused" frame).
 type RefusedError struct {
@@ -174,15 +178,15 @@ func byWhom(by string) string {
 //
 // When the host refuses the name as taken or invalid, Join asks ui for
 // another and dials again; a UI that cannot ask ends it with the
-// *RefusedError. Once in, it prints the welcome line, sends each line the
-// person types, and prints each frame from the host as Render shows it
-// (the backlog a newcomer is sent marked as earlier). "/quit" or the end
+// *RefusedError. Once in, it tells ui of the welcome (Enter), sends each
+// line the person types, and gives ui each frame from the host to show,
+// with its phase (the backlog a newcomer is sent is Backlog). "/quit" or the end
 // of input sends "/quit", after the lines still waiting to be sent, and
 // waits briefly for the host to confirm; cancelling ctx sends it at once.
-// All of that ends quitWait after the person left, whatever the room does:
-// the lines that did not go out by then are reported, not sent. (The end
-// of a script's input is no hurry: while the room takes its lines, at
-// whatever pace, each gives it quitWait more.)
+// All of that ends defaultQuitWait after the person left, whatever the
+// room does: the lines that did not go out by then are reported, not
+// sent. (The end of a script's input is no hurry: while the room takes
+// its lines, at whatever pace, each gives it that time more.)
 //
 // With opts.Reconnect, a connection that breaks (or that the host closes
 // because the member was too slow, or because the room is closing) is
@@ -215,7 +219,7 @@ func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
 		return err
 	}
 	ui.Enter(sess.Welcome(), sess.Roster())
-	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui, quitWait: quitWait, scripted: opts.Script}
+	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui, quitWait: cmp.Or(opts.quitWait, defaultQuitWait)}
 	if w := sess.Welcome(); w.Room != nil {
 		c.roomID = w.Room.ID
 	}
@@ -250,242 +254,240 @@ type input struct {
 	err  error
 }
 
-// maxQueued bounds the lines that wait while the client is not connected,
-// or for the room to take them; a line beyond it is refused at once,
-// unless it comes from a script, whose input then waits.
-const maxQueued = 100
-
-// maxUnanswered bounds the lines sent and not yet answered. A working
-// room answers each line as it handles it (its event, a notice, a private
-// message), and one answer covers every line before it, so only the lines
-// on their way are unanswered: a few at the room's pace, and a run of
-// commands that answer no one, until the next line that does. A room that
-// leaves this many unanswered answers nothing: it is broken, rather than
-// kept (up to wire.MaxText bytes each, 4 MB at most here) without end.
-const maxUnanswered = 1000
-
-// outLine is a line the person typed, with its ref once it has one.
-type outLine struct {
-	text string
-	ref  uint64
-}
-
 // lostError is a connection that broke: with Reconnect, Join comes back.
 type lostError struct{ err error }
 
 func (e *lostError) Error() string { return "connection to the room lost: " + e.err.Error() }
 func (e *lostError) Unwrap() error { return e.err }
 
-// unanswered holds the lines sent and not yet answered (no event, private
-// or notice with their ref seen), in the order sent. The host handles a
-// member's lines in order, so an answer to one means every line before it
-// was taken too.
-type unanswered struct {
-	mu    sync.Mutex
-	lines []outLine
+// client runs a welcomed session and the ones that replace it, as the
+// room runs a room: one goroutine (run, the owner) owns every field and
+// does all the deciding, and the others only tell it what they learn.
+// The reader reads the person's lines (UI.ReadLine blocks and cannot be
+// interrupted) and forwards them on typed, and cancels left when one of
+// them is the person leaving; each session's receiver reads its frames,
+// shows them, and forwards its news (answers, the replay over, the end);
+// a round of reconnecting forwards its statuses and its end. None of
+// them touches the client, and nothing here is locked. The one thing done
+// for the owner elsewhere is closing a session whose write outlasts the
+// person's leaving, which the owner, blocked in the write, cannot do
+// (watchWrite).
+type client struct {
+	ctx      context.Context
+	opts     Options
+	ui       UI
+	roomID   string
+	quitWait time.Duration
+	dial     Dialer // where the room was last reached
+
+	typed <-chan input // from the reader, buffered (see readInput)
+	// left is done once the person has left, as the reader read it (a
+	// /quit or the end of input) or by ctx: even while the owner is busy
+	// (see watchWrite), the leaving counts from then.
+	left context.Context
+
+	sess       *Session           // nil while disconnected
+	news       <-chan sessionNews // from sess's receiver
+	replayOver bool               // lines may go out on sess
+	since      time.Time          // when sess began
+	out        outgoing           // the lines on their way
+	paced      *time.Timer        // the pace's wait for the first line; nil when none
+	leave      leaving            // once the person has left
+	awaiting   *verdictWait       // a session the client is done with, until it ends
+	retry      *reconnecting      // nil but while reconnecting
+	// tries counts the tries to reconnect since the last session that
+	// lasted (healthySession), which the next round's backoff goes on
+	// from.
+	tries int
+
+	done   bool // Join is over, and returns result
+	result error
 }
 
-func (u *unanswered) add(l outLine) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.lines = append(u.lines, l)
+// leaving is the person's leaving: from when they left, quitWait at most,
+// whatever is still going on; a script's is patient, and each line that
+// goes out gives the room quitWait more (see noteLeft, tookLine).
+type leaving struct {
+	timer    *time.Timer // fires at deadline; nil before the person left
+	deadline time.Time
+	patient  bool
+	over     bool   // the deadline has passed
+	quitAs   string // the /quit to send once nothing waits; "" until it is taken
 }
 
-func (u *unanswered) answered(ref uint64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	i := 0
-	for i < len(u.lines) && u.lines[i].ref <= ref {
-		i++
-	}
-	u.lines = u.lines[i:]
+// verdictWait is the wait, quitWait at most, for the receiver's verdict
+// on a session the client is done with: after its /quit, for the room to
+// confirm by ending it, or after a write to it failed, for why (a closed
+// frame that raced the write). Past it, the session is closed and the
+// verdict is fallback. Either way, then goes on with the verdict.
+type verdictWait struct {
+	timer    *time.Timer
+	fallback error
+	then     func(verdict error)
 }
 
-func (u *unanswered) take() []outLine {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	l := u.lines
-	u.lines = nil
-	return l
+// sessionNews is what a session's receiver has learnt so far; each news
+// says all the one before it said, and more.
+type sessionNews struct {
+	answered   uint64 // the last of the person's lines the room answered; 0 for none yet
+	replayOver bool   // lines may go out: the events missed are all in
+	ended      bool   // the session is over; err is what Join should make of it
+	err        error
 }
 
-func (u *unanswered) len() int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return len(u.lines)
+// reconnecting is a round of reconnecting, run in the background.
+type reconnecting struct {
+	news     <-chan reconnectNews
+	stop     context.CancelFunc
+	finished <-chan struct{} // closed when its goroutine is done
 }
 
-// attempt is the end of a round of reconnecting.
-type attempt struct {
+// reconnectNews is a status for the person, or, with end, the end of the
+// round of reconnecting.
+type reconnectNews struct {
+	status string
+	end    *roundEnd
+}
+
+// roundEnd is the end of a round of reconnecting.
+type roundEnd struct {
 	sess *Session
 	err  error
 	// tries counts the tries of this round and the earlier ones it went
 	// on from (client.tries).
 	tries int
-}
-
-// client runs a welcomed session and the ones that replace it. One
-// goroutine (run) owns its fields, but for those under leaveMu; the
-// person's lines are read by another (ReadLine blocks and cannot be
-// interrupted), each session's frames by a third (receive), and
-// reconnecting runs on a fourth.
-type client struct {
-	ctx    context.Context
-	dial   Dialer // touched by the reconnecting goroutine only while it runs
-	opts   Options
-	ui     UI
-	roomID string
-
-	sess    *Session   // nil while disconnected
-	ended   chan error // the receiver's verdict on sess
-	ready   chan struct{}
-	sendOK  bool // the replay is over: lines may go out on sess
-	pace    *pacer
-	wait    *time.Timer // the pacer's wait for queue[0], which holds a token
-	waitC   <-chan time.Time
-	queue   []outLine
-	sent    unanswered
-	track   bool // sess's host answers refs: lines are tracked until answered
-	nextRef uint64
-	quitAs  string // a /quit to send once the queue is empty; "" for none
-
-	// leaving ends quitWait after the person leaves; then Join returns,
-	// whatever the room does, and the session is closed (unhook stops
-	// that for a session that ended before). left starts the clock: the
-	// reader calls it as soon as it reads the person leave, though run
-	// may be busy then.
-	leaving     context.Context
-	stopLeaving context.CancelFunc
-	unhook      func() bool
-	quitWait    time.Duration // quitWait as Join began: tests change it
-	typed       <-chan input  // lines read from the person, not yet taken
-	// scripted is input from a script (a line UI not at a terminal): its
-	// end means that it has nothing more to say, not that someone wants
-	// out now, so its leaving is patient: each line that goes out gives
-	// the room quitWait more (see left).
-	scripted   bool
-	leaveMu    sync.Mutex
-	leaveTimer *time.Timer // from when the person left; nil before
-	patient    bool
-
-	retrying  <-chan attempt
-	stopRetry context.CancelFunc
-	// tries counts the tries to reconnect since the last session that
-	// lasted (healthySession), which the next round's backoff goes on
-	// from; since is when the current session began.
-	tries int
-	since time.Time
+	dial  Dialer // where the room was last reached
 }
 
 func (c *client) run(sess *Session) error {
-	c.leaving, c.stopLeaving = context.WithCancel(context.Background())
-	defer c.stopLeaving()
-	defer context.AfterFunc(c.ctx, func() { c.left(false) })()
-	c.start(sess)
-	// Buffered, so that the reader reads on while run is kept busy (a
-	// write the room does not read): a /quit typed then is seen, and
-	// starts the person's leaving, though run takes it only later.
-	lines := make(chan input, maxQueued)
-	c.typed = lines
+	left, personLeft := context.WithCancel(c.ctx)
+	defer personLeft()
+	c.left = left
+	typed := make(chan input, maxQueued)
+	c.typed = typed
 	stop := make(chan struct{})
 	defer close(stop)
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return // read no more lines from the person for nothing
-			default:
-			}
-			line, err := c.ui.ReadLine()
-			if err != nil || isQuit(line) {
-				c.left(c.scripted)
-			}
-			select {
-			case lines <- input{line, err}:
-			case <-stop:
-				// Join has returned. A line read now is lost, but the
-				// session it was for is over.
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
+	go readInput(c.ui, typed, personLeft, stop)
+	defer c.stopTimers()
 
+	c.start(sess)
+	for !c.done {
+		c.step()
+	}
+	return c.result
+}
+
+// readInput reads the person's lines and forwards them on typed until
+// the input ends or stop closes. It is buffered, so that the reader reads
+// on while the owner is kept busy (a write the room does not read): a
+// /quit typed then is seen, and starts the person's leaving (personLeft),
+// though the owner takes it only later.
+func readInput(ui UI, typed chan<- input, personLeft context.CancelFunc, stop <-chan struct{}) {
 	for {
-		in := lines
-		if c.quitAs != "" || (c.scripted && c.sess != nil && len(c.queue) >= maxQueued) {
-			// Sending what is queued first; the input waits. Only a
-			// script's waits so: a person's is read whatever pace the
-			// room keeps, since at a terminal Ctrl-C and Ctrl-D come
-			// as input, after the lines pasted.
-			in = nil
+		select {
+		case <-stop:
+			return // read no more lines from the person for nothing
+		default:
+		}
+		line, err := ui.ReadLine()
+		if err != nil || isQuit(line) {
+			personLeft()
 		}
 		select {
-		case <-c.ctx.Done():
-			return c.leave("/quit", nil)
-		case <-c.leaving.Done():
-			// The person left while run was busy, and the room kept it
-			// busy until now.
-			return c.abandon(nil)
-		case err := <-c.ended:
-			if done, ret := c.lost(err); done {
-				return ret
-			}
-		case <-c.ready:
-			c.replayDone()
-			if ret, done := c.pump(); done {
-				return ret
-			}
-		case <-c.waitC:
-			c.wait, c.waitC = nil, nil
-			if ret, done := c.send(); done {
-				return ret
-			}
-			if ret, done := c.pump(); done {
-				return ret
-			}
-		case a := <-c.retrying:
-			c.retrying, c.stopRetry = nil, nil
-			if a.err != nil {
-				var gaveUp *gaveUpError
-				if errors.As(a.err, &gaveUp) {
-					c.status(gaveUp.Error(), true)
-				}
-				c.reportUnsent()
-				if c.ctx.Err() != nil || gaveUp != nil {
-					return nil // the room closed, as without reconnecting
-				}
-				return a.err
-			}
-			c.tries = a.tries
-			c.back(a.sess)
-		case in := <-in:
-			switch {
-			case in.err == io.EOF:
-				return c.leave("/quit", nil)
-			case in.err != nil:
-				return c.leave("/quit", fmt.Errorf("reading input: %w", in.err))
-			}
-			if strings.TrimSpace(in.line) == "" {
-				continue // an empty line is no message
-			}
-			if isQuit(in.line) {
-				// Sent as typed: the host decides what a /quit with words
-				// after it means; the client only needs to know to wait.
-				return c.leave(in.line, nil)
-			}
-			if len(c.queue) >= maxQueued {
-				c.ui.Note(Note{Warning, fmt.Sprintf("not sent: %d lines are already waiting for the room", len(c.queue))})
-				continue
-			}
-			c.queue = append(c.queue, outLine{text: in.line})
-			if ret, done := c.pump(); done {
-				return ret
-			}
+		case typed <- input{line, err}:
+		case <-stop:
+			// Join has returned. A line read now is lost, but the session
+			// it was for is over.
+			return
+		}
+		if err != nil {
+			return
 		}
 	}
+}
+
+// step waits for the next thing to happen, and handles it. Each source
+// has one arm; a nil channel, which no select hears, is a source not to
+// be heard now.
+func (c *client) step() {
+	var interrupted, leftNow <-chan struct{}
+	var leavingOver, paceOver, verdictLate <-chan time.Time
+	var retryNews <-chan reconnectNews
+	if c.awaiting == nil {
+		// While a verdict is awaited, an interrupt only starts the
+		// leaving (left), and is taken up after.
+		interrupted = c.ctx.Done()
+	} else {
+		verdictLate = c.awaiting.timer.C
+	}
+	if c.leave.timer == nil {
+		leftNow = c.left.Done()
+	} else {
+		leavingOver = c.leave.timer.C
+	}
+	if c.paced != nil {
+		paceOver = c.paced.C
+	}
+	if c.retry != nil {
+		retryNews = c.retry.news
+	}
+	select {
+	case <-interrupted:
+		c.leaveWith("/quit", nil)
+	case <-leftNow:
+		c.noteLeft(time.Now())
+	case <-leavingOver:
+		c.leavingRanOutNow()
+	case n := <-c.news:
+		c.heard(n)
+	case <-paceOver:
+		c.paced = nil
+		c.pump()
+	case <-verdictLate:
+		c.giveUpWaiting()
+	case n := <-retryNews:
+		c.heardRetry(n)
+	case in := <-c.input():
+		c.took(in)
+	}
+}
+
+// input is where the person's next line comes from: nowhere once they
+// have left, or while a verdict is awaited, and for a script while
+// maxQueued lines wait on a session (it waits; it is in no hurry). A
+// person's is read whatever pace the room keeps, since at a terminal
+// Ctrl-C and Ctrl-D come as input, after the lines pasted.
+func (c *client) input() <-chan input {
+	if c.leave.quitAs != "" || c.awaiting != nil || (c.opts.Script && c.sess != nil && c.out.full()) {
+		return nil
+	}
+	return c.typed
+}
+
+// took takes a line the person typed.
+func (c *client) took(in input) {
+	switch {
+	case in.err == io.EOF:
+		c.leaveWith("/quit", nil)
+		return
+	case in.err != nil:
+		c.leaveWith("/quit", fmt.Errorf("reading input: %w", in.err))
+		return
+	}
+	if strings.TrimSpace(in.line) == "" {
+		return // an empty line is no message
+	}
+	if isQuit(in.line) {
+		// Sent as typed: the host decides what a /quit with words after
+		// it means; the client only needs to know to wait.
+		c.leaveWith(in.line, nil)
+		return
+	}
+	if !c.out.queue(in.line) {
+		c.ui.Note(Note{Warning, fmt.Sprintf("not sent: %d lines are already waiting for the room", c.out.waitingCount())})
+		return
+	}
+	c.pump()
 }
 
 // isQuit reports whether line is a /quit, with or without words after it.
@@ -494,142 +496,255 @@ func isQuit(line string) bool {
 	return len(fields) > 0 && fields[0] == "/quit"
 }
 
-// left notes that the person has left: quitWait from the first call,
-// whatever is still going on ends; when patient, quitWait from the last
-// line that went out (tookLine). A call that is not patient (ctx: an
-// interrupt) ends the patience.
-func (c *client) left(patient bool) {
-	c.leaveMu.Lock()
-	defer c.leaveMu.Unlock()
-	if c.leaveTimer == nil {
-		c.leaveTimer = time.AfterFunc(c.quitWait, c.stopLeaving)
-		c.patient = patient
+// heard takes the news of the current session's receiver.
+func (c *client) heard(n sessionNews) {
+	c.out.answered(n.answered)
+	switch {
+	case n.ended && c.awaiting != nil:
+		w := c.stopAwaiting()
+		w.then(n.err)
+	case n.ended:
+		c.lost(n.err)
+	case c.awaiting != nil:
+		// Done with: only its end matters.
+	case n.replayOver && !c.replayOver:
+		c.replayOver = true
+		c.out.resume()
+		c.pump()
+	}
+}
+
+// noteLeft notes that the person left, at: quitWait from the first call,
+// whatever is still going on ends; when patient (a script, not
+// interrupted), quitWait from the last line that went out (tookLine). A
+// call after ctx ended (an interrupt) ends the patience.
+func (c *client) noteLeft(at time.Time) {
+	patient := c.opts.Script && c.ctx.Err() == nil
+	if c.leave.timer != nil {
+		c.leave.patient = c.leave.patient && patient
 		return
 	}
-	c.patient = c.patient && patient
+	c.leave.deadline = at.Add(c.quitWait)
+	c.leave.timer = time.NewTimer(time.Until(c.leave.deadline))
+	c.leave.patient = patient
 }
 
 // tookLine notes that a line went out: a room that takes the lines of a
 // script that has ended, at whatever pace, is given the time for the next.
 func (c *client) tookLine() {
-	c.leaveMu.Lock()
-	defer c.leaveMu.Unlock()
-	if c.leaveTimer != nil && c.patient && c.leaving.Err() == nil {
-		c.leaveTimer.Reset(c.quitWait)
+	if c.leave.timer != nil && c.leave.patient && !c.leavingRanOut() {
+		c.leave.deadline = time.Now().Add(c.quitWait)
+		c.leave.timer.Reset(c.quitWait)
 	}
+}
+
+// leavingRanOut reports whether the person's leaving is over, whether or
+// not its timer was heard yet.
+func (c *client) leavingRanOut() bool {
+	if c.leave.timer != nil && !time.Now().Before(c.leave.deadline) {
+		c.leave.over = true
+	}
+	return c.leave.over
+}
+
+// leavingRanOutNow is the leaving's deadline passing, with the room still
+// keeping Join.
+func (c *client) leavingRanOutNow() {
+	c.leave.over = true
+	if c.awaiting != nil {
+		c.giveUpWaiting()
+		return
+	}
+	// The person left while the owner was busy (a write the room did not
+	// read, a replay it holds open, a pace of nothing), and the room kept
+	// it so until now.
+	c.abandon(nil)
 }
 
 // start makes sess the current session and starts receiving from it.
 func (c *client) start(sess *Session) {
-	c.sess = sess
-	// Closing it unblocks a write the room does not read, and the
-	// receiver.
-	c.unhook = context.AfterFunc(c.leaving, func() { sess.Close() })
+	news := make(chan sessionNews, 1)
+	c.sess, c.news, c.replayOver = sess, news, false
 	c.since = c.opts.Reconnect.clock()
-	c.ended = make(chan error, 1)
-	c.ready = make(chan struct{}, 1)
-	c.sendOK = false
-	c.pace = newPacer(sess.Welcome().Limits)
-	c.track = sess.Welcome().Epoch != ""
-	go func(ended chan<- error, ready chan<- struct{}) {
-		ended <- receive(sess, c.ui, &c.sent, ready)
-	}(c.ended, c.ready)
+	c.out.connect(sess.Welcome())
+	go receive(sess, c.ui, news)
 }
 
-// pump sends queued lines as far as the pacer allows, and arms its timer
-// for the next. done means Join is over, with ret.
-func (c *client) pump() (ret error, done bool) {
-	for c.sess != nil && c.sendOK && c.wait == nil {
-		if len(c.queue) == 0 {
-			if c.quitAs != "" {
-				return c.quit(c.quitAs, nil), true
+// pump sends waiting lines as far as the pace allows, and arms its timer
+// for the next; once none waits and the person has left, their /quit goes.
+func (c *client) pump() {
+	for !c.done && c.sess != nil && c.replayOver && c.paced == nil && c.awaiting == nil {
+		if c.out.empty() {
+			if c.leave.quitAs != "" {
+				c.quit(c.leave.quitAs, nil)
 			}
-			return nil, false
+			return
 		}
-		if d := c.pace.reserve(time.Now()); d > 0 {
-			c.wait = time.NewTimer(d)
-			c.waitC = c.wait.C
-			return nil, false
+		if d := c.out.wait(time.Now()); d > 0 {
+			c.paced = time.NewTimer(d)
+			return
 		}
-		if ret, done := c.send(); done {
-			return ret, true
-		}
+		c.sendFirst()
 	}
-	return nil, false
 }
 
-// send sends the first line in the queue.
-func (c *client) send() (ret error, done bool) {
-	if c.sess == nil || len(c.queue) == 0 {
-		return nil, false
+// sendFirst sends the first waiting line.
+func (c *client) sendFirst() {
+	l, err := c.out.take()
+	if err != nil {
+		c.lost(err)
+		return
 	}
-	if c.track && c.sent.len() >= maxUnanswered {
-		done, ret := c.lost(&BrokenRoomError{Why: fmt.Sprintf("it answered none of your last %d lines", maxUnanswered)})
-		return ret, done
+	end := c.watchWrite(c.sess)
+	err = c.sess.SendRef(l.text, l.ref)
+	c.wrote(end())
+	if err == nil {
+		c.tookLine()
+		return
 	}
-	l := c.queue[0]
-	if l.ref == 0 {
-		c.nextRef++
-		l.ref = c.nextRef
+	c.out.notSent(l)
+	if errors.Is(err, ErrClosed) && c.leavingRanOut() {
+		// Closed as the person's leaving ran out, with the room still not
+		// reading.
+		c.abandon(nil)
+		return
 	}
-	c.queue = c.queue[1:]
-	if c.track {
-		c.sent.add(l)
+	// The receiver may know better why (a closed frame that raced the
+	// write); give it a moment to say.
+	c.awaitVerdict(&lostError{err}, c.lost)
+}
+
+// watched is what watchWrite saw while a write lasted.
+type watched struct {
+	leftAt  time.Time // when the person left meanwhile; zero if not
+	expired bool      // their leaving ran out, and the session was closed
+}
+
+// watchWrite watches over a write to sess, the one thing the owner waits
+// on the room for: a room that reads nothing keeps it waiting up to
+// sendTimeout, and meanwhile the owner sees neither the person leave nor
+// the leaving run out. So that such a room cannot keep the person from
+// leaving, the watch closes the session once the leaving is over: at its
+// deadline if the person had left, else quitWait after they leave during
+// the write. Closing ends the write at once. A deadline on the write
+// would not do: the person may leave after it was set, and a TLS
+// connection whose write timed out still says goodbye on Close, to a room
+// that reads nothing. The function returned ends the watch, once the
+// write has returned, and says what it saw.
+func (c *client) watchWrite(sess *Session) func() watched {
+	written := make(chan struct{})
+	seen := make(chan watched, 1)
+	var left <-chan struct{}
+	var deadline time.Time
+	if c.leave.timer != nil {
+		deadline = c.leave.deadline
+	} else {
+		left = c.left.Done()
 	}
-	if err := c.sess.SendRef(l.text, l.ref); err != nil {
-		if !c.track {
-			c.queue = append([]outLine{l}, c.queue...) // not known to have arrived
+	go func(quitWait time.Duration) {
+		var w watched
+		var expire <-chan time.Time
+		if !deadline.IsZero() {
+			t := time.NewTimer(time.Until(deadline))
+			defer t.Stop()
+			expire = t.C
 		}
-		if errors.Is(err, ErrClosed) && c.leaving.Err() != nil {
-			// Closed as the person's leaving ran out, with the room
-			// still not reading.
-			return c.abandon(nil), true
+		for {
+			select {
+			case <-written:
+				seen <- w
+				return
+			case <-left:
+				left, w.leftAt = nil, time.Now()
+				t := time.NewTimer(quitWait)
+				defer t.Stop()
+				expire = t.C
+			case <-expire:
+				sess.Close()
+				w.expired = true
+				seen <- w
+				return
+			}
 		}
-		// The receiver may know better why (a closed frame that raced
-		// the write); give it a moment to say.
-		verdict := c.await(c.sess, c.ended, &lostError{err})
-		done, ret := c.lost(verdict)
-		return ret, done
+	}(c.quitWait)
+	return func() watched {
+		close(written)
+		return <-seen
 	}
-	c.tookLine()
-	return nil, false
+}
+
+// wrote takes what the watch over a write saw.
+func (c *client) wrote(w watched) {
+	if !w.leftAt.IsZero() {
+		c.noteLeft(w.leftAt)
+	}
+	if w.expired {
+		c.leave.over = true
+	}
+}
+
+// awaitVerdict starts waiting for the current session's end (see
+// verdictWait); nothing goes out on it meanwhile, and the person's input
+// waits.
+func (c *client) awaitVerdict(fallback error, then func(verdict error)) {
+	c.awaiting = &verdictWait{timer: time.NewTimer(c.quitWait), fallback: fallback, then: then}
+}
+
+func (c *client) stopAwaiting() *verdictWait {
+	w := c.awaiting
+	w.timer.Stop()
+	c.awaiting = nil
+	return w
+}
+
+// giveUpWaiting ends the wait for a verdict that did not come in time:
+// the session is closed, and the verdict is the fallback.
+func (c *client) giveUpWaiting() {
+	w := c.stopAwaiting()
+	c.sess.Close()
+	for n := range c.news { // the receiver stops once the connection is closed
+		c.out.answered(n.answered)
+		if n.ended {
+			break
+		}
+	}
+	w.then(w.fallback)
 }
 
 // lost handles the end of the current session: it starts reconnecting
-// when it may, and otherwise says that Join is done, and with what.
-func (c *client) lost(err error) (done bool, ret error) {
-	if c.leaving.Err() != nil && c.quitAs == "" {
-		// The person left while run was kept busy: no coming back.
-		return true, c.abandon(err)
+// when it may, and otherwise ends Join, with what it returns.
+func (c *client) lost(err error) {
+	if c.leave.quitAs == "" && c.leavingRanOut() {
+		// The person left while the owner was kept busy: no coming back.
+		c.abandon(err)
+		return
 	}
 	sess := c.sess
 	c.disconnect()
-	if c.quitAs != "" {
+	if c.leave.quitAs != "" {
 		// The person has left, and only the last lines were still going
 		// out: they are reported, not retried.
 		c.reportUnsent()
-		return true, endedWhileLeaving(err, nil)
+		c.finish(endedWhileLeaving(err, nil))
+		return
 	}
 	if c.reconnectable(err) {
 		c.reconnect(sess, err)
-		return false, nil
+		return
 	}
 	c.reportUnsent()
 	var closed *ClosedError
 	if errors.As(err, &closed) && closed.Code == wire.CodeRoomClosed {
-		return true, nil
+		c.finish(nil)
+		return
 	}
-	return true, err
+	c.finish(err)
 }
 
-// replayDone takes up sending once the session's replay is over: the
-// lines sent before the connection broke that the replay did not show
-// taken go first, then what was typed since.
-func (c *client) replayDone() {
-	c.ready = nil
-	c.sendOK = true
-	if c.track {
-		c.queue = append(c.sent.take(), c.queue...)
+// finish ends Join, which returns ret.
+func (c *client) finish(ret error) {
+	if !c.done {
+		c.done, c.result = true, ret
 	}
 }
 
@@ -637,15 +752,23 @@ func (c *client) disconnect() {
 	if c.sess != nil {
 		c.sess.Close()
 	}
-	if c.unhook != nil {
-		c.unhook()
-		c.unhook = nil
+	c.sess, c.news, c.replayOver = nil, nil, false
+	if c.paced != nil {
+		c.paced.Stop()
+		c.paced = nil
+		// The token it held is spent; the next session paces anew.
 	}
-	c.sess, c.ended, c.ready, c.sendOK = nil, nil, nil, false
-	if c.wait != nil {
-		c.wait.Stop()
-		c.wait, c.waitC = nil, nil
-		// The token it held is spent; the pacer is made anew on return.
+}
+
+// stopTimers stops what timers are left once Join is over.
+func (c *client) stopTimers() {
+	for _, t := range []*time.Timer{c.leave.timer, c.paced} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	if c.awaiting != nil {
+		c.awaiting.timer.Stop()
 	}
 }
 
@@ -668,7 +791,8 @@ func (c *client) reconnectable(err error) bool {
 }
 
 // reconnect starts coming back to the room, in the background, after the
-// loss of old for why.
+// loss of old for why. The round runs on its own goroutine, with its own
+// rejoin, and tells the owner its statuses and its end.
 func (c *client) reconnect(old *Session, why error) {
 	var closed *ClosedError
 	roomClosed := errors.As(why, &closed) && closed.Code == wire.CodeRoomClosed
@@ -678,17 +802,23 @@ func (c *client) reconnect(old *Session, why error) {
 		cause = lost.err.Error()
 	}
 	if roomClosed {
-		c.status("reconnecting…", false) // "-- the room closed" is just above
+		c.ui.Note(Note{Progress, "reconnecting…"}) // "-- the room closed" is just above
 	} else {
-		c.status("connection lost ("+cause+"); reconnecting…", false)
+		c.ui.Note(Note{Progress, "connection lost (" + cause + "); reconnecting…"})
 	}
 
 	w := old.Welcome()
 	hello := wire.Frame{Name: w.You.Name, Password: c.opts.Password, Resume: old.ResumePoint()}
 	ctx, cancel := context.WithCancel(c.ctx)
-	done := make(chan attempt, 1)
-	c.retrying, c.stopRetry = done, cancel
-	rt := newRetrier(c.opts.Reconnect, func(s string) { c.status(s, false) })
+	news := make(chan reconnectNews)
+	finished := make(chan struct{})
+	c.retry = &reconnecting{news: news, stop: cancel, finished: finished}
+	rt := newRetrier(c.opts.Reconnect, func(s string) {
+		select {
+		case news <- reconnectNews{status: s}:
+		case <-ctx.Done(): // no one listens any more
+		}
+	})
 	if c.opts.Reconnect.clock().Sub(c.since) >= healthySession {
 		c.tries = 0 // the room worked: come back at once
 	}
@@ -697,55 +827,66 @@ func (c *client) reconnect(old *Session, why error) {
 		rt.patience = c.opts.Reconnect.closedPatience()
 		rt.outage = "the room closed"
 	}
+	way := rejoin{dial: c.dial, rediscover: c.opts.Reconnect.Rediscover, roomID: c.roomID}
 	go func() {
+		defer close(finished)
 		defer cancel()
 		tries := rt.start
 		sess, err := retry(ctx, rt, func(ctx context.Context) (*Session, error) {
 			tries++
-			return c.attempt(ctx, hello)
+			return way.attempt(ctx, hello)
 		})
-		done <- attempt{sess, err, tries}
+		select {
+		case news <- reconnectNews{end: &roundEnd{sess, err, tries, way.dial}}:
+		case <-ctx.Done():
+			if sess != nil {
+				sess.Close() // back just too late: the person left
+			}
+		}
 	}()
 }
 
-// attempt dials the room once (its last address, then wherever it is
-// found by id) and says hello.
-func (c *client) attempt(ctx context.Context, hello wire.Frame) (*Session, error) {
-	conn, err := c.dial(ctx)
-	if err != nil && !keyError(err) && c.opts.Reconnect.Rediscover != nil && c.roomID != "" {
-		var dial Dialer
-		dial, err = c.opts.Reconnect.Rediscover(ctx, c.roomID)
-		if err == nil {
-			if conn, err = dial(ctx); err == nil {
-				c.dial = dial // where the room is now
-			}
-		}
+// heardRetry takes the news of the round of reconnecting.
+func (c *client) heardRetry(n reconnectNews) {
+	if n.end == nil {
+		c.ui.Note(Note{Progress, n.status})
+		return
 	}
-	if err != nil {
-		if keyError(err) {
-			return nil, &permanentError{err}
+	a := n.end
+	c.retry = nil
+	c.dial = a.dial
+	if a.err != nil {
+		var gaveUp *gaveUpError
+		if errors.As(a.err, &gaveUp) {
+			c.ui.Note(Note{Settled, gaveUp.Error()})
 		}
-		return nil, err
+		c.reportUnsent()
+		if c.ctx.Err() != nil || gaveUp != nil {
+			c.finish(nil) // the room closed, as without reconnecting
+			return
+		}
+		c.finish(a.err)
+		return
 	}
-	sess, err := Connect(ctx, conn, hello)
-	if err != nil {
-		if broken := brokenRoom(err); broken != nil {
-			return nil, &permanentError{broken}
-		}
-		if finalRefusal(err) {
-			return nil, &permanentError{err}
-		}
-		return nil, err
+	c.tries = a.tries
+	c.back(a.sess)
+}
+
+// stopReconnecting ends the reconnecting, if it runs, and waits for it
+// no longer than the person's leaving lasts; a session it makes just too
+// late it closes itself.
+func (c *client) stopReconnecting() {
+	if c.retry == nil {
+		return
 	}
-	if w := sess.Welcome(); c.roomID != "" && (w.Room == nil || w.Room.ID != c.roomID) {
-		sess.Close()
-		id := ""
-		if w.Room != nil {
-			id = w.Room.ID
-		}
-		return nil, &permanentError{fmt.Errorf("the room that answered is another room (id %q, not %q)", Sanitize(id), Sanitize(c.roomID))}
+	c.retry.stop()
+	wait := time.NewTimer(time.Until(c.leave.deadline))
+	defer wait.Stop()
+	select {
+	case <-c.retry.finished:
+	case <-wait.C:
 	}
-	return sess, nil
+	c.retry = nil
 }
 
 // back takes up a new session after reconnecting.
@@ -759,11 +900,11 @@ func (c *client) back(sess *Session) {
 		// joins and leaves of a flood of them to keep its messages.
 		msg += ", the events you missed follow"
 	}
-	c.status(msg, true)
+	c.ui.Note(Note{Settled, msg})
 	if sess.Resumed() && w.Taken > 0 {
 		// The room says which lines it handled before the break, answered
 		// or not: a private message or a command's answer is in no replay.
-		c.sent.answered(w.Taken)
+		c.out.answered(w.Taken)
 	}
 	switch {
 	case sess.Resumed() && w.Missed > 0:
@@ -784,77 +925,39 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// status shows the state of an outage: a progress report, or with final
-// the status that ends it.
-func (c *client) status(text string, final bool) {
-	kind := Progress
-	if final {
-		kind = Settled
-	}
-	c.ui.Note(Note{kind, text})
-}
-
-// leave is the person leaving: with line (a /quit) once what is queued is
-// sent, or at once when not connected.
-func (c *client) leave(line string, ret error) error {
-	c.left(c.scripted && c.ctx.Err() == nil)
+// leaveWith is the person leaving: with line (a /quit) once what waits is
+// sent, or at once when not connected, when interrupted, or with ret, an
+// error reading their input.
+func (c *client) leaveWith(line string, ret error) {
+	c.noteLeft(time.Now())
 	if c.sess == nil {
 		c.stopReconnecting()
 		c.reportUnsent()
-		return ret
+		c.finish(ret)
+		return
 	}
 	if ret != nil || c.ctx.Err() != nil {
 		c.reportUnsent()
-		return c.quit(line, ret)
+		c.quit(line, ret)
+		return
 	}
-	c.quitAs = line
-	if r, done := c.pump(); done {
-		return r
-	}
-	// Waiting for the queue (or the replay) to go out; run goes on.
-	return c.runToQuit()
-}
-
-// runToQuit goes on sending what is queued until the /quit goes, or the
-// session ends; the person's input is no longer read.
-func (c *client) runToQuit() error {
-	for {
-		select {
-		case <-c.ctx.Done():
-			c.reportUnsent()
-			return c.quit("/quit", nil)
-		case <-c.leaving.Done():
-			return c.abandon(nil)
-		case err := <-c.ended:
-			_, ret := c.lost(err) // c.quitAs is set: no reconnecting
-			return ret
-		case <-c.ready:
-			c.replayDone()
-		case <-c.waitC:
-			c.wait, c.waitC = nil, nil
-			if ret, done := c.send(); done {
-				return ret
-			}
-		}
-		if ret, done := c.pump(); done {
-			return ret
-		}
-	}
+	// What waits (or the replay) goes out first; the loop goes on, and no
+	// longer reads the person's input.
+	c.leave.quitAs = line
+	c.pump()
 }
 
 // reportUnsent tells the person how many lines did not reach the room, if
 // any: never dropped silently. Queued lines count, and so do those typed
-// before the person left that run had not taken yet. Those still waiting
-// for an answer on a session that is up count as sent: the host handles
-// them before a /quit.
+// before the person left that the owner had not taken yet. Those still
+// waiting for an answer on a session that is up count as sent: the host
+// handles them before a /quit.
 func (c *client) reportUnsent() {
-	queued := len(c.queue) + c.typedBeforeLeaving()
+	queued := c.out.dropWaiting() + c.typedBeforeLeaving()
 	unconfirmed := 0
-	if c.sess == nil || !c.sendOK {
-		unconfirmed = c.sent.len()
-		c.sent.take()
+	if c.sess == nil || !c.replayOver {
+		unconfirmed = c.out.dropUnanswered()
 	}
-	c.queue = nil
 	notSent := "not connected to the room"
 	if c.sess != nil {
 		notSent = "you left before the room took them" // ctx, while connected
@@ -879,51 +982,30 @@ func (c *client) printUnsent(queued int, notSent string, unconfirmed int, notCon
 }
 
 // quit sends line (a /quit) and waits, up to quitWait, for the host to end
-// the connection. It returns ret, unless the host closed the connection
-// for another reason (a kick that crossed the /quit), which the person
-// should still learn.
-func (c *client) quit(line string, ret error) error {
-	sess := c.sess
-	_ = sess.send(line, 0, c.quitWait) // a failure shows as the connection ending
-	err := c.await(sess, c.ended, nil)
-	sess.Close()
-	return endedWhileLeaving(err, ret)
-}
-
-// stopReconnecting ends the reconnecting, if it runs. A session it made
-// just too late is closed, now or, when the room keeps it from ending
-// until the person's leaving is over, once it ends.
-func (c *client) stopReconnecting() {
-	if c.stopRetry == nil {
-		return
-	}
-	c.stopRetry()
-	closeLate := func(a attempt) {
-		if a.sess != nil {
-			a.sess.Close() // back just too late
-		}
-	}
-	select {
-	case a := <-c.retrying:
-		closeLate(a)
-	case <-c.leaving.Done():
-		go func(retrying <-chan attempt) { closeLate(<-retrying) }(c.retrying)
-	}
-	c.retrying, c.stopRetry = nil, nil
+// the connection (awaitVerdict). Join then returns ret, unless the host
+// closed the connection for another reason (a kick that crossed the
+// /quit), which the person should still learn.
+func (c *client) quit(line string, ret error) {
+	end := c.watchWrite(c.sess)
+	_ = c.sess.send(line, 0, c.quitWait) // a failure shows as the connection ending
+	c.wrote(end())
+	c.awaitVerdict(nil, func(verdict error) {
+		c.disconnect()
+		c.finish(endedWhileLeaving(verdict, ret))
+	})
 }
 
 // abandon ends Join once quitWait has passed since the person left, with
 // the room still keeping it: it says which lines did not go (those
 // queued) and which may not have (sent, not answered), and closes the
 // session. The verdict on the session, if it ended, is as in quit.
-func (c *client) abandon(verdict error) error {
+func (c *client) abandon(verdict error) {
 	c.stopReconnecting()
-	queued, unconfirmed := len(c.queue)+c.typedBeforeLeaving(), c.sent.len()
-	c.queue = nil
-	c.sent.take()
+	queued := c.out.dropWaiting() + c.typedBeforeLeaving()
+	unconfirmed := c.out.dropUnanswered()
 	c.disconnect()
 	c.printUnsent(queued, "you left before the room took them", unconfirmed, "the room had not answered when you left")
-	return endedWhileLeaving(verdict, nil)
+	c.finish(endedWhileLeaving(verdict, nil))
 }
 
 // endedWhileLeaving is what Join returns when the connection ended with err
@@ -939,7 +1021,7 @@ func endedWhileLeaving(err, ret error) error {
 }
 
 // typedBeforeLeaving takes the lines the person typed before leaving that
-// run had not taken yet, and counts them.
+// the owner had not taken yet, and counts them.
 func (c *client) typedBeforeLeaving() int {
 	n := 0
 	for {
@@ -957,40 +1039,51 @@ func (c *client) typedBeforeLeaving() int {
 	}
 }
 
-// await waits up to quitWait, and no longer than the person's leaving
-// lasts, for the receiver's verdict, and returns it; after that it closes
-// the session and returns fallback.
-func (c *client) await(sess *Session, ended <-chan error, fallback error) error {
-	timer := time.NewTimer(c.quitWait)
-	defer timer.Stop()
-	select {
-	case err := <-ended:
-		return err
-	case <-timer.C:
-	case <-c.leaving.Done():
-	}
-	sess.Close()
-	<-ended // the receiver stops once the connection is closed
-	return fallback
-}
-
 // earlierEnd is the line after the backlog.
 const earlierEnd = "end of earlier messages"
 
-// receive shows the host's frames until the connection ends, and returns
-// what Join should make of how it ended. It marks the lines the room
-// answered in sent, and signals ready once lines may be sent: at once,
-// unless the session resumed and the events it missed are still coming.
-func receive(sess *Session, ui UI, sent *unanswered, ready chan<- struct{}) error {
-	me := sess.Roster().Me()
-	signalled := false
-	signal := func() {
-		if !signalled && (!sess.Resumed() || !sess.Replaying()) {
-			signalled = true
-			ready <- struct{}{}
+// receive shows the host's frames until the connection ends, and tells
+// the owner, on news, what it learns: the lines the room answered, that
+// lines may be sent (at once, unless the session resumed and the events
+// it missed are still coming), and at the end what Join should make of
+// how it ended.
+func receive(sess *Session, ui UI, news chan sessionNews) {
+	var n sessionNews
+	n.err = showFrames(sess, ui, &n, func() { tell(news, n) })
+	n.ended = true
+	tell(news, n)
+}
+
+// tell gives the owner n, the receiver's news so far, in place of any it
+// has not taken yet, which n says too. So the receiver never waits for the
+// owner, which may be blocked in a write while the room's frames must
+// still be read and shown, and no news is lost.
+func tell(news chan sessionNews, n sessionNews) {
+	for {
+		select {
+		case news <- n:
+			return
+		default:
+		}
+		select {
+		case <-news: // the older news, not taken yet
+		default:
 		}
 	}
-	signal()
+}
+
+// showFrames is the receiver's loop: it shows sess's frames, keeps n
+// current and calls changed when it changes, and returns what Join should
+// make of how the session ended.
+func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
+	me := sess.Roster().Me()
+	replayOver := func() {
+		if !n.replayOver && (!sess.Resumed() || !sess.Replaying()) {
+			n.replayOver = true
+			changed()
+		}
+	}
+	replayOver()
 	backlog := false
 	for {
 		f, err := sess.Next()
@@ -1003,8 +1096,10 @@ func receive(sess *Session, ui UI, sent *unanswered, ready chan<- struct{}) erro
 			}
 			return &lostError{err}
 		}
-		if f.Ref != 0 && answers(f, me) {
-			sent.answered(f.Ref)
+		if f.Ref > n.answered && answers(f, me) {
+			// One answer covers every line before it (see outgoing).
+			n.answered = f.Ref
+			changed()
 		}
 		switch phase := sess.Phase(f); phase {
 		case Backlog:
@@ -1013,14 +1108,14 @@ func receive(sess *Session, ui UI, sent *unanswered, ready chan<- struct{}) erro
 			continue
 		case Missed:
 			ui.Show(f, phase)
-			signal()
+			replayOver()
 			continue
 		}
 		if backlog {
 			backlog = false
 			ui.Note(Note{Info, earlierEnd})
 		}
-		signal()
+		replayOver()
 		ui.Show(f, Live)
 		switch f.Type {
 		case wire.TypeClosed:

@@ -102,8 +102,6 @@ func TestJoinCancelSendsQuit(t *testing.T) {
 }
 
 func TestJoinQuitDoesNotWaitForeverForTheHost(t *testing.T) {
-	defer func(d time.Duration) { quitWait = d }(quitWait)
-	quitWait = 50 * time.Millisecond
 	hostSawClose := make(chan bool, 1)
 	dial, _ := scriptDialer(t, func(h *fakeHost) {
 		h.welcome(1)
@@ -113,7 +111,7 @@ func TestJoinQuitDoesNotWaitForeverForTheHost(t *testing.T) {
 	})
 	ui := newFakeUI(t)
 	ui.endInput()
-	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)); err != nil {
+	if err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob", quitWait: 50 * time.Millisecond}, ui)); err != nil {
 		t.Fatalf("Join: %v", err)
 	}
 	if !<-hostSawClose {
@@ -328,8 +326,6 @@ func (c *brokenWrites) Write(b []byte) (int, error) {
 }
 
 func TestJoinSendFailure(t *testing.T) {
-	defer func(d time.Duration) { quitWait = d }(quitWait)
-	quitWait = 50 * time.Millisecond
 	pipeDial, _ := scriptDialer(t, func(h *fakeHost) {
 		h.welcome(1)
 		h.read() // silent until the client hangs up
@@ -339,7 +335,7 @@ func TestJoinSendFailure(t *testing.T) {
 		return &brokenWrites{Conn: conn}, err
 	}
 	ui := newFakeUI(t)
-	done := joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)
+	done := joinAsync(context.Background(), dial, Options{Name: "bob", quitWait: 50 * time.Millisecond}, ui)
 	typeLines(ui, "hi")
 	err := result(t, done)
 	if err == nil || err.Error() != "connection to the room lost: sending to the room: broken pipe" {
@@ -351,10 +347,6 @@ func TestJoinSendFailure(t *testing.T) {
 // line still waits for the pacer, and sending it fails: the client says so
 // and ends, rather than reconnecting with no one reading its input.
 func TestSendFailsWhileLeaving(t *testing.T) {
-	defer func(d time.Duration) { quitWait = d }(quitWait)
-	// Longer than the pacer's wait for "b" (1/9 s): the person's leaving
-	// lasts at most quitWait, the pacer's waits included.
-	quitWait = time.Second
 	cert, fp := roomKey(t)
 	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
 		h.welcomeAs(1, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 2, PerSecond: 10} })
@@ -366,7 +358,10 @@ func TestSendFailsWhileLeaving(t *testing.T) {
 		return &brokenWrites{Conn: conn, ok: 2}, err // the hello and "a"
 	}
 	ui := newFakeUI(t)
-	done := joinAsync(context.Background(), dial, Options{Name: "bob", Reconnect: testReconnect()}, ui)
+	// quitWait is longer than the pacer's wait for "b" (1/9 s): the
+	// person's leaving lasts at most quitWait, the pacer's waits included.
+	opts := Options{Name: "bob", Reconnect: testReconnect(), quitWait: time.Second}
+	done := joinAsync(context.Background(), dial, opts, ui)
 	typeLine(t, ui, "a")
 	typeLine(t, ui, "b") // which waits for the pacer
 	ui.endInput()
@@ -380,5 +375,45 @@ func TestSendFailsWhileLeaving(t *testing.T) {
 	room.stop()
 	if n := room.connections(); n != 1 {
 		t.Errorf("%d connections: the client came back after leaving", n)
+	}
+}
+
+// TestTellNeverWaits: a receiver's news never waits for the owner (which
+// may be blocked in a write while the room's frames must still be read),
+// and when the owner looks, it finds the latest, which says all the
+// earlier ones did: the answers only grow, and the end is never missed.
+func TestTellNeverWaits(t *testing.T) {
+	news := make(chan sessionNews, 1)
+	for ref := range uint64(maxUnanswered) {
+		tell(news, sessionNews{answered: ref + 1}) // no one reads
+	}
+	tell(news, sessionNews{answered: maxUnanswered, replayOver: true})
+	if n := <-news; n.answered != maxUnanswered || !n.replayOver {
+		t.Fatalf("news %+v, want the latest", n)
+	}
+	select {
+	case n := <-news:
+		t.Fatalf("more news: %+v", n)
+	default:
+	}
+
+	go func() {
+		for ref := range uint64(10000) {
+			tell(news, sessionNews{answered: ref + 1})
+		}
+		tell(news, sessionNews{answered: 10000, ended: true})
+	}()
+	var last uint64
+	for n := range news {
+		if n.answered < last {
+			t.Fatalf("answered %d after %d", n.answered, last)
+		}
+		last = n.answered
+		if n.ended {
+			break
+		}
+	}
+	if last != 10000 {
+		t.Errorf("last answered %d, want 10000", last)
 	}
 }

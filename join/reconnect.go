@@ -206,6 +206,55 @@ func roundDelay(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
+// rejoin is how a round of reconnecting reaches the room: at the address
+// it was last reached, and else wherever it is found by its id. Each
+// round has its own, and hands back where the room was reached.
+type rejoin struct {
+	dial       Dialer
+	rediscover func(ctx context.Context, id string) (Dialer, error) // nil: the last address only
+	roomID     string
+}
+
+// attempt dials the room once (its last address, then wherever it is
+// found by id) and says hello.
+func (r *rejoin) attempt(ctx context.Context, hello wire.Frame) (*Session, error) {
+	conn, err := r.dial(ctx)
+	if err != nil && !keyError(err) && r.rediscover != nil && r.roomID != "" {
+		var dial Dialer
+		dial, err = r.rediscover(ctx, r.roomID)
+		if err == nil {
+			if conn, err = dial(ctx); err == nil {
+				r.dial = dial // where the room is now
+			}
+		}
+	}
+	if err != nil {
+		if keyError(err) {
+			return nil, &permanentError{err}
+		}
+		return nil, err
+	}
+	sess, err := Connect(ctx, conn, hello)
+	if err != nil {
+		if broken := brokenRoom(err); broken != nil {
+			return nil, &permanentError{broken}
+		}
+		if finalRefusal(err) {
+			return nil, &permanentError{err}
+		}
+		return nil, err
+	}
+	if w := sess.Welcome(); r.roomID != "" && (w.Room == nil || w.Room.ID != r.roomID) {
+		sess.Close()
+		id := ""
+		if w.Room != nil {
+			id = w.Room.ID
+		}
+		return nil, &permanentError{fmt.Errorf("the room that answered is another room (id %q, not %q)", Sanitize(id), Sanitize(r.roomID))}
+	}
+	return sess, nil
+}
+
 // keyError reports an error about the room's key: never retried, never
 // worked around.
 func keyError(err error) bool {

@@ -585,9 +585,9 @@ func TestReconnectRefusesChangedKey(t *testing.T) {
 		_, err := known.Check(r.ID, r.Fingerprint, r.Name, false)
 		return err
 	}, nil)
-	c := &client{ctx: context.Background(), opts: Options{Reconnect: rec}, roomID: testRoomID,
+	way := &rejoin{rediscover: rec.Rediscover, roomID: testRoomID,
 		dial: func(context.Context) (net.Conn, error) { return nil, errors.New("connection refused") }}
-	_, err = c.attempt(context.Background(), wire.Frame{Name: "bob"})
+	_, err = way.attempt(context.Background(), wire.Frame{Name: "bob"})
 	var perm *permanentError
 	if err == nil || errors.As(err, &perm) || keyError(err) || !strings.Contains(err.Error(), otherFP) {
 		t.Fatalf("attempt: %v, want an error naming the other key, not a permanent one", err)

@@ -1,0 +1,159 @@
+package join
+
+import (
+	"fmt"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// maxQueued bounds the lines that wait while the client is not connected,
+// or for the room to take them; a line beyond it is refused at once,
+// unless it comes from a script, whose input then waits.
+const maxQueued = 100
+
+// maxUnanswered bounds the lines sent and not yet answered. A working
+// room answers each line as it handles it (its event, a notice, a private
+// message), and one answer covers every line before it, so only the lines
+// on their way are unanswered: a few at the room's pace, and a run of
+// commands that answer no one, until the next line that does. A room that
+// leaves this many unanswered answers nothing: it is broken, rather than
+// kept (up to wire.MaxText bytes each, 4 MB at most here) without end.
+const maxUnanswered = 1000
+
+// outLine is a line the person typed, with its ref once it has one.
+type outLine struct {
+	text string
+	ref  uint64
+}
+
+// outgoing is the person's lines on their way to the room: those waiting
+// to go out, in order, at the pace the room announced, and those sent
+// that the room has not answered yet, kept when the room answers refs
+// (its welcome names an epoch) so that they can go again after a break.
+// The host handles a member's lines in order, so an answer to one means
+// every line before it was taken too.
+//
+// It is a plain value: it does no I/O, keeps no clock (the time is an
+// argument), and is touched by the one goroutine that owns the client.
+type outgoing struct {
+	waiting    []outLine
+	unanswered []outLine // in the order sent
+	lastRef    uint64
+
+	// Of the current session: whether its room answers refs, and its
+	// pace. held is the first waiting line holding a token of the pacer,
+	// to go at due.
+	track bool
+	pace  *pacer
+	held  bool
+	due   time.Time
+}
+
+// connect takes up a session whose welcome is w: its pace, and whether its
+// room answers refs. A token held on the last session is spent.
+func (o *outgoing) connect(w wire.Frame) {
+	o.pace = newPacer(w.Limits)
+	o.track = w.Epoch != ""
+	o.held = false
+}
+
+// queue adds a line typed by the person; it reports false, taking
+// nothing, when maxQueued lines wait already.
+func (o *outgoing) queue(text string) bool {
+	if o.full() {
+		return false
+	}
+	o.waiting = append(o.waiting, outLine{text: text})
+	return true
+}
+
+// full reports whether maxQueued lines wait.
+func (o *outgoing) full() bool { return len(o.waiting) >= maxQueued }
+
+// empty reports whether no line waits to go out.
+func (o *outgoing) empty() bool { return len(o.waiting) == 0 }
+
+// waitingCount is how many lines wait to go out.
+func (o *outgoing) waitingCount() int { return len(o.waiting) }
+
+// wait returns how long, from now, the first waiting line must wait for
+// the pace; 0 is at once. The line takes its token on the first call and
+// holds it, so asking again once the wait is over returns 0.
+func (o *outgoing) wait(now time.Time) time.Duration {
+	if o.held {
+		return max(o.due.Sub(now), 0)
+	}
+	d := o.pace.reserve(now)
+	if d > 0 {
+		o.held, o.due = true, now.Add(d)
+	}
+	return d
+}
+
+// take returns the first waiting line to send now, with its ref, and
+// counts it unanswered when the room answers refs. Past maxUnanswered it
+// takes nothing and returns a *BrokenRoomError: the room answers nothing.
+func (o *outgoing) take() (outLine, error) {
+	if o.track && len(o.unanswered) >= maxUnanswered {
+		return outLine{}, &BrokenRoomError{Why: fmt.Sprintf("it answered none of your last %d lines", maxUnanswered)}
+	}
+	l := o.waiting[0]
+	if l.ref == 0 {
+		o.lastRef++
+		l.ref = o.lastRef
+	}
+	o.waiting = o.waiting[1:]
+	o.held = false
+	if o.track {
+		o.unanswered = append(o.unanswered, l)
+	}
+	return l, nil
+}
+
+// notSent takes back l, which take gave and which could not be written:
+// a line that is not tracked is not known to have arrived, and waits
+// again first; a tracked one waits for an answer, or the replay after the
+// break, like any other sent.
+func (o *outgoing) notSent(l outLine) {
+	if !o.track {
+		o.waiting = append([]outLine{l}, o.waiting...)
+	}
+}
+
+// answered notes that the room answered the line with ref, and so took
+// every line before it.
+func (o *outgoing) answered(ref uint64) {
+	i := 0
+	for i < len(o.unanswered) && o.unanswered[i].ref <= ref {
+		i++
+	}
+	o.unanswered = o.unanswered[i:]
+}
+
+// resume takes up sending once a session's replay is over: the lines sent
+// before the connection broke that the replay did not show taken (see
+// answered) go first, with their refs, then those waiting.
+func (o *outgoing) resume() {
+	if o.track {
+		o.waiting = append(o.unanswered, o.waiting...)
+		o.unanswered = nil
+	}
+}
+
+// dropWaiting forgets the lines waiting, and returns how many there were:
+// the lines that were not sent.
+func (o *outgoing) dropWaiting() int {
+	n := len(o.waiting)
+	o.waiting = nil
+	o.held = false
+	return n
+}
+
+// dropUnanswered forgets the lines sent and not answered, and returns how
+// many there were: the lines that may not have reached the room.
+func (o *outgoing) dropUnanswered() int {
+	n := len(o.unanswered)
+	o.unanswered = nil
+	return n
+}

@@ -1,0 +1,206 @@
+package join
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// TestOutgoing runs the lines on their way through the steps of each
+// case, then checks which wait (text#ref, in order) and which were sent
+// and are not answered yet. A step is one of:
+//
+//	connect history|plain|paced   a session begins: its room answers refs
+//	                              (its welcome names an epoch) or not;
+//	                              paced: it does, at a burst of 3, 10 a second
+//	queue TEXT                    the person typed a line; it waits
+//	refuse TEXT                   the line is refused: maxQueued wait
+//	fill N                        N lines typed (line 0 …)
+//	at D                          the clock is D past the start
+//	wait D                        the first line must wait D (to the ms)
+//	send TEXT#REF                 the first line goes out, with that ref
+//	send all                      every waiting line goes out
+//	broken                        nothing goes out: the room answers nothing
+//	not sent TEXT#REF             the write of that line failed
+//	answer REF                    the room answered the line with REF
+//	resume                        the replay is over: sending takes up
+//	drop waiting N                the lines waiting, N of them, are given up
+//	drop unanswered N             and the lines unanswered, N of them
+func TestOutgoing(t *testing.T) {
+	thousandUnanswered := slices.Concat([]string{"connect history"},
+		slices.Repeat([]string{"fill 100", "send all"}, maxUnanswered/100))
+	tests := []struct {
+		name       string
+		steps      []string
+		waiting    string
+		unanswered string
+	}{
+		{"lines wait in order", []string{"connect plain", "queue a", "queue b"}, "a b", ""},
+		{"refs are given as lines go, in order", []string{"connect plain", "queue a", "queue b", "send a#1", "queue c", "send b#2", "send c#3"}, "", ""},
+		{"a room that keeps no history answers no refs: nothing is kept",
+			[]string{"connect plain", "queue a", "send a#1", "answer 1"}, "", ""},
+		{"a room that keeps history: lines are kept until answered",
+			[]string{"connect history", "queue a", "queue b", "send a#1", "send b#2"}, "", "a#1 b#2"},
+		{"an answer covers every line before it",
+			[]string{"connect history", "queue a", "queue b", "queue c", "send all", "answer 2"}, "", "c#3"},
+		{"an older answer, or none, changes nothing",
+			[]string{"connect history", "queue a", "queue b", "send all", "answer 1", "answer 0", "answer 1"}, "", "b#2"},
+
+		{"the pace lets the burst go, then spaces lines",
+			[]string{"connect paced", "fill 4", "wait 0s", "send line 0#1", "wait 0s", "send line 1#2",
+				"wait 111ms", "at 111ms", "wait 0s", "send line 2#3", "wait 111ms"}, "line 3", "line 0#1 line 1#2 line 2#3"},
+		{"a line that waits holds its token: asked again, it waits what is left",
+			[]string{"connect paced", "fill 3", "wait 0s", "send line 0#1", "wait 0s", "send line 1#2",
+				"wait 111ms", "at 50ms", "wait 61ms", "at 111ms", "wait 0s", "send line 2#3"}, "", "line 0#1 line 1#2 line 2#3"},
+		{"a new session paces anew; the token held on the last is spent",
+			[]string{"connect paced", "fill 3", "wait 0s", "send line 0#1", "wait 0s", "send line 1#2", "wait 111ms",
+				"connect paced", "wait 0s", "send line 2#3"}, "", "line 0#1 line 1#2 line 2#3"},
+
+		{"a write that failed: an untracked line waits again, first, with its ref",
+			[]string{"connect plain", "queue a", "queue b", "send a#1", "not sent a#1", "send a#1", "send b#2"}, "", ""},
+		{"a write that failed: a tracked line waits for its answer or the replay",
+			[]string{"connect history", "queue a", "queue b", "send a#1", "not sent a#1"}, "b", "a#1"},
+
+		{"resume after reconnect: the unanswered go first, then what was typed",
+			[]string{"connect history", "queue a", "queue b", "queue c", "send a#1", "send b#2", "answer 1",
+				"queue d", "connect history", "resume"}, "b#2 c d", ""},
+		{"resume after reconnect: unless the replay shows them taken",
+			[]string{"connect history", "queue a", "queue b", "send all", "queue c",
+				"connect history", "answer 2", "resume"}, "c", ""},
+		{"resume on a room that lost its history: nothing to send again",
+			[]string{"connect history", "queue a", "send a#1", "queue b", "connect plain", "resume", "send b#2"}, "", "a#1"},
+
+		{"limits: maxQueued lines wait, the next is refused",
+			[]string{"connect history", fmt.Sprint("fill ", maxQueued), "refuse x", "send line 0#1", "queue y",
+				fmt.Sprint("drop waiting ", maxQueued), "drop unanswered 1"}, "", ""},
+		{"limits: past maxUnanswered unanswered lines, the room is broken and nothing goes",
+			slices.Concat(thousandUnanswered, []string{"queue x", "broken", "broken", fmt.Sprint("drop unanswered ", maxUnanswered)}), "x", ""},
+		{"limits: answered lines are let go, however many",
+			slices.Concat(thousandUnanswered, []string{"answer 1000", "queue x", "send x#1001"}), "", "x#1001"},
+		{"limits: a room that keeps no history is never taken for broken",
+			slices.Concat([]string{"connect plain"}, slices.Repeat([]string{"fill 100", "send all"}, maxUnanswered/100+1)), "", ""},
+
+		{"report: what waits was not sent, what is unanswered was not confirmed",
+			[]string{"connect history", "queue a", "queue b", "queue c", "send a#1", "drop waiting 2", "drop unanswered 1"}, "", ""},
+		{"report: nothing to report",
+			[]string{"connect history", "queue a", "send a#1", "answer 1", "drop waiting 0", "drop unanswered 0"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var o outgoing
+			start := time.Unix(1e9, 0)
+			now := start
+			for _, step := range tt.steps {
+				verb, arg := splitStep(step)
+				switch verb {
+				case "connect":
+					w := wire.Frame{Epoch: "e1"}
+					switch arg {
+					case "plain":
+						w.Epoch = ""
+					case "paced":
+						w.Limits = &wire.Limits{Burst: 3, PerSecond: 10}
+					}
+					o.connect(w)
+				case "queue":
+					if !o.queue(arg) {
+						t.Fatalf("%s: refused", step)
+					}
+				case "refuse":
+					if o.queue(arg) || !o.full() {
+						t.Fatalf("%s: taken", step)
+					}
+				case "fill":
+					n, _ := strconv.Atoi(arg)
+					for i := range n {
+						if !o.queue(fmt.Sprint("line ", i)) {
+							t.Fatalf("%s: line %d refused", step, i)
+						}
+					}
+				case "at":
+					d, _ := time.ParseDuration(arg)
+					now = start.Add(d)
+				case "wait":
+					want, _ := time.ParseDuration(arg)
+					if got := o.wait(now).Round(time.Millisecond); got != want {
+						t.Fatalf("%s: waits %v", step, got)
+					}
+				case "send":
+					if arg == "all" {
+						for !o.empty() {
+							if _, err := o.take(); err != nil {
+								t.Fatalf("%s: %v", step, err)
+							}
+						}
+						break
+					}
+					l, err := o.take()
+					if err != nil || show(l) != arg {
+						t.Fatalf("%s: sent %q, %v", step, show(l), err)
+					}
+				case "broken":
+					var broken *BrokenRoomError
+					if _, err := o.take(); !errors.As(err, &broken) {
+						t.Fatalf("%s: %v, want a *BrokenRoomError", step, err)
+					}
+				case "not":
+					text, ref, _ := strings.Cut(strings.TrimPrefix(arg, "sent "), "#")
+					n, _ := strconv.ParseUint(ref, 10, 64)
+					o.notSent(outLine{text: text, ref: n})
+				case "answer":
+					n, _ := strconv.ParseUint(arg, 10, 64)
+					o.answered(n)
+				case "resume":
+					o.resume()
+				case "drop":
+					what, count, _ := strings.Cut(arg, " ")
+					want, _ := strconv.Atoi(count)
+					var got int
+					if what == "unanswered" {
+						got = o.dropUnanswered()
+					} else {
+						got = o.dropWaiting()
+					}
+					if got != want {
+						t.Fatalf("%s: %d", step, got)
+					}
+				default:
+					t.Fatalf("no step %q", step)
+				}
+			}
+			if got := showAll(o.waiting); got != tt.waiting {
+				t.Errorf("waiting %q, want %q", got, tt.waiting)
+			}
+			if got := showAll(o.unanswered); got != tt.unanswered {
+				t.Errorf("unanswered %q, want %q", got, tt.unanswered)
+			}
+		})
+	}
+}
+
+func splitStep(step string) (verb, arg string) {
+	verb, arg, _ = strings.Cut(step, " ")
+	return verb, arg
+}
+
+// show is l as the steps write it: text#ref, or text before it has a ref.
+func show(l outLine) string {
+	if l.ref == 0 {
+		return l.text
+	}
+	return fmt.Sprintf("%s#%d", l.text, l.ref)
+}
+
+func showAll(lines []outLine) string {
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = show(l)
+	}
+	return strings.Join(s, " ")
+}
