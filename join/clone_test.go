@@ -218,7 +218,7 @@ func TestOwnAddressDialedLast(t *testing.T) {
 	p, _ := strconv.Atoi(port)
 	room := discovery.Room{ID: testRoomID, Name: "Lab 3", Fingerprint: realFP, Port: p, Ifaces: []string{"lo"},
 		Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.1")}}
-	conn, err := DialRoom(room, local)(context.Background())
+	conn, err := dialRoom(room, local)(context.Background())
 	if err != nil {
 		t.Fatalf("the join failed at this machine's own address: %v", err)
 	}
@@ -228,7 +228,7 @@ func TestOwnAddressDialedLast(t *testing.T) {
 	conn.Close()
 
 	room.Addrs = room.Addrs[:1] // only this machine answers
-	_, err = DialRoom(room, local)(context.Background())
+	_, err = dialRoom(room, local)(context.Background())
 	var mismatch *KeyMismatchError
 	if err == nil || errors.As(err, &mismatch) || !strings.Contains(err.Error(), "this machine's own address") {
 		t.Fatalf("got %v, want no mismatch, but this machine named", err)
@@ -290,7 +290,7 @@ func TestReconnectOutlastsClone(t *testing.T) {
 		}
 		return records, nil
 	}
-	way := &rejoin{rediscover: FindByID(find, check, nil), roomID: testRoomID, dial: dial}
+	way := &rejoin{rediscover: findByID(find, check, nil), roomID: testRoomID, dial: dial}
 	_, err = way.attempt(context.Background(), wire.Frame{Name: "bob"})
 	var perm *permanentError
 	if err == nil || errors.As(err, &perm) || !strings.Contains(err.Error(), cloneFP) {

@@ -113,9 +113,9 @@ type RoomKey struct {
 // has not yet proved that it holds it (see Pinning.Dialer).
 type Verifier func(key RoomKey) error
 
-// DialTLSVerified returns a Dialer for TLS 1.3 connections to addr that
+// dialTLSVerified returns a Dialer for TLS 1.3 connections to addr that
 // goes on only with rooms verify accepts.
-func DialTLSVerified(addr string, verify Verifier, opts ...DialOption) Dialer {
+func dialTLSVerified(addr string, verify Verifier, opts ...DialOption) Dialer {
 	return dialTLS(addr, "", nil, verify, opts)
 }
 

@@ -190,7 +190,7 @@ func TestEndToEndHostRestartsElsewhere(t *testing.T) {
 	lo := discovery.Options{Interfaces: []string{"lo"}}
 	me := testIdentity(t)
 	rec := testReconnect()
-	rec.Rediscover = FindByID(func(ctx context.Context) ([]discovery.Room, error) {
+	rec.Rediscover = findByID(func(ctx context.Context) ([]discovery.Room, error) {
 		return discovery.Browse(ctx, lo)
 	}, func(r discovery.Room) error {
 		if r.Fingerprint != fp {

@@ -155,7 +155,7 @@ func LocalAddrs() []LocalAddr {
 	return local
 }
 
-// DialRoom returns a Dialer for a room found on the network. It tries the
+// dialRoom returns a Dialer for a room found on the network. It tries the
 // room's addresses in dialOrder and checks the key shown at each against
 // the fingerprint the room advertised: an address that shows another key
 // is not the room, and the next is tried (a machine's own docker0, say,
@@ -170,7 +170,7 @@ func LocalAddrs() []LocalAddr {
 // The advertised key is only a claim, which anyone on the LAN can make:
 // only once a room has proved it in a handshake may it be pinned
 // (Pinning.Dialer).
-func DialRoom(room discovery.Room, local []LocalAddr, opts ...DialOption) Dialer {
+func dialRoom(room discovery.Room, local []LocalAddr, opts ...DialOption) Dialer {
 	cands := dialOrder(room, local)
 	return func(ctx context.Context) (net.Conn, error) {
 		if !wire.ValidRoomID(room.ID) || !wire.ValidFingerprint(room.Fingerprint) {
@@ -444,7 +444,7 @@ func keysOf(records []discovery.Room) []KeyAt {
 
 // DialFound returns a Dialer for a room found on the network as records
 // (FindRoom: every record with its id), that goes on only with the room
-// whose key the person trusts, and remembers it once proved (Dialer):
+// whose key the person trusts, and remembers it once proved (remembering):
 //
 //   - A key given (--fingerprint), or the key remembered for the room: the
 //     records advertising it are tried first, then every other record
@@ -562,7 +562,7 @@ func (p *Pinning) DialFound(records []discovery.Room, local []LocalAddr, opts ..
 		}
 		return nil, &CloneError{ID: id, Name: name, Known: want, KnownAt: addrsOf(keys, want), Keys: shown}
 	}
-	return p.Dialer(dial, name), nil
+	return p.remembering(dial, name), nil
 }
 
 // addrsOf returns where keys say fingerprint was advertised.

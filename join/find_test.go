@@ -83,7 +83,7 @@ func TestDialOrder(t *testing.T) {
 	}
 }
 
-// DialRoom goes past an address where nothing answers to one where the
+// dialRoom goes past an address where nothing answers to one where the
 // room is, and checks the key there.
 func TestDialRoom(t *testing.T) {
 	cert, fp := roomKey(t)
@@ -99,7 +99,7 @@ func TestDialRoom(t *testing.T) {
 		ln.Close()
 	}
 	found := discovery.Room{ID: testRoomID, Name: "Lab 3", Port: port, Fingerprint: fp, Addrs: []netip.Addr{dead, netip.MustParseAddr("127.0.0.1")}}
-	conn, err := DialRoom(found, nil)(context.Background())
+	conn, err := dialRoom(found, nil)(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,20 +109,20 @@ func TestDialRoom(t *testing.T) {
 	// The right key, but a certificate for another room than advertised.
 	impostor := found
 	impostor.ID = "fedcba9876543210"
-	if _, err := DialRoom(impostor, nil)(context.Background()); err == nil || !strings.Contains(err.Error(), "is not the one advertised") {
+	if _, err := dialRoom(impostor, nil)(context.Background()); err == nil || !strings.Contains(err.Error(), "is not the one advertised") {
 		t.Fatalf("got %v, want the room refused for its id", err)
 	}
 
 	_, otherFP := roomKey(t)
 	found.Fingerprint = otherFP
-	_, err = DialRoom(found, nil)(context.Background())
+	_, err = dialRoom(found, nil)(context.Background())
 	var mismatch *KeyMismatchError
 	if !errors.As(err, &mismatch) || mismatch.Expected != otherFP || mismatch.Got != fp {
 		t.Fatalf("got %v, want a key mismatch", err)
 	}
 
 	found.Addrs = nil
-	if _, err := DialRoom(found, nil)(context.Background()); err == nil {
+	if _, err := dialRoom(found, nil)(context.Background()); err == nil {
 		t.Fatal("dialed a room with no address")
 	}
 }

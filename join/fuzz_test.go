@@ -248,7 +248,7 @@ func FuzzParseIdentity(f *testing.F) {
 	if _, err := LoadOrCreateIdentity(dir); err != nil {
 		f.Fatal(err)
 	}
-	real, err := os.ReadFile(filepath.Join(dir, IdentityFile))
+	real, err := os.ReadFile(filepath.Join(dir, identityFile))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -261,18 +261,18 @@ func FuzzParseIdentity(f *testing.F) {
 	}
 	f.Add(real[:len(real)/2])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cert, err := parseIdentity(IdentityFile, data)
+		cert, err := parseIdentity(identityFile, data)
 		if err != nil {
 			return
 		}
-		if cert.Leaf == nil || len(cert.Certificate) == 0 || IdentityTag(cert) == "" {
+		if cert.Leaf == nil || len(cert.Certificate) == 0 || identityTag(cert) == "" {
 			t.Fatalf("accepted an identity without a usable certificate: %+v", cert)
 		}
 		saved, err := encodeIdentity(cert.Certificate[0], cert.PrivateKey)
 		if err != nil {
 			t.Fatalf("cannot write back an identity that was read: %v", err)
 		}
-		again, err := parseIdentity(IdentityFile, saved)
+		again, err := parseIdentity(identityFile, saved)
 		if err != nil {
 			t.Fatalf("a written identity does not read back: %v", err)
 		}

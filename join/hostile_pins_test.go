@@ -194,7 +194,7 @@ func TestHostileCertIDRefusedBeforeHello(t *testing.T) {
 			}
 		})
 		pins := &Pinning{Known: k}
-		dial := pins.Dialer(DialTLSVerified(room.addr, func(key RoomKey) error { return pins.Check(key, "") }), "")
+		dial := pins.remembering(dialTLSVerified(room.addr, func(key RoomKey) error { return pins.Check(key, "") }), "")
 		err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob", Password: "secret"}, newFakeUI(t)))
 		var broken *BrokenRoomError
 		if !errors.As(err, &broken) {
@@ -217,7 +217,7 @@ func TestHostileCertIDRefusedBeforeHello(t *testing.T) {
 		closedLeft(h)
 	})
 	pins := &Pinning{Known: k}
-	dial := pins.Dialer(DialTLSVerified(room.addr, func(key RoomKey) error { return pins.Check(key, "") }), "")
+	dial := pins.remembering(dialTLSVerified(room.addr, func(key RoomKey) error { return pins.Check(key, "") }), "")
 	ui := newFakeUI(t)
 	done := joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)
 	waitPrinted(t, ui, "joined")
@@ -260,7 +260,7 @@ func portOf(t *testing.T, addr string) int {
 // sender's. It used to be pinned at once, before any connection (main
 // checked the record with KnownRooms.Check, which saves a new room), so
 // the real room was refused ever after as "key changed". Followed as
-// `chatroom join` follows it (Pinning.Check on the record, then DialRoom
+// `chatroom join` follows it (Pinning.Check on the record, then dialRoom
 // wrapped in Pinning.Dialer), it pins nothing, whether nothing answers at its
 // address or a server answers there with another key than the record's;
 // the real room is then a first visit, and pinned.
@@ -281,7 +281,7 @@ func TestHostileRecordPinsNothing(t *testing.T) {
 		if err := pins.Check(RoomKey{ID: record.ID, Fingerprint: record.Fingerprint}, record.Name); err != nil {
 			t.Fatalf("a new room's record: %v", err)
 		}
-		if _, err := pins.Dialer(DialRoom(record, nil), record.Name)(context.Background()); err == nil {
+		if _, err := pins.remembering(dialRoom(record, nil), record.Name)(context.Background()); err == nil {
 			t.Fatal("dialed the hostile record's room")
 		}
 		checkFileIntact(t, k, data)
@@ -298,7 +298,7 @@ func TestHostileRecordPinsNothing(t *testing.T) {
 			t.Fatalf("the real room is refused after the hostile record: %v", err)
 		}
 		ui := newFakeUI(t)
-		done := joinAsync(context.Background(), pins.Dialer(DialRoom(found, nil), found.Name), Options{Name: "bob"}, ui)
+		done := joinAsync(context.Background(), pins.remembering(dialRoom(found, nil), found.Name), Options{Name: "bob"}, ui)
 		waitPrinted(t, ui, "joined")
 		ui.endInput()
 		if err := result(t, done); err != nil {
@@ -339,7 +339,7 @@ func TestKeyNotHeldIsNotPinned(t *testing.T) {
 	})
 	k, data := knownWithOne(t)
 	pins := &Pinning{Known: k}
-	dial := pins.Dialer(DialTLSVerified(room.addr, func(key RoomKey) error { return pins.Check(key, "") }), "")
+	dial := pins.remembering(dialTLSVerified(room.addr, func(key RoomKey) error { return pins.Check(key, "") }), "")
 	if _, err := dial(context.Background()); err == nil {
 		t.Fatal("a room that cannot sign with its key was joined")
 	}
@@ -376,7 +376,7 @@ func TestDamagedPinRefusesRoom(t *testing.T) {
 		}
 	})
 	pins := &Pinning{Known: k, AcceptNewKey: true}
-	dial := pins.Dialer(DialTLSVerified(room.addr, func(key RoomKey) error { return pins.Check(key, "") }), "")
+	dial := pins.remembering(dialTLSVerified(room.addr, func(key RoomKey) error { return pins.Check(key, "") }), "")
 	err = result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, newFakeUI(t)))
 	var unreadable *UnreadablePinError
 	if !errors.As(err, &unreadable) || !strings.Contains(err.Error(), KnownRoomsFile+":3 is damaged") {

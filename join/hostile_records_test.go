@@ -130,8 +130,8 @@ func TestHostileRoomRecords(t *testing.T) {
 			if _, err := FindRoom(context.Background(), twins, "nothing", nil); err != nil {
 				texts["FindRoom none"] = err.Error()
 			}
-			if _, err := DialRoom(discovery.Room{Name: r.Name}, nil)(context.Background()); err != nil {
-				texts["DialRoom"] = err.Error()
+			if _, err := dialRoom(discovery.Room{Name: r.Name}, nil)(context.Background()); err != nil {
+				texts["dialRoom"] = err.Error()
 			}
 			for what, text := range texts {
 				if c, ok := controlIn(text, false); ok {

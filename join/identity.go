@@ -15,16 +15,16 @@ import (
 	"chatroom/host/wire"
 )
 
-// IdentityFile is the person's key and certificate, in the state
+// identityFile is the person's key and certificate, in the state
 // directory: one PEM file, private (0600).
-const IdentityFile = "identity.pem"
+const identityFile = "identity.pem"
 
 // LoadOrCreateIdentity returns the person's identity: an Ed25519 key in a
 // self-signed certificate, presented to every room as a TLS client
 // certificate. Rooms know a person by this key, not by name: a ban or an
 // op outlives a change of name. It is made on first use and kept in dir.
 func LoadOrCreateIdentity(dir string) (tls.Certificate, error) {
-	path := filepath.Join(dir, IdentityFile)
+	path := filepath.Join(dir, identityFile)
 	data, err := os.ReadFile(path)
 	if err == nil {
 		return parseIdentity(path, data)
@@ -72,9 +72,9 @@ func encodeIdentity(der []byte, key any) ([]byte, error) {
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...), nil
 }
 
-// IdentityTag is the short form of an identity's fingerprint that rooms
+// identityTag is the short form of an identity's fingerprint that rooms
 // show (in /whois, /bans): enough to tell people apart at a glance.
-func IdentityTag(cert tls.Certificate) string {
+func identityTag(cert tls.Certificate) string {
 	if cert.Leaf == nil {
 		return ""
 	}

@@ -24,10 +24,10 @@ func TestIdentityKept(t *testing.T) {
 	if wire.Fingerprint(again.Leaf.RawSubjectPublicKeyInfo) != fp {
 		t.Fatal("a second load made another identity")
 	}
-	if tag := IdentityTag(first); len(tag) != 8 || tag != fp[len("SHA256:"):len("SHA256:")+8] {
+	if tag := identityTag(first); len(tag) != 8 || tag != fp[len("SHA256:"):len("SHA256:")+8] {
 		t.Fatalf("tag %q of %s", tag, fp)
 	}
-	fi, err := os.Stat(filepath.Join(dir, IdentityFile))
+	fi, err := os.Stat(filepath.Join(dir, identityFile))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("identity file mode %v, %v", fi.Mode(), err)
 	}
@@ -35,7 +35,7 @@ func TestIdentityKept(t *testing.T) {
 	if err != nil || wire.Fingerprint(other.Leaf.RawSubjectPublicKeyInfo) == fp {
 		t.Fatal("two state directories, one identity")
 	}
-	os.WriteFile(filepath.Join(dir, IdentityFile), []byte("garbage"), 0o600)
+	os.WriteFile(filepath.Join(dir, identityFile), []byte("garbage"), 0o600)
 	if _, err := LoadOrCreateIdentity(dir); err == nil {
 		t.Fatal("a damaged identity was replaced silently")
 	}

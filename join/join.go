@@ -603,7 +603,7 @@ func (c *client) sendFirst() {
 		return
 	}
 	c.out.notSent(l)
-	if errors.Is(err, ErrClosed) && c.leavingRanOut() {
+	if errors.Is(err, errClosed) && c.leavingRanOut() {
 		// Closed as the person's leaving ran out, with the room still not
 		// reading.
 		c.abandon(nil)

@@ -214,7 +214,7 @@ func TestJoinEventsOutOfSequence(t *testing.T) {
 		h.read() // until the client hangs up
 	})
 	err := result(t, joinAsync(context.Background(), dial, Options{Name: "bob"}, newFakeUI(t)))
-	var seq *SequenceError
+	var seq *sequenceError
 	if !errors.As(err, &seq) || seq.Want != 6 || seq.Got != 7 {
 		t.Fatalf("Join: %v, want a sequence error 6/7", err)
 	}

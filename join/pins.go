@@ -342,7 +342,7 @@ func (k *KnownRooms) encode() []byte {
 // meets, the first and every one it reconnects to: a key that a room only
 // claims (its mDNS record, its certificate before the handshake is done)
 // is checked and never remembered (Check); a key that a room proved in a
-// finished TLS handshake is checked and remembered (Dialer). A record
+// finished TLS handshake is checked and remembered (remembering). A record
 // anyone on the LAN can send, naming a real room's id with a key of its
 // own, so pins nothing: the real room, when it answers, is a first visit
 // as before.
@@ -399,13 +399,13 @@ func (p *Pinning) remember(key RoomKey, name string) error {
 	return nil
 }
 
-// Dialer returns dial (DialTLSVerified, DialRoom) remembering the key of
+// remembering returns dial (dialTLSVerified, dialRoom) remembering the key of
 // every room it reaches, as called name ("" keeps the name known), once
 // the handshake has finished: only then has the room proved that it holds
 // the key, as the handshake's own checks (a Verifier) run before the
 // room's signature is verified. A room the pins refuse is closed before
 // anything is sent to it.
-func (p *Pinning) Dialer(dial Dialer, name string) Dialer {
+func (p *Pinning) remembering(dial Dialer, name string) Dialer {
 	return func(ctx context.Context) (net.Conn, error) {
 		conn, err := dial(ctx)
 		if err != nil {
@@ -430,17 +430,17 @@ func (p *Pinning) Dialer(dial Dialer, name string) Dialer {
 
 // DialAddr returns a Dialer for the room at addr (join --addr): its key is
 // checked during the handshake as a key it only claims, and remembered
-// once the handshake has proved it (Dialer).
+// once the handshake has proved it (remembering).
 func (p *Pinning) DialAddr(addr string, opts ...DialOption) Dialer {
-	return p.Dialer(DialTLSVerified(addr, func(key RoomKey) error { return p.Check(key, "") }, opts...), "")
+	return p.remembering(dialTLSVerified(addr, func(key RoomKey) error { return p.Check(key, "") }, opts...), "")
 }
 
 // Rediscover returns a Reconnect.Rediscover that finds the room again by
-// its id (FindByID) at the records whose advertised key the pins accept,
+// its id (findByID) at the records whose advertised key the pins accept,
 // other machines advertising its id skipped, and remembers the key as
-// Dialer does.
+// remembering does.
 func (p *Pinning) Rediscover(find Finder, local []LocalAddr, opts ...DialOption) func(ctx context.Context, id string) (Dialer, error) {
-	byID := FindByID(find, func(r discovery.Room) error {
+	byID := findByID(find, func(r discovery.Room) error {
 		return p.Check(RoomKey{ID: r.ID, Fingerprint: r.Fingerprint}, r.Name)
 	}, local, opts...)
 	return func(ctx context.Context, id string) (Dialer, error) {
@@ -448,6 +448,6 @@ func (p *Pinning) Rediscover(find Finder, local []LocalAddr, opts ...DialOption)
 		if err != nil {
 			return nil, err
 		}
-		return p.Dialer(dial, ""), nil
+		return p.remembering(dial, ""), nil
 	}
 }

@@ -20,7 +20,7 @@ type Reconnect struct {
 	// Rediscover finds the room with id again, for when its last address
 	// no longer answers (the host came back on another address or port),
 	// and returns a Dialer for it that checks its key; nil tries the last
-	// address only. FindByID makes one from a Finder.
+	// address only. findByID makes one from a Finder.
 	Rediscover func(ctx context.Context, id string) (Dialer, error)
 	// Backoff is the wait between attempts; the zero value is
 	// DefaultBackoff.
@@ -91,7 +91,7 @@ func (e *gaveUpError) Error() string {
 }
 
 // Delay is the n-th wait, for r drawn uniformly from [0, 1).
-func (b Backoff) Delay(n int, r float64) time.Duration {
+func (b Backoff) delay(n int, r float64) time.Duration {
 	if b.Initial <= 0 {
 		b = DefaultBackoff
 	}
@@ -170,7 +170,7 @@ func retry[T any](ctx context.Context, r retrier, try func(context.Context) (T, 
 	var waited time.Duration
 	for n := max(r.start, 0); ; n++ {
 		if n > 0 {
-			d := r.backoff.Delay(n-1, r.rand())
+			d := r.backoff.delay(n-1, r.rand())
 			if r.patience > 0 && waited+d > r.patience {
 				return zero, &gaveUpError{r.patience}
 			}
@@ -276,14 +276,14 @@ func finalRefusal(err error) bool {
 	return true
 }
 
-// FindByID returns a Reconnect.Rediscover that looks for the room with an
-// id among those find finds, and dials, with DialRoom, every record with
+// findByID returns a Reconnect.Rediscover that looks for the room with an
+// id among those find finds, and dials, with dialRoom, every record with
 // that id whose advertised key check accepts (the pinned key), skipping
 // the others. Another machine that advertises the room's id with a key of
 // its own is not the room, and never ends the member's session: neither
 // its record nor its key shown at an address is an error that stops the
 // reconnecting, which goes on until the room itself answers.
-func FindByID(find Finder, check func(discovery.Room) error, local []LocalAddr, opts ...DialOption) func(ctx context.Context, id string) (Dialer, error) {
+func findByID(find Finder, check func(discovery.Room) error, local []LocalAddr, opts ...DialOption) func(ctx context.Context, id string) (Dialer, error) {
 	return func(ctx context.Context, id string) (Dialer, error) {
 		rooms, err := find(ctx)
 		if err != nil {
@@ -301,7 +301,7 @@ func FindByID(find Finder, check func(discovery.Room) error, local []LocalAddr, 
 					continue
 				}
 			}
-			dials = append(dials, DialRoom(r, local, opts...))
+			dials = append(dials, dialRoom(r, local, opts...))
 		}
 		if len(dials) == 0 {
 			if len(clones) > 0 {

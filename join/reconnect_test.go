@@ -346,15 +346,15 @@ func TestBackoff(t *testing.T) {
 		lo := time.Duration(float64(d) * 0.8)
 		hi := time.Duration(float64(d) * 1.2)
 		for _, r := range []float64{0, 0.25, 0.5, 0.999999} {
-			got := b.Delay(n, r)
+			got := b.delay(n, r)
 			if got < lo || got > hi {
 				t.Errorf("Delay(%d, %v) = %v, want within [%v, %v]", n, r, got, lo, hi)
 			}
 		}
-		if got := b.Delay(n, 0.5); got != d {
+		if got := b.delay(n, 0.5); got != d {
 			t.Errorf("Delay(%d, 0.5) = %v, want %v", n, got, d)
 		}
-		if lowest, highest := b.Delay(n, 0), b.Delay(n, 0.999999); highest-lowest < (hi-lo)*9/10 {
+		if lowest, highest := b.delay(n, 0), b.delay(n, 0.999999); highest-lowest < (hi-lo)*9/10 {
 			t.Errorf("wait %d varies over %v..%v only, want about ±20%%", n, lowest, highest)
 		}
 	}
@@ -581,7 +581,7 @@ func TestReconnectRefusesChangedKey(t *testing.T) {
 	}
 	impostor := discovery.Room{ID: testRoomID, Name: "Lab 3", Fingerprint: otherFP, Port: 1}
 	rec := testReconnect()
-	rec.Rediscover = FindByID(found(impostor), func(r discovery.Room) error {
+	rec.Rediscover = findByID(found(impostor), func(r discovery.Room) error {
 		_, err := known.Check(r.ID, r.Fingerprint, r.Name, false)
 		return err
 	}, nil)
@@ -628,7 +628,7 @@ func TestReconnectFindsMovedHostByMDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := testReconnect()
-	rec.Rediscover = FindByID(func(ctx context.Context) ([]discovery.Room, error) {
+	rec.Rediscover = findByID(func(ctx context.Context) ([]discovery.Room, error) {
 		return discovery.Browse(ctx, lo)
 	}, func(r discovery.Room) error {
 		_, err := known.Check(r.ID, r.Fingerprint, r.Name, false)

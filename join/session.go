@@ -49,8 +49,8 @@ func sessionHeartbeat(ms int) time.Duration {
 	return time.Duration(min(max(int64(ms), minHeartbeat.Milliseconds()), maxHeartbeat.Milliseconds())) * time.Millisecond
 }
 
-// ErrClosed is returned by Send on a session that was closed.
-var ErrClosed = errors.New("not connected to the room")
+// errClosed is returned by Send on a session that was closed.
+var errClosed = errors.New("not connected to the room")
 
 // Session is one welcomed connection to a room. Send may be called from
 // one goroutine while another calls Next; Close from any.
@@ -377,14 +377,14 @@ func (s *Session) send(text string, ref uint64, timeout time.Duration) error {
 
 func (s *Session) write(msg []byte, timeout time.Duration) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return errClosed
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.conn.SetWriteDeadline(time.Now().Add(timeout))
 	if _, err := s.conn.Write(msg); err != nil {
 		if s.closed.Load() {
-			return ErrClosed
+			return errClosed
 		}
 		return fmt.Errorf("sending to the room: %w", err)
 	}
@@ -402,14 +402,14 @@ func (e *heartbeatError) Error() string {
 	return fmt.Sprintf("nothing heard from the room for %v", e.Silence)
 }
 
-// SequenceError is an event that does not follow the one before it. Every
+// sequenceError is an event that does not follow the one before it. Every
 // member gets every event in order, so a gap means the client's picture of
 // the room (its roster) can no longer be trusted.
-type SequenceError struct {
+type sequenceError struct {
 	Want, Got uint64
 }
 
-func (e *SequenceError) Error() string {
+func (e *sequenceError) Error() string {
 	return fmt.Sprintf("the room sent event %d where event %d was due", e.Got, e.Want)
 }
 
@@ -435,7 +435,7 @@ func (s *Session) Next() (wire.Frame, error) {
 func (s *Session) next() (wire.Frame, error) {
 	for {
 		if s.closed.Load() {
-			return wire.Frame{}, ErrClosed
+			return wire.Frame{}, errClosed
 		}
 		f, err := s.decode()
 		if err != nil {
@@ -480,7 +480,7 @@ func (s *Session) next() (wire.Frame, error) {
 			}
 			if f.Seq != s.seq+1 {
 				s.Close()
-				return wire.Frame{}, &SequenceError{Want: s.seq + 1, Got: f.Seq}
+				return wire.Frame{}, &sequenceError{Want: s.seq + 1, Got: f.Seq}
 			}
 			s.seq = f.Seq
 			s.shown = f.Seq

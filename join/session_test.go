@@ -152,8 +152,8 @@ func TestSessionSend(t *testing.T) {
 		t.Error("Send of an over-long message: no error")
 	}
 	s.Close()
-	if err := s.Send("late"); !errors.Is(err, ErrClosed) {
-		t.Errorf("Send after Close: %v, want ErrClosed", err)
+	if err := s.Send("late"); !errors.Is(err, errClosed) {
+		t.Errorf("Send after Close: %v, want errClosed", err)
 	}
 	if _, err := s.Next(); err == nil {
 		t.Error("Next after Close: no error")
