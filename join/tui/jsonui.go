@@ -1,0 +1,331 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"chatroom/host/wire"
+	"chatroom/join"
+)
+
+// JSONVersion is the version of chatroom's JSON output ("join --json" and
+// "list --json"), in the "v" field of every object. Within a version,
+// fields are only ever added: a field keeps its name, its type and its
+// meaning, and a program that ignores the fields it does not know keeps
+// working. Removing or changing one raises the version.
+const JSONVersion = 1
+
+// The JSON output is an interface of its own, not the protocol: each
+// frame is mapped, field by field, to a jsonEvent, so that a change to
+// wire.Frame (which is free to change between a host and its members)
+// never changes what a script reads.
+
+// The values of jsonEvent.Type. An event's type is its kind; a kind this
+// version does not know is typeEvent, with the kind in Kind.
+const (
+	typeWelcome    = "welcome"     // the host let the person in (again after each reconnect)
+	typeEvent      = "event"       // a room event of a kind this version does not know
+	typePrivate    = "private"     // a /msg, to or from the person
+	typeNotice     = "notice"      // the host's answer to the person's command; Error for a refusal
+	typeBans       = "bans"        // the room's ban list, to admins
+	typeClosed     = "closed"      // the host ends the connection
+	typeRefused    = "refused"     // the host would not let the person in
+	typeError      = "error"       // the room could not read what the client sent, and ends the connection
+	typeNote       = "note"        // a line of the client's own (Kind: info, warning, progress, settled)
+	typeBacklogEnd = "backlog_end" // the backlog shown on joining is over
+)
+
+// jsonEvent is one line of "join --json". Every field but V and Type is
+// left out when it does not apply or is empty (a false "error", a zero
+// "seq"); the README documents each.
+type jsonEvent struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+	// event of an unknown kind: the kind. note: info, warning, progress
+	// or settled.
+	Kind string `json:"kind,omitempty"`
+	// Every frame from the room: backlog, missed or live (join.Phase).
+	Phase string `json:"phase,omitempty"`
+	// event: its number in the room. private: the number of the room's
+	// last event when it was sent. welcome: the person's own join event.
+	Seq uint64 `json:"seq,omitempty"`
+	// private: its number among the private messages to this person.
+	PrivateSeq uint64 `json:"private_seq,omitempty"`
+	// event, private: when the host handled it, RFC 3339 in UTC.
+	Time string `json:"time,omitempty"`
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// event (join, leave, role): whom it is about. welcome: the person's
+	// own name.
+	Name string `json:"name,omitempty"`
+	Role string `json:"role,omitempty"`
+	By   string `json:"by,omitempty"`
+	Code string `json:"code,omitempty"`
+	Text string `json:"text,omitempty"`
+	// notice: the host refused the command.
+	Error bool `json:"error,omitempty"`
+	// The number of the person's line this answers.
+	Ref uint64 `json:"ref,omitempty"`
+
+	// welcome
+	Room    *jsonRoom    `json:"room,omitempty"`
+	Members []jsonMember `json:"members,omitempty"`
+	Limits  *jsonLimits  `json:"limits,omitempty"`
+	Resumed bool         `json:"resumed,omitempty"`
+	Missed  uint64       `json:"missed,omitempty"`
+	// bans, and a welcome to an admin: the names on the ban list. A bans
+	// line always has it, empty when the list is.
+	Bans *[]string `json:"bans,omitempty"`
+}
+
+type jsonRoom struct {
+	Name string `json:"name"`
+	ID   string `json:"id,omitempty"`
+}
+
+type jsonMember struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+type jsonLimits struct {
+	Burst     int     `json:"burst"`
+	PerSecond float64 `json:"per_second"`
+}
+
+// jsonUI is line mode's input with JSON output: one object per line, for
+// a program to read rather than a person.
+type jsonUI struct {
+	// lines reads the input as line mode does; it prints nothing.
+	lines *lineUI
+
+	mu  sync.Mutex // the room's lines are shown from other goroutines
+	out io.Writer
+}
+
+// NewJSONUI returns a UI that reads lines from in as line mode does and
+// writes to out one JSON object per line (see jsonEvent, and the README's
+// "JSON output"): every frame from the room, every note of the client's,
+// the welcome, and the end of the backlog. It never asks for another
+// name. A line longer than wire.MaxText bytes is not sent: it is reported
+// with a warning note and skipped.
+func NewJSONUI(in io.Reader, out io.Writer) join.UI {
+	return &jsonUI{lines: newLineUI(in, io.Discard), out: out}
+}
+
+func (u *jsonUI) ReadLine() (string, error) {
+	for {
+		line, err := u.lines.readLine()
+		if err == errLineTooLong {
+			u.write(&jsonEvent{Type: typeNote, Kind: "warning", Text: err.Error()})
+			continue
+		}
+		return line, err
+	}
+}
+
+// AskName never asks: no person reads the output.
+func (u *jsonUI) AskName(string) (string, bool) { return "", false }
+
+// Enter writes each welcome, the first and each after a reconnect: a
+// program learns from "resumed" whether what it missed follows.
+func (u *jsonUI) Enter(w wire.Frame, _ *join.Roster) {
+	e := jsonEvent{Type: typeWelcome, Seq: w.Seq}
+	welcomeFields(&e, w)
+	u.write(&e)
+}
+
+func (u *jsonUI) Show(f wire.Frame, phase join.Phase) {
+	if e, ok := jsonFromFrame(f, phase); ok {
+		u.write(&e)
+	}
+}
+
+func (u *jsonUI) Note(n join.Note) {
+	u.write(jsonFromNote(n))
+}
+
+func (u *jsonUI) write(e *jsonEvent) {
+	line := jsonLine(e)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	// As in line mode, an output that fails has no one to tell; one write
+	// per line keeps lines whole.
+	u.out.Write(line)
+}
+
+// earlierEnd is the text of join's note after the backlog, which the JSON
+// output marks as a line of its own type.
+const earlierEnd = "end of earlier messages"
+
+func jsonFromNote(n join.Note) *jsonEvent {
+	if n.Kind == join.Info && n.Text == earlierEnd {
+		return &jsonEvent{Type: typeBacklogEnd}
+	}
+	e := &jsonEvent{Type: typeNote, Text: n.Text}
+	switch n.Kind {
+	case join.Info:
+		e.Kind = "info"
+	case join.Warning:
+		e.Kind = "warning"
+	case join.Progress:
+		e.Kind = "progress"
+	case join.Settled:
+		e.Kind = "settled"
+	default:
+		e.Kind = "info" // a kind added later says at least its words
+	}
+	return e
+}
+
+// phaseNames are the values of "phase".
+var phaseNames = map[join.Phase]string{
+	join.Backlog: "backlog",
+	join.Missed:  "missed",
+	join.Live:    "live",
+}
+
+// jsonFromFrame maps f, shown in phase, to its JSON line; false for a
+// frame type this version does not know, which is left out rather than
+// guessed at (as the terminal shows it as nothing).
+//
+// Each field is copied by name: the type of the line is chosen here, from
+// a fixed set, and never copied from the network, so that no room can make
+// an event read as a notice or the end of the backlog.
+func jsonFromFrame(f wire.Frame, phase join.Phase) (jsonEvent, bool) {
+	e := jsonEvent{
+		Phase:      phaseNames[phase],
+		Seq:        f.Seq,
+		PrivateSeq: f.PrivateSeq,
+		Time:       jsonTime(f.Time),
+		From:       f.From,
+		To:         f.To,
+		Name:       f.Name,
+		Role:       f.Role,
+		By:         f.By,
+		Code:       f.Code,
+		Text:       f.Text,
+		Ref:        f.Ref,
+	}
+	switch f.Type {
+	case wire.TypeEvent:
+		switch f.Kind {
+		case wire.KindSay, wire.KindMe, wire.KindJoin, wire.KindLeave, wire.KindRole:
+			e.Type = f.Kind
+		default:
+			e.Type, e.Kind = typeEvent, f.Kind
+		}
+	case wire.TypePrivate:
+		e.Type = typePrivate
+	case wire.TypeNotice:
+		e.Type, e.Error = typeNotice, f.Error
+	case wire.TypeBans:
+		bans := append([]string{}, f.Bans...)
+		e.Type, e.Bans = typeBans, &bans
+	case wire.TypeClosed:
+		e.Type = typeClosed
+	case wire.TypeRefused:
+		e.Type = typeRefused
+	case wire.TypeError:
+		e.Type = typeError
+	case wire.TypeWelcome:
+		e.Type = typeWelcome
+		welcomeFields(&e, f)
+	default:
+		return jsonEvent{}, false
+	}
+	return e, true
+}
+
+// welcomeFields fills in what a welcome carries: the room, the person
+// (name and role), who is there, the pace lines may be sent at, whether
+// the session resumed, and the ban list for an admin.
+func welcomeFields(e *jsonEvent, w wire.Frame) {
+	if w.Room != nil {
+		e.Room = &jsonRoom{Name: w.Room.Name, ID: w.Room.ID}
+	}
+	if w.You != nil {
+		e.Name, e.Role = w.You.Name, w.You.Role
+	}
+	for _, m := range w.Members {
+		e.Members = append(e.Members, jsonMember{Name: m.Name, Role: m.Role})
+	}
+	if w.Limits != nil {
+		e.Limits = &jsonLimits{Burst: w.Limits.Burst, PerSecond: w.Limits.PerSecond}
+	}
+	e.Resumed, e.Missed = w.Resumed, w.Missed
+	if w.Bans != nil {
+		bans := append([]string{}, w.Bans...)
+		e.Bans = &bans
+	}
+}
+
+// jsonTime is t in RFC 3339, to the second, in UTC ("2024-03-01T10:04:00Z");
+// "" for none.
+func jsonTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// jsonLine encodes e as one line, with the version set.
+func jsonLine(e *jsonEvent) []byte {
+	e.V = JSONVersion
+	b, err := JSONLine(e)
+	if err != nil {
+		// Strings, numbers and booleans always encode; should that ever
+		// change, a line still says so rather than vanish.
+		b, _ = JSONLine(&jsonEvent{V: JSONVersion, Type: typeNote, Kind: "warning", Text: "cannot encode a line: " + err.Error()})
+	}
+	return b
+}
+
+// JSONLine encodes v as one line of JSON, its newline included, safe to
+// print on a terminal: encoding/json escapes C0 controls, U+2028 and
+// U+2029 and replaces invalid UTF-8 with U+FFFD; JSONLine also escapes
+// DEL, C1 controls and the bidi controls (every character join.Sanitize
+// would replace), as \uXXXX. A program reads the same strings; a terminal
+// shows the escapes as text, so nothing a room sent can move its cursor
+// or reorder a line.
+func JSONLine(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // '<' and '&' are common in chat and harmless here
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return escapeInvisible(buf.Bytes()), nil
+}
+
+// escapeInvisible escapes, as \uXXXX, every rune of b that a terminal
+// could act on. b is JSON from encoding/json, which holds such runes only
+// inside strings, where the escape means the same rune.
+func escapeInvisible(b []byte) []byte {
+	i := bytes.IndexFunc(b, invisible)
+	if i < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, b[:i]...)
+	for _, r := range string(b[i:]) {
+		if invisible(r) {
+			// Every such rune is in the Basic Multilingual Plane: one
+			// escape, no surrogate pair.
+			out = fmt.Appendf(out, `\u%04x`, r)
+			continue
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out
+}
+
+// invisible reports a rune that escapeInvisible escapes: one that
+// join.Sanitize replaces, other than the C0 controls, which encoding/json
+// has escaped already (the newline that ends the line among them).
+func invisible(r rune) bool { return r >= 0x20 && join.NeedsPlaceholder(r) }
