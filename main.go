@@ -217,6 +217,8 @@ Flags:
   --no-reconnect          when the connection is lost, stop; by default
                           chatroom comes back by itself and resumes (a
                           room that closed is waited for 10 minutes)
+  --json                  write one JSON object per line instead of text:
+                          each event, notice and note (see the README)
 `
 
 const usageList = `Usage: chatroom list [flags]
@@ -225,6 +227,7 @@ Lists the rooms found on the local network, one per line: name, host,
 address and id, separated by tabs.
 
 Flags:
+  --json                  one JSON object per room instead (see the README)
   --iface NAME            look on this network interface only (repeat for
                           several; default: every one that is up, can
                           multicast and has an address)
@@ -473,6 +476,7 @@ func (c *cli) join(args []string) error {
 	stateDir := fs.String("state", "", "")
 	acceptNewKey := fs.Bool("accept-new-key", false, "")
 	noReconnect := fs.Bool("no-reconnect", false, "")
+	asJSON := fs.Bool("json", false, "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
 	if err := c.parse(fs, args, 1); err != nil {
@@ -570,6 +574,11 @@ func (c *cli) join(args []string) error {
 		// that id is found now, its key checked as at first, other
 		// machines advertising its id skipped.
 		opts.Reconnect = &join.Reconnect{Rediscover: trust.Rediscover(browser(ifaces), join.LocalAddrs(), withIdentity)}
+	}
+	if *asJSON {
+		// For a program: stdout holds only JSON lines, even at a
+		// terminal; what the command itself says stays on stderr.
+		return join.Join(ctx, dial, opts, tui.NewJSONUI(c.stdin, c.stdout))
 	}
 	ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
 	defer closeUI()
@@ -809,6 +818,7 @@ func plural(n int, one, many string) string {
 // list prints the rooms found on the network, one per line.
 func (c *cli) list(args []string) error {
 	fs := c.newFlagSet("list", usageList)
+	asJSON := fs.Bool("json", false, "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
 	if err := c.parse(fs, args, 0); err != nil {
@@ -823,8 +833,12 @@ func (c *cli) list(args []string) error {
 	if err != nil {
 		return c.explainFind(err, ifaces)
 	}
-	for _, r := range rooms {
-		fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
+	if *asJSON {
+		writeRoomsJSON(c.stdout, rooms) // each says whether it is a clone
+	} else {
+		for _, r := range rooms {
+			fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
+		}
 	}
 	// One line per room, as scripts read it; but an id advertised with
 	// several keys is a room and machines pretending to be it, which the

@@ -1,14 +1,15 @@
 // Package tui is the chatroom client's terminal side: how a room looks to
 // the person, and how they type to it. It holds line mode ([NewLineUI],
-// [NewInteractiveLineUI]) for pipes, scripts and plain terminals, and the
-// interactive prompt ([NewPrompt]): the line editor (liner, which no other
-// package imports), the one output that every byte to the terminal goes
-// through and that keeps the room's lines above the line being typed, the
-// room's frames rendered and styled, Tab completion from the roster, the
-// client's own /bell, and the history kept between sessions.
+// [NewInteractiveLineUI]) for pipes, scripts and plain terminals, JSON
+// lines ([NewJSONUI]) for programs, and the interactive prompt
+// ([NewPrompt]): the line editor (liner, which no other package imports),
+// the one output that every byte to the terminal goes through and that
+// keeps the room's lines above the line being typed, the room's frames
+// rendered and styled, Tab completion from the roster, the client's own
+// /bell, and the history kept between sessions.
 //
 // The boundary: join knows nothing of terminals; join/tui knows nothing of
-// sockets; main is the glue. Both UIs here implement join.UI: join.Join
+// sockets; main is the glue. Every UI here implements join.UI: join.Join
 // hands them the frames and notes to show and takes the lines typed, and
 // main picks one and passes it in. Nothing here opens a connection, finds a
 // room or reads a key; of the host it imports only the wire format

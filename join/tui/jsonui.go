@@ -69,7 +69,8 @@ type jsonEvent struct {
 	Text string `json:"text,omitempty"`
 	// notice: the host refused the command.
 	Error bool `json:"error,omitempty"`
-	// The number of the person's line this answers.
+	// event, private, notice: the number of the person's own line that
+	// this answers (see ownRef).
 	Ref uint64 `json:"ref,omitempty"`
 
 	// welcome
@@ -104,8 +105,9 @@ type jsonUI struct {
 	// lines reads the input as line mode does; it prints nothing.
 	lines *lineUI
 
-	mu  sync.Mutex // the room's lines are shown from other goroutines
-	out io.Writer
+	mu     sync.Mutex // the room's lines are shown from other goroutines
+	out    io.Writer
+	roster *join.Roster // the current session's, once welcomed: who the person is
 }
 
 // NewJSONUI returns a UI that reads lines from in as line mode does and
@@ -134,14 +136,24 @@ func (u *jsonUI) AskName(string) (string, bool) { return "", false }
 
 // Enter writes each welcome, the first and each after a reconnect: a
 // program learns from "resumed" whether what it missed follows.
-func (u *jsonUI) Enter(w wire.Frame, _ *join.Roster) {
+func (u *jsonUI) Enter(w wire.Frame, r *join.Roster) {
+	u.mu.Lock()
+	u.roster = r
+	u.mu.Unlock()
 	e := jsonEvent{Type: typeWelcome, Seq: w.Seq}
 	welcomeFields(&e, w)
 	u.write(&e)
 }
 
 func (u *jsonUI) Show(f wire.Frame, phase join.Phase) {
-	if e, ok := jsonFromFrame(f, phase); ok {
+	u.mu.Lock()
+	r := u.roster
+	u.mu.Unlock()
+	me := ""
+	if r != nil {
+		me = r.Me() // as the terminal asks it: current after a change of name
+	}
+	if e, ok := jsonFromFrame(f, phase, me); ok {
 		u.write(&e)
 	}
 }
@@ -190,14 +202,14 @@ var phaseNames = map[join.Phase]string{
 	join.Live:    "live",
 }
 
-// jsonFromFrame maps f, shown in phase, to its JSON line; false for a
+// jsonFromFrame maps f, shown in phase to me, to its JSON line; false for a
 // frame type this version does not know, which is left out rather than
 // guessed at (as the terminal shows it as nothing).
 //
 // Each field is copied by name: the type of the line is chosen here, from
 // a fixed set, and never copied from the network, so that no room can make
 // an event read as a notice or the end of the backlog.
-func jsonFromFrame(f wire.Frame, phase join.Phase) (jsonEvent, bool) {
+func jsonFromFrame(f wire.Frame, phase join.Phase, me string) (jsonEvent, bool) {
 	e := jsonEvent{
 		Phase:      phaseNames[phase],
 		Seq:        f.Seq,
@@ -210,7 +222,7 @@ func jsonFromFrame(f wire.Frame, phase join.Phase) (jsonEvent, bool) {
 		By:         f.By,
 		Code:       f.Code,
 		Text:       f.Text,
-		Ref:        f.Ref,
+		Ref:        ownRef(f, phase, me),
 	}
 	switch f.Type {
 	case wire.TypeEvent:
@@ -240,6 +252,25 @@ func jsonFromFrame(f wire.Frame, phase join.Phase) (jsonEvent, bool) {
 		return jsonEvent{}, false
 	}
 	return e, true
+}
+
+// ownRef is f's ref when it answers one of me's own lines: a notice (which
+// is the person's alone), or an event or private message from them, not
+// from the backlog. The person's lines are numbered from 1 in the order
+// they are sent to the room, and on across reconnects; the room passes
+// each member's ref to everyone with its event, and the backlog holds a
+// previous run's, which would only mislead a program matching answers to
+// its lines.
+func ownRef(f wire.Frame, phase join.Phase, me string) uint64 {
+	switch {
+	case phase == join.Backlog:
+		return 0
+	case f.Type == wire.TypeNotice:
+		return f.Ref
+	case (f.Type == wire.TypeEvent || f.Type == wire.TypePrivate) && f.From == me && me != "":
+		return f.Ref
+	}
+	return 0
 }
 
 // welcomeFields fills in what a welcome carries: the room, the person

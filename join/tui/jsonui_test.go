@@ -17,9 +17,12 @@ import (
 )
 
 // showJSON returns what the JSON UI writes for f, shown in phase.
-func showJSON(f wire.Frame, phase join.Phase) string {
+func showJSON(f wire.Frame, phase join.Phase, me string) string {
 	var out bytes.Buffer
-	NewJSONUI(strings.NewReader(""), &out).Show(f, phase)
+	line, ok := jsonFromFrame(f, phase, me)
+	if ok {
+		out.Write(jsonLine(&line))
+	}
 	return out.String()
 }
 
@@ -37,6 +40,14 @@ func TestJSONFromFrame(t *testing.T) {
 	}{
 		{"say", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Seq: 7, Time: at, From: "ana", Text: "hi <all> & you", Ref: 3}, join.Live,
 			`{"v":1,"type":"say","phase":"live","seq":7,"time":"2024-03-01T10:04:05Z","from":"ana","text":"hi <all> & you","ref":3}`},
+		{"someone else's say", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Seq: 7, Time: at, From: "bob", Text: "hi", Ref: 3}, join.Live,
+			`{"v":1,"type":"say","phase":"live","seq":7,"time":"2024-03-01T10:04:05Z","from":"bob","text":"hi"}`},
+		{"own say, earlier", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Seq: 1, Time: at, From: "ana", Text: "hi", Ref: 3}, join.Backlog,
+			`{"v":1,"type":"say","phase":"backlog","seq":1,"time":"2024-03-01T10:04:05Z","from":"ana","text":"hi"}`},
+		{"own say, missed", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Seq: 1, Time: at, From: "ana", Text: "hi", Ref: 3}, join.Missed,
+			`{"v":1,"type":"say","phase":"missed","seq":1,"time":"2024-03-01T10:04:05Z","from":"ana","text":"hi","ref":3}`},
+		{"someone else's private", wire.Frame{Type: wire.TypePrivate, Seq: 12, PrivateSeq: 5, Time: at, From: "bob", To: "ana", Text: "psst", Ref: 9}, join.Live,
+			`{"v":1,"type":"private","phase":"live","seq":12,"private_seq":5,"time":"2024-03-01T10:04:05Z","from":"bob","to":"ana","text":"psst"}`},
 		{"me, earlier", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindMe, Seq: 2, Time: at, From: "ana", Text: "waves"}, join.Backlog,
 			`{"v":1,"type":"me","phase":"backlog","seq":2,"time":"2024-03-01T10:04:05Z","from":"ana","text":"waves"}`},
 		{"join, missed", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: 8, Time: at, Name: "cy", Role: wire.RoleAdmin}, join.Missed,
@@ -49,7 +60,7 @@ func TestJSONFromFrame(t *testing.T) {
 			`{"v":1,"type":"event","kind":"topic","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","from":"ana","text":"lunch"}`},
 		{"a kind named like a type of ours", wire.Frame{Type: wire.TypeEvent, Kind: "backlog_end", Seq: 12, Time: at}, join.Live,
 			`{"v":1,"type":"event","kind":"backlog_end","phase":"live","seq":12,"time":"2024-03-01T10:04:05Z"}`},
-		{"private", wire.Frame{Type: wire.TypePrivate, Seq: 12, PrivateSeq: 4, Time: at, From: "ana", To: "bob", Text: "psst", Ref: 5}, join.Live,
+		{"own private", wire.Frame{Type: wire.TypePrivate, Seq: 12, PrivateSeq: 4, Time: at, From: "ana", To: "bob", Text: "psst", Ref: 5}, join.Live,
 			`{"v":1,"type":"private","phase":"live","seq":12,"private_seq":4,"time":"2024-03-01T10:04:05Z","from":"ana","to":"bob","text":"psst","ref":5}`},
 		{"notice", wire.Frame{Type: wire.TypeNotice, Text: "2 here:\nana\nbob", Ref: 6}, join.Live,
 			`{"v":1,"type":"notice","phase":"live","text":"2 here:\nana\nbob","ref":6}`},
@@ -76,7 +87,7 @@ func TestJSONFromFrame(t *testing.T) {
 			if want != "" {
 				want += "\n"
 			}
-			if got := showJSON(tc.f, tc.phase); got != want {
+			if got := showJSON(tc.f, tc.phase, "ana"); got != want {
 				t.Errorf("got\n%s\nwant\n%s", got, want)
 			}
 		})
@@ -317,8 +328,8 @@ func TestJoinJSON(t *testing.T) {
 		me := wire.Member{Name: "bob", Role: wire.RoleMember}
 		h.send(wire.Frame{Type: wire.TypeWelcome, Version: wire.Version, Seq: 3, Epoch: "e1",
 			Room: &wire.Room{Name: "Lab 3", ID: testRoomID}, You: &me, Members: []wire.Member{me}})
-		h.send(say(1, "ana", "earlier \x1b[2J", 0))
-		h.send(say(2, "ana", "still earlier", 0))
+		h.send(say(1, "ana", "earlier \x1b[2J", 7))
+		h.send(say(2, "bob", "said in an earlier run", 1))
 		s := h.expect(wire.TypeSay, "hi")
 		h.send(say(4, "bob", "hi", s.Ref))
 		s = h.expect(wire.TypeSay, "/kick ana")
@@ -335,7 +346,7 @@ func TestJoinJSON(t *testing.T) {
 	}
 	want := `{"v":1,"type":"welcome","seq":3,"name":"bob","role":"member","room":{"name":"Lab 3","id":"0123456789abcdef"},"members":[{"name":"bob","role":"member"}]}
 {"v":1,"type":"say","phase":"backlog","seq":1,"time":"2024-03-01T10:04:00Z","from":"ana","text":"earlier \u001b[2J"}
-{"v":1,"type":"say","phase":"backlog","seq":2,"time":"2024-03-01T10:04:00Z","from":"ana","text":"still earlier"}
+{"v":1,"type":"say","phase":"backlog","seq":2,"time":"2024-03-01T10:04:00Z","from":"bob","text":"said in an earlier run"}
 {"v":1,"type":"backlog_end"}
 {"v":1,"type":"say","phase":"live","seq":4,"time":"2024-03-01T10:04:00Z","from":"bob","text":"hi","ref":1}
 {"v":1,"type":"notice","phase":"live","text":"not allowed: /kick is for admins","error":true,"ref":2}
