@@ -112,8 +112,9 @@ type jsonUI struct {
 
 // NewJSONUI returns a UI that reads lines from in as line mode does and
 // writes to out one JSON object per line (see jsonEvent, and the README's
-// "JSON output"): every frame from the room, every note of the client's,
-// the welcome, and the end of the backlog. It never asks for another
+// "JSON output"): each welcome, every frame from the room of a type this
+// version knows, every note of the client's, and the end of the backlog.
+// It never asks for another
 // name. A line longer than wire.MaxText bytes is not sent: it is reported
 // with a warning note and skipped.
 func NewJSONUI(in io.Reader, out io.Writer) join.UI {
