@@ -392,3 +392,73 @@ func FuzzJSONUI(f *testing.F) {
 		}
 	})
 }
+
+// TestJoinJSONReconnects: after a break, the JSON output has the
+// outage's statuses, each welcome (the second one resumed), and what
+// happened meanwhile as "missed".
+func TestJoinJSONReconnects(t *testing.T) {
+	me := wire.Member{Name: "bob", Role: wire.RoleMember}
+	welcome := wire.Frame{Type: wire.TypeWelcome, Version: wire.Version, Epoch: "e1",
+		Room: &wire.Room{Name: "Lab 3", ID: testRoomID}, You: &me, Members: []wire.Member{me}}
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	dial, _ := scriptDialer(t,
+		func(h *fakeHost) {
+			if _, ok := h.read(); !ok {
+				t.Error("host: no hello")
+				return
+			}
+			w := welcome
+			w.Seq = 1
+			h.send(w)
+			h.send(say(2, "ana", "before the break", 0))
+			// The script ends: the connection breaks.
+		},
+		func(h *fakeHost) {
+			hello, ok := h.read()
+			if !ok || hello.Resume == nil || hello.Resume.Seq != 2 {
+				t.Errorf("host: hello %+v, want one resuming after 2", hello)
+				return
+			}
+			w := welcome
+			w.Seq, w.Resumed = 4, true
+			h.send(w)
+			h.send(say(3, "ana", "while you were away", 0))
+			inW.Close() // the person has nothing more to say
+			h.expect(wire.TypeSay, "/quit")
+			closedLeft(h)
+		})
+	var out bytes.Buffer
+	ui := NewJSONUI(inR, &out)
+	opts := join.Options{Name: "bob", Script: true, Reconnect: &join.Reconnect{Backoff: join.Backoff{Initial: time.Millisecond, Max: time.Millisecond}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := join.Join(ctx, dial, opts, ui); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	var got []string
+	for _, obj := range decodeLines(t, out.String()) {
+		line := fmt.Sprint(obj["type"])
+		for _, key := range []string{"kind", "phase", "seq", "resumed", "text"} {
+			if v, ok := obj[key]; ok && !(obj["kind"] == "progress" && key == "text") {
+				line += fmt.Sprintf(" %s=%v", key, v)
+			}
+		}
+		if len(got) > 0 && got[len(got)-1] == line {
+			continue // one line for the statuses of the outage, however many
+		}
+		got = append(got, line)
+	}
+	want := []string{
+		"welcome seq=1",
+		"say phase=live seq=2 text=before the break",
+		"note kind=progress",
+		"welcome seq=4 resumed=true",
+		"note kind=settled text=back in the room, the events you missed follow",
+		"say phase=missed seq=3 text=while you were away",
+		"closed phase=live",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("wrote\n%s\nsummed up as\n%s\nwant\n%s", out.String(), strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
