@@ -141,6 +141,25 @@ func (tm *tmuxTerm) waitRow(want string, col int) {
 	}
 }
 
+// waitRowOneOf waits until the cursor's row is one of wants, the cursor at
+// its end, and returns which.
+func (tm *tmuxTerm) waitRowOneOf(wants ...string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(screenWait)
+	for {
+		row, x := tm.cursorRow()
+		for _, want := range wants {
+			if strings.TrimRight(row, " ") == strings.TrimRight(want, " ") && x == len([]rune(want)) {
+				return want
+			}
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("the cursor's row is %q with the cursor at %d; want one of %q\nscreen:\n%s", row, x, wants, tm.run("capture-pane", "-p"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitLines waits until the scrollback holds a line matching each of
 // patterns, in that order, and returns the scrollback.
 func (tm *tmuxTerm) waitLines(patterns ...string) []string {
@@ -326,6 +345,28 @@ func TestPromptJoin(t *testing.T) {
 	tm.typeSlowly("/unb") // "/un" is also /unmute
 	tm.keys("Tab")
 	tm.waitRow(prompt+"/unban ", -1)
+	tm.keys("C-u")
+	tm.waitRow(prompt, -1)
+
+	// Tab first in a message addresses a member, "bob: ", and each Tab
+	// after it puts the next candidate in its place, as IRC clients do;
+	// the last goes round to the first.
+	tm.typeSlowly("b")
+	tm.keys("Tab")
+	first := tm.waitRowOneOf(prompt+"bob: ", prompt+"bea: ")
+	second := prompt + "bea: "
+	if first == second {
+		second = prompt + "bob: "
+	}
+	tm.keys("Tab")
+	tm.waitRow(second, -1)
+	tm.keys("Tab")
+	tm.waitRow(first, -1)
+	tm.keys("C-u")
+	tm.waitRow(prompt, -1)
+	tm.typeSlowly("ali")
+	tm.keys("Tab")
+	tm.waitRow(prompt+"alice: ", -1)
 	tm.keys("C-u")
 	tm.waitRow(prompt, -1)
 

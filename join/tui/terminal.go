@@ -223,6 +223,10 @@ func (v *roomView) complete(line string, pos int) (string, []string, string) {
 	return completionsFrom(r, localCommands, localArgs).Complete(line, pos)
 }
 
+// cycles reports whether Tab at pos in line cycles through its candidates
+// (completions.Cycles) rather than listing them.
+func (v *roomView) cycles(line string, pos int) bool { return completions{}.Cycles(line, pos) }
+
 // local runs line if it is one of the client's own commands, and reports
 // whether it was.
 func (v *roomView) local(line string) bool {
