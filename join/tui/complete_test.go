@@ -23,7 +23,7 @@ func testCompletions() completions {
 }
 
 func TestComplete(t *testing.T) {
-	everyCommand := []string{"/ban", "/bans", "/bell", "/deop", "/help", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/op", "/ops", "/quit", "/unban", "/unmute", "/who", "/whois"}
+	everyCommand := []string{"/ban", "/bans", "/bell", "/clear", "/deop", "/help", "/ignore", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/op", "/ops", "/quit", "/unban", "/unignore", "/unmute", "/who", "/whois"}
 	tests := []struct {
 		name     string
 		line     string
@@ -59,6 +59,7 @@ func TestComplete(t *testing.T) {
 		// A command's own words.
 		{"bell", "/bell o", -1, "/bell ", []string{"on", "off"}, ""},
 		{"bell off", "/bell of", -1, "/bell ", []string{"off "}, ""},
+		{"ignore takes a member", "/ignore b", -1, "/ignore ", []string{"Bob "}, ""},
 		// Anywhere else in a line, members: to address them.
 		{"a name in a message", "hi al", -1, "hi ", []string{"alice", "alan"}, ""},
 		// The first word of a message addresses a member, as IRC clients

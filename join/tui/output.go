@@ -458,6 +458,24 @@ func sgrLen(s string) int {
 	return 0
 }
 
+// Clear clears the screen, as the editor's Ctrl-L does, and draws the
+// prompt's row again at its top, where the editor, which is not told, goes
+// on drawing. Only what is on the screen goes: the terminal's scrollback
+// keeps what scrolled off it.
+func (o *output) Clear() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	o.out = o.out[:0]
+	o.flushHeld()
+	o.status = false
+	o.out = append(o.out, eraseScreen...)
+	o.printlnNoClear()
+	o.flush()
+}
+
 // Bell rings the terminal's bell.
 func (o *output) Bell() {
 	o.mu.Lock()

@@ -92,6 +92,9 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 	if herr != nil {
 		p.out.Println(p.style.warning(join.Sanitize(herr.Error()) + "; starting without it"))
 	}
+	if cfg.HistoryFile != "" {
+		p.loadIgnored(IgnoreFile(cfg.HistoryFile))
+	}
 	return p, nil
 }
 

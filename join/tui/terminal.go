@@ -2,7 +2,10 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +21,8 @@ import (
 // PromptConfig says how to set up the interactive prompt (NewPrompt).
 type PromptConfig struct {
 	// HistoryFile is where the lines typed are kept between sessions
-	// (HistoryFile gives the place for a person); "" keeps none.
+	// (HistoryFile gives the place for a person); "" keeps none. The
+	// ignore list is kept beside it (IgnoreFile).
 	HistoryFile string
 	// Secrets are strings, such as the admin password, that must never be
 	// kept: a line that holds one is sent if typed, never kept.
@@ -48,6 +52,9 @@ type Terminal interface {
 // never sees them. They are offered for completion with the host's.
 var localCommands = []wire.Command{
 	{Name: "bell", Usage: "/bell on|off", Help: "ring the terminal bell when someone mentions you (this terminal only)"},
+	{Name: "clear", Usage: "/clear", Help: "clear the screen (this terminal only)"},
+	{Name: "ignore", Usage: "/ignore [NAME]", Help: "hide NAME's messages, /me lines and private messages on this terminal (joins, leaves and admins' actions still show); alone, list who is ignored", Target: "member"},
+	{Name: "unignore", Usage: "/unignore NAME", Help: "show NAME's messages again"},
 }
 
 // localArgs are the words local commands take, for completion.
@@ -75,6 +82,14 @@ type roomView struct {
 	// time.Now), so tests can move it.
 	lastBell time.Time
 	now      func() time.Time
+
+	// ignored are the names whose messages are hidden (/ignore), kept in
+	// ignoreFile ("" for nowhere).
+	ignored    []string
+	ignoreFile string
+	// helpAsked counts the /help lines sent and not yet answered: the
+	// host's answer gets the client's own commands after it.
+	helpAsked int
 
 	// armed: the last thing the person did was Ctrl-C on an empty line,
 	// so another leaves. Only the goroutine reading lines touches it.
@@ -133,6 +148,9 @@ func (v *roomView) Enter(w wire.Frame, r *join.Roster) {
 // joined dimmed, after "earlier:"; others ringing the bell when a line is
 // for the person and the bell is on.
 func (v *roomView) Show(f wire.Frame, phase join.Phase) {
+	if v.hides(f) {
+		return
+	}
 	if phase == join.Backlog {
 		v.showEarlier(f)
 		return
@@ -144,10 +162,83 @@ func (v *roomView) Show(f wire.Frame, phase join.Phase) {
 	}
 	v.mu.Unlock()
 	lines, alert := v.rowStyle().Lines(f, me, v.loc)
+	if v.answersHelp(f) {
+		lines = append(lines, v.localHelp()...)
+	}
 	v.out.Println(lines...)
 	if alert && v.mayRing() {
 		v.out.Bell()
 	}
+}
+
+// hides reports whether f is hidden because its sender is ignored: a
+// message, a /me line or a private message from someone on the ignore
+// list, never one of the person's own. Joins, leaves, the room's events
+// and the host's answers always show: they say what happens in the room,
+// which the person would otherwise misread.
+func (v *roomView) hides(f wire.Frame) bool {
+	switch {
+	case f.Type == wire.TypeEvent && (f.Kind == wire.KindSay || f.Kind == wire.KindMe):
+	case f.Type == wire.TypePrivate:
+	default:
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.ignored) == 0 || v.roster != nil && f.From == v.roster.Me() {
+		return false
+	}
+	return ignoredIndex(v.ignored, f.From) >= 0
+}
+
+// maxHelpAsked bounds helpAsked: a person who types /help many times in a
+// room that never answers gets the client's commands only once an
+// answer comes.
+const maxHelpAsked = 4
+
+// answersHelp reports whether f is the host's answer to a /help the
+// person sent, which lists /help itself first, and counts it answered.
+func (v *roomView) answersHelp(f wire.Frame) bool {
+	if f.Type != wire.TypeNotice || f.Error || !strings.HasPrefix(f.Text, "/help ") {
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.helpAsked == 0 {
+		return false
+	}
+	v.helpAsked--
+	return true
+}
+
+// localHelp renders the client's own commands as the host's /help lists
+// its own, "/bell on|off — ring …", leaving out any the host lists too.
+func (v *roomView) localHelp() []string {
+	v.mu.Lock()
+	var hosts []wire.Command
+	if v.roster != nil {
+		hosts = v.roster.Commands()
+	}
+	v.mu.Unlock()
+	var text []string
+	for _, c := range localCommands {
+		if !slices.ContainsFunc(hosts, func(h wire.Command) bool { return strings.EqualFold(h.Name, c.Name) }) {
+			text = append(text, c.Usage+" — "+c.Help)
+		}
+	}
+	lines, _ := v.rowStyle().Lines(wire.Frame{Type: wire.TypeNotice, Text: strings.Join(text, "\n")}, "", v.loc)
+	return lines
+}
+
+// tell shows one of the client's own answers as the host's are shown,
+// "-- text", in rows that fit the terminal; refuse shows a refusal,
+// "!! text". text is sanitized as the host's notices are.
+func (v *roomView) tell(text string)   { v.answer(text, false) }
+func (v *roomView) refuse(text string) { v.answer(text, true) }
+
+func (v *roomView) answer(text string, refusal bool) {
+	lines, _ := v.rowStyle().Lines(wire.Frame{Type: wire.TypeNotice, Text: text, Error: refusal}, "", v.loc)
+	v.out.Println(lines...)
 }
 
 // bellGap is the least time between two bells. A room (or a member whose
@@ -216,11 +307,13 @@ func (v *roomView) promptString() string {
 func (v *roomView) complete(line string, pos int) (string, []string, string) {
 	v.mu.Lock()
 	r := v.roster
+	args := maps.Clone(localArgs)
+	args["unignore"] = append([]string{}, v.ignored...) // never nil: only the ignored are offered
 	v.mu.Unlock()
 	if r == nil {
 		return line, nil, ""
 	}
-	return completionsFrom(r, localCommands, localArgs).Complete(line, pos)
+	return completionsFrom(r, localCommands, args).Complete(line, pos)
 }
 
 // cycles reports whether Tab at pos in line cycles through its candidates
@@ -228,30 +321,154 @@ func (v *roomView) complete(line string, pos int) (string, []string, string) {
 func (v *roomView) cycles(line string, pos int) bool { return completions{}.Cycles(line, pos) }
 
 // local runs line if it is one of the client's own commands, and reports
-// whether it was.
+// whether it was. /help is the host's, and is sent; its answer gets the
+// client's commands added (answersHelp).
 func (v *roomView) local(line string) bool {
 	fields := strings.Fields(line)
-	if len(fields) == 0 || !strings.EqualFold(fields[0], "/bell") {
+	if len(fields) == 0 {
 		return false
 	}
+	switch strings.ToLower(fields[0]) {
+	case "/bell":
+		v.bellCommand(fields[1:])
+	case "/clear":
+		if len(fields) > 1 {
+			v.refuse("usage: /clear")
+			return true
+		}
+		v.out.Clear()
+	case "/ignore":
+		v.ignore(fields[1:])
+	case "/unignore":
+		v.unignore(fields[1:])
+	case "/help":
+		if len(fields) == 1 {
+			v.mu.Lock()
+			v.helpAsked = min(v.helpAsked+1, maxHelpAsked)
+			v.mu.Unlock()
+		}
+		return false
+	default:
+		return false
+	}
+	return true
+}
+
+func (v *roomView) bellCommand(args []string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	switch {
-	case len(fields) == 1:
-	case len(fields) == 2 && strings.EqualFold(fields[1], "on"):
+	case len(args) == 0:
+	case len(args) == 1 && strings.EqualFold(args[0], "on"):
 		v.bell = true
-	case len(fields) == 2 && strings.EqualFold(fields[1], "off"):
+	case len(args) == 1 && strings.EqualFold(args[0], "off"):
 		v.bell = false
 	default:
 		v.out.Println(v.style.warning("usage: /bell on|off"))
-		return true
+		return
 	}
 	if v.bell {
 		v.out.Println(v.style.notice("bell on: a mention of your name rings the terminal bell"))
 	} else {
 		v.out.Println(v.style.notice("bell off"))
 	}
-	return true
+}
+
+// ignoreHides says what /ignore hides, for its answers.
+const ignoreHides = "their messages, /me lines and private messages are hidden on this terminal; joins, leaves and admins' actions still show. By name, as the room tells no one's key: whoever has the name is ignored"
+
+// ignore is /ignore: with a name, ignore it; alone, list who is ignored.
+func (v *roomView) ignore(args []string) {
+	if len(args) > 1 {
+		v.refuse("usage: /ignore NAME (alone, /ignore lists who is ignored)")
+		return
+	}
+	v.mu.Lock()
+	me := ""
+	if v.roster != nil {
+		me = v.roster.Me()
+	}
+	if len(args) == 0 {
+		names := slices.Clone(v.ignored)
+		v.mu.Unlock()
+		if len(names) == 0 {
+			v.tell("ignoring no one; /ignore NAME hides NAME's messages, /me lines and private messages on this terminal")
+		} else {
+			v.tell(fmt.Sprintf("ignoring %d: %s. %s; /unignore NAME to undo", len(names), strings.Join(names, ", "), ignoreHides))
+		}
+		return
+	}
+	name := args[0]
+	var refusal string
+	switch {
+	case !completable(name):
+		refusal = fmt.Sprintf("%q is not a name anyone can have", name)
+	case me != "" && strings.EqualFold(name, me):
+		refusal = "you cannot ignore yourself"
+	case ignoredIndex(v.ignored, name) >= 0:
+		v.mu.Unlock()
+		v.tell("already ignoring " + name)
+		return
+	case len(v.ignored) >= maxIgnored:
+		refusal = fmt.Sprintf("the ignore list is full (%d names); /unignore some first", maxIgnored)
+	}
+	if refusal != "" {
+		v.mu.Unlock()
+		v.refuse(refusal)
+		return
+	}
+	v.ignored = append(v.ignored, name)
+	names, file := slices.Clone(v.ignored), v.ignoreFile
+	v.mu.Unlock()
+	v.tell(fmt.Sprintf("ignoring %s: %s; /unignore %s to undo", name, ignoreHides, name))
+	v.saveIgnored(file, names)
+}
+
+// unignore is /unignore NAME.
+func (v *roomView) unignore(args []string) {
+	if len(args) != 1 {
+		v.refuse("usage: /unignore NAME")
+		return
+	}
+	v.mu.Lock()
+	i := ignoredIndex(v.ignored, args[0])
+	if i < 0 {
+		v.mu.Unlock()
+		v.refuse(fmt.Sprintf("%q is not ignored; /ignore lists who is", args[0]))
+		return
+	}
+	name := v.ignored[i]
+	v.ignored = slices.Delete(v.ignored, i, i+1)
+	names, file := slices.Clone(v.ignored), v.ignoreFile
+	v.mu.Unlock()
+	v.tell("no longer ignoring " + name)
+	v.saveIgnored(file, names)
+}
+
+// saveIgnored keeps the ignore list in file, if there is one. Only the
+// goroutine reading lines runs commands, so saves never race.
+func (v *roomView) saveIgnored(file string, names []string) {
+	if file == "" {
+		return
+	}
+	if err := saveIgnores(file, names); err != nil {
+		v.refuse(err.Error() + "; the list holds until you leave")
+	}
+}
+
+// loadIgnored reads the ignore list kept in file, says what of it was
+// skipped, and keeps it there from then on.
+func (v *roomView) loadIgnored(file string) {
+	names, warnings, err := loadIgnores(file)
+	if err != nil {
+		v.refuse(err.Error() + "; starting without it")
+	}
+	for _, w := range warnings {
+		v.refuse(fmt.Sprintf("the ignore list %s: %s", file, w))
+	}
+	v.mu.Lock()
+	v.ignored, v.ignoreFile = names, file
+	v.mu.Unlock()
 }
 
 // interrupted handles Ctrl-C, which the editor has already answered by
