@@ -29,6 +29,9 @@ type PromptConfig struct {
 	Secrets []string
 	// Color allows colours (false when NO_COLOR is set).
 	Color bool
+	// Log, if not nil, gets what the prompt shows of the room (ChatLog),
+	// without what it hides.
+	Log *ChatLog
 }
 
 // ErrNoPrompt is NewPrompt's answer where an interactive prompt cannot
@@ -71,6 +74,8 @@ type roomView struct {
 	// width is the terminal's width in columns, 0 when it cannot be
 	// told; nil for none.
 	width func() int
+	// log gets what is shown of the room; nil for none.
+	log *ChatLog
 
 	mu     sync.Mutex
 	prompt string // "Lab 3 ana> " once welcomed
@@ -110,6 +115,7 @@ func (v *roomView) print(line string) { v.out.Println(v.rowStyle().Plain(join.Sa
 // line, which the next replaces; the rest as lines, "!! " before a
 // warning and "-- " before others.
 func (v *roomView) Note(n join.Note) {
+	defer v.logged(v.log.note(n))
 	switch n.Kind {
 	case join.Progress, join.Settled:
 		v.status(n.Text)
@@ -141,6 +147,14 @@ func (v *roomView) Enter(w wire.Frame, r *join.Roster) {
 	v.mu.Unlock()
 	if first {
 		v.print(welcomeLine(w))
+		v.logged(v.log.welcome(w))
+	}
+}
+
+// logged shows the warning of a log that cannot be written, if any.
+func (v *roomView) logged(warning string) {
+	if warning != "" {
+		v.print("!! " + warning)
 	}
 }
 
@@ -151,16 +165,17 @@ func (v *roomView) Show(f wire.Frame, phase join.Phase) {
 	if v.hides(f) {
 		return
 	}
-	if phase == join.Backlog {
-		v.showEarlier(f)
-		return
-	}
 	v.mu.Lock()
 	me := ""
 	if v.roster != nil {
 		me = v.roster.Me()
 	}
 	v.mu.Unlock()
+	defer v.logged(v.log.frame(f, phase, me))
+	if phase == join.Backlog {
+		v.showEarlier(f)
+		return
+	}
 	lines, alert := v.rowStyle().Lines(f, me, v.loc)
 	if v.answersHelp(f) {
 		lines = append(lines, v.localHelp()...)
