@@ -636,3 +636,59 @@ func TestPromptCutsLongLines(t *testing.T) {
 	tm.keys("C-d")
 	tm.waitLines(`^\[exited 0\]$`)
 }
+
+// TestPromptShrink: narrowing the terminal while a long line is typed
+// leaves no copy of the prompt behind. tmux, as most terminals do, wraps
+// the row anew at the new width, which takes the start of the prompt's
+// row up a row; the client clears what the row became before the editor
+// draws it again, so the only row with the prompt is the one typed on.
+func TestPromptShrink(t *testing.T) {
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, t.TempDir()))
+	const prompt = "Lab 3 ana> "
+	tm.waitRow(prompt, -1)
+	bob := startTalker(t, addr, fp, "bob")
+	tm.waitLines(`^\d\d:\d\d -!- bob joined$`)
+
+	typed := strings.Repeat("abcdefghij", 9) // 101 columns with the prompt
+	tm.paste(typed)
+	tm.waitRow(prompt+typed, -1)
+	for _, width := range []string{"70", "45"} {
+		tm.run("resize-window", "-x", width, "-y", "40")
+		deadline := time.Now().Add(screenWait)
+		for {
+			row, _ := tm.cursorRow()
+			if strings.HasPrefix(row, prompt) && strings.HasSuffix(strings.TrimRight(row, " "), "hij") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("at %s columns the row is %q:\n%s", width, row, tm.run("capture-pane", "-p", "-S", "-"))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// A line from the room goes above the row, and the row stays whole.
+	if err := bob.sess.Send("still here"); err != nil {
+		t.Fatal(err)
+	}
+	tm.waitLines(`^\d\d:\d\d <bob> still here$`)
+	rows := strings.Split(strings.TrimRight(tm.run("capture-pane", "-p", "-S", "-"), "\n"), "\n")
+	prompts := 0
+	for _, r := range rows {
+		if strings.Contains(r, "Lab 3 ana>") || strings.Contains(r, "abcdefghij") && !strings.HasPrefix(r, prompt) {
+			prompts++
+		}
+	}
+	if prompts != 1 {
+		t.Errorf("%d rows hold the prompt or what was typed, want the one typed on:\n%s", prompts, strings.Join(rows, "\n"))
+	}
+	tm.keys("C-u", "C-d")
+	tm.waitLines(`^\[exited 0\]$`)
+}

@@ -56,6 +56,7 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 		return nil, fmt.Errorf("starting the prompt: %w", err)
 	}
 	out := newOutput(os.Stdout)
+	out.reflows = reflowsOnResize(os.Getenv)
 	p := &linerPrompt{roomView: newRoomView(out, style{Color: cfg.Color, Palette256: Palette256(os.Getenv("TERM"), os.Getenv("COLORTERM"))}), cfg: cfg, pipe: w}
 	// The terminal's descriptor, taken now: os.Stdout becomes liner's
 	// pipe below, which has no width.
@@ -68,6 +69,7 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 		}
 		return w
 	}
+	out.width = p.width
 	go func() {
 		buf := make([]byte, 32<<10)
 		for {
