@@ -692,3 +692,81 @@ func TestPromptShrink(t *testing.T) {
 	tm.keys("C-u", "C-d")
 	tm.waitLines(`^\[exited 0\]$`)
 }
+
+// TestPromptIgnore: at a real prompt, /help lists the client's own
+// commands after the host's; /ignore hides a member's messages from the
+// screen and from --log, and is kept; /unignore shows them again.
+func TestPromptIgnore(t *testing.T) {
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	state := t.TempDir()
+	logFile := filepath.Join(t.TempDir(), "chat.log")
+	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s --log %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, state, logFile))
+	const prompt = "Lab 3 ana> "
+	tm.waitRow(prompt, -1)
+	bob, cy := startTalker(t, addr, fp, "bob"), startTalker(t, addr, fp, "cy")
+	tm.waitLines(`^\d\d:\d\d -!- bob joined$`, `^\d\d:\d\d -!- cy joined$`)
+
+	tm.typeSlowly("/help")
+	tm.keys("Enter")
+	tm.waitLines(`^-- /help — list the commands you may use$`, `^-- /bell on\|off — ring the terminal bell`, `^-- /clear — clear the screen`,
+		`^-- /ignore \[NAME\] — hide NAME's messages`, `^-- /unignore NAME — show NAME's messages again$`)
+
+	tm.typeSlowly("/ignore bob")
+	tm.keys("Enter")
+	tm.waitLines(`^-- ignoring bob: their messages, /me lines and private messages are hidden`)
+	for _, send := range []func() error{
+		func() error { return bob.sess.Send("ana: spam") },
+		func() error { return bob.sess.Send("/me spams") },
+		func() error { return bob.sess.Send("/msg ana psst") },
+		func() error { return cy.sess.Send("after the spam") },
+	} {
+		if err := send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := tm.waitLines(`^\d\d:\d\d <cy> after the spam$`)
+	for _, l := range lines {
+		if strings.Contains(l, "spam") && !strings.Contains(l, "<cy>") || strings.Contains(l, "psst") {
+			t.Errorf("an ignored line is shown: %q", l)
+		}
+	}
+	if data, err := os.ReadFile(tui.IgnoreFile(tui.HistoryFile(state, "ana"))); err != nil || !strings.HasSuffix(string(data), "\nbob\n") {
+		t.Errorf("the ignore list kept: %q, %v", data, err)
+	}
+
+	tm.typeSlowly("/unignore bob")
+	tm.keys("Enter")
+	tm.waitLines(`^-- no longer ignoring bob$`)
+	if err := bob.sess.Send("back"); err != nil {
+		t.Fatal(err)
+	}
+	tm.waitLines(`^\d\d:\d\d <bob> back$`)
+	tm.keys("C-d")
+	tm.waitLines(`^\[exited 0\]$`)
+
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(data)
+	// The log has the room's lines; not what the prompt's own commands
+	// answer, which are about this terminal.
+	for _, want := range []string{" <cy> after the spam\n", " <bob> back\n", " -!- cy joined\n", " -- /help — list the commands you may use\n"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "ana: spam") || strings.Contains(log, "psst") || strings.Contains(log, "spams") || strings.Contains(log, "/unignore") {
+		t.Errorf("the log holds what was ignored:\n%s", log)
+	}
+	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d <bob> back$`).MatchString(log) {
+		t.Errorf("the log's lines are not dated:\n%s", log)
+	}
+}

@@ -20,7 +20,8 @@ import (
 // host gave it; the client's own lines and the host's answers, which have
 // none, the time they were shown. Both UIs feed it: the prompt itself,
 // which leaves out what it hides (/ignore), and any other UI through
-// WithLog.
+// WithLog. The answers of the prompt's own commands (/bell, /ignore) are
+// about the terminal, not the room, and are not logged.
 //
 // A log that cannot be written never stops the chat: the first failure is
 // returned once, for the UI to say, and the lines after it are still
