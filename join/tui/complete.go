@@ -94,7 +94,7 @@ func (c completions) Complete(line string, pos int) (head string, candidates []s
 // speakers one by one.
 func (c completions) Cycles(line string, pos int) bool {
 	head, word, _ := splitAtWord(line, pos)
-	return head == "" && word != "" && !isCommand(line)
+	return strings.TrimSpace(head) == "" && word != "" && !isCommand(line)
 }
 
 // addressed returns the members whose names start with word, the person

@@ -71,6 +71,7 @@ func TestComplete(t *testing.T) {
 		{"addressing oneself", "an", -1, "", nil, ""},
 		{"addressing before a space", "bo hi", 2, "", []string{"Bob:"}, " hi"},
 		{"addressing before text", "bohi", 2, "", []string{"Bob: "}, "hi"},
+		{"addressing after a blank", " bo", -1, " ", []string{"Bob: "}, ""},
 		{"a name after /me", "/me hugs c", -1, "/me hugs ", []string{"cy "}, ""},
 		{"the reason of a kick", "/kick cy spam b", -1, "/kick cy spam ", []string{"Bob "}, ""},
 		{"a message that starts with a slash", "//b", -1, "", nil, ""},
@@ -122,6 +123,7 @@ func TestCompleteCycles(t *testing.T) {
 		{"/k", 2, false},
 		{"/msg a hi", 6, false},
 		{"hi a", 1, true}, // the cursor in the first word
+		{" a", 2, true},
 	}
 	for _, tt := range tests {
 		if got := (completions{}).Cycles(tt.line, tt.pos); got != tt.want {

@@ -115,7 +115,6 @@ func (v *roomView) print(line string) { v.out.Println(v.rowStyle().Plain(join.Sa
 // line, which the next replaces; the rest as lines, "!! " before a
 // warning and "-- " before others.
 func (v *roomView) Note(n join.Note) {
-	defer v.logged(v.log.note(n))
 	switch n.Kind {
 	case join.Progress, join.Settled:
 		v.status(n.Text)
@@ -124,6 +123,7 @@ func (v *roomView) Note(n join.Note) {
 	default:
 		v.print("-- " + n.Text)
 	}
+	v.logged(v.log.note(n))
 }
 
 // rowStyle is the view's style for the terminal as wide as it is now, so
@@ -171,19 +171,19 @@ func (v *roomView) Show(f wire.Frame, phase join.Phase) {
 		me = v.roster.Me()
 	}
 	v.mu.Unlock()
-	defer v.logged(v.log.frame(f, phase, me))
 	if phase == join.Backlog {
-		v.showEarlier(f)
-		return
+		v.out.Println(v.rowStyle().Earlier(f, me, v.loc)...)
+	} else {
+		lines, alert := v.rowStyle().Lines(f, me, v.loc)
+		if v.answersHelp(f) {
+			lines = append(lines, v.localHelp()...)
+		}
+		v.out.Println(lines...)
+		if alert && v.mayRing() {
+			v.out.Bell()
+		}
 	}
-	lines, alert := v.rowStyle().Lines(f, me, v.loc)
-	if v.answersHelp(f) {
-		lines = append(lines, v.localHelp()...)
-	}
-	v.out.Println(lines...)
-	if alert && v.mayRing() {
-		v.out.Bell()
-	}
+	v.logged(v.log.frame(f, phase, me))
 }
 
 // hides reports whether f is hidden because its sender is ignored: a
@@ -278,16 +278,6 @@ func (v *roomView) mayRing() bool {
 	}
 	v.lastBell = now
 	return true
-}
-
-func (v *roomView) showEarlier(f wire.Frame) {
-	v.mu.Lock()
-	me := ""
-	if v.roster != nil {
-		me = v.roster.Me()
-	}
-	v.mu.Unlock()
-	v.out.Println(v.rowStyle().Earlier(f, me, v.loc)...)
 }
 
 // status shows the client's status line ("reconnecting…"), which the next
@@ -394,49 +384,58 @@ const ignoreHides = "their messages, /me lines and private messages are hidden o
 
 // ignore is /ignore: with a name, ignore it; alone, list who is ignored.
 func (v *roomView) ignore(args []string) {
-	if len(args) > 1 {
+	switch {
+	case len(args) == 0:
+		v.listIgnored()
+		return
+	case len(args) > 1:
 		v.refuse("usage: /ignore NAME (alone, /ignore lists who is ignored)")
 		return
 	}
-	v.mu.Lock()
-	me := ""
-	if v.roster != nil {
-		me = v.roster.Me()
-	}
-	if len(args) == 0 {
-		names := slices.Clone(v.ignored)
-		v.mu.Unlock()
-		if len(names) == 0 {
-			v.tell("ignoring no one; /ignore NAME hides NAME's messages, /me lines and private messages on this terminal")
-		} else {
-			v.tell(fmt.Sprintf("ignoring %d: %s. %s; /unignore NAME to undo", len(names), strings.Join(names, ", "), ignoreHides))
-		}
-		return
-	}
 	name := args[0]
-	var refusal string
-	switch {
-	case !completable(name):
-		refusal = fmt.Sprintf("%q is not a name anyone can have", name)
-	case me != "" && strings.EqualFold(name, me):
-		refusal = "you cannot ignore yourself"
-	case ignoredIndex(v.ignored, name) >= 0:
-		v.mu.Unlock()
-		v.tell("already ignoring " + name)
-		return
-	case len(v.ignored) >= maxIgnored:
-		refusal = fmt.Sprintf("the ignore list is full (%d names); /unignore some first", maxIgnored)
+	v.mu.Lock()
+	refusal := v.ignoreRefusal(name)
+	already := refusal == "" && ignoredIndex(v.ignored, name) >= 0
+	if refusal == "" && !already {
+		v.ignored = append(v.ignored, name)
 	}
-	if refusal != "" {
-		v.mu.Unlock()
-		v.refuse(refusal)
-		return
-	}
-	v.ignored = append(v.ignored, name)
 	names, file := slices.Clone(v.ignored), v.ignoreFile
 	v.mu.Unlock()
-	v.tell(fmt.Sprintf("ignoring %s: %s; /unignore %s to undo", name, ignoreHides, name))
-	v.saveIgnored(file, names)
+	switch {
+	case refusal != "":
+		v.refuse(refusal)
+	case already:
+		v.tell("already ignoring " + name)
+	default:
+		v.tell(fmt.Sprintf("ignoring %s: %s; /unignore %s to undo", name, ignoreHides, name))
+		v.saveIgnored(file, names)
+	}
+}
+
+// ignoreRefusal says why name cannot be added to the ignore list, or ""
+// when it can (or is on it already). v.mu must be held.
+func (v *roomView) ignoreRefusal(name string) string {
+	switch {
+	case !completable(name):
+		return fmt.Sprintf("%q is not a name anyone can have", name)
+	case v.roster != nil && strings.EqualFold(name, v.roster.Me()):
+		return "you cannot ignore yourself"
+	case len(v.ignored) >= maxIgnored && ignoredIndex(v.ignored, name) < 0:
+		return fmt.Sprintf("the ignore list is full (%d names); /unignore some first", maxIgnored)
+	}
+	return ""
+}
+
+// listIgnored is /ignore alone.
+func (v *roomView) listIgnored() {
+	v.mu.Lock()
+	names := slices.Clone(v.ignored)
+	v.mu.Unlock()
+	if len(names) == 0 {
+		v.tell("ignoring no one; /ignore NAME hides NAME's messages, /me lines and private messages on this terminal")
+		return
+	}
+	v.tell(fmt.Sprintf("ignoring %d: %s. %s; /unignore NAME to undo", len(names), strings.Join(names, ", "), ignoreHides))
 }
 
 // unignore is /unignore NAME.
