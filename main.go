@@ -508,6 +508,11 @@ func (c *cli) join(args []string) error {
 	if err := defaultUser(fs, userName); err != nil {
 		return err
 	}
+	chatLog, err := openChatLog(*logFile)
+	if err != nil {
+		return err
+	}
+	defer chatLog.Close()
 	opts := join.Options{Name: *userName, Script: c.scripted()}
 	if *admin {
 		p, err := c.joinPassword()
@@ -586,11 +591,6 @@ func (c *cli) join(args []string) error {
 		// machines advertising its id skipped.
 		opts.Reconnect = &join.Reconnect{Rediscover: trust.Rediscover(browser(ifaces), join.LocalAddrs(), withIdentity)}
 	}
-	chatLog, err := openChatLog(*logFile)
-	if err != nil {
-		return err
-	}
-	defer chatLog.Close()
 	ui, closeUI := c.chatUI(*userName, *stateDir, chatLog, opts.Password)
 	defer closeUI()
 	return join.Join(ctx, dial, opts, ui)
