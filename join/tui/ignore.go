@@ -108,12 +108,12 @@ func loadIgnores(path string) (names []string, warnings []string, err error) {
 		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the ignore list: %w", err)
+		return nil, nil, fmt.Errorf("cannot read the ignore list %s: %s", path, reason(err))
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxIgnoreFile+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the ignore list: %w", err)
+		return nil, nil, fmt.Errorf("cannot read the ignore list %s: %s", path, reason(err))
 	}
 	if len(data) > maxIgnoreFile {
 		data = data[:maxIgnoreFile]
@@ -129,7 +129,7 @@ func loadIgnores(path string) (names []string, warnings []string, err error) {
 // saveIgnores writes the ignore list at path, private to the person.
 func saveIgnores(path string, names []string) error {
 	if err := join.WriteStateFile(path, encodeIgnores(names), 0o600); err != nil {
-		return fmt.Errorf("saving the ignore list: %w", err)
+		return fmt.Errorf("cannot save the ignore list %s: %s", path, reason(err))
 	}
 	return nil
 }

@@ -289,3 +289,23 @@ func TestViewHelpAddsLocalCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestViewIgnoreUnsaved: a list that cannot be saved is said, in plain
+// words, and holds for the session.
+func TestViewIgnoreUnsaved(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "history")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil { // a file where the directory should be
+		t.Fatal(err)
+	}
+	v, scr := newTestView(t)
+	v.loadIgnored(filepath.Join(blocker, "ana.ignore"))
+	v.local("/ignore bob")
+	got := strings.Join(plainLines(scr), "\n")
+	if !strings.Contains(got, "!! cannot save the ignore list "+filepath.Join(blocker, "ana.ignore")+": not a directory; the list holds until you leave") {
+		t.Errorf("the answers:\n%s", got)
+	}
+	if !v.hides(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, From: "bob"}) {
+		t.Error("bob is not ignored for the session")
+	}
+}
