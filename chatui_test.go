@@ -14,7 +14,7 @@ import (
 func TestChatUIWithoutTerminal(t *testing.T) {
 	var out, errs bytes.Buffer
 	c := &cli{stdin: strings.NewReader("hi\n"), stdout: &out, stderr: &errs}
-	ui, closeUI := c.chatUI("ana", t.TempDir(), "secret")
+	ui, closeUI := c.chatUI("ana", t.TempDir(), nil, "secret")
 	defer closeUI()
 	if _, ok := ui.(tui.Terminal); ok {
 		t.Fatal("got the interactive prompt without a terminal")

@@ -188,6 +188,8 @@ Flags:
                               is up, can multicast and has an address)
   --backlog N                 how many of the last messages someone who joins
                               is shown (default 50; 0 for none)
+  --log FILE                  append what the room shows here to FILE, plain
+                              text with dates (made private to you)
 `
 
 const usageJoin = `Usage: chatroom join [flags] [ROOM]
@@ -219,6 +221,8 @@ Flags:
                           room that closed is waited for 10 minutes)
   --json                  write one JSON object per line instead of text:
                           each event, notice and note (see the README)
+  --log FILE              append what the room shows to FILE, plain text
+                          with dates (made private to you)
 `
 
 const usageList = `Usage: chatroom list [flags]
@@ -314,8 +318,12 @@ func (c *cli) host(args []string) error {
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
 	backlog := fs.Int("backlog", 50, "")
+	logFile := fs.String("log", "", "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
+	}
+	if *logFile != "" && *noPrompt {
+		return &usageError{msg: "--log keeps what the prompt shows, and --no-prompt has none", command: "host"}
 	}
 	if *backlog < 0 {
 		return &usageError{msg: "--backlog must be 0 or more", command: "host"}
@@ -347,6 +355,12 @@ func (c *cli) host(args []string) error {
 	if why := weakPassword(password); why != "" {
 		c.logger().Warn("the admin password is " + why + ": anyone on the LAN can try passwords; use 4 or more random words, e.g. from a password manager")
 	}
+
+	chatLog, err := openChatLog(*logFile)
+	if err != nil {
+		return err
+	}
+	defer chatLog.Close()
 
 	h, err := host.Start(host.Config{
 		Name:          *name,
@@ -396,7 +410,7 @@ func (c *cli) host(args []string) error {
 		c.infof("closing the room")
 		return nil
 	}
-	ui, closeUI := c.chatUI(*userName, dir, password)
+	ui, closeUI := c.chatUI(*userName, dir, chatLog, password)
 	err = join.Join(ctx, h.DialOwner, join.Options{Name: *userName, Script: c.scripted()}, ui)
 	closeUI()
 	if err == nil && ctx.Err() != nil {
@@ -477,6 +491,7 @@ func (c *cli) join(args []string) error {
 	acceptNewKey := fs.Bool("accept-new-key", false, "")
 	noReconnect := fs.Bool("no-reconnect", false, "")
 	asJSON := fs.Bool("json", false, "")
+	logFile := fs.String("log", "", "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
 	if err := c.parse(fs, args, 1); err != nil {
@@ -497,6 +512,11 @@ func (c *cli) join(args []string) error {
 	if err := defaultUser(fs, userName); err != nil {
 		return err
 	}
+	chatLog, err := openChatLog(*logFile)
+	if err != nil {
+		return err
+	}
+	defer chatLog.Close()
 	opts := join.Options{Name: *userName, Script: c.scripted()}
 	if *admin {
 		p, err := c.joinPassword()
@@ -578,9 +598,9 @@ func (c *cli) join(args []string) error {
 	if *asJSON {
 		// For a program: stdout holds only JSON lines, even at a
 		// terminal; what the command itself says stays on stderr.
-		return join.Join(ctx, dial, opts, tui.NewJSONUI(c.stdin, c.stdout))
+		return join.Join(ctx, dial, opts, tui.WithLog(tui.NewJSONUI(c.stdin, c.stdout), chatLog))
 	}
-	ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
+	ui, closeUI := c.chatUI(*userName, *stateDir, chatLog, opts.Password)
 	defer closeUI()
 	return join.Join(ctx, dial, opts, ui)
 }
@@ -862,17 +882,28 @@ func (c *cli) lineUI() join.UI {
 	return tui.NewLineUI(c.stdin, c.stdout)
 }
 
+// openChatLog opens --log's file, if one was given: nil for none. A file
+// that cannot be opened stops the command before it joins; one that
+// fails later is said once, and never stops the chat (tui.ChatLog).
+func openChatLog(path string) (*tui.ChatLog, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return tui.OpenChatLog(path)
+}
+
 // chatUI returns the UI to chat through and a function that closes it. When
 // stdin and stdout are this process's terminal, that is the interactive
 // prompt, which keeps the person's history in the state directory (stateDir,
 // or the default; none when there is no place for it) and never keeps a
 // line that holds one of secrets; while it is up, c.logger's output is
 // shown above it. Anywhere else it is line mode, exactly as scripts expect.
-func (c *cli) chatUI(user, stateDir string, secrets ...string) (join.UI, func()) {
+// Either appends what it shows to log, when there is one (--log).
+func (c *cli) chatUI(user, stateDir string, log *tui.ChatLog, secrets ...string) (join.UI, func()) {
 	if c.stdin != io.Reader(os.Stdin) || c.stdout != io.Writer(os.Stdout) || !isTerminal(c.stdin) {
-		return c.lineUI(), func() {}
+		return tui.WithLog(c.lineUI(), log), func() {}
 	}
-	cfg := tui.PromptConfig{Secrets: secrets, Color: os.Getenv("NO_COLOR") == ""}
+	cfg := tui.PromptConfig{Secrets: secrets, Color: os.Getenv("NO_COLOR") == "", Log: log}
 	if dir, err := stateDirOrDefault(stateDir); err == nil {
 		cfg.HistoryFile = tui.HistoryFile(dir, user)
 	}
@@ -881,7 +912,7 @@ func (c *cli) chatUI(user, stateDir string, secrets ...string) (join.UI, func())
 		if !errors.Is(err, tui.ErrNoPrompt) {
 			c.infof("%v; reading plain lines instead", err)
 		}
-		return c.lineUI(), func() {}
+		return tui.WithLog(c.lineUI(), log), func() {}
 	}
 	var restore func()
 	if c.logs != nil && isTerminalWriter(c.stderr) {

@@ -141,6 +141,25 @@ func (tm *tmuxTerm) waitRow(want string, col int) {
 	}
 }
 
+// waitRowOneOf waits until the cursor's row is one of wants, the cursor at
+// its end, and returns which.
+func (tm *tmuxTerm) waitRowOneOf(wants ...string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(screenWait)
+	for {
+		row, x := tm.cursorRow()
+		for _, want := range wants {
+			if strings.TrimRight(row, " ") == strings.TrimRight(want, " ") && x == len([]rune(want)) {
+				return want
+			}
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("the cursor's row is %q with the cursor at %d; want one of %q\nscreen:\n%s", row, x, wants, tm.run("capture-pane", "-p"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitLines waits until the scrollback holds a line matching each of
 // patterns, in that order, and returns the scrollback.
 func (tm *tmuxTerm) waitLines(patterns ...string) []string {
@@ -326,6 +345,28 @@ func TestPromptJoin(t *testing.T) {
 	tm.typeSlowly("/unb") // "/un" is also /unmute
 	tm.keys("Tab")
 	tm.waitRow(prompt+"/unban ", -1)
+	tm.keys("C-u")
+	tm.waitRow(prompt, -1)
+
+	// Tab first in a message addresses a member, "bob: ", and each Tab
+	// after it puts the next candidate in its place, as IRC clients do;
+	// the last goes round to the first.
+	tm.typeSlowly("b")
+	tm.keys("Tab")
+	first := tm.waitRowOneOf(prompt+"bob: ", prompt+"bea: ")
+	second := prompt + "bea: "
+	if first == second {
+		second = prompt + "bob: "
+	}
+	tm.keys("Tab")
+	tm.waitRow(second, -1)
+	tm.keys("Tab")
+	tm.waitRow(first, -1)
+	tm.keys("C-u")
+	tm.waitRow(prompt, -1)
+	tm.typeSlowly("ali")
+	tm.keys("Tab")
+	tm.waitRow(prompt+"alice: ", -1)
 	tm.keys("C-u")
 	tm.waitRow(prompt, -1)
 
@@ -594,4 +635,138 @@ func TestPromptCutsLongLines(t *testing.T) {
 	// directory is removed.
 	tm.keys("C-d")
 	tm.waitLines(`^\[exited 0\]$`)
+}
+
+// TestPromptShrink: narrowing the terminal while a long line is typed
+// leaves no copy of the prompt behind. tmux, as most terminals do, wraps
+// the row anew at the new width, which takes the start of the prompt's
+// row up a row; the client clears what the row became before the editor
+// draws it again, so the only row with the prompt is the one typed on.
+func TestPromptShrink(t *testing.T) {
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, t.TempDir()))
+	const prompt = "Lab 3 ana> "
+	tm.waitRow(prompt, -1)
+	bob := startTalker(t, addr, fp, "bob")
+	tm.waitLines(`^\d\d:\d\d -!- bob joined$`)
+
+	typed := strings.Repeat("abcdefghij", 9) // 101 columns with the prompt
+	tm.paste(typed)
+	tm.waitRow(prompt+typed, -1)
+	for _, width := range []string{"70", "45"} {
+		tm.run("resize-window", "-x", width, "-y", "40")
+		deadline := time.Now().Add(screenWait)
+		for {
+			row, _ := tm.cursorRow()
+			if strings.HasPrefix(row, prompt) && strings.HasSuffix(strings.TrimRight(row, " "), "hij") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("at %s columns the row is %q:\n%s", width, row, tm.run("capture-pane", "-p", "-S", "-"))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// A line from the room goes above the row, and the row stays whole.
+	if err := bob.sess.Send("still here"); err != nil {
+		t.Fatal(err)
+	}
+	tm.waitLines(`^\d\d:\d\d <bob> still here$`)
+	rows := strings.Split(strings.TrimRight(tm.run("capture-pane", "-p", "-S", "-"), "\n"), "\n")
+	prompts := 0
+	for _, r := range rows {
+		if strings.Contains(r, "Lab 3 ana>") || strings.Contains(r, "abcdefghij") && !strings.HasPrefix(r, prompt) {
+			prompts++
+		}
+	}
+	if prompts != 1 {
+		t.Errorf("%d rows hold the prompt or what was typed, want the one typed on:\n%s", prompts, strings.Join(rows, "\n"))
+	}
+	tm.keys("C-u", "C-d")
+	tm.waitLines(`^\[exited 0\]$`)
+}
+
+// TestPromptIgnore: at a real prompt, /help lists the client's own
+// commands after the host's; /ignore hides a member's messages from the
+// screen and from --log, and is kept; /unignore shows them again.
+func TestPromptIgnore(t *testing.T) {
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	state := t.TempDir()
+	logFile := filepath.Join(t.TempDir(), "chat.log")
+	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s --log %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, state, logFile))
+	const prompt = "Lab 3 ana> "
+	tm.waitRow(prompt, -1)
+	bob, cy := startTalker(t, addr, fp, "bob"), startTalker(t, addr, fp, "cy")
+	tm.waitLines(`^\d\d:\d\d -!- bob joined$`, `^\d\d:\d\d -!- cy joined$`)
+
+	tm.typeSlowly("/help")
+	tm.keys("Enter")
+	tm.waitLines(`^-- /help — list the commands you may use$`, `^-- /bell on\|off — ring the terminal bell`, `^-- /clear — clear the screen`,
+		`^-- /ignore \[NAME\] — hide NAME's messages`, `^-- /unignore NAME — show NAME's messages again$`)
+
+	tm.typeSlowly("/ignore bob")
+	tm.keys("Enter")
+	tm.waitLines(`^-- ignoring bob: their messages, /me lines and private messages are hidden`)
+	for _, send := range []func() error{
+		func() error { return bob.sess.Send("ana: spam") },
+		func() error { return bob.sess.Send("/me spams") },
+		func() error { return bob.sess.Send("/msg ana psst") },
+		func() error { return cy.sess.Send("after the spam") },
+	} {
+		if err := send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := tm.waitLines(`^\d\d:\d\d <cy> after the spam$`)
+	for _, l := range lines {
+		if strings.Contains(l, "spam") && !strings.Contains(l, "<cy>") || strings.Contains(l, "psst") {
+			t.Errorf("an ignored line is shown: %q", l)
+		}
+	}
+	if data, err := os.ReadFile(tui.IgnoreFile(tui.HistoryFile(state, "ana"))); err != nil || !strings.HasSuffix(string(data), "\nbob\n") {
+		t.Errorf("the ignore list kept: %q, %v", data, err)
+	}
+
+	tm.typeSlowly("/unignore bob")
+	tm.keys("Enter")
+	tm.waitLines(`^-- no longer ignoring bob$`)
+	if err := bob.sess.Send("back"); err != nil {
+		t.Fatal(err)
+	}
+	tm.waitLines(`^\d\d:\d\d <bob> back$`)
+	tm.keys("C-d")
+	tm.waitLines(`^\[exited 0\]$`)
+
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(data)
+	// The log has the room's lines; not what the prompt's own commands
+	// answer, which are about this terminal.
+	for _, want := range []string{" <cy> after the spam\n", " <bob> back\n", " -!- cy joined\n", " -- /help — list the commands you may use\n"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "ana: spam") || strings.Contains(log, "psst") || strings.Contains(log, "spams") || strings.Contains(log, "/unignore") {
+		t.Errorf("the log holds what was ignored:\n%s", log)
+	}
+	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d <bob> back$`).MatchString(log) {
+		t.Errorf("the log's lines are not dated:\n%s", log)
+	}
 }

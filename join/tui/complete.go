@@ -22,6 +22,8 @@ type completions struct {
 	Banned []string
 	// Args are the fixed words some commands take ("bell": on, off).
 	Args map[string][]string
+	// Me is the person's own name, never offered to address.
+	Me string
 }
 
 // completionsFrom takes a snapshot of r for completion, with the client's
@@ -32,6 +34,7 @@ func completionsFrom(r *join.Roster, local []wire.Command, args map[string][]str
 		Names:    r.Names(),
 		Banned:   r.Banned(),
 		Args:     args,
+		Me:       r.Me(),
 	}
 }
 
@@ -43,23 +46,17 @@ func completionsFrom(r *join.Roster, local []wire.Command, args map[string][]str
 // What is offered depends on where the word is: in the first word of a
 // line that starts with "/", the commands; in the second word, the names a
 // command takes (members after /kick, /ban, /op, /deop and /msg; banned
-// names after /unban; a command's fixed words); anywhere else in a line,
-// the names of members, so that one can address them. Words match by
-// prefix in any case. A single candidate ends with a space, unless one
-// already follows the cursor, so that typing goes on. Only what is
-// completable is offered: the room sends every name and command.
+// names after /unban; a command's fixed words); in the first word of a
+// message, the members one may address, each with ": " after it, as IRC
+// clients do ("bo" Tab gives "Bob: "), the person themself left out; and
+// anywhere else in a line, the names of members. Words match by prefix in
+// any case. A single candidate ends with a space, unless one already
+// follows the cursor, so that typing goes on. Only what is completable is
+// offered: the room sends every name and command.
 func (c completions) Complete(line string, pos int) (head string, candidates []string, tail string) {
-	runes := []rune(line)
-	pos = max(0, min(pos, len(runes)))
-	before, tail := string(runes[:pos]), string(runes[pos:])
-	start := 0 // of the word: after the last space before the cursor
-	if i := strings.LastIndexFunc(before, unicode.IsSpace); i >= 0 {
-		_, size := utf8.DecodeRuneInString(before[i:])
-		start = i + size
-	}
-	head, word := before[:start], before[start:]
+	head, word, tail := splitAtWord(line, pos)
 	words := strings.Fields(head)
-	command := strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//")
+	command := isCommand(line)
 
 	switch {
 	case len(words) == 0 && command && word != "":
@@ -82,10 +79,61 @@ func (c completions) Complete(line string, pos int) (head string, candidates []s
 		case word != "":
 			candidates = matching(c.Names, word)
 		}
+	case len(words) == 0 && word != "":
+		return head, c.addressed(word, tail), tail
 	case word != "":
 		candidates = matching(c.Names, word)
 	}
 	return head, finish(candidates, word, tail), tail
+}
+
+// Cycles reports whether Tab at pos in line should cycle through the
+// candidates, each put on the line in turn, rather than list them: it
+// does where a member is addressed (the first word of a message), as in
+// irssi and weechat, so that Tab, Tab, Tab goes through the recent
+// speakers one by one.
+func (c completions) Cycles(line string, pos int) bool {
+	head, word, _ := splitAtWord(line, pos)
+	return strings.TrimSpace(head) == "" && word != "" && !isCommand(line)
+}
+
+// addressed returns the members whose names start with word, the person
+// left out, each as it is to stand first in a message: "Bob: ". They stay
+// whole and in their own case, since each replaces the word in turn
+// (Cycles).
+func (c completions) addressed(word, tail string) []string {
+	end := ": "
+	if tail != "" && unicode.IsSpace(firstRune(tail)) {
+		end = ":"
+	}
+	var out []string
+	for _, name := range matching(c.Names, word) {
+		if c.Me != "" && name == c.Me {
+			continue
+		}
+		out = append(out, name+end)
+	}
+	return out
+}
+
+// splitAtWord cuts line at the word that ends at the cursor, pos runes in:
+// what is before the word, the word, and what is after the cursor.
+func splitAtWord(line string, pos int) (head, word, tail string) {
+	runes := []rune(line)
+	pos = max(0, min(pos, len(runes)))
+	before, tail := string(runes[:pos]), string(runes[pos:])
+	start := 0 // of the word: after the last space before the cursor
+	if i := strings.LastIndexFunc(before, unicode.IsSpace); i >= 0 {
+		_, size := utf8.DecodeRuneInString(before[i:])
+		start = i + size
+	}
+	return before[:start], before[start:], tail
+}
+
+// isCommand reports whether line is a command: it starts with "/", and not
+// with "//", which sends a message that starts with "/".
+func isCommand(line string) bool {
+	return strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//")
 }
 
 // target returns the Target of the command called name, if the person may

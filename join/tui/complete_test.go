@@ -18,11 +18,12 @@ func testCompletions() completions {
 		Names:    []string{"cy", "alice", "Alan", "Bob", "émile", "ana"},
 		Banned:   []string{"dan", "Eve", "evan"},
 		Args:     localArgs,
+		Me:       "ana",
 	}
 }
 
 func TestComplete(t *testing.T) {
-	everyCommand := []string{"/ban", "/bans", "/bell", "/deop", "/help", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/op", "/ops", "/quit", "/unban", "/unmute", "/who", "/whois"}
+	everyCommand := []string{"/ban", "/bans", "/bell", "/clear", "/deop", "/help", "/ignore", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/op", "/ops", "/quit", "/unban", "/unignore", "/unmute", "/who", "/whois"}
 	tests := []struct {
 		name     string
 		line     string
@@ -58,9 +59,19 @@ func TestComplete(t *testing.T) {
 		// A command's own words.
 		{"bell", "/bell o", -1, "/bell ", []string{"on", "off"}, ""},
 		{"bell off", "/bell of", -1, "/bell ", []string{"off "}, ""},
+		{"ignore takes a member", "/ignore b", -1, "/ignore ", []string{"Bob "}, ""},
 		// Anywhere else in a line, members: to address them.
 		{"a name in a message", "hi al", -1, "hi ", []string{"alice", "alan"}, ""},
-		{"a name first in a message", "bo", -1, "", []string{"Bob "}, ""},
+		// The first word of a message addresses a member, as IRC clients
+		// do: "Bob: ", never the person themself.
+		{"a name first in a message", "bo", -1, "", []string{"Bob: "}, ""},
+		{"addressing, several", "a", -1, "", []string{"alice: ", "Alan: "}, ""},
+		{"addressing keeps each name's case", "AL", -1, "", []string{"alice: ", "Alan: "}, ""},
+		{"addressing, recent speakers first", "", -1, "", nil, ""},
+		{"addressing oneself", "an", -1, "", nil, ""},
+		{"addressing before a space", "bo hi", 2, "", []string{"Bob:"}, " hi"},
+		{"addressing before text", "bohi", 2, "", []string{"Bob: "}, "hi"},
+		{"addressing after a blank", " bo", -1, " ", []string{"Bob: "}, ""},
 		{"a name after /me", "/me hugs c", -1, "/me hugs ", []string{"cy "}, ""},
 		{"the reason of a kick", "/kick cy spam b", -1, "/kick cy spam ", []string{"Bob "}, ""},
 		{"a message that starts with a slash", "//b", -1, "", nil, ""},
@@ -92,6 +103,32 @@ func TestComplete(t *testing.T) {
 				t.Errorf("Complete(%q, %d) = %q, %q, %q; want %q, %q, %q", tt.line, pos, head, got, tail, tt.wantHead, tt.want, tt.wantTail)
 			}
 		})
+	}
+}
+
+// TestCompleteCycles: Tab cycles through the candidates, one on the line
+// at a time, where a member is addressed; elsewhere it lists them.
+func TestCompleteCycles(t *testing.T) {
+	tests := []struct {
+		line string
+		pos  int
+		want bool
+	}{
+		{"a", 1, true},
+		{"bo", 2, true},
+		{"bo hi", 2, true},
+		{"", 0, false},
+		{"hi a", 4, false},
+		{"/kick a", 7, false},
+		{"/k", 2, false},
+		{"/msg a hi", 6, false},
+		{"hi a", 1, true}, // the cursor in the first word
+		{" a", 2, true},
+	}
+	for _, tt := range tests {
+		if got := (completions{}).Cycles(tt.line, tt.pos); got != tt.want {
+			t.Errorf("Cycles(%q, %d) = %v, want %v", tt.line, tt.pos, got, tt.want)
+		}
 	}
 }
 

@@ -5,8 +5,12 @@
 // ([NewPrompt]): the line editor (liner, which no other package imports),
 // the one output that every byte to the terminal goes through and that
 // keeps the room's lines above the line being typed, the room's frames
-// rendered and styled, Tab completion from the roster, the client's own
-// /bell, and the history kept between sessions.
+// rendered and styled (names in 256 colours where the terminal has them),
+// Tab completion from the roster (cycling through the members addressed
+// at the start of a line, as IRC clients do), the client's own commands
+// (/bell, /clear, /ignore and /unignore, added to the host's /help), and
+// the history and the ignore list kept between sessions. ChatLog appends
+// what a UI shows to a file (--log).
 //
 // The boundary: join knows nothing of terminals; join/tui knows nothing of
 // sockets; main is the glue. Every UI here implements join.UI: join.Join

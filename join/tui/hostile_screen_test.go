@@ -388,7 +388,8 @@ func TestHostileCompletionCandidates(t *testing.T) {
 			Args:     map[string][]string{"zap": {"zz", h}},
 		}
 		for _, tc := range []struct{ line, want string }{
-			{"z", "zed "},
+			{"z", "zed: "},
+			{"hi z", "zed "},
 			{"/kick z", "zed "},
 			{"/unban z", "zoe "},
 			{"/z", "/zap "},

@@ -66,6 +66,14 @@ type output struct {
 
 	logBuf []byte // a log line not yet ended
 	out    []byte // what one call writes to the terminal
+
+	// width tells the terminal's width in columns now (0 when it cannot
+	// be told; nil: never told), and reflows that the terminal wraps its
+	// rows anew when it is resized; drawnWidth is the width last seen.
+	// See followResize.
+	width      func() int
+	reflows    bool
+	drawnWidth int
 }
 
 // endMarker, in the editor's stream, says that the editor has returned and
@@ -110,6 +118,7 @@ func (o *output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
+	o.followResize()
 	data := p
 	if len(o.partial) > 0 {
 		data = append(o.partial, p...)
@@ -321,6 +330,72 @@ func (o *output) flushHeld() {
 	o.undo = [2]string{}
 }
 
+// followResize clears what is left of the prompt's row after the
+// terminal was narrowed. Most terminals wrap their rows anew at the new
+// width: a row wider than that becomes several, and the cursor goes with
+// its cell, rows below the first when it was past the new width. The
+// editor, told of the resize, draws its row again on the cursor's row
+// only, so the rows above would keep a copy of the prompt for good, and
+// those below a piece of the line. So, before anything else is written
+// after the resize, the cursor goes to the first of those rows and
+// everything from there down is erased, and the row is empty until the
+// editor draws it again (which it does on a resize). A terminal that cuts
+// its rows instead (xterm) needs none of it, and must not have it: the
+// rows above are the room's lines there; reflows says which it is.
+func (o *output) followResize() {
+	if o.width == nil || o.closed {
+		return
+	}
+	w := o.width()
+	if w <= 0 {
+		return
+	}
+	old := o.drawnWidth
+	o.drawnWidth = w
+	if old == 0 || w >= old || !o.reflows || !o.rowDrawn() {
+		return
+	}
+	if len(o.row.cells) <= w && o.row.col < w {
+		return // the row still fits on one
+	}
+	o.out = append(o.out, '\r')
+	if up := o.row.col / w; up > 0 {
+		o.out = fmt.Appendf(o.out, "\x1b[%dA", up)
+	}
+	o.out = append(o.out, "\x1b[J"...)
+	o.held = false
+	o.status = false
+	o.row = promptRow{}
+	o.undo = [2]string{}
+}
+
+// reflowsOnResize reports whether the terminal that getenv describes is
+// one known to wrap its rows anew when it is resized: tmux, and terminals
+// that say who they are in the environment (VTE's, such as GNOME
+// Terminal; Konsole; kitty; alacritty; foot; WezTerm, iTerm2, Apple's
+// Terminal and VS Code's; Windows Terminal; ghostty). Any other is taken
+// to cut its rows, as xterm does: followResize then does nothing, and a
+// narrowed terminal may keep a copy of the prompt, which is better than
+// erasing the room's lines on one that cuts.
+func reflowsOnResize(getenv func(string) string) bool {
+	for _, v := range []string{"TMUX", "VTE_VERSION", "KONSOLE_VERSION", "KITTY_WINDOW_ID", "ALACRITTY_WINDOW_ID", "WT_SESSION"} {
+		if getenv(v) != "" {
+			return true
+		}
+	}
+	switch getenv("TERM_PROGRAM") {
+	case "iTerm.app", "Apple_Terminal", "WezTerm", "vscode", "ghostty":
+		return true
+	}
+	term := getenv("TERM")
+	for _, prefix := range []string{"tmux", "xterm-kitty", "alacritty", "foot", "wezterm", "xterm-ghostty"} {
+		if strings.HasPrefix(term, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // endRow handles endMarker: the editor is done with its row, which is
 // cleared; the prompt learns what it held.
 func (o *output) endRow() {
@@ -359,6 +434,7 @@ func (o *output) Println(lines ...string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
+	o.followResize()
 	o.println(lines...)
 	o.flush()
 }
@@ -386,6 +462,7 @@ func (o *output) Status(line string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
+	o.followResize()
 	if o.status && !o.closed {
 		if o.rowDrawn() {
 			o.out = append(o.out, "\r\x1b[K"...)
@@ -458,6 +535,25 @@ func sgrLen(s string) int {
 	return 0
 }
 
+// Clear clears the screen, as the editor's Ctrl-L does, and draws the
+// prompt's row again at its top, where the editor, which is not told, goes
+// on drawing. Only what is on the screen goes: the terminal's scrollback
+// keeps what scrolled off it.
+func (o *output) Clear() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	o.out = o.out[:0]
+	o.followResize()
+	o.flushHeld()
+	o.status = false
+	o.out = append(o.out, eraseScreen...)
+	o.printlnNoClear()
+	o.flush()
+}
+
 // Bell rings the terminal's bell.
 func (o *output) Bell() {
 	o.mu.Lock()
@@ -477,6 +573,7 @@ func (w outputLog) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
+	o.followResize()
 	o.logBuf = append(o.logBuf, p...)
 	for {
 		end, next := bytes.IndexByte(o.logBuf, '\n'), 0

@@ -56,7 +56,9 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 		return nil, fmt.Errorf("starting the prompt: %w", err)
 	}
 	out := newOutput(os.Stdout)
-	p := &linerPrompt{roomView: newRoomView(out, style{Color: cfg.Color}), cfg: cfg, pipe: w}
+	out.reflows = reflowsOnResize(os.Getenv)
+	p := &linerPrompt{roomView: newRoomView(out, style{Color: cfg.Color, Palette256: Palette256(os.Getenv("TERM"), os.Getenv("COLORTERM"))}), cfg: cfg, pipe: w}
+	p.log = cfg.Log
 	// The terminal's descriptor, taken now: os.Stdout becomes liner's
 	// pipe below, which has no width.
 	termFd := int(os.Stdout.Fd())
@@ -67,6 +69,7 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 		}
 		return w
 	}
+	out.width = p.width
 	go func() {
 		buf := make([]byte, 32<<10)
 		for {
@@ -85,13 +88,15 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 
 	p.ed = liner.NewLiner()
 	p.ed.SetCtrlCAborts(true)
-	p.ed.SetTabCompletionStyle(liner.TabPrints)
-	p.ed.SetWordCompleter(p.complete)
+	p.ed.SetWordCompleter(p.completeAndStyle)
 	for _, l := range history {
 		p.ed.AppendHistory(l)
 	}
 	if herr != nil {
 		p.out.Println(p.style.warning(join.Sanitize(herr.Error()) + "; starting without it"))
+	}
+	if cfg.HistoryFile != "" {
+		p.loadIgnored(IgnoreFile(cfg.HistoryFile))
 	}
 	return p, nil
 }
@@ -144,6 +149,21 @@ func (p *linerPrompt) ReadLine() (string, error) {
 		}
 		return line, nil
 	}
+}
+
+// completeAndStyle is liner's completer: roomView's completion, with
+// liner's way of offering several candidates chosen for this Tab — cycling
+// through them where a member is addressed (roomView.cycles), listing them
+// elsewhere. liner reads its tab style after it calls the completer, in
+// the same goroutine (tabComplete in liner's line.go), so the style set
+// here is the one this Tab uses.
+func (p *linerPrompt) completeAndStyle(line string, pos int) (string, []string, string) {
+	style := liner.TabPrints
+	if p.cycles(line, pos) {
+		style = liner.TabCircular
+	}
+	p.ed.SetTabCompletionStyle(style)
+	return p.complete(line, pos)
 }
 
 // AskName asks for another name at the prompt, after saying why.

@@ -167,6 +167,17 @@ func (s *vtScreen) csi(params string, final byte) {
 		s.x = max(0, s.x-n(1))
 	case 'G':
 		s.x = n(1) - 1
+	case 'H': // only home, as a clear screen uses it: the rows grow without bound, so no other row is a place to go
+		if params != "" {
+			s.t.Errorf("screen: unexpected ESC[%sH", params)
+		}
+		s.y, s.x = 0, 0
+	case 'J': // only the whole screen, which is every row here
+		if n(0) != 2 {
+			s.t.Errorf("screen: unexpected ESC[%sJ", params)
+		}
+		s.rows = make([][]string, 1)
+		s.y, s.x = 0, 0
 	case 'K':
 		switch n(0) {
 		case 0:

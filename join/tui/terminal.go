@@ -2,7 +2,10 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,13 +21,17 @@ import (
 // PromptConfig says how to set up the interactive prompt (NewPrompt).
 type PromptConfig struct {
 	// HistoryFile is where the lines typed are kept between sessions
-	// (HistoryFile gives the place for a person); "" keeps none.
+	// (HistoryFile gives the place for a person); "" keeps none. The
+	// ignore list is kept beside it (IgnoreFile).
 	HistoryFile string
 	// Secrets are strings, such as the admin password, that must never be
 	// kept: a line that holds one is sent if typed, never kept.
 	Secrets []string
 	// Color allows colours (false when NO_COLOR is set).
 	Color bool
+	// Log, if not nil, gets what the prompt shows of the room (ChatLog),
+	// without what it hides.
+	Log *ChatLog
 }
 
 // ErrNoPrompt is NewPrompt's answer where an interactive prompt cannot
@@ -48,6 +55,9 @@ type Terminal interface {
 // never sees them. They are offered for completion with the host's.
 var localCommands = []wire.Command{
 	{Name: "bell", Usage: "/bell on|off", Help: "ring the terminal bell when someone mentions you (this terminal only)"},
+	{Name: "clear", Usage: "/clear", Help: "clear the screen (this terminal only)"},
+	{Name: "ignore", Usage: "/ignore [NAME]", Help: "hide NAME's messages, /me lines and private messages on this terminal (joins, leaves and admins' actions still show); alone, list who is ignored", Target: "member"},
+	{Name: "unignore", Usage: "/unignore NAME", Help: "show NAME's messages again"},
 }
 
 // localArgs are the words local commands take, for completion.
@@ -64,6 +74,8 @@ type roomView struct {
 	// width is the terminal's width in columns, 0 when it cannot be
 	// told; nil for none.
 	width func() int
+	// log gets what is shown of the room; nil for none.
+	log *ChatLog
 
 	mu     sync.Mutex
 	prompt string // "Lab 3 ana> " once welcomed
@@ -75,6 +87,14 @@ type roomView struct {
 	// time.Now), so tests can move it.
 	lastBell time.Time
 	now      func() time.Time
+
+	// ignored are the names whose messages are hidden (/ignore), kept in
+	// ignoreFile ("" for nowhere).
+	ignored    []string
+	ignoreFile string
+	// helpAsked counts the /help lines sent and not yet answered: the
+	// host's answer gets the client's own commands after it.
+	helpAsked int
 
 	// armed: the last thing the person did was Ctrl-C on an empty line,
 	// so another leaves. Only the goroutine reading lines touches it.
@@ -103,6 +123,7 @@ func (v *roomView) Note(n join.Note) {
 	default:
 		v.print("-- " + n.Text)
 	}
+	v.logged(v.log.note(n))
 }
 
 // rowStyle is the view's style for the terminal as wide as it is now, so
@@ -126,6 +147,14 @@ func (v *roomView) Enter(w wire.Frame, r *join.Roster) {
 	v.mu.Unlock()
 	if first {
 		v.print(welcomeLine(w))
+		v.logged(v.log.welcome(w))
+	}
+}
+
+// logged shows the warning of a log that cannot be written, if any.
+func (v *roomView) logged(warning string) {
+	if warning != "" {
+		v.print("!! " + warning)
 	}
 }
 
@@ -133,8 +162,7 @@ func (v *roomView) Enter(w wire.Frame, r *join.Roster) {
 // joined dimmed, after "earlier:"; others ringing the bell when a line is
 // for the person and the bell is on.
 func (v *roomView) Show(f wire.Frame, phase join.Phase) {
-	if phase == join.Backlog {
-		v.showEarlier(f)
+	if v.hides(f) {
 		return
 	}
 	v.mu.Lock()
@@ -143,11 +171,89 @@ func (v *roomView) Show(f wire.Frame, phase join.Phase) {
 		me = v.roster.Me()
 	}
 	v.mu.Unlock()
-	lines, alert := v.rowStyle().Lines(f, me, v.loc)
-	v.out.Println(lines...)
-	if alert && v.mayRing() {
-		v.out.Bell()
+	if phase == join.Backlog {
+		v.out.Println(v.rowStyle().Earlier(f, me, v.loc)...)
+	} else {
+		lines, alert := v.rowStyle().Lines(f, me, v.loc)
+		if v.answersHelp(f) {
+			lines = append(lines, v.localHelp()...)
+		}
+		v.out.Println(lines...)
+		if alert && v.mayRing() {
+			v.out.Bell()
+		}
 	}
+	v.logged(v.log.frame(f, phase, me))
+}
+
+// hides reports whether f is hidden because its sender is ignored: a
+// message, a /me line or a private message from someone on the ignore
+// list, never one of the person's own. Joins, leaves, the room's events
+// and the host's answers always show: they say what happens in the room,
+// which the person would otherwise misread.
+func (v *roomView) hides(f wire.Frame) bool {
+	switch {
+	case f.Type == wire.TypeEvent && (f.Kind == wire.KindSay || f.Kind == wire.KindMe):
+	case f.Type == wire.TypePrivate:
+	default:
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.ignored) == 0 || v.roster != nil && f.From == v.roster.Me() {
+		return false
+	}
+	return ignoredIndex(v.ignored, f.From) >= 0
+}
+
+// maxHelpAsked bounds helpAsked: a person who types /help many times in a
+// room that never answers gets the client's commands only once an
+// answer comes.
+const maxHelpAsked = 4
+
+// answersHelp reports whether f is the host's answer to a /help the
+// person sent, which lists /help itself first, and counts it answered.
+func (v *roomView) answersHelp(f wire.Frame) bool {
+	if f.Type != wire.TypeNotice || f.Error || !strings.HasPrefix(f.Text, "/help ") {
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.helpAsked == 0 {
+		return false
+	}
+	v.helpAsked--
+	return true
+}
+
+// localHelp renders the client's own commands as the host's /help lists
+// its own, "/bell on|off — ring …", leaving out any the host lists too.
+func (v *roomView) localHelp() []string {
+	v.mu.Lock()
+	var hosts []wire.Command
+	if v.roster != nil {
+		hosts = v.roster.Commands()
+	}
+	v.mu.Unlock()
+	var text []string
+	for _, c := range localCommands {
+		if !slices.ContainsFunc(hosts, func(h wire.Command) bool { return strings.EqualFold(h.Name, c.Name) }) {
+			text = append(text, c.Usage+" — "+c.Help)
+		}
+	}
+	lines, _ := v.rowStyle().Lines(wire.Frame{Type: wire.TypeNotice, Text: strings.Join(text, "\n")}, "", v.loc)
+	return lines
+}
+
+// tell shows one of the client's own answers as the host's are shown,
+// "-- text", in rows that fit the terminal; refuse shows a refusal,
+// "!! text". text is sanitized as the host's notices are.
+func (v *roomView) tell(text string)   { v.answer(text, false) }
+func (v *roomView) refuse(text string) { v.answer(text, true) }
+
+func (v *roomView) answer(text string, refusal bool) {
+	lines, _ := v.rowStyle().Lines(wire.Frame{Type: wire.TypeNotice, Text: text, Error: refusal}, "", v.loc)
+	v.out.Println(lines...)
 }
 
 // bellGap is the least time between two bells. A room (or a member whose
@@ -172,16 +278,6 @@ func (v *roomView) mayRing() bool {
 	}
 	v.lastBell = now
 	return true
-}
-
-func (v *roomView) showEarlier(f wire.Frame) {
-	v.mu.Lock()
-	me := ""
-	if v.roster != nil {
-		me = v.roster.Me()
-	}
-	v.mu.Unlock()
-	v.out.Println(v.rowStyle().Earlier(f, me, v.loc)...)
 }
 
 // status shows the client's status line ("reconnecting…"), which the next
@@ -216,38 +312,177 @@ func (v *roomView) promptString() string {
 func (v *roomView) complete(line string, pos int) (string, []string, string) {
 	v.mu.Lock()
 	r := v.roster
+	args := maps.Clone(localArgs)
+	args["unignore"] = append([]string{}, v.ignored...) // never nil: only the ignored are offered
 	v.mu.Unlock()
 	if r == nil {
 		return line, nil, ""
 	}
-	return completionsFrom(r, localCommands, localArgs).Complete(line, pos)
+	return completionsFrom(r, localCommands, args).Complete(line, pos)
 }
 
+// cycles reports whether Tab at pos in line cycles through its candidates
+// (completions.Cycles) rather than listing them.
+func (v *roomView) cycles(line string, pos int) bool { return completions{}.Cycles(line, pos) }
+
 // local runs line if it is one of the client's own commands, and reports
-// whether it was.
+// whether it was. /help is the host's, and is sent; its answer gets the
+// client's commands added (answersHelp).
 func (v *roomView) local(line string) bool {
 	fields := strings.Fields(line)
-	if len(fields) == 0 || !strings.EqualFold(fields[0], "/bell") {
+	if len(fields) == 0 {
 		return false
 	}
+	switch strings.ToLower(fields[0]) {
+	case "/bell":
+		v.bellCommand(fields[1:])
+	case "/clear":
+		if len(fields) > 1 {
+			v.refuse("usage: /clear")
+			return true
+		}
+		v.out.Clear()
+	case "/ignore":
+		v.ignore(fields[1:])
+	case "/unignore":
+		v.unignore(fields[1:])
+	case "/help":
+		if len(fields) == 1 {
+			v.mu.Lock()
+			v.helpAsked = min(v.helpAsked+1, maxHelpAsked)
+			v.mu.Unlock()
+		}
+		return false
+	default:
+		return false
+	}
+	return true
+}
+
+func (v *roomView) bellCommand(args []string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	switch {
-	case len(fields) == 1:
-	case len(fields) == 2 && strings.EqualFold(fields[1], "on"):
+	case len(args) == 0:
+	case len(args) == 1 && strings.EqualFold(args[0], "on"):
 		v.bell = true
-	case len(fields) == 2 && strings.EqualFold(fields[1], "off"):
+	case len(args) == 1 && strings.EqualFold(args[0], "off"):
 		v.bell = false
 	default:
 		v.out.Println(v.style.warning("usage: /bell on|off"))
-		return true
+		return
 	}
 	if v.bell {
 		v.out.Println(v.style.notice("bell on: a mention of your name rings the terminal bell"))
 	} else {
 		v.out.Println(v.style.notice("bell off"))
 	}
-	return true
+}
+
+// ignoreHides says what /ignore hides, for its answers.
+const ignoreHides = "their messages, /me lines and private messages are hidden on this terminal; joins, leaves and admins' actions still show. By name, as the room tells no one's key: whoever has the name is ignored"
+
+// ignore is /ignore: with a name, ignore it; alone, list who is ignored.
+func (v *roomView) ignore(args []string) {
+	switch {
+	case len(args) == 0:
+		v.listIgnored()
+		return
+	case len(args) > 1:
+		v.refuse("usage: /ignore NAME (alone, /ignore lists who is ignored)")
+		return
+	}
+	name := args[0]
+	v.mu.Lock()
+	refusal := v.ignoreRefusal(name)
+	already := refusal == "" && ignoredIndex(v.ignored, name) >= 0
+	if refusal == "" && !already {
+		v.ignored = append(v.ignored, name)
+	}
+	names, file := slices.Clone(v.ignored), v.ignoreFile
+	v.mu.Unlock()
+	switch {
+	case refusal != "":
+		v.refuse(refusal)
+	case already:
+		v.tell("already ignoring " + name)
+	default:
+		v.tell(fmt.Sprintf("ignoring %s: %s; /unignore %s to undo", name, ignoreHides, name))
+		v.saveIgnored(file, names)
+	}
+}
+
+// ignoreRefusal says why name cannot be added to the ignore list, or ""
+// when it can (or is on it already). v.mu must be held.
+func (v *roomView) ignoreRefusal(name string) string {
+	switch {
+	case !completable(name):
+		return fmt.Sprintf("%q is not a name anyone can have", name)
+	case v.roster != nil && strings.EqualFold(name, v.roster.Me()):
+		return "you cannot ignore yourself"
+	case len(v.ignored) >= maxIgnored && ignoredIndex(v.ignored, name) < 0:
+		return fmt.Sprintf("the ignore list is full (%d names); /unignore some first", maxIgnored)
+	}
+	return ""
+}
+
+// listIgnored is /ignore alone.
+func (v *roomView) listIgnored() {
+	v.mu.Lock()
+	names := slices.Clone(v.ignored)
+	v.mu.Unlock()
+	if len(names) == 0 {
+		v.tell("ignoring no one; /ignore NAME hides NAME's messages, /me lines and private messages on this terminal")
+		return
+	}
+	v.tell(fmt.Sprintf("ignoring %d: %s. %s; /unignore NAME to undo", len(names), strings.Join(names, ", "), ignoreHides))
+}
+
+// unignore is /unignore NAME.
+func (v *roomView) unignore(args []string) {
+	if len(args) != 1 {
+		v.refuse("usage: /unignore NAME")
+		return
+	}
+	v.mu.Lock()
+	i := ignoredIndex(v.ignored, args[0])
+	if i < 0 {
+		v.mu.Unlock()
+		v.refuse(fmt.Sprintf("%q is not ignored; /ignore lists who is", args[0]))
+		return
+	}
+	name := v.ignored[i]
+	v.ignored = slices.Delete(v.ignored, i, i+1)
+	names, file := slices.Clone(v.ignored), v.ignoreFile
+	v.mu.Unlock()
+	v.tell("no longer ignoring " + name)
+	v.saveIgnored(file, names)
+}
+
+// saveIgnored keeps the ignore list in file, if there is one. Only the
+// goroutine reading lines runs commands, so saves never race.
+func (v *roomView) saveIgnored(file string, names []string) {
+	if file == "" {
+		return
+	}
+	if err := saveIgnores(file, names); err != nil {
+		v.refuse(err.Error() + "; the list holds until you leave")
+	}
+}
+
+// loadIgnored reads the ignore list kept in file, says what of it was
+// skipped, and keeps it there from then on.
+func (v *roomView) loadIgnored(file string) {
+	names, warnings, err := loadIgnores(file)
+	if err != nil {
+		v.refuse(err.Error() + "; starting without it")
+	}
+	for _, w := range warnings {
+		v.refuse(fmt.Sprintf("the ignore list %s: %s", file, w))
+	}
+	v.mu.Lock()
+	v.ignored, v.ignoreFile = names, file
+	v.mu.Unlock()
 }
 
 // interrupted handles Ctrl-C, which the editor has already answered by
