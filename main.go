@@ -52,12 +52,47 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// Exit codes.
+// Exit codes, as "chatroom help" documents them for scripts.
 const (
-	exitOK    = 0
-	exitError = 1 // something went wrong, or the room turned us away
-	exitUsage = 2 // the command line was wrong
+	exitOK      = 0
+	exitError   = 1 // something went wrong
+	exitUsage   = 2 // the command line was wrong
+	exitRefused = 3 // the room would not have us: refused, or kicked or banned while in
+	exitNoRoom  = 4 // no room found to join or list, or none by the name given
 )
+
+// exitCode is the exit status that err ends the command with.
+func exitCode(err error) int {
+	var uerr *usageError
+	var refused *join.RefusedError
+	var closed *join.ClosedError
+	var noSuchRoom *join.NoRoomCalledError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &uerr):
+		return exitUsage
+	case errors.As(err, &refused) && turnedAway(refused.Code):
+		return exitRefused
+	case errors.As(err, &closed) && (closed.Code == wire.CodeKicked || closed.Code == wire.CodeBanned):
+		return exitRefused
+	case errors.Is(err, join.ErrNoRooms), errors.As(err, &noSuchRoom):
+		return exitNoRoom
+	}
+	return exitError
+}
+
+// turnedAway reports whether a refusal with code is the room not having
+// this person as they asked (their name, their password, a ban): trying
+// again as is would be refused again. A room that is busy or closing is
+// an error like any other.
+func turnedAway(code string) bool {
+	switch code {
+	case wire.CodeNameTaken, wire.CodeNameInvalid, wire.CodeBanned, wire.CodeWrongPassword, wire.CodeNoAdmin:
+		return true
+	}
+	return false
+}
 
 // usageError is a mistake in the command line: it exits 2 with a hint.
 type usageError struct {
@@ -79,7 +114,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var uerr *usageError
 	switch {
 	case err == nil:
-		return exitOK
 	case errors.As(err, &uerr):
 		c.errorf("%s", uerr.msg)
 		hint := `run "chatroom help" for usage`
@@ -87,11 +121,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			hint = fmt.Sprintf(`run "chatroom help %s" for usage`, uerr.command)
 		}
 		fmt.Fprintln(stderr, shown("chatroom: hint: "+hint))
-		return exitUsage
 	default:
-		c.errorf("%s", err)
-		return exitError
+		c.errorf("%s", inWords(err))
 	}
+	return exitCode(err)
 }
 
 func (c *cli) errorf(format string, args ...any) {
@@ -162,7 +195,18 @@ Usage:
   chatroom help [command]       show help
   chatroom version              show the version
 
-Run "chatroom help host" (or join, list, doctor) for their flags.
+Run "chatroom help host" (or join, list, doctor) for their flags, or
+"chatroom host -h". Flags may come before or after a room's name; "--"
+ends them.
+
+Exit status:
+  0  left normally (/quit, the end of input, Ctrl-C)
+  1  an error
+  2  the command line was wrong
+  3  the room would not have you: your name is taken or not allowed (and
+     no other was given), the admin password is wrong, you are banned; or
+     you were kicked or banned while in
+  4  no room found: none on the network, or none by the name given
 `
 
 const usageHost = `Usage: chatroom host [flags]
@@ -272,7 +316,8 @@ func (c *cli) help(args []string) error {
 }
 
 // newFlagSet returns a flag set whose errors come back to run, which
-// prints them in the one error format, and whose -h prints usage.
+// prints them in the one error format, and whose -h prints usage (once:
+// parse prints it, the flag package never does).
 func (c *cli) newFlagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -280,20 +325,76 @@ func (c *cli) newFlagSet(name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args, turning flag's errors into usage errors, and allows
-// at most maxArgs arguments after the flags.
+// parse parses args, with flags before and after the other arguments, as
+// people type them ("join "lab 3" --user bob"); "--" ends the flags. At
+// most maxArgs arguments that are not flags are allowed; fs.Args holds
+// them afterwards. Its errors are usage errors in words, not the flag
+// package's.
 func (c *cli) parse(fs *flag.FlagSet, args []string, maxArgs int) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(arg) < 2 || arg[0] != '-' {
+			positional = append(positional, arg)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg[1:], "-"), "=")
+		f := fs.Lookup(name)
+		switch {
+		case f == nil && (name == "h" || name == "help"):
 			fs.Usage()
 			return errHelpShown
+		case f == nil || name == "" || strings.HasPrefix(name, "-"):
+			return c.flagError(fs, "unknown flag %s", displayFlag(name))
+		case isBoolFlag(f) && !hasValue:
+			value = "true"
+		case !hasValue && i+1 == len(args):
+			return c.flagError(fs, "%s needs a value", displayFlag(name))
+		case !hasValue:
+			i++
+			value = args[i]
 		}
-		return &usageError{msg: err.Error(), command: fs.Name()}
+		if err := fs.Set(name, value); err != nil {
+			return c.flagError(fs, "%s", badFlagValue(f, value, err))
+		}
 	}
-	if fs.NArg() > maxArgs {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(maxArgs)), command: fs.Name()}
+	if len(positional) > maxArgs {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", positional[maxArgs]), command: fs.Name()}
 	}
-	return nil
+	// The flags are set; this only keeps the other arguments, for fs.Arg.
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// flagError is a usage error about a flag, naming the command, since a
+// flag that one command takes another may not.
+func (c *cli) flagError(fs *flag.FlagSet, format string, args ...any) error {
+	return &usageError{msg: fs.Name() + ": " + fmt.Sprintf(format, args...), command: fs.Name()}
+}
+
+// displayFlag writes a flag's name as the help does: "--user".
+func displayFlag(name string) string { return "--" + name }
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// badFlagValue says why value does not fit flag f, in words.
+func badFlagValue(f *flag.Flag, value string, err error) string {
+	switch {
+	case isBoolFlag(f):
+		return fmt.Sprintf("%s takes no value (or true or false), not %q", displayFlag(f.Name), value)
+	case value == "":
+		return fmt.Sprintf("%s needs a value", displayFlag(f.Name))
+	}
+	if _, isNumber := strconv.Atoi(f.DefValue); isNumber == nil {
+		return fmt.Sprintf("%s takes a whole number, not %q", displayFlag(f.Name), value)
+	}
+	return fmt.Sprintf("%s %q: %v", displayFlag(f.Name), value, err)
 }
 
 // errHelpShown ends a command after -h printed its usage, successfully.
@@ -313,6 +414,9 @@ func (c *cli) host(args []string) error {
 	backlog := fs.Int("backlog", 50, "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
+	}
+	if err := checkIfaces("host", ifaces); err != nil {
+		return err
 	}
 	if *backlog < 0 {
 		return &usageError{msg: "--backlog must be 0 or more", command: "host"}
@@ -457,6 +561,28 @@ func (l *stringList) Set(s string) error {
 	return nil
 }
 
+// checkIfaces stops a command given an --iface that this machine does not
+// have, naming those it has, before anything else is done: a typo would
+// otherwise look for rooms, or advertise one, where nobody is.
+func checkIfaces(command string, named []string) error {
+	var missing []string
+	for _, name := range named {
+		if _, err := net.InterfaceByName(name); err != nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var have []string
+	if all, err := net.Interfaces(); err == nil {
+		for _, ifc := range all {
+			have = append(have, ifc.Name)
+		}
+	}
+	return &usageError{msg: fmt.Sprintf("no network interface called %q (there are: %s)", missing[0], strings.Join(have, ", ")), command: command}
+}
+
 func ignoreHelp(err error) error {
 	if err == errHelpShown {
 		return nil
@@ -477,6 +603,9 @@ func (c *cli) join(args []string) error {
 	fs.Var(&ifaces, "iface", "")
 	if err := c.parse(fs, args, 1); err != nil {
 		return ignoreHelp(err)
+	}
+	if err := checkIfaces("join", ifaces); err != nil {
+		return err
 	}
 	query := fs.Arg(0)
 	if *addr != "" {
@@ -543,7 +672,7 @@ func (c *cli) join(args []string) error {
 	} else {
 		records, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
 		if err != nil {
-			return c.explainFind(err, ifaces)
+			return c.explainFind(err, ifaces, "join")
 		}
 		// Every record with the room's id is tried, each address checked
 		// for the key the person trusts (the one remembered, or given): a
@@ -671,16 +800,22 @@ func browser(ifaces []string) join.Finder {
 }
 
 // explainFind turns what went wrong while looking for rooms into what to
-// do about it. --iface is suggested only where it can help: for an
-// interface that join and list skip unless it is named.
-func (c *cli) explainFind(err error, named []string) error {
+// do about it, for command ("join" or "list"): each names only what that
+// command takes. --iface is suggested only where it can help: for an
+// interface that join and list skip unless it is named. The error keeps
+// what went wrong beneath its words, for exitCode.
+func (c *cli) explainFind(err error, named []string, command string) error {
+	byAddress := "join with --addr HOST:PORT"
+	if command != "join" {
+		byAddress = `join it by its address with "chatroom join --addr HOST:PORT"`
+	}
 	var ambiguous *join.AmbiguousError
 	var every interface{ Unwrap() []error }
 	switch {
 	case errors.Is(err, join.ErrNoRooms):
-		return errors.New("no room found on the network; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT" + ifaceHint(named))
+		return &worded{"no room found on the network; run \"chatroom doctor\" to see why, or " + byAddress + ifaceHint(named), err}
 	case errors.Is(err, discovery.ErrNoInterface):
-		return fmt.Errorf("cannot look for rooms: %v; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT%s", err, ifaceHint(named))
+		return &worded{fmt.Sprintf("cannot look for rooms: %v; run \"chatroom doctor\" to see why, or %s%s", err, byAddress, ifaceHint(named)), err}
 	case errors.As(err, &ambiguous):
 		for _, r := range ambiguous.Rooms {
 			fmt.Fprintln(c.stderr, shown("  "+join.RoomLine(r)))
@@ -688,10 +823,24 @@ func (c *cli) explainFind(err error, named []string) error {
 	case errors.As(err, &every):
 		// Every query failed (discovery.Browse joins their errors, often
 		// the same for each): a broken network here, which doctor can name.
-		return fmt.Errorf("cannot look for rooms: %s; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT", distinctLines(err.Error()))
+		var each []string
+		for _, e := range every.Unwrap() {
+			each = append(each, inWords(e))
+		}
+		return &worded{fmt.Sprintf("cannot look for rooms: %s; run \"chatroom doctor\" to see why, or %s", distinctLines(strings.Join(each, "\n")), byAddress), err}
 	}
 	return err
 }
+
+// worded is an error said in the command's own words, which keeps the
+// error it explains for errors.Is and errors.As.
+type worded struct {
+	words string
+	err   error
+}
+
+func (w *worded) Error() string { return w.words }
+func (w *worded) Unwrap() error { return w.err }
 
 // distinctLines puts the distinct lines of text on one line.
 func distinctLines(text string) string {
@@ -814,6 +963,9 @@ func (c *cli) list(args []string) error {
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
 	}
+	if err := checkIfaces("list", ifaces); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rooms, err := browser(ifaces)(ctx)
@@ -821,7 +973,7 @@ func (c *cli) list(args []string) error {
 		err = join.ErrNoRooms
 	}
 	if err != nil {
-		return c.explainFind(err, ifaces)
+		return c.explainFind(err, ifaces, "list")
 	}
 	for _, r := range rooms {
 		fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
