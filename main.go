@@ -497,13 +497,67 @@ func (c *cli) host(args []string) error {
 		c.infof("closing the room")
 		return nil
 	}
-	ui, closeUI := c.chatUI(*userName, dir, password)
+	chat, closeUI := c.chatUI(*userName, dir, password)
+	ui := &hostUI{UI: chat, ask: !c.scripted()}
 	err = join.Join(ctx, h.DialOwner, join.Options{Name: *userName, Script: c.scripted()}, ui)
 	closeUI()
-	if err == nil && ctx.Err() != nil {
+	switch {
+	case err == nil && ctx.Err() != nil:
 		c.infof("closing the room")
+	case err == nil && ui.inputEnded && c.scripted():
+		// "chatroom host < /dev/null", or from a service with no input:
+		// the room would close at once with no word of why.
+		c.infof("input ended, so the room closed: use --no-prompt to only serve")
 	}
 	return err
+}
+
+// hostUI is the host's own person's UI: leaving there closes the room for
+// everyone in it. At a terminal (ask), the end of input (Ctrl-D, or the
+// second Ctrl-C) says so first when others are in, and closes the room
+// only when it comes again; any line typed meanwhile goes on as usual.
+// Optional methods of the UI it wraps are not seen through it.
+type hostUI struct {
+	join.UI
+	ask bool
+
+	// others counts the people in the room but the host's own person;
+	// Enter sets it, before Join first calls ReadLine.
+	others     func() int
+	asked      bool // said what the end of input does, and nothing typed since
+	inputEnded bool // ReadLine returned io.EOF
+}
+
+func (u *hostUI) Enter(w wire.Frame, r *join.Roster) {
+	u.others = func() int {
+		names := r.Names()
+		if slices.Contains(names, r.Me()) {
+			return len(names) - 1
+		}
+		return len(names)
+	}
+	u.UI.Enter(w, r)
+}
+
+func (u *hostUI) ReadLine() (string, error) {
+	for {
+		line, err := u.UI.ReadLine()
+		if err == nil {
+			u.asked = false
+			return line, nil
+		}
+		if errors.Is(err, io.EOF) && u.ask && !u.asked && u.others != nil {
+			if others := u.others(); others > 0 {
+				u.asked = true
+				u.UI.Note(join.Note{Kind: join.Warning, Text: fmt.Sprintf(
+					"this closes the room for %d %s: press Ctrl-D again (or Ctrl-C twice) to close it, or type on to stay",
+					others, plural(others, "person", "people"))})
+				continue
+			}
+		}
+		u.inputEnded = errors.Is(err, io.EOF)
+		return line, err
+	}
 }
 
 // isSet reports whether the flag was given, even as "".
