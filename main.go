@@ -266,12 +266,22 @@ Flags:
 const usageList = `Usage: chatroom list [flags]
 
 Lists the rooms found on the local network, one per line: name, host,
-address and id, separated by tabs.
+address, id, key (the start of the room key's fingerprint) and whether
+you have been in it, separated by tabs:
+
+  Lab 3   lab-pc.local.   10.0.0.5:7465   id 3f9a2c71d0e4b5a6   key Rj1ZqTlE   visited
+
+The last is "visited" (joined before, with this key), "new", or
+"visited-other-key" (joined before, but the room shows another key now:
+another machine, or its host set up anew). Rooms with one name on two
+machines differ in host, id and key.
 
 Flags:
   --iface NAME            look on this network interface only (repeat for
                           several; default: every one that is up, can
                           multicast and has an address)
+  --state DIR             where the rooms you have been in are kept
+                          (default: chatroom in your user config directory)
 `
 
 const usageDoctor = `Usage: chatroom doctor [flags]
@@ -724,9 +734,9 @@ func (c *cli) join(args []string) error {
 	if *addr != "" {
 		dial = trust.DialAddr(*addr, withIdentity)
 	} else {
-		records, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
+		records, err := join.FindRoom(ctx, browser(ifaces), query, c.picker(known))
 		if err != nil {
-			return c.explainFind(err, ifaces, "join")
+			return c.explainFind(err, ifaces, "join", known)
 		}
 		// Every record with the room's id is tried, each address checked
 		// for the key the person trusts (the one remembered, or given): a
@@ -856,9 +866,10 @@ func browser(ifaces []string) join.Finder {
 // explainFind turns what went wrong while looking for rooms into what to
 // do about it, for command ("join" or "list"): each names only what that
 // command takes. --iface is suggested only where it can help: for an
-// interface that join and list skip unless it is named. The error keeps
+// interface that join and list skip unless it is named. Rooms listed are
+// told apart with known (nil: not). The error keeps
 // what went wrong beneath its words, for exitCode.
-func (c *cli) explainFind(err error, named []string, command string) error {
+func (c *cli) explainFind(err error, named []string, command string, known *join.KnownRooms) error {
 	byAddress := "join with --addr HOST:PORT"
 	if command != "join" {
 		byAddress = `join it by its address with "chatroom join --addr HOST:PORT"`
@@ -872,7 +883,7 @@ func (c *cli) explainFind(err error, named []string, command string) error {
 		return &worded{fmt.Sprintf("cannot look for rooms: %v; run \"chatroom doctor\" to see why, or %s%s", err, byAddress, ifaceHint(named)), err}
 	case errors.As(err, &ambiguous):
 		for _, r := range ambiguous.Rooms {
-			fmt.Fprintln(c.stderr, shown("  "+join.RoomLine(r)))
+			fmt.Fprintln(c.stderr, shown("  "+roomLine(r, known)))
 		}
 	case errors.As(err, &every):
 		// Every query failed (discovery.Browse joins their errors, often
@@ -934,27 +945,69 @@ func ifaceHint(named []string) string {
 }
 
 // picker asks the person to choose among rooms, when a person is there to
-// answer; nil otherwise, so that scripts fail with the list instead.
-func (c *cli) picker() join.Picker {
+// answer; nil otherwise, so that scripts fail with the list instead. Each
+// room is shown with what tells it from others of its name (roomLine).
+// An answer that names none of them is asked again; the end of input, or
+// maxPickTries wrong answers, chooses none.
+func (c *cli) picker(known *join.KnownRooms) join.Picker {
 	if !isTerminal(c.stdin) {
 		return nil
 	}
 	return func(rooms []discovery.Room) (int, bool) {
 		fmt.Fprintln(c.stderr, "chatroom: several rooms found:")
 		for i, r := range rooms {
-			fmt.Fprintln(c.stderr, shown(fmt.Sprintf("  %d  %s", i+1, join.RoomLine(r))))
+			fmt.Fprintln(c.stderr, shown(fmt.Sprintf("  %d  %s", i+1, roomLine(r, known))))
 		}
-		fmt.Fprintf(c.stderr, "chatroom: join which one (1-%d)? ", len(rooms))
-		answer, err := readRawLine(c.stdin)
-		if err != nil {
-			return 0, false
+		for range maxPickTries {
+			fmt.Fprintf(c.stderr, "chatroom: join which one (1-%d)? ", len(rooms))
+			answer, err := readRawLine(c.stdin)
+			if err != nil {
+				fmt.Fprintln(c.stderr)
+				return 0, false
+			}
+			if n, err := strconv.Atoi(strings.TrimSpace(answer)); err == nil && n >= 1 && n <= len(rooms) {
+				return n - 1, true
+			}
+			fmt.Fprintf(c.stderr, "chatroom: answer with a number from 1 to %d\n", len(rooms))
 		}
-		n, err := strconv.Atoi(strings.TrimSpace(answer))
-		if err != nil || n < 1 || n > len(rooms) {
-			return 0, false
-		}
-		return n - 1, true
+		return 0, false
 	}
+}
+
+// maxPickTries bounds the answers to "join which one", for input that
+// never gives one.
+const maxPickTries = 5
+
+// roomLine describes a found room on one line, as join.RoomLine does, and
+// what else tells it from another of its name on another machine: its
+// key's tag, and whether the person has been in it (with known, the rooms
+// they know; nil leaves that out).
+func roomLine(r discovery.Room, known *join.KnownRooms) string {
+	line := join.RoomLine(r) + "\tkey " + join.Sanitize(wire.KeyTag(r.Fingerprint))
+	if known == nil {
+		return line
+	}
+	switch fingerprint, ok := known.KeyOf(r.ID); {
+	case !ok:
+		return line + "\tnew"
+	case fingerprint == r.Fingerprint:
+		return line + "\tvisited"
+	}
+	return line + "\tvisited-other-key"
+}
+
+// knownRooms loads the rooms the person knows, for telling rooms apart,
+// or nil when they cannot be read (which joining would say).
+func (c *cli) knownRooms(stateDir string) *join.KnownRooms {
+	dir, err := stateDirOrDefault(stateDir)
+	if err != nil {
+		return nil
+	}
+	known, err := join.LoadKnownRooms(filepath.Join(dir, join.KnownRoomsFile))
+	if err != nil {
+		return nil
+	}
+	return known
 }
 
 // readRawLine reads one line a byte at a time, so that nothing after it is
@@ -1014,6 +1067,7 @@ func (c *cli) list(args []string) error {
 	fs := c.newFlagSet("list", usageList)
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
+	stateDir := fs.String("state", "", "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
 	}
@@ -1027,10 +1081,11 @@ func (c *cli) list(args []string) error {
 		err = join.ErrNoRooms
 	}
 	if err != nil {
-		return c.explainFind(err, ifaces, "list")
+		return c.explainFind(err, ifaces, "list", nil)
 	}
+	known := c.knownRooms(*stateDir)
 	for _, r := range rooms {
-		fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
+		fmt.Fprintln(c.stdout, shown(roomLine(r, known)))
 	}
 	// One line per room, as scripts read it; but an id advertised with
 	// several keys is a room and machines pretending to be it, which the
