@@ -128,3 +128,39 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestAskingAgain: a wrong admin password is asked again, up to three
+// tries in all; the right one, or another refusal, ends the asking.
+func TestAskingAgain(t *testing.T) {
+	wrong := &join.RefusedError{Code: wire.CodeWrongPassword, Text: "wrong admin password"}
+	for _, tt := range []struct {
+		name    string
+		answers []error // what chat returns, in turn
+		want    error
+		tries   int
+	}{
+		{"right at once", []error{nil}, nil, 1},
+		{"right the second time", []error{wrong, nil}, nil, 2},
+		{"right the third time", []error{wrong, wrong, nil}, nil, 3},
+		{"wrong three times", []error{wrong, wrong, wrong, nil}, wrong, 3},
+		{"banned", []error{&join.RefusedError{Code: wire.CodeBanned}}, &join.RefusedError{Code: wire.CodeBanned}, 1},
+	} {
+		var stderr strings.Builder
+		c := &cli{stderr: &stderr}
+		var tried []string
+		asks := 0
+		err := c.askingAgain("pw0", func(password string) error {
+			tried = append(tried, password)
+			return tt.answers[len(tried)-1]
+		}, func() (string, error) {
+			asks++
+			return fmt.Sprintf("pw%d", asks), nil
+		})
+		if fmt.Sprint(err) != fmt.Sprint(tt.want) || len(tried) != tt.tries || asks != tt.tries-1 {
+			t.Errorf("%s: err %v after %d tries (%q), %d asks; want %v after %d", tt.name, err, len(tried), tried, asks, tt.want, tt.tries)
+		}
+		if tt.tries > 1 && !strings.Contains(stderr.String(), fmt.Sprintf("chatroom: wrong admin password; try %d of 3\n", tt.tries)) {
+			t.Errorf("%s: stderr %q", tt.name, stderr.String())
+		}
+	}
+}

@@ -687,12 +687,13 @@ func (c *cli) join(args []string) error {
 		return err
 	}
 	opts := join.Options{Name: *userName, Script: c.scripted()}
+	passwordAsked := false
 	if *admin {
-		p, err := c.joinPassword()
+		p, asked, err := c.joinPassword()
 		if err != nil {
 			return err
 		}
-		opts.Password = p
+		opts.Password, passwordAsked = p, asked
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -764,10 +765,42 @@ func (c *cli) join(args []string) error {
 		// machines advertising its id skipped.
 		opts.Reconnect = &join.Reconnect{Rediscover: trust.Rediscover(browser(ifaces), join.LocalAddrs(), withIdentity)}
 	}
-	ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
-	defer closeUI()
-	return join.Join(ctx, dial, opts, ui)
+	// A password typed at the terminal may be mistyped: the room's
+	// refusal asks again, up to maxPasswordTries in all. (The room counts
+	// wrong passwords too, and stops listening to an address that sends
+	// many.)
+	chat := func(password string) error {
+		opts.Password = password
+		ui, closeUI := c.chatUI(*userName, *stateDir, opts.Password)
+		defer closeUI()
+		return join.Join(ctx, dial, opts, ui)
+	}
+	if !passwordAsked {
+		return chat(opts.Password)
+	}
+	return c.askingAgain(opts.Password, chat, c.askPassword)
 }
+
+// askingAgain runs chat with password, and while the room says it is
+// wrong asks for it again (ask) and runs chat with that, up to
+// maxPasswordTries in all.
+func (c *cli) askingAgain(password string, chat func(password string) error, ask func() (string, error)) error {
+	for try := 1; ; try++ {
+		err := chat(password)
+		var refused *join.RefusedError
+		if try == maxPasswordTries || !errors.As(err, &refused) || refused.Code != wire.CodeWrongPassword {
+			return err
+		}
+		c.infof("wrong admin password; try %d of %d", try+1, maxPasswordTries)
+		if password, err = ask(); err != nil {
+			return err
+		}
+	}
+}
+
+// maxPasswordTries is how many times join asks for a mistyped admin
+// password.
+const maxPasswordTries = 3
 
 // checkAddr checks --addr before anything connects, and says how to write
 // what it cannot read: an IPv6 address and its port are told apart only by
@@ -1405,15 +1438,21 @@ func lookAlikes(s string, one rune) string {
 }
 
 // joinPassword gets the admin password for join --admin: from the
-// environment, or asked for without echo at a terminal.
-func (c *cli) joinPassword() (string, error) {
+// environment, or asked for without echo at a terminal (asked).
+func (c *cli) joinPassword() (password string, asked bool, err error) {
 	if p := os.Getenv(passwordEnv); p != "" {
-		return p, nil
+		return p, false, nil
 	}
-	f, ok := c.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", fmt.Errorf("--admin needs the admin password: set %s (input is not a terminal to ask at)", passwordEnv)
+	if !isTerminal(c.stdin) {
+		return "", false, fmt.Errorf("--admin needs the admin password: set %s (input is not a terminal to ask at)", passwordEnv)
 	}
+	p, err := c.askPassword()
+	return p, true, err
+}
+
+// askPassword asks for the admin password at the terminal, without echo.
+func (c *cli) askPassword() (string, error) {
+	f := c.stdin.(*os.File) // isTerminal
 	fmt.Fprint(c.stderr, "admin password: ")
 	p, err := term.ReadPassword(int(f.Fd()))
 	fmt.Fprintln(c.stderr)
