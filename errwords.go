@@ -73,6 +73,8 @@ func systemWords(err error) (string, bool) {
 		return "the other side does not speak TLS, as a room does: it is not a room", true
 	case asExactly(err, &errno):
 		return errnoWords(errno, "")
+	case asExactly(err, &call) && errors.As(call.Err, &errno) && call.Syscall == "bind":
+		return listenWords(errno, "")
 	case asExactly(err, &call) && errors.As(call.Err, &errno):
 		return errnoWords(errno, "")
 	}
@@ -132,14 +134,20 @@ func opWords(e *net.OpError) (string, bool) {
 	return "", false
 }
 
+// listenWords says why listening on where (this machine's address, or
+// "" when the words around say it) failed.
 func listenWords(errno syscall.Errno, where string) (string, bool) {
+	subject, there := "it", "there"
+	if where != "" {
+		subject, there = where, "on "+where
+	}
 	switch errno {
 	case syscall.EADDRINUSE:
-		return fmt.Sprintf("%s is in use by another program: choose another port with --listen", where), true
+		return fmt.Sprintf("%s is in use by another program: choose another port with --listen", subject), true
 	case syscall.EADDRNOTAVAIL:
-		return fmt.Sprintf("%s is not an address of this machine: choose one that is (ip addr lists them), or leave --listen out", where), true
+		return fmt.Sprintf("%s is not an address of this machine: choose one that is (ip addr lists them), or leave --listen out", subject), true
 	case syscall.EACCES, syscall.EPERM:
-		return fmt.Sprintf("listening on %s needs privileges this user does not have (ports under 1024 are for root): choose a port above 1024", where), true
+		return fmt.Sprintf("listening %s needs privileges this user does not have (ports under 1024 are for root): choose a port above 1024", there), true
 	}
 	return errnoWords(errno, where)
 }

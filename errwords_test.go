@@ -55,6 +55,8 @@ func TestInWords(t *testing.T) {
 			"10.0.0.5:7465 is not an address of this machine: choose one that is (ip addr lists them), or leave --listen out"},
 		{&net.OpError{Op: "listen", Net: "tcp", Addr: &net.TCPAddr{Port: 80}, Err: os.NewSyscallError("bind", syscall.EACCES)},
 			"listening on :80 needs privileges this user does not have (ports under 1024 are for root): choose a port above 1024"},
+		{fmt.Errorf("cannot listen on 127.0.0.1:7465: %w", os.NewSyscallError("bind", syscall.EADDRINUSE)),
+			"cannot listen on 127.0.0.1:7465: it is in use by another program: choose another port with --listen"},
 		{fmt.Errorf("reading the admin password: %w", &fs.PathError{Op: "open", Path: "/etc/pw", Err: syscall.ENOENT}),
 			"reading the admin password: /etc/pw does not exist"},
 		{&fs.PathError{Op: "open", Path: "/srv/state", Err: syscall.EACCES},

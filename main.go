@@ -602,7 +602,7 @@ func (c *cli) advertise(h *host.Host, name string, ifaces []string) *discovery.A
 	case errors.Is(err, discovery.ErrNoInterface) && bind.Unmap().IsLoopback():
 		c.infof("not advertised on the network: the room listens on %s only", bind.Unmap())
 	case err != nil:
-		c.infof("not advertised on the network: %v; members can join with --addr", err)
+		c.infof("not advertised on the network: %s; members can join with --addr", inWords(err))
 	case len(ad.Interfaces()) == 0:
 		c.infof("not advertised on the network yet: %v; it will be as soon as one is", discovery.ErrNoInterface)
 		return ad
@@ -1159,7 +1159,7 @@ func (c *cli) chatUI(user, stateDir string, secrets ...string) (join.UI, func())
 	p, err := tui.NewPrompt(cfg)
 	if err != nil {
 		if !errors.Is(err, tui.ErrNoPrompt) {
-			c.infof("%v; reading plain lines instead", err)
+			c.infof("%s; reading plain lines instead", inWords(err))
 		}
 		return c.lineUI(), func() {}
 	}
@@ -1172,7 +1172,7 @@ func (c *cli) chatUI(user, stateDir string, secrets ...string) (join.UI, func())
 			restore()
 		}
 		if err := p.Close(); err != nil {
-			c.infof("%v", err)
+			c.infof("%s", inWords(err))
 		}
 	}
 }
@@ -1214,7 +1214,11 @@ func (h *warningHandler) Handle(_ context.Context, r slog.Record) error {
 		if i == 0 {
 			sep = " ("
 		}
-		line += sep + a.Key + " " + a.Value.String()
+		value := a.Value.String()
+		if err, ok := a.Value.Any().(error); ok {
+			value = inWords(err)
+		}
+		line += sep + a.Key + " " + value
 	}
 	if len(attrs) > 0 {
 		line += ")"
