@@ -87,7 +87,7 @@ func TestHostUIAsksBeforeClosing(t *testing.T) {
 	if _, err := ui.ReadLine(); err != io.EOF {
 		t.Fatalf("ReadLine after the question asked again = %v, want io.EOF", err)
 	}
-	want := "this closes the room for 2 people: press Ctrl-D again (or Ctrl-C twice) to close it, or type on to stay"
+	want := "this closes the room for 2 people: press Ctrl-D again to close it, or type on to stay"
 	if len(inner.notes) != 2 || inner.notes[0] != want || inner.notes[1] != want {
 		t.Errorf("notes %q, want the question twice (once for each end of input after a line)", inner.notes)
 	}

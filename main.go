@@ -560,7 +560,7 @@ func (u *hostUI) ReadLine() (string, error) {
 			if others := u.others(); others > 0 {
 				u.asked = true
 				u.UI.Note(join.Note{Kind: join.Warning, Text: fmt.Sprintf(
-					"this closes the room for %d %s: press Ctrl-D again (or Ctrl-C twice) to close it, or type on to stay",
+					"this closes the room for %d %s: press Ctrl-D again to close it, or type on to stay",
 					others, plural(others, "person", "people"))})
 				continue
 			}
