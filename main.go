@@ -52,12 +52,47 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// Exit codes.
+// Exit codes, as "chatroom help" documents them for scripts.
 const (
-	exitOK    = 0
-	exitError = 1 // something went wrong, or the room turned us away
-	exitUsage = 2 // the command line was wrong
+	exitOK      = 0
+	exitError   = 1 // something went wrong
+	exitUsage   = 2 // the command line was wrong
+	exitRefused = 3 // the room would not have us: refused, or kicked or banned while in
+	exitNoRoom  = 4 // no room found to join or list, or none by the name given
 )
+
+// exitCode is the exit status that err ends the command with.
+func exitCode(err error) int {
+	var uerr *usageError
+	var refused *join.RefusedError
+	var closed *join.ClosedError
+	var noSuchRoom *join.NoRoomCalledError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &uerr):
+		return exitUsage
+	case errors.As(err, &refused) && turnedAway(refused.Code):
+		return exitRefused
+	case errors.As(err, &closed) && (closed.Code == wire.CodeKicked || closed.Code == wire.CodeBanned):
+		return exitRefused
+	case errors.Is(err, join.ErrNoRooms), errors.As(err, &noSuchRoom):
+		return exitNoRoom
+	}
+	return exitError
+}
+
+// turnedAway reports whether a refusal with code is the room not having
+// this person as they asked (their name, their password, a ban): trying
+// again as is would be refused again. A room that is busy or closing is
+// an error like any other.
+func turnedAway(code string) bool {
+	switch code {
+	case wire.CodeNameTaken, wire.CodeNameInvalid, wire.CodeBanned, wire.CodeWrongPassword, wire.CodeNoAdmin:
+		return true
+	}
+	return false
+}
 
 // usageError is a mistake in the command line: it exits 2 with a hint.
 type usageError struct {
@@ -79,7 +114,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var uerr *usageError
 	switch {
 	case err == nil:
-		return exitOK
 	case errors.As(err, &uerr):
 		c.errorf("%s", uerr.msg)
 		hint := `run "chatroom help" for usage`
@@ -87,11 +121,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			hint = fmt.Sprintf(`run "chatroom help %s" for usage`, uerr.command)
 		}
 		fmt.Fprintln(stderr, shown("chatroom: hint: "+hint))
-		return exitUsage
 	default:
-		c.errorf("%s", err)
-		return exitError
+		c.errorf("%s", inWords(err))
 	}
+	return exitCode(err)
 }
 
 func (c *cli) errorf(format string, args ...any) {
@@ -162,7 +195,18 @@ Usage:
   chatroom help [command]       show help
   chatroom version              show the version
 
-Run "chatroom help host" (or join, list, doctor) for their flags.
+Run "chatroom help host" (or join, list, doctor) for their flags, or
+"chatroom host -h". Flags may come before or after a room's name; "--"
+ends them.
+
+Exit status:
+  0  left normally (/quit, the end of input, Ctrl-C)
+  1  an error
+  2  the command line was wrong
+  3  the room would not have you: your name is taken or not allowed (and
+     no other was given), the admin password is wrong, you are banned; or
+     you were kicked or banned while in
+  4  no room found: none on the network, or none by the name given
 `
 
 const usageHost = `Usage: chatroom host [flags]
@@ -228,13 +272,23 @@ Flags:
 const usageList = `Usage: chatroom list [flags]
 
 Lists the rooms found on the local network, one per line: name, host,
-address and id, separated by tabs.
+address, id, key (the start of the room key's fingerprint) and whether
+you have been in it, separated by tabs:
+
+  Lab 3   lab-pc.local.   10.0.0.5:7465   id 3f9a2c71d0e4b5a6   key Rj1ZqTlE   visited
+
+The last is "visited" (joined before, with this key), "new", or
+"visited-other-key" (joined before, but the room shows another key now:
+another machine, or its host set up anew). Rooms with one name on two
+machines differ in host, id and key.
 
 Flags:
   --json                  one JSON object per room instead (see the README)
   --iface NAME            look on this network interface only (repeat for
                           several; default: every one that is up, can
                           multicast and has an address)
+  --state DIR             where the rooms you have been in are kept
+                          (default: chatroom in your user config directory)
 `
 
 const usageDoctor = `Usage: chatroom doctor [flags]
@@ -279,7 +333,8 @@ func (c *cli) help(args []string) error {
 }
 
 // newFlagSet returns a flag set whose errors come back to run, which
-// prints them in the one error format, and whose -h prints usage.
+// prints them in the one error format, and whose -h prints usage (once:
+// parse prints it, the flag package never does).
 func (c *cli) newFlagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -287,20 +342,76 @@ func (c *cli) newFlagSet(name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args, turning flag's errors into usage errors, and allows
-// at most maxArgs arguments after the flags.
+// parse parses args, with flags before and after the other arguments, as
+// people type them ("join "lab 3" --user bob"); "--" ends the flags. At
+// most maxArgs arguments that are not flags are allowed; fs.Args holds
+// them afterwards. Its errors are usage errors in words, not the flag
+// package's.
 func (c *cli) parse(fs *flag.FlagSet, args []string, maxArgs int) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(arg) < 2 || arg[0] != '-' {
+			positional = append(positional, arg)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(arg[1:], "-"), "=")
+		f := fs.Lookup(name)
+		switch {
+		case f == nil && (name == "h" || name == "help"):
 			fs.Usage()
 			return errHelpShown
+		case f == nil || name == "" || strings.HasPrefix(name, "-"):
+			return c.flagError(fs, "unknown flag %s", displayFlag(name))
+		case isBoolFlag(f) && !hasValue:
+			value = "true"
+		case !hasValue && i+1 == len(args):
+			return c.flagError(fs, "%s needs a value", displayFlag(name))
+		case !hasValue:
+			i++
+			value = args[i]
 		}
-		return &usageError{msg: err.Error(), command: fs.Name()}
+		if err := fs.Set(name, value); err != nil {
+			return c.flagError(fs, "%s", badFlagValue(f, value, err))
+		}
 	}
-	if fs.NArg() > maxArgs {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(maxArgs)), command: fs.Name()}
+	if len(positional) > maxArgs {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", positional[maxArgs]), command: fs.Name()}
 	}
-	return nil
+	// The flags are set; this only keeps the other arguments, for fs.Arg.
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// flagError is a usage error about a flag, naming the command, since a
+// flag that one command takes another may not.
+func (c *cli) flagError(fs *flag.FlagSet, format string, args ...any) error {
+	return &usageError{msg: fs.Name() + ": " + fmt.Sprintf(format, args...), command: fs.Name()}
+}
+
+// displayFlag writes a flag's name as the help does: "--user".
+func displayFlag(name string) string { return "--" + name }
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// badFlagValue says why value does not fit flag f, in words.
+func badFlagValue(f *flag.Flag, value string, err error) string {
+	switch {
+	case isBoolFlag(f):
+		return fmt.Sprintf("%s takes no value (or true or false), not %q", displayFlag(f.Name), value)
+	case value == "":
+		return fmt.Sprintf("%s needs a value", displayFlag(f.Name))
+	}
+	if _, isNumber := strconv.Atoi(f.DefValue); isNumber == nil {
+		return fmt.Sprintf("%s takes a whole number, not %q", displayFlag(f.Name), value)
+	}
+	return fmt.Sprintf("%s %q: %v", displayFlag(f.Name), value, err)
 }
 
 // errHelpShown ends a command after -h printed its usage, successfully.
@@ -324,6 +435,9 @@ func (c *cli) host(args []string) error {
 	}
 	if *logFile != "" && *noPrompt {
 		return &usageError{msg: "--log keeps what the prompt shows, and --no-prompt has none", command: "host"}
+	}
+	if err := checkIfaces("host", ifaces); err != nil {
+		return err
 	}
 	if *backlog < 0 {
 		return &usageError{msg: "--backlog must be 0 or more", command: "host"}
@@ -410,13 +524,67 @@ func (c *cli) host(args []string) error {
 		c.infof("closing the room")
 		return nil
 	}
-	ui, closeUI := c.chatUI(*userName, dir, chatLog, password)
+	chat, closeUI := c.chatUI(*userName, dir, chatLog, password)
+	ui := &hostUI{UI: chat, ask: !c.scripted()}
 	err = join.Join(ctx, h.DialOwner, join.Options{Name: *userName, Script: c.scripted()}, ui)
 	closeUI()
-	if err == nil && ctx.Err() != nil {
+	switch {
+	case err == nil && ctx.Err() != nil:
 		c.infof("closing the room")
+	case err == nil && ui.inputEnded && c.scripted():
+		// "chatroom host < /dev/null", or from a service with no input:
+		// the room would close at once with no word of why.
+		c.infof("input ended, so the room closed: use --no-prompt to only serve")
 	}
 	return err
+}
+
+// hostUI is the host's own person's UI: leaving there closes the room for
+// everyone in it. At a terminal (ask), the end of input (Ctrl-D, or the
+// second Ctrl-C) says so first when others are in, and closes the room
+// only when it comes again; any line typed meanwhile goes on as usual.
+// Optional methods of the UI it wraps are not seen through it.
+type hostUI struct {
+	join.UI
+	ask bool
+
+	// others counts the people in the room but the host's own person;
+	// Enter sets it, before Join first calls ReadLine.
+	others     func() int
+	asked      bool // said what the end of input does, and nothing typed since
+	inputEnded bool // ReadLine returned io.EOF
+}
+
+func (u *hostUI) Enter(w wire.Frame, r *join.Roster) {
+	u.others = func() int {
+		names := r.Names()
+		if slices.Contains(names, r.Me()) {
+			return len(names) - 1
+		}
+		return len(names)
+	}
+	u.UI.Enter(w, r)
+}
+
+func (u *hostUI) ReadLine() (string, error) {
+	for {
+		line, err := u.UI.ReadLine()
+		if err == nil {
+			u.asked = false
+			return line, nil
+		}
+		if errors.Is(err, io.EOF) && u.ask && !u.asked && u.others != nil {
+			if others := u.others(); others > 0 {
+				u.asked = true
+				u.UI.Note(join.Note{Kind: join.Warning, Text: fmt.Sprintf(
+					"this closes the room for %d %s: press Ctrl-D again to close it, or type on to stay",
+					others, plural(others, "person", "people"))})
+				continue
+			}
+		}
+		u.inputEnded = errors.Is(err, io.EOF)
+		return line, err
+	}
 }
 
 // isSet reports whether the flag was given, even as "".
@@ -451,7 +619,7 @@ func (c *cli) advertise(h *host.Host, name string, ifaces []string) *discovery.A
 	case errors.Is(err, discovery.ErrNoInterface) && bind.Unmap().IsLoopback():
 		c.infof("not advertised on the network: the room listens on %s only", bind.Unmap())
 	case err != nil:
-		c.infof("not advertised on the network: %v; members can join with --addr", err)
+		c.infof("not advertised on the network: %s; members can join with --addr", inWords(err))
 	case len(ad.Interfaces()) == 0:
 		c.infof("not advertised on the network yet: %v; it will be as soon as one is", discovery.ErrNoInterface)
 		return ad
@@ -472,6 +640,28 @@ func (l *stringList) Set(s string) error {
 	}
 	*l = append(*l, s)
 	return nil
+}
+
+// checkIfaces stops a command given an --iface that this machine does not
+// have, naming those it has, before anything else is done: a typo would
+// otherwise look for rooms, or advertise one, where nobody is.
+func checkIfaces(command string, named []string) error {
+	var missing []string
+	for _, name := range named {
+		if _, err := net.InterfaceByName(name); err != nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	var have []string
+	if all, err := net.Interfaces(); err == nil {
+		for _, ifc := range all {
+			have = append(have, ifc.Name)
+		}
+	}
+	return &usageError{msg: fmt.Sprintf("no network interface called %q (there are: %s)", missing[0], strings.Join(have, ", ")), command: command}
 }
 
 func ignoreHelp(err error) error {
@@ -497,6 +687,9 @@ func (c *cli) join(args []string) error {
 	if err := c.parse(fs, args, 1); err != nil {
 		return ignoreHelp(err)
 	}
+	if err := checkIfaces("join", ifaces); err != nil {
+		return err
+	}
 	query := fs.Arg(0)
 	if *addr != "" {
 		if query != "" {
@@ -518,12 +711,13 @@ func (c *cli) join(args []string) error {
 	}
 	defer chatLog.Close()
 	opts := join.Options{Name: *userName, Script: c.scripted()}
+	passwordAsked := false
 	if *admin {
-		p, err := c.joinPassword()
+		p, asked, err := c.joinPassword()
 		if err != nil {
 			return err
 		}
-		opts.Password = p
+		opts.Password, passwordAsked = p, asked
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -565,9 +759,9 @@ func (c *cli) join(args []string) error {
 	if *addr != "" {
 		dial = trust.DialAddr(*addr, withIdentity)
 	} else {
-		records, err := join.FindRoom(ctx, browser(ifaces), query, c.picker())
+		records, err := join.FindRoom(ctx, browser(ifaces), query, c.picker(known))
 		if err != nil {
-			return c.explainFind(err, ifaces)
+			return c.explainFind(err, ifaces, "join", known)
 		}
 		// Every record with the room's id is tried, each address checked
 		// for the key the person trusts (the one remembered, or given): a
@@ -600,10 +794,42 @@ func (c *cli) join(args []string) error {
 		// terminal; what the command itself says stays on stderr.
 		return join.Join(ctx, dial, opts, tui.WithLog(tui.NewJSONUI(c.stdin, c.stdout), chatLog))
 	}
-	ui, closeUI := c.chatUI(*userName, *stateDir, chatLog, opts.Password)
-	defer closeUI()
-	return join.Join(ctx, dial, opts, ui)
+	// A password typed at the terminal may be mistyped: the room's
+	// refusal asks again, up to maxPasswordTries in all. (The room counts
+	// wrong passwords too, and stops listening to an address that sends
+	// many.)
+	chat := func(password string) error {
+		opts.Password = password
+		ui, closeUI := c.chatUI(*userName, *stateDir, chatLog, opts.Password)
+		defer closeUI()
+		return join.Join(ctx, dial, opts, ui)
+	}
+	if !passwordAsked {
+		return chat(opts.Password)
+	}
+	return c.askingAgain(opts.Password, chat, c.askPassword)
 }
+
+// askingAgain runs chat with password, and while the room says it is
+// wrong asks for it again (ask) and runs chat with that, up to
+// maxPasswordTries in all.
+func (c *cli) askingAgain(password string, chat func(password string) error, ask func() (string, error)) error {
+	for try := 1; ; try++ {
+		err := chat(password)
+		var refused *join.RefusedError
+		if try == maxPasswordTries || !errors.As(err, &refused) || refused.Code != wire.CodeWrongPassword {
+			return err
+		}
+		c.infof("wrong admin password; try %d of %d", try+1, maxPasswordTries)
+		if password, err = ask(); err != nil {
+			return err
+		}
+	}
+}
+
+// maxPasswordTries is how many times join asks for a mistyped admin
+// password.
+const maxPasswordTries = 3
 
 // checkAddr checks --addr before anything connects, and says how to write
 // what it cannot read: an IPv6 address and its port are told apart only by
@@ -700,27 +926,48 @@ func browser(ifaces []string) join.Finder {
 }
 
 // explainFind turns what went wrong while looking for rooms into what to
-// do about it. --iface is suggested only where it can help: for an
-// interface that join and list skip unless it is named.
-func (c *cli) explainFind(err error, named []string) error {
+// do about it, for command ("join" or "list"): each names only what that
+// command takes. --iface is suggested only where it can help: for an
+// interface that join and list skip unless it is named. Rooms listed are
+// told apart with known (nil: not). The error keeps
+// what went wrong beneath its words, for exitCode.
+func (c *cli) explainFind(err error, named []string, command string, known *join.KnownRooms) error {
+	byAddress := "join with --addr HOST:PORT"
+	if command != "join" {
+		byAddress = `join it by its address with "chatroom join --addr HOST:PORT"`
+	}
 	var ambiguous *join.AmbiguousError
 	var every interface{ Unwrap() []error }
 	switch {
 	case errors.Is(err, join.ErrNoRooms):
-		return errors.New("no room found on the network; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT" + ifaceHint(named))
+		return &worded{"no room found on the network; run \"chatroom doctor\" to see why, or " + byAddress + ifaceHint(named), err}
 	case errors.Is(err, discovery.ErrNoInterface):
-		return fmt.Errorf("cannot look for rooms: %v; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT%s", err, ifaceHint(named))
+		return &worded{fmt.Sprintf("cannot look for rooms: %v; run \"chatroom doctor\" to see why, or %s%s", err, byAddress, ifaceHint(named)), err}
 	case errors.As(err, &ambiguous):
 		for _, r := range ambiguous.Rooms {
-			fmt.Fprintln(c.stderr, shown("  "+join.RoomLine(r)))
+			fmt.Fprintln(c.stderr, shown("  "+roomLine(r, known)))
 		}
 	case errors.As(err, &every):
 		// Every query failed (discovery.Browse joins their errors, often
 		// the same for each): a broken network here, which doctor can name.
-		return fmt.Errorf("cannot look for rooms: %s; run \"chatroom doctor\" to see why, or join with --addr HOST:PORT", distinctLines(err.Error()))
+		var each []string
+		for _, e := range every.Unwrap() {
+			each = append(each, inWords(e))
+		}
+		return &worded{fmt.Sprintf("cannot look for rooms: %s; run \"chatroom doctor\" to see why, or %s", distinctLines(strings.Join(each, "\n")), byAddress), err}
 	}
 	return err
 }
+
+// worded is an error said in the command's own words, which keeps the
+// error it explains for errors.Is and errors.As.
+type worded struct {
+	words string
+	err   error
+}
+
+func (w *worded) Error() string { return w.words }
+func (w *worded) Unwrap() error { return w.err }
 
 // distinctLines puts the distinct lines of text on one line.
 func distinctLines(text string) string {
@@ -760,27 +1007,69 @@ func ifaceHint(named []string) string {
 }
 
 // picker asks the person to choose among rooms, when a person is there to
-// answer; nil otherwise, so that scripts fail with the list instead.
-func (c *cli) picker() join.Picker {
+// answer; nil otherwise, so that scripts fail with the list instead. Each
+// room is shown with what tells it from others of its name (roomLine).
+// An answer that names none of them is asked again; the end of input, or
+// maxPickTries wrong answers, chooses none.
+func (c *cli) picker(known *join.KnownRooms) join.Picker {
 	if !isTerminal(c.stdin) {
 		return nil
 	}
 	return func(rooms []discovery.Room) (int, bool) {
 		fmt.Fprintln(c.stderr, "chatroom: several rooms found:")
 		for i, r := range rooms {
-			fmt.Fprintln(c.stderr, shown(fmt.Sprintf("  %d  %s", i+1, join.RoomLine(r))))
+			fmt.Fprintln(c.stderr, shown(fmt.Sprintf("  %d  %s", i+1, roomLine(r, known))))
 		}
-		fmt.Fprintf(c.stderr, "chatroom: join which one (1-%d)? ", len(rooms))
-		answer, err := readRawLine(c.stdin)
-		if err != nil {
-			return 0, false
+		for range maxPickTries {
+			fmt.Fprintf(c.stderr, "chatroom: join which one (1-%d)? ", len(rooms))
+			answer, err := readRawLine(c.stdin)
+			if err != nil {
+				fmt.Fprintln(c.stderr)
+				return 0, false
+			}
+			if n, err := strconv.Atoi(strings.TrimSpace(answer)); err == nil && n >= 1 && n <= len(rooms) {
+				return n - 1, true
+			}
+			fmt.Fprintf(c.stderr, "chatroom: answer with a number from 1 to %d\n", len(rooms))
 		}
-		n, err := strconv.Atoi(strings.TrimSpace(answer))
-		if err != nil || n < 1 || n > len(rooms) {
-			return 0, false
-		}
-		return n - 1, true
+		return 0, false
 	}
+}
+
+// maxPickTries bounds the answers to "join which one", for input that
+// never gives one.
+const maxPickTries = 5
+
+// roomLine describes a found room on one line, as join.RoomLine does, and
+// what else tells it from another of its name on another machine: its
+// key's tag, and whether the person has been in it (with known, the rooms
+// they know; nil leaves that out).
+func roomLine(r discovery.Room, known *join.KnownRooms) string {
+	line := join.RoomLine(r) + "\tkey " + join.Sanitize(wire.KeyTag(r.Fingerprint))
+	if known == nil {
+		return line
+	}
+	switch fingerprint, ok := known.KeyOf(r.ID); {
+	case !ok:
+		return line + "\tnew"
+	case fingerprint == r.Fingerprint:
+		return line + "\tvisited"
+	}
+	return line + "\tvisited-other-key"
+}
+
+// knownRooms loads the rooms the person knows, for telling rooms apart,
+// or nil when they cannot be read (which joining would say).
+func (c *cli) knownRooms(stateDir string) *join.KnownRooms {
+	dir, err := stateDirOrDefault(stateDir)
+	if err != nil {
+		return nil
+	}
+	known, err := join.LoadKnownRooms(filepath.Join(dir, join.KnownRoomsFile))
+	if err != nil {
+		return nil
+	}
+	return known
 }
 
 // readRawLine reads one line a byte at a time, so that nothing after it is
@@ -841,8 +1130,12 @@ func (c *cli) list(args []string) error {
 	asJSON := fs.Bool("json", false, "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
+	stateDir := fs.String("state", "", "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
+	}
+	if err := checkIfaces("list", ifaces); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -851,13 +1144,14 @@ func (c *cli) list(args []string) error {
 		err = join.ErrNoRooms
 	}
 	if err != nil {
-		return c.explainFind(err, ifaces)
+		return c.explainFind(err, ifaces, "list", nil)
 	}
 	if *asJSON {
 		writeRoomsJSON(c.stdout, rooms) // each says whether it is a clone
 	} else {
+		known := c.knownRooms(*stateDir)
 		for _, r := range rooms {
-			fmt.Fprintln(c.stdout, shown(join.RoomLine(r)))
+			fmt.Fprintln(c.stdout, shown(roomLine(r, known)))
 		}
 	}
 	// One line per room, as scripts read it; but an id advertised with
@@ -910,7 +1204,7 @@ func (c *cli) chatUI(user, stateDir string, log *tui.ChatLog, secrets ...string)
 	p, err := tui.NewPrompt(cfg)
 	if err != nil {
 		if !errors.Is(err, tui.ErrNoPrompt) {
-			c.infof("%v; reading plain lines instead", err)
+			c.infof("%s; reading plain lines instead", inWords(err))
 		}
 		return tui.WithLog(c.lineUI(), log), func() {}
 	}
@@ -923,7 +1217,7 @@ func (c *cli) chatUI(user, stateDir string, log *tui.ChatLog, secrets ...string)
 			restore()
 		}
 		if err := p.Close(); err != nil {
-			c.infof("%v", err)
+			c.infof("%s", inWords(err))
 		}
 	}
 }
@@ -965,7 +1259,11 @@ func (h *warningHandler) Handle(_ context.Context, r slog.Record) error {
 		if i == 0 {
 			sep = " ("
 		}
-		line += sep + a.Key + " " + a.Value.String()
+		value := a.Value.String()
+		if err, ok := a.Value.Any().(error); ok {
+			value = inWords(err)
+		}
+		line += sep + a.Key + " " + value
 	}
 	if len(attrs) > 0 {
 		line += ")"
@@ -1189,15 +1487,21 @@ func lookAlikes(s string, one rune) string {
 }
 
 // joinPassword gets the admin password for join --admin: from the
-// environment, or asked for without echo at a terminal.
-func (c *cli) joinPassword() (string, error) {
+// environment, or asked for without echo at a terminal (asked).
+func (c *cli) joinPassword() (password string, asked bool, err error) {
 	if p := os.Getenv(passwordEnv); p != "" {
-		return p, nil
+		return p, false, nil
 	}
-	f, ok := c.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", fmt.Errorf("--admin needs the admin password: set %s (input is not a terminal to ask at)", passwordEnv)
+	if !isTerminal(c.stdin) {
+		return "", false, fmt.Errorf("--admin needs the admin password: set %s (input is not a terminal to ask at)", passwordEnv)
 	}
+	p, err := c.askPassword()
+	return p, true, err
+}
+
+// askPassword asks for the admin password at the terminal, without echo.
+func (c *cli) askPassword() (string, error) {
+	f := c.stdin.(*os.File) // isTerminal
 	fmt.Fprint(c.stderr, "admin password: ")
 	p, err := term.ReadPassword(int(f.Fd()))
 	fmt.Fprintln(c.stderr)

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -39,6 +43,13 @@ func TestScripts(t *testing.T) {
 			"waitport":  waitPort,
 			"peer":      startPeer,
 			"waitrooms": waitRooms,
+			"exits":     exits,
+			"waitmatch": waitMatch,
+			// A namespace of the script's own, as testdata/doctor's
+			// scripts have (doctor_script_test.go), for what must not
+			// meet the rooms of the scripts beside it.
+			"ownnet":     ownNet,
+			"nswaitport": nsWaitPort,
 		},
 		Condition: netnsCondition,
 	})
@@ -127,4 +138,49 @@ func waitRooms(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("waitrooms: found %d rooms (%v), want %d", len(rooms), err, want)
+}
+
+// exits N COMMAND [ARGS...] runs COMMAND as exec does (its stdout and
+// stderr are then checked as exec's are) and checks that its exit status
+// is N: "! exec" only checks that it is not 0.
+func exits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: %v", err)
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		got = exit.ExitCode()
+	case err != nil:
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// waitmatch FILE REGEXP waits until a line of FILE matches REGEXP, for
+// what a command started in the background writes.
+func waitMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitmatch FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	if err != nil {
+		ts.Fatalf("waitmatch: %v", err)
+	}
+	file := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if data, err := os.ReadFile(file); err == nil && re.Match(data) {
+			return
+		}
+	}
+	data, _ := os.ReadFile(file)
+	ts.Fatalf("waitmatch: no line of %s matches %q within 10s; it holds:\n%s", args[0], args[1], data)
 }

@@ -494,6 +494,13 @@ func TestPromptHost(t *testing.T) {
 	said := cy.halt()
 	tm.waitLines(`^\d\d:\d\d <cy> ` + said[len(said)-1] + `$`)
 
+	// cy is still in: leaving (the second Ctrl-C, or Ctrl-D) first says
+	// what it does to the room, and does it only when it comes again.
+	tm.keys("C-c")
+	tm.waitLines(`press Ctrl-C again to leave`)
+	tm.keys("C-c")
+	tm.waitLines(`^!! this closes the room for 1 person: press Ctrl-D again to close it, or type on to stay$`)
+	tm.waitRow(prompt, -1)
 	tm.keys("C-d")
 	tm.waitLines(`^chatroom: closing the room$|^\[exited 0\]$`)
 	tm.waitLines(`^\[exited 0\]$`)

@@ -40,6 +40,16 @@ func (e *AmbiguousError) Error() string {
 	return what + "; choose one with --addr HOST:PORT (chatroom list shows them)"
 }
 
+// NoRoomCalledError means rooms were found, but none by the name asked for.
+type NoRoomCalledError struct {
+	Query string
+	Found []string // the names found, sanitized and quoted
+}
+
+func (e *NoRoomCalledError) Error() string {
+	return fmt.Sprintf("no room called %q; found %s", Sanitize(e.Query), strings.Join(e.Found, ", "))
+}
+
 // FindRoom finds the room to join: the one called query (compared without
 // case, or by id), or any when query is "". One match is the answer; among
 // several, pick chooses. It returns every record found with the chosen
@@ -73,7 +83,7 @@ func FindRoom(ctx context.Context, find Finder, query string, pick Picker) ([]di
 				names = append(names, strconv.Quote(Sanitize(r.Name)))
 			}
 		}
-		return nil, fmt.Errorf("no room called %q; found %s", Sanitize(query), strings.Join(names, ", "))
+		return nil, &NoRoomCalledError{Query: query, Found: names}
 	}
 	chosen := -1
 	if len(candidates) == 1 {

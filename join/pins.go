@@ -267,6 +267,13 @@ func (k *KnownRooms) pinned(id string) (fingerprint string, known bool, err erro
 	return r.fingerprint, ok, nil
 }
 
+// KeyOf returns the key remembered for the room with id, if any: whether
+// the person has been in a room found, with the key it shows now.
+func (k *KnownRooms) KeyOf(id string) (fingerprint string, known bool) {
+	fingerprint, known, err := k.pinned(id)
+	return fingerprint, known && err == nil
+}
+
 // decide is what Check decides, without remembering; the caller holds k.mu.
 func (k *KnownRooms) decide(id, fingerprint, name string, acceptChange bool) (Trust, error) {
 	switch {
