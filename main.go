@@ -476,6 +476,12 @@ func (c *cli) host(args []string) error {
 	}
 	defer chatLog.Close()
 
+	// Ctrl-C is taken from here on: one that comes while the room starts
+	// (a script that stops the host as soon as it prints its address)
+	// closes it as one that comes later does, rather than killing the
+	// process with the room half made.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	h, err := host.Start(host.Config{
 		Name:          *name,
 		StateDir:      dir,
@@ -517,8 +523,6 @@ func (c *cli) host(args []string) error {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if *noPrompt {
 		<-ctx.Done()
 		c.infof("closing the room")
