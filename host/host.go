@@ -55,6 +55,10 @@ type Config struct {
 	// room.DefaultLimits.
 	Limits wire.Limits
 
+	// TopicByAnyone lets every member who may speak set the room's topic;
+	// without it only admins may.
+	TopicByAnyone bool
+
 	// MaxConnsPerAddr is how many connections one address may hold; zero
 	// means 16. Half as many may be in their handshake at once (before
 	// the hello). Load tests from one address raise it.
@@ -146,6 +150,8 @@ func Start(cfg Config) (*Host, error) {
 		Limits:     cfg.Limits,
 		JoinLimits: cfg.JoinLimits,
 		History:    cfg.History,
+
+		TopicByAnyone: cfg.TopicByAnyone,
 		Backlog:    cfg.Backlog,
 	}
 	if err := store.load(&roomCfg, log); err != nil {
