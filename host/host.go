@@ -152,7 +152,7 @@ func Start(cfg Config) (*Host, error) {
 		History:    cfg.History,
 
 		TopicByAnyone: cfg.TopicByAnyone,
-		Backlog:    cfg.Backlog,
+		Backlog:       cfg.Backlog,
 	}
 	if err := store.load(&roomCfg, log); err != nil {
 		return nil, err
