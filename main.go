@@ -188,6 +188,15 @@ Flags:
                               is up, can multicast and has an address)
   --backlog N                 how many of the last messages someone who joins
                               is shown (default 50; 0 for none)
+  --line-burst N              how many lines a member may send at once
+                              (default 10, at most 10000)
+  --line-rate N               how many lines a second a member may send
+                              after that (default 2; 0.1 to 1000); members'
+                              clients pace themselves to both
+  --max-conns-per-address N   how many connections one address may hold
+                              (default 16, at most 10000)
+  --anyone-sets-topic         let every member set the topic with /topic
+                              (default: admins only)
 `
 
 const usageJoin = `Usage: chatroom join [flags] [ROOM]
@@ -311,11 +320,18 @@ func (c *cli) host(args []string) error {
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
 	backlog := fs.Int("backlog", 50, "")
+	lineBurst := fs.Int("line-burst", room.DefaultLimits.Burst, "")
+	lineRate := fs.Float64("line-rate", room.DefaultLimits.PerSecond, "")
+	connsPerAddr := fs.Int("max-conns-per-address", 0, "")
+	anyoneSetsTopic := fs.Bool("anyone-sets-topic", false, "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
 	}
 	if *backlog < 0 {
 		return &usageError{msg: "--backlog must be 0 or more", command: "host"}
+	}
+	if err := checkHostLimits(fs, *lineBurst, *lineRate, *connsPerAddr); err != nil {
+		return err
 	}
 	if *backlog == 0 {
 		*backlog = -1 // host.Config's "none"; its 0 is the default
@@ -352,6 +368,10 @@ func (c *cli) host(args []string) error {
 		AdminPassword: password,
 		Logger:        c.logger(),
 		Backlog:       *backlog,
+
+		Limits:          wire.Limits{Burst: *lineBurst, PerSecond: *lineRate},
+		MaxConnsPerAddr: *connsPerAddr,
+		TopicByAnyone:   *anyoneSetsTopic,
 	})
 	if err != nil {
 		return err
@@ -400,6 +420,21 @@ func (c *cli) host(args []string) error {
 		c.infof("closing the room")
 	}
 	return err
+}
+
+// checkHostLimits refuses host's limit flags out of their ranges. The
+// bounds keep a typo from opening a room to a flood (a burst of a million)
+// or closing it to everyone (a rate of 0).
+func checkHostLimits(fs *flag.FlagSet, burst int, rate float64, connsPerAddr int) error {
+	switch {
+	case burst < 1 || burst > 10000:
+		return &usageError{msg: "--line-burst must be 1 to 10000 lines", command: "host"}
+	case !(rate >= 0.1 && rate <= 1000): // also NaN
+		return &usageError{msg: "--line-rate must be 0.1 to 1000 lines a second", command: "host"}
+	case isSet(fs, "max-conns-per-address") && (connsPerAddr < 1 || connsPerAddr > 10000):
+		return &usageError{msg: "--max-conns-per-address must be 1 to 10000", command: "host"}
+	}
+	return nil
 }
 
 // isSet reports whether the flag was given, even as "".

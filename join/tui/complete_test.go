@@ -22,7 +22,7 @@ func testCompletions() completions {
 }
 
 func TestComplete(t *testing.T) {
-	everyCommand := []string{"/ban", "/bans", "/bell", "/deop", "/help", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/op", "/ops", "/quit", "/unban", "/unmute", "/who", "/whois"}
+	everyCommand := []string{"/away", "/ban", "/bans", "/bell", "/deop", "/help", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/names", "/nick", "/op", "/ops", "/query", "/quit", "/topic", "/unban", "/unmute", "/w", "/who", "/whois"}
 	tests := []struct {
 		name     string
 		line     string
