@@ -9,7 +9,8 @@
 // member, the frames to write first ([Member.TakeReplay]: the welcome and the
 // backlog or the events it missed), a queue of encoded frames to write after
 // them ([Member.Out]) and a last frame ([Member.Final]). What the room must
-// remember across restarts (bans, ops, mutes, the moderation log) is
+// remember across restarts (bans, ops, mutes, the moderation log, the
+// topic) is
 // loaded by the host ([Config.Bans] and its siblings) and saved through the
 // [Store] it implements; the history of events is given to
 // [New] and taken back after Run ([Room.History]) for the host to keep.
