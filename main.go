@@ -231,7 +231,7 @@ Flags:
 const usageList = `Usage: chatroom list [flags]
 
 Lists the rooms found on the local network, one per line: name, host,
-address and id, separated by tabs.
+address and id, and the topic when the room has one, separated by tabs.
 
 Flags:
   --iface NAME            look on this network interface only (repeat for
@@ -464,6 +464,7 @@ func (c *cli) advertise(h *host.Host, name string, ifaces []string) *discovery.A
 		OnChange: func(change discovery.Change) {
 			fmt.Fprintln(c.logs, shown("chatroom: "+change.String()))
 		},
+		Topic: h.Topic,
 	})
 	switch {
 	case errors.Is(err, discovery.ErrNoInterface) && bind.Unmap().IsLoopback():

@@ -315,6 +315,10 @@ func (h *Host) Addr() net.Addr { return h.ln.Addr() }
 // RoomID is the room's id, the same for as long as its state directory.
 func (h *Host) RoomID() string { return h.id }
 
+// Topic is the room's topic as it is now, "" for none; safe to call from
+// any goroutine, and it never waits for the room.
+func (h *Host) Topic() string { return h.room.Topic() }
+
 // Fingerprint is the room key's fingerprint, which members may check.
 func (h *Host) Fingerprint() string { return h.fingerprint }
 

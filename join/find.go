@@ -97,11 +97,16 @@ func FindRoom(ctx context.Context, find Finder, query string, pick Picker) ([]di
 
 // RoomLine describes a found room on one line, for a list to pick from:
 //
-//	Lab 3    lab-pc.local.  10.0.0.5:7465  id 3f9a2c71d0e4b5a6
+//	Lab 3    lab-pc.local.  10.0.0.5:7465  id 3f9a2c71d0e4b5a6  topic: release on friday
 //
-// The host and id tell apart rooms with one name.
+// The host and id tell apart rooms with one name. The topic comes last,
+// and only when the room has one.
 func RoomLine(r discovery.Room) string {
-	return fmt.Sprintf("%s\t%s\t%s\tid %s", Sanitize(r.Name), Sanitize(r.Host), firstAddr(r), Sanitize(r.ID))
+	line := fmt.Sprintf("%s\t%s\t%s\tid %s", Sanitize(r.Name), Sanitize(r.Host), firstAddr(r), Sanitize(r.ID))
+	if r.Topic != "" {
+		line += "\ttopic: " + Sanitize(r.Topic)
+	}
+	return line
 }
 
 // DescribeRoom names a found room in a sentence, with the address it was

@@ -207,6 +207,8 @@ func (s *state) setTopic(c call) error {
 		return notSaved("topic", err)
 	}
 	s.topic = topic
+	shown := topic.Text
+	s.shownTopic.Store(&shown)
 	s.broadcast(&wire.Frame{Kind: wire.KindTopic, From: m.name, Text: text, Ref: c.ref})
 	return nil
 }

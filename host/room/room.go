@@ -379,6 +379,10 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (*Member, *wire.Frame,
 	}
 }
 
+// Topic returns the room's topic as it is now, "" for none. It may be
+// called from any goroutine.
+func (r *Room) Topic() string { return *r.state.shownTopic.Load() }
+
 // History returns the room's history as Run left it, for the host to save;
 // ok is false while Run has not returned, when the history may still
 // change. The events are shared with no one who changes them.

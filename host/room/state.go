@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -34,6 +35,9 @@ type state struct {
 
 	topic         Topic
 	topicByAnyone bool // see Config.TopicByAnyone
+	// shownTopic is topic's text, for Room.Topic to read from any
+	// goroutine (the host advertises it).
+	shownTopic atomic.Pointer[string]
 	// ownerKey is the NameKey of the owner's name since it first joined,
 	// "" before: no one else may take it with /nick, even while the owner
 	// is away.
@@ -133,6 +137,8 @@ func newState(cfg Config) *state {
 	if CheckTopic(cfg.Topic.Text) == "" {
 		s.topic = cfg.Topic
 	}
+	shown := s.topic.Text // a copy: s.topic changes on the room goroutine
+	s.shownTopic.Store(&shown)
 	if s.now == nil {
 		s.now = time.Now
 	}
