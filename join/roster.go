@@ -148,12 +148,12 @@ func newRoster(welcome wire.Frame) *Roster {
 	}
 	for _, m := range welcome.Members {
 		r.roles[m.Name] = m.Role
-		r.setAway(m.Name, m.Away)
+		r.setWelcomeAway(m)
 	}
 	if welcome.You != nil {
 		r.me = welcome.You.Name
 		r.roles[r.me] = welcome.You.Role
-		r.setAway(r.me, welcome.You.Away)
+		r.setWelcomeAway(*welcome.You)
 	}
 	return r
 }
@@ -174,13 +174,24 @@ func (r *Roster) Topic() string {
 	return r.topic
 }
 
-// Away returns why name is away, and whether it is (as the room last
-// said). The text is the room's: show it only through Sanitize.
+// Away returns whether name is away (as the room last said), and why: ""
+// when the room has not said, as for those already away when the person
+// joined (/whois says). The text is the room's: show it only through
+// Sanitize.
 func (r *Roster) Away(name string) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	why, ok := r.away[name]
 	return why, ok
+}
+
+// setWelcomeAway records m as away when the welcome says so: without why,
+// which the welcome does not carry (the next away event does, and
+// /whois).
+func (r *Roster) setWelcomeAway(m wire.Member) {
+	if m.Away {
+		r.away[m.Name] = ""
+	}
 }
 
 // setAway records name as away for why, or as back when why is "".

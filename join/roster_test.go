@@ -18,7 +18,7 @@ func TestRosterFollowsNick(t *testing.T) {
 		Type:    wire.TypeWelcome,
 		Room:    &wire.Room{Name: "lan", Topic: "cats"},
 		You:     &wire.Member{Name: "bob", Role: wire.RoleMember},
-		Members: []wire.Member{{Name: "ana", Role: wire.RoleOwner, Away: "lunch"}, {Name: "cy", Role: wire.RoleMember}},
+		Members: []wire.Member{{Name: "ana", Role: wire.RoleOwner, Away: true}, {Name: "cy", Role: wire.RoleMember}},
 	})
 	event := func(f wire.Frame) {
 		t.Helper()
@@ -27,7 +27,7 @@ func TestRosterFollowsNick(t *testing.T) {
 			t.Fatalf("apply(%+v): %v", f, err)
 		}
 	}
-	if why, away := r.Away("ana"); !away || why != "lunch" || r.Topic() != "cats" {
+	if why, away := r.Away("ana"); !away || why != "" || r.Topic() != "cats" {
 		t.Fatalf("after the welcome: Away(ana) = %q, %v; Topic() = %q", why, away, r.Topic())
 	}
 	event(wire.Frame{Kind: wire.KindSay, From: "cy", Text: "hi"})
@@ -42,9 +42,15 @@ func TestRosterFollowsNick(t *testing.T) {
 	if _, ok := r.role("ana"); ok {
 		t.Error("ana is still in the roster")
 	}
+	event(wire.Frame{Kind: wire.KindAway, From: "Anna", Text: "lunch"})
 	if why, away := r.Away("Anna"); !away || why != "lunch" {
 		t.Errorf("Away(Anna) = %q, %v; want lunch", why, away)
 	}
+	event(wire.Frame{Kind: wire.KindNick, Name: "Anna", NewName: "Ann"})
+	if why, away := r.Away("Ann"); !away || why != "lunch" {
+		t.Errorf("Away(Ann) = %q, %v; want lunch, kept across a rename", why, away)
+	}
+	event(wire.Frame{Kind: wire.KindNick, Name: "Ann", NewName: "Anna"})
 	event(wire.Frame{Kind: wire.KindNick, Name: "bob", NewName: "rob"})
 	if r.Me() != "rob" {
 		t.Errorf("Me() = %q after the person's /nick, want rob", r.Me())

@@ -273,7 +273,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		Type:     wire.TypeWelcome,
 		Version:  wire.Version,
 		Room:     &wire.Room{Name: s.name, ID: s.id, Topic: s.topic.Text},
-		You:      &wire.Member{Name: m.name, Role: m.role, Away: m.away},
+		You:      &wire.Member{Name: m.name, Role: m.role, Away: m.away != ""},
 		Members:  s.memberList(),
 		Seq:      s.seq,
 		Commands: Commands(),
@@ -324,7 +324,7 @@ func (s *state) memberList() []wire.Member {
 	list := make([]wire.Member, 0, len(s.members))
 	for _, m := range s.members {
 		if !m.hidden { // see Member.hidden; a hidden joiner has itself in You
-			list = append(list, wire.Member{Name: m.name, Role: m.role, Away: m.away})
+			list = append(list, wire.Member{Name: m.name, Role: m.role, Away: m.away != ""})
 		}
 	}
 	return list

@@ -301,9 +301,10 @@ type Room struct {
 type Member struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
-	// Away says why the member is away, as its last "away" event did; ""
-	// when it is not.
-	Away string `json:"away,omitempty"`
+	// Away says the member is away, as its last "away" event did. Why is
+	// in that event and in /whois, not here: a welcome lists every member,
+	// and must stay far under MaxHostFrame however they fill their texts.
+	Away bool `json:"away,omitempty"`
 }
 
 // Command is a command the host knows, so that a client can offer
