@@ -34,7 +34,9 @@
 // "admin" set when only admins may use it, so that a client can offer the
 // ones the member's role allows now and follow later role events without
 // asking again. A welcome to an admin also carries "bans", the names on the
-// ban list, for completing "/unban".
+// ban list, for completing "/unban". The welcome's "room" carries the
+// room's "topic" (when it has one), and each member in "members" (and
+// "you") is marked "away" while it is; why is in its "away" event.
 //
 // After the welcome the member sends what its person types, one "say" frame
 // per line. The host decides what a line means: plain text is a message,
