@@ -234,6 +234,15 @@ Flags:
                               is shown (default 50; 0 for none)
   --log FILE                  append what the room shows here to FILE, plain
                               text with dates (made private to you)
+  --line-burst N              how many lines a member may send at once
+                              (default 10, at most 10000)
+  --line-rate N               how many lines a second a member may send
+                              after that (default 2; 0.1 to 1000); members'
+                              clients pace themselves to both
+  --max-conns-per-address N   how many connections one address may hold
+                              (default 16, at most 10000)
+  --anyone-sets-topic         let every member set the topic with /topic
+                              (default: admins only)
 `
 
 const usageJoin = `Usage: chatroom join [flags] [ROOM]
@@ -272,12 +281,12 @@ Flags:
 const usageList = `Usage: chatroom list [flags]
 
 Lists the rooms found on the local network, one per line: name, host,
-address, id, key (the start of the room key's fingerprint) and whether
-you have been in it, separated by tabs:
+address, id, key (the start of the room key's fingerprint), whether you
+have been in it, and the topic when the room has one, separated by tabs:
 
   Lab 3   lab-pc.local.   10.0.0.5:7465   id 3f9a2c71d0e4b5a6   key Rj1ZqTlE   visited
 
-The last is "visited" (joined before, with this key), "new", or
+The status is "visited" (joined before, with this key), "new", or
 "visited-other-key" (joined before, but the room shows another key now:
 another machine, or its host set up anew). Rooms with one name on two
 machines differ in host, id and key.
@@ -430,6 +439,10 @@ func (c *cli) host(args []string) error {
 	fs.Var(&ifaces, "iface", "")
 	backlog := fs.Int("backlog", 50, "")
 	logFile := fs.String("log", "", "")
+	lineBurst := fs.Int("line-burst", room.DefaultLimits.Burst, "")
+	lineRate := fs.Float64("line-rate", room.DefaultLimits.PerSecond, "")
+	connsPerAddr := fs.Int("max-conns-per-address", 0, "")
+	anyoneSetsTopic := fs.Bool("anyone-sets-topic", false, "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
 	}
@@ -441,6 +454,9 @@ func (c *cli) host(args []string) error {
 	}
 	if *backlog < 0 {
 		return &usageError{msg: "--backlog must be 0 or more", command: "host"}
+	}
+	if err := checkHostLimits(fs, *lineBurst, *lineRate, *connsPerAddr); err != nil {
+		return err
 	}
 	if *backlog == 0 {
 		*backlog = -1 // host.Config's "none"; its 0 is the default
@@ -489,6 +505,10 @@ func (c *cli) host(args []string) error {
 		AdminPassword: password,
 		Logger:        c.logger(),
 		Backlog:       *backlog,
+
+		Limits:          wire.Limits{Burst: *lineBurst, PerSecond: *lineRate},
+		MaxConnsPerAddr: *connsPerAddr,
+		TopicByAnyone:   *anyoneSetsTopic,
 	})
 	if err != nil {
 		return err
@@ -591,6 +611,21 @@ func (u *hostUI) ReadLine() (string, error) {
 	}
 }
 
+// checkHostLimits refuses host's limit flags out of their ranges. The
+// bounds keep a typo from opening a room to a flood (a burst of a million)
+// or closing it to everyone (a rate of 0).
+func checkHostLimits(fs *flag.FlagSet, burst int, rate float64, connsPerAddr int) error {
+	switch {
+	case burst < 1 || burst > 10000:
+		return &usageError{msg: "--line-burst must be 1 to 10000 lines", command: "host"}
+	case !(rate >= 0.1 && rate <= 1000): // also NaN
+		return &usageError{msg: "--line-rate must be 0.1 to 1000 lines a second", command: "host"}
+	case isSet(fs, "max-conns-per-address") && (connsPerAddr < 1 || connsPerAddr > 10000):
+		return &usageError{msg: "--max-conns-per-address must be 1 to 10000", command: "host"}
+	}
+	return nil
+}
+
 // isSet reports whether the flag was given, even as "".
 func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
@@ -618,6 +653,7 @@ func (c *cli) advertise(h *host.Host, name string, ifaces []string) *discovery.A
 		OnChange: func(change discovery.Change) {
 			fmt.Fprintln(c.logs, shown("chatroom: "+change.String()))
 		},
+		Topic: h.Topic,
 	})
 	switch {
 	case errors.Is(err, discovery.ErrNoInterface) && bind.Unmap().IsLoopback():
@@ -949,7 +985,7 @@ func (c *cli) explainFind(err error, named []string, command string, known *join
 		return &worded{fmt.Sprintf("cannot look for rooms: %v; run \"chatroom doctor\" to see why, or %s%s", err, byAddress, ifaceHint(named)), err}
 	case errors.As(err, &ambiguous):
 		for _, r := range ambiguous.Rooms {
-			fmt.Fprintln(c.stderr, shown("  "+roomLine(r, known)))
+			fmt.Fprintln(c.stderr, shown("  "+join.RoomLine(r, known)))
 		}
 	case errors.As(err, &every):
 		// Every query failed (discovery.Browse joins their errors, often
@@ -1022,7 +1058,7 @@ func (c *cli) picker(known *join.KnownRooms) join.Picker {
 	return func(rooms []discovery.Room) (int, bool) {
 		fmt.Fprintln(c.stderr, "chatroom: several rooms found:")
 		for i, r := range rooms {
-			fmt.Fprintln(c.stderr, shown(fmt.Sprintf("  %d  %s", i+1, roomLine(r, known))))
+			fmt.Fprintln(c.stderr, shown(fmt.Sprintf("  %d  %s", i+1, join.RoomLine(r, known))))
 		}
 		for range maxPickTries {
 			fmt.Fprintf(c.stderr, "chatroom: join which one (1-%d)? ", len(rooms))
@@ -1043,24 +1079,6 @@ func (c *cli) picker(known *join.KnownRooms) join.Picker {
 // maxPickTries bounds the answers to "join which one", for input that
 // never gives one.
 const maxPickTries = 5
-
-// roomLine describes a found room on one line, as join.RoomLine does, and
-// what else tells it from another of its name on another machine: its
-// key's tag, and whether the person has been in it (with known, the rooms
-// they know; nil leaves that out).
-func roomLine(r discovery.Room, known *join.KnownRooms) string {
-	line := join.RoomLine(r) + "\tkey " + join.Sanitize(wire.KeyTag(r.Fingerprint))
-	if known == nil {
-		return line
-	}
-	switch fingerprint, ok := known.KeyOf(r.ID); {
-	case !ok:
-		return line + "\tnew"
-	case fingerprint == r.Fingerprint:
-		return line + "\tvisited"
-	}
-	return line + "\tvisited-other-key"
-}
 
 // knownRooms loads the rooms the person knows, for telling rooms apart,
 // or nil when they cannot be read (which joining would say).
@@ -1155,7 +1173,7 @@ func (c *cli) list(args []string) error {
 	} else {
 		known := c.knownRooms(*stateDir)
 		for _, r := range rooms {
-			fmt.Fprintln(c.stdout, shown(roomLine(r, known)))
+			fmt.Fprintln(c.stdout, shown(join.RoomLine(r, known)))
 		}
 	}
 	// One line per room, as scripts read it; but an id advertised with

@@ -186,6 +186,9 @@ func (a *Advertiser) update(now []link) []Change {
 		}
 	}
 	a.room.Addrs = addrs
+	if a.opts.Topic != nil {
+		a.room.Topic = a.opts.Topic()
+	}
 	txt := encodeTXT(a.room)
 
 	var changes []Change

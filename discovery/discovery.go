@@ -61,6 +61,11 @@ type Room struct {
 	Version     int          // the protocol version the room speaks
 	Port        int          // TCP port
 	Addrs       []netip.Addr // addresses of the room: IPv4, then IPv6 (link-local ones without a zone)
+	// Topic is the room's topic, "" for none, cut to fit a TXT string: a
+	// browser gets at most maxTopicTXT bytes of it, whole characters. It
+	// is the room's text, which anyone on the LAN can send: show it only
+	// through join.Sanitize.
+	Topic string
 
 	// Set by Browse only.
 	Host     string   // host name, e.g. "lab-pc.local."
@@ -87,6 +92,11 @@ type Options struct {
 	// the network, as addresses and interfaces come and go. It is called
 	// from one goroutine at a time, and must not block for long.
 	OnChange func(Change)
+
+	// Topic, when set, is asked for the room's topic whenever the
+	// advertiser looks at the network again (every second): a change of
+	// topic is announced as a change of address is. It must not block.
+	Topic func() string
 }
 
 // ErrNoInterface means there is no interface to advertise or browse on.

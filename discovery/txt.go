@@ -17,7 +17,11 @@ const (
 	keyName        = "name"  // display name, UTF-8, cut to fit
 	keyFingerprint = "fp"    // room key fingerprint, "SHA256:..."
 	keyAddrs       = "addrs" // the room's addresses, IPv4 then IPv6, comma-separated
+	keyTopic       = "topic" // the room's topic, UTF-8, cut to fit; absent when none
 )
+
+// maxTopicTXT is the most of a topic a TXT string carries.
+const maxTopicTXT = maxTXTString - len(keyTopic) - 1
 
 // maxTXTString is the longest string a TXT record can hold: one length
 // byte. mdns v1.0.7 does not check, and a longer string makes every one of
@@ -47,6 +51,9 @@ func encodeTXT(room Room) []string {
 		addrs += s
 	}
 	fields = append(fields, addrs)
+	if room.Topic != "" {
+		fields = append(fields, keyTopic+"="+cutUTF8(room.Topic, maxTopicTXT))
+	}
 	for i, f := range fields {
 		fields[i] = escapeTXT(f)
 	}
@@ -104,7 +111,8 @@ func roomFromTXT(fields []string) (Room, bool) {
 	if !utf8.ValidString(name) {
 		name = strings.ToValidUTF8(name, "\uFFFD")
 	}
-	room := Room{Version: version, ID: kv[keyID], Name: name, Fingerprint: kv[keyFingerprint]}
+	room := Room{Version: version, ID: kv[keyID], Name: name, Fingerprint: kv[keyFingerprint],
+		Topic: strings.ToValidUTF8(kv[keyTopic], "\uFFFD")}
 	for _, s := range strings.Split(kv[keyAddrs], ",") {
 		if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil && usableAddr(a) {
 			room.Addrs = append(room.Addrs, a)

@@ -55,6 +55,10 @@ type Config struct {
 	// room.DefaultLimits.
 	Limits wire.Limits
 
+	// TopicByAnyone lets every member who may speak set the room's topic;
+	// without it only admins may.
+	TopicByAnyone bool
+
 	// MaxConnsPerAddr is how many connections one address may hold; zero
 	// means 16. Half as many may be in their handshake at once (before
 	// the hello). Load tests from one address raise it.
@@ -146,7 +150,9 @@ func Start(cfg Config) (*Host, error) {
 		Limits:     cfg.Limits,
 		JoinLimits: cfg.JoinLimits,
 		History:    cfg.History,
-		Backlog:    cfg.Backlog,
+
+		TopicByAnyone: cfg.TopicByAnyone,
+		Backlog:       cfg.Backlog,
 	}
 	if err := store.load(&roomCfg, log); err != nil {
 		return nil, err
@@ -308,6 +314,10 @@ func (h *Host) Addr() net.Addr { return h.ln.Addr() }
 
 // RoomID is the room's id, the same for as long as its state directory.
 func (h *Host) RoomID() string { return h.id }
+
+// Topic is the room's topic as it is now, "" for none; safe to call from
+// any goroutine, and it never waits for the room.
+func (h *Host) Topic() string { return h.room.Topic() }
 
 // Fingerprint is the room key's fingerprint, which members may check.
 func (h *Host) Fingerprint() string { return h.fingerprint }

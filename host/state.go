@@ -429,6 +429,7 @@ func (d dirStore) SaveBans(b []room.Ban) error        { return saveList(string(d
 func (d dirStore) SaveOps(o []room.Op) error          { return saveList(string(d), opsList, o) }
 func (d dirStore) SaveMutes(m []room.Mute) error      { return saveList(string(d), mutesList, m) }
 func (d dirStore) SaveModEntry(e room.ModEntry) error { return appendModEntry(string(d), e) }
+func (d dirStore) SaveTopic(t room.Topic) error       { return saveTopic(string(d), t) }
 
 // load reads what the store kept into cfg: the lists and the moderation
 // log.
@@ -444,8 +445,79 @@ func (d dirStore) load(cfg *room.Config, log *slog.Logger) error {
 	if cfg.Mutes, err = loadList[room.Mute](dir, mutesList); err != nil {
 		return err
 	}
+	if cfg.Topic, err = loadTopic(dir); err != nil {
+		return err
+	}
 	cfg.ModLog, err = loadModLog(dir, log)
 	return err
+}
+
+// topicFile holds the room's topic as {"version": 1, "topic": {...}}; a
+// room with no topic has none.
+const topicFile = "topic.json"
+
+// maxTopicFile bounds the topic file read: a topic is at most
+// room.MaxTopic bytes, which JSON escaping can make six times as many.
+const maxTopicFile = 16 << 10
+
+// loadTopic reads the saved topic; a missing file is no topic. A damaged
+// one stops the host, as a damaged list does: it is the host's own file,
+// and its person should know it was changed.
+func loadTopic(dir string) (room.Topic, error) {
+	path := filepath.Join(dir, topicFile)
+	data, err := statefile.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return room.Topic{}, nil
+	}
+	if err != nil {
+		return room.Topic{}, fmt.Errorf("reading the topic: %w", err)
+	}
+	t, err := parseTopic(data)
+	if err != nil {
+		return room.Topic{}, fmt.Errorf("reading the topic: %s is damaged (%v); fix or remove it", path, err)
+	}
+	return t, nil
+}
+
+// parseTopic reads topicFile's contents. It takes only what the room
+// would have saved: version 1, a text the room accepts as a topic (see
+// room.CheckTopic) and a name of at most room.MaxNameRunes characters.
+func parseTopic(data []byte) (room.Topic, error) {
+	if len(data) > maxTopicFile {
+		return room.Topic{}, fmt.Errorf("it is larger than %d bytes", maxTopicFile)
+	}
+	var doc struct {
+		Version int        `json:"version"`
+		Topic   room.Topic `json:"topic"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return room.Topic{}, errors.New("it is not the JSON the room writes")
+	}
+	t := doc.Topic
+	switch {
+	case doc.Version != 1:
+		return room.Topic{}, fmt.Errorf("it has version %d, this chatroom reads version 1", doc.Version)
+	case room.CheckTopic(t.Text) != "":
+		return room.Topic{}, fmt.Errorf("its text is not a topic: %s", room.CheckTopic(t.Text))
+	case t.By != "" && room.ValidateName(t.By) != nil:
+		return room.Topic{}, errors.New("it names no member as its setter")
+	}
+	return t, nil
+}
+
+// encodeTopic is what saveTopic writes.
+func encodeTopic(t room.Topic) ([]byte, error) {
+	data, err := json.MarshalIndent(map[string]any{"version": 1, "topic": t}, "", "  ")
+	return append(data, '\n'), err
+}
+
+// saveTopic replaces the saved topic, atomically.
+func saveTopic(dir string, t room.Topic) error {
+	data, err := encodeTopic(t)
+	if err != nil {
+		return err
+	}
+	return statefile.WriteAtomic(filepath.Join(dir, topicFile), data, 0o600)
 }
 
 // historyFile holds the room's history between a clean shutdown and the

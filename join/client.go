@@ -570,8 +570,9 @@ func (c *client) reconnect(old *Session, why error) {
 		c.ui.Note(Note{Progress, "connection lost (" + cause + "); reconnecting…"})
 	}
 
-	w := old.Welcome()
-	hello := wire.Frame{Name: w.You.Name, Password: c.opts.Password, Resume: old.ResumePoint()}
+	// By the name the person has now, which /nick may have changed: the
+	// room keeps its place under that name.
+	hello := wire.Frame{Name: old.Roster().Me(), Password: c.opts.Password, Resume: old.ResumePoint()}
 	ctx, cancel := context.WithCancel(c.ctx)
 	news := make(chan reconnectNews)
 	finished := make(chan struct{})
@@ -839,7 +840,6 @@ func tell(news chan sessionNews, n sessionNews) {
 // current and calls changed when it changes, and returns what Join should
 // make of how the session ended.
 func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
-	me := sess.Roster().Me()
 	replayOver := func() {
 		if !n.replayOver && (!sess.Resumed() || !sess.Replaying()) {
 			n.replayOver = true
@@ -859,7 +859,7 @@ func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
 			}
 			return &lostError{err}
 		}
-		if f.Ref > n.answered && answers(f, me) {
+		if f.Ref > n.answered && answers(f, sess.Roster().Me()) {
 			// One answer covers every line before it (see outgoing).
 			n.answered = f.Ref
 			changed()
@@ -900,7 +900,9 @@ func answers(f wire.Frame, me string) bool {
 	case wire.TypeNotice:
 		return true
 	case wire.TypeEvent, wire.TypePrivate:
-		return f.From == me
+		// A /nick's event is the person's under the name it gives, which
+		// the roster has followed by the time the event is shown.
+		return f.From == me || (f.Kind == wire.KindNick && f.NewName == me)
 	}
 	return false
 }

@@ -105,13 +105,29 @@ func FindRoom(ctx context.Context, find Finder, query string, pick Picker) ([]di
 	return same, nil
 }
 
-// RoomLine describes a found room on one line, for a list to pick from:
-//
-//	Lab 3    lab-pc.local.  10.0.0.5:7465  id 3f9a2c71d0e4b5a6
-//
-// The host and id tell apart rooms with one name.
-func RoomLine(r discovery.Room) string {
-	return fmt.Sprintf("%s\t%s\t%s\tid %s", Sanitize(r.Name), Sanitize(r.Host), firstAddr(r), Sanitize(r.ID))
+// RoomLine describes a found room on one line, its columns separated by
+// tabs, as chatroom list prints it: name, host, address, id, its key's tag
+// and, with known (the rooms the person knows; nil leaves it out),
+// whether the person has been in it ("new", "visited", or
+// "visited-other-key": joined before, but the room shows another key now),
+// so that two rooms of one name on two machines are told apart; then its
+// topic, when it has one.
+func RoomLine(r discovery.Room, known *KnownRooms) string {
+	line := fmt.Sprintf("%s\t%s\t%s\tid %s\tkey %s", Sanitize(r.Name), Sanitize(r.Host), firstAddr(r), Sanitize(r.ID), Sanitize(wire.KeyTag(r.Fingerprint)))
+	if known != nil {
+		switch fingerprint, ok := known.KeyOf(r.ID); {
+		case !ok:
+			line += "\tnew"
+		case fingerprint == r.Fingerprint:
+			line += "\tvisited"
+		default:
+			line += "\tvisited-other-key"
+		}
+	}
+	if r.Topic != "" {
+		line += "\ttopic: " + Sanitize(r.Topic)
+	}
+	return line
 }
 
 // DescribeRoom names a found room in a sentence, with the address it was

@@ -60,7 +60,7 @@ func TestFindRoom(t *testing.T) {
 
 func TestRoomLineIsSafe(t *testing.T) {
 	r := discovery.Room{ID: "id1", Name: "evil\x1b[2J\u202eroom", Host: "h.local.", Port: 7465, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.5")}}
-	line := RoomLine(r)
+	line := RoomLine(r, nil)
 	if strings.ContainsAny(line, "\x1b\u202e") {
 		t.Fatalf("control characters reach the terminal: %q", line)
 	}

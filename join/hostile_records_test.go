@@ -113,7 +113,7 @@ func TestHostileRoomRecords(t *testing.T) {
 				}
 			})
 			texts := map[string]string{
-				"RoomLine":     strings.ReplaceAll(RoomLine(r), "\t", " "), // tabs separate its columns
+				"RoomLine":     strings.ReplaceAll(RoomLine(r, nil), "\t", " "), // tabs separate its columns
 				"DescribeRoom": DescribeRoom(r, r.Host+":7465"),
 			}
 			// Two rooms with the name (one id is one room, whatever its

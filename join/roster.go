@@ -29,7 +29,7 @@ const (
 	// 32 KiB of names (room.maxBanNames), some 8,000 of the shortest.
 	maxBans = 20_000
 	// maxCommands, maxCommandName and maxCommandText bound the commands of
-	// a welcome: the host has 17, named in at most 6 bytes, with usage and
+	// a welcome: the host has 23, named in at most 6 bytes, with usage and
 	// help lines under 200.
 	maxCommands    = 256
 	maxCommandName = 64
@@ -37,23 +37,32 @@ const (
 	// maxRecent is how many of the latest speakers Names puts first: the
 	// few one is likely answering, not the whole room.
 	maxRecent = 64
+	// maxTopicBytes and maxAwayBytes bound the topic and an away text: the
+	// host's are at most 300 and 200 bytes (room.MaxTopic, room.maxAway).
+	// A longer one is cut rather than taken for a broken room: the text is
+	// only shown.
+	maxTopicBytes = 1024
+	maxAwayBytes  = 512
 )
 
 // Roster is the client's picture of the room: who is in it with which
-// role, who spoke last, which commands the host offers and, for an admin,
-// who is banned. It starts from the welcome and follows the frames
-// Session.Next returns, so a UI can complete names and commands without
-// asking the host.
+// role, who is away, who spoke last, the room's topic, which commands the
+// host offers and, for an admin, who is banned. It starts from the
+// welcome and follows the frames Session.Next returns (members who change
+// their name with /nick, the person included), so a UI can complete names
+// and commands without asking the host.
 //
 // Its methods are safe to call from the UI's goroutine while another
 // goroutine reads frames: the lock guards only this client's copy, the
 // room's state lives in the host.
 type Roster struct {
-	me       string
 	commands []wire.Command // fixed at the welcome: every command the host knows
 
 	mu     sync.Mutex
+	me     string            // the person's name now, which /nick changes
+	topic  string            // the room's topic, "" for none
 	roles  map[string]string // name -> role, for everyone present
+	away   map[string]string // name -> why, for those present and away
 	recent []string          // present members who spoke, most recent first
 	bans   []string          // banned names, as the host last sent them to this admin
 }
@@ -131,20 +140,85 @@ func newRoster(welcome wire.Frame) *Roster {
 	r := &Roster{
 		commands: slices.Clone(welcome.Commands),
 		roles:    make(map[string]string, len(welcome.Members)+1),
+		away:     make(map[string]string),
 		bans:     completableBans(welcome.Bans),
+	}
+	if welcome.Room != nil {
+		r.topic = cutText(welcome.Room.Topic, maxTopicBytes)
 	}
 	for _, m := range welcome.Members {
 		r.roles[m.Name] = m.Role
+		r.setWelcomeAway(m)
 	}
 	if welcome.You != nil {
 		r.me = welcome.You.Name
 		r.roles[r.me] = welcome.You.Role
+		r.setWelcomeAway(*welcome.You)
 	}
 	return r
 }
 
-// Me is the person's own name in the room.
-func (r *Roster) Me() string { return r.me }
+// Me is the person's own name in the room, as it is now: it follows the
+// person's /nick.
+func (r *Roster) Me() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.me
+}
+
+// Topic is the room's topic as the room last set it, "" for none. It is
+// the room's text: show it only through Sanitize.
+func (r *Roster) Topic() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.topic
+}
+
+// Away returns whether name is away (as the room last said), and why: ""
+// when the room has not said, as for those already away when the person
+// joined (/whois says). The text is the room's: show it only through
+// Sanitize.
+func (r *Roster) Away(name string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	why, ok := r.away[name]
+	return why, ok
+}
+
+// setWelcomeAway records m as away when the welcome says so: without why,
+// which the welcome does not carry (the next away event does, and
+// /whois).
+func (r *Roster) setWelcomeAway(m wire.Member) {
+	if m.Away {
+		r.away[m.Name] = ""
+	}
+}
+
+// setAway records name as away for why, or as back when why is "".
+func (r *Roster) setAway(name, why string) {
+	if why == "" {
+		delete(r.away, name)
+		return
+	}
+	r.away[name] = cutText(why, maxAwayBytes)
+}
+
+// cutText returns s cut to at most max bytes, on a character boundary.
+func cutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	s = s[:max]
+	// Drop what is left of a character cut in two.
+	for len(s) > 0 {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
+}
 
 // members returns everyone in the room, the person included, sorted by
 // name.
@@ -248,8 +322,24 @@ func (r *Roster) apply(f wire.Frame) error {
 		case wire.KindLeave:
 			if f.Name != r.me {
 				delete(r.roles, f.Name)
+				delete(r.away, f.Name)
 				r.recent = slices.DeleteFunc(r.recent, func(n string) bool { return n == f.Name })
 			}
+		case wire.KindNick:
+			role, present := r.roles[f.Name]
+			if !present {
+				return nil // crossed the member's leave
+			}
+			if err := checkMember(f.NewName, role); err != nil {
+				return err
+			}
+			r.rename(f.Name, f.NewName, role)
+		case wire.KindAway:
+			if _, present := r.roles[f.From]; present {
+				r.setAway(f.From, f.Text)
+			}
+		case wire.KindTopic:
+			r.topic = cutText(f.Text, maxTopicBytes)
 		case wire.KindSay, wire.KindMe:
 			r.spoke(f.From)
 		}
@@ -268,6 +358,30 @@ func (r *Roster) apply(f wire.Frame) error {
 		}
 	}
 	return nil
+}
+
+// rename follows a member's change of name from old to name: its role, its
+// away text, its place among the recent speakers and, when it is the
+// person, Me.
+func (r *Roster) rename(old, name, role string) {
+	why, away := r.away[old]
+	delete(r.roles, old)
+	delete(r.away, old)
+	r.roles[name] = role
+	if away {
+		r.away[name] = why
+	}
+	// A host that renames onto a name already there (no real host does)
+	// must not leave it twice among the recent speakers.
+	if i := slices.Index(r.recent, name); i >= 0 {
+		r.recent = slices.Delete(r.recent, i, i+1)
+	}
+	if i := slices.Index(r.recent, old); i >= 0 {
+		r.recent[i] = name
+	}
+	if old == r.me {
+		r.me = name
+	}
 }
 
 // spoke moves name to the front of the recent speakers, of which it keeps

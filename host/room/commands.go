@@ -86,6 +86,18 @@ func init() {
 			minArgs: 1, run: (*state).me},
 		{Command: wire.Command{Name: "msg", Usage: "/msg NAME TEXT", Help: "send TEXT to NAME alone", Target: targetMember},
 			minArgs: 2, run: (*state).msg},
+		{Command: wire.Command{Name: "query", Usage: "/query NAME TEXT", Help: "the same as /msg", Target: targetMember},
+			minArgs: 2, run: (*state).msg},
+		{Command: wire.Command{Name: "w", Usage: "/w NAME TEXT", Help: "the same as /msg", Target: targetMember},
+			minArgs: 2, run: (*state).msg},
+		{Command: wire.Command{Name: "names", Usage: "/names", Help: "the same as /who"},
+			run: (*state).who},
+		{Command: wire.Command{Name: "nick", Usage: "/nick NAME", Help: "take the name NAME in this room (you come back by it too)"},
+			minArgs: 1, run: (*state).nick},
+		{Command: wire.Command{Name: "away", Usage: "/away [TEXT]", Help: "say you are away, and why (shown in /who, /whois and to whoever writes to you); with no text, that you are back"},
+			run: (*state).away},
+		{Command: wire.Command{Name: "topic", Usage: "/topic [TEXT|-delete]", Help: "show the room's topic, or set it to TEXT, or clear it (admins may; everyone, if the host allows)"},
+			run: (*state).setTopic},
 		{Command: wire.Command{Name: "quit", Usage: "/quit", Help: "leave the room"},
 			run: (*state).quit},
 		{Command: wire.Command{Name: "kick", Usage: "/kick NAME [REASON]", Help: "send NAME out of the room; they may come back", Admin: true, Target: targetMember},
@@ -213,6 +225,9 @@ func (s *state) who(c call) error {
 		case wire.RoleAdmin:
 			name += " (admin)"
 		}
+		if m.away != "" {
+			name += " (away)"
+		}
 		names = append(names, name)
 	}
 	text := fmt.Sprintf("%d here: %s", len(names), strings.Join(names, ", "))
@@ -249,6 +264,9 @@ func (s *state) whois(c call) error {
 	if isAdminRole(c.from.role) && m.addr != "" {
 		text += ", from " + m.addr
 	}
+	if m.away != "" {
+		text += "; away: " + m.away
+	}
 	s.reply(c, text)
 	return nil
 }
@@ -281,6 +299,9 @@ func (s *state) msg(c call) error {
 	s.sendPrivate(to, f)
 	if to != c.from {
 		s.sendPrivate(c.from, f)
+		if to.away != "" {
+			s.reply(c, fmt.Sprintf("%s is away: %s", to.name, to.away))
+		}
 	}
 	return nil
 }

@@ -158,6 +158,12 @@ func TestHelp(t *testing.T) {
 		"/whois NAME — who NAME is: role and key (and, to admins, address)",
 		"/me TEXT — tell the room what you are doing (/me waves)",
 		"/msg NAME TEXT — send TEXT to NAME alone",
+		"/query NAME TEXT — the same as /msg",
+		"/w NAME TEXT — the same as /msg",
+		"/names — the same as /who",
+		"/nick NAME — take the name NAME in this room (you come back by it too)",
+		"/away [TEXT] — say you are away, and why (shown in /who, /whois and to whoever writes to you); with no text, that you are back",
+		"/topic [TEXT|-delete] — show the room's topic, or set it to TEXT, or clear it (admins may; everyone, if the host allows)",
 		"/quit — leave the room",
 	}, "\n")
 	adminHelp := memberHelp + "\n" + strings.Join([]string{

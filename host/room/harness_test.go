@@ -47,12 +47,14 @@ type testStore struct {
 	ops      func([]Op) error
 	mutes    func([]Mute) error
 	modEntry func(ModEntry) error
+	topic    func(Topic) error
 }
 
 func (st testStore) SaveBans(b []Ban) error        { return callSave(st.bans, b) }
 func (st testStore) SaveOps(o []Op) error          { return callSave(st.ops, o) }
 func (st testStore) SaveMutes(m []Mute) error      { return callSave(st.mutes, m) }
 func (st testStore) SaveModEntry(e ModEntry) error { return callSave(st.modEntry, e) }
+func (st testStore) SaveTopic(t Topic) error       { return callSave(st.topic, t) }
 
 func callSave[T any](save func(T) error, v T) error {
 	if save == nil {

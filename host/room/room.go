@@ -9,7 +9,8 @@
 // member, the frames to write first ([Member.TakeReplay]: the welcome and the
 // backlog or the events it missed), a queue of encoded frames to write after
 // them ([Member.Out]) and a last frame ([Member.Final]). What the room must
-// remember across restarts (bans, ops, mutes, the moderation log) is
+// remember across restarts (bans, ops, mutes, the moderation log, the
+// topic) is
 // loaded by the host ([Config.Bans] and its siblings) and saved through the
 // [Store] it implements; the history of events is given to
 // [New] and taken back after Run ([Room.History]) for the host to keep.
@@ -33,6 +34,8 @@ package room
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"chatroom/host/wire"
@@ -56,6 +59,12 @@ type Config struct {
 	Ops    []Op
 	Mutes  []Mute
 	ModLog []ModEntry
+	// Topic is the room's topic as Store kept it; one that the room would
+	// not take from a member (see CheckTopic) is left out.
+	Topic Topic
+	// TopicByAnyone lets every member who may speak set the topic; without
+	// it only admins may.
+	TopicByAnyone bool
 
 	// Outbox is the number of frames a member may have queued before it
 	// is dropped as too slow; 0 means 1024. An outbox holds memory only
@@ -106,6 +115,32 @@ type ModEntry struct {
 	Identity string    `json:"identity,omitempty"` // the target's key, if known
 	Reason   string    `json:"reason,omitempty"`
 	Until    time.Time `json:"until,omitzero"`
+}
+
+// Topic is the room's topic: what it is about, shown to everyone who joins.
+type Topic struct {
+	Text string    `json:"text"`
+	By   string    `json:"by,omitempty"`
+	Time time.Time `json:"time,omitzero"`
+}
+
+// MaxTopic is the longest topic, in bytes: a line of a terminal or two,
+// as IRC servers allow, and far under what an mDNS record can carry whole
+// (the host cuts it there to fit).
+const MaxTopic = 300
+
+// CheckTopic returns, in words, why text may not be a topic, or "": the
+// rules of a message (no control or misplaced invisible characters) and
+// at most MaxTopic bytes.
+func CheckTopic(text string) string {
+	if len(text) > MaxTopic {
+		return fmt.Sprintf("longer than %d bytes", MaxTopic)
+	}
+	cleaned, problem := cleanText(text)
+	if problem == "" && cleaned != text {
+		problem = "it contains a tab" // which the room would have made a space
+	}
+	return problem
 }
 
 // modLogKept bounds the entries the room holds for /modlog.
@@ -344,6 +379,10 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (*Member, *wire.Frame,
 	}
 }
 
+// Topic returns the room's topic as it is now, "" for none. It may be
+// called from any goroutine.
+func (r *Room) Topic() string { return *r.state.shownTopic.Load() }
+
 // History returns the room's history as Run left it, for the host to save;
 // ok is false while Run has not returned, when the history may still
 // change. The events are shared with no one who changes them.
@@ -391,8 +430,6 @@ func (r *Room) send(work func(*state)) {
 // it.
 type Member struct {
 	// Set at join and never changed, so safe to read anywhere.
-	name     string
-	key      string // NameKey(name)
 	addr     string
 	identity string
 	out      *Outbox
@@ -408,8 +445,19 @@ type Member struct {
 	// closed.
 	final []byte
 
+	// shownName is name, for Name to read from any goroutine: /nick
+	// changes name on the room goroutine while the host may be logging.
+	shownName atomic.Pointer[string]
+
 	// Owned by the room goroutine.
+	name string
+	key  string // NameKey(name)
 	role string
+	// away says why the member is away (/away); "" when it is not.
+	away string
+	// changes is the member's budget of changes the others are told of:
+	// its name, its away text, the topic (see changeLimits).
+	changes bucket
 	// lines is the member's line budget when it has no identity key (see
 	// Config.Limits); strikes, its lines refused in a row.
 	lines   bucket
@@ -445,8 +493,13 @@ type Member struct {
 	gone bool
 }
 
-// Name returns the member's name as it is displayed.
-func (m *Member) Name() string { return m.name }
+// Name returns the member's name as it is displayed now (see /nick).
+func (m *Member) Name() string {
+	if p := m.shownName.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
 
 // Out is the member's outbox: its encoded frames, each one JSON line
 // including its '\n', in order. The same []byte is shared by all members

@@ -112,7 +112,7 @@ func commandNames(cmds []wire.Command) []string {
 func TestWelcome(t *testing.T) {
 	// Everyone is told every command, with the admin ones marked, so that a
 	// client can follow a later /op or /deop; only admins get the bans.
-	allCommands := []string{"help", "who", "whois", "me", "msg", "quit", "kick", "ban", "unban", "bans", "op", "deop", "ops", "modlog", "mute", "unmute", "mutes"}
+	allCommands := []string{"help", "who", "whois", "me", "msg", "query", "w", "names", "nick", "away", "topic", "quit", "kick", "ban", "unban", "bans", "op", "deop", "ops", "modlog", "mute", "unmute", "mutes"}
 	bans := []Ban{{Name: "zed"}, {Name: "Eve", Addr: "10.0.0.66"}, {Name: "ZED", Addr: "10.0.0.67"}}
 	tests := []struct {
 		req      JoinRequest
@@ -154,7 +154,7 @@ func TestWelcome(t *testing.T) {
 
 func TestCommandTargets(t *testing.T) {
 	want := map[string]string{
-		"help": "", "who": "", "whois": targetMember, "me": "", "msg": targetMember, "quit": "",
+		"help": "", "who": "", "whois": targetMember, "me": "", "msg": targetMember, "query": targetMember, "w": targetMember, "quit": "",
 		"kick": targetMember, "ban": targetMember, "unban": targetBanned, "bans": "", "op": targetMember, "deop": targetMember, "mute": targetMember, "unmute": targetMember,
 	}
 	admin := map[string]bool{"kick": true, "ban": true, "unban": true, "bans": true, "op": true, "deop": true, "modlog": true, "mute": true, "unmute": true, "ops": true, "mutes": true}

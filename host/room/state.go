@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -31,6 +32,16 @@ type state struct {
 	// to them, in the order they were found, until Run removes them after
 	// the work at hand (see dropTooSlow).
 	tooSlow []*Member
+
+	topic         Topic
+	topicByAnyone bool // see Config.TopicByAnyone
+	// shownTopic is topic's text, for Room.Topic to read from any
+	// goroutine (the host advertises it).
+	shownTopic atomic.Pointer[string]
+	// ownerKey is the NameKey of the owner's name since it first joined,
+	// "" before: no one else may take it with /nick, even while the owner
+	// is away.
+	ownerKey string
 
 	ops    []Op // admins by key (see Config.Ops)
 	mutes  []Mute
@@ -120,7 +131,14 @@ func newState(cfg Config) *state {
 		modLog:     slices.Clone(cfg.ModLog[max(0, len(cfg.ModLog)-modLogKept):]),
 		budgets:    newBudgets(),
 		joinLimits: cfg.JoinLimits.withDefaults(),
+
+		topicByAnyone: cfg.TopicByAnyone,
 	}
+	if CheckTopic(cfg.Topic.Text) == "" {
+		s.topic = cfg.Topic
+	}
+	shown := s.topic.Text // a copy: s.topic changes on the room goroutine
+	s.shownTopic.Store(&shown)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -207,9 +225,11 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		role:     wire.RoleMember,
 		joined:   s.now(),
 	}
+	m.setName(req.Name, key)
 	switch {
 	case req.Owner:
 		m.role = wire.RoleOwner
+		s.ownerKey = key
 	case req.Admin, s.isOp(req.Identity):
 		m.role = wire.RoleAdmin
 	}
@@ -252,8 +272,8 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	welcome := &wire.Frame{
 		Type:     wire.TypeWelcome,
 		Version:  wire.Version,
-		Room:     &wire.Room{Name: s.name, ID: s.id},
-		You:      &wire.Member{Name: m.name, Role: m.role},
+		Room:     &wire.Room{Name: s.name, ID: s.id, Topic: s.topic.Text},
+		You:      &wire.Member{Name: m.name, Role: m.role, Away: m.away != ""},
 		Members:  s.memberList(),
 		Seq:      s.seq,
 		Commands: Commands(),
@@ -304,10 +324,17 @@ func (s *state) memberList() []wire.Member {
 	list := make([]wire.Member, 0, len(s.members))
 	for _, m := range s.members {
 		if !m.hidden { // see Member.hidden; a hidden joiner has itself in You
-			list = append(list, wire.Member{Name: m.name, Role: m.role})
+			list = append(list, wire.Member{Name: m.name, Role: m.role, Away: m.away != ""})
 		}
 	}
 	return list
+}
+
+// setName gives m name, whose NameKey is key. It does not touch the
+// room's index of names (see state.rename).
+func (m *Member) setName(name, key string) {
+	m.name, m.key = name, key
+	m.shownName.Store(&name)
 }
 
 // lookup finds the member called name (compared by NameKey).

@@ -16,6 +16,9 @@ type Store interface {
 	// SaveModEntry is given each new entry of the moderation log, before
 	// the act it records is done (see state.logMod).
 	SaveModEntry(ModEntry) error
+	// SaveTopic is given the room's topic whenever it is set or cleared
+	// (a zero Topic), before the others are told.
+	SaveTopic(Topic) error
 }
 
 // unsaved is the Store of a room that keeps nothing across restarts.
@@ -25,6 +28,7 @@ func (unsaved) SaveBans([]Ban) error        { return nil }
 func (unsaved) SaveOps([]Op) error          { return nil }
 func (unsaved) SaveMutes([]Mute) error      { return nil }
 func (unsaved) SaveModEntry(ModEntry) error { return nil }
+func (unsaved) SaveTopic(Topic) error       { return nil }
 
 // commitList changes one of the room's lists (bans, ops, mutes) only once
 // the change is saved: edit makes the new list from a copy of *list, save

@@ -3,6 +3,7 @@ package room
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,9 +58,12 @@ func TestWorstWelcomeFits(t *testing.T) {
 	for i := range 3000 {
 		bans = append(bans, Ban{Name: name(100_000 + i), By: name(0), Reason: "spam", Time: testTime})
 	}
-	s := newState(Config{Name: "lan", ID: "0123456789abcdef", Bans: bans, Now: func() time.Time { return testTime }})
+	s := newState(Config{Name: "lan", ID: "0123456789abcdef", Bans: bans, Now: func() time.Time { return testTime },
+		Topic: Topic{Text: strings.Repeat(`"`, MaxTopic)}})
 	for i := range hostMaxMembers {
-		m := &Member{name: name(i), key: NameKey(name(i)), out: newOutbox(4), role: wire.RoleMember}
+		// Each away, with the longest text JSON makes longest: it must
+		// not reach the welcome.
+		m := &Member{name: name(i), key: NameKey(name(i)), out: newOutbox(4), role: wire.RoleMember, away: strings.Repeat(`"`, maxAway)}
 		s.members = append(s.members, m) // as if each had joined: the welcome lists them all
 	}
 	m, refused := s.join(JoinRequest{Name: name(hostMaxMembers), Owner: true, HeartbeatMS: 10_000})

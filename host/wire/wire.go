@@ -34,7 +34,9 @@
 // "admin" set when only admins may use it, so that a client can offer the
 // ones the member's role allows now and follow later role events without
 // asking again. A welcome to an admin also carries "bans", the names on the
-// ban list, for completing "/unban".
+// ban list, for completing "/unban". The welcome's "room" carries the
+// room's "topic" (when it has one), and each member in "members" (and
+// "you") is marked "away" while it is; why is in its "away" event.
 //
 // After the welcome the member sends what its person types, one "say" frame
 // per line. The host decides what a line means: plain text is a message,
@@ -48,8 +50,14 @@
 //   - "event": something that happened in the room, which every member
 //     receives alike and in the same order. Each event carries the room's
 //     sequence number (one more than the event before it), the host's time,
-//     and a kind: "say", "me", "join", "leave" or "role". The name in "from"
-//     is set by the host: a member cannot speak as anyone else.
+//     and a kind: "say", "me", "join", "leave", "role", "nick" (a member
+//     took another name: "name" is the old one, "new_name" the new),
+//     "away" (the member in "from" is away, "text" says why; with no text,
+//     back) or "topic" (the member in "from" set the room's topic to
+//     "text"; no text clears it). The name in "from" is set by the host: a
+//     member cannot speak as anyone else. A client that meets a kind it
+//     does not know shows nothing for it and keeps going, so later hosts
+//     may add kinds.
 //   - "private" and "notice": meant for this member alone (a /msg, the
 //     answer to a command, a refusal). They carry no sequence number.
 //   - "bans": to admins alone, the names on the ban list in "bans", sent
@@ -143,6 +151,9 @@ const (
 	KindJoin  = "join"  // Name joined, with Role
 	KindLeave = "leave" // Name left; Code says why, By and Text for kicks and bans
 	KindRole  = "role"  // Name now has Role, given By
+	KindNick  = "nick"  // Name is now called NewName
+	KindAway  = "away"  // From is away: Text says why; no Text, From is back
+	KindTopic = "topic" // From set the room's topic to Text; no Text clears it
 )
 
 // Codes, in Frame.Code. Refusals and closings share one namespace so that a
@@ -187,8 +198,11 @@ type Frame struct {
 
 	// hello, welcome
 	Version int `json:"version,omitempty"`
-	// hello: the name to join as. event (join, leave, role): whom it is about.
+	// hello: the name to join as. event (join, leave, role, nick): whom it
+	// is about.
 	Name string `json:"name,omitempty"`
+	// event (nick): the name Name has now.
+	NewName string `json:"new_name,omitempty"`
 	// hello: the admin password, when joining as an admin.
 	Password string `json:"password,omitempty"`
 	// hello: where the member's copy of the room's events ends, to be
@@ -237,7 +251,8 @@ type Frame struct {
 	Time time.Time `json:"time,omitzero"`
 	// event: what happened (Kind* constants).
 	Kind string `json:"kind,omitempty"`
-	// event (say, me), private: who wrote it. private: to whom.
+	// event (say, me), private: who wrote it. event (away, topic): who
+	// did it. private: to whom.
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
 	// event (join, role): the role the member has now.
@@ -246,7 +261,8 @@ type Frame struct {
 	Code string `json:"code,omitempty"`
 	// event (leave, role), closed: the admin who did it.
 	By string `json:"by,omitempty"`
-	// say, event (say, me), private: the message. notice: the answer, one
+	// say, event (say, me), private: the message. event (away): why the
+	// member is away; event (topic): the new topic. notice: the answer, one
 	// or more lines. event (leave), refused, closed, error: a reason in words.
 	Text string `json:"text,omitempty"`
 	// notice: the text reports an error (a refused command).
@@ -278,12 +294,19 @@ type Room struct {
 	// restarts, and is what mDNS advertises: a member that finds the room
 	// again, at another address, knows it is the same room.
 	ID string `json:"id,omitempty"`
+	// Topic is the room's topic, as the last "topic" event set it; "" for
+	// none.
+	Topic string `json:"topic,omitempty"`
 }
 
 // Member is one member of a room, in a welcome.
 type Member struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// Away says the member is away, as its last "away" event did. Why is
+	// in that event and in /whois, not here: a welcome lists every member,
+	// and must stay far under MaxHostFrame however they fill their texts.
+	Away bool `json:"away,omitempty"`
 }
 
 // Command is a command the host knows, so that a client can offer

@@ -23,7 +23,7 @@ func testCompletions() completions {
 }
 
 func TestComplete(t *testing.T) {
-	everyCommand := []string{"/ban", "/bans", "/bell", "/clear", "/deop", "/help", "/ignore", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/op", "/ops", "/quit", "/unban", "/unignore", "/unmute", "/who", "/whois"}
+	everyCommand := []string{"/away", "/ban", "/bans", "/bell", "/clear", "/deop", "/help", "/ignore", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/names", "/nick", "/op", "/ops", "/query", "/quit", "/topic", "/unban", "/unignore", "/unmute", "/w", "/who", "/whois"}
 	tests := []struct {
 		name     string
 		line     string

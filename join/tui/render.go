@@ -182,6 +182,25 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 			words += " (by " + join.Sanitize(f.By) + ")"
 		}
 		return eventLine(f.Name, words), true
+	case wire.KindNick:
+		// me may be either name: the roster follows the person's own
+		// change before the event is shown.
+		if f.Name == me || f.NewName == me {
+			return shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark + "you are now known as "), nameSeg(f.NewName)}}, true
+		}
+		l := eventLine(f.Name, " is now known as ")
+		l.segs = append(l.segs, nameSeg(f.NewName))
+		return l, true
+	case wire.KindAway:
+		if f.Text == "" {
+			return eventLine(f.From, " is back"), true
+		}
+		return eventLine(f.From, " is away: "+showText(f.Text)), true
+	case wire.KindTopic:
+		if f.Text == "" {
+			return eventLine(f.From, " cleared the topic"), true
+		}
+		return eventLine(f.From, " set the topic: "+showText(f.Text)), true
 	}
 	return shownLine{}, false
 }
@@ -314,9 +333,10 @@ func stamp(t time.Time, loc *time.Location) string {
 // a big room does not open with a wall of names (/who lists them all).
 const maxWelcomeNames = 20
 
-// welcomeLine is the line shown on joining:
+// welcomeLine is the line shown on joining, with the room's topic when it
+// has one:
 //
-//	joined "Lab 3" as bob (3 here: ana, bob, cy)
+//	joined "Lab 3" as bob (3 here: ana, bob, cy); topic: release on friday
 func welcomeLine(w wire.Frame) string {
 	room, me := welcomeNames(w)
 	names := make([]string, 0, len(w.Members)+1)
@@ -336,7 +356,11 @@ func welcomeLine(w wire.Frame) string {
 		list = names[:maxWelcomeNames]
 		more = fmt.Sprintf(" and %d more", n-maxWelcomeNames)
 	}
-	return fmt.Sprintf("joined %q as %s (%d here: %s%s)", join.Sanitize(room), join.Sanitize(me), n, strings.Join(list, ", "), more)
+	line := fmt.Sprintf("joined %q as %s (%d here: %s%s)", join.Sanitize(room), join.Sanitize(me), n, strings.Join(list, ", "), more)
+	if w.Room != nil && w.Room.Topic != "" {
+		line += "; topic: " + showText(w.Room.Topic)
+	}
+	return line
 }
 
 // maxBlankRun is the most blank characters in a row that a member's text

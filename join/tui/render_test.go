@@ -45,6 +45,16 @@ func TestRender(t *testing.T) {
 		{"role admin", event(wire.KindRole, wire.Frame{Name: "bob", Role: wire.RoleAdmin, By: "ana"}), []string{"12:04 -!- bob is now an admin (by ana)"}},
 		{"role member", event(wire.KindRole, wire.Frame{Name: "bob", Role: wire.RoleMember, By: "ana"}), []string{"12:04 -!- bob is no longer an admin (by ana)"}},
 		{"role no by", event(wire.KindRole, wire.Frame{Name: "bob", Role: wire.RoleAdmin}), []string{"12:04 -!- bob is now an admin"}},
+		{"nick", event(wire.KindNick, wire.Frame{Name: "cy", NewName: "cyd"}), []string{"12:04 -!- cy is now known as cyd"}},
+		{"nick own, me followed", event(wire.KindNick, wire.Frame{Name: "rob", NewName: "bob"}), []string{"12:04 -!- you are now known as bob"}},
+		{"nick own, me as it was", event(wire.KindNick, wire.Frame{Name: "bob", NewName: "rob"}), []string{"12:04 -!- you are now known as rob"}},
+		{"nick sanitized", event(wire.KindNick, wire.Frame{Name: "cy", NewName: "c\x1b[2Jy"}), []string{"12:04 -!- cy is now known as c^[[2Jy"}},
+		{"away", event(wire.KindAway, wire.Frame{From: "cy", Text: "at lunch"}), []string{"12:04 -!- cy is away: at lunch"}},
+		{"back", event(wire.KindAway, wire.Frame{From: "cy"}), []string{"12:04 -!- cy is back"}},
+		{"away sanitized", event(wire.KindAway, wire.Frame{From: "cy", Text: "x\ny" + strings.Repeat(" ", 200) + "z"}), []string{"12:04 -!- cy is away: x^Jy   z"}},
+		{"topic", event(wire.KindTopic, wire.Frame{From: "ana", Text: "release on friday"}), []string{"12:04 -!- ana set the topic: release on friday"}},
+		{"topic cleared", event(wire.KindTopic, wire.Frame{From: "ana"}), []string{"12:04 -!- ana cleared the topic"}},
+		{"topic sanitized", event(wire.KindTopic, wire.Frame{From: "ana", Text: "\x1b]0;owned\x07\u202e"}), []string{"12:04 -!- ana set the topic: ^[]0;owned^G\ufffd"}},
 		{"unknown kind", event("dance", wire.Frame{From: "bob", Text: "x"}), nil},
 		{"private", wire.Frame{Type: wire.TypePrivate, From: "bob", To: "ana", Text: "psst", Time: testTime}, []string{"12:04 [bob -> ana] psst"}},
 		{"notice", wire.Frame{Type: wire.TypeNotice, Text: "3 here:\nana (admin)\nbob\n"}, []string{"-- 3 here:", "-- ana (admin)", "-- bob"}},
@@ -75,6 +85,11 @@ func TestRenderNilLocationIsLocal(t *testing.T) {
 	}
 }
 
+func withTopic(w wire.Frame, topic string) wire.Frame {
+	w.Room.Topic = topic
+	return w
+}
+
 func TestWelcomeLine(t *testing.T) {
 	w := func(me string, members ...string) wire.Frame {
 		f := wire.Frame{Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"}, You: &wire.Member{Name: me, Role: wire.RoleMember}}
@@ -93,6 +108,8 @@ func TestWelcomeLine(t *testing.T) {
 		{"alone", w("bob", "bob"), `joined "Lab 3" as bob (1 here: bob)`},
 		{"me missing from members", w("bob", "ana"), `joined "Lab 3" as bob (2 here: ana, bob)`},
 		{"sanitized", w("b\x1bob", "b\x1bob"), `joined "Lab 3" as b^[ob (1 here: b^[ob)`},
+		{"topic", withTopic(w("bob", "bob"), "release on friday"), `joined "Lab 3" as bob (1 here: bob); topic: release on friday`},
+		{"topic sanitized", withTopic(w("bob", "bob"), "a\x1b[2J\nb"+strings.Repeat(" ", 50)+"c"), `joined "Lab 3" as bob (1 here: bob); topic: a^[[2J^Jb   c`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := welcomeLine(tc.frame); got != tc.want {
