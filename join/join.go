@@ -86,6 +86,11 @@ const (
 	// Settled is the status that ends an outage ("back in the room", or
 	// the reconnecting given up).
 	Settled
+	// Pacing is the room's pace starting to hold the person's lines back
+	// ("pacing: the room takes 10 lines at once, then 2 lines a second;
+	// 37 lines waiting"), said once: for a script, which may want to know
+	// why its lines go slowly, rather than for the room's output.
+	Pacing
 )
 
 // Options say who joins.
