@@ -181,3 +181,92 @@ func TestPerSecond(t *testing.T) {
 		}
 	}
 }
+
+// backlogCase is a newcomer's session whose welcome says count backlog
+// events follow, and which sends the events sent, then nothing until the
+// test is done looking (quiet), then a live "now".
+func backlogCase(t *testing.T, count int, sent []string, opts Options) (ui *fakeUI, quiet chan struct{}, done <-chan error) {
+	t.Helper()
+	quiet = make(chan struct{})
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, func(w *wire.Frame) { w.Backlog = count })
+		for i, text := range sent {
+			h.send(say(uint64(i+1), "cy", text, 0))
+		}
+		<-quiet
+		h.send(say(11, "cy", "now", 0))
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	})
+	ui = newFakeUI(t)
+	opts.Name = "bob"
+	return ui, quiet, joinAsync(context.Background(), dial, opts, ui)
+}
+
+// earlierLines is what ui printed of the backlog, and its end, in order.
+func earlierLines(ui *fakeUI) []string {
+	var got []string
+	for _, l := range ui.output() {
+		if i := strings.Index(l, "<cy> "); i >= 0 && strings.HasPrefix(l, "earlier: ") {
+			got = append(got, l[i+len("<cy> "):])
+		}
+		if l == "-- "+earlierEnd {
+			got = append(got, "end")
+		}
+	}
+	return got
+}
+
+// TestBacklogEndsAtOnce: in a quiet room, the end of the backlog is
+// shown as soon as its last event (the welcome says how many come), not
+// with the next live line, which may never come; Options.Backlog shows
+// only the latest so many, or none. A welcome that says more than come
+// ends it with the next live line, as a host that does not count does;
+// one that says fewer has the rest dropped.
+func TestBacklogEndsAtOnce(t *testing.T) {
+	three := []string{"one", "two", "three"}
+	for _, tt := range []struct {
+		name    string
+		count   int
+		sent    []string
+		backlog int
+		quiet   []string // shown while the room is quiet
+		after   []string // shown in all, once "now" came
+	}{
+		{"all, ended at once", 3, three, 0, []string{"one", "two", "three", "end"}, nil},
+		{"the latest two", 3, three, 2, []string{"two", "three", "end"}, nil},
+		{"more than were sent", 3, three, 5, []string{"one", "two", "three", "end"}, nil},
+		{"none", 3, three, NoBacklog, nil, nil},
+		{"a host that does not count", 0, three, 0, []string{"one", "two", "three"}, []string{"one", "two", "three", "end"}},
+		{"a host that does not count, the latest two", 0, three, 2, nil, []string{"two", "three", "end"}},
+		{"a welcome that says more than come", 9, three, 0, []string{"one", "two", "three"}, []string{"one", "two", "three", "end"}},
+		{"a welcome that says fewer than come", 2, three, 0, []string{"one", "two", "end"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ui, quiet, done := backlogCase(t, tt.count, tt.sent, Options{Backlog: tt.backlog})
+			// The room is quiet: wait until what it sent has been read.
+			waitPrinted(t, ui, "joined")
+			deadline := time.Now().Add(10 * time.Second)
+			for !slices.Equal(earlierLines(ui), tt.quiet) && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond) // and nothing more comes
+			if got := earlierLines(ui); !slices.Equal(got, tt.quiet) {
+				t.Errorf("while the room is quiet, shown %q, want %q", got, tt.quiet)
+			}
+			close(quiet)
+			waitPrinted(t, ui, "<cy> now")
+			ui.endInput()
+			if err := result(t, done); err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			want := tt.after
+			if want == nil {
+				want = tt.quiet
+			}
+			if got := earlierLines(ui); !slices.Equal(got, want) {
+				t.Errorf("in all, shown %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -388,7 +388,7 @@ func (c *client) start(sess *Session) {
 	c.sess, c.news, c.replayOver = sess, news, false
 	c.since = c.opts.Reconnect.clock()
 	c.out.connect(sess.Welcome())
-	go receive(sess, c.ui, news)
+	go receive(sess, c.ui, c.opts.Backlog, news)
 }
 
 // pump sends waiting lines as far as the pace allows, and arms its timer
@@ -855,7 +855,15 @@ func (c *client) quit(line string, ret error) {
 	_ = c.sess.send(line, 0, c.quitWait) // a failure shows as the connection ending
 	c.wrote(end())
 	c.awaitVerdict(nil, func(verdict error) {
+		sess := c.sess
 		c.disconnect()
+		if ret == nil && len(c.out.unanswered) > 0 && c.scriptMayWait() && c.reconnectable(verdict) {
+			// A script's last lines were on their way with its /quit when
+			// the connection broke: once back, the room says which it
+			// took, the others go again, then the /quit.
+			c.reconnect(sess, verdict)
+			return
+		}
 		c.finish(endedWhileLeaving(verdict, ret))
 	})
 }
@@ -912,9 +920,9 @@ const earlierEnd = "end of earlier messages"
 // lines may be sent (at once, unless the session resumed and the events
 // it missed are still coming), and at the end what Join should make of
 // how it ended.
-func receive(sess *Session, ui UI, news chan sessionNews) {
+func receive(sess *Session, ui UI, backlog int, news chan sessionNews) {
 	var n sessionNews
-	n.err = showFrames(sess, ui, &n, func() { tell(news, n) })
+	n.err = showFrames(sess, ui, backlog, &n, func() { tell(news, n) })
 	n.ended = true
 	tell(news, n)
 }
@@ -937,10 +945,11 @@ func tell(news chan sessionNews, n sessionNews) {
 	}
 }
 
-// showFrames is the receiver's loop: it shows sess's frames, keeps n
-// current and calls changed when it changes, and returns what Join should
-// make of how the session ended.
-func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
+// showFrames is the receiver's loop: it shows sess's frames (of the
+// backlog, as many as backlog says: see Options.Backlog), keeps n current
+// and calls changed when it changes, and returns what Join should make of
+// how the session ended.
+func showFrames(sess *Session, ui UI, backlog int, n *sessionNews, changed func()) error {
 	me := sess.Roster().Me()
 	replayOver := func() {
 		if !n.replayOver && (!sess.Resumed() || !sess.Replaying()) {
@@ -949,7 +958,7 @@ func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
 		}
 	}
 	replayOver()
-	backlog := false
+	earlier := earlierShown{ui: ui, limit: backlog}
 	for {
 		f, err := sess.Next()
 		if err != nil {
@@ -961,25 +970,28 @@ func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
 			}
 			return &lostError{err}
 		}
-		if f.Ref > n.answered && answers(f, me) {
-			// One answer covers every line before it (see outgoing).
+		phase := sess.Phase(f)
+		if f.Ref > n.answered && answers(f, me) && phase != Backlog {
+			// One answer covers every line before it (see outgoing). The
+			// backlog's refs are not this client's: a line said under
+			// the same name before this client joined (an earlier run of
+			// a bot) carries the ref that one gave it.
 			n.answered = f.Ref
 			changed()
 		}
-		switch phase := sess.Phase(f); phase {
+		switch phase {
 		case Backlog:
-			backlog = true
-			ui.Show(f, phase)
+			earlier.show(f)
+			if !sess.Replaying() {
+				earlier.end() // the last the welcome said would come
+			}
 			continue
 		case Missed:
 			ui.Show(f, phase)
 			replayOver()
 			continue
 		}
-		if backlog {
-			backlog = false
-			ui.Note(Note{Info, earlierEnd})
-		}
+		earlier.end()
 		replayOver()
 		ui.Show(f, Live)
 		switch f.Type {
@@ -991,6 +1003,51 @@ func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
 		case wire.TypeError:
 			return fmt.Errorf("the room ended the connection: %s", Sanitize(f.Text))
 		}
+	}
+}
+
+// earlierShown shows a session's backlog: every event of it, or the
+// latest limit of them (Options.Backlog), which it holds until the
+// backlog is over; then the line that ends it, if any was shown.
+type earlierShown struct {
+	ui    UI
+	limit int // 0: all; below 0: none
+	held  []wire.Frame
+	shown bool // an event of the backlog was shown
+	over  bool
+}
+
+func (e *earlierShown) show(f wire.Frame) {
+	switch {
+	case e.over || e.limit < 0:
+	case e.limit == 0:
+		e.ui.Show(f, Backlog)
+		e.shown = true
+	default:
+		e.held = append(e.held, f)
+		if len(e.held) >= 2*e.limit {
+			// Only the latest limit can be shown: the room may send more.
+			e.held = append(e.held[:0], e.held[len(e.held)-e.limit:]...)
+		}
+	}
+}
+
+// end shows what was held, and the end of the backlog; once.
+func (e *earlierShown) end() {
+	if e.over {
+		return
+	}
+	e.over = true
+	if e.limit > 0 && len(e.held) > e.limit {
+		e.held = e.held[len(e.held)-e.limit:] // held only with a limit
+	}
+	for _, f := range e.held {
+		e.ui.Show(f, Backlog)
+		e.shown = true
+	}
+	e.held = nil
+	if e.shown {
+		e.ui.Note(Note{Info, earlierEnd})
 	}
 }
 

@@ -106,11 +106,18 @@ type Options struct {
 	// the room takes the lines still waiting, and the input is not read
 	// while maxQueued lines wait.
 	Script bool
+	// Backlog is how many of the backlog's events (the room's last
+	// messages, which it sends someone who joins) to show: 0 all the room
+	// sends, NoBacklog none, else the latest Backlog of them.
+	Backlog int
 
 	// quitWait is how long the leaving lasts (see defaultQuitWait); zero
 	// is defaultQuitWait. Tests shorten it.
 	quitWait time.Duration
 }
+
+// NoBacklog, in Options.Backlog, shows none of the backlog.
+const NoBacklog = -1
 
 // defaultQuitWait bounds how long Join goes on after the person leaves
 // (/quit, the end of input, or ctx): for the lines still queued to go
@@ -209,23 +216,30 @@ func byWhom(by string) string {
 // cannot read, or no answer to maxUnanswered lines); and an error saying
 // the connection was lost otherwise.
 func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
+	_, err := join(ctx, dial, opts, ui)
+	return err
+}
+
+// join is Join, which also returns the client once it is over (nil if
+// the person never got in), for what it knows of the lines sent.
+func join(ctx context.Context, dial Dialer, opts Options, ui UI) (*client, error) {
 	sess, err := connectAsking(ctx, dial, opts, ui)
 	if broken := brokenRoom(err); broken != nil && ctx.Err() == nil {
-		return broken
+		return nil, broken
 	}
 	if err != nil {
 		var refused *RefusedError
 		if ctx.Err() != nil && !errors.As(err, &refused) {
-			return nil // the person interrupted; whatever failed, failed because of that
+			return nil, nil // the person interrupted; whatever failed, failed because of that
 		}
-		return err
+		return nil, err
 	}
 	ui.Enter(sess.Welcome(), sess.Roster())
 	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui, quitWait: cmp.Or(opts.quitWait, defaultQuitWait)}
 	if w := sess.Welcome(); w.Room != nil {
 		c.roomID = w.Room.ID
 	}
-	return c.run(sess)
+	return c, c.run(sess)
 }
 
 // connectAsking dials and says hello until the host welcomes the person,

@@ -136,10 +136,13 @@ func (o *outgoing) notSent(l outLine) {
 }
 
 // answered notes that the room answered the line with ref, and so took
-// every line before it.
+// every line before it. A ref beyond the last given answers no line of
+// this client's: a room that sends one says nothing by it.
 func (o *outgoing) answered(ref uint64) {
-	// A ref beyond the last given answers no line of this client's.
-	o.confirmed = max(o.confirmed, min(ref, o.lastRef))
+	if ref > o.lastRef {
+		return
+	}
+	o.confirmed = max(o.confirmed, ref)
 	i := 0
 	for i < len(o.unanswered) && o.unanswered[i].ref <= ref {
 		i++

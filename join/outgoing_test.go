@@ -93,8 +93,10 @@ func TestOutgoing(t *testing.T) {
 
 		{"confirmed: the lines up to the last answer, never fewer",
 			[]string{"connect history", "queue a", "queue b", "queue c", "send all", "answer 2", "confirmed 2", "answer 1", "confirmed 2"}, "", "c#3"},
-		{"confirmed: an answer beyond the last line sent confirms no more than were sent",
-			[]string{"connect history", "queue a", "queue b", "send a#1", "answer 99", "confirmed 1"}, "b", ""},
+		{"confirmed: an answer beyond the last line sent confirms nothing",
+			[]string{"connect history", "queue a", "queue b", "send a#1", "answer 99", "confirmed 0", "answer 1", "send b#2", "answer 99", "confirmed 1"}, "", "b#2"},
+		{"an answer beyond the last line sent lets no line go",
+			[]string{"connect history", "queue a", "send a#1", "answer 99", "queue b", "connect history", "resume"}, "a#1 b", ""},
 		{"limits: past maxUnanswered unanswered lines, the room is broken and nothing goes",
 			slices.Concat(thousandUnanswered, []string{"queue x", "broken", "broken", fmt.Sprint("drop unanswered ", maxUnanswered)}), "x", ""},
 		{"limits: answered lines are let go, however many",
