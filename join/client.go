@@ -422,7 +422,13 @@ func (c *client) notePacing() {
 	if l := c.sess.Welcome().Limits; l != nil {
 		text = fmt.Sprintf("pacing: the room takes %d %s at once, then %s a second", l.Burst, plural(l.Burst, "line", "lines"), perSecond(l.PerSecond))
 	}
-	n := c.out.waitingCount()
+	// Those the reader has read ahead wait too, but for the end of input
+	// or the /quit, once it has read it and the owner has not yet taken
+	// it.
+	n := c.out.waitingCount() + len(c.typed)
+	if c.left.Err() != nil && c.ctx.Err() == nil && c.leave.quitAs == "" && len(c.typed) > 0 {
+		n--
+	}
 	c.ui.Note(Note{Pacing, fmt.Sprintf("%s; %d %s waiting", text, n, plural(n, "line", "lines"))})
 }
 
