@@ -965,6 +965,9 @@ func showFrames(sess *Session, ui UI, backlog int, n *sessionNews, changed func(
 	}
 	replayOver()
 	earlier := earlierShown{ui: ui, limit: backlog}
+	if w := sess.Welcome(); !w.Resumed {
+		earlier.count = w.Backlog
+	}
 	for {
 		f, err := sess.Next()
 		if err != nil {
@@ -1013,27 +1016,39 @@ func showFrames(sess *Session, ui UI, backlog int, n *sessionNews, changed func(
 }
 
 // earlierShown shows a session's backlog: every event of it, or the
-// latest limit of them (Options.Backlog), which it holds until the
-// backlog is over; then the line that ends it, if any was shown.
+// latest limit of them (Options.Backlog); then the line that ends it, if
+// any was shown. When the welcome says how many come, the latest are
+// shown as they come; else they are held until the backlog is over, at
+// most maxHeldBacklog of them.
 type earlierShown struct {
 	ui    UI
 	limit int // 0: all; below 0: none
+	count int // how many come, as the welcome says; 0: not said
+	seen  int
 	held  []wire.Frame
 	shown bool // an event of the backlog was shown
 	over  bool
 }
 
+// maxHeldBacklog bounds the events held of a backlog whose length the
+// room does not say: a hostile room could send one without end.
+const maxHeldBacklog = 1000
+
 func (e *earlierShown) show(f wire.Frame) {
+	e.seen++
 	switch {
 	case e.over || e.limit < 0:
-	case e.limit == 0:
+	case e.limit == 0 || (e.count > 0 && e.seen > e.count-e.limit):
 		e.ui.Show(f, Backlog)
 		e.shown = true
+	case e.count > 0:
+		// Older than the latest limit: not shown.
 	default:
+		keep := min(e.limit, maxHeldBacklog)
 		e.held = append(e.held, f)
-		if len(e.held) >= 2*e.limit {
-			// Only the latest limit can be shown: the room may send more.
-			e.held = append(e.held[:0], e.held[len(e.held)-e.limit:]...)
+		if len(e.held) >= 2*keep {
+			// Only the latest can be shown: the room may send more.
+			e.held = append(e.held[:0], e.held[len(e.held)-keep:]...)
 		}
 	}
 }
@@ -1044,8 +1059,8 @@ func (e *earlierShown) end() {
 		return
 	}
 	e.over = true
-	if e.limit > 0 && len(e.held) > e.limit {
-		e.held = e.held[len(e.held)-e.limit:] // held only with a limit
+	if keep := min(e.limit, maxHeldBacklog); keep > 0 && len(e.held) > keep {
+		e.held = e.held[len(e.held)-keep:] // held only with a limit
 	}
 	for _, f := range e.held {
 		e.ui.Show(f, Backlog)

@@ -103,8 +103,10 @@ type Options struct {
 	// Script says the lines come from a script (input that is not a
 	// terminal): the end of its input means that it has nothing more to
 	// say, not that someone wants out now, so leaving is patient while
-	// the room takes the lines still waiting, and the input is not read
-	// while maxQueued lines wait.
+	// the room takes the lines still waiting (and, when the room is away,
+	// while it comes back, for up to scriptReconnectWait), and the input
+	// is not read while maxQueued lines wait, connected or not: the
+	// writer upstream waits, and no line is dropped.
 	Script bool
 	// Backlog is how many of the backlog's events (the room's last
 	// messages, which it sends someone who joins) to show: 0 all the room
@@ -204,7 +206,8 @@ func byWhom(by string) string {
 // shown, so that what happened meanwhile is shown once, in order. The
 // backoff goes on across sessions that end soon after their welcome, and
 // starts over after one that lasted (healthySession). Lines typed
-// meanwhile wait (up to maxQueued), and lines the room had not answered
+// meanwhile wait (a person's up to maxQueuedBytes of text; a script's
+// input waits with them), and lines the room had not answered
 // are sent again unless the events it replays show it took them. Being
 // kicked or banned, leaving, refusals of the name or password, and a
 // broken room (*BrokenRoomError) are never retried.
