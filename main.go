@@ -232,8 +232,9 @@ const usageSend = `Usage: chatroom send [flags] [ROOM] TEXT…
 
 Joins a room, says TEXT (the words given, as one line; without them, each
 line of input), waits for the room to confirm each line, and leaves: a
-one-shot for scripts. Nothing is printed but what went wrong. The exit
-status is 0 only when the room confirmed every line.
+one-shot for scripts. Nothing goes to stdout; stderr has what went wrong
+(and, as with join, a first visit's key). The exit status is 0 only when
+the room confirmed every line.
 
 ROOM and the flags are as for "chatroom join": --addr, --user,
 --fingerprint, --accept-new-key, --state, --iface, --no-reconnect. The room
