@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -171,6 +172,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.host(rest)
 	case "join":
 		return c.join(rest)
+	case "send":
+		return c.send(rest)
 	case "list":
 		return c.list(rest)
 	case "doctor":
@@ -190,12 +193,15 @@ const usageTop = `chatroom turns a local network into a chat room.
 Usage:
   chatroom host [flags]         open a room here and chat in it as its admin
   chatroom join [flags] [ROOM]  join a room found on the network, or at --addr
+  chatroom send [flags] [ROOM] TEXT…
+                                say TEXT (or each line of input) in a room,
+                                wait for the room to confirm it, and leave
   chatroom list [flags]         list the rooms found on the network
   chatroom doctor [flags]       find out why rooms are not found
   chatroom help [command]       show help
   chatroom version              show the version
 
-Run "chatroom help host" (or join, list, doctor) for their flags, or
+Run "chatroom help host" (or join, send, list, doctor) for their flags, or
 "chatroom host -h". Flags may come before or after a room's name; "--"
 ends them.
 
@@ -276,6 +282,23 @@ Flags:
                           each event, notice and note (see the README)
   --log FILE              append what the room shows to FILE, plain text
                           with dates (made private to you)
+  --backlog N             show the last N of the messages from before you
+                          joined (0 for none; default: all the room sends)
+`
+
+const usageSend = `Usage: chatroom send [flags] [ROOM] TEXT…
+       chatroom send [flags] [ROOM] < FILE
+
+Joins a room, says TEXT (the words given, as one line; without them, each
+line of input), waits for the room to confirm each line, and leaves: a
+one-shot for scripts. Nothing goes to stdout; stderr has what went wrong
+(and, as with join, a first visit's key). The exit status is 0 only when
+the room confirmed every line.
+
+ROOM and the flags are as for "chatroom join": --addr, --user,
+--fingerprint, --accept-new-key, --state, --iface, --no-reconnect. The room
+is joined as "chatroom join" joins it, and a lost connection is made again
+and the lines that were not confirmed are sent again.
 `
 
 const usageList = `Usage: chatroom list [flags]
@@ -331,6 +354,8 @@ func (c *cli) help(args []string) error {
 		fmt.Fprintf(c.stdout, usageHost, defaultStateDirForHelp())
 	case args[0] == "join":
 		io.WriteString(c.stdout, usageJoin) // not Fprint: the text has a %, of a link-local address
+	case args[0] == "send":
+		io.WriteString(c.stdout, usageSend)
 	case args[0] == "list":
 		fmt.Fprint(c.stdout, usageList)
 	case args[0] == "doctor":
@@ -711,8 +736,23 @@ func ignoreHelp(err error) error {
 	return err
 }
 
-func (c *cli) join(args []string) error {
-	fs := c.newFlagSet("join", usageJoin)
+func (c *cli) join(args []string) error { return c.enter("join", args) }
+
+// send is "chatroom send": join's way into the room, then join.Send.
+func (c *cli) send(args []string) error { return c.enter("send", args) }
+
+// enter is "chatroom join" and "chatroom send" (command), which reach the
+// room alike and do there what each does.
+func (c *cli) enter(command string, args []string) error {
+	usage, maxArgs := usageJoin, 1
+	if command == "send" {
+		usage, maxArgs = usageSend, math.MaxInt
+	}
+	fs := c.newFlagSet(command, usage)
+	var backlog *int
+	if command == "join" {
+		backlog = fs.Int("backlog", -1, "")
+	}
 	addr := fs.String("addr", "", "")
 	userName := fs.String("user", "", "")
 	fingerprint := fs.String("fingerprint", "", "")
@@ -724,23 +764,32 @@ func (c *cli) join(args []string) error {
 	logFile := fs.String("log", "", "")
 	var ifaces stringList
 	fs.Var(&ifaces, "iface", "")
-	if err := c.parse(fs, args, 1); err != nil {
+	if err := c.parse(fs, args, maxArgs); err != nil {
 		return ignoreHelp(err)
 	}
-	if err := checkIfaces("join", ifaces); err != nil {
+	if err := checkIfaces(command, ifaces); err != nil {
 		return err
 	}
-	query := fs.Arg(0)
+	query, words := fs.Arg(0), fs.Args()
+	if command == "send" {
+		// Without --addr, the first argument names the room; the rest
+		// is what to say.
+		if *addr != "" {
+			query = ""
+		} else if len(words) > 0 {
+			words = words[1:]
+		}
+	}
 	if *addr != "" {
 		if query != "" {
-			return &usageError{msg: fmt.Sprintf("both --addr and a room name (%q) given; pass one", query), command: "join"}
+			return &usageError{msg: fmt.Sprintf("both --addr and a room name (%q) given; pass one", query), command: command}
 		}
 		if err := checkAddr(*addr); err != nil {
-			return &usageError{msg: err.Error(), command: "join"}
+			return &usageError{msg: err.Error(), command: command}
 		}
 	}
 	if *fingerprint != "" && !wire.ValidFingerprint(*fingerprint) {
-		return &usageError{msg: fmt.Sprintf("--fingerprint %q is not a room key's fingerprint (SHA256: and 43 characters, as the host prints it)", *fingerprint), command: "join"}
+		return &usageError{msg: fmt.Sprintf("--fingerprint %q is not a room key's fingerprint (SHA256: and 43 characters, as the host prints it)", *fingerprint), command: command}
 	}
 	if err := defaultUser(fs, userName); err != nil {
 		return err
@@ -752,6 +801,29 @@ func (c *cli) join(args []string) error {
 	defer chatLog.Close()
 	opts := join.Options{Name: *userName, Script: c.scripted()}
 	passwordAsked := false
+	if backlog != nil && isSet(fs, "backlog") {
+		switch {
+		case *backlog < 0:
+			return &usageError{msg: fmt.Sprintf("--backlog %d: give how many of the earlier messages to show, 0 for none", *backlog), command: command}
+		case *backlog == 0:
+			opts.Backlog = join.NoBacklog
+		default:
+			opts.Backlog = *backlog
+		}
+	}
+	var lines io.Reader // what send says
+	if command == "send" {
+		switch text := strings.Join(words, " "); {
+		case text != "" && len(text) > wire.MaxText:
+			return &usageError{msg: fmt.Sprintf("TEXT is %d bytes long: a room takes at most %d in a line", len(text), wire.MaxText), command: command}
+		case text != "":
+			lines = strings.NewReader(text)
+		case isTerminal(c.stdin):
+			return &usageError{msg: "nothing to say: give TEXT, or the lines on input (chatroom send ROOM < FILE)", command: command}
+		default:
+			lines = c.stdin
+		}
+	}
 	if *admin {
 		p, asked, err := c.joinPassword()
 		if err != nil {
@@ -828,6 +900,10 @@ func (c *cli) join(args []string) error {
 		// that id is found now, its key checked as at first, other
 		// machines advertising its id skipped.
 		opts.Reconnect = &join.Reconnect{Rediscover: trust.Rediscover(browser(ifaces), join.LocalAddrs(), withIdentity)}
+	}
+	if command == "send" {
+		// Only what went wrong is said, on stderr; stdout stays empty.
+		return join.Send(ctx, dial, opts, lines, tui.WithStderr(tui.NewLineUI(strings.NewReader(""), c.stderr), c.stderr))
 	}
 	if *asJSON {
 		// For a program: stdout holds only JSON lines, even at a
@@ -1193,9 +1269,9 @@ func (c *cli) scripted() bool { return !isTerminal(c.stdin) }
 // it may ask again for a name that was taken.
 func (c *cli) lineUI() join.UI {
 	if isTerminal(c.stdin) {
-		return tui.NewInteractiveLineUI(c.stdin, c.stdout)
+		return tui.WithStderr(tui.NewInteractiveLineUI(c.stdin, c.stdout), c.stderr)
 	}
-	return tui.NewLineUI(c.stdin, c.stdout)
+	return tui.WithStderr(tui.NewLineUI(c.stdin, c.stdout), c.stderr)
 }
 
 // openChatLog opens --log's file, if one was given: nil for none. A file

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +65,14 @@ type client struct {
 	// from.
 	tries int
 
+	// refused counts the person's lines refused in a row because
+	// maxQueuedBytes of text wait: the first is said at once, the count
+	// once a line is taken again (or the person leaves).
+	refused int
+	// pacingSaid: the person was told once that the room's pace holds
+	// their lines back.
+	pacingSaid bool
+
 	done   bool // Join is over, and returns result
 	result error
 }
@@ -73,6 +83,7 @@ type client struct {
 type leaving struct {
 	timer    *time.Timer // fires at deadline; nil before the person left
 	deadline time.Time
+	at       time.Time // when the person left
 	patient  bool
 	over     bool   // the deadline has passed
 	quitAs   string // the /quit to send once nothing waits; "" until it is taken
@@ -217,11 +228,12 @@ func (c *client) step() {
 
 // input is where the person's next line comes from: nowhere once they
 // have left, or while a verdict is awaited, and for a script while
-// maxQueued lines wait on a session (it waits; it is in no hurry). A
+// maxQueued lines wait, connected or not (it waits; it is in no hurry,
+// and the writer upstream waits with it, so that no line is lost). A
 // person's is read whatever pace the room keeps, since at a terminal
 // Ctrl-C and Ctrl-D come as input, after the lines pasted.
 func (c *client) input() <-chan input {
-	if c.leave.quitAs != "" || c.awaiting != nil || (c.opts.Script && c.sess != nil && c.out.full()) {
+	if c.leave.quitAs != "" || c.awaiting != nil || (c.opts.Script && c.out.full()) {
 		return nil
 	}
 	return c.typed
@@ -247,10 +259,26 @@ func (c *client) took(in input) {
 		return
 	}
 	if !c.out.queue(in.line) {
-		c.ui.Note(Note{Warning, fmt.Sprintf("not sent: %d lines are already waiting for the room", c.out.waitingCount())})
+		// A paste past the bound: its first refused line says so, and the
+		// rest are counted, not each reported.
+		if c.refused == 0 {
+			c.ui.Note(Note{Warning, fmt.Sprintf("not sent: %d lines (%d KiB) are already waiting for the room; what you type is not sent until they go",
+				c.out.waitingCount(), maxQueuedBytes>>10)})
+		}
+		c.refused++
 		return
 	}
+	c.reportRefused()
 	c.pump()
+}
+
+// reportRefused says how many lines in a row were refused, if any, once
+// that run is over.
+func (c *client) reportRefused() {
+	if c.refused > 0 {
+		c.ui.Note(Note{Warning, fmt.Sprintf("%d %s not sent: too many were waiting for the room", c.refused, plural(c.refused, "line", "lines"))})
+		c.refused = 0
+	}
 }
 
 // isQuit reports whether line is a /quit, with or without words after it.
@@ -287,18 +315,42 @@ func (c *client) noteLeft(at time.Time) {
 		c.leave.patient = c.leave.patient && patient
 		return
 	}
+	c.leave.at = at
 	c.leave.deadline = at.Add(c.quitWait)
 	c.leave.timer = time.NewTimer(time.Until(c.leave.deadline))
 	c.leave.patient = patient
+}
+
+// scriptReconnectWait bounds how long a script that has ended waits for a
+// lost room to come back with its last lines still to send.
+const scriptReconnectWait = DefaultClosedPatience
+
+// waitsForRoom reports whether the person's leaving waits for the room to
+// come back: a script's, patient, while reconnecting, for up to
+// scriptReconnectWait after its input ended.
+func (c *client) waitsForRoom() bool {
+	return c.retry != nil && c.scriptMayWait()
+}
+
+// scriptMayWait reports whether the person's leaving is a script's, which
+// may wait for the room to come back with its last lines.
+func (c *client) scriptMayWait() bool {
+	return c.leave.patient && c.ctx.Err() == nil && time.Since(c.leave.at) < scriptReconnectWait
 }
 
 // tookLine notes that a line went out: a room that takes the lines of a
 // script that has ended, at whatever pace, is given the time for the next.
 func (c *client) tookLine() {
 	if c.leave.timer != nil && c.leave.patient && !c.leavingRanOut() {
-		c.leave.deadline = time.Now().Add(c.quitWait)
-		c.leave.timer.Reset(c.quitWait)
+		c.extendLeaving()
 	}
+}
+
+// extendLeaving gives a patient leaving quitWait from now.
+func (c *client) extendLeaving() {
+	c.leave.deadline = time.Now().Add(c.quitWait)
+	c.leave.timer.Reset(c.quitWait)
+	c.leave.over = false
 }
 
 // leavingRanOut reports whether the person's leaving is over, whether or
@@ -313,6 +365,12 @@ func (c *client) leavingRanOut() bool {
 // leavingRanOutNow is the leaving's deadline passing, with the room still
 // keeping Join.
 func (c *client) leavingRanOutNow() {
+	if c.waitsForRoom() {
+		// Once back, the lines go, each with quitWait for the next
+		// (tookLine).
+		c.extendLeaving()
+		return
+	}
 	c.leave.over = true
 	if c.awaiting != nil {
 		c.giveUpWaiting()
@@ -330,7 +388,7 @@ func (c *client) start(sess *Session) {
 	c.sess, c.news, c.replayOver = sess, news, false
 	c.since = c.opts.Reconnect.clock()
 	c.out.connect(sess.Welcome())
-	go receive(sess, c.ui, news)
+	go receive(sess, c.ui, c.opts.Backlog, news)
 }
 
 // pump sends waiting lines as far as the pace allows, and arms its timer
@@ -345,10 +403,43 @@ func (c *client) pump() {
 		}
 		if d := c.out.wait(time.Now()); d > 0 {
 			c.paced = time.NewTimer(d)
+			c.notePacing()
 			return
 		}
 		c.sendFirst()
 	}
+}
+
+// notePacing tells the person, once, that the room's pace now holds their
+// lines back, and what the pace is: a bot can tell why its lines go
+// slowly, and by how much.
+func (c *client) notePacing() {
+	if c.pacingSaid {
+		return
+	}
+	c.pacingSaid = true
+	text := "pacing: the room takes lines at its own pace"
+	if l := c.sess.Welcome().Limits; l != nil {
+		text = fmt.Sprintf("pacing: the room takes %d %s at once, then %s a second", l.Burst, plural(l.Burst, "line", "lines"), perSecond(l.PerSecond))
+	}
+	// Those the reader has read ahead wait too, but for the end of input
+	// or the /quit, once it has read it and the owner has not yet taken
+	// it.
+	n := c.out.waitingCount() + len(c.typed)
+	if c.left.Err() != nil && c.ctx.Err() == nil && c.leave.quitAs == "" && len(c.typed) > 0 {
+		n--
+	}
+	c.ui.Note(Note{Pacing, fmt.Sprintf("%s; %d %s waiting", text, n, plural(n, "line", "lines"))})
+}
+
+// perSecond is a rate of lines, in words, to a tenth: "2 lines", "1 line",
+// "0.5 lines".
+func perSecond(rate float64) string {
+	r := math.Round(rate*10) / 10
+	if r == 1 {
+		return "1 line"
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64) + " lines"
 }
 
 // sendFirst sends the first waiting line.
@@ -477,13 +568,20 @@ func (c *client) giveUpWaiting() {
 // lost handles the end of the current session: it starts reconnecting
 // when it may, and otherwise ends Join, with what it returns.
 func (c *client) lost(err error) {
-	if c.leave.quitAs == "" && c.leavingRanOut() {
+	scriptWaits := c.leave.timer != nil && c.scriptMayWait() && c.reconnectable(err)
+	if c.leave.quitAs == "" && !scriptWaits && c.leavingRanOut() {
 		// The person left while the owner was kept busy: no coming back.
 		c.abandon(err)
 		return
 	}
 	sess := c.sess
 	c.disconnect()
+	if scriptWaits {
+		// A script has ended, with its last lines still going out: they
+		// go once the room is back (see waitsForRoom).
+		c.reconnect(sess, err)
+		return
+	}
 	if c.leave.quitAs != "" {
 		// The person has left, and only the last lines were still going
 		// out: they are reported, not retried.
@@ -665,6 +763,9 @@ func (c *client) back(sess *Session) {
 		msg += ", the events you missed follow"
 	}
 	c.ui.Note(Note{Settled, msg})
+	if c.leave.timer != nil && c.leave.patient {
+		c.extendLeaving() // the script waited for the room: its lines go now
+	}
 	if sess.Resumed() && w.Taken > 0 {
 		// The room says which lines it handled before the break, answered
 		// or not: a private message or a command's answer is in no replay.
@@ -694,6 +795,13 @@ func plural(n int, one, many string) string {
 // error reading their input.
 func (c *client) leaveWith(line string, ret error) {
 	c.noteLeft(time.Now())
+	c.reportRefused()
+	if c.sess == nil && ret == nil && c.waitsForRoom() && (!c.out.empty() || len(c.out.unanswered) > 0) {
+		// A script's input ended while the room is away: its last lines
+		// wait for the room to come back, then go, then its /quit.
+		c.leave.quitAs = line
+		return
+	}
 	if c.sess == nil {
 		c.stopReconnecting()
 		c.reportUnsent()
@@ -754,7 +862,15 @@ func (c *client) quit(line string, ret error) {
 	_ = c.sess.send(line, 0, c.quitWait) // a failure shows as the connection ending
 	c.wrote(end())
 	c.awaitVerdict(nil, func(verdict error) {
+		sess := c.sess
 		c.disconnect()
+		if ret == nil && len(c.out.unanswered) > 0 && c.scriptMayWait() && c.reconnectable(verdict) {
+			// A script's last lines were on their way with its /quit when
+			// the connection broke: once back, the room says which it
+			// took, the others go again, then the /quit.
+			c.reconnect(sess, verdict)
+			return
+		}
 		c.finish(endedWhileLeaving(verdict, ret))
 	})
 }
@@ -811,9 +927,9 @@ const earlierEnd = "end of earlier messages"
 // lines may be sent (at once, unless the session resumed and the events
 // it missed are still coming), and at the end what Join should make of
 // how it ended.
-func receive(sess *Session, ui UI, news chan sessionNews) {
+func receive(sess *Session, ui UI, backlog int, news chan sessionNews) {
 	var n sessionNews
-	n.err = showFrames(sess, ui, &n, func() { tell(news, n) })
+	n.err = showFrames(sess, ui, backlog, &n, func() { tell(news, n) })
 	n.ended = true
 	tell(news, n)
 }
@@ -836,10 +952,11 @@ func tell(news chan sessionNews, n sessionNews) {
 	}
 }
 
-// showFrames is the receiver's loop: it shows sess's frames, keeps n
-// current and calls changed when it changes, and returns what Join should
-// make of how the session ended.
-func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
+// showFrames is the receiver's loop: it shows sess's frames (of the
+// backlog, as many as backlog says: see Options.Backlog), keeps n current
+// and calls changed when it changes, and returns what Join should make of
+// how the session ended.
+func showFrames(sess *Session, ui UI, backlog int, n *sessionNews, changed func()) error {
 	replayOver := func() {
 		if !n.replayOver && (!sess.Resumed() || !sess.Replaying()) {
 			n.replayOver = true
@@ -847,7 +964,10 @@ func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
 		}
 	}
 	replayOver()
-	backlog := false
+	earlier := earlierShown{ui: ui, limit: backlog}
+	if w := sess.Welcome(); !w.Resumed {
+		earlier.count = w.Backlog
+	}
 	for {
 		f, err := sess.Next()
 		if err != nil {
@@ -859,25 +979,29 @@ func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
 			}
 			return &lostError{err}
 		}
-		if f.Ref > n.answered && answers(f, sess.Roster().Me()) {
-			// One answer covers every line before it (see outgoing).
+		phase := sess.Phase(f)
+		// Me is asked each time: the person's own /nick changes it.
+		if f.Ref > n.answered && answers(f, sess.Roster().Me()) && phase != Backlog {
+			// One answer covers every line before it (see outgoing). The
+			// backlog's refs are not this client's: a line said under
+			// the same name before this client joined (an earlier run of
+			// a bot) carries the ref that one gave it.
 			n.answered = f.Ref
 			changed()
 		}
-		switch phase := sess.Phase(f); phase {
+		switch phase {
 		case Backlog:
-			backlog = true
-			ui.Show(f, phase)
+			earlier.show(f)
+			if !sess.Replaying() {
+				earlier.end() // the last the welcome said would come
+			}
 			continue
 		case Missed:
 			ui.Show(f, phase)
 			replayOver()
 			continue
 		}
-		if backlog {
-			backlog = false
-			ui.Note(Note{Info, earlierEnd})
-		}
+		earlier.end()
 		replayOver()
 		ui.Show(f, Live)
 		switch f.Type {
@@ -889,6 +1013,63 @@ func showFrames(sess *Session, ui UI, n *sessionNews, changed func()) error {
 		case wire.TypeError:
 			return fmt.Errorf("the room ended the connection: %s", Sanitize(f.Text))
 		}
+	}
+}
+
+// earlierShown shows a session's backlog: every event of it, or the
+// latest limit of them (Options.Backlog); then the line that ends it, if
+// any was shown. When the welcome says how many come, the latest are
+// shown as they come; else they are held until the backlog is over, at
+// most maxHeldBacklog of them.
+type earlierShown struct {
+	ui    UI
+	limit int // 0: all; below 0: none
+	count int // how many come, as the welcome says; 0: not said
+	seen  int
+	held  []wire.Frame
+	shown bool // an event of the backlog was shown
+	over  bool
+}
+
+// maxHeldBacklog bounds the events held of a backlog whose length the
+// room does not say: a hostile room could send one without end.
+const maxHeldBacklog = 1000
+
+func (e *earlierShown) show(f wire.Frame) {
+	e.seen++
+	switch {
+	case e.over || e.limit < 0:
+	case e.limit == 0 || (e.count > 0 && e.seen > e.count-e.limit):
+		e.ui.Show(f, Backlog)
+		e.shown = true
+	case e.count > 0:
+		// Older than the latest limit: not shown.
+	default:
+		keep := min(e.limit, maxHeldBacklog)
+		e.held = append(e.held, f)
+		if len(e.held) >= 2*keep {
+			// Only the latest can be shown: the room may send more.
+			e.held = append(e.held[:0], e.held[len(e.held)-keep:]...)
+		}
+	}
+}
+
+// end shows what was held, and the end of the backlog; once.
+func (e *earlierShown) end() {
+	if e.over {
+		return
+	}
+	e.over = true
+	if keep := min(e.limit, maxHeldBacklog); keep > 0 && len(e.held) > keep {
+		e.held = e.held[len(e.held)-keep:] // held only with a limit
+	}
+	for _, f := range e.held {
+		e.ui.Show(f, Backlog)
+		e.shown = true
+	}
+	e.held = nil
+	if e.shown {
+		e.ui.Note(Note{Info, earlierEnd})
 	}
 }
 

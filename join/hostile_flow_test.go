@@ -439,10 +439,11 @@ func TestScriptInputIsSentWhole(t *testing.T) {
 }
 
 // TestLeavingAfterALongPaste stands for a room that paces lines to
-// nothing while the person, at a terminal, pastes more lines than the
-// client queues: the input is still read, the lines past the queue are
-// refused at once, and the person's /quit (Ctrl-C or Ctrl-D at the
-// prompt, which reach Join as the end of input) is seen and ends Join.
+// nothing while the person, at a terminal, pastes more text than the
+// client queues (maxQueuedBytes): the input is still read, the lines past
+// the bound are refused at once, said in one line and counted in another,
+// and the person's /quit (Ctrl-C or Ctrl-D at the prompt, which reach
+// Join as the end of input) is seen and ends Join.
 func TestLeavingAfterALongPaste(t *testing.T) {
 	dial, _ := scriptDialer(t, func(h *fakeHost) {
 		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
@@ -456,8 +457,10 @@ func TestLeavingAfterALongPaste(t *testing.T) {
 	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect(), quitWait: 100 * time.Millisecond}, ui)
 	typeLine(t, ui, "pasted 0")
 	waitPrinted(t, ui, "<bob> pasted 0")
-	for i := range 3 * maxQueued {
-		typeLine(t, ui, fmt.Sprint("pasted ", i+1))
+	const kept = maxQueuedBytes / 4096
+	for i := range kept + 40 {
+		line := fmt.Sprint("pasted ", i+1)
+		typeLine(t, ui, line+strings.Repeat(".", 4096-len(line)))
 	}
 	ui.endInput()
 	if err := result(t, done); err != nil {
@@ -465,8 +468,9 @@ func TestLeavingAfterALongPaste(t *testing.T) {
 	}
 	out := ui.output()
 	for _, want := range []string{
-		fmt.Sprintf("!! not sent: %d lines are already waiting for the room", maxQueued),
-		fmt.Sprintf("!! %d lines not sent (you left before the room took them)", maxQueued),
+		fmt.Sprintf("!! not sent: %d lines (1024 KiB) are already waiting for the room; what you type is not sent until they go", kept),
+		"!! 40 lines not sent: too many were waiting for the room",
+		fmt.Sprintf("!! %d lines not sent (you left before the room took them)", kept),
 	} {
 		if !slices.Contains(out, want) {
 			t.Errorf("output %q, want %q", out, want)

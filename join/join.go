@@ -86,6 +86,11 @@ const (
 	// Settled is the status that ends an outage ("back in the room", or
 	// the reconnecting given up).
 	Settled
+	// Pacing is the room's pace starting to hold the person's lines back
+	// ("pacing: the room takes 10 lines at once, then 2 lines a second;
+	// 37 lines waiting"), said once: for a script, which may want to know
+	// why its lines go slowly, rather than for the room's output.
+	Pacing
 )
 
 // Options say who joins.
@@ -98,14 +103,23 @@ type Options struct {
 	// Script says the lines come from a script (input that is not a
 	// terminal): the end of its input means that it has nothing more to
 	// say, not that someone wants out now, so leaving is patient while
-	// the room takes the lines still waiting, and the input is not read
-	// while maxQueued lines wait.
+	// the room takes the lines still waiting (and, when the room is away,
+	// while it comes back, for up to scriptReconnectWait), and the input
+	// is not read while maxQueued lines wait, connected or not: the
+	// writer upstream waits, and no line is dropped.
 	Script bool
+	// Backlog is how many of the backlog's events (the room's last
+	// messages, which it sends someone who joins) to show: 0 all the room
+	// sends, NoBacklog none, else the latest Backlog of them.
+	Backlog int
 
 	// quitWait is how long the leaving lasts (see defaultQuitWait); zero
 	// is defaultQuitWait. Tests shorten it.
 	quitWait time.Duration
 }
+
+// NoBacklog, in Options.Backlog, shows none of the backlog.
+const NoBacklog = -1
 
 // defaultQuitWait bounds how long Join goes on after the person leaves
 // (/quit, the end of input, or ctx): for the lines still queued to go
@@ -192,7 +206,8 @@ func byWhom(by string) string {
 // shown, so that what happened meanwhile is shown once, in order. The
 // backoff goes on across sessions that end soon after their welcome, and
 // starts over after one that lasted (healthySession). Lines typed
-// meanwhile wait (up to maxQueued), and lines the room had not answered
+// meanwhile wait (a person's up to maxQueuedBytes of text; a script's
+// input waits with them), and lines the room had not answered
 // are sent again unless the events it replays show it took them. Being
 // kicked or banned, leaving, refusals of the name or password, and a
 // broken room (*BrokenRoomError) are never retried.
@@ -204,23 +219,30 @@ func byWhom(by string) string {
 // cannot read, or no answer to maxUnanswered lines); and an error saying
 // the connection was lost otherwise.
 func Join(ctx context.Context, dial Dialer, opts Options, ui UI) error {
+	_, err := join(ctx, dial, opts, ui)
+	return err
+}
+
+// join is Join, which also returns the client once it is over (nil if
+// the person never got in), for what it knows of the lines sent.
+func join(ctx context.Context, dial Dialer, opts Options, ui UI) (*client, error) {
 	sess, err := connectAsking(ctx, dial, opts, ui)
 	if broken := brokenRoom(err); broken != nil && ctx.Err() == nil {
-		return broken
+		return nil, broken
 	}
 	if err != nil {
 		var refused *RefusedError
 		if ctx.Err() != nil && !errors.As(err, &refused) {
-			return nil // the person interrupted; whatever failed, failed because of that
+			return nil, nil // the person interrupted; whatever failed, failed because of that
 		}
-		return err
+		return nil, err
 	}
 	ui.Enter(sess.Welcome(), sess.Roster())
 	c := &client{ctx: ctx, dial: dial, opts: opts, ui: ui, quitWait: cmp.Or(opts.quitWait, defaultQuitWait)}
 	if w := sess.Welcome(); w.Room != nil {
 		c.roomID = w.Room.ID
 	}
-	return c.run(sess)
+	return c, c.run(sess)
 }
 
 // connectAsking dials and says hello until the host welcomes the person,

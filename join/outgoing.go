@@ -7,10 +7,16 @@ import (
 	"chatroom/host/wire"
 )
 
-// maxQueued bounds the lines that wait while the client is not connected,
-// or for the room to take them; a line beyond it is refused at once,
-// unless it comes from a script, whose input then waits.
+// maxQueued is how many lines of a script wait, while the client is not
+// connected or for the room to take them, before its input waits too
+// (the writer upstream then waits, and nothing is lost).
 const maxQueued = 100
+
+// maxQueuedBytes bounds the text of the lines that wait, which is what a
+// person at a terminal, whose input cannot be made to wait, can queue: a
+// paste of thousands of lines is kept whole and goes at the room's pace.
+// A line beyond it is refused.
+const maxQueuedBytes = 1 << 20
 
 // maxUnanswered bounds the lines sent and not yet answered. A working
 // room answers each line as it handles it (its event, a notice, a private
@@ -37,9 +43,14 @@ type outLine struct {
 // It is a plain value: it does no I/O, keeps no clock (the time is an
 // argument), and is touched by the one goroutine that owns the client.
 type outgoing struct {
-	waiting    []outLine
-	unanswered []outLine // in the order sent
-	lastRef    uint64
+	waiting      []outLine
+	waitingBytes int       // the text of the lines waiting
+	unanswered   []outLine // in the order sent
+	lastRef      uint64
+	// confirmed is the last ref the room answered, or said it took: the
+	// lines are given refs in the order they were queued, so it is also
+	// how many of them the room confirmed.
+	confirmed uint64
 
 	// Of the current session: whether its room answers refs, and its
 	// pace. held is the first waiting line holding a token of the pacer,
@@ -59,16 +70,17 @@ func (o *outgoing) connect(w wire.Frame) {
 }
 
 // queue adds a line typed by the person; it reports false, taking
-// nothing, when maxQueued lines wait already.
+// nothing, when the line would take the text waiting past maxQueuedBytes.
 func (o *outgoing) queue(text string) bool {
-	if o.full() {
+	if o.waitingBytes+len(text) > maxQueuedBytes {
 		return false
 	}
 	o.waiting = append(o.waiting, outLine{text: text})
+	o.waitingBytes += len(text)
 	return true
 }
 
-// full reports whether maxQueued lines wait.
+// full reports whether maxQueued lines wait: a script's input waits.
 func (o *outgoing) full() bool { return len(o.waiting) >= maxQueued }
 
 // empty reports whether no line waits to go out.
@@ -104,6 +116,7 @@ func (o *outgoing) take() (outLine, error) {
 		l.ref = o.lastRef
 	}
 	o.waiting = o.waiting[1:]
+	o.waitingBytes -= len(l.text)
 	o.held = false
 	if o.track {
 		o.unanswered = append(o.unanswered, l)
@@ -118,12 +131,18 @@ func (o *outgoing) take() (outLine, error) {
 func (o *outgoing) notSent(l outLine) {
 	if !o.track {
 		o.waiting = append([]outLine{l}, o.waiting...)
+		o.waitingBytes += len(l.text)
 	}
 }
 
 // answered notes that the room answered the line with ref, and so took
-// every line before it.
+// every line before it. A ref beyond the last given answers no line of
+// this client's: a room that sends one says nothing by it.
 func (o *outgoing) answered(ref uint64) {
+	if ref > o.lastRef {
+		return
+	}
+	o.confirmed = max(o.confirmed, ref)
 	i := 0
 	for i < len(o.unanswered) && o.unanswered[i].ref <= ref {
 		i++
@@ -136,6 +155,9 @@ func (o *outgoing) answered(ref uint64) {
 // answered) go first, with their refs, then those waiting.
 func (o *outgoing) resume() {
 	if o.track {
+		for _, l := range o.unanswered {
+			o.waitingBytes += len(l.text)
+		}
 		o.waiting = append(o.unanswered, o.waiting...)
 		o.unanswered = nil
 	}
@@ -145,7 +167,7 @@ func (o *outgoing) resume() {
 // the lines that were not sent.
 func (o *outgoing) dropWaiting() int {
 	n := len(o.waiting)
-	o.waiting = nil
+	o.waiting, o.waitingBytes = nil, 0
 	o.held = false
 	return n
 }

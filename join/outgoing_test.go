@@ -20,8 +20,12 @@ import (
 //	                              (its welcome names an epoch) or not;
 //	                              paced: it does, at a burst of 3, 10 a second
 //	queue TEXT                    the person typed a line; it waits
-//	refuse TEXT                   the line is refused: maxQueued wait
+//	refuse TEXT                   the line is refused: maxQueuedBytes of
+//	                              text wait
 //	fill N                        N lines typed (line 0 …)
+//	fill big N                    N lines of 4 KiB typed (big 0 …)
+//	full                          maxQueued lines wait: a script's input waits
+//	confirmed N                   the room confirmed the first N lines
 //	at D                          the clock is D past the start
 //	wait D                        the first line must wait D (to the ms)
 //	send TEXT#REF                 the first line goes out, with that ref
@@ -76,9 +80,23 @@ func TestOutgoing(t *testing.T) {
 		{"resume on a room that lost its history: nothing to send again",
 			[]string{"connect history", "queue a", "send a#1", "queue b", "connect plain", "resume", "send b#2"}, "", "a#1"},
 
-		{"limits: maxQueued lines wait, the next is refused",
-			[]string{"connect history", fmt.Sprint("fill ", maxQueued), "refuse x", "send line 0#1", "queue y",
-				fmt.Sprint("drop waiting ", maxQueued), "drop unanswered 1"}, "", ""},
+		{"limits: maxQueued lines make a script wait, and a person's lines are still taken",
+			[]string{"connect history", fmt.Sprint("fill ", maxQueued), "full", "queue x", "send line 0#1", "queue y",
+				fmt.Sprint("drop waiting ", maxQueued+1), "drop unanswered 1"}, "", ""},
+		{"limits: a paste is kept up to maxQueuedBytes; the line past it is refused until some go",
+			[]string{"connect history", fmt.Sprint("fill big ", maxQueuedBytes/4096), "refuse x", "send big 0#1", "queue x",
+				fmt.Sprint("drop waiting ", maxQueuedBytes/4096), fmt.Sprint("fill big ", maxQueuedBytes/4096), "refuse z",
+				fmt.Sprint("drop waiting ", maxQueuedBytes/4096)}, "", "big 0#1"},
+		{"limits: the text of lines sent again counts",
+			[]string{"connect history", fmt.Sprint("fill big ", maxQueuedBytes/4096), "send big 0#1", "queue x",
+				"connect history", "resume", "refuse y", fmt.Sprint("drop waiting ", maxQueuedBytes/4096+1)}, "", ""},
+
+		{"confirmed: the lines up to the last answer, never fewer",
+			[]string{"connect history", "queue a", "queue b", "queue c", "send all", "answer 2", "confirmed 2", "answer 1", "confirmed 2"}, "", "c#3"},
+		{"confirmed: an answer beyond the last line sent confirms nothing",
+			[]string{"connect history", "queue a", "queue b", "send a#1", "answer 99", "confirmed 0", "answer 1", "send b#2", "answer 99", "confirmed 1"}, "", "b#2"},
+		{"an answer beyond the last line sent lets no line go",
+			[]string{"connect history", "queue a", "send a#1", "answer 99", "queue b", "connect history", "resume"}, "a#1 b", ""},
 		{"limits: past maxUnanswered unanswered lines, the room is broken and nothing goes",
 			slices.Concat(thousandUnanswered, []string{"queue x", "broken", "broken", fmt.Sprint("drop unanswered ", maxUnanswered)}), "x", ""},
 		{"limits: answered lines are let go, however many",
@@ -113,15 +131,33 @@ func TestOutgoing(t *testing.T) {
 						t.Fatalf("%s: refused", step)
 					}
 				case "refuse":
-					if o.queue(arg) || !o.full() {
+					if o.queue(arg) {
 						t.Fatalf("%s: taken", step)
 					}
 				case "fill":
+					big := false
+					if rest, ok := strings.CutPrefix(arg, "big "); ok {
+						big, arg = true, rest
+					}
 					n, _ := strconv.Atoi(arg)
 					for i := range n {
-						if !o.queue(fmt.Sprint("line ", i)) {
+						line := fmt.Sprint("line ", i)
+						if big {
+							line = fmt.Sprint("big ", i)
+							line += strings.Repeat("b", 4096-len(line))
+						}
+						if !o.queue(line) {
 							t.Fatalf("%s: line %d refused", step, i)
 						}
+					}
+				case "full":
+					if !o.full() {
+						t.Fatalf("%s: %d lines wait", step, o.waitingCount())
+					}
+				case "confirmed":
+					n, _ := strconv.ParseUint(arg, 10, 64)
+					if o.confirmed != n {
+						t.Fatalf("%s: %d confirmed", step, o.confirmed)
 					}
 				case "at":
 					d, _ := time.ParseDuration(arg)
@@ -191,6 +227,9 @@ func splitStep(step string) (verb, arg string) {
 
 // show is l as the steps write it: text#ref, or text before it has a ref.
 func show(l outLine) string {
+	if strings.HasPrefix(l.text, "big ") {
+		l.text, _, _ = strings.Cut(l.text, "b"+"b")
+	}
 	if l.ref == 0 {
 		return l.text
 	}

@@ -305,8 +305,9 @@ func TestTakenNotResent(t *testing.T) {
 }
 
 // TestQueueBoundedAndQuitWhileDisconnected: while the room cannot be
-// reached, lines wait up to maxQueued, the next is refused at once, and
-// the end of input leaves at once, saying how many were not sent.
+// reached, a person's lines wait (up to maxQueuedBytes of them, more than
+// maxQueued lines), and the end of input leaves at once, saying how many
+// were not sent.
 func TestQueueBoundedAndQuitWhileDisconnected(t *testing.T) {
 	cert, fp := roomKey(t)
 	room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
@@ -328,8 +329,7 @@ func TestQueueBoundedAndQuitWhileDisconnected(t *testing.T) {
 	}
 	out := ui.output()
 	for _, want := range []string{
-		fmt.Sprintf("!! not sent: %d lines are already waiting for the room", maxQueued),
-		fmt.Sprintf("!! %d lines not sent (not connected to the room); 1 more sent but not confirmed (the connection broke before the room answered)", maxQueued),
+		fmt.Sprintf("!! %d lines not sent (not connected to the room); 1 more sent but not confirmed (the connection broke before the room answered)", maxQueued+1),
 	} {
 		if n := slices.Index(out, want); n < 0 {
 			t.Errorf("output %q: want %q", out, want)

@@ -74,6 +74,9 @@ type Session struct {
 	shown     uint64 // the last event passed on or held from before: older ones are dropped
 	replaying bool   // events below the welcome's Seq may still come
 	replayed  int    // events passed on from below the welcome's Seq
+	// backlogSeen counts the events of a newcomer's backlog that came,
+	// passed on or not, against the welcome's Backlog.
+	backlogSeen int
 	// privateShown is the number of the last private frame passed on (or
 	// held from before, when resumed): a private frame is numbered among
 	// those the room sent this member (wire.Frame.PrivateSeq).
@@ -199,7 +202,8 @@ func newSession(conn net.Conn, dec *wire.Decoder, w wire.Frame, asked *wire.Resu
 }
 
 // replayDue is how many events a resumed session still expects from below
-// the welcome's Seq; 0 for a newcomer, whose backlog has no count.
+// the welcome's Seq; 0 for a newcomer, whose backlog is counted apart
+// (lastOfBacklog).
 func (s *Session) replayDue() uint64 {
 	if !s.welcome.Resumed {
 		return 0
@@ -256,7 +260,8 @@ func (s *Session) ResumePoint() *wire.Resume {
 
 // Replaying reports whether the events from below the welcome's Seq may
 // still be coming: Next has returned nothing else since the welcome, and
-// for a resumed session, not yet every event it expects. Lines sent while
+// not yet every event it expects (for a resumed session, up to the
+// welcome's Seq; for a newcomer, as many as its welcome's Backlog says). Lines sent while
 // it is true could be answered by events not yet seen. Only the goroutine
 // that calls Next may call it.
 func (s *Session) Replaying() bool { return s.replaying }
@@ -456,7 +461,14 @@ func (s *Session) next() (wire.Frame, error) {
 		}
 		if f.Type == wire.TypeEvent && f.Seq < s.welcome.Seq {
 			// The backlog, or what was missed: increasing, and each once.
-			if !s.replaying || f.Seq <= s.shown {
+			if !s.replaying {
+				continue
+			}
+			last := s.lastOfBacklog()
+			if f.Seq <= s.shown {
+				if last {
+					s.endReplay()
+				}
 				continue
 			}
 			s.shown = f.Seq
@@ -466,6 +478,11 @@ func (s *Session) next() (wire.Frame, error) {
 				if f.Seq+1 >= s.welcome.Seq {
 					s.endReplay()
 				}
+			}
+			if last {
+				// The backlog is over with this event: the person can be
+				// told at once, not with the next live one.
+				s.endReplay()
 			}
 			if err := s.roster.apply(f); err != nil {
 				s.Close()
@@ -492,6 +509,20 @@ func (s *Session) next() (wire.Frame, error) {
 		}
 		return f, nil
 	}
+}
+
+// lastOfBacklog counts an event from below the welcome's Seq as one of a
+// newcomer's backlog, and reports whether it is the last the welcome said
+// would come. A welcome that says none (a host that does not count, or
+// a resumed session) has the backlog end with the first frame that is
+// not of it; one that says more than come, the same. One that says fewer
+// has the rest dropped, as after any end of the replay.
+func (s *Session) lastOfBacklog() bool {
+	if s.welcome.Resumed || s.welcome.Backlog <= 0 {
+		return false
+	}
+	s.backlogSeen++
+	return s.backlogSeen >= s.welcome.Backlog
 }
 
 // endReplay notes that no more events from below the welcome's Seq will

@@ -286,6 +286,8 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	}
 	if resumed {
 		welcome.Taken = prior.Taken
+	} else {
+		welcome.Backlog = len(replay) // a backlog is events only
 	}
 	if isAdminRole(m.role) {
 		welcome.Bans = s.banNames()

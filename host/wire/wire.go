@@ -78,7 +78,9 @@
 // exactly as it was first sent, with a number below the welcome's:
 //
 //   - to a newcomer, the backlog: the room's last messages (say and me
-//     events), for the client to show as earlier;
+//     events), for the client to show as earlier. The welcome's
+//     "backlog" says how many follow, so that a client knows the backlog
+//     is over with its last event, in a quiet room too;
 //   - to a member whose hello carries "resume" (the epoch and the last
 //     seq it has) for the welcome's epoch, every event after that seq, in
 //     order. The welcome then has "resumed" set, and "missed" counts the
@@ -234,6 +236,9 @@ type Frame struct {
 	// Every line up to it was handled, whether or not its answer arrived
 	// (a notice is in no replay), so the member sends none of them again.
 	Taken uint64 `json:"taken,omitempty"`
+	// welcome (not resumed): how many events of the backlog follow it; 0
+	// or absent for none (or a host that does not say).
+	Backlog int `json:"backlog,omitempty"`
 	// welcome: the heartbeat interval in milliseconds (see Liveness).
 	HeartbeatMS int `json:"heartbeat_ms,omitempty"`
 

@@ -23,7 +23,10 @@ type lineUI struct {
 
 	mu  sync.Mutex // the room's lines are shown from other goroutines
 	out io.Writer
-	me  string // the person's name in the room, once welcomed
+	// errOut is where the client's lines about itself go that are not
+	// the room's (the pacing); nil: out.
+	errOut io.Writer
+	me     string // the person's name in the room, once welcomed
 	// welcomed: the first welcome has been shown; outage: a status of the
 	// current outage has been shown (plain lines cannot replace one
 	// another, so only the first and the last of each outage are).
@@ -43,6 +46,18 @@ func NewInteractiveLineUI(in io.Reader, out io.Writer) join.UI {
 	u := newLineUI(in, out)
 	u.interactive = true
 	return u
+}
+
+// WithStderr has line mode ui say on errOut what is about the client
+// rather than the room: that the room's pace holds the lines back
+// (join.Pacing), as "chatroom: pacing: …". A script reading the room's
+// output on stdout is not given lines it did not ask for. Any other UI is
+// returned as it is.
+func WithStderr(ui join.UI, errOut io.Writer) join.UI {
+	if u, ok := ui.(*lineUI); ok {
+		u.errOut = errOut
+	}
+	return ui
 }
 
 func newLineUI(in io.Reader, out io.Writer) *lineUI {
@@ -124,6 +139,11 @@ func (u *lineUI) Show(f wire.Frame, phase join.Phase) {
 func (u *lineUI) Note(n join.Note) {
 	prefix := "-- "
 	switch n.Kind {
+	case join.Pacing:
+		if u.errOut != nil {
+			u.printTo(u.errOut, "chatroom: "+n.Text)
+			return
+		}
 	case join.Warning:
 		prefix = "!! "
 	case join.Progress, join.Settled:
@@ -138,14 +158,16 @@ func (u *lineUI) Note(n join.Note) {
 	u.print(prefix + n.Text)
 }
 
-func (u *lineUI) print(line string) {
+func (u *lineUI) print(line string) { u.printTo(u.out, line) }
+
+func (u *lineUI) printTo(w io.Writer, line string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	// An output that fails (a closed pipe) has no one to tell; the session
 	// goes on, and ends with the input. Whatever shows a line goes
 	// through here, so here it is sanitized, even when it has been
 	// already: one line that missed it must not reach the terminal raw.
-	io.WriteString(u.out, join.Sanitize(line)+"\n")
+	io.WriteString(w, join.Sanitize(line)+"\n")
 }
 
 // AskName asks at the same input the person types into, which only makes
