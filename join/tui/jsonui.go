@@ -60,9 +60,11 @@ type jsonEvent struct {
 	Time string `json:"time,omitempty"`
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
-	// event (join, leave, role): whom it is about. welcome: the person's
-	// own name.
+	// event (join, leave, role, nick): whom it is about (for nick, the
+	// name before). welcome: the person's own name.
 	Name string `json:"name,omitempty"`
+	// nick: the name after.
+	NewName string `json:"new_name,omitempty"`
 	Role string `json:"role,omitempty"`
 	By   string `json:"by,omitempty"`
 	Code string `json:"code,omitempty"`
@@ -85,13 +87,15 @@ type jsonEvent struct {
 }
 
 type jsonRoom struct {
-	Name string `json:"name"`
-	ID   string `json:"id,omitempty"`
+	Name  string `json:"name"`
+	ID    string `json:"id,omitempty"`
+	Topic string `json:"topic,omitempty"`
 }
 
 type jsonMember struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	Away bool   `json:"away,omitempty"`
 }
 
 type jsonLimits struct {
@@ -190,6 +194,8 @@ func jsonFromNote(n join.Note) *jsonEvent {
 		e.Kind = "progress"
 	case join.Settled:
 		e.Kind = "settled"
+	case join.Pacing:
+		e.Kind = "pacing"
 	default:
 		e.Kind = "info" // a kind added later says at least its words
 	}
@@ -219,6 +225,7 @@ func jsonFromFrame(f wire.Frame, phase join.Phase, me string) (jsonEvent, bool) 
 		From:       f.From,
 		To:         f.To,
 		Name:       f.Name,
+		NewName:    f.NewName,
 		Role:       f.Role,
 		By:         f.By,
 		Code:       f.Code,
@@ -228,7 +235,7 @@ func jsonFromFrame(f wire.Frame, phase join.Phase, me string) (jsonEvent, bool) 
 	switch f.Type {
 	case wire.TypeEvent:
 		switch f.Kind {
-		case wire.KindSay, wire.KindMe, wire.KindJoin, wire.KindLeave, wire.KindRole:
+		case wire.KindSay, wire.KindMe, wire.KindJoin, wire.KindLeave, wire.KindRole, wire.KindNick, wire.KindAway, wire.KindTopic:
 			e.Type = f.Kind
 		default:
 			e.Type, e.Kind = typeEvent, f.Kind
@@ -279,13 +286,13 @@ func ownRef(f wire.Frame, phase join.Phase, me string) uint64 {
 // the session resumed, and the ban list for an admin.
 func welcomeFields(e *jsonEvent, w wire.Frame) {
 	if w.Room != nil {
-		e.Room = &jsonRoom{Name: w.Room.Name, ID: w.Room.ID}
+		e.Room = &jsonRoom{Name: w.Room.Name, ID: w.Room.ID, Topic: w.Room.Topic}
 	}
 	if w.You != nil {
 		e.Name, e.Role = w.You.Name, w.You.Role
 	}
 	for _, m := range w.Members {
-		e.Members = append(e.Members, jsonMember{Name: m.Name, Role: m.Role})
+		e.Members = append(e.Members, jsonMember{Name: m.Name, Role: m.Role, Away: m.Away})
 	}
 	if w.Limits != nil {
 		e.Limits = &jsonLimits{Burst: w.Limits.Burst, PerSecond: w.Limits.PerSecond}

@@ -56,8 +56,14 @@ func TestJSONFromFrame(t *testing.T) {
 			`{"v":1,"type":"leave","phase":"live","seq":9,"time":"2024-03-01T10:04:05Z","name":"cy","by":"ana","code":"kicked","text":"spam"}`},
 		{"role", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindRole, Seq: 10, Time: at, Name: "bob", Role: wire.RoleMember, By: "ana"}, join.Live,
 			`{"v":1,"type":"role","phase":"live","seq":10,"time":"2024-03-01T10:04:05Z","name":"bob","role":"member","by":"ana"}`},
-		{"a kind from a later version", wire.Frame{Type: wire.TypeEvent, Kind: "topic", Seq: 11, Time: at, From: "ana", Text: "lunch"}, join.Live,
-			`{"v":1,"type":"event","kind":"topic","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","from":"ana","text":"lunch"}`},
+		{"nick", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Seq: 11, Time: at, Name: "bob", NewName: "rob"}, join.Live,
+			`{"v":1,"type":"nick","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","name":"bob","new_name":"rob"}`},
+		{"away", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindAway, Seq: 11, Time: at, From: "cy", Text: "lunch"}, join.Live,
+			`{"v":1,"type":"away","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","from":"cy","text":"lunch"}`},
+		{"topic", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindTopic, Seq: 11, Time: at, From: "ana", Text: "release on friday"}, join.Live,
+			`{"v":1,"type":"topic","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","from":"ana","text":"release on friday"}`},
+		{"a kind from a later version", wire.Frame{Type: wire.TypeEvent, Kind: "poll", Seq: 11, Time: at, From: "ana", Text: "lunch"}, join.Live,
+			`{"v":1,"type":"event","kind":"poll","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","from":"ana","text":"lunch"}`},
 		{"a kind named like a type of ours", wire.Frame{Type: wire.TypeEvent, Kind: "backlog_end", Seq: 12, Time: at}, join.Live,
 			`{"v":1,"type":"event","kind":"backlog_end","phase":"live","seq":12,"time":"2024-03-01T10:04:05Z"}`},
 		{"own private", wire.Frame{Type: wire.TypePrivate, Seq: 12, PrivateSeq: 4, Time: at, From: "ana", To: "bob", Text: "psst", Ref: 5}, join.Live,
@@ -102,14 +108,14 @@ func TestJSONWelcome(t *testing.T) {
 	}{
 		{"member", wire.Frame{
 			Type: wire.TypeWelcome, Version: wire.Version, Seq: 41, Epoch: "e1", HeartbeatMS: 15000,
-			Room:     &wire.Room{Name: "Lab 3", ID: testRoomID},
+			Room:     &wire.Room{Name: "Lab 3", ID: testRoomID, Topic: "release on friday"},
 			You:      &wire.Member{Name: "bob", Role: wire.RoleMember},
-			Members:  []wire.Member{{Name: "ana", Role: wire.RoleOwner}, {Name: "bob", Role: wire.RoleMember}},
+			Members:  []wire.Member{{Name: "ana", Role: wire.RoleOwner, Away: true}, {Name: "bob", Role: wire.RoleMember}},
 			Limits:   &wire.Limits{Burst: 10, PerSecond: 2},
 			Commands: []wire.Command{{Name: "who", Usage: "/who", Help: "who is here"}},
 		}, `{"v":1,"type":"welcome","seq":41,"name":"bob","role":"member",` +
-			`"room":{"name":"Lab 3","id":"0123456789abcdef"},` +
-			`"members":[{"name":"ana","role":"owner"},{"name":"bob","role":"member"}],` +
+			`"room":{"name":"Lab 3","id":"0123456789abcdef","topic":"release on friday"},` +
+			`"members":[{"name":"ana","role":"owner","away":true},{"name":"bob","role":"member"}],` +
 			`"limits":{"burst":10,"per_second":2}}`},
 		{"admin, resumed", wire.Frame{
 			Type: wire.TypeWelcome, Version: wire.Version, Seq: 50, Resumed: true, Missed: 3,
@@ -140,6 +146,7 @@ func TestJSONNotes(t *testing.T) {
 		{join.Note{Kind: join.Warning, Text: "2 lines not sent (not connected to the room)"}, `{"v":1,"type":"note","kind":"warning","text":"2 lines not sent (not connected to the room)"}`},
 		{join.Note{Kind: join.Progress, Text: "connection lost; reconnecting…"}, `{"v":1,"type":"note","kind":"progress","text":"connection lost; reconnecting…"}`},
 		{join.Note{Kind: join.Settled, Text: "back in the room"}, `{"v":1,"type":"note","kind":"settled","text":"back in the room"}`},
+		{join.Note{Kind: join.Pacing, Text: "the room takes 10 lines at once, then 2 lines a second; 5 lines waiting"}, `{"v":1,"type":"note","kind":"pacing","text":"the room takes 10 lines at once, then 2 lines a second; 5 lines waiting"}`},
 	} {
 		var out bytes.Buffer
 		NewJSONUI(strings.NewReader(""), &out).Note(tc.n)
