@@ -123,7 +123,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, shown("chatroom: hint: "+hint))
 	default:
-		c.errorf("%s", inWords(err))
+		c.errorf("%s", join.InWords(err))
 	}
 	return exitCode(err)
 }
@@ -684,7 +684,7 @@ func (c *cli) advertise(h *host.Host, name string, ifaces []string) *discovery.A
 	case errors.Is(err, discovery.ErrNoInterface) && bind.Unmap().IsLoopback():
 		c.infof("not advertised on the network: the room listens on %s only", bind.Unmap())
 	case err != nil:
-		c.infof("not advertised on the network: %s; members can join with --addr", inWords(err))
+		c.infof("not advertised on the network: %s; members can join with --addr", join.InWords(err))
 	case len(ad.Interfaces()) == 0:
 		c.infof("not advertised on the network yet: %v; it will be as soon as one is", discovery.ErrNoInterface)
 		return ad
@@ -1068,7 +1068,7 @@ func (c *cli) explainFind(err error, named []string, command string, known *join
 		// the same for each): a broken network here, which doctor can name.
 		var each []string
 		for _, e := range every.Unwrap() {
-			each = append(each, inWords(e))
+			each = append(each, join.InWords(e))
 		}
 		return &worded{fmt.Sprintf("cannot look for rooms: %s; run \"chatroom doctor\" to see why, or %s", distinctLines(strings.Join(each, "\n")), byAddress), err}
 	}
@@ -1302,7 +1302,7 @@ func (c *cli) chatUI(user, stateDir string, log *tui.ChatLog, secrets ...string)
 	p, err := tui.NewPrompt(cfg)
 	if err != nil {
 		if !errors.Is(err, tui.ErrNoPrompt) {
-			c.infof("%s; reading plain lines instead", inWords(err))
+			c.infof("%s; reading plain lines instead", join.InWords(err))
 		}
 		return tui.WithLog(c.lineUI(), log), func() {}
 	}
@@ -1315,7 +1315,7 @@ func (c *cli) chatUI(user, stateDir string, log *tui.ChatLog, secrets ...string)
 			restore()
 		}
 		if err := p.Close(); err != nil {
-			c.infof("%s", inWords(err))
+			c.infof("%s", join.InWords(err))
 		}
 	}
 }
@@ -1359,7 +1359,7 @@ func (h *warningHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 		value := a.Value.String()
 		if err, ok := a.Value.Any().(error); ok {
-			value = inWords(err)
+			value = join.InWords(err)
 		}
 		line += sep + a.Key + " " + value
 	}

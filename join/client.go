@@ -657,10 +657,13 @@ func (c *client) reconnectable(err error) bool {
 func (c *client) reconnect(old *Session, why error) {
 	var closed *ClosedError
 	roomClosed := errors.As(why, &closed) && closed.Code == wire.CodeRoomClosed
-	cause := why.Error()
+	cause := InWords(why)
 	var lost *lostError
 	if errors.As(why, &lost) {
-		cause = lost.err.Error()
+		// In words: a reset or a timeout as the system says it ("read tcp
+		// 10.0.0.5:51234->10.0.0.1:7465: read: connection reset by peer")
+		// tells a person nothing.
+		cause = InWords(lost.err)
 	}
 	if roomClosed {
 		c.ui.Note(Note{Progress, "reconnecting…"}) // "-- the room closed" is just above

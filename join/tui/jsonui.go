@@ -65,10 +65,10 @@ type jsonEvent struct {
 	Name string `json:"name,omitempty"`
 	// nick: the name after.
 	NewName string `json:"new_name,omitempty"`
-	Role string `json:"role,omitempty"`
-	By   string `json:"by,omitempty"`
-	Code string `json:"code,omitempty"`
-	Text string `json:"text,omitempty"`
+	Role    string `json:"role,omitempty"`
+	By      string `json:"by,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Text    string `json:"text,omitempty"`
 	// notice: the host refused the command.
 	Error bool `json:"error,omitempty"`
 	// event, private, notice: the number of the person's own line that

@@ -26,7 +26,7 @@ type lineUI struct {
 	// errOut is where the client's lines about itself go that are not
 	// the room's (the pacing); nil: out.
 	errOut io.Writer
-	me     string // the person's name in the room, once welcomed
+	roster *join.Roster // the current session's, once welcomed: who the person is
 	// welcomed: the first welcome has been shown; outage: a status of the
 	// current outage has been shown (plain lines cannot replace one
 	// another, so only the first and the last of each outage are).
@@ -109,7 +109,7 @@ func (u *lineUI) readLine() (string, error) {
 // Enter greets the person once, with the first welcome.
 func (u *lineUI) Enter(w wire.Frame, r *join.Roster) {
 	u.mu.Lock()
-	u.me = r.Me()
+	u.roster = r
 	first := !u.welcomed
 	u.welcomed = true
 	u.mu.Unlock()
@@ -122,8 +122,12 @@ func (u *lineUI) Enter(w wire.Frame, r *join.Roster) {
 // joined with "earlier: " before it.
 func (u *lineUI) Show(f wire.Frame, phase join.Phase) {
 	u.mu.Lock()
-	me := u.me
+	r := u.roster
 	u.mu.Unlock()
+	me := ""
+	if r != nil {
+		me = r.Me() // asked each time: the person's own /nick changes it
+	}
 	prefix := ""
 	if phase == join.Backlog {
 		prefix = "earlier: "

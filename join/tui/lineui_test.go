@@ -220,3 +220,21 @@ func TestJoinLongLinesAreNotSent(t *testing.T) {
 		t.Errorf("output %q reports %d long lines, want 2", out.String(), n)
 	}
 }
+
+// TestLineUIFollowsOwnNick: after the person's own /nick, line mode knows
+// them by the new name: a private message they send shows as theirs, and
+// a mention of the new name is theirs, not someone else's.
+func TestLineUIFollowsOwnNick(t *testing.T) {
+	welcome := wire.Frame{Seq: 5, Room: &wire.Room{Name: "Lab 3", ID: "0123456789abcdef"},
+		You: &wire.Member{Name: "bob", Role: wire.RoleMember}, Members: []wire.Member{{Name: "bob", Role: wire.RoleMember}, {Name: "cy", Role: wire.RoleMember}}}
+	r, send := liveRoster(t, welcome)
+	var out bytes.Buffer
+	ui := NewLineUI(strings.NewReader(""), &out)
+	ui.Enter(welcome, r)
+	send(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Time: testTime, Name: "bob", NewName: "rob"})
+	out.Reset()
+	ui.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Seq: 7, Time: testTime, Name: "cy", NewName: "bob"}, join.Live)
+	if got := out.String(); !strings.Contains(got, "cy is now known as bob") {
+		t.Errorf("another's change to the person's old name shows as %q, want it as cy's", got)
+	}
+}

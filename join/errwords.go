@@ -1,4 +1,4 @@
-package main
+package join
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 	"syscall"
 )
 
-// inWords is err as a person reads it: the errors of the system and of
+// InWords is err as a person reads it: the errors of the system and of
 // Go's libraries that err wraps ("dial tcp: lookup lab-pc on
 // 10.255.255.53:53: dial udp …: connect: network unreachable", "context
 // deadline exceeded") are replaced, where err's text shows them, by what
 // happened and what to do. What chatroom says itself is left as it is.
-func inWords(err error) string {
+func InWords(err error) string {
 	if words, ok := systemWords(err); ok {
 		return words
 	}
@@ -26,12 +26,12 @@ func inWords(err error) string {
 	switch e := err.(type) {
 	case interface{ Unwrap() error }:
 		if inner := e.Unwrap(); inner != nil {
-			text = strings.Replace(text, inner.Error(), inWords(inner), 1)
+			text = strings.Replace(text, inner.Error(), InWords(inner), 1)
 		}
 	case interface{ Unwrap() []error }:
 		for _, inner := range e.Unwrap() {
 			if inner != nil {
-				text = strings.Replace(text, inner.Error(), inWords(inner), 1)
+				text = strings.Replace(text, inner.Error(), InWords(inner), 1)
 			}
 		}
 	}
