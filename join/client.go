@@ -617,7 +617,9 @@ func (c *client) disconnect() {
 	if c.paced != nil {
 		c.paced.Stop()
 		c.paced = nil
-		// The token it held is spent; the next session paces anew.
+		// The line that held a token holds it on: the next session of
+		// the same room paces on where this one left off (see
+		// outgoing.connect).
 	}
 }
 

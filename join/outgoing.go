@@ -62,11 +62,19 @@ type outgoing struct {
 }
 
 // connect takes up a session whose welcome is w: its pace, and whether its
-// room answers refs. A token held on the last session is spent.
+// room answers refs.
 func (o *outgoing) connect(w wire.Frame) {
-	o.pace = newPacer(w.Limits)
+	// The room keeps a member's line budget by its key (and its
+	// address) across connections: a client that came back with a fresh
+	// burst would send lines beyond what the room has left, and those
+	// the room refuses are lost. So a room that announces the same limits
+	// is paced on where the last session left off, the line that waited
+	// for its token waiting on; the pacer's own pace is a little slower
+	// than the room's, so it never gets ahead of the room's budget.
+	if p := newPacer(w.Limits); !o.pace.same(p) {
+		o.pace, o.held = p, false
+	}
 	o.track = w.Epoch != ""
-	o.held = false
 }
 
 // queue adds a line typed by the person; it reports false, taking

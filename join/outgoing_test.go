@@ -62,9 +62,18 @@ func TestOutgoing(t *testing.T) {
 		{"a line that waits holds its token: asked again, it waits what is left",
 			[]string{"connect paced", "fill 3", "wait 0s", "send line 0#1", "wait 0s", "send line 1#2",
 				"wait 111ms", "at 50ms", "wait 61ms", "at 111ms", "wait 0s", "send line 2#3"}, "", "line 0#1 line 1#2 line 2#3"},
-		{"a new session paces anew; the token held on the last is spent",
+		// The room keeps a member's line budget by key across its
+		// connections: a client that came back with a full burst would
+		// have lines beyond what the room has left refused, and lost.
+		{"a new session with the same limits paces on: a line that waited waits on",
 			[]string{"connect paced", "fill 3", "wait 0s", "send line 0#1", "wait 0s", "send line 1#2", "wait 111ms",
-				"connect paced", "wait 0s", "send line 2#3"}, "", "line 0#1 line 1#2 line 2#3"},
+				"connect paced", "wait 111ms", "at 111ms", "wait 0s", "send line 2#3"}, "", "line 0#1 line 1#2 line 2#3"},
+		{"a new session with the same limits has no fresh burst",
+			[]string{"connect paced", "fill 4", "wait 0s", "send line 0#1", "wait 0s", "send line 1#2",
+				"connect paced", "wait 111ms", "at 111ms", "wait 0s", "send line 2#3"}, "line 3", "line 0#1 line 1#2 line 2#3"},
+		{"a new session with other limits paces anew",
+			[]string{"connect paced", "fill 3", "wait 0s", "send line 0#1", "wait 0s", "send line 1#2", "wait 111ms",
+				"connect faster", "wait 0s", "send line 2#3"}, "", "line 0#1 line 1#2 line 2#3"},
 
 		{"a write that failed: an untracked line waits again, first, with its ref",
 			[]string{"connect plain", "queue a", "queue b", "send a#1", "not sent a#1", "send a#1", "send b#2"}, "", ""},
@@ -124,6 +133,8 @@ func TestOutgoing(t *testing.T) {
 						w.Epoch = ""
 					case "paced":
 						w.Limits = &wire.Limits{Burst: 3, PerSecond: 10}
+					case "faster":
+						w.Limits = &wire.Limits{Burst: 5, PerSecond: 10}
 					}
 					o.connect(w)
 				case "queue":

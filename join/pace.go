@@ -55,6 +55,14 @@ func newPacer(announced *wire.Limits) *pacer {
 	return &pacer{burst: burst, perSecond: l.PerSecond * paceMargin, tokens: burst}
 }
 
+// same reports whether p and q pace alike (both nil: no limit).
+func (p *pacer) same(q *pacer) bool {
+	if p == nil || q == nil {
+		return p == q
+	}
+	return p.burst == q.burst && p.perSecond == q.perSecond
+}
+
 // reserve takes a token for a line to be sent at now or later, and returns
 // how long to wait before sending it.
 func (p *pacer) reserve(now time.Time) time.Duration {
