@@ -78,8 +78,17 @@ type roomView struct {
 	log *ChatLog
 
 	mu     sync.Mutex
-	prompt string // "Lab 3 ana> " once welcomed
+	prompt string // "Lab 3 ana> " once welcomed, as the welcome named the person
+	// room is the room's name, as the welcome gave it, for the prompt,
+	// which follows the person's name in the roster (/nick).
+	room   string
 	roster *join.Roster
+	// renaming is the person's name when they sent a /nick the room has
+	// not answered yet ("" for none); answered gets a value when a nick
+	// event (false) or a notice (true) arrives, so that the next prompt
+	// can wait for the answer and show the new name (promptString).
+	renaming string
+	answered chan bool
 	// welcomed: the first welcome has been shown.
 	welcomed bool
 	bell     bool
@@ -102,7 +111,7 @@ type roomView struct {
 }
 
 func newRoomView(out *output, style style) *roomView {
-	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> "}
+	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> ", answered: make(chan bool, 1)}
 }
 
 // print shows a line that is already fit to show (Join's own lines), in
@@ -141,6 +150,7 @@ func (v *roomView) rowStyle() style {
 func (v *roomView) Enter(w wire.Frame, r *join.Roster) {
 	v.mu.Lock()
 	v.prompt = promptFor(w)
+	v.room, _ = welcomeNames(w)
 	v.roster = r
 	first := !v.welcomed
 	v.welcomed = true
@@ -162,6 +172,12 @@ func (v *roomView) logged(warning string) {
 // joined dimmed, after "earlier:"; others ringing the bell when a line is
 // for the person and the bell is on.
 func (v *roomView) Show(f wire.Frame, phase join.Phase) {
+	if f.Type == wire.TypeNotice || f.Type == wire.TypeEvent && f.Kind == wire.KindNick {
+		select {
+		case v.answered <- f.Type == wire.TypeNotice:
+		default: // one is enough: the waiter looks at the roster
+		}
+	}
 	if v.hides(f) {
 		return
 	}
@@ -308,11 +324,62 @@ func (v *roomView) status(text string) {
 
 func (v *roomView) LogWriter() io.Writer { return v.out.LogWriter() }
 
-// promptString is the prompt to show now.
+// renameWait bounds how long the prompt after a /nick waits for the
+// room's answer: on a LAN it comes in milliseconds, and a room that does
+// not answer must not hold the prompt back.
+const renameWait = 2 * time.Second
+
+// promptString is the prompt to show now: the room's name and the
+// person's as the roster has it, so that it follows /nick. Right after
+// the person sent a /nick it first waits, up to renameWait, for the
+// room's answer (the nick event, or a notice that refuses it), so that
+// the prompt shows the name the room gave.
 func (v *roomView) promptString() string {
+	v.awaitRename()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.prompt
+	if v.roster == nil {
+		return v.prompt
+	}
+	return promptOf(v.room, v.roster.Me())
+}
+
+// awaitRename waits for the answer to the person's /nick, if one is
+// awaited.
+func (v *roomView) awaitRename() {
+	v.mu.Lock()
+	before, r := v.renaming, v.roster
+	v.renaming = ""
+	v.mu.Unlock()
+	if before == "" || r == nil {
+		return
+	}
+	timeout := time.NewTimer(renameWait)
+	defer timeout.Stop()
+	for r.Me() == before {
+		select {
+		case notice := <-v.answered:
+			if notice && r.Me() == before {
+				return // the room refused, or said something else first
+			}
+		case <-timeout.C:
+			return
+		}
+	}
+}
+
+// renames notes that the person sends a /nick, for promptString.
+func (v *roomView) renames() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.roster == nil {
+		return
+	}
+	select {
+	case <-v.answered: // an answer to something before
+	default:
+	}
+	v.renaming = v.roster.Me()
 }
 
 // complete is the line editor's word completer: it completes from the
@@ -354,6 +421,9 @@ func (v *roomView) local(line string) bool {
 		v.ignore(fields[1:])
 	case "/unignore":
 		v.unignore(fields[1:])
+	case "/nick":
+		v.renames()
+		return false // the room's command
 	case "/help":
 		if len(fields) == 1 {
 			v.mu.Lock()
@@ -577,7 +647,12 @@ const maxPromptName = 24 // room.MaxNameRunes
 // sanitized, and anything else the line editor would refuse in a prompt
 // (every character of Unicode's category C) is replaced too.
 func promptFor(w wire.Frame) string {
-	room, me := welcomeNames(w)
+	return promptOf(welcomeNames(w))
+}
+
+// promptOf is the prompt for the room called room and the person called
+// me, as promptFor.
+func promptOf(room, me string) string {
 	if utf8.RuneCountInString(room) > maxPromptRoom {
 		room = string([]rune(room)[:maxPromptRoom-1]) + "…"
 	}
