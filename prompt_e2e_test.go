@@ -729,7 +729,7 @@ func TestPromptIgnore(t *testing.T) {
 	tm.typeSlowly("/help")
 	tm.keys("Enter")
 	tm.waitLines(`^-- /help — list the commands you may use$`, `^-- /bell on\|off — ring the terminal bell`, `^-- /clear — clear the screen`,
-		`^-- /ignore \[NAME\] — hide NAME's messages`, `^-- /unignore NAME — show NAME's messages again$`)
+		`^-- /ignore \[NAME\] — hide NAME's messages`, `^-- /unignore NAME — show NAME's messages again \(NAME as ignored, or the name they have here now\)$`)
 
 	tm.typeSlowly("/ignore bob")
 	tm.keys("Enter")

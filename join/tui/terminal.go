@@ -56,8 +56,8 @@ type Terminal interface {
 var localCommands = []wire.Command{
 	{Name: "bell", Usage: "/bell on|off", Help: "ring the terminal bell when someone mentions you (this terminal only)"},
 	{Name: "clear", Usage: "/clear", Help: "clear the screen (this terminal only)"},
-	{Name: "ignore", Usage: "/ignore [NAME]", Help: "hide NAME's messages, /me lines and private messages on this terminal (joins, leaves and admins' actions still show); alone, list who is ignored", Target: "member"},
-	{Name: "unignore", Usage: "/unignore NAME", Help: "show NAME's messages again"},
+	{Name: "ignore", Usage: "/ignore [NAME]", Help: "hide NAME's messages, /me lines and private messages on this terminal, by their key under any name when the room tells it (joins, leaves and admins' actions still show); alone, list who is ignored", Target: "member"},
+	{Name: "unignore", Usage: "/unignore NAME", Help: "show NAME's messages again (NAME as ignored, or the name they have here now)"},
 }
 
 // localArgs are the words local commands take, for completion.
