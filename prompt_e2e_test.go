@@ -212,11 +212,11 @@ type talker struct {
 	stop, done chan struct{}
 }
 
-func startTalker(t *testing.T, addr, fingerprint, name string) *talker {
+func startTalker(t *testing.T, addr, fingerprint, name string, opts ...join.DialOption) *talker {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), screenWait)
 	defer cancel()
-	conn, err := join.DialTLS(addr, fingerprint, nil)(ctx)
+	conn, err := join.DialTLS(addr, fingerprint, nil, opts...)(ctx)
 	if err != nil {
 		t.Fatalf("%s: dial: %v", name, err)
 	}
@@ -702,7 +702,8 @@ func TestPromptShrink(t *testing.T) {
 
 // TestPromptIgnore: at a real prompt, /help lists the client's own
 // commands after the host's; /ignore hides a member's messages from the
-// screen and from --log, and is kept; /unignore shows them again.
+// screen and from --log, by the key the room tells, also after they take
+// another name with /nick, and is kept; /unignore shows them again.
 func TestPromptIgnore(t *testing.T) {
 	bin := buildChatroom(t)
 	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
@@ -717,44 +718,57 @@ func TestPromptIgnore(t *testing.T) {
 		bin, addr, fp, state, logFile))
 	const prompt = "Lab 3 ana> "
 	tm.waitRow(prompt, -1)
-	bob, cy := startTalker(t, addr, fp, "bob"), startTalker(t, addr, fp, "cy")
+	identity, err := join.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobKey := wire.KeyTag(wire.Fingerprint(identity.Leaf.RawSubjectPublicKeyInfo))
+	bob, cy := startTalker(t, addr, fp, "bob", join.WithIdentity(identity)), startTalker(t, addr, fp, "cy")
 	tm.waitLines(`^\d\d:\d\d -!- bob joined$`, `^\d\d:\d\d -!- cy joined$`)
 
 	tm.typeSlowly("/help")
 	tm.keys("Enter")
 	tm.waitLines(`^-- /help — list the commands you may use$`, `^-- /bell on\|off — ring the terminal bell`, `^-- /clear — clear the screen`,
-		`^-- /ignore \[NAME\] — hide NAME's messages`, `^-- /unignore NAME — show NAME's messages again$`)
+		`^-- /ignore \[NAME\] — hide NAME's messages`, `^-- /unignore NAME — show NAME's messages again \(NAME as ignored, or the name they have here now\)$`)
 
 	tm.typeSlowly("/ignore bob")
 	tm.keys("Enter")
-	tm.waitLines(`^-- ignoring bob: their messages, /me lines and private messages are hidden`)
+	tm.waitLines(`^-- ignoring bob by key ` + regexp.QuoteMeta(bobKey) + `, under any name they take; their messages, /me lines and private messages are hidden`)
+	tm.typeSlowly("/ignore cy")
+	tm.keys("Enter")
+	tm.waitLines(`^-- ignoring cy by name \(the room tells no key for them\): whoever has the name is ignored;`)
+	tm.typeSlowly("/unignore cy")
+	tm.keys("Enter")
+	tm.waitLines(`^-- no longer ignoring cy$`)
 	for _, send := range []func() error{
 		func() error { return bob.sess.Send("ana: spam") },
 		func() error { return bob.sess.Send("/me spams") },
 		func() error { return bob.sess.Send("/msg ana psst") },
+		func() error { return bob.sess.Send("/nick rob") },
+		func() error { return bob.sess.Send("spam as rob") },
 		func() error { return cy.sess.Send("after the spam") },
 	} {
 		if err := send(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	lines := tm.waitLines(`^\d\d:\d\d <cy> after the spam$`)
+	lines := tm.waitLines(`^\d\d:\d\d -!- bob is now known as rob$`, `^\d\d:\d\d <cy> after the spam$`)
 	for _, l := range lines {
 		if strings.Contains(l, "spam") && !strings.Contains(l, "<cy>") || strings.Contains(l, "psst") {
 			t.Errorf("an ignored line is shown: %q", l)
 		}
 	}
-	if data, err := os.ReadFile(tui.IgnoreFile(tui.HistoryFile(state, "ana"))); err != nil || !strings.HasSuffix(string(data), "\nbob\n") {
+	if data, err := os.ReadFile(tui.IgnoreFile(tui.HistoryFile(state, "ana"))); err != nil || !strings.HasSuffix(string(data), "\nbob "+bobKey+"\n") {
 		t.Errorf("the ignore list kept: %q, %v", data, err)
 	}
 
-	tm.typeSlowly("/unignore bob")
+	tm.typeSlowly("/unignore rob")
 	tm.keys("Enter")
 	tm.waitLines(`^-- no longer ignoring bob$`)
 	if err := bob.sess.Send("back"); err != nil {
 		t.Fatal(err)
 	}
-	tm.waitLines(`^\d\d:\d\d <bob> back$`)
+	tm.waitLines(`^\d\d:\d\d <rob> back$`)
 	tm.keys("C-d")
 	tm.waitLines(`^\[exited 0\]$`)
 
@@ -765,15 +779,54 @@ func TestPromptIgnore(t *testing.T) {
 	log := string(data)
 	// The log has the room's lines; not what the prompt's own commands
 	// answer, which are about this terminal.
-	for _, want := range []string{" <cy> after the spam\n", " <bob> back\n", " -!- cy joined\n", " -- /help — list the commands you may use\n"} {
+	for _, want := range []string{" <cy> after the spam\n", " <rob> back\n", " -!- cy joined\n", " -- /help — list the commands you may use\n"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log lacks %q:\n%s", want, log)
 		}
 	}
-	if strings.Contains(log, "ana: spam") || strings.Contains(log, "psst") || strings.Contains(log, "spams") || strings.Contains(log, "/unignore") {
+	if strings.Contains(log, "ana: spam") || strings.Contains(log, "psst") || strings.Contains(log, "spams") || strings.Contains(log, "spam as rob") || strings.Contains(log, "/unignore") {
 		t.Errorf("the log holds what was ignored:\n%s", log)
 	}
-	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d <bob> back$`).MatchString(log) {
+	if !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d <rob> back$`).MatchString(log) {
 		t.Errorf("the log's lines are not dated:\n%s", log)
 	}
+}
+
+// TestPromptNick: at a real prompt, /nick changes the prompt's own name
+// once the room has taken it, and the person ("you are now known as")
+// and the others see the change; a refused /nick leaves the prompt's name as it was.
+func TestPromptNick(t *testing.T) {
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	joinAt := func(name string) *tmuxTerm {
+		return startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user %s --state %s; echo \"[exited $?]\"; sleep 600",
+			bin, addr, fp, name, t.TempDir()))
+	}
+	ana := joinAt("ana")
+	ana.waitRow("Lab 3 ana> ", -1)
+	bob := joinAt("bob")
+	bob.waitRow("Lab 3 bob> ", -1)
+	ana.waitLines(`^\d\d:\d\d -!- bob joined$`)
+
+	ana.typeSlowly("/nick newname")
+	ana.keys("Enter")
+	ana.waitRow("Lab 3 newname> ", -1)
+	ana.waitLines(`^\d\d:\d\d -!- you are now known as newname$`)
+	bob.waitLines(`^\d\d:\d\d -!- ana is now known as newname$`)
+	ana.typeSlowly("hello as newname")
+	ana.keys("Enter")
+	bob.waitLines(`^\d\d:\d\d <newname> hello as newname$`)
+
+	ana.typeSlowly("/nick bob")
+	ana.keys("Enter")
+	ana.waitLines(`^!! not renamed: the name "bob" is taken$`)
+	ana.waitRow("Lab 3 newname> ", -1)
+	ana.keys("C-d")
+	ana.waitLines(`^\[exited 0\]$`)
+	bob.waitLines(`^\d\d:\d\d -!- newname left$`)
 }

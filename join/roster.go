@@ -43,10 +43,33 @@ const (
 	// only shown.
 	maxTopicBytes = 1024
 	maxAwayBytes  = 512
+	// minKeyTag and maxKeyTag bound a key tag: the host's are 8
+	// characters (wire.KeyTag), and none is longer than a whole
+	// fingerprint's 43.
+	minKeyTag = 8
+	maxKeyTag = 43
 )
 
+// ValidKeyTag reports whether tag has the form of a key tag
+// (wire.KeyTag): 8 to 43 characters of base64, as a fingerprint is
+// written. A room may send anything in a member's "key"; what is not a
+// tag is taken as no key at all.
+func ValidKeyTag(tag string) bool {
+	if len(tag) < minKeyTag || len(tag) > maxKeyTag {
+		return false
+	}
+	for _, c := range []byte(tag) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Roster is the client's picture of the room: who is in it with which
-// role, who is away, who spoke last, the room's topic, which commands the
+// role and key tag, who is away, who spoke last, the room's topic, which commands the
 // host offers and, for an admin, who is banned. It starts from the
 // welcome and follows the frames Session.Next returns (members who change
 // their name with /nick, the person included), so a UI can complete names
@@ -63,6 +86,7 @@ type Roster struct {
 	topic  string            // the room's topic, "" for none
 	roles  map[string]string // name -> role, for everyone present
 	away   map[string]string // name -> why, for those present and away
+	keys   map[string]string // name -> key tag, for those present whose key the room told
 	recent []string          // present members who spoke, most recent first
 	bans   []string          // banned names, as the host last sent them to this admin
 }
@@ -141,6 +165,7 @@ func newRoster(welcome wire.Frame) *Roster {
 		commands: slices.Clone(welcome.Commands),
 		roles:    make(map[string]string, len(welcome.Members)+1),
 		away:     make(map[string]string),
+		keys:     make(map[string]string),
 		bans:     completableBans(welcome.Bans),
 	}
 	if welcome.Room != nil {
@@ -149,11 +174,13 @@ func newRoster(welcome wire.Frame) *Roster {
 	for _, m := range welcome.Members {
 		r.roles[m.Name] = m.Role
 		r.setWelcomeAway(m)
+		r.setKey(m.Name, m.Key)
 	}
 	if welcome.You != nil {
 		r.me = welcome.You.Name
 		r.roles[r.me] = welcome.You.Role
 		r.setWelcomeAway(*welcome.You)
+		r.setKey(r.me, welcome.You.Key)
 	}
 	return r
 }
@@ -183,6 +210,25 @@ func (r *Roster) Away(name string) (string, bool) {
 	defer r.mu.Unlock()
 	why, ok := r.away[name]
 	return why, ok
+}
+
+// KeyTag returns the tag of name's identity key as the room last told
+// it, or "" when name is not here or the room told none (a member
+// without a key, an older host, or something that is not a tag).
+func (r *Roster) KeyTag(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keys[name]
+}
+
+// setKey records name's key tag, or that it has none when tag is not
+// one (ValidKeyTag).
+func (r *Roster) setKey(name, tag string) {
+	if ValidKeyTag(tag) {
+		r.keys[name] = tag
+	} else {
+		delete(r.keys, name)
+	}
 }
 
 // setWelcomeAway records m as away when the welcome says so: without why,
@@ -319,10 +365,14 @@ func (r *Roster) apply(f wire.Frame) error {
 				return brokenf("it announced more than %d members", maxRosterMembers)
 			}
 			r.roles[f.Name] = f.Role
+			if f.Kind == wire.KindJoin {
+				r.setKey(f.Name, f.Key)
+			}
 		case wire.KindLeave:
 			if f.Name != r.me {
 				delete(r.roles, f.Name)
 				delete(r.away, f.Name)
+				delete(r.keys, f.Name)
 				r.recent = slices.DeleteFunc(r.recent, func(n string) bool { return n == f.Name })
 			}
 		case wire.KindNick:
@@ -334,6 +384,9 @@ func (r *Roster) apply(f wire.Frame) error {
 				return err
 			}
 			r.rename(f.Name, f.NewName, role)
+			if f.Key != "" {
+				r.setKey(f.NewName, f.Key) // the event's word is the latest
+			}
 		case wire.KindAway:
 			if _, present := r.roles[f.From]; present {
 				r.setAway(f.From, f.Text)
@@ -361,15 +414,21 @@ func (r *Roster) apply(f wire.Frame) error {
 }
 
 // rename follows a member's change of name from old to name: its role, its
-// away text, its place among the recent speakers and, when it is the
+// key tag, its away text, its place among the recent speakers and, when it is the
 // person, Me.
 func (r *Roster) rename(old, name, role string) {
 	why, away := r.away[old]
+	key, keyed := r.keys[old]
 	delete(r.roles, old)
 	delete(r.away, old)
+	delete(r.keys, old)
 	r.roles[name] = role
+	delete(r.keys, name) // a host that renames onto a name already there
 	if away {
 		r.away[name] = why
+	}
+	if keyed {
+		r.keys[name] = key
 	}
 	// A host that renames onto a name already there (no real host does)
 	// must not leave it twice among the recent speakers.

@@ -146,3 +146,74 @@ func TestReconnectAfterNick(t *testing.T) {
 		}
 	}
 }
+
+// TestRosterKeyTags: the roster keeps the key tag the room tells of each
+// member, from the welcome and join events, through /nick, until the
+// member leaves; what is not a tag is no key.
+func TestRosterKeyTags(t *testing.T) {
+	r := newRoster(wire.Frame{
+		Type: wire.TypeWelcome,
+		You:  &wire.Member{Name: "ana", Role: wire.RoleMember, Key: "anakey01"},
+		Members: []wire.Member{
+			{Name: "bob", Role: wire.RoleMember, Key: "bobkey01"},
+			{Name: "cy", Role: wire.RoleMember},
+			{Name: "eve", Role: wire.RoleMember, Key: "\x1b[2Jpwned"},
+		},
+	})
+	ev := func(kind, name, newName, key string) wire.Frame {
+		return wire.Frame{Type: wire.TypeEvent, Kind: kind, Name: name, NewName: newName, Key: key, Role: wire.RoleMember}
+	}
+	steps := []struct {
+		frame wire.Frame
+		want  map[string]string // name -> KeyTag after the frame
+	}{
+		{wire.Frame{}, map[string]string{"ana": "anakey01", "bob": "bobkey01", "cy": "", "eve": "", "zed": ""}},
+		{ev(wire.KindNick, "bob", "rob", "bobkey01"), map[string]string{"bob": "", "rob": "bobkey01"}},
+		{ev(wire.KindNick, "rob", "rab", ""), map[string]string{"rob": "", "rab": "bobkey01"}}, // an older host's nick keeps it
+		{ev(wire.KindJoin, "dee", "", "deekey01+/"), map[string]string{"dee": "deekey01+/"}},
+		{ev(wire.KindJoin, "fay", "", "short"), map[string]string{"fay": ""}},
+		{ev(wire.KindJoin, "gus", "", strings.Repeat("a", 44)), map[string]string{"gus": ""}},
+		{ev(wire.KindJoin, "hal", "", "halkey01 x"), map[string]string{"hal": ""}},
+		{ev(wire.KindRole, "dee", "", ""), map[string]string{"dee": "deekey01+/"}},
+		{wire.Frame{Type: wire.TypeEvent, Kind: wire.KindLeave, Name: "dee"}, map[string]string{"dee": ""}},
+		{ev(wire.KindJoin, "dee", "", ""), map[string]string{"dee": ""}}, // someone else, without a key
+		{ev(wire.KindJoin, "bob", "", "bobkey02"), map[string]string{"bob": "bobkey02", "rab": "bobkey01"}},
+		{ev(wire.KindNick, "bob", "rab", "bobkey02"), map[string]string{"bob": "", "rab": "bobkey02"}}, // renamed onto a name there
+		{ev(wire.KindNick, "ana", "anna", "anakey01"), map[string]string{"ana": "", "anna": "anakey01"}},
+	}
+	for i, s := range steps {
+		if s.frame.Type != "" {
+			if err := r.apply(s.frame); err != nil {
+				t.Fatalf("step %d: apply(%+v): %v", i, s.frame, err)
+			}
+		}
+		for name, want := range s.want {
+			if got := r.KeyTag(name); got != want {
+				t.Errorf("step %d: KeyTag(%q) = %q, want %q", i, name, got, want)
+			}
+		}
+	}
+	if len(r.keys) > len(r.roles) {
+		t.Errorf("%d keys kept for %d members", len(r.keys), len(r.roles))
+	}
+}
+
+func TestValidKeyTag(t *testing.T) {
+	for tag, want := range map[string]bool{
+		"":                      false,
+		"abcdefg":               false,
+		"abcdefgh":              true,
+		"AZaz09+/":              true,
+		strings.Repeat("A", 43): true,
+		strings.Repeat("A", 44): false,
+		"abcd efgh":             false,
+		"abcdefg=":              false,
+		"abcdéfgh":              false,
+		"abc\x00defgh":          false,
+		wire.KeyTag(wire.Fingerprint([]byte("k"))): true,
+	} {
+		if got := ValidKeyTag(tag); got != want {
+			t.Errorf("ValidKeyTag(%q) = %v, want %v", tag, got, want)
+		}
+	}
+}

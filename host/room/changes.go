@@ -75,7 +75,7 @@ func (s *state) nick(c call) error {
 	}
 	old := m.name
 	s.rename(m, name, key)
-	s.broadcast(&wire.Frame{Kind: wire.KindNick, Name: old, NewName: name, Ref: c.ref})
+	s.broadcast(&wire.Frame{Kind: wire.KindNick, Name: old, NewName: name, Key: m.keyTag(), Ref: c.ref})
 	return nil
 }
 

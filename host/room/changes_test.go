@@ -145,7 +145,9 @@ func TestNickResume(t *testing.T) {
 	bob := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bob"})
 	ana.frames()
 	bob.say("/nick rob")
-	ana.expect(nickEvent(3, "bob", "rob"))
+	renamed := nickEvent(3, "bob", "rob")
+	renamed.Key = "bob" // bob's key tag, told since issue 15
+	ana.expect(renamed)
 	bob.frames()
 	tr.r.Leave(bob.m, wire.CodeLost)
 	ana.expect(leaveEvent(4, "rob", wire.CodeLost, "", ""))
@@ -316,4 +318,31 @@ func TestCommandAliases(t *testing.T) {
 	}
 	c.cy.say("/query bob")
 	c.cy.expect(errorNotice("usage: /query NAME TEXT"))
+}
+
+// TestKeyTagTold: the welcome lists each member's key tag (as /whois shows
+// it to everyone), and join and nick events carry it, so that a client
+// can tell the same person under another name; a member without a key
+// has none.
+func TestKeyTagTold(t *testing.T) {
+	tr := startRoom(t, Config{})
+	ana := tr.join("ana")
+	bob := tr.joinReq(JoinRequest{Name: "bob", Identity: "SHA256:bobkey0123456789"})
+	ana.expect(wire.Frame{Type: wire.TypeEvent, Seq: 2, Time: testTime, Kind: wire.KindJoin, Name: "bob", Role: wire.RoleMember, Key: "bobkey01"})
+	if bob.welcome.You.Key != "bobkey01" {
+		t.Errorf("bob's welcome says he is %+v; want his key tag bobkey01", *bob.welcome.You)
+	}
+	bob.say("/nick rob")
+	ana.expect(wire.Frame{Type: wire.TypeEvent, Seq: 3, Time: testTime, Kind: wire.KindNick, Name: "bob", NewName: "rob", Key: "bobkey01"})
+	bob.frames()
+	ana.say("/nick anna")
+	bob.expect(nickEvent(4, "ana", "anna"))
+	ana.frames()
+	cy := tr.join("cy")
+	want := []wire.Member{{Name: "anna", Role: wire.RoleMember}, {Name: "rob", Role: wire.RoleMember, Key: "bobkey01"}, {Name: "cy", Role: wire.RoleMember}}
+	if g, w := fmt.Sprint(cy.welcome.Members), fmt.Sprint(want); g != w {
+		t.Errorf("cy's welcome lists %s; want %s", g, w)
+	}
+	bob.say("/whois rob")
+	bob.expect(joinEvent(5, "cy", wire.RoleMember), notice("rob is a member, key bobkey01"))
 }

@@ -387,6 +387,7 @@ func TestMutedMemberJoinsUnseen(t *testing.T) {
 	mal3 := tr.joinReq(JoinRequest{Name: "mal3", Identity: malKey})
 	ana.say("/unmute mal3")
 	join := joinEvent(seq+2, "mal3", wire.RoleMember)
+	join.Key = wire.KeyTag(malKey)
 	cy.expect(join)
 	mal3.expect(notice("ana unmuted you: you can speak again"), join)
 	mal3.say("thanks")

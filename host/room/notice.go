@@ -280,5 +280,5 @@ func (s *state) reveal(m *Member) {
 		return
 	}
 	m.hidden = false
-	s.broadcast(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role})
+	s.broadcast(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role, Key: m.keyTag()})
 }

@@ -157,9 +157,11 @@ func TestSameKeyTakesOverName(t *testing.T) {
 	}
 	eve2 := tr.joinReq(JoinRequest{Name: "eve", Identity: eveKey})
 	eve.expectFinal(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeReplaced, Text: replaced.text})
+	rejoined := joinEvent(eve.welcome.Seq+2, "eve", wire.RoleMember)
+	rejoined.Key = wire.KeyTag(eveKey)
 	ana.expect(
 		leaveEvent(eve.welcome.Seq+1, "eve", wire.CodeLost, "", ""),
-		joinEvent(eve.welcome.Seq+2, "eve", wire.RoleMember))
+		rejoined)
 	if eve2.welcome.Seq != eve.welcome.Seq+2 || len(eve2.welcome.Members) != 2 {
 		t.Fatalf("eve's new welcome: %+v", eve2.welcome)
 	}

@@ -261,7 +261,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// event, and the welcome stands for the room's last event instead.
 	var join []byte
 	if !m.hidden {
-		join = s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role})
+		join = s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role, Key: m.keyTag()})
 	}
 	m.since = s.seq
 	if resumed {
@@ -273,7 +273,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		Type:     wire.TypeWelcome,
 		Version:  wire.Version,
 		Room:     &wire.Room{Name: s.name, ID: s.id, Topic: s.topic.Text},
-		You:      &wire.Member{Name: m.name, Role: m.role, Away: m.away != ""},
+		You:      &wire.Member{Name: m.name, Role: m.role, Away: m.away != "", Key: m.keyTag()},
 		Members:  s.memberList(),
 		Seq:      s.seq,
 		Commands: Commands(),
@@ -326,10 +326,20 @@ func (s *state) memberList() []wire.Member {
 	list := make([]wire.Member, 0, len(s.members))
 	for _, m := range s.members {
 		if !m.hidden { // see Member.hidden; a hidden joiner has itself in You
-			list = append(list, wire.Member{Name: m.name, Role: m.role, Away: m.away != ""})
+			list = append(list, wire.Member{Name: m.name, Role: m.role, Away: m.away != "", Key: m.keyTag()})
 		}
 	}
 	return list
+}
+
+// keyTag is the tag of m's identity key, as /whois shows it, or "" for a
+// member without one. The welcome and the join and nick events carry it,
+// so that a member can tell the same person under another name.
+func (m *Member) keyTag() string {
+	if m.identity == "" {
+		return ""
+	}
+	return wire.KeyTag(m.identity)
 }
 
 // setName gives m name, whose NameKey is key. It does not touch the

@@ -63,7 +63,7 @@ func TestWorstWelcomeFits(t *testing.T) {
 	for i := range hostMaxMembers {
 		// Each away, with the longest text JSON makes longest: it must
 		// not reach the welcome.
-		m := &Member{name: name(i), key: NameKey(name(i)), out: newOutbox(4), role: wire.RoleMember, away: strings.Repeat(`"`, maxAway)}
+		m := &Member{name: name(i), key: NameKey(name(i)), out: newOutbox(4), role: wire.RoleMember, away: strings.Repeat(`"`, maxAway), identity: "SHA256:" + strings.Repeat("A", 43)}
 		s.members = append(s.members, m) // as if each had joined: the welcome lists them all
 	}
 	m, refused := s.join(JoinRequest{Name: name(hostMaxMembers), Owner: true, HeartbeatMS: 10_000})

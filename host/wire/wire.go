@@ -36,7 +36,9 @@
 // asking again. A welcome to an admin also carries "bans", the names on the
 // ban list, for completing "/unban". The welcome's "room" carries the
 // room's "topic" (when it has one), and each member in "members" (and
-// "you") is marked "away" while it is; why is in its "away" event.
+// "you") is marked "away" while it is; why is in its "away" event. A
+// member with an identity key carries its tag in "key" (as /whois shows
+// it), in the welcome and in its "join" and "nick" events.
 //
 // After the welcome the member sends what its person types, one "say" frame
 // per line. The host decides what a line means: plain text is a message,
@@ -205,6 +207,11 @@ type Frame struct {
 	Name string `json:"name,omitempty"`
 	// event (nick): the name Name has now.
 	NewName string `json:"new_name,omitempty"`
+	// event (join, nick): the tag (KeyTag) of the member's identity key,
+	// absent for a member without one, so that a client can tell the
+	// same person under another name (/ignore). /whois shows the same tag
+	// to everyone.
+	Key string `json:"key,omitempty"`
 	// hello: the admin password, when joining as an admin.
 	Password string `json:"password,omitempty"`
 	// hello: where the member's copy of the room's events ends, to be
@@ -312,6 +319,9 @@ type Member struct {
 	// in that event and in /whois, not here: a welcome lists every member,
 	// and must stay far under MaxHostFrame however they fill their texts.
 	Away bool `json:"away,omitempty"`
+	// Key is the tag (KeyTag) of the member's identity key, absent for a
+	// member without one; as in join and nick events.
+	Key string `json:"key,omitempty"`
 }
 
 // Command is a command the host knows, so that a client can offer

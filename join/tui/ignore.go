@@ -7,17 +7,37 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"chatroom/join"
 )
 
-// The ignore list is the person's own: the names whose messages, /me
+// The ignore list is the person's own: the members whose messages, /me
 // lines and private messages the prompt hides (/ignore). The room is never
-// told. It is kept by name, because that is all a room tells of its
-// members (wire.Member has a name and a role, no key), so whoever has an
-// ignored name is ignored, and someone ignored who comes back under
-// another name is not.
+// told. Each is kept by name and, when the room told it, by the tag of
+// their identity key (as /whois shows it): someone ignored by key stays
+// hidden under any other name, by /nick or by joining again, and someone
+// else who takes their name with another key is not hidden. Someone the
+// room tells no key for (a member without one, an older host, someone not
+// here) is ignored by name: whoever has the name is.
+
+// ignoredMember is one entry of the ignore list: the name ignored, and the
+// key tag the room told for its member then, "" for none.
+type ignoredMember struct {
+	Name string
+	Key  string
+}
+
+// matches reports whether e hides the member called name whose key tag is
+// key ("" when the room tells none). When both keys are known they
+// decide, whatever the names; otherwise the names do, in any case.
+func (e ignoredMember) matches(name, key string) bool {
+	if e.Key != "" && key != "" {
+		return e.Key == key
+	}
+	return strings.EqualFold(e.Name, name)
+}
 
 // IgnoreFile returns where the ignore list of the person whose history is
 // kept in historyFile (HistoryFile) is kept: beside it, under the same
@@ -34,43 +54,47 @@ func IgnoreFile(historyFile string) string {
 const maxIgnored = 1000
 
 // maxIgnoreFile bounds what is read of an ignore list: maxIgnored names of
-// at most maxCompletion characters (of at most four bytes each), with
-// room for the header.
-const maxIgnoreFile = maxIgnored*(4*maxCompletion+2) + 4096
+// at most maxCompletion characters (of at most four bytes each) and their
+// key tags, with room for the header.
+const maxIgnoreFile = maxIgnored*(4*maxCompletion+2+64) + 4096
 
 // ignoreHeader starts every ignore list written, for whoever opens it.
-const ignoreHeader = "# chatroom: names whose messages this prompt hides (/ignore, /unignore); one a line\n"
+const ignoreHeader = "# chatroom: members whose messages this prompt hides (/ignore, /unignore); one a line: NAME, or NAME KEYTAG\n"
 
-// parseIgnores reads an ignore list: one name a line, blank lines and
-// lines that start with "#" aside. A line that is not a name anyone could
-// have (not valid UTF-8, a control character, a blank inside, too long:
-// what completable refuses) is skipped, and only that line: the file is
-// the person's own, and one damaged line must not cost the others. The
-// warning says how many were skipped and which was first. A name listed
-// twice, in any case, counts once; past maxIgnored names the rest are
-// skipped, with a warning.
-func parseIgnores(data []byte) (names []string, warnings []string) {
+// parseIgnores reads an ignore list: one member a line, as "NAME" or
+// "NAME KEYTAG" (lists written before keys were kept have names alone),
+// blank lines and lines that start with "#" aside. A line that is not a
+// name anyone could have (not valid UTF-8, a control character, too
+// long: what completable refuses), or whose key is not a key tag
+// (join.ValidKeyTag), is skipped, and only that line: the file is the
+// person's own, and one damaged line must not cost the others. The
+// warning says how many were skipped and which was first. A member listed
+// twice (an entry that an earlier one already hides: the same key, or
+// the same name in any case where a key is missing) counts once; past
+// maxIgnored the rest are skipped, with a warning.
+func parseIgnores(data []byte) (list []ignoredMember, warnings []string) {
 	damaged, firstDamaged, tooMany := 0, 0, 0
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		s := strings.TrimSuffix(string(line), "\r")
 		if strings.TrimSpace(s) == "" || strings.HasPrefix(s, "#") {
 			continue
 		}
-		if !completable(s) {
+		name, key, keyed := strings.Cut(s, " ")
+		if !completable(name) || keyed && !join.ValidKeyTag(key) {
 			if damaged == 0 {
 				firstDamaged = i + 1
 			}
 			damaged++
 			continue
 		}
-		if ignoredIndex(names, s) >= 0 {
+		if ignoredIndex(list, name, key) >= 0 {
 			continue
 		}
-		if len(names) >= maxIgnored {
+		if len(list) >= maxIgnored {
 			tooMany++
 			continue
 		}
-		names = append(names, s)
+		list = append(list, ignoredMember{Name: name, Key: key})
 	}
 	if damaged > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d damaged %s skipped (the first is line %d)", damaged, plural(damaged, "line", "lines"), firstDamaged))
@@ -78,7 +102,7 @@ func parseIgnores(data []byte) (names []string, warnings []string) {
 	if tooMany > 0 {
 		warnings = append(warnings, fmt.Sprintf("more than %d names: the last %d skipped", maxIgnored, tooMany))
 	}
-	return names, warnings
+	return list, warnings
 }
 
 func plural(n int, one, many string) string {
@@ -88,12 +112,16 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// encodeIgnores writes names as parseIgnores reads them.
-func encodeIgnores(names []string) []byte {
+// encodeIgnores writes list as parseIgnores reads it.
+func encodeIgnores(list []ignoredMember) []byte {
 	var b bytes.Buffer
 	b.WriteString(ignoreHeader)
-	for _, n := range names {
-		b.WriteString(n)
+	for _, e := range list {
+		b.WriteString(e.Name)
+		if e.Key != "" {
+			b.WriteByte(' ')
+			b.WriteString(e.Key)
+		}
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
@@ -102,7 +130,7 @@ func encodeIgnores(names []string) []byte {
 // loadIgnores reads the ignore list at path: a missing file is an empty
 // list, and the warnings say what of the file was skipped. Only its first
 // maxIgnoreFile bytes are read.
-func loadIgnores(path string) (names []string, warnings []string, err error) {
+func loadIgnores(path string) (list []ignoredMember, warnings []string, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
@@ -122,25 +150,29 @@ func loadIgnores(path string) (names []string, warnings []string, err error) {
 		}
 		warnings = append(warnings, fmt.Sprintf("longer than %d bytes: the rest skipped", maxIgnoreFile))
 	}
-	names, more := parseIgnores(data)
-	return names, append(warnings, more...), nil
+	list, more := parseIgnores(data)
+	return list, append(warnings, more...), nil
 }
 
 // saveIgnores writes the ignore list at path, private to the person.
-func saveIgnores(path string, names []string) error {
-	if err := join.WriteStateFile(path, encodeIgnores(names), 0o600); err != nil {
+func saveIgnores(path string, list []ignoredMember) error {
+	if err := join.WriteStateFile(path, encodeIgnores(list), 0o600); err != nil {
 		return fmt.Errorf("cannot save the ignore list %s: %s", path, reason(err))
 	}
 	return nil
 }
 
-// ignoredIndex returns the index of name in names, compared in any case,
-// or -1.
-func ignoredIndex(names []string, name string) int {
-	for i, n := range names {
-		if strings.EqualFold(n, name) {
-			return i
-		}
+// ignoredIndex returns the index of the first entry of list that hides
+// the member called name with key tag key ("" for none known), or -1.
+func ignoredIndex(list []ignoredMember, name, key string) int {
+	return slices.IndexFunc(list, func(e ignoredMember) bool { return e.matches(name, key) })
+}
+
+// ignoredNames returns the names of list, for completing /unignore.
+func ignoredNames(list []ignoredMember) []string {
+	names := make([]string, 0, len(list))
+	for _, e := range list {
+		names = append(names, e.Name)
 	}
-	return -1
+	return names
 }

@@ -13,22 +13,37 @@ import (
 	"chatroom/join"
 )
 
+// byName is an ignore list of names alone, as lists were written before
+// keys were kept.
+func byName(names ...string) []ignoredMember {
+	var list []ignoredMember
+	for _, n := range names {
+		list = append(list, ignoredMember{Name: n})
+	}
+	return list
+}
+
 func TestParseIgnores(t *testing.T) {
 	tests := []struct {
 		name         string
 		data         string
-		want         []string
+		want         []ignoredMember
 		wantWarnings []string
 	}{
 		{"empty", "", nil, nil},
-		{"names", "bob\ncy\n", []string{"bob", "cy"}, nil},
-		{"the header, blank lines and CRLF", ignoreHeader + "\nbob\r\n\n  \ncy", []string{"bob", "cy"}, nil},
-		{"twice in another case", "bob\nBOB\nbob\n", []string{"bob"}, nil},
-		{"not UTF-8", "bob\nb\xffd\ncy\n", []string{"bob", "cy"}, []string{"1 damaged line skipped (the first is line 2)"}},
-		{"controls", "\x1b]0;pwned\a\nbob\nev\u202ee\n", []string{"bob"}, []string{"2 damaged lines skipped (the first is line 1)"}},
-		{"a blank inside", "bob smith\ncy\n", []string{"cy"}, []string{"1 damaged line skipped (the first is line 1)"}},
-		{"too long", strings.Repeat("x", maxCompletion+1) + "\n" + strings.Repeat("y", maxCompletion) + "\n", []string{strings.Repeat("y", maxCompletion)}, []string{"1 damaged line skipped (the first is line 1)"}},
+		{"names", "bob\ncy\n", byName("bob", "cy"), nil},
+		{"the header, blank lines and CRLF", ignoreHeader + "\nbob\r\n\n  \ncy", byName("bob", "cy"), nil},
+		{"twice in another case", "bob\nBOB\nbob\n", byName("bob"), nil},
+		{"not UTF-8", "bob\nb\xffd\ncy\n", byName("bob", "cy"), []string{"1 damaged line skipped (the first is line 2)"}},
+		{"controls", "\x1b]0;pwned\a\nbob\nev\u202ee\n", byName("bob"), []string{"2 damaged lines skipped (the first is line 1)"}},
+		{"a blank inside", "bob smith\ncy\n", byName("cy"), []string{"1 damaged line skipped (the first is line 1)"}},
+		{"too long", strings.Repeat("x", maxCompletion+1) + "\n" + strings.Repeat("y", maxCompletion) + "\n", byName(strings.Repeat("y", maxCompletion)), []string{"1 damaged line skipped (the first is line 1)"}},
 		{"a NUL", "bo\x00b\n", nil, []string{"1 damaged line skipped (the first is line 1)"}},
+		{"names and keys", ignoreHeader + "bob bobkey01\r\ncy\ndee AZaz09+/\n", []ignoredMember{{"bob", "bobkey01"}, {"cy", ""}, {"dee", "AZaz09+/"}}, nil},
+		{"a key that is not one", "bob bobkey0\ncy cy\x1b[2Jkey\ndee deekey01 more\neve  evekey01\nfay \nbea beakey01\n", []ignoredMember{{"bea", "beakey01"}}, []string{"5 damaged lines skipped (the first is line 1)"}},
+		{"one key under two names", "bob bobkey01\nrob bobkey01\n", []ignoredMember{{"bob", "bobkey01"}}, nil},
+		{"one name with two keys", "bob bobkey01\nBob bobkey02\n", []ignoredMember{{"bob", "bobkey01"}, {"Bob", "bobkey02"}}, nil},
+		{"a name, then the same with a key", "bob\nbob bobkey01\n", byName("bob"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,7 +78,7 @@ func TestIgnoreFileKept(t *testing.T) {
 	if names, warnings, err := loadIgnores(file); names != nil || warnings != nil || err != nil {
 		t.Fatalf("a missing list: %q, %q, %v", names, warnings, err)
 	}
-	if err := saveIgnores(file, []string{"bob", "émile"}); err != nil {
+	if err := saveIgnores(file, []ignoredMember{{"bob", "bobkey01"}, {"émile", ""}}); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(file)
@@ -71,7 +86,7 @@ func TestIgnoreFileKept(t *testing.T) {
 		t.Fatalf("the list's mode: %v, %v", fi, err)
 	}
 	names, warnings, err := loadIgnores(file)
-	if !slices.Equal(names, []string{"bob", "émile"}) || warnings != nil || err != nil {
+	if !slices.Equal(names, []ignoredMember{{"bob", "bobkey01"}, {"émile", ""}}) || warnings != nil || err != nil {
 		t.Errorf("read back: %q, %q, %v", names, warnings, err)
 	}
 }
@@ -85,7 +100,7 @@ func TestLoadIgnoresHuge(t *testing.T) {
 		t.Fatal(err)
 	}
 	names, warnings, err := loadIgnores(file)
-	if err != nil || !slices.Equal(names, []string{"bob"}) || len(warnings) != 2 || !strings.HasPrefix(warnings[0], "longer than") {
+	if err != nil || !slices.Equal(names, byName("bob")) || len(warnings) != 2 || !strings.HasPrefix(warnings[0], "longer than") {
 		t.Errorf("%q, %q, %v", names, warnings, err)
 	}
 }
@@ -94,22 +109,26 @@ func FuzzParseIgnores(f *testing.F) {
 	f.Add([]byte("bob\ncy\n"))
 	f.Add([]byte(ignoreHeader + "bob\r\nBOB\n\x1b[2J\n"))
 	f.Add([]byte("b\xffd\n\n#x\n  a b\n"))
+	f.Add([]byte("bob bobkey01\nrob bobkey01\ncy cykey01+/=\nBob bobkey02\ndee \x1b[2Jdeekey\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		names, _ := parseIgnores(data)
-		if len(names) > maxIgnored {
-			t.Fatalf("%d names", len(names))
+		list, _ := parseIgnores(data)
+		if len(list) > maxIgnored {
+			t.Fatalf("%d names", len(list))
 		}
-		for i, n := range names {
-			if !completable(n) || join.Sanitize(n) != n || strings.HasPrefix(n, "#") {
-				t.Fatalf("name %q kept", n)
+		for i, e := range list {
+			if !completable(e.Name) || join.Sanitize(e.Name) != e.Name || strings.HasPrefix(e.Name, "#") {
+				t.Fatalf("name %q kept", e.Name)
 			}
-			if ignoredIndex(names[:i], n) >= 0 {
-				t.Fatalf("name %q twice", n)
+			if e.Key != "" && (!join.ValidKeyTag(e.Key) || join.Sanitize(e.Key) != e.Key) {
+				t.Fatalf("key %q kept", e.Key)
+			}
+			if ignoredIndex(list[:i], e.Name, e.Key) >= 0 {
+				t.Fatalf("%+v twice", e)
 			}
 		}
-		again, warnings := parseIgnores(encodeIgnores(names))
-		if !slices.Equal(again, names) || warnings != nil {
-			t.Fatalf("written and read again: %q, %q; was %q", again, warnings, names)
+		again, warnings := parseIgnores(encodeIgnores(list))
+		if !slices.Equal(again, list) || warnings != nil {
+			t.Fatalf("written and read again: %q, %q; was %q", again, warnings, list)
 		}
 	})
 }
@@ -164,12 +183,13 @@ func TestViewIgnore(t *testing.T) {
 	}
 	answers := strings.Join(plainLines(scr)[:before], "\n")
 	for _, want := range []string{
-		"-- ignoring bob: their messages, /me lines and private messages are hidden on this terminal; joins, leaves and admins' actions still show. By name",
-		"-- already ignoring BOB",
+		"-- ignoring bob by name (the room tells no key for them): whoever has the name is ignored; their messages, /me lines and private messages are hidden on this terminal; joins, leaves and admins' actions still show; /unignore bob to undo",
+		"-- already ignoring bob", // as the room spells the name
+
 		"!! you cannot ignore yourself",
 		"!! usage: /ignore NAME",
 		`!! "\x1b[2J" is not a name anyone can have`,
-		"-- ignoring 1: bob.",
+		"-- ignoring 1: bob (by name).",
 	} {
 		if !strings.Contains(answers, want) {
 			t.Errorf("the answers do not say %q:\n%s", want, answers)
@@ -219,7 +239,7 @@ func TestViewIgnoreDamagedList(t *testing.T) {
 	}
 	v, scr := newTestView(t)
 	v.loadIgnored(file)
-	if !slices.Equal(v.ignored, []string{"bob", "cy"}) {
+	if !slices.Equal(v.ignored, byName("bob", "cy")) {
 		t.Errorf("ignored: %q", v.ignored)
 	}
 	if got := strings.Join(plainLines(scr), "\n"); !strings.Contains(got, "!! the ignore list "+file+": 1 damaged line skipped (the first is line 2)") {
@@ -307,5 +327,96 @@ func TestViewIgnoreUnsaved(t *testing.T) {
 	}
 	if !v.hides(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, From: "bob"}) {
 		t.Error("bob is not ignored for the session")
+	}
+}
+
+// TestViewIgnoreByKey: someone ignored while the room tells their key
+// stays hidden under any name, by /nick or by joining again, in messages,
+// /me lines and private messages; someone else who takes the name with
+// another key is not hidden; someone the room tells no key for is ignored
+// by name, and the answers say which. The list keeps the key, and an old
+// entry by name gets it when its member is ignored again.
+func TestViewIgnoreByKey(t *testing.T) {
+	welcome := wire.Frame{
+		Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"},
+		You: &wire.Member{Name: "ana", Role: wire.RoleMember, Key: "anakey01"},
+		Members: []wire.Member{
+			{Name: "ana", Role: wire.RoleMember, Key: "anakey01"},
+			{Name: "bob", Role: wire.RoleMember, Key: "bobkey01"},
+			{Name: "cy", Role: wire.RoleMember},
+			{Name: "dee", Role: wire.RoleMember, Key: "deekey01"},
+			{Name: "mimic", Role: wire.RoleMember, Key: "anakey01"},
+		},
+	}
+	roster, apply := liveRoster(t, welcome)
+	scr := newVTScreen(t)
+	v := newRoomView(newOutput(scr), style{})
+	v.loc = time.UTC
+	v.Enter(welcome, roster)
+	file := filepath.Join(t.TempDir(), "ana.ignore")
+	if err := os.WriteFile(file, []byte("dee\n"), 0o600); err != nil { // written before keys were kept
+		t.Fatal(err)
+	}
+	v.loadIgnored(file)
+
+	for _, line := range []string{"/ignore BOB", "/ignore cy", "/ignore zed", "/ignore dee", "/ignore mimic"} {
+		v.local(line)
+	}
+	event := func(kind, name, newName, key string) wire.Frame {
+		return wire.Frame{Type: wire.TypeEvent, Kind: kind, Time: testTime, Name: name, NewName: newName, Key: key, Role: wire.RoleMember}
+	}
+	say := func(from string) wire.Frame {
+		return wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Time: testTime, From: from, Text: "hi from " + from}
+	}
+	steps := []struct {
+		what   string
+		change wire.Frame // applied to the roster first, if any
+		frame  wire.Frame
+		hidden bool
+	}{
+		{"bob", wire.Frame{}, say("bob"), true},
+		{"bob after /nick", event(wire.KindNick, "bob", "rob", "bobkey01"), say("rob"), true},
+		{"bob's /me", wire.Frame{}, wire.Frame{Type: wire.TypeEvent, Kind: wire.KindMe, Time: testTime, From: "rob", Text: "waves"}, true},
+		{"someone else as bob", event(wire.KindJoin, "bob", "", "evekey01"), say("bob"), false},
+		{"bob, joined again as bobby", event(wire.KindJoin, "bobby", "", "bobkey01"), say("bobby"), true},
+		{"bobby's private message", wire.Frame{}, wire.Frame{Type: wire.TypePrivate, Time: testTime, From: "bobby", To: "ana", Text: "psst"}, true},
+		{"cy, by name", wire.Frame{}, say("cy"), true},
+		{"cy under another name", event(wire.KindNick, "cy", "cyd", ""), say("cyd"), false},
+		{"someone as cy", event(wire.KindJoin, "cy", "", ""), say("cy"), true},
+		{"dee, by key now", event(wire.KindNick, "dee", "dot", "deekey01"), say("dot"), true},
+		{"zed, never here", wire.Frame{}, say("zed"), true},
+	}
+	for _, s := range steps {
+		if s.change.Type != "" {
+			apply(s.change)
+		}
+		if got := v.hides(s.frame); got != s.hidden {
+			t.Errorf("%s: hides = %v, want %v", s.what, got, s.hidden)
+		}
+	}
+	v.local("/ignore bobby")
+	v.local("/ignore")
+	answers := strings.Join(plainLines(scr), "\n")
+	for _, want := range []string{
+		"-- ignoring bob by key bobkey01, under any name they take; their messages, /me lines and private messages are hidden on this terminal; joins, leaves and admins' actions still show; /unignore bob to undo",
+		"-- ignoring cy by name (the room tells no key for them): whoever has the name is ignored;",
+		"-- ignoring zed by name (the room tells no key for them)",
+		"-- ignoring dee by key deekey01, under any name they take;",
+		"!! mimic has your own key (anakey01): you cannot ignore yourself",
+		"-- already ignoring bobby: by key bobkey01, as bob",
+		"-- ignoring 4: dee (key deekey01), bob (key bobkey01), cy (by name), zed (by name).",
+	} {
+		if !strings.Contains(answers, want) {
+			t.Errorf("the answers do not say %q:\n%s", want, answers)
+		}
+	}
+	if data, err := os.ReadFile(file); err != nil || string(data) != ignoreHeader+"dee deekey01\nbob bobkey01\ncy\nzed\n" {
+		t.Errorf("the list kept: %q, %v", data, err)
+	}
+
+	// /unignore takes the name someone ignored by key has now.
+	v.local("/unignore bobby")
+	if !strings.Contains(strings.Join(plainLines(scr), "\n"), "-- no longer ignoring bob") || v.hides(say("bobby")) {
+		t.Errorf("after /unignore bobby:\n%s", strings.Join(plainLines(scr), "\n"))
 	}
 }

@@ -65,10 +65,15 @@ type jsonEvent struct {
 	Name string `json:"name,omitempty"`
 	// nick: the name after.
 	NewName string `json:"new_name,omitempty"`
-	Role    string `json:"role,omitempty"`
-	By      string `json:"by,omitempty"`
-	Code    string `json:"code,omitempty"`
-	Text    string `json:"text,omitempty"`
+	// join, nick: the tag of the member's identity key, as /whois shows
+	// it; welcome: the person's own. Absent when the room tells none (a
+	// member without a key, an older host) or sends something that is
+	// not a tag (join.ValidKeyTag).
+	Key  string `json:"key,omitempty"`
+	Role string `json:"role,omitempty"`
+	By   string `json:"by,omitempty"`
+	Code string `json:"code,omitempty"`
+	Text string `json:"text,omitempty"`
 	// notice: the host refused the command.
 	Error bool `json:"error,omitempty"`
 	// event, private, notice: the number of the person's own line that
@@ -96,6 +101,16 @@ type jsonMember struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
 	Away bool   `json:"away,omitempty"`
+	// Key is the member's key tag, as jsonEvent.Key.
+	Key string `json:"key,omitempty"`
+}
+
+// jsonKey is tag when it is a key tag, and "" when it is not.
+func jsonKey(tag string) string {
+	if join.ValidKeyTag(tag) {
+		return tag
+	}
+	return ""
 }
 
 type jsonLimits struct {
@@ -237,6 +252,9 @@ func jsonFromFrame(f wire.Frame, phase join.Phase, me string) (jsonEvent, bool) 
 		switch f.Kind {
 		case wire.KindSay, wire.KindMe, wire.KindJoin, wire.KindLeave, wire.KindRole, wire.KindNick, wire.KindAway, wire.KindTopic:
 			e.Type = f.Kind
+			if f.Kind == wire.KindJoin || f.Kind == wire.KindNick {
+				e.Key = jsonKey(f.Key)
+			}
 		default:
 			e.Type, e.Kind = typeEvent, f.Kind
 		}
@@ -282,17 +300,17 @@ func ownRef(f wire.Frame, phase join.Phase, me string) uint64 {
 }
 
 // welcomeFields fills in what a welcome carries: the room, the person
-// (name and role), who is there, the pace lines may be sent at, whether
+// (name, role and key tag), who is there, the pace lines may be sent at, whether
 // the session resumed, and the ban list for an admin.
 func welcomeFields(e *jsonEvent, w wire.Frame) {
 	if w.Room != nil {
 		e.Room = &jsonRoom{Name: w.Room.Name, ID: w.Room.ID, Topic: w.Room.Topic}
 	}
 	if w.You != nil {
-		e.Name, e.Role = w.You.Name, w.You.Role
+		e.Name, e.Role, e.Key = w.You.Name, w.You.Role, jsonKey(w.You.Key)
 	}
 	for _, m := range w.Members {
-		e.Members = append(e.Members, jsonMember{Name: m.Name, Role: m.Role, Away: m.Away})
+		e.Members = append(e.Members, jsonMember{Name: m.Name, Role: m.Role, Away: m.Away, Key: jsonKey(m.Key)})
 	}
 	if w.Limits != nil {
 		e.Limits = &jsonLimits{Burst: w.Limits.Burst, PerSecond: w.Limits.PerSecond}

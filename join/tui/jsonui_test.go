@@ -58,6 +58,14 @@ func TestJSONFromFrame(t *testing.T) {
 			`{"v":1,"type":"role","phase":"live","seq":10,"time":"2024-03-01T10:04:05Z","name":"bob","role":"member","by":"ana"}`},
 		{"nick", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Seq: 11, Time: at, Name: "bob", NewName: "rob"}, join.Live,
 			`{"v":1,"type":"nick","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","name":"bob","new_name":"rob"}`},
+		{"join with a key", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: 8, Time: at, Name: "cy", Role: wire.RoleMember, Key: "cykey01+"}, join.Live,
+			`{"v":1,"type":"join","phase":"live","seq":8,"time":"2024-03-01T10:04:05Z","name":"cy","key":"cykey01+","role":"member"}`},
+		{"nick with a key", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Seq: 11, Time: at, Name: "bob", NewName: "rob", Key: "bobkey01"}, join.Live,
+			`{"v":1,"type":"nick","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","name":"bob","new_name":"rob","key":"bobkey01"}`},
+		{"join with what is not a key", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: 8, Time: at, Name: "cy", Role: wire.RoleMember, Key: "\x1b[2Jcykey01"}, join.Live,
+			`{"v":1,"type":"join","phase":"live","seq":8,"time":"2024-03-01T10:04:05Z","name":"cy","role":"member"}`},
+		{"a say with a key, which says carry none", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindSay, Seq: 7, Time: at, From: "bob", Text: "hi", Key: "bobkey01"}, join.Live,
+			`{"v":1,"type":"say","phase":"live","seq":7,"time":"2024-03-01T10:04:05Z","from":"bob","text":"hi"}`},
 		{"away", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindAway, Seq: 11, Time: at, From: "cy", Text: "lunch"}, join.Live,
 			`{"v":1,"type":"away","phase":"live","seq":11,"time":"2024-03-01T10:04:05Z","from":"cy","text":"lunch"}`},
 		{"topic", wire.Frame{Type: wire.TypeEvent, Kind: wire.KindTopic, Seq: 11, Time: at, From: "ana", Text: "release on friday"}, join.Live,
@@ -109,13 +117,13 @@ func TestJSONWelcome(t *testing.T) {
 		{"member", wire.Frame{
 			Type: wire.TypeWelcome, Version: wire.Version, Seq: 41, Epoch: "e1", HeartbeatMS: 15000,
 			Room:     &wire.Room{Name: "Lab 3", ID: testRoomID, Topic: "release on friday"},
-			You:      &wire.Member{Name: "bob", Role: wire.RoleMember},
-			Members:  []wire.Member{{Name: "ana", Role: wire.RoleOwner, Away: true}, {Name: "bob", Role: wire.RoleMember}},
+			You:      &wire.Member{Name: "bob", Role: wire.RoleMember, Key: "bobkey01"},
+			Members:  []wire.Member{{Name: "ana", Role: wire.RoleOwner, Away: true}, {Name: "bob", Role: wire.RoleMember, Key: "bobkey01"}, {Name: "cy", Role: wire.RoleMember, Key: "not a key"}},
 			Limits:   &wire.Limits{Burst: 10, PerSecond: 2},
 			Commands: []wire.Command{{Name: "who", Usage: "/who", Help: "who is here"}},
-		}, `{"v":1,"type":"welcome","seq":41,"name":"bob","role":"member",` +
+		}, `{"v":1,"type":"welcome","seq":41,"name":"bob","key":"bobkey01","role":"member",` +
 			`"room":{"name":"Lab 3","id":"0123456789abcdef","topic":"release on friday"},` +
-			`"members":[{"name":"ana","role":"owner","away":true},{"name":"bob","role":"member"}],` +
+			`"members":[{"name":"ana","role":"owner","away":true},{"name":"bob","role":"member","key":"bobkey01"},{"name":"cy","role":"member"}],` +
 			`"limits":{"burst":10,"per_second":2}}`},
 		{"admin, resumed", wire.Frame{
 			Type: wire.TypeWelcome, Version: wire.Version, Seq: 50, Resumed: true, Missed: 3,

@@ -56,8 +56,8 @@ type Terminal interface {
 var localCommands = []wire.Command{
 	{Name: "bell", Usage: "/bell on|off", Help: "ring the terminal bell when someone mentions you (this terminal only)"},
 	{Name: "clear", Usage: "/clear", Help: "clear the screen (this terminal only)"},
-	{Name: "ignore", Usage: "/ignore [NAME]", Help: "hide NAME's messages, /me lines and private messages on this terminal (joins, leaves and admins' actions still show); alone, list who is ignored", Target: "member"},
-	{Name: "unignore", Usage: "/unignore NAME", Help: "show NAME's messages again"},
+	{Name: "ignore", Usage: "/ignore [NAME]", Help: "hide NAME's messages, /me lines and private messages on this terminal, by their key under any name when the room tells it (joins, leaves and admins' actions still show); alone, list who is ignored", Target: "member"},
+	{Name: "unignore", Usage: "/unignore NAME", Help: "show NAME's messages again (NAME as ignored, or the name they have here now)"},
 }
 
 // localArgs are the words local commands take, for completion.
@@ -78,8 +78,17 @@ type roomView struct {
 	log *ChatLog
 
 	mu     sync.Mutex
-	prompt string // "Lab 3 ana> " once welcomed
+	prompt string // "Lab 3 ana> " once welcomed, as the welcome named the person
+	// room is the room's name, as the welcome gave it, for the prompt,
+	// which follows the person's name in the roster (/nick).
+	room   string
 	roster *join.Roster
+	// renaming is the person's name when they sent a /nick the room has
+	// not answered yet ("" for none); answered gets a value when a nick
+	// event (false) or a notice (true) arrives, so that the next prompt
+	// can wait for the answer and show the new name (promptString).
+	renaming string
+	answered chan bool
 	// welcomed: the first welcome has been shown.
 	welcomed bool
 	bell     bool
@@ -88,9 +97,9 @@ type roomView struct {
 	lastBell time.Time
 	now      func() time.Time
 
-	// ignored are the names whose messages are hidden (/ignore), kept in
-	// ignoreFile ("" for nowhere).
-	ignored    []string
+	// ignored are the members whose messages are hidden (/ignore), kept
+	// in ignoreFile ("" for nowhere).
+	ignored    []ignoredMember
 	ignoreFile string
 	// helpAsked counts the /help lines sent and not yet answered: the
 	// host's answer gets the client's own commands after it.
@@ -102,7 +111,7 @@ type roomView struct {
 }
 
 func newRoomView(out *output, style style) *roomView {
-	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> "}
+	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> ", answered: make(chan bool, 1)}
 }
 
 // print shows a line that is already fit to show (Join's own lines), in
@@ -141,6 +150,7 @@ func (v *roomView) rowStyle() style {
 func (v *roomView) Enter(w wire.Frame, r *join.Roster) {
 	v.mu.Lock()
 	v.prompt = promptFor(w)
+	v.room, _ = welcomeNames(w)
 	v.roster = r
 	first := !v.welcomed
 	v.welcomed = true
@@ -162,6 +172,12 @@ func (v *roomView) logged(warning string) {
 // joined dimmed, after "earlier:"; others ringing the bell when a line is
 // for the person and the bell is on.
 func (v *roomView) Show(f wire.Frame, phase join.Phase) {
+	if f.Type == wire.TypeNotice || f.Type == wire.TypeEvent && f.Kind == wire.KindNick {
+		select {
+		case v.answered <- f.Type == wire.TypeNotice:
+		default: // one is enough: the waiter looks at the roster
+		}
+	}
 	if v.hides(f) {
 		return
 	}
@@ -188,7 +204,8 @@ func (v *roomView) Show(f wire.Frame, phase join.Phase) {
 
 // hides reports whether f is hidden because its sender is ignored: a
 // message, a /me line or a private message from someone on the ignore
-// list, never one of the person's own. Joins, leaves, the room's events
+// list (by key under any name, see ignoredMember), never one of the
+// person's own. Joins, leaves, the room's events
 // and the host's answers always show: they say what happens in the room,
 // which the person would otherwise misread.
 func (v *roomView) hides(f wire.Frame) bool {
@@ -200,10 +217,17 @@ func (v *roomView) hides(f wire.Frame) bool {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if len(v.ignored) == 0 || v.roster != nil && f.From == v.roster.Me() {
+	if len(v.ignored) == 0 {
 		return false
 	}
-	return ignoredIndex(v.ignored, f.From) >= 0
+	key := ""
+	if v.roster != nil {
+		if f.From == v.roster.Me() {
+			return false
+		}
+		key = v.roster.KeyTag(f.From)
+	}
+	return ignoredIndex(v.ignored, f.From, key) >= 0
 }
 
 // maxHelpAsked bounds helpAsked: a person who types /help many times in a
@@ -300,11 +324,62 @@ func (v *roomView) status(text string) {
 
 func (v *roomView) LogWriter() io.Writer { return v.out.LogWriter() }
 
-// promptString is the prompt to show now.
+// renameWait bounds how long the prompt after a /nick waits for the
+// room's answer: on a LAN it comes in milliseconds, and a room that does
+// not answer must not hold the prompt back.
+const renameWait = 2 * time.Second
+
+// promptString is the prompt to show now: the room's name and the
+// person's as the roster has it, so that it follows /nick. Right after
+// the person sent a /nick it first waits, up to renameWait, for the
+// room's answer (the nick event, or a notice that refuses it), so that
+// the prompt shows the name the room gave.
 func (v *roomView) promptString() string {
+	v.awaitRename()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.prompt
+	if v.roster == nil {
+		return v.prompt
+	}
+	return promptOf(v.room, v.roster.Me())
+}
+
+// awaitRename waits for the answer to the person's /nick, if one is
+// awaited.
+func (v *roomView) awaitRename() {
+	v.mu.Lock()
+	before, r := v.renaming, v.roster
+	v.renaming = ""
+	v.mu.Unlock()
+	if before == "" || r == nil {
+		return
+	}
+	timeout := time.NewTimer(renameWait)
+	defer timeout.Stop()
+	for r.Me() == before {
+		select {
+		case notice := <-v.answered:
+			if notice && r.Me() == before {
+				return // the room refused, or said something else first
+			}
+		case <-timeout.C:
+			return
+		}
+	}
+}
+
+// renames notes that the person sends a /nick, for promptString.
+func (v *roomView) renames() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.roster == nil {
+		return
+	}
+	select {
+	case <-v.answered: // an answer to something before
+	default:
+	}
+	v.renaming = v.roster.Me()
 }
 
 // complete is the line editor's word completer: it completes from the
@@ -313,7 +388,7 @@ func (v *roomView) complete(line string, pos int) (string, []string, string) {
 	v.mu.Lock()
 	r := v.roster
 	args := maps.Clone(localArgs)
-	args["unignore"] = append([]string{}, v.ignored...) // never nil: only the ignored are offered
+	args["unignore"] = ignoredNames(v.ignored) // never nil: only the ignored are offered
 	v.mu.Unlock()
 	if r == nil {
 		return line, nil, ""
@@ -346,6 +421,9 @@ func (v *roomView) local(line string) bool {
 		v.ignore(fields[1:])
 	case "/unignore":
 		v.unignore(fields[1:])
+	case "/nick":
+		v.renames()
+		return false // the room's command
 	case "/help":
 		if len(fields) == 1 {
 			v.mu.Lock()
@@ -380,9 +458,10 @@ func (v *roomView) bellCommand(args []string) {
 }
 
 // ignoreHides says what /ignore hides, for its answers.
-const ignoreHides = "their messages, /me lines and private messages are hidden on this terminal; joins, leaves and admins' actions still show. By name, as the room tells no one's key: whoever has the name is ignored"
+const ignoreHides = "their messages, /me lines and private messages are hidden on this terminal; joins, leaves and admins' actions still show"
 
-// ignore is /ignore: with a name, ignore it; alone, list who is ignored.
+// ignore is /ignore: with a name, ignore its member (by key when the room
+// tells it); alone, list who is ignored.
 func (v *roomView) ignore(args []string) {
 	switch {
 	case len(args) == 0:
@@ -392,35 +471,71 @@ func (v *roomView) ignore(args []string) {
 		v.refuse("usage: /ignore NAME (alone, /ignore lists who is ignored)")
 		return
 	}
-	name := args[0]
 	v.mu.Lock()
-	refusal := v.ignoreRefusal(name)
-	already := refusal == "" && ignoredIndex(v.ignored, name) >= 0
-	if refusal == "" && !already {
-		v.ignored = append(v.ignored, name)
+	name, key := v.present(args[0])
+	refusal := v.ignoreRefusal(name, key)
+	already := ignoredMember{} // the entry that ignores them already, if any
+	if refusal == "" {
+		switch i := ignoredIndex(v.ignored, name, key); {
+		case i < 0:
+			v.ignored = append(v.ignored, ignoredMember{Name: name, Key: key})
+		case v.ignored[i].Key == "" && key != "" && strings.EqualFold(v.ignored[i].Name, name):
+			v.ignored[i].Key = key // ignored by name before: by key from now on
+		default:
+			already = v.ignored[i]
+		}
 	}
-	names, file := slices.Clone(v.ignored), v.ignoreFile
+	list, file := slices.Clone(v.ignored), v.ignoreFile
 	v.mu.Unlock()
 	switch {
 	case refusal != "":
 		v.refuse(refusal)
-	case already:
+		return
+	case already.Name != "" && !strings.EqualFold(already.Name, name):
+		v.tell(fmt.Sprintf("already ignoring %s: by key %s, as %s", name, already.Key, already.Name))
+		return
+	case already.Name != "":
 		v.tell("already ignoring " + name)
-	default:
-		v.tell(fmt.Sprintf("ignoring %s: %s; /unignore %s to undo", name, ignoreHides, name))
-		v.saveIgnored(file, names)
+		return
 	}
+	how := "by name (the room tells no key for them): whoever has the name is ignored"
+	if key != "" {
+		how = "by key " + key + ", under any name they take"
+	}
+	v.tell(fmt.Sprintf("ignoring %s %s; %s; /unignore %s to undo", name, how, ignoreHides, name))
+	v.saveIgnored(file, list)
 }
 
-// ignoreRefusal says why name cannot be added to the ignore list, or ""
-// when it can (or is on it already). v.mu must be held.
-func (v *roomView) ignoreRefusal(name string) string {
+// present returns name as the room spells it and its member's key tag
+// when someone here has it (in any case), or name itself and "" when no
+// one does. v.mu must be held.
+func (v *roomView) present(name string) (string, string) {
+	if v.roster == nil {
+		return name, ""
+	}
+	if key := v.roster.KeyTag(name); key != "" {
+		return name, key
+	}
+	for _, n := range v.roster.Names() {
+		if strings.EqualFold(n, name) {
+			return n, v.roster.KeyTag(n)
+		}
+	}
+	return name, ""
+}
+
+// ignoreRefusal says why the member called name, with key tag key, cannot
+// be added to the ignore list, or "" when it can (or is on it already).
+// v.mu must be held.
+func (v *roomView) ignoreRefusal(name, key string) string {
 	switch {
 	case !completable(name):
 		return fmt.Sprintf("%q is not a name anyone can have", name)
 	case v.roster != nil && strings.EqualFold(name, v.roster.Me()):
 		return "you cannot ignore yourself"
-	case len(v.ignored) >= maxIgnored && ignoredIndex(v.ignored, name) < 0:
+	case key != "" && v.roster != nil && key == v.roster.KeyTag(v.roster.Me()):
+		return fmt.Sprintf("%s has your own key (%s): you cannot ignore yourself", name, key)
+	case len(v.ignored) >= maxIgnored && ignoredIndex(v.ignored, name, key) < 0:
 		return fmt.Sprintf("the ignore list is full (%d names); /unignore some first", maxIgnored)
 	}
 	return ""
@@ -429,43 +544,58 @@ func (v *roomView) ignoreRefusal(name string) string {
 // listIgnored is /ignore alone.
 func (v *roomView) listIgnored() {
 	v.mu.Lock()
-	names := slices.Clone(v.ignored)
+	list := slices.Clone(v.ignored)
 	v.mu.Unlock()
-	if len(names) == 0 {
+	if len(list) == 0 {
 		v.tell("ignoring no one; /ignore NAME hides NAME's messages, /me lines and private messages on this terminal")
 		return
 	}
-	v.tell(fmt.Sprintf("ignoring %d: %s. %s; /unignore NAME to undo", len(names), strings.Join(names, ", "), ignoreHides))
+	shown := make([]string, 0, len(list))
+	for _, e := range list {
+		if e.Key != "" {
+			shown = append(shown, e.Name+" (key "+e.Key+")")
+		} else {
+			shown = append(shown, e.Name+" (by name)")
+		}
+	}
+	v.tell(fmt.Sprintf("ignoring %d: %s. %s; /unignore NAME to undo", len(list), strings.Join(shown, ", "), ignoreHides))
 }
 
-// unignore is /unignore NAME.
+// unignore is /unignore NAME: the member here called NAME, by key, or
+// NAME as it was ignored.
 func (v *roomView) unignore(args []string) {
 	if len(args) != 1 {
 		v.refuse("usage: /unignore NAME")
 		return
 	}
 	v.mu.Lock()
-	i := ignoredIndex(v.ignored, args[0])
+	i := -1
+	if _, key := v.present(args[0]); key != "" {
+		i = slices.IndexFunc(v.ignored, func(e ignoredMember) bool { return e.Key == key })
+	}
+	if i < 0 {
+		i = slices.IndexFunc(v.ignored, func(e ignoredMember) bool { return strings.EqualFold(e.Name, args[0]) })
+	}
 	if i < 0 {
 		v.mu.Unlock()
 		v.refuse(fmt.Sprintf("%q is not ignored; /ignore lists who is", args[0]))
 		return
 	}
-	name := v.ignored[i]
+	name := v.ignored[i].Name
 	v.ignored = slices.Delete(v.ignored, i, i+1)
-	names, file := slices.Clone(v.ignored), v.ignoreFile
+	list, file := slices.Clone(v.ignored), v.ignoreFile
 	v.mu.Unlock()
 	v.tell("no longer ignoring " + name)
-	v.saveIgnored(file, names)
+	v.saveIgnored(file, list)
 }
 
 // saveIgnored keeps the ignore list in file, if there is one. Only the
 // goroutine reading lines runs commands, so saves never race.
-func (v *roomView) saveIgnored(file string, names []string) {
+func (v *roomView) saveIgnored(file string, list []ignoredMember) {
 	if file == "" {
 		return
 	}
-	if err := saveIgnores(file, names); err != nil {
+	if err := saveIgnores(file, list); err != nil {
 		v.refuse(err.Error() + "; the list holds until you leave")
 	}
 }
@@ -473,7 +603,7 @@ func (v *roomView) saveIgnored(file string, names []string) {
 // loadIgnored reads the ignore list kept in file, says what of it was
 // skipped, and keeps it there from then on.
 func (v *roomView) loadIgnored(file string) {
-	names, warnings, err := loadIgnores(file)
+	list, warnings, err := loadIgnores(file)
 	if err != nil {
 		v.refuse(err.Error() + "; starting without it")
 	}
@@ -481,7 +611,7 @@ func (v *roomView) loadIgnored(file string) {
 		v.refuse(fmt.Sprintf("the ignore list %s: %s", file, w))
 	}
 	v.mu.Lock()
-	v.ignored, v.ignoreFile = names, file
+	v.ignored, v.ignoreFile = list, file
 	v.mu.Unlock()
 }
 
@@ -517,7 +647,12 @@ const maxPromptName = 24 // room.MaxNameRunes
 // sanitized, and anything else the line editor would refuse in a prompt
 // (every character of Unicode's category C) is replaced too.
 func promptFor(w wire.Frame) string {
-	room, me := welcomeNames(w)
+	return promptOf(welcomeNames(w))
+}
+
+// promptOf is the prompt for the room called room and the person called
+// me, as promptFor.
+func promptOf(room, me string) string {
 	if utf8.RuneCountInString(room) > maxPromptRoom {
 		room = string([]rune(room)[:maxPromptRoom-1]) + "…"
 	}

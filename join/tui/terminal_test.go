@@ -293,3 +293,46 @@ func TestViewBellFlood(t *testing.T) {
 		t.Fatalf("%d bells: a mention %v after the last bell did not ring it", scr.bells, bellGap)
 	}
 }
+
+// TestViewPromptFollowsNick: the prompt shows the person's name as the
+// room last gave it: after their /nick it waits for the room's answer and
+// shows the new name, and a refusal leaves the old one without waiting
+// long.
+func TestViewPromptFollowsNick(t *testing.T) {
+	welcome := wire.Frame{Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3"}, You: &wire.Member{Name: "ana", Role: wire.RoleMember},
+		Members: []wire.Member{{Name: "ana", Role: wire.RoleMember}, {Name: "bob", Role: wire.RoleMember}}}
+	roster, apply := liveRoster(t, welcome)
+	scr := newVTScreen(t)
+	v := newRoomView(newOutput(scr), style{})
+	v.Enter(welcome, roster)
+	if got := v.promptString(); got != "Lab 3 ana> " {
+		t.Fatalf("the prompt: %q", got)
+	}
+	nick := wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Time: testTime, Name: "ana", NewName: "anna"}
+	if v.local("/nick anna") {
+		t.Fatal("/nick was not sent to the room")
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond) // the room's round trip
+		apply(nick)
+		v.Show(nick, join.Live)
+	}()
+	if got := v.promptString(); got != "Lab 3 anna> " {
+		t.Errorf("the prompt after /nick anna: %q", got)
+	}
+
+	v.local("/nick ana!")
+	start := time.Now()
+	go v.Show(wire.Frame{Type: wire.TypeNotice, Error: true, Text: "not renamed: names are 1 to 24 letters"}, join.Live)
+	if got := v.promptString(); got != "Lab 3 anna> " || time.Since(start) > renameWait/2 {
+		t.Errorf("the prompt after a refused /nick: %q, after %v", got, time.Since(start))
+	}
+
+	// Someone else's /nick changes nothing; the room's own for the
+	// person (after a reconnect, say) does.
+	apply(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Name: "bob", NewName: "rob"})
+	apply(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Name: "anna", NewName: "ann"})
+	if got := v.promptString(); got != "Lab 3 ann> " {
+		t.Errorf("the prompt: %q", got)
+	}
+}
