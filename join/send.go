@@ -1,7 +1,6 @@
 package join
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -56,7 +55,7 @@ func (e *NotConfirmedError) Error() string {
 func Send(ctx context.Context, dial Dialer, opts Options, lines io.Reader, ui UI) error {
 	opts.Script = true
 	opts.Backlog = NoBacklog
-	s := &sender{ui: ui, in: bufio.NewReaderSize(lines, wire.MaxText+len("\r\n")), refused: map[uint64]bool{}}
+	s := &sender{ui: ui, in: NewLines(lines), refused: map[uint64]bool{}}
 	c, err := join(ctx, dial, opts, s)
 	if err != nil {
 		return err
@@ -84,7 +83,7 @@ func Send(ctx context.Context, dial Dialer, opts Options, lines io.Reader, ui UI
 // what concerns them.
 type sender struct {
 	ui UI
-	in *bufio.Reader
+	in *Lines
 
 	mu      sync.Mutex // ReadLine and Show run on different goroutines
 	lines   int        // the lines read to be sent: the first n refs
@@ -95,8 +94,8 @@ type sender struct {
 
 func (s *sender) ReadLine() (string, error) {
 	for {
-		line, err := s.readLine()
-		if errors.Is(err, errLineTooLong) {
+		line, err := s.in.Next()
+		if errors.Is(err, ErrLineTooLong) {
 			s.mu.Lock()
 			s.tooLong++
 			s.mu.Unlock()
@@ -115,37 +114,6 @@ func (s *sender) ReadLine() (string, error) {
 			s.lines++
 		}
 		s.mu.Unlock()
-		return line, nil
-	}
-}
-
-// errLineTooLong is a line over wire.MaxText bytes, skipped: the host
-// would end the connection over it.
-var errLineTooLong = fmt.Errorf("line not sent: longer than %d bytes", wire.MaxText)
-
-// readLine returns the next line without its ending; the last line
-// counts even without a final newline. A line too long is skipped, a
-// buffer at a time, never held whole.
-func (s *sender) readLine() (string, error) {
-	tooLong := false
-	for {
-		chunk, err := s.in.ReadSlice('\n')
-		switch {
-		case err == bufio.ErrBufferFull:
-			tooLong = true
-			continue
-		case err == io.EOF && len(chunk) == 0 && !tooLong:
-			return "", io.EOF
-		case err != nil && err != io.EOF:
-			return "", err
-		}
-		if tooLong {
-			return "", errLineTooLong
-		}
-		line := strings.TrimSuffix(strings.TrimSuffix(string(chunk), "\n"), "\r")
-		if len(line) > wire.MaxText {
-			return "", errLineTooLong
-		}
 		return line, nil
 	}
 }

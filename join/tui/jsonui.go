@@ -143,7 +143,7 @@ func NewJSONUI(in io.Reader, out io.Writer) join.UI {
 func (u *jsonUI) ReadLine() (string, error) {
 	for {
 		line, err := u.lines.readLine()
-		if err == errLineTooLong {
+		if err == join.ErrLineTooLong {
 			u.write(&jsonEvent{Type: typeNote, Kind: "warning", Text: err.Error()})
 			continue
 		}

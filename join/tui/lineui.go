@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,7 @@ import (
 // written a line at a time. It suits a pipe, a script, or a terminal in
 // its ordinary line mode.
 type lineUI struct {
-	in *bufio.Reader
+	in *join.Lines
 	// interactive: a person answers at in, so AskName may ask there.
 	interactive bool
 
@@ -63,16 +62,13 @@ func WithStderr(ui join.UI, errOut io.Writer) join.UI {
 func newLineUI(in io.Reader, out io.Writer) *lineUI {
 	// The buffer holds the longest line that may be sent and its line
 	// ending; a longer line fills it and is skipped, never buffered whole.
-	return &lineUI{in: bufio.NewReaderSize(in, wire.MaxText+len("\r\n")), out: out}
+	return &lineUI{in: join.NewLines(in), out: out}
 }
-
-// errLineTooLong is a line over wire.MaxText bytes, already skipped.
-var errLineTooLong = fmt.Errorf("line not sent: longer than %d bytes", wire.MaxText)
 
 func (u *lineUI) ReadLine() (string, error) {
 	for {
 		line, err := u.readLine()
-		if errors.Is(err, errLineTooLong) {
+		if errors.Is(err, join.ErrLineTooLong) {
 			u.print("!! " + err.Error())
 			continue
 		}
@@ -80,31 +76,8 @@ func (u *lineUI) ReadLine() (string, error) {
 	}
 }
 
-// readLine returns the next line without its ending. The last line of the
-// input counts even without a final newline.
-func (u *lineUI) readLine() (string, error) {
-	tooLong := false
-	for {
-		chunk, err := u.in.ReadSlice('\n')
-		switch {
-		case err == bufio.ErrBufferFull:
-			tooLong = true // skip the rest of the line, a buffer at a time
-			continue
-		case err == io.EOF && len(chunk) == 0 && !tooLong:
-			return "", io.EOF
-		case err != nil && err != io.EOF:
-			return "", err
-		}
-		if tooLong {
-			return "", errLineTooLong
-		}
-		line := strings.TrimSuffix(strings.TrimSuffix(string(chunk), "\n"), "\r")
-		if len(line) > wire.MaxText {
-			return "", errLineTooLong
-		}
-		return line, nil
-	}
-}
+// readLine returns the next line without its ending (join.Lines).
+func (u *lineUI) readLine() (string, error) { return u.in.Next() }
 
 // Enter greets the person once, with the first welcome.
 func (u *lineUI) Enter(w wire.Frame, r *join.Roster) {
