@@ -295,6 +295,10 @@ func ownRef(f wire.Frame, phase join.Phase, me string) uint64 {
 		return f.Ref
 	case (f.Type == wire.TypeEvent || f.Type == wire.TypePrivate) && f.From == me && me != "":
 		return f.Ref
+	case f.Type == wire.TypeEvent && f.Kind == wire.KindNick && me != "" && (f.Name == me || f.NewName == me):
+		// The person's own /nick: an event about them, not from them,
+		// and they may be known by either name as it is shown.
+		return f.Ref
 	}
 	return 0
 }
