@@ -53,17 +53,14 @@ func numbered(n int) []string {
 	return lines
 }
 
-// TestScriptWaitsWhileAway: while the room is away, a script's input is
-// not read once maxQueued lines wait (and as many are read ahead), so the
-// writer upstream waits: no line is refused, and once the room is back
-// every line goes, in order, each once. Before, the input was read on
-// while disconnected, and the lines past maxQueued were dropped with "not
-// sent: 100 lines are already waiting".
-func TestScriptWaitsWhileAway(t *testing.T) {
+// awayRoom is a room whose first session ends right after its welcome
+// and whose second, resumed, waits until back is closed, then echoes
+// every line it gets and sends what it got on got.
+func awayRoom(t *testing.T) (room *tlsFakeRoom, back chan struct{}, got chan []string) {
 	cert, fp := roomKey(t)
-	back := make(chan struct{})
-	got := make(chan []string, 1)
-	room := newTLSFakeRoom(t, cert, fp,
+	back = make(chan struct{})
+	got = make(chan []string, 1)
+	room = newTLSFakeRoom(t, cert, fp,
 		func(h *fakeHost) {
 			h.welcomeAs(10, nil)
 			// and the connection breaks at once
@@ -73,6 +70,17 @@ func TestScriptWaitsWhileAway(t *testing.T) {
 			h.welcomeAs(10, func(w *wire.Frame) { w.Resumed = true })
 			got <- echoRoom(h, 11)
 		})
+	return room, back, got
+}
+
+// TestScriptWaitsWhileAway: while the room is away, a script's input is
+// not read once maxQueued lines wait (and as many are read ahead), so the
+// writer upstream waits: no line is refused, and once the room is back
+// every line goes, in order, each once. Before, the input was read on
+// while disconnected, and the lines past maxQueued were dropped with "not
+// sent: 100 lines are already waiting".
+func TestScriptWaitsWhileAway(t *testing.T) {
+	room, back, got := awayRoom(t)
 	ui := newFakeUI(t)
 	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Script: true, Reconnect: testReconnect()}, ui)
 	waitPrinted(t, ui, "-- connection lost")
@@ -108,18 +116,7 @@ func TestScriptWaitsWhileAway(t *testing.T) {
 // away, with lines waiting, does not leave at once: once the room is back
 // the lines go, then its /quit. Before, the lines were reported not sent.
 func TestScriptEndsWhileAway(t *testing.T) {
-	cert, fp := roomKey(t)
-	back := make(chan struct{})
-	got := make(chan []string, 1)
-	room := newTLSFakeRoom(t, cert, fp,
-		func(h *fakeHost) {
-			h.welcomeAs(10, nil)
-		},
-		func(h *fakeHost) {
-			<-back
-			h.welcomeAs(10, func(w *wire.Frame) { w.Resumed = true })
-			got <- echoRoom(h, 11)
-		})
+	room, back, got := awayRoom(t)
 	ui := newFakeUI(t)
 	const quitWait = 50 * time.Millisecond
 	done := joinAsync(context.Background(), room.dialer(), Options{Name: "bob", Script: true, Reconnect: testReconnect(), quitWait: quitWait}, ui)
