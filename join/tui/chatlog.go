@@ -36,7 +36,7 @@ type ChatLog struct {
 
 	failed   bool // a write failed, and was said
 	welcomed bool // the first welcome was logged
-	outage   bool // a status of the current outage was logged
+	notes    plainNotes
 }
 
 // OpenChatLog opens path to append the log to, creating it private to the
@@ -125,20 +125,11 @@ func (l *ChatLog) note(n join.Note) (warning string) {
 	if l == nil {
 		return ""
 	}
-	prefix := "-- "
-	switch n.Kind {
-	case join.Warning:
-		prefix = "!! "
-	case join.Progress, join.Settled:
-		l.mu.Lock()
-		shown := l.outage
-		l.outage = n.Kind == join.Progress
-		l.mu.Unlock()
-		if shown && n.Kind == join.Progress {
-			return ""
-		}
+	line, ok := l.notes.line(n)
+	if !ok {
+		return ""
 	}
-	return l.write(l.stamped(time.Time{}, prefix+n.Text))
+	return l.write(l.stamped(time.Time{}, line))
 }
 
 // stamped is one line of the log: text after at's date and time (now's,

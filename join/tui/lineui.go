@@ -24,12 +24,10 @@ type lineUI struct {
 	out io.Writer
 	// errOut is where the client's lines about itself go that are not
 	// the room's (the pacing); nil: out.
-	errOut io.Writer
-	roster *join.Roster // the current session's, once welcomed: who the person is
-	// welcomed: the first welcome has been shown; outage: a status of the
-	// current outage has been shown (plain lines cannot replace one
-	// another, so only the first and the last of each outage are).
-	welcomed, outage bool
+	errOut   io.Writer
+	roster   *join.Roster // the current session's, once welcomed: who the person is
+	welcomed bool         // the first welcome has been shown
+	notes    plainNotes
 }
 
 // NewLineUI returns a line-mode UI reading in and writing out, for input
@@ -114,25 +112,13 @@ func (u *lineUI) Show(f wire.Frame, phase join.Phase) {
 // the rest. Of an outage's statuses only the first and the last are
 // printed.
 func (u *lineUI) Note(n join.Note) {
-	prefix := "-- "
-	switch n.Kind {
-	case join.Pacing:
-		if u.errOut != nil {
-			u.printTo(u.errOut, "chatroom: "+n.Text)
-			return
-		}
-	case join.Warning:
-		prefix = "!! "
-	case join.Progress, join.Settled:
-		u.mu.Lock()
-		shown := u.outage
-		u.outage = n.Kind == join.Progress
-		u.mu.Unlock()
-		if shown && n.Kind == join.Progress {
-			return
-		}
+	if n.Kind == join.Pacing && u.errOut != nil {
+		u.printTo(u.errOut, "chatroom: "+n.Text)
+		return
 	}
-	u.print(prefix + n.Text)
+	if line, ok := u.notes.line(n); ok {
+		u.print(line)
+	}
 }
 
 func (u *lineUI) print(line string) { u.printTo(u.out, line) }
