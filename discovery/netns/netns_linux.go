@@ -96,14 +96,16 @@ func StartPeer() (p *Peer, stop func(), err error) {
 		return nil, nil, errors.New("a peer can only be made from a namespace made by netns.Main")
 	}
 	var undo []func()
-	stop = func() {
+	undoAll := func() {
 		for i := len(undo) - 1; i >= 0; i-- {
 			undo[i]()
 		}
 	}
 	defer func() {
+		// undoAll, not stop: a failing return has set stop to nil, and
+		// calling it hid the step's error behind a nil dereference.
 		if err != nil {
-			stop()
+			undoAll()
 		}
 	}()
 
@@ -151,7 +153,7 @@ func StartPeer() (p *Peer, stop func(), err error) {
 	undo = append(undo, func() {
 		exec.Command("ip", "route", "replace", "224.0.0.0/4", "dev", "lo").Run()
 	})
-	return p, stop, nil
+	return p, undoAll, nil
 }
 
 // waitForOwnNamespace waits until the holder has left the test's namespace
