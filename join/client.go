@@ -690,6 +690,10 @@ func (c *client) reconnect(old *Session, why error) {
 		c.tries = 0 // the room worked: come back at once
 	}
 	rt.start = c.tries
+	// Counted as the room was when it was lost, which the welcome alone
+	// is not: the first to come into a room that then filled were
+	// welcomed into an empty one.
+	rt.members = len(old.Roster().members())
 	if roomClosed {
 		rt.patience = c.opts.Reconnect.closedPatience()
 		rt.outage = "the room closed"

@@ -68,6 +68,72 @@ type Backoff struct {
 // DefaultBackoff waits 0.5 s, then 1 s, 2 s … up to 30 s, ±20 %.
 var DefaultBackoff = Backoff{Initial: 500 * time.Millisecond, Max: 30 * time.Second, Jitter: 0.2}
 
+// A round of reconnecting that starts after a session that lasted (see
+// healthySession) makes its first try after a wait drawn uniformly from
+// [0, stormSpread(members)), members being how many were in the room when
+// the connection was lost. Everyone in a room that lost its host at once
+// (it restarted, or the network under it blinked) comes back at about the
+// same instant otherwise: thousands of TLS handshakes at once overflow the
+// host's queue of connections waiting to be accepted (their SYNs dropped,
+// and retried by the system only a second later), and share its cores
+// among them all, so that none is done until nearly all are. Spread over
+// about the time the host needs to take them back anyway, they arrive
+// about as fast as it takes them, and a member waits for the host's work
+// rather than for the others'.
+//
+// A room of atOnceRoom members or fewer (a classroom) comes back at once,
+// as a host takes that many in a fraction of a second. A larger room
+// spreads its members over spreadPerMember for each of them, at most
+// maxSpread: 5,000 members over 2.5 s, so that one waits 1.25 s on
+// average for their first try. Later tries, if the host is not back yet,
+// wait as Backoff says, from each member's own first try, so the spread
+// holds.
+const (
+	atOnceRoom = 100
+	// spreadPerMember is about what a small host (two cores) spends
+	// taking one member back: a TLS handshake with the post-quantum key
+	// exchange and the client's key checked, the hello and the resume.
+	spreadPerMember = 500 * time.Microsecond
+	// maxSpread bounds what a room can make its members wait, however
+	// many it claims to hold.
+	maxSpread = 10 * time.Second
+)
+
+// stormSpread is how far apart in time the members of a room of members
+// make their first try to come back to it (see atOnceRoom).
+func stormSpread(members int) time.Duration {
+	if members <= atOnceRoom {
+		return 0
+	}
+	members = min(members, int(maxSpread/spreadPerMember))
+	return time.Duration(members) * spreadPerMember
+}
+
+// wait is the wait before try n (from 0) of a round of reconnecting to a
+// room of members: for the first try, none, or a draw of rand within
+// stormSpread(members) when the round is the first after a session that
+// lasted; for each later one, the n-1-th wait of b. rand is called only
+// for a wait that has jitter.
+func (b Backoff) wait(members, n int, rand func() float64) time.Duration {
+	if n > 0 {
+		return b.delay(n-1, rand())
+	}
+	spread := stormSpread(members)
+	if spread == 0 {
+		return 0
+	}
+	return time.Duration(rand() * float64(spread))
+}
+
+// ReconnectWait is what `chatroom join` waits before its try n (from 0)
+// to come back to a room of members that it lost after a session that
+// lasted, rand being drawn uniformly from [0, 1): the first try spread
+// over stormSpread(members), then DefaultBackoff. The benchmarks of a
+// reconnect storm time their clients with it.
+func ReconnectWait(members, n int, rand func() float64) time.Duration {
+	return DefaultBackoff.wait(members, n, rand)
+}
+
 // DefaultClosedPatience is how long a member waits for a closed room to
 // come back (Reconnect.ClosedPatience).
 const DefaultClosedPatience = 10 * time.Minute
@@ -125,8 +191,12 @@ type retrier struct {
 	outage string
 	// start is the number of tries that went before, in earlier rounds
 	// (sessions that did not last): the first try waits as the next one
-	// after them would. 0 tries at once.
+	// after them would. 0 tries at once, or within the spread that
+	// members call for.
 	start int
+	// members is how many were in the room when it was lost (see
+	// stormSpread).
+	members int
 }
 
 func newRetrier(r *Reconnect, status func(string)) retrier {
@@ -162,15 +232,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// retry tries at once (unless r.start says tries went before), then after
+// retry tries at once (unless r.start says tries went before, or the
+// room is large enough to spread its members: see stormSpread), then after
 // each wait. An error wrapped in *permanentError ends it, unwrapped; so
 // does a wait that would take it past r.patience, with a *gaveUpError.
 func retry[T any](ctx context.Context, r retrier, try func(context.Context) (T, error)) (T, error) {
 	var zero T
 	var waited time.Duration
 	for n := max(r.start, 0); ; n++ {
-		if n > 0 {
-			d := r.backoff.delay(n-1, r.rand())
+		if d := r.backoff.wait(r.members, n, r.rand); n > 0 || d > 0 {
 			if r.patience > 0 && waited+d > r.patience {
 				return zero, &gaveUpError{r.patience}
 			}

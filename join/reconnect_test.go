@@ -724,3 +724,112 @@ func TestClosedRoomWaitedForAWhile(t *testing.T) {
 		})
 	}
 }
+
+// TestStormSpread: the first try after a session that lasted waits a draw
+// within a spread that grows with the room: none for a classroom, which
+// comes back at once as before, 2.5 s at most for 5,000, and never more
+// than maxSpread however many a room claims to hold. Later tries wait as
+// DefaultBackoff says, whatever the room's size.
+func TestStormSpread(t *testing.T) {
+	for _, tc := range []struct {
+		members int
+		spread  time.Duration
+	}{
+		{0, 0},
+		{1, 0},
+		{30, 0},
+		{atOnceRoom, 0},
+		{atOnceRoom + 1, time.Duration(atOnceRoom+1) * spreadPerMember},
+		{1000, 500 * time.Millisecond},
+		{5000, 2500 * time.Millisecond},
+		{10_000, 5 * time.Second},
+		{20_000, maxSpread},
+		{1 << 40, maxSpread},
+		{-1, 0},
+	} {
+		if got := stormSpread(tc.members); got != tc.spread {
+			t.Errorf("stormSpread(%d) = %v, want %v", tc.members, got, tc.spread)
+		}
+		draws := 0
+		for _, r := range []float64{0, 0.5, 0.999999} {
+			got := ReconnectWait(tc.members, 0, func() float64 { draws++; return r })
+			if want := time.Duration(r * float64(tc.spread)); got != want {
+				t.Errorf("ReconnectWait(%d, 0, %v) = %v, want %v", tc.members, r, got, want)
+			}
+			if got := ReconnectWait(tc.members, 3, func() float64 { return r }); got != DefaultBackoff.delay(2, r) {
+				t.Errorf("ReconnectWait(%d, 3, %v) = %v, want DefaultBackoff's third wait %v", tc.members, r, got, DefaultBackoff.delay(2, r))
+			}
+		}
+		if tc.spread == 0 && draws != 0 {
+			t.Errorf("ReconnectWait(%d, 0) drew at random %d times for no wait", tc.members, draws)
+		}
+	}
+	// The mean first wait in a room of 5,000 is half its spread.
+	var sum time.Duration
+	const n = 1000
+	for i := range n {
+		sum += ReconnectWait(5000, 0, func() float64 { return (float64(i) + 0.5) / n })
+	}
+	if mean := sum / n; mean < 1240*time.Millisecond || mean > 1260*time.Millisecond {
+		t.Errorf("mean first wait in a room of 5,000: %v, want 1.25 s", mean)
+	}
+}
+
+// TestReconnectSpreadByRoomSize: a member of a large room whose room
+// closed waits its draw within the room's spread before its first try,
+// counting the members as they were when the room closed (the room filled
+// after the member's welcome); a member of a small room tries at once.
+func TestReconnectSpreadByRoomSize(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		members int // in the room when it closed, the member included
+		first   time.Duration
+	}{
+		{"classroom", 30, 0},
+		{"large room", 3000, time.Duration(0.25 * float64(3000*spreadPerMember))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cert, fp := roomKey(t)
+			room := newTLSFakeRoom(t, cert, fp, func(h *fakeHost) {
+				h.welcomeAs(1, nil)
+				// Everyone else came in after the member's welcome, which
+				// lists it and cy.
+				for i := 3; i <= tc.members; i++ {
+					h.send(wire.Frame{Type: wire.TypeEvent, Seq: uint64(i - 1), Kind: wire.KindJoin, Name: fmt.Sprintf("m%d", i)})
+				}
+				h.send(wire.Frame{Type: wire.TypeClosed, Code: wire.CodeRoomClosed, Text: "the room is closing"})
+			}, func(h *fakeHost) {
+				h.welcomeAs(uint64(tc.members-1), func(w *wire.Frame) { w.Resumed = true })
+				h.expect(wire.TypeSay, "/quit")
+				closedLeft(h)
+			})
+			var mu sync.Mutex
+			var waits []time.Duration
+			sleep := func(ctx context.Context, d time.Duration) error {
+				mu.Lock()
+				waits = append(waits, d)
+				mu.Unlock()
+				return ctx.Err()
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rc := &Reconnect{sleep: sleep, rand: func() float64 { return 0.25 }}
+			ui := newFakeUI(t)
+			done := joinAsync(ctx, room.dialer(), Options{Name: "bob", Reconnect: rc}, ui)
+			waitPrinted(t, ui, "-- back in the room")
+			ui.endInput()
+			if err := result(t, done); err != nil {
+				t.Fatalf("Join: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			var want []time.Duration
+			if tc.first > 0 {
+				want = []time.Duration{tc.first}
+			}
+			if !slices.Equal(waits, want) {
+				t.Errorf("waited %v before coming back, want %v", waits, want)
+			}
+		})
+	}
+}
