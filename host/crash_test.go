@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -97,17 +98,25 @@ var hostProcessConfigs = map[string]Config{
 	"crash": {Name: "crash", Listen: "127.0.0.1:0", AdminPassword: "letmein", Limits: benchLimits},
 	// BenchmarkJoinHostCPU reads its CPU time.
 	"bench": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20},
+	// BenchmarkReconnectStorm restarts it under 5,000 members. Its limits
+	// are the defaults a LAN host has (its members come from many
+	// addresses), but for newcomers, so that the room fills in seconds
+	// rather than minutes: members who resume are not counted in that
+	// budget, so it does not touch the storm.
+	"storm": {Name: "storm", Listen: "127.0.0.1:0", JoinLimits: room.JoinLimits{Newcomers: benchLimits}},
 }
 
 // runHostProcess is a host process: it hosts the room of its kind on dir,
 // prints the address and fingerprint, and serves until its input is
-// closed (or it is killed).
+// closed (or it is killed). Meanwhile it takes commands, a line each, on
+// its input (see hostCommand).
 func runHostProcess(kind, dir string) {
 	cfg, ok := hostProcessConfigs[kind]
 	if !ok {
 		fmt.Println("error: no host process of kind", kind)
 		os.Exit(2)
 	}
+	raiseFileLimit(1 << 15)
 	cfg.StateDir = dir
 	h, err := Start(cfg)
 	if err != nil {
@@ -115,9 +124,57 @@ func runHostProcess(kind, dir string) {
 		os.Exit(1)
 	}
 	fmt.Println("addr", h.Addr(), h.Fingerprint())
-	io.Copy(io.Discard, os.Stdin)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if h, err = hostCommand(h, cfg, in.Text()); err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+	}
 	h.Close()
 	os.Exit(0)
+}
+
+// hostCommand carries out one command to a host process, and answers it
+// with a line:
+//
+//	restart               closes the host cleanly, as Ctrl-C does, and
+//	                      starts it again on the same state directory and
+//	                      address; it answers "listening ADDR CLOSE START",
+//	                      the two durations Close and Start took, once it
+//	                      listens again
+//	profile-start FILE    starts a CPU profile in FILE; "profiling"
+//	profile-stop          ends it; "profiled"
+func hostCommand(h *Host, cfg Config, command string) (*Host, error) {
+	verb, arg, _ := strings.Cut(command, " ")
+	switch verb {
+	case "restart":
+		start := time.Now()
+		h.Close()
+		closed := time.Now()
+		cfg.Listen = h.Addr().String()
+		h, err := Start(cfg)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Println("listening", h.Addr(), closed.Sub(start), time.Since(closed))
+		return h, nil
+	case "profile-start":
+		f, err := os.Create(arg)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		fmt.Println("profiling")
+	case "profile-stop":
+		pprof.StopCPUProfile()
+		fmt.Println("profiled")
+	default:
+		return nil, fmt.Errorf("no command %q", command)
+	}
+	return h, nil
 }
 
 // hostProcess is a host run in a child process, a copy of this test binary
@@ -127,6 +184,7 @@ type hostProcess struct {
 	stdin             io.WriteCloser // closing it ends a helper that reads it
 	dir               string         // its state directory
 	addr, fingerprint string
+	out               *bufio.Reader // what it says after its address
 	waitOnce          sync.Once
 }
 
@@ -147,7 +205,8 @@ func startHostProcess(tb testing.TB, kind string) *hostProcess {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(p.kill)
-	line, err := bufio.NewReader(out).ReadString('\n')
+	p.out = bufio.NewReader(out)
+	line, err := p.out.ReadString('\n')
 	fields := strings.Fields(line)
 	if err != nil || len(fields) != 3 || fields[0] != "addr" {
 		tb.Fatalf("helper host said %q (%v)", line, err)
