@@ -21,9 +21,12 @@ package host
 // from the restart command to their resume (wait-mean-s, wait-p50-s,
 // wait-p99-s); restart-s, how long the host took to close and start again
 // (inside storm-s); how many members resumed and how many were welcomed
-// back as newcomers (not-resumed); the tries that failed (failed-tries:
-// the host not listening yet, or refusing, or cutting a handshake short);
-// and the host's CPU time per member taken back (host-cpu-us/member).
+// back as newcomers (not-resumed); the tries that failed, because the host
+// was not listening yet (tries-not-listening), refused as too busy
+// (tries-busy) or cut the handshake or hello short (tries-cut); the
+// members the host cut off once back (dropped: they come back again, as
+// join does); and the host's CPU time per member taken back
+// (host-cpu-us/member).
 //
 // Each member checks what it receives: a resume with the room's epoch and
 // nothing missed, events in the room's order after the replay, and every
@@ -53,6 +56,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,16 +98,19 @@ func runStorm(b *testing.B, n int) {
 	defer p.stop()
 	st := newStorm(b, n, p)
 	defer st.close()
+	began := time.Now()
 	if err := st.fill(); err != nil {
 		b.Fatal(err)
 	}
+	filled := time.Now()
 	bare, err := st.bareBaseline(b)
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("%d members joined in %v; the baseline took them in %v", n, filled.Sub(began).Round(time.Millisecond), bare.Round(time.Millisecond))
 	var storms, restarts []time.Duration
 	var waits []time.Duration
-	var resumed, notResumed, failedTries int64
+	var total stormResult
 	var cpu time.Duration
 	for range b.N {
 		before, err := procCPU(p.cmd.Process.Pid)
@@ -127,9 +134,12 @@ func runStorm(b *testing.B, n int) {
 		storms = append(storms, r.storm)
 		restarts = append(restarts, r.restart)
 		waits = append(waits, r.waits...)
-		resumed += r.resumed
-		notResumed += r.notResumed
-		failedTries += r.failedTries
+		total.resumed += r.resumed
+		total.notResumed += r.notResumed
+		total.notListening += r.notListening
+		total.busy += r.busy
+		total.cut += r.cut
+		total.dropped += r.dropped
 	}
 	slices.Sort(waits)
 	var sum time.Duration
@@ -144,9 +154,13 @@ func runStorm(b *testing.B, n int) {
 	b.ReportMetric(waits[len(waits)/2].Seconds(), "wait-p50-s")
 	b.ReportMetric(waits[min(len(waits)-1, len(waits)*99/100)].Seconds(), "wait-p99-s")
 	b.ReportMetric(mean(restarts).Seconds(), "restart-s")
-	b.ReportMetric(float64(resumed)/float64(b.N), "resumed")
-	b.ReportMetric(float64(notResumed)/float64(b.N), "not-resumed")
-	b.ReportMetric(float64(failedTries)/float64(b.N), "failed-tries")
+	perStorm := func(v int64, unit string) { b.ReportMetric(float64(v)/float64(b.N), unit) }
+	perStorm(total.resumed, "resumed")
+	perStorm(total.notResumed, "not-resumed")
+	perStorm(total.notListening, "tries-not-listening")
+	perStorm(total.busy, "tries-busy")
+	perStorm(total.cut, "tries-cut")
+	perStorm(total.dropped, "dropped")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n), "host-cpu-us/member")
 }
 
@@ -169,9 +183,11 @@ type stormMember struct {
 
 	// Owned by run.
 	br        *bufio.Reader
-	replaying bool // events up to welcomeSeq are a replay
-	skipping  bool // events up to welcomeSeq are a newcomer's backlog
-	resumes   int  // restarts it has come back from
+	replaying bool      // events up to welcomeSeq are a replay
+	skipping  bool      // events up to welcomeSeq are a newcomer's backlog
+	resumes   int       // restarts it has come back from
+	since     time.Time // when its session began
+	tries     int       // the tries of its last round of coming back, as join counts them
 
 	welcomeSeq atomic.Uint64 // the seq of its last welcome
 
@@ -190,14 +206,17 @@ type storm struct {
 	ctx     context.Context // ends when the benchmark does
 	cancel  context.CancelFunc
 
-	epoch       string
-	restartAt   atomic.Int64 // benchNow of the last restart command
-	resumed     atomic.Int64 // members back with their place, this storm
-	notResumed  atomic.Int64 // members back as newcomers, this storm
-	failedTries atomic.Int64
-	waitsMu     sync.Mutex
-	waits       []time.Duration // this storm's, from restartAt
-	lastBack    atomic.Int64    // benchNow of the last member back
+	epoch      string
+	restartAt  atomic.Int64 // benchNow of the last restart command
+	resumed    atomic.Int64 // members back with their place, this storm
+	notResumed atomic.Int64 // members back as newcomers, this storm
+	// The tries that failed, this storm: the host not listening, a
+	// refusal (too many), and a handshake or hello cut short; and the
+	// members the host cut off once back.
+	notListening, busy, cut, dropped atomic.Int64
+	waitsMu                          sync.Mutex
+	waits                            []time.Duration // this storm's, from restartAt
+	lastBack                         atomic.Int64    // benchNow of the last member back
 
 	errOnce sync.Once
 	err     error
@@ -287,13 +306,18 @@ func (st *storm) dialMember(m *stormMember, addr string, resume *wire.Resume) (*
 	if !bytes.HasPrefix(line, []byte(`{"type":"welcome"`)) {
 		conn.Close()
 		if bytes.Contains(line, []byte(`"code":"`+wire.CodeTooMany+`"`)) {
-			return nil, nil, fmt.Errorf("refused: %s", bytes.TrimSpace(line))
+			return nil, nil, &busyError{string(bytes.TrimSpace(line))}
 		}
 		return nil, nil, &permanentStormError{fmt.Sprintf("%s: not welcomed: %.300s", m.name, line)}
 	}
 	conn.SetDeadline(time.Time{})
 	return conn, line, nil
 }
+
+// busyError is a refusal that join retries: the room is busy.
+type busyError struct{ msg string }
+
+func (e *busyError) Error() string { return "refused: " + e.msg }
 
 // permanentStormError is a refusal that trying again does not mend.
 type permanentStormError struct{ msg string }
@@ -348,6 +372,7 @@ func (st *storm) fill() error {
 					}
 					m.welcomeSeq.Store(seq)
 					m.lastSeq.Store(seq)
+					m.since = time.Now()
 					m.conn.Store(conn)
 					st.wg.Add(1)
 					go asClient(func() { st.run(m) })
@@ -410,10 +435,19 @@ func (st *storm) run(m *stormMember) {
 	for {
 		line, err := m.br.ReadSlice('\n')
 		if err != nil {
-			if st.ctx.Err() == nil {
-				st.fail(fmt.Errorf("%s: read: %v", m.name, err))
+			if st.ctx.Err() != nil {
+				return
 			}
-			return
+			// The host cut the member off (it did not read for a write's
+			// timeout, or the host took it for gone): join comes back.
+			st.dropped.Add(1)
+			if err := st.comeBack(m); err != nil {
+				if st.ctx.Err() == nil {
+					st.fail(err)
+				}
+				return
+			}
+			continue
 		}
 		switch {
 		case bytes.HasPrefix(line, eventPrefix):
@@ -470,14 +504,19 @@ func (m *stormMember) event(line []byte) error {
 	return nil
 }
 
-// comeBack brings m back after the room closed, as join does: the waits
-// between tries are join.ReconnectWait's for a room of st.n members, and
-// it asks to resume after the last event it read.
+// comeBack brings m back after it lost the room, as join does: the waits
+// between tries are join.ReconnectWait's for a room of st.n members, going
+// on from the last round's tries after a session shorter than
+// join.HealthySession, and it asks to resume after the last event it
+// read.
 func (st *storm) comeBack(m *stormMember) error {
 	m.conn.Swap(nil).Close()
 	resume := &wire.Resume{Epoch: st.epoch, Seq: m.lastSeq.Load()}
 	deadline := time.Now().Add(stormPhase)
-	for try := 0; ; try++ {
+	if time.Since(m.since) >= join.HealthySession {
+		m.tries = 0
+	}
+	for try := m.tries; ; try++ {
 		if d := join.ReconnectWait(st.n, try, mrand.Float64); d > 0 {
 			select {
 			case <-time.After(d):
@@ -494,9 +533,19 @@ func (st *storm) comeBack(m *stormMember) error {
 			return err
 		}
 		if err != nil {
-			st.failedTries.Add(1)
+			var busy *busyError
+			switch {
+			case errors.Is(err, syscall.ECONNREFUSED):
+				st.notListening.Add(1)
+			case errors.As(err, &busy):
+				st.busy.Add(1)
+			default:
+				st.cut.Add(1)
+			}
 			continue
 		}
+		m.tries = try + 1
+		m.since = time.Now()
 		at := benchNow()
 		seq, epoch, resumed, missed := welcomeFields(welcome)
 		switch {
@@ -535,14 +584,15 @@ func (st *storm) comeBack(m *stormMember) error {
 type stormResult struct {
 	storm, restart                   time.Duration
 	waits                            []time.Duration
-	resumed, notResumed, failedTries int64
+	resumed, notResumed              int64
+	notListening, busy, cut, dropped int64
 }
 
 // restart restarts the host and waits until every member is back.
 func (st *storm) restart() (stormResult, error) {
-	st.resumed.Store(0)
-	st.notResumed.Store(0)
-	st.failedTries.Store(0)
+	for _, c := range []*atomic.Int64{&st.resumed, &st.notResumed, &st.notListening, &st.busy, &st.cut, &st.dropped} {
+		c.Store(0)
+	}
 	st.waits = nil
 	profile := os.Getenv("CHATROOM_STORM_CPUPROFILE")
 	if profile != "" {
@@ -597,7 +647,8 @@ func (st *storm) restart() (stormResult, error) {
 	st.waitsMu.Lock()
 	r.waits = slices.Clone(st.waits)
 	st.waitsMu.Unlock()
-	r.resumed, r.notResumed, r.failedTries = st.resumed.Load(), st.notResumed.Load(), st.failedTries.Load()
+	r.resumed, r.notResumed = st.resumed.Load(), st.notResumed.Load()
+	r.notListening, r.busy, r.cut, r.dropped = st.notListening.Load(), st.busy.Load(), st.cut.Load(), st.dropped.Load()
 	return r, nil
 }
 
