@@ -185,6 +185,7 @@ type stormMember struct {
 	br        *bufio.Reader
 	replaying bool      // events up to welcomeSeq are a replay
 	skipping  bool      // events up to welcomeSeq are a newcomer's backlog
+	arrived   bool      // the event numbered as its welcome came (see event)
 	resumes   int       // restarts it has come back from
 	since     time.Time // when its session began
 	tries     int       // the tries of its last round of coming back, as join counts them
@@ -493,6 +494,12 @@ func (m *stormMember) event(line []byte) error {
 			m.replaying, m.skipping = false, false
 			last = max(last, welcomeSeq)
 		}
+		if ev.seq == welcomeSeq && last == welcomeSeq && !m.arrived {
+			// A room that tells of arrivals together sends the joiner the
+			// event that tells of its own, numbered as its welcome.
+			m.arrived = true
+			break
+		}
 		if ev.seq != last+1 {
 			return fmt.Errorf("%s: event %d after %d: the order has a gap", m.name, ev.seq, last)
 		}
@@ -564,6 +571,7 @@ func (st *storm) comeBack(m *stormMember) error {
 			m.replaying, m.skipping = true, false
 		}
 		m.welcomeSeq.Store(seq)
+		m.arrived = false
 		m.conn.Store(conn)
 		st.waitsMu.Lock()
 		st.waits = append(st.waits, time.Duration(at-st.restartAt.Load()))
@@ -599,6 +607,11 @@ func (st *storm) restart() (stormResult, error) {
 		if err := st.command("profile-start "+profile, "profiling"); err != nil {
 			return stormResult{}, err
 		}
+		defer func() {
+			if err := st.command("profile-stop", "profiled"); err != nil {
+				st.tb.Error(err)
+			}
+		}()
 	}
 	round := st.members[0].back.Load() + 1
 	st.restartAt.Store(benchNow())
@@ -631,7 +644,8 @@ func (st *storm) restart() (stormResult, error) {
 			listening = true
 			answer = nil
 		case <-deadline:
-			return r, fmt.Errorf("after %v, %d of %d members back", stormPhase, st.resumed.Load()+st.notResumed.Load(), st.n)
+			return r, fmt.Errorf("after %v, %d of %d members back (failed tries: %d not listening, %d busy, %d cut; %d dropped once back)",
+				stormPhase, st.resumed.Load()+st.notResumed.Load(), st.n, st.notListening.Load(), st.busy.Load(), st.cut.Load(), st.dropped.Load())
 		case <-time.After(5 * time.Millisecond):
 		}
 		if listening && st.allBack(round) {
@@ -639,11 +653,6 @@ func (st *storm) restart() (stormResult, error) {
 		}
 	}
 	r.storm = time.Duration(st.lastBack.Load() - st.restartAt.Load())
-	if profile != "" {
-		if err := st.command("profile-stop", "profiled"); err != nil {
-			return r, err
-		}
-	}
 	st.waitsMu.Lock()
 	r.waits = slices.Clone(st.waits)
 	st.waitsMu.Unlock()
@@ -686,7 +695,9 @@ func (st *storm) checkAfter() error {
 	}
 	messages := st.members[0].messages.Load() + 1
 	say, _ := wire.Encode(&wire.Frame{Type: wire.TypeSay, Text: string(benchText(0, benchNow()))})
-	if _, err := st.members[0].conn.Load().Write(say); err != nil {
+	conn := st.members[0].conn.Load()
+	conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	if _, err := conn.Write(say); err != nil {
 		return err
 	}
 	return st.waitSeq(last+1, messages)
