@@ -215,6 +215,7 @@ type storm struct {
 	// refusal (too many), and a handshake or hello cut short; and the
 	// members the host cut off once back.
 	notListening, busy, cut, dropped atomic.Int64
+	droppedOnce                      sync.Once // logs the first
 	waitsMu                          sync.Mutex
 	waits                            []time.Duration // this storm's, from restartAt
 	lastBack                         atomic.Int64    // benchNow of the last member back
@@ -435,6 +436,13 @@ func (st *storm) run(m *stormMember) {
 	defer st.wg.Done()
 	for {
 		line, err := m.br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A long event (many arrivals told together), read whole.
+			var rest []byte
+			line = slices.Clone(line)
+			rest, err = m.br.ReadBytes('\n')
+			line = append(line, rest...)
+		}
 		if err != nil {
 			if st.ctx.Err() != nil {
 				return
@@ -442,6 +450,7 @@ func (st *storm) run(m *stormMember) {
 			// The host cut the member off (it did not read for a write's
 			// timeout, or the host took it for gone): join comes back.
 			st.dropped.Add(1)
+			st.droppedOnce.Do(func() { st.tb.Logf("%s cut off: %v", m.name, err) })
 			if err := st.comeBack(m); err != nil {
 				if st.ctx.Err() == nil {
 					st.fail(err)
