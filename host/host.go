@@ -189,6 +189,14 @@ func Start(cfg Config) (*Host, error) {
 	case cfg.Heartbeat < 0:
 		h.server.heartbeat = 0
 	}
+	// The members the last run left able to resume come back together,
+	// each with a handshake to make: when more are making one than there
+	// are pending slots, each newcomer pushes out the oldest (see
+	// server.admit), which had done the most of its handshake and starts
+	// it again after its backoff. In a storm of thousands on a host that
+	// is slow to take them, that was most of the host's work. So there is
+	// a slot for each who may come back, bounded as the members are.
+	h.server.maxPending = max(h.server.maxPending, min(len(roomCfg.Past.Resumable), h.server.maxMembers))
 	if cfg.MaxConnsPerAddr > 0 {
 		h.server.maxConnsPerAddr = cfg.MaxConnsPerAddr
 		h.server.maxPendingPerAddr = max(1, cfg.MaxConnsPerAddr/2)
