@@ -25,8 +25,10 @@ package host
 // was not listening yet (tries-not-listening), refused as too busy
 // (tries-busy) or cut the handshake or hello short (tries-cut); the
 // members the host cut off once back (dropped: they come back again, as
-// join does); and the host's CPU time per member taken back
-// (host-cpu-us/member).
+// join does); the host's CPU time per member taken back
+// (host-cpu-us/member), and the clients', this process's
+// (client-cpu-us/member); and the size of the welcomes they came back
+// with (welcome-KiB/member).
 //
 // Each member checks what it receives: a resume with the room's epoch and
 // nothing missed, events in the room's order after the replay, and every
@@ -140,9 +142,13 @@ func runStorm(b *testing.B, n, handshakes int) {
 	var storms, restarts []time.Duration
 	var waits []time.Duration
 	var total stormResult
-	var cpu time.Duration
+	var cpu, clientCPU time.Duration
 	for range b.N {
 		before, err := procCPU(p.cmd.Process.Pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		clientsBefore, err := procCPU(os.Getpid())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -156,6 +162,11 @@ func runStorm(b *testing.B, n, handshakes int) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		clientsAfter, err := procCPU(os.Getpid())
+		if err != nil {
+			b.Fatal(err)
+		}
+		clientCPU += clientsAfter - clientsBefore
 		if err := st.checkAfter(); err != nil {
 			b.Fatal(err)
 		}
@@ -169,6 +180,7 @@ func runStorm(b *testing.B, n, handshakes int) {
 		total.busy += r.busy
 		total.cut += r.cut
 		total.dropped += r.dropped
+		total.welcomeBytes += r.welcomeBytes
 	}
 	slices.Sort(waits)
 	var sum time.Duration
@@ -191,6 +203,8 @@ func runStorm(b *testing.B, n, handshakes int) {
 	perStorm(total.cut, "tries-cut")
 	perStorm(total.dropped, "dropped")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n), "host-cpu-us/member")
+	b.ReportMetric(float64(clientCPU.Microseconds())/float64(b.N*n), "client-cpu-us/member")
+	b.ReportMetric(float64(total.welcomeBytes)/float64(b.N*n)/1024, "welcome-KiB/member")
 }
 
 func mean(ds []time.Duration) time.Duration {
@@ -248,6 +262,7 @@ type storm struct {
 	// members the host cut off once back.
 	notListening, busy, cut, dropped atomic.Int64
 	droppedOnce                      sync.Once // logs the first
+	welcomeBytes                     atomic.Int64
 	waitsMu                          sync.Mutex
 	waits                            []time.Duration // this storm's, from restartAt
 	lastBack                         atomic.Int64    // benchNow of the last member back
@@ -620,6 +635,7 @@ func (st *storm) comeBack(m *stormMember) error {
 		m.tries = try + 1
 		m.since = time.Now()
 		at := benchNow()
+		st.welcomeBytes.Add(int64(len(welcome)))
 		seq, epoch, resumed, missed := welcomeFields(welcome)
 		switch {
 		case !resumed:
@@ -660,11 +676,12 @@ type stormResult struct {
 	waits                            []time.Duration
 	resumed, notResumed              int64
 	notListening, busy, cut, dropped int64
+	welcomeBytes                     int64 // the welcomes the members came back with
 }
 
 // restart restarts the host and waits until every member is back.
 func (st *storm) restart() (stormResult, error) {
-	for _, c := range []*atomic.Int64{&st.resumed, &st.notResumed, &st.notListening, &st.busy, &st.cut, &st.dropped} {
+	for _, c := range []*atomic.Int64{&st.resumed, &st.notResumed, &st.notListening, &st.busy, &st.cut, &st.dropped, &st.welcomeBytes} {
 		c.Store(0)
 	}
 	st.waits = nil
@@ -724,6 +741,7 @@ func (st *storm) restart() (stormResult, error) {
 	st.waitsMu.Unlock()
 	r.resumed, r.notResumed = st.resumed.Load(), st.notResumed.Load()
 	r.notListening, r.busy, r.cut, r.dropped = st.notListening.Load(), st.busy.Load(), st.cut.Load(), st.dropped.Load()
+	r.welcomeBytes = st.welcomeBytes.Load()
 	return r, nil
 }
 
