@@ -112,7 +112,7 @@ func askMemStats(p *hostProcess, path string) (hostProcessMemStats, error) {
 }
 
 // BenchmarkIdleMemory holds members=N idle TLS members of a host process
-// (startHostProcess, kind "idle": heartbeats on, at the default
+// (startHostProcess, kind "bench": heartbeats on, at the default
 // interval), each welcomed and caught up with every join after it, whose
 // clients ping as join's do, from a second child process, so that the
 // host's process holds nothing but the host. Once every member is in, the
@@ -141,7 +141,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 		}
 		statsPath := filepath.Join(b.TempDir(), "memstats")
 		b.Setenv(memStatsEnv, statsPath)
-		p := startHostProcess(b, "idle")
+		p := startHostProcess(b, "bench")
 		defer p.stop()
 		pid := p.cmd.Process.Pid
 		time.Sleep(time.Second) // the host's start is done with

@@ -97,8 +97,6 @@ var hostProcessConfigs = map[string]Config{
 	"crash": {Name: "crash", Listen: "127.0.0.1:0", AdminPassword: "letmein", Limits: benchLimits},
 	// BenchmarkJoinHostCPU reads its CPU time.
 	"bench": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20},
-	// BenchmarkIdleMemory reads its RSS, heartbeats on (memStatsEnv: see answerMemStats).
-	"idle": {Name: "idle", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20},
 }
 
 // runHostProcess is a host process: it hosts the room of its kind on dir,
