@@ -1,7 +1,9 @@
 package host
 
 import (
+	"bytes"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +84,38 @@ func nextNotPing(c *client) wire.Frame {
 		if f := c.next(); f.Type != wire.TypePing {
 			return f
 		}
+	}
+}
+
+// A ping needs no decoding only when it is the frame join's clients send,
+// byte for byte; a ping written otherwise is decoded, and counts against
+// the same budget: a flood of them is cut off as one of plain pings is.
+func TestPingWrittenOtherwiseCounts(t *testing.T) {
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	mallory := member(t, h, "mallory", dialOptions{})
+	ana.nextEvent(wire.KindJoin)
+	ping := []byte(`{ "type": "ping" }` + "\n")
+	if bytes.Equal(ping, pingFrame) {
+		t.Fatal("the test's ping is the plain one")
+	}
+	mallory.conn.SetWriteDeadline(time.Now().Add(testDeadline))
+	for range 5 {
+		if _, err := mallory.conn.Write(ping); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mallory.say("still here")
+	if f := ana.nextEvent(wire.KindSay); f.From != "mallory" || f.Text != "still here" {
+		t.Fatalf("ana got %+v, want mallory's line after a few pings", f)
+	}
+	batch := bytes.Repeat(ping, 100)
+	for sent := 0; sent < 10_000; sent += 100 {
+		if _, err := mallory.conn.Write(batch); err != nil {
+			break // cut off
+		}
+	}
+	if f := mallory.closedWith(wire.TypeError, wire.CodeUnexpected); !strings.HasPrefix(f.Text, "too many pings") {
+		t.Fatalf("mallory was told %+v", f)
 	}
 }
