@@ -526,16 +526,19 @@ func startRoomProto(tb testing.TB) *roomProto {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &roomProto{h: h, addr: h.Addr().String(), conf: benchClientTLS(h.Fingerprint())}
-	// A sample of what members receive, as the room encodes it, with a
-	// sequence number and a name as long as the benchmark's typical ones.
+	return &roomProto{h: h, addr: h.Addr().String(), conf: benchClientTLS(h.Fingerprint()), len: roomFrameLen(tb)}
+}
+
+// roomFrameLen is the length of what members receive for one message, as
+// the room encodes it, with a sequence number and a name as long as the
+// benchmark's typical ones.
+func roomFrameLen(tb testing.TB) int {
 	sample, err := wire.Encode(&wire.Frame{Type: wire.TypeEvent, Seq: 123456, Time: time.Now(),
 		Kind: wire.KindSay, From: "m123", Text: string(benchText(123, benchNow()))})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p.len = len(sample)
-	return p
+	return len(sample)
 }
 
 // benchClientTLS is the TLS configuration of join's dialer: TLS 1.3, the

@@ -393,16 +393,19 @@ func NewDecoder(r io.Reader, limit int) *Decoder {
 // is too long, not UTF-8, or not a JSON object with a type is returned as an
 // *Error; the stream cannot be read further after one.
 func (d *Decoder) Decode() (Frame, error) {
-	line, err := d.readLine()
+	line, err := d.ReadLine()
 	if err != nil {
 		return Frame{}, err
 	}
 	return Parse(line)
 }
 
-// readLine returns the next line, its newline included. The line is valid
-// until the next call.
-func (d *Decoder) readLine() ([]byte, error) {
+// ReadLine reads the next frame as it came, its newline included, without
+// decoding it (Parse does), with the errors of Decode but those of Parse.
+// The line is valid until the next call. A reader that waits long for
+// each frame waits here with little on its stack, and may look at the
+// line before it decodes it (a ping needs no decoding).
+func (d *Decoder) ReadLine() ([]byte, error) {
 	scanned := 0 // bytes of buf[start:end] known to hold no newline
 	for {
 		if i := bytes.IndexByte(d.buf[d.start+scanned:d.end], '\n'); i >= 0 {
