@@ -3,11 +3,17 @@
 package host
 
 import (
+	"bufio"
+	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,36 +23,207 @@ import (
 // in a child process, so that the host's CPU time can be read apart from
 // the joiners' (from /proc). In BenchmarkJoin the joiners run on the same
 // cores as the host and take most of the CPU; on a LAN each runs on its own
-// machine. Reported: joins/s as measured here, the host's CPU time per join
-// (host-cpu-us/join), and the joins a second the host's work allows on
-// this machine's cores (host-joins/s = cores / CPU time per join).
+// machine.
+//
+// It runs twice in one go: with no one else in the room (present=0), and
+// in a room that already holds joinCPUPresent idle members (present=5000),
+// each reading everything the room sends it, on a host of its own that is
+// filled before either is measured. Reported: joins/s as measured here,
+// the host's CPU time per join (host-cpu-us/join), the joins a second the
+// host's work allows on this machine's cores (host-joins/s = cores / CPU
+// time per join) and, for present=5000, ratio: its CPU time per join over
+// present=0's, from the same run (the target is at most 1.5).
 func BenchmarkJoinHostCPU(b *testing.B) {
 	const joiners = 32
-	p := startHostProcess(b, "bench")
-	defer p.stop()
-	addr, conf := p.addr, benchJoinerTLS(b, p.fingerprint)
-	pid := p.cmd.Process.Pid
+	raiseFileLimit(2*joinCPUPresent + 1024) // the child host inherits it
+	empty := startHostProcess(b, "bench")
+	defer empty.stop()
+	full := startHostProcess(b, "bench")
+	defer full.stop()
+	present, err := fillRoom(full.addr, benchClientTLS(full.fingerprint), joinCPUPresent)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer present.close()
 
-	before, err := procCPU(pid)
-	if err != nil {
-		b.Skip(err)
+	var emptyPerJoin time.Duration
+	for _, run := range []struct {
+		present int
+		p       *hostProcess
+	}{{0, empty}, {joinCPUPresent, full}} {
+		b.Run(fmt.Sprintf("present=%d", run.present), func(b *testing.B) {
+			addr, conf := run.p.addr, benchJoinerTLS(b, run.p.fingerprint)
+			pid := run.p.cmd.Process.Pid
+			before, err := procCPU(pid)
+			if err != nil {
+				b.Skip(err)
+			}
+			b.ResetTimer()
+			elapsed, err := joinMany(addr, conf, b.N, joiners)
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			after, err := procCPU(pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := present.failure(); err != nil {
+				b.Fatal(err)
+			}
+			perJoin := (after - before) / time.Duration(b.N)
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "joins/s")
+			b.ReportMetric(float64(perJoin.Microseconds()), "host-cpu-us/join")
+			if perJoin > 0 {
+				b.ReportMetric(float64(runtime.NumCPU())*float64(time.Second)/float64(perJoin), "host-joins/s")
+			}
+			if run.present == 0 {
+				emptyPerJoin = perJoin
+			} else if emptyPerJoin > 0 {
+				b.ReportMetric(float64(perJoin)/float64(emptyPerJoin), "ratio")
+			}
+		})
 	}
-	b.ResetTimer()
-	elapsed, err := joinMany(addr, conf, b.N, joiners)
-	b.StopTimer()
-	if err != nil {
-		b.Fatal(err)
+}
+
+// joinCPUPresent is how many idle members BenchmarkJoinHostCPU's full room
+// holds, as the target says.
+const joinCPUPresent = 5000
+
+// idleRoom is members who joined a room and read everything it sends
+// them, checking that its events come in order, until closed. They send
+// a ping every idlePing, as a client does on the room's heartbeat (5 s by
+// default), so that the host does not take them as gone.
+type idleRoom struct {
+	mu      sync.Mutex // guards conns, which the pinger reads as they join
+	conns   []net.Conn
+	stop    chan struct{}
+	pinger  sync.WaitGroup
+	readers sync.WaitGroup
+	closing atomic.Bool
+	errOnce sync.Once
+	err     atomic.Pointer[error]
+}
+
+// fillRoom joins n idle members, named idle0 … idle<n-1>, 32 at a time,
+// within a bound of time.
+func fillRoom(addr string, conf *tls.Config, n int) (*idleRoom, error) {
+	r := &idleRoom{conns: make([]net.Conn, n), stop: make(chan struct{})}
+	r.pinger.Go(r.ping)
+	deadline := time.Now().Add(5 * time.Minute)
+	var next atomic.Int64
+	var dialers sync.WaitGroup
+	for range 32 {
+		dialers.Go(func() {
+			asClient(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= n || r.failure() != nil {
+						return
+					}
+					if time.Now().After(deadline) {
+						r.fail(fmt.Errorf("the room was not filled with %d members within 5 minutes", n))
+						return
+					}
+					conn, br, seq, err := dialRoomMember(addr, conf, fmt.Sprintf("idle%d", i), 4096)
+					if err != nil {
+						r.fail(fmt.Errorf("idle%d: %v", i, err))
+						return
+					}
+					r.mu.Lock()
+					r.conns[i] = conn
+					r.mu.Unlock()
+					r.readers.Add(1)
+					go r.read(i, br, seq)
+				}
+			})
+		})
 	}
-	after, err := procCPU(pid)
-	if err != nil {
-		b.Fatal(err)
+	dialers.Wait()
+	if err := r.failure(); err != nil {
+		r.close()
+		return nil, err
 	}
-	perJoin := (after - before) / time.Duration(b.N)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "joins/s")
-	b.ReportMetric(float64(perJoin.Microseconds()), "host-cpu-us/join")
-	if perJoin > 0 {
-		b.ReportMetric(float64(runtime.NumCPU())*float64(time.Second)/float64(perJoin), "host-joins/s")
+	return r, nil
+}
+
+// read reads member i's frames until its connection closes, checking
+// that each event is numbered one after the last it had.
+func (r *idleRoom) read(i int, br *bufio.Reader, seq uint64) {
+	defer r.readers.Done()
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A frame longer than the buffer (many joins at once): its
+			// number is near its start; read on to its end.
+			line = append([]byte(nil), line...)
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+		}
+		if err != nil {
+			if !r.closing.Load() {
+				r.fail(fmt.Errorf("idle%d: read: %v", i, err))
+			}
+			return
+		}
+		ev := parseRoomLine(line)
+		if ev.seq == 0 {
+			continue // a ping
+		}
+		if ev.seq != seq+1 {
+			r.fail(fmt.Errorf("idle%d: event %d after %d: the order has a gap", i, ev.seq, seq))
+			return
+		}
+		seq = ev.seq
 	}
+}
+
+func (r *idleRoom) fail(err error) { r.errOnce.Do(func() { r.err.Store(&err) }) }
+
+func (r *idleRoom) failure() error {
+	if p := r.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+const idlePing = 2 * time.Second
+
+// ping writes a ping (the host's own frame, server.go) to every member
+// every idlePing, until close.
+func (r *idleRoom) ping() {
+	t := time.NewTicker(idlePing)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		conns := slices.Clone(r.conns)
+		r.mu.Unlock()
+		for _, c := range conns {
+			if c != nil {
+				c.Write(pingFrame) // a failure shows in its reader
+			}
+		}
+	}
+}
+
+func (r *idleRoom) close() {
+	r.closing.Store(true)
+	close(r.stop)
+	r.pinger.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+	r.readers.Wait()
 }
 
 // procCPU returns the CPU time (user and system) process pid has used, from
