@@ -59,6 +59,8 @@ type state struct {
 
 	mod moderation // what moderation keeps beyond the lists (see notice.go)
 
+	presence presence // joins and leaves held in a big room, and the welcome's list (see presence.go)
+
 	budgets    budgets // of lines and joins, across connections
 	joinLimits JoinLimits
 
@@ -133,6 +135,7 @@ func newState(cfg Config) *state {
 		joinLimits: cfg.JoinLimits.withDefaults(),
 
 		topicByAnyone: cfg.TopicByAnyone,
+		presence:      newPresence(cfg.PresenceAbove, cfg.PresenceWindow),
 	}
 	if CheckTopic(cfg.Topic.Text) == "" {
 		s.topic = cfg.Topic
@@ -234,11 +237,18 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		m.role = wire.RoleAdmin
 	}
 	m.hidden = s.hiddenAtJoin(m)
+	// In a big room the arrival is held, to be told with others in one
+	// presence event (see presence.go); otherwise what is held is told
+	// first, so that the replay and the welcome come after it.
+	held := !m.hidden && s.holding()
+	if !m.hidden && !held {
+		s.flushPresence()
+	}
 
 	// A resume point is honoured only from a member the room lost (see
 	// Resumable), and only from when it was in the room; anyone else is a
 	// newcomer, and gets the backlog.
-	resume := req.Resume
+	resume := s.heldResume(req.Resume)
 	prior, known := s.takeResumable(key, req.Identity)
 	if !known {
 		resume = nil
@@ -258,12 +268,18 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// at N, so it is built before the fan-out can find anyone too slow.
 	//
 	// A muted member joins hidden (see Member.hidden): there is no join
-	// event, and the welcome stands for the room's last event instead.
+	// event, and the welcome stands for the room's last event instead. A
+	// held arrival has no join event either: its welcome has the number
+	// of the presence event to come, which it is sent.
 	var join []byte
-	if !m.hidden {
+	if !m.hidden && !held {
 		join = s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role, Key: m.keyTag()})
 	}
 	m.since = s.seq
+	welcomeSeq := s.seq
+	if held {
+		welcomeSeq = s.seq + 1
+	}
 	if resumed {
 		m.since, m.taken = prior.Since, prior.Taken
 		s.resumeFrom(m, prior)
@@ -274,8 +290,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		Version:  wire.Version,
 		Room:     &wire.Room{Name: s.name, ID: s.id, Topic: s.topic.Text},
 		You:      &wire.Member{Name: m.name, Role: m.role, Away: m.away != "", Key: m.keyTag()},
-		Members:  s.memberList(),
-		Seq:      s.seq,
+		Seq:      welcomeSeq,
 		Commands: Commands(),
 		Limits:   &s.limits,
 
@@ -297,10 +312,13 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// must not get the member dropped as too slow before it has read a
 	// thing. Everything later goes through the outbox, so the member gets
 	// all of it in the room's order.
-	m.replay = append(make([][]byte, 0, 1+len(replay)), encode(welcome))
+	m.replay = append(make([][]byte, 0, 1+len(replay)), s.encodeWelcome(welcome))
 	m.replay = append(m.replay, replay...)
 	if join != nil {
 		s.fanOutExcept(join, m)
+	}
+	if held {
+		s.holdJoin(m)
 	}
 	return m, nil
 }
@@ -318,18 +336,10 @@ func withReason(text, reason string) string {
 }
 
 func (s *state) addMember(m *Member) {
+	s.presence.joins++
+	m.order = s.presence.joins
 	s.members = append(s.members, m)
 	s.byKey[m.key] = m
-}
-
-func (s *state) memberList() []wire.Member {
-	list := make([]wire.Member, 0, len(s.members))
-	for _, m := range s.members {
-		if !m.hidden { // see Member.hidden; a hidden joiner has itself in You
-			list = append(list, wire.Member{Name: m.name, Role: m.role, Away: m.away != "", Key: m.keyTag()})
-		}
-	}
-	return list
 }
 
 // keyTag is the tag of m's identity key, as /whois shows it, or "" for a
@@ -468,6 +478,10 @@ func (s *state) leave(m *Member, code string) {
 // host's time and encoded once, for every member to get the same bytes,
 // and kept in the history as those bytes.
 func (s *state) event(f *wire.Frame) []byte {
+	if f.Kind != wire.KindPresence {
+		s.flushPresence() // what is held happened first
+	}
+	s.rosterChanged(f.Kind)
 	s.seq++
 	f.Type = wire.TypeEvent
 	f.Seq = s.seq
@@ -590,6 +604,10 @@ func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
 		return // the others never saw it join (see Member.hidden)
 	}
 	leave.Name = m.name
+	if holdsLeave(&leave) && s.holding() {
+		s.holdLeave(m, leave.Code) // see presence.go
+		return
+	}
 	s.broadcast(&leave)
 }
 

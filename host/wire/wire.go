@@ -158,6 +158,10 @@ const (
 	KindNick  = "nick"  // Name is now called NewName
 	KindAway  = "away"  // From is away: Text says why; no Text, From is back
 	KindTopic = "topic" // From set the room's topic to Text; no Text clears it
+	// Presence: in a big room, the plain joins and leaves of a short
+	// while, as one event: first everyone in Left left, then everyone in
+	// Joined came (so a name in both left and came back).
+	KindPresence = "presence"
 )
 
 // Codes, in Frame.Code. Refusals and closings share one namespace so that a
@@ -282,6 +286,19 @@ type Frame struct {
 	// say: the member's own number for the line. event, private, notice:
 	// the number of the line this frame answers.
 	Ref uint64 `json:"ref,omitempty"`
+
+	// event (presence): who came, as a welcome lists members, in the
+	// order they came; and who left before them, with why (CodeLeft or
+	// CodeLost).
+	Joined []Member    `json:"joined,omitempty"`
+	Left   []Departure `json:"left,omitempty"`
+}
+
+// Departure is a member who left, in a presence event: its name, and why
+// (CodeLeft or CodeLost).
+type Departure struct {
+	Name string `json:"name"`
+	Code string `json:"code,omitempty"`
 }
 
 // Resume is a member's resume point: the last event it holds, and the
@@ -360,6 +377,56 @@ func Append(buf []byte, f *Frame) ([]byte, error) {
 // Encode returns f encoded as one line, ready to be written.
 func Encode(f *Frame) ([]byte, error) {
 	return Append(nil, f)
+}
+
+// AppendMember appends m encoded as an element of a frame's "members",
+// exactly as Encode writes it there, to buf.
+func AppendMember(buf []byte, m Member) ([]byte, error) {
+	w := bytes.NewBuffer(buf)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // as Append
+	if err := enc.Encode(m); err != nil {
+		return buf, fmt.Errorf("wire: encoding a member: %w", err)
+	}
+	b := w.Bytes()
+	return b[:len(b)-1], nil // without the newline Encode ends with
+}
+
+// membersPlaceholder is the list EncodeWithMembers encodes in place of the
+// members it is given, and then finds and replaces. Outside a string a
+// quote is never escaped, and inside one it always is, so its encoding
+// after `,"members":` can only be the frame's own field: no text a member
+// chose can hold that sequence of bytes.
+var (
+	membersPlaceholder = []Member{{}}
+	membersField       = []byte(`,"members":[{"name":"","role":""}]`)
+)
+
+// EncodeWithMembers returns f encoded as Encode would, with the
+// "members" field holding members: a JSON array of members, each as
+// AppendMember encodes it (or nil for none), which the caller keeps
+// encoded from one frame to the next, so that a welcome costs the same
+// whatever the room's size. f's own Members are not used.
+func EncodeWithMembers(f *Frame, members []byte) ([]byte, error) {
+	g := *f
+	if len(members) == 0 {
+		g.Members = nil
+		return Encode(&g)
+	}
+	g.Members = membersPlaceholder
+	b, err := Encode(&g)
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.Index(b, membersField)
+	if i < 0 {
+		return nil, fmt.Errorf("wire: encoding %s frame: no place for its members", f.Type)
+	}
+	at := i + len(`,"members":`)
+	out := make([]byte, 0, len(b)-len(membersField)+len(`,"members":`)+len(members))
+	out = append(out, b[:at]...)
+	out = append(out, members...)
+	return append(out, b[i+len(membersField):]...), nil
 }
 
 // Decoder reads frames from a stream, refusing any frame longer than its
