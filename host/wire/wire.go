@@ -55,8 +55,9 @@
 //     and a kind: "say", "me", "join", "leave", "role", "nick" (a member
 //     took another name: "name" is the old one, "new_name" the new),
 //     "away" (the member in "from" is away, "text" says why; with no text,
-//     back) or "topic" (the member in "from" set the room's topic to
-//     "text"; no text clears it). The name in "from" is set by the host: a
+//     back), "topic" (the member in "from" set the room's topic to
+//     "text"; no text clears it) or "presence" (see below). The name in
+//     "from" is set by the host: a
 //     member cannot speak as anyone else. A client that meets a kind it
 //     does not know shows nothing for it and keeps going, so later hosts
 //     may add kinds.
@@ -69,6 +70,22 @@
 //   - "closed": the host is ending this member's connection, with a code
 //     ("kicked", "banned", "room-closed", "too-slow", "left", "replaced")
 //     and reason.
+//
+// # Presence
+//
+// In a big room the host tells plain joins and leaves (a member who chose
+// to leave, or whose connection broke; not kicks, bans or members too
+// slow) together, in one "presence" event for a short while's worth:
+// "left" lists who left, each with "name" and "code", and "joined" who
+// came, each as a welcome's members are. A client applies the leaves
+// first, then the joins, so a name in both left and came back. A host
+// that holds an arrival welcomes the member with the number of the
+// presence event that will announce it, lists in "members" the room
+// before that event, and sends the member that event too: the one event
+// numbered as a welcome that a member is sent. A member that comes and
+// goes within the while is in no event; an event may list no one.
+//
+//	host:   {"type":"event","seq":4,"time":"...","kind":"presence","joined":[{"name":"dee","role":"member"}],"left":[{"name":"bob","code":"lost"}]}
 //
 // # History and resume
 //
@@ -256,7 +273,9 @@ type Frame struct {
 	// event: this event's number. welcome: the number of the member's own
 	// "join" event, which the member is not sent separately (for a member
 	// muted when it joins, which the others are not shown, the room's
-	// latest event); the events it receives next are numbered from Seq+1 on. private: the number of the
+	// latest event; for one whose arrival is held in a big room, the
+	// presence event to come, which it is sent: see Presence); the events
+	// it receives next are numbered from Seq+1 on. private: the number of the
 	// room's last event when it was sent, which places it among them.
 	Seq uint64 `json:"seq,omitempty"`
 	// private: its number among the private frames sent to this member,
