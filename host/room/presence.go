@@ -28,11 +28,13 @@ import (
 //     is once a window, not once a joiner.
 //
 // A joiner whose arrival is held is welcomed with the number of the
-// presence event that will announce it (reserved: the room's next
-// event), and its welcome lists the members before that event, which it
-// is sent (a joiner is not sent its own join event). So the numbers go
-// on as they always have: a replay holds only events below the welcome's
-// Seq, and the member's next event is Seq.
+// presence event that will announce it (the room's next event), and its
+// welcome lists the members before that event, which it is sent (a joiner
+// is not sent its own join event). So the numbers go on as they always
+// have: a replay holds only events below the welcome's Seq, and the
+// member's next event is Seq. A held joiner that leaves again before it
+// is told of holds that number, which another event may then take: it
+// resumes from the number before (Resumable.Untold).
 
 const (
 	defaultPresenceAbove  = 100
@@ -56,11 +58,10 @@ type presence struct {
 	timer *time.Timer
 	armed bool
 
-	joined   []wire.Member // the held arrivals, as they were when they came
-	joiners  []*Member     // the members of joined, in the same order
-	left     []wire.Departure
-	leavers  []*Member // the members of left: removed, still announced
-	reserved bool      // a welcome has been given the next event's number
+	joined  []wire.Member // the held arrivals, as they were when they came
+	joiners []*Member     // the members of joined, in the same order
+	left    []wire.Departure
+	leavers []*Member // the members of left: removed, still announced
 
 	// list is the announced roster encoded as a welcome's "members",
 	// valid while listValid (see rosterList).
@@ -98,15 +99,16 @@ func holdsLeave(leave *wire.Frame) bool {
 	return (leave.Code == wire.CodeLeft || leave.Code == wire.CodeLost) && leave.By == "" && leave.Text == ""
 }
 
-// heldResume returns resume as the room can honour it: a member whose
-// last welcome reserved the number of a presence event not made yet holds
-// everything up to the room's last event.
-func (s *state) heldResume(resume *wire.Resume) *wire.Resume {
-	if resume == nil || !s.presence.reserved || resume.Epoch != s.epoch || resume.Seq != s.seq+1 {
+// untoldResume returns resume as the room can honour it for a member
+// that left while its arrival was held (prior.Untold): it holds the
+// events before the number its welcome gave, not the event that may have
+// taken the number since.
+func untoldResume(resume *wire.Resume, prior Resumable) *wire.Resume {
+	if resume == nil || prior.Untold == 0 || resume.Seq < prior.Untold {
 		return resume
 	}
 	r := *resume
-	r.Seq = s.seq
+	r.Seq = prior.Untold - 1
 	return &r
 }
 
@@ -114,16 +116,15 @@ func (s *state) heldResume(resume *wire.Resume) *wire.Resume {
 // the presence event to come.
 func (s *state) holdJoin(m *Member) {
 	p := &s.presence
-	m.held = true
+	m.held, m.untold = true, s.seq+1
 	p.joined = append(p.joined, m.wireMember())
 	p.joiners = append(p.joiners, m)
-	p.reserved = true
 	s.heldOne()
 }
 
 // holdLeave holds m's departure with code. A member whose arrival is held
 // too was never announced: it is taken out of the arrivals, and nothing
-// is told.
+// is told (what it may resume from was kept with m.untold).
 func (s *state) holdLeave(m *Member, code string) {
 	p := &s.presence
 	if m.held {
@@ -167,27 +168,23 @@ func (s *state) presenceDue() <-chan time.Time {
 }
 
 // flushPresence makes what is held the room's next event and hands it to
-// every member. It makes one, with nothing in it, even when every change
-// held has cancelled out, if a welcome was given its number: that member
-// (gone now, or it would be among the arrivals) holds the number, and
-// must not take another event for it when it resumes.
+// every member.
 func (s *state) flushPresence() {
 	p := &s.presence
 	if p.armed {
 		p.timer.Stop() // from Go 1.23 on, no stale tick is left to read
 		p.armed = false
 	}
-	if len(p.joined) == 0 && len(p.left) == 0 && !p.reserved {
+	if len(p.joined) == 0 && len(p.left) == 0 {
 		return
 	}
 	f := &wire.Frame{Kind: wire.KindPresence, Joined: p.joined, Left: p.left}
 	for _, m := range p.joiners {
-		m.held = false
+		m.held, m.untold = false, 0
 	}
 	clear(p.joiners) // let the members be collected once they leave
 	clear(p.leavers)
 	p.joined, p.joiners, p.left, p.leavers = nil, p.joiners[:0], nil, p.leavers[:0]
-	p.reserved = false
 	s.broadcast(f)
 }
 

@@ -179,19 +179,24 @@ func TestPresenceResumeFromAReservedNumber(t *testing.T) {
 	back.expect(want...)
 }
 
-// An arrival whose leave cancelled it still had its welcome given the
-// presence event's number: the room makes that event, empty, so that the
-// number is never taken by another event the member would think it holds.
-func TestPresenceMakesAReservedEventEvenEmpty(t *testing.T) {
+// An arrival that left before it was told of had its welcome given the
+// presence event's number, which the room's next event (here a message)
+// then takes: the member resumes from before it, and is sent that event.
+func TestPresenceUntoldNumberIsNotHeld(t *testing.T) {
 	tr := startCrowdedRoom(t)
 	ana := tr.join("ana")
 	tr.join("bob")
 	tr.join("cy")
 	ana.frames()
-	dee := tr.join("dee")
+	dee := tr.joinReq(JoinRequest{Name: "dee", Identity: "SHA256:dee"})
 	tr.r.Leave(dee.m, wire.CodeLost)
 	ana.say("hi")
-	ana.expect(presenceEvent(4, nil, nil), sayEvent(5, "ana", "hi"))
+	ana.expect(sayEvent(4, "ana", "hi"))
+	back := tr.joinReq(JoinRequest{Name: "dee", Identity: "SHA256:dee",
+		Resume: &wire.Resume{Epoch: testEpoch, Seq: dee.welcome.Seq}})
+	if !back.welcome.Resumed || len(back.replay) != 1 || encodeString(back.replay[0]) != encodeString(sayEvent(4, "ana", "hi")) {
+		t.Fatalf("dee back: resumed %v, replay %s; want resumed with ana's message", back.welcome.Resumed, lines(back.replay))
+	}
 }
 
 // A batch is told as soon as it is full, without waiting for its window.

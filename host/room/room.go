@@ -510,6 +510,9 @@ type Member struct {
 	// presence.go).
 	held  bool
 	order uint64
+	// untold is, while held, the number its welcome gave the presence
+	// event to come (see Resumable.Untold).
+	untold uint64
 	// entry is the member as a welcome lists it, encoded, for what
 	// entryOf says (see rosterEntry).
 	entry   []byte

@@ -84,7 +84,7 @@ func (s *state) mayResume(m *Member) {
 		return // a member without a key cannot be told apart from another
 	}
 	s.keepResumable(Resumable{NameKey: m.key, Identity: m.identity, Since: m.since, Taken: m.taken,
-		PrivateSeq: m.privateSeq, Privates: m.privates, joined: m.joined, left: s.now()})
+		PrivateSeq: m.privateSeq, Privates: m.privates, Untold: m.untold, joined: m.joined, left: s.now()})
 }
 
 func (s *state) keepResumable(r Resumable) {
@@ -248,8 +248,8 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// A resume point is honoured only from a member the room lost (see
 	// Resumable), and only from when it was in the room; anyone else is a
 	// newcomer, and gets the backlog.
-	resume := s.heldResume(req.Resume)
 	prior, known := s.takeResumable(key, req.Identity)
+	resume := untoldResume(req.Resume, prior)
 	if !known {
 		resume = nil
 	}

@@ -83,7 +83,7 @@
 // presence event that will announce it, lists in "members" the room
 // before that event, and sends the member that event too: the one event
 // numbered as a welcome that a member is sent. A member that comes and
-// goes within the while is in no event; an event may list no one.
+// goes within the while is in no event.
 //
 //	host:   {"type":"event","seq":4,"time":"...","kind":"presence","joined":[{"name":"dee","role":"member"}],"left":[{"name":"bob","code":"lost"}]}
 //
