@@ -33,6 +33,16 @@ import (
 // host's work allows on this machine's cores (host-joins/s = cores / CPU
 // time per join) and, for present=5000, ratio: its CPU time per join over
 // present=0's, from the same run (the target is at most 1.5).
+//
+// A room of idle members costs its host CPU with no one joining: each
+// member's ping, read every 5 s, and the host's own to those it has sent
+// nothing for as long. idle-host-cpu-ms/s is that, measured on each host
+// for idleMeasure before the joins; host-cpu-us/join-net and ratio-net
+// are the figures above without it, the cost of the joins alone.
+//
+// CHATROOM_BENCH_HOSTPROFILE=file has each host write its CPU profile of
+// the joins (not of the filling) to file.PID: the parent's -cpuprofile
+// holds only the joiners.
 func BenchmarkJoinHostCPU(b *testing.B) {
 	const joiners = 32
 	raiseFileLimit(2*joinCPUPresent + 1024) // the child host inherits it
@@ -46,7 +56,24 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 	}
 	defer present.close()
 
-	var emptyPerJoin time.Duration
+	idle := make(map[*hostProcess]float64) // CPU seconds a second
+	for _, p := range []*hostProcess{empty, full} {
+		before, err := procCPU(p.cmd.Process.Pid)
+		if err != nil {
+			b.Skip(err)
+		}
+		time.Sleep(idleMeasure)
+		after, err := procCPU(p.cmd.Process.Pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		idle[p] = float64(after-before) / float64(idleMeasure)
+	}
+
+	var emptyPerJoin, emptyNet float64 // seconds of CPU
+	// Each host's profile (CHATROOM_BENCH_HOSTPROFILE) starts with its
+	// first run, after the filling.
+	profileOnce := map[*hostProcess]*sync.Once{empty: new(sync.Once), full: new(sync.Once)}
 	for _, run := range []struct {
 		present int
 		p       *hostProcess
@@ -54,6 +81,7 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 		b.Run(fmt.Sprintf("present=%d", run.present), func(b *testing.B) {
 			addr, conf := run.p.addr, benchJoinerTLS(b, run.p.fingerprint)
 			pid := run.p.cmd.Process.Pid
+			profileOnce[run.p].Do(run.p.startProfile)
 			before, err := procCPU(pid)
 			if err != nil {
 				b.Skip(err)
@@ -71,16 +99,20 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 			if err := present.failure(); err != nil {
 				b.Fatal(err)
 			}
-			perJoin := (after - before) / time.Duration(b.N)
+			perJoin := (after - before).Seconds() / float64(b.N)
+			net := ((after - before).Seconds() - idle[run.p]*elapsed.Seconds()) / float64(b.N)
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "joins/s")
-			b.ReportMetric(float64(perJoin.Microseconds()), "host-cpu-us/join")
+			b.ReportMetric(perJoin*1e6, "host-cpu-us/join")
+			b.ReportMetric(net*1e6, "host-cpu-us/join-net")
+			b.ReportMetric(idle[run.p]*1e3, "idle-host-cpu-ms/s")
 			if perJoin > 0 {
-				b.ReportMetric(float64(runtime.NumCPU())*float64(time.Second)/float64(perJoin), "host-joins/s")
+				b.ReportMetric(float64(runtime.NumCPU())/perJoin, "host-joins/s")
 			}
 			if run.present == 0 {
-				emptyPerJoin = perJoin
-			} else if emptyPerJoin > 0 {
-				b.ReportMetric(float64(perJoin)/float64(emptyPerJoin), "ratio")
+				emptyPerJoin, emptyNet = perJoin, net
+			} else if emptyPerJoin > 0 && emptyNet > 0 {
+				b.ReportMetric(perJoin/emptyPerJoin, "ratio")
+				b.ReportMetric(net/emptyNet, "ratio-net")
 			}
 		})
 	}
@@ -89,6 +121,10 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 // joinCPUPresent is how many idle members BenchmarkJoinHostCPU's full room
 // holds, as the target says.
 const joinCPUPresent = 5000
+
+// idleMeasure is how long BenchmarkJoinHostCPU watches each host idle: a
+// few of /proc's 10 ms ticks would not do.
+const idleMeasure = 5 * time.Second
 
 // idleRoom is members who joined a room and read everything it sends
 // them, checking that its events come in order, until closed. They send
