@@ -86,6 +86,7 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 			if err != nil {
 				b.Skip(err)
 			}
+			writes0, wrote0, ioOK := procWrites(pid)
 			b.ResetTimer()
 			elapsed, err := joinMany(addr, conf, b.N, joiners)
 			b.StopTimer()
@@ -98,6 +99,11 @@ func BenchmarkJoinHostCPU(b *testing.B) {
 			}
 			if err := present.failure(); err != nil {
 				b.Fatal(err)
+			}
+			if writes1, wrote1, ok := procWrites(pid); ok && ioOK {
+				// Idle members' pings among them, as in the CPU time.
+				b.ReportMetric(float64(writes1-writes0)/float64(b.N), "host-writes/join")
+				b.ReportMetric(float64(wrote1-wrote0)/float64(b.N), "host-bytes/join")
 			}
 			perJoin := (after - before).Seconds() / float64(b.N)
 			net := ((after - before).Seconds() - idle[run.p]*elapsed.Seconds()) / float64(b.N)
@@ -252,6 +258,31 @@ func (r *idleRoom) close() {
 		}
 	}
 	r.readers.Wait()
+}
+
+// procWrites returns how many write system calls process pid has made,
+// and how many bytes it has written, from /proc/PID/io; ok is false when
+// that cannot be read.
+func procWrites(pid int) (calls, bytes uint64, ok bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	var found int
+	for _, line := range strings.Split(string(data), "\n") {
+		key, value, _ := strings.Cut(line, ": ")
+		n, err := strconv.ParseUint(value, 10, 64)
+		switch {
+		case err != nil:
+		case key == "syscw":
+			calls = n
+			found++
+		case key == "wchar":
+			bytes = n
+			found++
+		}
+	}
+	return calls, bytes, found == 2
 }
 
 // procCPU returns the CPU time (user and system) process pid has used, from

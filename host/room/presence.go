@@ -16,10 +16,12 @@ import (
 //     present, a plain join or leave (one the member chose or a broken
 //     connection, not a kick, a ban or a member too slow, which say who
 //     did it or why) is held, and the room tells everything held at once,
-//     in one presence event, Config.PresenceWindow (1 s by default) after
-//     the first, or as soon as any other event is to be made, which then
-//     follows it: every member sees one order, and the roster it folds
-//     from the events is the room's at every event. A member who comes
+//     in one presence event, a window after the first (see
+//     presenceWindow: 1 s by default, 1 s more for every 1,000 members
+//     present, at most 5 s), or as soon as any other event is to be made,
+//     which then follows it: every member sees one order, and the roster
+//     it folds from the events is the room's at every event, and no one
+//     reads a message from someone not yet announced. A member who comes
 //     and goes within one window is in none.
 //   - the welcome's list of members is the roster as the events have
 //     announced it, kept encoded: each member's entry is encoded again
@@ -39,6 +41,13 @@ import (
 const (
 	defaultPresenceAbove  = 100
 	defaultPresenceWindow = time.Second
+	// windowPer is how many members present make the window one
+	// Config.PresenceWindow longer, and maxWindows how many windows it
+	// is at most: a presence event costs a delivery to every member, so
+	// the longer window keeps those to about windowPer a second (5,000
+	// members, a window of 5 s) however big the room.
+	windowPer  = 1000
+	maxWindows = 5
 	// maxPresenceBatch bounds the joins and leaves in one presence event,
 	// which is then told at once: at most some 120 bytes each, far under
 	// wire.MaxHostFrame, and a bound on what a member must take in one
@@ -151,11 +160,19 @@ func (s *state) heldOne() {
 		return
 	}
 	p.armed = true
+	window := presenceWindow(p.window, len(s.members))
 	if p.timer == nil {
-		p.timer = time.NewTimer(p.window)
+		p.timer = time.NewTimer(window)
 	} else {
-		p.timer.Reset(p.window)
+		p.timer.Reset(window)
 	}
+}
+
+// presenceWindow is how long a change is held at most in a room of n
+// members: base, and base more for every windowPer members beyond the
+// first windowPer, up to maxWindows times base.
+func presenceWindow(base time.Duration, n int) time.Duration {
+	return base * time.Duration(min(max(1, (n+windowPer-1)/windowPer), maxWindows))
 }
 
 // presenceDue is the channel on which Run learns that the window is over;

@@ -134,6 +134,20 @@ func TestPresenceWindow(t *testing.T) {
 	}
 }
 
+// The window grows with the room, a second for every thousand members, so
+// that presence events cost about the same deliveries a second at any
+// size, and is at most five.
+func TestPresenceWindowGrows(t *testing.T) {
+	for _, tc := range []struct {
+		members int
+		want    time.Duration
+	}{{0, time.Second}, {100, time.Second}, {1000, time.Second}, {1001, 2 * time.Second}, {5000, 5 * time.Second}, {10_000, 5 * time.Second}} {
+		if got := presenceWindow(time.Second, tc.members); got != tc.want {
+			t.Errorf("presenceWindow(1s, %d) = %v, want %v", tc.members, got, tc.want)
+		}
+	}
+}
+
 // Hidden (muted) members stay hidden in a crowded room: no presence event
 // names them, coming or going, and no welcome lists them.
 func TestPresenceKeepsHiddenMembersHidden(t *testing.T) {

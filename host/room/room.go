@@ -108,8 +108,9 @@ type Config struct {
 	// PresenceAbove is how many members must be present for plain joins
 	// and leaves to be held and told together, in one presence event
 	// (see presence.go); 0 means 100, and a negative number never.
-	// PresenceWindow is how long the first of them is held at most; 0
-	// means a second.
+	// PresenceWindow is how long the first of them is held at most in a
+	// room of up to 1,000 members, and how much longer for every 1,000
+	// more, up to five times as long; 0 means a second.
 	PresenceAbove  int
 	PresenceWindow time.Duration
 }

@@ -418,8 +418,18 @@ func AppendMember(buf []byte, m Member) ([]byte, error) {
 // chose can hold that sequence of bytes.
 var (
 	membersPlaceholder = []Member{{}}
-	membersField       = []byte(`,"members":[{"name":"","role":""}]`)
+	membersField       = placeholderField()
 )
+
+// placeholderField is `,"members":` and membersPlaceholder as Encode
+// writes them.
+func placeholderField() []byte {
+	b, err := AppendMember([]byte(`,"members":[`), membersPlaceholder[0])
+	if err != nil {
+		panic("wire: " + err.Error())
+	}
+	return append(b, ']')
+}
 
 // EncodeWithMembers returns f encoded as Encode would, with the
 // "members" field holding members: a JSON array of members, each as
