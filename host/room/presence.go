@@ -62,8 +62,11 @@ type presence struct {
 	// be held; 0 for never.
 	above  int
 	window time.Duration
-	// timer fires window after the first change held (armed); nil until
-	// one was. Run waits on it with the room's work.
+	// timer fires a window after the first change held (armed); nil
+	// until one was. Run waits on it beside the room's work, rather than
+	// the timer sending work on Room.events: a timer's goroutine could
+	// then block on a full queue, and the host need know nothing of
+	// presence. It is armed only while something is held.
 	timer *time.Timer
 	armed bool
 
