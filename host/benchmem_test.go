@@ -386,7 +386,7 @@ func helperClients(say func(string, ...any)) error {
 				go func() {
 					defer readers.Done()
 					for {
-						line, err := br.ReadSlice('\n')
+						line, err := readEvent(br)
 						if err != nil {
 							if !releasing.Load() {
 								fail(fmt.Errorf("m%d: read: %v", i, err))
@@ -397,7 +397,7 @@ func helperClients(say func(string, ...any)) error {
 							continue // the host's heartbeat
 						}
 						ev := parseRoomLine(line)
-						if ev.kind != lineJoin || ev.seq != lastSeq[i].Load()+1 {
+						if ev.kind != lineJoin || !ev.follows(lastSeq[i].Load()) {
 							fail(fmt.Errorf("m%d: unexpected %.200s", i, line))
 							return
 						}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,11 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 const (
 	hostProcessEnv    = "CHATROOM_TEST_HOST_PROCESS"
 	hostProcessDirEnv = "CHATROOM_TEST_HOST_DIR"
+	// hostProfileEnv names a file to which each host process writes its
+	// CPU profile, with its process id appended (BenchmarkJoinHostCPU
+	// runs two), from when it reads the line "profile" on its input
+	// (startProfile) to its end.
+	hostProfileEnv = "CHATROOM_BENCH_HOSTPROFILE"
 )
 
 // hostProcessConfigs are the rooms a host process can host.
@@ -115,9 +121,25 @@ func runHostProcess(kind, dir string) {
 		os.Exit(1)
 	}
 	fmt.Println("addr", h.Addr(), h.Fingerprint())
-	io.Copy(io.Discard, os.Stdin)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if file := os.Getenv(hostProfileEnv); in.Text() == "profile" && file != "" {
+			// The host's own CPU profile, which a benchmark's
+			// -cpuprofile (of the parent) does not hold.
+			if f, err := os.Create(fmt.Sprintf("%s.%d", file, os.Getpid())); err == nil {
+				pprof.StartCPUProfile(f)
+			}
+		}
+	}
 	h.Close()
+	pprof.StopCPUProfile()
 	os.Exit(0)
+}
+
+// startProfile has the host write its CPU profile from now on, when
+// hostProfileEnv names a file.
+func (p *hostProcess) startProfile() {
+	io.WriteString(p.stdin, "profile\n")
 }
 
 // hostProcess is a host run in a child process, a copy of this test binary

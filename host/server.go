@@ -802,6 +802,22 @@ func (c *memberConn) writeFrames(frames [][]byte) error {
 	buf := (*bp)[:0]
 	var err error
 	for i, frame := range frames {
+		if len(frame) >= maxBatch {
+			// A frame as long as a batch (a welcome to a big room) is
+			// written from where it is, not copied into one.
+			if len(buf) > 0 {
+				c.setWriteDeadline()
+				if _, err = c.conn.Write(buf); err != nil {
+					break
+				}
+				buf = buf[:0]
+			}
+			c.setWriteDeadline()
+			if _, err = c.conn.Write(frame); err != nil {
+				break
+			}
+			continue
+		}
 		buf = append(buf, frame...)
 		if len(buf) >= maxBatch || i == len(frames)-1 {
 			c.setWriteDeadline()
