@@ -4,22 +4,28 @@ package host
 // baseline (benchbare_test.go) so that every ratio comes from one run:
 //
 //	BenchmarkFanOut          deliveries/s, 100 and 500 members, closed loop
+//	BenchmarkFanOutCPU       deliveries per second of the server's own CPU
+//	                         time, 100 members, each server in a child
+//	                         process (Linux)
 //	BenchmarkLatency         p50/p99 at 100 members, 1,000 messages/s offered
-//	BenchmarkIdleMemory      host bytes per idle TLS member, 5,000 members
+//	BenchmarkIdleMemory      the host process's RSS per idle TLS member,
+//	                         5,000 members, heartbeats on (and its heap and
+//	                         stacks after collecting)
 //	BenchmarkJoin            joins/s, TLS handshake included, next to a
 //	                         server that does the same TLS and nothing else
 //	BenchmarkStalledMember   the others' throughput with a member that stops
 //	                         reading, and how long until the host cuts it off
 //
 // Everything runs on 127.0.0.1; clients share the machine with the host
-// (except in BenchmarkIdleMemory, whose clients are a child process so that
-// only the host's memory is counted). Each benchmark checks what it
+// (in BenchmarkIdleMemory, BenchmarkFanOutCPU and BenchmarkJoinHostCPU the
+// server is a child process, so that only its memory or CPU is counted). Each benchmark checks what it
 // measures — every member received every message, in the room's order,
 // and no one was dropped — and fails otherwise. The figures, as run for
 // the issue:
 //
 //	go test -run '^$' -bench 'FanOut|Latency|Join' -benchtime 3s -count 5 ./host/
 //	go test -run '^$' -bench 'StalledMember' -benchtime 40000x -count 3 ./host/
+//	go test -run '^$' -bench 'FanOutCPU' -benchtime 3s -count 5 ./host/      (Linux)
 //	go test -run '^$' -bench 'IdleMemory' -benchtime 1x -count 3 ./host/
 //	go test -run '^$' -bench 'JoinHostCPU' -benchtime 3s -count 3 ./host/   (Linux)
 //
@@ -28,7 +34,9 @@ package host
 // want -benchtime Nx.)
 // CPU profiles hold the clients too: `go tool pprof -tagignore bench=client`
 // shows the host alone. CHATROOM_BENCH_HEAPPROFILE=file makes
-// BenchmarkIdleMemory write the host's heap profile as it measures it.
+// BenchmarkIdleMemory's host process write its heap profile as it measures
+// it, and CHATROOM_BENCH_IDLE=duration sets how long the room idles before
+// its RSS is read (30 s).
 
 import (
 	"bufio"

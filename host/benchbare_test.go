@@ -19,9 +19,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"chatroom/host/wire"
@@ -345,4 +348,77 @@ func (s *bareJoinServer) close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+}
+
+// bareProcessEnv makes a copy of this test binary the bare broadcast hub
+// alone (runBareProcess), for benchmarks that read its CPU time apart from
+// the clients'. It is looked at before TestMain runs, by init.
+const bareProcessEnv = "CHATROOM_BENCH_BARE_PROCESS"
+
+func init() {
+	if os.Getenv(bareProcessEnv) != "" {
+		runBareProcess()
+	}
+}
+
+// runBareProcess serves the bare hub, prints its address, and serves until
+// its input is closed.
+func runBareProcess() {
+	h, err := startBareHub()
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println("addr", h.ln.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	h.close()
+	os.Exit(0)
+}
+
+// bareProcess is the bare hub in a child process (runBareProcess).
+type bareProcess struct {
+	*bareProto
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+}
+
+func startBareProcess(tb testing.TB) *bareProcess {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), bareProcessEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	p := &bareProcess{cmd: cmd, stdin: stdin}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	fields := strings.Fields(line)
+	if err != nil || len(fields) != 2 || fields[0] != "addr" {
+		p.close()
+		tb.Fatalf("bare hub process said %q (%v)", line, err)
+	}
+	p.bareProto = &bareProto{addr: fields[1]}
+	return p
+}
+
+// close ends the bare hub's process: its input closed, then killed if it
+// has not exited after a while.
+func (p *bareProcess) close() {
+	p.stdin.Close()
+	exited := make(chan struct{})
+	go func() { p.cmd.Wait(); close(exited) }()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill() // the child we started, by its process
+		<-exited
+	}
 }

@@ -90,6 +90,11 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 const (
 	hostProcessEnv    = "CHATROOM_TEST_HOST_PROCESS"
 	hostProcessDirEnv = "CHATROOM_TEST_HOST_DIR"
+	// hostProfileEnv names a file to which each host process writes its
+	// CPU profile, with its process id appended (BenchmarkJoinHostCPU
+	// runs two), from when it reads the line "profile" on its input
+	// (startProfile) to its end.
+	hostProfileEnv = "CHATROOM_BENCH_HOSTPROFILE"
 )
 
 // hostProcessConfigs are the rooms a host process can host.
@@ -132,7 +137,14 @@ func runHostProcess(kind, dir string) {
 		}
 	}
 	h.Close()
+	pprof.StopCPUProfile()
 	os.Exit(0)
+}
+
+// startProfile has the host write its CPU profile from now on, when
+// hostProfileEnv names a file.
+func (p *hostProcess) startProfile() {
+	io.WriteString(p.stdin, "profile\n")
 }
 
 // hostCommand carries out one command to a host process, and answers it
@@ -145,6 +157,9 @@ func runHostProcess(kind, dir string) {
 //	                      listens again
 //	profile-start FILE    starts a CPU profile in FILE; "profiling"
 //	profile-stop          ends it; "profiled"
+//	profile               starts a CPU profile in the file hostProfileEnv
+//	                      names, if it names one, until the host ends; no
+//	                      answer
 func hostCommand(h *Host, cfg Config, command string) (*Host, error) {
 	verb, arg, _ := strings.Cut(command, " ")
 	switch verb {
@@ -168,6 +183,14 @@ func hostCommand(h *Host, cfg Config, command string) (*Host, error) {
 			return nil, err
 		}
 		fmt.Println("profiling")
+	case "profile":
+		if file := os.Getenv(hostProfileEnv); file != "" {
+			// The host's own CPU profile, which a benchmark's
+			// -cpuprofile (of the parent) does not hold.
+			if f, err := os.Create(fmt.Sprintf("%s.%d", file, os.Getpid())); err == nil {
+				pprof.StartCPUProfile(f)
+			}
+		}
 	case "profile-stop":
 		pprof.StopCPUProfile()
 		fmt.Println("profiled")

@@ -142,6 +142,7 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	limitMemory()
 	store := dirStore(cfg.StateDir)
 	roomCfg := room.Config{
 		Name:       cfg.Name,

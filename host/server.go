@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"crypto/sha256"
@@ -282,24 +283,21 @@ func (s *server) start(conn net.Conn, p peer) {
 	s.conns[conn] = st
 	s.wg.Add(1)
 	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.conns, conn)
-			s.unpend(st)
-			if st.member {
-				s.members--
+	go s.serveConn(conn, p, func() {
+		s.mu.Lock()
+		delete(s.conns, conn)
+		s.unpend(st)
+		if st.member {
+			s.members--
+		}
+		if !p.owner {
+			if s.perAddr[p.addr]--; s.perAddr[p.addr] == 0 {
+				delete(s.perAddr, p.addr)
 			}
-			if !p.owner {
-				if s.perAddr[p.addr]--; s.perAddr[p.addr] == 0 {
-					delete(s.perAddr, p.addr)
-				}
-			}
-			s.mu.Unlock()
-		}()
-		s.serveConn(conn, p)
-	}()
+		}
+		s.mu.Unlock()
+		s.wg.Done()
+	})
 }
 
 // wait waits for every member's connection to end, up to timeout, then
@@ -329,29 +327,32 @@ func (s *server) wait(timeout time.Duration) {
 	<-done
 }
 
-// serveConn runs one connection from its first byte to its close.
-func (s *server) serveConn(conn net.Conn, p peer) {
-	defer conn.Close()
+// serveConn runs one connection from its first byte to its close, then
+// calls done.
+func (s *server) serveConn(conn net.Conn, p peer, done func()) {
 	c := &memberConn{server: s, conn: conn, peer: p}
 	if !c.join() {
+		conn.Close()
+		done()
 		return
 	}
-	// The reader starts on a fresh goroutine and this one, whose stack the
-	// handshake has grown, becomes the writer: a writer waits for frames
-	// with little on its stack, so the collector shrinks the handshake's
-	// stack back, whereas a reader waits deep in TLS and keeps it.
-	readerDone := make(chan struct{})
+	// This goroutine, whose stack the handshake has grown, ends here. The
+	// reader, which waits in TLS for as long as the member stays, starts
+	// on a fresh one, which stays small; and a writer runs only while
+	// there is something to write (startWriter).
 	go func() {
-		defer close(readerDone)
+		defer done()
+		defer conn.Close()
+		c.startWriter()
 		c.read()
+		<-c.writerDone
 	}()
-	c.write()
-	<-readerDone
 }
 
 // memberConn is one connection to the room, from its handshake to its
 // close: once the room has let the member in, one goroutine reads from it
-// (read) and another writes to it (write), and what they share is here.
+// (read), and a writer writes to it while there is something to write
+// (runWriter), and what they share is here.
 type memberConn struct {
 	server *server
 	conn   net.Conn
@@ -372,6 +373,24 @@ type memberConn struct {
 	deadline     time.Time
 	wrote        time.Time
 
+	// The writer runs on demand (see wake): writer says whether one runs,
+	// and kick tells a running one there is more. The fields after them
+	// are the writer's alone: one writer runs at a time, and each starts
+	// after the one before it has stopped (writer orders them).
+	writer     atomic.Int32 // writerIdle, writerRunning or writerDone
+	kick       chan struct{}
+	writerDone chan struct{} // closed when the writer has said its last word
+	// pingDue is set by pingTimer, every heartbeat, for the writer to see
+	// whether the connection was silent for a whole interval.
+	pingDue   atomic.Bool
+	pingTimer *time.Timer
+	linger    *time.Timer // a waiting writer stops when it fires (writerLinger)
+	lingerSet bool        // linger is running
+	lastKick  time.Time   // when the writer was last told of more
+	replayed  bool        // the welcome and the replay are written
+	failed    bool        // a write failed: what is queued is thrown away
+	busy      bool        // the last batch was a busy room's (busyBatch frames or more)
+
 	// readErr is why the reader gave up on the member, for the writer to
 	// send as its last word. The reader records it before telling the
 	// room, and the room closes the member's outbox after that, so the
@@ -382,6 +401,19 @@ type memberConn struct {
 	// linger the writer set.
 	lingering atomic.Bool
 }
+
+// The states of memberConn.writer.
+const (
+	writerIdle    = iota // none runs: the next wake starts one
+	writerRunning        // one runs, and sees what kick says
+	writerDone           // the last word is said: none will run again
+)
+
+// writerLinger is how long a writer that has written everything waits for
+// more before it stops. A busy room keeps its members' writers running (no
+// goroutine to start for every frame); an idle member holds none, but for
+// this long after its heartbeat's ping.
+const writerLinger = 250 * time.Millisecond
 
 // join takes the connection through the TLS handshake, the hello and the
 // admin password into the room, or refuses it. It reports whether the room
@@ -484,7 +516,10 @@ func (c *memberConn) read() {
 			deadline = now.Add(silence)
 			c.conn.SetReadDeadline(deadline)
 		}
-		f, err := c.dec.Decode()
+		// The reader waits here, for as long as the member is silent, with
+		// little on its stack: the frame is decoded in handle, whose
+		// larger stack frame is there only while it runs.
+		line, err := c.dec.ReadLine()
 		if err != nil {
 			var werr *wire.Error
 			if !errors.As(err, &werr) {
@@ -494,22 +529,9 @@ func (c *memberConn) read() {
 			c.readErr = &wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg}
 			break
 		}
-		if f.Type == wire.TypePing {
-			if !pings.AllowN(time.Now(), 1) {
-				// No client needs this many: it pings once per heartbeat
-				// of silence. Every ping costs the host a decode, and
-				// otherwise nothing would bound them.
-				c.readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected,
-					Text: "too many pings: a client sends one after each heartbeat of silence"}
-				break
-			}
-			continue // it has done its work: the deadline moved
-		}
-		if f.Type != wire.TypeSay {
-			c.readErr = &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a say frame, got " + quoteType(f.Type)}
+		if c.readErr = c.handle(line, pings); c.readErr != nil {
 			break
 		}
-		c.server.room.Say(c.member, f.Text, f.Ref)
 	}
 	c.server.room.Leave(c.member, wire.CodeProtocol)
 	// Read on while the writer says why: closing a socket with unread
@@ -517,6 +539,39 @@ func (c *memberConn) read() {
 	// error frame before the member reads it.
 	c.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 	io.Copy(io.Discard, io.LimitReader(c.conn, maxLinger))
+}
+
+// handle hands one frame from the member to the room, or returns why the
+// reader gives up on the member, to send as its last word.
+func (c *memberConn) handle(line []byte, pings *rate.Limiter) *wire.Frame {
+	// A ping, which an idle member sends every heartbeat, is the frame
+	// join's clients send, byte for byte: it needs no JSON decoding.
+	var f wire.Frame
+	if bytes.Equal(line, pingFrame) {
+		f.Type = wire.TypePing
+	} else {
+		var err error
+		if f, err = wire.Parse(line); err != nil {
+			var werr *wire.Error
+			errors.As(err, &werr)
+			return &wire.Frame{Type: wire.TypeError, Code: werr.Code, Text: werr.Msg}
+		}
+	}
+	switch f.Type {
+	case wire.TypePing:
+		if !pings.AllowN(time.Now(), 1) {
+			// No client needs this many: it pings once per heartbeat of
+			// silence. Every ping costs the host a decode, and otherwise
+			// nothing would bound them.
+			return &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected,
+				Text: "too many pings: a client sends one after each heartbeat of silence"}
+		}
+		return nil // it has done its work: the deadline moved
+	case wire.TypeSay:
+		c.server.room.Say(c.member, f.Text, f.Ref)
+		return nil
+	}
+	return &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a say frame, got " + quoteType(f.Type)}
 }
 
 // pingBurst is how many pings a member may send in a row, beyond the pace
@@ -536,62 +591,163 @@ func newPingBudget(heartbeat time.Duration) *rate.Limiter {
 	return rate.NewLimiter(rate.Every(every), pingBurst)
 }
 
-// write writes the member's frames until the room closes its outbox, then
-// closes the connection with the last word (closeLingering). Everything
-// queued at a time goes out in one write: for a busy room that is the
-// difference between one TLS record and hundreds.
-func (c *memberConn) write() {
-	out := c.member.Out()
-	// The welcome and the replay go first, in batches, straight from the
-	// room's history: they may be more frames than the outbox holds.
-	if err := c.writeFrames(c.member.TakeReplay()); err != nil {
-		c.writeFailed(err)
-		return
-	}
-	// A ping goes out only after a whole interval in which nothing was
-	// written, so a busy room sends none. The timer is not reset at each
-	// write (that costs the busy writer); when it fires early it is set
-	// for the rest of the interval.
-	var ping <-chan time.Time // nil, which never fires, without a heartbeat
-	var timer *time.Timer
+// startWriter starts the member's first writer, which writes the welcome
+// and the replay, and from then on has the outbox and the heartbeat start
+// one whenever there is something to write (wake).
+func (c *memberConn) startWriter() {
+	c.kick = make(chan struct{}, 1)
+	c.writerDone = make(chan struct{})
+	c.linger = time.NewTimer(writerLinger)
+	c.linger.Stop()
 	if c.heartbeat > 0 {
-		timer = time.NewTimer(c.heartbeat)
-		defer timer.Stop()
-		ping = timer.C
+		c.pingTimer = time.AfterFunc(c.heartbeat, c.pingTime)
 	}
-	busy := false // the last batch was a busy room's (busyBatch frames or more)
-	for open := true; open; {
-		select {
-		case <-out.Ready():
-			if busy {
-				// Let the room go on handing out what it is handing out
-				// before taking the queue: in a busy room the batch is then
-				// larger, and one write (one TLS record, one system call)
-				// carries it. A quiet room's frames go at once.
-				runtime.Gosched()
-			}
-			var frames [][]byte
-			frames, open = out.Take()
-			busy = len(frames) >= busyBatch
-			err := c.writeFrames(frames)
-			out.Recycle(frames)
-			if err != nil {
-				c.writeFailed(err)
-				return
-			}
-		case now := <-ping:
-			if idle := now.Sub(c.wrote); idle < c.heartbeat {
-				timer.Reset(c.heartbeat - idle)
-				continue
-			}
-			if err := c.writeFrames([][]byte{pingFrame}); err != nil {
-				c.writeFailed(err)
-				return
-			}
-			timer.Reset(c.heartbeat)
+	c.writer.Store(writerRunning)
+	c.member.Out().OnReady(c.wake)
+	go c.runWriter()
+}
+
+// wake tells the writer there is something to write, starting one if none
+// runs. It never blocks: the room calls it (Outbox.OnReady).
+func (c *memberConn) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default: // a kick is already waiting: the writer has not looked yet
+	}
+	if c.writer.CompareAndSwap(writerIdle, writerRunning) {
+		go c.runWriter()
+	}
+}
+
+// pingTime is the heartbeat's timer: it has the writer look whether the
+// connection was silent for a whole interval, and ping if so.
+func (c *memberConn) pingTime() {
+	c.pingDue.Store(true)
+	c.wake()
+}
+
+// runWriter writes the member's frames until there is nothing left to
+// write for writerLinger, or the room closes its outbox; then it closes
+// the connection with the last word (closeLingering). Everything queued at
+// a time goes out in one write: for a busy room that is the difference
+// between one TLS record and hundreds. At most one runs at a time (see
+// wake), so the frames go in the room's order.
+func (c *memberConn) runWriter() {
+	out := c.member.Out()
+	if !c.replayed {
+		// The welcome and the replay go first, in batches, straight from
+		// the room's history: they may be more frames than the outbox
+		// holds.
+		c.replayed = true
+		if err := c.writeFrames(c.member.TakeReplay()); err != nil {
+			c.writeFailed(err)
 		}
 	}
-	c.closeLingering()
+	for {
+		if c.busy && !c.failed {
+			// Let the room go on handing out what it is handing out
+			// before taking the queue: in a busy room the batch is then
+			// larger, and one write (one TLS record, one system call)
+			// carries it. A quiet room's frames go at once.
+			runtime.Gosched()
+		}
+		frames, open := out.Take()
+		c.busy = len(frames) >= busyBatch
+		if !c.failed {
+			if err := c.writeFrames(frames); err != nil {
+				c.writeFailed(err)
+			}
+		}
+		out.Recycle(frames)
+		if !open {
+			if !c.failed {
+				c.closeLingering()
+			}
+			c.finish()
+			return
+		}
+		if c.pingDue.Swap(false) {
+			c.ping()
+		}
+		if !c.waitForMore() {
+			return
+		}
+	}
+}
+
+// ping writes a ping if the writer wrote nothing for a whole heartbeat
+// interval, so that a busy room sends none, and sets the heartbeat's timer
+// for the next look. The timer is not reset at each write (that costs the
+// busy writer); it comes back for the rest of the interval.
+func (c *memberConn) ping() {
+	if c.failed {
+		return
+	}
+	idle := time.Since(c.wrote)
+	if idle >= c.heartbeat {
+		if err := c.writeFrames([][]byte{pingFrame}); err != nil {
+			c.writeFailed(err)
+			return
+		}
+		idle = 0
+	}
+	c.pingTimer.Reset(c.heartbeat - idle)
+}
+
+// waitForMore waits until the writer is told of more to write, and reports
+// true, or for writerLinger without any, and then stops the writer and
+// reports false. A later wake starts another.
+func (c *memberConn) waitForMore() bool {
+	select {
+	case <-c.kick:
+		c.lastKick = time.Now()
+		return true
+	default:
+	}
+	// The timer is set when the writer first waits, not at every wait
+	// (that costs a busy writer); when it fires before a whole linger
+	// without a kick, it is set for the rest.
+	if !c.lingerSet {
+		c.lingerSet = true
+		c.lastKick = time.Now()
+		c.linger.Reset(writerLinger)
+	}
+	for {
+		select {
+		case <-c.kick:
+			c.lastKick = time.Now()
+			return true
+		case <-c.linger.C:
+			if quiet := time.Since(c.lastKick); quiet < writerLinger {
+				c.linger.Reset(writerLinger - quiet)
+				continue
+			}
+		}
+		c.lingerSet = false
+		c.writer.Store(writerIdle)
+		// A wake that came after the last look saw a writer running and
+		// started none: if its kick is here, go on, unless another wake
+		// has started a writer since (which takes everything).
+		select {
+		case <-c.kick:
+			if c.writer.CompareAndSwap(writerIdle, writerRunning) {
+				return true
+			}
+		default:
+		}
+		return false
+	}
+}
+
+// finish is the end of the last writer: none runs again, the heartbeat
+// stops, and serveConn may close the connection.
+func (c *memberConn) finish() {
+	c.writer.Store(writerDone)
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	c.linger.Stop()
+	close(c.writerDone)
 }
 
 // writeFailed closes the connection after a write failed. Closing ends the
@@ -600,15 +756,7 @@ func (c *memberConn) write() {
 func (c *memberConn) writeFailed(err error) {
 	c.server.log.Debug("write failed", "name", c.member.Name(), "err", err)
 	abort(c.conn)
-	out := c.member.Out()
-	for {
-		frames, open := out.Take()
-		out.Recycle(frames)
-		if !open {
-			return
-		}
-		<-out.Ready()
-	}
+	c.failed = true
 }
 
 // closeLingering says the last word (the room's Final, or why the reader
@@ -654,6 +802,22 @@ func (c *memberConn) writeFrames(frames [][]byte) error {
 	buf := (*bp)[:0]
 	var err error
 	for i, frame := range frames {
+		if len(frame) >= maxBatch {
+			// A frame as long as a batch (a welcome to a big room) is
+			// written from where it is, not copied into one.
+			if len(buf) > 0 {
+				c.setWriteDeadline()
+				if _, err = c.conn.Write(buf); err != nil {
+					break
+				}
+				buf = buf[:0]
+			}
+			c.setWriteDeadline()
+			if _, err = c.conn.Write(frame); err != nil {
+				break
+			}
+			continue
+		}
 		buf = append(buf, frame...)
 		if len(buf) >= maxBatch || i == len(frames)-1 {
 			c.setWriteDeadline()

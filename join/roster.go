@@ -370,10 +370,7 @@ func (r *Roster) apply(f wire.Frame) error {
 			}
 		case wire.KindLeave:
 			if f.Name != r.me {
-				delete(r.roles, f.Name)
-				delete(r.away, f.Name)
-				delete(r.keys, f.Name)
-				r.recent = slices.DeleteFunc(r.recent, func(n string) bool { return n == f.Name })
+				r.forget(f.Name)
 			}
 		case wire.KindNick:
 			role, present := r.roles[f.Name]
@@ -393,6 +390,8 @@ func (r *Roster) apply(f wire.Frame) error {
 			}
 		case wire.KindTopic:
 			r.topic = cutText(f.Text, maxTopicBytes)
+		case wire.KindPresence:
+			return r.applyPresence(f)
 		case wire.KindSay, wire.KindMe:
 			r.spoke(f.From)
 		}
@@ -411,6 +410,55 @@ func (r *Roster) apply(f wire.Frame) error {
 		}
 	}
 	return nil
+}
+
+// applyPresence follows a presence event: first everyone who left, then
+// everyone who came, as wire's Presence says. It checks the whole event
+// first, so that one past the roster's bounds changes nothing.
+func (r *Roster) applyPresence(f wire.Frame) error {
+	if len(f.Joined) > maxRosterMembers || len(f.Left) > maxRosterMembers {
+		return brokenf("it announced more than %d members at once", maxRosterMembers)
+	}
+	for _, m := range f.Joined {
+		if err := checkMember(m.Name, m.Role); err != nil {
+			return err
+		}
+	}
+	gone := make(map[string]bool, len(f.Left))
+	for _, d := range f.Left {
+		if _, present := r.roles[d.Name]; present && d.Name != r.me {
+			gone[d.Name] = true
+		}
+	}
+	n := len(r.roles) - len(gone)
+	came := make(map[string]bool, len(f.Joined))
+	for _, m := range f.Joined {
+		if _, present := r.roles[m.Name]; (!present || gone[m.Name]) && !came[m.Name] {
+			came[m.Name] = true
+			n++
+		}
+	}
+	if n > maxRosterMembers {
+		return brokenf("it announced more than %d members", maxRosterMembers)
+	}
+	for name := range gone {
+		r.forget(name)
+	}
+	for _, m := range f.Joined {
+		r.roles[m.Name] = m.Role
+		r.setKey(m.Name, m.Key)
+		delete(r.away, m.Name)
+		r.setWelcomeAway(m)
+	}
+	return nil
+}
+
+// forget takes name out of the roster: a member who left.
+func (r *Roster) forget(name string) {
+	delete(r.roles, name)
+	delete(r.away, name)
+	delete(r.keys, name)
+	r.recent = slices.DeleteFunc(r.recent, func(n string) bool { return n == name })
 }
 
 // rename follows a member's change of name from old to name: its role, its

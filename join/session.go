@@ -83,6 +83,10 @@ type Session struct {
 	privateShown uint64
 	err          error // what ended the session, once Next has returned it
 
+	// arrivalTold: the presence event numbered as the welcome came (see
+	// ownArrival).
+	arrivalTold bool
+
 	point        atomic.Uint64 // the resume point's seq (see ResumePoint)
 	privatePoint atomic.Uint64 // and its Private
 
@@ -491,7 +495,11 @@ func (s *Session) next() (wire.Frame, error) {
 			return f, nil
 		}
 		s.endReplay()
-		if f.Type == wire.TypeEvent {
+		if f.Type == wire.TypeEvent && s.ownArrival(f) {
+			// Not shown before, and not a gap: the welcome stood for it.
+			s.arrivalTold = true
+			s.shown = max(s.shown, f.Seq)
+		} else if f.Type == wire.TypeEvent {
 			if f.Seq <= max(s.seq, s.shown) {
 				continue // shown already: an over-eager replay
 			}
@@ -509,6 +517,13 @@ func (s *Session) next() (wire.Frame, error) {
 		}
 		return f, nil
 	}
+}
+
+// ownArrival reports whether f is the presence event that tells of the
+// person's own arrival, which a big room holds (see wire's Presence): the
+// one event numbered as the welcome that the room sends, first after it.
+func (s *Session) ownArrival(f wire.Frame) bool {
+	return f.Kind == wire.KindPresence && f.Seq == s.welcome.Seq && s.seq == s.welcome.Seq && !s.arrivalTold
 }
 
 // lastOfBacklog counts an event from below the welcome's Seq as one of a

@@ -64,6 +64,11 @@ type Resumable struct {
 	// those it did not get.
 	PrivateSeq uint64
 	Privates   []PrivateCopy
+	// Untold is the number its welcome gave the presence event that was
+	// to announce the member, when it left before the room told of it
+	// (see presence.go); 0 otherwise. The room may have given the number
+	// to another event since, which the member does not hold.
+	Untold uint64 `json:",omitempty"`
 
 	// joined and left are when the member joined (first) and left, on the
 	// room's clock, to tell a brief stay (see briefStay); a saved history

@@ -25,6 +25,8 @@ type Outbox struct {
 	// ready holds a token when frames were queued (or the outbox closed)
 	// since the writer last took them.
 	ready chan struct{}
+	// wake, once set (OnReady), is called instead of sending that token.
+	wake func()
 }
 
 func newOutbox(limit int) *Outbox {
@@ -52,9 +54,10 @@ func (o *Outbox) push(frame []byte) bool {
 		o.frames = (*o.box)[:0]
 	}
 	o.frames = append(o.frames, frame)
+	hook := o.wake
 	o.mu.Unlock()
 	if wake {
-		o.signal()
+		o.signal(hook)
 	}
 	return true
 }
@@ -64,11 +67,18 @@ func (o *Outbox) push(frame []byte) bool {
 func (o *Outbox) close() {
 	o.mu.Lock()
 	o.closed = true
+	hook := o.wake
 	o.mu.Unlock()
-	o.signal()
+	o.signal(hook)
 }
 
-func (o *Outbox) signal() {
+// signal tells the writer there is something to take: by calling wake,
+// the hook OnReady set, or else with a token on Ready.
+func (o *Outbox) signal(wake func()) {
+	if wake != nil {
+		wake()
+		return
+	}
 	select {
 	case o.ready <- struct{}{}:
 	default: // a token is already waiting: the writer has not looked yet
@@ -80,6 +90,18 @@ func (o *Outbox) signal() {
 // token may come when there is nothing to take (Take then returns no
 // frames and the outbox open); the writer simply waits again.
 func (o *Outbox) Ready() <-chan struct{} { return o.ready }
+
+// OnReady has the outbox call wake, from then on, whenever it would put a
+// token on Ready: when frames are queued into an outbox the writer has
+// emptied, and when it closes. wake runs on the room goroutine, so it must
+// not block; it lets a host start a writer only when there is something to
+// write, rather than keep one waiting on Ready for every idle member.
+// Frames queued before OnReady wait for the writer's first Take.
+func (o *Outbox) OnReady(wake func()) {
+	o.mu.Lock()
+	o.wake = wake
+	o.mu.Unlock()
+}
 
 // Take returns every frame queued, oldest first, and whether the outbox is
 // still open. Once it reports the outbox closed, the frames it returns are

@@ -49,3 +49,34 @@ func TestOutbox(t *testing.T) {
 		t.Fatalf("Take once drained = %q, %v; want nothing, closed", frames, open)
 	}
 }
+
+// With OnReady, the outbox calls its hook where it would put a token on
+// Ready, and puts none: once when frames are queued into an emptied
+// outbox, and on close.
+func TestOutboxOnReady(t *testing.T) {
+	o := newOutbox(8)
+	o.push([]byte("before")) // queued before the hook: a token for it
+	<-o.Ready()
+	wakes := 0
+	o.OnReady(func() { wakes++ })
+	o.push([]byte("f1"))
+	if wakes != 0 {
+		t.Fatalf("%d wakes for frames queued behind others not taken yet", wakes)
+	}
+	frames, _ := o.Take()
+	o.Recycle(frames)
+	o.push([]byte("f2"))
+	o.push([]byte("f3"))
+	if wakes != 1 {
+		t.Fatalf("%d wakes for frames queued into an emptied outbox, want 1", wakes)
+	}
+	o.close()
+	if wakes != 2 {
+		t.Fatalf("%d wakes after close, want 2", wakes)
+	}
+	select {
+	case <-o.Ready():
+		t.Fatal("a token on Ready although the hook was called instead")
+	default:
+	}
+}

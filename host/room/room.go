@@ -104,6 +104,15 @@ type Config struct {
 	// increasing order, with gaps where joins and leaves were dropped,
 	// the last one Seq and all after LostMessage; the room relies on it.
 	Past History
+
+	// PresenceAbove is how many members must be present for plain joins
+	// and leaves to be held and told together, in one presence event
+	// (see presence.go); 0 means 100, and a negative number never.
+	// PresenceWindow is how long the first of them is held at most in a
+	// room of up to 1,000 members, and how much longer for every 1,000
+	// more, up to five times as long; 0 means a second.
+	PresenceAbove  int
+	PresenceWindow time.Duration
 }
 
 // ModEntry is one act of moderation: who did what to whom, and why.
@@ -276,6 +285,9 @@ func (r *Room) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			// What is held is told first, so that the history saved
+			// holds the number a welcome gave.
+			s.flushPresence()
 			s.closeAll()
 			r.final = s.snapshot()
 			return
@@ -284,6 +296,9 @@ func (r *Room) Run(ctx context.Context) {
 			// Members found too slow while handing out this work's frames
 			// are removed only now, so that no fan-out loop sees the member
 			// list change under it.
+			s.dropTooSlow()
+		case <-s.presenceDue():
+			s.flushPresence()
 			s.dropTooSlow()
 		}
 	}
@@ -491,6 +506,18 @@ type Member struct {
 	// is removed, or, for a member found too slow, as soon as it is found,
 	// so that it gets nothing more while it waits to be removed.
 	gone bool
+	// held is set while the member's arrival waits to be told in a
+	// presence event; order is its place in the room's join order (see
+	// presence.go).
+	held  bool
+	order uint64
+	// untold is, while held, the number its welcome gave the presence
+	// event to come (see Resumable.Untold).
+	untold uint64
+	// entry is the member as a welcome lists it, encoded, for what
+	// entryOf says (see rosterEntry).
+	entry   []byte
+	entryOf wire.Member
 }
 
 // Name returns the member's name as it is displayed now (see /nick).

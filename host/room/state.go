@@ -63,6 +63,8 @@ type state struct {
 
 	mod moderation // what moderation keeps beyond the lists (see notice.go)
 
+	presence presence // joins and leaves held in a big room, and the welcome's list (see presence.go)
+
 	budgets    budgets // of lines and joins, across connections
 	joinLimits JoinLimits
 
@@ -86,7 +88,7 @@ func (s *state) mayResume(m *Member) {
 		return // a member without a key cannot be told apart from another
 	}
 	s.keepResumable(Resumable{NameKey: m.key, Identity: m.identity, Since: m.since, Taken: m.taken,
-		PrivateSeq: m.privateSeq, Privates: m.privates, joined: m.joined, left: s.now()})
+		PrivateSeq: m.privateSeq, Privates: m.privates, Untold: m.untold, joined: m.joined, left: s.now()})
 }
 
 func (s *state) keepResumable(r Resumable) {
@@ -137,6 +139,7 @@ func newState(cfg Config) *state {
 		joinLimits: cfg.JoinLimits.withDefaults(),
 
 		topicByAnyone: cfg.TopicByAnyone,
+		presence:      newPresence(cfg.PresenceAbove, cfg.PresenceWindow),
 	}
 	if CheckTopic(cfg.Topic.Text) == "" {
 		s.topic = cfg.Topic
@@ -243,12 +246,19 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		m.role = wire.RoleAdmin
 	}
 	m.hidden = s.hiddenAtJoin(m)
+	// In a big room the arrival is held, to be told with others in one
+	// presence event (see presence.go); otherwise what is held is told
+	// first, so that the replay and the welcome come after it.
+	held := !m.hidden && s.holding()
+	if !m.hidden && !held {
+		s.flushPresence()
+	}
 
 	// A resume point is honoured only from a member the room lost (see
 	// Resumable), and only from when it was in the room; anyone else is a
 	// newcomer, and gets the backlog.
-	resume := req.Resume
 	prior, known := s.takeResumable(key, req.Identity)
+	resume := untoldResume(req.Resume, prior)
 	if !known {
 		resume = nil
 	}
@@ -267,12 +277,18 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// at N, so it is built before the fan-out can find anyone too slow.
 	//
 	// A muted member joins hidden (see Member.hidden): there is no join
-	// event, and the welcome stands for the room's last event instead.
+	// event, and the welcome stands for the room's last event instead. A
+	// held arrival has no join event either: its welcome has the number
+	// of the presence event to come, which it is sent.
 	var join []byte
-	if !m.hidden {
+	if !m.hidden && !held {
 		join = s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role, Key: m.keyTag()})
 	}
 	m.since = s.seq
+	welcomeSeq := s.seq
+	if held {
+		welcomeSeq = s.seq + 1
+	}
 	if resumed {
 		m.since, m.taken = prior.Since, prior.Taken
 		s.resumeFrom(m, prior)
@@ -283,8 +299,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		Version:  wire.Version,
 		Room:     &wire.Room{Name: s.name, ID: s.id, Topic: s.topic.Text},
 		You:      &wire.Member{Name: m.name, Role: m.role, Away: m.away != "", Key: m.keyTag()},
-		Members:  s.memberList(),
-		Seq:      s.seq,
+		Seq:      welcomeSeq,
 		Commands: Commands(),
 		Limits:   &s.limits,
 
@@ -306,10 +321,13 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// must not get the member dropped as too slow before it has read a
 	// thing. Everything later goes through the outbox, so the member gets
 	// all of it in the room's order.
-	m.replay = append(make([][]byte, 0, 1+len(replay)), encode(welcome))
+	m.replay = append(make([][]byte, 0, 1+len(replay)), s.encodeWelcome(welcome))
 	m.replay = append(m.replay, replay...)
 	if join != nil {
 		s.fanOutExcept(join, m)
+	}
+	if held {
+		s.holdJoin(m)
 	}
 	return m, nil
 }
@@ -327,18 +345,10 @@ func withReason(text, reason string) string {
 }
 
 func (s *state) addMember(m *Member) {
+	s.presence.joins++
+	m.order = s.presence.joins
 	s.members = append(s.members, m)
 	s.byKey[m.key] = m
-}
-
-func (s *state) memberList() []wire.Member {
-	list := make([]wire.Member, 0, len(s.members))
-	for _, m := range s.members {
-		if !m.hidden { // see Member.hidden; a hidden joiner has itself in You
-			list = append(list, wire.Member{Name: m.name, Role: m.role, Away: m.away != "", Key: m.keyTag()})
-		}
-	}
-	return list
 }
 
 // keyTag is the tag of m's identity key, as /whois shows it, or "" for a
@@ -477,6 +487,10 @@ func (s *state) leave(m *Member, code string) {
 // host's time and encoded once, for every member to get the same bytes,
 // and kept in the history as those bytes.
 func (s *state) event(f *wire.Frame) []byte {
+	if f.Kind != wire.KindPresence {
+		s.flushPresence() // what is held happened first
+	}
+	s.rosterChanged(f.Kind)
 	s.seq++
 	f.Type = wire.TypeEvent
 	f.Seq = s.seq
@@ -599,6 +613,10 @@ func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
 		return // the others never saw it join (see Member.hidden)
 	}
 	leave.Name = m.name
+	if holdsLeave(&leave) && s.holding() {
+		s.holdLeave(m, leave.Code) // see presence.go
+		return
+	}
 	s.broadcast(&leave)
 }
 

@@ -55,8 +55,9 @@
 //     and a kind: "say", "me", "join", "leave", "role", "nick" (a member
 //     took another name: "name" is the old one, "new_name" the new),
 //     "away" (the member in "from" is away, "text" says why; with no text,
-//     back) or "topic" (the member in "from" set the room's topic to
-//     "text"; no text clears it). The name in "from" is set by the host: a
+//     back), "topic" (the member in "from" set the room's topic to
+//     "text"; no text clears it) or "presence" (see below). The name in
+//     "from" is set by the host: a
 //     member cannot speak as anyone else. A client that meets a kind it
 //     does not know shows nothing for it and keeps going, so later hosts
 //     may add kinds.
@@ -69,6 +70,22 @@
 //   - "closed": the host is ending this member's connection, with a code
 //     ("kicked", "banned", "room-closed", "too-slow", "left", "replaced")
 //     and reason.
+//
+// # Presence
+//
+// In a big room the host tells plain joins and leaves (a member who chose
+// to leave, or whose connection broke; not kicks, bans or members too
+// slow) together, in one "presence" event for a short while's worth:
+// "left" lists who left, each with "name" and "code", and "joined" who
+// came, each as a welcome's members are. A client applies the leaves
+// first, then the joins, so a name in both left and came back. A host
+// that holds an arrival welcomes the member with the number of the
+// presence event that will announce it, lists in "members" the room
+// before that event, and sends the member that event too: the one event
+// numbered as a welcome that a member is sent. A member that comes and
+// goes within the while is in no event.
+//
+//	host:   {"type":"event","seq":4,"time":"...","kind":"presence","joined":[{"name":"dee","role":"member"}],"left":[{"name":"bob","code":"lost"}]}
 //
 // # History and resume
 //
@@ -158,6 +175,10 @@ const (
 	KindNick  = "nick"  // Name is now called NewName
 	KindAway  = "away"  // From is away: Text says why; no Text, From is back
 	KindTopic = "topic" // From set the room's topic to Text; no Text clears it
+	// Presence: in a big room, the plain joins and leaves of a short
+	// while, as one event: first everyone in Left left, then everyone in
+	// Joined came (so a name in both left and came back).
+	KindPresence = "presence"
 )
 
 // Codes, in Frame.Code. Refusals and closings share one namespace so that a
@@ -252,7 +273,9 @@ type Frame struct {
 	// event: this event's number. welcome: the number of the member's own
 	// "join" event, which the member is not sent separately (for a member
 	// muted when it joins, which the others are not shown, the room's
-	// latest event); the events it receives next are numbered from Seq+1 on. private: the number of the
+	// latest event; for one whose arrival is held in a big room, the
+	// presence event to come, which it is sent: see Presence); the events
+	// it receives next are numbered from Seq+1 on. private: the number of the
 	// room's last event when it was sent, which places it among them.
 	Seq uint64 `json:"seq,omitempty"`
 	// private: its number among the private frames sent to this member,
@@ -282,6 +305,19 @@ type Frame struct {
 	// say: the member's own number for the line. event, private, notice:
 	// the number of the line this frame answers.
 	Ref uint64 `json:"ref,omitempty"`
+
+	// event (presence): who came, as a welcome lists members, in the
+	// order they came; and who left before them, with why (CodeLeft or
+	// CodeLost).
+	Joined []Member    `json:"joined,omitempty"`
+	Left   []Departure `json:"left,omitempty"`
+}
+
+// Departure is a member who left, in a presence event: its name, and why
+// (CodeLeft or CodeLost).
+type Departure struct {
+	Name string `json:"name"`
+	Code string `json:"code,omitempty"`
 }
 
 // Resume is a member's resume point: the last event it holds, and the
@@ -362,6 +398,66 @@ func Encode(f *Frame) ([]byte, error) {
 	return Append(nil, f)
 }
 
+// AppendMember appends m encoded as an element of a frame's "members",
+// exactly as Encode writes it there, to buf.
+func AppendMember(buf []byte, m Member) ([]byte, error) {
+	w := bytes.NewBuffer(buf)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // as Append
+	if err := enc.Encode(m); err != nil {
+		return buf, fmt.Errorf("wire: encoding a member: %w", err)
+	}
+	b := w.Bytes()
+	return b[:len(b)-1], nil // without the newline Encode ends with
+}
+
+// membersPlaceholder is the list EncodeWithMembers encodes in place of the
+// members it is given, and then finds and replaces. Outside a string a
+// quote is never escaped, and inside one it always is, so its encoding
+// after `,"members":` can only be the frame's own field: no text a member
+// chose can hold that sequence of bytes.
+var (
+	membersPlaceholder = []Member{{}}
+	membersField       = placeholderField()
+)
+
+// placeholderField is `,"members":` and membersPlaceholder as Encode
+// writes them.
+func placeholderField() []byte {
+	b, err := AppendMember([]byte(`,"members":[`), membersPlaceholder[0])
+	if err != nil {
+		panic("wire: " + err.Error())
+	}
+	return append(b, ']')
+}
+
+// EncodeWithMembers returns f encoded as Encode would, with the
+// "members" field holding members: a JSON array of members, each as
+// AppendMember encodes it (or nil for none), which the caller keeps
+// encoded from one frame to the next, so that a welcome costs the same
+// whatever the room's size. f's own Members are not used.
+func EncodeWithMembers(f *Frame, members []byte) ([]byte, error) {
+	g := *f
+	if len(members) == 0 {
+		g.Members = nil
+		return Encode(&g)
+	}
+	g.Members = membersPlaceholder
+	b, err := Encode(&g)
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.Index(b, membersField)
+	if i < 0 {
+		return nil, fmt.Errorf("wire: encoding %s frame: no place for its members", f.Type)
+	}
+	at := i + len(`,"members":`)
+	out := make([]byte, 0, len(b)-len(membersField)+len(`,"members":`)+len(members))
+	out = append(out, b[:at]...)
+	out = append(out, members...)
+	return append(out, b[i+len(membersField):]...), nil
+}
+
 // Decoder reads frames from a stream, refusing any frame longer than its
 // limit without buffering more than the limit.
 //
@@ -393,16 +489,19 @@ func NewDecoder(r io.Reader, limit int) *Decoder {
 // is too long, not UTF-8, or not a JSON object with a type is returned as an
 // *Error; the stream cannot be read further after one.
 func (d *Decoder) Decode() (Frame, error) {
-	line, err := d.readLine()
+	line, err := d.ReadLine()
 	if err != nil {
 		return Frame{}, err
 	}
 	return Parse(line)
 }
 
-// readLine returns the next line, its newline included. The line is valid
-// until the next call.
-func (d *Decoder) readLine() ([]byte, error) {
+// ReadLine reads the next frame as it came, its newline included, without
+// decoding it (Parse does), with the errors of Decode but those of Parse.
+// The line is valid until the next call. A reader that waits long for
+// each frame waits here with little on its stack, and may look at the
+// line before it decodes it (a ping needs no decoding).
+func (d *Decoder) ReadLine() ([]byte, error) {
 	scanned := 0 // bytes of buf[start:end] known to hold no newline
 	for {
 		if i := bytes.IndexByte(d.buf[d.start+scanned:d.end], '\n'); i >= 0 {

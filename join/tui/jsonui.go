@@ -89,6 +89,18 @@ type jsonEvent struct {
 	// bans, and a welcome to an admin: the names on the ban list. A bans
 	// line always has it, empty when the list is.
 	Bans *[]string `json:"bans,omitempty"`
+
+	// presence (added within version 1): the joins and leaves of a big
+	// room, told together. joined: who came, as a welcome's members;
+	// left: who left before them, each with its code ("left" or "lost").
+	// A program applies the leaves first, then the joins.
+	Joined []jsonMember `json:"joined,omitempty"`
+	Left   []jsonLeft   `json:"left,omitempty"`
+}
+
+type jsonLeft struct {
+	Name string `json:"name"`
+	Code string `json:"code,omitempty"`
 }
 
 type jsonRoom struct {
@@ -254,6 +266,14 @@ func jsonFromFrame(f wire.Frame, phase join.Phase, me string) (jsonEvent, bool) 
 			e.Type = f.Kind
 			if f.Kind == wire.KindJoin || f.Kind == wire.KindNick {
 				e.Key = jsonKey(f.Key)
+			}
+		case wire.KindPresence:
+			e.Type = f.Kind
+			for _, m := range f.Joined {
+				e.Joined = append(e.Joined, jsonMember{Name: m.Name, Role: m.Role, Away: m.Away, Key: jsonKey(m.Key)})
+			}
+			for _, d := range f.Left {
+				e.Left = append(e.Left, jsonLeft{Name: d.Name, Code: d.Code})
 			}
 		default:
 			e.Type, e.Kind = typeEvent, f.Kind

@@ -102,6 +102,13 @@ func eventLine(name, words string) shownLine {
 func renderLines(f wire.Frame, me string, loc *time.Location) []shownLine {
 	switch f.Type {
 	case wire.TypeEvent:
+		if f.Kind == wire.KindPresence {
+			lines := renderPresence(f)
+			for i := range lines {
+				lines[i].segs = append([]segment{{segStamp, stamp(f.Time, loc)}, textSeg(" ")}, lines[i].segs...)
+			}
+			return lines
+		}
 		if l, ok := renderEvent(f, me); ok {
 			l.segs = append([]segment{{segStamp, stamp(f.Time, loc)}, textSeg(" ")}, l.segs...)
 			return []shownLine{l}
@@ -156,14 +163,7 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 		l.alert = slices.ContainsFunc(b, func(s segment) bool { return s.kind == segMention })
 		return l, true
 	case wire.KindJoin:
-		words := " joined"
-		switch f.Role {
-		case wire.RoleAdmin:
-			words += " (admin)"
-		case wire.RoleOwner:
-			words += " (host)" // as /who says: the owner is the one hosting
-		}
-		return eventLine(f.Name, words), true
+		return eventLine(f.Name, " joined"+roleWords(f.Role)), true
 	case wire.KindLeave:
 		return eventLine(f.Name, " "+leaveWords(f)), true
 	case wire.KindRole:
@@ -203,6 +203,73 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 		return eventLine(f.From, " set the topic: "+showText(f.Text)), true
 	}
 	return shownLine{}, false
+}
+
+// presenceNames is how many names a line of a presence event shows
+// before "and N others": every name when there are at most one more than
+// that, so that "and 1 others" is never written.
+const presenceNames = 3
+
+// renderPresence renders a presence event (joins and leaves told
+// together, in a big room) without its time: a line for those who left,
+// then one for those who came, in the order the roster applies them, as
+// "-!- ana, bob, cy and 37 others joined". An event with no one in it
+// shows nothing.
+func renderPresence(f wire.Frame) []shownLine {
+	var lines []shownLine
+	if len(f.Left) > 0 {
+		l := shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark)}}
+		l.segs = appendNames(l.segs, len(f.Left), func(i int) (string, string) { return f.Left[i].Name, "" })
+		l.segs = append(l.segs, textSeg(" left"))
+		lines = append(lines, l)
+	}
+	if len(f.Joined) > 0 {
+		l := shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark)}}
+		l.segs = appendNames(l.segs, len(f.Joined), func(i int) (string, string) { return f.Joined[i].Name, roleWords(f.Joined[i].Role) })
+		l.segs = append(l.segs, textSeg(" joined"))
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// appendNames appends the first names of n (name and words after it, as
+// name(i) gives them) as a list in words: "ana", "ana and bob", "ana,
+// bob and cy", or "ana, bob, cy and 37 others".
+func appendNames(segs []segment, n int, name func(i int) (string, string)) []segment {
+	shown := n
+	if n > presenceNames+1 {
+		shown = presenceNames
+	}
+	for i := range shown {
+		switch {
+		case i == 0:
+		case i == n-1:
+			segs = append(segs, textSeg(" and "))
+		default:
+			segs = append(segs, textSeg(", "))
+		}
+		who, words := name(i)
+		segs = append(segs, nameSeg(who))
+		if words != "" {
+			segs = append(segs, textSeg(words))
+		}
+	}
+	if shown < n {
+		segs = append(segs, textSeg(fmt.Sprintf(" and %d others", n-shown)))
+	}
+	return segs
+}
+
+// roleWords is what a join line says of a role: the roles that are not
+// a plain member's.
+func roleWords(role string) string {
+	switch role {
+	case wire.RoleAdmin:
+		return " (admin)"
+	case wire.RoleOwner:
+		return " (host)" // as /who says: the owner is the one hosting
+	}
+	return ""
 }
 
 // body renders the text of a message from "from": sanitized, its runs of

@@ -1,0 +1,73 @@
+//go:build linux
+
+package host
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkFanOutCPU is BenchmarkFanOut's closed loop with the server in
+// a child process, chatroom (startHostProcess, kind "bench") and then the
+// bare baseline (startBareProcess), each for b.N messages, so that the
+// server's CPU time can be read apart from the clients' (from /proc): in
+// BenchmarkFanOut the clients share the cores and take much of the CPU,
+// and a server that leaves them more of it looks faster than it is.
+// Reported, for each: deliveries per second of the server's CPU time
+// (chatroom-, bare-deliveries/cpu-s) and their ratio (cpu-ratio), and the
+// deliveries a second as measured here. The host process runs with its
+// defaults (heartbeats on); the swarm checks every delivery and its order.
+func BenchmarkFanOutCPU(b *testing.B) {
+	const n = 100
+	b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+		b.StopTimer()
+		raiseFileLimit(uint64(2*n + 256))
+		measure := func(proto benchProto, pid int) (perCPU, perSecond float64) {
+			s := newSwarm(proto)
+			defer s.close()
+			if err := s.join(n); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.warmUp(); err != nil {
+				b.Fatal(err)
+			}
+			cpu0, err := procCPU(pid)
+			if err != nil {
+				b.Skip(err)
+			}
+			b.StartTimer()
+			elapsed, err := s.closedLoop(int64(b.N))
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			cpu1, err := procCPU(pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			deliveries := float64(b.N) * n
+			// The CPU time counts in ticks of 10 ms: one tick at least.
+			cpu := max(cpu1-cpu0, 10*time.Millisecond)
+			return deliveries / cpu.Seconds(), deliveries / elapsed.Seconds()
+		}
+		hp := startHostProcess(b, "bench")
+		room := &processRoomProto{roomProto: &roomProto{addr: hp.addr, conf: benchClientTLS(hp.fingerprint), len: roomFrameLen(b)}, proc: hp}
+		roomCPU, roomRate := measure(room, hp.cmd.Process.Pid)
+		bp := startBareProcess(b)
+		bareCPU, bareRate := measure(bp, bp.cmd.Process.Pid)
+		b.ReportMetric(roomCPU, "chatroom-deliveries/cpu-s")
+		b.ReportMetric(bareCPU, "bare-deliveries/cpu-s")
+		b.ReportMetric(roomCPU/bareCPU, "cpu-ratio")
+		b.ReportMetric(roomRate, "chatroom-deliveries/s")
+		b.ReportMetric(bareRate, "bare-deliveries/s")
+	})
+}
+
+// processRoomProto is chatroom in a host process, as the swarm sees it.
+type processRoomProto struct {
+	*roomProto
+	proc *hostProcess
+}
+
+func (p *processRoomProto) close() { p.proc.stop() }
