@@ -79,13 +79,13 @@ var DefaultBackoff = Backoff{Initial: 500 * time.Millisecond, Max: 30 * time.Sec
 // [0, stormSpread(members)), members being how many were in the room when
 // the connection was lost. Everyone in a room that lost its host at once
 // (it restarted, or the network under it blinked) comes back at about the
-// same instant otherwise: thousands of TLS handshakes at once overflow the
-// host's queue of connections waiting to be accepted (their SYNs dropped,
-// and retried by the system only a second later), and share its cores
-// among them all, so that none is done until nearly all are. Spread over
-// about the time the host needs to take them back anyway, they arrive
-// about as fast as it takes them, and a member waits for the host's work
-// rather than for the others'.
+// same instant otherwise: thousands of TLS handshakes at once share the
+// host's cores among them all, so that none is done until nearly all are,
+// and those past the host's handshake timeout, or pushed out of its slots
+// for connections in their handshake, start again after a backoff. Spread
+// over about the time the host needs to take them back anyway, they
+// arrive about as fast as it takes them, and a member waits for the
+// host's work rather than for the others'.
 //
 // A room of atOnceRoom members or fewer (a classroom) comes back at once,
 // as a host takes that many in a fraction of a second. A larger room
