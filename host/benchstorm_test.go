@@ -28,7 +28,9 @@ package host
 // join does); the host's CPU time per member taken back
 // (host-cpu-us/member), and the clients', this process's
 // (client-cpu-us/member); and the size of the welcomes they came back
-// with (welcome-KiB/member).
+// with (welcome-KiB/member) and of the events each read from the restart
+// to the last one back (event-KiB/member: the others' returns, and what
+// was replayed).
 //
 // Each member checks what it receives: a resume with the room's epoch and
 // nothing missed, events in the room's order after the replay, and every
@@ -181,6 +183,7 @@ func runStorm(b *testing.B, n, handshakes int) {
 		total.cut += r.cut
 		total.dropped += r.dropped
 		total.welcomeBytes += r.welcomeBytes
+		total.eventBytes += r.eventBytes
 	}
 	slices.Sort(waits)
 	var sum time.Duration
@@ -205,6 +208,7 @@ func runStorm(b *testing.B, n, handshakes int) {
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n), "host-cpu-us/member")
 	b.ReportMetric(float64(clientCPU.Microseconds())/float64(b.N*n), "client-cpu-us/member")
 	b.ReportMetric(float64(total.welcomeBytes)/float64(b.N*n)/1024, "welcome-KiB/member")
+	b.ReportMetric(float64(total.eventBytes)/float64(b.N*n)/1024, "event-KiB/member")
 }
 
 func mean(ds []time.Duration) time.Duration {
@@ -263,6 +267,7 @@ type storm struct {
 	notListening, busy, cut, dropped atomic.Int64
 	droppedOnce                      sync.Once // logs the first
 	welcomeBytes                     atomic.Int64
+	eventBytes                       atomic.Int64 // events read, from the restart to the storm's end
 	waitsMu                          sync.Mutex
 	waits                            []time.Duration // this storm's, from restartAt
 	lastBack                         atomic.Int64    // benchNow of the last member back
@@ -533,6 +538,7 @@ func (st *storm) run(m *stormMember) {
 		}
 		switch {
 		case bytes.HasPrefix(line, eventPrefix):
+			st.eventBytes.Add(int64(len(line)))
 			if err := m.event(line); err != nil {
 				st.fail(err)
 				return
@@ -677,11 +683,12 @@ type stormResult struct {
 	resumed, notResumed              int64
 	notListening, busy, cut, dropped int64
 	welcomeBytes                     int64 // the welcomes the members came back with
+	eventBytes                       int64 // the events they read meanwhile
 }
 
 // restart restarts the host and waits until every member is back.
 func (st *storm) restart() (stormResult, error) {
-	for _, c := range []*atomic.Int64{&st.resumed, &st.notResumed, &st.notListening, &st.busy, &st.cut, &st.dropped, &st.welcomeBytes} {
+	for _, c := range []*atomic.Int64{&st.resumed, &st.notResumed, &st.notListening, &st.busy, &st.cut, &st.dropped, &st.welcomeBytes, &st.eventBytes} {
 		c.Store(0)
 	}
 	st.waits = nil
@@ -741,7 +748,7 @@ func (st *storm) restart() (stormResult, error) {
 	st.waitsMu.Unlock()
 	r.resumed, r.notResumed = st.resumed.Load(), st.notResumed.Load()
 	r.notListening, r.busy, r.cut, r.dropped = st.notListening.Load(), st.busy.Load(), st.cut.Load(), st.dropped.Load()
-	r.welcomeBytes = st.welcomeBytes.Load()
+	r.welcomeBytes, r.eventBytes = st.welcomeBytes.Load(), st.eventBytes.Load()
 	return r, nil
 }
 
