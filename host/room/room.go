@@ -104,6 +104,12 @@ type Config struct {
 	// increasing order, with gaps where joins and leaves were dropped,
 	// the last one Seq and all after LostMessage; the room relies on it.
 	Past History
+
+	// Journal, when set, is given every event and what a resume rests on
+	// before any member is handed it, so that a restart after a crash can
+	// continue Past's epoch (see Journal); nil means nothing is written
+	// as it happens, and only a clean close keeps the history.
+	Journal Journal
 }
 
 // ModEntry is one act of moderation: who did what to whom, and why.
@@ -273,6 +279,7 @@ func New(cfg Config) *Room {
 func (r *Room) Run(ctx context.Context) {
 	defer close(r.done)
 	s := r.state
+	s.startJournal()
 	for {
 		select {
 		case <-ctx.Done():
@@ -285,6 +292,7 @@ func (r *Room) Run(ctx context.Context) {
 			// are removed only now, so that no fan-out loop sees the member
 			// list change under it.
 			s.dropTooSlow()
+			s.endWork()
 		}
 	}
 }
@@ -341,6 +349,9 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (*Member, *wire.Frame,
 			return
 		}
 		m, refusal := s.join(req)
+		// The welcome names the join's event: it is in the journal
+		// before the joiner can read it.
+		s.appendJournal()
 		reply <- answer{member: m, refusal: refusal}
 	}
 	select {
