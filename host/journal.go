@@ -306,11 +306,30 @@ func journalTail(data []byte) (records [][]byte, cut string) {
 	case size == len(data):
 		return records, ""
 	case bytes.HasSuffix(data, []byte("\n")):
-		cut = fmt.Sprintf("the last %d records, whose write was cut short", len(records)-whole)
+		cut = "its last write, cut short before its end record"
 	default:
 		cut = "its last line, cut short"
 	}
 	return records[:whole], cut
+}
+
+// parseJournal reads journalFile's contents: the history as it was when
+// its host stopped, the boot id its checkpoint was written in, and what
+// was cut off its end (see journalTail); or it says what is wrong.
+func parseJournal(data []byte) (past room.History, boot, cut, problem string) {
+	checkpoint, head, rest, problem := parseCheckpoint(data)
+	if problem != "" {
+		return room.History{}, "", "", problem
+	}
+	if head.Events == nil {
+		return room.History{}, "", "", "it is not a journal: its header counts no events"
+	}
+	tail, cut := journalTail(rest)
+	past, err := room.ReplayJournal(checkpoint, tail, noHistoryLimit)
+	if err != nil {
+		return room.History{}, "", "", err.Error()
+	}
+	return past, head.Boot, cut, ""
 }
 
 // noHistoryLimit is the history limit ReplayJournal is given: the room

@@ -727,23 +727,15 @@ func journalHistory(dir, boot string, log *slog.Logger) (room.History, error) {
 	if err != nil {
 		return damaged("it is larger than the room ever writes")
 	}
-	checkpoint, head, rest, problem := parseCheckpoint(data)
+	past, written, cut, problem := parseJournal(data)
 	if problem != "" {
 		return damaged(problem)
-	}
-	if head.Events == nil {
-		return damaged("it is not a journal: its header counts no events")
-	}
-	tail, cut := journalTail(rest)
-	past, err := room.ReplayJournal(checkpoint, tail, noHistoryLimit)
-	if err != nil {
-		return damaged(err.Error())
 	}
 	if cut != "" {
 		log.Warn(fmt.Sprintf("%s ended with %s (the host stopped while writing it); left that out", path, cut))
 	}
-	if boot == "" || head.Boot != boot {
-		log.Warn(fmt.Sprintf("the room's host stopped without closing it, and the system has started again since (or cannot tell): what was written last may be lost, so the room starts a new history, with its %d latest events as backlog; members cannot resume across this restart", len(past.Events)))
+	if boot == "" || written != boot {
+		log.Warn(fmt.Sprintf("the room's host stopped without closing it, and the system has started again since (or cannot tell): what was written last may be lost, so the room starts a new epoch, with the %d events it kept as backlog: members cannot resume across this restart", len(past.Events)))
 		past.Epoch, past.Resumable = "", nil
 	}
 	return past, nil
