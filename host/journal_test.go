@@ -108,8 +108,8 @@ func TestJournalTornTailCutOff(t *testing.T) {
 	}
 	next := fmt.Sprintf(`{"type":"event","seq":%d,"kind":"say","from":"ana","text":"never sent"}`+"\n", last+1)
 	for name, torn := range map[string]string{
-		"a line cut short":     next[:30],
-		"records without end":  next,
+		"a line cut short":      next[:30],
+		"records without end":   next,
 		"an end line cut short": next + `{"j":"en`,
 	} {
 		if err := os.WriteFile(path, append(bytes.Clone(whole), torn...), 0o600); err != nil {
@@ -322,4 +322,3 @@ func FuzzParseJournal(f *testing.F) {
 		}
 	})
 }
-
