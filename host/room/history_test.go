@@ -447,3 +447,48 @@ func TestPrivatesKeptBounded(t *testing.T) {
 		t.Errorf("kept %d private frames, want only the one sent within the history", n)
 	}
 }
+
+// TestEveryoneResumesAfterRestart: a room of more members than it keeps
+// departures for (maxDeparted) closes and opens again; every member
+// present when it closed resumes, and so do those who had left before. (The
+// room once kept only maxDeparted in all: after a restart of a room of
+// thousands, most came back as newcomers.)
+func TestEveryoneResumesAfterRestart(t *testing.T) {
+	const present, departed = maxDeparted + 200, 10
+	tr := startRoom(t, Config{JoinLimits: unlimitedJoins, Outbox: 1 << 16, Backlog: -1})
+	id := func(i int) JoinRequest {
+		return JoinRequest{Name: fmt.Sprint("m", i), Addr: addrN(i), Identity: fmt.Sprint("SHA256:m", i)}
+	}
+	// Each welcome lists the room, so they are only looked into for the
+	// one field that matters (parsing them all would be most of the test).
+	join := func(tr *testRoom, req JoinRequest) (*Member, []byte) {
+		m, refusal, err := tr.r.Join(t.Context(), req)
+		if err != nil || refusal != nil {
+			t.Fatalf("Join(%+v) = %+v, %v", req, refusal, err)
+		}
+		return m, m.TakeReplay()[0]
+	}
+	for i := range present + departed {
+		m, _ := join(tr, id(i))
+		if i >= present {
+			tr.r.Leave(m, wire.CodeLost)
+		}
+	}
+	tr.sync()
+	tr.close()
+	past, ok := tr.r.History()
+	if !ok || len(past.Resumable) != present+departed {
+		t.Fatalf("the closed room keeps %d members who may resume, want %d", len(past.Resumable), present+departed)
+	}
+
+	tr2 := startRoom(t, Config{Past: past, JoinLimits: unlimitedJoins, Outbox: 1 << 16, Backlog: -1})
+	for i := range present + departed {
+		req := id(i)
+		// Member i's join was event i+1: the room's events are the joins,
+		// in order, then the leaves.
+		req.Resume = &wire.Resume{Epoch: past.Epoch, Seq: uint64(i + 1)}
+		if _, welcome := join(tr2, req); !bytes.Contains(welcome, []byte(`"resumed":true`)) {
+			t.Fatalf("member %d of %d did not resume after the restart: %s", i, present+departed, welcome[:min(len(welcome), 300)])
+		}
+	}
+}

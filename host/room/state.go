@@ -56,6 +56,10 @@ type state struct {
 	// forgotten past maxDeparted.
 	departed      map[string]Resumable
 	departedOrder []string
+	// departedBound is how many of them the room keeps: maxDeparted, or
+	// more when the room closes or opens again with more members who may
+	// resume (see closeAll and newState).
+	departedBound int
 
 	mod moderation // what moderation keeps beyond the lists (see notice.go)
 
@@ -100,7 +104,7 @@ func (s *state) keepResumable(r Resumable) {
 	}
 	s.departed[k] = r
 	s.keptPrivateBytes += privatesSize(r.Privates)
-	for len(s.departedOrder) > maxDeparted {
+	for len(s.departedOrder) > s.departedBound {
 		s.forgetOneDeparted()
 	}
 	s.boundKeptPrivates(nil)
@@ -177,7 +181,12 @@ func newState(cfg Config) *state {
 	}
 	s.loadHistory(cfg.Past.Events, cfg.Past.LostMessage)
 	s.journal = journaling{to: cfg.Journal, bound: journalBound(s.history.limit)}
+	// Every member the last run kept may resume, however many were in the
+	// room when it closed: they all come back at once after a restart. The
+	// host bounds what it loads.
+	s.departedBound = maxDeparted
 	if cfg.Past.Epoch != "" {
+		s.departedBound = max(maxDeparted, len(cfg.Past.Resumable))
 		for _, r := range cfg.Past.Resumable {
 			s.keepResumable(r)
 		}
@@ -623,6 +632,9 @@ func (s *state) remove(m *Member, final *wire.Frame) {
 // are sent: every member is told the same thing by its Final.
 func (s *state) closeAll() {
 	final := encode(&wire.Frame{Type: wire.TypeClosed, Code: wire.CodeRoomClosed, Text: roomClosedText})
+	// Every member present may resume when the room opens again, besides
+	// those who had left: a room of thousands comes back whole.
+	s.departedBound += len(s.members)
 	for _, m := range s.members {
 		// Its private frames are counted again if it may resume.
 		s.keptPrivateBytes -= privatesSize(m.privates)
