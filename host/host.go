@@ -174,7 +174,14 @@ func Start(cfg Config) (*Host, error) {
 	if err := store.load(&roomCfg, log); err != nil {
 		return nil, err
 	}
+	// Listening comes before the history is taken: a start that fails
+	// for want of its address leaves the history for the next.
+	ln, portTaken, err := listen(cfg.Listen, keepAliveFor(cfg.Heartbeat))
+	if err != nil {
+		return nil, err
+	}
 	if roomCfg.Past, err = takeHistory(cfg.StateDir, log); err != nil {
+		ln.Close()
 		return nil, err
 	}
 	if !cfg.withoutJournal {
@@ -184,11 +191,6 @@ func Start(cfg Config) (*Host, error) {
 		}
 		j = openJournal(cfg.StateDir, syncEvery, log)
 		roomCfg.Journal = j
-	}
-
-	ln, portTaken, err := listen(cfg.Listen, keepAliveFor(cfg.Heartbeat))
-	if err != nil {
-		return nil, err
 	}
 
 	ctx, stop := context.WithCancel(context.Background())

@@ -107,7 +107,15 @@ func (j *journal) Checkpoint(h room.History) error {
 		j.failLocked(err)
 		return err
 	}
-	if _, err = f.Write(data); err == nil {
+	_, err = f.Write(data)
+	// The old file is closed before the new one takes its name: Windows
+	// renames nothing over a file that is open. Nothing is appended
+	// meanwhile: the room's goroutine is here.
+	if j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
+	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
@@ -115,9 +123,6 @@ func (j *journal) Checkpoint(h room.History) error {
 		os.Remove(tmp)
 		j.failLocked(err)
 		return err
-	}
-	if j.f != nil {
-		j.f.Close()
 	}
 	j.f, j.dirty, j.renamed = f, true, true
 	return nil

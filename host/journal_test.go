@@ -322,3 +322,26 @@ func FuzzParseJournal(f *testing.F) {
 		}
 	})
 }
+
+// A start that fails (its address is taken) leaves the journal for the
+// next start: the room's history is taken only once it listens.
+func TestJournalKeptWhenStartFails(t *testing.T) {
+	needBootID(t)
+	h := startHost(t, Config{})
+	anaKey := keyed(t)
+	ana := member(t, h, "ana", anaKey)
+	ana.say("hello")
+	last := ana.nextEvent(wire.KindSay).Seq
+	dir := crashCopy(t, h)
+	if _, err := Start(Config{Name: "again", StateDir: dir, Listen: h.Addr().String()}); err == nil {
+		t.Fatal("a second host started on the first one's address")
+	}
+	if _, err := os.Stat(filepath.Join(dir, journalFile)); err != nil {
+		t.Fatalf("the journal is gone after a start that failed: %v", err)
+	}
+	h2 := startHost(t, Config{StateDir: dir})
+	back := rejoin(t, h2, "ana", &wire.Resume{Epoch: ana.welcome.Epoch, Seq: last}, anaKey)
+	if !back.welcome.Resumed {
+		t.Fatalf("ana not resumed after the start that failed: %+v", back.welcome)
+	}
+}

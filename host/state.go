@@ -656,6 +656,12 @@ func takeHistory(dir string, log *slog.Logger) (room.History, error) {
 	if err != nil {
 		return room.History{}, err
 	}
+	if n := len(past.Resumable); n > maxResumable {
+		// Only a journal of a long run of comings and goings can keep
+		// more: those who left first are dropped.
+		past.Resumable = past.Resumable[n-maxResumable:]
+		log.Warn(fmt.Sprintf("%d members may resume, more than the room keeps (%d): the %d who left first cannot", n, maxResumable, n-maxResumable))
+	}
 	if dropped, size := boundPrivates(&past); dropped > 0 {
 		log.Warn(fmt.Sprintf("%s keeps %d KiB of private messages for members who may resume, more than the room keeps (%d KiB): the %d who left first cannot resume", filepath.Join(dir, historyFile), size>>10, maxPrivateBytes>>10, dropped))
 	}

@@ -226,7 +226,7 @@ func (s *state) checkpoint() History {
 // first that is not is returned as an error, and nothing of the journal
 // should then be trusted.
 func ReplayJournal(checkpoint History, tail [][]byte, historyLimit int) (History, error) {
-	r := replay{seq: checkpoint.Seq, departed: map[string]int{}, present: map[string]*Resumable{}}
+	r := replay{seq: checkpoint.Seq, departed: map[string]int{}, present: map[string]*replayMember{}}
 	switch {
 	case historyLimit == 0:
 		r.history.limit = defaultHistory
@@ -274,7 +274,7 @@ func ReplayJournal(checkpoint History, tail [][]byte, historyLimit int) (History
 	}
 	for _, m := range r.presentOrder {
 		if m != nil {
-			h.Resumable = append(h.Resumable, *m)
+			h.Resumable = append(h.Resumable, m.Resumable)
 		}
 	}
 	return h, nil
@@ -290,8 +290,8 @@ type replay struct {
 	// and presentOrder in the order they came (nil: gone).
 	departed      map[string]int
 	departedOrder []*Resumable
-	present       map[string]*Resumable
-	presentOrder  []*Resumable
+	present       map[string]*replayMember
+	presentOrder  []*replayMember
 	// left is the member whose leave record came last, for the resumable
 	// record that may follow it.
 	left *Resumable
@@ -309,14 +309,21 @@ func (r *replay) keep(m Resumable) {
 	r.departedOrder = append(r.departedOrder, &m)
 }
 
+// replayMember is a member present, as the replay follows it: what it
+// would resume with, and its place in presentOrder.
+type replayMember struct {
+	Resumable
+	order int
+}
+
 func (r *replay) arrive(m Resumable) {
-	p := &m
+	p := &replayMember{Resumable: m, order: len(r.presentOrder)}
 	r.present[m.NameKey] = p
 	r.presentOrder = append(r.presentOrder, p)
 }
 
 // member returns the present member with name key key.
-func (r *replay) member(key string) (*Resumable, error) {
+func (r *replay) member(key string) (*replayMember, error) {
 	m, ok := r.present[key]
 	if !ok {
 		return nil, fmt.Errorf("it names %q, who is not in the room", key)
@@ -324,11 +331,9 @@ func (r *replay) member(key string) (*Resumable, error) {
 	return m, nil
 }
 
-func (r *replay) leave(m *Resumable) {
+func (r *replay) leave(m *replayMember) {
 	delete(r.present, m.NameKey)
-	if i := slices.Index(r.presentOrder, m); i >= 0 {
-		r.presentOrder[i] = nil
-	}
+	r.presentOrder[m.order] = nil
 }
 
 // line replays one line of the tail.
@@ -404,7 +409,7 @@ func (r *replay) line(b []byte) error {
 			return err
 		}
 		r.leave(m)
-		r.left = m
+		r.left = &m.Resumable
 	case recordResumable:
 		if r.left == nil || r.left.NameKey != rec.Key {
 			return fmt.Errorf("%q may resume, but did not leave", rec.Key)

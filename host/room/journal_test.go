@@ -317,3 +317,26 @@ func FuzzReplayJournal(f *testing.F) {
 		ReplayJournal(checkpoint, lines, 10)
 	})
 }
+
+// Every member present when the host dies may resume, however many: not
+// only as many as the room keeps of those who left (maxDeparted).
+func TestJournalEveryoneResumesAfterACrash(t *testing.T) {
+	const n = maxDeparted + 100
+	j := &tapeJournal{}
+	tr := startRoom(t, Config{Journal: j, JoinLimits: unlimitedJoins, Outbox: 2 * n})
+	points := make([]*wire.Resume, n)
+	for i := range n {
+		c := keyedJoin(tr, fmt.Sprintf("m%d", i), nil)
+		points[i] = &wire.Resume{Epoch: testEpoch, Seq: c.welcome.Seq}
+	}
+	tr.sync()
+	past := j.replay(t, 0)
+	tr.close()
+	again := startRoom(t, Config{Past: past, JoinLimits: unlimitedJoins})
+	for _, i := range []int{0, n / 2, n - 1} {
+		c := keyedJoin(again, fmt.Sprintf("m%d", i), points[i])
+		if !c.welcome.Resumed {
+			t.Errorf("m%d, present at the crash, not resumed (%d present)", i, n)
+		}
+	}
+}
