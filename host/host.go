@@ -1,7 +1,8 @@
 // Package host runs a chat room on the network: it keeps the room's state
 // directory (TLS key, bans, moderation log, the history between a clean
-// shutdown and the next start), listens for TLS connections, admits members
-// into the room and carries their frames.
+// shutdown and the next start, and the room's journal while it runs, which
+// carries the history over a crash), listens for TLS connections, admits
+// members into the room and carries their frames.
 //
 // The room itself — who is in it, what they may do, the order of events —
 // is package host/room, which does no I/O; the frames are package

@@ -758,6 +758,8 @@ const (
 	// at most 200 characters) under 4 MiB, and the private frames kept add
 	// maxPrivateBytes. A room configured to keep many more events than
 	// the default may lose its history at a restart, with a warning.
+	// The journal is such a history and the records after it, which the
+	// room keeps under room.MaxJournalTail (32 MiB) between checkpoints.
 	maxHistoryFile = 128 << 20
 	// maxSeq bounds the numbers of events and private frames: the room
 	// counts on from the saved numbers, one a frame, and must never wrap

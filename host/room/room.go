@@ -13,7 +13,9 @@
 // topic) is
 // loaded by the host ([Config.Bans] and its siblings) and saved through the
 // [Store] it implements; the history of events is given to
-// [New] and taken back after Run ([Room.History]) for the host to keep.
+// [New] and taken back after Run ([Room.History]) for the host to keep,
+// and, as it happens, written through the [Journal] the host implements,
+// before any member is handed it, so that a crash loses none of it.
 //
 // # Concurrency
 //
