@@ -1,6 +1,7 @@
 package room
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,11 +84,22 @@ const MaxJournalTail = 32 << 20
 
 // journaling is the room's side of its Journal.
 type journaling struct {
-	to      Journal // nil: no journal, or one that failed
-	pending []byte  // records not yet appended
+	to Journal // nil: no journal, or one that failed
+	// pending holds the records not yet appended; encoder encodes into it,
+	// without escaping < > & as json.Marshal would, so that a private
+	// frame is kept exactly as it was sent.
+	pending bytes.Buffer
+	encoder *json.Encoder
 	// records and bytes count what was appended since the last
 	// checkpoint, which bound is the limit of.
 	records, bytes, bound int
+}
+
+func newJournaling(to Journal, historyLimit int) *journaling {
+	j := &journaling{to: to, bound: journalBound(historyLimit)}
+	j.encoder = json.NewEncoder(&j.pending)
+	j.encoder.SetEscapeHTML(false)
+	return j
 }
 
 // journalRecord adds r to the records to append.
@@ -95,11 +107,9 @@ func (s *state) journalRecord(r record) {
 	if s.journal.to == nil {
 		return
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		panic("room: " + err.Error()) // strings and numbers only
+	if err := s.journal.encoder.Encode(r); err != nil { // with its '\n'
+		panic("room: " + err.Error()) // strings, numbers and a frame the room encoded
 	}
-	s.journal.pending = append(append(s.journal.pending, b...), '\n')
 	s.journal.records++
 }
 
@@ -108,7 +118,7 @@ func (s *state) journalEvent(frame []byte) {
 	if s.journal.to == nil {
 		return
 	}
-	s.journal.pending = append(s.journal.pending, frame...)
+	s.journal.pending.Write(frame)
 	s.journal.records++
 }
 
@@ -156,21 +166,21 @@ func (s *state) journalResumable(m *Member) {
 // appendJournal appends the records made so far, if any, before a member
 // is handed anything that follows from them.
 func (s *state) appendJournal() {
-	if len(s.journal.pending) > 0 {
+	if s.journal.pending.Len() > 0 {
 		s.flushJournal()
 	}
 }
 
 func (s *state) flushJournal() {
-	j := &s.journal
+	j := s.journal
 	if j.to == nil {
-		j.pending = j.pending[:0]
+		j.pending.Reset()
 		return
 	}
-	j.pending = append(j.pending, endLine...)
-	j.bytes += len(j.pending)
-	err := j.to.Append(j.pending)
-	j.pending = j.pending[:0]
+	j.pending.Write(endLine)
+	j.bytes += j.pending.Len()
+	err := j.to.Append(j.pending.Bytes())
+	j.pending.Reset()
 	if err != nil {
 		// The host says so and removes what it cannot complete; the room
 		// goes on without it.
@@ -189,7 +199,7 @@ func (s *state) startJournal() {
 // journal has taken its bound, hands the host a checkpoint.
 func (s *state) endWork() {
 	s.appendJournal()
-	j := &s.journal
+	j := s.journal
 	if j.to == nil || (j.records <= j.bound && j.bytes <= MaxJournalTail) {
 		return
 	}

@@ -63,7 +63,7 @@ type state struct {
 
 	mod moderation // what moderation keeps beyond the lists (see notice.go)
 
-	journal journaling // see Journal
+	journal *journaling // see Journal
 
 	budgets    budgets // of lines and joins, across connections
 	joinLimits JoinLimits
@@ -180,7 +180,7 @@ func newState(cfg Config) *state {
 		s.backlog = cfg.Backlog
 	}
 	s.loadHistory(cfg.Past.Events, cfg.Past.LostMessage)
-	s.journal = journaling{to: cfg.Journal, bound: journalBound(s.history.limit)}
+	s.journal = newJournaling(cfg.Journal, s.history.limit)
 	// Every member the last run kept may resume, however many were in the
 	// room when it closed: they all come back at once after a restart. The
 	// host bounds what it loads.
