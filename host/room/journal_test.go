@@ -165,7 +165,7 @@ func TestJournalReplaysTheRoom(t *testing.T) {
 	ana.sayRef("hello", 1)
 	bob.sayRef("/msg ana psst", 7)
 	ana.sayRef("/msg bob <b> & </b>", 2) // kept as sent, not escaped
-	bob.sayRef("/nosuchcommand", 8) // refused: its ref is taken all the same
+	bob.sayRef("/nosuchcommand", 8)      // refused: its ref is taken all the same
 	cat.say("hi all")
 	dan.sayRef("/nick danny", 3)
 	checkReplay(t, tr, j, limit)
