@@ -98,6 +98,8 @@ var hostProcessConfigs = map[string]Config{
 	"crash": {Name: "crash", Listen: "127.0.0.1:0", AdminPassword: "letmein", Limits: benchLimits},
 	// BenchmarkJoinHostCPU reads its CPU time.
 	"bench": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20},
+	// BenchmarkFanOutJournal reads its CPU time, against bench's.
+	"bench-without-journal": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20, withoutJournal: true},
 	// TestJournalSurvivesKill kills it mid-stream and starts it again; it
 	// keeps every event the test makes, and its members, which never
 	// answer a heartbeat, stay.
