@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"chatroom/host/room"
+	"chatroom/host/statefile"
 	"chatroom/host/wire"
 )
 
@@ -343,5 +345,54 @@ func TestJournalKeptWhenStartFails(t *testing.T) {
 	back := rejoin(t, h2, "ana", &wire.Resume{Epoch: ana.welcome.Epoch, Seq: last}, anaKey)
 	if !back.welcome.Resumed {
 		t.Fatalf("ana not resumed after the start that failed: %+v", back.welcome)
+	}
+}
+
+// Attack on the files of the person running the host: a link planted in
+// the journal's place is refused at the start, naming it, and the file it
+// points to is left as it was.
+func TestJournalLinkNotFollowed(t *testing.T) {
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(victim, filepath.Join(dir, journalFile)); err != nil {
+		t.Skip("cannot make a symbolic link here:", err)
+	}
+	h, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"})
+	if err == nil {
+		h.Close()
+	}
+	if !errors.Is(err, statefile.ErrSymlink) || !strings.Contains(err.Error(), journalFile) {
+		t.Errorf("Start with the journal a link: %v; want a refusal naming it", err)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "precious\n" {
+		t.Errorf("the file the link points to now holds %q", data)
+	}
+}
+
+// Attack on the host's memory at its start: a journal far larger than
+// the room writes (a sparse file) is not read: it is a warning, and a new
+// history.
+func TestHugeJournalNotRead(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, journalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := json.Marshal(historyHeader{Version: 1, Epoch: "0123456789abcdef", Seq: 5, Boot: bootID()})
+	f.Write(append(head, '\n'))
+	if err := f.Truncate(maxHistoryFile + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	logged := &strings.Builder{}
+	past, err := takeHistory(dir, newTestLogger(logged))
+	if err != nil || past.Epoch != "" {
+		t.Fatalf("took %q at %d, %v; want a new history", past.Epoch, past.Seq, err)
+	}
+	if !strings.Contains(logged.String(), "larger than the room ever writes") {
+		t.Fatalf("no warning; log:\n%s", logged)
 	}
 }

@@ -99,7 +99,8 @@ type Config struct {
 
 	// Past is the history the room continues, as [Room.History] returned
 	// it: the host gives it back after a clean restart so that members
-	// can resume across it, and newcomers get the same backlog. Its Epoch
+	// can resume across it, and newcomers get the same backlog; after a
+	// crash, it is what [ReplayJournal] made of the journal. Its Epoch
 	// names the run of event numbers (see wire.Resume); "" means a new
 	// random one, and then its Resumable are ignored, having no run to
 	// resume in. The host checks that its Events are events numbered in
