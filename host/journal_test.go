@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"chatroom/host/room"
 	"chatroom/host/statefile"
@@ -394,5 +395,37 @@ func TestHugeJournalNotRead(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "larger than the room ever writes") {
 		t.Fatalf("no warning; log:\n%s", logged)
+	}
+}
+
+// The journal is synced by a goroutine of its own, every SyncEvery, once
+// something was written; with a negative SyncEvery, never.
+func TestJournalSyncedPeriodically(t *testing.T) {
+	written := func(every time.Duration) *journal {
+		j := openJournal(t.TempDir(), every, newTestLogger(&strings.Builder{}))
+		t.Cleanup(j.close)
+		if err := j.Checkpoint(room.History{Epoch: "0123456789abcdef"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append([]byte(`{"j":"end"}` + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	unsynced := func(j *journal) bool {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		return j.dirty
+	}
+	j := written(time.Millisecond)
+	for deadline := time.Now().Add(testDeadline); unsynced(j); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("written and never synced, with SyncEvery 1ms")
+		}
+	}
+	j = written(-1)
+	time.Sleep(20 * time.Millisecond) // time for a sync that must not come
+	if !unsynced(j) {
+		t.Error("synced, with a negative SyncEvery")
 	}
 }
