@@ -130,10 +130,11 @@ func (s *state) journalJoin(m *Member, resumed bool) {
 	}
 }
 
-// journalTaken records m.taken, the ref of its latest line, when it grew.
-func (s *state) journalTaken(m *Member, before uint64) {
-	if m.identity != "" && m.taken != before {
-		s.journalRecord(record{J: recordTaken, Key: m.key, Taken: m.taken})
+// journalTaken records ref, that of a line from m the room is about to
+// handle, when it is m's latest (see Member.taken).
+func (s *state) journalTaken(m *Member, ref uint64) {
+	if m.identity != "" && ref > m.taken {
+		s.journalRecord(record{J: recordTaken, Key: m.key, Taken: ref})
 	}
 }
 

@@ -389,9 +389,8 @@ func (s *state) say(m *Member, line string, ref uint64) {
 	if m.gone {
 		return // removed while its reader was still reading
 	}
-	before := m.taken
+	s.journalTaken(m, ref)
 	m.taken = max(m.taken, ref)
-	s.journalTaken(m, before)
 	c := call{from: m, ref: ref}
 	if err := s.handle(c, line); err != nil {
 		s.reportError(c, err)
