@@ -194,7 +194,6 @@ func TestJournalFromAnotherBootIsANewEpoch(t *testing.T) {
 	}
 	logged := &lockedWriter{w: &strings.Builder{}}
 	h2 := startHost(t, Config{StateDir: dir, Logger: newTestLogger(logged)})
-	back := hello(t, h2, "ana", dialOptions{})
 	c := rejoin(t, h2, "cy", &wire.Resume{Epoch: ana.welcome.Epoch, Seq: ana.welcome.Seq}, keyed(t))
 	if c.welcome.Resumed || c.welcome.Epoch == ana.welcome.Epoch {
 		t.Errorf("welcome after a boot: resumed %v in epoch %q (was %q); want a new epoch", c.welcome.Resumed, c.welcome.Epoch, ana.welcome.Epoch)
@@ -207,7 +206,6 @@ func TestJournalFromAnotherBootIsANewEpoch(t *testing.T) {
 	if !strings.Contains(logged.String(), "new epoch") {
 		t.Errorf("no warning; log:\n%s", logged)
 	}
-	back.conn.Close()
 }
 
 // A journal that cannot be written (a full disk) is given up, with one
