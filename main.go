@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -249,6 +250,10 @@ Flags:
                               (default 16, at most 10000)
   --anyone-sets-topic         let every member set the topic with /topic
                               (default: admins only)
+  --sync-every DURATION       how often the room's journal is synced to
+                              disk (default 1s; 0: when the system does):
+                              a power cut loses at most about that much,
+                              a crash of the host nothing
 `
 
 const usageJoin = `Usage: chatroom join [flags] [ROOM]
@@ -445,6 +450,9 @@ func badFlagValue(f *flag.Flag, value string, err error) string {
 	if _, isNumber := strconv.Atoi(f.DefValue); isNumber == nil {
 		return fmt.Sprintf("%s takes a whole number, not %q", displayFlag(f.Name), value)
 	}
+	if _, isDuration := time.ParseDuration(f.DefValue); isDuration == nil {
+		return fmt.Sprintf("%s takes a duration such as 1s or 500ms, not %q", displayFlag(f.Name), value)
+	}
 	return fmt.Sprintf("%s %q: %v", displayFlag(f.Name), value, err)
 }
 
@@ -468,6 +476,7 @@ func (c *cli) host(args []string) error {
 	lineRate := fs.Float64("line-rate", room.DefaultLimits.PerSecond, "")
 	connsPerAddr := fs.Int("max-conns-per-address", 0, "")
 	anyoneSetsTopic := fs.Bool("anyone-sets-topic", false, "")
+	syncEvery := fs.Duration("sync-every", host.DefaultSyncEvery, "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
 	}
@@ -485,6 +494,12 @@ func (c *cli) host(args []string) error {
 	}
 	if *backlog == 0 {
 		*backlog = -1 // host.Config's "none"; its 0 is the default
+	}
+	if *syncEvery < 0 {
+		return &usageError{msg: "--sync-every must be 0 or more", command: "host"}
+	}
+	if *syncEvery == 0 {
+		*syncEvery = -1 // host.Config's "never"; its 0 is the default
 	}
 
 	if !isSet(fs, "name") {
@@ -534,6 +549,7 @@ func (c *cli) host(args []string) error {
 		Limits:          wire.Limits{Burst: *lineBurst, PerSecond: *lineRate},
 		MaxConnsPerAddr: *connsPerAddr,
 		TopicByAnyone:   *anyoneSetsTopic,
+		SyncEvery:       *syncEvery,
 	})
 	if err != nil {
 		return err

@@ -85,11 +85,12 @@ func TestBansSurviveKillWhileWriting(t *testing.T) {
 }
 
 // Environment variables that make a copy of this test binary a host
-// process (see TestMain): its kind, a key of hostProcessConfigs, and its
-// state directory.
+// process (see TestMain): its kind, a key of hostProcessConfigs, its
+// state directory, and the address it listens on when not its kind's.
 const (
-	hostProcessEnv    = "CHATROOM_TEST_HOST_PROCESS"
-	hostProcessDirEnv = "CHATROOM_TEST_HOST_DIR"
+	hostProcessEnv       = "CHATROOM_TEST_HOST_PROCESS"
+	hostProcessDirEnv    = "CHATROOM_TEST_HOST_DIR"
+	hostProcessListenEnv = "CHATROOM_TEST_HOST_LISTEN"
 	// hostProfileEnv names a file to which each host process writes its
 	// CPU profile, with its process id appended (BenchmarkJoinHostCPU
 	// runs two), from when it reads the line "profile" on its input
@@ -109,6 +110,12 @@ var hostProcessConfigs = map[string]Config{
 	// rather than minutes: members who resume are not counted in that
 	// budget, so it does not touch the storm.
 	"storm": {Name: "storm", Listen: "127.0.0.1:0", JoinLimits: room.JoinLimits{Newcomers: benchLimits}},
+	// BenchmarkFanOutJournal reads its CPU time, against bench's.
+	"bench-without-journal": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20, withoutJournal: true},
+	// TestJournalSurvivesKill kills it mid-stream and starts it again; it
+	// keeps every event the test makes, and its members, which never
+	// answer a heartbeat, stay.
+	"journal": {Name: "journal", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20, History: 1 << 16, Heartbeat: -1},
 }
 
 // runHostProcess is a host process: it hosts the room of its kind on dir,
@@ -123,6 +130,9 @@ func runHostProcess(kind, dir string) {
 	}
 	raiseFileLimit(1 << 15)
 	cfg.StateDir = dir
+	if listen := os.Getenv(hostProcessListenEnv); listen != "" {
+		cfg.Listen = listen
+	}
 	h, err := Start(cfg)
 	if err != nil {
 		fmt.Println("error:", err)
@@ -213,9 +223,16 @@ type hostProcess struct {
 
 func startHostProcess(tb testing.TB, kind string) *hostProcess {
 	tb.Helper()
-	p := &hostProcess{dir: tb.TempDir()}
+	return startHostProcessOn(tb, kind, tb.TempDir(), "")
+}
+
+// startHostProcessOn starts a host process on the state directory dir,
+// listening on listen ("": as its kind says).
+func startHostProcessOn(tb testing.TB, kind, dir, listen string) *hostProcess {
+	tb.Helper()
+	p := &hostProcess{dir: dir}
 	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	p.cmd.Env = append(os.Environ(), hostProcessEnv+"="+kind, hostProcessDirEnv+"="+p.dir)
+	p.cmd.Env = append(os.Environ(), hostProcessEnv+"="+kind, hostProcessDirEnv+"="+p.dir, hostProcessListenEnv+"="+listen)
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		tb.Fatal(err)

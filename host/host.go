@@ -1,7 +1,8 @@
 // Package host runs a chat room on the network: it keeps the room's state
 // directory (TLS key, bans, moderation log, the history between a clean
-// shutdown and the next start), listens for TLS connections, admits members
-// into the room and carries their frames.
+// shutdown and the next start, and the room's journal while it runs, which
+// carries the history over a crash), listens for TLS connections, admits
+// members into the room and carries their frames.
 //
 // The room itself — who is in it, what they may do, the order of events —
 // is package host/room, which does no I/O; the frames are package
@@ -84,6 +85,18 @@ type Config struct {
 	// clients to do the same. 0 means 5 seconds; negative, no heartbeat.
 	Heartbeat time.Duration
 
+	// SyncEvery is how often the room's journal (journalFile) is synced
+	// to disk: a host killed loses nothing of it, whatever this is, and a
+	// power cut at most about this much of the latest events (after which
+	// the room starts a new epoch, see takeHistory). 0 means
+	// DefaultSyncEvery; negative, never: the system writes it out in its
+	// own time (within half a minute, on Linux).
+	SyncEvery time.Duration
+
+	// withoutJournal runs the room with no journal, as it ran before it
+	// had one, for the benchmark that compares the two.
+	withoutJournal bool
+
 	handshakeTimeout time.Duration // tests shorten it; 0 means the default
 	// Tests lower the connection limits (see server.admit); 0 means the
 	// default.
@@ -107,6 +120,7 @@ type Host struct {
 	room      *room.Room
 	stateDir  string
 	lock      *os.File // held until Close (lockStateDir)
+	journal   *journal // nil when the room runs without one
 	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
@@ -127,8 +141,12 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	started := false
+	var j *journal
 	defer func() {
 		if !started {
+			if j != nil {
+				j.close()
+			}
 			lock.Close()
 		}
 	}()
@@ -158,13 +176,23 @@ func Start(cfg Config) (*Host, error) {
 	if err := store.load(&roomCfg, log); err != nil {
 		return nil, err
 	}
-	if roomCfg.Past, err = takeHistory(cfg.StateDir, log); err != nil {
-		return nil, err
-	}
-
+	// Listening comes before the history is taken: a start that fails
+	// for want of its address leaves the history for the next.
 	ln, portTaken, err := listen(cfg.Listen, keepAliveFor(cfg.Heartbeat))
 	if err != nil {
 		return nil, err
+	}
+	if roomCfg.Past, err = takeHistory(cfg.StateDir, log); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if !cfg.withoutJournal {
+		syncEvery := cfg.SyncEvery
+		if syncEvery == 0 {
+			syncEvery = DefaultSyncEvery
+		}
+		j = openJournal(cfg.StateDir, syncEvery, log)
+		roomCfg.Journal = j
 	}
 
 	ctx, stop := context.WithCancel(context.Background())
@@ -181,6 +209,7 @@ func Start(cfg Config) (*Host, error) {
 		room:        r,
 		stateDir:    cfg.StateDir,
 		lock:        lock,
+		journal:     j,
 		log:         log,
 	}
 	started = true
@@ -369,12 +398,19 @@ func (h *Host) close() error {
 	h.stop()
 	<-h.roomDone
 	// Saved once the room goroutine has stopped, so nothing is numbered
-	// after what is saved; members are still being told it closed.
+	// after what is saved; members are still being told it closed. The
+	// journal goes once the history is saved; if it cannot be, the
+	// journal is what the next start continues from.
+	if h.journal != nil {
+		h.journal.close()
+	}
 	var saveErr error
 	if past, ok := h.room.History(); ok {
 		saveErr = saveHistory(h.stateDir, past)
 		if saveErr != nil {
 			h.log.Warn("history not saved: members cannot resume after the restart", "err", saveErr)
+		} else if h.journal != nil {
+			h.journal.remove()
 		}
 	}
 	h.server.wait(3 * time.Second)

@@ -536,6 +536,16 @@ type historyHeader struct {
 	LostMessage *uint64 `json:"lost_message,omitempty"`
 	// Resumable are the members who may resume (room.Resumable).
 	Resumable []resumableRecord `json:"resumable,omitempty"`
+	// Present counts the last of Resumable that were in the room when a
+	// checkpoint of its journal was written (room.History.Present).
+	Present int `json:"present,omitempty"`
+
+	// A checkpoint of journalFile has these too. Boot is the system's
+	// boot id when it was written (see takeHistory). Events is the number
+	// of event lines after the header: the journal's records follow them.
+	// A historyFile has all its lines events, and no Events.
+	Boot   string `json:"boot,omitempty"`
+	Events *int   `json:"events,omitempty"`
 }
 
 type resumableRecord struct {
@@ -591,10 +601,17 @@ func saveHistory(dir string, h room.History) error {
 
 // encodeHistory is what saveHistory writes.
 func encodeHistory(h room.History) ([]byte, error) {
-	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq, LostMessage: &h.LostMessage}
+	return encodeHistoryAs(h, func(*historyHeader) {})
+}
+
+// encodeHistoryAs encodes h as historyFile holds it, with its header as
+// edit leaves it.
+func encodeHistoryAs(h room.History, edit func(*historyHeader)) ([]byte, error) {
+	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq, LostMessage: &h.LostMessage, Present: h.Present}
 	for _, r := range h.Resumable {
 		header.Resumable = append(header.Resumable, toRecord(r))
 	}
+	edit(&header)
 	// Without HTML escaping, which json.Marshal would apply to the private
 	// frames too: they are kept exactly as they were sent.
 	var head bytes.Buffer
@@ -615,13 +632,16 @@ func encodeHistory(h room.History) ([]byte, error) {
 	return data, nil
 }
 
-// takeHistory reads the history a clean shutdown saved and removes its
-// file, so that the room continues its epoch and numbering. The file must
-// be gone before the room numbers anything: were the host then killed, the
-// next start would find it again and number new events with numbers
-// members already hold in the same epoch. With no file (the first start,
-// or after a crash) the room starts a new epoch, which tells resuming
-// members that their numbers mean nothing here any more.
+// takeHistory reads the history the room's last run left, and removes its
+// files, so that the room continues its epoch and numbering: historyFile,
+// which a clean close saved, or else journalFile, which a host that never
+// closed (killed, or the system stopped under it) left behind (see
+// journalHistory). The files must be gone before the room numbers
+// anything: the room's journal starts anew with its own first checkpoint,
+// and were the host killed before that, the next start must not find
+// numbers that members may by then hold in the same epoch. With neither
+// file (the first start) the room starts a new epoch, which tells
+// resuming members that their numbers mean nothing here any more.
 //
 // A damaged file is a warning, not an error: the history is a convenience,
 // and a new epoch is always safe (members are then sent the backlog, as
@@ -629,15 +649,44 @@ func encodeHistory(h room.History) ([]byte, error) {
 // a room no one can use. Bans, unlike it, are refused when damaged, since
 // forgetting them lets the banned back in.
 func takeHistory(dir string, log *slog.Logger) (room.History, error) {
+	past, found, err := savedHistory(dir, log)
+	if err == nil && !found {
+		past, err = journalHistory(dir, bootID(), log)
+	}
+	if err != nil {
+		return room.History{}, err
+	}
+	if n := len(past.Resumable); n > maxResumable {
+		// Only a journal of a long run of comings and goings can keep
+		// more: those who left first are dropped.
+		past.Resumable = past.Resumable[n-maxResumable:]
+		log.Warn(fmt.Sprintf("%d members may resume, more than the room keeps (%d): the %d who left first cannot", n, maxResumable, n-maxResumable))
+	}
+	if dropped, size := boundPrivates(&past); dropped > 0 {
+		log.Warn(fmt.Sprintf("%s keeps %d KiB of private messages for members who may resume, more than the room keeps (%d KiB): the %d who left first cannot resume", filepath.Join(dir, historyFile), size>>10, maxPrivateBytes>>10, dropped))
+	}
+	for _, name := range []string{historyFile, journalFile} {
+		path := filepath.Join(dir, name)
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return room.History{}, fmt.Errorf("cannot remove %s (%v): remove it by hand and start again", path, unwrapPathError(err))
+		}
+	}
+	// As in statefile.WriteAtomic: the removal must be on disk before the
+	// room numbers anything.
+	syncDir(dir)
+	return past, nil
+}
+
+// savedHistory reads historyFile; found is false when there is none.
+func savedHistory(dir string, log *slog.Logger) (past room.History, found bool, err error) {
 	path := filepath.Join(dir, historyFile)
 	data, err := readHistory(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return room.History{}, nil
+		return room.History{}, false, nil
 	}
 	if err != nil && !errors.Is(err, errHistoryTooLarge) {
-		return room.History{}, fmt.Errorf("reading the room's history: %w", err)
+		return room.History{}, false, fmt.Errorf("reading the room's history: %w", err)
 	}
-	var past room.History
 	problem := "it is larger than the room ever writes"
 	if err == nil {
 		past, problem = parseHistory(data)
@@ -646,18 +695,54 @@ func takeHistory(dir string, log *slog.Logger) (room.History, error) {
 		log.Warn(fmt.Sprintf("%s is damaged (%s); starting a new history: members cannot resume across this restart", path, problem))
 		past = room.History{}
 	}
-	if dropped, size := boundPrivates(&past); dropped > 0 {
-		log.Warn(fmt.Sprintf("%s keeps %d KiB of private messages for members who may resume, more than the room keeps (%d KiB): the %d who left first cannot resume", path, size>>10, maxPrivateBytes>>10, dropped))
+	return past, true, nil
+}
+
+// journalHistory reads journalFile: its last checkpoint, and the records
+// after it replayed (room.ReplayJournal), which give the room as it was
+// when its host stopped, with every member present then among those who
+// may resume. A last record cut short (the host was killed while writing
+// it, or the disk was full) is left out, with a warning: it is the end of
+// a write no member was handed anything of. Damage before that is a
+// warning and a new history, as for historyFile.
+//
+// The epoch continues only when the journal was written in this boot of
+// the system (boot is its boot id, "" where the system has none). A host
+// killed leaves all it wrote in the page cache, which the next start
+// reads; a power cut, or a crash of the system, loses what was written
+// since the last sync (Config.SyncEvery), and members may hold event
+// numbers the file no longer has. Were the epoch continued, the room
+// would give those numbers to other events, and a member resuming would
+// take them as what it already has. So after a boot the room starts a new
+// epoch, with the events kept as its backlog: members are then sent the
+// backlog as newcomers. Where there is no boot id to compare, every start
+// after a crash is a new epoch.
+func journalHistory(dir, boot string, log *slog.Logger) (room.History, error) {
+	path := filepath.Join(dir, journalFile)
+	data, err := readHistory(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return room.History{}, nil
 	}
-	if err := os.Remove(path); err != nil {
-		return room.History{}, fmt.Errorf("cannot remove %s (%v): remove it by hand and start again", path, unwrapPathError(err))
+	if err != nil && !errors.Is(err, errHistoryTooLarge) {
+		return room.History{}, fmt.Errorf("reading the room's journal: %w", err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		// As in statefile.WriteAtomic: the removal must be on disk before
-		// the room numbers anything. Systems that cannot sync a directory
-		// do without.
-		d.Sync()
-		d.Close()
+	damaged := func(problem string) (room.History, error) {
+		log.Warn(fmt.Sprintf("%s is damaged (%s); starting a new history: members cannot resume across this restart", path, problem))
+		return room.History{}, nil
+	}
+	if err != nil {
+		return damaged("it is larger than the room ever writes")
+	}
+	past, written, cut, problem := parseJournal(data)
+	if problem != "" {
+		return damaged(problem)
+	}
+	if cut != "" {
+		log.Warn(fmt.Sprintf("%s ended with %s (the host stopped while writing it); left that out", path, cut))
+	}
+	if boot == "" || written != boot {
+		log.Warn(fmt.Sprintf("the room's host stopped without closing it, and the system has started again since (or cannot tell): what was written last may be lost, so the room starts a new epoch, with the %d events it kept as backlog: members cannot resume across this restart", len(past.Events)))
+		past.Epoch, past.Resumable = "", nil
 	}
 	return past, nil
 }
@@ -673,6 +758,8 @@ const (
 	// at most 200 characters) under 4 MiB, and the private frames kept add
 	// maxPrivateBytes. A room configured to keep many more events than
 	// the default may lose its history at a restart, with a warning.
+	// The journal is such a history and the records after it, which the
+	// room keeps under room.MaxJournalTail (32 MiB) between checkpoints.
 	maxHistoryFile = 128 << 20
 	// maxSeq bounds the numbers of events and private frames: the room
 	// counts on from the saved numbers, one a frame, and must never wrap
@@ -740,17 +827,51 @@ func validEpoch(epoch string) bool {
 // parseHistory reads historyFile's contents, or says what is wrong with
 // them.
 func parseHistory(data []byte) (room.History, string) {
+	past, _, rest, problem := parseCheckpoint(data)
+	if problem == "" && len(rest) > 0 {
+		problem = "it has more lines than its header counts"
+	}
+	if problem != "" {
+		return room.History{}, problem
+	}
+	return past, ""
+}
+
+// parseCheckpoint reads a history as historyFile holds it, and as
+// journalFile starts with it, or says what is wrong with it; rest is what
+// follows the events its header counts (Events), the journal's records.
+func parseCheckpoint(data []byte) (past room.History, head historyHeader, rest []byte, problem string) {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
 		lines = lines[:n-1]
 	}
 	if len(lines) == 0 {
-		return room.History{}, "it is empty"
+		return room.History{}, head, nil, "it is empty"
 	}
-	var head historyHeader
 	if err := json.Unmarshal(lines[0], &head); err != nil {
-		return room.History{}, "line 1 is not a header: " + err.Error()
+		return room.History{}, head, nil, "line 1 is not a header: " + err.Error()
 	}
+	if head.Events != nil {
+		n := *head.Events
+		if n < 0 || n > len(lines)-1 {
+			return room.History{}, head, nil, fmt.Sprintf("the header counts %d events, and %d lines follow it", n, len(lines)-1)
+		}
+		size := 0
+		for _, l := range lines[1+n:] {
+			size += len(l)
+		}
+		rest = data[len(data)-size:]
+		lines = lines[:1+n]
+	}
+	if head.Present < 0 || head.Present > len(head.Resumable) {
+		return room.History{}, head, nil, fmt.Sprintf("it counts %d members present, of %d who may resume", head.Present, len(head.Resumable))
+	}
+	past, problem = parseHistoryBody(head, lines[1:])
+	return past, head, rest, problem
+}
+
+// parseHistoryBody checks a history's header and reads its events.
+func parseHistoryBody(head historyHeader, events [][]byte) (room.History, string) {
 	if head.Version != 1 {
 		return room.History{}, fmt.Sprintf("version %d, this chatroom reads version 1", head.Version)
 	}
@@ -769,7 +890,6 @@ func parseHistory(data []byte) (room.History, string) {
 	// The events the room held, in increasing order up to Seq: with gaps
 	// where it had dropped joins and leaves (its newest event it always
 	// holds), and all after the newest message it had lost.
-	events := lines[1:]
 	var lost uint64
 	switch {
 	case head.LostMessage != nil:
@@ -807,7 +927,7 @@ func parseHistory(data []byte) (room.History, string) {
 		}
 		prev = f.Seq
 	}
-	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events, LostMessage: lost}
+	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events, LostMessage: lost, Present: head.Present}
 	for i, rec := range head.Resumable {
 		r, problem := fromRecord(rec, head.Seq)
 		if problem != "" {

@@ -114,6 +114,7 @@ func (s *state) nameFree(m *Member, name, key string) error {
 // keeps by name follows: a member who resumes after it comes back by the
 // new name (its Resumable is made from m's key when it leaves).
 func (s *state) rename(m *Member, name, key string) {
+	s.journalNick(m, key)
 	delete(s.byKey, m.key)
 	m.setName(name, key)
 	s.byKey[key] = m

@@ -43,6 +43,11 @@ type History struct {
 	// first: those the connection was lost to, and those present when the
 	// room closed.
 	Resumable []Resumable
+	// Present counts the last of Resumable that were in the room when
+	// the history was taken for a checkpoint of its journal (see
+	// Journal): a restart takes them, too, as members who may resume.
+	// It is 0 in a history the room closed with.
+	Present int
 }
 
 // Resumable is what the room keeps of a member with an identity key whose

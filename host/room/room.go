@@ -13,7 +13,9 @@
 // topic) is
 // loaded by the host ([Config.Bans] and its siblings) and saved through the
 // [Store] it implements; the history of events is given to
-// [New] and taken back after Run ([Room.History]) for the host to keep.
+// [New] and taken back after Run ([Room.History]) for the host to keep,
+// and, as it happens, written through the [Journal] the host implements,
+// before any member is handed it, so that a crash loses none of it.
 //
 // # Concurrency
 //
@@ -97,7 +99,8 @@ type Config struct {
 
 	// Past is the history the room continues, as [Room.History] returned
 	// it: the host gives it back after a clean restart so that members
-	// can resume across it, and newcomers get the same backlog. Its Epoch
+	// can resume across it, and newcomers get the same backlog; after a
+	// crash, it is what [ReplayJournal] made of the journal. Its Epoch
 	// names the run of event numbers (see wire.Resume); "" means a new
 	// random one, and then its Resumable are ignored, having no run to
 	// resume in. The host checks that its Events are events numbered in
@@ -113,6 +116,12 @@ type Config struct {
 	// more, up to five times as long; 0 means a second.
 	PresenceAbove  int
 	PresenceWindow time.Duration
+
+	// Journal, when set, is given every event and what a resume rests on
+	// before any member is handed it, so that a restart after a crash can
+	// continue Past's epoch (see Journal); nil means nothing is written
+	// as it happens, and only a clean close keeps the history.
+	Journal Journal
 }
 
 // ModEntry is one act of moderation: who did what to whom, and why.
@@ -282,6 +291,7 @@ func New(cfg Config) *Room {
 func (r *Room) Run(ctx context.Context) {
 	defer close(r.done)
 	s := r.state
+	s.startJournal()
 	for {
 		select {
 		case <-ctx.Done():
@@ -297,9 +307,11 @@ func (r *Room) Run(ctx context.Context) {
 			// are removed only now, so that no fan-out loop sees the member
 			// list change under it.
 			s.dropTooSlow()
+			s.endWork()
 		case <-s.presenceDue():
 			s.flushPresence()
 			s.dropTooSlow()
+			s.endWork()
 		}
 	}
 }
@@ -356,6 +368,9 @@ func (r *Room) Join(ctx context.Context, req JoinRequest) (*Member, *wire.Frame,
 			return
 		}
 		m, refusal := s.join(req)
+		// The welcome names the join's event: it is in the journal
+		// before the joiner can read it.
+		s.appendJournal()
 		reply <- answer{member: m, refusal: refusal}
 	}
 	select {

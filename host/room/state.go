@@ -63,7 +63,8 @@ type state struct {
 
 	mod moderation // what moderation keeps beyond the lists (see notice.go)
 
-	presence presence // joins and leaves held in a big room, and the welcome's list (see presence.go)
+	presence presence    // joins and leaves held in a big room, and the welcome's list (see presence.go)
+	journal  *journaling // see Journal
 
 	budgets    budgets // of lines and joins, across connections
 	joinLimits JoinLimits
@@ -89,6 +90,7 @@ func (s *state) mayResume(m *Member) {
 	}
 	s.keepResumable(Resumable{NameKey: m.key, Identity: m.identity, Since: m.since, Taken: m.taken,
 		PrivateSeq: m.privateSeq, Privates: m.privates, Untold: m.untold, joined: m.joined, left: s.now()})
+	s.journalResumable(m)
 }
 
 func (s *state) keepResumable(r Resumable) {
@@ -180,6 +182,7 @@ func newState(cfg Config) *state {
 		s.backlog = cfg.Backlog
 	}
 	s.loadHistory(cfg.Past.Events, cfg.Past.LostMessage)
+	s.journal = newJournaling(cfg.Journal, s.history.limit)
 	// Every member the last run kept may resume, however many were in the
 	// room when it closed: they all come back at once after a restart. The
 	// host bounds what it loads.
@@ -293,6 +296,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		m.since, m.taken = prior.Since, prior.Taken
 		s.resumeFrom(m, prior)
 	}
+	s.journalJoin(m, resumed)
 	s.addMember(m)
 	welcome := &wire.Frame{
 		Type:     wire.TypeWelcome,
@@ -394,6 +398,7 @@ func (s *state) say(m *Member, line string, ref uint64) {
 	if m.gone {
 		return // removed while its reader was still reading
 	}
+	s.journalTaken(m, ref)
 	m.taken = max(m.taken, ref)
 	c := call{from: m, ref: ref}
 	if err := s.handle(c, line); err != nil {
@@ -497,6 +502,7 @@ func (s *state) event(f *wire.Frame) []byte {
 	f.Time = s.now()
 	b := encode(f)
 	s.history.add(entry{frame: b, message: isMessage(f.Kind)})
+	s.journalEvent(b)
 	return b
 }
 
@@ -540,6 +546,7 @@ func (s *state) sendPrivate(m *Member, f wire.Frame) {
 	m.privates = slices.Delete(m.privates, 0, drop)
 	m.privates = append(m.privates, PrivateCopy{After: s.seq, Seq: m.privateSeq, Frame: frame})
 	s.boundKeptPrivates(m)
+	s.journalPrivate(m, frame)
 	s.deliver(m, frame)
 }
 
@@ -566,6 +573,7 @@ func (s *state) deliver(m *Member, frame []byte) {
 	if m.gone {
 		return
 	}
+	s.appendJournal() // before m can have it (see Journal)
 	if !m.out.push(frame) {
 		m.gone = true
 		s.tooSlow = append(s.tooSlow, m)
@@ -624,6 +632,7 @@ func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
 // writer sends what is queued and then final. Never called during a fan-out.
 func (s *state) remove(m *Member, final *wire.Frame) {
 	m.gone = true
+	s.journalLeave(m)
 	if i := slices.Index(s.members, m); i >= 0 {
 		s.members = slices.Delete(s.members, i, i+1)
 		s.keptPrivateBytes -= privatesSize(m.privates) // kept again if it may resume
