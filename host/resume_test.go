@@ -157,7 +157,9 @@ func (tp *tape) read(c *client, until func(wire.Frame) bool) (last wire.Frame, e
 }
 
 // resumed records the welcome of a connection that resumed: it stands for
-// the member's join event, which comes after what was replayed.
+// the member's join event, which comes after what was replayed; or, for a
+// member back in its place after a restart, for the presence event
+// numbered as it, which the member is sent.
 func (tp *tape) resumed(c *client) {
 	tp.t.Helper()
 	w := c.welcome
@@ -169,7 +171,11 @@ func (tp *tape) resumed(c *client) {
 	// (with any live events), without counting on their number.
 	c.say("resumed")
 	var live []wire.Frame
+	told := false // a presence event numbered as the welcome came (a member back after a restart)
 	if _, err := tp.read(c, func(f wire.Frame) bool {
+		if f.Type == wire.TypeEvent && f.Seq == w.Seq && f.Kind == wire.KindPresence {
+			told = true
+		}
 		if f.Type == wire.TypeEvent && f.Seq > w.Seq {
 			live = append(live, f)
 			return f.From == c.name && f.Text == "resumed"
@@ -180,7 +186,9 @@ func (tp *tape) resumed(c *client) {
 	}
 	// What came after the welcome's number goes after it on the tape.
 	tp.seqs = tp.seqs[:len(tp.seqs)-len(live)]
-	tp.seqs = append(tp.seqs, w.Seq)
+	if !told {
+		tp.seqs = append(tp.seqs, w.Seq)
+	}
 	for _, f := range live {
 		tp.seqs = append(tp.seqs, f.Seq)
 	}

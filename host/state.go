@@ -536,6 +536,11 @@ type historyHeader struct {
 	LostMessage *uint64 `json:"lost_message,omitempty"`
 	// Resumable are the members who may resume (room.Resumable).
 	Resumable []resumableRecord `json:"resumable,omitempty"`
+	// RosterKept and RosterLost are room.History's: Resumable names
+	// everyone present at the close, and the newest change of who is
+	// present that no event held tells.
+	RosterKept bool   `json:"roster_kept,omitempty"`
+	RosterLost uint64 `json:"roster_lost,omitempty"`
 }
 
 type resumableRecord struct {
@@ -547,10 +552,16 @@ type resumableRecord struct {
 	// Privates are the private frames kept for the member, as sent (each
 	// one JSON object; its place and number are in it).
 	Privates []json.RawMessage `json:"privates,omitempty"`
+	// Name, Role and Away are room.Resumable's: the member as listed when
+	// the room closed with it present. The room checks them.
+	Name string `json:"name,omitempty"`
+	Role string `json:"role,omitempty"`
+	Away string `json:"away,omitempty"`
 }
 
 func toRecord(r room.Resumable) resumableRecord {
-	rec := resumableRecord{NameKey: r.NameKey, Identity: r.Identity, Since: r.Since, Taken: r.Taken, PrivateSeq: r.PrivateSeq}
+	rec := resumableRecord{NameKey: r.NameKey, Identity: r.Identity, Since: r.Since, Taken: r.Taken, PrivateSeq: r.PrivateSeq,
+		Name: r.Name, Role: r.Role, Away: r.Away}
 	for _, p := range r.Privates {
 		rec.Privates = append(rec.Privates, json.RawMessage(bytes.TrimSuffix(p.Frame, []byte("\n"))))
 	}
@@ -562,7 +573,8 @@ func fromRecord(rec resumableRecord, lastSeq uint64) (room.Resumable, string) {
 	if rec.NameKey == "" || rec.Identity == "" || rec.Since > lastSeq || rec.PrivateSeq >= maxSeq {
 		return room.Resumable{}, "is not one the room could have kept"
 	}
-	r := room.Resumable{NameKey: rec.NameKey, Identity: rec.Identity, Since: rec.Since, Taken: rec.Taken, PrivateSeq: rec.PrivateSeq}
+	r := room.Resumable{NameKey: rec.NameKey, Identity: rec.Identity, Since: rec.Since, Taken: rec.Taken, PrivateSeq: rec.PrivateSeq,
+		Name: rec.Name, Role: rec.Role, Away: rec.Away}
 	var prev room.PrivateCopy
 	for _, raw := range rec.Privates {
 		frame := append(slices.Clip([]byte(raw)), '\n')
@@ -591,7 +603,7 @@ func saveHistory(dir string, h room.History) error {
 
 // encodeHistory is what saveHistory writes.
 func encodeHistory(h room.History) ([]byte, error) {
-	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq, LostMessage: &h.LostMessage}
+	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq, LostMessage: &h.LostMessage, RosterKept: h.RosterKept, RosterLost: h.RosterLost}
 	for _, r := range h.Resumable {
 		header.Resumable = append(header.Resumable, toRecord(r))
 	}
@@ -807,7 +819,7 @@ func parseHistory(data []byte) (room.History, string) {
 		}
 		prev = f.Seq
 	}
-	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events, LostMessage: lost}
+	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events, LostMessage: lost, RosterKept: head.RosterKept, RosterLost: head.RosterLost}
 	for i, rec := range head.Resumable {
 		r, problem := fromRecord(rec, head.Seq)
 		if problem != "" {

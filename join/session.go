@@ -219,6 +219,20 @@ func (s *Session) replayDue() uint64 {
 	return s.welcome.Seq - 1 - p
 }
 
+// keepRoster makes the session's roster old's, that of the session
+// whose resume point the hello gave, when the welcome left the members
+// out for it (wire.Frame.MembersOmitted), and has the welcome list them
+// as that roster does. A welcome that left them out for a hello that
+// did not ask, or without resuming, is taken as listing no one. It must
+// be called before Next.
+func (s *Session) keepRoster(old *Roster) {
+	if !s.welcome.MembersOmitted || !s.Resumed() || old == nil {
+		return
+	}
+	s.roster = old.keptFor(s.welcome)
+	s.welcome.Members = s.roster.listed()
+}
+
 // Phase says where an event from Next stands.
 type Phase int
 
