@@ -86,6 +86,10 @@ type Session struct {
 	// arrivalTold: the presence event numbered as the welcome came (see
 	// ownArrival).
 	arrivalTold bool
+	// rosterKept: the roster is the last session's, which the replay
+	// brings up to date (see keepRoster); otherwise it is the welcome's
+	// list, which the replay is older than.
+	rosterKept bool
 
 	point        atomic.Uint64 // the resume point's seq (see ResumePoint)
 	privatePoint atomic.Uint64 // and its Private
@@ -230,6 +234,7 @@ func (s *Session) keepRoster(old *Roster) {
 		return
 	}
 	s.roster = old.keptFor(s.welcome)
+	s.rosterKept = true
 	s.welcome.Members = s.roster.listed()
 }
 
@@ -501,6 +506,13 @@ func (s *Session) next() (wire.Frame, error) {
 				// The backlog is over with this event: the person can be
 				// told at once, not with the next live one.
 				s.endReplay()
+			}
+			if !s.rosterKept && f.Kind != wire.KindSay && f.Kind != wire.KindMe {
+				// The welcome's list is the room as it stands after
+				// every replayed event: those are older news, and one
+				// applied again could bring back someone who left
+				// untold (the room restarted, or crashed).
+				return f, nil
 			}
 			if err := s.roster.apply(f); err != nil {
 				s.Close()
