@@ -323,6 +323,8 @@ func TestDamagedHistoryFile(t *testing.T) {
 		`{"version":1,"epoch":"e1","seq":2}` + "\n" + `{"type":"event","seq":2}`, // cut short
 		// A member kept as resumable from after the last event.
 		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"SHA256:x","since":5}]}` + "\n",
+		// A member without a key, but for the owner listed at the close.
+		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"","since":0,"name":"bob","role":"member"}]}` + "\n",
 		// A private frame kept for a member, numbered past its count.
 		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"SHA256:x","since":0,"private_seq":1,` +
 			`"privates":[{"type":"private","private_seq":2,"from":"ana","to":"bob","text":"hi"}]}]}` + "\n",
@@ -615,6 +617,7 @@ func TestHistoryFileKeepsResumable(t *testing.T) {
 	saved := room.History{Epoch: "e1", Seq: 3, Events: [][]byte{event}, Resumable: []room.Resumable{
 		{NameKey: "bob", Identity: "SHA256:b", Since: 1, Taken: 4, PrivateSeq: 1, Privates: []room.PrivateCopy{{After: 2, Seq: 1, Frame: private}}},
 		{NameKey: "cy", Identity: "SHA256:c", Since: 2, Name: "Cy", Role: wire.RoleAdmin, Away: "lunch"},
+		{NameKey: "host", Since: 1, Name: "host", Role: wire.RoleOwner}, // the host's own member, keyless
 	}, RosterKept: true, RosterLost: 2}
 	if err := saveHistory(dir, saved); err != nil {
 		t.Fatal(err)

@@ -570,7 +570,10 @@ func toRecord(r room.Resumable) resumableRecord {
 
 // fromRecord reads back what toRecord wrote, or says what is wrong with it.
 func fromRecord(rec resumableRecord, lastSeq uint64) (room.Resumable, string) {
-	if rec.NameKey == "" || rec.Identity == "" || rec.Since > lastSeq || rec.PrivateSeq >= maxSeq {
+	// The host's own member has no key: it is kept, as the owner, only
+	// to be listed after a restart (room.Resumable.Name).
+	keyless := rec.Identity == "" && !(rec.Role == wire.RoleOwner && rec.Name != "" && rec.PrivateSeq == 0 && len(rec.Privates) == 0)
+	if rec.NameKey == "" || keyless || rec.Since > lastSeq || rec.PrivateSeq >= maxSeq {
 		return room.Resumable{}, "is not one the room could have kept"
 	}
 	r := room.Resumable{NameKey: rec.NameKey, Identity: rec.Identity, Since: rec.Since, Taken: rec.Taken, PrivateSeq: rec.PrivateSeq,

@@ -28,11 +28,11 @@ import (
 //   - those not back when the grace ends are told as lost, together, in
 //     presence events.
 //
-// The grace is longer than join's reconnect spread (at most 10 s, see
-// join's storm spread) plus a couple of its backoff steps, so that a
-// member whose first try met a host still starting is back in time;
-// and short enough that a member who is not coming back is not shown
-// as present for long.
+// The grace is longer than join's reconnect spread (at most 10 s, 2.5 s
+// for 5,000 members: join's stormSpread) plus its first four backoff
+// waits (0.5 + 1 + 2 + 4 s), so that a member whose first tries met a
+// host still starting is back in time; and short enough that a member
+// who is not coming back is not shown as present for long.
 const defaultGhostGrace = 30 * time.Second
 
 // ghosts is what the room holds of the members present when it last
@@ -79,8 +79,11 @@ func (s *state) loadGhosts(past []Resumable, grace time.Duration) {
 // shown, when it closed: with a name of its NameKey, a role and an away
 // text such as the room gives.
 func presentAtClose(r Resumable) bool {
-	if r.Name == "" || r.Identity == "" || ValidateName(r.Name) != nil || NameKey(r.Name) != r.NameKey {
+	if r.Name == "" || ValidateName(r.Name) != nil || NameKey(r.Name) != r.NameKey {
 		return false
+	}
+	if r.Identity == "" && r.Role != wire.RoleOwner {
+		return false // see keepPresentAtClose
 	}
 	switch r.Role {
 	case wire.RoleMember, wire.RoleAdmin, wire.RoleOwner:
@@ -100,6 +103,16 @@ func (s *state) ghostDue() <-chan time.Time {
 	return s.ghosts.timer.C
 }
 
+// ghostFor reports whether req is ghost g's member: by its key, or, for
+// the host's own member, which has none, by being the owner (which only
+// the host's in-process connection can be).
+func ghostFor(g *Member, req JoinRequest) bool {
+	if g.identity == "" {
+		return req.Owner
+	}
+	return req.Identity == g.identity
+}
+
 // ghostHolding returns the ghost holding key, if any.
 func (s *state) ghostHolding(key string) (*Member, bool) {
 	m, ok := s.ghosts.byKey[key]
@@ -110,6 +123,12 @@ func (s *state) ghostHolding(key string) (*Member, bool) {
 func (s *state) takeGhost(g *Member) {
 	gs := &s.ghosts
 	delete(gs.byKey, g.key)
+	if g.identity == "" {
+		// The owner's entry is kept for listing it alone: it cannot resume.
+		if i := slices.Index(s.departedOrder, departedKey(g.key, "")); i >= 0 {
+			s.forgetDeparted(i)
+		}
+	}
 	if i := slices.Index(gs.list, g); i >= 0 {
 		gs.list = slices.Delete(gs.list, i, i+1)
 	}
@@ -166,10 +185,16 @@ func (s *state) endGrace() {
 // key cannot be told apart from anyone else, and so cannot be listed
 // until it is back: its going is a change of who is present that no
 // event tells, and a resume from before it is sent the whole list
-// (History.RosterKept).
+// (History.RosterKept). The host's own member, which has no key, is
+// told apart by being the owner: it is kept to be listed (it does not
+// resume).
 func (s *state) keepPresentAtClose(m *Member) {
 	if m.hidden {
 		return // the others never listed it
+	}
+	if m.identity == "" && m.role == wire.RoleOwner {
+		s.keepResumable(Resumable{NameKey: m.key, Since: m.since, Name: m.name, Role: m.role, Away: m.away})
+		return
 	}
 	k := departedKey(m.key, m.identity)
 	r, ok := s.departed[k]

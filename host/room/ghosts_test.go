@@ -173,7 +173,7 @@ func TestGhostBackChanged(t *testing.T) {
 	tr = restarted(t, tr, cfg)
 	cy := tr.join("cy")
 	tr.joinReq(keyed("ana"))
-	cy.expect(presenceEvent(4, nil, nil), roleEvent(5, "ana", wire.RoleMember, "ana"))
+	cy.expect(presenceEvent(4, nil, nil), roleEvent(5, "ana", wire.RoleMember, ""))
 	tr.joinReq(JoinRequest{Name: "Bob", Identity: keyed("bob").Identity})
 	cy.expect(presenceEvent(6, nil, []wire.Departure{{Name: "bob", Code: wire.CodeLost}}),
 		wire.Frame{Type: wire.TypeEvent, Seq: 7, Time: testTime, Kind: wire.KindJoin, Name: "Bob", Role: wire.RoleMember, Key: "bobkeyke"})
@@ -367,4 +367,31 @@ func TestPresenceOneOrderAcrossRestarts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The host's own member has no key: it is listed across a restart all
+// the same, and only the owner takes its place (silently); it does not
+// spoil the others' resumes without the members.
+func TestGhostOwner(t *testing.T) {
+	cfg := Config{JoinLimits: unlimitedJoins, GhostGrace: time.Hour}
+	tr := startRoom(t, cfg)
+	tr.joinReq(JoinRequest{Name: "host", Owner: true})
+	ana := tr.joinReq(keyed("ana"))
+	tr = restarted(t, tr, cfg)
+	for _, req := range []JoinRequest{{Name: "host"}, {Name: "Host", Identity: "SHA256:mallory"}} {
+		if f := tr.refused(req); f.Code != wire.CodeNameTaken {
+			t.Fatalf("%+v: refused %+v, want name taken", req, f)
+		}
+	}
+	back := tr.back(JoinRequest{Name: "ana", Identity: keyed("ana").Identity, KeepsRoster: true}, ana, 2)
+	if !back.welcome.MembersOmitted {
+		t.Fatalf("ana back: %+v; want the members left out", back.welcome)
+	}
+	host := tr.joinReq(JoinRequest{Name: "host", Owner: true})
+	if host.welcome.You.Role != wire.RoleOwner || host.welcome.Seq != 3 {
+		t.Fatalf("the owner back: %+v; want its place, welcomed at 3", host.welcome)
+	}
+	tr.endGrace()
+	back.say("hi")
+	back.expect(presenceEvent(3, nil, nil), sayEvent(4, "ana", "hi"))
 }

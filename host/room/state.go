@@ -223,7 +223,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// A name held for a member coming back after a restart is that
 	// member's alone, by its key (see ghosts.go).
 	ghost, ghostHolds := s.ghostHolding(key)
-	if ghostHolds && (req.Identity == "" || ghost.identity != req.Identity) {
+	if ghostHolds && !ghostFor(ghost, req) {
 		return nil, refusal(wire.CodeNameTaken, nameTakenText(req.Name, ghost.name))
 	}
 	if tooMany := s.admit(req, key); tooMany != nil {
@@ -369,8 +369,9 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	if returning {
 		s.returnGhost(m)
 		if m.role != ghost.role {
-			// Told after the presence event its welcome stands for.
-			s.broadcast(&wire.Frame{Kind: wire.KindRole, Name: m.name, Role: m.role, By: m.name})
+			// Told after the presence event its welcome stands for; by
+			// no one: it came back as it now is.
+			s.broadcast(&wire.Frame{Kind: wire.KindRole, Name: m.name, Role: m.role})
 		}
 	}
 	return m, nil
