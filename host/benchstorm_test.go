@@ -350,7 +350,7 @@ func (st *storm) dialMember(m *stormMember, addr string, resume *wire.Resume) (*
 	}
 	conn := c.(*tls.Conn)
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: m.name, Resume: resume})
+	hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: m.name, Resume: resume, KeepsRoster: true})
 	if _, err := conn.Write(hello); err != nil {
 		conn.Close()
 		return nil, nil, err

@@ -103,13 +103,14 @@ func resave(t *testing.T, h room.History) room.History {
 // frame read from a file written by hand may be spaced, or escaped,
 // otherwise than the room writes it.
 func sameHistory(a, b room.History) bool {
-	if a.Epoch != b.Epoch || a.Seq != b.Seq || a.LostMessage != b.LostMessage || !reflect.DeepEqual(a.Events, b.Events) || len(a.Resumable) != len(b.Resumable) {
+	if a.Epoch != b.Epoch || a.Seq != b.Seq || a.LostMessage != b.LostMessage || !reflect.DeepEqual(a.Events, b.Events) || len(a.Resumable) != len(b.Resumable) ||
+		a.RosterKept != b.RosterKept || a.RosterLost != b.RosterLost {
 		return false
 	}
 	for i, ra := range a.Resumable {
 		rb := b.Resumable[i]
 		if ra.NameKey != rb.NameKey || ra.Identity != rb.Identity || ra.Since != rb.Since || ra.Taken != rb.Taken ||
-			ra.PrivateSeq != rb.PrivateSeq || len(ra.Privates) != len(rb.Privates) {
+			ra.PrivateSeq != rb.PrivateSeq || len(ra.Privates) != len(rb.Privates) || ra.Name != rb.Name || ra.Role != rb.Role || ra.Away != rb.Away {
 			return false
 		}
 		for j, pa := range ra.Privates {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -157,7 +158,9 @@ func (tp *tape) read(c *client, until func(wire.Frame) bool) (last wire.Frame, e
 }
 
 // resumed records the welcome of a connection that resumed: it stands for
-// the member's join event, which comes after what was replayed.
+// the member's join event, which comes after what was replayed; or, for a
+// member back in its place after a restart, for the presence event
+// numbered as it, which the member is sent.
 func (tp *tape) resumed(c *client) {
 	tp.t.Helper()
 	w := c.welcome
@@ -169,7 +172,11 @@ func (tp *tape) resumed(c *client) {
 	// (with any live events), without counting on their number.
 	c.say("resumed")
 	var live []wire.Frame
+	told := false // a presence event numbered as the welcome came (a member back after a restart)
 	if _, err := tp.read(c, func(f wire.Frame) bool {
+		if f.Type == wire.TypeEvent && f.Seq == w.Seq && f.Kind == wire.KindPresence {
+			told = true
+		}
 		if f.Type == wire.TypeEvent && f.Seq > w.Seq {
 			live = append(live, f)
 			return f.From == c.name && f.Text == "resumed"
@@ -180,7 +187,9 @@ func (tp *tape) resumed(c *client) {
 	}
 	// What came after the welcome's number goes after it on the tape.
 	tp.seqs = tp.seqs[:len(tp.seqs)-len(live)]
-	tp.seqs = append(tp.seqs, w.Seq)
+	if !told {
+		tp.seqs = append(tp.seqs, w.Seq)
+	}
 	for _, f := range live {
 		tp.seqs = append(tp.seqs, f.Seq)
 	}
@@ -314,6 +323,8 @@ func TestDamagedHistoryFile(t *testing.T) {
 		`{"version":1,"epoch":"e1","seq":2}` + "\n" + `{"type":"event","seq":2}`, // cut short
 		// A member kept as resumable from after the last event.
 		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"SHA256:x","since":5}]}` + "\n",
+		// A member without a key, but for the owner listed at the close.
+		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"","since":0,"name":"bob","role":"member"}]}` + "\n",
 		// A private frame kept for a member, numbered past its count.
 		`{"version":1,"epoch":"e1","seq":0,"resumable":[{"name_key":"bob","identity":"SHA256:x","since":0,"private_seq":1,` +
 			`"privates":[{"type":"private","private_seq":2,"from":"ana","to":"bob","text":"hi"}]}]}` + "\n",
@@ -595,7 +606,7 @@ func TestRefOverTheWire(t *testing.T) {
 }
 
 // The history file keeps who may resume, with the private frames kept for
-// them, exactly.
+// them, and who was present at the close as listed, exactly.
 func TestHistoryFileKeepsResumable(t *testing.T) {
 	dir := t.TempDir()
 	private, err := wire.Encode(&wire.Frame{Type: wire.TypePrivate, Seq: 2, PrivateSeq: 1, From: "ana", To: "bob", Text: "hi", Time: time.Unix(1e9, 0).UTC()})
@@ -605,8 +616,9 @@ func TestHistoryFileKeepsResumable(t *testing.T) {
 	event, _ := wire.Encode(&wire.Frame{Type: wire.TypeEvent, Seq: 3, Kind: wire.KindSay, From: "ana", Text: "x"})
 	saved := room.History{Epoch: "e1", Seq: 3, Events: [][]byte{event}, Resumable: []room.Resumable{
 		{NameKey: "bob", Identity: "SHA256:b", Since: 1, Taken: 4, PrivateSeq: 1, Privates: []room.PrivateCopy{{After: 2, Seq: 1, Frame: private}}},
-		{NameKey: "cy", Identity: "SHA256:c", Since: 2},
-	}}
+		{NameKey: "cy", Identity: "SHA256:c", Since: 2, Name: "Cy", Role: wire.RoleAdmin, Away: "lunch"},
+		{NameKey: "host", Since: 1, Name: "host", Role: wire.RoleOwner}, // the host's own member, keyless
+	}, RosterKept: true, RosterLost: 2}
 	if err := saveHistory(dir, saved); err != nil {
 		t.Fatal(err)
 	}
@@ -617,4 +629,56 @@ func TestHistoryFileKeepsResumable(t *testing.T) {
 	if !reflect.DeepEqual(got, saved) {
 		t.Errorf("read back %+v\nsaved %+v", got, saved)
 	}
+}
+
+// Across a clean restart of the host, a member present at the close is
+// still listed, its name held from anyone else (a stranger with no key or
+// another key, resume point or not), and it comes back resumed, keeping
+// its roster, with no list of members and no join event for the others.
+func TestPresenceContinuesAcrossCleanRestart(t *testing.T) {
+	dir := t.TempDir()
+	h1 := startHost(t, Config{StateDir: dir})
+	anaKey, bobKey := keyed(t), keyed(t)
+	ana := member(t, h1, "ana", anaKey)
+	bob := member(t, h1, "bob", bobKey)
+	ana.nextEvent(wire.KindJoin)
+	resume := &wire.Resume{Epoch: bob.welcome.Epoch, Seq: bob.welcome.Seq}
+	if err := h1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	h2 := startHost(t, Config{StateDir: dir})
+	for _, opt := range []dialOptions{{}, keyed(t)} {
+		c := &client{t: t, name: "bob", conn: dialWith(t, h2, opt)}
+		c.dec = wire.NewDecoder(c.conn, wire.MaxHostFrame)
+		c.send(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: "bob", Resume: resume})
+		if f := c.next(); f.Type != wire.TypeRefused || f.Code != wire.CodeNameTaken {
+			t.Fatalf("a stranger asking for bob's held name got %+v, want name taken", f)
+		}
+	}
+	ana = rejoin(t, h2, "ana", &wire.Resume{Epoch: resume.Epoch, Seq: resume.Seq}, anaKey)
+	if !ana.welcome.Resumed || !slices.Contains(memberNames(ana.welcome.Members), "bob") {
+		t.Fatalf("ana back: %+v; want resumed, with bob still listed", ana.welcome)
+	}
+	c := &client{t: t, name: "bob", conn: dialWith(t, h2, bobKey)}
+	c.dec = wire.NewDecoder(c.conn, wire.MaxHostFrame)
+	c.send(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: "bob", Resume: resume, KeepsRoster: true})
+	if c.welcome = c.next(); !c.welcome.Resumed || !c.welcome.MembersOmitted || c.welcome.Members != nil {
+		t.Fatalf("bob back keeping his roster: %+v; want resumed without the members", c.welcome)
+	}
+	ana.say("hi")
+	if f := ana.nextEvent(wire.KindPresence); f.Seq != c.welcome.Seq || len(f.Joined)+len(f.Left) != 0 {
+		t.Fatalf("ana got %+v, want the empty presence event both welcomes stood for", f)
+	}
+	if f := ana.nextEvent(wire.KindSay); f.Seq != c.welcome.Seq+1 {
+		t.Fatalf("ana's message is event %d, want %d: right after the presence event bob's welcome stood for", f.Seq, c.welcome.Seq+1)
+	}
+}
+
+func memberNames(ms []wire.Member) []string {
+	var ns []string
+	for _, m := range ms {
+		ns = append(ns, m.Name)
+	}
+	return ns
 }

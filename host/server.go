@@ -462,7 +462,7 @@ func (c *memberConn) join() bool {
 	}
 	c.wrote = time.Now()
 	req := room.JoinRequest{Name: hello.Name, Addr: c.peer.addr, Identity: c.peer.identity, Owner: c.peer.owner,
-		Resume: hello.Resume, HeartbeatMS: int(c.heartbeat / time.Millisecond), Removed: c.removed}
+		Resume: hello.Resume, HeartbeatMS: int(c.heartbeat / time.Millisecond), KeepsRoster: hello.KeepsRoster, Removed: c.removed}
 	// An admin made with /op is an admin by its key, whatever password it
 	// sends, and the owner is the owner: neither is checked, so neither
 	// waits for a throttle that others' guesses have filled.

@@ -546,6 +546,12 @@ type historyHeader struct {
 	// A historyFile has all its lines events, and no Events.
 	Boot   string `json:"boot,omitempty"`
 	Events *int   `json:"events,omitempty"`
+
+	// RosterKept and RosterLost are room.History's: Resumable names
+	// everyone present at the close, and the newest change of who is
+	// present that no event held tells.
+	RosterKept bool   `json:"roster_kept,omitempty"`
+	RosterLost uint64 `json:"roster_lost,omitempty"`
 }
 
 type resumableRecord struct {
@@ -557,10 +563,16 @@ type resumableRecord struct {
 	// Privates are the private frames kept for the member, as sent (each
 	// one JSON object; its place and number are in it).
 	Privates []json.RawMessage `json:"privates,omitempty"`
+	// Name, Role and Away are room.Resumable's: the member as listed when
+	// the room closed with it present. The room checks them.
+	Name string `json:"name,omitempty"`
+	Role string `json:"role,omitempty"`
+	Away string `json:"away,omitempty"`
 }
 
 func toRecord(r room.Resumable) resumableRecord {
-	rec := resumableRecord{NameKey: r.NameKey, Identity: r.Identity, Since: r.Since, Taken: r.Taken, PrivateSeq: r.PrivateSeq}
+	rec := resumableRecord{NameKey: r.NameKey, Identity: r.Identity, Since: r.Since, Taken: r.Taken, PrivateSeq: r.PrivateSeq,
+		Name: r.Name, Role: r.Role, Away: r.Away}
 	for _, p := range r.Privates {
 		rec.Privates = append(rec.Privates, json.RawMessage(bytes.TrimSuffix(p.Frame, []byte("\n"))))
 	}
@@ -569,10 +581,14 @@ func toRecord(r room.Resumable) resumableRecord {
 
 // fromRecord reads back what toRecord wrote, or says what is wrong with it.
 func fromRecord(rec resumableRecord, lastSeq uint64) (room.Resumable, string) {
-	if rec.NameKey == "" || rec.Identity == "" || rec.Since > lastSeq || rec.PrivateSeq >= maxSeq {
+	// The host's own member has no key: it is kept, as the owner, only
+	// to be listed after a restart (room.Resumable.Name).
+	keyless := rec.Identity == "" && !(rec.Role == wire.RoleOwner && rec.Name != "" && rec.PrivateSeq == 0 && len(rec.Privates) == 0)
+	if rec.NameKey == "" || keyless || rec.Since > lastSeq || rec.PrivateSeq >= maxSeq {
 		return room.Resumable{}, "is not one the room could have kept"
 	}
-	r := room.Resumable{NameKey: rec.NameKey, Identity: rec.Identity, Since: rec.Since, Taken: rec.Taken, PrivateSeq: rec.PrivateSeq}
+	r := room.Resumable{NameKey: rec.NameKey, Identity: rec.Identity, Since: rec.Since, Taken: rec.Taken, PrivateSeq: rec.PrivateSeq,
+		Name: rec.Name, Role: rec.Role, Away: rec.Away}
 	var prev room.PrivateCopy
 	for _, raw := range rec.Privates {
 		frame := append(slices.Clip([]byte(raw)), '\n')
@@ -607,7 +623,8 @@ func encodeHistory(h room.History) ([]byte, error) {
 // encodeHistoryAs encodes h as historyFile holds it, with its header as
 // edit leaves it.
 func encodeHistoryAs(h room.History, edit func(*historyHeader)) ([]byte, error) {
-	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq, LostMessage: &h.LostMessage, Present: h.Present}
+	header := historyHeader{Version: 1, Epoch: h.Epoch, Seq: h.Seq, LostMessage: &h.LostMessage, Present: h.Present,
+		RosterKept: h.RosterKept, RosterLost: h.RosterLost}
 	for _, r := range h.Resumable {
 		header.Resumable = append(header.Resumable, toRecord(r))
 	}
@@ -927,7 +944,8 @@ func parseHistoryBody(head historyHeader, events [][]byte) (room.History, string
 		}
 		prev = f.Seq
 	}
-	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events, LostMessage: lost, Present: head.Present}
+	past := room.History{Epoch: head.Epoch, Seq: head.Seq, Events: events, LostMessage: lost, Present: head.Present,
+		RosterKept: head.RosterKept, RosterLost: head.RosterLost}
 	for i, rec := range head.Resumable {
 		r, problem := fromRecord(rec, head.Seq)
 		if problem != "" {

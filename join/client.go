@@ -675,7 +675,8 @@ func (c *client) reconnect(old *Session, why error) {
 
 	// By the name the person has now, which /nick may have changed: the
 	// room keeps its place under that name.
-	hello := wire.Frame{Name: old.Roster().Me(), Password: c.opts.Password, Resume: old.ResumePoint()}
+	// The roster is kept across the resume (see Session.keepRoster).
+	hello := wire.Frame{Name: old.Roster().Me(), Password: c.opts.Password, Resume: old.ResumePoint(), KeepsRoster: true}
 	ctx, cancel := context.WithCancel(c.ctx)
 	news := make(chan reconnectNews)
 	finished := make(chan struct{})
@@ -705,7 +706,11 @@ func (c *client) reconnect(old *Session, why error) {
 		tries := rt.start
 		sess, err := retry(ctx, rt, func(ctx context.Context) (*Session, error) {
 			tries++
-			return way.attempt(ctx, hello)
+			sess, err := way.attempt(ctx, hello)
+			if err == nil {
+				sess.keepRoster(old.Roster())
+			}
+			return sess, err
 		})
 		select {
 		case news <- reconnectNews{end: &roundEnd{sess, err, tries, way.dial}}:

@@ -185,6 +185,48 @@ func newRoster(welcome wire.Frame) *Roster {
 	return r
 }
 
+// keptFor is the roster of welcome, which left the members out
+// (wire.Frame.MembersOmitted), for a session that resumed from where r,
+// the roster of the session before, stands: r's members, and the rest
+// from welcome. The replay that follows brings it to the room's.
+func (r *Roster) keptFor(welcome wire.Frame) *Roster {
+	welcome.Members = nil // a room that sent some all the same is not listened to
+	kept := newRoster(welcome)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, role := range r.roles {
+		if name != kept.me {
+			kept.roles[name] = role
+		}
+	}
+	for name, why := range r.away {
+		if name != kept.me {
+			kept.away[name] = why
+		}
+	}
+	for name, tag := range r.keys {
+		if name != kept.me {
+			kept.keys[name] = tag
+		}
+	}
+	kept.recent = slices.DeleteFunc(slices.Clone(r.recent), func(n string) bool { return n == kept.me })
+	return kept
+}
+
+// listed returns everyone in the roster as a welcome lists them, sorted
+// by name.
+func (r *Roster) listed() []wire.Member {
+	r.mu.Lock()
+	ms := make([]wire.Member, 0, len(r.roles))
+	for name, role := range r.roles {
+		_, away := r.away[name]
+		ms = append(ms, wire.Member{Name: name, Role: role, Away: away, Key: r.keys[name]})
+	}
+	r.mu.Unlock()
+	sortByName(ms, func(m wire.Member) string { return m.Name })
+	return ms
+}
+
 // Me is the person's own name in the room, as it is now: it follows the
 // person's /nick.
 func (r *Roster) Me() string {

@@ -86,6 +86,10 @@ type Session struct {
 	// arrivalTold: the presence event numbered as the welcome came (see
 	// ownArrival).
 	arrivalTold bool
+	// rosterKept: the roster is the last session's, which the replay
+	// brings up to date (see keepRoster); otherwise it is the welcome's
+	// list, which the replay is older than.
+	rosterKept bool
 
 	point        atomic.Uint64 // the resume point's seq (see ResumePoint)
 	privatePoint atomic.Uint64 // and its Private
@@ -217,6 +221,21 @@ func (s *Session) replayDue() uint64 {
 		return 0
 	}
 	return s.welcome.Seq - 1 - p
+}
+
+// keepRoster makes the session's roster old's, that of the session
+// whose resume point the hello gave, when the welcome left the members
+// out for it (wire.Frame.MembersOmitted), and has the welcome list them
+// as that roster does. A welcome that left them out for a hello that
+// did not ask, or without resuming, is taken as listing no one. It must
+// be called before Next.
+func (s *Session) keepRoster(old *Roster) {
+	if !s.welcome.MembersOmitted || !s.Resumed() || old == nil {
+		return
+	}
+	s.roster = old.keptFor(s.welcome)
+	s.rosterKept = true
+	s.welcome.Members = s.roster.listed()
 }
 
 // Phase says where an event from Next stands.
@@ -487,6 +506,13 @@ func (s *Session) next() (wire.Frame, error) {
 				// The backlog is over with this event: the person can be
 				// told at once, not with the next live one.
 				s.endReplay()
+			}
+			if !s.rosterKept && f.Kind != wire.KindSay && f.Kind != wire.KindMe {
+				// The welcome's list is the room as it stands after
+				// every replayed event: those are older news, and one
+				// applied again could bring back someone who left
+				// untold (the room restarted, or crashed).
+				return f, nil
 			}
 			if err := s.roster.apply(f); err != nil {
 				s.Close()

@@ -48,6 +48,17 @@ type History struct {
 	// Journal): a restart takes them, too, as members who may resume.
 	// It is 0 in a history the room closed with.
 	Present int
+	// RosterKept is set by a room that closed cleanly, listing among
+	// Resumable (with Name) every member present and listed that has a
+	// key; RosterLost is then the number of the newest event that may
+	// have changed who is present and that the room no longer holds: a
+	// dropped join or leave, or, one after Seq, a close with a member
+	// without a key present, whose going no one was told. A resume from
+	// before it is
+	// sent the list of members, whatever its client keeps; so is every
+	// resume in a history without RosterKept (a crash, an older file).
+	RosterKept bool   `json:",omitempty"`
+	RosterLost uint64 `json:",omitempty"`
 }
 
 // Resumable is what the room keeps of a member with an identity key whose
@@ -74,6 +85,13 @@ type Resumable struct {
 	// (see presence.go); 0 otherwise. The room may have given the number
 	// to another event since, which the member does not hold.
 	Untold uint64 `json:",omitempty"`
+	// Name, Role and Away are the member as the room listed it when it
+	// closed with the member present (its name as shown, its role and
+	// its away text), for the room that opens again to go on listing it
+	// for a while (see ghosts.go); Name is "" for a member that had left.
+	Name string `json:",omitempty"`
+	Role string `json:",omitempty"`
+	Away string `json:",omitempty"`
 
 	// joined and left are when the member joined (first) and left, on the
 	// room's clock, to tell a brief stay (see briefStay); a saved history
@@ -180,6 +198,10 @@ type history struct {
 	// resume from before it is told it missed something.
 	next        uint64
 	lostMessage uint64
+	// lostRoster is the number of the newest event no longer held that
+	// may have changed who is present (any but a message), 0 for none:
+	// a resume from before it cannot rebuild the roster from the replay.
+	lostRoster uint64
 }
 
 func (h *history) len() int { return h.messages.len() + h.others.len() }
@@ -192,10 +214,13 @@ func (h *history) add(e entry) {
 	case h.limit == 0:
 		if e.message {
 			h.lostMessage = e.seq
+		} else {
+			h.lostRoster = e.seq
 		}
 	case !e.message:
 		h.others.push(e)
 		if h.others.len() > h.limit {
+			h.lostRoster = max(h.lostRoster, h.others.at(0).seq)
 			h.others.pop()
 		}
 	default:
@@ -207,6 +232,7 @@ func (h *history) add(e entry) {
 			// of no use: a resume from there has missed messages anyway.
 			oldest, _ := h.messages.front()
 			for h.others.len() > 0 && h.others.at(0).seq < oldest {
+				h.lostRoster = max(h.lostRoster, h.others.at(0).seq)
 				h.others.pop()
 			}
 		}
@@ -264,6 +290,9 @@ func newEpoch() string {
 func (s *state) loadHistory(events [][]byte, lostMessage uint64) {
 	s.history.lostMessage = lostMessage
 	last := lostMessage
+	// Every number missing from the events saved is an event dropped,
+	// which may have changed who is present.
+	s.history.lostRoster = lostMessage
 	for _, b := range events {
 		f, err := wire.Parse(b)
 		if err != nil || f.Seq <= last || f.Seq > s.seq {
@@ -272,11 +301,25 @@ func (s *state) loadHistory(events [][]byte, lostMessage uint64) {
 			// given a number it may not have had.
 			continue
 		}
+		if f.Seq > last+1 {
+			s.history.lostRoster = f.Seq - 1
+		}
 		last = f.Seq
 		s.history.next = f.Seq
 		s.history.add(entry{frame: b, message: isMessage(f.Kind)})
 	}
+	if last < s.seq {
+		s.history.lostRoster = s.seq
+	}
 	s.history.next = s.seq + 1
+}
+
+// rosterReplayed reports whether a member resuming from resume (in this
+// epoch), which the room lost as prior, is replayed every event that
+// changed who is present since: then the roster its client held at the
+// resume point, with the replay, is the room's.
+func (s *state) rosterReplayed(resume *wire.Resume, prior Resumable) bool {
+	return resume != nil && resume.Seq >= prior.Since && resume.Seq >= s.history.lostRoster
 }
 
 // catchUp returns the frames a joiner is sent right after its welcome, as
@@ -336,5 +379,6 @@ func (s *state) snapshot() History {
 		r.joined, r.left = time.Time{}, time.Time{}
 		resumable = append(resumable, r)
 	}
-	return History{Epoch: s.epoch, Seq: s.seq, Events: events, LostMessage: s.history.lostMessage, Resumable: resumable}
+	return History{Epoch: s.epoch, Seq: s.seq, Events: events, LostMessage: s.history.lostMessage, Resumable: resumable,
+		RosterKept: s.rosterKept, RosterLost: s.history.lostRoster}
 }

@@ -222,9 +222,10 @@ func TestHistoryContinues(t *testing.T) {
 	if !ok || past.Epoch != "e7" || past.Seq != 6 || len(past.Events) != 3 || past.LostMessage != 3 {
 		t.Fatalf("History() = %+v, %v; want epoch e7, seq 6, 3 events, message 3 lost", past, ok)
 	}
-	// bob, who has a key, may resume; ana, who has none, cannot be told
-	// apart from anyone else.
-	if want := []Resumable{{NameKey: "bob", Identity: "SHA256:bob", Since: 2}}; !reflect.DeepEqual(past.Resumable, want) {
+	// bob, who has a key, may resume, and is listed as present when the
+	// room opens again; ana, who has none, cannot be told apart from
+	// anyone else.
+	if want := []Resumable{{NameKey: "bob", Identity: "SHA256:bob", Since: 2, Name: "bob", Role: wire.RoleMember}}; !reflect.DeepEqual(past.Resumable, want) {
 		t.Fatalf("resumable %+v, want %+v", past.Resumable, want)
 	}
 

@@ -74,6 +74,10 @@ type presence struct {
 	joiners []*Member     // the members of joined, in the same order
 	left    []wire.Departure
 	leavers []*Member // the members of left: removed, still announced
+	// returners are the members back from before a restart whose
+	// welcome gave the number of the presence event to come, which is
+	// made for them even with nothing else to tell (see ghosts.go).
+	returners []*Member
 
 	// list is the announced roster encoded as a welcome's "members",
 	// valid while listValid (see rosterList).
@@ -195,16 +199,20 @@ func (s *state) flushPresence() {
 		p.timer.Stop() // from Go 1.23 on, no stale tick is left to read
 		p.armed = false
 	}
-	if len(p.joined) == 0 && len(p.left) == 0 {
+	if len(p.joined) == 0 && len(p.left) == 0 && len(p.returners) == 0 {
 		return
 	}
 	f := &wire.Frame{Kind: wire.KindPresence, Joined: p.joined, Left: p.left}
 	for _, m := range p.joiners {
 		m.held, m.untold = false, 0
 	}
+	for _, m := range p.returners {
+		m.untold = 0
+	}
 	clear(p.joiners) // let the members be collected once they leave
 	clear(p.leavers)
-	p.joined, p.joiners, p.left, p.leavers = nil, p.joiners[:0], nil, p.leavers[:0]
+	clear(p.returners)
+	p.joined, p.joiners, p.left, p.leavers, p.returners = nil, p.joiners[:0], nil, p.leavers[:0], p.returners[:0]
 	s.broadcast(f)
 }
 
@@ -223,7 +231,9 @@ func (s *state) rosterChanged(kind string) {
 // "members" (see wire.EncodeWithMembers), nil for none: in join order,
 // every member the events have told of, which is everyone present and
 // not hidden, but for those whose arrival is held, and those whose
-// departure is. It is the same bytes until the announced roster changes.
+// departure is, and the members present when the room last closed who
+// are not back yet (see ghosts.go). It is the same bytes until the
+// announced roster changes.
 func (s *state) rosterList() []byte {
 	p := &s.presence
 	if p.listValid {
@@ -243,7 +253,12 @@ func (s *state) rosterList() []byte {
 		list = append(list, m.rosterEntry()...)
 		n++
 	}
-	leavers := p.leavers // in the order they joined, as the room's members
+	// Those no longer among the members, in the order they joined, as the
+	// room's members are.
+	leavers := p.leavers
+	if len(s.ghosts.list) > 0 {
+		leavers = append(slices.Clone(p.leavers), s.ghosts.list...)
+	}
 	slices.SortFunc(leavers, func(a, b *Member) int { return compareOrder(a.order, b.order) })
 	for _, m := range s.members {
 		for len(leavers) > 0 && leavers[0].order < m.order {

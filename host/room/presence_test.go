@@ -276,7 +276,9 @@ func (r *foldedRoster) apply(f wire.Frame) {
 	case wire.KindJoin:
 		r.members[f.Name] = wire.Member{Name: f.Name, Role: f.Role, Key: f.Key}
 	case wire.KindLeave:
-		delete(r.members, f.Name)
+		if f.Name != r.name { // its own, replayed after a resume: it is back
+			delete(r.members, f.Name)
+		}
 	case wire.KindPresence:
 		for _, d := range f.Left {
 			if d.Name != r.name {

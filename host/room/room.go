@@ -122,6 +122,11 @@ type Config struct {
 	// continue Past's epoch (see Journal); nil means nothing is written
 	// as it happens, and only a clean close keeps the history.
 	Journal Journal
+
+	// GhostGrace is how long the members present when the room last
+	// closed (Past) are still listed as present, for them to come back
+	// silently (see ghosts.go); 0 means 30 seconds.
+	GhostGrace time.Duration
 }
 
 // ModEntry is one act of moderation: who did what to whom, and why.
@@ -312,6 +317,10 @@ func (r *Room) Run(ctx context.Context) {
 			s.flushPresence()
 			s.dropTooSlow()
 			s.endWork()
+		case <-s.ghostDue():
+			s.endGrace()
+			s.dropTooSlow()
+			s.endWork()
 		}
 	}
 }
@@ -334,6 +343,9 @@ type JoinRequest struct {
 	// HeartbeatMS is the heartbeat interval the host keeps on this
 	// connection, for the welcome to announce; 0 for none.
 	HeartbeatMS int
+	// KeepsRoster says the client keeps its roster across a resume
+	// (wire.Frame.KeepsRoster): its welcome may leave the members out.
+	KeepsRoster bool
 	// Removed, if set, is called once, on the room goroutine, when the room
 	// removes the member (too slow, kicked, banned, left, lost, room
 	// closed), just after its outbox is closed. It must not block. The host

@@ -65,6 +65,9 @@ type state struct {
 
 	presence presence    // joins and leaves held in a big room, and the welcome's list (see presence.go)
 	journal  *journaling // see Journal
+	ghosts   ghosts      // the members present when the room last closed, not back yet (see ghosts.go)
+	// rosterKept is set when the room has closed (History.RosterKept).
+	rosterKept bool
 
 	budgets    budgets // of lines and joins, across connections
 	joinLimits JoinLimits
@@ -192,6 +195,12 @@ func newState(cfg Config) *state {
 		for _, r := range cfg.Past.Resumable {
 			s.keepResumable(r)
 		}
+		lost := cfg.Past.RosterLost
+		if !cfg.Past.RosterKept {
+			lost = s.seq + 1 // who was present at the end may have left untold
+		}
+		s.history.lostRoster = max(s.history.lostRoster, min(lost, s.seq+1))
+		s.loadGhosts(cfg.Past.Resumable, cfg.GhostGrace)
 	}
 	return s
 }
@@ -213,6 +222,12 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		if ban, banned := s.banFor(key, addr, req.Identity); banned {
 			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room"+untilText(s.now(), ban.Expires), shortText(ban.Reason, maxReason)))
 		}
+	}
+	// A name held for a member coming back after a restart is that
+	// member's alone, by its key (see ghosts.go).
+	ghost, ghostHolds := s.ghostHolding(key)
+	if ghostHolds && !ghostFor(ghost, req) {
+		return nil, refusal(wire.CodeNameTaken, nameTakenText(req.Name, ghost.name))
 	}
 	if tooMany := s.admit(req, key); tooMany != nil {
 		return nil, tooMany
@@ -249,11 +264,21 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		m.role = wire.RoleAdmin
 	}
 	m.hidden = s.hiddenAtJoin(m)
+	// A member back after a restart takes its place silently, as the
+	// others still list it; one that comes back under another spelling
+	// of its name, or hidden, is told as gone first, and joins as anyone.
+	returning := ghostHolds && returns(ghost, m)
+	if returning {
+		s.takeGhost(ghost)
+		m.away = ghost.away
+	} else if ghostHolds {
+		s.ghostLeaves(ghost)
+	}
 	// In a big room the arrival is held, to be told with others in one
 	// presence event (see presence.go); otherwise what is held is told
 	// first, so that the replay and the welcome come after it.
-	held := !m.hidden && s.holding()
-	if !m.hidden && !held {
+	held := !m.hidden && !returning && s.holding()
+	if !m.hidden && !held && !returning {
 		s.flushPresence()
 	}
 
@@ -282,14 +307,15 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// A muted member joins hidden (see Member.hidden): there is no join
 	// event, and the welcome stands for the room's last event instead. A
 	// held arrival has no join event either: its welcome has the number
-	// of the presence event to come, which it is sent.
+	// of the presence event to come, which it is sent; so has a member
+	// back after a restart.
 	var join []byte
-	if !m.hidden && !held {
+	if !m.hidden && !held && !returning {
 		join = s.event(&wire.Frame{Kind: wire.KindJoin, Name: m.name, Role: m.role, Key: m.keyTag()})
 	}
 	m.since = s.seq
 	welcomeSeq := s.seq
-	if held {
+	if held || returning {
 		welcomeSeq = s.seq + 1
 	}
 	if resumed {
@@ -320,18 +346,37 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	if isAdminRole(m.role) {
 		welcome.Bans = s.banNames()
 	}
+	// A client that keeps its roster across a resume holds the room's
+	// when every event that changed it since its resume point is in the
+	// replay: the list is left out.
+	omitMembers := req.KeepsRoster && resumed && !m.hidden && s.rosterReplayed(resume, prior)
 	// The welcome and the replay go to the writer ahead of the outbox:
 	// the replay can be the whole history, more than an outbox holds, and
 	// must not get the member dropped as too slow before it has read a
 	// thing. Everything later goes through the outbox, so the member gets
 	// all of it in the room's order.
-	m.replay = append(make([][]byte, 0, 1+len(replay)), s.encodeWelcome(welcome))
+	var welcomeFrame []byte
+	if omitMembers {
+		welcome.MembersOmitted = true
+		welcomeFrame = encode(welcome)
+	} else {
+		welcomeFrame = s.encodeWelcome(welcome)
+	}
+	m.replay = append(make([][]byte, 0, 1+len(replay)), welcomeFrame)
 	m.replay = append(m.replay, replay...)
 	if join != nil {
 		s.fanOutExcept(join, m)
 	}
 	if held {
 		s.holdJoin(m)
+	}
+	if returning {
+		s.returnGhost(m)
+		if m.role != ghost.role {
+			// Told after the presence event its welcome stands for; by
+			// no one: it came back as it now is.
+			s.broadcast(&wire.Frame{Kind: wire.KindRole, Name: m.name, Role: m.role})
+		}
 	}
 	return m, nil
 }
@@ -651,10 +696,12 @@ func (s *state) closeAll() {
 	// Every member present may resume when the room opens again, besides
 	// those who had left: a room of thousands comes back whole.
 	s.departedBound += len(s.members)
+	s.rosterKept = true
 	for _, m := range s.members {
 		// Its private frames are counted again if it may resume.
 		s.keptPrivateBytes -= privatesSize(m.privates)
 		s.mayResume(m) // in the saved history, for when the room opens again
+		s.keepPresentAtClose(m)
 		m.gone = true
 		m.final = final
 		m.close()

@@ -238,6 +238,11 @@ type Frame struct {
 	// hello: where the member's copy of the room's events ends, to be
 	// sent what it missed.
 	Resume *Resume `json:"resume,omitempty"`
+	// hello (with a resume point): the client keeps its roster across
+	// the resume, folding the replay into it, so the room may leave the
+	// members out of the welcome when the replay holds every change of
+	// who is present since the resume point (see MembersOmitted).
+	KeepsRoster bool `json:"keeps_roster,omitempty"`
 
 	// welcome
 	Room     *Room     `json:"room,omitempty"`
@@ -269,6 +274,11 @@ type Frame struct {
 	Backlog int `json:"backlog,omitempty"`
 	// welcome: the heartbeat interval in milliseconds (see Liveness).
 	HeartbeatMS int `json:"heartbeat_ms,omitempty"`
+	// welcome (resumed, to a hello that keeps its roster): Members are
+	// left out, the roster the client held at its resume point with the
+	// replay being the room's. A client that did not ask takes an empty
+	// list.
+	MembersOmitted bool `json:"members_omitted,omitempty"`
 
 	// event: this event's number. welcome: the number of the member's own
 	// "join" event, which the member is not sent separately (for a member
