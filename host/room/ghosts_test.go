@@ -341,29 +341,7 @@ func TestPresenceOneOrderAcrossRestarts(t *testing.T) {
 				default:
 					tr.flush()
 				}
-				tr.sync()
-				for n, c := range clients {
-					for _, f := range c.frames() {
-						folds[n].apply(f)
-					}
-				}
-				_, announced := tr.roomRoster()
-				slices.SortFunc(announced, func(a, b wire.Member) int { return strings.Compare(a.Name, b.Name) })
-				for n, c := range clients {
-					r := folds[n]
-					if len(r.problems) > 0 {
-						t.Fatalf("step %d: %s: %v", step, n, r.problems)
-					}
-					want := announced
-					if c.m.held || c.m.hidden {
-						want = slices.DeleteFunc(slices.Clone(announced), func(m wire.Member) bool { return m.Name == n })
-						want = append(want, *c.welcome.You)
-						slices.SortFunc(want, func(a, b wire.Member) int { return strings.Compare(a.Name, b.Name) })
-					}
-					if got := r.sorted(); !slices.Equal(got, want) {
-						t.Fatalf("step %d: %s folds\n %v\nthe room announced\n %v", step, n, got, want)
-					}
-				}
+				tr.checkFolds(t, step, clients, folds)
 			}
 		})
 	}

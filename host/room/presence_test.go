@@ -309,6 +309,40 @@ func (r *foldedRoster) sorted() []wire.Member {
 }
 
 // roomRoster returns who is in the room (but hidden members), sorted, and
+// checkFolds has every client fold what it was sent since the last look
+// and checks that each folds the roster the room announced, and returns
+// who is present in the room and the roster it announced (sorted by name).
+func (tr *testRoom) checkFolds(t *testing.T, step int, clients map[string]*client, folds map[string]*foldedRoster) (present, announced []wire.Member) {
+	t.Helper()
+	tr.sync()
+	for n, c := range clients {
+		for _, f := range c.frames() {
+			folds[n].apply(f)
+		}
+	}
+	present, announced = tr.roomRoster()
+	slices.SortFunc(announced, func(a, b wire.Member) int { return strings.Compare(a.Name, b.Name) })
+	for n, c := range clients {
+		r := folds[n]
+		if len(r.problems) > 0 {
+			t.Fatalf("step %d: %s: %v", step, n, r.problems)
+		}
+		want := announced
+		if c.m.held || c.m.hidden {
+			// Its own place is not announced yet: it has itself from its
+			// welcome (in place of its old connection, whose leave may be
+			// held).
+			want = slices.DeleteFunc(slices.Clone(announced), func(m wire.Member) bool { return m.Name == n })
+			want = append(want, *c.welcome.You)
+			slices.SortFunc(want, func(a, b wire.Member) int { return strings.Compare(a.Name, b.Name) })
+		}
+		if got := r.sorted(); !slices.Equal(got, want) {
+			t.Fatalf("step %d: %s folds\n %v\nthe room announced\n %v", step, n, got, want)
+		}
+	}
+	return present, announced
+}
+
 // the announced roster as the room encodes it for a welcome, in its order.
 func (tr *testRoom) roomRoster() (present, announced []wire.Member) {
 	tr.t.Helper()
@@ -394,32 +428,7 @@ func TestPresenceOneOrder(t *testing.T) {
 				default:
 					tr.flush()
 				}
-				tr.sync()
-				for n, c := range clients {
-					for _, f := range c.frames() {
-						folds[n].apply(f)
-					}
-				}
-				present, announced := tr.roomRoster()
-				slices.SortFunc(announced, func(a, b wire.Member) int { return strings.Compare(a.Name, b.Name) })
-				for n, c := range clients {
-					r := folds[n]
-					if len(r.problems) > 0 {
-						t.Fatalf("step %d: %s: %v", step, n, r.problems)
-					}
-					want := announced
-					if c.m.held || c.m.hidden {
-						// Its own place is not announced yet: it has itself
-						// from its welcome (in place of its old connection,
-						// whose leave may be held).
-						want = slices.DeleteFunc(slices.Clone(announced), func(m wire.Member) bool { return m.Name == n })
-						want = append(want, *c.welcome.You)
-						slices.SortFunc(want, func(a, b wire.Member) int { return strings.Compare(a.Name, b.Name) })
-					}
-					if got := r.sorted(); !slices.Equal(got, want) {
-						t.Fatalf("step %d: %s folds\n %v\nthe room announced\n %v", step, n, got, want)
-					}
-				}
+				present, announced := tr.checkFolds(t, step, clients, folds)
 				if !slices.Equal(announced, present) {
 					heldAny := false
 					tr.r.send(func(s *state) { heldAny = len(s.presence.joined)+len(s.presence.left) > 0 })
