@@ -88,9 +88,17 @@ func ownNet(ts *testscript.TestScript, neg bool, args []string) {
 	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 1 || !strings.Contains(lines[0], " lo:") {
 		ts.Fatalf("ownnet: expected a namespace with only lo, found:\n%s", out)
 	}
-	for _, step := range [][]string{{"ip", "link", "set", "lo", "up"}, {"ip", "route", "add", "224.0.0.0/4", "dev", "lo"}} {
-		if out, err := exec.Command("nsenter", append([]string{"-t", pid, "-n", "--"}, step...)...).CombinedOutput(); err != nil {
-			ts.Fatalf("ownnet: %v: %v: %s", step, err, out)
+	// The route is tried again for a moment: once, in CI, it found lo
+	// not up yet just after "ip link set lo up" had returned.
+	for _, step := range [][]string{{"ip", "link", "set", "lo", "up"}, {"ip", "route", "replace", "224.0.0.0/4", "dev", "lo"}} {
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			out, err := exec.Command("nsenter", append([]string{"-t", pid, "-n", "--"}, step...)...).CombinedOutput()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("ownnet: %v: %v: %s", step, err, out)
+			}
 		}
 	}
 	ts.Setenv("NS", pid)

@@ -208,6 +208,7 @@ type talker struct {
 	talking bool
 	sent    []string
 	left    map[string]string // name -> code of each leave seen
+	heard   map[string]bool   // the text of every message seen
 
 	stop, done chan struct{}
 }
@@ -224,22 +225,41 @@ func startTalker(t *testing.T, addr, fingerprint, name string, opts ...join.Dial
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	tk := &talker{name: name, sess: sess, left: map[string]string{}, stop: make(chan struct{}), done: make(chan struct{})}
+	tk := &talker{name: name, sess: sess, left: map[string]string{}, heard: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		for {
 			f, err := sess.Next()
 			if err != nil {
 				return
 			}
-			if f.Type == wire.TypeEvent && f.Kind == wire.KindLeave {
-				tk.mu.Lock()
+			tk.mu.Lock()
+			switch {
+			case f.Type == wire.TypeEvent && f.Kind == wire.KindLeave:
 				tk.left[f.Name] = f.Code
-				tk.mu.Unlock()
+			case f.Type == wire.TypeEvent && f.Kind == wire.KindSay:
+				tk.heard[f.Text] = true
 			}
+			tk.mu.Unlock()
 		}
 	}()
 	t.Cleanup(func() { tk.halt(); sess.Close() })
 	return tk
+}
+
+// waitHeard waits until the talker has seen a message with text.
+func (tk *talker) waitHeard(t *testing.T, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(screenWait); ; time.Sleep(10 * time.Millisecond) {
+		tk.mu.Lock()
+		heard := tk.heard[text]
+		tk.mu.Unlock()
+		if heard {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not see %q within %v", tk.name, text, screenWait)
+		}
+	}
 }
 
 // talk starts the talking, a line every period.
@@ -740,17 +760,17 @@ func TestPromptIgnore(t *testing.T) {
 	tm.typeSlowly("/unignore cy")
 	tm.keys("Enter")
 	tm.waitLines(`^-- no longer ignoring cy$`)
-	for _, send := range []func() error{
-		func() error { return bob.sess.Send("ana: spam") },
-		func() error { return bob.sess.Send("/me spams") },
-		func() error { return bob.sess.Send("/msg ana psst") },
-		func() error { return bob.sess.Send("/nick rob") },
-		func() error { return bob.sess.Send("spam as rob") },
-		func() error { return cy.sess.Send("after the spam") },
-	} {
-		if err := send(); err != nil {
+	for _, line := range []string{"ana: spam", "/me spams", "/msg ana psst", "/nick rob", "spam as rob"} {
+		if err := bob.sess.Send(line); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// cy's line is said once the room has handled all of bob's, so that
+	// it comes after them on ana's screen (two members' lines have no
+	// order of their own).
+	bob.waitHeard(t, "spam as rob")
+	if err := cy.sess.Send("after the spam"); err != nil {
+		t.Fatal(err)
 	}
 	lines := tm.waitLines(`^\d\d:\d\d -!- bob is now known as rob$`, `^\d\d:\d\d <cy> after the spam$`)
 	for _, l := range lines {
