@@ -393,31 +393,6 @@ func TestJournalLinkNotFollowed(t *testing.T) {
 	}
 }
 
-// Attack on the host's memory at its start: a journal far larger than
-// the room writes (a sparse file) is not read: it is a warning, and a new
-// history.
-func TestHugeJournalNotRead(t *testing.T) {
-	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, journalFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, _ := json.Marshal(historyHeader{Version: 1, Epoch: "0123456789abcdef", Seq: 5, Boot: bootID()})
-	f.Write(append(head, '\n'))
-	if err := f.Truncate(maxHistoryFile + 1); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	logged := &strings.Builder{}
-	past, err := takeHistory(dir, newTestLogger(logged))
-	if err != nil || past.Epoch != "" {
-		t.Fatalf("took %q at %d, %v; want a new history", past.Epoch, past.Seq, err)
-	}
-	if !strings.Contains(logged.String(), "larger than the room ever writes") {
-		t.Fatalf("no warning; log:\n%s", logged)
-	}
-}
-
 // The journal is synced by a goroutine of its own, every SyncEvery, once
 // something was written; with a negative SyncEvery, never.
 func TestJournalSyncedPeriodically(t *testing.T) {

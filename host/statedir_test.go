@@ -410,27 +410,35 @@ func TestStateDirWritableByOthersWarned(t *testing.T) {
 	}
 }
 
-// Attack on the host's memory at its start: a history file far larger than
-// the room writes (here 128 MiB of nothing, a sparse file) is not read: it
-// is a warning, and the room starts a new history.
+// Attack on the host's memory at its start: a history file, or a journal,
+// far larger than the room writes (here 128 MiB of nothing, a sparse file)
+// is not read: it is a warning, and the room starts a new history.
 func TestHugeHistoryFileNotRead(t *testing.T) {
-	dir := t.TempDir()
-	f, err := os.Create(filepath.Join(dir, historyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, _ := json.Marshal(historyHeader{Version: 1, Epoch: "0123456789abcdef", Seq: 5})
-	f.Write(append(head, '\n'))
-	if err := f.Truncate(maxHistoryFile + 1); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	logged := &strings.Builder{}
-	past, err := takeHistory(dir, newTestLogger(logged))
-	if err != nil || past.Epoch != "" {
-		t.Fatalf("took %q at %d, %v; want a new history", past.Epoch, past.Seq, err)
-	}
-	if !strings.Contains(logged.String(), "larger than the room ever writes") {
-		t.Fatalf("no warning; log:\n%s", logged)
+	for _, file := range []string{historyFile, journalFile} {
+		t.Run(file, func(t *testing.T) {
+			dir := t.TempDir()
+			f, err := os.Create(filepath.Join(dir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			header := historyHeader{Version: 1, Epoch: "0123456789abcdef", Seq: 5}
+			if file == journalFile {
+				header.Boot = bootID() // one this boot would continue
+			}
+			head, _ := json.Marshal(header)
+			f.Write(append(head, '\n'))
+			if err := f.Truncate(maxHistoryFile + 1); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			logged := &strings.Builder{}
+			past, err := takeHistory(dir, newTestLogger(logged))
+			if err != nil || past.Epoch != "" {
+				t.Fatalf("took %q at %d, %v; want a new history", past.Epoch, past.Seq, err)
+			}
+			if !strings.Contains(logged.String(), "larger than the room ever writes") {
+				t.Fatalf("no warning; log:\n%s", logged)
+			}
+		})
 	}
 }
