@@ -428,40 +428,25 @@ func welcomeFields(line []byte) (seq uint64, epoch string, resumed bool, missed 
 // fill joins every member, benchDialers at a time, and waits until each
 // has seen every join.
 func (st *storm) fill() error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, benchDialers)
-	for range benchDialers {
-		wg.Go(func() {
-			asClient(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= st.n {
-						return
-					}
-					m := st.members[i]
-					conn, welcome, err := st.dialMember(m, st.host.addr, nil)
-					if err != nil {
-						errs <- fmt.Errorf("%s: %w", m.name, err)
-						return
-					}
-					seq, epoch, _, _ := welcomeFields(welcome)
-					if i == 0 {
-						st.epoch = epoch
-					}
-					m.welcomeSeq.Store(seq)
-					m.lastSeq.Store(seq)
-					m.since = time.Now()
-					m.conn.Store(conn)
-					st.wg.Add(1)
-					go asClient(func() { st.run(m) })
-				}
-			})
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	err := inTurns(st.n, benchDialers, func(i int) error {
+		m := st.members[i]
+		conn, welcome, err := st.dialMember(m, st.host.addr, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		seq, epoch, _, _ := welcomeFields(welcome)
+		if i == 0 {
+			st.epoch = epoch
+		}
+		m.welcomeSeq.Store(seq)
+		m.lastSeq.Store(seq)
+		m.since = time.Now()
+		m.conn.Store(conn)
+		st.wg.Add(1)
+		go asClient(func() { st.run(m) })
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	return st.waitSeq(st.lastWelcome(), 0)

@@ -227,10 +227,35 @@ func (s *swarm) fail(err error) {
 func (s *swarm) join(n int) error {
 	base := len(s.members)
 	members := make([]*benchMember, n)
+	err := inTurns(n, benchDialers, func(i int) error {
+		m := &benchMember{idx: base + i, name: fmt.Sprintf("m%d", base+i)}
+		conn, br, seq, err := s.proto.dial(m.name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		m.conn, m.br, m.lastSeq = conn, br, seq
+		m.loopMsg = s.proto.encode(benchText(m.idx, 0))
+		members[i] = m
+		s.wg.Add(1)
+		go s.read(m)
+		return nil
+	})
+	for _, m := range members {
+		if m != nil {
+			s.members = append(s.members, m)
+		}
+	}
+	return err
+}
+
+// inTurns calls f for 0 … n-1, at most `at` at a time, each on a client
+// goroutine (asClient), and returns the first error; a goroutine whose f
+// fails takes no more.
+func inTurns(n, at int, f func(i int) error) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, benchDialers)
-	for range benchDialers {
+	errs := make(chan error, at)
+	for range at {
 		wg.Go(func() {
 			asClient(func() {
 				for {
@@ -238,32 +263,17 @@ func (s *swarm) join(n int) error {
 					if i >= n {
 						return
 					}
-					m := &benchMember{idx: base + i, name: fmt.Sprintf("m%d", base+i)}
-					conn, br, seq, err := s.proto.dial(m.name)
-					if err != nil {
-						errs <- fmt.Errorf("%s: %w", m.name, err)
+					if err := f(i); err != nil {
+						errs <- err
 						return
 					}
-					m.conn, m.br, m.lastSeq = conn, br, seq
-					m.loopMsg = s.proto.encode(benchText(m.idx, 0))
-					members[i] = m
-					s.wg.Add(1)
-					go s.read(m)
 				}
 			})
 		})
 	}
 	wg.Wait()
 	close(errs)
-	for _, m := range members {
-		if m != nil {
-			s.members = append(s.members, m)
-		}
-	}
-	if err := <-errs; err != nil {
-		return err
-	}
-	return nil
+	return <-errs
 }
 
 // read is a member's reader: it counts messages, checks the room's order,

@@ -189,28 +189,7 @@ func newCrashMember(name string, bot bool) (*crashMember, error) {
 // forEachMember runs f for every member, n at a time, and returns the
 // first error.
 func forEachMember(ms []*crashMember, n int, f func(*crashMember) error) error {
-	work := make(chan *crashMember)
-	errs := make(chan error, len(ms))
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			for m := range work {
-				errs <- f(m)
-			}
-		})
-	}
-	for _, m := range ms {
-		work <- m
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return inTurns(len(ms), n, func(i int) error { return f(ms[i]) })
 }
 
 // connect joins the room at addr, resuming from point if it is set, and
