@@ -49,22 +49,7 @@ func FuzzParseHistory(f *testing.F) {
 		if problem != "" {
 			return
 		}
-		if past.Seq >= maxSeq || past.LostMessage > past.Seq || !validEpoch(past.Epoch) {
-			t.Fatalf("accepted seq %d, newest message lost %d, in epoch %q", past.Seq, past.LostMessage, past.Epoch)
-		}
-		prev := past.LostMessage
-		for i, e := range past.Events {
-			fr, err := wire.Parse(e)
-			if err != nil || fr.Type != wire.TypeEvent || fr.Seq <= prev || fr.Seq > past.Seq || (i == len(past.Events)-1 && fr.Seq != past.Seq) {
-				t.Fatalf("accepted event %d after %d (seq %d): %q", i, prev, past.Seq, e)
-			}
-			prev = fr.Seq
-		}
-		for _, r := range past.Resumable {
-			if r.Since > past.Seq || r.PrivateSeq >= maxSeq {
-				t.Fatalf("accepted resumable %+v at seq %d", r, past.Seq)
-			}
-		}
+		checkContinuable(t, past)
 		again := resave(t, past)
 		if !sameHistory(past, again) {
 			t.Fatalf("saved and read back, the history changed:\n%+v\n%+v", past, again)
@@ -225,4 +210,29 @@ func FuzzParseRoomID(f *testing.F) {
 			t.Fatalf("%q reads back as %q, %v", id, again, ok)
 		}
 	})
+}
+
+// checkContinuable fails t unless past is a history the room could
+// continue, as the parsers of the history file and the journal must
+// accept only: numbers that leave room to count on, events in increasing
+// order after the newest message lost, the last numbered Seq, and members
+// who may resume only from events it has.
+func checkContinuable(t *testing.T, past room.History) {
+	t.Helper()
+	if past.Seq >= maxSeq || past.LostMessage > past.Seq || !validEpoch(past.Epoch) {
+		t.Fatalf("accepted seq %d, newest message lost %d, in epoch %q", past.Seq, past.LostMessage, past.Epoch)
+	}
+	prev := past.LostMessage
+	for i, e := range past.Events {
+		fr, err := wire.Parse(e)
+		if err != nil || fr.Type != wire.TypeEvent || fr.Seq <= prev || fr.Seq > past.Seq || (i == len(past.Events)-1 && fr.Seq != past.Seq) {
+			t.Fatalf("accepted event %d after %d (seq %d): %q", i, prev, past.Seq, e)
+		}
+		prev = fr.Seq
+	}
+	for _, r := range past.Resumable {
+		if r.Since > past.Seq || r.PrivateSeq >= maxSeq {
+			t.Fatalf("accepted resumable %+v at seq %d", r, past.Seq)
+		}
+	}
 }

@@ -327,20 +327,15 @@ func FuzzParseJournal(f *testing.F) {
 		if problem != "" {
 			return
 		}
-		if past.Seq >= maxSeq || past.LostMessage > past.Seq || !validEpoch(past.Epoch) || past.Present != 0 {
-			t.Fatalf("accepted seq %d, newest message lost %d, in epoch %q, %d present", past.Seq, past.LostMessage, past.Epoch, past.Present)
-		}
-		prev := past.LostMessage
-		for i, e := range past.Events {
-			fr, err := wire.Parse(e)
-			if err != nil || fr.Type != wire.TypeEvent || fr.Seq <= prev || fr.Seq > past.Seq || (i == len(past.Events)-1 && fr.Seq != past.Seq) {
-				t.Fatalf("accepted event %d after %d (seq %d): %q", i, prev, past.Seq, e)
-			}
-			prev = fr.Seq
+		checkContinuable(t, past)
+		// What a replay gives back counts everyone as resumable, and
+		// every one of them with a name key and an identity.
+		if past.Present != 0 {
+			t.Fatalf("accepted %d present", past.Present)
 		}
 		for _, r := range past.Resumable {
-			if r.Since > past.Seq || r.PrivateSeq >= maxSeq || r.NameKey == "" || r.Identity == "" {
-				t.Fatalf("accepted resumable %+v at seq %d", r, past.Seq)
+			if r.NameKey == "" || r.Identity == "" {
+				t.Fatalf("accepted resumable %+v", r)
 			}
 		}
 	})
