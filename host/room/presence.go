@@ -1,6 +1,7 @@
 package room
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -259,7 +260,7 @@ func (s *state) rosterList() []byte {
 	if len(s.ghosts.list) > 0 {
 		leavers = append(slices.Clone(p.leavers), s.ghosts.list...)
 	}
-	slices.SortFunc(leavers, func(a, b *Member) int { return compareOrder(a.order, b.order) })
+	slices.SortFunc(leavers, func(a, b *Member) int { return cmp.Compare(a.order, b.order) })
 	for _, m := range s.members {
 		for len(leavers) > 0 && leavers[0].order < m.order {
 			add(leavers[0])
@@ -281,16 +282,6 @@ func (s *state) rosterList() []byte {
 	// same memory.
 	p.list, p.listValid = list, true
 	return list
-}
-
-func compareOrder(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // wireMember is m as a welcome lists it.
