@@ -334,7 +334,7 @@ func (c *conn) fail(why string) {
 	if c.phase == closing {
 		return
 	}
-	c.send(ircmsg.MakeMessage(nil, "", "ERROR", "Closing link: "+why))
+	c.sendText(ircmsg.MakeMessage(nil, "", "ERROR", "Closing link: "+why))
 	c.phase = closing
 }
 
