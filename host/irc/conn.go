@@ -172,6 +172,7 @@ type conn struct {
 	commands *rate.Limiter
 	lagUntil time.Time
 	says     []string
+	queued   int // how many lines were ever queued for the room
 	sayPace  *rate.Limiter
 	sayHeld  bool
 	sayDue   time.Time
@@ -397,11 +398,14 @@ func (c *conn) clientLine(l clientLine) {
 		return
 	}
 	c.lastHeard, c.pinged = c.now, false
-	if r := c.commands.ReserveN(c.now, 1); r.OK() {
-		if d := r.DelayFrom(c.now); d > 0 {
-			c.lagUntil = c.now.Add(d)
+	queued := c.queued
+	defer func() {
+		// A line that became a line for the room goes at the room's
+		// pace; any other costs from the session's own bucket.
+		if c.queued == queued {
+			c.lag()
 		}
-	}
+	}()
 	msg, err := ircmsg.ParseLineStrict(l.line, true, maxLineBody)
 	switch {
 	case errors.Is(err, ircmsg.ErrorLineIsEmpty):
@@ -413,4 +417,15 @@ func (c *conn) clientLine(l clientLine) {
 		return
 	}
 	c.command(msg)
+}
+
+// lag takes a token of the session's bucket for a line; when there is
+// none, the session reads nothing more from the client until there is
+// (fake lag): a client that floods is slowed, never answered faster.
+func (c *conn) lag() {
+	if r := c.commands.ReserveN(c.now, 1); r.OK() {
+		if d := r.DelayFrom(c.now); d > 0 {
+			c.lagUntil = c.now.Add(d)
+		}
+	}
 }
