@@ -75,6 +75,31 @@ func TestPendingBounds(t *testing.T) {
 	}
 }
 
+// TestPartedCountAsPending is the attack of a client that joins and
+// parts, again and again, to hold connections the room no longer counts:
+// a parted connection counts among the pending ones again.
+func TestPartedCountAsPending(t *testing.T) {
+	tg := startGateway(t, Config{MaxPendingPerAddr: 1})
+	a := tg.join("a", nil, testWelcome("a"))
+	b := tg.join("b", nil, testWelcome("b"))
+	a.c.send("PART #the-den")
+	a.room.readSay()
+	a.c.expect(":a!~a@chatroom PART #the-den")
+	b.c.send("PART #the-den")
+	b.room.readSay()
+	b.c.expect(":b!~b@chatroom PART #the-den")
+	if got := b.c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: too many connections out of the room from your address" {
+		t.Fatalf("got %q", got)
+	}
+	a.c.send("JOIN #the-den")
+	room := tg.nextDial()
+	room.read()
+	room.write(testWelcome("a"))
+	a.c.readUntil("366")
+	// Back in the room, a is no longer pending: another may register.
+	tg.join("c", nil, testWelcome("c"))
+}
+
 // TestOverlongLines is the attack of lines past IRC's bounds: one over
 // 512 bytes is answered 417 and dropped, the session going on; one that
 // never ends, past 512 bytes and the tags' 8191, ends the connection.

@@ -3,6 +3,7 @@ package irc
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -316,8 +317,7 @@ func newReader(conn net.Conn) *bufio.Reader { return bufio.NewReaderSize(conn, 6
 // test's own calls rather than its goroutine: what it writes to the client
 // is left in its out buffer, and what it sends the room in room.
 func newTestConn(t testing.TB) *conn {
-	g := New(Config{})
-	c := newConn(g, nil, Peer{Addr: "127.0.0.1:1"}, time.Now())
+	c := newRegisteringConn(t)
 	c.nick, c.userSeen = "cy", true
 	c.room = &roomLink{nc: &captureConn{}, frames: make(chan roomFrame), done: make(chan struct{})}
 	c.phase = helloing
@@ -338,3 +338,4 @@ func (c *captureConn) Write(b []byte) (int, error) {
 }
 func (c *captureConn) SetWriteDeadline(time.Time) error { return nil }
 func (c *captureConn) Close() error                     { return nil }
+func (c *captureConn) Read([]byte) (int, error)         { return 0, io.EOF }
