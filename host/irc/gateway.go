@@ -16,6 +16,25 @@
 //
 // IRC messages are parsed and written with github.com/ergochat/irc-go's
 // ircmsg, and read off the connection with its ircreader.
+//
+// # Sessions
+//
+// Each IRC connection is one session (conn, in conn.go), owned by one
+// goroutine that takes one event at a time: a line from the client, a
+// frame from the room, a timer. Two reader goroutines only forward what
+// they read. So the room's frames become IRC lines in the order the room
+// sent them, and everyone sees the same events in the same order.
+//
+// The room is one channel (ChannelName). Its members keep their room
+// names where those are valid nicks, and otherwise get a nick the session
+// maps to and from the name (names.go). The pseudo-user "*room" stands
+// for the room: what is sent to it is a room command, and the room's
+// answers come from it. What the client sends becomes a line for the room
+// (client.go), and what the room sends becomes IRC lines (render.go); the
+// gateway answers what it can from what it was told (info.go: NAMES, WHO,
+// WHOIS). The lines for the room go at the pace the room announced, and
+// the session stops reading the client while they wait; the rest cost
+// from the session's own token bucket (fake lag).
 package irc
 
 import (
