@@ -273,9 +273,11 @@ func (c *conn) run() {
 
 // readable says whether the session takes another line from the client
 // now: not while the room's pace holds a full queue of its lines, nor
-// while it is lagged for sending too much.
+// while it is lagged for sending too much, nor while the room has yet to
+// answer the hello (a client may send its JOIN and more right after its
+// registration, which are for the room it is about to be in).
 func (c *conn) readable() bool {
-	return len(c.says) < maxQueuedSays && !c.now.Before(c.lagUntil)
+	return c.phase != helloing && len(c.says) < maxQueuedSays && !c.now.Before(c.lagUntil)
 }
 
 // nextWake is when the session has something to do without being told.

@@ -86,6 +86,8 @@ func (c *conn) leaveRoom() {
 	if c.room != nil {
 		c.room.leaving = true
 	}
+	c.closeBatch()
+	c.backlogLeft = 0
 	c.send(ircmsg.MakeMessage(nil, c.myPrefix(), "PART", c.channel))
 	c.phase = parted
 	c.roster = newRoster()
