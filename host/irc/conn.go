@@ -295,10 +295,17 @@ func (c *conn) nextWake() time.Time {
 	if c.sayHeld {
 		wake = earliest(wake, c.sayDue)
 	}
-	if c.room != nil && c.heartbeat > 0 {
+	if c.heartbeatDue() {
 		wake = earliest(wake, c.room.lastSent.Add(c.heartbeat))
 	}
 	return wake
+}
+
+// heartbeatDue says whether the session keeps the room connection alive
+// with pings: only in the room, after the welcome that said how often
+// (a ping before it would be no hello).
+func (c *conn) heartbeatDue() bool {
+	return c.phase == inRoom && c.room != nil && !c.room.leaving && c.heartbeat > 0
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -327,7 +334,7 @@ func (c *conn) tick() {
 		c.send(ircmsg.MakeMessage(nil, "", "PING", serverName))
 	}
 	c.pumpSays()
-	if c.room != nil && c.heartbeat > 0 && c.now.Sub(c.room.lastSent) >= c.heartbeat {
+	if c.heartbeatDue() && c.now.Sub(c.room.lastSent) >= c.heartbeat {
 		c.toRoom(&wire.Frame{Type: wire.TypePing})
 	}
 }

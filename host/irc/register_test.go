@@ -335,6 +335,19 @@ func TestHeartbeat(t *testing.T) {
 	}
 	s.room.write(wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindSay, From: "ann", Text: "after the ping"})
 	s.c.expect(":ann!~ann@3f9a1cB2.key PRIVMSG #the-den :after the ping")
+
+	// Joining again, the session pings the new connection only once it
+	// is welcomed: before, the room waits for a hello and nothing else.
+	s.c.send("PART #the-den")
+	s.room.readSay() // the /quit
+	s.room.write(wire.Frame{Type: wire.TypeClosed, Code: wire.CodeLeft})
+	s.c.send("JOIN #the-den")
+	again := tg.nextDial()
+	again.read()
+	again.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if f, err := again.dec.Decode(); err == nil {
+		t.Fatalf("before the welcome the gateway sent %+v", f)
+	}
 }
 
 // TestRoomCloses: a room connection that ends without a word ends the
