@@ -1,6 +1,7 @@
 package irc
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -367,6 +368,22 @@ func TestCloseTellsClients(t *testing.T) {
 	s := tg.join("cy", nil, testWelcome("cy"))
 	go tg.g.Close()
 	if got := s.c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: the room is closing" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestCloseCancelsDial: closing the gateway ends a Dial under way, and
+// the client is told the room is closing.
+func TestCloseCancelsDial(t *testing.T) {
+	tg := startGateway(t, Config{Dial: func(ctx context.Context, _ Peer) (net.Conn, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}})
+	c := tg.dial()
+	c.send("NICK cy", "USER cy 0 * :Cy")
+	time.Sleep(100 * time.Millisecond) // for the Dial to begin
+	go tg.g.Close()
+	if got := c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: the room is closing" {
 		t.Fatalf("got %q", got)
 	}
 }
