@@ -43,6 +43,9 @@ const (
 	// asks.
 	commandBurst     = 20
 	commandPerSecond = 5
+	// linesPerToken is how many lines of a local answer cost one more
+	// token.
+	linesPerToken = 10
 	// Liveness of the client: a PING after this long without a line,
 	// and the end after twice as long.
 	clientIdle = 2 * time.Minute
@@ -407,12 +410,16 @@ func (c *conn) clientLine(l clientLine) {
 		return
 	}
 	c.lastHeard, c.pinged = c.now, false
-	queued := c.queued
+	queued, written := c.queued, c.out.Len()
 	defer func() {
 		// A line that became a line for the room goes at the room's
-		// pace; any other costs from the session's own bucket.
+		// pace; any other costs from the session's own bucket, and
+		// more for a long answer (a WHO of a big room), so that a short
+		// line cannot have the gateway write much faster than lines
+		// come.
 		if c.queued == queued {
-			c.lag()
+			answer := bytes.Count(c.out.Bytes()[min(written, c.out.Len()):], []byte("\r\n"))
+			c.lag(1 + answer/linesPerToken)
 		}
 	}()
 	msg, err := ircmsg.ParseLineStrict(l.line, true, maxLineBody)
@@ -431,8 +438,8 @@ func (c *conn) clientLine(l clientLine) {
 // lag takes a token of the session's bucket for a line; when there is
 // none, the session reads nothing more from the client until there is
 // (fake lag): a client that floods is slowed, never answered faster.
-func (c *conn) lag() {
-	if r := c.commands.ReserveN(c.now, 1); r.OK() {
+func (c *conn) lag(tokens int) {
+	if r := c.commands.ReserveN(c.now, min(tokens, commandBurst)); r.OK() {
 		if d := r.DelayFrom(c.now); d > 0 {
 			c.lagUntil = c.now.Add(d)
 		}
