@@ -227,7 +227,7 @@ func (h *Host) IRCPlainAddr() net.Addr {
 }
 
 // IRCChannel is the room's name as an IRC channel, as IRC clients join it.
-func (h *Host) IRCChannel() string { return "#" + h.name } // TODO: irc.ChannelName, once the gateway has it
+func (h *Host) IRCChannel() string { return irc.ChannelName(h.name) }
 
 // IRCPins are what an IRC client is given to pin the room's certificate.
 func (h *Host) IRCPins() IRCPins { return h.ircPins }
