@@ -494,6 +494,13 @@ func TestIRCPinsAreTheRoomCertificates(t *testing.T) {
 		&tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12}); err == nil {
 		t.Error("the members' port took TLS 1.2 too")
 	}
+	// TLS 1.2 with AEAD only: a client that offers CBC alone is refused.
+	if conn, err := tls.DialWithDialer(&net.Dialer{Timeout: testDeadline}, "tcp", h.IRCAddr().String(),
+		&tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}}); err == nil {
+		conn.Close()
+		t.Error("the IRC port took TLS 1.2 with a CBC cipher suite")
+	}
 }
 
 func colonJoin(hexText string) string {
