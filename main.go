@@ -796,7 +796,9 @@ func (c *cli) tellIRC(h *host.Host) {
 		pins := h.IRCPins()
 		c.infof("irc: listening on %s, channel %s; pin the room's key with", whereListening(addr), h.IRCChannel())
 		c.infof("irc: irssi -tls_pinned_cert %s (or -tls_pinned_pubkey %s)", pins.Cert, pins.PubKey)
-		c.infof("irc: weechat tls_fingerprint %s", pins.CertHex)
+		// WeeChat named its TLS options ssl_* until 4.0 (Debian 12 has
+		// 3.8).
+		c.infof("irc: weechat tls_fingerprint %s (ssl_fingerprint before weechat 4.0)", pins.CertHex)
 	}
 	if plain != nil {
 		c.infof("irc: plain IRC, without TLS, on %s, channel %s, for programs on this machine only", plain, h.IRCChannel())

@@ -255,7 +255,8 @@ type IRCPins struct {
 	// made again (see loadOrCreateCert).
 	PubKey string
 	// CertHex is Cert in lower-case hex without colons: weechat's
-	// tls_fingerprint.
+	// tls_fingerprint (ssl_fingerprint before weechat 4.0), which takes
+	// either case.
 	CertHex string
 }
 
