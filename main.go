@@ -795,7 +795,11 @@ func (c *cli) tellIRC(h *host.Host) {
 	if addr != nil {
 		pins := h.IRCPins()
 		c.infof("irc: listening on %s, channel %s; pin the room's key with", whereListening(addr), h.IRCChannel())
-		c.infof("irc: irssi -tls_pinned_cert %s (or -tls_pinned_pubkey %s)", pins.Cert, pins.PubKey)
+		// The key's pin first: it lasts as long as the room key, the
+		// certificate's only as long as its file (see host.IRCPins).
+		// irssi checks a self-signed certificate as any other unless
+		// told not to, even when it is pinned: the pin is the check.
+		c.infof("irc: irssi -tls -notls_verify -tls_pinned_pubkey %s (or -tls_pinned_cert %s)", pins.PubKey, pins.Cert)
 		// WeeChat named its TLS options ssl_* until 4.0 (Debian 12 has
 		// 3.8).
 		c.infof("irc: weechat tls_fingerprint %s (ssl_fingerprint before weechat 4.0)", pins.CertHex)
