@@ -787,12 +787,7 @@ func ircListenWords(err error) error {
 
 // tellIRC says where IRC clients connect, and what they pin.
 func (c *cli) tellIRC(h *host.Host) {
-	addr := h.IRCAddr()
-	plain := h.IRCPlainAddr()
-	if addr == nil && plain == nil {
-		return
-	}
-	if addr != nil {
+	if addr := h.IRCAddr(); addr != nil {
 		pins := h.IRCPins()
 		c.infof("irc: listening on %s, channel %s; pin the room's key with", whereListening(addr), h.IRCChannel())
 		// The key's pin first: it lasts as long as the room key, the
@@ -804,7 +799,7 @@ func (c *cli) tellIRC(h *host.Host) {
 		// 3.8).
 		c.infof("irc: weechat tls_fingerprint %s (ssl_fingerprint before weechat 4.0)", pins.CertHex)
 	}
-	if plain != nil {
+	if plain := h.IRCPlainAddr(); plain != nil {
 		c.infof("irc: plain IRC, without TLS, on %s, channel %s, for programs on this machine only", plain, h.IRCChannel())
 	}
 }
