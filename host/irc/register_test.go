@@ -1,6 +1,7 @@
 package irc
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -193,6 +194,13 @@ func TestBacklog(t *testing.T) {
 			":chatroom BATCH -backlog1",
 			"@time=2026-12-01T10:05:00.000Z :ann!~ann@3f9a1cB2.key PRIVMSG #the-den :now",
 		}},
+		{"batch alone", []string{capBatch}, []string{
+			":chatroom BATCH +backlog1 chathistory #the-den",
+			"@batch=backlog1 :ann!~ann@3f9a1cB2.key PRIVMSG #the-den :[09:05] earlier",
+			"@batch=backlog1 :cy!~cy@chatroom PRIVMSG #the-den :\x01ACTION [09:06] waved\x01",
+			":chatroom BATCH -backlog1",
+			":ann!~ann@3f9a1cB2.key PRIVMSG #the-den :now",
+		}},
 		{"no caps", nil, []string{
 			":ann!~ann@3f9a1cB2.key PRIVMSG #the-den :[09:05] earlier",
 			":cy!~cy@chatroom PRIVMSG #the-den :\x01ACTION [09:06] waved\x01",
@@ -206,11 +214,14 @@ func TestBacklog(t *testing.T) {
 			for _, f := range backlog {
 				s.room.write(f)
 			}
-			s.room.write(live)
+			// The batch ends with the backlog's last event, not when
+			// the next comes.
 			var got []string
-			for range tc.want {
+			for range len(tc.want) - 1 {
 				got = append(got, sortedTags(s.c.readLine()))
 			}
+			s.room.write(live)
+			got = append(got, sortedTags(s.c.readLine()))
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Fatalf("got\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(tc.want, "\n\t"))
 			}
@@ -233,6 +244,47 @@ func sortedTags(line string) string {
 		}
 	}
 	return "@" + strings.Join(tags, ";") + line[i:]
+}
+
+// TestPrivateEndsTheBatch: only the backlog's events are in its batch, so
+// a private message that comes while it is open closes it first.
+func TestPrivateEndsTheBatch(t *testing.T) {
+	tg := startGateway(t, Config{})
+	w := testWelcome("cy")
+	w.Backlog = 2
+	s := tg.join("cy", []string{capBatch}, w)
+	s.room.write(wire.Frame{Type: wire.TypeEvent, Seq: 8, Kind: wire.KindSay, From: "ann", Text: "earlier"})
+	s.room.write(wire.Frame{Type: wire.TypePrivate, From: "ann", To: "cy", Text: "psst"})
+	s.c.expect(":chatroom BATCH +backlog1 chathistory #the-den")
+	s.c.expect(":ann!~ann@3f9a1cB2.key PRIVMSG #the-den :earlier")
+	s.c.expect(":chatroom BATCH -backlog1")
+	if line := s.c.readLine(); line != ":ann!~ann@3f9a1cB2.key PRIVMSG cy :psst" {
+		t.Fatalf("the private message came as %q", line)
+	}
+}
+
+// TestLinesWaitForTheWelcome: what a client sends right after its
+// registration, before the room has answered the hello, waits for the
+// welcome rather than being refused as unregistered.
+func TestLinesWaitForTheWelcome(t *testing.T) {
+	tg := startGateway(t, Config{})
+	c := tg.dial()
+	c.send("NICK cy", "USER cy 0 * :Cy")
+	room := tg.nextDial()
+	room.read()
+	c.send("JOIN #the-den", "PRIVMSG #the-den :first")
+	// Time for the gateway to take the lines, were it to take them
+	// before the welcome.
+	time.Sleep(100 * time.Millisecond)
+	room.write(testWelcome("cy"))
+	for _, m := range c.readUntil("366") {
+		if m.Command == "451" {
+			t.Fatal("a line sent before the welcome was refused as unregistered")
+		}
+	}
+	if say := room.readSay(); say.Text != "first" {
+		t.Fatalf("the room read %q", say.Text)
+	}
 }
 
 // TestPartAndJoinAgain is PART leaving the room while the IRC connection
@@ -284,6 +336,19 @@ func TestHeartbeat(t *testing.T) {
 	}
 	s.room.write(wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindSay, From: "ann", Text: "after the ping"})
 	s.c.expect(":ann!~ann@3f9a1cB2.key PRIVMSG #the-den :after the ping")
+
+	// Joining again, the session pings the new connection only once it
+	// is welcomed: before, the room waits for a hello and nothing else.
+	s.c.send("PART #the-den")
+	s.room.readSay() // the /quit
+	s.room.write(wire.Frame{Type: wire.TypeClosed, Code: wire.CodeLeft})
+	s.c.send("JOIN #the-den")
+	again := tg.nextDial()
+	again.read()
+	again.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if f, err := again.dec.Decode(); err == nil {
+		t.Fatalf("before the welcome the gateway sent %+v", f)
+	}
 }
 
 // TestRoomCloses: a room connection that ends without a word ends the
@@ -303,6 +368,22 @@ func TestCloseTellsClients(t *testing.T) {
 	s := tg.join("cy", nil, testWelcome("cy"))
 	go tg.g.Close()
 	if got := s.c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: the room is closing" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestCloseCancelsDial: closing the gateway ends a Dial under way, and
+// the client is told the room is closing.
+func TestCloseCancelsDial(t *testing.T) {
+	tg := startGateway(t, Config{Dial: func(ctx context.Context, _ Peer) (net.Conn, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}})
+	c := tg.dial()
+	c.send("NICK cy", "USER cy 0 * :Cy")
+	time.Sleep(100 * time.Millisecond) // for the Dial to begin
+	go tg.g.Close()
+	if got := c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: the room is closing" {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -3,7 +3,6 @@ package irc
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"chatroom/host/wire"
@@ -12,6 +11,10 @@ import (
 
 // render turns one frame from the room into IRC lines.
 func (c *conn) render(f wire.Frame) {
+	if f.Type != wire.TypeEvent {
+		// Only the backlog's events are in its batch.
+		c.closeBatch()
+	}
 	switch f.Type {
 	case wire.TypeEvent:
 		c.event(f)
@@ -136,6 +139,9 @@ func (c *conn) event(f wire.Frame) {
 		for _, m := range f.Joined {
 			c.joined(tags, m)
 		}
+	}
+	if backlog && c.backlogLeft == 0 {
+		c.closeBatch() // the backlog is over with its last event
 	}
 }
 
@@ -339,5 +345,3 @@ func (c *conn) sendText(m ircmsg.Message) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-var _ = time.Time{}
