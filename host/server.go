@@ -255,8 +255,16 @@ func (s *server) refuse(conn net.Conn, why string) {
 		defer func() { <-s.refusing }()
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(2 * time.Second))
-		if tc, ok := conn.(*tls.Conn); ok && tc.HandshakeContext(s.ctx) != nil {
+		tc, ok := conn.(*tls.Conn)
+		switch {
+		case ok && tc.HandshakeContext(s.ctx) != nil:
 			return
+		case !ok:
+			// An in-process pipe (server.pipe) buffers nothing, as a
+			// socket does: the hello its client writes meanwhile would
+			// hold up the refusal until the deadline. It is read, and
+			// thrown away, until the connection closes.
+			go io.Copy(io.Discard, io.LimitReader(conn, maxLinger))
 		}
 		writeFrame(conn, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany, Text: why})
 	}()
@@ -298,6 +306,20 @@ func (s *server) start(conn net.Conn, p peer) {
 		s.mu.Unlock()
 		s.wg.Done()
 	})
+}
+
+// pipe starts a connection into the room over an in-process pipe, for p,
+// and returns the other end, which speaks the room's protocol from its
+// hello on, without TLS. For the owner (Host.DialOwner) it counts in no
+// limit; for anyone else it is a member's connection like one over the
+// network, from p.addr and with p.identity as its key: the connection
+// limits, the handshake's deadline, bans, the admin password's throttle
+// and the heartbeat all hold for it (a gateway for clients of another
+// protocol, as host/irc is, reaches the room this way).
+func (s *server) pipe(p peer) net.Conn {
+	client, server := net.Pipe()
+	s.start(server, p)
+	return client
 }
 
 // wait waits for every member's connection to end, up to timeout, then
