@@ -254,6 +254,13 @@ Flags:
                               disk (default 1s; 0: when the system does):
                               a power cut loses at most about that much,
                               a crash of the host nothing
+  --irc[=ADDR]                let IRC clients in as members, over TLS with
+                              the room's key, on ADDR (default: port 6697
+                              on every interface); the host prints what to
+                              pin in irssi and weechat
+  --irc-plain ADDR            let IRC clients in without TLS on ADDR, which
+                              must be loopback (127.0.0.1:6667): for bots
+                              on this machine only
 `
 
 const usageJoin = `Usage: chatroom join [flags] [ROOM]
@@ -406,6 +413,9 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, maxArgs int) error {
 			return errHelpShown
 		case f == nil || name == "" || strings.HasPrefix(name, "-"):
 			return c.flagError(fs, "unknown flag %s", displayFlag(name))
+		case isBoolFlag(f) && !hasValue && takesOptionalValue(f) && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-"):
+			i++
+			value = args[i]
 		case isBoolFlag(f) && !hasValue:
 			value = "true"
 		case !hasValue && i+1 == len(args):
@@ -442,6 +452,8 @@ func isBoolFlag(f *flag.Flag) bool {
 // badFlagValue says why value does not fit flag f, in words.
 func badFlagValue(f *flag.Flag, value string, err error) string {
 	switch {
+	case takesOptionalValue(f):
+		return fmt.Sprintf("%s %v", displayFlag(f.Name), err)
 	case isBoolFlag(f):
 		return fmt.Sprintf("%s takes no value (or true or false), not %q", displayFlag(f.Name), value)
 	case value == "":
@@ -477,8 +489,14 @@ func (c *cli) host(args []string) error {
 	connsPerAddr := fs.Int("max-conns-per-address", 0, "")
 	anyoneSetsTopic := fs.Bool("anyone-sets-topic", false, "")
 	syncEvery := fs.Duration("sync-every", host.DefaultSyncEvery, "")
+	var ircAddr ircFlag
+	fs.Var(&ircAddr, "irc", "")
+	ircPlain := fs.String("irc-plain", "", "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
+	}
+	if err := checkIRCFlags(string(ircAddr), *ircPlain); err != nil {
+		return err
 	}
 	if *logFile != "" && *noPrompt {
 		return &usageError{msg: "--log keeps what the prompt shows, and --no-prompt has none", command: "host"}
@@ -550,9 +568,11 @@ func (c *cli) host(args []string) error {
 		MaxConnsPerAddr: *connsPerAddr,
 		TopicByAnyone:   *anyoneSetsTopic,
 		SyncEvery:       *syncEvery,
+		IRC:             string(ircAddr),
+		IRCPlain:        *ircPlain,
 	})
 	if err != nil {
-		return err
+		return ircListenWords(err)
 	}
 	defer h.Close()
 
@@ -576,6 +596,7 @@ func (c *cli) host(args []string) error {
 	} else {
 		c.infof("room %q listening on %s, fingerprint %s; %s", *name, h.Addr(), h.Fingerprint(), admin)
 	}
+	c.tellIRC(h)
 	if !*noAdvertise {
 		if ad := c.advertise(h, *name, ifaces); ad != nil {
 			// Deferred after h.Close, so it runs before it: browsers drop
@@ -665,6 +686,130 @@ func checkHostLimits(fs *flag.FlagSet, burst int, rate float64, connsPerAddr int
 		return &usageError{msg: "--max-conns-per-address must be 1 to 10000", command: "host"}
 	}
 	return nil
+}
+
+// ircFlag is --irc, a flag with a value or without: alone (Set("true"),
+// as parse sets a boolean flag) it is the default port on every
+// interface; --irc=ADDR, or --irc ADDR, is ADDR; "" takes no IRC clients.
+type ircFlag string
+
+func (f *ircFlag) String() string   { return string(*f) }
+func (f *ircFlag) IsBoolFlag() bool { return true }
+
+// TakesValue tells parse that a word after --irc that is not a flag is
+// its value: host takes no other arguments, so none is taken from them.
+func (f *ircFlag) TakesValue() bool { return true }
+
+func (f *ircFlag) Set(value string) error {
+	switch value {
+	case "true":
+		*f = ircFlag(fmt.Sprintf(":%d", host.DefaultIRCPort))
+	case "false":
+		*f = ""
+	case "":
+		return errors.New("needs an address after the =, as in --irc=:6697 (or --irc alone, for port 6697 on every interface)")
+	default:
+		*f = ircFlag(value)
+	}
+	return nil
+}
+
+// takesOptionalValue reports whether f is a flag that may come alone or
+// with a value (ircFlag).
+func takesOptionalValue(f *flag.Flag) bool {
+	v, ok := f.Value.(interface{ TakesValue() bool })
+	return ok && v.TakesValue()
+}
+
+// checkIRCFlags refuses an --irc or --irc-plain address that could not be
+// listened on, before anything is done; plain IRC only on loopback.
+func checkIRCFlags(tlsAddr, plainAddr string) error {
+	check := func(flagName, addr, example string) error {
+		if addr == "" {
+			return nil
+		}
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			if hint := bracketHint(addr); hint != "" {
+				return &usageError{msg: fmt.Sprintf("%s %q is not HOST:PORT: an IPv6 address goes in brackets, as in %s", flagName, addr, hint), command: "host"}
+			}
+			if _, err := strconv.Atoi(addr); err == nil {
+				return &usageError{msg: fmt.Sprintf("%s %q is not an address with a port: a port alone is written :%s", flagName, addr, addr), command: "host"}
+			}
+			return &usageError{msg: fmt.Sprintf("%s %q is not an address with a port (for example %s)", flagName, addr, example), command: "host"}
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			return &usageError{msg: fmt.Sprintf("%s %q: the port must be a number from 0 (any free one) to 65535", flagName, addr), command: "host"}
+		}
+		return nil
+	}
+	if err := check("--irc", tlsAddr, fmt.Sprintf(":%d or 192.168.1.20:%d", host.DefaultIRCPort, host.DefaultIRCPort)); err != nil {
+		return err
+	}
+	if err := check("--irc-plain", plainAddr, "127.0.0.1:6667"); err != nil {
+		return err
+	}
+	if plainAddr != "" {
+		if host.CheckIRCPlainAddr(plainAddr) != nil {
+			return &usageError{msg: fmt.Sprintf("--irc-plain %s is not a loopback address: IRC without TLS is only for programs on this machine (as in 127.0.0.1:6667), since anyone on the network could read it; use --irc for TLS", plainAddr), command: "host"}
+		}
+	}
+	return nil
+}
+
+// ircListenWords says why the host could not listen for IRC clients in
+// the words of its flags (join.InWords would name --listen); other errors
+// are left as they are.
+func ircListenWords(err error) error {
+	var lerr *host.IRCListenError
+	if !errors.As(err, &lerr) {
+		return err
+	}
+	what, flagName := "IRC", "--irc=ADDR"
+	if lerr.Plain {
+		what, flagName = "plain IRC", "--irc-plain ADDR"
+	}
+	var errno syscall.Errno
+	errors.As(lerr.Err, &errno)
+	var why string
+	switch errno {
+	case syscall.EADDRINUSE:
+		why = "it is in use by another program (an IRC server?): choose another port with " + flagName
+	case syscall.EADDRNOTAVAIL:
+		why = "it is not an address of this machine (ip addr lists them): choose one that is with " + flagName
+	case syscall.EACCES, syscall.EPERM:
+		why = "listening there needs privileges this user does not have (ports under 1024 are for root): choose a port above 1024 with " + flagName
+	default:
+		return err
+	}
+	return fmt.Errorf("cannot listen for %s on %s: %s", what, lerr.Addr, why)
+}
+
+// tellIRC says where IRC clients connect, and what they pin.
+func (c *cli) tellIRC(h *host.Host) {
+	addr := h.IRCAddr()
+	plain := h.IRCPlainAddr()
+	if addr == nil && plain == nil {
+		return
+	}
+	if addr != nil {
+		pins := h.IRCPins()
+		c.infof("irc: listening on %s, channel %s; pin the room's key with", whereListening(addr), h.IRCChannel())
+		c.infof("irc: irssi -tls_pinned_cert %s (or -tls_pinned_pubkey %s)", pins.Cert, pins.PubKey)
+		c.infof("irc: weechat tls_fingerprint %s", pins.CertHex)
+	}
+	if plain != nil {
+		c.infof("irc: plain IRC, without TLS, on %s, channel %s, for programs on this machine only", plain, h.IRCChannel())
+	}
+}
+
+// whereListening says where a listener is: "port 6697 of every
+// interface", or its address.
+func whereListening(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("port %d of every interface", tcp.Port)
+	}
+	return a.String()
 }
 
 // isSet reports whether the flag was given, even as "".

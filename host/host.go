@@ -45,6 +45,16 @@ type Config struct {
 	// is taken (Host.PortTaken then reports it).
 	Listen string
 
+	// IRC is the TCP address to accept IRC clients on, over TLS with the
+	// room's certificate (see package host/irc): each becomes a member.
+	// "" accepts none; a taken port is an error (an IRCListenError), not
+	// a move to another, since IRC clients are set up with the port.
+	IRC string
+	// IRCPlain is the address to accept IRC clients on without TLS, for
+	// bots on this machine: Start refuses one that is not loopback (see
+	// CheckIRCPlainAddr). "" accepts none.
+	IRCPlain string
+
 	// AdminPassword lets members join as admins with --admin; "" means
 	// only the owner and those it makes admins are.
 	AdminPassword string
@@ -116,6 +126,9 @@ type Host struct {
 	roomDone    chan struct{}
 	serveDone   chan struct{}
 	tlsConfig   *tls.Config // what members' connections are served with
+	irc         *ircGate    // nil when no IRC clients are taken
+	ircPins     IRCPins
+	name        string
 
 	room      *room.Room
 	stateDir  string
@@ -182,8 +195,16 @@ func Start(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	gate, err := listenIRC(cfg)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	if roomCfg.Past, err = takeHistory(cfg.StateDir, log); err != nil {
 		ln.Close()
+		if gate != nil {
+			gate.close()
+		}
 		return nil, err
 	}
 	if !cfg.withoutJournal {
@@ -211,6 +232,9 @@ func Start(cfg Config) (*Host, error) {
 		lock:        lock,
 		journal:     j,
 		log:         log,
+		irc:         gate,
+		ircPins:     pinsOf(cert),
+		name:        cfg.Name,
 	}
 	started = true
 	switch {
@@ -277,6 +301,9 @@ func Start(cfg Config) (*Host, error) {
 		defer close(h.serveDone)
 		h.server.serve(ln, tlsConfig)
 	}()
+	if h.irc != nil {
+		h.irc.start(h, cert)
+	}
 	return h, nil
 }
 
@@ -373,9 +400,7 @@ func (h *Host) DialOwner(ctx context.Context) (net.Conn, error) {
 		return nil, errors.New("the room is closed")
 	default:
 	}
-	client, server := net.Pipe()
-	h.server.start(server, peer{owner: true})
-	return client, nil
+	return h.server.pipe(peer{owner: true}), nil
 }
 
 // Done is closed when the room has stopped.
@@ -395,6 +420,12 @@ func (h *Host) Close() error {
 func (h *Host) close() error {
 	err := h.ln.Close()
 	<-h.serveDone
+	// The IRC clients are told the room is closing while it still runs:
+	// once it has stopped, the gateway would only find their members'
+	// connections ended.
+	if h.irc != nil {
+		h.irc.close()
+	}
 	h.stop()
 	<-h.roomDone
 	// Saved once the room goroutine has stopped, so nothing is numbered

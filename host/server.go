@@ -300,6 +300,20 @@ func (s *server) start(conn net.Conn, p peer) {
 	})
 }
 
+// pipe starts a connection into the room over an in-process pipe, for p,
+// and returns the other end, which speaks the room's protocol from its
+// hello on, without TLS. For the owner (Host.DialOwner) it counts in no
+// limit; for anyone else it is a member's connection like one over the
+// network, from p.addr and with p.identity as its key: the connection
+// limits, the handshake's deadline, bans, the admin password's throttle
+// and the heartbeat all hold for it (a gateway for clients of another
+// protocol, as host/irc is, reaches the room this way).
+func (s *server) pipe(p peer) net.Conn {
+	client, server := net.Pipe()
+	s.start(server, p)
+	return client
+}
+
 // wait waits for every member's connection to end, up to timeout, then
 // closes those that are left. Connections that are not members yet are
 // closed at once.
