@@ -3,6 +3,7 @@ module chatroom
 go 1.26.0
 
 require (
+	github.com/ergochat/irc-go v0.5.0
 	github.com/google/renameio/v2 v2.0.2
 	github.com/hashicorp/mdns v1.0.7
 	github.com/mattn/go-runewidth v0.0.3

@@ -22,9 +22,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
+
+	"chatroom/host/wire"
 )
 
 // Peer is who is at the other end of an IRC connection, as the room is to
@@ -39,7 +43,9 @@ type Peer struct {
 // Config says how to run a gateway.
 type Config struct {
 	// TLS serves the IRC connections; nil serves plain IRC, which the
-	// host allows only on loopback.
+	// host allows only on loopback. A client certificate, when the
+	// client offers one (the config should ask with
+	// tls.RequestClientCert), is the member's identity key.
 	TLS *tls.Config
 	// Dial opens a connection into the room, as peer, that speaks the
 	// room's protocol (package wire) from its hello on.
@@ -49,26 +55,244 @@ type Config struct {
 	// RegistrationTimeout bounds how long a client may take from its
 	// connection to the end of its registration; 0 means a default.
 	RegistrationTimeout time.Duration
+	// WriteTimeout bounds how long a client may leave its lines unread
+	// before it is let go; 0 means a default.
+	WriteTimeout time.Duration
+	// MaxPending and MaxPendingPerAddr bound the connections that have
+	// not registered yet, in all and from one address; one beyond is
+	// closed at once. 0 means a default.
+	MaxPending        int
+	MaxPendingPerAddr int
 }
+
+// Defaults of Config.
+const (
+	defaultRegistrationTimeout = 15 * time.Second
+	defaultWriteTimeout        = 30 * time.Second
+	defaultMaxPending          = 256
+	defaultMaxPendingPerAddr   = 8
+	// closeWait is how long Close waits for the sessions to say goodbye.
+	closeWait = 3 * time.Second
+)
 
 // Gateway accepts IRC connections into a room.
 type Gateway struct {
-	cfg Config
+	cfg     Config
+	log     *slog.Logger
+	closing chan struct{}
+
+	mu        sync.Mutex
+	closed    bool
+	listeners map[net.Listener]bool
+	conns     map[*conn]bool
+	netConns  map[net.Conn]bool // accepted, handshaking or running
+	pending   int
+	byAddr    map[string]int // pending connections by address
+	wg        sync.WaitGroup
 }
 
 // New returns a gateway for cfg.
 func New(cfg Config) *Gateway {
-	return &Gateway{cfg: cfg}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Gateway{
+		cfg: cfg, log: log, closing: make(chan struct{}),
+		listeners: map[net.Listener]bool{}, conns: map[*conn]bool{},
+		netConns: map[net.Conn]bool{}, byAddr: map[string]int{},
+	}
+}
+
+func (g *Gateway) registrationTimeout() time.Duration {
+	if g.cfg.RegistrationTimeout > 0 {
+		return g.cfg.RegistrationTimeout
+	}
+	return defaultRegistrationTimeout
+}
+
+func (g *Gateway) writeTimeout() time.Duration {
+	if g.cfg.WriteTimeout > 0 {
+		return g.cfg.WriteTimeout
+	}
+	return defaultWriteTimeout
 }
 
 // Serve accepts IRC connections from ln until ln is closed or the
 // gateway is.
 func (g *Gateway) Serve(ln net.Listener) error {
-	return errors.ErrUnsupported
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		ln.Close()
+		return net.ErrClosed
+	}
+	g.listeners[ln] = true
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.listeners, ln)
+		g.mu.Unlock()
+	}()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-g.closing:
+				return net.ErrClosed
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Out of file descriptors and the like: wait, don't spin.
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		addr := hostOf(nc.RemoteAddr())
+		if !g.admit(nc, addr) {
+			nc.Close()
+			continue
+		}
+		g.wg.Add(1)
+		go g.serveConn(nc, addr)
+	}
+}
+
+func hostOf(a net.Addr) string {
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+// admit counts a new connection among the pending ones, or reports false
+// when there are too many, from its address or in all.
+func (g *Gateway) admit(nc net.Conn, addr string) bool {
+	maxAll, maxAddr := g.cfg.MaxPending, g.cfg.MaxPendingPerAddr
+	if maxAll <= 0 {
+		maxAll = defaultMaxPending
+	}
+	if maxAddr <= 0 {
+		maxAddr = defaultMaxPendingPerAddr
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed || g.pending >= maxAll || g.byAddr[addr] >= maxAddr {
+		return false
+	}
+	g.pending++
+	g.byAddr[addr]++
+	g.netConns[nc] = true
+	return true
+}
+
+// unpend takes a connection off the pending count, once.
+func (g *Gateway) unpend(addr string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pending--
+	if g.byAddr[addr]--; g.byAddr[addr] <= 0 {
+		delete(g.byAddr, addr)
+	}
+}
+
+// registered is told when c is welcomed: it is no longer pending.
+func (g *Gateway) registered(c *conn) {
+	if c.pending {
+		c.pending = false
+		g.unpend(c.addrKey)
+	}
+}
+
+// serveConn runs one connection: its TLS handshake, within the
+// registration deadline, then its session.
+func (g *Gateway) serveConn(nc net.Conn, addr string) {
+	defer g.wg.Done()
+	start := time.Now()
+	peer := Peer{Addr: nc.RemoteAddr().String()}
+	if g.cfg.TLS != nil {
+		tc := tls.Server(nc, g.cfg.TLS)
+		tc.SetDeadline(start.Add(g.registrationTimeout()))
+		err := tc.Handshake()
+		tc.SetDeadline(time.Time{})
+		if err != nil {
+			g.log.Debug("irc: TLS handshake", "addr", peer.Addr, "err", err)
+			nc.Close()
+			g.unpend(addr)
+			g.mu.Lock()
+			delete(g.netConns, nc)
+			g.mu.Unlock()
+			return
+		}
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			peer.Identity = wire.Fingerprint(certs[0].RawSubjectPublicKeyInfo)
+		}
+		g.mu.Lock()
+		delete(g.netConns, nc)
+		g.netConns[tc] = true
+		g.mu.Unlock()
+		nc = tc
+	}
+	c := newConn(g, nc, peer, start)
+	c.pending = true
+	c.addrKey = addr
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		c.pending = false
+		g.unpend(addr)
+		nc.Close()
+		return
+	}
+	g.conns[c] = true
+	g.mu.Unlock()
+	c.run()
+}
+
+// forget is told when c's session is over.
+func (g *Gateway) forget(c *conn) {
+	if c.pending {
+		c.pending = false
+		g.unpend(c.addrKey)
+	}
+	g.mu.Lock()
+	delete(g.conns, c)
+	delete(g.netConns, c.nc)
+	g.mu.Unlock()
 }
 
 // Close closes every IRC connection, telling each client why, and waits
 // for them, a few seconds at most.
 func (g *Gateway) Close() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	g.closed = true
+	close(g.closing)
+	for ln := range g.listeners {
+		ln.Close()
+	}
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		g.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		// Sessions stuck writing to clients that do not read: cut them.
+		g.mu.Lock()
+		for nc := range g.netConns {
+			nc.Close()
+		}
+		g.mu.Unlock()
+		<-done
+	}
 	return nil
 }

@@ -1,0 +1,333 @@
+package irc
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"chatroom/host/wire"
+	"github.com/ergochat/irc-go/ircmsg"
+)
+
+// render turns one frame from the room into IRC lines.
+func (c *conn) render(f wire.Frame) {
+	switch f.Type {
+	case wire.TypeEvent:
+		c.event(f)
+	case wire.TypePrivate:
+		c.private(f)
+	case wire.TypeNotice:
+		for _, line := range strings.Split(f.Text, "\n") {
+			c.serviceNotice(line)
+		}
+	case wire.TypeBans:
+		c.bans = f.Bans
+	case wire.TypeClosed:
+		c.closed(f)
+	case wire.TypeError:
+		c.fail("the room ended the connection: " + ircText(f.Text))
+	}
+}
+
+// serviceNotice sends text to the client as a NOTICE from *room.
+func (c *conn) serviceNotice(text string) {
+	c.splitSend(nil, servicePrefix, "NOTICE", c.nick, text, false)
+}
+
+// event renders one room event. The backlog, the events that follow the
+// welcome with numbers below its own, goes in a chathistory batch with
+// its times, or with its times written in the text for a client that
+// takes no time tags.
+func (c *conn) event(f wire.Frame) {
+	backlog := false
+	if c.backlogLeft > 0 {
+		if f.Seq != 0 && f.Seq < c.welcomeSeq {
+			backlog = true
+			c.backlogLeft--
+		} else {
+			c.backlogLeft = 0
+		}
+	}
+	if !backlog {
+		c.closeBatch()
+	} else if c.caps[capBatch] && c.batchID == "" {
+		c.batchSeq++
+		c.batchID = "backlog" + strconv.Itoa(c.batchSeq)
+		c.send(ircmsg.MakeMessage(nil, serverName, "BATCH", "+"+c.batchID, "chathistory", c.channel))
+	}
+	tags := c.eventTags(f)
+	switch f.Kind {
+	case wire.KindSay, wire.KindMe:
+		from := c.sender(f.From)
+		if f.From == c.me && !backlog && !c.caps[capEcho] {
+			break // IRC clients show their own lines as they send them
+		}
+		c.addAccount(tags, from)
+		text := f.Text
+		if backlog && !c.caps[capServerTime] && !f.Time.IsZero() {
+			text = "[" + f.Time.UTC().Format("15:04") + "] " + text
+		}
+		c.splitSend(tags, from.prefix(), "PRIVMSG", c.channel, text, f.Kind == wire.KindMe)
+	case wire.KindJoin:
+		c.joined(tags, wire.Member{Name: f.Name, Role: f.Role, Key: f.Key})
+	case wire.KindLeave:
+		c.left(tags, f.Name, f.Code, f.By, f.Text)
+	case wire.KindRole:
+		m, ok := c.roster.byName[f.Name]
+		if !ok {
+			break
+		}
+		wasOp := m.channelPrefix() != ""
+		m.role = f.Role
+		source := serverName
+		if by, ok := c.roster.byName[f.By]; ok {
+			source = by.prefix()
+		}
+		switch isOp := m.channelPrefix() != ""; {
+		case isOp && !wasOp:
+			c.send(ircmsg.MakeMessage(tags, source, "MODE", c.channel, "+o", m.nick))
+		case !isOp && wasOp:
+			c.send(ircmsg.MakeMessage(tags, source, "MODE", c.channel, "-o", m.nick))
+		}
+	case wire.KindNick:
+		m, oldNick := c.roster.rename(f.Name, f.NewName, f.Key)
+		if m == nil {
+			break
+		}
+		if f.Name == c.me {
+			c.me = f.NewName
+			c.nick = m.nick
+		}
+		c.addAccount(tags, m)
+		c.send(ircmsg.MakeMessage(tags, oldNick+"!"+m.user()+"@"+m.host(), "NICK", m.nick))
+	case wire.KindAway:
+		m, ok := c.roster.byName[f.From]
+		if !ok {
+			break
+		}
+		m.away, m.awayText = f.Text != "", ircText(f.Text)
+		if f.From == c.me {
+			if m.away {
+				c.numeric("306", "You have been marked as being away")
+			} else {
+				c.numeric("305", "You are no longer marked as being away")
+			}
+			break
+		}
+		if c.caps[capAwayNotify] {
+			c.addAccount(tags, m)
+			if m.away {
+				c.send(ircmsg.MakeMessage(tags, m.prefix(), "AWAY", oneLine(m.awayText)))
+			} else {
+				c.send(ircmsg.MakeMessage(tags, m.prefix(), "AWAY"))
+			}
+		}
+	case wire.KindTopic:
+		c.topic, c.topicBy, c.topicTime = f.Text, f.From, f.Time
+		from := c.sender(f.From)
+		c.send(ircmsg.MakeMessage(tags, from.prefix(), "TOPIC", c.channel, oneLine(ircText(f.Text))))
+	case wire.KindPresence:
+		for _, d := range f.Left {
+			c.left(tags, d.Name, d.Code, "", "")
+		}
+		for _, m := range f.Joined {
+			c.joined(tags, m)
+		}
+	}
+}
+
+func (c *conn) closeBatch() {
+	if c.batchID != "" {
+		c.send(ircmsg.MakeMessage(nil, serverName, "BATCH", "-"+c.batchID))
+		c.batchID = ""
+	}
+}
+
+// eventTags are the tags of an event's lines, as the client's caps ask:
+// its time, its number, its batch.
+func (c *conn) eventTags(f wire.Frame) map[string]string {
+	tags := map[string]string{}
+	if c.caps[capServerTime] && !f.Time.IsZero() {
+		tags["time"] = f.Time.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	if c.caps[capMessageTags] && f.Seq != 0 {
+		tags["msgid"] = strconv.FormatUint(f.Seq, 10)
+	}
+	if c.batchID != "" {
+		tags["batch"] = c.batchID
+	}
+	return tags
+}
+
+// addAccount tags a line with its member's key tag, for a client with
+// account-tag: the same key is the same person under any name.
+func (c *conn) addAccount(tags map[string]string, m *member) {
+	if c.caps[capAccountTag] && m.key != "" {
+		tags["account"] = safeUser(ircmsg.TruncateUTF8Safe(m.key, 64))
+	}
+}
+
+// sender is the member who wrote a line: from the roster, or, for one
+// no longer here (the backlog), made up from the name alone.
+func (c *conn) sender(name string) *member {
+	if m, ok := c.roster.byName[name]; ok {
+		return m
+	}
+	return &member{name: name, nick: clampNick(safeNick(name)), role: wire.RoleMember}
+}
+
+func (c *conn) joined(tags map[string]string, w wire.Member) {
+	if w.Name == c.me {
+		return // the client's own JOIN came with the welcome
+	}
+	if _, ok := c.roster.byName[w.Name]; ok {
+		c.roster.add(w)
+		return
+	}
+	m := c.roster.add(w)
+	c.addAccount(tags, m)
+	c.send(ircmsg.MakeMessage(tags, m.prefix(), "JOIN", c.channel))
+	if m.channelPrefix() != "" {
+		c.send(ircmsg.MakeMessage(nil, serverName, "MODE", c.channel, "+o", m.nick))
+	}
+}
+
+func (c *conn) left(tags map[string]string, name, code, by, reason string) {
+	if name == c.me {
+		return // the room tells the client its own end in a closed frame
+	}
+	m := c.roster.remove(name)
+	if m == nil {
+		return
+	}
+	c.addAccount(tags, m)
+	reason = oneLine(ircText(reason))
+	switch code {
+	case wire.CodeLeft:
+		c.send(ircmsg.MakeMessage(tags, m.prefix(), "PART", c.channel, "left the room"))
+	case wire.CodeKicked, wire.CodeBanned:
+		source := serverName
+		if admin, ok := c.roster.byName[by]; ok {
+			source = admin.prefix()
+		}
+		why := code
+		if reason != "" {
+			why += ": " + reason
+		}
+		c.send(ircmsg.MakeMessage(tags, source, "KICK", c.channel, m.nick, why))
+	case wire.CodeLost:
+		c.send(ircmsg.MakeMessage(tags, m.prefix(), "QUIT", "Connection lost"))
+	default:
+		c.send(ircmsg.MakeMessage(tags, m.prefix(), "QUIT", orText(reason, strings.ReplaceAll(code, "-", " "))))
+	}
+}
+
+// private renders a /msg: from another member to the client, or, with
+// echo-message, the client's own to its recipient.
+func (c *conn) private(f wire.Frame) {
+	tags := c.eventTags(wire.Frame{Time: f.Time})
+	from := c.sender(f.From)
+	c.addAccount(tags, from)
+	text, action := f.Text, false
+	if rest, ok := strings.CutPrefix(text, "/me "); ok {
+		text, action = rest, true
+	}
+	switch {
+	case f.From == c.me && f.To != c.me:
+		if c.caps[capEcho] {
+			c.splitSend(tags, from.prefix(), "PRIVMSG", c.sender(f.To).nick, text, action)
+		}
+	default:
+		c.splitSend(tags, from.prefix(), "PRIVMSG", c.nick, text, action)
+	}
+}
+
+// closed is the room ending the member's connection.
+func (c *conn) closed(f wire.Frame) {
+	text := oneLine(ircText(f.Text))
+	switch f.Code {
+	case wire.CodeKicked, wire.CodeBanned:
+		source := serverName
+		if admin, ok := c.roster.byName[f.By]; ok {
+			source = admin.prefix()
+		}
+		why := f.Code
+		if text != "" {
+			why += ": " + text
+		}
+		c.send(ircmsg.MakeMessage(nil, source, "KICK", c.channel, c.nick, why))
+		c.fail(why)
+	default:
+		c.fail(orText(text, strings.ReplaceAll(f.Code, "-", " ")))
+	}
+}
+
+// ircText makes text from the room safe to put in an IRC line: valid
+// UTF-8, and no control characters, which the room does not let through
+// but which would break a line (CR, LF, NUL) or start a CTCP (\x01) if
+// it did. Line breaks are kept, for the caller to split at.
+func ircText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r < 0x20 || r == 0x7f:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// oneLine is text on one line, its line breaks made spaces.
+func oneLine(s string) string {
+	return strings.ReplaceAll(ircText(s), "\n", " ")
+}
+
+// clampNick bounds a nick made from a name the room sent, which the
+// room bounds itself (24 characters), so that a line always has room for
+// its text.
+func clampNick(nick string) string {
+	return ircmsg.TruncateUTF8Safe(nick, 64)
+}
+
+// splitSend sends text as one or more lines of verb to target: one per
+// line of the text, each cut at UTF-8 boundaries (at a space where one
+// is near) to fit in an IRC line with its prefix. As an action, each
+// line is a CTCP ACTION.
+func (c *conn) splitSend(tags map[string]string, source, verb, target, text string, action bool) {
+	// ":" source " " verb " " target " :" text "\r\n"
+	room := maxLineBody - (1 + len(source) + 1 + len(verb) + 1 + len(target) + 2 + 2)
+	if action {
+		room -= len("\x01ACTION \x01")
+	}
+	room = max(room, 16)
+	for _, line := range strings.Split(ircText(text), "\n") {
+		for line != "" {
+			piece := line
+			if len(piece) > room {
+				piece = ircmsg.TruncateUTF8Safe(line, room)
+				if i := strings.LastIndexByte(piece, ' '); i > room/2 {
+					piece = piece[:i+1]
+				}
+				if piece == "" {
+					// Not UTF-8 the truncation could keep whole: cut at a
+					// rune boundary anyway.
+					_, size := utf8.DecodeRuneInString(line)
+					piece = line[:size]
+				}
+			}
+			line = line[len(piece):]
+			out := piece
+			if action {
+				out = "\x01ACTION " + piece + "\x01"
+			}
+			c.send(ircmsg.MakeMessage(tags, source, verb, target, out))
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+var _ = time.Time{}
