@@ -126,17 +126,29 @@ func ircTLSConfig(cert tls.Certificate) *tls.Config {
 		// TLS 1.2 still, unlike the members' connections: IRC clients
 		// and phone apps are built on whatever TLS library their system
 		// has, and some still stop at 1.2 (older OpenSSL and GnuTLS
-		// builds, older Android). 1.2 as Go serves it has only forward
-		// secret key exchanges and AEAD ciphers; what it lacks against
-		// 1.3 is the encrypted certificate and the post-quantum key
-		// exchange, which a 1.3 client gets here all the same.
+		// builds, older Android). What 1.2 gives away against 1.3: the
+		// certificates cross in the clear, so that one listening on the
+		// LAN can tell which key (which person) connects, though not
+		// what is said; and it has no post-quantum key exchange. A 1.3
+		// client gets 1.3 all the same. (The room's key is Ed25519,
+		// which a client's library needs too: OpenSSL since 1.1.1,
+		// GnuTLS since 3.6.)
 		MinVersion: tls.VersionTLS12,
+		// For 1.2, forward secret AEAD suites only, which every 1.2
+		// client has (1.3's suites are not configurable, and are these).
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
 		// A client certificate (CertFP) is the member's identity key,
 		// as a member's is; it is asked for, not verified.
 		ClientAuth: tls.RequestClientCert,
 		// As the members' (see Start): post-quantum for TLS 1.3, X25519
 		// for 1.2, which has no ML-KEM.
-		CurvePreferences:       []tls.CurveID{tls.X25519MLKEM768, tls.X25519},
+		CurvePreferences: []tls.CurveID{tls.X25519MLKEM768, tls.X25519},
+		// As for the members: resuming would save a signature, and each
+		// ticket costs an encryption and a write.
 		SessionTicketsDisabled: true,
 	}
 }
@@ -144,9 +156,8 @@ func ircTLSConfig(cert tls.Certificate) *tls.Config {
 // start serves the listeners with gateways into h's room. Called once the
 // room runs.
 func (g *ircGate) start(h *Host, cert tls.Certificate) {
-	log := h.log.With("part", "irc")
 	serve := func(ln net.Listener, config *tls.Config) {
-		gateway := irc.New(irc.Config{TLS: config, Dial: h.dialIRCMember, Log: log})
+		gateway := irc.New(irc.Config{TLS: config, Dial: h.dialIRCMember, Log: h.log})
 		done := make(chan struct{})
 		g.gateways = append(g.gateways, gateway)
 		g.served = append(g.served, done)
@@ -227,7 +238,7 @@ func (h *Host) IRCPlainAddr() net.Addr {
 }
 
 // IRCChannel is the room's name as an IRC channel, as IRC clients join it.
-func (h *Host) IRCChannel() string { return "#" + h.name } // TODO: irc.ChannelName, once the gateway has it
+func (h *Host) IRCChannel() string { return irc.ChannelName(h.name) }
 
 // IRCPins are what an IRC client is given to pin the room's certificate.
 func (h *Host) IRCPins() IRCPins { return h.ircPins }

@@ -255,8 +255,16 @@ func (s *server) refuse(conn net.Conn, why string) {
 		defer func() { <-s.refusing }()
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(2 * time.Second))
-		if tc, ok := conn.(*tls.Conn); ok && tc.HandshakeContext(s.ctx) != nil {
+		tc, ok := conn.(*tls.Conn)
+		switch {
+		case ok && tc.HandshakeContext(s.ctx) != nil:
 			return
+		case !ok:
+			// An in-process pipe (server.pipe) buffers nothing, as a
+			// socket does: the hello its client writes meanwhile would
+			// hold up the refusal until the deadline. It is read, and
+			// thrown away, until the connection closes.
+			go io.Copy(io.Discard, io.LimitReader(conn, maxLinger))
 		}
 		writeFrame(conn, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany, Text: why})
 	}()

@@ -289,6 +289,7 @@ func (c *conn) roomSay(text string) {
 		return
 	}
 	c.says = append(c.says, text)
+	c.queued++
 	c.pumpSays()
 }
 

@@ -172,6 +172,7 @@ type conn struct {
 	commands *rate.Limiter
 	lagUntil time.Time
 	says     []string
+	queued   int // how many lines were ever queued for the room
 	sayPace  *rate.Limiter
 	sayHeld  bool
 	sayDue   time.Time
@@ -272,9 +273,11 @@ func (c *conn) run() {
 
 // readable says whether the session takes another line from the client
 // now: not while the room's pace holds a full queue of its lines, nor
-// while it is lagged for sending too much.
+// while it is lagged for sending too much, nor while the room has yet to
+// answer the hello (a client may send its JOIN and more right after its
+// registration, which are for the room it is about to be in).
 func (c *conn) readable() bool {
-	return len(c.says) < maxQueuedSays && !c.now.Before(c.lagUntil)
+	return c.phase != helloing && len(c.says) < maxQueuedSays && !c.now.Before(c.lagUntil)
 }
 
 // nextWake is when the session has something to do without being told.
@@ -334,7 +337,7 @@ func (c *conn) fail(why string) {
 	if c.phase == closing {
 		return
 	}
-	c.send(ircmsg.MakeMessage(nil, "", "ERROR", "Closing link: "+why))
+	c.sendText(ircmsg.MakeMessage(nil, "", "ERROR", "Closing link: "+why))
 	c.phase = closing
 }
 
@@ -397,11 +400,14 @@ func (c *conn) clientLine(l clientLine) {
 		return
 	}
 	c.lastHeard, c.pinged = c.now, false
-	if r := c.commands.ReserveN(c.now, 1); r.OK() {
-		if d := r.DelayFrom(c.now); d > 0 {
-			c.lagUntil = c.now.Add(d)
+	queued := c.queued
+	defer func() {
+		// A line that became a line for the room goes at the room's
+		// pace; any other costs from the session's own bucket.
+		if c.queued == queued {
+			c.lag()
 		}
-	}
+	}()
 	msg, err := ircmsg.ParseLineStrict(l.line, true, maxLineBody)
 	switch {
 	case errors.Is(err, ircmsg.ErrorLineIsEmpty):
@@ -413,4 +419,15 @@ func (c *conn) clientLine(l clientLine) {
 		return
 	}
 	c.command(msg)
+}
+
+// lag takes a token of the session's bucket for a line; when there is
+// none, the session reads nothing more from the client until there is
+// (fake lag): a client that floods is slowed, never answered faster.
+func (c *conn) lag() {
+	if r := c.commands.ReserveN(c.now, 1); r.OK() {
+		if d := r.DelayFrom(c.now); d > 0 {
+			c.lagUntil = c.now.Add(d)
+		}
+	}
 }

@@ -16,6 +16,25 @@
 //
 // IRC messages are parsed and written with github.com/ergochat/irc-go's
 // ircmsg, and read off the connection with its ircreader.
+//
+// # Sessions
+//
+// Each IRC connection is one session (conn, in conn.go), owned by one
+// goroutine that takes one event at a time: a line from the client, a
+// frame from the room, a timer. Two reader goroutines only forward what
+// they read. So the room's frames become IRC lines in the order the room
+// sent them, and everyone sees the same events in the same order.
+//
+// The room is one channel (ChannelName). Its members keep their room
+// names where those are valid nicks, and otherwise get a nick the session
+// maps to and from the name (names.go). The pseudo-user "*room" stands
+// for the room: what is sent to it is a room command, and the room's
+// answers come from it. What the client sends becomes a line for the room
+// (client.go), and what the room sends becomes IRC lines (render.go); the
+// gateway answers what it can from what it was told (info.go: NAMES, WHO,
+// WHOIS). The lines for the room go at the pace the room announced, and
+// the session stops reading the client while they wait; the rest cost
+// from the session's own token bucket (fake lag).
 package irc
 
 import (
@@ -58,9 +77,9 @@ type Config struct {
 	// WriteTimeout bounds how long a client may leave its lines unread
 	// before it is let go; 0 means a default.
 	WriteTimeout time.Duration
-	// MaxPending and MaxPendingPerAddr bound the connections that have
-	// not registered yet, in all and from one address; one beyond is
-	// closed at once. 0 means a default.
+	// MaxPending and MaxPendingPerAddr bound the connections that are
+	// not in the room (not registered yet, or parted), in all and from
+	// one address; one beyond is closed at once. 0 means a default.
 	MaxPending        int
 	MaxPendingPerAddr int
 }
@@ -171,6 +190,18 @@ func hostOf(a net.Addr) string {
 // admit counts a new connection among the pending ones, or reports false
 // when there are too many, from its address or in all.
 func (g *Gateway) admit(nc net.Conn, addr string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.pend(addr) {
+		return false
+	}
+	g.netConns[nc] = true
+	return true
+}
+
+// pend counts one more pending connection from addr, or reports false
+// when the bounds are reached. g.mu is held.
+func (g *Gateway) pend(addr string) bool {
 	maxAll, maxAddr := g.cfg.MaxPending, g.cfg.MaxPendingPerAddr
 	if maxAll <= 0 {
 		maxAll = defaultMaxPending
@@ -178,14 +209,29 @@ func (g *Gateway) admit(nc net.Conn, addr string) bool {
 	if maxAddr <= 0 {
 		maxAddr = defaultMaxPendingPerAddr
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	if g.closed || g.pending >= maxAll || g.byAddr[addr] >= maxAddr {
 		return false
 	}
 	g.pending++
 	g.byAddr[addr]++
-	g.netConns[nc] = true
+	return true
+}
+
+// parted counts c among the pending connections again, as it is no
+// longer in the room, whose limits held it while it was; it reports
+// false when that would take the bounds past their end. Otherwise a
+// client could join, part, and again, to hold any number of
+// connections from one address.
+func (g *Gateway) parted(c *conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c.pending {
+		return true
+	}
+	if !g.pend(c.addrKey) {
+		return false
+	}
+	c.pending = true
 	return true
 }
 

@@ -3,6 +3,7 @@ package irc
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -309,3 +310,32 @@ func (tg *testGateway) join(nick string, caps []string, welcome wire.Frame) sess
 	c.readUntil("366")
 	return session{c: c, room: room}
 }
+
+func newReader(conn net.Conn) *bufio.Reader { return bufio.NewReaderSize(conn, 64<<10) }
+
+// newTestConn is a session in the room of conformanceWelcome, run by the
+// test's own calls rather than its goroutine: what it writes to the client
+// is left in its out buffer, and what it sends the room in room.
+func newTestConn(t testing.TB) *conn {
+	c := newRegisteringConn(t)
+	c.nick, c.userSeen = "cy", true
+	c.room = &roomLink{nc: &captureConn{}, frames: make(chan roomFrame), done: make(chan struct{})}
+	c.phase = helloing
+	c.welcome(conformanceWelcome())
+	c.out.Reset()
+	return c
+}
+
+// captureConn is a net.Conn that keeps what is written to it.
+type captureConn struct {
+	net.Conn
+	written []byte
+}
+
+func (c *captureConn) Write(b []byte) (int, error) {
+	c.written = append(c.written, b...)
+	return len(b), nil
+}
+func (c *captureConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *captureConn) Close() error                     { return nil }
+func (c *captureConn) Read([]byte) (int, error)         { return 0, io.EOF }

@@ -12,6 +12,10 @@ import (
 
 // render turns one frame from the room into IRC lines.
 func (c *conn) render(f wire.Frame) {
+	if f.Type != wire.TypeEvent {
+		// Only the backlog's events are in its batch.
+		c.closeBatch()
+	}
 	switch f.Type {
 	case wire.TypeEvent:
 		c.event(f)
@@ -91,16 +95,18 @@ func (c *conn) event(f wire.Frame) {
 			c.send(ircmsg.MakeMessage(tags, source, "MODE", c.channel, "-o", m.nick))
 		}
 	case wire.KindNick:
-		m, oldNick := c.roster.rename(f.Name, f.NewName, f.Key)
-		if m == nil {
+		old, ok := c.roster.byName[f.Name]
+		if !ok {
 			break
 		}
+		oldPrefix := old.prefix()
+		m, _ := c.roster.rename(f.Name, f.NewName, f.Key)
 		if f.Name == c.me {
 			c.me = f.NewName
 			c.nick = m.nick
 		}
 		c.addAccount(tags, m)
-		c.send(ircmsg.MakeMessage(tags, oldNick+"!"+m.user()+"@"+m.host(), "NICK", m.nick))
+		c.send(ircmsg.MakeMessage(tags, oldPrefix, "NICK", m.nick))
 	case wire.KindAway:
 		m, ok := c.roster.byName[f.From]
 		if !ok {
@@ -118,7 +124,7 @@ func (c *conn) event(f wire.Frame) {
 		if c.caps[capAwayNotify] {
 			c.addAccount(tags, m)
 			if m.away {
-				c.send(ircmsg.MakeMessage(tags, m.prefix(), "AWAY", oneLine(m.awayText)))
+				c.sendText(ircmsg.MakeMessage(tags, m.prefix(), "AWAY", oneLine(m.awayText)))
 			} else {
 				c.send(ircmsg.MakeMessage(tags, m.prefix(), "AWAY"))
 			}
@@ -126,7 +132,7 @@ func (c *conn) event(f wire.Frame) {
 	case wire.KindTopic:
 		c.topic, c.topicBy, c.topicTime = f.Text, f.From, f.Time
 		from := c.sender(f.From)
-		c.send(ircmsg.MakeMessage(tags, from.prefix(), "TOPIC", c.channel, oneLine(ircText(f.Text))))
+		c.sendText(ircmsg.MakeMessage(tags, from.prefix(), "TOPIC", c.channel, oneLine(ircText(f.Text))))
 	case wire.KindPresence:
 		for _, d := range f.Left {
 			c.left(tags, d.Name, d.Code, "", "")
@@ -134,6 +140,9 @@ func (c *conn) event(f wire.Frame) {
 		for _, m := range f.Joined {
 			c.joined(tags, m)
 		}
+	}
+	if backlog && c.backlogLeft == 0 {
+		c.closeBatch() // the backlog is over with its last event
 	}
 }
 
@@ -205,7 +214,7 @@ func (c *conn) left(tags map[string]string, name, code, by, reason string) {
 	reason = oneLine(ircText(reason))
 	switch code {
 	case wire.CodeLeft:
-		c.send(ircmsg.MakeMessage(tags, m.prefix(), "PART", c.channel, "left the room"))
+		c.sendText(ircmsg.MakeMessage(tags, m.prefix(), "PART", c.channel, "left the room"))
 	case wire.CodeKicked, wire.CodeBanned:
 		source := serverName
 		if admin, ok := c.roster.byName[by]; ok {
@@ -215,11 +224,11 @@ func (c *conn) left(tags map[string]string, name, code, by, reason string) {
 		if reason != "" {
 			why += ": " + reason
 		}
-		c.send(ircmsg.MakeMessage(tags, source, "KICK", c.channel, m.nick, why))
+		c.sendText(ircmsg.MakeMessage(tags, source, "KICK", c.channel, m.nick, why))
 	case wire.CodeLost:
-		c.send(ircmsg.MakeMessage(tags, m.prefix(), "QUIT", "Connection lost"))
+		c.sendText(ircmsg.MakeMessage(tags, m.prefix(), "QUIT", "Connection lost"))
 	default:
-		c.send(ircmsg.MakeMessage(tags, m.prefix(), "QUIT", orText(reason, strings.ReplaceAll(code, "-", " "))))
+		c.sendText(ircmsg.MakeMessage(tags, m.prefix(), "QUIT", orText(reason, strings.ReplaceAll(code, "-", " "))))
 	}
 }
 
@@ -256,7 +265,7 @@ func (c *conn) closed(f wire.Frame) {
 		if text != "" {
 			why += ": " + text
 		}
-		c.send(ircmsg.MakeMessage(nil, source, "KICK", c.channel, c.nick, why))
+		c.sendText(ircmsg.MakeMessage(nil, source, "KICK", c.channel, c.nick, why))
 		c.fail(why)
 	default:
 		c.fail(orText(text, strings.ReplaceAll(f.Code, "-", " ")))
@@ -323,9 +332,17 @@ func (c *conn) splitSend(tags map[string]string, source, verb, target, text stri
 			if action {
 				out = "\x01ACTION " + piece + "\x01"
 			}
-			c.send(ircmsg.MakeMessage(tags, source, verb, target, out))
+			c.sendText(ircmsg.MakeMessage(tags, source, verb, target, out))
 		}
 	}
+}
+
+// sendText sends m, whose last parameter is text, with that parameter
+// always written after a colon, as IRC's own servers do: some bots read
+// the text only there.
+func (c *conn) sendText(m ircmsg.Message) {
+	m.ForceTrailing()
+	c.send(m)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

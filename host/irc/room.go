@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"time"
 
 	"chatroom/host/wire"
@@ -24,7 +25,11 @@ const minPerSecond = 0.2
 func (c *conn) dialRoom() {
 	ctx, cancel := context.WithTimeout(context.Background(), roomTimeout)
 	defer cancel()
-	nc, err := c.g.cfg.Dial(ctx, c.peer)
+	var nc net.Conn
+	err := errors.New("the gateway has no Dial")
+	if c.g.cfg.Dial != nil {
+		nc, err = c.g.cfg.Dial(ctx, c.peer)
+	}
 	if err != nil {
 		c.g.log.Warn("irc: dialing the room", "err", err)
 		c.fail("the room cannot be reached")
@@ -81,9 +86,14 @@ func (c *conn) leaveRoom() {
 	if c.room != nil {
 		c.room.leaving = true
 	}
+	c.closeBatch()
+	c.backlogLeft = 0
 	c.send(ircmsg.MakeMessage(nil, c.myPrefix(), "PART", c.channel))
 	c.phase = parted
 	c.roster = newRoster()
+	if !c.g.parted(c) {
+		c.fail("too many connections out of the room from your address")
+	}
 }
 
 // quitRoom leaves the room for good, when the client quits.
@@ -231,11 +241,11 @@ func (c *conn) welcome(f wire.Frame) {
 	c.sayPace = newPace(f.Limits)
 	c.welcomeSeq = f.Seq
 	c.backlogLeft = f.Backlog
+	c.g.registered(c) // in the room, whose limits count it now
 	if !c.registered {
 		c.registered = true
 		c.nick = mine.nick
 		c.channel = ch
-		c.g.registered(c)
 		c.numeric("001", "Welcome to the room "+ircText(c.roomName)+", "+c.nick)
 		c.numeric("002", "Your host is "+serverName+", the room's IRC gateway")
 		c.numeric("003", "This room is a chatroom")
