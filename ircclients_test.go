@@ -122,7 +122,8 @@ func TestIRCClientIrssi(t *testing.T) {
 }
 
 // TestIRCClientWeechat runs weechat against the room, for the basic
-// exchange: messages, actions and private messages both ways.
+// exchange: an admin by SASL, messages, actions and private messages both
+// ways.
 func TestIRCClientWeechat(t *testing.T) {
 	requireCommand(t, "tmux", "the IRC clients run in a real terminal")
 	requireCommand(t, "weechat", "the IRC gateway's end-to-end tests run a real IRC client")
@@ -133,12 +134,15 @@ func TestIRCClientWeechat(t *testing.T) {
 	alice := joinRoom(t, r, wire.Frame{Name: "alice"}, &aliceKey)
 
 	wesCert, wesKey := ircClientCert(t, t.TempDir(), "wes")
-	wc := startWeechat(t, r, wesCert, "wes")
+	// wes is an admin by SASL PLAIN, as irssi's ana is by the server
+	// password.
+	wc := startWeechat(t, r, wesCert, "wes", ircAdminPassword)
 	server := wc.buffer("server.lab")
 	server.wait(`certificate fingerprint matches`)
+	server.wait(`SASL authentication successful`)
 	wesJoin := alice.waitFrame("wes's join", joined("wes"))
-	if wesJoin.Key != wire.KeyTag(wesKey) {
-		t.Errorf("alice saw wes join with key %q, want his certificate's key tag %q", wesJoin.Key, wire.KeyTag(wesKey))
+	if wesJoin.Key != wire.KeyTag(wesKey) || wesJoin.Role != wire.RoleAdmin {
+		t.Errorf("alice saw wes join with key %q and role %q, want his certificate's key tag %q and %q", wesJoin.Key, wesJoin.Role, wire.KeyTag(wesKey), wire.RoleAdmin)
 	}
 	channel := irc.ChannelName("Lab 17")
 	chat := wc.buffer("lab." + channel)

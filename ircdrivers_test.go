@@ -131,12 +131,19 @@ func weechatTLSPrefix(t *testing.T) string {
 // startWeechat runs weechat with a home of its own, with only its IRC and
 // logger plugins, and a server "lab" for the room's IRC port, pinned to
 // the certificate the host printed, with the client certificate in
-// certFile, as nick; it connects at once.
-func startWeechat(t *testing.T, r *ircRoom, certFile, nick string) *weechatClient {
+// certFile, as nick, and with password ("" for none) as the admin
+// password by SASL PLAIN; it connects at once.
+func startWeechat(t *testing.T, r *ircRoom, certFile, nick, password string) *weechatClient {
 	t.Helper()
 	requireCommand(t, "weechat", "the IRC gateway's end-to-end tests run a real IRC client")
 	home := t.TempDir()
 	tls := weechatTLSPrefix(t)
+	server := "/server add lab " + r.ircHost + "/" + r.ircPort + " -" + tls + " -" + tls + "_fingerprint=" + r.weechatPin +
+		" -" + tls + "_cert=" + certFile + " -nicks=" + nick + " -username=" + nick + " -realname=" + nick +
+		" -noautoreconnect"
+	if password != "" {
+		server += " -sasl_mechanism=plain -sasl_username=" + nick + " -sasl_password=" + password
+	}
 	// Each -r command is one of weechat's, run at start in order: logs
 	// written at once into home/logs, a file per buffer; no paste
 	// question; the server, then the connection.
@@ -145,9 +152,7 @@ func startWeechat(t *testing.T, r *ircRoom, certFile, nick string) *weechatClien
 		"/set logger.file.flush_delay 0",
 		"/set logger.file.path " + filepath.Join(home, "logs"),
 		"/set logger.file.mask $plugin.$name.weechatlog",
-		"/server add lab " + r.ircHost + "/" + r.ircPort + " -" + tls + " -" + tls + "_fingerprint=" + r.weechatPin +
-			" -" + tls + "_cert=" + certFile + " -nicks=" + nick + " -username=" + nick + " -realname=" + nick +
-			" -noautoreconnect",
+		server,
 		"/connect lab",
 	}
 	args := []string{"weechat", "-d", home, "-a", "-P", "irc,logger"}
