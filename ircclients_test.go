@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 
 	"chatroom/host/irc"
@@ -106,6 +107,7 @@ func TestIRCClientIrssi(t *testing.T) {
 	ir.connect(r, anaCert, "", "ana")
 	ir.all.wait(`-!- ana \[.*\] has joined ` + regexp.QuoteMeta(channel))
 	alice.waitFrame("ana's return", joined("ana"))
+	anaJoinedAgain := alice.mark()
 
 	// ...then bans her, and her certificate is refused under another
 	// nick.
@@ -117,7 +119,14 @@ func TestIRCClientIrssi(t *testing.T) {
 	ir.all.wait(`You are banned from this room`)
 	ir.all.wait(`Connection lost to `)
 	if ir.all.has(`-!- anna \[.*\] has joined `) {
-		t.Errorf("irssi, banned, joined as anna:\n%s", ir.all.lines())
+		t.Errorf("irssi, banned, joined as anna:\n%s", strings.Join(ir.all.lines(), "\n"))
+	}
+	// The refusal came before the room let her in: alice, who sees every
+	// join, sees the next message and no anna before it.
+	alice.say("after the ban")
+	alice.waitFrame("her own message", saidBy(wire.KindSay, "alice", "after the ban"))
+	if alice.sawSince(anaJoinedAgain, joined("anna")) {
+		t.Errorf("the banned certificate joined as anna")
 	}
 }
 

@@ -233,6 +233,27 @@ func (m *roomMember) waitFrame(what string, match func(wire.Frame) bool) wire.Fr
 	}
 }
 
+// mark is where the frames the member has been sent so far end, for
+// sawSince.
+func (m *roomMember) mark() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.frames)
+}
+
+// sawSince reports whether the member was sent a frame that match
+// accepts after mark.
+func (m *roomMember) sawSince(mark int, match func(wire.Frame) bool) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, f := range m.frames[mark:] {
+		if match(f) {
+			return true
+		}
+	}
+	return false
+}
+
 // waitEnded waits until the member's connection has ended, and returns why.
 func (m *roomMember) waitEnded() error {
 	m.t.Helper()
