@@ -34,8 +34,12 @@ func TestIRCClientIrssi(t *testing.T) {
 
 	// ana comes by IRC with a client certificate, as an admin by the
 	// server password; the room knows her by the certificate's key.
+	// Pinned to another key, irssi does not go on: the pin is checked.
 	ir := startIrssi(t, "ana")
 	anaCert, anaKey := ircClientCert(t, t.TempDir(), "ana")
+	ir.connectPinned(r, wrongPin(r.pinnedPubkey), anaCert, ircAdminPassword, "ana")
+	ir.all.wait(`Pinned public key mismatch`)
+	ir.all.wait(`Connection lost to `)
 	ir.connect(r, anaCert, ircAdminPassword, "ana")
 	line := ir.all.wait(`-!- ana \[~ana@\S+\] has joined #`)
 	m := regexp.MustCompile(`@(\S+)\.key\] has joined (#\S+)$`).FindStringSubmatch(line)
@@ -144,9 +148,15 @@ func TestIRCClientWeechat(t *testing.T) {
 
 	wesCert, wesKey := ircClientCert(t, t.TempDir(), "wes")
 	// wes is an admin by SASL PLAIN, as irssi's ana is by the server
-	// password.
-	wc := startWeechat(t, r, wesCert, "wes", ircAdminPassword)
+	// password. Pinned to another certificate, weechat does not go on:
+	// the pin is checked (a weechat that took the options by other
+	// names would connect without TLS).
+	wc := startWeechat(t, r, wrongPin(r.weechatPin), wesCert, "wes", ircAdminPassword)
 	server := wc.buffer("server.lab")
+	server.wait(`certificate fingerprint does NOT match`)
+	server.wait(`TLS handshake failed`)
+	wc.pin(r.weechatPin)
+	wc.send("/connect lab")
 	server.wait(`certificate fingerprint matches`)
 	server.wait(`SASL authentication successful`)
 	wesJoin := alice.waitFrame("wes's join", joined("wes"))

@@ -90,8 +90,14 @@ func (ir *irssiClient) send(line string) {
 // none), as nick, with the admin password when it is not "".
 func (ir *irssiClient) connect(r *ircRoom, certFile, password, nick string) {
 	ir.t.Helper()
+	ir.connectPinned(r, r.pinnedPubkey, certFile, password, nick)
+}
+
+// connectPinned is connect, pinned to pin.
+func (ir *irssiClient) connectPinned(r *ircRoom, pin, certFile, password, nick string) {
+	ir.t.Helper()
 	ir.send("/set nick " + nick)
-	line := "/connect -tls -tls_pinned_pubkey " + r.pinnedPubkey
+	line := "/connect -tls -tls_pinned_pubkey " + pin
 	if certFile != "" {
 		line += " -tls_cert " + certFile
 	}
@@ -107,6 +113,7 @@ type weechatClient struct {
 	t    *testing.T
 	tm   *tmuxTerm
 	home string
+	tls  string // its options' prefix (weechatTLSPrefix)
 }
 
 // weechatTLSPrefix is what weechat calls its TLS options: "tls" since
@@ -130,15 +137,15 @@ func weechatTLSPrefix(t *testing.T) string {
 
 // startWeechat runs weechat with a home of its own, with only its IRC and
 // logger plugins, and a server "lab" for the room's IRC port, pinned to
-// the certificate the host printed, with the client certificate in
+// pin (the certificate's figure), with the client certificate in
 // certFile, as nick, and with password ("" for none) as the admin
 // password by SASL PLAIN; it connects at once.
-func startWeechat(t *testing.T, r *ircRoom, certFile, nick, password string) *weechatClient {
+func startWeechat(t *testing.T, r *ircRoom, pin, certFile, nick, password string) *weechatClient {
 	t.Helper()
 	requireCommand(t, "weechat", "the IRC gateway's end-to-end tests run a real IRC client")
 	home := t.TempDir()
 	tls := weechatTLSPrefix(t)
-	server := "/server add lab " + r.ircHost + "/" + r.ircPort + " -" + tls + " -" + tls + "_fingerprint=" + r.weechatPin +
+	server := "/server add lab " + r.ircHost + "/" + r.ircPort + " -" + tls + " -" + tls + "_fingerprint=" + pin +
 		" -" + tls + "_cert=" + certFile + " -nicks=" + nick + " -username=" + nick + " -realname=" + nick +
 		" -noautoreconnect"
 	if password != "" {
@@ -159,7 +166,7 @@ func startWeechat(t *testing.T, r *ircRoom, certFile, nick, password string) *we
 	for _, c := range commands {
 		args = append(args, "-r", c)
 	}
-	wc := &weechatClient{t: t, home: home}
+	wc := &weechatClient{t: t, home: home, tls: tls}
 	wc.tm = startTmux(t, "exec "+shellQuote(args))
 	quitAtCleanup(t, wc.tm, "/quit")
 	return wc
@@ -201,6 +208,22 @@ func quitAtCleanup(t *testing.T, tm *tmuxTerm, quit string) {
 			}
 		}
 	})
+}
+
+// pin sets the server's pin to the certificate's figure pin.
+func (wc *weechatClient) pin(pin string) {
+	wc.t.Helper()
+	wc.send("/set irc.server.lab." + wc.tls + "_fingerprint " + pin)
+}
+
+// wrongPin is pin with its last hex digit changed.
+func wrongPin(pin string) string {
+	last := pin[len(pin)-1]
+	swap := byte('0')
+	if last == '0' {
+		swap = '1'
+	}
+	return pin[:len(pin)-1] + string(swap)
 }
 
 // shellQuote writes args as one sh command line.
