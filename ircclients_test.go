@@ -46,8 +46,8 @@ func TestIRCClientIrssi(t *testing.T) {
 	if m == nil {
 		t.Fatalf("irssi shows ana's join as %q: want her key's tag as her host", line)
 	}
-	if m[1] != wire.KeyTag(anaKey) {
-		t.Errorf("ana's host is %s.key, want her certificate's key tag %s", m[1], wire.KeyTag(anaKey))
+	if want := keyTagAsHost(wire.KeyTag(anaKey)); m[1] != want {
+		t.Errorf("ana's host is %s.key, want her certificate's key tag %s, as %s.key", m[1], wire.KeyTag(anaKey), want)
 	}
 	if m[2] != r.channel {
 		t.Errorf("irssi was put in %s; the host printed channel %s", m[2], r.channel)

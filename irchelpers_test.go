@@ -318,6 +318,12 @@ func joined(name string) func(wire.Frame) bool {
 	}
 }
 
+// keyTagAsHost is a key tag as the gateway writes it in a member's host:
+// "+" and "/", which a key tag may hold and a host may not, as "_".
+func keyTagAsHost(tag string) string {
+	return strings.NewReplacer("+", "_", "/", "_").Replace(tag)
+}
+
 // ircClientCert writes a client certificate and its key, as IRC clients
 // read them (one PEM file holding both, unencrypted), into dir, and
 // returns the file and the key's fingerprint: the identity the room
