@@ -80,13 +80,20 @@ func TestIRCClientIrssi(t *testing.T) {
 		return f.Type == wire.TypePrivate && f.From == "ana" && f.To == "alice" && f.Text == "psst back"
 	})
 
-	// The IRC admin kicks a chatroom member, who may come back...
-	ir.send("/kick bob too loud")
+	// The IRC admin kicks a chatroom member, who may come back... (The
+	// channel is named: irssi may have made the private window the
+	// active one.)
+	ir.send("/kick " + channel + " bob too loud")
 	kick := alice.waitFrame("bob's kick", leftAs("bob", wire.CodeKicked))
 	if kick.By != "ana" || kick.Text != "too loud" {
 		t.Errorf("alice saw bob kicked by %q for %q, want by ana for %q", kick.By, kick.Text, "too loud")
 	}
 	bob.waitEnded()
+	// All bob was sent came before his kick, the private messages'
+	// time among it.
+	if bob.sawSince(0, func(f wire.Frame) bool { return f.Type == wire.TypePrivate }) {
+		t.Errorf("bob was sent a private message between alice and ana")
+	}
 	chat.wait(`-!- bob was kicked from ` + regexp.QuoteMeta(channel) + ` by ana \[.*too loud\]$`)
 	bob = joinRoom(t, r, wire.Frame{Name: "bob"}, &bobKey)
 	alice.waitFrame("bob's return", joined("bob"))
