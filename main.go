@@ -787,18 +787,19 @@ func ircListenWords(err error) error {
 
 // tellIRC says where IRC clients connect, and what they pin.
 func (c *cli) tellIRC(h *host.Host) {
-	addr := h.IRCAddr()
-	plain := h.IRCPlainAddr()
-	if addr == nil && plain == nil {
-		return
-	}
-	if addr != nil {
+	if addr := h.IRCAddr(); addr != nil {
 		pins := h.IRCPins()
 		c.infof("irc: listening on %s, channel %s; pin the room's key with", whereListening(addr), h.IRCChannel())
-		c.infof("irc: irssi -tls_pinned_cert %s (or -tls_pinned_pubkey %s)", pins.Cert, pins.PubKey)
-		c.infof("irc: weechat tls_fingerprint %s", pins.CertHex)
+		// The key's pin first: it lasts as long as the room key, the
+		// certificate's only as long as its file (see host.IRCPins).
+		// irssi checks a self-signed certificate as any other unless
+		// told not to, even when it is pinned: the pin is the check.
+		c.infof("irc: irssi -tls -notls_verify -tls_pinned_pubkey %s (or -tls_pinned_cert %s)", pins.PubKey, pins.Cert)
+		// WeeChat named its TLS options ssl_* until 4.0 (Debian 12 has
+		// 3.8).
+		c.infof("irc: weechat tls_fingerprint %s (ssl_fingerprint before weechat 4.0)", pins.CertHex)
 	}
-	if plain != nil {
+	if plain := h.IRCPlainAddr(); plain != nil {
 		c.infof("irc: plain IRC, without TLS, on %s, channel %s, for programs on this machine only", plain, h.IRCChannel())
 	}
 }

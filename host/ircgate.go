@@ -55,8 +55,7 @@ func (e *IRCListenError) Unwrap() error { return e.Err }
 // CheckIRCPlainAddr refuses an address for plain IRC (Config.IRCPlain)
 // that is not this machine's loopback: without TLS anyone on the network
 // could read what is said and the admin password, and pass for anyone.
-// A name is allowed only as "localhost"; what it resolves to is checked
-// once listening.
+// The only name allowed is "localhost", which is 127.0.0.1.
 func CheckIRCPlainAddr(addr string) error {
 	hostPart, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -95,12 +94,16 @@ func listenIRC(cfg Config) (*ircGate, error) {
 		if err := CheckIRCPlainAddr(cfg.IRCPlain); err != nil {
 			return nil, err
 		}
-		ln, err := lc.Listen(context.Background(), "tcp", cfg.IRCPlain)
+		// "localhost" is not looked up: a lookup could leave the machine,
+		// and a name server could say it is anywhere.
+		addr := cfg.IRCPlain
+		if hostPart, port, _ := net.SplitHostPort(addr); strings.EqualFold(hostPart, "localhost") {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
 		if err != nil {
 			return nil, &IRCListenError{Addr: cfg.IRCPlain, Plain: true, Err: unwrapOpError(err)}
 		}
-		// "localhost" is resolved by the system: should it name
-		// another address, nothing is served there.
 		if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
 			ln.Close()
 			return nil, notLoopback(ln.Addr().String())
@@ -255,7 +258,8 @@ type IRCPins struct {
 	// made again (see loadOrCreateCert).
 	PubKey string
 	// CertHex is Cert in lower-case hex without colons: weechat's
-	// tls_fingerprint.
+	// tls_fingerprint (ssl_fingerprint before weechat 4.0), which takes
+	// either case.
 	CertHex string
 }
 

@@ -190,6 +190,41 @@ func TestCommandFlood(t *testing.T) {
 	}
 }
 
+// TestBigAnswersCostMore is the attack of a short line with a long
+// answer, a WHO of a big room, asked again and again: each costs a token
+// for every ten lines of its answer, so the bucket runs dry after a few.
+func TestBigAnswersCostMore(t *testing.T) {
+	tg := startGateway(t, Config{})
+	w := testWelcome("cy")
+	for i := range 60 {
+		w.Members = append(w.Members, wire.Member{Name: fmt.Sprintf("m%d", i), Role: wire.RoleMember})
+	}
+	s := tg.join("cy", nil, w)
+	const n = 6
+	var lines []string
+	for range n {
+		lines = append(lines, "WHO #the-den")
+	}
+	start := time.Now()
+	s.c.send(lines...)
+	firstSecond := 0
+	for answered := 0; answered < n; {
+		if m := s.c.read(); m.Command == "315" {
+			answered++
+			if time.Since(start) < time.Second {
+				firstSecond++
+			}
+		}
+	}
+	// 63 members: 7 tokens each. A line is answered before its cost is
+	// taken, so the burst of 20 answers three, and the fourth comes
+	// once the third's debt is paid, a fifth of a second later; the
+	// fifth waits for 1.6 s more.
+	if firstSecond > 4 {
+		t.Fatalf("%d WHO of %d lines answered in the first second", firstSecond, len(w.Members))
+	}
+}
+
 // TestClientThatNeverReads is the attack of a client that registers and
 // reads nothing more, so that the room's events pile up for it: the
 // gateway lets it go once its writes stay blocked past the write

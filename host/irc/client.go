@@ -1,7 +1,6 @@
 package irc
 
 import (
-	"encoding/base64"
 	"strings"
 
 	"github.com/ergochat/irc-go/ircmsg"
@@ -238,11 +237,6 @@ func (c *conn) authenticate(param string) {
 	}
 	c.password, c.bySASL = parts[2], true
 	c.numeric("903", "SASL authentication successful: the room checks the password as you join")
-}
-
-// saslPlain encodes a PLAIN response, for tests.
-func saslPlain(authcid, password string) string {
-	return base64.StdEncoding.EncodeToString([]byte("\x00" + authcid + "\x00" + password))
 }
 
 // maybeRegister sends the hello once registration is over: NICK and USER

@@ -43,6 +43,9 @@ const (
 	// asks.
 	commandBurst     = 20
 	commandPerSecond = 5
+	// linesPerToken is how many lines of a local answer cost one more
+	// token.
+	linesPerToken = 10
 	// Liveness of the client: a PING after this long without a line,
 	// and the end after twice as long.
 	clientIdle = 2 * time.Minute
@@ -295,10 +298,17 @@ func (c *conn) nextWake() time.Time {
 	if c.sayHeld {
 		wake = earliest(wake, c.sayDue)
 	}
-	if c.room != nil && c.heartbeat > 0 {
+	if c.heartbeatDue() {
 		wake = earliest(wake, c.room.lastSent.Add(c.heartbeat))
 	}
 	return wake
+}
+
+// heartbeatDue says whether the session keeps the room connection alive
+// with pings: only in the room, after the welcome that said how often
+// (a ping before it would be no hello).
+func (c *conn) heartbeatDue() bool {
+	return c.phase == inRoom && c.room != nil && !c.room.leaving && c.heartbeat > 0
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -327,7 +337,7 @@ func (c *conn) tick() {
 		c.send(ircmsg.MakeMessage(nil, "", "PING", serverName))
 	}
 	c.pumpSays()
-	if c.room != nil && c.heartbeat > 0 && c.now.Sub(c.room.lastSent) >= c.heartbeat {
+	if c.heartbeatDue() && c.now.Sub(c.room.lastSent) >= c.heartbeat {
 		c.toRoom(&wire.Frame{Type: wire.TypePing})
 	}
 }
@@ -400,12 +410,16 @@ func (c *conn) clientLine(l clientLine) {
 		return
 	}
 	c.lastHeard, c.pinged = c.now, false
-	queued := c.queued
+	queued, written := c.queued, c.out.Len()
 	defer func() {
 		// A line that became a line for the room goes at the room's
-		// pace; any other costs from the session's own bucket.
+		// pace; any other costs from the session's own bucket, and
+		// more for a long answer (a WHO of a big room), so that a short
+		// line cannot have the gateway write much faster than lines
+		// come.
 		if c.queued == queued {
-			c.lag()
+			answer := bytes.Count(c.out.Bytes()[min(written, c.out.Len()):], []byte("\r\n"))
+			c.lag(1 + answer/linesPerToken)
 		}
 	}()
 	msg, err := ircmsg.ParseLineStrict(l.line, true, maxLineBody)
@@ -424,8 +438,8 @@ func (c *conn) clientLine(l clientLine) {
 // lag takes a token of the session's bucket for a line; when there is
 // none, the session reads nothing more from the client until there is
 // (fake lag): a client that floods is slowed, never answered faster.
-func (c *conn) lag() {
-	if r := c.commands.ReserveN(c.now, 1); r.OK() {
+func (c *conn) lag(tokens int) {
+	if r := c.commands.ReserveN(c.now, min(tokens, commandBurst)); r.OK() {
 		if d := r.DelayFrom(c.now); d > 0 {
 			c.lagUntil = c.now.Add(d)
 		}

@@ -99,6 +99,9 @@ type Gateway struct {
 	cfg     Config
 	log     *slog.Logger
 	closing chan struct{}
+	// ctx is cancelled by Close, for the Dials under way.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	closed    bool
@@ -116,8 +119,9 @@ func New(cfg Config) *Gateway {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Gateway{
-		cfg: cfg, log: log, closing: make(chan struct{}),
+		cfg: cfg, log: log, closing: make(chan struct{}), ctx: ctx, cancel: cancel,
 		listeners: map[net.Listener]bool{}, conns: map[*conn]bool{},
 		netConns: map[net.Conn]bool{}, byAddr: map[string]int{},
 	}
@@ -320,6 +324,7 @@ func (g *Gateway) Close() error {
 	}
 	g.closed = true
 	close(g.closing)
+	g.cancel()
 	for ln := range g.listeners {
 		ln.Close()
 	}

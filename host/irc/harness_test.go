@@ -3,6 +3,7 @@ package irc
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"io"
 	"net"
 	"strings"
@@ -339,3 +340,8 @@ func (c *captureConn) Write(b []byte) (int, error) {
 func (c *captureConn) SetWriteDeadline(time.Time) error { return nil }
 func (c *captureConn) Close() error                     { return nil }
 func (c *captureConn) Read([]byte) (int, error)         { return 0, io.EOF }
+
+// saslPlain is a SASL PLAIN response, as AUTHENTICATE sends it.
+func saslPlain(authcid, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte("\x00" + authcid + "\x00" + password))
+}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"chatroom/host/wire"
-	"github.com/ergochat/irc-go/ircmsg"
 )
 
 // The local answers: what the session knows of the room from the
@@ -158,5 +157,3 @@ func (c *conn) motd() {
 	}
 	c.numeric("376", "End of /MOTD command")
 }
-
-var _ = ircmsg.MakeMessage

@@ -191,7 +191,7 @@ func (r *roster) add(m wire.Member) *member {
 // freeNick is the nick for name that no other member of the session has:
 // its safe form, or that with "_2", "_3"... after it.
 func (r *roster) freeNick(name string) string {
-	base := safeNick(name)
+	base := clampNick(safeNick(name))
 	nick := base
 	for i := 2; ; i++ {
 		if _, taken := r.byNick[foldNick(nick)]; !taken {

@@ -1,6 +1,7 @@
 package irc
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -335,6 +336,19 @@ func TestHeartbeat(t *testing.T) {
 	}
 	s.room.write(wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindSay, From: "ann", Text: "after the ping"})
 	s.c.expect(":ann!~ann@3f9a1cB2.key PRIVMSG #the-den :after the ping")
+
+	// Joining again, the session pings the new connection only once it
+	// is welcomed: before, the room waits for a hello and nothing else.
+	s.c.send("PART #the-den")
+	s.room.readSay() // the /quit
+	s.room.write(wire.Frame{Type: wire.TypeClosed, Code: wire.CodeLeft})
+	s.c.send("JOIN #the-den")
+	again := tg.nextDial()
+	again.read()
+	again.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if f, err := again.dec.Decode(); err == nil {
+		t.Fatalf("before the welcome the gateway sent %+v", f)
+	}
 }
 
 // TestRoomCloses: a room connection that ends without a word ends the
@@ -354,6 +368,22 @@ func TestCloseTellsClients(t *testing.T) {
 	s := tg.join("cy", nil, testWelcome("cy"))
 	go tg.g.Close()
 	if got := s.c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: the room is closing" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestCloseCancelsDial: closing the gateway ends a Dial under way, and
+// the client is told the room is closing.
+func TestCloseCancelsDial(t *testing.T) {
+	tg := startGateway(t, Config{Dial: func(ctx context.Context, _ Peer) (net.Conn, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}})
+	c := tg.dial()
+	c.send("NICK cy", "USER cy 0 * :Cy")
+	time.Sleep(100 * time.Millisecond) // for the Dial to begin
+	go tg.g.Close()
+	if got := c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: the room is closing" {
 		t.Fatalf("got %q", got)
 	}
 }

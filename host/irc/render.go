@@ -3,7 +3,6 @@ package irc
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"chatroom/host/wire"
@@ -346,5 +345,3 @@ func (c *conn) sendText(m ircmsg.Message) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-var _ = time.Time{}

@@ -21,16 +21,23 @@ const paceMargin = 0.9
 // announces less is paced at this (and refuses what it refuses).
 const minPerSecond = 0.2
 
+// minHeartbeat is the shortest heartbeat the session keeps to.
+const minHeartbeat = 50 * time.Millisecond
+
 // dialRoom opens a connection into the room and sends the hello.
 func (c *conn) dialRoom() {
-	ctx, cancel := context.WithTimeout(context.Background(), roomTimeout)
+	ctx, cancel := context.WithTimeout(c.g.ctx, roomTimeout)
 	defer cancel()
 	var nc net.Conn
 	err := errors.New("the gateway has no Dial")
 	if c.g.cfg.Dial != nil {
 		nc, err = c.g.cfg.Dial(ctx, c.peer)
 	}
-	if err != nil {
+	switch {
+	case err != nil && c.g.ctx.Err() != nil:
+		c.fail("the room is closing")
+		return
+	case err != nil:
 		c.g.log.Warn("irc: dialing the room", "err", err)
 		c.fail("the room cannot be reached")
 		return
@@ -238,6 +245,11 @@ func (c *conn) welcome(f wire.Frame) {
 	}
 	c.bans = f.Bans
 	c.heartbeat = time.Duration(f.HeartbeatMS) * time.Millisecond
+	if c.heartbeat > 0 {
+		// A room that asks for pings faster than this would have the
+		// session do little else.
+		c.heartbeat = max(c.heartbeat, minHeartbeat)
+	}
 	c.sayPace = newPace(f.Limits)
 	c.welcomeSeq = f.Seq
 	c.backlogLeft = f.Backlog
