@@ -250,3 +250,33 @@ func TestClientThatNeverReads(t *testing.T) {
 		t.Fatalf("the client's connection was not closed: %v", err)
 	}
 }
+
+// TestQuitDrainIsBounded is the attack of a client that queues lines at
+// a room pace of nearly nothing and quits: its lines wait for
+// drainTimeout at most, then are dropped, and the session ends.
+func TestQuitDrainIsBounded(t *testing.T) {
+	c := newTestConn(t)
+	// The slowest pace the gateway keeps to: one line in five seconds.
+	c.sayPace = newPace(&wire.Limits{Burst: 1, PerSecond: 0.001})
+	start := time.Now()
+	c.now = start
+	for i := range 5 {
+		c.roomSay(fmt.Sprint("line ", i))
+	}
+	c.finish(true, "Quit")
+	c.now = start.Add(drainTimeout / 2)
+	c.tick()
+	if c.phase == closing {
+		t.Fatal("the session ended before its lines had their while")
+	}
+	c.now = start.Add(drainTimeout)
+	c.tick()
+	if c.phase != closing {
+		t.Fatal("the session goes on past drainTimeout with lines waiting")
+	}
+	sent := string(c.room.nc.(*captureConn).written)
+	// Lines 0, 1 and 2 at 0, 5 and 10 s, then the end.
+	if !strings.Contains(sent, `"text":"line 2"`) || strings.Contains(sent, `"text":"line 3"`) || !strings.HasSuffix(sent, `{"type":"say","text":"/quit"}`+"\n") {
+		t.Fatalf("the room was sent %s", sent)
+	}
+}

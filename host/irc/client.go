@@ -52,12 +52,11 @@ func (c *conn) command(msg ircmsg.Message) {
 	case "PONG":
 		return
 	case "QUIT":
-		c.quitRoom()
 		reason := "Quit"
 		if len(p) > 0 && p[0] != "" {
 			reason = "Quit: " + p[0]
 		}
-		c.fail(reason)
+		c.finish(true, reason)
 		return
 	}
 	if !c.registered {

@@ -51,6 +51,9 @@ const (
 	clientIdle = 2 * time.Minute
 	// roomTimeout bounds a write into the room, and its Dial.
 	roomTimeout = 10 * time.Second
+	// drainTimeout bounds how long the lines of a client that quit or
+	// went wait for the room's pace before they are dropped.
+	drainTimeout = 10 * time.Second
 	// saslMax bounds a SASL response, which is a name and a password.
 	saslMax = 1 << 10
 	// maxTargets bounds the targets of one PRIVMSG, and the nicks of one
@@ -184,6 +187,16 @@ type conn struct {
 	// liveness of the client
 	lastHeard time.Time
 	pinged    bool
+	// gone says nothing more can be written to the client.
+	gone bool
+
+	// Ending: the client quit or went with lines still waiting for the
+	// room's pace, which go first, for drainTimeout at most (a bot that
+	// sends a few lines and QUIT at once means them to arrive).
+	ending    bool
+	endByQuit bool   // a QUIT, with endReason; else the client went
+	endReason string // the QUIT's, for its ERROR
+	endBy     time.Time
 
 	// the room
 	room        *roomLink
@@ -280,7 +293,7 @@ func (c *conn) run() {
 // answer the hello (a client may send its JOIN and more right after its
 // registration, which are for the room it is about to be in).
 func (c *conn) readable() bool {
-	return c.phase != helloing && len(c.says) < maxQueuedSays && !c.now.Before(c.lagUntil)
+	return c.phase != helloing && !c.ending && len(c.says) < maxQueuedSays && !c.now.Before(c.lagUntil)
 }
 
 // nextWake is when the session has something to do without being told.
@@ -297,6 +310,9 @@ func (c *conn) nextWake() time.Time {
 	}
 	if c.sayHeld {
 		wake = earliest(wake, c.sayDue)
+	}
+	if c.ending {
+		wake = earliest(wake, c.endBy)
 	}
 	if c.heartbeatDue() {
 		wake = earliest(wake, c.room.lastSent.Add(c.heartbeat))
@@ -337,9 +353,36 @@ func (c *conn) tick() {
 		c.send(ircmsg.MakeMessage(nil, "", "PING", serverName))
 	}
 	c.pumpSays()
+	if c.ending && (len(c.says) == 0 || !c.now.Before(c.endBy)) {
+		c.endNow()
+		return
+	}
 	if c.heartbeatDue() && c.now.Sub(c.room.lastSent) >= c.heartbeat {
 		c.toRoom(&wire.Frame{Type: wire.TypePing})
 	}
+}
+
+// finish ends the session once the lines waiting for the room have
+// gone, for a QUIT with its reason (quit) or for a client that went.
+func (c *conn) finish(quit bool, reason string) {
+	c.endByQuit, c.endReason = quit, reason
+	if c.phase == inRoom && len(c.says) > 0 {
+		c.ending, c.endBy = true, c.now.Add(drainTimeout)
+		return
+	}
+	c.endNow()
+}
+
+// endNow ends the session that finish began: after a QUIT, the member
+// leaves the room and the client is told; a client that went is, to
+// the room, lost, as a chatroom member whose link breaks.
+func (c *conn) endNow() {
+	if !c.endByQuit {
+		c.phase = closing
+		return
+	}
+	c.quitRoom()
+	c.fail(c.endReason)
 }
 
 // fail ends the session, telling the client why in an ERROR.
@@ -365,6 +408,9 @@ func (c *conn) end() {
 // cannot be written (a parameter that is not one) is dropped: it is the
 // gateway's mistake, not for the client to see half of.
 func (c *conn) send(m ircmsg.Message) {
+	if c.gone {
+		return
+	}
 	b, err := m.LineBytesStrict(false, maxLineBody)
 	if err != nil && !errors.Is(err, ircmsg.ErrorBodyTooLong) {
 		c.g.log.Warn("irc: line not written", "command", m.Command, "err", err)
@@ -382,8 +428,9 @@ func (c *conn) flush() {
 	c.nc.SetWriteDeadline(time.Now().Add(c.g.writeTimeout()))
 	_, err := c.nc.Write(c.out.Bytes())
 	c.out.Reset()
-	if err != nil {
-		c.phase = closing
+	if err != nil && !c.gone {
+		c.gone = true
+		c.finish(false, "")
 	}
 }
 
@@ -403,9 +450,7 @@ func (c *conn) clientLine(l clientLine) {
 		case errors.Is(l.err, ircreader.ErrReadQ):
 			c.fail("line too long")
 		default:
-			// The connection broke without a QUIT: to the room, the
-			// member is lost, as a chatroom member whose link breaks.
-			c.phase = closing
+			c.finish(false, "")
 		}
 		return
 	}

@@ -1,6 +1,7 @@
 package irc
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +61,51 @@ func TestBasicPath(t *testing.T) {
 	lines = c.expectClosed()
 	if len(lines) != 1 || lines[0] != "ERROR :Closing link: Quit: bye" {
 		t.Errorf("after QUIT: %q", lines)
+	}
+}
+
+// TestQuitSendsWaitingLinesFirst: a bot that sends a few lines and QUIT
+// at once, faster than the room's pace, has its lines go to the room
+// first, then the /quit.
+func TestQuitSendsWaitingLinesFirst(t *testing.T) {
+	tg := startGateway(t, Config{})
+	w := testWelcome("cy")
+	w.Limits = &wire.Limits{Burst: 1, PerSecond: 20}
+	s := tg.join("cy", nil, w)
+	s.c.send("PRIVMSG #the-den :1", "PRIVMSG #the-den :2", "PRIVMSG #the-den :3", "QUIT :done")
+	for _, want := range []string{"1", "2", "3", "/quit"} {
+		if say := s.room.readSay(); say.Text != want {
+			t.Fatalf("the room read %q, want %q", say.Text, want)
+		}
+	}
+	if got := s.c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: Quit: done" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestGoneSendsWaitingLinesFirst: a client that sends its lines and
+// closes its side of the connection (as "nc -N" does) has them go to the
+// room too; then its member is lost, as no QUIT said it left.
+func TestGoneSendsWaitingLinesFirst(t *testing.T) {
+	tg := startGateway(t, Config{})
+	w := testWelcome("cy")
+	w.Limits = &wire.Limits{Burst: 1, PerSecond: 20}
+	s := tg.join("cy", nil, w)
+	s.c.send("PRIVMSG #the-den :1", "PRIVMSG #the-den :2", "PRIVMSG #the-den :3")
+	s.c.conn.(*net.TCPConn).CloseWrite()
+	for _, want := range []string{"1", "2", "3"} {
+		if say := s.room.readSay(); say.Text != want {
+			t.Fatalf("the room read %q, want %q", say.Text, want)
+		}
+	}
+	s.room.conn.SetReadDeadline(time.Now().Add(testWait))
+	for {
+		f, err := s.room.dec.Decode()
+		if err != nil {
+			break
+		}
+		if f.Type != wire.TypePing {
+			t.Fatalf("after the lines the room read %+v, want the end", f)
+		}
 	}
 }

@@ -88,7 +88,7 @@ func (c *conn) dropRoom() {
 
 // leaveRoom is PART: the member leaves the room, the client stays.
 func (c *conn) leaveRoom() {
-	c.flushSaysForQuit()
+	c.dropWaitingSays()
 	c.toRoom(&wire.Frame{Type: wire.TypeSay, Text: "/quit"})
 	if c.room != nil {
 		c.room.leaving = true
@@ -106,14 +106,14 @@ func (c *conn) leaveRoom() {
 // quitRoom leaves the room for good, when the client quits.
 func (c *conn) quitRoom() {
 	if c.phase == inRoom && c.room != nil {
-		c.flushSaysForQuit()
+		c.dropWaitingSays()
 		c.toRoom(&wire.Frame{Type: wire.TypeSay, Text: "/quit"})
 	}
 }
 
-// flushSaysForQuit drops the lines still waiting for the room's pace
+// dropWaitingSays drops the lines still waiting for the room's pace
 // when the member leaves: they would arrive after the member is gone.
-func (c *conn) flushSaysForQuit() {
+func (c *conn) dropWaitingSays() {
 	if n := len(c.says); n > 0 {
 		c.serviceNotice(itoa(n) + " lines not sent: you left the room before its pace let them go")
 	}
