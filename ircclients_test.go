@@ -37,7 +37,7 @@ func TestIRCClientIrssi(t *testing.T) {
 	// Pinned to another key, irssi does not go on: the pin is checked.
 	ir := startIrssi(t, "ana")
 	anaCert, anaKey := ircClientCert(t, t.TempDir(), "ana")
-	ir.connectPinned(r, wrongPin(r.pinnedPubkey), anaCert, ircAdminPassword, "ana")
+	ir.connectPinned(r, "-tls_pinned_pubkey", wrongPin(r.pinnedPubkey), anaCert, ircAdminPassword, "ana")
 	ir.all.wait(`Pinned public key mismatch`)
 	ir.all.wait(`Connection lost to `)
 	ir.connect(r, anaCert, ircAdminPassword, "ana")
@@ -115,7 +115,8 @@ func TestIRCClientIrssi(t *testing.T) {
 	alice.waitFrame("ana's kick", leftAs("ana", wire.CodeKicked))
 	ir.all.wait(`-!- ana was kicked from ` + regexp.QuoteMeta(channel) + ` by alice \[.*go away\]$`)
 	ir.all.wait(`Connection lost to `)
-	ir.connect(r, anaCert, "", "ana")
+	// Back, pinned this time to the certificate, irssi's other figure.
+	ir.connectPinned(r, "-tls_pinned_cert", r.pinnedCert, anaCert, "", "ana")
 	ir.all.wait(`-!- ana \[.*\] has joined ` + regexp.QuoteMeta(channel))
 	alice.waitFrame("ana's return", joined("ana"))
 	anaJoinedAgain := alice.mark()

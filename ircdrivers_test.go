@@ -90,14 +90,15 @@ func (ir *irssiClient) send(line string) {
 // none), as nick, with the admin password when it is not "".
 func (ir *irssiClient) connect(r *ircRoom, certFile, password, nick string) {
 	ir.t.Helper()
-	ir.connectPinned(r, r.pinnedPubkey, certFile, password, nick)
+	ir.connectPinned(r, "-tls_pinned_pubkey", r.pinnedPubkey, certFile, password, nick)
 }
 
-// connectPinned is connect, pinned to pin.
-func (ir *irssiClient) connectPinned(r *ircRoom, pin, certFile, password, nick string) {
+// connectPinned is connect, pinned to pin with pinOption
+// (-tls_pinned_pubkey or -tls_pinned_cert).
+func (ir *irssiClient) connectPinned(r *ircRoom, pinOption, pin, certFile, password, nick string) {
 	ir.t.Helper()
 	ir.send("/set nick " + nick)
-	line := "/connect -tls -tls_pinned_pubkey " + pin
+	line := "/connect -tls " + pinOption + " " + pin
 	if certFile != "" {
 		line += " -tls_cert " + certFile
 	}

@@ -55,8 +55,10 @@ type ircRoom struct {
 var (
 	roomListeningLine = regexp.MustCompile(`listening on (127\.0\.0\.1:\d+), fingerprint (SHA256:[A-Za-z0-9+/]+)`)
 	ircListeningLine  = regexp.MustCompile(`irc: listening on (127\.0\.0\.1):(\d+), channel (#.*?); `)
-	irssiPinsLine     = regexp.MustCompile(`irssi -tls_pinned_cert ((?:[0-9A-F]{2}:){31}[0-9A-F]{2}) \(or -tls_pinned_pubkey ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\)`)
-	weechatPinLine    = regexp.MustCompile(`weechat tls_fingerprint ([0-9a-fA-F]{64})\b`)
+	// irssi's pins are on one line, in either order.
+	irssiPubkeyPin = regexp.MustCompile(`irssi .*-tls_pinned_pubkey ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\b`)
+	irssiCertPin   = regexp.MustCompile(`irssi .*-tls_pinned_cert ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\b`)
+	weechatPinLine = regexp.MustCompile(`weechat tls_fingerprint ([0-9a-fA-F]{64})\b`)
 )
 
 // startIRCRoom runs the host, a room named name, and waits until it has
@@ -88,10 +90,12 @@ func startIRCRoom(t *testing.T, bin, name string) *ircRoom {
 	go func() {
 		defer close(exited)
 		sc := bufio.NewScanner(stderr)
+		told := false
 		for sc.Scan() {
 			r.mu.Lock()
 			r.printed = append(r.printed, sc.Text())
-			if r.weechatPin == "" && r.parse() {
+			if !told && r.parse() {
+				told = true
 				close(ready)
 			}
 			r.mu.Unlock()
@@ -119,14 +123,17 @@ func (r *ircRoom) parse() bool {
 			r.ircHost, r.ircPort, r.channel = m[1], m[2], m[3]
 			r.ircAddr = m[1] + ":" + m[2]
 		}
-		if m := irssiPinsLine.FindStringSubmatch(l); m != nil {
-			r.pinnedCert, r.pinnedPubkey = m[1], m[2]
+		if m := irssiPubkeyPin.FindStringSubmatch(l); m != nil {
+			r.pinnedPubkey = m[1]
+		}
+		if m := irssiCertPin.FindStringSubmatch(l); m != nil {
+			r.pinnedCert = m[1]
 		}
 		if m := weechatPinLine.FindStringSubmatch(l); m != nil {
 			r.weechatPin = m[1]
 		}
 	}
-	return r.addr != "" && r.ircAddr != "" && r.pinnedPubkey != "" && r.weechatPin != ""
+	return r.addr != "" && r.ircAddr != "" && r.pinnedPubkey != "" && r.pinnedCert != "" && r.weechatPin != ""
 }
 
 func (r *ircRoom) said() string {
