@@ -85,20 +85,26 @@ func (ir *irssiClient) send(line string) {
 	ir.tm.keys("Enter")
 }
 
-// connect connects to the room's IRC port over TLS, pinned to the key the
-// host printed, presenting the client certificate in certFile ("" for
-// none), as nick, with the admin password when it is not "".
+// connect connects to the room's IRC port with the options the host
+// printed for irssi (TLS, pinned), presenting the client certificate in
+// certFile ("" for none), as nick, with the admin password when it is not
+// "".
 func (ir *irssiClient) connect(r *ircRoom, certFile, password, nick string) {
 	ir.t.Helper()
-	ir.connectPinned(r, "-tls_pinned_pubkey", r.pinnedPubkey, certFile, password, nick)
+	ir.connectWith(r, r.irssiOptions, certFile, password, nick)
 }
 
 // connectPinned is connect, pinned to pin with pinOption
 // (-tls_pinned_pubkey or -tls_pinned_cert).
 func (ir *irssiClient) connectPinned(r *ircRoom, pinOption, pin, certFile, password, nick string) {
 	ir.t.Helper()
+	ir.connectWith(r, "-tls "+pinOption+" "+pin, certFile, password, nick)
+}
+
+func (ir *irssiClient) connectWith(r *ircRoom, options, certFile, password, nick string) {
+	ir.t.Helper()
 	ir.send("/set nick " + nick)
-	line := "/connect -tls " + pinOption + " " + pin
+	line := "/connect " + options
 	if certFile != "" {
 		line += " -tls_cert " + certFile
 	}

@@ -46,6 +46,7 @@ type ircRoom struct {
 	channel           string // the room as an IRC channel
 	pinnedPubkey      string // irssi -tls_pinned_pubkey, as printed
 	pinnedCert        string // irssi -tls_pinned_cert, as printed
+	irssiOptions      string // the options for irssi's /connect, as printed
 	weechatPin        string // weechat tls_fingerprint (3.x: ssl_fingerprint), as printed
 
 	mu      sync.Mutex
@@ -59,6 +60,9 @@ var (
 	irssiPubkeyPin = regexp.MustCompile(`irssi .*-tls_pinned_pubkey ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\b`)
 	irssiCertPin   = regexp.MustCompile(`irssi .*-tls_pinned_cert ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\b`)
 	weechatPinLine = regexp.MustCompile(`weechat tls_fingerprint ([0-9a-fA-F]{64})\b`)
+	// What the host gives irssi's /connect, as it prints it: the
+	// options up to a "(or ...)" that offers others.
+	irssiOptionsLine = regexp.MustCompile(`irc: irssi (-.*?)(?: \(or .*)?$`)
 )
 
 // startIRCRoom runs the host, a room named name, and waits until it has
@@ -109,6 +113,10 @@ func startIRCRoom(t *testing.T, bin, name string) *ircRoom {
 	case <-time.After(screenWait):
 		t.Fatalf("the host did not say where it listens within %v:\n%s", screenWait, r.said())
 	}
+	// irssi's /connect -tls checks nothing unless pinned.
+	if !strings.Contains(r.irssiOptions, "-tls_pinned_pubkey "+r.pinnedPubkey) && !strings.Contains(r.irssiOptions, "-tls_pinned_cert "+r.pinnedCert) {
+		t.Errorf("the host's options for irssi, %q, pin nothing", r.irssiOptions)
+	}
 	return r
 }
 
@@ -129,11 +137,14 @@ func (r *ircRoom) parse() bool {
 		if m := irssiCertPin.FindStringSubmatch(l); m != nil {
 			r.pinnedCert = m[1]
 		}
+		if m := irssiOptionsLine.FindStringSubmatch(l); m != nil {
+			r.irssiOptions = m[1]
+		}
 		if m := weechatPinLine.FindStringSubmatch(l); m != nil {
 			r.weechatPin = m[1]
 		}
 	}
-	return r.addr != "" && r.ircAddr != "" && r.pinnedPubkey != "" && r.pinnedCert != "" && r.weechatPin != ""
+	return r.addr != "" && r.ircAddr != "" && r.pinnedPubkey != "" && r.pinnedCert != "" && r.irssiOptions != "" && r.weechatPin != ""
 }
 
 func (r *ircRoom) said() string {
