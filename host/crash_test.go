@@ -104,6 +104,9 @@ var hostProcessConfigs = map[string]Config{
 	"crash": {Name: "crash", Listen: "127.0.0.1:0", AdminPassword: "letmein", Limits: benchLimits},
 	// BenchmarkJoinHostCPU reads its CPU time.
 	"bench": {Name: "bench", Listen: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20},
+	// BenchmarkFanOutIRC reads its CPU time, with IRC clients as members
+	// and with chatroom members.
+	"bench-irc": {Name: "bench", Listen: "127.0.0.1:0", IRC: "127.0.0.1:0", Limits: benchLimits, JoinLimits: benchJoinLimits, MaxConnsPerAddr: 1 << 20},
 	// BenchmarkReconnectStorm restarts it under 5,000 members. Its limits
 	// are the defaults a LAN host has (its members come from many
 	// addresses), but for newcomers, so that the room fills in seconds
@@ -119,9 +122,10 @@ var hostProcessConfigs = map[string]Config{
 }
 
 // runHostProcess is a host process: it hosts the room of its kind on dir,
-// prints the address and fingerprint, and serves until its input is
-// closed (or it is killed). Meanwhile it takes commands, a line each, on
-// its input (see hostCommand).
+// prints the address and fingerprint ("addr ADDR FINGERPRINT") and, for
+// a room that takes IRC clients, the IRC address ("irc ADDR"), and serves
+// until its input is closed (or it is killed). Meanwhile it takes
+// commands, a line each, on its input (see hostCommand).
 func runHostProcess(kind, dir string) {
 	cfg, ok := hostProcessConfigs[kind]
 	if !ok {
@@ -139,6 +143,9 @@ func runHostProcess(kind, dir string) {
 		os.Exit(1)
 	}
 	fmt.Println("addr", h.Addr(), h.Fingerprint())
+	if irc := h.IRCAddr(); irc != nil {
+		fmt.Println("irc", irc)
+	}
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		if h, err = hostCommand(h, cfg, in.Text()); err != nil {
