@@ -523,6 +523,7 @@ func (c *conn) kickCommand(p []string) {
 
 // modeCommand maps channel modes to the room's moderation: +b/-b bans,
 // +o/-o admins, +q/-q mutes ("quiet", as solanum and InspIRCd have it).
+// A ban or mute takes a mask, as IRC clients send them (masks.go).
 func (c *conn) modeCommand(p []string) {
 	if len(p) < 1 {
 		c.numeric("461", "MODE", "Not enough parameters")
@@ -564,31 +565,20 @@ func (c *conn) modeCommand(p []string) {
 		switch {
 		case letter == 'b' && arg == "":
 			for _, name := range c.bans {
-				c.numeric("367", c.channel, safeNick(name)+"!*@*")
+				c.numeric("367", c.channel, banListMask(name))
 			}
 			c.numeric("368", c.channel, "End of channel ban list")
 		case letter == 'q' && arg == "":
 			c.roomSay("/mutes")
 		case letter == 'b' && sign == '+':
-			nick := nickFromMask(arg)
-			if strings.ContainsAny(nick, "*?") || nick == "" {
-				c.serviceNotice("MODE +b needs a member's nick: the room bans a member (by name, key and address), not a mask")
-				continue
-			}
-			name := nick
-			if m, ok := c.roster.byNickOf(nick); ok {
-				name = m.name
-			}
-			c.roomSay("/ban " + name)
+			c.banByMask(arg)
 		case letter == 'b':
-			name := nickFromMask(arg)
-			for _, b := range c.bans {
-				if foldNick(safeNick(b)) == foldNick(name) {
-					name = b
-				}
-			}
-			c.roomSay("/unban " + name)
-		case letter == 'o' || letter == 'q':
+			c.unbanByMask(arg)
+		case letter == 'q' && sign == '+':
+			c.muteByMask(arg)
+		case letter == 'q':
+			c.unmuteByMask(arg)
+		case letter == 'o':
 			if arg == "" {
 				c.numeric("461", "MODE", "Not enough parameters")
 				continue
@@ -598,8 +588,11 @@ func (c *conn) modeCommand(p []string) {
 				c.numeric("401", arg, "No such nick/channel")
 				continue
 			}
-			verb := map[string]string{"+o": "/op ", "-o": "/deop ", "+q": "/mute ", "-q": "/unmute "}[string(sign)+string(letter)]
-			c.roomSay(verb + m.name)
+			if sign == '+' {
+				c.roomSay("/op " + m.name)
+			} else {
+				c.roomSay("/deop " + m.name)
+			}
 		default:
 			c.numeric("472", string(letter), "is unknown mode char to me")
 		}

@@ -82,15 +82,49 @@ func TestClientToRoom(t *testing.T) {
 		{in: "MODE #the-den +b bob_x", says: []string{"/ban bob.x"}},
 		{in: "MODE #the-den +b bob_x!*@*", says: []string{"/ban bob.x"}},
 		{in: "MODE #the-den +b gone", says: []string{"/ban gone"}},
-		{in: "MODE #the-den +b *!*@somewhere", replies: []string{":*room!room@chatroom NOTICE cy :MODE +b needs a member's nick: the room bans a member (by name, key and address), not a mask"}},
+		{in: "MODE #the-den +b BOB_X!*@*", says: []string{"/ban bob.x"}},
+		// Masks as IRC clients make them from a member's prefix: irssi's
+		// "*!*user@*.domain" (the user's "~" dropped), weechat's
+		// "*!user@host", HexChat's "*!*@host". The one member present a
+		// mask matches is banned; the room decides whether cy may.
+		{in: "MODE #the-den +b *!*ann@*.key", says: []string{"/ban ann"}},
+		{in: "MODE #the-den +b *!~ann@3f9a1cB2.key", says: []string{"/ban ann"}},
+		{in: "MODE #the-den +b *!*@*.KEY", says: []string{"/ban ann"}},
+		{in: "MODE #the-den +b ~ann@*", says: []string{"/ban ann"}},
+		{in: "MODE #the-den +b bob_x_?", says: []string{"/ban bob_x"}},
+		{in: "MODE #the-den +b _#h*!*", says: []string{"/ban #hash"}},
+		// A mask of several is never a ban of several: a "*!*@*" typo
+		// must not empty the room.
+		{in: "MODE #the-den +b *!*bob_x@chatroom", replies: []string{":*room!room@chatroom NOTICE cy :2 members match *!*bob_x@chatroom: name the one to ban (MODE +b NICK), as the room bans one member at a time"}},
+		{in: "MODE #the-den +b *!*@chatroom", replies: []string{":*room!room@chatroom NOTICE cy :4 members match *!*@chatroom: name the one to ban (MODE +b NICK), as the room bans one member at a time"}},
+		{in: "MODE #the-den +b *!*@*", replies: []string{":*room!room@chatroom NOTICE cy :5 members match *!*@*: name the one to ban (MODE +b NICK), as the room bans one member at a time"}},
+		{in: "MODE #the-den +b *", replies: []string{":*room!room@chatroom NOTICE cy :5 members match *!*@*: name the one to ban (MODE +b NICK), as the room bans one member at a time"}},
+		{in: "MODE #the-den +bb *!*@* bob_x", says: []string{"/ban bob.x"}, replies: []string{":*room!room@chatroom NOTICE cy :5 members match *!*@*: name the one to ban (MODE +b NICK), as the room bans one member at a time"}},
+		{in: "MODE #the-den +b *!*@somewhere", replies: []string{":*room!room@chatroom NOTICE cy :no one here matches *!*@somewhere: MODE +b bans the one member a mask matches, or the member a nick names"}},
+		{in: "MODE #the-den +b gone!*@*.key", replies: []string{":*room!room@chatroom NOTICE cy :no one here matches gone!*@*.key: MODE +b bans the one member a mask matches, or the member a nick names"}},
+		{in: "MODE #the-den +b " + strings.Repeat("*a", 65), replies: []string{":*room!room@chatroom NOTICE cy :MODE +b: the mask is too long to be a member's; name the member (MODE +b NICK)"}},
+		// The ban list holds names, shown as NICK!*@*: a mask with a nick
+		// lifts the ban of the name it stands for, another mask the one
+		// ban on the list it matches.
 		{in: "MODE #the-den -b eve_z!*@*", says: []string{"/unban eve.z"}},
+		{in: "MODE #the-den -b EVE.Z", says: []string{"/unban eve.z"}},
 		{in: "MODE #the-den -b 3f9a1cB2", says: []string{"/unban 3f9a1cB2"}},
+		{in: "MODE #the-den -b eve*", says: []string{"/unban eve.z"}},
+		{in: "MODE #the-den -b *!*@*", says: []string{"/unban eve.z"}},
+		{in: "MODE #the-den -b *!*eve@*.key", replies: []string{":*room!room@chatroom NOTICE cy :no banned member shows as *!*eve@*.key: name the banned member (MODE -b NICK, or /msg *room unban NAME)"}},
 		{in: "MODE #the-den b", replies: []string{":chatroom 367 cy #the-den eve_z!*@*", ":chatroom 368 cy #the-den :End of channel ban list"}},
 		{in: "MODE #the-den +b", replies: []string{":chatroom 367 cy #the-den eve_z!*@*", ":chatroom 368 cy #the-den :End of channel ban list"}},
 		{in: "MODE #the-den +o bob_x", says: []string{"/op bob.x"}},
 		{in: "MODE #the-den -o ann", says: []string{"/deop ann"}},
 		{in: "MODE #the-den +q bob_x", says: []string{"/mute bob.x"}},
 		{in: "MODE #the-den -q bob_x", says: []string{"/unmute bob.x"}},
+		{in: "MODE #the-den +q *!*ann@*.key", says: []string{"/mute ann"}},
+		{in: "MODE #the-den +q *!*@chatroom", replies: []string{":*room!room@chatroom NOTICE cy :4 members match *!*@chatroom: name the one to mute (MODE +q NICK), as the room mutes one member at a time"}},
+		{in: "MODE #the-den +q *!*@somewhere", replies: []string{":*room!room@chatroom NOTICE cy :no one here matches *!*@somewhere: MODE +q mutes the one member a mask matches, or the member a nick names"}},
+		{in: "MODE #the-den +q nobody", replies: []string{":chatroom 401 cy nobody :No such nick/channel"}},
+		{in: "MODE #the-den -q *!~ann@*", says: []string{"/unmute ann"}},
+		{in: "MODE #the-den -q gone!*@*", says: []string{"/unmute gone"}},
+		{in: "MODE #the-den -q *!*@*", replies: []string{":*room!room@chatroom NOTICE cy :5 members match *!*@*: name the muted member (MODE -q NICK; /msg *room mutes lists them)"}},
 		{in: "MODE #the-den +oq bob_x bob_x_2", says: []string{"/op bob.x", "/mute bob_x"}},
 		{in: "MODE #the-den q", says: []string{"/mutes"}},
 		{in: "MODE #the-den +o nobody", replies: []string{":chatroom 401 cy nobody :No such nick/channel"}},
