@@ -327,8 +327,10 @@ func (c *conn) privmsgTo(verb, target, text string) {
 		if strings.ToUpper(word) == "ACTION" {
 			action = cleanIRCText(rest)
 		} else {
-			// CTCP VERSION, PING, TIME...: never passed on, since the
-			// members of the room are not IRC clients to answer them.
+			// CTCP VERSION, PING, TIME..., and the replies to them: never
+			// passed on, since the members of the room are not IRC
+			// clients to answer them (and an IRC member's client is
+			// never asked, so never answers into the room).
 			return
 		}
 	}
@@ -363,11 +365,33 @@ func (c *conn) privmsgTo(verb, target, text string) {
 			if strings.TrimSpace(action) == "" {
 				return
 			}
-			c.roomSay("/msg " + m.name + " /me " + action)
+			c.roomSay("/msg " + m.name + " " + privateAction(c.me, action))
 			return
 		}
 		c.roomSay("/msg " + m.name + " " + cleanIRCText(text))
 	}
+}
+
+// privateAction is a private message saying that name did text. The room
+// has no private actions: a chatroom member sees the text, which reads as
+// an action as the room shows one in the channel ("* cy waves"), and an
+// IRC member's gateway makes it a CTCP ACTION again (asPrivateAction).
+func privateAction(name, text string) string {
+	return "* " + name + " " + text
+}
+
+// asPrivateAction says whether a private message from the member called
+// from is an action, and what it did: "* NAME text", as privateAction
+// writes one, or "/me text", as a chatroom member types one ("/msg cy /me
+// waves").
+func asPrivateAction(from, text string) (string, bool) {
+	if rest, ok := strings.CutPrefix(text, "/me "); ok {
+		return rest, true
+	}
+	if rest, ok := strings.CutPrefix(text, privateAction(from, "")); ok && from != "" {
+		return rest, true
+	}
+	return text, false
 }
 
 // asMessage is text as a line the room takes as a message: a line that

@@ -53,9 +53,20 @@ func TestClientToRoom(t *testing.T) {
 		{in: "PRIVMSG #the-den,bob_x :both", says: []string{"both", "/msg bob.x both"}},
 		{in: "PRIVMSG bob_x :psst", says: []string{"/msg bob.x psst"}},
 		{in: "PRIVMSG BOB_X :psst", says: []string{"/msg bob.x psst"}},
-		{in: "PRIVMSG bob_x :\x01ACTION nods\x01", says: []string{"/msg bob.x /me nods"}},
+		// The room has no private actions: a chatroom member reads one as
+		// the room shows an action ("* cy nods").
+		{in: "PRIVMSG bob_x :\x01ACTION nods\x01", says: []string{"/msg bob.x * cy nods"}},
+		{in: "PRIVMSG bob_x :\x01action nods", says: []string{"/msg bob.x * cy nods"}},
+		{in: "PRIVMSG bob_x :\x01ACTION\x01"},
+		{in: "PRIVMSG #the-den,bob_x :\x01ACTION waves\x01", says: []string{"/me waves", "/msg bob.x * cy waves"}},
+		// CTCP requests go to a person, who is no IRC client to answer
+		// them; and an IRC member's client, never asked, has no reply to
+		// send, which goes nowhere either.
 		{in: "PRIVMSG bob_x :\x01VERSION\x01"},
+		{in: "PRIVMSG bob_x :\x01PING 1733080000\x01"},
+		{in: "PRIVMSG bob_x :\x01TIME\x01"},
 		{in: "NOTICE bob_x :\x01VERSION irssi\x01"},
+		{in: "NOTICE bob_x :\x01PING 1733080000\x01"},
 		{in: "PRIVMSG bob_x_2 :hey", says: []string{"/msg bob_x hey"}},
 		{in: "PRIVMSG _#hash :x", says: []string{"/msg #hash x"}},
 		{in: "PRIVMSG nobody :x", replies: []string{":chatroom 401 cy nobody :No such nick/channel"}},
@@ -276,6 +287,14 @@ func TestRoomToClient(t *testing.T) {
 			want: []string{":bob_x!~bob_x@chatroom PRIVMSG cy :psst"}},
 		{name: "private action", frame: wire.Frame{Type: wire.TypePrivate, From: "bob.x", To: "cy", Text: "/me nods"},
 			want: []string{":bob_x!~bob_x@chatroom PRIVMSG cy :\x01ACTION nods\x01"}},
+		{name: "private action as the room shows it", frame: wire.Frame{Type: wire.TypePrivate, From: "bob.x", To: "cy", Text: "* bob.x nods"},
+			want: []string{":bob_x!~bob_x@chatroom PRIVMSG cy :\x01ACTION nods\x01"}},
+		{name: "private of someone else's action", frame: wire.Frame{Type: wire.TypePrivate, From: "bob.x", To: "cy", Text: "* ann nods"},
+			want: []string{":bob_x!~bob_x@chatroom PRIVMSG cy :* ann nods"}},
+		{name: "private CTCP request", frame: wire.Frame{Type: wire.TypePrivate, From: "bob.x", To: "cy", Text: "\x01VERSION\x01"},
+			want: []string{":bob_x!~bob_x@chatroom PRIVMSG cy :\uFFFDVERSION\uFFFD"}},
+		{name: "own private action echoed", caps: []string{capEcho}, frame: wire.Frame{Type: wire.TypePrivate, From: "cy", To: "bob.x", Text: "* cy waves"},
+			want: []string{":cy!~cy@chatroom PRIVMSG bob_x :\x01ACTION waves\x01"}},
 		{name: "own private", frame: wire.Frame{Type: wire.TypePrivate, From: "cy", To: "bob.x", Text: "psst"}},
 		{name: "own private echoed", caps: []string{capEcho}, frame: wire.Frame{Type: wire.TypePrivate, From: "cy", To: "bob.x", Text: "psst"},
 			want: []string{":cy!~cy@chatroom PRIVMSG bob_x :psst"}},
