@@ -32,7 +32,8 @@
 // answers come from it. What the client sends becomes a line for the room
 // (client.go), and what the room sends becomes IRC lines (render.go); the
 // gateway answers what it can from what it was told (info.go: NAMES, WHO,
-// WHOIS). The lines for the room go at the pace the room announced, and
+// WHOIS), and finds the one member a ban or mute mask names among the
+// prefixes it shows (masks.go). The lines for the room go at the pace the room announced, and
 // the session stops reading the client while they wait; the rest cost
 // from the session's own token bucket (fake lag).
 package irc

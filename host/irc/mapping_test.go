@@ -113,6 +113,9 @@ func TestClientToRoom(t *testing.T) {
 		{in: "MODE #the-den +bb *!*@* bob_x", says: []string{"/ban bob.x"}, replies: []string{":*room!room@chatroom NOTICE cy :5 members match *!*@*: name the one to ban (MODE +b NICK), as the room bans one member at a time"}},
 		{in: "MODE #the-den +b *!*@somewhere", replies: []string{":*room!room@chatroom NOTICE cy :no one here matches *!*@somewhere: MODE +b bans the one member a mask matches, or the member a nick names"}},
 		{in: "MODE #the-den +b gone!*@*.key", replies: []string{":*room!room@chatroom NOTICE cy :no one here matches gone!*@*.key: MODE +b bans the one member a mask matches, or the member a nick names"}},
+		{in: "MODE #the-den +b :gone --addr 1w", replies: []string{":*room!room@chatroom NOTICE cy :MODE +b: a mask holds no spaces; name the member (MODE +b NICK)"}},
+		{in: "MODE #the-den -b :eve_z --all", replies: []string{":*room!room@chatroom NOTICE cy :MODE -b: a mask holds no spaces; name the member (MODE -b NICK)"}},
+		{in: "MODE #the-den -q :bob_x x", replies: []string{":*room!room@chatroom NOTICE cy :MODE -q: a mask holds no spaces; name the member (MODE -q NICK)"}},
 		{in: "MODE #the-den +b " + strings.Repeat("*a", 65), replies: []string{":*room!room@chatroom NOTICE cy :MODE +b: the mask is too long to be a member's; name the member (MODE +b NICK)"}},
 		// The ban list holds names, shown as NICK!*@*: a mask with a nick
 		// lifts the ban of the name it stands for, another mask the one

@@ -2,6 +2,7 @@ package irc
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -153,9 +154,19 @@ func remembered(list []maskedName, full string) (string, bool) {
 	return "", false
 }
 
-// maskTooLong answers a mask longer than any member's prefix.
-func (c *conn) maskTooLong(mode string) {
-	c.serviceNotice("MODE " + mode + ": the mask is too long to be a member's; name the member (MODE " + mode + " NICK)")
+// badMask answers, and reports true for, a mask that can be no member's:
+// longer than any prefix, or holding a space (which a last parameter may,
+// and which would pass the room more than a name: "/ban bob --addr").
+func (c *conn) badMask(mode, mask string) bool {
+	switch {
+	case len(mask) > maxMaskBytes:
+		c.serviceNotice("MODE " + mode + ": the mask is too long to be a member's; name the member (MODE " + mode + " NICK)")
+	case strings.IndexFunc(mask, unicode.IsSpace) >= 0:
+		c.serviceNotice("MODE " + mode + ": a mask holds no spaces; name the member (MODE " + mode + " NICK)")
+	default:
+		return false
+	}
+	return true
 }
 
 // banByMask is MODE +b: the one member present the mask matches is banned
@@ -163,8 +174,7 @@ func (c *conn) maskTooLong(mode string) {
 // sent as it is, for the room to ban someone who has just left, as /ban
 // does.
 func (c *conn) banByMask(mask string) {
-	if len(mask) > maxMaskBytes {
-		c.maskTooLong("+b")
+	if c.badMask("+b", mask) {
 		return
 	}
 	full, nick := fullMask(mask)
@@ -187,8 +197,7 @@ func (c *conn) banByMask(mask string) {
 // that ban, a mask with a nick lifts the ban of the name it stands for,
 // and another mask lifts the one ban on the list it matches.
 func (c *conn) unbanByMask(mask string) {
-	if len(mask) > maxMaskBytes {
-		c.maskTooLong("-b")
+	if c.badMask("-b", mask) {
 		return
 	}
 	full, nick := fullMask(mask)
@@ -253,8 +262,7 @@ func (c *conn) bannedName(nick string) (string, bool) {
 // muteByMask is MODE +q: the one member present the mask matches is
 // muted, as banByMask bans.
 func (c *conn) muteByMask(mask string) {
-	if len(mask) > maxMaskBytes {
-		c.maskTooLong("+q")
+	if c.badMask("+q", mask) {
 		return
 	}
 	full, nick := fullMask(mask)
@@ -277,8 +285,7 @@ func (c *conn) muteByMask(mask string) {
 // its key tag, for the room to find), and another mask the one member
 // present it matches. The room sends no list of mutes to match against.
 func (c *conn) unmuteByMask(mask string) {
-	if len(mask) > maxMaskBytes {
-		c.maskTooLong("-q")
+	if c.badMask("-q", mask) {
 		return
 	}
 	full, nick := fullMask(mask)
