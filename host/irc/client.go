@@ -327,8 +327,10 @@ func (c *conn) privmsgTo(verb, target, text string) {
 		if strings.ToUpper(word) == "ACTION" {
 			action = cleanIRCText(rest)
 		} else {
-			// CTCP VERSION, PING, TIME...: never passed on, since the
-			// members of the room are not IRC clients to answer them.
+			// CTCP VERSION, PING, TIME..., and the replies to them: never
+			// passed on, since the members of the room are not IRC
+			// clients to answer them (and an IRC member's client is
+			// never asked, so never answers into the room).
 			return
 		}
 	}
@@ -363,11 +365,33 @@ func (c *conn) privmsgTo(verb, target, text string) {
 			if strings.TrimSpace(action) == "" {
 				return
 			}
-			c.roomSay("/msg " + m.name + " /me " + action)
+			c.roomSay("/msg " + m.name + " " + privateAction(c.me, action))
 			return
 		}
 		c.roomSay("/msg " + m.name + " " + cleanIRCText(text))
 	}
+}
+
+// privateAction is a private message saying that name did text. The room
+// has no private actions: a chatroom member sees the text, which reads as
+// an action as the room shows one in the channel ("* cy waves"), and an
+// IRC member's gateway makes it a CTCP ACTION again (asPrivateAction).
+func privateAction(name, text string) string {
+	return "* " + name + " " + text
+}
+
+// asPrivateAction says whether a private message from the member called
+// from is an action, and what it did: "* NAME text", as privateAction
+// writes one, or "/me text", as a chatroom member types one ("/msg cy /me
+// waves").
+func asPrivateAction(from, text string) (string, bool) {
+	if rest, ok := strings.CutPrefix(text, "/me "); ok {
+		return rest, true
+	}
+	if rest, ok := strings.CutPrefix(text, privateAction(from, "")); ok && from != "" {
+		return rest, true
+	}
+	return text, false
 }
 
 // asMessage is text as a line the room takes as a message: a line that
@@ -523,6 +547,7 @@ func (c *conn) kickCommand(p []string) {
 
 // modeCommand maps channel modes to the room's moderation: +b/-b bans,
 // +o/-o admins, +q/-q mutes ("quiet", as solanum and InspIRCd have it).
+// A ban or mute takes a mask, as IRC clients send them (masks.go).
 func (c *conn) modeCommand(p []string) {
 	if len(p) < 1 {
 		c.numeric("461", "MODE", "Not enough parameters")
@@ -564,31 +589,20 @@ func (c *conn) modeCommand(p []string) {
 		switch {
 		case letter == 'b' && arg == "":
 			for _, name := range c.bans {
-				c.numeric("367", c.channel, safeNick(name)+"!*@*")
+				c.numeric("367", c.channel, banListMask(name))
 			}
 			c.numeric("368", c.channel, "End of channel ban list")
 		case letter == 'q' && arg == "":
 			c.roomSay("/mutes")
 		case letter == 'b' && sign == '+':
-			nick := nickFromMask(arg)
-			if strings.ContainsAny(nick, "*?") || nick == "" {
-				c.serviceNotice("MODE +b needs a member's nick: the room bans a member (by name, key and address), not a mask")
-				continue
-			}
-			name := nick
-			if m, ok := c.roster.byNickOf(nick); ok {
-				name = m.name
-			}
-			c.roomSay("/ban " + name)
+			c.banByMask(arg)
 		case letter == 'b':
-			name := nickFromMask(arg)
-			for _, b := range c.bans {
-				if foldNick(safeNick(b)) == foldNick(name) {
-					name = b
-				}
-			}
-			c.roomSay("/unban " + name)
-		case letter == 'o' || letter == 'q':
+			c.unbanByMask(arg)
+		case letter == 'q' && sign == '+':
+			c.muteByMask(arg)
+		case letter == 'q':
+			c.unmuteByMask(arg)
+		case letter == 'o':
 			if arg == "" {
 				c.numeric("461", "MODE", "Not enough parameters")
 				continue
@@ -598,8 +612,11 @@ func (c *conn) modeCommand(p []string) {
 				c.numeric("401", arg, "No such nick/channel")
 				continue
 			}
-			verb := map[string]string{"+o": "/op ", "-o": "/deop ", "+q": "/mute ", "-q": "/unmute "}[string(sign)+string(letter)]
-			c.roomSay(verb + m.name)
+			if sign == '+' {
+				c.roomSay("/op " + m.name)
+			} else {
+				c.roomSay("/deop " + m.name)
+			}
 		default:
 			c.numeric("472", string(letter), "is unknown mode char to me")
 		}

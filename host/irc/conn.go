@@ -199,14 +199,18 @@ type conn struct {
 	endBy     time.Time
 
 	// the room
-	room        *roomLink
-	heartbeat   time.Duration
-	channel     string
-	roomName    string
-	me          string // the room's name for this member
-	roster      *roster
-	roomCmds    map[string]bool
-	bans        []string
+	room      *roomLink
+	heartbeat time.Duration
+	channel   string
+	roomName  string
+	me        string // the room's name for this member
+	roster    *roster
+	roomCmds  map[string]bool
+	bans      []string
+	// The masks the client banned and muted members by (masks.go), kept
+	// while it is connected, for its "-b" or "-q" of the same mask.
+	bannedMasks []maskedName
+	mutedMasks  []maskedName
 	topic       string
 	topicBy     string
 	topicTime   time.Time

@@ -67,6 +67,7 @@ func FuzzClientLine(f *testing.F) {
 		"@+typing=active;time=x TAGMSG #the-den\r\n",
 		"CAP LS 302\r\nCAP REQ :sasl server-time\r\nAUTHENTICATE PLAIN\r\nAUTHENTICATE AGN5AHB3\r\nNICK cy\r\nUSER a b c d\r\nCAP END\r\n",
 		"MODE #the-den +bqo-bqo a b c d e f\r\nMODE #the-den b\r\n",
+		"MODE #the-den +b *!*ann@*.key\r\nMODE #the-den -b *!*ann@*.key\r\nMODE #the-den +bq-bq *!*@* ?*!~*@*.KEY eve* *\r\n",
 		"KICK #the-den bob_x,ann :\x02why\x0f\r\nTOPIC #the-den :\x0304,05red\r\n",
 		"WHOIS a,b,c,d,e,f,g\r\nWHO\r\nNAMES\r\nISON a b c\r\nUSERHOST a b\r\n",
 		"PRIVMSG *room :modlog 20\r\nMODLOG 20\r\nbans\r\n",

@@ -32,7 +32,8 @@
 // answers come from it. What the client sends becomes a line for the room
 // (client.go), and what the room sends becomes IRC lines (render.go); the
 // gateway answers what it can from what it was told (info.go: NAMES, WHO,
-// WHOIS). The lines for the room go at the pace the room announced, and
+// WHOIS), and finds the one member a ban or mute mask names among the
+// prefixes it shows (masks.go). The lines for the room go at the pace the room announced, and
 // the session stops reading the client while they wait; the rest cost
 // from the session's own token bucket (fake lag).
 package irc
@@ -92,6 +93,9 @@ const (
 	defaultMaxPendingPerAddr   = 8
 	// closeWait is how long Close waits for the sessions to say goodbye.
 	closeWait = 3 * time.Second
+	// sayClosingTimeout bounds the goodbye to a client accepted as the
+	// gateway closes, which has nothing else in its connection's buffer.
+	sayClosingTimeout = time.Second
 )
 
 // Gateway accepts IRC connections into a room.
@@ -108,9 +112,12 @@ type Gateway struct {
 	listeners map[net.Listener]bool
 	conns     map[*conn]bool
 	netConns  map[net.Conn]bool // accepted, handshaking or running
-	pending   int
-	byAddr    map[string]int // pending connections by address
-	wg        sync.WaitGroup
+	// handshaking are the connections in their TLS handshake, which
+	// Close closes at once: there is no way to tell them why.
+	handshaking map[net.Conn]bool
+	pending     int
+	byAddr      map[string]int // pending connections by address
+	wg          sync.WaitGroup
 }
 
 // New returns a gateway for cfg.
@@ -123,7 +130,7 @@ func New(cfg Config) *Gateway {
 	return &Gateway{
 		cfg: cfg, log: log, closing: make(chan struct{}), ctx: ctx, cancel: cancel,
 		listeners: map[net.Listener]bool{}, conns: map[*conn]bool{},
-		netConns: map[net.Conn]bool{}, byAddr: map[string]int{},
+		netConns: map[net.Conn]bool{}, handshaking: map[net.Conn]bool{}, byAddr: map[string]int{},
 	}
 }
 
@@ -174,7 +181,13 @@ func (g *Gateway) Serve(ln net.Listener) error {
 			return err
 		}
 		addr := hostOf(nc.RemoteAddr())
-		if !g.admit(nc, addr) {
+		switch g.admit(nc, addr) {
+		case admitClosing:
+			// Accepted as Close came: told, as every client is.
+			g.sayClosing(nc)
+			nc.Close()
+			continue
+		case admitRefused:
 			nc.Close()
 			continue
 		}
@@ -191,16 +204,42 @@ func hostOf(a net.Addr) string {
 	return host
 }
 
-// admit counts a new connection among the pending ones, or reports false
-// when there are too many, from its address or in all.
-func (g *Gateway) admit(nc net.Conn, addr string) bool {
+// What admit says of a new connection.
+type admission int
+
+const (
+	admitted     admission = iota
+	admitRefused           // too many pending, from its address or in all
+	admitClosing           // the gateway is closing
+)
+
+// admit counts a new connection among the pending ones, or says why not.
+func (g *Gateway) admit(nc net.Conn, addr string) admission {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.closed {
+		return admitClosing
+	}
 	if !g.pend(addr) {
-		return false
+		return admitRefused
 	}
 	g.netConns[nc] = true
-	return true
+	return admitted
+}
+
+// closingLine is what each client is told when the gateway closes, as a
+// session says it (conn.fail).
+const closingLine = "ERROR :Closing link: the room is closing\r\n"
+
+// sayClosing tells a client accepted as the gateway closes, before its
+// session could, why it is let go: over plain IRC only, since a
+// connection that has not done its TLS handshake can be told nothing.
+func (g *Gateway) sayClosing(nc net.Conn) {
+	if g.cfg.TLS != nil {
+		return
+	}
+	nc.SetWriteDeadline(time.Now().Add(sayClosingTimeout))
+	io.WriteString(nc, closingLine)
 }
 
 // pend counts one more pending connection from addr, or reports false
@@ -265,38 +304,42 @@ func (g *Gateway) serveConn(nc net.Conn, addr string) {
 	peer := Peer{Addr: nc.RemoteAddr().String()}
 	if g.cfg.TLS != nil {
 		tc := tls.Server(nc, g.cfg.TLS)
-		tc.SetDeadline(start.Add(g.registrationTimeout()))
-		err := tc.Handshake()
-		tc.SetDeadline(time.Time{})
+		g.mu.Lock()
+		closed := g.closed
+		if !closed {
+			g.handshaking[nc] = true
+		}
+		g.mu.Unlock()
+		err := net.ErrClosed
+		if !closed {
+			tc.SetDeadline(start.Add(g.registrationTimeout()))
+			err = tc.Handshake()
+			tc.SetDeadline(time.Time{})
+		}
+		g.mu.Lock()
+		delete(g.handshaking, nc)
+		delete(g.netConns, nc)
+		if err == nil {
+			g.netConns[tc] = true
+		}
+		g.mu.Unlock()
 		if err != nil {
 			g.log.Debug("irc: TLS handshake", "addr", peer.Addr, "err", err)
 			nc.Close()
 			g.unpend(addr)
-			g.mu.Lock()
-			delete(g.netConns, nc)
-			g.mu.Unlock()
 			return
 		}
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
 			peer.Identity = wire.Fingerprint(certs[0].RawSubjectPublicKeyInfo)
 		}
-		g.mu.Lock()
-		delete(g.netConns, nc)
-		g.netConns[tc] = true
-		g.mu.Unlock()
 		nc = tc
 	}
+	// A session that starts as the gateway closes runs too, for as long
+	// as it takes to tell its client why it ends (conn.run).
 	c := newConn(g, nc, peer, start)
 	c.pending = true
 	c.addrKey = addr
 	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		c.pending = false
-		g.unpend(addr)
-		nc.Close()
-		return
-	}
 	g.conns[c] = true
 	g.mu.Unlock()
 	c.run()
@@ -314,8 +357,9 @@ func (g *Gateway) forget(c *conn) {
 	g.mu.Unlock()
 }
 
-// Close closes every IRC connection, telling each client why, and waits
-// for them, a few seconds at most.
+// Close closes every IRC connection, telling each client why (each that
+// has done its TLS handshake: one still in it is closed at once), and
+// waits for them, a few seconds at most.
 func (g *Gateway) Close() error {
 	g.mu.Lock()
 	if g.closed {
@@ -327,6 +371,9 @@ func (g *Gateway) Close() error {
 	g.cancel()
 	for ln := range g.listeners {
 		ln.Close()
+	}
+	for nc := range g.handshaking {
+		nc.Close()
 	}
 	g.mu.Unlock()
 	done := make(chan struct{})

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"chatroom/host/wire"
-	"github.com/ergochat/irc-go/ircmsg"
 )
 
 // maxChannelBytes is the longest channel name the gateway gives, "#"
@@ -263,16 +262,4 @@ func (m *member) channelPrefix() string {
 		return "@"
 	}
 	return ""
-}
-
-// nickFromMask takes the nick part of a ban mask "nick!user@host" (or a
-// plain nick).
-func nickFromMask(mask string) string {
-	if nuh, err := ircmsg.ParseNUH(mask); err == nil && nuh.Name != "" {
-		return nuh.Name
-	}
-	if i := strings.IndexAny(mask, "!@"); i >= 0 {
-		return mask[:i]
-	}
-	return mask
 }

@@ -387,3 +387,21 @@ func TestCloseCancelsDial(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestRefusalBeforeTheHelloIsRead: a room that refuses a connection at
+// once and closes it, without reading the hello (as the host does when an
+// address holds too many connections), has its refusal told to the
+// client, not a connection that merely ended.
+func TestRefusalBeforeTheHelloIsRead(t *testing.T) {
+	tg := startGateway(t, Config{})
+	for range 20 {
+		c := tg.dial()
+		c.send("NICK cy", "USER cy 0 * :Cy")
+		room := tg.nextDial()
+		room.write(wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany, Text: "too many connections from your address"})
+		room.conn.Close()
+		if got := c.expectClosed(); len(got) != 1 || got[0] != "ERROR :Closing link: too many connections from your address" {
+			t.Fatalf("got %q", got)
+		}
+	}
+}

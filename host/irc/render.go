@@ -237,10 +237,7 @@ func (c *conn) private(f wire.Frame) {
 	tags := c.eventTags(wire.Frame{Time: f.Time})
 	from := c.sender(f.From)
 	c.addAccount(tags, from)
-	text, action := f.Text, false
-	if rest, ok := strings.CutPrefix(text, "/me "); ok {
-		text, action = rest, true
-	}
+	text, action := asPrivateAction(f.From, f.Text)
 	switch {
 	case f.From == c.me && f.To != c.me:
 		if c.caps[capEcho] {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"chatroom/host/wire"
@@ -23,6 +24,11 @@ const minPerSecond = 0.2
 
 // minHeartbeat is the shortest heartbeat the session keeps to.
 const minHeartbeat = 50 * time.Millisecond
+
+// roomLastWords is how long the session still reads a room connection
+// that took no more of what it wrote, for what the room said before it
+// closed its end.
+const roomLastWords = time.Second
 
 // dialRoom opens a connection into the room and sends the hello.
 func (c *conn) dialRoom() {
@@ -48,19 +54,29 @@ func (c *conn) dialRoom() {
 	c.toRoom(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: c.nick, Password: c.password})
 }
 
-// toRoom writes f into the room. A room that does not take it is gone.
+// toRoom writes f into the room. A room that does not take it in time is
+// gone; one that closed its end may have said why before it (a refusal of
+// the hello it did not read, a closed frame), which the room's reader
+// passes on before the end, so the end is left for it to report.
 func (c *conn) toRoom(f *wire.Frame) {
 	if c.room == nil {
 		return
 	}
 	b, err := wire.Encode(f)
-	if err == nil {
-		c.room.nc.SetWriteDeadline(time.Now().Add(roomTimeout))
-		_, err = c.room.nc.Write(b)
-	}
-	c.room.lastSent = c.now
 	if err != nil {
 		c.roomLost()
+		return
+	}
+	c.room.nc.SetWriteDeadline(time.Now().Add(roomTimeout))
+	_, err = c.room.nc.Write(b)
+	c.room.lastSent = c.now
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.roomLost()
+	case err != nil:
+		// Whatever the room still sends is read for a moment more, and
+		// no longer: the reader then reports the end in any case.
+		c.room.nc.SetReadDeadline(time.Now().Add(roomLastWords))
 	}
 }
 
