@@ -142,7 +142,7 @@ func (l *roomLink) readRoom() {
 		} else if bytes.Equal(bytes.TrimSpace(line), []byte(`{"type":"ping"}`)) {
 			continue
 		} else {
-			rf.f, rf.err = wire.Parse(line)
+			rf.f, rf.err = eventFrames.parse(line)
 		}
 		select {
 		case l.frames <- rf:

@@ -67,6 +67,17 @@ func TestWaitingFramesBoundedInBytes(t *testing.T) {
 	}
 }
 
+// eachSortedTags is IRC lines with the tags of each in name order
+// (sortedTags): ircmsg writes a line's tags in the order of a map's
+// range, which is another at each run.
+func eachSortedTags(lines string) string {
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(lines, "\r\n") {
+		out.WriteString(sortedTags(line))
+	}
+	return out.String()
+}
+
 // countingConn is a client connection that counts the writes made to it.
 type countingConn struct {
 	captureConn
