@@ -223,6 +223,12 @@ type conn struct {
 	backlogLeft int
 	batchID     string
 	batchSeq    int
+
+	// Kept from one event to the next, so that a delivery allocates
+	// little (render).
+	tags     map[string]string
+	scratch  [32]byte
+	prefixes map[*member]prefixMemo
 }
 
 func newConn(g *Gateway, nc net.Conn, peer Peer, now time.Time) *conn {

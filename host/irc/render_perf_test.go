@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ergochat/irc-go/ircmsg"
 )
@@ -129,5 +130,73 @@ func TestSplitSendTakesTheFastPath(t *testing.T) {
 	// buffer, the line); the fast one none of its own.
 	if allocs > 8 {
 		t.Fatalf("%v allocations to render a message of two lines", allocs)
+	}
+}
+
+// FuzzServerTime: the time tag's own formatter writes what time.Format
+// writes, for any time.
+func FuzzServerTime(f *testing.F) {
+	f.Add(int64(1767366245), int64(123456789))
+	f.Add(int64(-62135596800), int64(0))         // year 1
+	f.Add(int64(253402300799), int64(999999999)) // the last second of 9999
+	f.Add(int64(253402300800), int64(0))         // year 10000
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		tm := time.Unix(sec, nsec).In(time.FixedZone("somewhere", 5*3600+1800))
+		want := tm.UTC().Format(serverTimeLayout)
+		if got := string(appendServerTime([]byte("x"), tm)); got != "x"+want {
+			t.Fatalf("appendServerTime(%v) = %q, want %q", tm, got, want)
+		}
+	})
+}
+
+// FuzzIRCText: the quick look that lets plain text through unchanged
+// lets through only what the rune-by-rune mapping leaves as it is.
+func FuzzIRCText(f *testing.F) {
+	for _, s := range []string{"hello", "two\nlines", "tab\there", "del\x7f", "nul\x00", "cr\r", "bad \xff utf-8", "ünï ✓", "\u0085 C1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		slow := strings.Map(func(r rune) rune {
+			switch {
+			case r == '\n':
+				return r
+			case r < 0x20 || r == 0x7f:
+				return '\uFFFD'
+			}
+			return r
+		}, strings.ToValidUTF8(s, "\uFFFD"))
+		if got := ircText(s); got != slow {
+			t.Fatalf("ircText(%q) = %q, want %q", s, got, slow)
+		}
+		if plainText(s) && slow != s {
+			t.Fatalf("plainText(%q), but the mapping makes it %q", s, slow)
+		}
+	})
+}
+
+// TestPrefixMemoFollowsTheMember: the memo of prefixes never gives a
+// member's old prefix once its nick, name or key changed (a NICK, a
+// resume with a key), nor one member's prefix for another.
+func TestPrefixMemoFollowsTheMember(t *testing.T) {
+	c := newTestConn(t)
+	ann := c.roster.byName["ann"]
+	bob := c.roster.byName["bob.x"]
+	if c.prefixOf(ann) != ann.prefix() || c.prefixOf(bob) != bob.prefix() || c.prefixOf(ann) == c.prefixOf(bob) {
+		t.Fatalf("prefixes %q and %q", c.prefixOf(ann), c.prefixOf(bob))
+	}
+	old := c.prefixOf(ann)
+	c.roster.rename("ann", "anna", "")
+	if got := c.prefixOf(ann); got != ann.prefix() || got == old {
+		t.Fatalf("after a rename: %q, want %q", got, ann.prefix())
+	}
+	bob.key = "77aa11Cc"
+	if got := c.prefixOf(bob); got != "bob_x!~bob_x@77aa11Cc.key" {
+		t.Fatalf("after a new key: %q", got)
+	}
+	for i := range 3 * maxPrefixMemo {
+		c.prefixOf(&member{name: "gone" + itoa(i), nick: "gone" + itoa(i)})
+	}
+	if len(c.prefixes) > maxPrefixMemo {
+		t.Fatalf("the memo holds %d prefixes, beyond its bound %d", len(c.prefixes), maxPrefixMemo)
 	}
 }
