@@ -506,7 +506,12 @@ func appendTextLine(buf []byte, tags map[string]string, source, verb, target, te
 // hasLineBreaker says whether s holds a character ircmsg refuses in a
 // line: NUL, CR or LF.
 func hasLineBreaker(s string) bool {
-	return strings.ContainsAny(s, "\x00\r\n")
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b == 0 || b == '\r' || b == '\n' {
+			return true
+		}
+	}
+	return false
 }
 
 // plainTagValue says whether ircmsg writes value as it is: valid UTF-8,
