@@ -249,9 +249,17 @@ type prefixMemo struct {
 
 // addAccount tags a line with its member's key tag, for a client with
 // account-tag: the same key is the same person under any name.
+//
+// The tags of an event serve each of its lines (a presence's JOINs and
+// QUITs): a member without a key takes away the account tag another
+// line's member left there.
 func (c *conn) addAccount(tags map[string]string, m *member) {
-	if c.caps[capAccountTag] && m.key != "" {
+	switch {
+	case !c.caps[capAccountTag]:
+	case m.key != "":
 		tags["account"] = safeUser(ircmsg.TruncateUTF8Safe(m.key, 64))
+	default:
+		delete(tags, "account")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"chatroom/host/wire"
 	"github.com/ergochat/irc-go/ircmsg"
 )
 
@@ -198,5 +199,22 @@ func TestPrefixMemoFollowsTheMember(t *testing.T) {
 	}
 	if len(c.prefixes) > maxPrefixMemo {
 		t.Fatalf("the memo holds %d prefixes, beyond its bound %d", len(c.prefixes), maxPrefixMemo)
+	}
+}
+
+// TestPresenceAccountTagIsEachMembers: in a presence, the lines of a
+// member without a key carry no account tag, rather than the tag of the
+// member with a key whose line came before (one identity taken for
+// another's).
+func TestPresenceAccountTagIsEachMembers(t *testing.T) {
+	c := newTestConn(t)
+	c.caps = map[string]bool{capAccountTag: true}
+	c.render(wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindPresence,
+		Left:   []wire.Departure{{Name: "ann", Code: wire.CodeLost}},
+		Joined: []wire.Member{{Name: "dee", Role: wire.RoleMember}}})
+	want := "@account=3f9a1cB2 :ann!~ann@3f9a1cB2.key QUIT :Connection lost\r\n" +
+		":dee!~dee@chatroom JOIN #the-den\r\n"
+	if got := c.out.String(); got != want {
+		t.Fatalf("rendered\n%q\nwant\n%q", got, want)
 	}
 }
