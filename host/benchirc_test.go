@@ -108,7 +108,12 @@ func BenchmarkFanOutIRC(b *testing.B) {
 // is 100,000 deliveries a second, more than the gateway delivers on two
 // cores shared with the clients (80,000 to 90,000 a second in the closed
 // loop), and there IRC's p99 was the queue's, 80 to 360 ms (with an
-// earlier gateway, the room sent IRC members away as too slow).
+// earlier gateway, the room sent IRC members away as too slow). Since the
+// gateway batches its writes, decodes each event once and renders a
+// message without ircmsg's map, it delivers 650,000 a second here, and at
+// 1,000 messages a second its p99 is 5 ms (13 to 300 ms before, in the
+// same runs); the rate stays a fifth, so that figures compare with the
+// earlier ones.
 const (
 	benchIRCLatencyMsgs = 1000
 	benchIRCLatencyRate = 200

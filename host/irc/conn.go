@@ -1,6 +1,7 @@
 package irc
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"net"
@@ -120,11 +121,19 @@ func (l *roomLink) close() {
 	}
 }
 
+// roomReadBuffer is how much of the room's frames a session reads at
+// once.
+const roomReadBuffer = 16 << 10
+
 // readRoom forwards the room's frames to the session until the link
 // breaks or the session lets it go. The room's pings are dropped here:
 // they need no answer, and the owner need not wake for them.
 func (l *roomLink) readRoom() {
-	dec := wire.NewDecoder(l.nc, wire.MaxHostFrame)
+	// The host writes a member's waiting frames in one write; read them
+	// in one too, rather than in as many reads as the decoder's small
+	// buffer takes (each read of a pipe is a hand-over between two
+	// goroutines).
+	dec := wire.NewDecoder(bufio.NewReaderSize(l.nc, roomReadBuffer), wire.MaxHostFrame)
 	for {
 		line, err := dec.ReadLine()
 		var rf roomFrame
@@ -133,7 +142,7 @@ func (l *roomLink) readRoom() {
 		} else if bytes.Equal(bytes.TrimSpace(line), []byte(`{"type":"ping"}`)) {
 			continue
 		} else {
-			rf.f, rf.err = wire.Parse(line)
+			rf.f, rf.err = eventFrames.parse(line)
 		}
 		select {
 		case l.frames <- rf:
@@ -218,6 +227,12 @@ type conn struct {
 	backlogLeft int
 	batchID     string
 	batchSeq    int
+
+	// Kept from one event to the next, so that a delivery allocates
+	// little (render).
+	tags     map[string]string
+	scratch  [32]byte
+	prefixes map[*member]prefixMemo
 }
 
 func newConn(g *Gateway, nc net.Conn, peer Peer, now time.Time) *conn {
@@ -280,6 +295,7 @@ func (c *conn) run() {
 		case rf := <-frames:
 			c.now = time.Now()
 			c.roomFrame(rf)
+			c.waitingFrames()
 		case <-timer.C:
 			c.now = time.Now()
 		case <-c.g.closing:
@@ -289,6 +305,37 @@ func (c *conn) run() {
 		c.tick()
 	}
 	c.flush()
+}
+
+// Bounds of the frames handled before one flush: the frames already
+// waiting are rendered together and written at once, one TLS record
+// and one system call for many lines (a busy room sends many frames a
+// second to every member), but no more than this many nor this much
+// output, so that the client is never kept waiting long for lines that
+// are ready.
+const (
+	maxFramesPerFlush = 64
+	maxFlushBytes     = 64 << 10
+)
+
+// waitingFrames handles the frames that the room has already sent,
+// after the one just handled, so that their lines go out in one flush.
+// It stops at the first that is not there yet, and when the session
+// ends or lets its room connection go (a frame of the next one waits
+// for its turn in run).
+func (c *conn) waitingFrames() {
+	link := c.room
+	for range maxFramesPerFlush - 1 {
+		if c.phase == closing || link == nil || c.room != link || c.out.Len() >= maxFlushBytes {
+			return
+		}
+		select {
+		case rf := <-link.frames:
+			c.roomFrame(rf)
+		default:
+			return
+		}
+	}
 }
 
 // readable says whether the session takes another line from the client

@@ -3,6 +3,7 @@ package irc
 import (
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"chatroom/host/wire"
@@ -71,7 +72,7 @@ func (c *conn) event(f wire.Frame) {
 		if backlog && !c.caps[capServerTime] && !f.Time.IsZero() {
 			text = "[" + f.Time.UTC().Format("15:04") + "] " + text
 		}
-		c.splitSend(tags, from.prefix(), "PRIVMSG", c.channel, text, f.Kind == wire.KindMe)
+		c.splitSend(tags, c.prefixOf(from), "PRIVMSG", c.channel, text, f.Kind == wire.KindMe)
 	case wire.KindJoin:
 		c.joined(tags, wire.Member{Name: f.Name, Role: f.Role, Key: f.Key})
 	case wire.KindLeave:
@@ -154,10 +155,18 @@ func (c *conn) closeBatch() {
 
 // eventTags are the tags of an event's lines, as the client's caps ask:
 // its time, its number, its batch.
+//
+// The map is the session's one, emptied: it is read only while the
+// event's lines are made (ircmsg copies it), so one serves every event,
+// rather than one made for each event and member.
 func (c *conn) eventTags(f wire.Frame) map[string]string {
-	tags := map[string]string{}
+	if c.tags == nil {
+		c.tags = map[string]string{}
+	}
+	tags := c.tags
+	clear(tags)
 	if c.caps[capServerTime] && !f.Time.IsZero() {
-		tags["time"] = f.Time.UTC().Format("2006-01-02T15:04:05.000Z")
+		tags["time"] = string(appendServerTime(c.scratch[:0], f.Time))
 	}
 	if c.caps[capMessageTags] && f.Seq != 0 {
 		tags["msgid"] = strconv.FormatUint(f.Seq, 10)
@@ -168,11 +177,89 @@ func (c *conn) eventTags(f wire.Frame) map[string]string {
 	return tags
 }
 
+// serverTimeLayout is how server-time writes a time: UTC, to the
+// millisecond.
+const serverTimeLayout = "2006-01-02T15:04:05.000Z"
+
+// appendServerTime appends t as serverTimeLayout writes it, without the
+// layout's parsing, which every delivery paid for: the digits of a year
+// of four, and time.Format for any other year.
+func appendServerTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 1000 || year > 9999 {
+		return t.AppendFormat(b, serverTimeLayout)
+	}
+	hour, minute, second := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, second, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/1e6, 3)
+	return append(b, 'Z')
+}
+
+// appendDigits appends the last width decimal digits of n (n >= 0),
+// leading zeros included.
+func appendDigits(b []byte, n, width int) []byte {
+	start := len(b)
+	for range width {
+		b = append(b, 0)
+	}
+	for i := len(b) - 1; i >= start; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
+}
+
+// prefixOf is m.prefix(), from the session's memo while m's nick, name
+// and key are those it was made from: the sender of every message
+// would otherwise have its prefix made again for every line to every
+// member. The memo is bounded, and begins again beyond its bound
+// (senders who have left, and the made-up members of the backlog, stay
+// in it until then).
+func (c *conn) prefixOf(m *member) string {
+	if p, ok := c.prefixes[m]; ok && p.nick == m.nick && p.name == m.name && p.key == m.key {
+		return p.prefix
+	}
+	if c.prefixes == nil || len(c.prefixes) >= maxPrefixMemo {
+		c.prefixes = map[*member]prefixMemo{}
+	}
+	p := prefixMemo{nick: m.nick, name: m.name, key: m.key, prefix: m.prefix()}
+	c.prefixes[m] = p
+	return p.prefix
+}
+
+// maxPrefixMemo bounds a session's memo of prefixes.
+const maxPrefixMemo = 1024
+
+// prefixMemo is a member's prefix, with what it was made from.
+type prefixMemo struct {
+	nick, name, key, prefix string
+}
+
 // addAccount tags a line with its member's key tag, for a client with
 // account-tag: the same key is the same person under any name.
+//
+// The tags of an event serve each of its lines (a presence's JOINs and
+// QUITs): a member without a key takes away the account tag another
+// line's member left there.
 func (c *conn) addAccount(tags map[string]string, m *member) {
-	if c.caps[capAccountTag] && m.key != "" {
+	switch {
+	case !c.caps[capAccountTag]:
+	case m.key != "":
 		tags["account"] = safeUser(ircmsg.TruncateUTF8Safe(m.key, 64))
+	default:
+		delete(tags, "account")
 	}
 }
 
@@ -273,6 +360,9 @@ func (c *conn) closed(f wire.Frame) {
 // but which would break a line (CR, LF, NUL) or start a CTCP (\x01) if
 // it did. Line breaks are kept, for the caller to split at.
 func ircText(s string) string {
+	if plainText(s) {
+		return s // nearly every text: nothing to scan rune by rune
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -283,6 +373,17 @@ func ircText(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// plainText says whether ircText leaves s as it is: valid UTF-8 and no
+// control character but line breaks.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; (b < 0x20 && b != '\n') || b == 0x7f {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 // oneLine is text on one line, its line breaks made spaces.
@@ -308,7 +409,7 @@ func (c *conn) splitSend(tags map[string]string, source, verb, target, text stri
 		room -= len("\x01ACTION \x01")
 	}
 	room = max(room, 16)
-	for _, line := range strings.Split(ircText(text), "\n") {
+	for line := range strings.SplitSeq(ircText(text), "\n") {
 		for line != "" {
 			piece := line
 			if len(piece) > room {
@@ -328,9 +429,100 @@ func (c *conn) splitSend(tags map[string]string, source, verb, target, text stri
 			if action {
 				out = "\x01ACTION " + piece + "\x01"
 			}
+			if c.gone {
+				return
+			}
+			if b, ok := appendTextLine(c.out.AvailableBuffer(), tags, source, verb, target, out); ok {
+				c.out.Write(b)
+				continue
+			}
 			c.sendText(ircmsg.MakeMessage(tags, source, verb, target, out))
 		}
 	}
+}
+
+// textLineTags are the tags appendTextLine writes, in the order it
+// writes them (their names').
+var textLineTags = [...]string{"account", "batch", "msgid", "time"}
+
+// appendTextLine appends to buf the line that sendText writes for
+// ircmsg.MakeMessage(tags, source, verb, target, text), and reports
+// true; or, for a line that ircmsg would write otherwise than as it is
+// given (a tag value to escape, a text to cut, a character it refuses,
+// a tag of another name), it appends nothing and reports false, and the
+// line goes through ircmsg. It is the one line of every delivery of a
+// message, made here without the map, the buffer and the copies that
+// ircmsg's general serializer costs for each member. The tags go in the
+// order of textLineTags: ircmsg writes them in a map's order, which is
+// any, so this is one of the lines it writes too.
+func appendTextLine(buf []byte, tags map[string]string, source, verb, target, text string) ([]byte, bool) {
+	if verb == "" || target == "" || target[0] == ':' || strings.IndexByte(target, ' ') >= 0 ||
+		hasLineBreaker(source) || hasLineBreaker(verb) || hasLineBreaker(target) || hasLineBreaker(text) {
+		return buf, false
+	}
+	body := len(verb) + 1 + len(target) + 2 + len(text)
+	if source != "" {
+		body += 1 + len(source) + 1
+	}
+	if body > maxLineBody-2 {
+		return buf, false
+	}
+	start := len(buf)
+	if len(tags) > 0 {
+		found, tagData := 0, 0
+		buf = append(buf, '@')
+		for _, name := range textLineTags {
+			value, ok := tags[name]
+			if !ok {
+				continue
+			}
+			if !plainTagValue(value) {
+				return buf[:start], false
+			}
+			if found > 0 {
+				buf = append(buf, ';')
+			}
+			buf = append(buf, name...)
+			if value != "" {
+				buf = append(buf, '=')
+				buf = append(buf, value...)
+			}
+			found++
+		}
+		tagData = len(buf) - start - 1
+		if found != len(tags) || tagData > ircmsg.MaxlenServerTagData {
+			return buf[:start], false
+		}
+		buf = append(buf, ' ')
+	}
+	if source != "" {
+		buf = append(buf, ':')
+		buf = append(buf, source...)
+		buf = append(buf, ' ')
+	}
+	buf = append(buf, verb...)
+	buf = append(buf, ' ')
+	buf = append(buf, target...)
+	buf = append(buf, " :"...)
+	buf = append(buf, text...)
+	return append(buf, "\r\n"...), true
+}
+
+// hasLineBreaker says whether s holds a character ircmsg refuses in a
+// line: NUL, CR or LF.
+func hasLineBreaker(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b == 0 || b == '\r' || b == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+// plainTagValue says whether ircmsg writes value as it is: valid UTF-8,
+// and nothing that tag escaping changes, nor a NUL.
+func plainTagValue(value string) bool {
+	return utf8.ValidString(value) && !strings.ContainsAny(value, "\\; \r\n\x00")
 }
 
 // sendText sends m, whose last parameter is text, with that parameter

@@ -48,7 +48,7 @@ func (c *conn) dialRoom() {
 		c.fail("the room cannot be reached")
 		return
 	}
-	c.room = &roomLink{nc: nc, frames: make(chan roomFrame, 16), done: make(chan struct{})}
+	c.room = &roomLink{nc: nc, frames: make(chan roomFrame, maxFramesPerFlush), done: make(chan struct{})}
 	c.phase = helloing
 	go c.room.readRoom()
 	c.toRoom(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: c.nick, Password: c.password})
