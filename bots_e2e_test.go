@@ -119,6 +119,53 @@ func (h *botHost) stop() {
 // or as an earlier message.
 var botLine = regexp.MustCompile(`(?m)^(?:earlier: )?\d\d:\d\d <bot> line (\d+)$`)
 
+// missingLines says which of the bot's lines 0 to n-1 are not in seen,
+// and which are there more than once, for a failure's message.
+func missingLines(seen []int, n int) string {
+	count := make([]int, n)
+	for _, k := range seen {
+		if k >= 0 && k < n {
+			count[k]++
+		}
+	}
+	var missing, twice []string
+	for k, c := range count {
+		switch {
+		case c == 0:
+			missing = append(missing, strconv.Itoa(k))
+		case c > 1:
+			twice = append(twice, strconv.Itoa(k))
+		}
+	}
+	return fmt.Sprintf("missing: %s; shown twice: %s", strings.Join(missing, " "), strings.Join(twice, " "))
+}
+
+// aroundMissing returns the lines of out around where the first of the
+// bot's lines 0 to n-1 that out lacks was due.
+func aroundMissing(out string, n int) string {
+	shown := map[int]bool{}
+	for _, k := range botLinesSeen(out) {
+		shown[k] = true
+	}
+	first := -1
+	for k := range n {
+		if !shown[k] {
+			first = k
+			break
+		}
+	}
+	if first < 0 {
+		return "(none missing)"
+	}
+	lines := strings.Split(out, "\n")
+	for i, line := range lines {
+		if strings.HasSuffix(line, fmt.Sprintf("<bot> line %d", first-1)) {
+			return strings.Join(lines[max(0, i-3):min(len(lines), i+8)], "\n")
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-10):], "\n")
+}
+
 // botLinesSeen returns the numbers of the bot's lines in out, in order.
 func botLinesSeen(out string) []int {
 	var seen []int
@@ -170,8 +217,10 @@ func TestBotLosesNothingAcrossRestarts(t *testing.T) {
 		t.Helper()
 		for deadline := time.Now().Add(screenWait); len(botLinesSeen(p.stdout.String())) < n; time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s was shown %d of the bot's lines, want %d\nbot's stderr:\n%s\nits stderr:\n%s",
-					p.cmd.Args[5], len(botLinesSeen(p.stdout.String())), n, bot.stderr.String(), p.stderr.String())
+				t.Fatalf("%s was shown %d of the bot's lines, want %d (%s)\nbot's stderr:\n%s\nits stderr:\n%s\nits output around the first line missing:\n%s\nthe bot was shown its own lines (%s)",
+					p.cmd.Args[5], len(botLinesSeen(p.stdout.String())), n, missingLines(botLinesSeen(p.stdout.String()), n),
+					bot.stderr.String(), p.stderr.String(), aroundMissing(p.stdout.String(), n),
+					missingLines(botLinesSeen(bot.stdout.String()), n))
 			}
 		}
 	}
