@@ -2,7 +2,6 @@ package files
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
@@ -40,11 +39,11 @@ func (s *Store) Reader(id string) (*Reader, error) {
 	case !info.Complete:
 		return nil, refuse(ErrIncomplete, "%s is still being uploaded", info.Name)
 	}
-	sums, err := readBounded(s.sumsPath(id), chunks(info.Size)*sha256.Size)
+	sums, err := readBounded(s.sumsPath(id), chunks(info.Size)*sumSize)
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(sums)) != chunks(info.Size)*sha256.Size {
+	if int64(len(sums)) != chunks(info.Size)*sumSize {
 		return nil, refuse(ErrDamaged, "%s is damaged on the host's disk: its chunk sums are cut short", info.Name)
 	}
 	f, err := statefile.OpenFile(s.dataPath(id), os.O_RDONLY, 0)
@@ -93,9 +92,8 @@ func (r *Reader) load(at int64) error {
 		}
 		return err
 	}
-	sum := sha256.Sum256(b)
 	i := at / ChunkSize
-	if !bytes.Equal(sum[:], r.sums[i*sha256.Size:(i+1)*sha256.Size]) {
+	if !bytes.Equal(chunkSum(b), r.sums[i*sumSize:(i+1)*sumSize]) {
 		return refuse(ErrDamaged, "%s is damaged on the host's disk: chunk %d (from byte %d) is not what was received", r.info.Name, i, at)
 	}
 	r.buf, r.bufAt = b, at

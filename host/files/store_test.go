@@ -407,8 +407,7 @@ func TestFullPartCompletesOnResume(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, info.ID+".part"), data, 0o600)
 	var sums []byte
 	for off := 0; off < len(data); off += ChunkSize {
-		sum := sha256.Sum256(data[off:min(off+ChunkSize, len(data))])
-		sums = append(sums, sum[:]...)
+		sums = append(sums, chunkSum(data[off:min(off+ChunkSize, len(data))])...)
 	}
 	os.WriteFile(filepath.Join(dir, info.ID+".sums"), sums, 0o600)
 	s = openStore(t, dir, roomy)

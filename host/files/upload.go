@@ -23,7 +23,7 @@ type Upload struct {
 	offset int64
 	synced int64     // offset at the last checkpoint
 	whole  hash.Hash // the sha256 of everything before offset
-	chunk  hash.Hash // the sha256 of the chunk offset is in, so far
+	chunk  hash.Hash // the sum of the chunk offset is in, so far
 	damage error
 	done   bool
 	closed bool
@@ -54,7 +54,7 @@ func (s *Store) Resume(id string) (*Upload, error) {
 	info := e.info
 	s.mu.Unlock()
 
-	u := &Upload{s: s, e: e, info: info, whole: sha256.New(), chunk: sha256.New()}
+	u := &Upload{s: s, e: e, info: info, whole: sha256.New(), chunk: newChunkHash()}
 	if err := u.open(); err != nil {
 		u.release()
 		return nil, err
@@ -88,7 +88,7 @@ func (u *Upload) open() error {
 // and cuts both back to the last chunk that matches.
 func (u *Upload) verify() error {
 	n := chunks(u.info.Size)
-	stored, err := readBounded(u.s.sumsPath(u.info.ID), n*sha256.Size)
+	stored, err := readBounded(u.s.sumsPath(u.info.ID), n*sumSize)
 	if err != nil {
 		return fmt.Errorf("reading the chunk sums of %s: %w", u.info.Name, err)
 	}
@@ -99,7 +99,7 @@ func (u *Upload) verify() error {
 	partSize := fi.Size()
 	buf := make([]byte, ChunkSize)
 	var good, i int64
-	for ; (i+1)*sha256.Size <= int64(len(stored)); i++ {
+	for ; (i+1)*sumSize <= int64(len(stored)); i++ {
 		end := min((i+1)*ChunkSize, u.info.Size)
 		if end > partSize {
 			break
@@ -108,8 +108,7 @@ func (u *Upload) verify() error {
 		if _, err := u.part.ReadAt(b, i*ChunkSize); err != nil {
 			return err
 		}
-		sum := sha256.Sum256(b)
-		if !bytes.Equal(sum[:], stored[i*sha256.Size:(i+1)*sha256.Size]) {
+		if !bytes.Equal(chunkSum(b), stored[i*sumSize:(i+1)*sumSize]) {
 			u.damage = refuse(ErrDamaged, "the stored part of %s was damaged on disk at chunk %d (from byte %d): the upload goes on from there", u.info.Name, i, i*ChunkSize)
 			break
 		}
@@ -119,13 +118,13 @@ func (u *Upload) verify() error {
 	if err := u.part.Truncate(good); err != nil {
 		return err
 	}
-	if err := u.sums.Truncate(i * sha256.Size); err != nil {
+	if err := u.sums.Truncate(i * sumSize); err != nil {
 		return err
 	}
 	if _, err := u.part.Seek(good, io.SeekStart); err != nil {
 		return err
 	}
-	if _, err := u.sums.Seek(i*sha256.Size, io.SeekStart); err != nil {
+	if _, err := u.sums.Seek(i*sumSize, io.SeekStart); err != nil {
 		return err
 	}
 	u.offset, u.synced = good, good
