@@ -21,8 +21,9 @@ const (
 	MaxOwnerBytes = 256
 	// maxStoredSize bounds a size read back from metadata whatever the
 	// host's limits are now (they may have changed since the offer), so
-	// that sums over sizes cannot overflow.
-	maxStoredSize = 1 << 50
+	// that sums over sizes cannot overflow and a file's chunk sums
+	// (4 MiB at most) are read at little cost.
+	maxStoredSize = 1 << 40
 )
 
 // metaFile is a file's metadata as it is written to ID.json.

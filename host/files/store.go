@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -282,20 +283,23 @@ func regularSize(path string) (int64, bool) {
 // readBounded reads the state file at path (never through a link), and
 // refuses one longer than limit.
 func readBounded(path string, limit int64) ([]byte, error) {
+	data, err := readUpTo(path, limit+1)
+	if err == nil && int64(len(data)) > limit {
+		return nil, fmt.Errorf("is more than %d bytes long", limit)
+	}
+	return data, err
+}
+
+// readUpTo reads at most limit bytes of the state file at path (never
+// through a link). It grows its buffer as it reads, so a limit made from a
+// size that a hostile file declares costs only what is really there.
+func readUpTo(path string, limit int64) ([]byte, error) {
 	f, err := statefile.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data := make([]byte, limit+1)
-	n, err := readFull(f, data)
-	if err != nil {
-		return nil, err
-	}
-	if int64(n) > limit {
-		return nil, fmt.Errorf("is more than %d bytes long", limit)
-	}
-	return data[:n], nil
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 // Declare offers a file: it checks the offer against the limits, reserves
@@ -371,7 +375,7 @@ func (s *Store) admit(owner, name string, size int64) error {
 		}
 	}
 	if owned >= l.MaxPerOwner {
-		return refuse(ErrTooMany, "you have %d files on offer, the most the host takes from one member: take one back with /unsend first", owned)
+		return refuse(ErrTooMany, "you have %d files on offer, the most the host takes from one member: take one back first", owned)
 	}
 	return nil
 }

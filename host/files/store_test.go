@@ -452,3 +452,27 @@ func TestConcurrentReadersAndUploads(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Accident: the sums file of a part grew garbage past what the file can
+// have (a damaged disk, a hostile directory): the resume still works,
+// and the garbage is cut off.
+func TestOverlongSumsOnResume(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, roomy)
+	data := content(14, 2*ChunkSize+1)
+	info := declare(t, s, "bob", "x", data)
+	u, _ := s.Resume(info.ID)
+	u.Write(data[:ChunkSize+10])
+	u.Close()
+	f, _ := os.OpenFile(filepath.Join(dir, info.ID+".sums"), os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(bytes.Repeat([]byte{0xee}, 4096))
+	f.Close()
+	u, err := s.Resume(info.ID)
+	if err != nil || u.Offset() != ChunkSize {
+		t.Fatalf("Resume over an overlong sums file: %v, at %d", err, u.Offset())
+	}
+	upload(t, u, data)
+	if got := readAll(t, s, info.ID, 0); !bytes.Equal(got, data) {
+		t.Fatal("not the file offered")
+	}
+}

@@ -88,7 +88,9 @@ func (u *Upload) open() error {
 // and cuts both back to the last chunk that matches.
 func (u *Upload) verify() error {
 	n := chunks(u.info.Size)
-	stored, err := readBounded(u.s.sumsPath(u.info.ID), n*sumSize)
+	// Sums past the file's last chunk (a damaged file) are ignored, and
+	// cut off below.
+	stored, err := readUpTo(u.s.sumsPath(u.info.ID), n*sumSize)
 	if err != nil {
 		return fmt.Errorf("reading the chunk sums of %s: %w", u.info.Name, err)
 	}
@@ -268,14 +270,4 @@ func (u *Upload) Close() error {
 	u.sums.Close()
 	u.release()
 	return err
-}
-
-// readFull reads into b until it is full or the reader ends, and gives
-// how much it read; the end is no error.
-func readFull(r io.Reader, b []byte) (int, error) {
-	n, err := io.ReadFull(r, b)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
-	}
-	return n, err
 }
