@@ -22,7 +22,11 @@
 //     and only then is the file complete; a file that fails it is removed.
 //   - Reader(id) reads a complete file; Seek to go on from an offset. Any
 //     number of readers at once, while other files upload.
-//   - Remove(id), List(), Get(id).
+//   - Remove(id) takes a file back; List(), Get(id) and Used() tell what
+//     is there. Info is what the store knows of a file.
+//   - Errors are sentences for a person, with the figures (FormatSize
+//     gives sizes as people read them); errors.Is tells their kind
+//     (ErrTooBig, ErrQuota, ErrTooMany, ErrMismatch, ErrDamaged...).
 //   - CheckName and FreeName keep offered names names, for the host and
 //     for the client that saves a fetched file.
 //
