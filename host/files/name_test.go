@@ -124,3 +124,17 @@ func TestFreeName(t *testing.T) {
 		t.Fatal("FreeName took a path")
 	}
 }
+
+// Sizes in refusals and offers are read by people: the figures must be
+// right at the unit boundaries, where rounding could show "1000 kB".
+func TestFormatSize(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0 bytes", 1: "1 byte", 999: "999 bytes", 1000: "1 kB", 1500: "1.5 kB",
+		999_949: "999.9 kB", 999_999: "1 MB", 2_300_000: "2.3 MB", 10_000_001: "10 MB",
+		1 << 30: "1.1 GB", 1 << 40: "1.1 TB",
+	} {
+		if got := FormatSize(n); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
