@@ -164,7 +164,10 @@ func (u *Upload) Write(p []byte) (int, error) {
 	removed := u.e.removed
 	u.s.mu.Unlock()
 	if removed {
+		// A Resume racing the Remove may have made the part again after
+		// it was removed; the id is never used again, so its files go.
 		u.Close()
+		u.s.removeFiles(u.info.ID)
 		return 0, refuse(ErrRemoved, "%s is no longer on offer", u.info.Name)
 	}
 	written := 0
