@@ -24,32 +24,7 @@ func BenchmarkFanOutCPU(b *testing.B) {
 		b.StopTimer()
 		raiseFileLimit(uint64(2*n + 256))
 		measure := func(proto benchProto, pid int) (perCPU, perSecond float64) {
-			s := newSwarm(proto)
-			defer s.close()
-			if err := s.join(n); err != nil {
-				b.Fatal(err)
-			}
-			if err := s.warmUp(); err != nil {
-				b.Fatal(err)
-			}
-			cpu0, err := procCPU(pid)
-			if err != nil {
-				b.Skip(err)
-			}
-			b.StartTimer()
-			elapsed, err := s.closedLoop(int64(b.N))
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
-			cpu1, err := procCPU(pid)
-			if err != nil {
-				b.Fatal(err)
-			}
-			deliveries := float64(b.N) * n
-			// The CPU time counts in ticks of 10 ms: one tick at least.
-			cpu := max(cpu1-cpu0, 10*time.Millisecond)
-			return deliveries / cpu.Seconds(), deliveries / elapsed.Seconds()
+			return fanOutCPU(b, proto, pid, n, nil)
 		}
 		hp := startHostProcess(b, "bench")
 		room := &processRoomProto{roomProto: &roomProto{addr: hp.addr, conf: benchClientTLS(hp.fingerprint), len: roomFrameLen(b)}, proc: hp}
@@ -62,6 +37,42 @@ func BenchmarkFanOutCPU(b *testing.B) {
 		b.ReportMetric(roomRate, "chatroom-deliveries/s")
 		b.ReportMetric(bareRate, "bare-deliveries/s")
 	})
+}
+
+// fanOutCPU joins n members of proto, the server being process pid, runs
+// the closed loop for b.N messages (timed), and returns the deliveries per
+// second of that process's CPU time and per second; then, while the
+// members are still in, it calls after, if set, with them.
+func fanOutCPU(b *testing.B, proto benchProto, pid, n int, after func(*swarm)) (perCPU, perSecond float64) {
+	s := newSwarm(proto)
+	defer s.close()
+	if err := s.join(n); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.warmUp(); err != nil {
+		b.Fatal(err)
+	}
+	cpu0, err := procCPU(pid)
+	if err != nil {
+		b.Skip(err)
+	}
+	b.StartTimer()
+	elapsed, err := s.closedLoop(int64(b.N))
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu1, err := procCPU(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if after != nil {
+		after(s)
+	}
+	deliveries := float64(b.N) * float64(n)
+	// The CPU time counts in ticks of 10 ms: one tick at least.
+	cpu := max(cpu1-cpu0, 10*time.Millisecond)
+	return deliveries / cpu.Seconds(), deliveries / elapsed.Seconds()
 }
 
 // processRoomProto is chatroom in a host process, as the swarm sees it.

@@ -48,36 +48,14 @@ func BenchmarkFanOutIRC(b *testing.B) {
 		raiseFileLimit(uint64(4*n + 256)) // clients, and the gateway's pipes
 		type figures struct{ perCPU, perSecond, p99 float64 }
 		measure := func(proto benchProto, pid int) figures {
-			s := newSwarm(proto)
-			defer s.close()
-			if err := s.join(n); err != nil {
-				b.Fatal(err)
-			}
-			if err := s.warmUp(); err != nil {
-				b.Fatal(err)
-			}
-			cpu0, err := procCPU(pid)
-			if err != nil {
-				b.Skip(err)
-			}
-			b.StartTimer()
-			elapsed, err := s.closedLoop(int64(b.N))
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
-			cpu1, err := procCPU(pid)
-			if err != nil {
-				b.Fatal(err)
-			}
-			lat, err := s.openLoop(benchIRCLatencyMsgs, benchIRCLatencyRate)
-			if err != nil {
-				b.Fatal(err)
-			}
-			deliveries := float64(b.N) * n
-			// The CPU time counts in ticks of 10 ms: one tick at least.
-			cpu := max(cpu1-cpu0, 10*time.Millisecond)
-			return figures{deliveries / cpu.Seconds(), deliveries / elapsed.Seconds(), float64(percentile(lat, 0.99)) / 1e3}
+			var lat []int64
+			perCPU, perSecond := fanOutCPU(b, proto, pid, n, func(s *swarm) {
+				var err error
+				if lat, err = s.openLoop(benchIRCLatencyMsgs, benchIRCLatencyRate); err != nil {
+					b.Fatal(err)
+				}
+			})
+			return figures{perCPU, perSecond, float64(percentile(lat, 0.99)) / 1e3}
 		}
 		// chatroom first, then IRC, each in a fresh host process, so
 		// that both rooms are the same when measured.
