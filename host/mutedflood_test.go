@@ -56,6 +56,11 @@ func TestMutedMemberCannotFloodThroughJoinNames(t *testing.T) {
 						s.err = err
 						break
 					}
+					if f.Type == wire.TypePing {
+						// The host's heartbeat, when the flood takes
+						// longer than one on a busy machine: no event.
+						continue
+					}
 					s.frames = append(s.frames, f)
 					if f.Type == wire.TypeEvent && f.Kind == wire.KindSay && f.From == "carol" {
 						break
