@@ -121,21 +121,43 @@ func newBudgets() budgets {
 	}
 }
 
+// lineSlack is how late, at most, lines may reach the room and still be
+// counted as sent at the pace the welcome announced. A client paces its
+// lines as they leave it (join's outgoing queue, the IRC gateway's), but
+// they arrive as the network and the host's scheduling let them: on a
+// busy machine, a few lines sent apart are handled together, and a
+// bucket exactly as big as the announced burst refused the last of them
+// (one line in about ten restarts of TestBotLosesNothingAcrossRestarts
+// under load), whose refusal could then be lost with the connection. So
+// each bucket holds, beyond the announced burst, what the announced rate
+// gives in lineSlack: a line or two at a person's pace.
+const lineSlack = 250 * time.Millisecond
+
+// HeldLimits are the limits the room keeps a member's lines to when it
+// announces announced: the same rate, and lineSlack's worth of lines more
+// (at least one) in the bucket, so that a client pacing to announced is
+// never refused for lines that arrive together.
+func HeldLimits(announced wire.Limits) wire.Limits {
+	extra := max(1, int(math.Ceil(announced.PerSecond*lineSlack.Seconds())))
+	return wire.Limits{Burst: announced.Burst + extra, PerSecond: announced.PerSecond}
+}
+
 // takeLine takes a token for one line from m from every budget it draws
 // on, or, when one of them is empty, takes none and says which one in
-// words for m's notice.
+// words for m's notice (in the announced limits, which clients pace to).
 func (s *state) takeLine(m *Member) (ok bool, why string) {
 	now := s.now()
+	held := HeldLimits(s.limits)
 	own := &m.lines
 	if m.identity != "" {
-		own = s.budgets.lineKeys.get(m.identity, now, s.limits)
+		own = s.budgets.lineKeys.get(m.identity, now, held)
 	} else {
-		own.refill(now, s.limits)
+		own.refill(now, held)
 	}
 	var addr *bucket
 	if m.addr != "" {
 		// Another table than own's, so own's pointer stays good.
-		addr = s.budgets.lineAddrs.get(m.addr, now, addressLimits(s.limits))
+		addr = s.budgets.lineAddrs.get(m.addr, now, addressLimits(held))
 	}
 	switch {
 	case own.tokens < 1:

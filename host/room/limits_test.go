@@ -28,8 +28,10 @@ func (c *clock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// A pasted block of ten lines goes through; the eleventh line at once is
-// refused, to its sender alone; time brings tokens back.
+// A pasted block of ten lines goes through, and one more (the slack for
+// lines paced by their client that arrive together, see HeldLimits); the
+// twelfth line at once is refused, to its sender alone; time brings
+// tokens back.
 func TestRateLimit(t *testing.T) {
 	clk := &clock{now: testTime}
 	tr := startRoom(t, Config{Now: clk.Now, Limits: wire.Limits{Burst: 10, PerSecond: 2}})
@@ -37,12 +39,12 @@ func TestRateLimit(t *testing.T) {
 	bob := tr.join("bob")
 	ana.frames() // bob's join
 
-	for i := range 11 {
+	for i := range 12 {
 		bob.say(fmt.Sprintf("line %d", i))
 	}
 	tr.sync()
 	var want []wire.Frame
-	for i := range 10 {
+	for i := range 11 {
 		want = append(want, sayEvent(uint64(3+i), "bob", fmt.Sprintf("line %d", i)))
 	}
 	ana.expect(want...)
@@ -51,7 +53,7 @@ func TestRateLimit(t *testing.T) {
 	clk.advance(500 * time.Millisecond)
 	bob.say("after a pause")
 	tr.sync()
-	later := sayEvent(13, "bob", "after a pause")
+	later := sayEvent(14, "bob", "after a pause")
 	later.Time = clk.Now()
 	ana.expect(later)
 	bob.expect(later)
@@ -80,8 +82,8 @@ func TestFloodKicked(t *testing.T) {
 		}
 		says++
 	}
-	if says != 10 {
-		t.Fatalf("ana saw %d of the flood, want the burst of 10", says)
+	if want := HeldLimits(wire.Limits{Burst: 10, PerSecond: 2}).Burst; says != want {
+		t.Fatalf("ana saw %d of the flood, want the bucket's %d", says, want)
 	}
 	if last := frames[len(frames)-1]; last.Kind != wire.KindLeave || last.Code != wire.CodeKicked || last.Text != "flooding" {
 		t.Fatalf("ana's last frame: %+v", last)
@@ -89,7 +91,7 @@ func TestFloodKicked(t *testing.T) {
 	// The flooder was told each time (its burst echoed, then a notice per
 	// refused line), and then why it was sent out.
 	got := flooder.frames()
-	if want := 10 + floodStrikes - 1; len(got) != want || got[len(got)-1].Type != wire.TypeNotice {
+	if want := HeldLimits(wire.Limits{Burst: 10, PerSecond: 2}).Burst + floodStrikes - 1; len(got) != want || got[len(got)-1].Type != wire.TypeNotice {
 		t.Fatalf("the flooder got %d frames, want %d", len(got), want)
 	}
 	flooder.expectFinal(closedFrame(wire.CodeKicked, "", "flooding"))
