@@ -174,21 +174,38 @@ func (c *conn) badMask(mode, mask string) bool {
 // sent as it is, for the room to ban someone who has just left, as /ban
 // does.
 func (c *conn) banByMask(mask string) {
-	if c.badMask("+b", mask) {
+	c.actOnMask(maskAct{mode: "+b", verb: "ban", does: "bans", masks: &c.bannedMasks,
+		absent: func(nick string) { c.roomSay("/ban " + nick) }}, mask)
+}
+
+// maskAct is what MODE +b or +q does with a mask (see actOnMask).
+type maskAct struct {
+	mode       string        // "+b"
+	verb, does string        // the room command ("ban") and what it does ("bans")
+	masks      *[]maskedName // the masks this session acted by, for the -b or -q to come
+	// absent is what a plain nick of no one here comes to.
+	absent func(nick string)
+}
+
+// actOnMask does act to the one member present that mask matches: a
+// mask that matches several is refused, so that a typo (*!*@*) acts on
+// no one, as the room acts on one member at a time.
+func (c *conn) actOnMask(act maskAct, mask string) {
+	if c.badMask(act.mode, mask) {
 		return
 	}
 	full, nick := fullMask(mask)
 	m, n := c.membersMatching(full)
 	switch {
 	case n == 1:
-		remember(&c.bannedMasks, full, m.name)
-		c.roomSay("/ban " + m.name)
+		remember(act.masks, full, m.name)
+		c.roomSay("/" + act.verb + " " + m.name)
 	case n == 0 && !hasWildcard(nick) && full == nick+"!*@*":
-		c.roomSay("/ban " + nick)
+		act.absent(nick)
 	case n == 0:
-		c.serviceNotice("no one here matches " + full + ": MODE +b bans the one member a mask matches, or the member a nick names")
+		c.serviceNotice("no one here matches " + full + ": MODE " + act.mode + " " + act.does + " the one member a mask matches, or the member a nick names")
 	default:
-		c.serviceNotice(itoa(n) + " members match " + full + ": name the one to ban (MODE +b NICK), as the room bans one member at a time")
+		c.serviceNotice(itoa(n) + " members match " + full + ": name the one to " + act.verb + " (MODE " + act.mode + " NICK), as the room " + act.does + " one member at a time")
 	}
 }
 
@@ -260,24 +277,11 @@ func (c *conn) bannedName(nick string) (string, bool) {
 }
 
 // muteByMask is MODE +q: the one member present the mask matches is
-// muted, as banByMask bans.
+// muted, as banByMask bans; a nick of no one here is answered 401, no
+// such nick.
 func (c *conn) muteByMask(mask string) {
-	if c.badMask("+q", mask) {
-		return
-	}
-	full, nick := fullMask(mask)
-	m, n := c.membersMatching(full)
-	switch {
-	case n == 1:
-		remember(&c.mutedMasks, full, m.name)
-		c.roomSay("/mute " + m.name)
-	case n == 0 && !hasWildcard(nick) && full == nick+"!*@*":
-		c.numeric("401", nick, "No such nick/channel")
-	case n == 0:
-		c.serviceNotice("no one here matches " + full + ": MODE +q mutes the one member a mask matches, or the member a nick names")
-	default:
-		c.serviceNotice(itoa(n) + " members match " + full + ": name the one to mute (MODE +q NICK), as the room mutes one member at a time")
-	}
+	c.actOnMask(maskAct{mode: "+q", verb: "mute", does: "mutes", masks: &c.mutedMasks,
+		absent: func(nick string) { c.numeric("401", nick, "No such nick/channel") }}, mask)
 }
 
 // unmuteByMask is MODE -q: a mask this session muted by lifts that mute,
