@@ -146,8 +146,7 @@ func HeldLimits(announced wire.Limits) wire.Limits {
 // on, or, when one of them is empty, takes none and says which one in
 // words for m's notice (in the announced limits, which clients pace to).
 func (s *state) takeLine(m *Member) (ok bool, why string) {
-	now := s.now()
-	held := HeldLimits(s.limits)
+	now, held := s.now(), s.held
 	own := &m.lines
 	if m.identity != "" {
 		own = s.budgets.lineKeys.get(m.identity, now, held)

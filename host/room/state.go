@@ -21,7 +21,8 @@ type state struct {
 	now    func() time.Time
 	store  Store
 	outbox int
-	limits wire.Limits
+	limits wire.Limits // as the welcome announces them
+	held   wire.Limits // as the line budgets keep them: HeldLimits(limits)
 
 	seq     uint64             // number of the last event
 	members []*Member          // in join order, which the welcome and /who show
@@ -161,6 +162,7 @@ func newState(cfg Config) *state {
 	if s.limits.Burst <= 0 || s.limits.PerSecond <= 0 {
 		s.limits = DefaultLimits
 	}
+	s.held = HeldLimits(s.limits)
 	if s.outbox <= 0 {
 		s.outbox = defaultOutbox
 	}
