@@ -147,6 +147,13 @@ type fakeUI struct {
 	// welcomed and outage are as in line mode (join/tui), whose lines
 	// the fake prints.
 	welcomed, outage bool
+	transfers        []Transfer // every state shown, in order
+}
+
+func (u *fakeUI) Transfer(t Transfer) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.transfers = append(u.transfers, t)
 }
 
 func newFakeUI(t *testing.T, answers ...string) *fakeUI {

@@ -63,6 +63,9 @@ type UI interface {
 	// Note shows one line of the client's own, such as a status while
 	// reconnecting or lines that could not be sent.
 	Note(n Note)
+	// Transfer shows the state of a file transfer (see Transfer), called
+	// from the goroutine that moves its bytes.
+	Transfer(t Transfer)
 }
 
 // Note is a line the client itself has to say to the person.

@@ -148,3 +148,7 @@ func (s *sender) Note(n Note) {
 	}
 	s.ui.Note(n)
 }
+
+// Transfer: a sender starts no transfer yet (chatroom send --file comes
+// with file sharing's client).
+func (s *sender) Transfer(Transfer) {}

@@ -1,6 +1,8 @@
 package files
 
 import (
+	"chatroom/host/wire"
+
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
@@ -77,7 +79,7 @@ func parseMeta(data []byte, id string) (Info, error) {
 	case m.Offered.IsZero() || m.Expires.IsZero():
 		return Info{}, errors.New("has no offer or expiry time")
 	}
-	if err := CheckName(m.Name); err != nil {
+	if err := wire.CheckFileName(m.Name); err != nil {
 		return Info{}, fmt.Errorf("gives a name that is not safe: %v", err)
 	}
 	if err := checkOwner(m.Owner); err != nil {

@@ -1,6 +1,8 @@
 package files
 
 import (
+	"chatroom/host/wire"
+
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -153,7 +155,7 @@ func FuzzParseMeta(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if CheckName(info.Name) != nil || checkOwner(info.Owner) != nil || info.Size <= 0 || info.Size > maxStoredSize || info.ID != id {
+		if wire.CheckFileName(info.Name) != nil || checkOwner(info.Owner) != nil || info.Size <= 0 || info.Size > maxStoredSize || info.ID != id {
 			t.Fatalf("accepted %+v", info)
 		}
 		again, err := encodeMeta(info)

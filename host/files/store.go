@@ -24,11 +24,11 @@
 //     number of readers at once, while other files upload.
 //   - Remove(id) takes a file back; List(), Get(id) and Used() tell what
 //     is there. Info is what the store knows of a file.
-//   - Errors are sentences for a person, with the figures (FormatSize
+//   - Errors are sentences for a person, with the figures (wire.FormatSize
 //     gives sizes as people read them); errors.Is tells their kind
 //     (ErrTooBig, ErrQuota, ErrTooMany, ErrMismatch, ErrDamaged...).
-//   - CheckName and FreeName keep offered names names, for the host and
-//     for the client that saves a fetched file.
+//   - Offered names are checked with wire.CheckFileName, as the client
+//     that saves a fetched file checks them again.
 //
 // On disk, for an id: ID.json (the metadata, written atomically once at
 // the offer), ID.part (the data while it uploads), ID (the data once it is
@@ -59,6 +59,7 @@ import (
 	"time"
 
 	"chatroom/host/statefile"
+	"chatroom/host/wire"
 )
 
 // The chunk sums are CRC-32C (Castagnoli), which the processor computes
@@ -104,7 +105,7 @@ type Limits struct {
 // Info is what the store knows of a file.
 type Info struct {
 	ID       string   // made by the store; the file's name on disk
-	Name     string   // the name it was offered under (checked by CheckName)
+	Name     string   // the name it was offered under (checked by wire.CheckFileName)
 	Size     int64    // in bytes, as declared
 	SHA256   [32]byte // as declared; a complete file has it
 	Owner    string
@@ -312,7 +313,7 @@ func readUpTo(path string, limit int64) ([]byte, error) {
 // refused with an error (ErrTooBig, ErrQuota, ErrTooMany) that says the
 // figures; a bad name or owner with ErrBadOffer.
 func (s *Store) Declare(owner, name string, size int64, sha256 [32]byte) (Info, error) {
-	if err := CheckName(name); err != nil {
+	if err := wire.CheckFileName(name); err != nil {
 		return Info{}, &refusal{kind: ErrBadOffer, text: err.Error()}
 	}
 	if err := checkOwner(owner); err != nil {
@@ -363,11 +364,11 @@ func (s *Store) Declare(owner, name string, size int64, sha256 [32]byte) (Info, 
 func (s *Store) admit(owner, name string, size int64) error {
 	l := s.limits
 	if size > l.MaxFileSize {
-		return refuse(ErrTooBig, "%s is %s, more than the %s the host takes for one file", name, FormatSize(size), FormatSize(l.MaxFileSize))
+		return refuse(ErrTooBig, "%s is %s, more than the %s the host takes for one file", name, wire.FormatSize(size), wire.FormatSize(l.MaxFileSize))
 	}
 	if size > l.Quota-s.used {
 		return refuse(ErrQuota, "%s (%s) does not fit: the host keeps at most %s of files, and %s of it is taken (%s free)",
-			name, FormatSize(size), FormatSize(l.Quota), FormatSize(s.used), FormatSize(max(0, l.Quota-s.used)))
+			name, wire.FormatSize(size), wire.FormatSize(l.Quota), wire.FormatSize(s.used), wire.FormatSize(max(0, l.Quota-s.used)))
 	}
 	if len(s.entries) >= l.MaxFiles {
 		return refuse(ErrTooMany, "the host keeps at most %d files, and has %d: wait for some to expire or be taken back", l.MaxFiles, len(s.entries))
@@ -487,25 +488,4 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-// FormatSize gives a size in bytes as a person reads it: "512 bytes",
-// "2.3 MB", "1 GB" (powers of 1000, as file managers show them).
-func FormatSize(n int64) string {
-	if n < 1000 {
-		if n == 1 {
-			return "1 byte"
-		}
-		return fmt.Sprintf("%d bytes", n)
-	}
-	units := []string{"kB", "MB", "GB", "TB", "PB", "EB"}
-	v := float64(n) / 1000
-	i := 0
-	for v >= 999.95 && i < len(units)-1 {
-		v /= 1000
-		i++
-	}
-	s := fmt.Sprintf("%.1f", v)
-	s = strings.TrimSuffix(s, ".0")
-	return s + " " + units[i]
 }

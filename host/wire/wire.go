@@ -321,6 +321,17 @@ type Frame struct {
 	// CodeLost).
 	Joined []Member    `json:"joined,omitempty"`
 	Left   []Departure `json:"left,omitempty"`
+
+	// offer, event (offer, unsend), private (an offer to one member),
+	// notice (the answer to an offer or a "/get"), upload, fetch: the
+	// file (see Files in files.go). offer, private: To is the one member
+	// it is for.
+	File *File `json:"file,omitempty"`
+	// notice (the answer to "/files"): the files on offer to the member.
+	Files []File `json:"files,omitempty"`
+	// fetch: the bytes the member has already; ready: where the data
+	// goes on from.
+	Offset int64 `json:"offset,omitempty"`
 }
 
 // Departure is a member who left, in a presence event: its name, and why
