@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -96,6 +97,81 @@ type jsonEvent struct {
 	// A program applies the leaves first, then the joins.
 	Joined []jsonMember `json:"joined,omitempty"`
 	Left   []jsonLeft   `json:"left,omitempty"`
+
+	// File sharing (added within version 1). offer, unsend, private (an
+	// offer to one member), notice (the answer to an offer or a "/get"):
+	// the file. notice (the answer to "/files"): the files on offer.
+	File  *jsonFile  `json:"file,omitempty"`
+	Files []jsonFile `json:"files,omitempty"`
+}
+
+// jsonFile is a file on offer, as the room describes it. What lets a
+// member fetch or upload it (the room's ID and Token) is never written:
+// the output may be logged or shown, and the client does the fetching.
+type jsonFile struct {
+	Number int    `json:"number,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	From   string `json:"from,omitempty"`
+	To     string `json:"to,omitempty"`
+	// Expires is when the host stops keeping it, RFC 3339 in UTC.
+	Expires string `json:"expires,omitempty"`
+}
+
+func jsonFileOf(f wire.File) jsonFile {
+	return jsonFile{Number: f.Number, Name: f.Name, Size: f.Size, SHA256: f.SHA256, From: f.From, To: f.To, Expires: jsonTime(f.Expires)}
+}
+
+// typeTransfer is the type of jsonTransfer's lines.
+const typeTransfer = "transfer"
+
+// jsonTransfer is the line of a file transfer's state (added within
+// version 1): "transfer" is the client's number for the transfer (each
+// line with the same number is a later state of the same one); direction
+// "up" (the person's own file on its way to the room) or "down" (a
+// fetch); state "hashing", "waiting" (connecting, or again after a break:
+// text says what broke), "moving", "finished" (an upload stored and
+// offered; a fetch checked against its sha256 and in place at path) or
+// "failed" (text says why); the file as the room described it; done, the
+// bytes through, of size; rate, bytes a second lately (0: not known);
+// path, the local file.
+type jsonTransfer struct {
+	V         int      `json:"v"`
+	Type      string   `json:"type"`
+	Transfer  int      `json:"transfer"`
+	Direction string   `json:"direction"`
+	State     string   `json:"state"`
+	File      jsonFile `json:"file"`
+	Done      int64    `json:"done"`
+	Size      int64    `json:"size"`
+	Rate      float64  `json:"rate"`
+	Path      string   `json:"path,omitempty"`
+	Text      string   `json:"text,omitempty"`
+}
+
+// transferStates are the values of jsonTransfer.State.
+var transferStates = map[join.TransferState]string{
+	join.Hashing:  "hashing",
+	join.Waiting:  "waiting",
+	join.Moving:   "moving",
+	join.Finished: "finished",
+	join.Failed:   "failed",
+}
+
+func jsonFromTransfer(t join.Transfer) *jsonTransfer {
+	dir := "down"
+	if t.Up {
+		dir = "up"
+	}
+	state, ok := transferStates[t.State]
+	if !ok {
+		state = "waiting" // a state added later is at least not done
+	}
+	return &jsonTransfer{
+		V: JSONVersion, Type: typeTransfer, Transfer: t.Key, Direction: dir, State: state,
+		File: jsonFileOf(t.File), Done: t.Done, Size: t.File.Size, Rate: math.Round(knownRate(t.Rate)), Path: t.Path, Text: t.Err,
+	}
 }
 
 type jsonLeft struct {
@@ -139,6 +215,7 @@ type jsonUI struct {
 	mu     sync.Mutex // the room's lines are shown from other goroutines
 	out    io.Writer
 	roster *join.Roster // the current session's, once welcomed: who the person is
+	gate   transferGate // paces the transfers' lines
 }
 
 // NewJSONUI returns a UI that reads lines from in as line mode does and
@@ -194,8 +271,20 @@ func (u *jsonUI) Note(n join.Note) {
 	u.write(jsonFromNote(n))
 }
 
-func (u *jsonUI) write(e *jsonEvent) {
-	line := jsonLine(e)
+func (u *jsonUI) write(e *jsonEvent) { u.writeLine(e) }
+
+// writeLine writes v, a jsonEvent or jsonTransfer with its version set,
+// as one line.
+func (u *jsonUI) writeLine(v any) {
+	var line []byte
+	if e, ok := v.(*jsonEvent); ok {
+		line = jsonLine(e)
+	} else {
+		var err error
+		if line, err = JSONLine(v); err != nil {
+			line = jsonLine(&jsonEvent{Type: typeNote, Kind: "warning", Text: "cannot encode a line: " + err.Error()})
+		}
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	// As in line mode, an output that fails has no one to tell; one write
@@ -262,7 +351,7 @@ func jsonFromFrame(f wire.Frame, phase join.Phase, me string) (jsonEvent, bool) 
 	switch f.Type {
 	case wire.TypeEvent:
 		switch f.Kind {
-		case wire.KindSay, wire.KindMe, wire.KindJoin, wire.KindLeave, wire.KindRole, wire.KindNick, wire.KindAway, wire.KindTopic:
+		case wire.KindSay, wire.KindMe, wire.KindJoin, wire.KindLeave, wire.KindRole, wire.KindNick, wire.KindAway, wire.KindTopic, wire.KindOffer, wire.KindUnsend:
 			e.Type = f.Kind
 			if f.Kind == wire.KindJoin || f.Kind == wire.KindNick {
 				e.Key = jsonKey(f.Key)
@@ -296,6 +385,16 @@ func jsonFromFrame(f wire.Frame, phase join.Phase, me string) (jsonEvent, bool) 
 		welcomeFields(&e, f)
 	default:
 		return jsonEvent{}, false
+	}
+	switch f.Type {
+	case wire.TypeEvent, wire.TypePrivate, wire.TypeNotice:
+		if f.File != nil {
+			file := jsonFileOf(*f.File)
+			e.File = &file
+		}
+		for _, file := range f.Files {
+			e.Files = append(e.Files, jsonFileOf(file))
+		}
 	}
 	return e, true
 }

@@ -28,6 +28,7 @@ type lineUI struct {
 	roster   *join.Roster // the current session's, once welcomed: who the person is
 	welcomed bool         // the first welcome has been shown
 	notes    plainNotes
+	gate     transferGate // paces the transfers' lines on errOut
 }
 
 // NewLineUI returns a line-mode UI reading in and writing out, for input

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,18 @@ type output struct {
 	partial []byte // the start of an escape sequence or character cut off at the end of a Write
 	held    bool   // a newline from the editor, not yet written
 	closed  bool
-	status  bool // the line right above the row is a status line (Status)
+	// status: the line right above the block of bars (right above the
+	// row when there are none) is a status line (Status).
+	status bool
+
+	// bars are the keyed status lines that stay right above the prompt
+	// row, one per file transfer, each replaced in place as it changes
+	// (SetBar) until it ends (EndBar); barsDrawn is how many rows of them
+	// are on the screen right above the row now, 0 when they have to be
+	// drawn anew (the editor went on below its row, the screen was
+	// cleared).
+	bars      []bar
+	barsDrawn int
 
 	// undo holds the row's text before each of the last two characters
 	// the editor wrote: liner answers Ctrl-C by writing "^C" at the
@@ -75,6 +87,17 @@ type output struct {
 	reflows    bool
 	drawnWidth int
 }
+
+// bar is one of the status lines kept above the prompt row.
+type bar struct {
+	key  int
+	text string
+}
+
+// maxBars bounds the bars drawn: each is a row the room's lines do not
+// get, and going up over them must stay on the screen. Bars beyond are
+// kept and drawn when one before them ends.
+const maxBars = 6
 
 // endMarker, in the editor's stream, says that the editor has returned and
 // its row is finished. It is an APC string, which the editor never writes
@@ -219,6 +242,11 @@ func (o *output) escape(data []byte) int {
 			o.csi(nil, 'H')
 			o.csi([]byte("2"), 'J')
 			o.out = append(o.out, eraseScreen...)
+			// The editor draws its row again where the cursor is, from
+			// its first column: the bars go first, at the top.
+			o.status = false
+			o.barsDrawn = 0
+			o.drawBars()
 			return len(eraseScreen)
 		}
 		if bytes.HasPrefix([]byte(eraseScreen), data) {
@@ -325,6 +353,7 @@ func (o *output) flushHeld() {
 	}
 	o.held = false
 	o.status = false
+	o.barsDrawn = 0 // above the finished row, no longer right above the next: drawn again below
 	o.out = append(o.out, "\r\n"...)
 	o.row = promptRow{}
 	o.undo = [2]string{}
@@ -352,19 +381,32 @@ func (o *output) followResize() {
 	}
 	old := o.drawnWidth
 	o.drawnWidth = w
-	if old == 0 || w >= old || !o.reflows || !o.rowDrawn() {
+	if old == 0 || w >= old || !o.reflows || !o.rowDrawn() && o.barsDrawn == 0 {
 		return
 	}
-	if len(o.row.cells) <= w && o.row.col < w {
-		return // the row still fits on one
+	// The bars, drawn to fit the old width, may take several rows each
+	// now.
+	barRows, barsWrap := 0, false
+	for _, b := range o.drawnBars() {
+		n := max(1, (textCols(b.text)+w-1)/w)
+		barRows += n
+		barsWrap = barsWrap || n > 1
+	}
+	if len(o.row.cells) <= w && o.row.col < w && !barsWrap {
+		return // the row and the bars still fit on one row each
 	}
 	o.out = append(o.out, '\r')
-	if up := o.row.col / w; up > 0 {
+	up := barRows
+	if o.rowDrawn() {
+		up += o.row.col / w
+	}
+	if up > 0 {
 		o.out = fmt.Appendf(o.out, "\x1b[%dA", up)
 	}
 	o.out = append(o.out, "\x1b[J"...)
 	o.held = false
 	o.status = false
+	o.barsDrawn = 0 // erased: drawn again by the next line or bar
 	o.row = promptRow{}
 	o.undo = [2]string{}
 }
@@ -448,34 +490,119 @@ func (o *output) println(lines ...string) {
 		}
 		return
 	}
-	if o.rowDrawn() {
-		o.out = append(o.out, "\r\x1b[K"...)
-	}
+	o.clearUp(o.barsDrawn)
 	o.printlnNoClear(lines...)
 }
 
-// Status shows line above the prompt row as Println does, but in place
-// of the previous status line when nothing was shown after it: one line
-// that changes ("retrying in 2s", "reconnecting…") rather than one per
-// change. line must fit on one row of the terminal.
+// clearUp clears the prompt row and goes up rows rows above it, clearing
+// the one it lands on, where the caller draws again from: its lines, then
+// everything below them (printlnNoClear), each row cleared before it is
+// written.
+func (o *output) clearUp(rows int) {
+	if o.rowDrawn() || rows > 0 {
+		o.out = append(o.out, "\r\x1b[K"...)
+	}
+	if rows > 0 {
+		o.out = fmt.Appendf(o.out, "\x1b[%dA\r\x1b[K", rows)
+	}
+}
+
+// Status shows line above the prompt row (and the bars) as Println does,
+// but in place of the previous status line when nothing was shown after
+// it: one line that changes ("retrying in 2s", "reconnecting…") rather
+// than one per change. line must fit on one row of the terminal.
 func (o *output) Status(line string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.out = o.out[:0]
 	o.followResize()
 	if o.status && !o.closed {
-		if o.rowDrawn() {
-			o.out = append(o.out, "\r\x1b[K"...)
-		}
-		// Up to the status line, clear it; println writes the new one
-		// there and the row below it again.
-		o.out = append(o.out, "\x1b[A\r\x1b[K"...)
+		// Up to the status line, over the bars, clear it; the new one
+		// goes there, the bars and the row below it again.
+		o.clearUp(o.barsDrawn + 1)
 		o.printlnNoClear(line)
 	} else {
 		o.println(line)
 	}
 	o.status = true
 	o.flush()
+}
+
+// SetBar shows text as the bar of key: a status line that stays right
+// above the prompt row, below the room's lines, and is replaced in place
+// by the next SetBar of the same key. A new key's bar goes below the
+// others. text is shown as Println shows a line, cut to fit one row. After
+// Close nothing is shown: there is no row to keep bars above.
+func (o *output) SetBar(key int, text string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	o.out = o.out[:0]
+	o.followResize()
+	i := slices.IndexFunc(o.bars, func(b bar) bool { return b.key == key })
+	if i < 0 {
+		o.bars = append(o.bars, bar{key: key, text: text})
+	} else {
+		if o.bars[i].text == text && o.barsDrawn == len(o.drawnBars()) {
+			return // as it is on the screen
+		}
+		o.bars[i].text = text
+	}
+	o.clearUp(o.barsDrawn)
+	o.printlnNoClear()
+	o.flush()
+}
+
+// EndBar takes the bar of key away and shows lines in its place, as
+// Println shows them (above the bars that remain). lines should not be
+// empty: a bar that leaves no line would leave its row behind; with none,
+// an empty line stands for it.
+func (o *output) EndBar(key int, lines ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.out = o.out[:0]
+	o.followResize()
+	if i := slices.IndexFunc(o.bars, func(b bar) bool { return b.key == key }); i >= 0 {
+		// The rows to go up are the ones drawn before it went.
+		drawn := o.barsDrawn
+		o.bars = slices.Delete(o.bars, i, i+1)
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
+		if !o.closed {
+			o.status = false
+			o.clearUp(drawn)
+			o.printlnNoClear(lines...)
+			o.flush()
+			return
+		}
+	}
+	if len(lines) > 0 {
+		o.println(lines...)
+	}
+	o.flush()
+}
+
+// drawnBars are the bars that get rows: the first maxBars.
+func (o *output) drawnBars() []bar { return o.bars[:min(len(o.bars), maxBars)] }
+
+// drawBars writes the bars at the cursor, at the start of a cleared row,
+// each on a row of its own, leaving the cursor at the start of the
+// cleared row below them. Each is cut to fit one row of the terminal as
+// wide as it was last seen, so that one row each is what they take.
+func (o *output) drawBars() {
+	shown := o.drawnBars()
+	for _, b := range shown {
+		text := b.text
+		if o.drawnWidth > 1 {
+			text = cutToCols(text, o.drawnWidth-1)
+		}
+		o.out = appendShown(o.out, text)
+		o.out = append(o.out, "\r\n\x1b[K"...)
+	}
+	o.barsDrawn = len(shown)
 }
 
 // rowDrawn reports whether the prompt's row shows something (or a newline
@@ -489,6 +616,7 @@ func (o *output) printlnNoClear(lines ...string) {
 		o.out = appendShown(o.out, line)
 		o.out = append(o.out, "\r\n\x1b[K"...)
 	}
+	o.drawBars()
 	if o.rowDrawn() {
 		o.out = append(o.out, o.row.text()...)
 		o.out = append(o.out, '\r')
@@ -608,9 +736,15 @@ func (o *output) Close() error {
 		return nil
 	}
 	o.out = o.out[:0]
-	if o.rowDrawn() {
+	if o.rowDrawn() || o.barsDrawn > 0 {
 		o.out = append(o.out, "\r\x1b[K"...)
 	}
+	// The bars, which no one updates from now on, go too: up over each,
+	// clearing it, so that what follows is written where they were.
+	for range o.barsDrawn {
+		o.out = append(o.out, "\x1b[A\r\x1b[K"...)
+	}
+	o.barsDrawn = 0
 	// An escape sequence cut off is dropped: written alone it would leave
 	// the terminal waiting for its end.
 	o.partial = nil

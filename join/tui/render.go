@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -114,6 +115,11 @@ func renderLines(f wire.Frame, me string, loc *time.Location) []shownLine {
 			return []shownLine{l}
 		}
 	case wire.TypePrivate:
+		if f.File != nil {
+			l := privateOfferLine(f, me)
+			l.segs = append([]segment{{segStamp, stamp(f.Time, loc)}, textSeg(" ")}, l.segs...)
+			return []shownLine{l}
+		}
 		l := shownLine{kind: linePrivate, alert: f.From != me}
 		l.segs = append(l.segs, segment{segStamp, stamp(f.Time, loc)}, textSeg(" ["), nameSeg(f.From), textSeg(" -> "), nameSeg(f.To), textSeg("] "))
 		l.segs = append(l.segs, body(f.Text, me, f.From)...)
@@ -201,8 +207,115 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 			return eventLine(f.From, " cleared the topic"), true
 		}
 		return eventLine(f.From, " set the topic: "+showText(f.Text)), true
+	case wire.KindOffer:
+		if f.File == nil {
+			return shownLine{}, false // an offer of nothing says nothing
+		}
+		return eventLine(offerer(f), " offers "+fileWords(*f.File)), true
+	case wire.KindUnsend:
+		if f.File == nil {
+			return shownLine{}, false
+		}
+		file := fileNumberWords(*f.File)
+		switch f.Code {
+		case "":
+			who := f.By
+			if who == "" {
+				who = offerer(f)
+			}
+			return eventLine(who, " took back "+file), true
+		case wire.CodeExpired:
+			return shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark + file + " expired")}}, true
+		case wire.CodeDamaged:
+			return shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark + file + " is gone: the host's copy was damaged")}}, true
+		}
+		return shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark + file + " is gone (" + join.Sanitize(f.Code) + ")")}}, true
 	}
 	return shownLine{}, false
+}
+
+// offerer is who offers a file: the frame's From, or the file's own when
+// a room gave only that.
+func offerer(f wire.Frame) string {
+	if f.From == "" && f.File != nil {
+		return f.File.From
+	}
+	return f.From
+}
+
+// privateOfferLine renders an offer to one member, which the room sends
+// to the two of them as a private frame with the file: "bob offers you
+// slides.pdf (…) — /get 7" to the one it is for, "you offer cy slides.pdf
+// (…) — /get 7" to the one who offered it. Its text, if any, is not shown:
+// the words are the client's, so that no one can word an offer to read
+// as something else. It starts with eventMark, as the room's own lines
+// do: a private message starts with "[from -> to] ".
+func privateOfferLine(f wire.Frame, me string) shownLine {
+	from, to := offerer(f), f.To
+	if to == "" {
+		to = f.File.To
+	}
+	l := shownLine{kind: linePrivate, alert: from != me}
+	switch {
+	case me != "" && from == me:
+		l.segs = []segment{textSeg(eventMark + "you offer "), nameSeg(to), textSeg(" " + fileWords(*f.File))}
+	case me != "" && to == me:
+		l.segs = []segment{textSeg(eventMark), nameSeg(from), textSeg(" offers you " + fileWords(*f.File))}
+	default:
+		l.segs = []segment{textSeg(eventMark), nameSeg(from), textSeg(" offers "), nameSeg(to), textSeg(" " + fileWords(*f.File))}
+	}
+	return l
+}
+
+// fileWords is how an offered file is shown after "offers": its name, its
+// size and the start of its sha256, and the command that fetches it, as
+// in "slides.pdf (2.3 MB, sha256 3f9a1c2b…) — /get 7". Every part came
+// from the network: the name is shown as a member's text is (showText:
+// sanitized, no long runs of blanks), the hash only as far as it is hex.
+func fileWords(file wire.File) string {
+	w := fileName(file.Name) + " (" + wire.FormatSize(max(file.Size, 0))
+	if h := shortHash(file.SHA256); h != "" {
+		w += ", sha256 " + h
+	}
+	w += ")"
+	if file.Number > 0 {
+		w += " — /get " + strconv.Itoa(file.Number)
+	}
+	return w
+}
+
+// fileNumberWords is a file as the room numbers it, for the lines that
+// say it is gone: "file 7 (slides.pdf)".
+func fileNumberWords(file wire.File) string {
+	w := "file " + strconv.Itoa(file.Number)
+	if file.Name != "" {
+		w += " (" + fileName(file.Name) + ")"
+	}
+	return w
+}
+
+// fileName is an offered file's name as shown: sanitized, its long runs
+// of blanks cut (showText), and "?" for none.
+func fileName(name string) string {
+	if name == "" {
+		return "?"
+	}
+	return showText(name)
+}
+
+// shortHash is the first eight hex digits of a sha256 and "…", as a
+// person compares them; "" when what the room sent does not start with
+// eight lowercase hex digits.
+func shortHash(sha string) string {
+	if len(sha) < 8 {
+		return ""
+	}
+	for _, c := range []byte(sha[:8]) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return ""
+		}
+	}
+	return sha[:8] + "…"
 }
 
 // presenceNames is how many names a line of a presence event shows

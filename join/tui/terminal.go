@@ -105,6 +105,9 @@ type roomView struct {
 	// host's answer gets the client's own commands after it.
 	helpAsked int
 
+	// gate paces the transfers' bars (Transfer).
+	gate transferGate
+
 	// armed: the last thing the person did was Ctrl-C on an empty line,
 	// so another leaves. Only the goroutine reading lines touches it.
 	armed bool
