@@ -24,6 +24,10 @@ type completions struct {
 	Args map[string][]string
 	// Me is the person's own name, never offered to address.
 	Me string
+	// Dir is the directory relative paths after "/send " are completed
+	// in ("": the current one); Home is what "~/" stands for ("": "~/"
+	// is not expanded).
+	Dir, Home string
 }
 
 // completionsFrom takes a snapshot of r for completion, with the client's
@@ -52,8 +56,12 @@ func completionsFrom(r *join.Roster, local []wire.Command, args map[string][]str
 // anywhere else in a line, the names of members. Words match by prefix in
 // any case. A single candidate ends with a space, unless one already
 // follows the cursor, so that typing goes on. Only what is completable is
-// offered: the room sends every name and command.
+// offered: the room sends every name and command. After "/send " the
+// path being typed is completed from the disk instead (sendPath).
 func (c completions) Complete(line string, pos int) (head string, candidates []string, tail string) {
+	if head, candidates, tail, ok := c.sendPath(line, pos); ok {
+		return head, candidates, tail
+	}
 	head, word, tail := splitAtWord(line, pos)
 	words := strings.Fields(head)
 	command := isCommand(line)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -107,6 +108,39 @@ func hostileTemplates() []struct {
 		{"error", func(uint64) wire.Frame {
 			return wire.Frame{Type: wire.TypeError, Code: wire.CodeMalformed, Text: "frame is not valid UTF-8"}
 		}},
+		// File sharing: every field of the file (its name, hash, who
+		// offered it and to whom, the capabilities a room should never
+		// show), and of each file of a list.
+		{"offer", func(seq uint64) wire.Frame {
+			return wire.Frame{Type: wire.TypeEvent, Kind: wire.KindOffer, Seq: seq, Time: testTime, From: "cy", File: hostileFile()}
+		}},
+		{"unsend", func(seq uint64) wire.Frame {
+			return wire.Frame{Type: wire.TypeEvent, Kind: wire.KindUnsend, Seq: seq, Time: testTime, By: "cy", File: hostileFile()}
+		}},
+		{"expired", func(seq uint64) wire.Frame {
+			return wire.Frame{Type: wire.TypeEvent, Kind: wire.KindUnsend, Seq: seq, Time: testTime, Code: wire.CodeExpired, File: hostileFile()}
+		}},
+		{"private offer", func(seq uint64) wire.Frame {
+			return wire.Frame{Type: wire.TypePrivate, Seq: seq - 1, PrivateSeq: 1, Time: testTime, From: "cy", To: "bob", Text: "x", File: hostileFile()}
+		}},
+		{"own private offer", func(seq uint64) wire.Frame {
+			return wire.Frame{Type: wire.TypePrivate, Seq: seq - 1, PrivateSeq: 1, Time: testTime, From: "bob", To: "cy", File: hostileFile()}
+		}},
+		{"notice with a file", func(uint64) wire.Frame {
+			return wire.Frame{Type: wire.TypeNotice, Text: "fetching file 7", File: hostileFile()}
+		}},
+		{"notice with files", func(uint64) wire.Frame {
+			return wire.Frame{Type: wire.TypeNotice, Text: "2 files on offer", Files: []wire.File{*hostileFile(), *hostileFile()}}
+		}},
+	}
+}
+
+// hostileFile is a file as a working room describes it, with every string
+// field set.
+func hostileFile() *wire.File {
+	return &wire.File{
+		Number: 7, Name: "slides.pdf", Size: 2_300_000, SHA256: strings.Repeat("3f", 32),
+		From: "cy", To: "bob", Expires: testTime.Add(time.Hour), ID: "0123456789abcdef", Token: "fedcba9876543210",
 	}
 }
 
@@ -499,4 +533,39 @@ func TestStatusOfHostileTextFitsOneRow(t *testing.T) {
 		t.Errorf("the terminal wrapped %d rows:\n%q", scr.wraps, scr.lines())
 	}
 	checkScreen(t, scr, "status")
+}
+
+// TestHostileTransferNamesShowNoControls: a room names a file (or a
+// reason a transfer fails comes with words from it) with terminal
+// controls, and the prompt shows the transfer's bar and its end, and line
+// mode its lines on stderr and stdout: nothing a terminal would act on
+// comes out, and the bar still fits one row.
+func TestHostileTransferNamesShowNoControls(t *testing.T) {
+	for _, p := range hostilePayloads {
+		scr := newVTScreenWidth(t, 80)
+		u := newScreenUI(t, scr)
+		var out, errOut strings.Builder
+		line := WithStderr(NewLineUI(strings.NewReader(""), &out), &errOut)
+		ui := NewJSONUI(strings.NewReader(""), &out)
+		u.out.Write([]byte(testPrompt + "typing"))
+		for key, up := range []bool{false, true} {
+			tr := join.Transfer{Key: key, Up: up, File: wire.File{Number: 7, Name: hostile(p), Size: 100, From: hostile(p), To: hostile(p)}, Path: "/d/" + hostile(p)}
+			for _, state := range []join.TransferState{join.Hashing, join.Waiting, join.Moving, join.Failed} {
+				tr.State, tr.Done, tr.Err = state, 50, hostile(p)
+				u.Transfer(tr)
+				line.Transfer(tr)
+				ui.Transfer(tr)
+			}
+		}
+		u.out.Close()
+		if scr.wraps != 0 {
+			t.Errorf("payload %q: %d rows wrapped", p, scr.wraps)
+		}
+		checkScreen(t, scr, fmt.Sprintf("payload %q", p))
+		for _, s := range []string{out.String(), errOut.String()} {
+			if r, ok := controlIn(s, true); ok {
+				t.Errorf("payload %q: wrote %U: %q", p, r, s)
+			}
+		}
+	}
 }

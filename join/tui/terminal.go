@@ -60,6 +60,14 @@ var localCommands = []wire.Command{
 	{Name: "unignore", Usage: "/unignore NAME", Help: "show NAME's messages again (NAME as ignored, or the name they have here now)"},
 }
 
+// clientCommands are the client's commands that are not the prompt's:
+// join handles them, and the host never sees them as they are typed.
+// They are offered for completion and listed after the host's /help as
+// the local ones are.
+var clientCommands = []wire.Command{
+	{Name: "send", Usage: "/send PATH [NAME]", Help: "offer a file to the room, or to NAME alone (Tab completes PATH; put a PATH with spaces in double quotes)"},
+}
+
 // localArgs are the words local commands take, for completion.
 var localArgs = map[string][]string{"bell": {"on", "off"}}
 
@@ -263,7 +271,7 @@ func (v *roomView) localHelp() []string {
 	}
 	v.mu.Unlock()
 	var text []string
-	for _, c := range localCommands {
+	for _, c := range append(slices.Clone(localCommands), clientCommands...) {
 		if !slices.ContainsFunc(hosts, func(h wire.Command) bool { return strings.EqualFold(h.Name, c.Name) }) {
 			text = append(text, c.Usage+" — "+c.Help)
 		}
@@ -396,7 +404,9 @@ func (v *roomView) complete(line string, pos int) (string, []string, string) {
 	if r == nil {
 		return line, nil, ""
 	}
-	return completionsFrom(r, localCommands, args).Complete(line, pos)
+	c := completionsFrom(r, append(slices.Clone(localCommands), clientCommands...), args)
+	c.Home = homeDir()
+	return c.Complete(line, pos)
 }
 
 // cycles reports whether Tab at pos in line cycles through its candidates

@@ -118,7 +118,9 @@ func percent(done, size int64) int {
 	if done >= size {
 		return 100
 	}
-	return int(float64(done) / float64(size) * 100)
+	// Never 100 before the end: float64 rounds a byte short of a huge
+	// size up to the whole.
+	return min(99, int(float64(done)/float64(size)*100))
 }
 
 // barCells is a bar of cells cells, as full as done is of size.
@@ -129,7 +131,7 @@ func barCells(done, size int64, cells int) string {
 	case done >= size:
 		full = cells
 	default:
-		full = min(cells, int(float64(done)/float64(size)*float64(cells)))
+		full = min(cells-1, int(float64(done)/float64(size)*float64(cells)))
 	}
 	return strings.Repeat("#", full) + strings.Repeat("-", cells-full)
 }
