@@ -208,3 +208,32 @@ func TestJSONTransferPace(t *testing.T) {
 		t.Errorf("lines of states %q, want %q (moving every %v over a second)", states, want, transferGap)
 	}
 }
+
+// TestJSONHostileFiles: a room puts terminal controls in every string of
+// a file it describes; the JSON lines of the offer and of the transfer
+// hold the same strings, escaped, and no byte a terminal would act on.
+func TestJSONHostileFiles(t *testing.T) {
+	for _, p := range hostilePayloads {
+		var out bytes.Buffer
+		ui := NewJSONUI(strings.NewReader(""), &out)
+		file := wire.File{Number: 7, Name: p, Size: 5, SHA256: p, From: p, To: p}
+		ui.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindOffer, Seq: 1, Time: testTime, From: p, File: &file}, join.Live)
+		ui.Transfer(join.Transfer{Key: 1, File: file, State: join.Failed, Path: "/d/" + p, Err: p})
+		if r, ok := controlIn(out.String(), true); ok {
+			t.Errorf("payload %q: wrote %U: %q", p, r, out.String())
+		}
+		objs := decodeLines(t, out.String())
+		if len(objs) != 2 {
+			t.Fatalf("%d lines:\n%s", len(objs), out.String())
+		}
+		want := string([]rune(p))
+		for i, obj := range objs {
+			f := obj["file"].(map[string]any)
+			for _, key := range []string{"name", "sha256", "from", "to"} {
+				if f[key] != want {
+					t.Errorf("payload %q: line %d's file %s is %q", p, i, key, f[key])
+				}
+			}
+		}
+	}
+}

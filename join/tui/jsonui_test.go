@@ -231,6 +231,7 @@ var knownJSONTypes = map[string]bool{
 	"welcome": true, "say": true, "me": true, "join": true, "leave": true, "role": true, "event": true,
 	"private": true, "notice": true, "bans": true, "closed": true, "refused": true, "error": true,
 	"note": true, "backlog_end": true,
+	"offer": true, "unsend": true, "transfer": true, // file sharing
 }
 
 // TestJSONHostileStrings sends what a hostile room or member writes in
