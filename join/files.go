@@ -68,11 +68,11 @@ const filePatience = 30 * time.Minute
 type actionStep int
 
 const (
-	stepHashing   actionStep = iota // /send: reading the file for its sha256
-	stepAsked                       // the offer or the /get waits, or went, unanswered
-	stepMoving                      // a transfer goroutine runs
-	stepStored                      // an upload stored: its announcement is awaited
-	stepOver                        // done, or failed
+	stepHashing actionStep = iota // /send: reading the file for its sha256
+	stepAsked                     // the offer or the /get waits, or went, unanswered
+	stepMoving                    // a transfer goroutine runs
+	stepStored                    // an upload stored: its announcement is awaited
+	stepOver                      // done, or failed
 )
 
 // fileAction is one /send or /get, from the command to its end; the owner
