@@ -1,6 +1,7 @@
 package join
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -89,6 +90,7 @@ type transferRun struct {
 type refusal struct {
 	text string
 	gone bool
+	code string // the host's "refused" code, if it was one
 }
 
 func (e *refusal) Error() string { return e.text }
@@ -262,7 +264,7 @@ func hostRefusal(f wire.Frame) error {
 	if text == "" {
 		text = "the host refused the transfer (" + f.Code + ")"
 	}
-	return &refusal{text: text, gone: f.Code == wire.CodeNotFound}
+	return &refusal{text: text, gone: f.Code == wire.CodeNotFound, code: cmp.Or(f.Code, "refused")}
 }
 
 // uploadOnce is one try at the upload: from the offset the host says to
@@ -347,23 +349,24 @@ func partName(f wire.File) string {
 // returns where the file landed.
 func (r *transferRun) fetchOnce(ctx context.Context) (string, error) {
 	partPath := filepath.Join(r.dir, partName(r.file))
-	if st, err := os.Lstat(partPath); err == nil && !st.Mode().IsRegular() {
-		return "", refusef("%s is in the way, and is not a file this client wrote; remove it and fetch again", partPath)
-	}
-	part, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return "", refusef("%s cannot be written (%s)", partPath, InWords(err))
-	}
-	defer part.Close()
-	st, err := part.Stat()
-	if err != nil {
-		return "", refusef("%s cannot be read (%s)", partPath, InWords(err))
-	}
-	have := st.Size()
-	if have > r.file.Size {
-		have = 0 // not a part of this file: start over
+	// The part is made only once the host is ready to send: a refusal,
+	// or a host that does what no host does, leaves nothing behind.
+	have := int64(0)
+	if st, err := os.Lstat(partPath); err == nil {
+		if !st.Mode().IsRegular() {
+			return "", refusef("%s is in the way, and is not a file this client wrote; remove it and fetch again", partPath)
+		}
+		if st.Size() <= r.file.Size {
+			have = st.Size() // else not a part of this file: start over
+		}
 	}
 	conn, dec, offset, closeConn, err := r.connect(ctx, wire.Frame{Type: wire.TypeFetch, File: &wire.File{ID: r.file.ID}, Offset: have})
+	var ref *refusal
+	if errors.As(err, &ref) && ref.code != "" {
+		// The host's copy is gone, or not this file: what was fetched of
+		// it is of no use.
+		os.Remove(partPath)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -374,6 +377,11 @@ func (r *transferRun) fetchOnce(ctx context.Context) (string, error) {
 		// whatever the part held.
 		return "", refusef("the host would send %s from byte %d, but only %d are here", Sanitize(r.file.Name), offset, have)
 	}
+	part, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return "", refusef("%s cannot be written (%s)", partPath, InWords(err))
+	}
+	defer part.Close()
 	if err := part.Truncate(offset); err != nil {
 		return "", refusef("%s cannot be written (%s)", partPath, InWords(err))
 	}
