@@ -245,6 +245,18 @@ func (s *state) takeOffer(c call, to string, f wire.File) error {
 		}
 		o.To, o.ToKey = target.name, target.identity
 	}
+	if same := s.sameOffer(m, &o); same != nil {
+		if same.Stored {
+			return refusef("not offered: %s is on offer already, as file %d (/unsend %d takes it back)", same.Name, same.Number, same.Number)
+		}
+		// The member offers again what it has not uploaded yet: it lost
+		// the answer (its connection broke before it came, or the host
+		// restarted), and is given the same again, to upload from where
+		// its copy stopped, rather than a second reservation in the
+		// store's quota for one file.
+		s.answerOffer(c, same)
+		return nil
+	}
 	declared, err := s.files.Declare(o)
 	if err != nil {
 		// The store's words are written for the member (see Files).
@@ -256,13 +268,30 @@ func (s *state) takeOffer(c call, to string, f wire.File) error {
 	// What the room decided stays the room's; the store fills in the rest.
 	o.ID, o.Token, o.Offered, o.Expires = declared.ID, declared.Token, declared.Offered, declared.Expires
 	s.offers.add(&o)
-	file := shownFile(&o)
+	s.answerOffer(c, &o)
+	return nil
+}
+
+// answerOffer gives the member whose offer c is the offer o: all of it,
+// the upload's Token too, for it alone.
+func (s *state) answerOffer(c call, o *Offer) {
+	file := shownFile(o)
 	file.ID, file.Token = o.ID, o.Token
-	text := fmt.Sprintf("uploading %s as file %d", describeFile(&o), o.Number)
+	text := fmt.Sprintf("uploading %s as file %d", describeFile(o), o.Number)
 	if o.To != "" {
 		text += ", for " + o.To + " alone"
 	}
-	s.sendNotice(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Ref: c.ref, File: file})
+	s.sendNotice(c.from, &wire.Frame{Type: wire.TypeNotice, Text: text, Ref: c.ref, File: file})
+}
+
+// sameOffer returns the file m offered already that o would be again (the
+// same name, size and sha256, to the same), or nil.
+func (s *state) sameOffer(m *Member, o *Offer) *Offer {
+	for _, k := range s.offers.byNumber {
+		if isFrom(m, k) && k.Name == o.Name && k.Size == o.Size && k.SHA256 == o.SHA256 && k.To == o.To && k.ToKey == o.ToKey {
+			return k
+		}
+	}
 	return nil
 }
 

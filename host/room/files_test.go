@@ -48,6 +48,9 @@ var testSum = strings.Repeat("3f9a1c2b", 8)
 
 func slides() wire.File { return wire.File{Name: "slides.pdf", Size: 2_300_000, SHA256: testSum} }
 
+// sized is slides of another size: another file.
+func sized(n int64) wire.File { f := slides(); f.Size = n; return f }
+
 func (c *client) offer(to string, f wire.File, ref uint64) { c.tr.r.Offer(c.m, to, f, ref) }
 
 // filesCast is the cast in a room that takes files, with eve, a plain
@@ -279,7 +282,7 @@ func TestOfferRateLimited(t *testing.T) {
 	c, files, eve := filesCast(t, Config{Limits: lim})
 	held := HeldLimits(lim).Burst
 	for i := range held {
-		eve.offer("", slides(), uint64(i+1))
+		eve.offer("", sized(int64(i+1)), uint64(i+1))
 	}
 	frames := eve.frames()
 	if len(frames) != held {
@@ -533,7 +536,7 @@ func TestFileGone(t *testing.T) {
 	everyone := append(c.all(), eve)
 	c.cy.offer("", slides(), 1)    // file 1: to the room
 	c.cy.offer("eve", slides(), 2) // file 2: to eve
-	c.cy.offer("", slides(), 3)    // file 3: never stored
+	c.cy.offer("", sized(3), 3)    // file 3: never stored
 	c.cy.frames()
 	c.tr.r.FileStored("id1")
 	c.tr.r.FileStored("id2")
@@ -550,7 +553,7 @@ func TestFileGone(t *testing.T) {
 	c.cy.expect(gone)
 	eve.expect(gone)
 	c.tr.r.FileGone("id3", wire.CodeMismatch)
-	c.cy.expect(errorNotice("file 3, slides.pdf (2.3 MB), is gone: what was uploaded did not match its sha256"))
+	c.cy.expect(errorNotice("file 3, slides.pdf (3 bytes), is gone: what was uploaded did not match its sha256"))
 	c.tr.r.FileGone("id1", wire.CodeExpired) // again: ignored
 	for _, m := range everyone {
 		m.expectNothing()
@@ -610,7 +613,7 @@ func TestListFilesBounded(t *testing.T) {
 	to := tr.join(strings.Repeat("ü", 24))
 	const n = maxFilesListed + 15
 	for i := range n {
-		m.offer(to.m.name, wire.File{Name: long, Size: 1 << 50, SHA256: testSum}, uint64(i+1))
+		m.offer(to.m.name, wire.File{Name: long, Size: 1<<50 + int64(i), SHA256: testSum}, uint64(i+1))
 		tr.r.FileStored(fmt.Sprint("id", i+1))
 	}
 	m.frames()
@@ -663,7 +666,7 @@ func TestOffersSameOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range each {
-				c.offer("", slides(), uint64(2*j+1))
+				c.offer("", sized(int64(j+1)), uint64(2*j+1))
 				c.sayRef(fmt.Sprint("line ", i, " ", j), uint64(2*j+2))
 			}
 		}()
@@ -708,4 +711,31 @@ func TestOffersSameOrder(t *testing.T) {
 			t.Errorf("m%d saw the events in another order than m0", i)
 		}
 	}
+}
+
+// A member that offers again what it has not uploaded yet (its answer was
+// lost with its connection, or the host restarted) is given the same file
+// again, token and all, rather than a second reservation; one that offers
+// again what is on offer is told so.
+func TestOfferAgain(t *testing.T) {
+	c, files, eve := filesCast(t, Config{})
+	eve.offer("", slides(), 1)
+	eve.expect(offered(1, 1, "eve", "", slides()))
+	eve.offer("", slides(), 2)
+	eve.expect(offered(2, 1, "eve", "", slides()))
+	// Another member's offer of the same bytes is its own.
+	c.cy.offer("", slides(), 3)
+	c.cy.expect(offered(3, 2, "cy", "", slides()))
+	// To another, it is another offer.
+	eve.offer("cy", slides(), 4)
+	eve.expect(offered(4, 3, "eve", "cy", slides()))
+	if len(files.declared) != 3 {
+		t.Errorf("%d declared, want 3", len(files.declared))
+	}
+	c.tr.r.FileStored("id1")
+	for _, m := range append(c.all(), eve) {
+		m.frames()
+	}
+	eve.offer("", slides(), 5)
+	eve.expect(refErrorNotice(5, "not offered: slides.pdf is on offer already, as file 1 (/unsend 1 takes it back)"))
 }
