@@ -97,8 +97,11 @@ func (s *server) beginTransfer(conn net.Conn) (refusal *wire.Frame, ok bool) {
 	return nil, true
 }
 
-// endTransfer counts a transfer out. Called with s.mu held.
+// endTransfer counts a transfer out, once. Called with s.mu held.
 func (s *server) endTransfer(st *connState) {
+	if !st.transfer {
+		return
+	}
 	st.transfer = false
 	if st.owner {
 		return
@@ -182,9 +185,22 @@ func (t *transferConn) refuse(code, text string) {
 	t.linger()
 }
 
+// done counts the transfer out while its connection lingers: what it was
+// for is over, and a peer slow to close must not hold the place of the
+// next.
+func (t *transferConn) done() {
+	s := t.server
+	s.mu.Lock()
+	if st := s.conns[t.conn]; st != nil {
+		s.endTransfer(st)
+	}
+	s.mu.Unlock()
+}
+
 // linger shuts the writing side and reads what comes for lingerTimeout
 // at most, so that the last frame or byte reaches a peer that reads it.
 func (t *transferConn) linger() {
+	t.done()
 	closeWrite(t.conn)
 	t.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 	io.Copy(io.Discard, io.LimitReader(t.conn, maxLinger))
