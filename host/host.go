@@ -12,6 +12,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -122,6 +123,7 @@ type Config struct {
 	maxTransfers        int
 	maxTransfersPerAddr int
 	transferSilence     time.Duration
+	sweepEvery          time.Duration // how often expired files go; 0 means a minute
 }
 
 // Host is a running room.
@@ -308,7 +310,7 @@ func Start(cfg Config) (*Host, error) {
 	go func() {
 		defer close(h.sweepDone)
 		if fileGate != nil {
-			fileGate.sweep(r, h.sweepStop, log)
+			fileGate.sweep(r, cmp.Or(cfg.sweepEvery, sweepEvery), h.sweepStop, log)
 		}
 	}()
 	tlsConfig := &tls.Config{

@@ -137,6 +137,11 @@ func (x *xfer) frame() (wire.Frame, error) {
 	return x.dec.Decode()
 }
 
+// roomOffer is the offer a client knows from the notice answering it.
+func roomOffer(f wire.File) room.Offer {
+	return room.Offer{ID: f.ID, Token: f.Token}
+}
+
 func uploadFrame(o room.Offer) *wire.Frame {
 	return &wire.Frame{Type: wire.TypeUpload, File: &wire.File{ID: o.ID, Token: o.Token}}
 }
