@@ -123,6 +123,13 @@ type Config struct {
 	// as it happens, and only a clean close keeps the history.
 	Journal Journal
 
+	// Files is the host's store of offered files; nil means the room
+	// takes no files ("this room does not take files"). Offers are what
+	// it holds at start, stored or not: the room knows them again, and
+	// numbers new ones after the highest of them.
+	Files  Files
+	Offers []Offer
+
 	// GhostGrace is how long the members present when the room last
 	// closed (Past) are still listed as present, for them to come back
 	// silently (see ghosts.go); 0 means 30 seconds.
