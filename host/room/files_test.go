@@ -344,10 +344,10 @@ func TestGetRefused(t *testing.T) {
 		{"/get 0", "usage: /get N [DIR]"},
 		{"/get 99999999999999999999", "usage: /get N [DIR]"},
 		{"/get 2", "there is no file 2 on offer (/files lists them)"},
-		{"/get 1", "file 1, slides.pdf (2.3 MB), is still uploading: it can be fetched once it is all in"},
+		{"/get 1", "file 1 is still uploading: it can be fetched once it is all in"},
 		{"/unsend", "usage: /unsend N"},
 		{"/unsend 2", "there is no file 2 on offer (/files lists them)"},
-		{"/unsend 1", "not allowed: file 1 is cy's to take back (or an admin's)"},
+		{"/unsend 1", "not allowed: only the member who offered file 1, or an admin, may take it back"},
 	} {
 		eve.sayRef(tt.line, 8)
 		eve.expect(refErrorNotice(8, tt.want))
@@ -396,7 +396,7 @@ func TestPrivateOffer(t *testing.T) {
 	kim.expect(got(5, 1, "kim", "lee", slides()))
 	lee.sayRef("/files", 6)
 	lee.expect(wire.Frame{Type: wire.TypeNotice, Ref: 6, Files: []wire.File{*shownAs(1, "kim", "lee", slides())},
-		Text: "1 file on offer:\n1  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from kim, to you alone"})
+		Text: "1 file on offer:\n1  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from kim, to you alone, kept until Sat 15:09"})
 
 	// lee leaves; someone without lee's key takes the name.
 	c.tr.r.Leave(lee.m, wire.CodeLeft)
@@ -448,7 +448,7 @@ func TestUnsend(t *testing.T) {
 	}
 	// Attack: another member takes back cy's file.
 	eve.sayRef("/unsend 1", 2)
-	eve.expect(refErrorNotice(2, "not allowed: file 1 is cy's to take back (or an admin's)"))
+	eve.expect(refErrorNotice(2, "not allowed: only the member who offered file 1, or an admin, may take it back"))
 	// The store fails: the file stays on offer.
 	files.removeErr = errors.New("the host could not remove it: disk error")
 	c.bob.sayRef("/unsend 1", 3)
@@ -500,7 +500,7 @@ func TestUnsendImpostor(t *testing.T) {
 	c.tr.r.Leave(eve.m, wire.CodeLeft)
 	fake := c.tr.joinReq(JoinRequest{Name: "eve", Addr: "10.0.0.66"})
 	fake.sayRef("/unsend 1", 2)
-	fake.expect(refErrorNotice(2, "not allowed: file 1 is eve's to take back (or an admin's)"))
+	fake.expect(refErrorNotice(2, "not allowed: only the member who offered file 1, or an admin, may take it back"))
 	c.tr.r.Leave(fake.m, wire.CodeLeft)
 	back := c.tr.joinReq(JoinRequest{Name: "eve", Addr: "10.0.0.5"})
 	back.sayRef("/unsend 1", 3)
@@ -578,10 +578,10 @@ func TestOffersRestored(t *testing.T) {
 	eve.sayRef("/get 5", 1)
 	eve.expect(got(1, 5, "cy", "", f))
 	eve.sayRef("/get 9", 2)
-	eve.expect(refErrorNotice(2, "file 9, slides.pdf (2.3 MB), is still uploading: it can be fetched once it is all in"))
+	eve.expect(refErrorNotice(2, "file 9 is still uploading: it can be fetched once it is all in"))
 	c.cy.sayRef("/files", 3)
 	c.cy.expect(wire.Frame{Type: wire.TypeNotice, Ref: 3, Files: []wire.File{*shownAs(5, "cy", "", f)},
-		Text: "2 files on offer:\n5  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from cy\n9  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from cy — yours, still uploading"})
+		Text: "2 files on offer:\n5  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from cy, kept until Sat 15:09\n9  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from cy, kept until Sat 15:09 — yours, still uploading"})
 	eve.offer("", f, 4)
 	eve.expect(offered(4, 10, "eve", "", f))
 	c.tr.r.FileStored("id9")
