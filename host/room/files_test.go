@@ -739,3 +739,72 @@ func TestOfferAgain(t *testing.T) {
 	eve.offer("", slides(), 5)
 	eve.expect(refErrorNotice(5, "not offered: slides.pdf is on offer already, as file 1 (/unsend 1 takes it back)"))
 }
+
+// FuzzOffer feeds arbitrary offers to a room, has the store's files stored
+// and fetched: the room never panics, every frame it sends is a frame, an
+// offer it takes has a name CheckFileName allows, a sha256 and a size of
+// a file, and no one but the offerer is ever sent an upload token (the
+// attack: any offer that leads the room to show one).
+func FuzzOffer(f *testing.F) {
+	for _, seed := range []struct {
+		name, sum, to string
+		size          int64
+	}{
+		{"slides.pdf", testSum, "", 2_300_000},
+		{"slides.pdf", testSum, "watcher", 1},
+		{"../etc/passwd", testSum, "", 1},
+		{"CON", testSum, "bob", 1},
+		{"a\u202Etxt.exe", testSum, "", 1},
+		{"a\nb", testSum, "", 1},
+		{"x", strings.ToUpper(testSum), "", 1},
+		{"x", testSum, "nobody", -5},
+		{"x", testSum, "ana", 0},
+		{"\xff", "", "\xff", 1 << 62},
+	} {
+		f.Add(seed.name, seed.sum, seed.to, seed.size)
+	}
+	f.Fuzz(func(t *testing.T, name, sum, to string, size int64) {
+		files := &fakeFiles{}
+		tr := startRoom(t, Config{Files: files})
+		watcher := tr.join("watcher")
+		ana := tr.joinReq(JoinRequest{Name: "ana", Admin: true})
+		bob := tr.join("bob")
+		next := watcher.welcome.Seq + 1
+		bob.offer(to, wire.File{Name: name, Size: size, SHA256: sum}, 1)
+		ana.offer(to, wire.File{Name: name, Size: size, SHA256: sum, ID: name, Token: sum}, 2)
+		tr.sync()
+		var ids []string
+		tr.inState(func(*state) {
+			for _, d := range files.declared {
+				if wire.CheckFileName(d.Name) != nil || wire.CheckSHA256(d.SHA256) != nil || d.Size < 1 {
+					t.Errorf("the room declared %+v", d)
+				}
+				ids = append(ids, d.ID)
+			}
+		})
+		for _, id := range ids {
+			tr.r.FileStored(id)
+		}
+		for _, c := range []*client{watcher, ana, bob} {
+			c.say("/files")
+			c.say("/get 1")
+			c.say("/get 2")
+		}
+		bob.say("/unsend 1")
+		tr.r.FileGone("id2", wire.CodeExpired)
+		for _, c := range []*client{watcher, ana, bob} {
+			for _, fr := range c.frames() {
+				if fr.File != nil && fr.File.Token != "" && (c == watcher || fr.Ref == 0) {
+					t.Fatalf("%s was sent a token: %s", c.m.name, encodeString(fr))
+				}
+				if c != watcher || fr.Type != wire.TypeEvent {
+					continue
+				}
+				if fr.Seq != next {
+					t.Fatalf("the watcher saw event %d where %d was due", fr.Seq, next)
+				}
+				next++
+			}
+		}
+	})
+}
