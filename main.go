@@ -267,6 +267,13 @@ Flags:
   --irc-plain ADDR            let IRC clients in without TLS on ADDR, which
                               must be loopback (127.0.0.1:6667): for bots
                               on this machine only
+  --max-file-size SIZE        the largest file a member may offer, kept in
+                              the state directory (default 2G; 500M, 1.5GB
+                              and 2GiB are sizes too)
+  --file-quota SIZE           all offered files together (default 10G, or
+                              90%% of the disk's free space if less)
+  --file-expiry DURATION      how long an offered file is kept (default 24h)
+  --no-files                  take no files: /send is refused
 `
 
 const usageJoin = `Usage: chatroom join [flags] [ROOM]
@@ -541,8 +548,17 @@ func (c *cli) host(args []string) error {
 	var ircAddr ircFlag
 	fs.Var(&ircAddr, "irc", "")
 	ircPlain := fs.String("irc-plain", "", "")
+	var maxFileSize, fileQuota sizeFlag
+	fs.Var(&maxFileSize, "max-file-size", "")
+	fs.Var(&fileQuota, "file-quota", "")
+	fileExpiry := fs.Duration("file-expiry", host.DefaultFileExpiry, "")
+	noFiles := fs.Bool("no-files", false, "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
+	}
+	fileLimits, err := hostFileLimits(fs, *noFiles, maxFileSize, fileQuota, *fileExpiry)
+	if err != nil {
+		return err
 	}
 	if err := checkIRCFlags(string(ircAddr), *ircPlain); err != nil {
 		return err
@@ -619,6 +635,7 @@ func (c *cli) host(args []string) error {
 		SyncEvery:       *syncEvery,
 		IRC:             string(ircAddr),
 		IRCPlain:        *ircPlain,
+		Files:           fileLimits,
 	})
 	if err != nil {
 		return ircListenWords(err)
@@ -725,6 +742,29 @@ func (u *hostUI) ReadLine() (string, error) {
 // checkHostLimits refuses host's limit flags out of their ranges. The
 // bounds keep a typo from opening a room to a flood (a burst of a million)
 // or closing it to everyone (a rate of 0).
+// hostFileLimits checks the host's file flags and gives the limits they
+// set (zero fields: the host's defaults).
+func hostFileLimits(fs *flag.FlagSet, off bool, maxSize, quota sizeFlag, expiry time.Duration) (host.FileLimits, error) {
+	usage := func(msg string) error { return &usageError{msg: msg, command: "host"} }
+	if off {
+		for _, name := range []string{"max-file-size", "file-quota", "file-expiry"} {
+			if isSet(fs, name) {
+				return host.FileLimits{}, usage("--no-files takes no files, so --" + name + " has nothing to bound")
+			}
+		}
+		return host.FileLimits{Off: true}, nil
+	}
+	switch {
+	case maxSize.set && (maxSize.bytes < 1 || maxSize.bytes > 1e12):
+		return host.FileLimits{}, usage("--max-file-size must be 1 byte to 1T")
+	case quota.set && quota.bytes < 1:
+		return host.FileLimits{}, usage("--file-quota must be 1 byte or more")
+	case expiry < time.Minute || expiry > 365*24*time.Hour:
+		return host.FileLimits{}, usage("--file-expiry must be 1m to 8760h (a year)")
+	}
+	return host.FileLimits{MaxFileSize: maxSize.bytes, Quota: quota.bytes, Expiry: expiry}, nil
+}
+
 func checkHostLimits(fs *flag.FlagSet, burst int, rate float64, connsPerAddr int) error {
 	switch {
 	case burst < 1 || burst > 10000:

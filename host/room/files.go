@@ -442,7 +442,8 @@ func (s *state) getFile(c call) error {
 		return err
 	}
 	if !o.Stored {
-		return refusef("file %d, %s, is still uploading: it can be fetched once it is all in", n, describeFile(o))
+		// Not named: it is not shown yet, and may never be.
+		return refusef("file %d is still uploading: it can be fetched once it is all in", n)
 	}
 	file := shownFile(o)
 	file.ID = o.ID
@@ -488,6 +489,9 @@ func (s *state) listFiles(c call) error {
 		case o.To != "":
 			line += ", to " + o.To + " alone"
 		}
+		if !o.Expires.IsZero() {
+			line += ", kept " + until(s.now(), o.Expires, "")
+		}
 		if o.Stored {
 			files = append(files, *shownFile(o))
 		} else {
@@ -514,7 +518,7 @@ func (s *state) unsend(c call) error {
 		return err
 	}
 	if !isFrom(c.from, o) && !isAdminRole(c.from.role) {
-		return refusef("not allowed: file %d is %s's to take back (or an admin's)", n, o.From)
+		return refusef("not allowed: only the member who offered file %d, or an admin, may take it back", n)
 	}
 	if err := s.files.Remove(o.ID); err != nil {
 		return userError(fmt.Sprintf("file %d not taken back: %s", n, err.Error()))

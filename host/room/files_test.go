@@ -344,10 +344,10 @@ func TestGetRefused(t *testing.T) {
 		{"/get 0", "usage: /get N [DIR]"},
 		{"/get 99999999999999999999", "usage: /get N [DIR]"},
 		{"/get 2", "there is no file 2 on offer (/files lists them)"},
-		{"/get 1", "file 1, slides.pdf (2.3 MB), is still uploading: it can be fetched once it is all in"},
+		{"/get 1", "file 1 is still uploading: it can be fetched once it is all in"},
 		{"/unsend", "usage: /unsend N"},
 		{"/unsend 2", "there is no file 2 on offer (/files lists them)"},
-		{"/unsend 1", "not allowed: file 1 is cy's to take back (or an admin's)"},
+		{"/unsend 1", "not allowed: only the member who offered file 1, or an admin, may take it back"},
 	} {
 		eve.sayRef(tt.line, 8)
 		eve.expect(refErrorNotice(8, tt.want))
@@ -396,7 +396,7 @@ func TestPrivateOffer(t *testing.T) {
 	kim.expect(got(5, 1, "kim", "lee", slides()))
 	lee.sayRef("/files", 6)
 	lee.expect(wire.Frame{Type: wire.TypeNotice, Ref: 6, Files: []wire.File{*shownAs(1, "kim", "lee", slides())},
-		Text: "1 file on offer:\n1  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from kim, to you alone"})
+		Text: "1 file on offer:\n1  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from kim, to you alone, kept until Sat 15:09"})
 
 	// lee leaves; someone without lee's key takes the name.
 	c.tr.r.Leave(lee.m, wire.CodeLeft)
@@ -448,7 +448,7 @@ func TestUnsend(t *testing.T) {
 	}
 	// Attack: another member takes back cy's file.
 	eve.sayRef("/unsend 1", 2)
-	eve.expect(refErrorNotice(2, "not allowed: file 1 is cy's to take back (or an admin's)"))
+	eve.expect(refErrorNotice(2, "not allowed: only the member who offered file 1, or an admin, may take it back"))
 	// The store fails: the file stays on offer.
 	files.removeErr = errors.New("the host could not remove it: disk error")
 	c.bob.sayRef("/unsend 1", 3)
@@ -500,7 +500,7 @@ func TestUnsendImpostor(t *testing.T) {
 	c.tr.r.Leave(eve.m, wire.CodeLeft)
 	fake := c.tr.joinReq(JoinRequest{Name: "eve", Addr: "10.0.0.66"})
 	fake.sayRef("/unsend 1", 2)
-	fake.expect(refErrorNotice(2, "not allowed: file 1 is eve's to take back (or an admin's)"))
+	fake.expect(refErrorNotice(2, "not allowed: only the member who offered file 1, or an admin, may take it back"))
 	c.tr.r.Leave(fake.m, wire.CodeLeft)
 	back := c.tr.joinReq(JoinRequest{Name: "eve", Addr: "10.0.0.5"})
 	back.sayRef("/unsend 1", 3)
@@ -578,10 +578,10 @@ func TestOffersRestored(t *testing.T) {
 	eve.sayRef("/get 5", 1)
 	eve.expect(got(1, 5, "cy", "", f))
 	eve.sayRef("/get 9", 2)
-	eve.expect(refErrorNotice(2, "file 9, slides.pdf (2.3 MB), is still uploading: it can be fetched once it is all in"))
+	eve.expect(refErrorNotice(2, "file 9 is still uploading: it can be fetched once it is all in"))
 	c.cy.sayRef("/files", 3)
 	c.cy.expect(wire.Frame{Type: wire.TypeNotice, Ref: 3, Files: []wire.File{*shownAs(5, "cy", "", f)},
-		Text: "2 files on offer:\n5  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from cy\n9  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from cy — yours, still uploading"})
+		Text: "2 files on offer:\n5  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from cy, kept until Sat 15:09\n9  slides.pdf (2.3 MB), sha256 3f9a1c2b…, from cy, kept until Sat 15:09 — yours, still uploading"})
 	eve.offer("", f, 4)
 	eve.expect(offered(4, 10, "eve", "", f))
 	c.tr.r.FileStored("id9")
@@ -738,4 +738,73 @@ func TestOfferAgain(t *testing.T) {
 	}
 	eve.offer("", slides(), 5)
 	eve.expect(refErrorNotice(5, "not offered: slides.pdf is on offer already, as file 1 (/unsend 1 takes it back)"))
+}
+
+// FuzzOffer feeds arbitrary offers to a room, has the store's files stored
+// and fetched: the room never panics, every frame it sends is a frame, an
+// offer it takes has a name CheckFileName allows, a sha256 and a size of
+// a file, and no one but the offerer is ever sent an upload token (the
+// attack: any offer that leads the room to show one).
+func FuzzOffer(f *testing.F) {
+	for _, seed := range []struct {
+		name, sum, to string
+		size          int64
+	}{
+		{"slides.pdf", testSum, "", 2_300_000},
+		{"slides.pdf", testSum, "watcher", 1},
+		{"../etc/passwd", testSum, "", 1},
+		{"CON", testSum, "bob", 1},
+		{"a\u202Etxt.exe", testSum, "", 1},
+		{"a\nb", testSum, "", 1},
+		{"x", strings.ToUpper(testSum), "", 1},
+		{"x", testSum, "nobody", -5},
+		{"x", testSum, "ana", 0},
+		{"\xff", "", "\xff", 1 << 62},
+	} {
+		f.Add(seed.name, seed.sum, seed.to, seed.size)
+	}
+	f.Fuzz(func(t *testing.T, name, sum, to string, size int64) {
+		files := &fakeFiles{}
+		tr := startRoom(t, Config{Files: files})
+		watcher := tr.join("watcher")
+		ana := tr.joinReq(JoinRequest{Name: "ana", Admin: true})
+		bob := tr.join("bob")
+		next := watcher.welcome.Seq + 1
+		bob.offer(to, wire.File{Name: name, Size: size, SHA256: sum}, 1)
+		ana.offer(to, wire.File{Name: name, Size: size, SHA256: sum, ID: name, Token: sum}, 2)
+		tr.sync()
+		var ids []string
+		tr.inState(func(*state) {
+			for _, d := range files.declared {
+				if wire.CheckFileName(d.Name) != nil || wire.CheckSHA256(d.SHA256) != nil || d.Size < 1 {
+					t.Errorf("the room declared %+v", d)
+				}
+				ids = append(ids, d.ID)
+			}
+		})
+		for _, id := range ids {
+			tr.r.FileStored(id)
+		}
+		for _, c := range []*client{watcher, ana, bob} {
+			c.say("/files")
+			c.say("/get 1")
+			c.say("/get 2")
+		}
+		bob.say("/unsend 1")
+		tr.r.FileGone("id2", wire.CodeExpired)
+		for _, c := range []*client{watcher, ana, bob} {
+			for _, fr := range c.frames() {
+				if fr.File != nil && fr.File.Token != "" && (c == watcher || fr.Ref == 0) {
+					t.Fatalf("%s was sent a token: %s", c.m.name, encodeString(fr))
+				}
+				if c != watcher || fr.Type != wire.TypeEvent {
+					continue
+				}
+				if fr.Seq != next {
+					t.Fatalf("the watcher saw event %d where %d was due", fr.Seq, next)
+				}
+				next++
+			}
+		}
+	})
 }
