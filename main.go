@@ -175,6 +175,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.join(rest)
 	case "send":
 		return c.send(rest)
+	case "get":
+		return c.get(rest)
 	case "list":
 		return c.list(rest)
 	case "doctor":
@@ -197,12 +199,16 @@ Usage:
   chatroom send [flags] [ROOM] TEXT…
                                 say TEXT (or each line of input) in a room,
                                 wait for the room to confirm it, and leave
+  chatroom send [flags] [ROOM] --file PATH [--to NAME]
+                                offer a file in a room, upload it, and leave
+  chatroom get [flags] [ROOM] N [DIR]
+                                fetch file N on offer in a room, and leave
   chatroom list [flags]         list the rooms found on the network
   chatroom doctor [flags]       find out why rooms are not found
   chatroom help [command]       show help
   chatroom version              show the version
 
-Run "chatroom help host" (or join, send, list, doctor) for their flags, or
+Run "chatroom help host" (or join, send, get, list, doctor) for their flags, or
 "chatroom host -h". Flags may come before or after a room's name; "--"
 ends them.
 
@@ -261,6 +267,13 @@ Flags:
   --irc-plain ADDR            let IRC clients in without TLS on ADDR, which
                               must be loopback (127.0.0.1:6667): for bots
                               on this machine only
+  --max-file-size SIZE        the largest file a member may offer, kept in
+                              the state directory (default 2G; 500M, 1.5GB
+                              and 2GiB are sizes too)
+  --file-quota SIZE           all offered files together (default 10G, or
+                              90%% of the disk's free space if less)
+  --file-expiry DURATION      how long an offered file is kept (default 24h)
+  --no-files                  take no files: /send is refused
 `
 
 const usageJoin = `Usage: chatroom join [flags] [ROOM]
@@ -300,6 +313,7 @@ Flags:
 
 const usageSend = `Usage: chatroom send [flags] [ROOM] TEXT…
        chatroom send [flags] [ROOM] < FILE
+       chatroom send [flags] [ROOM] --file PATH [--to NAME] [TEXT…]
 
 Joins a room, says TEXT (the words given, as one line; without them, each
 line of input), waits for the room to confirm each line, and leaves: a
@@ -311,6 +325,46 @@ ROOM and the flags are as for "chatroom join": --addr, --user,
 --fingerprint, --accept-new-key, --state, --iface, --no-reconnect. The room
 is joined as "chatroom join" joins it, and a lost connection is made again
 and the lines that were not confirmed are sent again.
+
+With --file, it offers the file at PATH to the room (or, with --to, to that
+member alone), uploads it to the host, waits until the room announces the
+offer, and prints the room's line for it on stdout:
+
+  ci offers build.tar.gz (48.2 MB, sha256 3f9a1c2b…) — /get 7
+
+Its progress is on stderr. TEXT, if given, is said in the room as well. An
+upload cut short (the connection lost for good, the command stopped) goes
+on from where it stopped when the same file is sent again to the same
+room. The exit status is 0 only when the room announced the offer.
+
+Flags, besides those of join:
+  --file PATH             the file to offer (its name in the room is the
+                          last part of PATH)
+  --to NAME               offer it to this member alone
+`
+
+const usageGet = `Usage: chatroom get [flags] [ROOM] N [DIR]
+       chatroom get [flags] [ROOM] --list
+
+Joins a room, fetches the file it has on offer as N (the number in its
+"/get N"), checks it against its sha256, and leaves: a one-shot for
+scripts. The file lands in DIR (default: $XDG_DOWNLOAD_DIR, else Downloads
+in your home), under its name, or "name (1).ext" when that is taken: it
+never overwrites a file. Its path is printed on stdout; the progress is on
+stderr. A fetch cut short goes on from where it stopped when the same file
+is fetched again into the same directory. The exit status is 0 only when
+the file is in place and matched its sha256.
+
+With --list, it prints the files on offer instead, one per line: number,
+name, size, who offers it, and the start of its sha256, separated by tabs.
+
+ROOM and the flags are as for "chatroom join": --addr, --user,
+--fingerprint, --accept-new-key, --state, --iface, --no-reconnect. Without
+--addr, a first argument that is a number is N (the one room found is
+joined); otherwise it names the room.
+
+Flags, besides those of join:
+  --list                  list the files on offer, and fetch none
 `
 
 const usageList = `Usage: chatroom list [flags]
@@ -368,6 +422,8 @@ func (c *cli) help(args []string) error {
 		io.WriteString(c.stdout, usageJoin) // not Fprint: the text has a %, of a link-local address
 	case args[0] == "send":
 		io.WriteString(c.stdout, usageSend)
+	case args[0] == "get":
+		io.WriteString(c.stdout, usageGet)
 	case args[0] == "list":
 		fmt.Fprint(c.stdout, usageList)
 	case args[0] == "doctor":
@@ -492,8 +548,17 @@ func (c *cli) host(args []string) error {
 	var ircAddr ircFlag
 	fs.Var(&ircAddr, "irc", "")
 	ircPlain := fs.String("irc-plain", "", "")
+	var maxFileSize, fileQuota sizeFlag
+	fs.Var(&maxFileSize, "max-file-size", "")
+	fs.Var(&fileQuota, "file-quota", "")
+	fileExpiry := fs.Duration("file-expiry", host.DefaultFileExpiry, "")
+	noFiles := fs.Bool("no-files", false, "")
 	if err := c.parse(fs, args, 0); err != nil {
 		return ignoreHelp(err)
+	}
+	fileLimits, err := hostFileLimits(fs, *noFiles, maxFileSize, fileQuota, *fileExpiry)
+	if err != nil {
+		return err
 	}
 	if err := checkIRCFlags(string(ircAddr), *ircPlain); err != nil {
 		return err
@@ -570,6 +635,7 @@ func (c *cli) host(args []string) error {
 		SyncEvery:       *syncEvery,
 		IRC:             string(ircAddr),
 		IRCPlain:        *ircPlain,
+		Files:           fileLimits,
 	})
 	if err != nil {
 		return ircListenWords(err)
@@ -676,6 +742,29 @@ func (u *hostUI) ReadLine() (string, error) {
 // checkHostLimits refuses host's limit flags out of their ranges. The
 // bounds keep a typo from opening a room to a flood (a burst of a million)
 // or closing it to everyone (a rate of 0).
+// hostFileLimits checks the host's file flags and gives the limits they
+// set (zero fields: the host's defaults).
+func hostFileLimits(fs *flag.FlagSet, off bool, maxSize, quota sizeFlag, expiry time.Duration) (host.FileLimits, error) {
+	usage := func(msg string) error { return &usageError{msg: msg, command: "host"} }
+	if off {
+		for _, name := range []string{"max-file-size", "file-quota", "file-expiry"} {
+			if isSet(fs, name) {
+				return host.FileLimits{}, usage("--no-files takes no files, so --" + name + " has nothing to bound")
+			}
+		}
+		return host.FileLimits{Off: true}, nil
+	}
+	switch {
+	case maxSize.set && (maxSize.bytes < 1 || maxSize.bytes > 1e12):
+		return host.FileLimits{}, usage("--max-file-size must be 1 byte to 1T")
+	case quota.set && quota.bytes < 1:
+		return host.FileLimits{}, usage("--file-quota must be 1 byte or more")
+	case expiry < time.Minute || expiry > 365*24*time.Hour:
+		return host.FileLimits{}, usage("--file-expiry must be 1m to 8760h (a year)")
+	}
+	return host.FileLimits{MaxFileSize: maxSize.bytes, Quota: quota.bytes, Expiry: expiry}, nil
+}
+
 func checkHostLimits(fs *flag.FlagSet, burst int, rate float64, connsPerAddr int) error {
 	switch {
 	case burst < 1 || burst > 10000:
@@ -900,20 +989,37 @@ func ignoreHelp(err error) error {
 
 func (c *cli) join(args []string) error { return c.enter("join", args) }
 
-// send is "chatroom send": join's way into the room, then join.Send.
+// send is "chatroom send": join's way into the room, then join.Send (or
+// join.SendFile, with --file).
 func (c *cli) send(args []string) error { return c.enter("send", args) }
 
-// enter is "chatroom join" and "chatroom send" (command), which reach the
-// room alike and do there what each does.
+// get is "chatroom get": join's way into the room, then join.Get (or
+// join.ListFiles, with --list).
+func (c *cli) get(args []string) error { return c.enter("get", args) }
+
+// enter is "chatroom join", "chatroom send" and "chatroom get" (command),
+// which reach the room alike and do there what each does.
 func (c *cli) enter(command string, args []string) error {
 	usage, maxArgs := usageJoin, 1
-	if command == "send" {
+	switch command {
+	case "send":
 		usage, maxArgs = usageSend, math.MaxInt
+	case "get":
+		usage, maxArgs = usageGet, 3
 	}
 	fs := c.newFlagSet(command, usage)
 	var backlog *int
 	if command == "join" {
 		backlog = fs.Int("backlog", -1, "")
+	}
+	var sendFile, sendTo *string
+	if command == "send" {
+		sendFile = fs.String("file", "", "")
+		sendTo = fs.String("to", "", "")
+	}
+	var listFiles *bool
+	if command == "get" {
+		listFiles = fs.Bool("list", false, "")
 	}
 	addr := fs.String("addr", "", "")
 	userName := fs.String("user", "", "")
@@ -933,6 +1039,13 @@ func (c *cli) enter(command string, args []string) error {
 		return err
 	}
 	query, words := fs.Arg(0), fs.Args()
+	var fetch fileToGet
+	if command == "get" {
+		var err error
+		if query, fetch, err = getArgs(*addr != "", *listFiles, words); err != nil {
+			return err
+		}
+	}
 	if command == "send" {
 		// Without --addr, the first argument names the room; the rest
 		// is what to say.
@@ -974,7 +1087,17 @@ func (c *cli) enter(command string, args []string) error {
 		}
 	}
 	var lines io.Reader // what send says
-	if command == "send" {
+	if command == "send" && *sendFile == "" && *sendTo != "" {
+		return &usageError{msg: "--to NAME is for a file: give --file PATH too (a line to one member is /msg NAME TEXT)", command: command}
+	}
+	if command == "send" && *sendFile != "" {
+		if text := strings.Join(words, " "); len(text) > wire.MaxText {
+			return &usageError{msg: fmt.Sprintf("TEXT is %d bytes long: a room takes at most %d in a line", len(text), wire.MaxText), command: command}
+		}
+		if err := checkFileToSend(*sendFile); err != nil {
+			return err
+		}
+	} else if command == "send" {
 		switch text := strings.Join(words, " "); {
 		case text != "" && len(text) > wire.MaxText:
 			return &usageError{msg: fmt.Sprintf("TEXT is %d bytes long: a room takes at most %d in a line", len(text), wire.MaxText), command: command}
@@ -1007,6 +1130,8 @@ func (c *cli) enter(command string, args []string) error {
 	for _, w := range known.Warnings() {
 		c.infof("warning: %s", w)
 	}
+	// The uploads not yet stored are kept there, for the next run.
+	opts.StateDir = dir
 	identity, err := join.LoadOrCreateIdentity(dir)
 	if err != nil {
 		return err
@@ -1063,9 +1188,24 @@ func (c *cli) enter(command string, args []string) error {
 		// machines advertising its id skipped.
 		opts.Reconnect = &join.Reconnect{Rediscover: trust.Rediscover(browser(ifaces), join.LocalAddrs(), withIdentity)}
 	}
-	if command == "send" {
+	// The one-shots show, on stderr, what went wrong and how a transfer
+	// goes; stdout has only their result.
+	stderrUI := tui.WithStderr(tui.NewLineUI(strings.NewReader(""), c.stderr), c.stderr)
+	switch {
+	case command == "send" && *sendFile != "":
+		return c.sendFile(ctx, dial, opts, *sendFile, *sendTo, strings.Join(words, " "), stderrUI)
+	case command == "send":
 		// Only what went wrong is said, on stderr; stdout stays empty.
-		return join.Send(ctx, dial, opts, lines, tui.WithStderr(tui.NewLineUI(strings.NewReader(""), c.stderr), c.stderr))
+		return join.Send(ctx, dial, opts, lines, stderrUI)
+	case command == "get" && fetch.list:
+		return c.listFiles(ctx, dial, opts, stderrUI)
+	case command == "get":
+		out, err := join.Get(ctx, dial, opts, fetch.number, fetch.dir, stderrUI)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, shown(out.Path))
+		return nil
 	}
 	if *asJSON {
 		// For a program: stdout holds only JSON lines, even at a
@@ -1789,4 +1929,114 @@ func buildVersion() string {
 		return info.Main.Version
 	}
 	return "(devel)"
+}
+
+// fileToGet is what "chatroom get" is to fetch: file number into dir, or
+// the list.
+type fileToGet struct {
+	number int
+	dir    string
+	list   bool
+}
+
+// getArgs reads "chatroom get"'s arguments: [ROOM] N [DIR], or [ROOM]
+// with --list. Without --addr, a first argument that is a number is N;
+// another names the room.
+func getArgs(withAddr, list bool, args []string) (query string, f fileToGet, err error) {
+	isNumber := func(s string) bool { n, err := strconv.Atoi(s); return err == nil && n > 0 }
+	if !withAddr && len(args) > 0 && (list || !isNumber(args[0])) {
+		query, args = args[0], args[1:]
+	}
+	if list {
+		if len(args) > 0 {
+			return "", f, &usageError{msg: fmt.Sprintf("unexpected argument %q: --list fetches nothing", args[0]), command: "get"}
+		}
+		return query, fileToGet{list: true}, nil
+	}
+	switch {
+	case len(args) == 0:
+		return "", f, &usageError{msg: "no file given: give its number N, as the room's \"/get N\" says (--list lists them)", command: "get"}
+	case !isNumber(args[0]):
+		return "", f, &usageError{msg: fmt.Sprintf("%q is not a file's number: give N, as the room's \"/get N\" says", args[0]), command: "get"}
+	case len(args) > 2:
+		return "", f, &usageError{msg: fmt.Sprintf("unexpected argument %q", args[2]), command: "get"}
+	}
+	f.number, _ = strconv.Atoi(args[0])
+	if len(args) == 2 {
+		f.dir = args[1]
+		if st, err := os.Stat(f.dir); err != nil || !st.IsDir() {
+			return "", f, &usageError{msg: fmt.Sprintf("DIR %q is not a directory", f.dir), command: "get"}
+		}
+	}
+	return query, f, nil
+}
+
+// checkFileToSend says, before the room is joined, why the file at path
+// cannot be offered.
+func checkFileToSend(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--file %s: %s", path, join.InWords(err))
+	case st.IsDir():
+		return fmt.Errorf("--file %s is a directory; offer one file", path)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("--file %s is not a plain file", path)
+	case st.Size() == 0:
+		return fmt.Errorf("--file %s is empty", path)
+	}
+	if err := wire.CheckFileName(filepath.Base(path)); err != nil {
+		return fmt.Errorf("--file %s cannot be offered under its name: %s; rename it first", path, err)
+	}
+	return nil
+}
+
+// sendFile is "chatroom send --file": the file offered and uploaded, then
+// (with TEXT) the line said; the room's line for the offer is printed.
+func (c *cli) sendFile(ctx context.Context, dial join.Dialer, opts join.Options, path, to, text string, ui join.UI) error {
+	out, err := join.SendFile(ctx, dial, opts, path, to, ui)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, shown(offerLine(out.File)))
+	if text == "" {
+		return nil
+	}
+	return join.Send(ctx, dial, opts, strings.NewReader(text), ui)
+}
+
+// offerLine is an offer as the room shows it:
+//
+//	bob offers slides.pdf (2.3 MB, sha256 3f9a1c2b…) — /get 7
+func offerLine(f wire.File) string {
+	short := f.SHA256
+	if len(short) > 8 {
+		short = short[:8] + "…"
+	}
+	to := ""
+	if f.To != "" {
+		to = " to " + join.Sanitize(f.To)
+	}
+	return fmt.Sprintf("%s offers %s%s (%s, sha256 %s) — /get %d", join.Sanitize(f.From), join.Sanitize(f.Name), to, wire.FormatSize(f.Size), short, f.Number)
+}
+
+// listFiles is "chatroom get --list": the files on offer, one a line,
+// their fields separated by tabs.
+func (c *cli) listFiles(ctx context.Context, dial join.Dialer, opts join.Options, ui join.UI) error {
+	files, _, err := join.ListFiles(ctx, dial, opts, ui)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		c.infof("no files on offer")
+		return nil
+	}
+	for _, f := range files {
+		short := f.SHA256
+		if len(short) > 8 {
+			short = short[:8] + "…"
+		}
+		fmt.Fprintln(c.stdout, shown(fmt.Sprintf("%d\t%s\t%s\tfrom %s\tsha256 %s", f.Number, f.Name, wire.FormatSize(f.Size), f.From, short)))
+	}
+	return nil
 }

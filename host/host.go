@@ -12,6 +12,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -103,6 +104,10 @@ type Config struct {
 	// own time (within half a minute, on Linux).
 	SyncEvery time.Duration
 
+	// Files bounds the files members offer, which the host keeps in
+	// STATE/files (see FileLimits); Files.Off turns sharing off.
+	Files FileLimits
+
 	// withoutJournal runs the room with no journal, as it ran before it
 	// had one, for the benchmark that compares the two.
 	withoutJournal bool
@@ -113,6 +118,12 @@ type Config struct {
 	maxMembers        int
 	maxPending        int
 	maxPendingPerAddr int
+	// Tests lower the transfer limits and the silence that ends a
+	// transfer (see transfer.go); 0 means the default.
+	maxTransfers        int
+	maxTransfersPerAddr int
+	transferSilence     time.Duration
+	sweepEvery          time.Duration // how often expired files go; 0 means a minute
 }
 
 // Host is a running room.
@@ -132,8 +143,11 @@ type Host struct {
 
 	room      *room.Room
 	stateDir  string
-	lock      *os.File // held until Close (lockStateDir)
-	journal   *journal // nil when the room runs without one
+	lock      *os.File      // held until Close (lockStateDir)
+	journal   *journal      // nil when the room runs without one
+	files     *fileGate     // nil when the room takes no files
+	sweepStop chan struct{} // closed to stop the files' sweep
+	sweepDone chan struct{} // closed when it has stopped
 	log       *slog.Logger
 	closeOnce sync.Once
 	closeErr  error
@@ -189,6 +203,15 @@ func Start(cfg Config) (*Host, error) {
 	if err := store.load(&roomCfg, log); err != nil {
 		return nil, err
 	}
+	// The files offered before the restart come back to the room, stored
+	// or still uploading (their uploads resume), but for those whose time
+	// ran out meanwhile, which go before the room hears of them.
+	fileGate := openFiles(cfg.StateDir, cfg.Files, log)
+	if fileGate != nil {
+		fileGate.store.Sweep(time.Now())
+		roomCfg.Files = fileGate
+		roomCfg.Offers = fileGate.offers()
+	}
 	// Listening comes before the history is taken: a start that fails
 	// for want of its address leaves the history for the next.
 	ln, portTaken, err := listen(cfg.Listen, keepAliveFor(cfg.Heartbeat))
@@ -231,6 +254,9 @@ func Start(cfg Config) (*Host, error) {
 		stateDir:    cfg.StateDir,
 		lock:        lock,
 		journal:     j,
+		files:       fileGate,
+		sweepStop:   make(chan struct{}),
+		sweepDone:   make(chan struct{}),
 		log:         log,
 		irc:         gate,
 		ircPins:     pinsOf(cert),
@@ -267,9 +293,25 @@ func Start(cfg Config) (*Host, error) {
 	if cfg.handshakeTimeout > 0 {
 		h.server.handshakeTimeout = cfg.handshakeTimeout
 	}
+	h.server.files = fileGate
+	if cfg.maxTransfers > 0 {
+		h.server.maxTransfers = cfg.maxTransfers
+	}
+	if cfg.maxTransfersPerAddr > 0 {
+		h.server.maxTransfersPerAddr = cfg.maxTransfersPerAddr
+	}
+	if cfg.transferSilence > 0 {
+		h.server.transferSilence = cfg.transferSilence
+	}
 	go func() {
 		defer close(h.roomDone)
 		r.Run(ctx)
+	}()
+	go func() {
+		defer close(h.sweepDone)
+		if fileGate != nil {
+			fileGate.sweep(r, cmp.Or(cfg.sweepEvery, sweepEvery), h.sweepStop, log)
+		}
 	}()
 	tlsConfig := &tls.Config{
 		Certificates: []tls.Certificate{cert},
@@ -420,6 +462,11 @@ func (h *Host) Close() error {
 func (h *Host) close() error {
 	err := h.ln.Close()
 	<-h.serveDone
+	// Transfers end first, while the room can still hear of a file
+	// stored; they resume after a restart from what is stored.
+	h.server.stopTransfers()
+	close(h.sweepStop)
+	<-h.sweepDone
 	// The IRC clients are told the room is closing while it still runs:
 	// once it has stopped, the gateway would only find their members'
 	// connections ended.

@@ -93,6 +93,19 @@ type server struct {
 	pending        *list.List // of net.Conn
 	pendingPerAddr map[string]int
 	members        int // connections past their hello, not the owner's
+	// The transfer connections (transfer.go): files is the store they
+	// move files in and out of (nil: the room takes no files);
+	// transfers and transfersPerAddr count those past their first frame,
+	// within maxTransfers and maxTransfersPerAddr; uploads holds the
+	// upload running for each file id.
+	files               *fileGate
+	maxTransfers        int
+	maxTransfersPerAddr int
+	transferSilence     time.Duration
+	transfers           int
+	transfersPerAddr    map[string]int
+	uploads             map[string]*upload
+	noTransfers         bool // set by stopTransfers
 	// refusing bounds the connections being told they are one too many:
 	// past it, more are closed without a word.
 	refusing chan struct{}
@@ -114,6 +127,12 @@ func newServer(ctx context.Context, r *room.Room, password string, log *slog.Log
 		pending:           list.New(),
 		pendingPerAddr:    make(map[string]int),
 		refusing:          make(chan struct{}, 8),
+
+		maxTransfers:        defaultMaxTransfers,
+		maxTransfersPerAddr: defaultMaxTransfersPerAddr,
+		transferSilence:     defaultTransferSilence,
+		transfersPerAddr:    make(map[string]int),
+		uploads:             make(map[string]*upload),
 	}
 	if password != "" {
 		sum := sha256.Sum256([]byte(password))
@@ -170,6 +189,9 @@ type connState struct {
 	pending *list.Element
 	member  bool // past its hello: counted in server.members
 	joined  bool // the room admitted it
+	// transfer: a transfer connection past its first frame, counted in
+	// server.transfers (see beginTransfer).
+	transfer bool
 }
 
 // admit counts a new connection from p before its TLS handshake, or
@@ -297,6 +319,9 @@ func (s *server) start(conn net.Conn, p peer) {
 		s.unpend(st)
 		if st.member {
 			s.members--
+		}
+		if st.transfer {
+			s.endTransfer(st)
 		}
 		if !p.owner {
 			if s.perAddr[p.addr]--; s.perAddr[p.addr] == 0 {
@@ -461,6 +486,12 @@ func (c *memberConn) join() bool {
 		s.refuseUnreadable(conn, c.peer, err)
 		return false
 	}
+	if hello.Type == wire.TypeUpload || hello.Type == wire.TypeFetch {
+		// A transfer connection: it moves one file, on this goroutine,
+		// and never joins the room (see transfer.go).
+		c.transfer(hello)
+		return false
+	}
 	if hello.Type != wire.TypeHello {
 		writeFrame(conn, &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a hello frame, got " + quoteType(hello.Type)})
 		return false
@@ -591,6 +622,13 @@ func (c *memberConn) handle(line []byte, pings *rate.Limiter) *wire.Frame {
 		return nil // it has done its work: the deadline moved
 	case wire.TypeSay:
 		c.server.room.Say(c.member, f.Text, f.Ref)
+		return nil
+	case wire.TypeOffer:
+		if f.File == nil {
+			return &wire.Frame{Type: wire.TypeError, Code: wire.CodeMalformed, Text: `an offer frame needs a "file"`}
+		}
+		// The room checks it as it checks a line, and answers it.
+		c.server.room.Offer(c.member, f.To, *f.File, f.Ref)
 		return nil
 	}
 	return &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a say frame, got " + quoteType(f.Type)}

@@ -73,6 +73,19 @@ type client struct {
 	// their lines back.
 	pacingSaid bool
 
+	// The person's file requests (see files.go), by their Transfer key,
+	// and those whose line or offer went with a ref, by the ref.
+	actions  map[int]*fileAction
+	fileRefs map[uint64]*fileAction
+	lastKey  int
+	fileNews chan fileNews // from the hashing and transfer goroutines
+	// fileFrames are the room's frames about files, from the receivers.
+	fileFrames chan wire.Frame
+	filesCtx   context.Context // the goroutines' of files: ended with Join
+	stopFiles  context.CancelFunc
+	pending    *pendingUploads // made at first use (uploads)
+	outcomes   []FileOutcome   // how each request ended, in order
+
 	done   bool // Join is over, and returns result
 	result error
 }
@@ -143,8 +156,16 @@ func (c *client) run(sess *Session) error {
 	defer close(stop)
 	go readInput(c.ui, typed, personLeft, stop)
 	defer c.stopTimers()
+	c.actions, c.fileRefs = map[int]*fileAction{}, map[uint64]*fileAction{}
+	c.fileNews = make(chan fileNews, 2*maxFileActions)
+	c.fileFrames = make(chan wire.Frame, maxFileFrames)
+	c.filesCtx, c.stopFiles = context.WithCancel(c.ctx)
+	defer c.stopFiles()
 
 	c.start(sess)
+	if c.opts.firstFile != nil {
+		c.opts.firstFile(c)
+	}
 	for !c.done {
 		c.step()
 	}
@@ -223,6 +244,10 @@ func (c *client) step() {
 		c.heardRetry(n)
 	case in := <-c.input():
 		c.took(in)
+	case n := <-c.fileNews:
+		c.heardFile(n)
+	case f := <-c.fileFrames:
+		c.heardFileFrame(f)
 	}
 }
 
@@ -256,6 +281,9 @@ func (c *client) took(in input) {
 		// Sent as typed: the host decides what a /quit with words after
 		// it means; the client only needs to know to wait.
 		c.leaveWith(in.line, nil)
+		return
+	}
+	if c.localFileCommand(in.line) {
 		return
 	}
 	if !c.out.queue(in.line) {
@@ -365,7 +393,7 @@ func (c *client) leavingRanOut() bool {
 // leavingRanOutNow is the leaving's deadline passing, with the room still
 // keeping Join.
 func (c *client) leavingRanOutNow() {
-	if c.waitsForRoom() {
+	if c.waitsForRoom() || c.filesBusy() {
 		// Once back, the lines go, each with quitWait for the next
 		// (tookLine).
 		c.extendLeaving()
@@ -388,7 +416,7 @@ func (c *client) start(sess *Session) {
 	c.sess, c.news, c.replayOver = sess, news, false
 	c.since = c.opts.Reconnect.clock()
 	c.out.connect(sess.Welcome())
-	go receive(sess, c.ui, c.opts.Backlog, news)
+	go receive(sess, c.ui, c.opts.Backlog, news, c.fileFrames)
 }
 
 // pump sends waiting lines as far as the pace allows, and arms its timer
@@ -396,7 +424,7 @@ func (c *client) start(sess *Session) {
 func (c *client) pump() {
 	for !c.done && c.sess != nil && c.replayOver && c.paced == nil && c.awaiting == nil {
 		if c.out.empty() {
-			if c.leave.quitAs != "" {
+			if c.leave.quitAs != "" && !c.filesBusy() {
 				c.quit(c.leave.quitAs, nil)
 			}
 			return
@@ -449,8 +477,15 @@ func (c *client) sendFirst() {
 		c.lost(err)
 		return
 	}
+	if l.act != nil {
+		c.fileRefs[l.ref] = l.act
+	}
 	end := c.watchWrite(c.sess)
-	err = c.sess.SendRef(l.text, l.ref)
+	if l.offer != nil {
+		err = c.sess.sendOffer(*l.offer, l.to, l.ref)
+	} else {
+		err = c.sess.SendRef(l.text, l.ref)
+	}
 	c.wrote(end())
 	if err == nil {
 		c.tookLine()
@@ -605,6 +640,7 @@ func (c *client) lost(err error) {
 // finish ends Join, which returns ret.
 func (c *client) finish(ret error) {
 	if !c.done {
+		c.cutFiles()
 		c.done, c.result = true, ret
 	}
 }
@@ -941,9 +977,9 @@ const earlierEnd = "end of earlier messages"
 // lines may be sent (at once, unless the session resumed and the events
 // it missed are still coming), and at the end what Join should make of
 // how it ended.
-func receive(sess *Session, ui UI, backlog int, news chan sessionNews) {
+func receive(sess *Session, ui UI, backlog int, news chan sessionNews, files chan<- wire.Frame) {
 	var n sessionNews
-	n.err = showFrames(sess, ui, backlog, &n, func() { tell(news, n) })
+	n.err = showFrames(sess, ui, backlog, &n, func() { tell(news, n) }, files)
 	n.ended = true
 	tell(news, n)
 }
@@ -970,7 +1006,7 @@ func tell(news chan sessionNews, n sessionNews) {
 // backlog, as many as backlog says: see Options.Backlog), keeps n current
 // and calls changed when it changes, and returns what Join should make of
 // how the session ended.
-func showFrames(sess *Session, ui UI, backlog int, n *sessionNews, changed func()) error {
+func showFrames(sess *Session, ui UI, backlog int, n *sessionNews, changed func(), files chan<- wire.Frame) error {
 	replayOver := func() {
 		if !n.replayOver && (!sess.Resumed() || !sess.Replaying()) {
 			n.replayOver = true
@@ -1012,12 +1048,14 @@ func showFrames(sess *Session, ui UI, backlog int, n *sessionNews, changed func(
 			continue
 		case Missed:
 			ui.Show(f, phase)
+			forwardFileFrame(f, sess.Roster().Me(), files)
 			replayOver()
 			continue
 		}
 		earlier.end()
 		replayOver()
 		ui.Show(f, Live)
+		forwardFileFrame(f, sess.Roster().Me(), files)
 		switch f.Type {
 		case wire.TypeClosed:
 			if f.Code == wire.CodeLeft {
@@ -1100,4 +1138,22 @@ func answers(f wire.Frame, me string) bool {
 		return f.From == me || (f.Kind == wire.KindNick && f.NewName == me)
 	}
 	return false
+}
+
+// forwardFileFrame gives the owner f, if it concerns the person's files:
+// an answer (or a refusal) to a line's ref, or the announcement of the
+// person's own offer. It never waits: past maxFileFrames waiting (only a
+// hostile room sends that many), f is dropped.
+func forwardFileFrame(f wire.Frame, me string, files chan<- wire.Frame) {
+	switch {
+	case f.Type == wire.TypeNotice && f.Ref > 0 && (f.File != nil || f.Error):
+	case f.Type == wire.TypeEvent && f.Kind == wire.KindOffer && f.File != nil && (f.From == me || f.File.From == me):
+	case f.Type == wire.TypePrivate && f.File != nil && (f.From == me || f.File.From == me):
+	default:
+		return
+	}
+	select {
+	case files <- f:
+	default:
+	}
 }

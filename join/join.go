@@ -116,6 +116,18 @@ type Options struct {
 	// sends, NoBacklog none, else the latest Backlog of them.
 	Backlog int
 
+	// StateDir is the person's state directory (where KnownRoomsFile
+	// is), which keeps the uploads not yet stored (UploadsFile) for a
+	// later run to go on with; "" keeps them for this run only.
+	StateDir string
+
+	// transferSleep is a transfer's wait between tries; nil is a timer.
+	// Tests wait not.
+	transferSleep func(ctx context.Context, d time.Duration) error
+	// firstFile, when set, is called once the client runs, before any
+	// line is read: SendFile and Get start their request with it.
+	firstFile func(c *client)
+
 	// quitWait is how long the leaving lasts (see defaultQuitWait); zero
 	// is defaultQuitWait. Tests shorten it.
 	quitWait time.Duration

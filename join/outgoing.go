@@ -27,10 +27,30 @@ const maxQueuedBytes = 1 << 20
 // kept (up to wire.MaxText bytes each, 4 MB at most here) without end.
 const maxUnanswered = 1000
 
-// outLine is a line the person typed, with its ref once it has one.
+// outLine is a line the person typed, with its ref once it has one; or
+// a file the person offers (offer is set), which goes as an "offer" frame
+// with the same pacing, refs and resending as a line: the room counts an
+// offer against the member's lines.
 type outLine struct {
 	text string
 	ref  uint64
+	// offer, when set, makes this an offer frame of the file (Name,
+	// Size, SHA256) to to ("" for the whole room); text is then empty.
+	offer *wire.File
+	to    string
+	// act is the client's file request this line carries out (an offer,
+	// or a "/get N"), which the answer to ref takes further; outgoing
+	// only carries it.
+	act *fileAction
+}
+
+// cost is what the line counts for against maxQueuedBytes: its text, or
+// for an offer its name and whom it is for.
+func (l outLine) cost() int {
+	if l.offer != nil {
+		return len(l.offer.Name) + len(l.to) + 100
+	}
+	return len(l.text)
 }
 
 // outgoing is the person's lines on their way to the room: those waiting
@@ -80,11 +100,16 @@ func (o *outgoing) connect(w wire.Frame) {
 // queue adds a line typed by the person; it reports false, taking
 // nothing, when the line would take the text waiting past maxQueuedBytes.
 func (o *outgoing) queue(text string) bool {
-	if o.waitingBytes+len(text) > maxQueuedBytes {
+	return o.queueLine(outLine{text: text})
+}
+
+// queueLine adds l, a line or an offer, as queue does.
+func (o *outgoing) queueLine(l outLine) bool {
+	if o.waitingBytes+l.cost() > maxQueuedBytes {
 		return false
 	}
-	o.waiting = append(o.waiting, outLine{text: text})
-	o.waitingBytes += len(text)
+	o.waiting = append(o.waiting, l)
+	o.waitingBytes += l.cost()
 	return true
 }
 
@@ -124,7 +149,7 @@ func (o *outgoing) take() (outLine, error) {
 		l.ref = o.lastRef
 	}
 	o.waiting = o.waiting[1:]
-	o.waitingBytes -= len(l.text)
+	o.waitingBytes -= l.cost()
 	o.held = false
 	if o.track {
 		o.unanswered = append(o.unanswered, l)
@@ -139,7 +164,7 @@ func (o *outgoing) take() (outLine, error) {
 func (o *outgoing) notSent(l outLine) {
 	if !o.track {
 		o.waiting = append([]outLine{l}, o.waiting...)
-		o.waitingBytes += len(l.text)
+		o.waitingBytes += l.cost()
 	}
 }
 
@@ -164,7 +189,7 @@ func (o *outgoing) answered(ref uint64) {
 func (o *outgoing) resume() {
 	if o.track {
 		for _, l := range o.unanswered {
-			o.waitingBytes += len(l.text)
+			o.waitingBytes += l.cost()
 		}
 		o.waiting = append(o.unanswered, o.waiting...)
 		o.unanswered = nil

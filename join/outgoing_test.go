@@ -20,8 +20,10 @@ import (
 //	                              (its welcome names an epoch) or not;
 //	                              paced: it does, at a burst of 3, 10 a second
 //	queue TEXT                    the person typed a line; it waits
-//	refuse TEXT                   the line is refused: maxQueuedBytes of
-//	                              text wait
+//	offer NAME                    the person offered file NAME; it waits
+//	                              among the lines (shown offer:NAME)
+//	refuse TEXT                   the line (or offer:NAME) is refused:
+//	                              maxQueuedBytes of text wait
 //	fill N                        N lines typed (line 0 …)
 //	fill big N                    N lines of 4 KiB typed (big 0 …)
 //	full                          maxQueued lines wait: a script's input waits
@@ -113,6 +115,22 @@ func TestOutgoing(t *testing.T) {
 		{"limits: a room that keeps no history is never taken for broken",
 			slices.Concat([]string{"connect plain"}, slices.Repeat([]string{"fill 100", "send all"}, maxUnanswered/100+1)), "", ""},
 
+		{"offers wait among the lines, in order, and get refs as lines do",
+			[]string{"connect history", "queue a", "offer x.bin", "queue b", "send a#1", "send offer:x.bin#2", "send b#3"}, "", "a#1 offer:x.bin#2 b#3"},
+		{"an offer is paced as a line: the room counts it against the member's lines",
+			[]string{"connect paced", "queue a", "queue b", "offer x.bin", "wait 0s", "send a#1", "wait 0s", "send b#2",
+				"wait 111ms", "at 111ms", "wait 0s", "send offer:x.bin#3"}, "", "a#1 b#2 offer:x.bin#3"},
+		{"an offer the room has not answered goes again after a break, with its ref, as an offer",
+			[]string{"connect history", "offer x.bin", "queue a", "send offer:x.bin#1", "send a#2", "answer 0",
+				"connect history", "resume"}, "offer:x.bin#1 a#2", ""},
+		{"an answered offer is let go",
+			[]string{"connect history", "offer x.bin", "send offer:x.bin#1", "answer 1"}, "", ""},
+		{"an offer whose write failed, to a room that answers no refs, waits again first",
+			[]string{"connect plain", "offer x.bin", "queue a", "send offer:x.bin#1", "not sent offer:x.bin#1", "send offer:x.bin#1", "send a#2"}, "", ""},
+		{"limits: an offer counts against maxQueuedBytes, and is refused past it",
+			[]string{"connect history", fmt.Sprint("fill big ", maxQueuedBytes/4096), "refuse offer:x.bin", "send big 0#1", "offer x.bin",
+				fmt.Sprint("drop waiting ", maxQueuedBytes/4096)}, "", "big 0#1"},
+
 		{"report: what waits was not sent, what is unanswered was not confirmed",
 			[]string{"connect history", "queue a", "queue b", "queue c", "send a#1", "drop waiting 2", "drop unanswered 1"}, "", ""},
 		{"report: nothing to report",
@@ -141,8 +159,12 @@ func TestOutgoing(t *testing.T) {
 					if !o.queue(arg) {
 						t.Fatalf("%s: refused", step)
 					}
+				case "offer":
+					if !o.queueLine(testOffer(arg)) {
+						t.Fatalf("%s: refused", step)
+					}
 				case "refuse":
-					if o.queue(arg) {
+					if o.queueLine(testLine(arg, 0)) {
 						t.Fatalf("%s: taken", step)
 					}
 				case "fill":
@@ -199,7 +221,7 @@ func TestOutgoing(t *testing.T) {
 				case "not":
 					text, ref, _ := strings.Cut(strings.TrimPrefix(arg, "sent "), "#")
 					n, _ := strconv.ParseUint(ref, 10, 64)
-					o.notSent(outLine{text: text, ref: n})
+					o.notSent(testLine(text, n))
 				case "answer":
 					n, _ := strconv.ParseUint(arg, 10, 64)
 					o.answered(n)
@@ -236,8 +258,27 @@ func splitStep(step string) (verb, arg string) {
 	return verb, arg
 }
 
-// show is l as the steps write it: text#ref, or text before it has a ref.
+// testOffer is an offer of the file name, as the steps write it.
+func testOffer(name string) outLine {
+	return outLine{offer: &wire.File{Name: name, Size: 1, SHA256: strings.Repeat("0", 64)}}
+}
+
+// testLine is the line or offer (offer:NAME) s, with ref.
+func testLine(s string, ref uint64) outLine {
+	if name, ok := strings.CutPrefix(s, "offer:"); ok {
+		l := testOffer(name)
+		l.ref = ref
+		return l
+	}
+	return outLine{text: s, ref: ref}
+}
+
+// show is l as the steps write it: text#ref, or text before it has a ref;
+// an offer is offer:NAME.
 func show(l outLine) string {
+	if l.offer != nil {
+		l.text = "offer:" + l.offer.Name
+	}
 	if strings.HasPrefix(l.text, "big ") {
 		l.text, _, _ = strings.Cut(l.text, "b"+"b")
 	}

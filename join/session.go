@@ -403,6 +403,17 @@ func (s *Session) send(text string, ref uint64, timeout time.Duration) error {
 	return s.write(msg, timeout)
 }
 
+// sendOffer sends an offer frame of file (its Name, Size and SHA256) to
+// to ("" for the whole room), carrying ref as a line does.
+func (s *Session) sendOffer(file wire.File, to string, ref uint64) error {
+	offered := wire.File{Name: file.Name, Size: file.Size, SHA256: file.SHA256}
+	msg, err := wire.Encode(&wire.Frame{Type: wire.TypeOffer, File: &offered, To: to, Ref: ref})
+	if err != nil {
+		return err
+	}
+	return s.write(msg, sendTimeout)
+}
+
 func (s *Session) write(msg []byte, timeout time.Duration) error {
 	if s.closed.Load() {
 		return errClosed

@@ -43,7 +43,7 @@ func BenchmarkStoreWrite(b *testing.B) {
 	var storeTime, plainTime time.Duration
 	for b.Loop() {
 		start := time.Now()
-		info, err := s.Declare("bob", "bench.bin", benchSize, sum)
+		info, err := s.Declare(Info{Owner: "bob", Name: "bench.bin", Size: benchSize, SHA256: sum})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func BenchmarkStoreRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	data := content(13, benchSize)
-	info, err := s.Declare("bob", "bench.bin", benchSize, sha256.Sum256(data))
+	info, err := s.Declare(Info{Owner: "bob", Name: "bench.bin", Size: benchSize, SHA256: sha256.Sum256(data)})
 	if err != nil {
 		b.Fatal(err)
 	}

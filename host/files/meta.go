@@ -9,13 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
 const (
-	// metaVersion is the version of the metadata file's format.
-	metaVersion = 1
+	// metaVersion is the version of the metadata file's format: 2 added
+	// the room's Number, From, FromKey, To, ToKey and the upload's Token
+	// (no host ever wrote version 1 outside tests).
+	metaVersion = 2
 	// maxMetaBytes bounds a metadata file read back: a real one is a few
 	// hundred bytes, and a hostile one must not cost the host its memory.
 	maxMetaBytes = 16 << 10
@@ -26,6 +30,15 @@ const (
 	// that sums over sizes cannot overflow and a file's chunk sums
 	// (4 MiB at most) are read at little cost.
 	maxStoredSize = 1 << 40
+	// MaxPersonBytes bounds the names (From, To) a file is kept with: the
+	// room's names are far shorter (24 characters); this only stops a
+	// hostile state directory from handing the room a long one.
+	MaxPersonBytes = 256
+	// MaxKeyBytes bounds the identity key fingerprints (FromKey, ToKey):
+	// "SHA256:" and 43 base64 characters, with room to spare.
+	MaxKeyBytes = 128
+	// MaxNumber bounds the room's number for a file.
+	MaxNumber = 1<<31 - 1
 )
 
 // metaFile is a file's metadata as it is written to ID.json.
@@ -36,6 +49,12 @@ type metaFile struct {
 	Size    int64     `json:"size"`
 	SHA256  string    `json:"sha256"`
 	Owner   string    `json:"owner"`
+	Number  int       `json:"number,omitempty"`
+	From    string    `json:"from,omitempty"`
+	FromKey string    `json:"from_key,omitempty"`
+	To      string    `json:"to,omitempty"`
+	ToKey   string    `json:"to_key,omitempty"`
+	Token   string    `json:"token"`
 	Offered time.Time `json:"offered"`
 	Expires time.Time `json:"expires"`
 }
@@ -48,6 +67,12 @@ func encodeMeta(info Info) ([]byte, error) {
 		Size:    info.Size,
 		SHA256:  hex.EncodeToString(info.SHA256[:]),
 		Owner:   info.Owner,
+		Number:  info.Number,
+		From:    info.From,
+		FromKey: info.FromKey,
+		To:      info.To,
+		ToKey:   info.ToKey,
+		Token:   info.Token,
 		Offered: info.Offered.UTC(),
 		Expires: info.Expires.UTC(),
 	})
@@ -85,6 +110,12 @@ func parseMeta(data []byte, id string) (Info, error) {
 	if err := checkOwner(m.Owner); err != nil {
 		return Info{}, err
 	}
+	if !validID(m.Token) {
+		return Info{}, errors.New("has an upload token that is not 32 lowercase hex digits")
+	}
+	if err := checkRoomFields(m.Number, m.From, m.FromKey, m.To, m.ToKey); err != nil {
+		return Info{}, err
+	}
 	sum, err := hex.DecodeString(m.SHA256)
 	if err != nil || len(sum) != 32 || hex.EncodeToString(sum) != m.SHA256 {
 		return Info{}, errors.New("has a sha256 that is not 64 lowercase hex digits")
@@ -94,6 +125,12 @@ func parseMeta(data []byte, id string) (Info, error) {
 		Name:    m.Name,
 		Size:    m.Size,
 		Owner:   m.Owner,
+		Number:  m.Number,
+		From:    m.From,
+		FromKey: m.FromKey,
+		To:      m.To,
+		ToKey:   m.ToKey,
+		Token:   m.Token,
 		Offered: m.Offered,
 		Expires: m.Expires,
 	}
@@ -111,6 +148,47 @@ func checkOwner(owner string) error {
 		return fmt.Errorf("has an owner %d bytes long, more than the %d allowed", len(owner), MaxOwnerBytes)
 	case !utf8.ValidString(owner):
 		return errors.New("has an owner that is not valid UTF-8")
+	}
+	return nil
+}
+
+// checkRoomFields checks what the store keeps of a file for the room that
+// offered it, which it does not read but hands back after a restart: a
+// hostile state directory must not reach the room with a name full of
+// control characters or a number that overflows. They are optional for
+// the store (zero and ""), bounded and printable when given.
+func checkRoomFields(number int, from, fromKey, to, toKey string) error {
+	if number < 0 || number > MaxNumber {
+		return fmt.Errorf("has the number %d, outside 0 to %d", number, MaxNumber)
+	}
+	for _, f := range []struct{ what, v string }{{"sender's name", from}, {"recipient's name", to}} {
+		if err := checkPrintable(f.v, MaxPersonBytes); err != nil {
+			return fmt.Errorf("has a %s that %v", f.what, err)
+		}
+	}
+	for _, f := range []struct{ what, v string }{{"sender's key", fromKey}, {"recipient's key", toKey}} {
+		if err := checkPrintable(f.v, MaxKeyBytes); err != nil {
+			return fmt.Errorf("has a %s that %v", f.what, err)
+		}
+		if strings.ContainsFunc(f.v, func(r rune) bool { return r > unicode.MaxASCII || r == ' ' }) {
+			return fmt.Errorf("has a %s that is not a fingerprint", f.what)
+		}
+	}
+	return nil
+}
+
+// checkPrintable checks that s is at most limit bytes of UTF-8 with no
+// control, format (bidi) or line-breaking characters.
+func checkPrintable(s string, limit int) error {
+	switch {
+	case len(s) > limit:
+		return fmt.Errorf("is %d bytes long, more than the %d allowed", len(s), limit)
+	case !utf8.ValidString(s):
+		return errors.New("is not valid UTF-8")
+	case strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp)
+	}):
+		return errors.New("has an invisible or control character in it")
 	}
 	return nil
 }

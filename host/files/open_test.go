@@ -15,12 +15,17 @@ import (
 // field's value replaced by raw JSON (or left out if raw is "").
 func metaJSON(id string, size int64, field, raw string) string {
 	fields := [][2]string{
-		{"version", "1"},
+		{"version", "2"},
 		{"id", `"` + id + `"`},
 		{"name", `"slides.pdf"`},
 		{"size", fmt.Sprint(size)},
 		{"sha256", `"` + strings.Repeat("ab", 32) + `"`},
 		{"owner", `"bob"`},
+		{"number", "7"},
+		{"from", `"bob"`},
+		{"from_key", `"SHA256:abc"`},
+		{"to", `"ann"`},
+		{"token", `"` + strings.Repeat("0f", 16) + `"`},
 		{"offered", `"2026-12-01T10:00:00Z"`},
 		{"expires", `"2026-12-02T10:00:00Z"`},
 	}
@@ -65,11 +70,17 @@ func TestOpenHostileDirectory(t *testing.T) {
 		id(7):  metaJSON(id(7), 10, "sha256", `"zz"`),
 		id(8):  metaJSON(id(8), 10, "owner", `""`),
 		id(9):  metaJSON(id(9), 10, "extra", `1`) + "",
-		id(10): metaJSON(id(10), 10, "version", `2`),
+		id(10): metaJSON(id(10), 10, "version", `1`),
 		id(11): metaJSON(id(11), 10, "", "") + `{"more":1}`,
 		id(12): strings.Repeat(" ", maxMetaBytes+1) + metaJSON(id(12), 10, "", ""),
 		id(13): metaJSON(id(13), 10, "expires", ""),
 		id(14): metaJSON(id(14), 10, "name", `"CON.txt"`),
+		// What the room is handed back: its fields are bounded too.
+		id(15): metaJSON(id(15), 10, "token", `"`+strings.Repeat("G", 32)+`"`),
+		id(16): metaJSON(id(16), 10, "number", `-3`),
+		id(17): metaJSON(id(17), 10, "from", `"bob\u001b[2Jadmin"`),
+		id(18): metaJSON(id(18), 10, "from_key", `"SHA256:ab c"`),
+		id(19): metaJSON(id(19), 10, "to", `"`+strings.Repeat("x", MaxPersonBytes+1)+`"`),
 	}
 	// An unknown field is refused too: "extra" is not in the format.
 	hostile[id(9)] = strings.Replace(metaJSON(id(9), 10, "", ""), "{", `{"extra":1,`, 1)
@@ -103,7 +114,7 @@ func TestOpenHostileDirectory(t *testing.T) {
 	if len(list) != 3 { // good, part, and id(23), a part of 0 bytes
 		t.Fatalf("kept %v", list)
 	}
-	for i := range 14 {
+	for i := range 19 {
 		if !strings.Contains(strings.Join(warnings, "\n"), "dropped the offered file "+id(i+1)) {
 			t.Errorf("no warning for %s (%s): %q", id(i+1), hostile[id(i+1)], warnings)
 		}
@@ -148,14 +159,17 @@ func FuzzParseMeta(f *testing.F) {
 	f.Add([]byte(metaJSON(id, 10, "", "")))
 	f.Add([]byte(metaJSON(id, 10, "name", `"../x"`)))
 	f.Add([]byte(metaJSON(id, 1<<60, "", "")))
-	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(metaJSON(id, 10, "to", "")))
+	f.Add([]byte(metaJSON(id, 10, "from", `"\u202ebob"`)))
+	f.Add([]byte(`{"version":2}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		info, err := parseMeta(data, id)
 		if err != nil {
 			return
 		}
-		if wire.CheckFileName(info.Name) != nil || checkOwner(info.Owner) != nil || info.Size <= 0 || info.Size > maxStoredSize || info.ID != id {
+		if wire.CheckFileName(info.Name) != nil || checkOwner(info.Owner) != nil || info.Size <= 0 || info.Size > maxStoredSize || info.ID != id ||
+			!validID(info.Token) || checkRoomFields(info.Number, info.From, info.FromKey, info.To, info.ToKey) != nil {
 			t.Fatalf("accepted %+v", info)
 		}
 		again, err := encodeMeta(info)
@@ -163,7 +177,8 @@ func FuzzParseMeta(f *testing.F) {
 			t.Fatal(err)
 		}
 		back, err := parseMeta(again, id)
-		if err != nil || back.Name != info.Name || back.Size != info.Size || back.SHA256 != info.SHA256 || !back.Expires.Equal(info.Expires) {
+		if err != nil || back.Name != info.Name || back.Size != info.Size || back.SHA256 != info.SHA256 || !back.Expires.Equal(info.Expires) ||
+			back.Token != info.Token || back.Number != info.Number || back.From != info.From || back.FromKey != info.FromKey || back.To != info.To || back.ToKey != info.ToKey {
 			t.Fatalf("written again, %+v became %+v, %v", info, back, err)
 		}
 	})

@@ -12,9 +12,11 @@
 //
 //   - Open(dir, limits) loads the store after a start, with a warning for
 //     each entry it had to drop; Sweep(now) removes what has expired.
-//   - Declare(owner, name, size, sha256) checks the offer against the
-//     limits, reserves its space and gives it an id (Info.ID). The offered
-//     name is metadata only, never a path: files are stored under the id.
+//   - Declare(Info) checks the offer (its Owner, Name, Size and SHA256,
+//     and what the room keeps with it: Number, From, FromKey, To, ToKey)
+//     against the limits, reserves its space and gives it an id (Info.ID)
+//     and an upload token (Info.Token). The offered name is metadata
+//     only, never a path: files are stored under the id.
 //   - Resume(id) gives the Upload of a declared file: Offset says where
 //     the data goes on (0 at first, where the stored part ends after a
 //     break or a crash), Write appends, Close lets it be resumed later.
@@ -104,11 +106,23 @@ type Limits struct {
 
 // Info is what the store knows of a file.
 type Info struct {
-	ID       string   // made by the store; the file's name on disk
-	Name     string   // the name it was offered under (checked by wire.CheckFileName)
-	Size     int64    // in bytes, as declared
-	SHA256   [32]byte // as declared; a complete file has it
-	Owner    string
+	ID     string   // made by the store; the file's name on disk
+	Name   string   // the name it was offered under (checked by wire.CheckFileName)
+	Size   int64    // in bytes, as declared
+	SHA256 [32]byte // as declared; a complete file has it
+	Owner  string   // what the limits count it against (MaxPerOwner)
+	// What the room keeps with the file, for the store to give back after
+	// a restart; the store only bounds them (see checkRoomFields). Number
+	// is the room's number for it (0: none), From and To names of people
+	// (To "" for a whole room), FromKey and ToKey their key fingerprints.
+	Number  int
+	From    string
+	FromKey string
+	To      string
+	ToKey   string
+	// Token is the upload's secret, made at Declare (32 hex digits): the
+	// store does not check it, the host does (whoever holds it may upload).
+	Token    string
 	Offered  time.Time
 	Expires  time.Time
 	Complete bool // all of it is in, and its sha256 was checked
@@ -307,16 +321,22 @@ func readUpTo(path string, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, limit))
 }
 
-// Declare offers a file: it checks the offer against the limits, reserves
-// its size, writes its metadata and gives its Info, whose ID names it from
-// then on. The data follows through Resume. An offer over a limit is
-// refused with an error (ErrTooBig, ErrQuota, ErrTooMany) that says the
-// figures; a bad name or owner with ErrBadOffer.
-func (s *Store) Declare(owner, name string, size int64, sha256 [32]byte) (Info, error) {
+// Declare offers a file: it checks the offer (offer's Owner, Name, Size,
+// SHA256, and the room's Number, From, FromKey, To and ToKey) against the
+// limits, reserves its size, writes its metadata and gives its Info, with
+// ID, Token, Offered and Expires filled in; the ID names it from then on.
+// The data follows through Resume. An offer over a limit is refused with
+// an error (ErrTooBig, ErrQuota, ErrTooMany) that says the figures; a bad
+// name, owner or room field with ErrBadOffer.
+func (s *Store) Declare(offer Info) (Info, error) {
+	owner, name, size := offer.Owner, offer.Name, offer.Size
 	if err := wire.CheckFileName(name); err != nil {
 		return Info{}, &refusal{kind: ErrBadOffer, text: err.Error()}
 	}
 	if err := checkOwner(owner); err != nil {
+		return Info{}, refuse(ErrBadOffer, "the offer %v", err)
+	}
+	if err := checkRoomFields(offer.Number, offer.From, offer.FromKey, offer.To, offer.ToKey); err != nil {
 		return Info{}, refuse(ErrBadOffer, "the offer %v", err)
 	}
 	if size <= 0 {
@@ -327,8 +347,14 @@ func (s *Store) Declare(owner, name string, size int64, sha256 [32]byte) (Info, 
 		ID:      newID(),
 		Name:    name,
 		Size:    size,
-		SHA256:  sha256,
+		SHA256:  offer.SHA256,
 		Owner:   owner,
+		Number:  offer.Number,
+		From:    offer.From,
+		FromKey: offer.FromKey,
+		To:      offer.To,
+		ToKey:   offer.ToKey,
+		Token:   newID(),
 		Offered: now,
 		Expires: now.Add(s.limits.Expiry),
 	}

@@ -41,7 +41,7 @@ func openStore(t testing.TB, dir string, l Limits) *Store {
 
 func declare(t testing.TB, s *Store, owner, name string, data []byte) Info {
 	t.Helper()
-	info, err := s.Declare(owner, name, int64(len(data)), sha256.Sum256(data))
+	info, err := s.Declare(Info{Owner: owner, Name: name, Size: int64(len(data)), SHA256: sha256.Sum256(data)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,35 +181,35 @@ func TestLimits(t *testing.T) {
 	l := Limits{MaxFileSize: 10_000_000, Quota: 25_000_000, MaxPerOwner: 2, MaxFiles: 3, Expiry: time.Hour}
 	var sum [32]byte
 	s := openStore(t, t.TempDir(), l)
-	if _, err := s.Declare("bob", "huge.iso", 10_000_001, sum); !errors.Is(err, ErrTooBig) ||
+	if _, err := s.Declare(Info{Owner: "bob", Name: "huge.iso", Size: 10_000_001, SHA256: sum}); !errors.Is(err, ErrTooBig) ||
 		err.Error() != "huge.iso is 10 MB, more than the 10 MB the host takes for one file" {
 		// 10,000,001 bytes shows as 10 MB: the sentence is for people.
 		t.Fatalf("over the file limit: %v", err)
 	}
-	if _, err := s.Declare("bob", "a", 10_000_000, sum); err != nil {
+	if _, err := s.Declare(Info{Owner: "bob", Name: "a", Size: 10_000_000, SHA256: sum}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Declare("bob", "b", 10_000_000, sum); err != nil {
+	if _, err := s.Declare(Info{Owner: "bob", Name: "b", Size: 10_000_000, SHA256: sum}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Declare("cid", "c.bin", 6_000_000, sum)
+	_, err := s.Declare(Info{Owner: "cid", Name: "c.bin", Size: 6_000_000, SHA256: sum})
 	if !errors.Is(err, ErrQuota) || err.Error() != "c.bin (6 MB) does not fit: the host keeps at most 25 MB of files, and 20 MB of it is taken (5 MB free)" {
 		t.Fatalf("over the quota: %v", err)
 	}
-	if _, err := s.Declare("bob", "d", 1, sum); !errors.Is(err, ErrTooMany) || !strings.Contains(err.Error(), "you have 2 files on offer") {
+	if _, err := s.Declare(Info{Owner: "bob", Name: "d", Size: 1, SHA256: sum}); !errors.Is(err, ErrTooMany) || !strings.Contains(err.Error(), "you have 2 files on offer") {
 		t.Fatalf("over the owner's count: %v", err)
 	}
-	if _, err := s.Declare("cid", "e", 1, sum); err != nil {
+	if _, err := s.Declare(Info{Owner: "cid", Name: "e", Size: 1, SHA256: sum}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Declare("dan", "f", 1, sum); !errors.Is(err, ErrTooMany) || !strings.Contains(err.Error(), "at most 3 files, and has 3") {
+	if _, err := s.Declare(Info{Owner: "dan", Name: "f", Size: 1, SHA256: sum}); !errors.Is(err, ErrTooMany) || !strings.Contains(err.Error(), "at most 3 files, and has 3") {
 		t.Fatalf("over the store's count: %v", err)
 	}
 	for _, bad := range []struct {
 		owner, name string
 		size        int64
 	}{{"", "x", 1}, {"bob", "../x", 1}, {"bob", "x", 0}, {"bob", "x", -5}, {strings.Repeat("o", MaxOwnerBytes+1), "x", 1}} {
-		if _, err := s.Declare(bad.owner, bad.name, bad.size, sum); !errors.Is(err, ErrBadOffer) {
+		if _, err := s.Declare(Info{Owner: bad.owner, Name: bad.name, Size: bad.size, SHA256: sum}); !errors.Is(err, ErrBadOffer) {
 			t.Errorf("Declare(%q, %q, %d): %v", bad.owner, bad.name, bad.size, err)
 		}
 	}
@@ -226,7 +226,7 @@ func TestConcurrentDeclarationsKeepQuota(t *testing.T) {
 	admitted := 0
 	for i := range 50 {
 		wg.Go(func() {
-			if _, err := s.Declare(fmt.Sprint("m", i), "x", 1000, [32]byte{}); err == nil {
+			if _, err := s.Declare(Info{Owner: fmt.Sprint("m", i), Name: "x", Size: 1000, SHA256: [32]byte{}}); err == nil {
 				mu.Lock()
 				admitted++
 				mu.Unlock()
@@ -449,7 +449,7 @@ func TestConcurrentReadersAndUploads(t *testing.T) {
 		})
 		wg.Go(func() {
 			d := content(uint64(100+i), ChunkSize/2+i)
-			in, err := s.Declare(fmt.Sprint("m", i), "up", int64(len(d)), sha256.Sum256(d))
+			in, err := s.Declare(Info{Owner: fmt.Sprint("m", i), Name: "up", Size: int64(len(d)), SHA256: sha256.Sum256(d)})
 			if err != nil {
 				t.Error(err)
 				return
@@ -489,5 +489,42 @@ func TestOverlongSumsOnResume(t *testing.T) {
 	upload(t, u, data)
 	if got := readAll(t, s, info.ID, 0); !bytes.Equal(got, data) {
 		t.Fatal("not the file offered")
+	}
+}
+
+// The room's fields and the upload's token are kept with the file and
+// given back, the same, after a restart; Declare makes the token (a
+// fresh secret for each file) and refuses room fields a state directory
+// could not hold.
+func TestRoomFieldsKept(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, roomy)
+	data := content(3, 1000)
+	offer := Info{Owner: "key:SHA256:abc", Name: "map.png", Size: int64(len(data)), SHA256: sha256.Sum256(data),
+		Number: 7, From: "bob", FromKey: "SHA256:abc", To: "ann", ToKey: "SHA256:def"}
+	a, err := s.Declare(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Declare(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !validID(a.Token) || a.Token == b.Token || a.Token == a.ID {
+		t.Fatalf("tokens %q and %q (ids %q, %q)", a.Token, b.Token, a.ID, b.ID)
+	}
+	got, ok := openStore(t, dir, roomy).Get(a.ID)
+	if !ok || got.Number != 7 || got.From != "bob" || got.FromKey != "SHA256:abc" || got.To != "ann" || got.ToKey != "SHA256:def" ||
+		got.Token != a.Token || got.Owner != offer.Owner {
+		t.Fatalf("reopened as %+v, declared as %+v", got, a)
+	}
+	for _, bad := range []Info{
+		{Number: -1}, {Number: MaxNumber + 1}, {From: "bob\x1b[2J"}, {To: "ann\u202e"},
+		{FromKey: "SHA256:a b"}, {ToKey: strings.Repeat("k", MaxKeyBytes+1)}, {From: "\xff"},
+	} {
+		bad.Owner, bad.Name, bad.Size = "bob", "x", 1
+		if _, err := s.Declare(bad); !errors.Is(err, ErrBadOffer) {
+			t.Errorf("Declare(%+v): %v", bad, err)
+		}
 	}
 }

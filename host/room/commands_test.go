@@ -164,6 +164,9 @@ func TestHelp(t *testing.T) {
 		"/nick NAME — take the name NAME in this room (you come back by it too)",
 		"/away [TEXT] — say you are away, and why (shown in /who, /whois and to whoever writes to you); with no text, that you are back",
 		"/topic [TEXT|-delete] — show the room's topic, or set it to TEXT, or clear it (admins may; everyone, if the host allows)",
+		"/files — list the files on offer to you",
+		"/get N [DIR] — fetch file N (into DIR, or your download directory)",
+		"/unsend N — take back file N, which you offered (admins: any file)",
 		"/quit — leave the room",
 	}, "\n")
 	adminHelp := memberHelp + "\n" + strings.Join([]string{

@@ -305,6 +305,10 @@ func (s *state) loadHistory(events [][]byte, lostMessage uint64) {
 			s.history.lostRoster = f.Seq - 1
 		}
 		last = f.Seq
+		if f.Kind == wire.KindOffer && f.File != nil {
+			// Numbers once shown are not given again (see offers.last).
+			s.offers.last = max(s.offers.last, f.File.Number)
+		}
 		s.history.next = f.Seq
 		s.history.add(entry{frame: b, message: isMessage(f.Kind)})
 	}

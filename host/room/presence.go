@@ -222,7 +222,7 @@ func (s *state) flushPresence() {
 // for.
 func (s *state) rosterChanged(kind string) {
 	switch kind {
-	case wire.KindSay, wire.KindMe, wire.KindTopic:
+	case wire.KindSay, wire.KindMe, wire.KindTopic, wire.KindOffer, wire.KindUnsend:
 	default:
 		s.presence.listValid = false
 	}

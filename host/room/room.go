@@ -16,6 +16,9 @@
 // [New] and taken back after Run ([Room.History]) for the host to keep,
 // and, as it happens, written through the [Journal] the host implements,
 // before any member is handed it, so that a crash loses none of it.
+// Files members offer are the host's to keep ([Files]): the room checks
+// and numbers the offers, tells who may fetch what and when, and never
+// touches a file's bytes (see files.go).
 //
 // # Concurrency
 //
@@ -122,6 +125,13 @@ type Config struct {
 	// continue Past's epoch (see Journal); nil means nothing is written
 	// as it happens, and only a clean close keeps the history.
 	Journal Journal
+
+	// Files is the host's store of offered files; nil means the room
+	// takes no files ("this room does not take files"). Offers are what
+	// it holds at start, stored or not: the room knows them again, and
+	// numbers new ones after the highest of them.
+	Files  Files
+	Offers []Offer
 
 	// GhostGrace is how long the members present when the room last
 	// closed (Past) are still listed as present, for them to come back

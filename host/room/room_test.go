@@ -112,7 +112,7 @@ func commandNames(cmds []wire.Command) []string {
 func TestWelcome(t *testing.T) {
 	// Everyone is told every command, with the admin ones marked, so that a
 	// client can follow a later /op or /deop; only admins get the bans.
-	allCommands := []string{"help", "who", "whois", "me", "msg", "query", "w", "names", "nick", "away", "topic", "quit", "kick", "ban", "unban", "bans", "op", "deop", "ops", "modlog", "mute", "unmute", "mutes"}
+	allCommands := []string{"help", "who", "whois", "me", "msg", "query", "w", "names", "nick", "away", "topic", "files", "get", "unsend", "quit", "kick", "ban", "unban", "bans", "op", "deop", "ops", "modlog", "mute", "unmute", "mutes"}
 	bans := []Ban{{Name: "zed"}, {Name: "Eve", Addr: "10.0.0.66"}, {Name: "ZED", Addr: "10.0.0.67"}}
 	tests := []struct {
 		req      JoinRequest

@@ -79,6 +79,9 @@ type state struct {
 	// present member that boundKeptPrivates last took them from.
 	keptPrivateBytes int
 	privatesCursor   int
+
+	files  Files  // nil: the room takes no files
+	offers offers // the files on offer (see files.go)
 }
 
 // maxDeparted bounds what the room remembers of members who left: a
@@ -146,6 +149,8 @@ func newState(cfg Config) *state {
 
 		topicByAnyone: cfg.TopicByAnyone,
 		presence:      newPresence(cfg.PresenceAbove, cfg.PresenceWindow),
+		files:         cfg.Files,
+		offers:        newOffers(cfg.Offers),
 	}
 	if CheckTopic(cfg.Topic.Text) == "" {
 		s.topic = cfg.Topic

@@ -1,0 +1,106 @@
+package host
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"chatroom/host/files"
+	"chatroom/host/wire"
+)
+
+// offerFile sends an offer frame for g from c and gives the room's answer.
+func offerFile(c *client, name string, g genFile, to string, ref uint64) wire.Frame {
+	c.t.Helper()
+	c.send(&wire.Frame{Type: wire.TypeOffer, File: &wire.File{Name: name, Size: g.size, SHA256: g.sum()}, To: to, Ref: ref})
+	return c.nextNotice()
+}
+
+// The whole way, as two members' clients go: ann offers a file on her
+// member connection and is answered with its ID and Token; she uploads
+// it on a transfer connection; the room is shown the offer only then;
+// bob asks for it with "/get N", is given its ID, and fetches it. After
+// a restart the offer is still there under its number, and the next is
+// numbered after it.
+func TestFileSharingThroughTheRoom(t *testing.T) {
+	dir := t.TempDir()
+	h := startFilesHost(t, Config{StateDir: dir})
+	ann := member(t, h, "ann", dialOptions{})
+	bob := member(t, h, "bob", dialOptions{})
+	ann.nextEvent(wire.KindJoin)
+	g := genFile{seed: 20, size: 3*files.ChunkSize + 17}
+
+	answer := offerFile(ann, "slides.pdf", g, "", 5)
+	if answer.Error || answer.Ref != 5 || answer.File == nil || answer.File.ID == "" || answer.File.Token == "" || answer.File.Number != 1 {
+		t.Fatalf("the offer was answered %+v (file %+v)", answer, answer.File)
+	}
+	offer := *answer.File
+	ready, last := uploadFile(t, h.Addr().String(), h.Fingerprint(), roomOffer(offer), g)
+	if ready.Offset != 0 || last.Type != wire.TypeStored {
+		t.Fatalf("upload: %+v, %+v", ready, last)
+	}
+	for _, c := range []*client{ann, bob} {
+		ev := c.nextEvent(wire.KindOffer)
+		if ev.From != "ann" || ev.File == nil || ev.File.Number != 1 || ev.File.Name != "slides.pdf" || ev.File.ID != "" || ev.File.Token != "" {
+			t.Fatalf("%s was shown %+v (file %+v)", c.name, ev, ev.File)
+		}
+	}
+	bob.send(&wire.Frame{Type: wire.TypeSay, Text: "/get 1", Ref: 9})
+	got := bob.nextNotice()
+	if got.Error || got.File == nil || got.File.ID != offer.ID || got.File.Token != "" {
+		t.Fatalf("/get 1 was answered %+v (file %+v)", got, got.File)
+	}
+	fetchAndCheck(t, h, got.File.ID, g)
+
+	// The quota's refusal reaches the member as the notice of its offer.
+	bob.send(&wire.Frame{Type: wire.TypeOffer, File: &wire.File{Name: "huge.iso", Size: 5 << 30, SHA256: strings.Repeat("ab", 32)}, Ref: 3})
+	if refused := bob.nextNotice(); !refused.Error || !strings.Contains(refused.Text, "more than the 1.1 GB the host takes for one file") {
+		t.Fatalf("an offer over the size limit: %+v", refused)
+	}
+
+	h.Close()
+	h = startFilesHost(t, Config{StateDir: dir})
+	cy := member(t, h, "cy", dialOptions{})
+	cy.send(&wire.Frame{Type: wire.TypeSay, Text: "/get 1", Ref: 1})
+	if got := cy.nextNotice(); got.Error || got.File == nil || got.File.ID != offer.ID {
+		t.Fatalf("/get 1 after the restart: %+v", got)
+	}
+	fetchAndCheck(t, h, offer.ID, g)
+	if next := offerFile(cy, "notes.txt", genFile{seed: 22, size: 10}, "", 2); next.File == nil || next.File.Number != 2 {
+		t.Fatalf("the next offer after the restart: %+v", next)
+	}
+}
+
+// A file's time on offer runs out: the host's sweep removes it, and the
+// room tells everyone it was shown to, with Code expired.
+func TestExpiredFileUnsent(t *testing.T) {
+	h := startFilesHost(t, Config{Files: FileLimits{MaxFileSize: 1 << 20, Quota: 1 << 24, Expiry: 500 * time.Millisecond}, sweepEvery: 50 * time.Millisecond})
+	ann := member(t, h, "ann", dialOptions{})
+	g := genFile{seed: 23, size: 1000}
+	answer := offerFile(ann, "brief.txt", g, "", 1)
+	if answer.File == nil {
+		t.Fatalf("offer: %+v", answer)
+	}
+	if _, last := uploadFile(t, h.Addr().String(), h.Fingerprint(), roomOffer(*answer.File), g); last.Type != wire.TypeStored {
+		t.Fatalf("upload: %+v", last)
+	}
+	ann.nextEvent(wire.KindOffer)
+	ev := nextNotPing(ann)
+	if ev.Type != wire.TypeEvent || ev.Kind != wire.KindUnsend || ev.Code != wire.CodeExpired || ev.File == nil || ev.File.Number != 1 {
+		t.Fatalf("after the expiry: %+v", ev)
+	}
+	if _, ok := h.files.store.Get(answer.File.ID); ok {
+		t.Fatal("the expired file is still in the store")
+	}
+}
+
+func fetchAndCheck(t *testing.T, h *Host, id string, g genFile) {
+	t.Helper()
+	sum := sha256.New()
+	_, n, err := fetchInto(t, dialTransfer(t, h.Addr().String(), h.Fingerprint()), id, 0, sum)
+	if err != nil || n != g.size || hex.EncodeToString(sum.Sum(nil)) != g.sum() {
+		t.Fatalf("fetch: %d bytes of %d, %v", n, g.size, err)
+	}
+}

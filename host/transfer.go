@@ -1,0 +1,467 @@
+package host
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"chatroom/host/files"
+	"chatroom/host/wire"
+)
+
+// # Transfer connections
+//
+// A file's bytes move on connections of their own, so that the room's chat
+// never waits behind a file (see Files in host/wire/files.go). Such a
+// connection comes in as a member's does, on the same listener with the
+// same TLS, and its first frame, "upload" or "fetch" instead of "hello",
+// makes it a transfer: it leaves the pending connections as a hello does
+// (having had the same handshake deadline to say it), stays counted in
+// its address's connections, and is counted among the transfers, which
+// are bounded apart (maxTransfers, maxTransfersPerAddr) so that files
+// cannot take the members' places. It never joins the room: it moves one
+// file, on the goroutine that read its first frame, and ends.
+//
+// The capabilities are the room's: a file's ID lets whoever holds it fetch
+// it (the room gives it only to members who may), and its Token lets its
+// offerer upload it. Neither is tied to a connection's identity, so that a
+// member whose key changed, or the owner's in-process client, can use
+// them as well; a wrong token is answered exactly as a missing file, since
+// guessing is the only attack on them.
+
+// Transfer limits. One person fetches a few files at once and uploads one
+// or two: 8 per address leaves that and the member connections room within
+// the 16 connections an address may have. 64 in all, each moving at disk
+// or network speed, is more than a LAN host's disk or network can feed
+// with anything to spare.
+const (
+	defaultMaxTransfers        = 64
+	defaultMaxTransfersPerAddr = 8
+	// defaultTransferSilence is how long a transfer may go without a byte
+	// moving before the host ends it: a stalled network or a peer that
+	// stopped. The peer resumes on a new connection.
+	defaultTransferSilence = 30 * time.Second
+	// transferBuffer is how much a transfer moves at once: large enough
+	// that a system call and a store write carry many TLS records.
+	transferBuffer = 256 << 10
+	// takeoverWait bounds how long a new upload of a file waits for the
+	// one it replaces (see takeOver) to let the file go.
+	takeoverWait = 5 * time.Second
+)
+
+// upload is an upload running on a transfer connection, in server.uploads
+// under its file's id.
+type upload struct {
+	conn net.Conn
+	done chan struct{} // closed once it let the file go
+}
+
+// beginTransfer moves a connection whose first frame was "upload" or
+// "fetch" from the pending ones to the transfers, or returns the refusal
+// to send when there are too many (nil, false for a connection that was
+// pushed out of pending meanwhile: it is closed already).
+func (s *server) beginTransfer(conn net.Conn) (refusal *wire.Frame, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.conns[conn]
+	if !st.owner {
+		if st.pending == nil {
+			return nil, false
+		}
+		s.unpend(st)
+	}
+	switch {
+	case s.noTransfers:
+		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeRoomClosed, Text: "the room is closing"}, false
+	case s.files == nil:
+		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeNotFound, Text: "this room does not take files"}, false
+	case st.owner:
+		// The person running the host counts in no limit, as its member
+		// connection does not.
+		st.transfer = true
+		return nil, true
+	case s.transfers >= s.maxTransfers:
+		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany,
+			Text: fmt.Sprintf("the host is moving %d files already, the most it moves at once; try again in a moment", s.transfers)}, false
+	case s.transfersPerAddr[st.addr] >= s.maxTransfersPerAddr:
+		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany,
+			Text: fmt.Sprintf("your address has %d transfers running, the most the host takes from one; wait for one to end", s.transfersPerAddr[st.addr])}, false
+	}
+	st.transfer = true
+	s.transfers++
+	s.transfersPerAddr[st.addr]++
+	return nil, true
+}
+
+// endTransfer counts a transfer out, once. Called with s.mu held.
+func (s *server) endTransfer(st *connState) {
+	if !st.transfer {
+		return
+	}
+	st.transfer = false
+	if st.owner {
+		return
+	}
+	s.transfers--
+	if s.transfersPerAddr[st.addr]--; s.transfersPerAddr[st.addr] == 0 {
+		delete(s.transfersPerAddr, st.addr)
+	}
+}
+
+// stopTransfers ends every transfer and lets none start, for a host that
+// is closing: a transfer that stored its file after the room stopped
+// could not have the room announce it. Uploads keep what they wrote, and
+// both kinds resume after the restart.
+func (s *server) stopTransfers() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noTransfers = true
+	for c, st := range s.conns {
+		if st.transfer {
+			abort(c)
+		}
+	}
+}
+
+// transfer serves a transfer connection whose first frame is first, to
+// its end. The connection is closed after.
+func (c *memberConn) transfer(first wire.Frame) {
+	s := c.server
+	if refusal, ok := s.beginTransfer(c.conn); !ok {
+		if refusal != nil {
+			writeFrame(c.conn, refusal)
+		}
+		return
+	}
+	c.conn.SetDeadline(time.Time{})
+	t := &transferConn{server: s, conn: c.conn, peer: c.peer, silence: s.transferSilence}
+	if first.File == nil || !validFileID(first.File.ID) {
+		t.refuse(wire.CodeNotFound, noSuchFile)
+		return
+	}
+	if first.Type == wire.TypeUpload {
+		t.upload(first.File.ID, first.File.Token, c.dec.Rest())
+	} else {
+		t.fetch(first.File.ID, first.Offset)
+	}
+}
+
+// noSuchFile is the refusal for a file that is not there, and for a wrong
+// token: the two are told apart by no one.
+const noSuchFile = "there is no such file on offer: it was taken back or expired"
+
+// validFileID reports whether id could be a store's id: 32 lowercase hex
+// digits. Anything else is not looked up.
+func validFileID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// transferConn is one transfer connection past its first frame.
+type transferConn struct {
+	server  *server
+	conn    net.Conn
+	peer    peer
+	silence time.Duration
+}
+
+// refuse ends the transfer with a "refused" frame, then reads (and throws
+// away) what the peer is still sending for a moment before closing, so
+// that the refusal is not lost to the reset that closing a socket with
+// unread bytes in it sends.
+func (t *transferConn) refuse(code, text string) {
+	writeFrame(t.conn, &wire.Frame{Type: wire.TypeRefused, Code: code, Text: text})
+	t.linger()
+}
+
+// done counts the transfer out while its connection lingers: what it was
+// for is over, and a peer slow to close must not hold the place of the
+// next.
+func (t *transferConn) done() {
+	s := t.server
+	s.mu.Lock()
+	if st := s.conns[t.conn]; st != nil {
+		s.endTransfer(st)
+	}
+	s.mu.Unlock()
+}
+
+// linger shuts the writing side and reads what comes for lingerTimeout
+// at most, so that the last frame or byte reaches a peer that reads it.
+func (t *transferConn) linger() {
+	t.done()
+	closeWrite(t.conn)
+	t.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, io.LimitReader(t.conn, maxLinger))
+}
+
+// checkToken compares an upload's token with the file's, in constant time
+// whatever their lengths (hashing first, as checkPassword does).
+func checkToken(got, want string) bool {
+	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1 && want != ""
+}
+
+// upload takes the file id's data from r (what follows the first frame),
+// from where its stored part ends to its last byte.
+func (t *transferConn) upload(id, token string, r io.Reader) {
+	s := t.server
+	store := s.files.store
+	info, ok := store.Get(id)
+	if !checkToken(token, info.Token) || !ok {
+		t.refuse(wire.CodeNotFound, noSuchFile)
+		return
+	}
+	if info.Complete {
+		// The upload ended before its peer read "stored" (a break just
+		// then): nothing is missing, and the room knows it already.
+		writeFrame(t.conn, &wire.Frame{Type: wire.TypeReady, Offset: info.Size})
+		writeFrame(t.conn, &wire.Frame{Type: wire.TypeStored})
+		t.linger()
+		return
+	}
+	u, err := t.takeOver(id)
+	if err != nil {
+		t.uploadFailed(id, err)
+		return
+	}
+	mine := &upload{conn: t.conn, done: make(chan struct{})}
+	s.mu.Lock()
+	s.uploads[id] = mine
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.uploads[id] == mine {
+			delete(s.uploads, id)
+		}
+		s.mu.Unlock()
+		close(mine.done)
+	}()
+	if d := u.Damage(); d != nil {
+		s.log.Warn("an offered file's stored part was damaged on disk; its upload goes on from before the damage", "id", id, "err", d)
+	}
+	// A part found whole on resume (a break between its last byte and
+	// the host's answer) is complete at once: there is nothing to send.
+	if !u.Done() {
+		if !t.ready(u.Offset()) {
+			u.Close()
+			return
+		}
+		err = t.receive(u, r)
+		if !u.Done() {
+			u.Close()
+			t.uploadFailed(id, err)
+			return
+		}
+	} else if !t.ready(u.Offset()) {
+		s.room.FileStored(id)
+		return
+	}
+	writeFrame(t.conn, &wire.Frame{Type: wire.TypeStored})
+	s.room.FileStored(id)
+	t.linger()
+}
+
+// ready writes the "ready" frame that starts the data, and reports whether
+// it went out.
+func (t *transferConn) ready(offset int64) bool {
+	b, _ := wire.Encode(&wire.Frame{Type: wire.TypeReady, Offset: offset})
+	t.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := t.conn.Write(b)
+	return err == nil
+}
+
+// takeOver opens the upload of id. When another upload of it is running,
+// it is ended first: only the file's offerer has the token, and one that
+// comes again has lost the connection that upload runs on (which may
+// take the silence to notice), so the new one has it.
+func (t *transferConn) takeOver(id string) (*files.Upload, error) {
+	s := t.server
+	deadline := time.Now().Add(takeoverWait)
+	for {
+		u, err := s.files.store.Resume(id)
+		if !errors.Is(err, files.ErrBusy) {
+			return u, err
+		}
+		s.mu.Lock()
+		old := s.uploads[id]
+		s.mu.Unlock()
+		if old == nil {
+			// Between its Resume and its entry in uploads, or after its
+			// end: a moment's wait.
+			if time.Now().After(deadline) {
+				return nil, err
+			}
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		abort(old.conn)
+		select {
+		case <-old.done:
+		case <-time.After(time.Until(deadline)):
+			return nil, err
+		}
+	}
+}
+
+// uploadFailed tells the uploader why its upload ended, where it can be
+// told: a file that did not match its sha256 is gone, and so is the room's
+// offer of it.
+func (t *transferConn) uploadFailed(id string, err error) {
+	s := t.server
+	switch {
+	case errors.Is(err, files.ErrMismatch):
+		s.log.Info("an offered file did not match its sha256, and was removed", "id", id, "addr", t.peer.addr)
+		s.room.FileGone(id, wire.CodeMismatch)
+		t.refuse(wire.CodeMismatch, err.Error())
+	case errors.Is(err, files.ErrTooLong):
+		t.refuse(wire.CodeUnexpected, err.Error()+": the upload goes on from the offset the host says, with the file's own bytes only")
+	case errors.Is(err, files.ErrBusy):
+		t.refuse(wire.CodeTooMany, "the file is being uploaded on another connection, which would not let it go; try again in a moment")
+	case errors.Is(err, files.ErrNotFound), errors.Is(err, files.ErrRemoved):
+		t.refuse(wire.CodeNotFound, noSuchFile)
+	case err == nil:
+		// Ended without an error and without the file: the upload was
+		// closed under it (a Remove). Nothing to say.
+	case errors.Is(err, errSilent), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		// A peer gone or stalled hears nothing; it resumes on a new
+		// connection from what is stored.
+		s.log.Debug("upload broken", "id", id, "addr", t.peer.addr, "err", err)
+	default:
+		var ne net.Error
+		if errors.As(err, &ne) {
+			s.log.Debug("upload broken", "id", id, "addr", t.peer.addr, "err", err)
+			return
+		}
+		// The host's disk (full, failing): the upload can resume once
+		// there is room.
+		s.log.Warn("an upload failed on the host's side", "id", id, "err", err)
+		t.refuse(wire.CodeUnexpected, "the host could not store the file: "+err.Error())
+	}
+}
+
+// errSilent ends a transfer whose peer sent nothing for the silence.
+var errSilent = errors.New("the transfer was silent for too long")
+
+// receive copies the file's bytes from r into u, a buffer at a time, until
+// its last byte, which the store checks against the sha256. It never
+// takes more than the file's size: a read that brings more is refused
+// whole, before any of it is written (files.ErrTooLong).
+func (t *transferConn) receive(u *files.Upload, r io.Reader) error {
+	buf := make([]byte, transferBuffer)
+	left := u.Info().Size - u.Offset()
+	for left > 0 {
+		// One byte more than is left, to catch a peer that sends more
+		// than it declared without waiting for it.
+		n, err := t.fill(r, buf[:min(int64(len(buf)), left+1)], int(min(int64(len(buf)), left)))
+		if int64(n) > left {
+			return fmt.Errorf("%s was offered as %d bytes, and more came: %w", u.Info().Name, u.Info().Size, files.ErrTooLong)
+		}
+		if n > 0 {
+			if _, werr := u.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			left -= int64(n)
+		}
+		if err != nil && left > 0 {
+			return err
+		}
+	}
+	return nil
+}
+
+// fill reads into b until it holds at least want bytes or the reading
+// fails, with the read deadline moved at each read: a peer that sends
+// nothing for the silence is gone.
+func (t *transferConn) fill(r io.Reader, b []byte, want int) (int, error) {
+	n := 0
+	for n < want {
+		t.conn.SetReadDeadline(time.Now().Add(t.silence))
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = errSilent
+			}
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// fetch sends the complete file id from offset to its end, then closes.
+// A file found damaged on the host's disk is removed, and the room told:
+// what was sent of it stops short of its end, so the peer never takes it
+// for whole (it checks the sha256 besides).
+func (t *transferConn) fetch(id string, offset int64) {
+	s := t.server
+	rd, err := s.files.store.Reader(id)
+	switch {
+	case errors.Is(err, files.ErrDamaged):
+		t.damaged(id, err)
+		t.refuse(wire.CodeDamaged, err.Error()+"; it is no longer on offer")
+		return
+	case errors.Is(err, files.ErrIncomplete):
+		t.refuse(wire.CodeNotFound, err.Error())
+		return
+	case err != nil:
+		if !errors.Is(err, files.ErrNotFound) {
+			s.log.Warn("an offered file could not be read", "id", id, "err", err)
+		}
+		t.refuse(wire.CodeNotFound, noSuchFile)
+		return
+	}
+	defer rd.Close()
+	size := rd.Info().Size
+	if offset < 0 || offset > size {
+		t.refuse(wire.CodeUnexpected, fmt.Sprintf("the offset %d is outside the file, which is %d bytes", offset, size))
+		return
+	}
+	rd.Seek(offset, io.SeekStart)
+	if !t.ready(offset) {
+		return
+	}
+	buf := make([]byte, transferBuffer)
+	for sent := offset; sent < size; {
+		n, err := io.ReadFull(rd, buf[:min(int64(len(buf)), size-sent)])
+		if err != nil {
+			// Whatever it is (damage, a disk error), the peer must not get
+			// a byte that was not checked: the connection is cut.
+			abort(t.conn)
+			if errors.Is(err, files.ErrDamaged) {
+				t.damaged(id, err)
+			} else {
+				s.log.Warn("an offered file could not be read", "id", id, "err", err)
+			}
+			return
+		}
+		t.conn.SetWriteDeadline(time.Now().Add(t.silence))
+		if _, err := t.conn.Write(buf[:n]); err != nil {
+			s.log.Debug("fetch broken", "id", id, "addr", t.peer.addr, "err", err)
+			return
+		}
+		sent += int64(n)
+	}
+	t.linger()
+}
+
+// damaged takes a file found damaged on the host's disk off offer.
+func (t *transferConn) damaged(id string, err error) {
+	s := t.server
+	s.log.Warn("an offered file is damaged on the host's disk, and was removed", "id", id, "err", err)
+	if s.files.store.Remove(id) == nil {
+		s.room.FileGone(id, wire.CodeDamaged)
+	}
+}
