@@ -23,7 +23,7 @@ func testCompletions() completions {
 }
 
 func TestComplete(t *testing.T) {
-	everyCommand := []string{"/away", "/ban", "/bans", "/bell", "/clear", "/deop", "/help", "/ignore", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/names", "/nick", "/op", "/ops", "/query", "/quit", "/topic", "/unban", "/unignore", "/unmute", "/w", "/who", "/whois"}
+	everyCommand := []string{"/away", "/ban", "/bans", "/bell", "/clear", "/deop", "/files", "/get", "/help", "/ignore", "/kick", "/me", "/modlog", "/msg", "/mute", "/mutes", "/names", "/nick", "/op", "/ops", "/query", "/quit", "/topic", "/unban", "/unignore", "/unmute", "/unsend", "/w", "/who", "/whois"}
 	tests := []struct {
 		name     string
 		line     string
