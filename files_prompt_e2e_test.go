@@ -35,9 +35,10 @@ const promptFileSize = 200_000_000
 // session shows whole (a bot's line, the offer, a bar, a note, the
 // prompt with a prefix of what was typed), the bars right above the
 // prompt row; a row that is none of these, or a bar anywhere else, seen
-// in three looks in a row, is a garbled screen. At the end the typed sentence is still on the
-// prompt row, the fetched file matches, and every line the bot said is in
-// the scrollback, whole, once and in order.
+// in three looks in a row, is a garbled screen. At the end the typed
+// sentence is still on the prompt row, the fetched file matches, and
+// every line the bot said is in the scrollback, whole, once and in order,
+// with no bar left among them.
 func TestPromptFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 200 MB twice through a terminal session")
