@@ -264,3 +264,29 @@ func TestViewTransfer(t *testing.T) {
 		t.Errorf("%d rows wrapped", scr.wraps)
 	}
 }
+
+// TestOutputManyBars: more transfers than maxBars take maxBars rows, the
+// last saying how many are not drawn; as bars end, the ones held back
+// are drawn in their turn.
+func TestOutputManyBars(t *testing.T) {
+	scr := newVTScreen(t)
+	o := newOutput(scr)
+	o.Write([]byte(linerTyping(testPrompt, "abc")))
+	for key := 1; key <= maxBars+2; key++ {
+		o.SetBar(key, fmt.Sprintf("bar %d", key))
+	}
+	o.SetBar(maxBars+1, "bar 7, not drawn") // changes nothing on the screen
+	want := []string{"bar 1", "bar 2", "bar 3", "bar 4", "bar 5", "+ 3 more transfers", testPrompt + "abc"}
+	if got := scr.lines(); !slices.Equal(got, want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	o.EndBar(2, "-- done 2")
+	o.EndBar(3, "-- done 3")
+	want = []string{"-- done 2", "-- done 3", "bar 1", "bar 4", "bar 5", "bar 6", "bar 7, not drawn", "bar 8", testPrompt + "abc"}
+	if got := scr.lines(); !slices.Equal(got, want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	if y, x := scr.cursor(); y != len(want)-1 || x != len(testPrompt)+3 {
+		t.Errorf("cursor at %d,%d", y, x)
+	}
+}

@@ -10,7 +10,11 @@
 // at the start of a line, as IRC clients do), the client's own commands
 // (/bell, /clear, /ignore and /unignore, added to the host's /help), and
 // the history and the ignore list kept between sessions. ChatLog appends
-// what a UI shows to a file (--log).
+// what a UI shows to a file (--log). Of file sharing it shows the offers
+// and their ends as the room's lines, each transfer as the client tells it
+// (join.Transfer: a bar kept above the prompt, progress lines on stderr in
+// line mode, "transfer" lines in JSON; see transfer.go), and completes
+// local paths after "/send ".
 //
 // The boundary: join knows nothing of terminals; join/tui knows nothing of
 // sockets; main is the glue. Every UI here implements join.UI: join.Join

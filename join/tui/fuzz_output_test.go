@@ -11,7 +11,7 @@ import (
 
 // FuzzOutput plays everything that writes to the terminal through output at
 // once: the line editor's stream, cut anywhere, and lines for Println,
-// Status and the log writer, with any bytes in them (text a room sent that
+// Status, the log writer and the transfers' bars, with any bytes in them (text a room sent that
 // some code forgot to sanitize, a history line, a completion candidate),
 // and Close at any point. Whatever the input, nothing panics and the bytes
 // that reach the terminal hold no control but those output itself writes
@@ -25,6 +25,7 @@ func FuzzOutput(f *testing.F) {
 	for _, p := range hostilePayloads {
 		f.Add([]byte("\x00" + testPrompt + p + "\x01" + p + "\x02" + p + "\x03" + p + "\n\x04\x00" + p))
 	}
+	f.Add([]byte("\x00" + testPrompt + "ab\x05\x01bar one\x01hi\x05\x02bar two\x00cd\x06\x01-- done\x02status\x05\x02\x1b[2Jbar\x04\x06\x02end"))
 	f.Add([]byte("\x00" + testPrompt + "ab\n" + endMarker + "\x00" + eraseScreen + "\x01\x1b[1mbold\x1b[0m"))
 	f.Add([]byte("\x00\x1b[\x00123\x00;4\x00C\x00\xe6\x00\xbc\x00\xa2\x00\x1b_chat\x00room:end\x1b\\"))
 	f.Fuzz(func(t *testing.T, input []byte) {
@@ -43,8 +44,20 @@ func FuzzOutput(f *testing.F) {
 			arg := input[:end]
 			input = input[end:]
 			switch call {
-			case 0, 5, 6:
+			case 0:
 				o.Write(arg)
+			case 5, 6:
+				// A transfer's bar (5) or its end (6): the first byte of
+				// the argument picks one of a few keys.
+				key := 0
+				if len(arg) > 0 {
+					key, arg = int(arg[0]%9), arg[1:]
+				}
+				if call == 5 {
+					o.SetBar(key, string(arg))
+				} else {
+					o.EndBar(key, strings.Split(string(arg), "\t")...)
+				}
 			case 1:
 				o.Println(strings.Split(string(arg), "\t")...)
 			case 2:

@@ -94,9 +94,10 @@ type bar struct {
 	text string
 }
 
-// maxBars bounds the bars drawn: each is a row the room's lines do not
-// get, and going up over them must stay on the screen. Bars beyond are
-// kept and drawn when one before them ends.
+// maxBars bounds the rows of bars drawn: each is a row the room's lines
+// do not get, and going up over them must stay on the screen. When there
+// are more bars, the last row says how many are not drawn ("+ 3 more
+// transfers"); they are drawn when bars before them end.
 const maxBars = 6
 
 // endMarker, in the editor's stream, says that the editor has returned and
@@ -387,8 +388,8 @@ func (o *output) followResize() {
 	// The bars, drawn to fit the old width, may take several rows each
 	// now.
 	barRows, barsWrap := 0, false
-	for _, b := range o.drawnBars() {
-		n := max(1, (textCols(b.text)+w-1)/w)
+	for _, text := range o.barRows() {
+		n := max(1, (textCols(text)+w-1)/w)
 		barRows += n
 		barsWrap = barsWrap || n > 1
 	}
@@ -545,10 +546,13 @@ func (o *output) SetBar(key int, text string) {
 	if i < 0 {
 		o.bars = append(o.bars, bar{key: key, text: text})
 	} else {
-		if o.bars[i].text == text && o.barsDrawn == len(o.drawnBars()) {
+		if o.bars[i].text == text && o.barsDrawn == len(o.barRows()) {
 			return // as it is on the screen
 		}
 		o.bars[i].text = text
+		if i >= maxBars-1 && len(o.bars) > maxBars && o.barsDrawn == len(o.barRows()) {
+			return // not drawn: counted in the last row, which stays as it is
+		}
 	}
 	o.clearUp(o.barsDrawn)
 	o.printlnNoClear()
@@ -585,17 +589,27 @@ func (o *output) EndBar(key int, lines ...string) {
 	o.flush()
 }
 
-// drawnBars are the bars that get rows: the first maxBars.
-func (o *output) drawnBars() []bar { return o.bars[:min(len(o.bars), maxBars)] }
+// barRows are the rows the bars take: one per bar, at most maxBars, the
+// last of them counting the bars not drawn when there are more.
+func (o *output) barRows() []string {
+	rows := make([]string, 0, min(len(o.bars), maxBars))
+	for i, b := range o.bars {
+		if i == maxBars-1 && len(o.bars) > maxBars {
+			rows = append(rows, fmt.Sprintf("+ %d more transfers", len(o.bars)-i))
+			break
+		}
+		rows = append(rows, b.text)
+	}
+	return rows
+}
 
 // drawBars writes the bars at the cursor, at the start of a cleared row,
 // each on a row of its own, leaving the cursor at the start of the
 // cleared row below them. Each is cut to fit one row of the terminal as
 // wide as it was last seen, so that one row each is what they take.
 func (o *output) drawBars() {
-	shown := o.drawnBars()
-	for _, b := range shown {
-		text := b.text
+	shown := o.barRows()
+	for _, text := range shown {
 		if o.drawnWidth > 1 {
 			text = cutToCols(text, o.drawnWidth-1)
 		}
