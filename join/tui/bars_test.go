@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -288,5 +289,20 @@ func TestOutputManyBars(t *testing.T) {
 	}
 	if y, x := scr.cursor(); y != len(want)-1 || x != len(testPrompt)+3 {
 		t.Errorf("cursor at %d,%d", y, x)
+	}
+}
+
+// BenchmarkBarUpdate is one state of a transfer at the prompt: its bar
+// made and drawn again in place, above a prompt row with text on it, as
+// the client tells it four times a second for each transfer.
+func BenchmarkBarUpdate(b *testing.B) {
+	o := newOutput(io.Discard)
+	o.Write([]byte(linerTyping(testPrompt, "the quick brown fox")))
+	o.SetBar(2, "↑ other.iso  [####----------------]  20%  80 MB/s  12s left")
+	tr := join.Transfer{Key: 1, File: wire.File{Number: 7, Name: "slides.pdf", Size: 200_000_000}, State: join.Moving, Rate: 123_456_789}
+	b.ReportAllocs()
+	for i := range b.N {
+		tr.Done = int64(i) % tr.File.Size
+		o.SetBar(1, progressLine(tr, 120))
 	}
 }
