@@ -151,11 +151,14 @@ func TestOutputBarsFitOneRow(t *testing.T) {
 	o.Write([]byte(linerTyping(testPrompt, "hi")))
 	o.SetBar(1, strings.Repeat("x", 100))
 	o.SetBar(1, strings.Repeat("漢", 100))
+	// A bar's controls (which its maker should have sanitized) show as
+	// text, measured as they show: "^[" is two columns.
+	o.SetBar(2, strings.Repeat("\x1b]0;x\x07", 10))
 	o.Println("12:04 <bob> hi")
 	if scr.wraps != 0 {
 		t.Errorf("the terminal wrapped %d rows: %q", scr.wraps, scr.lines())
 	}
-	want := []string{"12:04 <bob> hi", strings.Repeat("漢", 19) + "…", testPrompt + "hi"}
+	want := []string{"12:04 <bob> hi", strings.Repeat("漢", 19) + "…", strings.Repeat("^[]0;x^G", 4) + "^[]0;x…", testPrompt + "hi"}
 	if got := scr.lines(); !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}

@@ -532,8 +532,8 @@ func (o *output) Status(line string) {
 // SetBar shows text as the bar of key: a status line that stays right
 // above the prompt row, below the room's lines, and is replaced in place
 // by the next SetBar of the same key. A new key's bar goes below the
-// others. text is shown as Println shows a line, cut to fit one row. After
-// Close nothing is shown: there is no row to keep bars above.
+// others. text is plain (see drawBars), cut to fit one row. After Close
+// nothing is shown: there is no row to keep bars above.
 func (o *output) SetBar(key int, text string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -606,10 +606,17 @@ func (o *output) barRows() []string {
 // drawBars writes the bars at the cursor, at the start of a cleared row,
 // each on a row of its own, leaving the cursor at the start of the
 // cleared row below them. Each is cut to fit one row of the terminal as
-// wide as it was last seen, so that one row each is what they take.
+// wide as it was last seen, so that one row each is what they take; so
+// bars are plain text, measured as they show: any control in one,
+// colours' too, is shown as Sanitize shows it. After Close there are no
+// bars to draw.
 func (o *output) drawBars() {
+	if o.closed {
+		return
+	}
 	shown := o.barRows()
 	for _, text := range shown {
+		text = join.Sanitize(text)
 		if o.drawnWidth > 1 {
 			text = cutToCols(text, o.drawnWidth-1)
 		}
