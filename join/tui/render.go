@@ -211,6 +211,9 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 		if f.File == nil {
 			return shownLine{}, false // an offer of nothing says nothing
 		}
+		if offerer(f) == "" {
+			return shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark + "on offer: " + fileWords(*f.File))}}, true
+		}
 		return eventLine(offerer(f), " offers "+fileWords(*f.File)), true
 	case wire.KindUnsend:
 		if f.File == nil {
@@ -222,6 +225,9 @@ func renderEvent(f wire.Frame, me string) (shownLine, bool) {
 			who := f.By
 			if who == "" {
 				who = offerer(f)
+			}
+			if who == "" {
+				return shownLine{kind: lineEvent, segs: []segment{textSeg(eventMark + file + " was taken back")}}, true
 			}
 			return eventLine(who, " took back "+file), true
 		case wire.CodeExpired:
