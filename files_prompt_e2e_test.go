@@ -101,7 +101,7 @@ func TestPromptFiles(t *testing.T) {
 	if seen.bars == 0 {
 		t.Errorf("no bar above the prompt in %d looks at the screen", seen.looks)
 	}
-	t.Logf("%d looks at the screen, %d with a bar right above the prompt row", seen.looks, seen.bars)
+	t.Logf("%d looks at the screen, %d with a bar right above the prompt row; the last of them:\n%s", seen.looks, seen.bars, seen.example)
 	if got := fileSHA256(t, filepath.Join(work, "in", "big.bin")); got != sum {
 		t.Errorf("the fetched file's sha256 is %s, want %s", got, sum)
 	}
@@ -215,6 +215,7 @@ type watchSeen struct {
 	looks, bars int
 	garbled     string // the first screen garbled for garbledLooks looks
 	badRow      string
+	example     string // a screen with a bar on it, the last seen, for the log
 }
 
 func watchScreen(tm *tmuxTerm, kinds *rowKinds) *screenWatch {
@@ -265,6 +266,7 @@ func (w *screenWatch) run() {
 		w.seen.looks++
 		if bar {
 			w.seen.bars++
+			w.seen.example = screen
 		}
 		if bad != "" {
 			run++
