@@ -121,7 +121,9 @@ type fileNews struct {
 	// gone: an upload's host no longer has the offer (not-found): a
 	// resumed upload is offered anew.
 	gone bool
-	err  error
+	// whole: an upload the host had whole already, announced back then.
+	whole bool
+	err   error
 }
 
 // fileError is a file request that did not work, in words for a person.
@@ -448,6 +450,12 @@ func (c *client) heardFile(n fileNews) {
 		c.uploads().remove(c.roomID, act.file.ID)
 		act.run = nil
 		act.step = stepStored
+		if n.whole && act.resumed && c.sess != nil {
+			// Stored by an earlier run, and announced then: no
+			// announcement comes now.
+			act.announced = true
+			act.file.From = c.sess.Roster().Me()
+		}
 		if act.announced {
 			c.endAction(act, act.path, nil)
 		}
@@ -641,7 +649,7 @@ func (c *client) cutFiles() {
 		c.endAction(act, "", fileErrorf("%s", text))
 	}
 	c.stopFiles()
-	wait := time.NewTimer(time.Second)
+	wait := time.NewTimer(250 * time.Millisecond)
 	defer wait.Stop()
 	for _, e := range ended {
 		select {

@@ -51,6 +51,16 @@ func TestFilesRealHost(t *testing.T) {
 		}
 	}
 
+	// The host's own person reaches the room through its in-process
+	// pipe, and so do its transfers.
+	own, err := Get(ctx, h.DialOwner, Options{Name: "host"}, out.File.Number, t.TempDir(), newFakeUI(t))
+	if err != nil {
+		t.Fatalf("Get through the owner's pipe: %v", err)
+	}
+	if b, _ := os.ReadFile(own.Path); !bytes.Equal(b, data) {
+		t.Errorf("the owner's copy at %s does not match", own.Path)
+	}
+
 	big := writeTestFile(t, "big.iso", make([]byte, 9<<20))
 	_, err = SendFile(ctx, dialAs(), Options{Name: "ana", StateDir: t.TempDir()}, big, "", newFakeUI(t))
 	if err == nil || !strings.Contains(err.Error(), "big.iso") {

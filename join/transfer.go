@@ -78,7 +78,11 @@ type transferRun struct {
 	news  chan<- fileNews
 	act   *fileAction // handed back in the news, never touched here
 
-	done  atomic.Int64  // bytes through, for the owner's word when cut short
+	done atomic.Int64 // bytes through, for the owner's word when cut short
+	// whole: the host had the whole upload already when the last try
+	// began (an earlier run's, stored before it read "stored"), and so
+	// announced it then.
+	whole bool
 	ended chan struct{} // closed when run returns
 
 	rate rateMeter
@@ -118,7 +122,7 @@ func (r *transferRun) run(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	n := fileNews{act: r.act, ok: err == nil, path: path, err: err}
+	n := fileNews{act: r.act, ok: err == nil, path: path, err: err, whole: r.whole}
 	var ref *refusal
 	if errors.As(err, &ref) && ref.gone {
 		n.gone = true
@@ -287,6 +291,7 @@ func (r *transferRun) uploadOnce(ctx context.Context) error {
 		return refusef("%s cannot be read (%s)", r.path, InWords(err))
 	}
 	r.done.Store(offset)
+	r.whole = offset == r.file.Size
 	r.rate.reset(time.Now(), offset)
 	r.tell(Moving, "")
 	buf := make([]byte, transferBuffer)
