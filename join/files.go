@@ -538,7 +538,7 @@ func (c *client) answeredFile(act *fileAction, f wire.Frame) {
 		}
 	}
 	act.file = got
-	c.ui.Note(Note{Info, fmt.Sprintf("fetching %s (%s) into %s", Sanitize(got.Name), wire.FormatSize(got.Size), act.dir)})
+	c.ui.Note(Note{Info, fmt.Sprintf("%s lands in %s once its sha256 is checked", Sanitize(got.Name), act.dir)})
 	c.startTransfer(act)
 }
 
@@ -573,7 +573,7 @@ func (c *client) startTransfer(act *fileAction) {
 	act.step = stepMoving
 	act.run = &transferRun{
 		key: act.key, up: act.up, file: act.file, path: act.path, dir: act.dir,
-		dial: c.dial, ui: c.ui, sleep: c.opts.transferSleep, news: c.fileNews, act: act,
+		dial: func() Dialer { return *c.dialNow.Load() }, ui: c.ui, sleep: c.opts.transferSleep, news: c.fileNews, act: act,
 		ended: make(chan struct{}),
 	}
 	go act.run.run(c.filesCtx)

@@ -363,7 +363,7 @@ func TestGet(t *testing.T) {
 	if tr := lastTransfer(ui); tr.State != Finished || tr.Path != want || tr.Done != int64(len(data)) {
 		t.Errorf("last state %+v, want Finished at %s", tr, want)
 	}
-	waitPrinted(t, ui, "-- fetching slides.pdf (3.1 MB) into "+dir)
+	waitPrinted(t, ui, "-- slides.pdf lands in "+dir+" once its sha256 is checked")
 }
 
 // TestGetResumes: a fetch whose connection breaks goes on from the part
@@ -657,7 +657,7 @@ func TestSendFileStoredBefore(t *testing.T) {
 func TestPromptSend(t *testing.T) {
 	data, sum := testContent(t, 1<<20)
 	path := writeTestFile(t, "my slides.pdf", data)
-	stored := make(chan struct{})
+	stored, announced := make(chan struct{}), make(chan struct{})
 	var said []string
 	var mu sync.Mutex
 	dial := fileRoom(t, func(h *fakeHost) {
@@ -674,6 +674,7 @@ func TestPromptSend(t *testing.T) {
 				}
 				h.send(wire.Frame{Type: wire.TypeNotice, Ref: f.Ref, File: &wire.File{Number: 2, Name: f.File.Name, Size: f.File.Size, SHA256: f.File.SHA256, ID: "f1", Token: "t1"}})
 				go func() {
+					defer close(announced)
 					<-stored
 					h.send(wire.Frame{Type: wire.TypePrivate, Time: testTime, From: "bob", To: "cy",
 						File: &wire.File{Number: 2, Name: "my slides.pdf", Size: int64(len(data)), SHA256: sum, From: "bob", To: "cy"}})
@@ -700,6 +701,7 @@ func TestPromptSend(t *testing.T) {
 	if tr := lastTransfer(ui); tr.State != Finished || tr.Path != path || tr.Done != int64(len(data)) {
 		t.Errorf("last state %+v, want Finished", tr)
 	}
+	<-announced
 	ui.endInput()
 	if err := result(t, done); err != nil {
 		t.Fatal(err)

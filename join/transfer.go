@@ -71,7 +71,9 @@ type transferRun struct {
 	file wire.File // Name, Size, SHA256, ID (and Token to upload)
 	path string    // up: the file sent
 	dir  string    // a fetch: where it lands
-	dial Dialer
+	// dial is the Dialer to reach the room by now (the client's, which
+	// reconnecting may change).
+	dial func() Dialer
 	ui   UI
 	// sleep waits between tries; nil is a timer (tests wait not).
 	sleep func(ctx context.Context, d time.Duration) error
@@ -208,7 +210,7 @@ func (r *transferRun) moved(n int) {
 // connect dials a transfer connection, sends first and reads the host's
 // "ready". The connection closes when ctx ends.
 func (r *transferRun) connect(ctx context.Context, first wire.Frame) (net.Conn, *wire.Decoder, int64, func(), error) {
-	conn, err := r.dial(ctx)
+	conn, err := r.dial()(ctx)
 	if err != nil {
 		return nil, nil, 0, nil, err
 	}
