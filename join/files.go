@@ -59,6 +59,10 @@ const maxFetchSize = 1 << 40
 // back to it in a frame, and into the state file of uploads.
 const maxCapability = 256
 
+// announceWait bounds the wait, once an upload is stored, for the room's
+// announcement of it.
+const announceWait = 30 * time.Second
+
 // filePatience bounds how long a script's leaving waits for its file
 // requests (a transfer gives up by itself after transferPatience without
 // progress; this covers a room that never answers a request).
@@ -123,7 +127,10 @@ type fileNews struct {
 	gone bool
 	// whole: an upload the host had whole already, announced back then.
 	whole bool
-	err   error
+	// unannounced: announceWait has passed since the upload was stored
+	// (a timer's news, not a goroutine's end).
+	unannounced bool
+	err         error
 }
 
 // fileError is a file request that did not work, in words for a person.
@@ -417,6 +424,10 @@ func (c *client) heardFile(n fileNews) {
 		return
 	}
 	switch {
+	case n.unannounced:
+		if act.step == stepStored {
+			c.endAction(act, "", fileErrorf("%s was stored, but the room did not announce it within %s", Sanitize(act.file.Name), roundDelay(announceWait)))
+		}
 	case act.step == stepHashing && n.err != nil:
 		c.endAction(act, "", n.err)
 	case act.step == stepHashing:
@@ -458,7 +469,17 @@ func (c *client) heardFile(n fileNews) {
 		}
 		if act.announced {
 			c.endAction(act, act.path, nil)
+			break
 		}
+		// The room announces a file as soon as it is stored; one that
+		// does not, ever, must not keep a script waiting.
+		news := c.fileNews
+		time.AfterFunc(announceWait, func() {
+			select {
+			case news <- fileNews{act: act, unannounced: true}:
+			default: // only a client with every request ending at once
+			}
+		})
 	default:
 		c.endAction(act, n.path, nil)
 	}

@@ -712,3 +712,50 @@ func TestPromptSend(t *testing.T) {
 		t.Errorf("the room was said %q", said)
 	}
 }
+
+// TestSendFileHostile: what a hostile (or failing) host answers an upload
+// with ends it, Failed, never retried, and forgets the offer kept for a
+// later run.
+func TestSendFileHostile(t *testing.T) {
+	data, sum := testContent(t, 10000)
+	for _, tt := range []struct {
+		name  string
+		ready wire.Frame
+		err   string
+	}{
+		{"attack: a ready offset past the file's end (what the client would read and send)", wire.Frame{Type: wire.TypeReady, Offset: 1 << 40}, "the host would go on from byte"},
+		{"attack: a negative ready offset", wire.Frame{Type: wire.TypeReady, Offset: -5}, "the host would go on from byte -5"},
+		{"the host refuses: its words", wire.Frame{Type: wire.TypeRefused, Code: wire.CodeMismatch, Text: "patch.diff did not match its sha256"}, "patch.diff did not match its sha256"},
+		{"attack: a frame no host sends", wire.Frame{Type: wire.TypeWelcome}, `the host answered the upload with a "welcome" frame`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeTestFile(t, "patch.diff", data)
+			state := t.TempDir()
+			dial := fileRoom(t, func(h *fakeHost) {
+				h.welcomeAs(10, nil)
+				f, _ := h.read()
+				h.send(wire.Frame{Type: wire.TypeNotice, Ref: f.Ref, File: &wire.File{Number: 4, Name: "patch.diff", Size: int64(len(data)), SHA256: sum, ID: "f1", Token: "t1"}})
+				h.expect(wire.TypeSay, "/quit")
+				closedLeft(h)
+			}, func(h *fakeHost, first wire.Frame, n int) {
+				if n > 0 {
+					t.Errorf("transfer %d: a failure that cannot be mended was tried again", n)
+					return
+				}
+				h.send(tt.ready)
+			})
+			ui := newFakeUI(t)
+			_, err := SendFile(context.Background(), dial, fileOpts(state), path, "", ui)
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("SendFile: %v, want %q", err, tt.err)
+			}
+			if slices.Contains(states(ui), Finished) {
+				t.Error("shown as Finished")
+			}
+			p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+			if e := p.read(); len(e) != 0 {
+				t.Errorf("uploads kept after it failed: %+v", e)
+			}
+		})
+	}
+}
