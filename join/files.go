@@ -652,16 +652,25 @@ func (c *client) cutFiles() {
 			ended = append(ended, act.run.ended)
 		}
 		name := Sanitize(act.file.Name)
+		// At the prompt, the command that goes on; for a one-shot, the
+		// same command line again.
+		again := "/send it again"
+		if !act.up {
+			again = fmt.Sprintf("/get %d again", act.number)
+		}
+		if c.opts.firstFile != nil {
+			again = "run the same command again"
+		}
 		var text string
 		switch {
 		case act.up && act.step == stepStored:
 			continue // stored: the room has it, and announces it
 		case act.up && act.step == stepMoving:
-			text = fmt.Sprintf("%s: %s uploaded; /send it again to go on", name, percent(done, act.file.Size))
+			text = fmt.Sprintf("%s: %s uploaded; %s to go on", name, percent(done, act.file.Size), again)
 		case act.up:
 			text = fmt.Sprintf("%s: not offered (you left first)", name)
 		case act.step == stepMoving:
-			text = fmt.Sprintf("%s: %s fetched; /get %d again to go on", name, percent(done, act.file.Size), act.number)
+			text = fmt.Sprintf("%s: %s fetched; %s to go on", name, percent(done, act.file.Size), again)
 		default:
 			text = fmt.Sprintf("file %d: not fetched (you left first)", act.number)
 		}
