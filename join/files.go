@@ -160,7 +160,16 @@ func (c *client) localFileCommand(line string) bool {
 // fileRefused tells the person why a file command did nothing.
 func (c *client) fileRefused(err error) {
 	c.ui.Note(Note{Warning, InWords(err)})
-	c.outcomes = append(c.outcomes, FileOutcome{Err: err})
+	c.noteOutcome(FileOutcome{Err: err})
+}
+
+// noteOutcome keeps how a request ended, for a one-shot (SendFile, Get),
+// which has the one; at the prompt nothing is kept, however many the
+// person makes.
+func (c *client) noteOutcome(o FileOutcome) {
+	if c.opts.firstFile != nil {
+		c.outcomes = append(c.outcomes, o)
+	}
 }
 
 // startSend is "/send PATH [TO]": the file is checked, then hashed off the
@@ -609,6 +618,7 @@ func (c *client) endAction(act *fileAction, path string, err error) {
 	told := act.run != nil && act.step == stepMoving // the transfer's own Failed said it
 	act.step = stepOver
 	act.run = nil
+	delete(c.actions, act.key)
 	for ref, a := range c.fileRefs {
 		if a == act {
 			delete(c.fileRefs, ref)
@@ -617,7 +627,7 @@ func (c *client) endAction(act *fileAction, path string, err error) {
 	if path == "" && act.up {
 		path = act.path
 	}
-	c.outcomes = append(c.outcomes, FileOutcome{Up: act.up, File: act.file, Path: path, Err: err})
+	c.noteOutcome(FileOutcome{Up: act.up, File: act.file, Path: path, Err: err})
 	if err != nil && !told {
 		c.ui.Transfer(Transfer{Key: act.key, File: act.file, Up: act.up, State: Failed, Path: path, Err: InWords(err)})
 	}
