@@ -21,15 +21,15 @@ type Upload struct {
 	part   *os.File
 	sums   *os.File
 	offset int64
-	synced int64     // offset at the last checkpoint's start
+	synced int64 // offset at the last checkpoint's start
 	// syncing is the checkpoint in flight (its error, once done), nil
 	// for none: see startCheckpoint.
 	syncing chan error
-	whole  hash.Hash // the sha256 of everything before offset
-	chunk  hash.Hash // the sum of the chunk offset is in, so far
-	damage error
-	done   bool
-	closed bool
+	whole   hash.Hash // the sha256 of everything before offset
+	chunk   hash.Hash // the sum of the chunk offset is in, so far
+	damage  error
+	done    bool
+	closed  bool
 }
 
 // Resume opens the upload of the declared file id where its stored part
