@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
+	"sync"
 	"time"
 
 	"chatroom/host/files"
@@ -414,12 +416,24 @@ func pipeline(fill func([]byte) (int, error), drain func([]byte) error, stop fun
 	full := make(chan piece, pipelineBuffers)
 	quit := make(chan struct{})
 	for range pipelineBuffers {
-		free <- make([]byte, transferBuffer)
+		free <- transferBuffers.Get().(*[transferBuffer]byte)[:]
 	}
+	defer func() {
+		// Every buffer is back once fill has stopped and the pieces are
+		// taken: those in free are all of them.
+		for range pipelineBuffers {
+			transferBuffers.Put((*[transferBuffer]byte)(<-free))
+		}
+	}()
 	go func() {
 		defer close(full)
 		for {
 			var b []byte
+			select {
+			case <-quit:
+				return
+			default:
+			}
 			select {
 			case b = <-free:
 			case <-quit:
@@ -427,6 +441,7 @@ func pipeline(fill func([]byte) (int, error), drain func([]byte) error, stop fun
 			}
 			n, err := fill(b)
 			full <- piece{b[:n], err} // never blocks: a piece per buffer
+			runtime.Gosched()
 			if err != nil {
 				return
 			}
@@ -443,14 +458,24 @@ func pipeline(fill func([]byte) (int, error), drain func([]byte) error, stop fun
 		if err != nil {
 			close(quit)
 			stop()
-			for range full {
+			free <- p.b[:cap(p.b)]
+			for p := range full {
+				free <- p.b[:cap(p.b)]
 			}
 			return err
 		}
 		free <- p.b[:cap(p.b)]
+		// The other goroutines (the room's, the members') have their turn
+		// between two buffers of a transfer, not only when the scheduler
+		// preempts it: chat never waits behind a file for long.
+		runtime.Gosched()
 	}
 	return io.EOF
 }
+
+// transferBuffers keeps the pipelines' buffers between transfers, so that
+// a fetch after a fetch allocates nothing the collector must chase.
+var transferBuffers = sync.Pool{New: func() any { return new([transferBuffer]byte) }}
 
 // fill reads into b until it holds at least want bytes or the reading
 // fails, with the read deadline moved at each read: a peer that sends
