@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
+	"sync"
 	"time"
 
 	"chatroom/host/files"
@@ -354,32 +356,126 @@ func (t *transferConn) uploadFailed(id string, err error) {
 // errSilent ends a transfer whose peer sent nothing for the silence.
 var errSilent = errors.New("the transfer was silent for too long")
 
-// receive copies the file's bytes from r into u, a buffer at a time, until
-// its last byte, which the store checks against the sha256. It never
-// takes more than the file's size: a read that brings more is refused
-// whole, before any of it is written (files.ErrTooLong).
+// receive copies the file's bytes from r into u until its last byte,
+// which the store checks against the sha256. The network is read on a
+// goroutine of its own while the store writes (and hashes, and syncs)
+// what came before, so that the two take turns with neither waiting for
+// the other (see pipeline). It never takes more than the file's size: a
+// read that brings more is refused whole, before any of it is written
+// (files.ErrTooLong).
 func (t *transferConn) receive(u *files.Upload, r io.Reader) error {
-	buf := make([]byte, transferBuffer)
 	left := u.Info().Size - u.Offset()
-	for left > 0 {
+	fill := func(b []byte) (int, error) {
+		if left == 0 {
+			return 0, io.EOF
+		}
 		// One byte more than is left, to catch a peer that sends more
 		// than it declared without waiting for it.
-		n, err := t.fill(r, buf[:min(int64(len(buf)), left+1)], int(min(int64(len(buf)), left)))
+		n, err := t.fill(r, b[:min(int64(len(b)), left+1)], int(min(int64(len(b)), left)))
 		if int64(n) > left {
-			return fmt.Errorf("%s was offered as %d bytes, and more came: %w", u.Info().Name, u.Info().Size, files.ErrTooLong)
+			return 0, fmt.Errorf("%s was offered as %d bytes, and more came: %w", u.Info().Name, u.Info().Size, files.ErrTooLong)
 		}
-		if n > 0 {
-			if _, werr := u.Write(buf[:n]); werr != nil {
-				return werr
+		left -= int64(n)
+		if err != nil && left == 0 {
+			err = nil // the peer closed after its last byte: all is in
+		}
+		return n, err
+	}
+	drain := func(b []byte) error {
+		_, err := u.Write(b)
+		return err
+	}
+	// A read waiting for the network is woken by a deadline in the past.
+	stop := func() { t.conn.SetReadDeadline(time.Now()) }
+	err := pipeline(fill, drain, stop)
+	if err == io.EOF {
+		err = nil
+	}
+	return err
+}
+
+// pipelineBuffers and transferBuffer are the buffers a transfer's
+// pipeline moves data in: while one is written out, the others are filled.
+const pipelineBuffers = 4
+
+// pipeline moves bytes from fill to drain, a buffer at a time, with fill
+// running on a goroutine of its own up to pipelineBuffers ahead: one side
+// of a transfer is the network (TLS's decryption or encryption), the
+// other the store (its hashes, its disk), and on a machine with two cores
+// each can have one. fill returns what it read and an error (io.EOF at
+// the end), drain gives the first error that ends the transfer. When
+// drain fails, stop is called to wake a fill waiting for its source, and
+// pipeline returns once fill has stopped. It returns the first error of
+// either side, io.EOF for none.
+func pipeline(fill func([]byte) (int, error), drain func([]byte) error, stop func()) error {
+	type piece struct {
+		b   []byte
+		err error
+	}
+	free := make(chan []byte, pipelineBuffers)
+	full := make(chan piece, pipelineBuffers)
+	quit := make(chan struct{})
+	for range pipelineBuffers {
+		free <- transferBuffers.Get().(*[transferBuffer]byte)[:]
+	}
+	defer func() {
+		// Every buffer is back once fill has stopped and the pieces are
+		// taken: those in free are all of them.
+		for range pipelineBuffers {
+			transferBuffers.Put((*[transferBuffer]byte)(<-free))
+		}
+	}()
+	go func() {
+		defer close(full)
+		for {
+			var b []byte
+			select {
+			case <-quit:
+				return
+			default:
 			}
-			left -= int64(n)
+			select {
+			case b = <-free:
+			case <-quit:
+				return
+			}
+			n, err := fill(b)
+			full <- piece{b[:n], err} // never blocks: a piece per buffer
+			runtime.Gosched()
+			if err != nil {
+				return
+			}
 		}
-		if err != nil && left > 0 {
+	}()
+	var err error
+	for p := range full {
+		if len(p.b) > 0 {
+			err = drain(p.b)
+		}
+		if err == nil {
+			err = p.err
+		}
+		if err != nil {
+			close(quit)
+			stop()
+			free <- p.b[:cap(p.b)]
+			for p := range full {
+				free <- p.b[:cap(p.b)]
+			}
 			return err
 		}
+		free <- p.b[:cap(p.b)]
+		// The other goroutines (the room's, the members') have their turn
+		// between two buffers of a transfer, not only when the scheduler
+		// preempts it: chat never waits behind a file for long.
+		runtime.Gosched()
 	}
-	return nil
+	return io.EOF
 }
+
+// transferBuffers keeps the pipelines' buffers between transfers, so that
+// a fetch after a fetch allocates nothing the collector must chase.
+var transferBuffers = sync.Pool{New: func() any { return new([transferBuffer]byte) }}
 
 // fill reads into b until it holds at least want bytes or the reading
 // fails, with the read deadline moved at each read: a peer that sends
@@ -433,26 +529,38 @@ func (t *transferConn) fetch(id string, offset int64) {
 	if !t.ready(offset) {
 		return
 	}
-	buf := make([]byte, transferBuffer)
-	for sent := offset; sent < size; {
-		n, err := io.ReadFull(rd, buf[:min(int64(len(buf)), size-sent)])
-		if err != nil {
-			// Whatever it is (damage, a disk error), the peer must not get
-			// a byte that was not checked: the connection is cut.
-			abort(t.conn)
-			if errors.Is(err, files.ErrDamaged) {
-				t.damaged(id, err)
-			} else {
-				s.log.Warn("an offered file could not be read", "id", id, "err", err)
-			}
-			return
+	sent := offset
+	fill := func(b []byte) (int, error) {
+		if sent == size {
+			return 0, io.EOF
 		}
-		t.conn.SetWriteDeadline(time.Now().Add(t.silence))
-		if _, err := t.conn.Write(buf[:n]); err != nil {
-			s.log.Debug("fetch broken", "id", id, "addr", t.peer.addr, "err", err)
-			return
-		}
+		n, err := io.ReadFull(rd, b[:min(int64(len(b)), size-sent)])
 		sent += int64(n)
+		return n, err
+	}
+	var writeErr error
+	drain := func(b []byte) error {
+		t.conn.SetWriteDeadline(time.Now().Add(t.silence))
+		_, writeErr = t.conn.Write(b)
+		return writeErr
+	}
+	// The store's reads are on disk and end by themselves.
+	err = pipeline(fill, drain, func() {})
+	switch {
+	case err == io.EOF:
+	case writeErr != nil:
+		s.log.Debug("fetch broken", "id", id, "addr", t.peer.addr, "err", err)
+		return
+	default:
+		// Whatever it is (damage, a disk error), the peer must not get a
+		// byte that was not checked: the connection is cut.
+		abort(t.conn)
+		if errors.Is(err, files.ErrDamaged) {
+			t.damaged(id, err)
+		} else {
+			s.log.Warn("an offered file could not be read", "id", id, "err", err)
+		}
+		return
 	}
 	t.linger()
 }

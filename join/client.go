@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"chatroom/host/wire"
@@ -44,6 +45,9 @@ type client struct {
 	roomID   string
 	quitWait time.Duration
 	dial     Dialer // where the room was last reached
+	// dialNow is dial as the transfers read it, from their goroutines:
+	// a copy of it, stored anew each time the room is reached elsewhere.
+	dialNow atomic.Pointer[Dialer]
 
 	typed <-chan input // from the reader, buffered (see readInput)
 	// left is done once the person has left, as the reader read it (a
@@ -156,6 +160,7 @@ func (c *client) run(sess *Session) error {
 	defer close(stop)
 	go readInput(c.ui, typed, personLeft, stop)
 	defer c.stopTimers()
+	c.shareDial()
 	c.actions, c.fileRefs = map[int]*fileAction{}, map[uint64]*fileAction{}
 	c.fileNews = make(chan fileNews, 2*maxFileActions)
 	c.fileFrames = make(chan wire.Frame, maxFileFrames)
@@ -767,6 +772,7 @@ func (c *client) heardRetry(n reconnectNews) {
 	a := n.end
 	c.retry = nil
 	c.dial = a.dial
+	c.shareDial()
 	if a.err != nil {
 		var gaveUp *gaveUpError
 		if errors.As(a.err, &gaveUp) {
@@ -1156,4 +1162,11 @@ func forwardFileFrame(f wire.Frame, me string, files chan<- wire.Frame) {
 	case files <- f:
 	default:
 	}
+}
+
+// shareDial gives the transfers the Dialer the room was last reached by:
+// a transfer that tries again after a break goes where the room is now.
+func (c *client) shareDial() {
+	d := c.dial
+	c.dialNow.Store(&d)
 }

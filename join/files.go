@@ -59,6 +59,10 @@ const maxFetchSize = 1 << 40
 // back to it in a frame, and into the state file of uploads.
 const maxCapability = 256
 
+// announceWait bounds the wait, once an upload is stored, for the room's
+// announcement of it.
+const announceWait = 30 * time.Second
+
 // filePatience bounds how long a script's leaving waits for its file
 // requests (a transfer gives up by itself after transferPatience without
 // progress; this covers a room that never answers a request).
@@ -121,7 +125,12 @@ type fileNews struct {
 	// gone: an upload's host no longer has the offer (not-found): a
 	// resumed upload is offered anew.
 	gone bool
-	err  error
+	// whole: an upload the host had whole already, announced back then.
+	whole bool
+	// unannounced: announceWait has passed since the upload was stored
+	// (a timer's news, not a goroutine's end).
+	unannounced bool
+	err         error
 }
 
 // fileError is a file request that did not work, in words for a person.
@@ -151,7 +160,16 @@ func (c *client) localFileCommand(line string) bool {
 // fileRefused tells the person why a file command did nothing.
 func (c *client) fileRefused(err error) {
 	c.ui.Note(Note{Warning, InWords(err)})
-	c.outcomes = append(c.outcomes, FileOutcome{Err: err})
+	c.noteOutcome(FileOutcome{Err: err})
+}
+
+// noteOutcome keeps how a request ended, for a one-shot (SendFile, Get),
+// which has the one; at the prompt nothing is kept, however many the
+// person makes.
+func (c *client) noteOutcome(o FileOutcome) {
+	if c.opts.firstFile != nil {
+		c.outcomes = append(c.outcomes, o)
+	}
 }
 
 // startSend is "/send PATH [TO]": the file is checked, then hashed off the
@@ -415,6 +433,10 @@ func (c *client) heardFile(n fileNews) {
 		return
 	}
 	switch {
+	case n.unannounced:
+		if act.step == stepStored {
+			c.endAction(act, "", fileErrorf("%s was stored, but the room did not announce it within %s", Sanitize(act.file.Name), roundDelay(announceWait)))
+		}
 	case act.step == stepHashing && n.err != nil:
 		c.endAction(act, "", n.err)
 	case act.step == stepHashing:
@@ -448,9 +470,25 @@ func (c *client) heardFile(n fileNews) {
 		c.uploads().remove(c.roomID, act.file.ID)
 		act.run = nil
 		act.step = stepStored
+		if n.whole && act.resumed && c.sess != nil {
+			// Stored by an earlier run, and announced then: no
+			// announcement comes now.
+			act.announced = true
+			act.file.From = c.sess.Roster().Me()
+		}
 		if act.announced {
 			c.endAction(act, act.path, nil)
+			break
 		}
+		// The room announces a file as soon as it is stored; one that
+		// does not, ever, must not keep a script waiting.
+		news := c.fileNews
+		time.AfterFunc(announceWait, func() {
+			select {
+			case news <- fileNews{act: act, unannounced: true}:
+			default: // only a client with every request ending at once
+			}
+		})
 	default:
 		c.endAction(act, n.path, nil)
 	}
@@ -530,7 +568,7 @@ func (c *client) answeredFile(act *fileAction, f wire.Frame) {
 		}
 	}
 	act.file = got
-	c.ui.Note(Note{Info, fmt.Sprintf("fetching %s (%s) into %s", Sanitize(got.Name), wire.FormatSize(got.Size), act.dir)})
+	c.ui.Note(Note{Info, fmt.Sprintf("%s lands in %s once its sha256 is checked", Sanitize(got.Name), act.dir)})
 	c.startTransfer(act)
 }
 
@@ -565,7 +603,7 @@ func (c *client) startTransfer(act *fileAction) {
 	act.step = stepMoving
 	act.run = &transferRun{
 		key: act.key, up: act.up, file: act.file, path: act.path, dir: act.dir,
-		dial: c.dial, ui: c.ui, sleep: c.opts.transferSleep, news: c.fileNews, act: act,
+		dial: func() Dialer { return *c.dialNow.Load() }, ui: c.ui, sleep: c.opts.transferSleep, news: c.fileNews, act: act,
 		ended: make(chan struct{}),
 	}
 	go act.run.run(c.filesCtx)
@@ -580,6 +618,7 @@ func (c *client) endAction(act *fileAction, path string, err error) {
 	told := act.run != nil && act.step == stepMoving // the transfer's own Failed said it
 	act.step = stepOver
 	act.run = nil
+	delete(c.actions, act.key)
 	for ref, a := range c.fileRefs {
 		if a == act {
 			delete(c.fileRefs, ref)
@@ -588,7 +627,7 @@ func (c *client) endAction(act *fileAction, path string, err error) {
 	if path == "" && act.up {
 		path = act.path
 	}
-	c.outcomes = append(c.outcomes, FileOutcome{Up: act.up, File: act.file, Path: path, Err: err})
+	c.noteOutcome(FileOutcome{Up: act.up, File: act.file, Path: path, Err: err})
 	if err != nil && !told {
 		c.ui.Transfer(Transfer{Key: act.key, File: act.file, Up: act.up, State: Failed, Path: path, Err: InWords(err)})
 	}
@@ -623,16 +662,25 @@ func (c *client) cutFiles() {
 			ended = append(ended, act.run.ended)
 		}
 		name := Sanitize(act.file.Name)
+		// At the prompt, the command that goes on; for a one-shot, the
+		// same command line again.
+		again := "/send it again"
+		if !act.up {
+			again = fmt.Sprintf("/get %d again", act.number)
+		}
+		if c.opts.firstFile != nil {
+			again = "run the same command again"
+		}
 		var text string
 		switch {
 		case act.up && act.step == stepStored:
 			continue // stored: the room has it, and announces it
 		case act.up && act.step == stepMoving:
-			text = fmt.Sprintf("%s: %s uploaded; /send it again to go on", name, percent(done, act.file.Size))
+			text = fmt.Sprintf("%s: %s uploaded; %s to go on", name, percent(done, act.file.Size), again)
 		case act.up:
 			text = fmt.Sprintf("%s: not offered (you left first)", name)
 		case act.step == stepMoving:
-			text = fmt.Sprintf("%s: %s fetched; /get %d again to go on", name, percent(done, act.file.Size), act.number)
+			text = fmt.Sprintf("%s: %s fetched; %s to go on", name, percent(done, act.file.Size), again)
 		default:
 			text = fmt.Sprintf("file %d: not fetched (you left first)", act.number)
 		}
@@ -641,7 +689,7 @@ func (c *client) cutFiles() {
 		c.endAction(act, "", fileErrorf("%s", text))
 	}
 	c.stopFiles()
-	wait := time.NewTimer(time.Second)
+	wait := time.NewTimer(250 * time.Millisecond)
 	defer wait.Stop()
 	for _, e := range ended {
 		select {

@@ -3,12 +3,16 @@ package join
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"chatroom/host"
+	"chatroom/host/wire"
 )
 
 // TestFilesRealHost: the whole way through a real host over TLS on
@@ -51,6 +55,16 @@ func TestFilesRealHost(t *testing.T) {
 		}
 	}
 
+	// The host's own person reaches the room through its in-process
+	// pipe, and so do its transfers.
+	own, err := Get(ctx, h.DialOwner, Options{Name: "host"}, out.File.Number, t.TempDir(), newFakeUI(t))
+	if err != nil {
+		t.Fatalf("Get through the owner's pipe: %v", err)
+	}
+	if b, _ := os.ReadFile(own.Path); !bytes.Equal(b, data) {
+		t.Errorf("the owner's copy at %s does not match", own.Path)
+	}
+
 	big := writeTestFile(t, "big.iso", make([]byte, 9<<20))
 	_, err = SendFile(ctx, dialAs(), Options{Name: "ana", StateDir: t.TempDir()}, big, "", newFakeUI(t))
 	if err == nil || !strings.Contains(err.Error(), "big.iso") {
@@ -58,3 +72,57 @@ func TestFilesRealHost(t *testing.T) {
 	}
 	t.Logf("refusal: %v", err)
 }
+
+// BenchmarkGet is the client's whole fetch through a real host over TLS
+// on 127.0.0.1: joining, "/get N", the transfer, the sha256 check and the
+// landing, of a 64 MB file (b.SetBytes: MB/s is the file's rate, the join
+// included).
+func BenchmarkGet(b *testing.B) {
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: b.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	id, err := LoadOrCreateIdentity(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	dial := DialTLS(h.Addr().String(), h.Fingerprint(), nil, WithIdentity(id))
+	const size = 64 << 20
+	path := filepath.Join(b.TempDir(), "bench.bin")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("0123456789abcdef"), size/16), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	out, err := SendFile(ctx, dial, Options{Name: "ana"}, path, "", discardUI{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(size)
+	b.ResetTimer()
+	for i := range b.N {
+		// Each fetcher its own identity: the room limits how often one
+		// key joins.
+		b.StopTimer()
+		me, err := LoadOrCreateIdentity(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir := b.TempDir()
+		b.StartTimer()
+		dial := DialTLS(h.Addr().String(), h.Fingerprint(), nil, WithIdentity(me))
+		if _, err := Get(ctx, dial, Options{Name: fmt.Sprint("bob", i)}, out.File.Number, dir, discardUI{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// discardUI shows nothing.
+type discardUI struct{}
+
+func (discardUI) ReadLine() (string, error)     { return "", io.EOF }
+func (discardUI) AskName(string) (string, bool) { return "", false }
+func (discardUI) Enter(wire.Frame, *Roster)     {}
+func (discardUI) Show(wire.Frame, Phase)        {}
+func (discardUI) Note(Note)                     {}
+func (discardUI) Transfer(Transfer)             {}

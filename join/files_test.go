@@ -363,7 +363,7 @@ func TestGet(t *testing.T) {
 	if tr := lastTransfer(ui); tr.State != Finished || tr.Path != want || tr.Done != int64(len(data)) {
 		t.Errorf("last state %+v, want Finished at %s", tr, want)
 	}
-	waitPrinted(t, ui, "-- fetching slides.pdf (3.1 MB) into "+dir)
+	waitPrinted(t, ui, "-- slides.pdf lands in "+dir+" once its sha256 is checked")
 }
 
 // TestGetResumes: a fetch whose connection breaks goes on from the part
@@ -621,5 +621,141 @@ func TestUploadsFileDamaged(t *testing.T) {
 	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("uploads file mode %v, want 0600: it holds upload tokens", st.Mode().Perm())
+	}
+}
+
+// TestSendFileStoredBefore: an upload kept by an earlier run that the
+// host had stored whole (the run was killed before it read "stored") is
+// done at once: the host says so, and it announced the offer back then,
+// so none is waited for.
+func TestSendFileStoredBefore(t *testing.T) {
+	data, sum := testContent(t, 5000)
+	path := writeTestFile(t, "patch.diff", data)
+	state := t.TempDir()
+	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p.add(pendingUpload{Room: testRoomID, SHA256: sum, Size: int64(len(data)), Path: path, Number: 4, ID: "f1", Token: "t1"})
+	dial := fileRoom(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		h.expect(wire.TypeSay, "/quit") // no offer, and no announcement
+		closedLeft(h)
+	}, func(h *fakeHost, first wire.Frame, n int) {
+		h.send(wire.Frame{Type: wire.TypeReady, Offset: int64(len(data))})
+		h.send(wire.Frame{Type: wire.TypeStored})
+	})
+	out, err := SendFile(context.Background(), dial, fileOpts(state), path, "", newFakeUI(t))
+	if err != nil || out.File.Number != 4 || out.File.From != "bob" {
+		t.Fatalf("SendFile: %+v, %v", out.File, err)
+	}
+	if e := p.read(); len(e) != 0 {
+		t.Errorf("uploads kept after it was stored: %+v", e)
+	}
+}
+
+// TestPromptSend: at the prompt, /send PATH offers the file, uploads it
+// and the room's announcement ends it, Finished; the person's lines go on
+// meanwhile.
+func TestPromptSend(t *testing.T) {
+	data, sum := testContent(t, 1<<20)
+	path := writeTestFile(t, "my slides.pdf", data)
+	stored, announced := make(chan struct{}), make(chan struct{})
+	var said []string
+	var mu sync.Mutex
+	dial := fileRoom(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		for {
+			f, ok := h.read()
+			if !ok {
+				return
+			}
+			switch {
+			case f.Type == wire.TypeOffer:
+				if f.File.Name != "my slides.pdf" || f.To != "cy" {
+					t.Errorf("host: offer of %q to %q", f.File.Name, f.To)
+				}
+				h.send(wire.Frame{Type: wire.TypeNotice, Ref: f.Ref, File: &wire.File{Number: 2, Name: f.File.Name, Size: f.File.Size, SHA256: f.File.SHA256, ID: "f1", Token: "t1"}})
+				go func() {
+					defer close(announced)
+					<-stored
+					h.send(wire.Frame{Type: wire.TypePrivate, Time: testTime, From: "bob", To: "cy",
+						File: &wire.File{Number: 2, Name: "my slides.pdf", Size: int64(len(data)), SHA256: sum, From: "bob", To: "cy"}})
+				}()
+			case f.Type == wire.TypeSay && isQuit(f.Text):
+				closedLeft(h)
+				return
+			case f.Type == wire.TypeSay:
+				mu.Lock()
+				said = append(said, f.Text)
+				mu.Unlock()
+				h.send(say(11, "bob", f.Text, f.Ref))
+			}
+		}
+	}, func(h *fakeHost, first wire.Frame, n int) { storeUpload(t, h, first, data, 0, stored) })
+	ui := newFakeUI(t)
+	done := joinAsync(context.Background(), dial, Options{Name: "bob", transferSleep: noWait}, ui)
+	typeLine(t, ui, "/send "+path+" cy")
+	typeLine(t, ui, "meanwhile")
+	deadline := time.Now().Add(10 * time.Second)
+	for lastTransfer(ui).State != Finished && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if tr := lastTransfer(ui); tr.State != Finished || tr.Path != path || tr.Done != int64(len(data)) {
+		t.Errorf("last state %+v, want Finished", tr)
+	}
+	<-announced
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(said, []string{"meanwhile"}) {
+		t.Errorf("the room was said %q", said)
+	}
+}
+
+// TestSendFileHostile: what a hostile (or failing) host answers an upload
+// with ends it, Failed, never retried, and forgets the offer kept for a
+// later run.
+func TestSendFileHostile(t *testing.T) {
+	data, sum := testContent(t, 10000)
+	for _, tt := range []struct {
+		name  string
+		ready wire.Frame
+		err   string
+	}{
+		{"attack: a ready offset past the file's end (what the client would read and send)", wire.Frame{Type: wire.TypeReady, Offset: 1 << 40}, "the host would go on from byte"},
+		{"attack: a negative ready offset", wire.Frame{Type: wire.TypeReady, Offset: -5}, "the host would go on from byte -5"},
+		{"the host refuses: its words", wire.Frame{Type: wire.TypeRefused, Code: wire.CodeMismatch, Text: "patch.diff did not match its sha256"}, "patch.diff did not match its sha256"},
+		{"attack: a frame no host sends", wire.Frame{Type: wire.TypeWelcome}, `the host answered the upload with a "welcome" frame`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeTestFile(t, "patch.diff", data)
+			state := t.TempDir()
+			dial := fileRoom(t, func(h *fakeHost) {
+				h.welcomeAs(10, nil)
+				f, _ := h.read()
+				h.send(wire.Frame{Type: wire.TypeNotice, Ref: f.Ref, File: &wire.File{Number: 4, Name: "patch.diff", Size: int64(len(data)), SHA256: sum, ID: "f1", Token: "t1"}})
+				h.expect(wire.TypeSay, "/quit")
+				closedLeft(h)
+			}, func(h *fakeHost, first wire.Frame, n int) {
+				if n > 0 {
+					t.Errorf("transfer %d: a failure that cannot be mended was tried again", n)
+					return
+				}
+				h.send(tt.ready)
+			})
+			ui := newFakeUI(t)
+			_, err := SendFile(context.Background(), dial, fileOpts(state), path, "", ui)
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("SendFile: %v, want %q", err, tt.err)
+			}
+			if slices.Contains(states(ui), Finished) {
+				t.Error("shown as Finished")
+			}
+			p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+			if e := p.read(); len(e) != 0 {
+				t.Errorf("uploads kept after it failed: %+v", e)
+			}
+		})
 	}
 }

@@ -3,8 +3,14 @@
 // frames to the person and carries the person's lines to the host. It
 // holds the protocol client (the handshake in [Connect], the [Session],
 // the flow in [Join], reconnecting), trust (the client's identity, the
-// rooms it knows and the keys it pins, dialing), and finding rooms on the
-// network.
+// rooms it knows and the keys it pins, dialing), finding rooms on the
+// network, and file sharing's client side: the /send and /get the person
+// types, the uploads and fetches on connections of their own (each on its
+// goroutine, reporting to the UI through [UI.Transfer]), and the
+// one-shots [SendFile], [Get] and [ListFiles]. A fetched file is written
+// only into the directory asked for, under a name [wire.CheckFileName]
+// allows, never over a file ([FreeName]), and is shown as done only once
+// its sha256 matched.
 //
 // The boundary: join knows nothing of terminals; join/tui knows nothing of
 // sockets; main is the glue. The network is reached only through a

@@ -71,14 +71,20 @@ type transferRun struct {
 	file wire.File // Name, Size, SHA256, ID (and Token to upload)
 	path string    // up: the file sent
 	dir  string    // a fetch: where it lands
-	dial Dialer
+	// dial is the Dialer to reach the room by now (the client's, which
+	// reconnecting may change).
+	dial func() Dialer
 	ui   UI
 	// sleep waits between tries; nil is a timer (tests wait not).
 	sleep func(ctx context.Context, d time.Duration) error
 	news  chan<- fileNews
 	act   *fileAction // handed back in the news, never touched here
 
-	done  atomic.Int64  // bytes through, for the owner's word when cut short
+	done atomic.Int64 // bytes through, for the owner's word when cut short
+	// whole: the host had the whole upload already when the last try
+	// began (an earlier run's, stored before it read "stored"), and so
+	// announced it then.
+	whole bool
 	ended chan struct{} // closed when run returns
 
 	rate rateMeter
@@ -118,7 +124,7 @@ func (r *transferRun) run(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	n := fileNews{act: r.act, ok: err == nil, path: path, err: err}
+	n := fileNews{act: r.act, ok: err == nil, path: path, err: err, whole: r.whole}
 	var ref *refusal
 	if errors.As(err, &ref) && ref.gone {
 		n.gone = true
@@ -204,7 +210,7 @@ func (r *transferRun) moved(n int) {
 // connect dials a transfer connection, sends first and reads the host's
 // "ready". The connection closes when ctx ends.
 func (r *transferRun) connect(ctx context.Context, first wire.Frame) (net.Conn, *wire.Decoder, int64, func(), error) {
-	conn, err := r.dial(ctx)
+	conn, err := r.dial()(ctx)
 	if err != nil {
 		return nil, nil, 0, nil, err
 	}
@@ -287,6 +293,7 @@ func (r *transferRun) uploadOnce(ctx context.Context) error {
 		return refusef("%s cannot be read (%s)", r.path, InWords(err))
 	}
 	r.done.Store(offset)
+	r.whole = offset == r.file.Size
 	r.rate.reset(time.Now(), offset)
 	r.tell(Moving, "")
 	buf := make([]byte, transferBuffer)

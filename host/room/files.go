@@ -260,6 +260,9 @@ func (s *state) takeOffer(c call, to string, f wire.File) error {
 	declared, err := s.files.Declare(o)
 	if err != nil {
 		// The store's words are written for the member (see Files).
+		if err.Error() == "" {
+			return userError("not offered: the host could not take the file")
+		}
 		return userError(err.Error())
 	}
 	if declared.ID == "" || s.offers.byID[declared.ID] != nil {

@@ -808,3 +808,33 @@ func FuzzOffer(f *testing.F) {
 		}
 	})
 }
+
+// Attack: a member muted when it joined, whom the others do not see (see
+// Member.hidden), offers a file once its mute ran out. Its offer is shown
+// only after its join is: no one gets a file from a name not in its
+// roster.
+func TestOfferOfHiddenMember(t *testing.T) {
+	var mu sync.Mutex
+	now := testTime
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	tr := startRoom(t, Config{Now: clock, Files: &fakeFiles{},
+		Mutes: []Mute{{Name: "mal", Identity: malKey, By: "ana", Time: testTime, Until: testTime.Add(time.Minute)}}})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	mal := tr.joinReq(JoinRequest{Name: "mal", Addr: "10.0.0.5", Identity: malKey})
+	ana.expectNothing()
+	mal.offer("", slides(), 1)
+	mal.expect(refErrorNotice(1, "not sent: you are muted until 15:10"))
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	mal.offer("", slides(), 2)
+	if f := mal.frames(); len(f) != 1 || f[0].File == nil || f[0].File.Token != "tok1" {
+		t.Fatalf("mal got %s", lines(f))
+	}
+	ana.expectNothing()
+	tr.r.FileStored("id1")
+	got := ana.frames()
+	if len(got) != 2 || got[0].Kind != wire.KindJoin || got[0].Name != "mal" || got[1].Kind != wire.KindOffer || got[1].From != "mal" {
+		t.Fatalf("ana got %s", lines(got))
+	}
+}
