@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"chatroom/host/wire"
+	"chatroom/join"
 )
 
 // pathDir makes a directory to complete paths in: files, a directory, a
@@ -121,5 +124,46 @@ func TestCompleteSendPathBounded(t *testing.T) {
 	_, got, _ := completions{Dir: dir}.Complete("/send f", 7)
 	if len(got) != maxPathCandidates || got[0] != "f0000" {
 		t.Errorf("%d candidates, the first %q", len(got), got[0])
+	}
+}
+
+// TestCompleteFileNumbers: after "/get " and "/unsend ", Tab offers the
+// numbers of the files the room told of and has not said are gone; a file
+// offered by someone ignored, whose offer is hidden, is not offered.
+func TestCompleteFileNumbers(t *testing.T) {
+	v, _ := newTestView(t)
+	offer := func(n int) wire.Frame {
+		return wire.Frame{Type: wire.TypeEvent, Kind: wire.KindOffer, Time: testTime, From: "bob", File: &wire.File{Number: n, Name: "a", Size: 1}}
+	}
+	v.Show(offer(7), join.Live)
+	v.Show(offer(12), join.Live)
+	v.Show(offer(-3), join.Live) // no number a room gives
+	v.Show(wire.Frame{Type: wire.TypePrivate, Time: testTime, From: "bob", To: "ana", File: &wire.File{Number: 9, Name: "b", Size: 1}}, join.Live)
+	v.Show(wire.Frame{Type: wire.TypeNotice, Text: "1 file", Files: []wire.File{{Number: 30, Name: "c", Size: 1}}}, join.Live)
+	v.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindUnsend, Time: testTime, By: "bob", File: &wire.File{Number: 12}}, join.Live)
+	if !v.local("/ignore bob") {
+		t.Fatal("/ignore not taken as the client's own")
+	}
+	v.Show(wire.Frame{Type: wire.TypePrivate, Time: testTime, From: "bob", To: "ana", File: &wire.File{Number: 44, Name: "d", Size: 1}}, join.Live)
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"/get ", []string{"7", "9", "30"}},
+		{"/get 3", []string{"30 "}},
+		{"/unsend ", []string{"7", "9", "30"}},
+		{"/get 12", nil},
+		{"/get 4", nil}, // 44 came from bob, ignored
+	} {
+		if _, got, _ := v.complete(tc.line, utf8.RuneCountInString(tc.line)); !slices.Equal(got, tc.want) {
+			t.Errorf("%q completes to %q, want %q", tc.line, got, tc.want)
+		}
+	}
+	var o offersSeen
+	for n := range maxOffersSeen + 10 {
+		o.add(n + 1)
+	}
+	if w := o.words(); len(w) != maxOffersSeen || w[0] != "11" {
+		t.Errorf("%d numbers kept, the first %q", len(w), w[0])
 	}
 }

@@ -115,6 +115,9 @@ type roomView struct {
 
 	// gate paces the transfers' bars (Transfer).
 	gate transferGate
+	// offers are the files on offer the room told of, for completion
+	// after "/get " and "/unsend ".
+	offers offersSeen
 
 	// armed: the last thing the person did was Ctrl-C on an empty line,
 	// so another leaves. Only the goroutine reading lines touches it.
@@ -193,6 +196,7 @@ func (v *roomView) Show(f wire.Frame, phase join.Phase) {
 		return
 	}
 	v.mu.Lock()
+	v.offers.see(f)
 	me := ""
 	if v.roster != nil {
 		me = v.roster.Me()
@@ -400,6 +404,8 @@ func (v *roomView) complete(line string, pos int) (string, []string, string) {
 	r := v.roster
 	args := maps.Clone(localArgs)
 	args["unignore"] = ignoredNames(v.ignored) // never nil: only the ignored are offered
+	args["get"] = v.offers.words()
+	args["unsend"] = args["get"]
 	v.mu.Unlock()
 	if r == nil {
 		return line, nil, ""
