@@ -14,7 +14,8 @@
 // and their ends as the room's lines, each transfer as the client tells it
 // (join.Transfer: a bar kept above the prompt, progress lines on stderr in
 // line mode, "transfer" lines in JSON; see transfer.go), and completes
-// local paths after "/send ".
+// local paths after "/send " and the numbers of files on offer after
+// "/get ".
 //
 // The boundary: join knows nothing of terminals; join/tui knows nothing of
 // sockets; main is the glue. Every UI here implements join.UI: join.Join
