@@ -97,6 +97,9 @@ type fileAction struct {
 	// Token from the state file of uploads); if the host no longer has
 	// it, the file is offered anew.
 	resumed bool
+	// refused: the room refused the offer or the "/get" (its notice
+	// said why).
+	refused bool
 	run     *transferRun // while stepMoving
 	started time.Time
 }
@@ -530,6 +533,7 @@ func (c *client) heardFileFrame(f wire.Frame) {
 // answeredFile takes the room's answer to act's offer or "/get".
 func (c *client) answeredFile(act *fileAction, f wire.Frame) {
 	if f.Error {
+		act.refused = true
 		c.endAction(act, "", &fileError{"the room refused: " + f.Text})
 		return
 	}
@@ -629,7 +633,7 @@ func (c *client) endAction(act *fileAction, path string, err error) {
 	}
 	c.noteOutcome(FileOutcome{Up: act.up, File: act.file, Path: path, Err: err})
 	if err != nil && !told {
-		c.ui.Transfer(Transfer{Key: act.key, File: act.file, Up: act.up, State: Failed, Path: path, Err: InWords(err)})
+		c.ui.Transfer(Transfer{Key: act.key, File: act.file, Up: act.up, State: Failed, Path: path, Err: InWords(err), Refused: act.refused})
 	}
 }
 

@@ -287,8 +287,8 @@ func TestSendFileRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "more than the 2 GB the host takes") {
 		t.Fatalf("SendFile: %v, want the room's refusal", err)
 	}
-	if tr := lastTransfer(ui); tr.State != Failed || !strings.Contains(tr.Err, "2 GB") {
-		t.Errorf("last state %+v, want Failed with the room's words", tr)
+	if tr := lastTransfer(ui); tr.State != Failed || !strings.Contains(tr.Err, "2 GB") || !tr.Refused {
+		t.Errorf("last state %+v, want Failed with the room's words, marked refused (its notice says it)", tr)
 	}
 	waitPrinted(t, ui, "!! big.iso is 3.1 GB")
 }

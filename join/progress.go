@@ -28,6 +28,11 @@ type Transfer struct {
 	// Err says, in words for a person, why the transfer failed (Failed)
 	// or broke (Waiting, between tries).
 	Err string
+	// Refused: Failed because the room refused the request (an offer
+	// over the limits, a "/get" of no such file). The room's notice,
+	// shown through UI.Show, said why already, so a UI that shows
+	// notices need not say it again.
+	Refused bool
 }
 
 // TransferState is where a Transfer is.

@@ -163,6 +163,10 @@ func transferName(t join.Transfer) string {
 	if name == "" && t.Path != "" {
 		name = filepath.Base(t.Path)
 	}
+	if name == "" && t.File.Number > 0 {
+		// A "/get N" that ended before the room named the file.
+		return "file " + strconv.Itoa(t.File.Number)
+	}
 	return fileName(name)
 }
 
@@ -315,6 +319,12 @@ func (g *transferGate) pass(t join.Transfer, due func(last gateSeen, now time.Ti
 // Transfer shows a transfer as a bar above the prompt, and its end as a
 // line in the bar's place (logged, when there is a log).
 func (v *roomView) Transfer(t join.Transfer) {
+	if t.State == join.Failed && t.Refused {
+		// The room's refusal is on the screen already, as a notice.
+		v.gate.pass(t, nil)
+		v.out.EndBar(t.Key)
+		return
+	}
 	if t.State == join.Finished || t.State == join.Failed {
 		v.gate.pass(t, nil)
 		text, failed := transferResult(t)
@@ -340,7 +350,7 @@ func (u *lineUI) Transfer(t join.Transfer) {
 	if u.errOut != nil && u.gate.byTenth(t) {
 		u.printTo(u.errOut, "chatroom: "+progressLine(t, 0))
 	}
-	if t.State == join.Finished || t.State == join.Failed {
+	if t.State == join.Finished || t.State == join.Failed && !t.Refused {
 		text, failed := transferResult(t)
 		if failed {
 			u.print("!! " + text)

@@ -139,6 +139,8 @@ func TestTransferResult(t *testing.T) {
 			"sent a.txt (3 bytes) to cy, sha256 checked by the host — /get 8", false},
 		{"fetch failed", join.Transfer{File: file, State: join.Failed, Err: "the host's copy is damaged"},
 			"could not fetch slides.pdf: the host's copy is damaged", true},
+		{"fetch failed before the room named it", join.Transfer{File: wire.File{Number: 9}, State: join.Failed, Err: "the room's answer names no file"},
+			"could not fetch file 9: the room's answer names no file", true},
 		{"send failed before the room named it", join.Transfer{Up: true, Path: "/x/big.iso", State: join.Failed, Err: "big.iso is 3.1 GB, more than the 2 GB the host takes for one file"},
 			"could not send big.iso: big.iso is 3.1 GB, more than the 2 GB the host takes for one file", true},
 	} {
@@ -242,6 +244,19 @@ func TestLineUITransfer(t *testing.T) {
 	stdout, stderr = run(false)
 	if stderr != "" || !strings.HasPrefix(stdout, "-- fetched") || strings.Count(stdout, "\n") != 1 {
 		t.Errorf("without a stderr: stdout %q, stderr %q", stdout, stderr)
+	}
+}
+
+// TestLineUIRefusedTransfer: a request the room refused ends with the
+// room's notice alone, on stdout; the client does not say it again.
+func TestLineUIRefusedTransfer(t *testing.T) {
+	var out strings.Builder
+	ui := NewLineUI(strings.NewReader(""), &out)
+	ui.Show(wire.Frame{Type: wire.TypeNotice, Error: true, Text: "there is no file 9 on offer (/files lists them)"}, join.Live)
+	ui.Transfer(join.Transfer{Key: 1, File: wire.File{Number: 9}, State: join.Failed, Refused: true,
+		Err: "the room refused: there is no file 9 on offer (/files lists them)"})
+	if got, want := out.String(), "!! there is no file 9 on offer (/files lists them)\n"; got != want {
+		t.Errorf("stdout %q, want %q", got, want)
 	}
 }
 
