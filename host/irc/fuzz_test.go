@@ -127,6 +127,17 @@ func FuzzRenderFrame(f *testing.F) {
 	f.Add("private", "", "bob.x", "cy", "", "", "", "", "", "/me "+strings.Repeat("ü", 1500), uint64(0), byte(4))
 	f.Add("notice", "", "", "", "", "", "", "", "", "one\ntwo\n\nthree", uint64(0), byte(0))
 	f.Add("closed", "", "", "", "", "", "", "banned", "ann", "bye\r\nQUIT", uint64(0), byte(0))
+	// Files on offer (an odd seq gives the frame a file: name is its
+	// name, key its sha256, newName its id).
+	f.Add("event", "offer", "bob.x", "", "slides.pdf", "", strings.Repeat("3f9a1c2b", 8), "", "", "", uint64(7), byte(0))
+	f.Add("event", "offer", "bob.x", "", "a\r\nQUIT :x\x01\x00"+strings.Repeat("é", 300), "", "\n\x01", "", "", "", uint64(9), byte(0xff))
+	f.Add("event", "unsend", "", "", "slides.pdf", "", "", "expired", "ann", "", uint64(7), byte(0x10))
+	f.Add("event", "unsend", "", "", "x\ny", "", "", "", "bob\r\n.x", "", uint64(7), byte(0))
+	f.Add("private", "offer", "bob.x", "cy", "slides.pdf", "", "", "", "", "", uint64(3), byte(4))
+	f.Add("private", "offer", "cy", "bob.x", "slides.pdf", "", "", "", "", "", uint64(3), byte(0x7f))
+	f.Add("private", "unsend", "cy", "bob.x", "sl\x00ides", "", "", "damaged", "", "", uint64(3), byte(0))
+	f.Add("notice", "", "", "", "slides.pdf", "f00\r\n", "", "", "", "fetching file 7", uint64(7), byte(0))
+	f.Add("event", "offer", "bob.x", "", "slides.pdf", "", "", "", "", "", uint64(8), byte(0)) // no file
 	f.Fuzz(func(t *testing.T, typ, kind, from, to, name, newName, key, code, by, text string, seq uint64, caps byte) {
 		c := newTestConn(t)
 		for i, cp := range offeredCaps {
@@ -141,6 +152,9 @@ func FuzzRenderFrame(f *testing.F) {
 		frame := wire.Frame{Type: typ, Kind: kind, From: from, To: to, Name: name, NewName: newName, Key: key,
 			Code: code, By: by, Text: text, Seq: seq, Time: time.Unix(int64(seq%4e9), 0),
 			Joined: []wire.Member{{Name: name, Role: code, Key: key}}, Left: []wire.Departure{{Name: from, Code: code}}}
+		if seq%2 == 1 {
+			frame.File = &wire.File{Number: int(seq % 1e6), Name: name, Size: int64(seq >> 1), SHA256: key, From: from, To: to, ID: newName}
+		}
 		c.render(frame)
 		checkOut(t, c)
 

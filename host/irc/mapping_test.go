@@ -307,6 +307,32 @@ func TestRoomToClient(t *testing.T) {
 			want: []string{":*room!room@chatroom NOTICE cy :one", ":*room!room@chatroom NOTICE cy :two"}},
 		{name: "error notice", frame: wire.Frame{Type: wire.TypeNotice, Text: "not allowed: /kick is for admins", Error: true},
 			want: []string{":*room!room@chatroom NOTICE cy :not allowed: /kick is for admins"}},
+		{name: "offer", frame: wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindOffer, From: "bob.x", File: slidesFile()},
+			want: []string{":bob_x!~bob_x@chatroom PRIVMSG #the-den :\x01ACTION " + slidesOffer + "\x01"}},
+		{name: "own offer", frame: wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindOffer, From: "cy", File: slidesFile()},
+			want: []string{":cy!~cy@chatroom PRIVMSG #the-den :\x01ACTION " + slidesOffer + "\x01"}},
+		// Attack: a name the room would refuse, as a broken or hostile
+		// host could send it, to end the line and start another, or a
+		// CTCP.
+		{name: "offer of a hostile name", frame: wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindOffer, From: "bob.x",
+			File: &wire.File{Number: 7, Name: "a\r\nPRIVMSG #the-den :x\x01\x00", Size: 1, SHA256: "\n\r\x01"}},
+			want: []string{":bob_x!~bob_x@chatroom PRIVMSG #the-den :\x01ACTION offers a\uFFFD PRIVMSG #the-den :x\uFFFD\uFFFD (1 byte, sha256  \uFFFD\uFFFD) — /get 7 (fetch with chatroom get)\x01"}},
+		{name: "offer without a file", frame: wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindOffer, From: "bob.x"}},
+		{name: "unsend", frame: wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindUnsend, By: "ann", File: &wire.File{Number: 7, Name: "slides.pdf"}},
+			want: []string{":ann!~ann@3f9a1cB2.key NOTICE #the-den :file 7 (slides.pdf) was taken back by ann"}},
+		{name: "expired", frame: wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindUnsend, Code: wire.CodeExpired, File: &wire.File{Number: 7, Name: "slides.pdf"}},
+			want: []string{":chatroom NOTICE #the-den :file 7 (slides.pdf) is no longer on offer: its time ran out"}},
+		{name: "damaged", frame: wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: wire.KindUnsend, Code: wire.CodeDamaged, File: &wire.File{Number: 7, Name: "slides.pdf"}},
+			want: []string{":chatroom NOTICE #the-den :file 7 (slides.pdf) is no longer on offer: damaged"}},
+		{name: "private offer", frame: wire.Frame{Type: wire.TypePrivate, Kind: wire.KindOffer, From: "bob.x", To: "cy", File: slidesFile()},
+			want: []string{":bob_x!~bob_x@chatroom PRIVMSG cy :\x01ACTION " + slidesOffer + "\x01"}},
+		{name: "own private offer", frame: wire.Frame{Type: wire.TypePrivate, Kind: wire.KindOffer, From: "cy", To: "bob.x", File: slidesFile()}},
+		{name: "own private offer echoed", caps: []string{capEcho}, frame: wire.Frame{Type: wire.TypePrivate, Kind: wire.KindOffer, From: "cy", To: "bob.x", File: slidesFile()},
+			want: []string{":cy!~cy@chatroom PRIVMSG bob_x :\x01ACTION " + slidesOffer + "\x01"}},
+		{name: "private unsend", frame: wire.Frame{Type: wire.TypePrivate, Kind: wire.KindUnsend, From: "bob.x", To: "cy", By: "bob.x", File: &wire.File{Number: 7, Name: "slides.pdf"}},
+			want: []string{":*room!room@chatroom NOTICE cy :file 7 (slides.pdf) was taken back by bob.x"}},
+		{name: "get answered", frame: wire.Frame{Type: wire.TypeNotice, Text: "fetching file 7: slides.pdf (2.3 MB) from bob.x", File: &wire.File{Number: 7, ID: "f00"}},
+			want: []string{":*room!room@chatroom NOTICE cy :fetching file 7: slides.pdf (2.3 MB) from bob.x", ":*room!room@chatroom NOTICE cy :files are fetched with chatroom get, not over IRC"}},
 		{name: "unknown kind", frame: wire.Frame{Type: wire.TypeEvent, Seq: 11, Kind: "dance", From: "ann"}},
 		{name: "unknown type", frame: wire.Frame{Type: "gift", From: "ann"}},
 		{name: "kicked myself", frame: wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: "ann", Text: "go"},
@@ -361,3 +387,9 @@ func TestRoomToClient(t *testing.T) {
 		})
 	}
 }
+
+func slidesFile() *wire.File {
+	return &wire.File{Number: 7, Name: "slides.pdf", Size: 2_300_000, SHA256: strings.Repeat("3f9a1c2b", 8)}
+}
+
+const slidesOffer = "offers slides.pdf (2.3 MB, sha256 3f9a1c2b…) — /get 7 (fetch with chatroom get)"

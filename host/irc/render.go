@@ -1,6 +1,7 @@
 package irc
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ func (c *conn) render(f wire.Frame) {
 	case wire.TypeNotice:
 		for _, line := range strings.Split(f.Text, "\n") {
 			c.serviceNotice(line)
+		}
+		if f.File != nil && f.File.ID != "" {
+			// The answer to a "/get": an IRC client cannot fetch it.
+			c.serviceNotice(fetchElsewhere)
 		}
 	case wire.TypeBans:
 		c.bans = f.Bans
@@ -133,6 +138,24 @@ func (c *conn) event(f wire.Frame) {
 		c.topic, c.topicBy, c.topicTime = f.Text, f.From, f.Time
 		from := c.sender(f.From)
 		c.sendText(ircmsg.MakeMessage(tags, from.prefix(), "TOPIC", c.channel, oneLine(ircText(f.Text))))
+	case wire.KindOffer:
+		if f.File == nil {
+			break
+		}
+		// As an action, "* bob offers slides.pdf …": it is bob's doing,
+		// and not a line bob typed, which bots would take it for.
+		from := c.sender(f.From)
+		c.addAccount(tags, from)
+		c.splitSend(tags, c.prefixOf(from), "PRIVMSG", c.channel, offerText(f.File), true)
+	case wire.KindUnsend:
+		if f.File == nil {
+			break
+		}
+		source := serverName
+		if by, ok := c.roster.byName[f.By]; ok {
+			source = by.prefix()
+		}
+		c.splitSend(tags, source, "NOTICE", c.channel, unsendText(f), false)
 	case wire.KindPresence:
 		for _, d := range f.Left {
 			c.left(tags, d.Name, d.Code, "", "")
@@ -325,6 +348,19 @@ func (c *conn) private(f wire.Frame) {
 	from := c.sender(f.From)
 	c.addAccount(tags, from)
 	text, action := asPrivateAction(f.From, f.Text)
+	if f.File != nil {
+		// A file offered to one member, or taken back: as the room's
+		// offer is shown, to the two of them.
+		switch f.Kind {
+		case wire.KindOffer:
+			text, action = offerText(f.File), true
+		case wire.KindUnsend:
+			c.serviceNotice(unsendText(f))
+			return
+		default:
+			return
+		}
+	}
 	switch {
 	case f.From == c.me && f.To != c.me:
 		if c.caps[capEcho] {
@@ -333,6 +369,40 @@ func (c *conn) private(f wire.Frame) {
 	default:
 		c.splitSend(tags, from.prefix(), "PRIVMSG", c.nick, text, action)
 	}
+}
+
+// fetchElsewhere follows the answer to a "/get": the file is fetched by
+// a chatroom client, over a connection of its own, which IRC has not.
+const fetchElsewhere = "files are fetched with chatroom get, not over IRC"
+
+// offerText is a file on offer as an action of its offerer: "offers
+// slides.pdf (2.3 MB, sha256 3f9a1c2b…) — /get 7 (fetch with chatroom
+// get)". The room checked the name; it is made one line here all the
+// same, so that nothing in it can end the line and start another.
+func offerText(f *wire.File) string {
+	sum := f.SHA256
+	if len(sum) > 8 {
+		sum = sum[:8] + "…"
+	}
+	return oneLine(fmt.Sprintf("offers %s (%s, sha256 %s) — /get %d (fetch with chatroom get)",
+		f.Name, wire.FormatSize(f.Size), sum, f.Number))
+}
+
+// unsendText says, in a notice, that a file is no longer on offer, and why.
+func unsendText(f wire.Frame) string {
+	what := fmt.Sprintf("file %d (%s)", f.File.Number, f.File.Name)
+	var text string
+	switch {
+	case f.Code == wire.CodeExpired:
+		text = what + " is no longer on offer: its time ran out"
+	case f.Code != "":
+		text = what + " is no longer on offer: " + strings.ReplaceAll(f.Code, "-", " ")
+	case f.By != "":
+		text = what + " was taken back by " + f.By
+	default:
+		text = what + " is no longer on offer"
+	}
+	return oneLine(text)
 }
 
 // closed is the room ending the member's connection.

@@ -245,9 +245,24 @@ func (s *state) takeOffer(c call, to string, f wire.File) error {
 		}
 		o.To, o.ToKey = target.name, target.identity
 	}
+	if same := s.sameOffer(m, &o); same != nil {
+		if same.Stored {
+			return refusef("not offered: %s is on offer already, as file %d (/unsend %d takes it back)", same.Name, same.Number, same.Number)
+		}
+		// The member offers again what it has not uploaded yet: it lost
+		// the answer (its connection broke before it came, or the host
+		// restarted), and is given the same again, to upload from where
+		// its copy stopped, rather than a second reservation in the
+		// store's quota for one file.
+		s.answerOffer(c, same)
+		return nil
+	}
 	declared, err := s.files.Declare(o)
 	if err != nil {
 		// The store's words are written for the member (see Files).
+		if err.Error() == "" {
+			return userError("not offered: the host could not take the file")
+		}
 		return userError(err.Error())
 	}
 	if declared.ID == "" || s.offers.byID[declared.ID] != nil {
@@ -256,13 +271,30 @@ func (s *state) takeOffer(c call, to string, f wire.File) error {
 	// What the room decided stays the room's; the store fills in the rest.
 	o.ID, o.Token, o.Offered, o.Expires = declared.ID, declared.Token, declared.Offered, declared.Expires
 	s.offers.add(&o)
-	file := shownFile(&o)
+	s.answerOffer(c, &o)
+	return nil
+}
+
+// answerOffer gives the member whose offer c is the offer o: all of it,
+// the upload's Token too, for it alone.
+func (s *state) answerOffer(c call, o *Offer) {
+	file := shownFile(o)
 	file.ID, file.Token = o.ID, o.Token
-	text := fmt.Sprintf("uploading %s as file %d", describeFile(&o), o.Number)
+	text := fmt.Sprintf("uploading %s as file %d", describeFile(o), o.Number)
 	if o.To != "" {
 		text += ", for " + o.To + " alone"
 	}
-	s.sendNotice(m, &wire.Frame{Type: wire.TypeNotice, Text: text, Ref: c.ref, File: file})
+	s.sendNotice(c.from, &wire.Frame{Type: wire.TypeNotice, Text: text, Ref: c.ref, File: file})
+}
+
+// sameOffer returns the file m offered already that o would be again (the
+// same name, size and sha256, to the same), or nil.
+func (s *state) sameOffer(m *Member, o *Offer) *Offer {
+	for _, k := range s.offers.byNumber {
+		if isFrom(m, k) && k.Name == o.Name && k.Size == o.Size && k.SHA256 == o.SHA256 && k.To == o.To && k.ToKey == o.ToKey {
+			return k
+		}
+	}
 	return nil
 }
 
@@ -413,7 +445,8 @@ func (s *state) getFile(c call) error {
 		return err
 	}
 	if !o.Stored {
-		return refusef("file %d, %s, is still uploading: it can be fetched once it is all in", n, describeFile(o))
+		// Not named: it is not shown yet, and may never be.
+		return refusef("file %d is still uploading: it can be fetched once it is all in", n)
 	}
 	file := shownFile(o)
 	file.ID = o.ID
@@ -459,6 +492,9 @@ func (s *state) listFiles(c call) error {
 		case o.To != "":
 			line += ", to " + o.To + " alone"
 		}
+		if !o.Expires.IsZero() {
+			line += ", kept " + until(s.now(), o.Expires, "")
+		}
 		if o.Stored {
 			files = append(files, *shownFile(o))
 		} else {
@@ -485,7 +521,7 @@ func (s *state) unsend(c call) error {
 		return err
 	}
 	if !isFrom(c.from, o) && !isAdminRole(c.from.role) {
-		return refusef("not allowed: file %d is %s's to take back (or an admin's)", n, o.From)
+		return refusef("not allowed: only the member who offered file %d, or an admin, may take it back", n)
 	}
 	if err := s.files.Remove(o.ID); err != nil {
 		return userError(fmt.Sprintf("file %d not taken back: %s", n, err.Error()))

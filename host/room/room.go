@@ -16,6 +16,9 @@
 // [New] and taken back after Run ([Room.History]) for the host to keep,
 // and, as it happens, written through the [Journal] the host implements,
 // before any member is handed it, so that a crash loses none of it.
+// Files members offer are the host's to keep ([Files]): the room checks
+// and numbers the offers, tells who may fetch what and when, and never
+// touches a file's bytes (see files.go).
 //
 // # Concurrency
 //
