@@ -43,9 +43,10 @@ import (
 const (
 	defaultMaxTransfers        = 64
 	defaultMaxTransfersPerAddr = 8
-	// defaultTransferSilence is how long a transfer may go without a byte
-	// moving before the host ends it: a stalled network or a peer that
-	// stopped. The peer resumes on a new connection.
+	// defaultTransferSilence is how long a transfer may take to move one
+	// piece (fetchBuffer or uploadBuffer) before the host ends it: a
+	// stalled network, a peer that stopped, or one that trickles to hold
+	// its place. The peer resumes on a new connection.
 	defaultTransferSilence = 30 * time.Second
 	// uploadBuffer and fetchBuffer are how much a transfer moves at once
 	// (see pipeline). An upload's store writes to disk, hashes and syncs:
@@ -492,12 +493,14 @@ var (
 )
 
 // fill reads into b until it holds at least want bytes or the reading
-// fails, with the read deadline moved at each read: a peer that sends
-// nothing for the silence is gone.
+// fails. The piece has the silence to come in whole, not each read: a peer
+// that sends a byte now and then, to hold a transfer's place for ever, is
+// cut off as one that sends nothing (a piece of 256 KiB in 30 s is 9 kB/s,
+// far below any LAN).
 func (t *transferConn) fill(r io.Reader, b []byte, want int) (int, error) {
 	n := 0
+	t.conn.SetReadDeadline(time.Now().Add(t.silence))
 	for n < want {
-		t.conn.SetReadDeadline(time.Now().Add(t.silence))
 		m, err := r.Read(b[n:])
 		n += m
 		if err != nil {
@@ -554,6 +557,8 @@ func (t *transferConn) fetch(id string, offset int64) {
 	}
 	var writeErr error
 	drain := func(b []byte) error {
+		// As in fill: the piece has the silence to go out whole, so that
+		// a peer that reads a byte now and then is cut off.
 		t.conn.SetWriteDeadline(time.Now().Add(t.silence))
 		_, writeErr = t.conn.Write(b)
 		return writeErr
