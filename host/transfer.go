@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chatroom/host/files"
@@ -184,6 +185,7 @@ type transferConn struct {
 	conn    net.Conn
 	peer    peer
 	silence time.Duration
+	stopped atomic.Bool // receive's store side has failed: fill reads no more
 }
 
 // refuse ends the transfer with a "refused" frame, then reads (and throws
@@ -394,8 +396,12 @@ func (t *transferConn) receive(u *files.Upload, r io.Reader) error {
 		_, err := u.Write(b)
 		return err
 	}
-	// A read waiting for the network is woken by a deadline in the past.
-	stop := func() { t.conn.SetReadDeadline(time.Now()) }
+	// A read waiting for the network is woken by a deadline in the past;
+	// one about to start sees stopped after setting its own deadline.
+	stop := func() {
+		t.stopped.Store(true)
+		t.conn.SetReadDeadline(time.Now())
+	}
 	err := pipeline(&uploadBuffers, fill, drain, stop)
 	if err == io.EOF {
 		err = nil
@@ -500,6 +506,9 @@ var (
 func (t *transferConn) fill(r io.Reader, b []byte, want int) (int, error) {
 	n := 0
 	t.conn.SetReadDeadline(time.Now().Add(t.silence))
+	if t.stopped.Load() {
+		return 0, errSilent
+	}
 	for n < want {
 		m, err := r.Read(b[n:])
 		n += m

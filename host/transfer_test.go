@@ -690,3 +690,33 @@ func TestTransfersBoundedInAll(t *testing.T) {
 		t.Fatalf("a transfer from another address past the bound: %+v, %v", f, err)
 	}
 }
+
+// A file taken back (/unsend) while it uploads: the upload is refused at
+// its next piece as a file not there, and its data goes.
+func TestUploadOfRemovedFileRefused(t *testing.T) {
+	h := startFilesHost(t, Config{})
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	g := genFile{seed: 19, size: 8 * files.ChunkSize}
+	o := declare(t, h, "unsent.bin", g)
+	x := startXfer(t, dialTransfer(t, addr, fp), uploadFrame(o))
+	if f, err := x.frame(); err != nil || f.Type != wire.TypeReady {
+		t.Fatalf("ready: %+v, %v", f, err)
+	}
+	src := g.reader(0)
+	io.CopyN(x.conn, src, files.ChunkSize)
+	if err := h.files.Remove(o.ID); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		x.conn.SetWriteDeadline(time.Now().Add(testDeadline))
+		io.Copy(x.conn, src)
+	}()
+	f, err := x.frame()
+	if err != nil || f.Type != wire.TypeRefused || f.Code != wire.CodeNotFound {
+		t.Fatalf("upload of a file taken back: %+v, %v", f, err)
+	}
+	waitFor(t, "its data to go", func() bool {
+		left, _ := filepath.Glob(filepath.Join(h.stateDir, "files", o.ID+"*"))
+		return len(left) == 0
+	})
+}
