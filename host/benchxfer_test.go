@@ -31,19 +31,20 @@ package host
 // the sha256 (15% of its CPU in a profile) and the syncs that make
 // "stored" true after a power cut.
 //
-// Chat beside a fetch: p50 moves little (0.7 to 1.2 ms), p99 does not
-// meet 1.5 times. At gigabit speed, p99 was 3.0 to 3.6 ms against 1.5 to
-// 1.7 ms alone (1.8 to 2.4 times); unpaced, with the fetch moving 600 to
-// 700 MB/s on loopback, 11 to 15 ms against 1.1 to 2.2 ms (7 to 10
-// times). The scheduler profile (go tool trace -pprof=sched) puts the
-// delay at the room goroutine and the members' writers waiting for a P:
-// both cores are busy with the fetch (its store side, its TLS side, and
-// in this benchmark its client too), and Go finds network readiness only
-// once its run queues are empty or every 10 ms (sysmon), which is what an
-// unpaced transfer's p99 comes to. Turning the collector off changed
-// nothing; yielding between pieces (runtime.Gosched) little; pieces of
-// 64 KiB rather than 256 KiB took the unpaced p99 from 30-614 ms to
-// 11-15 ms.
+// Chat beside a fetch of 256 MiB: p50 moves little (0.7 to 1.4 ms), p99
+// does not meet 1.5 times. At gigabit speed, p99 was 3.2 ms against 1.5
+// to 1.6 ms alone (2.0 to 2.1 times; with a 64 MiB file, a new
+// connection every half second, 1.8 to 2.4); unpaced, with the fetch
+// moving 650 to 720 MB/s on loopback, 12 to 15 ms against 1.3 to 1.8 ms
+// (7 to 12 times). The scheduler profile (go tool trace -pprof=sched)
+// puts the delay at the room goroutine and the members' writers waiting
+// for a P: both cores are busy with the fetch (its store side, its TLS
+// side, and in this benchmark its client too), and Go finds network
+// readiness only once its run queues are empty or every 10 ms (sysmon),
+// which is what an unpaced transfer's p99 comes to. Turning the collector
+// off changed nothing; yielding between pieces (runtime.Gosched) little;
+// pieces of 64 KiB rather than 256 KiB took the unpaced p99 from 30-614
+// ms to 11-15 ms.
 
 import (
 	"bufio"
@@ -67,6 +68,11 @@ import (
 )
 
 const benchXferSize = 64 << 20
+
+// benchChatXferSize is the file fetched beside the chat: one fetch of it
+// lasts seconds, as a large file's does, rather than a new connection's
+// handshake every half second.
+const benchChatXferSize = 256 << 20
 
 // BenchmarkTransfer: one op is one transfer through the host and one plain
 // io.Copy of the same bytes; each side's rate is reported, and the ratio.
@@ -165,6 +171,11 @@ func reportRates(b *testing.B, viaHost, viaCopy time.Duration) {
 
 // benchUpload uploads data as the offer o through the host at addr.
 func benchUpload(addr string, conf *tls.Config, o room.Offer, data []byte) error {
+	return benchUploadFrom(addr, conf, o, bytes.NewReader(data))
+}
+
+// benchUploadFrom uploads what r gives as the offer o.
+func benchUploadFrom(addr string, conf *tls.Config, o room.Offer, r io.Reader) error {
 	conn, err := tls.Dial("tcp", addr, conf)
 	if err != nil {
 		return err
@@ -178,7 +189,7 @@ func benchUpload(addr string, conf *tls.Config, o room.Offer, data []byte) error
 	if f, err := dec.Decode(); err != nil || f.Type != wire.TypeReady {
 		return fmt.Errorf("upload: %+v, %v", f, err)
 	}
-	if _, err := conn.Write(data); err != nil {
+	if _, err := io.Copy(conn, r); err != nil {
 		return err
 	}
 	if f, err := dec.Decode(); err != nil || f.Type != wire.TypeStored {
@@ -327,7 +338,7 @@ func (p *plainCopy) close() {
 
 // BenchmarkChatDuringTransfer: the open loop of BenchmarkLatency, smaller
 // (20 members, 200 messages/s), once with the room alone and once while a
-// member's client fetches a 64 MiB file through the host, again and
+// member's client fetches a 256 MiB file through the host, again and
 // again: as fast as loopback and the CPU let it (fetch=unpaced, the worst
 // case: the transfer takes every cycle it can, on the same two cores as
 // the room and its 20 clients) and at gigabit speed (fetch=1GbE, 110 MB/s,
@@ -350,17 +361,14 @@ func benchChatDuringTransfer(b *testing.B, mbps float64) {
 	if err := s.warmUp(); err != nil {
 		b.Fatal(err)
 	}
-	data := make([]byte, benchXferSize)
-	rand.NewChaCha8([32]byte{'c'}).Read(data)
-	sum := sha256.Sum256(data)
-	o, err := p.h.files.Declare(room.Offer{Number: 1, Name: "bench.bin", Size: benchXferSize, SHA256: hex.EncodeToString(sum[:]), From: "bob", Owner: "addr:127.0.0.1"})
+	g := genFile{seed: 'c', size: benchChatXferSize}
+	o, err := p.h.files.Declare(room.Offer{Number: 1, Name: "bench.bin", Size: g.size, SHA256: g.sum(), From: "bob", Owner: "addr:127.0.0.1"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := benchUpload(p.addr, p.conf, o, data); err != nil {
+	if err := benchUploadFrom(p.addr, p.conf, o, g.reader(0)); err != nil {
 		b.Fatal(err)
 	}
-	data = nil
 
 	idle, err := s.openLoop(b.N, rate)
 	if err != nil {
@@ -376,18 +384,18 @@ func benchChatDuringTransfer(b *testing.B, mbps float64) {
 				if mbps > 0 {
 					sink = &pacedWriter{bytesPerSec: mbps * 1e6, start: time.Now()}
 				}
-				n, err := benchFetchTo(p.addr, p.conf, o.ID, sink)
+				_, err := benchFetchTo(p.addr, p.conf, o.ID, countingWriter{sink, &fetched})
 				if err != nil && !stop.Load() {
 					s.fail(err)
 					return
 				}
-				fetched.Add(n)
 			}
 		})
 	})
 	start := time.Now()
 	busy, err := s.openLoop(b.N, rate)
 	elapsed := time.Since(start)
+	moved := fetched.Load()
 	stop.Store(true)
 	wg.Wait()
 	if err != nil {
@@ -401,8 +409,20 @@ func benchChatDuringTransfer(b *testing.B, mbps float64) {
 	b.ReportMetric(float64(percentile(idle, 0.99))/1e3, "idle-p99-us")
 	b.ReportMetric(float64(percentile(busy, 0.99))/1e3, "busy-p99-us")
 	b.ReportMetric(float64(percentile(busy, 0.99))/float64(percentile(idle, 0.99)), "x-vs-idle")
-	b.ReportMetric(float64(fetched.Load())/1e6/elapsed.Seconds(), "fetch-MB/s")
+	b.ReportMetric(float64(moved)/1e6/elapsed.Seconds(), "fetch-MB/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// countingWriter counts what goes through it.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // pacedWriter takes what it is written at bytesPerSec at most, as a
