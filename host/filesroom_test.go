@@ -3,6 +3,8 @@ package host
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +105,25 @@ func fetchAndCheck(t *testing.T, h *Host, id string, g genFile) {
 	if err != nil || n != g.size || hex.EncodeToString(sum.Sum(nil)) != g.sum() {
 		t.Fatalf("fetch: %d bytes of %d, %v", n, g.size, err)
 	}
+}
+
+// Accident or attack on the state directory: what the store of files had
+// to drop at start is said in the host's log, the room starts, and the
+// file that was whole is on offer again.
+func TestFilesStoreWarningsLogged(t *testing.T) {
+	dir := t.TempDir()
+	h := startFilesHost(t, Config{StateDir: dir})
+	g := genFile{seed: 24, size: 5000}
+	o := declare(t, h, "kept.txt", g)
+	uploadFile(t, h.Addr().String(), h.Fingerprint(), o, g)
+	h.Close()
+	planted := strings.Repeat("e", 32)
+	os.WriteFile(filepath.Join(dir, "files", planted+".json"), []byte(`{"version":2,"name":"../../etc/passwd"}`), 0o600)
+
+	log := &lockedWriter{w: &strings.Builder{}}
+	h = startFilesHost(t, Config{StateDir: dir, Logger: newTestLogger(log)})
+	if !strings.Contains(log.String(), "dropped the offered file "+planted) {
+		t.Fatalf("the log does not say what was dropped:\n%s", log.String())
+	}
+	fetchAndCheck(t, h, o.ID, g)
 }

@@ -1,14 +1,18 @@
 // Package host runs a chat room on the network: it keeps the room's state
 // directory (TLS key, bans, moderation log, the history between a clean
 // shutdown and the next start, and the room's journal while it runs, which
-// carries the history over a crash), listens for TLS connections, admits
-// members into the room and carries their frames.
+// carries the history over a crash, and the files members offer, in
+// STATE/files: package host/files), listens for TLS connections, admits
+// members into the room and carries their frames, and moves files in and
+// out of the store on transfer connections of their own (transfer.go),
+// which come in on the same listener.
 //
 // The room itself — who is in it, what they may do, the order of events —
 // is package host/room, which does no I/O; the frames are package
 // host/wire. The person who runs the host talks to the room through the
 // same protocol as everyone else, over an in-process connection
-// ([Host.DialOwner]), so there is one way in and one set of rules.
+// ([Host.DialOwner]), transfers included, so there is one way in and one
+// set of rules.
 package host
 
 import (

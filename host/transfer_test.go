@@ -618,3 +618,105 @@ func TestFilesOff(t *testing.T) {
 		t.Fatal("a host that takes no files made a store")
 	}
 }
+
+// An upload that comes again after its file is stored (its client missed
+// the "stored" frame to a break) is told at once that all is in, and
+// sends nothing.
+func TestUploadAgainAfterStored(t *testing.T) {
+	h := startFilesHost(t, Config{})
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	g := genFile{seed: 16, size: 12345}
+	o := declare(t, h, "twice.txt", g)
+	uploadFile(t, addr, fp, o, g)
+	x := startXfer(t, dialTransfer(t, addr, fp), uploadFrame(o))
+	if f, err := x.frame(); err != nil || f.Type != wire.TypeReady || f.Offset != g.size {
+		t.Fatalf("ready: %+v, %v", f, err)
+	}
+	if f, err := x.frame(); err != nil || f.Type != wire.TypeStored {
+		t.Fatalf("stored: %+v, %v", f, err)
+	}
+}
+
+// Attack: slowloris inside the data. An uploader that trickles a byte
+// at a time, each well within the silence, to hold a transfer's place for
+// ever, is cut off once a piece has not come in whole within it.
+func TestTricklingUploadDropped(t *testing.T) {
+	h := startFilesHost(t, Config{transferSilence: 500 * time.Millisecond})
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	g := genFile{seed: 17, size: 2 * files.ChunkSize}
+	o := declare(t, h, "trickle.bin", g)
+	x := startXfer(t, dialTransfer(t, addr, fp), uploadFrame(o))
+	if f, err := x.frame(); err != nil || f.Type != wire.TypeReady {
+		t.Fatalf("ready: %+v, %v", f, err)
+	}
+	src := g.reader(0)
+	cut := false
+	for i := 0; i < 100 && !cut; i++ { // 100 bytes over 5 s at most
+		b := make([]byte, 1)
+		src.Read(b)
+		x.conn.SetWriteDeadline(time.Now().Add(testDeadline))
+		if _, err := x.conn.Write(b); err != nil {
+			cut = true
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+		x.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if _, err := x.conn.Read(make([]byte, 1)); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			cut = true
+		}
+	}
+	if !cut {
+		t.Fatal("a trickling upload held its place for 5 s, ten times the silence")
+	}
+}
+
+// Attack: many transfers from many addresses. Past the host's bound on
+// all transfers, a transfer from a new address is refused too.
+func TestTransfersBoundedInAll(t *testing.T) {
+	requireLoopbackRange(t)
+	h := startFilesHost(t, Config{maxTransfersPerAddr: 2, maxTransfers: 2})
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	g := genFile{seed: 18, size: 2 * files.ChunkSize}
+	for i := range 2 {
+		o := declare(t, h, fmt.Sprint("held", i), g)
+		x := startXfer(t, dialTransfer(t, addr, fp), uploadFrame(o))
+		if f, err := x.frame(); err != nil || f.Type != wire.TypeReady {
+			t.Fatalf("ready: %+v, %v", f, err)
+		}
+	}
+	o := declare(t, h, "elsewhere.bin", g)
+	x := startXfer(t, dialWith(t, h, dialOptions{from: "127.0.0.2"}), uploadFrame(o))
+	if f, err := x.frame(); err != nil || f.Type != wire.TypeRefused || f.Code != wire.CodeTooMany || !strings.Contains(f.Text, "the most it moves at once") {
+		t.Fatalf("a transfer from another address past the bound: %+v, %v", f, err)
+	}
+}
+
+// A file taken back (/unsend) while it uploads: the upload is refused at
+// its next piece as a file not there, and its data goes.
+func TestUploadOfRemovedFileRefused(t *testing.T) {
+	h := startFilesHost(t, Config{})
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	g := genFile{seed: 19, size: 8 * files.ChunkSize}
+	o := declare(t, h, "unsent.bin", g)
+	x := startXfer(t, dialTransfer(t, addr, fp), uploadFrame(o))
+	if f, err := x.frame(); err != nil || f.Type != wire.TypeReady {
+		t.Fatalf("ready: %+v, %v", f, err)
+	}
+	src := g.reader(0)
+	io.CopyN(x.conn, src, files.ChunkSize)
+	if err := h.files.Remove(o.ID); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		x.conn.SetWriteDeadline(time.Now().Add(testDeadline))
+		io.Copy(x.conn, src)
+	}()
+	f, err := x.frame()
+	if err != nil || f.Type != wire.TypeRefused || f.Code != wire.CodeNotFound {
+		t.Fatalf("upload of a file taken back: %+v, %v", f, err)
+	}
+	waitFor(t, "its data to go", func() bool {
+		left, _ := filepath.Glob(filepath.Join(h.stateDir, "files", o.ID+"*"))
+		return len(left) == 0
+	})
+}
