@@ -605,13 +605,14 @@ func TestParseSend(t *testing.T) {
 func TestUploadsFileDamaged(t *testing.T) {
 	path := filepath.Join(t.TempDir(), UploadsFile)
 	good := `{"room":"r1","sha256":"` + strings.Repeat("a", 64) + `","size":5,"path":"/x","number":3,"id":"f1","token":"t1"}`
-	os.WriteFile(path, []byte("garbage\n"+good+"\n{\"room\":\"r1\"}\n\x00\x01\n"), 0o600)
+	planted := strings.Replace(good, `"t1"`, `"t\u001b]0;x\u0007"`, 1) // a token with a terminal control
+	os.WriteFile(path, []byte("garbage\n"+good+"\n{\"room\":\"r1\"}\n\x00\x01\n"+planted+"\n"), 0o600)
 	var warnings []string
 	p := &pendingUploads{path: path, warn: func(s string) { warnings = append(warnings, s) }}
 	if e, ok := p.find("r1", strings.Repeat("a", 64), 5, ""); !ok || e.ID != "f1" || e.Token != "t1" {
 		t.Errorf("find: %+v, %v", e, ok)
 	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "3 damaged entries skipped") {
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "4 damaged entries skipped") {
 		t.Errorf("warnings %q", warnings)
 	}
 	p.add(pendingUpload{Room: "r1", SHA256: strings.Repeat("b", 64), Size: 7, ID: "f2", Token: "t2"})
@@ -622,6 +623,28 @@ func TestUploadsFileDamaged(t *testing.T) {
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("uploads file mode %v, want 0600: it holds upload tokens", st.Mode().Perm())
 	}
+}
+
+// FuzzParseUploads: whatever the uploads file holds (it is in a state
+// directory, and may be damaged or planted), parsing it never panics,
+// and every entry it gives is one the client could have written: an ID
+// and Token fit to send back, a real sha256 and size.
+func FuzzParseUploads(f *testing.F) {
+	good := `{"room":"r1","sha256":"` + strings.Repeat("a", 64) + `","size":5,"path":"/x","number":3,"id":"f1","token":"t1"}`
+	f.Add([]byte(good + "\n" + good))
+	f.Add([]byte("garbage\n" + good + "\n{\"room\":\"r1\"}\n\x00\x01\n"))
+	f.Add([]byte(strings.Replace(good, `"t1"`, `"t\u001b]0;x\u0007"`, 1)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, bad := parseUploads(data)
+		if bad < 0 || len(entries)+bad > bytes.Count(data, []byte("\n"))+1 {
+			t.Fatalf("%d entries and %d bad from %d lines", len(entries), bad, bytes.Count(data, []byte("\n"))+1)
+		}
+		for _, e := range entries {
+			if !e.usable() || checkCapability(e.Token, "token") != nil || wire.CheckSHA256(e.SHA256) != nil || e.Size <= 0 {
+				t.Fatalf("took %+v", e)
+			}
+		}
+	})
 }
 
 // TestSendFileStoredBefore: an upload kept by an earlier run that the

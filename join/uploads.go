@@ -1,7 +1,6 @@
 package join
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -9,6 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
+
+	"chatroom/host/wire"
 )
 
 // UploadsFile is the file, in the person's state directory (beside
@@ -80,26 +82,41 @@ func (p *pendingUploads) read() []pendingUpload {
 		p.warn(fmt.Sprintf("%s cannot be read (%s): uploads of earlier runs start over", p.path, InWords(err)))
 		return nil
 	}
-	var entries []pendingUpload
-	bad := 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), maxUploadsFileBytes)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
+	entries, bad := parseUploads(data)
+	if bad > 0 {
+		p.warn(fmt.Sprintf("%s: %d damaged %s skipped (those uploads start over)", p.path, bad, plural(bad, "entry", "entries")))
+	}
+	return entries
+}
+
+// parseUploads reads the uploads file's entries from data, one JSON
+// object a line, and counts the lines it could not take: a line that
+// is not such an object, or whose entry is not one the client could have
+// written (a file's sha256, size and number as the room gives them, an
+// ID and Token it would send back), since the file may be damaged or
+// written by someone else. Each costs its own entry alone.
+func parseUploads(data []byte) (entries []pendingUpload, bad int) {
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
 		var e pendingUpload
-		if err := json.Unmarshal(line, &e); err != nil || e.Room == "" || e.ID == "" || e.Token == "" || e.Size <= 0 {
+		if err := json.Unmarshal(line, &e); err != nil || !e.usable() {
 			bad++
 			continue
 		}
 		entries = append(entries, e)
 	}
-	if bad > 0 {
-		p.warn(fmt.Sprintf("%s: %d damaged %s skipped (those uploads start over)", p.path, bad, plural(bad, "entry", "entries")))
-	}
-	return entries
+	return entries, bad
+}
+
+// usable reports whether e is an entry the client could have written.
+func (e pendingUpload) usable() bool {
+	return e.Room != "" && len(e.Room) <= maxCapability && utf8.ValidString(e.Room) &&
+		wire.CheckSHA256(e.SHA256) == nil && e.Size > 0 && e.Size <= maxFetchSize && e.Number >= 0 &&
+		checkCapability(e.ID, "id") == nil && checkCapability(e.Token, "upload token") == nil &&
+		utf8.ValidString(e.To) && utf8.ValidString(e.Path)
 }
 
 func (p *pendingUploads) write(entries []pendingUpload) {
