@@ -189,21 +189,22 @@ func offerOf(info files.Info) room.Offer {
 // 500 entries costs nothing either.
 const sweepEvery = time.Minute
 
-// sweep removes expired files every interval until done is closed, and
-// tells the room of each (an "unsend" event with CodeExpired for a file
-// it had announced).
+// sweep removes expired files at once (those that expired while the host
+// was down) and then every interval until done is closed, and tells the
+// room of each (an "unsend" event with CodeExpired for a file it had
+// announced).
 func (g *fileGate) sweep(r *room.Room, every time.Duration, done <-chan struct{}, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		for _, info := range g.store.Sweep(time.Now()) {
+			log.Debug("offered file expired", "id", info.ID, "name", info.Name)
+			r.FileGone(info.ID, wire.CodeExpired)
+		}
 		select {
 		case <-done:
 			return
 		case <-t.C:
-		}
-		for _, info := range g.store.Sweep(time.Now()) {
-			log.Debug("offered file expired", "id", info.ID, "name", info.Name)
-			r.FileGone(info.ID, wire.CodeExpired)
 		}
 	}
 }

@@ -98,6 +98,50 @@ func TestExpiredFileUnsent(t *testing.T) {
 	}
 }
 
+// A file's time runs out while the host is down: at the next start it is
+// not quietly gone, but told gone (an unsend event, in the history that
+// members resume from), as it would have been had the host been up.
+func TestFileExpiredWhileDownUnsent(t *testing.T) {
+	dir := t.TempDir()
+	limits := FileLimits{MaxFileSize: 1 << 20, Quota: 1 << 24, Expiry: time.Second}
+	h := startFilesHost(t, Config{StateDir: dir, Files: limits, sweepEvery: time.Hour})
+	ann := member(t, h, "ann", dialOptions{})
+	g := genFile{seed: 24, size: 1000}
+	answer := offerFile(ann, "brief.txt", g, "", 1)
+	if answer.File == nil {
+		t.Fatalf("offer: %+v", answer)
+	}
+	if _, last := uploadFile(t, h.Addr().String(), h.Fingerprint(), roomOffer(*answer.File), g); last.Type != wire.TypeStored {
+		t.Fatalf("upload: %+v", last)
+	}
+	ann.nextEvent(wire.KindOffer)
+	h.Close()
+	time.Sleep(time.Until(answer.File.Expires) + 100*time.Millisecond)
+
+	h = startFilesHost(t, Config{StateDir: dir, Files: limits, sweepEvery: time.Hour})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := h.files.store.Get(answer.File.ID); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the file that expired while the host was down is still in the store")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.Close()
+	past, ok := h.room.History()
+	if !ok {
+		t.Fatal("no history after the close")
+	}
+	for _, line := range past.Events {
+		if f, err := wire.Parse(line); err == nil && f.Kind == wire.KindUnsend && f.Code == wire.CodeExpired && f.File != nil && f.File.Number == answer.File.Number {
+			return
+		}
+	}
+	t.Fatalf("no unsend event for file %d in the history after the restart", answer.File.Number)
+}
+
 func fetchAndCheck(t *testing.T, h *Host, id string, g genFile) {
 	t.Helper()
 	sum := sha256.New()

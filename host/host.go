@@ -208,11 +208,12 @@ func Start(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	// The files offered before the restart come back to the room, stored
-	// or still uploading (their uploads resume), but for those whose time
-	// ran out meanwhile, which go before the room hears of them.
+	// or still uploading (their uploads resume); those whose time ran out
+	// meanwhile too, so that the sweep at the room's start tells its
+	// members they are gone (an unsend event, which a member that resumes
+	// is sent), rather than leave them listed where they were shown.
 	fileGate := openFiles(cfg.StateDir, cfg.Files, log)
 	if fileGate != nil {
-		fileGate.store.Sweep(time.Now())
 		roomCfg.Files = fileGate
 		roomCfg.Offers = fileGate.offers()
 	}
