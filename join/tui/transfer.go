@@ -347,7 +347,7 @@ func (v *roomView) Transfer(t join.Transfer) {
 // its start, each tenth, each change and its end, when there is a stderr
 // (WithStderr; without one, none), and the result on stdout, as a note.
 func (u *lineUI) Transfer(t join.Transfer) {
-	if u.errOut != nil && u.gate.byTenth(t) {
+	if u.errOut != nil && u.gate.byTenth(t) && !(t.State == join.Failed && t.Refused) {
 		u.printTo(u.errOut, "chatroom: "+progressLine(t, 0))
 	}
 	if t.State == join.Finished || t.State == join.Failed && !t.Refused {

@@ -250,13 +250,16 @@ func TestLineUITransfer(t *testing.T) {
 // TestLineUIRefusedTransfer: a request the room refused ends with the
 // room's notice alone, on stdout; the client does not say it again.
 func TestLineUIRefusedTransfer(t *testing.T) {
-	var out strings.Builder
-	ui := NewLineUI(strings.NewReader(""), &out)
+	var out, errOut strings.Builder
+	ui := WithStderr(NewLineUI(strings.NewReader(""), &out), &errOut)
 	ui.Show(wire.Frame{Type: wire.TypeNotice, Error: true, Text: "there is no file 9 on offer (/files lists them)"}, join.Live)
 	ui.Transfer(join.Transfer{Key: 1, File: wire.File{Number: 9}, State: join.Failed, Refused: true,
 		Err: "the room refused: there is no file 9 on offer (/files lists them)"})
 	if got, want := out.String(), "!! there is no file 9 on offer (/files lists them)\n"; got != want {
 		t.Errorf("stdout %q, want %q", got, want)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr %q, want nothing: no transfer began", errOut.String())
 	}
 }
 
