@@ -98,6 +98,7 @@ type fileAction struct {
 	// it, the file is offered anew.
 	resumed bool
 	run     *transferRun // while stepMoving
+	done    int64        // bytes through when it was cut short
 	started time.Time
 }
 
@@ -394,7 +395,7 @@ func hashFile(ctx context.Context, act *fileAction, ui UI, news chan<- fileNews)
 }
 
 // hashPath is the sha256 of the file at path, and its size; progress is
-// told how far it is, every hashProgressEvery.
+// told how far it is, every progressEvery.
 func hashPath(ctx context.Context, path string, progress func(done int64)) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -462,7 +463,10 @@ func (c *client) heardFile(n fileNews) {
 		offer := act.file
 		c.queueFileLine(act, outLine{offer: &offer, to: act.to, act: act})
 	case n.err != nil:
-		if act.up {
+		var refused *refusal
+		if act.up && errors.As(n.err, &refused) {
+			// Refused for good; an upload that gave up after breaks is
+			// kept, for the next run to go on with.
 			c.uploads().remove(c.roomID, act.file.ID)
 		}
 		c.endAction(act, "", n.err)
@@ -627,9 +631,11 @@ func (c *client) endAction(act *fileAction, path string, err error) {
 	if path == "" && act.up {
 		path = act.path
 	}
-	c.noteOutcome(FileOutcome{Up: act.up, File: act.file, Path: path, Err: err})
+	shown := act.file
+	shown.ID, shown.Token = "", "" // the capabilities are no UI's business, nor a caller's
+	c.noteOutcome(FileOutcome{Up: act.up, File: shown, Path: path, Err: err})
 	if err != nil && !told {
-		c.ui.Transfer(Transfer{Key: act.key, File: act.file, Up: act.up, State: Failed, Path: path, Err: InWords(err)})
+		c.ui.Transfer(Transfer{Key: act.key, File: shown, Up: act.up, State: Failed, Done: act.done, Path: path, Err: InWords(err)})
 	}
 }
 
@@ -685,7 +691,7 @@ func (c *client) cutFiles() {
 			text = fmt.Sprintf("file %d: not fetched (you left first)", act.number)
 		}
 		c.ui.Note(Note{Warning, text})
-		act.run = nil // stopped, not failed: its goroutine says nothing more
+		act.run, act.done = nil, done // stopped, not failed: its goroutine says nothing more
 		c.endAction(act, "", fileErrorf("%s", text))
 	}
 	c.stopFiles()

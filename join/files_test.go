@@ -186,9 +186,7 @@ func TestSendFile(t *testing.T) {
 	if s := states(ui); s[0] != Hashing || s[len(s)-1] != Finished || slices.Contains(s, Failed) {
 		t.Errorf("states %v, want Hashing … Finished", s)
 	}
-	if tr := lastTransfer(ui); tr.File.ID != "" || tr.File.Token != "" {
-		t.Errorf("the UI was given the file's capabilities: %+v", tr.File)
-	}
+	noCapabilities(t, ui)
 	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
 	if e := p.read(); len(e) != 0 {
 		t.Errorf("uploads kept after the upload was stored: %+v", e)
@@ -752,10 +750,64 @@ func TestSendFileHostile(t *testing.T) {
 			if slices.Contains(states(ui), Finished) {
 				t.Error("shown as Finished")
 			}
+			noCapabilities(t, ui)
 			p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
 			if e := p.read(); len(e) != 0 {
 				t.Errorf("uploads kept after it failed: %+v", e)
 			}
 		})
+	}
+}
+
+// noCapabilities checks that no Transfer ui was shown carries a file's ID
+// or upload Token: a UI shows them, and JSON mode writes them out.
+func noCapabilities(t *testing.T, ui *fakeUI) {
+	t.Helper()
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	for _, tr := range ui.transfers {
+		if tr.File.ID != "" || tr.File.Token != "" {
+			t.Errorf("the UI was given the file's capabilities: %+v", tr)
+			return
+		}
+	}
+}
+
+// TestPromptQuitCutsUpload: a person who leaves during an upload is told
+// it is cut short and how to go on; the offer is kept for that.
+func TestPromptQuitCutsUpload(t *testing.T) {
+	data, sum := testContent(t, 1000000)
+	path := writeTestFile(t, "map.png", data)
+	state := t.TempDir()
+	moving, release := make(chan struct{}), make(chan struct{})
+	dial := fileRoom(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		f, _ := h.read()
+		h.send(wire.Frame{Type: wire.TypeNotice, Ref: f.Ref, File: &wire.File{Number: 3, Name: "map.png", Size: int64(len(data)), SHA256: sum, ID: "f1", Token: "t1"}})
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	}, func(h *fakeHost, first wire.Frame, n int) {
+		h.send(wire.Frame{Type: wire.TypeReady})
+		readUpload(h, int64(len(data)/2))
+		close(moving)
+		<-release // reads no more: the client's writes wait
+	})
+	t.Cleanup(func() { close(release) }) // before fileRoom waits for its connections
+	ui := newFakeUI(t)
+	opts := fileOpts(state)
+	opts.quitWait = time.Second
+	done := joinAsync(context.Background(), dial, opts, ui)
+	typeLine(t, ui, "/send "+path)
+	<-moving
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatal(err)
+	}
+	waitPrinted(t, ui, "!! map.png: ")
+	waitPrinted(t, ui, "uploaded; /send it again to go on")
+	noCapabilities(t, ui)
+	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	if e := p.read(); len(e) != 1 || e[0].ID != "f1" {
+		t.Errorf("uploads kept: %+v, want f1's, to go on with", e)
 	}
 }
