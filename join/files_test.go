@@ -811,3 +811,46 @@ func TestPromptQuitCutsUpload(t *testing.T) {
 		t.Errorf("uploads kept: %+v, want f1's, to go on with", e)
 	}
 }
+
+// TestAnswerCapabilitiesNotShown: the room's answer to an offer carries
+// the file's ID and upload Token; the UI is shown the answer without
+// them, and the upload still has them.
+func TestAnswerCapabilitiesNotShown(t *testing.T) {
+	data, sum := testContent(t, 1000)
+	path := writeTestFile(t, "a.txt", data)
+	stored := make(chan struct{})
+	dial := fileRoom(t, offerRoom(t, "a.txt", int64(len(data)), sum, stored), func(h *fakeHost, first wire.Frame, n int) {
+		storeUpload(t, h, first, data, 0, stored)
+	})
+	var shown []wire.Frame
+	var mu sync.Mutex
+	ui := &showRecorder{fakeUI: newFakeUI(t), show: func(f wire.Frame) { mu.Lock(); shown = append(shown, f); mu.Unlock() }}
+	if _, err := SendFile(context.Background(), dial, fileOpts(""), path, "", ui); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	answered := false
+	for _, f := range shown {
+		if f.File != nil && f.Ref > 0 {
+			answered = true
+			if f.File.ID != "" || f.File.Token != "" {
+				t.Errorf("shown %+v with the file's capabilities", f.File)
+			}
+		}
+	}
+	if !answered {
+		t.Error("the answer to the offer was not shown")
+	}
+}
+
+// showRecorder is a fakeUI that also hands each frame shown to show.
+type showRecorder struct {
+	*fakeUI
+	show func(f wire.Frame)
+}
+
+func (u *showRecorder) Show(f wire.Frame, phase Phase) {
+	u.show(f)
+	u.fakeUI.Show(f, phase)
+}
