@@ -854,3 +854,26 @@ func (u *showRecorder) Show(f wire.Frame, phase Phase) {
 	u.show(f)
 	u.fakeUI.Show(f, phase)
 }
+
+// TestGetPartIsALink: a link planted where the fetch's part goes (by
+// someone else on the machine, to have the fetch write through it) is
+// never followed: the fetch refuses, and the link's target is untouched.
+func TestGetPartIsALink(t *testing.T) {
+	data, sum := testContent(t, 1000)
+	file := wire.File{Number: 4, Name: "slides.pdf", Size: int64(len(data)), SHA256: sum, ID: "f1"}
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "victim")
+	os.WriteFile(target, []byte("precious"), 0o600)
+	if err := os.Symlink(target, filepath.Join(dir, partName(file))); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	_, err := Get(context.Background(), fileRoom(t, getRoom(t, file), func(h *fakeHost, first wire.Frame, n int) {
+		t.Error("a transfer was made through the planted link")
+	}), fileOpts(""), 4, dir, newFakeUI(t))
+	if err == nil || !strings.Contains(err.Error(), "is in the way") {
+		t.Fatalf("Get: %v, want the part refused", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "precious" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+}

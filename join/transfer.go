@@ -384,7 +384,7 @@ func (r *transferRun) fetchOnce(ctx context.Context) (string, error) {
 		// whatever the part held.
 		return "", refusef("the host would send %s from byte %d, but only %d are here", Sanitize(r.file.Name), offset, have)
 	}
-	part, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o600)
+	part, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE|openNoFollow, 0o600)
 	if err != nil {
 		return "", refusef("%s cannot be written (%s)", partPath, InWords(err))
 	}
