@@ -877,3 +877,25 @@ func TestGetPartIsALink(t *testing.T) {
 		t.Errorf("the link's target was written: %q", b)
 	}
 }
+
+// TestGetHostBusy: a host busy with other transfers (CodeTooMany) is
+// tried again after a wait, not given up on.
+func TestGetHostBusy(t *testing.T) {
+	data, sum := testContent(t, 5000)
+	file := wire.File{Number: 4, Name: "slides.pdf", Size: int64(len(data)), SHA256: sum, ID: "f1"}
+	dir := t.TempDir()
+	dial := fileRoom(t, getRoom(t, file), func(h *fakeHost, first wire.Frame, n int) {
+		if n == 0 {
+			h.send(wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany, Text: "the host is busy with 8 transfers from your address; try again soon"})
+			return
+		}
+		serveFetch(t, h, first, data, 0)
+	})
+	ui := newFakeUI(t)
+	if _, err := Get(context.Background(), dial, fileOpts(""), 4, dir, ui); err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if s := states(ui); !slices.Contains(s, Waiting) || s[len(s)-1] != Finished {
+		t.Errorf("states %v, want Waiting, then Finished", s)
+	}
+}
