@@ -225,15 +225,16 @@ func (t *transferConn) upload(id, token string, r io.Reader) {
 		t.refuse(wire.CodeNotFound, noSuchFile)
 		return
 	}
-	if info.Complete {
+	u, err := t.takeOver(id)
+	if info.Complete || errors.Is(err, files.ErrComplete) {
 		// The upload ended before its peer read "stored" (a break just
-		// then): nothing is missing, and the room knows it already.
+		// then), or another connection of it just finished: nothing is
+		// missing, and the room knows it already.
 		writeFrame(t.conn, &wire.Frame{Type: wire.TypeReady, Offset: info.Size})
 		writeFrame(t.conn, &wire.Frame{Type: wire.TypeStored})
 		t.linger()
 		return
 	}
-	u, err := t.takeOver(id)
 	if err != nil {
 		t.uploadFailed(id, err)
 		return

@@ -618,3 +618,21 @@ func TestFilesOff(t *testing.T) {
 		t.Fatal("a host that takes no files made a store")
 	}
 }
+
+// An upload that comes again after its file is stored (its client missed
+// the "stored" frame to a break) is told at once that all is in, and
+// sends nothing.
+func TestUploadAgainAfterStored(t *testing.T) {
+	h := startFilesHost(t, Config{})
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	g := genFile{seed: 16, size: 12345}
+	o := declare(t, h, "twice.txt", g)
+	uploadFile(t, addr, fp, o, g)
+	x := startXfer(t, dialTransfer(t, addr, fp), uploadFrame(o))
+	if f, err := x.frame(); err != nil || f.Type != wire.TypeReady || f.Offset != g.size {
+		t.Fatalf("ready: %+v, %v", f, err)
+	}
+	if f, err := x.frame(); err != nil || f.Type != wire.TypeStored {
+		t.Fatalf("stored: %+v, %v", f, err)
+	}
+}

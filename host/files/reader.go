@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 
 	"chatroom/host/statefile"
 )
@@ -82,10 +83,10 @@ func (r *Reader) Read(p []byte) (int, error) {
 // load reads the chunk at and checks it against its sum.
 func (r *Reader) load(at int64) error {
 	if r.buf == nil {
-		r.buf = make([]byte, ChunkSize)
+		r.buf = chunkBuffers.Get().(*[ChunkSize]byte)[:]
 	}
 	r.bufAt = -1
-	b := r.buf[:min(ChunkSize, r.info.Size-at)]
+	b := r.buf[:min(ChunkSize, r.info.Size-at):ChunkSize]
 	if _, err := r.f.ReadAt(b, at); err != nil {
 		if err == io.EOF {
 			return refuse(ErrDamaged, "%s is damaged on the host's disk: it was cut short", r.info.Name)
@@ -124,5 +125,13 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.closed = true
+	if r.buf != nil {
+		chunkBuffers.Put((*[ChunkSize]byte)(r.buf[:ChunkSize]))
+		r.buf = nil
+	}
 	return r.f.Close()
 }
+
+// chunkBuffers keeps readers' chunk buffers between downloads: a host
+// serving file after file allocates none for the collector to chase.
+var chunkBuffers = sync.Pool{New: func() any { return new([ChunkSize]byte) }}
