@@ -61,7 +61,7 @@ const maxCapability = 256
 
 // announceWait bounds the wait, once an upload is stored, for the room's
 // announcement of it.
-const announceWait = 30 * time.Second
+var announceWait = 30 * time.Second // a var: a test shortens it
 
 // filePatience bounds how long a script's leaving waits for its file
 // requests (a transfer gives up by itself after transferPatience without

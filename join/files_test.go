@@ -899,3 +899,25 @@ func TestGetHostBusy(t *testing.T) {
 		t.Errorf("states %v, want Waiting, then Finished", s)
 	}
 }
+
+// TestSendFileNeverAnnounced: a room that stores the upload and never
+// announces the offer does not keep SendFile waiting: it fails, after
+// announceWait, saying so.
+func TestSendFileNeverAnnounced(t *testing.T) {
+	defer func(d time.Duration) { announceWait = d }(announceWait)
+	announceWait = 50 * time.Millisecond
+	data, sum := testContent(t, 5000)
+	path := writeTestFile(t, "a.txt", data)
+	stored := make(chan struct{})
+	dial := fileRoom(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		f, _ := h.read()
+		h.send(wire.Frame{Type: wire.TypeNotice, Ref: f.Ref, File: &wire.File{Number: 4, Name: "a.txt", Size: int64(len(data)), SHA256: sum, ID: "f1", Token: "t1"}})
+		h.expect(wire.TypeSay, "/quit") // no announcement
+		closedLeft(h)
+	}, func(h *fakeHost, first wire.Frame, n int) { storeUpload(t, h, first, data, 0, stored) })
+	_, err := SendFile(context.Background(), dial, fileOpts(""), path, "", newFakeUI(t))
+	if err == nil || !strings.Contains(err.Error(), "a.txt was stored, but the room did not announce it") {
+		t.Fatalf("SendFile: %v", err)
+	}
+}
