@@ -1053,14 +1053,14 @@ func showFrames(sess *Session, ui UI, backlog int, n *sessionNews, changed func(
 			}
 			continue
 		case Missed:
-			ui.Show(f, phase)
+			ui.Show(withoutCapabilities(f), phase)
 			forwardFileFrame(f, sess.Roster().Me(), files)
 			replayOver()
 			continue
 		}
 		earlier.end()
 		replayOver()
-		ui.Show(f, Live)
+		ui.Show(withoutCapabilities(f), Live)
 		forwardFileFrame(f, sess.Roster().Me(), files)
 		switch f.Type {
 		case wire.TypeClosed:
@@ -1169,4 +1169,17 @@ func forwardFileFrame(f wire.Frame, me string, files chan<- wire.Frame) {
 func (c *client) shareDial() {
 	d := c.dial
 	c.dialNow.Store(&d)
+}
+
+// withoutCapabilities is f as the UI is given it: a file's ID and upload
+// Token (in the room's answer to an offer or a "/get") are for the
+// client's transfers alone, and no UI shows them (JSON mode would write
+// them out for any program to read).
+func withoutCapabilities(f wire.Frame) wire.Frame {
+	if f.File != nil && (f.File.ID != "" || f.File.Token != "") {
+		file := *f.File
+		file.ID, file.Token = "", ""
+		f.File = &file
+	}
+	return f
 }

@@ -61,7 +61,7 @@ const maxCapability = 256
 
 // announceWait bounds the wait, once an upload is stored, for the room's
 // announcement of it.
-const announceWait = 30 * time.Second
+var announceWait = 30 * time.Second // a var: a test shortens it
 
 // filePatience bounds how long a script's leaving waits for its file
 // requests (a transfer gives up by itself after transferPatience without
@@ -101,6 +101,7 @@ type fileAction struct {
 	// said why).
 	refused bool
 	run     *transferRun // while stepMoving
+	done    int64        // bytes through when it was cut short
 	started time.Time
 }
 
@@ -397,7 +398,7 @@ func hashFile(ctx context.Context, act *fileAction, ui UI, news chan<- fileNews)
 }
 
 // hashPath is the sha256 of the file at path, and its size; progress is
-// told how far it is, every hashProgressEvery.
+// told how far it is, every progressEvery.
 func hashPath(ctx context.Context, path string, progress func(done int64)) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -465,7 +466,10 @@ func (c *client) heardFile(n fileNews) {
 		offer := act.file
 		c.queueFileLine(act, outLine{offer: &offer, to: act.to, act: act})
 	case n.err != nil:
-		if act.up {
+		var refused *refusal
+		if act.up && errors.As(n.err, &refused) {
+			// Refused for good; an upload that gave up after breaks is
+			// kept, for the next run to go on with.
 			c.uploads().remove(c.roomID, act.file.ID)
 		}
 		c.endAction(act, "", n.err)
@@ -631,9 +635,11 @@ func (c *client) endAction(act *fileAction, path string, err error) {
 	if path == "" && act.up {
 		path = act.path
 	}
-	c.noteOutcome(FileOutcome{Up: act.up, File: act.file, Path: path, Err: err})
+	shown := act.file
+	shown.ID, shown.Token = "", "" // the capabilities are no UI's business, nor a caller's
+	c.noteOutcome(FileOutcome{Up: act.up, File: shown, Path: path, Err: err})
 	if err != nil && !told {
-		c.ui.Transfer(Transfer{Key: act.key, File: act.file, Up: act.up, State: Failed, Path: path, Err: InWords(err), Refused: act.refused})
+		c.ui.Transfer(Transfer{Key: act.key, File: shown, Up: act.up, State: Failed, Done: act.done, Path: path, Err: InWords(err), Refused: act.refused})
 	}
 }
 
@@ -689,7 +695,7 @@ func (c *client) cutFiles() {
 			text = fmt.Sprintf("file %d: not fetched (you left first)", act.number)
 		}
 		c.ui.Note(Note{Warning, text})
-		act.run = nil // stopped, not failed: its goroutine says nothing more
+		act.run, act.done = nil, done // stopped, not failed: its goroutine says nothing more
 		c.endAction(act, "", fileErrorf("%s", text))
 	}
 	c.stopFiles()

@@ -186,9 +186,7 @@ func TestSendFile(t *testing.T) {
 	if s := states(ui); s[0] != Hashing || s[len(s)-1] != Finished || slices.Contains(s, Failed) {
 		t.Errorf("states %v, want Hashing … Finished", s)
 	}
-	if tr := lastTransfer(ui); tr.File.ID != "" || tr.File.Token != "" {
-		t.Errorf("the UI was given the file's capabilities: %+v", tr.File)
-	}
+	noCapabilities(t, ui)
 	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
 	if e := p.read(); len(e) != 0 {
 		t.Errorf("uploads kept after the upload was stored: %+v", e)
@@ -775,10 +773,174 @@ func TestSendFileHostile(t *testing.T) {
 			if slices.Contains(states(ui), Finished) {
 				t.Error("shown as Finished")
 			}
+			noCapabilities(t, ui)
 			p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
 			if e := p.read(); len(e) != 0 {
 				t.Errorf("uploads kept after it failed: %+v", e)
 			}
 		})
+	}
+}
+
+// noCapabilities checks that no Transfer ui was shown carries a file's ID
+// or upload Token: a UI shows them, and JSON mode writes them out.
+func noCapabilities(t *testing.T, ui *fakeUI) {
+	t.Helper()
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	for _, tr := range ui.transfers {
+		if tr.File.ID != "" || tr.File.Token != "" {
+			t.Errorf("the UI was given the file's capabilities: %+v", tr)
+			return
+		}
+	}
+}
+
+// TestPromptQuitCutsUpload: a person who leaves during an upload is told
+// it is cut short and how to go on; the offer is kept for that.
+func TestPromptQuitCutsUpload(t *testing.T) {
+	data, sum := testContent(t, 1000000)
+	path := writeTestFile(t, "map.png", data)
+	state := t.TempDir()
+	moving, release := make(chan struct{}), make(chan struct{})
+	dial := fileRoom(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		f, _ := h.read()
+		h.send(wire.Frame{Type: wire.TypeNotice, Ref: f.Ref, File: &wire.File{Number: 3, Name: "map.png", Size: int64(len(data)), SHA256: sum, ID: "f1", Token: "t1"}})
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	}, func(h *fakeHost, first wire.Frame, n int) {
+		h.send(wire.Frame{Type: wire.TypeReady})
+		readUpload(h, int64(len(data)/2))
+		close(moving)
+		<-release // reads no more: the client's writes wait
+	})
+	t.Cleanup(func() { close(release) }) // before fileRoom waits for its connections
+	ui := newFakeUI(t)
+	opts := fileOpts(state)
+	opts.quitWait = time.Second
+	done := joinAsync(context.Background(), dial, opts, ui)
+	typeLine(t, ui, "/send "+path)
+	<-moving
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatal(err)
+	}
+	waitPrinted(t, ui, "!! map.png: ")
+	waitPrinted(t, ui, "uploaded; /send it again to go on")
+	noCapabilities(t, ui)
+	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	if e := p.read(); len(e) != 1 || e[0].ID != "f1" {
+		t.Errorf("uploads kept: %+v, want f1's, to go on with", e)
+	}
+}
+
+// TestAnswerCapabilitiesNotShown: the room's answer to an offer carries
+// the file's ID and upload Token; the UI is shown the answer without
+// them, and the upload still has them.
+func TestAnswerCapabilitiesNotShown(t *testing.T) {
+	data, sum := testContent(t, 1000)
+	path := writeTestFile(t, "a.txt", data)
+	stored := make(chan struct{})
+	dial := fileRoom(t, offerRoom(t, "a.txt", int64(len(data)), sum, stored), func(h *fakeHost, first wire.Frame, n int) {
+		storeUpload(t, h, first, data, 0, stored)
+	})
+	var shown []wire.Frame
+	var mu sync.Mutex
+	ui := &showRecorder{fakeUI: newFakeUI(t), show: func(f wire.Frame) { mu.Lock(); shown = append(shown, f); mu.Unlock() }}
+	if _, err := SendFile(context.Background(), dial, fileOpts(""), path, "", ui); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	answered := false
+	for _, f := range shown {
+		if f.File != nil && f.Ref > 0 {
+			answered = true
+			if f.File.ID != "" || f.File.Token != "" {
+				t.Errorf("shown %+v with the file's capabilities", f.File)
+			}
+		}
+	}
+	if !answered {
+		t.Error("the answer to the offer was not shown")
+	}
+}
+
+// showRecorder is a fakeUI that also hands each frame shown to show.
+type showRecorder struct {
+	*fakeUI
+	show func(f wire.Frame)
+}
+
+func (u *showRecorder) Show(f wire.Frame, phase Phase) {
+	u.show(f)
+	u.fakeUI.Show(f, phase)
+}
+
+// TestGetPartIsALink: a link planted where the fetch's part goes (by
+// someone else on the machine, to have the fetch write through it) is
+// never followed: the fetch refuses, and the link's target is untouched.
+func TestGetPartIsALink(t *testing.T) {
+	data, sum := testContent(t, 1000)
+	file := wire.File{Number: 4, Name: "slides.pdf", Size: int64(len(data)), SHA256: sum, ID: "f1"}
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "victim")
+	os.WriteFile(target, []byte("precious"), 0o600)
+	if err := os.Symlink(target, filepath.Join(dir, partName(file))); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	_, err := Get(context.Background(), fileRoom(t, getRoom(t, file), func(h *fakeHost, first wire.Frame, n int) {
+		t.Error("a transfer was made through the planted link")
+	}), fileOpts(""), 4, dir, newFakeUI(t))
+	if err == nil || !strings.Contains(err.Error(), "is in the way") {
+		t.Fatalf("Get: %v, want the part refused", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "precious" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+}
+
+// TestGetHostBusy: a host busy with other transfers (CodeTooMany) is
+// tried again after a wait, not given up on.
+func TestGetHostBusy(t *testing.T) {
+	data, sum := testContent(t, 5000)
+	file := wire.File{Number: 4, Name: "slides.pdf", Size: int64(len(data)), SHA256: sum, ID: "f1"}
+	dir := t.TempDir()
+	dial := fileRoom(t, getRoom(t, file), func(h *fakeHost, first wire.Frame, n int) {
+		if n == 0 {
+			h.send(wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany, Text: "the host is busy with 8 transfers from your address; try again soon"})
+			return
+		}
+		serveFetch(t, h, first, data, 0)
+	})
+	ui := newFakeUI(t)
+	if _, err := Get(context.Background(), dial, fileOpts(""), 4, dir, ui); err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if s := states(ui); !slices.Contains(s, Waiting) || s[len(s)-1] != Finished {
+		t.Errorf("states %v, want Waiting, then Finished", s)
+	}
+}
+
+// TestSendFileNeverAnnounced: a room that stores the upload and never
+// announces the offer does not keep SendFile waiting: it fails, after
+// announceWait, saying so.
+func TestSendFileNeverAnnounced(t *testing.T) {
+	defer func(d time.Duration) { announceWait = d }(announceWait)
+	announceWait = 50 * time.Millisecond
+	data, sum := testContent(t, 5000)
+	path := writeTestFile(t, "a.txt", data)
+	stored := make(chan struct{})
+	dial := fileRoom(t, func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		f, _ := h.read()
+		h.send(wire.Frame{Type: wire.TypeNotice, Ref: f.Ref, File: &wire.File{Number: 4, Name: "a.txt", Size: int64(len(data)), SHA256: sum, ID: "f1", Token: "t1"}})
+		h.expect(wire.TypeSay, "/quit") // no announcement
+		closedLeft(h)
+	}, func(h *fakeHost, first wire.Frame, n int) { storeUpload(t, h, first, data, 0, stored) })
+	_, err := SendFile(context.Background(), dial, fileOpts(""), path, "", newFakeUI(t))
+	if err == nil || !strings.Contains(err.Error(), "a.txt was stored, but the room did not announce it") {
+		t.Fatalf("SendFile: %v", err)
 	}
 }

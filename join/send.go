@@ -149,6 +149,6 @@ func (s *sender) Note(n Note) {
 	s.ui.Note(n)
 }
 
-// Transfer: a sender starts no transfer yet (chatroom send --file comes
-// with file sharing's client).
-func (s *sender) Transfer(Transfer) {}
+// Transfer shows a transfer's state: Send starts none of its own (SendFile
+// does), but a line of its input may be a /send or a /get.
+func (s *sender) Transfer(t Transfer) { s.ui.Transfer(t) }

@@ -264,11 +264,17 @@ func frameError(err error) error {
 }
 
 // hostRefusal is a "refused" frame: the host's own words (shown
-// sanitized by the UI), or its code.
+// sanitized by the UI), or its code. All but a busy host's end the
+// transfer.
 func hostRefusal(f wire.Frame) error {
 	text := f.Text
 	if text == "" {
 		text = "the host refused the transfer (" + f.Code + ")"
+	}
+	if f.Code == wire.CodeTooMany {
+		// Busy with other transfers (the host bounds them, by address
+		// too): a break, tried again after a wait.
+		return errors.New(text)
 	}
 	return &refusal{text: text, gone: f.Code == wire.CodeNotFound, code: cmp.Or(f.Code, "refused")}
 }
@@ -384,7 +390,7 @@ func (r *transferRun) fetchOnce(ctx context.Context) (string, error) {
 		// whatever the part held.
 		return "", refusef("the host would send %s from byte %d, but only %d are here", Sanitize(r.file.Name), offset, have)
 	}
-	part, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o600)
+	part, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE|openNoFollow, 0o600)
 	if err != nil {
 		return "", refusef("%s cannot be written (%s)", partPath, InWords(err))
 	}
