@@ -94,10 +94,9 @@ func NewPeer(t testing.TB) *Peer {
 // namespace made by Main.
 //
 // Twice (once in CI, once with two test trees at once), while several
-// test binaries made peers,
-// the veth's far end was not in the peer namespace once made ("Cannot
-// find device vr5" from nsenter into it, after the link was made there);
-// why is not known. A peer whose far end is missing is undone and made
+// test binaries made peers, the veth's far end was not in the peer
+// namespace once made ("Cannot find device vr5" from nsenter into it,
+// after the link was made there); why is not known. A peer whose far end is missing is undone and made
 // again, with new names, up to three times, and the error says what each
 // namespace held.
 func StartPeer() (p *Peer, stop func(), err error) {
