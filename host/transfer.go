@@ -150,7 +150,7 @@ func (c *memberConn) transfer(first wire.Frame) {
 	}
 	c.conn.SetDeadline(time.Time{})
 	t := &transferConn{server: s, conn: c.conn, peer: c.peer, silence: s.transferSilence}
-	if first.File == nil || !validFileID(first.File.ID) {
+	if first.File == nil || !files.ValidID(first.File.ID) {
 		t.refuse(wire.CodeNotFound, noSuchFile)
 		return
 	}
@@ -164,20 +164,6 @@ func (c *memberConn) transfer(first wire.Frame) {
 // noSuchFile is the refusal for a file that is not there, and for a wrong
 // token: the two are told apart by no one.
 const noSuchFile = "there is no such file on offer: it was taken back or expired"
-
-// validFileID reports whether id could be a store's id: 32 lowercase hex
-// digits. Anything else is not looked up.
-func validFileID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
 
 // transferConn is one transfer connection past its first frame.
 type transferConn struct {

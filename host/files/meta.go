@@ -110,7 +110,7 @@ func parseMeta(data []byte, id string) (Info, error) {
 	if err := checkOwner(m.Owner); err != nil {
 		return Info{}, err
 	}
-	if !validID(m.Token) {
+	if !ValidID(m.Token) {
 		return Info{}, errors.New("has an upload token that is not 32 lowercase hex digits")
 	}
 	if err := checkRoomFields(m.Number, m.From, m.FromKey, m.To, m.ToKey); err != nil {

@@ -169,7 +169,7 @@ func FuzzParseMeta(f *testing.F) {
 			return
 		}
 		if wire.CheckFileName(info.Name) != nil || checkOwner(info.Owner) != nil || info.Size <= 0 || info.Size > maxStoredSize || info.ID != id ||
-			!validID(info.Token) || checkRoomFields(info.Number, info.From, info.FromKey, info.To, info.ToKey) != nil {
+			!ValidID(info.Token) || checkRoomFields(info.Number, info.From, info.FromKey, info.To, info.ToKey) != nil {
 			t.Fatalf("accepted %+v", info)
 		}
 		again, err := encodeMeta(info)

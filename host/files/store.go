@@ -190,7 +190,10 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
-func validID(id string) bool {
+// ValidID reports whether id could be an id the store made (32
+// lowercase hex digits, as its tokens are too), so that a caller can
+// refuse anything else before it looks it up.
+func ValidID(id string) bool {
 	if len(id) != 2*idBytes {
 		return false
 	}
@@ -225,7 +228,7 @@ func Open(dir string, limits Limits) (*Store, []string, error) {
 	keep := map[string]bool{}
 	for _, de := range list {
 		id, ok := strings.CutSuffix(de.Name(), ".json")
-		if !ok || !validID(id) {
+		if !ok || !ValidID(id) {
 			continue
 		}
 		info, kept, err := s.load(id)

@@ -510,7 +510,7 @@ func TestRoomFieldsKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !validID(a.Token) || a.Token == b.Token || a.Token == a.ID {
+	if !ValidID(a.Token) || a.Token == b.Token || a.Token == a.ID {
 		t.Fatalf("tokens %q and %q (ids %q, %q)", a.Token, b.Token, a.ID, b.ID)
 	}
 	got, ok := openStore(t, dir, roomy).Get(a.ID)
