@@ -20,6 +20,21 @@ func offerFile(c *client, name string, g genFile, to string, ref uint64) wire.Fr
 	return c.nextNotice()
 }
 
+// offerStored offers g from c as name, uploads it, and waits for the
+// room to show it; it gives the offer's answer.
+func offerStored(t *testing.T, h *Host, c *client, name string, g genFile) wire.Frame {
+	t.Helper()
+	answer := offerFile(c, name, g, "", 1)
+	if answer.File == nil {
+		t.Fatalf("offer: %+v", answer)
+	}
+	if _, last := uploadFile(t, h.Addr().String(), h.Fingerprint(), roomOffer(*answer.File), g); last.Type != wire.TypeStored {
+		t.Fatalf("upload: %+v", last)
+	}
+	c.nextEvent(wire.KindOffer)
+	return answer
+}
+
 // The whole way, as two members' clients go: ann offers a file on her
 // member connection and is answered with its ID and Token; she uploads
 // it on a transfer connection; the room is shown the offer only then;
@@ -81,14 +96,7 @@ func TestExpiredFileUnsent(t *testing.T) {
 	h := startFilesHost(t, Config{Files: FileLimits{MaxFileSize: 1 << 20, Quota: 1 << 24, Expiry: 500 * time.Millisecond}, sweepEvery: 50 * time.Millisecond})
 	ann := member(t, h, "ann", dialOptions{})
 	g := genFile{seed: 23, size: 1000}
-	answer := offerFile(ann, "brief.txt", g, "", 1)
-	if answer.File == nil {
-		t.Fatalf("offer: %+v", answer)
-	}
-	if _, last := uploadFile(t, h.Addr().String(), h.Fingerprint(), roomOffer(*answer.File), g); last.Type != wire.TypeStored {
-		t.Fatalf("upload: %+v", last)
-	}
-	ann.nextEvent(wire.KindOffer)
+	answer := offerStored(t, h, ann, "brief.txt", g)
 	ev := nextNotPing(ann)
 	if ev.Type != wire.TypeEvent || ev.Kind != wire.KindUnsend || ev.Code != wire.CodeExpired || ev.File == nil || ev.File.Number != 1 {
 		t.Fatalf("after the expiry: %+v", ev)
@@ -107,14 +115,7 @@ func TestFileExpiredWhileDownUnsent(t *testing.T) {
 	h := startFilesHost(t, Config{StateDir: dir, Files: limits, sweepEvery: time.Hour})
 	ann := member(t, h, "ann", dialOptions{})
 	g := genFile{seed: 24, size: 1000}
-	answer := offerFile(ann, "brief.txt", g, "", 1)
-	if answer.File == nil {
-		t.Fatalf("offer: %+v", answer)
-	}
-	if _, last := uploadFile(t, h.Addr().String(), h.Fingerprint(), roomOffer(*answer.File), g); last.Type != wire.TypeStored {
-		t.Fatalf("upload: %+v", last)
-	}
-	ann.nextEvent(wire.KindOffer)
+	answer := offerStored(t, h, ann, "brief.txt", g)
 	h.Close()
 	time.Sleep(time.Until(answer.File.Expires) + 100*time.Millisecond)
 
