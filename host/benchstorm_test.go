@@ -350,7 +350,7 @@ func (st *storm) dialMember(m *stormMember, addr string, resume *wire.Resume) (*
 	}
 	conn := c.(*tls.Conn)
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: m.name, Resume: resume, KeepsRoster: true})
+	hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: m.name, Resume: resume, KeepsRoster: true, AsksMembers: true})
 	if _, err := conn.Write(hello); err != nil {
 		conn.Close()
 		return nil, nil, err
@@ -823,7 +823,7 @@ func (st *storm) bareBaseline(tb testing.TB) (time.Duration, error) {
 				if err == nil {
 					conns[i] = c
 					c.SetDeadline(time.Now().Add(stormPhase))
-					hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: m.name})
+					hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: m.name, AsksMembers: true})
 					if _, err = c.Write(hello); err == nil {
 						_, err = bufio.NewReaderSize(c, 512).ReadSlice('\n')
 					}

@@ -627,7 +627,7 @@ func dialRoomMember(addr string, conf *tls.Config, name string, readSize int) (n
 	// One deadline for the benchmark's whole life, rather than one per
 	// read or write: it turns a hang into a failure at no cost per frame.
 	conn.SetDeadline(time.Now().Add(5 * time.Minute))
-	hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: name})
+	hello, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Version: wire.Version, Name: name, AsksMembers: true}) // as join's clients do
 	if _, err := conn.Write(hello); err != nil {
 		conn.Close()
 		return nil, nil, 0, err

@@ -515,7 +515,8 @@ func (c *memberConn) join() bool {
 	}
 	c.wrote = time.Now()
 	req := room.JoinRequest{Name: hello.Name, Addr: c.peer.addr, Identity: c.peer.identity, Owner: c.peer.owner,
-		Resume: hello.Resume, HeartbeatMS: int(c.heartbeat / time.Millisecond), KeepsRoster: hello.KeepsRoster, Removed: c.removed}
+		Resume: hello.Resume, HeartbeatMS: int(c.heartbeat / time.Millisecond), KeepsRoster: hello.KeepsRoster,
+		AsksMembers: hello.AsksMembers, Removed: c.removed}
 	// An admin made with /op is an admin by its key, whatever password it
 	// sends, and the owner is the owner: neither is checked, so neither
 	// waits for a throttle that others' guesses have filled.
@@ -629,6 +630,9 @@ func (c *memberConn) handle(line []byte, pings *rate.Limiter) *wire.Frame {
 		}
 		// The room checks it as it checks a line, and answers it.
 		c.server.room.Offer(c.member, f.To, *f.File, f.Ref)
+		return nil
+	case wire.TypeMembers:
+		c.server.room.AskMembers(c.member)
 		return nil
 	}
 	return &wire.Frame{Type: wire.TypeError, Code: wire.CodeUnexpected, Text: "expected a say frame, got " + quoteType(f.Type)}

@@ -253,6 +253,28 @@ func (c *client) step() {
 		c.heardFile(n)
 	case f := <-c.fileFrames:
 		c.heardFileFrame(f)
+	case <-c.membersWanted():
+		c.askMembers()
+	}
+}
+
+// membersWanted is where a UI's wish for the members a big room's
+// welcome left out comes from (Roster.WaitWhole): the session's roster,
+// until they were asked for on it.
+func (c *client) membersWanted() <-chan struct{} {
+	if c.sess == nil || c.sess.askedMembers || c.awaiting != nil || c.done {
+		return nil
+	}
+	return c.sess.Roster().wanted
+}
+
+// askMembers asks the room for its members, as sendFirst sends a line.
+func (c *client) askMembers() {
+	end := c.watchWrite(c.sess)
+	err := c.sess.askMembers()
+	c.wrote(end())
+	if err != nil {
+		c.awaitVerdict(&lostError{err}, c.lost)
 	}
 }
 
@@ -735,7 +757,7 @@ func (c *client) reconnect(old *Session, why error) {
 	// Counted as the room was when it was lost, which the welcome alone
 	// is not: the first to come into a room that then filled were
 	// welcomed into an empty one.
-	rt.members = len(old.Roster().members())
+	rt.members = old.Roster().size()
 	if roomClosed {
 		rt.patience = c.opts.Reconnect.closedPatience()
 		rt.outage = "the room closed"

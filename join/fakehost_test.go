@@ -148,6 +148,7 @@ type fakeUI struct {
 	// the fake prints.
 	welcomed, outage bool
 	transfers        []Transfer // every state shown, in order
+	roster           *Roster    // the last Enter's
 }
 
 func (u *fakeUI) Transfer(t Transfer) {
@@ -178,10 +179,28 @@ func (u *fakeUI) Enter(w wire.Frame, r *Roster) {
 	u.mu.Lock()
 	first := !u.welcomed
 	u.welcomed = true
+	u.roster = r
 	u.mu.Unlock()
 	if first {
 		u.Print(testWelcomeLine(w))
 	}
+}
+
+// entered returns the roster of the last Enter, waiting for one.
+func (u *fakeUI) entered(t *testing.T) *Roster {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		u.mu.Lock()
+		r := u.roster
+		u.mu.Unlock()
+		if r != nil {
+			return r
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("never welcomed")
+	return nil
 }
 
 func (u *fakeUI) Show(f wire.Frame, phase Phase) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"chatroom/host/wire"
@@ -89,6 +90,105 @@ type Roster struct {
 	keys   map[string]string // name -> key tag, for those present whose key the room told
 	recent []string          // present members who spoke, most recent first
 	bans   []string          // banned names, as the host last sent them to this admin
+
+	// In a big room the welcome leaves the members out
+	// (wire.Frame.MembersOnRequest): the roster then knows only those the
+	// events have told of since, until the room sends them all, which it
+	// does when asked (WaitWhole). partial is set until then; count is
+	// how many the welcome said the room lists.
+	partial bool
+	count   int
+	// wanted holds a token once WaitWhole was called on a partial roster:
+	// the session's owner takes it and asks the room (Session.askMembers).
+	wanted chan struct{}
+	// whole is closed once the roster holds every member (never, for one
+	// that did from the start: WaitWhole does not wait on it then).
+	whole chan struct{}
+}
+
+// WaitWhole makes sure the roster holds every member before a UI lists or
+// completes them: when a big room's welcome left them out and they have
+// not come yet, it asks for them, and waits for them at most d. It
+// reports whether the roster is whole. It is for the UI's goroutine; the
+// owner of the session sends the ask (Wanted).
+func (r *Roster) WaitWhole(d time.Duration) bool {
+	r.mu.Lock()
+	partial, whole := r.partial, r.whole
+	r.mu.Unlock()
+	if !partial {
+		return true
+	}
+	select {
+	case r.wanted <- struct{}{}:
+	default: // asked already
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-whole:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// Partial reports whether the roster lacks members the room has (a big
+// room's welcome left them out, and they have not been asked for and
+// sent yet), and how many the welcome said the room lists.
+func (r *Roster) Partial() (bool, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.partial, r.count
+}
+
+// applyMembers takes the room's list of members (a members frame, sent
+// when asked): the roster is then whole, and the events after it keep it
+// so. Those the person knew spoke, and are still here, stay first.
+func (r *Roster) applyMembers(f wire.Frame) error {
+	if len(f.Members) > maxRosterMembers {
+		return brokenf("it listed more than %d members", maxRosterMembers)
+	}
+	for _, m := range f.Members {
+		if err := checkMember(m.Name, m.Role); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	roles := make(map[string]string, len(f.Members)+1)
+	away := make(map[string]string)
+	keys := make(map[string]string)
+	for _, m := range f.Members {
+		roles[m.Name] = m.Role
+		if why, ok := r.away[m.Name]; ok && m.Away {
+			away[m.Name] = why // the event's why, which the list does not carry
+		} else if m.Away {
+			away[m.Name] = ""
+		}
+		if ValidKeyTag(m.Key) {
+			keys[m.Name] = m.Key
+		}
+	}
+	if role, ok := r.roles[r.me]; ok {
+		// The person is in the room whether or not the list says so
+		// (a big room may hold its arrival for a moment).
+		if _, listed := roles[r.me]; !listed {
+			roles[r.me] = role
+			if why, ok := r.away[r.me]; ok {
+				away[r.me] = why
+			}
+			if tag, ok := r.keys[r.me]; ok {
+				keys[r.me] = tag
+			}
+		}
+	}
+	r.roles, r.away, r.keys = roles, away, keys
+	r.recent = slices.DeleteFunc(r.recent, func(n string) bool { _, here := roles[n]; return !here })
+	if r.partial {
+		r.partial = false
+		close(r.whole)
+	}
+	return nil
 }
 
 // checkWelcome returns a *BrokenRoomError when the welcome holds more than
@@ -167,6 +267,12 @@ func newRoster(welcome wire.Frame) *Roster {
 		away:     make(map[string]string),
 		keys:     make(map[string]string),
 		bans:     completableBans(welcome.Bans),
+		wanted:   make(chan struct{}, 1),
+		whole:    make(chan struct{}),
+	}
+	if welcome.MembersOnRequest {
+		r.partial = true
+		r.count = max(0, welcome.MemberCount)
 	}
 	if welcome.Room != nil {
 		r.topic = cutText(welcome.Room.Topic, maxTopicBytes)
@@ -210,6 +316,10 @@ func (r *Roster) keptFor(welcome wire.Frame) *Roster {
 		}
 	}
 	kept.recent = slices.DeleteFunc(slices.Clone(r.recent), func(n string) bool { return n == kept.me })
+	if r.partial {
+		// What the session before lacked, this one lacks too: it may ask.
+		kept.partial, kept.count = true, r.count
+	}
 	return kept
 }
 
@@ -319,6 +429,17 @@ func (r *Roster) members() []wire.Member {
 	r.mu.Unlock()
 	sortByName(ms, func(m wire.Member) string { return m.Name })
 	return ms
+}
+
+// size is how many are in the room, as far as the roster knows: for a
+// partial one, the welcome's count, or those known if more.
+func (r *Roster) size() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.partial {
+		return max(r.count, len(r.roles))
+	}
+	return len(r.roles)
 }
 
 // role returns the role of name, and whether name is in the room.

@@ -91,6 +91,10 @@ type Session struct {
 	// list, which the replay is older than.
 	rosterKept bool
 
+	// askedMembers: the members were asked for on this connection
+	// (askMembers); only the client's owner touches it.
+	askedMembers bool
+
 	point        atomic.Uint64 // the resume point's seq (see ResumePoint)
 	privatePoint atomic.Uint64 // and its Private
 
@@ -120,6 +124,9 @@ func Connect(ctx context.Context, conn net.Conn, hello wire.Frame) (s *Session, 
 	if hello.Version == 0 {
 		hello.Version = wire.Version
 	}
+	// A big room may leave the members out of the welcome: the roster
+	// asks for them when a UI needs them (Roster.WaitWhole).
+	hello.AsksMembers = true
 	msg, err := wire.Encode(&hello)
 	if err != nil {
 		return nil, err
@@ -236,6 +243,10 @@ func (s *Session) keepRoster(old *Roster) {
 	s.roster = old.keptFor(s.welcome)
 	s.rosterKept = true
 	s.welcome.Members = s.roster.listed()
+	if partial, n := s.roster.Partial(); partial {
+		s.welcome.Members = nil
+		s.welcome.MembersOnRequest, s.welcome.MemberCount = true, n
+	}
 }
 
 // Phase says where an event from Next stands.
@@ -403,6 +414,15 @@ func (s *Session) send(text string, ref uint64, timeout time.Duration) error {
 	return s.write(msg, timeout)
 }
 
+// askMembers asks the room for its members, which its welcome left out
+// (Roster.WaitWhole), once per session.
+func (s *Session) askMembers() error {
+	s.askedMembers = true
+	return s.write(askMembersFrame, sendTimeout)
+}
+
+var askMembersFrame = []byte(`{"type":"members"}` + "\n")
+
 // sendOffer sends an offer frame of file (its Name, Size and SHA256) to
 // to ("" for the whole room), carrying ref as a line does.
 func (s *Session) sendOffer(file wire.File, to string, ref uint64) error {
@@ -482,6 +502,14 @@ func (s *Session) next() (wire.Frame, error) {
 		}
 		if f.Type == wire.TypePing {
 			continue // it has done its work: something arrived
+		}
+		if f.Type == wire.TypeMembers {
+			// The roster's, asked for: nothing to show.
+			if err := s.roster.applyMembers(f); err != nil {
+				s.Close()
+				return wire.Frame{}, err
+			}
+			continue
 		}
 		if f.Type == wire.TypePrivate && f.PrivateSeq != 0 {
 			if f.PrivateSeq <= s.privateShown {

@@ -84,6 +84,7 @@ type presence struct {
 	// valid while listValid (see rosterList).
 	list      []byte
 	listValid bool
+	listCount int // how many members list holds
 	// joins numbers the members as they are added, so that the
 	// announced roster keeps the room's join order across the held
 	// leaves, which are no longer among its members.
@@ -280,8 +281,36 @@ func (s *state) rosterList() []byte {
 	}
 	// Each welcome copies the list, so the next one may be built in the
 	// same memory.
-	p.list, p.listValid = list, true
+	p.list, p.listValid, p.listCount = list, true, n
 	return list
+}
+
+// rosterCount is how many members rosterList lists.
+func (s *state) rosterCount() int {
+	s.rosterList()
+	return s.presence.listCount
+}
+
+// sendMembers sends m the announced roster, in a members frame, once per
+// connection: at this point of m's frames, so that the events m is sent
+// after it change it as they change everyone's. A client keeps it up to
+// date from the events, so has no need to ask twice; a second ask is
+// answered with an error, not with another list, which would let one
+// member make the host send the whole room again and again.
+func (s *state) sendMembers(m *Member) {
+	if m.gone {
+		return
+	}
+	if m.membersSent {
+		s.notifyError(m, 0, "the members were sent already: the events since then keep that list up to date")
+		return
+	}
+	m.membersSent = true
+	b, err := wire.EncodeWithMembers(&wire.Frame{Type: wire.TypeMembers}, s.rosterList())
+	if err != nil {
+		panic("room: " + err.Error())
+	}
+	s.deliver(m, b)
 }
 
 // wireMember is m as a welcome lists it.

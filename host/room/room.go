@@ -356,6 +356,9 @@ type JoinRequest struct {
 	// KeepsRoster says the client keeps its roster across a resume
 	// (wire.Frame.KeepsRoster): its welcome may leave the members out.
 	KeepsRoster bool
+	// AsksMembers says the client asks for the members when it needs them
+	// (wire.Frame.AsksMembers): a big room's welcome leaves them out.
+	AsksMembers bool
 	// Removed, if set, is called once, on the room goroutine, when the room
 	// removes the member (too slow, kicked, banned, left, lost, room
 	// closed), just after its outbox is closed. It must not block. The host
@@ -461,6 +464,13 @@ func (r *Room) Say(m *Member, text string, ref uint64) {
 	r.send(func(s *state) { s.say(m, text, ref) })
 }
 
+// AskMembers asks the room to send m the members it lists, which its
+// welcome left out (wire.Frame.MembersOnRequest): once per connection,
+// in m's order of frames, as they are at that point among the events.
+func (r *Room) AskMembers(m *Member) {
+	r.send(func(s *state) { s.sendMembers(m) })
+}
+
 // Leave tells the room that the member's connection ended; code is
 // [wire.CodeLost], [wire.CodeLeft] or [wire.CodeProtocol], and is what the
 // other members are told. The member gets no Final. Leave does nothing when
@@ -548,6 +558,9 @@ type Member struct {
 	// presence.go).
 	held  bool
 	order uint64
+	// membersSent: the member was sent the members on its connection,
+	// in its welcome or when it asked (sendMembers).
+	membersSent bool
 	// untold is, while held, the number its welcome gave the presence
 	// event to come (see Resumable.Untold).
 	untold uint64

@@ -363,11 +363,20 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 	// thing. Everything later goes through the outbox, so the member gets
 	// all of it in the room's order.
 	var welcomeFrame []byte
-	if omitMembers {
+	switch {
+	case omitMembers:
 		welcome.MembersOmitted = true
 		welcomeFrame = encode(welcome)
-	} else {
+	case req.AsksMembers && s.rosterCount() > wire.MembersInWelcome:
+		// In a big room, sending every joiner everyone would be most of
+		// what a join costs (see wire.MembersInWelcome): the client asks
+		// when it needs them (sendMembers).
+		welcome.MembersOnRequest = true
+		welcome.MemberCount = s.rosterCount()
+		welcomeFrame = encode(welcome)
+	default:
 		welcomeFrame = s.encodeWelcome(welcome)
+		m.membersSent = true
 	}
 	m.replay = append(make([][]byte, 0, 1+len(replay)), welcomeFrame)
 	m.replay = append(m.replay, replay...)

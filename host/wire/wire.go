@@ -163,6 +163,10 @@ const (
 	TypeClosed  = "closed"  // host -> member: the host ends this connection
 	TypeError   = "error"   // either way: the peer's frame was unreadable; connection ends
 	TypePing    = "ping"    // either way: sent after a heartbeat interval of silence
+	// member -> host: send the members, which a big room's welcome left
+	// out (MembersOnRequest); host -> member: them, in Members, once per
+	// connection.
+	TypeMembers = "members"
 )
 
 // Event kinds, in Frame.Kind of a TypeEvent frame.
@@ -243,6 +247,11 @@ type Frame struct {
 	// members out of the welcome when the replay holds every change of
 	// who is present since the resume point (see MembersOmitted).
 	KeepsRoster bool `json:"keeps_roster,omitempty"`
+	// hello: the client asks for the members when it needs them (a
+	// TypeMembers frame), so the room may leave them out of the welcome
+	// in a big room (see MembersOnRequest). A client that does not say so
+	// is always sent them.
+	AsksMembers bool `json:"asks_members,omitempty"`
 
 	// welcome
 	Room     *Room     `json:"room,omitempty"`
@@ -279,6 +288,13 @@ type Frame struct {
 	// replay being the room's. A client that did not ask takes an empty
 	// list.
 	MembersOmitted bool `json:"members_omitted,omitempty"`
+	// welcome (to a hello that asks for members): Members are left out,
+	// since the room lists more than MembersInWelcome; MemberCount says
+	// how many it lists. A TypeMembers frame asks for them; the answer
+	// comes in the member's order of frames, so that the events after it
+	// follow on from it.
+	MembersOnRequest bool `json:"members_on_request,omitempty"`
+	MemberCount      int  `json:"member_count,omitempty"`
 
 	// event: this event's number. welcome: the number of the member's own
 	// "join" event, which the member is not sent separately (for a member
@@ -478,6 +494,14 @@ func EncodeWithMembers(f *Frame, members []byte) ([]byte, error) {
 	out = append(out, members...)
 	return append(out, b[i+len(membersField):]...), nil
 }
+
+// MembersInWelcome is the most members a welcome lists to a client that
+// asks for them when it needs them (Frame.AsksMembers): some 40 bytes
+// each, so at most about 8 KB. Beyond it the welcome leaves them out
+// (MembersOnRequest): a room of thousands would otherwise send every
+// joiner a list of them all, the most of what a join costs the host, to
+// people who mostly never look at it.
+const MembersInWelcome = 200
 
 // Decoder reads frames from a stream, refusing any frame longer than its
 // limit without buffering more than the limit.

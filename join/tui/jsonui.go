@@ -84,9 +84,13 @@ type jsonEvent struct {
 	// welcome
 	Room    *jsonRoom    `json:"room,omitempty"`
 	Members []jsonMember `json:"members,omitempty"`
-	Limits  *jsonLimits  `json:"limits,omitempty"`
-	Resumed bool         `json:"resumed,omitempty"`
-	Missed  uint64       `json:"missed,omitempty"`
+	// welcome (added within version 1): in a room of more than
+	// wire.MembersInWelcome, whose welcome leaves the members out, how
+	// many there are.
+	MemberCount int         `json:"member_count,omitempty"`
+	Limits      *jsonLimits `json:"limits,omitempty"`
+	Resumed     bool        `json:"resumed,omitempty"`
+	Missed      uint64      `json:"missed,omitempty"`
 	// bans, and a welcome to an admin: the names on the ban list. A bans
 	// line always has it, empty when the list is.
 	Bans *[]string `json:"bans,omitempty"`
@@ -434,6 +438,9 @@ func welcomeFields(e *jsonEvent, w wire.Frame) {
 	}
 	for _, m := range w.Members {
 		e.Members = append(e.Members, jsonMember{Name: m.Name, Role: m.Role, Away: m.Away, Key: jsonKey(m.Key)})
+	}
+	if w.MembersOnRequest {
+		e.MemberCount = max(1, w.MemberCount)
 	}
 	if w.Limits != nil {
 		e.Limits = &jsonLimits{Burst: w.Limits.Burst, PerSecond: w.Limits.PerSecond}

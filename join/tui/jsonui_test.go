@@ -129,6 +129,12 @@ func TestJSONWelcome(t *testing.T) {
 			`"room":{"name":"Lab 3","id":"0123456789abcdef","topic":"release on friday"},` +
 			`"members":[{"name":"ana","role":"owner","away":true},{"name":"bob","role":"member","key":"bobkey01"},{"name":"cy","role":"member"}],` +
 			`"limits":{"burst":10,"per_second":2}}`},
+		{"big room", wire.Frame{
+			Type: wire.TypeWelcome, Version: wire.Version, Seq: 9,
+			Room:             &wire.Room{Name: "Lab 3"},
+			You:              &wire.Member{Name: "bob", Role: wire.RoleMember},
+			MembersOnRequest: true, MemberCount: 5000,
+		}, `{"v":1,"type":"welcome","seq":9,"name":"bob","role":"member","room":{"name":"Lab 3"},"member_count":5000}`},
 		{"admin, resumed", wire.Frame{
 			Type: wire.TypeWelcome, Version: wire.Version, Seq: 50, Resumed: true, Missed: 3,
 			Room:    &wire.Room{Name: "Lab 3"},

@@ -543,6 +543,10 @@ func welcomeLine(w wire.Frame) string {
 		more = fmt.Sprintf(" and %d more", n-maxWelcomeNames)
 	}
 	line := fmt.Sprintf("joined %q as %s (%d here: %s%s)", join.Sanitize(room), join.Sanitize(me), n, strings.Join(list, ", "), more)
+	if w.MembersOnRequest {
+		// A big room: its welcome left them out (wire.MembersInWelcome).
+		line = fmt.Sprintf("joined %q as %s (%d here; /who lists them)", join.Sanitize(room), join.Sanitize(me), max(1, w.MemberCount))
+	}
 	if w.Room != nil && w.Room.Topic != "" {
 		line += "; topic: " + showText(w.Room.Topic)
 	}

@@ -109,6 +109,7 @@ func TestWelcomeLine(t *testing.T) {
 		{"me missing from members", w("bob", "ana"), `joined "Lab 3" as bob (2 here: ana, bob)`},
 		{"sanitized", w("b\x1bob", "b\x1bob"), `joined "Lab 3" as b^[ob (1 here: b^[ob)`},
 		{"topic", withTopic(w("bob", "bob"), "release on friday"), `joined "Lab 3" as bob (1 here: bob); topic: release on friday`},
+		{"big room", func() wire.Frame { f := w("bob"); f.MembersOnRequest, f.MemberCount = true, 5000; return f }(), `joined "Lab 3" as bob (5000 here; /who lists them)`},
 		{"topic sanitized", withTopic(w("bob", "bob"), "a\x1b[2J\nb"+strings.Repeat(" ", 50)+"c"), `joined "Lab 3" as bob (1 here: bob); topic: a^[[2J^Jb   c`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

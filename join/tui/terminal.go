@@ -410,10 +410,17 @@ func (v *roomView) complete(line string, pos int) (string, []string, string) {
 	if r == nil {
 		return line, nil, ""
 	}
+	// A big room's welcome left its members out: they are asked for now,
+	// the first time they are needed, and come at once from a room that
+	// is there. Without them, what the events told of is offered.
+	r.WaitWhole(completionWait)
 	c := completionsFrom(r, append(slices.Clone(localCommands), clientCommands...), args)
 	c.Home = homeDir()
 	return c.Complete(line, pos)
 }
+
+// completionWait bounds how long Tab waits for a big room's members.
+const completionWait = time.Second
 
 // cycles reports whether Tab at pos in line cycles through its candidates
 // (completions.Cycles) rather than listing them.

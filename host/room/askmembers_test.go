@@ -1,0 +1,99 @@
+package room
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"chatroom/host/wire"
+)
+
+// bigRoom is a room that lists more than wire.MembersInWelcome members,
+// every join told (a say ends the presence window), and its first member.
+func bigRoom(t *testing.T) (*testRoom, *client) {
+	t.Helper()
+	tr := startRoom(t, Config{JoinLimits: unlimitedJoins, PresenceWindow: time.Hour})
+	first := tr.join("m0")
+	for i := 1; i <= wire.MembersInWelcome+4; i++ {
+		tr.join(fmt.Sprintf("m%d", i))
+	}
+	first.say("hi") // tells the held joins first
+	first.frames()
+	return tr, first
+}
+
+// In a room of more than wire.MembersInWelcome, a joiner that asks for the
+// members when it needs them is welcomed without them, with their count;
+// one that does not say so (an older client, the IRC gateway) is sent
+// them all, as before. A small room lists them to everyone.
+func TestBigRoomWelcomeLeavesMembersOut(t *testing.T) {
+	small := startRoom(t, Config{JoinLimits: unlimitedJoins})
+	small.join("ana")
+	if w := small.joinReq(JoinRequest{Name: "bob", AsksMembers: true}).welcome; w.MembersOnRequest || len(w.Members) != 2 {
+		t.Fatalf("bob's welcome in a room of two: %+v; want both listed", w)
+	}
+
+	tr, _ := bigRoom(t)
+	listed := wire.MembersInWelcome + 5
+	asker := tr.joinReq(JoinRequest{Name: "asker", AsksMembers: true})
+	// The count may take the joiner in (as its welcome's list would).
+	if w := asker.welcome; !w.MembersOnRequest || w.Members != nil || w.MemberCount < listed || w.MemberCount > listed+1 {
+		t.Fatalf("asker's welcome: on request %v, %d members, count %d; want none listed and a count of %d",
+			w.MembersOnRequest, len(w.Members), w.MemberCount, listed)
+	}
+	b, _ := wire.Encode(&asker.welcome)
+	if len(b) > 8<<10 {
+		t.Errorf("the welcome without members is %d bytes; want it small whatever the room's size", len(b))
+	}
+	if w := tr.join("plain").welcome; w.MembersOnRequest || len(w.Members) < listed {
+		t.Fatalf("plain's welcome, which did not ask for members on request: %d members; want every one of %d", len(w.Members), listed)
+	}
+}
+
+// The members come when asked, in the member's order of frames: the
+// events after the answer follow on from it. A member that asks again on
+// the same connection (an attacker making the host send the whole room
+// again and again) gets a one-line error, not another list.
+func TestAskMembers(t *testing.T) {
+	tr, first := bigRoom(t)
+	asker := tr.joinReq(JoinRequest{Name: "asker", AsksMembers: true})
+	tr.r.AskMembers(asker.m)
+	first.say("after the list")
+	got := asker.frames()
+	if len(got) < 2 || got[0].Type != wire.TypeMembers {
+		t.Fatalf("asker got %s; want the members first", lines(got))
+	}
+	listed := slices.DeleteFunc(names(got[0].Members), func(n string) bool { return n == "asker" })
+	for i := range wire.MembersInWelcome + 5 {
+		if !slices.Contains(listed, fmt.Sprintf("m%d", i)) {
+			t.Fatalf("the members frame lists %v; want m0 … m%d, whom the events told of", listed, wire.MembersInWelcome+4)
+		}
+	}
+	if len(listed) != wire.MembersInWelcome+5 {
+		t.Fatalf("the members frame lists %d others; want %d", len(listed), wire.MembersInWelcome+5)
+	}
+	if last := got[len(got)-1]; last.Kind != wire.KindSay || last.Text != "after the list" {
+		t.Fatalf("asker's last frame is %s; want the say made after the ask", encodeString(last))
+	}
+
+	for range 3 {
+		tr.r.AskMembers(asker.m)
+	}
+	again := asker.frames()
+	if len(again) != 3 {
+		t.Fatalf("asking three times more gave %s; want three error notices", lines(again))
+	}
+	for _, f := range again {
+		if f.Type != wire.TypeNotice || !f.Error || f.Members != nil {
+			t.Fatalf("asking again gave %s; want an error notice, not the list again", encodeString(f))
+		}
+	}
+
+	// A member whose welcome listed everyone has had them.
+	plain := tr.join("plain")
+	tr.r.AskMembers(plain.m)
+	if f := plain.frames(); len(f) != 1 || f[0].Type != wire.TypeNotice || !f[0].Error {
+		t.Fatalf("plain, who had the members in its welcome, asking: %s; want an error notice", lines(f))
+	}
+}
