@@ -9,24 +9,32 @@ import (
 )
 
 // The host keeps the Go runtime's soft memory limit (debug.SetMemoryLimit)
-// a quarter above what it holds, and at least minMemoryLimit: after every
+// half above what it holds, and at least minMemoryLimit: after every
 // collection it sets the limit anew from what is held then. Without a
 // limit the collector lets the heap grow to twice what is live before it
 // collects, and the memory it frees stays with the process: an idle room
 // of 5,000 members showed about 2.5 times its live memory as resident
 // (BenchmarkIdleMemory). With it, the collector runs once the host has
-// allocated a quarter of what it holds (in a small room, once it reaches
+// allocated half of what it holds (in a small room, once it reaches
 // minMemoryLimit, which only a large room does), and gives back what lies
 // above the limit. Since the limit follows what is held, it never sits
 // below it: a room that grows raises it at its next collection, and the
 // collector never runs flat out to stay under it.
 //
+// Why half and not less: each collection walks everything the host holds
+// (every member's state, and the stacks of its goroutines), so in a big
+// room the collector's share of the host's work is about that over the
+// headroom. A quarter had it take 17 % of the host's CPU while 5,000
+// members came back after a restart (BenchmarkReconnectStorm's profile),
+// half 7 %; an idle room of 5,000 then shows 27 KiB a member resident
+// rather than 24 (BenchmarkIdleMemory).
+//
 // A limit the person set (GOMEMLIMIT) is left alone.
 const (
 	minMemoryLimit = 64 << 20
 	// memoryHeadroom is the share of what is held that the host may
-	// allocate before the collector runs: 1/4.
-	memoryHeadroomDiv = 4
+	// allocate before the collector runs: 1/2.
+	memoryHeadroomDiv = 2
 )
 
 // memoryLimitFor is the limit for a host that holds held bytes.

@@ -8,15 +8,15 @@ import (
 	"time"
 )
 
-// A host keeps the soft memory limit a quarter above what the process
+// A host keeps the soft memory limit half above what the process
 // holds, never below minMemoryLimit, and sets it again after each
 // collection.
 func TestHostSetsMemoryLimit(t *testing.T) {
 	if got := memoryLimitFor(1 << 20); got != minMemoryLimit {
 		t.Errorf("limit for 1 MiB held: %d, want the floor %d", got, minMemoryLimit)
 	}
-	if got := memoryLimitFor(400 << 20); got != 500<<20 {
-		t.Errorf("limit for 400 MiB held: %d, want 500 MiB", got)
+	if got := memoryLimitFor(400 << 20); got != 600<<20 {
+		t.Errorf("limit for 400 MiB held: %d, want 600 MiB", got)
 	}
 	if os.Getenv("GOMEMLIMIT") != "" {
 		t.Skip("GOMEMLIMIT is set: the host leaves it alone")

@@ -299,14 +299,14 @@ func privatesSize(privates []PrivateCopy) int {
 // own are bounded far below the total.
 func (s *state) boundKeptPrivates(keep *Member) {
 	for i := 0; s.keptPrivateBytes > MaxKeptPrivateBytes && i < len(s.departedOrder); i++ {
-		k := s.departedOrder[i]
-		r := s.departed[k]
-		if len(r.Privates) == 0 {
+		e := s.departedOrder[i]
+		r, ok := s.departedAt(e)
+		if !ok || len(r.Privates) == 0 {
 			continue
 		}
 		s.keptPrivateBytes -= privatesSize(r.Privates)
 		r.Privates = nil
-		s.departed[k] = r
+		s.departed[e.key] = r
 	}
 	for n := 0; s.keptPrivateBytes > MaxKeptPrivateBytes && n < len(s.members); n++ {
 		s.privatesCursor = (s.privatesCursor + 1) % len(s.members)
@@ -332,19 +332,44 @@ func (r Resumable) brief() bool {
 	return !r.joined.IsZero() && r.left.Sub(r.joined) < briefStay
 }
 
-// forgetDeparted forgets the member at departedOrder[i].
-func (s *state) forgetDeparted(i int) {
-	k := s.departedOrder[i]
-	s.keptPrivateBytes -= privatesSize(s.departed[k].Privates)
+// forgetDeparted forgets the member under departedKey k, if any. Its
+// place in departedOrder goes once half of them are such (see
+// state.departed).
+func (s *state) forgetDeparted(k string) {
+	r, ok := s.departed[k]
+	if !ok {
+		return
+	}
+	s.keptPrivateBytes -= privatesSize(r.Privates)
 	delete(s.departed, k)
-	s.departedOrder = slices.Delete(s.departedOrder, i, i+1)
+	s.departedStale++
+	if s.departedStale > len(s.departedOrder)/2 {
+		s.departedOrder = slices.DeleteFunc(s.departedOrder, func(e departedEntry) bool {
+			_, ok := s.departedAt(e)
+			return !ok
+		})
+		s.departedStale = 0
+	}
 }
 
 // forgetOneDeparted makes room in the table of departed members: the
 // first to leave of those with a brief stay, or else the first to leave.
 func (s *state) forgetOneDeparted() {
-	i := slices.IndexFunc(s.departedOrder, func(k string) bool { return s.departed[k].brief() })
-	s.forgetDeparted(max(i, 0))
+	first := ""
+	for _, e := range s.departedOrder {
+		r, ok := s.departedAt(e)
+		if !ok {
+			continue
+		}
+		if r.brief() {
+			s.forgetDeparted(e.key)
+			return
+		}
+		if first == "" {
+			first = e.key
+		}
+	}
+	s.forgetDeparted(first)
 }
 
 // resumeFrom gives m, resuming, what the room kept of it in prior.

@@ -1,7 +1,6 @@
 package room
 
 import (
-	"slices"
 	"time"
 
 	"chatroom/host/wire"
@@ -38,8 +37,14 @@ const defaultGhostGrace = 30 * time.Second
 // ghosts is what the room holds of the members present when it last
 // closed that are not back yet.
 type ghosts struct {
-	list  []*Member // in the order the room listed them
+	// list holds them in the order the room listed them, and byKey by
+	// name key: a ghost taken (back, or told as gone) leaves byKey at
+	// once and list only when a good share of it has (see live), so that
+	// thousands coming back after a restart cost the room no more than
+	// one each.
+	list  []*Member
 	byKey map[string]*Member
+	taken int // how many of list are no longer in byKey
 	grace time.Duration
 	// timer fires when the grace is over; nil when there were none.
 	timer *time.Timer
@@ -125,17 +130,28 @@ func (s *state) takeGhost(g *Member) {
 	delete(gs.byKey, g.key)
 	if g.identity == "" {
 		// The owner's entry is kept for listing it alone: it cannot resume.
-		if i := slices.Index(s.departedOrder, departedKey(g.key, "")); i >= 0 {
-			s.forgetDeparted(i)
-		}
+		s.forgetDeparted(departedKey(g.key, ""))
 	}
-	if i := slices.Index(gs.list, g); i >= 0 {
-		gs.list = slices.Delete(gs.list, i, i+1)
+	gs.taken++
+	if gs.taken > len(gs.list)/2 {
+		gs.list = gs.live()
+		gs.taken = 0
 	}
-	if len(gs.list) == 0 && gs.timer != nil {
+	if len(gs.byKey) == 0 && gs.timer != nil {
 		gs.timer.Stop()
 		gs.timer = nil
 	}
+}
+
+// live returns the ghosts not taken, in their order, in a new slice.
+func (gs *ghosts) live() []*Member {
+	kept := make([]*Member, 0, len(gs.byKey))
+	for _, g := range gs.list {
+		if gs.byKey[g.key] == g {
+			kept = append(kept, g)
+		}
+	}
+	return kept
 }
 
 // returns reports whether m, about to be added, takes ghost g's place
@@ -176,8 +192,8 @@ func (s *state) notPresentAtClose(g *Member) {
 func (s *state) endGrace() {
 	// Taken off the list at once, in its order, rather than one by one
 	// from its front, which for thousands of ghosts is quadratic.
-	gone := s.ghosts.list
-	s.ghosts.list = nil
+	gone := s.ghosts.live()
+	s.ghosts.list, s.ghosts.taken = nil, 0
 	for _, g := range gone {
 		s.ghostLeaves(g)
 	}

@@ -97,6 +97,9 @@ type Resumable struct {
 	// room's clock, to tell a brief stay (see briefStay); a saved history
 	// does not hold them.
 	joined, left time.Time
+	// order is its place in the room's departedOrder, which names it
+	// while the two agree (see state.departed).
+	order uint64
 }
 
 // PrivateCopy is a private frame as a member was sent it, kept for the
@@ -377,10 +380,13 @@ func (s *state) snapshot() History {
 	for _, e := range held {
 		events = append(events, e.frame)
 	}
-	resumable := make([]Resumable, 0, len(s.departedOrder))
+	resumable := make([]Resumable, 0, len(s.departed))
 	for _, k := range s.departedOrder {
-		r := s.departed[k]
-		r.joined, r.left = time.Time{}, time.Time{}
+		r, ok := s.departedAt(k)
+		if !ok {
+			continue
+		}
+		r.joined, r.left, r.order = time.Time{}, time.Time{}, 0
 		resumable = append(resumable, r)
 	}
 	return History{Epoch: s.epoch, Seq: s.seq, Events: events, LostMessage: s.history.lostMessage, Resumable: resumable,

@@ -258,8 +258,8 @@ func (s *state) rosterList() []byte {
 	// Those no longer among the members, in the order they joined, as the
 	// room's members are.
 	leavers := p.leavers
-	if len(s.ghosts.list) > 0 {
-		leavers = append(slices.Clone(p.leavers), s.ghosts.list...)
+	if len(s.ghosts.byKey) > 0 {
+		leavers = append(slices.Clone(p.leavers), s.ghosts.live()...)
 	}
 	slices.SortFunc(leavers, func(a, b *Member) int { return cmp.Compare(a.order, b.order) })
 	for _, m := range s.members {

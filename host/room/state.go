@@ -54,9 +54,16 @@ type state struct {
 
 	// departed holds the members who may resume (by departedKey), and
 	// departedOrder the order they left in, so that the oldest are
-	// forgotten past maxDeparted.
+	// forgotten past maxDeparted. A member forgotten (back, or pushed
+	// out) leaves departed at once and departedOrder only once a good
+	// share of it has (departedStale), so that thousands resuming after a
+	// restart cost the room no more than one each: an entry of
+	// departedOrder stands for its member while its order is the one
+	// departed holds (departedAt).
 	departed      map[string]Resumable
-	departedOrder []string
+	departedOrder []departedEntry
+	departedStale int
+	departedNext  uint64
 	// departedBound is how many of them the room keeps: maxDeparted, or
 	// more when the room closes or opens again with more members who may
 	// resume (see closeAll and newState).
@@ -107,15 +114,31 @@ func (s *state) keepResumable(r Resumable) {
 	k := departedKey(r.NameKey, r.Identity)
 	if old, ok := s.departed[k]; ok {
 		s.keptPrivateBytes -= privatesSize(old.Privates)
+		r.order = old.order // it keeps its place
 	} else {
-		s.departedOrder = append(s.departedOrder, k)
+		s.departedNext++
+		r.order = s.departedNext
+		s.departedOrder = append(s.departedOrder, departedEntry{k, r.order})
 	}
 	s.departed[k] = r
 	s.keptPrivateBytes += privatesSize(r.Privates)
-	for len(s.departedOrder) > s.departedBound {
+	for len(s.departed) > s.departedBound {
 		s.forgetOneDeparted()
 	}
 	s.boundKeptPrivates(nil)
+}
+
+// departedEntry is a place in departedOrder: the key of a member who may
+// resume, and its order, which tells it from a later one under the key.
+type departedEntry struct {
+	key   string
+	order uint64
+}
+
+// departedAt returns the member that e stands for, if it still does.
+func (s *state) departedAt(e departedEntry) (Resumable, bool) {
+	r, ok := s.departed[e.key]
+	return r, ok && r.order == e.order
 }
 
 // takeResumable returns, and forgets, the member with nameKey and identity
@@ -126,9 +149,7 @@ func (s *state) takeResumable(nameKey, identity string) (Resumable, bool) {
 	if !ok || identity == "" {
 		return Resumable{}, false
 	}
-	if i := slices.Index(s.departedOrder, k); i >= 0 {
-		s.forgetDeparted(i)
-	}
+	s.forgetDeparted(k)
 	return r, true
 }
 
