@@ -97,3 +97,70 @@ func TestAskMembers(t *testing.T) {
 		t.Fatalf("plain, who had the members in its welcome, asking: %s; want an error notice", lines(f))
 	}
 }
+
+// The table of members who may resume forgets a member that resumed at
+// once, and its place in the order only later (state.departed): past its
+// bound it still lets go of the oldest still in it first, and a member
+// who resumed and left again holds its new place, not its old one.
+func TestDepartedTableOrderAfterResumes(t *testing.T) {
+	tr := startRoom(t, Config{JoinLimits: unlimitedJoins, Backlog: -1})
+	// Each resumes from the room's latest event its test knows of, so that
+	// its replay is short: what is looked at is whether it resumed.
+	var latest uint64
+	join := func(req JoinRequest) *client {
+		c := tr.joinReq(req)
+		latest = max(latest, c.welcome.Seq)
+		return c
+	}
+	back := func(name string, c *client) *client {
+		req := keyed(name)
+		req.Resume = &wire.Resume{Epoch: c.welcome.Epoch, Seq: latest}
+		return join(req)
+	}
+	a := make([]*client, maxDeparted)
+	for i := range a {
+		a[i] = join(keyed(fmt.Sprint("a", i)))
+		tr.r.Leave(a[i].m, wire.CodeLost)
+	}
+	// Half come back, and leave again: each is forgotten from the table
+	// as it comes back, and kept again, among the latest, as it leaves.
+	for i := range maxDeparted / 2 {
+		again := back(fmt.Sprint("a", i), a[i])
+		if !again.welcome.Resumed {
+			t.Fatalf("a%d did not resume", i)
+		}
+		tr.r.Leave(again.m, wire.CodeLost)
+		a[i] = again
+	}
+	// Enough leave after them to push out the 100 oldest in the table.
+	const pushed = 100
+	b := make([]*client, pushed)
+	for i := range b {
+		b[i] = join(keyed(fmt.Sprint("b", i)))
+		tr.r.Leave(b[i].m, wire.CodeLost)
+	}
+	tr.sync()
+	// Each look leaves the member in the table again, at the end; one
+	// not kept is a newcomer, who pushes out the oldest: those come last.
+	first := maxDeparted / 2
+	for _, tc := range []struct {
+		i    int
+		c    *client
+		want bool
+	}{
+		{first + pushed, a[first+pushed], true}, // the oldest not pushed out
+		{0, a[0], true},                         // back and gone again: a new place
+		{first - 1, a[first-1], true},
+		{first + pushed - 1, a[first+pushed-1], false}, // the last of those pushed out
+		{first, a[first], false},                       // the first
+	} {
+		again := back(fmt.Sprint("a", tc.i), tc.c)
+		tr.r.Leave(again.m, wire.CodeLost)
+		if again.welcome.Resumed != tc.want {
+			t.Errorf("a%d resumes: %v, want %v", tc.i, again.welcome.Resumed, tc.want)
+		}
+	}
+	if again := back("b0", b[0]); !again.welcome.Resumed {
+		t.Error("b0, among the latest to leave, did not resume")
+	}
+}
