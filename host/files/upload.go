@@ -190,6 +190,9 @@ func (u *Upload) Write(p []byte) (int, error) {
 				return written, err
 			}
 			u.chunk.Reset()
+			if u.offset%writebackBytes == 0 {
+				startWriteback(u.part, u.offset-writebackBytes, writebackBytes)
+			}
 		}
 	}
 	if u.offset == u.info.Size {
