@@ -16,21 +16,30 @@ import (
 // and a server that leaves them more of it looks faster than it is.
 // Reported, for each: deliveries per second of the server's CPU time
 // (chatroom-, bare-deliveries/cpu-s) and their ratio (cpu-ratio), and the
-// deliveries a second as measured here. The host process runs with its
+// deliveries a second as measured here, and the write system calls each
+// makes per delivery (chatroom-, bare-writes/delivery: every frame queued
+// at a time goes in one write). The host process runs with its
 // defaults (heartbeats on); the swarm checks every delivery and its order.
 func BenchmarkFanOutCPU(b *testing.B) {
 	const n = 100
 	b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
 		b.StopTimer()
 		raiseFileLimit(uint64(2*n + 256))
+		var writes float64 // the last measure's, per delivery
 		measure := func(proto benchProto, pid int) (perCPU, perSecond float64) {
-			return fanOutCPU(b, proto, pid, n, nil)
+			perCPU, perSecond = fanOutCPU(b, proto, pid, n, func(*swarm) {
+				writes = lastWrites
+			})
+			return perCPU, perSecond
 		}
 		hp := startHostProcess(b, "bench")
 		room := &processRoomProto{roomProto: &roomProto{addr: hp.addr, conf: benchClientTLS(hp.fingerprint), len: roomFrameLen(b)}, proc: hp}
 		roomCPU, roomRate := measure(room, hp.cmd.Process.Pid)
+		roomWrites := writes
 		bp := startBareProcess(b)
 		bareCPU, bareRate := measure(bp, bp.cmd.Process.Pid)
+		b.ReportMetric(roomWrites, "chatroom-writes/delivery")
+		b.ReportMetric(writes, "bare-writes/delivery")
 		b.ReportMetric(roomCPU, "chatroom-deliveries/cpu-s")
 		b.ReportMetric(bareCPU, "bare-deliveries/cpu-s")
 		b.ReportMetric(roomCPU/bareCPU, "cpu-ratio")
@@ -56,6 +65,7 @@ func fanOutCPU(b *testing.B, proto benchProto, pid, n int, after func(*swarm)) (
 	if err != nil {
 		b.Skip(err)
 	}
+	writes0, _, writesOK := procWrites(pid)
 	b.StartTimer()
 	elapsed, err := s.closedLoop(int64(b.N))
 	b.StopTimer()
@@ -66,6 +76,10 @@ func fanOutCPU(b *testing.B, proto benchProto, pid, n int, after func(*swarm)) (
 	if err != nil {
 		b.Fatal(err)
 	}
+	lastWrites = 0
+	if writes1, _, ok := procWrites(pid); ok && writesOK {
+		lastWrites = float64(writes1-writes0) / (float64(b.N) * float64(n))
+	}
 	if after != nil {
 		after(s)
 	}
@@ -74,6 +88,10 @@ func fanOutCPU(b *testing.B, proto benchProto, pid, n int, after func(*swarm)) (
 	cpu := max(cpu1-cpu0, 10*time.Millisecond)
 	return deliveries / cpu.Seconds(), deliveries / elapsed.Seconds()
 }
+
+// lastWrites is the last fanOutCPU's write system calls per delivery, for
+// its after to read (the benchmarks run one at a time).
+var lastWrites float64
 
 // processRoomProto is chatroom in a host process, as the swarm sees it.
 type processRoomProto struct {
