@@ -154,6 +154,16 @@ func (c *memberConn) transfer(first wire.Frame) {
 		t.refuse(wire.CodeNotFound, noSuchFile)
 		return
 	}
+	if !t.peer.owner {
+		banned, err := s.room.BannedFromFiles(s.ctx, t.peer.identity, t.peer.addr)
+		if err != nil {
+			return // the host is closing
+		}
+		if banned {
+			t.refuse(wire.CodeBanned, "you are banned from this room, and so from its files")
+			return
+		}
+	}
 	if first.Type == wire.TypeUpload {
 		t.upload(first.File.ID, first.File.Token, c.dec.Rest())
 	} else {

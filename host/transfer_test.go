@@ -720,3 +720,51 @@ func TestUploadOfRemovedFileRefused(t *testing.T) {
 		return len(left) == 0
 	})
 }
+
+// A file's id is what lets a member fetch it. A member banned after it was
+// given one (eve, here) cannot go on using it: not with her key from
+// another address, nor from her address with no key or another one; an
+// admin known by key who shares that address still can, and so can
+// everyone else.
+func TestBannedMemberCannotFetch(t *testing.T) {
+	h := startFilesHost(t, Config{})
+	ana := owner(t, h, "ana")
+	eveKey, opKey, otherKey := newIdentity(t), newIdentity(t), newIdentity(t)
+	const eveAddr = "127.0.0.9"
+	eve := member(t, h, "eve", dialOptions{from: eveAddr, identity: &eveKey})
+	ana.nextEvent(wire.KindJoin)
+	member(t, h, "op", dialOptions{identity: &opKey})
+	ana.nextEvent(wire.KindJoin)
+	ana.say("/op op")
+	ana.nextEvent(wire.KindRole)
+	g := genFile{seed: 9, size: 2*files.ChunkSize + 5}
+	id := offerStored(t, h, ana, "notes.txt", g).File.ID
+	fetch := func(opt dialOptions) wire.Frame {
+		t.Helper()
+		ready, _, _ := fetchInto(t, dialWith(t, h, opt), id, 0, io.Discard)
+		return ready
+	}
+	if f := fetch(dialOptions{from: eveAddr, identity: &eveKey}); f.Type != wire.TypeReady {
+		t.Fatalf("eve's fetch before the ban: %+v", f)
+	}
+
+	ana.say("/ban eve")
+	ana.nextEvent(wire.KindLeave)
+	eve.conn.Close()
+	for _, tc := range []struct {
+		who  string
+		opt  dialOptions
+		want string // the frame's type, and the refusal's code
+	}{
+		{"eve, by her key, from elsewhere", dialOptions{identity: &eveKey}, "refused banned"},
+		{"eve's address, no key", dialOptions{from: eveAddr}, "refused banned"},
+		{"eve's address, another key", dialOptions{from: eveAddr, identity: &otherKey}, "refused banned"},
+		{"an admin by key, from eve's address", dialOptions{from: eveAddr, identity: &opKey}, "ready "},
+		{"someone else", dialOptions{identity: &otherKey}, "ready "},
+	} {
+		if f := fetch(tc.opt); f.Type+" "+f.Code != tc.want {
+			t.Errorf("%s: %+v, want %s", tc.who, f, tc.want)
+		}
+	}
+
+}
