@@ -944,3 +944,23 @@ func TestSendFileNeverAnnounced(t *testing.T) {
 		t.Fatalf("SendFile: %v", err)
 	}
 }
+
+// TestGetDiskFull: a fetch into a directory without room for the file is
+// refused before a byte comes, in one line that says how much is needed
+// and how much is free, and leaves nothing behind.
+func TestGetDiskFull(t *testing.T) {
+	defer func(f func(string) int64) { freeSpaceOf = f }(freeSpaceOf)
+	freeSpaceOf = func(string) int64 { return 1 << 20 }
+	data, sum := testContent(t, 3<<20)
+	file := wire.File{Number: 4, Name: "slides.pdf", Size: int64(len(data)), SHA256: sum, ID: "f1"}
+	dir := t.TempDir()
+	_, err := Get(context.Background(), fileRoom(t, getRoom(t, file), func(h *fakeHost, first wire.Frame, n int) {
+		t.Error("a transfer was made into a full disk")
+	}), fileOpts(""), 4, dir, newFakeUI(t))
+	if err == nil || !strings.Contains(err.Error(), "not enough room in "+dir+" for slides.pdf: it needs 3.1 MB more, and 1 MB is free") {
+		t.Fatalf("Get: %v, want the disk's lack of room said", err)
+	}
+	if names := dirFiles(t, dir); len(names) != 0 {
+		t.Errorf("left in the directory: %q", names)
+	}
+}

@@ -346,6 +346,10 @@ func (r *transferRun) whyBroken(conn net.Conn, dec *wire.Decoder, werr error) er
 	return werr
 }
 
+// freeSpaceOf is freeSpace, and what a test puts in its place to stand
+// for a full disk.
+var freeSpaceOf = freeSpace
+
 // partName is the hidden file a fetch of f writes until it is checked:
 // named from the file's name and sha256, so that a fetch of the same file
 // into the same directory, in this run or a later one, goes on from it.
@@ -372,6 +376,10 @@ func (r *transferRun) fetchOnce(ctx context.Context) (string, error) {
 		if st.Size() <= r.file.Size {
 			have = st.Size() // else not a part of this file: start over
 		}
+	}
+	if need, free := r.file.Size-have, freeSpaceOf(r.dir); free >= 0 && free < need {
+		// Said before a byte comes, not half-way with a disk left full.
+		return "", refusef("not enough room in %s for %s: it needs %s more, and %s is free", r.dir, Sanitize(r.file.Name), wire.FormatSize(need), wire.FormatSize(free))
 	}
 	conn, dec, offset, closeConn, err := r.connect(ctx, wire.Frame{Type: wire.TypeFetch, File: &wire.File{ID: r.file.ID}, Offset: have})
 	var ref *refusal
