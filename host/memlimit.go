@@ -6,7 +6,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
-	"time"
 )
 
 // The host keeps the Go runtime's soft memory limit (debug.SetMemoryLimit)
@@ -53,58 +52,7 @@ func limitMemory() {
 		}
 		debug.SetMemoryLimit(memoryLimitFor(heldMemory()))
 		afterCollections(func() { debug.SetMemoryLimit(memoryLimitFor(heldMemory())) })
-		go trimWhenIdle(idleTrimEvery, nil)
 	})
-}
-
-// idleTrimEvery is how often trimWhenIdle looks whether the host is idle.
-const idleTrimEvery = 10 * time.Second
-
-// idleTrimAbove is the least free heap worth giving back.
-const idleTrimAbove = 4 << 20
-
-// trimWhenIdle gives the memory the heap holds free back to the system
-// once the host has gone a whole look without a collection (it
-// allocates little: an idle room), and then not again until it has
-// collected since. The headroom the limit leaves a busy host (half of
-// what it holds) then does not stay resident in a room that has gone
-// quiet: an idle room of 5,000 showed 28 KiB a member resident without
-// it (BenchmarkIdleMemory). It costs an idle host one collection at most
-// every idleTrimEvery, and a busy one nothing. It returns once stop is
-// closed (nil: never).
-func trimWhenIdle(every time.Duration, stop <-chan struct{}) {
-	samples := []metrics.Sample{
-		{Name: "/gc/cycles/total:gc-cycles"},
-		{Name: "/memory/classes/heap/free:bytes"},
-	}
-	read := func() (cycles, free uint64) {
-		metrics.Read(samples)
-		if samples[0].Value.Kind() != metrics.KindUint64 || samples[1].Value.Kind() != metrics.KindUint64 {
-			return 0, 0
-		}
-		return samples[0].Value.Uint64(), samples[1].Value.Uint64()
-	}
-	last, _ := read()
-	trimmed := false
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-tick.C:
-		case <-stop:
-			return
-		}
-		cycles, free := read()
-		if cycles != last {
-			last, trimmed = cycles, false // busy: the limit keeps it in bounds
-			continue
-		}
-		if !trimmed && free >= idleTrimAbove {
-			debug.FreeOSMemory()
-			last, _ = read()
-		}
-		trimmed = true
-	}
 }
 
 // heldMemory is the memory the process holds from the Go runtime, as the

@@ -1,11 +1,9 @@
 package host
 
 import (
-	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -43,37 +41,4 @@ func TestHostSetsMemoryLimit(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	runtime.KeepAlive(ballast)
-}
-
-// A host gone idle gives back what its heap holds free, rather than keep
-// it resident until the runtime's own scavenger, paced to a sliver of one
-// core, gets round to it (tens of seconds for a few hundred MiB).
-func TestIdleHostGivesMemoryBack(t *testing.T) {
-	free := func() uint64 {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
-		metrics.Read(s)
-		return s[0].Value.Uint64()
-	}
-	// Without a limit the runtime keeps what it freed for a while; the
-	// host's own limit (set by startHost in other tests) is put back after.
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
-	garbage := make([][]byte, 256<<4)
-	for i := range garbage {
-		garbage[i] = make([]byte, 64<<10)
-	}
-	garbage = nil
-	runtime.GC()
-	if f := free(); f < 128<<20 {
-		t.Skipf("only %d bytes free after dropping 256 MiB: the runtime gave them back at once", f)
-	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go trimWhenIdle(20*time.Millisecond, stop)
-	deadline := time.Now().Add(testDeadline)
-	for free() >= idleTrimAbove {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d bytes still free and not given back after %v idle", free(), testDeadline)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
