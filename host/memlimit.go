@@ -26,8 +26,12 @@ import (
 // room the collector's share of the host's work is about that over the
 // headroom. A quarter had it take 17 % of the host's CPU while 5,000
 // members came back after a restart (BenchmarkReconnectStorm's profile),
-// half 7 %; an idle room of 5,000 then shows 27 KiB a member resident
-// rather than 24 (BenchmarkIdleMemory).
+// half 7 %; an idle room of 5,000 then shows 27-28 KiB a member resident
+// rather than 24 (BenchmarkIdleMemory). Giving the free heap back once
+// the room went quiet (debug.FreeOSMemory) took that to 23, but left 1.9
+// to 2.0 goroutines a member awake when measured, against 1.35: most
+// likely its pause lined up the members' heartbeats, so that all their
+// writers woke together. Not done.
 //
 // A limit the person set (GOMEMLIMIT) is left alone.
 const (

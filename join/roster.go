@@ -110,7 +110,7 @@ type Roster struct {
 // completes them: when a big room's welcome left them out and they have
 // not come yet, it asks for them, and waits for them at most d. It
 // reports whether the roster is whole. It is for the UI's goroutine; the
-// owner of the session sends the ask (Wanted).
+// owner of the session sends the ask (client.membersWanted).
 func (r *Roster) WaitWhole(d time.Duration) bool {
 	r.mu.Lock()
 	partial, whole := r.partial, r.whole
