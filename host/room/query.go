@@ -12,23 +12,31 @@ func (r *Room) IsOp(ctx context.Context, identity string) (bool, error) {
 	if identity == "" {
 		return false, nil
 	}
+	return ask(ctx, r, func(s *state) bool { return s.isOp(identity) })
+}
+
+// ask runs f on the room goroutine, which owns what f reads, and gives
+// its answer: the zero value when the room is gone, and ctx's error when
+// ctx ends first.
+func ask[T any](ctx context.Context, r *Room, f func(*state) T) (T, error) {
+	var none T
 	// Buffered, so the room goroutine never waits for a caller that gave
 	// up.
-	reply := make(chan bool, 1)
+	reply := make(chan T, 1)
 	select {
-	case r.events <- func(s *state) { reply <- s.isOp(identity) }:
+	case r.events <- func(s *state) { reply <- f(s) }:
 	case <-r.done:
-		return false, nil
+		return none, nil
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return none, ctx.Err()
 	}
 	select {
-	case op := <-reply:
-		return op, nil
+	case v := <-reply:
+		return v, nil
 	case <-r.done:
-		return false, nil
+		return none, nil
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return none, ctx.Err()
 	}
 }
 
@@ -40,22 +48,7 @@ func (r *Room) IsOp(ctx context.Context, identity string) (bool, error) {
 // must not go on using it. It reports false when the room is gone, and
 // ctx's error when ctx ends first.
 func (r *Room) BannedFromFiles(ctx context.Context, identity, addr string) (bool, error) {
-	reply := make(chan bool, 1)
-	select {
-	case r.events <- func(s *state) { reply <- s.bannedFromFiles(identity, addr) }:
-	case <-r.done:
-		return false, nil
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
-	select {
-	case banned := <-reply:
-		return banned, nil
-	case <-r.done:
-		return false, nil
-	case <-ctx.Done():
-		return false, ctx.Err()
-	}
+	return ask(ctx, r, func(s *state) bool { return s.bannedFromFiles(identity, addr) })
 }
 
 func (s *state) bannedFromFiles(identity, addr string) bool {
