@@ -154,6 +154,33 @@ func (g *fileGate) Declare(o room.Offer) (room.Offer, error) {
 // Remove takes the file id back, data and all.
 func (g *fileGate) Remove(id string) error { return g.store.Remove(id) }
 
+// Shown records that the room has shown the complete file id.
+func (g *fileGate) Shown(id string) error { return g.store.MarkShown(id) }
+
+// unshownNone reports whether every complete file has been shown.
+func (g *fileGate) unshownNone() bool {
+	for _, info := range g.store.List() {
+		if info.Complete && !info.Shown {
+			return false
+		}
+	}
+	return true
+}
+
+// unshown gives the ids of the complete files the room has not shown: the
+// host was killed between the end of their upload and the room's showing
+// them. The host has the room show them once it runs. Those whose time
+// ran out meanwhile are left to the sweep.
+func (g *fileGate) unshown(now time.Time) []string {
+	var ids []string
+	for _, info := range g.store.List() {
+		if info.Complete && !info.Shown && info.Expires.After(now) {
+			ids = append(ids, info.ID)
+		}
+	}
+	return ids
+}
+
 // offers gives what the store holds, stored or not, for room.Config.Offers.
 func (g *fileGate) offers() []room.Offer {
 	list := g.store.List()
@@ -180,7 +207,7 @@ func offerOf(info files.Info) room.Offer {
 		Owner:   info.Owner,
 		Offered: info.Offered,
 		Expires: info.Expires,
-		Stored:  info.Complete,
+		Stored:  info.Complete && info.Shown,
 	}
 }
 

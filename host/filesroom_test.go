@@ -172,3 +172,48 @@ func TestFilesStoreWarningsLogged(t *testing.T) {
 	}
 	fetchAndCheck(t, h, o.ID, g)
 }
+
+// kill -9 at the worst moment for a file: after its upload is complete on
+// disk, before the room has shown it. The state that leaves is made here
+// by putting the file in the store without the room (so the room has no
+// offer to show when the upload ends): the host that starts on it shows
+// the file, once, to whoever is there, and the one after that does not
+// show it again. (Before, the file sat on offer for a day, listed by
+// /files but never shown, and its sender's client gave up waiting.)
+func TestFileStoredButNotShownIsShownAtStart(t *testing.T) {
+	dir := t.TempDir()
+	h := startFilesHost(t, Config{StateDir: dir})
+	g := genFile{seed: 31, size: files.ChunkSize + 3}
+	o := declare(t, h, "late.bin", g)
+	if _, last := uploadFile(t, h.Addr().String(), h.Fingerprint(), o, g); last.Type != wire.TypeStored {
+		t.Fatalf("upload: %+v", last)
+	}
+	h.Close()
+
+	// Offers are not in a newcomer's backlog (messages are): the history
+	// the host saves as it closes is where they are counted.
+	offers := func(h *Host) int {
+		t.Helper()
+		h.Close()
+		data, err := os.ReadFile(filepath.Join(dir, historyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, `"kind":"offer"`) && strings.Contains(line, `"late.bin"`) {
+				n++
+			}
+		}
+		return n
+	}
+	h2 := startFilesHost(t, Config{StateDir: dir})
+	waitFor(t, "the file shown", h2.files.unshownNone)
+	if n := offers(h2); n != 1 {
+		t.Fatalf("after the restart, %d offers of late.bin in the history; want it shown once", n)
+	}
+	h3 := startFilesHost(t, Config{StateDir: dir})
+	if n := offers(h3); n != 1 {
+		t.Fatalf("after a second restart, %d offers of late.bin in the history; want the one from before, not another", n)
+	}
+}

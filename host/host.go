@@ -315,6 +315,9 @@ func Start(cfg Config) (*Host, error) {
 	go func() {
 		defer close(h.sweepDone)
 		if fileGate != nil {
+			for _, id := range fileGate.unshown(time.Now()) {
+				r.FileStored(id)
+			}
 			fileGate.sweep(r, cmp.Or(cfg.sweepEvery, sweepEvery), h.sweepStop, log)
 		}
 	}()

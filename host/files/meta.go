@@ -18,8 +18,12 @@ import (
 const (
 	// metaVersion is the version of the metadata file's format: 2 added
 	// the room's Number, From, FromKey, To, ToKey and the upload's Token
-	// (no host ever wrote version 1 outside tests).
-	metaVersion = 2
+	// (no host ever wrote version 1 outside tests); 3, that the room's
+	// showing of a complete file is kept, as ID.shown (see Info.Shown),
+	// where a file of version 2 was shown once complete.
+	metaVersion = 3
+	// legacyMetaVersion is the oldest version read.
+	legacyMetaVersion = 2
 	// maxMetaBytes bounds a metadata file read back: a real one is a few
 	// hundred bytes, and a hostile one must not cost the host its memory.
 	maxMetaBytes = 16 << 10
@@ -95,8 +99,8 @@ func parseMeta(data []byte, id string) (Info, error) {
 		return Info{}, errors.New("has more after its metadata")
 	}
 	switch {
-	case m.Version != metaVersion:
-		return Info{}, fmt.Errorf("is of version %d, not %d", m.Version, metaVersion)
+	case m.Version != metaVersion && m.Version != legacyMetaVersion:
+		return Info{}, fmt.Errorf("is of version %d, not %d or %d", m.Version, legacyMetaVersion, metaVersion)
 	case m.ID != id:
 		return Info{}, fmt.Errorf("names the file %q, not %q", m.ID, id)
 	case m.Size <= 0 || m.Size > maxStoredSize:
@@ -133,6 +137,7 @@ func parseMeta(data []byte, id string) (Info, error) {
 		Token:   m.Token,
 		Offered: m.Offered,
 		Expires: m.Expires,
+		legacy:  m.Version == legacyMetaVersion,
 	}
 	copy(info.SHA256[:], sum)
 	return info, nil

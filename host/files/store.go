@@ -133,6 +133,14 @@ type Info struct {
 	Offered  time.Time
 	Expires  time.Time
 	Complete bool // all of it is in, and its sha256 was checked
+	// Shown says the room has shown the complete file to those who may
+	// fetch it (MarkShown), so that a host killed between the end of an
+	// upload and the room's showing of it shows it when it starts again
+	// rather than hold a file no one was told of.
+	Shown bool
+	// legacy: the metadata is of a version before Shown was kept; such a
+	// file was shown once complete.
+	legacy bool
 }
 
 // The kinds of errors the store returns, for errors.Is. Each error's own
@@ -183,10 +191,11 @@ type entry struct {
 	removed   bool // it left the index: its Upload must stop
 }
 
-func (s *Store) metaPath(id string) string { return filepath.Join(s.dir, id+".json") }
-func (s *Store) partPath(id string) string { return filepath.Join(s.dir, id+".part") }
-func (s *Store) sumsPath(id string) string { return filepath.Join(s.dir, id+".sums") }
-func (s *Store) dataPath(id string) string { return filepath.Join(s.dir, id) }
+func (s *Store) metaPath(id string) string  { return filepath.Join(s.dir, id+".json") }
+func (s *Store) partPath(id string) string  { return filepath.Join(s.dir, id+".part") }
+func (s *Store) sumsPath(id string) string  { return filepath.Join(s.dir, id+".sums") }
+func (s *Store) dataPath(id string) string  { return filepath.Join(s.dir, id) }
+func (s *Store) shownPath(id string) string { return filepath.Join(s.dir, id+".shown") }
 
 // idBytes is the length of an id in random bytes; it is twice that in hex.
 const idBytes = 16
@@ -288,7 +297,13 @@ func (s *Store) load(id string) (Info, []string, error) {
 			return Info{}, nil, errors.New("its chunk sums are missing or cut short")
 		}
 		info.Complete = true
-		return info, append(kept, id, id+".sums"), nil
+		kept = append(kept, id, id+".sums")
+		if _, ok := regularSize(s.shownPath(id)); ok {
+			info.Shown = true
+			kept = append(kept, id+".shown")
+		}
+		info.Shown = info.Shown || info.legacy
+		return info, kept, nil
 	}
 	if _, ok := regularSize(s.partPath(id)); ok {
 		kept = append(kept, id+".part")
@@ -442,6 +457,31 @@ func (s *Store) removeFiles(id string) {
 	os.Remove(s.partPath(id))
 	os.Remove(s.dataPath(id))
 	os.Remove(s.sumsPath(id))
+	os.Remove(s.shownPath(id))
+}
+
+// MarkShown records that the room has shown the complete file id (see
+// Info.Shown). It is not synced: a power cut that loses it has the room
+// show the file once more, never not at all.
+func (s *Store) MarkShown(id string) error {
+	s.mu.Lock()
+	e, ok := s.entries[id]
+	complete := ok && e.info.Complete
+	s.mu.Unlock()
+	if !complete {
+		return refuse(ErrNotFound, "there is no such complete file")
+	}
+	f, err := statefile.OpenFile(s.shownPath(id), os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	e.info.Shown = true
+	s.mu.Unlock()
+	return nil
 }
 
 // Remove takes the file id off offer and removes it from disk. An upload

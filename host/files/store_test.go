@@ -528,3 +528,52 @@ func TestRoomFieldsKept(t *testing.T) {
 		}
 	}
 }
+
+// Whether the room has shown a complete file is kept across a restart
+// (ID.shown), so that one the host was killed before showing is shown
+// when it starts again; a file whose metadata is of the version before
+// that was kept counts as shown once complete, as it was then.
+func TestShownKept(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, roomy)
+	data := content(5, 3*ChunkSize/2)
+	info := declare(t, s, "key:a", "shown.bin", data)
+	u, err := s.Resume(info.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload(t, u, data)
+	if got, _ := s.Get(info.ID); !got.Complete || got.Shown {
+		t.Fatalf("after the upload: %+v; want complete, not shown", got)
+	}
+	if got, _ := openStore(t, dir, roomy).Get(info.ID); !got.Complete || got.Shown {
+		t.Fatalf("reopened before it was shown: %+v; want complete, not shown", got)
+	}
+	if err := s.MarkShown(info.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := openStore(t, dir, roomy).Get(info.ID); !got.Shown {
+		t.Fatalf("reopened after MarkShown: %+v; want shown", got)
+	}
+
+	// Of version 2, with no ID.shown: shown, as every complete file was.
+	os.Remove(filepath.Join(dir, info.ID+".shown"))
+	meta, err := os.ReadFile(filepath.Join(dir, info.ID+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := bytes.Replace(meta, []byte(`"version":3`), []byte(`"version":2`), 1)
+	if bytes.Equal(old, meta) {
+		t.Fatalf("no version 3 in %s", meta)
+	}
+	if err := os.WriteFile(filepath.Join(dir, info.ID+".json"), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := openStore(t, dir, roomy).Get(info.ID); !got.Complete || !got.Shown {
+		t.Fatalf("of version 2: %+v; want complete and shown", got)
+	}
+
+	if err := s.MarkShown("0123456789abcdef0123456789abcdef"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("MarkShown of no such file: %v", err)
+	}
+}

@@ -54,6 +54,11 @@ type Files interface {
 	// Remove takes the file back, data and all (an upload or reads in
 	// progress fail).
 	Remove(id string) error
+	// Shown records that the room has shown the complete file: one the
+	// host holds complete but not shown (it was killed in between) is
+	// not Stored when the room starts, and the host has the room show it
+	// (FileStored).
+	Shown(id string) error
 }
 
 // Offer hands the room an offer frame from m: the file (Name, Size,
@@ -322,9 +327,13 @@ func (s *state) fileStored(id string) {
 	}
 	if o.To == "" {
 		s.broadcast(&wire.Frame{Kind: wire.KindOffer, From: o.From, File: shownFile(o)})
-		return
+	} else {
+		s.sendPrivates(o, wire.Frame{Kind: wire.KindOffer, From: o.From, To: o.To, File: shownFile(o), Time: s.now()})
 	}
-	s.sendPrivates(o, wire.Frame{Kind: wire.KindOffer, From: o.From, To: o.To, File: shownFile(o), Time: s.now()})
+	// In the journal before it is marked shown: a kill between the two
+	// has the file shown twice, never not at all.
+	s.appendJournal()
+	_ = s.files.Shown(o.ID) // if it cannot be kept, the file is shown again after a restart
 }
 
 // silenced says why o's offerer may no longer be heard (muted, banned),

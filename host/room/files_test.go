@@ -27,6 +27,8 @@ type fakeFiles struct {
 // testExpiry is how long fakeFiles keeps a file.
 const testExpiry = 24 * time.Hour
 
+func (f *fakeFiles) Shown(string) error { return nil }
+
 func (f *fakeFiles) Declare(o Offer) (Offer, error) {
 	if f.err != nil {
 		return Offer{}, f.err
