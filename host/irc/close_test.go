@@ -41,11 +41,11 @@ func TestCloseTellsClientWhoseSessionHadNotStarted(t *testing.T) {
 	}})
 	ours, client := net.Pipe()
 	defer client.Close()
-	// As Serve does: admitted, then its session's goroutine started...
+	// As Serve does: admitted (and so counted in g.wg), then its
+	// session's goroutine started...
 	if got := g.admit(ours, "pipe"); got != admitted {
 		t.Fatalf("admit: %v", got)
 	}
-	g.wg.Add(1)
 	closed := make(chan struct{})
 	go func() {
 		g.Close()
@@ -196,4 +196,62 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("waited in vain for %s", what)
+}
+
+// onceListener hands out conn once, then waits for Close.
+type onceListener struct {
+	conn      net.Conn
+	handedOut sync.Once
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *onceListener) Accept() (net.Conn, error) {
+	var c net.Conn
+	l.handedOut.Do(func() { c = l.conn })
+	if c != nil {
+		return c, nil
+	}
+	<-l.closed
+	return nil, net.ErrClosed
+}
+
+func (l *onceListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *onceListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+// Close as Serve admits a connection: the session is counted before Close
+// can wait for the sessions (it was counted after the gateway's lock, so
+// that a host closing as a client came could find, under -race, Add racing
+// Wait, and Close return while the session went on).
+func TestCloseRacingAnAccept(t *testing.T) {
+	for range 100 {
+		g := New(Config{Dial: func(context.Context, Peer) (net.Conn, error) {
+			return nil, errors.New("no room in this test")
+		}})
+		ours, client := net.Pipe()
+		ln := &onceListener{conn: ours, closed: make(chan struct{})}
+		served := make(chan error, 1)
+		go func() { served <- g.Serve(ln) }()
+		go io.Copy(io.Discard, client)
+		deadline := time.Now().Add(testWait)
+		for admitted := false; !admitted; {
+			if time.Now().After(deadline) {
+				t.Fatal("Serve never admitted the connection")
+			}
+			g.mu.Lock()
+			admitted = g.netConns[ours]
+			g.mu.Unlock()
+		}
+		g.Close()
+		client.Close()
+		select {
+		case <-served:
+		case <-time.After(testWait):
+			t.Fatal("Serve did not return after Close")
+		}
+	}
 }

@@ -191,8 +191,7 @@ func (g *Gateway) Serve(ln net.Listener) error {
 			nc.Close()
 			continue
 		}
-		g.wg.Add(1)
-		go g.serveConn(nc, addr)
+		go g.serveConn(nc, addr) // counted in g.wg by admit
 	}
 }
 
@@ -224,6 +223,10 @@ func (g *Gateway) admit(nc net.Conn, addr string) admission {
 		return admitRefused
 	}
 	g.netConns[nc] = true
+	// Counted under the lock that Close takes to mark the gateway closed,
+	// so that its Wait never starts before a session admitted ahead of it
+	// is counted (Add racing a Wait that found nothing to wait for).
+	g.wg.Add(1)
 	return admitted
 }
 
