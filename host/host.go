@@ -127,6 +127,8 @@ type Config struct {
 	maxTransfers        int
 	maxTransfersPerAddr int
 	transferSilence     time.Duration
+	slowWindow          time.Duration // see transfermeter.go
+	slowRate            float64
 	sweepEvery          time.Duration // how often expired files go; 0 means a minute
 }
 
@@ -307,6 +309,12 @@ func Start(cfg Config) (*Host, error) {
 	}
 	if cfg.transferSilence > 0 {
 		h.server.transferSilence = cfg.transferSilence
+	}
+	if cfg.slowWindow > 0 {
+		h.server.slowWindow = cfg.slowWindow
+	}
+	if cfg.slowRate > 0 {
+		h.server.slowRate = cfg.slowRate
 	}
 	go func() {
 		defer close(h.roomDone)

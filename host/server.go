@@ -102,6 +102,8 @@ type server struct {
 	maxTransfers        int
 	maxTransfersPerAddr int
 	transferSilence     time.Duration
+	slowWindow          time.Duration // see transfermeter.go
+	slowRate            float64       // bytes a second
 	transfers           int
 	transfersPerAddr    map[string]int
 	uploads             map[string]*upload
@@ -131,6 +133,8 @@ func newServer(ctx context.Context, r *room.Room, password string, log *slog.Log
 		maxTransfers:        defaultMaxTransfers,
 		maxTransfersPerAddr: defaultMaxTransfersPerAddr,
 		transferSilence:     defaultTransferSilence,
+		slowWindow:          defaultSlowWindow,
+		slowRate:            defaultSlowRate,
 		transfersPerAddr:    make(map[string]int),
 		uploads:             make(map[string]*upload),
 	}
@@ -190,8 +194,10 @@ type connState struct {
 	member  bool // past its hello: counted in server.members
 	joined  bool // the room admitted it
 	// transfer: a transfer connection past its first frame, counted in
-	// server.transfers (see beginTransfer).
+	// server.transfers (see beginTransfer); meter is how much it has
+	// moved, nil for the owner's.
 	transfer bool
+	meter    *transferMeter
 }
 
 // admit counts a new connection from p before its TLS handshake, or

@@ -3,6 +3,7 @@ package host
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -75,37 +76,70 @@ type upload struct {
 // "fetch" from the pending ones to the transfers, or returns the refusal
 // to send when there are too many (nil, false for a connection that was
 // pushed out of pending meanwhile: it is closed already).
-func (s *server) beginTransfer(conn net.Conn) (refusal *wire.Frame, ok bool) {
+func (s *server) beginTransfer(conn net.Conn) (meter *transferMeter, refusal *wire.Frame, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.conns[conn]
 	if !st.owner {
 		if st.pending == nil {
-			return nil, false
+			return nil, nil, false
 		}
 		s.unpend(st)
 	}
+	now := time.Now()
 	switch {
 	case s.noTransfers:
-		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeRoomClosed, Text: "the room is closing"}, false
+		return nil, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeRoomClosed, Text: "the room is closing"}, false
 	case s.files == nil:
-		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeNotFound, Text: "this room does not take files"}, false
+		return nil, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeNotFound, Text: "this room does not take files"}, false
 	case st.owner:
 		// The person running the host counts in no limit, as its member
 		// connection does not.
 		st.transfer = true
-		return nil, true
-	case s.transfers >= s.maxTransfers:
-		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany,
-			Text: fmt.Sprintf("the host is moving %d files already, the most it moves at once; try again in a moment", s.transfers)}, false
+		return nil, nil, true
 	case s.transfersPerAddr[st.addr] >= s.maxTransfersPerAddr:
-		return &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany,
+		return nil, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany,
 			Text: fmt.Sprintf("your address has %d transfers running, the most the host takes from one; wait for one to end", s.transfersPerAddr[st.addr])}, false
+	case s.transfers >= s.maxTransfers && !s.cutSlowest(now):
+		return nil, &wire.Frame{Type: wire.TypeRefused, Code: wire.CodeTooMany,
+			Text: fmt.Sprintf("the host is moving %d files already, the most it moves at once; try again in a moment", s.transfers)}, false
 	}
 	st.transfer = true
+	st.meter = newTransferMeter(now, s.slowWindow)
 	s.transfers++
 	s.transfersPerAddr[st.addr]++
-	return nil, true
+	return st.meter, nil, true
+}
+
+// cutSlowest ends the transfer that moved least over the last slowWindow,
+// if that was below slowRate, and counts it out, so that a newcomer may
+// take its place (see transfermeter.go). It reports whether it ended one.
+// Called with s.mu held.
+func (s *server) cutSlowest(now time.Time) bool {
+	var slowest net.Conn
+	least := s.slowRate
+	for c, st := range s.conns {
+		if !st.transfer || st.meter == nil {
+			continue
+		}
+		if rate, ok := st.meter.rate(now); ok && rate < least {
+			slowest, least = c, rate
+		}
+	}
+	if slowest == nil {
+		return false
+	}
+	s.log.Info("a transfer too slow to keep its place gave it to another", "addr", s.conns[slowest].addr, "bytes-per-second", int(least))
+	// Reset, not closed: what the kernel still holds for a peer that
+	// does not read is dropped, not trickled to it.
+	if tc, ok := slowest.(*tls.Conn); ok {
+		if tcp, ok := tc.NetConn().(*net.TCPConn); ok {
+			tcp.SetLinger(0)
+		}
+	}
+	abort(slowest)
+	s.endTransfer(s.conns[slowest])
+	return true
 }
 
 // endTransfer counts a transfer out, once. Called with s.mu held.
@@ -142,14 +176,15 @@ func (s *server) stopTransfers() {
 // its end. The connection is closed after.
 func (c *memberConn) transfer(first wire.Frame) {
 	s := c.server
-	if refusal, ok := s.beginTransfer(c.conn); !ok {
+	meter, refusal, ok := s.beginTransfer(c.conn)
+	if !ok {
 		if refusal != nil {
 			writeFrame(c.conn, refusal)
 		}
 		return
 	}
 	c.conn.SetDeadline(time.Time{})
-	t := &transferConn{server: s, conn: c.conn, peer: c.peer, silence: s.transferSilence}
+	t := &transferConn{server: s, conn: c.conn, peer: c.peer, silence: s.transferSilence, meter: meter}
 	if first.File == nil || !files.ValidID(first.File.ID) {
 		t.refuse(wire.CodeNotFound, noSuchFile)
 		return
@@ -181,7 +216,15 @@ type transferConn struct {
 	conn    net.Conn
 	peer    peer
 	silence time.Duration
-	stopped atomic.Bool // receive's store side has failed: fill reads no more
+	stopped atomic.Bool    // receive's store side has failed: fill reads no more
+	meter   *transferMeter // nil for the owner's
+}
+
+// moved counts n bytes moved, for the meter.
+func (t *transferConn) moved(n int) {
+	if t.meter != nil && n > 0 {
+		t.meter.add(time.Now(), n)
+	}
 }
 
 // refuse ends the transfer with a "refused" frame, then reads (and throws
@@ -508,6 +551,7 @@ func (t *transferConn) fill(r io.Reader, b []byte, want int) (int, error) {
 	for n < want {
 		m, err := r.Read(b[n:])
 		n += m
+		t.moved(m)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -565,7 +609,9 @@ func (t *transferConn) fetch(id string, offset int64) {
 		// As in fill: the piece has the silence to go out whole, so that
 		// a peer that reads a byte now and then is cut off.
 		t.conn.SetWriteDeadline(time.Now().Add(t.silence))
-		_, writeErr = t.conn.Write(b)
+		var n int
+		n, writeErr = t.conn.Write(b)
+		t.moved(n)
 		return writeErr
 	}
 	// The store's reads are on disk and end by themselves.

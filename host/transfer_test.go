@@ -768,3 +768,41 @@ func TestBannedMemberCannotFetch(t *testing.T) {
 	}
 
 }
+
+// An attacker's way to keep files from everyone: take every transfer
+// place the host has and hold each by reading next to nothing (here, by
+// not reading at all once the kernel's buffers are full). When every
+// place is taken, a newcomer takes the place of the one that moved least
+// over the last window, if that was slow; the one cut off could resume.
+func TestSlowTransferGivesWayWhenFull(t *testing.T) {
+	h := startFilesHost(t, Config{maxTransfers: 1, slowWindow: 200 * time.Millisecond, slowRate: 1 << 20})
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	g := genFile{seed: 41, size: 64 << 20}
+	o := declare(t, h, "wanted.bin", g)
+	if _, last := uploadFile(t, addr, fp, o, g); last.Type != wire.TypeStored {
+		t.Fatalf("upload: %+v", last)
+	}
+	holder := startXfer(t, dialWith(t, h, dialOptions{from: "127.0.0.2", tinyReadBuffer: true}), fetchFrame(o.ID, 0))
+	if f, err := holder.frame(); err != nil || f.Type != wire.TypeReady {
+		t.Fatalf("the holder's fetch: %+v, %v", f, err)
+	}
+	// The holder reads nothing more. Someone else's fetch is refused as
+	// one too many until the holder has been slow for a whole window,
+	// then goes through whole.
+	waitFor(t, "the slow fetch to give way", func() bool {
+		sum := sha256.New()
+		// Closed at once: refused tries that linger would take the
+		// address's connection places.
+		conn := dialWith(t, h, dialOptions{from: "127.0.0.3"})
+		defer conn.Close()
+		ready, n, err := fetchInto(t, conn, o.ID, 0, sum)
+		if ready.Type == wire.TypeRefused && ready.Code != wire.CodeTooMany {
+			t.Fatalf("the other fetch: %+v", ready)
+		}
+		return ready.Type == wire.TypeReady && err == nil && n == g.size && hex.EncodeToString(sum.Sum(nil)) == o.SHA256
+	})
+	holder.conn.SetReadDeadline(time.Now().Add(testDeadline))
+	if n, _ := io.Copy(io.Discard, holder.dec.Rest()); n >= g.size {
+		t.Fatalf("the holder, cut off, still got the whole file (%d bytes)", n)
+	}
+}
