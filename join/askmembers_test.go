@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,5 +99,59 @@ func TestAskMembersHostile(t *testing.T) {
 	}
 	if n := len(r.Names()); n > 2 {
 		t.Fatalf("the roster took %d names from a list past the bound", n)
+	}
+}
+
+// askingUI asks for the members as soon as it is welcomed, as the JSON UI
+// does for a program, and records the frames shown.
+type askingUI struct {
+	*fakeUI
+	mu    sync.Mutex
+	shown []wire.Frame
+}
+
+func (u *askingUI) Enter(w wire.Frame, r *Roster) {
+	u.fakeUI.Enter(w, r)
+	r.Ask()
+}
+
+func (u *askingUI) Show(f wire.Frame, phase Phase) {
+	u.mu.Lock()
+	u.shown = append(u.shown, f)
+	u.mu.Unlock()
+	u.fakeUI.Show(f, phase)
+}
+
+// A UI that asks at once (Roster.Ask, the JSON UI's way) has the client
+// ask without waiting for Tab, and is shown the members frame at its
+// place among the events: after the join it followed, before the say
+// that followed it.
+func TestAskMembersAtEnter(t *testing.T) {
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(5, bigWelcome)
+		h.send(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindJoin, Seq: 6, Time: testTime, Name: "dee", Role: wire.RoleMember})
+		if f, _ := h.read(); f.Type != wire.TypeMembers {
+			t.Errorf("host: got %+v, want the members asked for", f)
+		}
+		h.send(wire.Frame{Type: wire.TypeMembers, Members: []wire.Member{cy, {Name: "dee", Role: wire.RoleMember}}})
+		h.send(say(7, "cy", "hi", 0))
+		h.expect(wire.TypeSay, "/quit")
+		closedLeft(h)
+	})
+	ui := &askingUI{fakeUI: newFakeUI(t)}
+	done := joinAsync(context.Background(), dial, Options{Name: "bob"}, ui)
+	waitPrinted(t, ui.fakeUI, "<cy> hi")
+	typeLines(ui.fakeUI, "/quit")
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	var order []string
+	for _, f := range ui.shown {
+		order = append(order, f.Type+"/"+f.Kind)
+	}
+	if want := []string{"event/join", "members/", "event/say"}; !slices.Equal(order[:min(3, len(order))], want) {
+		t.Fatalf("shown %v; want %v first", order, want)
 	}
 }

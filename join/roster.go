@@ -118,10 +118,7 @@ func (r *Roster) WaitWhole(d time.Duration) bool {
 	if !partial {
 		return true
 	}
-	select {
-	case r.wanted <- struct{}{}:
-	default: // asked already
-	}
+	r.Ask()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -129,6 +126,23 @@ func (r *Roster) WaitWhole(d time.Duration) bool {
 		return true
 	case <-t.C:
 		return false
+	}
+}
+
+// Ask asks for the members a big room's welcome left out, without
+// waiting for them (WaitWhole waits); it does nothing for a roster that
+// has them, or once asked. Safe on any goroutine: the session's owner
+// takes the wish and sends the ask.
+func (r *Roster) Ask() {
+	r.mu.Lock()
+	partial := r.partial
+	r.mu.Unlock()
+	if !partial {
+		return
+	}
+	select {
+	case r.wanted <- struct{}{}:
+	default: // asked already
 	}
 }
 

@@ -504,12 +504,14 @@ func (s *Session) next() (wire.Frame, error) {
 			continue // it has done its work: something arrived
 		}
 		if f.Type == wire.TypeMembers {
-			// The roster's, asked for: nothing to show.
+			// The roster's, asked for. Passed on all the same, at its
+			// place among the events, for a UI that lists the members
+			// (a program's, in JSON); a person's shows nothing of it.
 			if err := s.roster.applyMembers(f); err != nil {
 				s.Close()
 				return wire.Frame{}, err
 			}
-			continue
+			return f, nil
 		}
 		if f.Type == wire.TypePrivate && f.PrivateSeq != 0 {
 			if f.PrivateSeq <= s.privateShown {

@@ -34,6 +34,7 @@ const (
 	typePrivate    = "private"     // a /msg, to or from the person
 	typeNotice     = "notice"      // the host's answer to the person's command; Error for a refusal
 	typeBans       = "bans"        // the room's ban list, to admins
+	typeMembers    = "members"     // who is in a big room, after a welcome that gave only member_count
 	typeClosed     = "closed"      // the host ends the connection
 	typeRefused    = "refused"     // the host would not let the person in
 	typeError      = "error"       // the room could not read what the client sent, and ends the connection
@@ -256,6 +257,13 @@ func (u *jsonUI) Enter(w wire.Frame, r *join.Roster) {
 	e := jsonEvent{Type: typeWelcome, Seq: w.Seq}
 	welcomeFields(&e, w)
 	u.write(&e)
+	if w.MembersOnRequest && r != nil {
+		// A program learns who is here from the events that follow its
+		// welcome: in a big room, whose welcome gave only the count, it is
+		// sent the list at once, as a "members" line at its place among
+		// them.
+		r.Ask()
+	}
 }
 
 func (u *jsonUI) Show(f wire.Frame, phase join.Phase) {
@@ -387,6 +395,14 @@ func jsonFromFrame(f wire.Frame, phase join.Phase, me string) (jsonEvent, bool) 
 	case wire.TypeWelcome:
 		e.Type = typeWelcome
 		welcomeFields(&e, f)
+	case wire.TypeMembers:
+		// The members a big room's welcome left out, which a program is
+		// sent as soon as the room answers (see Enter).
+		e.Type = typeMembers
+		e.Members = []jsonMember{}
+		for _, m := range f.Members {
+			e.Members = append(e.Members, jsonMember{Name: m.Name, Role: m.Role, Away: m.Away, Key: jsonKey(m.Key)})
+		}
 	default:
 		return jsonEvent{}, false
 	}

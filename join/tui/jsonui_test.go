@@ -88,6 +88,8 @@ func TestJSONFromFrame(t *testing.T) {
 			`{"v":1,"type":"bans","phase":"live","bans":["dan","eve"]}`},
 		{"no bans left", wire.Frame{Type: wire.TypeBans}, join.Live,
 			`{"v":1,"type":"bans","phase":"live","bans":[]}`},
+		{"members of a big room", wire.Frame{Type: wire.TypeMembers, Members: []wire.Member{{Name: "ana", Role: wire.RoleOwner, Key: "Rj1ZqTlE"}, {Name: "cy", Role: wire.RoleMember, Away: true}}}, join.Live,
+			`{"v":1,"type":"members","phase":"live","members":[{"name":"ana","role":"owner","key":"Rj1ZqTlE"},{"name":"cy","role":"member","away":true}]}`},
 		{"kicked", wire.Frame{Type: wire.TypeClosed, Code: wire.CodeKicked, By: "ana", Text: "spam"}, join.Live,
 			`{"v":1,"type":"closed","phase":"live","by":"ana","code":"kicked","text":"spam"}`},
 		{"left", wire.Frame{Type: wire.TypeClosed, Code: wire.CodeLeft}, join.Live,
