@@ -157,16 +157,6 @@ func (g *fileGate) Remove(id string) error { return g.store.Remove(id) }
 // Shown records that the room has shown the complete file id.
 func (g *fileGate) Shown(id string) error { return g.store.MarkShown(id) }
 
-// unshownNone reports whether every complete file has been shown.
-func (g *fileGate) unshownNone() bool {
-	for _, info := range g.store.List() {
-		if info.Complete && !info.Shown {
-			return false
-		}
-	}
-	return true
-}
-
 // unshown gives the ids of the complete files the room has not shown: the
 // host was killed between the end of their upload and the room's showing
 // them. The host has the room show them once it runs. Those whose time

@@ -208,7 +208,7 @@ func TestFileStoredButNotShownIsShownAtStart(t *testing.T) {
 		return n
 	}
 	h2 := startFilesHost(t, Config{StateDir: dir})
-	waitFor(t, "the file shown", h2.files.unshownNone)
+	waitFor(t, "the file shown", func() bool { return len(h2.files.unshown(time.Time{})) == 0 })
 	if n := offers(h2); n != 1 {
 		t.Fatalf("after the restart, %d offers of late.bin in the history; want it shown once", n)
 	}
