@@ -21,6 +21,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -370,7 +371,14 @@ func runBareProcess() {
 		os.Exit(1)
 	}
 	fmt.Println("addr", h.ln.Addr())
+	if file := os.Getenv(hostProfileEnv); file != "" {
+		// Its own CPU profile, as a host process writes one, to compare.
+		if f, err := os.Create(fmt.Sprintf("%s.bare.%d", file, os.Getpid())); err == nil {
+			pprof.StartCPUProfile(f)
+		}
+	}
 	io.Copy(io.Discard, os.Stdin)
+	pprof.StopCPUProfile()
 	h.close()
 	os.Exit(0)
 }

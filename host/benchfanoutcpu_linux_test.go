@@ -33,6 +33,7 @@ func BenchmarkFanOutCPU(b *testing.B) {
 			return perCPU, perSecond
 		}
 		hp := startHostProcess(b, "bench")
+		hp.startProfile() // CHATROOM_BENCH_HOSTPROFILE=file: the host's own profile, in file.PID
 		room := &processRoomProto{roomProto: &roomProto{addr: hp.addr, conf: benchClientTLS(hp.fingerprint), len: roomFrameLen(b)}, proc: hp}
 		roomCPU, roomRate := measure(room, hp.cmd.Process.Pid)
 		roomWrites := writes

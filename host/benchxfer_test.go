@@ -116,6 +116,7 @@ func BenchmarkTransfer(b *testing.B) {
 				b.Fatal(err)
 			}
 			viaHost += d
+			waitBackgroundReleased(b) // the plain copy as without the host
 			d, err = timed(func() error { return plain.fetch(stored, benchXferSize) })
 			if err != nil {
 				b.Fatal(err)
@@ -136,6 +137,7 @@ func BenchmarkTransfer(b *testing.B) {
 				b.Fatal(err)
 			}
 			viaHost += d
+			waitBackgroundReleased(b)
 			d, err = timed(func() error { return plain.upload(data, false) })
 			if err != nil {
 				b.Fatal(err)
@@ -374,6 +376,9 @@ func benchChatDuringTransfer(b *testing.B, mbps float64) {
 		b.Fatal(err)
 	}
 
+	// The upload's added processors (see goBackground) are taken back
+	// before the room alone is measured.
+	waitBackgroundReleased(b)
 	idle, err := s.openLoop(b.N, rate)
 	if err != nil {
 		b.Fatal(err)
@@ -391,6 +396,7 @@ func benchChatDuringTransfer(b *testing.B, mbps float64) {
 	if ferr != nil || moved == 0 && elapsed > 100*time.Millisecond {
 		b.Fatalf("the fetching client moved %d bytes while the chat was measured (%v): it measured nothing", moved, ferr)
 	}
+	waitBackgroundReleased(b)
 	b.ReportMetric(float64(percentile(idle, 0.50))/1e3, "idle-p50-us")
 	b.ReportMetric(float64(percentile(busy, 0.50))/1e3, "busy-p50-us")
 	b.ReportMetric(float64(percentile(idle, 0.99))/1e3, "idle-p99-us")
@@ -398,6 +404,18 @@ func benchChatDuringTransfer(b *testing.B, mbps float64) {
 	b.ReportMetric(float64(percentile(busy, 0.99))/float64(percentile(idle, 0.99)), "x-vs-idle")
 	b.ReportMetric(float64(moved)/1e6/elapsed.Seconds(), "fetch-MB/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// waitBackgroundReleased waits until the processors added for transfers
+// (goBackground) are taken back.
+func waitBackgroundReleased(tb testing.TB) {
+	deadline := time.Now().Add(10 * time.Second)
+	for backgroundAdded() > 0 {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d processors added for transfers are still there 10 s after", backgroundAdded())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // fetchClientEnv, in a child of the test binary, makes it the fetching

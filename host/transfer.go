@@ -53,13 +53,16 @@ const (
 	// uploadBuffer and fetchBuffer are how much a transfer moves at once
 	// (see pipeline). An upload's store writes to disk, hashes and syncs:
 	// larger pieces there cost fewer system calls (at 64 KiB, uploads ran
-	// at 0.60-0.66 of a plain copy, at 256 KiB 0.71-0.79). A fetch, of
-	// which there are many for one upload, yields to the room between
-	// pieces: at 64 KiB, chat's p99 beside an unpaced fetch was 13-26 ms,
-	// at 256 KiB 30-614 ms, for the same fetch rate within a tenth
-	// (BenchmarkChatDuringTransfer and BenchmarkTransfer).
+	// at 0.60-0.66 of a plain copy, at 256 KiB 0.71-0.79). A fetch's
+	// pieces are where its pipeline's two goroutines hand over, which
+	// costs a thread switch now that its network side runs at a low
+	// priority (see goBackground): at 64 KiB a fetch ran at 0.81 of a
+	// plain copy, at 128 KiB 0.90-0.93, at 256 KiB 1.03, while chat's p99
+	// beside an unpaced fetch was 1.17-1.34, 1.27-1.28 and 1.33-1.78 ×
+	// the idle room's (BenchmarkTransfer and BenchmarkChatDuringTransfer,
+	// 2026-12-02).
 	uploadBuffer = 256 << 10
-	fetchBuffer  = 64 << 10
+	fetchBuffer  = 128 << 10
 	// takeoverWait bounds how long a new upload of a file waits for the
 	// one it replaces (see takeOver) to let the file go.
 	takeoverWait = 5 * time.Second
@@ -463,10 +466,6 @@ const pipelineBuffers = 4
 // either side, io.EOF for none. Its buffers come from buffers (*[]byte
 // of one size: uploadBuffers or fetchBuffers) and go back there.
 func pipeline(buffers *sync.Pool, fill func([]byte) (int, error), drain func([]byte) error, stop func()) error {
-	type piece struct {
-		b   []byte
-		err error
-	}
 	free := make(chan []byte, pipelineBuffers)
 	full := make(chan piece, pipelineBuffers)
 	quit := make(chan struct{})
@@ -503,6 +502,28 @@ func pipeline(buffers *sync.Pool, fill func([]byte) (int, error), drain func([]b
 			}
 		}
 	}()
+	// The drain side is the heavy one, which seldom waits: a fetch's
+	// encryption, an upload's sha256 and disk. It runs at a transfer's
+	// low priority (goBackground), so that chat goes first when the
+	// cores are busy; the fill side, which waits for the network or the
+	// disk at every piece, runs as any goroutine (a goroutine at the low
+	// priority has a thread to itself, and each wait costs it two thread
+	// switches).
+	result := make(chan error, 1)
+	goBackground(func() { result <- drainPieces(full, free, quit, drain, stop) })
+	return <-result
+}
+
+// piece is a buffer that pipeline's fill filled, and its error.
+type piece struct {
+	b   []byte
+	err error
+}
+
+// drainPieces is pipeline's drain side: it hands each piece from full to
+// drain and its buffer back to free, until full closes or either side
+// fails; then it closes quit, calls stop, and takes back every buffer.
+func drainPieces(full chan piece, free chan []byte, quit chan struct{}, drain func([]byte) error, stop func()) error {
 	var err error
 	for p := range full {
 		if len(p.b) > 0 {
@@ -521,10 +542,7 @@ func pipeline(buffers *sync.Pool, fill func([]byte) (int, error), drain func([]b
 			return err
 		}
 		free <- p.b[:cap(p.b)]
-		// The other goroutines (the room's, the members') have their turn
-		// between two buffers of a transfer, not only when the scheduler
-		// preempts it: chat never waits behind a file for long.
-		runtime.Gosched()
+		yieldToRoom()
 	}
 	return io.EOF
 }
