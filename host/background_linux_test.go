@@ -16,18 +16,22 @@ import (
 // threadNice reads the nice value of thread tid of this process.
 func threadNice(t *testing.T, tid int) int {
 	t.Helper()
-	stat, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/stat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The command, field 2, is in parentheses and may hold spaces: the
-	// fields counted are after it; nice is field 19.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	nice, err := strconv.Atoi(fields[19-3])
+	nice, err := readNice(tid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return nice
+}
+
+func readNice(tid int) (int, error) {
+	stat, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command, field 2, is in parentheses and may hold spaces: the
+	// fields counted are after it; nice is field 19.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return strconv.Atoi(fields[19-3])
 }
 
 // TestBackgroundRunsLowAndLeavesNoLowThread: a transfer's goroutine runs
@@ -36,31 +40,34 @@ func threadNice(t *testing.T, tid int) int {
 // that priority) and the processor is taken back. The room's goroutines,
 // on the other threads, keep theirs.
 func TestBackgroundRunsLowAndLeavesNoLowThread(t *testing.T) {
-	probe := make(chan error)
-	go func() {
-		runtime.LockOSThread() // not unlocked: the thread ends with this goroutine
-		probe <- unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), backgroundNice)
-	}()
-	if err := <-probe; err != nil {
-		t.Skipf("this machine does not let a thread lower its priority (%v): transfers run as any goroutine", err)
-	}
 	defer setBackgroundRelease(setBackgroundRelease(10 * time.Millisecond))
 	base := runtime.GOMAXPROCS(0)
 
-	type seen struct{ tid, nice, procs int }
-	inside := make(chan seen)
-	release := make(chan struct{})
+	type seen struct {
+		tid, nice, procs int
+		lowering         error // what lowering this thread again gives
+	}
 	const n = 2
+	inside := make(chan seen, n)
+	release := make(chan struct{})
 	for range n {
 		goBackground(func() {
 			tid := unix.Gettid()
-			inside <- seen{tid, threadNice(t, tid), runtime.GOMAXPROCS(0)}
+			nice, err := readNice(tid)
+			if err != nil {
+				nice = -100 // not a nice value: reported below
+			}
+			inside <- seen{tid, nice, runtime.GOMAXPROCS(0), unix.Setpriority(unix.PRIO_PROCESS, tid, backgroundNice)}
 			<-release
 		})
 	}
 	var tids []int
 	for i := range n {
 		s := <-inside
+		if s.lowering != nil {
+			close(release)
+			t.Skipf("this machine does not let a thread lower its priority (%v): transfers run as any goroutine", s.lowering)
+		}
 		if s.tid == os.Getpid() {
 			t.Errorf("a transfer goroutine runs lowered on the process's first thread, which never ends")
 		}
