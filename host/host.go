@@ -246,6 +246,8 @@ func Start(cfg Config) (*Host, error) {
 		roomCfg.Journal = j
 	}
 
+	bansChanged := make(chan struct{}, 1)
+	roomCfg.Store = bansWatched{Store: roomCfg.Store, changed: bansChanged}
 	ctx, stop := context.WithCancel(context.Background())
 	r := room.New(roomCfg)
 	h := &Host{
@@ -301,6 +303,9 @@ func Start(cfg Config) (*Host, error) {
 		h.server.handshakeTimeout = cfg.handshakeTimeout
 	}
 	h.server.files = fileGate
+	if fileGate != nil {
+		go h.server.endBannedTransfers(bansChanged)
+	}
 	if cfg.maxTransfers > 0 {
 		h.server.maxTransfers = cfg.maxTransfers
 	}

@@ -198,6 +198,7 @@ type connState struct {
 	// moved, nil for the owner's.
 	transfer bool
 	meter    *transferMeter
+	identity string // the transfer's peer's key, to find it when bans change
 }
 
 // admit counts a new connection from p before its TLS handshake, or

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"chatroom/host/files"
+	"chatroom/host/room"
 	"chatroom/host/wire"
 )
 
@@ -79,7 +80,7 @@ type upload struct {
 // "fetch" from the pending ones to the transfers, or returns the refusal
 // to send when there are too many (nil, false for a connection that was
 // pushed out of pending meanwhile: it is closed already).
-func (s *server) beginTransfer(conn net.Conn) (meter *transferMeter, refusal *wire.Frame, ok bool) {
+func (s *server) beginTransfer(conn net.Conn, identity string) (meter *transferMeter, refusal *wire.Frame, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.conns[conn]
@@ -108,6 +109,7 @@ func (s *server) beginTransfer(conn net.Conn) (meter *transferMeter, refusal *wi
 			Text: fmt.Sprintf("the host is moving %d files already, the most it moves at once; try again in a moment", s.transfers)}, false
 	}
 	st.transfer = true
+	st.identity = identity
 	st.meter = newTransferMeter(now, s.slowWindow)
 	s.transfers++
 	s.transfersPerAddr[st.addr]++
@@ -133,16 +135,78 @@ func (s *server) cutSlowest(now time.Time) bool {
 		return false
 	}
 	s.log.Info("a transfer too slow to keep its place gave it to another", "addr", s.conns[slowest].addr, "bytes-per-second", int(least))
-	// Reset, not closed: what the kernel still holds for a peer that
-	// does not read is dropped, not trickled to it.
-	if tc, ok := slowest.(*tls.Conn); ok {
+	s.cutTransfer(slowest)
+	return true
+}
+
+// cutTransfer ends a transfer at once and counts it out. It is reset, not
+// closed: what the kernel still holds for a peer is dropped, not trickled
+// to it. Called with s.mu held.
+func (s *server) cutTransfer(conn net.Conn) {
+	if tc, ok := conn.(*tls.Conn); ok {
 		if tcp, ok := tc.NetConn().(*net.TCPConn); ok {
 			tcp.SetLinger(0)
 		}
 	}
-	abort(slowest)
-	s.endTransfer(s.conns[slowest])
-	return true
+	abort(conn)
+	s.endTransfer(s.conns[conn])
+}
+
+// endBannedTransfers ends the running transfers of whoever the room bans,
+// each time its bans change (a signal on changed), until the host closes:
+// a ban is checked as a transfer starts, and a fetch of a large file, or
+// an upload, would otherwise go on to its end.
+func (s *server) endBannedTransfers(changed <-chan struct{}) {
+	type running struct {
+		conn           net.Conn
+		identity, addr string
+	}
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-changed:
+		}
+		var check []running
+		s.mu.Lock()
+		for c, st := range s.conns {
+			if st.transfer && !st.owner {
+				check = append(check, running{c, st.identity, st.addr})
+			}
+		}
+		s.mu.Unlock()
+		for _, t := range check {
+			banned, err := s.room.BannedFromFiles(s.ctx, t.identity, t.addr)
+			if err != nil {
+				return // the host is closing
+			}
+			if !banned {
+				continue
+			}
+			s.mu.Lock()
+			if st := s.conns[t.conn]; st != nil && st.transfer {
+				s.log.Info("a banned member's transfer was ended", "addr", t.addr)
+				s.cutTransfer(t.conn)
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// bansWatched is the room's store, with a signal on changed (dropped when
+// one is already waiting) each time the bans change.
+type bansWatched struct {
+	room.Store
+	changed chan<- struct{}
+}
+
+func (b bansWatched) SaveBans(bans []room.Ban) error {
+	err := b.Store.SaveBans(bans)
+	select {
+	case b.changed <- struct{}{}:
+	default:
+	}
+	return err
 }
 
 // endTransfer counts a transfer out, once. Called with s.mu held.
@@ -179,7 +243,7 @@ func (s *server) stopTransfers() {
 // its end. The connection is closed after.
 func (c *memberConn) transfer(first wire.Frame) {
 	s := c.server
-	meter, refusal, ok := s.beginTransfer(c.conn)
+	meter, refusal, ok := s.beginTransfer(c.conn, c.peer.identity)
 	if !ok {
 		if refusal != nil {
 			writeFrame(c.conn, refusal)

@@ -806,3 +806,49 @@ func TestSlowTransferGivesWayWhenFull(t *testing.T) {
 		t.Fatalf("the holder, cut off, still got the whole file (%d bytes)", n)
 	}
 }
+
+// A member about to be banned starts fetching a large file (or has one
+// running when the ban comes): the ban is checked as a transfer starts,
+// and without more the fetch would go on to its end. The ban ends it;
+// someone else's fetch of the same file goes on.
+func TestBanEndsRunningTransfer(t *testing.T) {
+	h := startFilesHost(t, Config{})
+	ana := owner(t, h, "ana")
+	eveKey, otherKey := newIdentity(t), newIdentity(t)
+	const eveAddr = "127.0.0.9"
+	member(t, h, "eve", dialOptions{from: eveAddr, identity: &eveKey})
+	ana.nextEvent(wire.KindJoin)
+	g := genFile{seed: 43, size: 64 << 20}
+	o := declare(t, h, "big.bin", g)
+	if _, last := uploadFile(t, h.Addr().String(), h.Fingerprint(), o, g); last.Type != wire.TypeStored {
+		t.Fatalf("upload: %+v", last)
+	}
+	start := func(opt dialOptions) *xfer {
+		t.Helper()
+		x := startXfer(t, dialWith(t, h, opt), fetchFrame(o.ID, 0))
+		if f, err := x.frame(); err != nil || f.Type != wire.TypeReady {
+			t.Fatalf("fetch: %+v, %v", f, err)
+		}
+		return x
+	}
+	// Both read nothing more for now: their fetches wait, running, with
+	// the kernel's buffers full.
+	eve := start(dialOptions{from: eveAddr, identity: &eveKey})
+	other := start(dialOptions{from: "127.0.0.3", identity: &otherKey})
+
+	ana.say("/ban eve")
+	ana.nextEvent(wire.KindLeave)
+	eve.conn.SetReadDeadline(time.Now().Add(testDeadline))
+	n, err := io.Copy(io.Discard, eve.dec.Rest())
+	if n >= g.size {
+		t.Fatalf("eve, banned, still got the whole file (%d bytes)", n)
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("eve's fetch was still open %v after her ban (%d bytes read)", testDeadline, n)
+	}
+	sum := sha256.New()
+	other.conn.SetReadDeadline(time.Now().Add(testDeadline))
+	if n, err := io.Copy(sum, other.dec.Rest()); n != g.size || hex.EncodeToString(sum.Sum(nil)) != o.SHA256 {
+		t.Fatalf("someone else's fetch, beside eve's: %d of %d bytes (%v)", n, g.size, err)
+	}
+}
