@@ -23,7 +23,8 @@ import (
 // BenchmarkChatDuringTransfer/fetch=unpaced measures it: chat's p99 beside
 // a fetch at loopback speed, on the same two cores as the room, its
 // members and the fetching client, went from 7.5–10.7 × the idle room's
-// to 1.2–1.3 ×, the fetch from 1.2 GB/s to 0.9–1.0 GB/s.
+// to 1.3–1.6 ×, the fetch from 1.2 GB/s to 0.86–0.91 GB/s; without the
+// added processor it was 3.2–3.5 ×.
 
 // backgroundNice is the nice value of a transfer's threads: the kernel
 // gives a thread of nice 0 about ten times the CPU of one of nice 10 when
