@@ -421,6 +421,9 @@ func (e *Error) Error() string { return e.Msg }
 
 // Append appends f, encoded as one line, to buf and returns the result.
 func Append(buf []byte, f *Frame) ([]byte, error) {
+	if b, ok := appendPlain(buf, f); ok {
+		return b, nil
+	}
 	w := bytes.NewBuffer(buf)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false) // '<' is common in chat and needs no escaping here
@@ -620,6 +623,9 @@ func Parse(line []byte) (Frame, error) {
 		// encoding/json would quietly replace the bad bytes; refuse them
 		// instead, so that what a member sent is what others see.
 		return Frame{}, &Error{Code: CodeMalformed, Msg: "frame is not valid UTF-8"}
+	}
+	if f, ok := parseSay(line); ok {
+		return f, nil
 	}
 	var f Frame
 	if err := json.Unmarshal(line, &f); err != nil {
