@@ -23,14 +23,17 @@ import (
 // BenchmarkChatDuringTransfer/fetch=unpaced measures it: chat's p99 beside
 // a fetch at loopback speed, on the same two cores as the room, its
 // members and the fetching client, went from 7.5–10.7 × the idle room's
-// to 1.3–1.6 ×, the fetch from 1.2 GB/s to 0.86–0.91 GB/s; without the
+// to 1.3–1.5 ×, the fetch from 1.2 GB/s to 0.87–0.95 GB/s; without the
 // added processor it was 3.2–3.5 ×.
 
-// backgroundNice is the nice value of a transfer's threads: the kernel
-// gives a thread of nice 0 about ten times the CPU of one of nice 10 when
-// both want it, and a transfer on a machine doing nothing else is not
-// slowed at all.
-const backgroundNice = 10
+// backgroundNice is the nice value of a transfer's threads, the lowest
+// there is: when both want a core, the kernel gives a thread of nice 0
+// about 70 times the CPU of one of nice 19, so that chat hardly waits for
+// a file (beside an unpaced fetch, chat's p99 was 1.17-1.86 × the idle
+// room's in 8 runs at nice 10, 1.28-1.50 × in 5 at 19, the fetch as fast);
+// a transfer on a machine doing nothing else is not slowed at all, and
+// one on a machine busy with something else is, as background work.
+const backgroundNice = 19
 
 // background.release is how long after a transfer goroutine ends the
 // processor added for it is taken back: changing GOMAXPROCS stops the
