@@ -60,8 +60,8 @@ const (
 	// priority (see goBackground): at 64 KiB a fetch ran at 0.81 of a
 	// plain copy, at 128 KiB 0.90-0.93, at 256 KiB 1.03, while chat's p99
 	// beside an unpaced fetch was 1.17-1.34, 1.27-1.28 and 1.33-1.78 ×
-	// the idle room's (BenchmarkTransfer and BenchmarkChatDuringTransfer,
-	// 2026-12-02).
+	// the idle room's, the fetch's thread at nice 10 (BenchmarkTransfer
+	// and BenchmarkChatDuringTransfer, 2026-12-02).
 	uploadBuffer = 256 << 10
 	fetchBuffer  = 128 << 10
 	// takeoverWait bounds how long a new upload of a file waits for the
