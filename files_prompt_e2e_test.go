@@ -180,6 +180,14 @@ func (k *rowKinds) line(row string) bool {
 	return false
 }
 
+// wrappedTail reports whether row, the screen's top one, can be the end
+// of the session's one line that wraps (the first visit's, with the
+// room's id), whose start has scrolled off the screen; capture-pane joins
+// a wrapped line's rows only when all of them are on it.
+func (k *rowKinds) wrappedTail(row string) bool {
+	return strings.HasSuffix(row, "checked from now on")
+}
+
 func (k *rowKinds) prompt(row string) bool {
 	rest, ok := strings.CutPrefix(row, k.promptText[:len(k.promptText)-1]) // the row is trimmed: "Lab 3 ana>"
 	if !ok {
@@ -245,6 +253,7 @@ func (w *screenWatch) run() {
 			row = strings.TrimRight(row, " ")
 			switch {
 			case row == "" || w.kinds.line(row) || w.kinds.prompt(row):
+			case i == 0 && w.kinds.wrappedTail(row):
 			case w.kinds.bar.MatchString(row):
 				// A bar: the rows below it up to the prompt are bars too.
 				j := i + 1
