@@ -48,7 +48,8 @@ var background = struct {
 	timer   *time.Timer
 }{release: time.Second}
 
-// setBackgroundRelease sets backgroundRelease, for a test, and returns what it was.
+// setBackgroundRelease sets background.release, for a test, and returns
+// what it was.
 func setBackgroundRelease(d time.Duration) time.Duration {
 	background.mu.Lock()
 	defer background.mu.Unlock()
@@ -94,7 +95,7 @@ func runBackground(f func(), started chan struct{}) {
 
 // addBackground counts delta goroutines started (1) or ended (-1) at the
 // low priority, adding a processor at once for one started, and taking
-// back those no longer needed backgroundRelease after one ended.
+// back those no longer needed background.release after one ended.
 func addBackground(delta int) {
 	b := &background
 	b.mu.Lock()

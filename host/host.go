@@ -246,8 +246,12 @@ func Start(cfg Config) (*Host, error) {
 		roomCfg.Journal = j
 	}
 
+	// A ban ends the banned member's running transfers (see
+	// endBannedTransfers): the store tells of every change to the bans.
 	bansChanged := make(chan struct{}, 1)
-	roomCfg.Store = bansWatched{Store: roomCfg.Store, changed: bansChanged}
+	if fileGate != nil {
+		roomCfg.Store = bansWatched{Store: roomCfg.Store, changed: bansChanged}
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	r := room.New(roomCfg)
 	h := &Host{
