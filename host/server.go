@@ -729,6 +729,12 @@ func (c *memberConn) runWriter() {
 				c.writeFailed(err)
 			}
 		}
+		if out.Lost() && !c.failed {
+			// A member the room let go that was owed more than its log
+			// still held: the connection ends here, not with a gap, and
+			// the member resumes from the history.
+			c.writeFailed(errFellBehindLog)
+		}
 		out.Recycle(frames)
 		if !open {
 			if !c.failed {
@@ -904,6 +910,10 @@ func (c *memberConn) writeFrames(frames [][]byte) error {
 	}
 	return err
 }
+
+// errFellBehindLog ends the connection of a member owed events that the
+// room's log no longer holds (room.Outbox.Lost).
+var errFellBehindLog = errors.New("the room's log moved on past what the member was owed")
 
 // pingFrame is what a writer sends after a heartbeat interval of silence.
 var pingFrame = []byte(`{"type":"ping"}` + "\n")

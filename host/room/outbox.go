@@ -1,36 +1,89 @@
 package room
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Outbox is a member's queue of encoded frames, filled by the room goroutine
 // and emptied by the host's writer for the member's connection.
 //
-// It holds at most its limit of frames (Config.Outbox); the room finds a
-// member whose outbox is full too slow. Unlike a channel of that size, it
-// holds no memory while it is empty: an idle member costs a few words, not
-// a thousand slots. The writer takes everything queued at once ([Outbox.Take])
-// and so writes it in one go.
+// What every member gets (the room's events) is not queued member by
+// member: the room appends it once to its broadcast log, which every
+// outbox reads from its own place (cursor). Only what one member gets
+// alone (a notice, an error, a private message) is queued in the outbox
+// itself, marked with the place in the log it comes before, so that the
+// writer takes both in the room's order. Handing an event to a room of a
+// hundred is then one append and a hundred reads of an atomic, not a
+// hundred locks of a hundred queues, each on a cache line that the
+// members' writers, on other cores, had just taken.
 //
-// The mutex guards the queue alone, between the room goroutine and one
-// writer; the room's state is not behind it.
+// It holds at most its limit of frames (Config.Outbox), counting both;
+// the room finds a member whose outbox is full too slow. It holds no
+// memory of its own while it is empty: an idle member costs a few words.
+// The writer takes everything queued at once ([Outbox.Take]) and so writes
+// it in one go.
+//
+// The mutex guards the queue of the member's own frames, between the room
+// goroutine and one writer; the room's state is not behind it.
 type Outbox struct {
-	mu     sync.Mutex
-	frames [][]byte // queued, oldest first; nil when empty
-	// box holds frames' backing array for framesPool; taken is the box of
-	// the frames Take handed out, until Recycle (one writer at a time).
-	box    *[][]byte
-	taken  *[][]byte
-	limit  int
-	closed bool
+	log *broadcastLog // nil for an outbox that takes only its own frames
+	// cursor is the place in log of the next event the writer takes:
+	// written by the writer (Take), read by the room to know how far
+	// behind the member is, and whether the writer has taken everything.
+	cursor atomic.Uint64
+	// ownLen counts the frames in own: set under mu, read by the room
+	// without it.
+	ownLen atomic.Int64
+	// wake, once set (OnReady), is called instead of sending a token.
+	wake atomic.Pointer[func()]
+	// lost is set by Take when the log moved on past events the member
+	// had not taken (see Lost). Owned by the writer.
+	lost bool
+
+	mu  sync.Mutex
+	own []ownFrame // the member's own frames, oldest first; nil when empty
+	// stop, once stopped is set, is the place in log past which the
+	// member is given nothing: it was found too slow, or its outbox closed.
+	stop    uint64
+	stopped bool
+	closed  bool
+	limit   int
+	// taken holds the slice of the frames Take handed out, for framesPool,
+	// until Recycle (one writer at a time).
+	taken *[][]byte
 	// ready holds a token when frames were queued (or the outbox closed)
 	// since the writer last took them.
 	ready chan struct{}
-	// wake, once set (OnReady), is called instead of sending that token.
-	wake func()
 }
 
+// ownFrame is one of the member's own frames, and the place in the log
+// (the event) it comes before.
+type ownFrame struct {
+	before uint64
+	frame  []byte
+}
+
+// newOutbox is an outbox of limit frames that takes only its own frames,
+// as tests build them.
 func newOutbox(limit int) *Outbox {
-	return &Outbox{limit: limit, ready: make(chan struct{}, 1)}
+	return newLoggedOutbox(limit, nil)
+}
+
+// newLoggedOutbox is an outbox of limit frames that reads the room's
+// events from log, from where readFromHere puts it.
+func newLoggedOutbox(limit int, log *broadcastLog) *Outbox {
+	o := &Outbox{log: log, limit: limit, ready: make(chan struct{}, 1)}
+	o.readFromHere()
+	return o
+}
+
+// readFromHere has the outbox read the log from its head: the member is
+// in the room from now on, and so handed every event from now on, and
+// none before (those its welcome has, or not). Room goroutine only, before
+// any writer takes from the outbox.
+func (o *Outbox) readFromHere() {
+	o.cursor.Store(o.head())
 }
 
 // framesPool holds empty queues ([][]byte) between bursts, so that a busy
@@ -40,43 +93,88 @@ var framesPool = sync.Pool{New: func() any {
 	return &q
 }}
 
-// push queues frame, and reports false, queuing nothing, when the outbox is
-// full. Called by the room goroutine only, never after close.
+// head is the place in the log after the last event appended, 0 without
+// a log.
+func (o *Outbox) head() uint64 {
+	if o.log == nil {
+		return 0
+	}
+	return o.log.head.Load()
+}
+
+// push queues frame, the member's alone, and reports false, queuing
+// nothing, when the outbox is full. Called by the room goroutine only,
+// never after close.
 func (o *Outbox) push(frame []byte) bool {
+	head := o.head()
 	o.mu.Lock()
-	if len(o.frames) >= o.limit {
+	if int(head-o.cursor.Load())+len(o.own) >= o.limit {
 		o.mu.Unlock()
 		return false
 	}
-	wake := len(o.frames) == 0
-	if o.frames == nil {
-		o.box = framesPool.Get().(*[][]byte)
-		o.frames = (*o.box)[:0]
-	}
-	o.frames = append(o.frames, frame)
-	hook := o.wake
+	// The writer's last Take left nothing of the member's own: whether it
+	// took every event too, it may be waiting, so it is told (a token it
+	// does not need costs it one look).
+	wake := len(o.own) == 0
+	o.own = append(o.own, ownFrame{before: head, frame: frame})
+	o.ownLen.Store(int64(len(o.own)))
 	o.mu.Unlock()
 	if wake {
-		o.signal(hook)
+		o.signal()
 	}
 	return true
+}
+
+// offer tells the outbox of the event the room just appended to its log
+// at place at (the head was at, and is at+1 now), and reports false when
+// the member was already as far behind as its limit: it is then given
+// nothing from at on. Called by the room goroutine only, never after
+// close.
+func (o *Outbox) offer(at uint64) bool {
+	cursor := o.cursor.Load()
+	// The writer may have taken this event already (cursor at+1).
+	behind := int64(at) - int64(cursor)
+	if behind+o.ownLen.Load() >= int64(o.limit) {
+		o.stopAt(at)
+		return false
+	}
+	// The writer had taken everything before this event: it may be
+	// waiting. If it is taking at this moment, either it sees this event
+	// (it reads the head after it moves its cursor, see Take) or the room
+	// sees its cursor moved here and wakes it: never neither.
+	if cursor == at {
+		o.signal()
+	}
+	return true
+}
+
+// stopAt has the member given nothing from place at in the log on.
+func (o *Outbox) stopAt(at uint64) {
+	o.mu.Lock()
+	if !o.stopped {
+		o.stop, o.stopped = at, true
+	}
+	o.mu.Unlock()
 }
 
 // close ends the outbox: what is queued is still taken, then Take reports
 // it closed. Called by the room goroutine only, once.
 func (o *Outbox) close() {
+	head := o.head()
 	o.mu.Lock()
 	o.closed = true
-	hook := o.wake
+	if !o.stopped {
+		o.stop, o.stopped = head, true
+	}
 	o.mu.Unlock()
-	o.signal(hook)
+	o.signal()
 }
 
 // signal tells the writer there is something to take: by calling wake,
 // the hook OnReady set, or else with a token on Ready.
-func (o *Outbox) signal(wake func()) {
-	if wake != nil {
-		wake()
+func (o *Outbox) signal() {
+	if wake := o.wake.Load(); wake != nil {
+		(*wake)()
 		return
 	}
 	select {
@@ -98,9 +196,7 @@ func (o *Outbox) Ready() <-chan struct{} { return o.ready }
 // write, rather than keep one waiting on Ready for every idle member.
 // Frames queued before OnReady wait for the writer's first Take.
 func (o *Outbox) OnReady(wake func()) {
-	o.mu.Lock()
-	o.wake = wake
-	o.mu.Unlock()
+	o.wake.Store(&wake)
 }
 
 // Take returns every frame queued, oldest first, and whether the outbox is
@@ -111,12 +207,58 @@ func (o *Outbox) OnReady(wake func()) {
 // Take does not wait.
 func (o *Outbox) Take() (frames [][]byte, open bool) {
 	o.mu.Lock()
-	frames, o.frames = o.frames, nil
-	o.taken, o.box = o.box, nil
+	// The head is read under the lock, which push holds as it marks a
+	// frame of the member's own with the head: every one taken here comes
+	// before it, and every one pushed after comes after it.
+	head := o.head()
+	if o.stopped && o.stop < head {
+		head = o.stop
+	}
+	own := o.own
+	o.own = nil
+	o.ownLen.Store(0)
 	open = !o.closed
+	stopped := o.stopped
 	o.mu.Unlock()
+
+	cursor := o.cursor.Load()
+	if len(own) == 0 && cursor == head {
+		return nil, open
+	}
+	box := framesPool.Get().(*[][]byte)
+	frames = (*box)[:0]
+	ok := true
+	for _, f := range own {
+		if ok {
+			frames, ok = o.log.read(frames, cursor, f.before)
+		}
+		cursor = max(cursor, f.before)
+		if ok {
+			frames = append(frames, f.frame)
+		}
+	}
+	if ok {
+		frames, ok = o.log.read(frames, cursor, head)
+	}
+	o.lost = o.lost || !ok
+	*box = frames
+	o.taken = box
+	o.cursor.Store(head)
+	// Events appended after the head was read above, while the room saw
+	// the cursor still short of them and so woke no one: the writer is
+	// told now, so that it takes them before it waits.
+	if !stopped && o.head() != head {
+		o.signal()
+	}
 	return frames, open
 }
+
+// Lost reports whether the room's log moved on past events the member
+// had not taken yet, so that the frames Take returned stop short of them.
+// It happens only to a member found too slow, or removed, that still had
+// more than an outbox's worth to take: its writer should end its
+// connection, which the member then resumes from the room's history.
+func (o *Outbox) Lost() bool { return o.lost }
 
 // Recycle hands back the slice that the last Take returned, once its
 // frames are written, for outboxes to queue into again. Only the writer
@@ -134,10 +276,58 @@ func (o *Outbox) Recycle(frames [][]byte) {
 
 // Len is the number of frames queued now.
 func (o *Outbox) Len() int {
+	head := o.head()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.frames)
+	if o.stopped && o.stop < head {
+		head = o.stop
+	}
+	return int(head-o.cursor.Load()) + len(o.own)
 }
 
 // Limit is the number of frames the outbox holds at most.
 func (o *Outbox) Limit() int { return o.limit }
+
+// broadcastLog is the room's latest events, as every member's outbox reads
+// them: a ring that the room goroutine alone appends to, and that
+// writers read from their own places. It holds twice an outbox's limit,
+// so that a member the room has just let go (found too slow, kicked) can
+// still be given what it was owed while the room goes on; a writer further
+// behind than the ring finds its places taken by later events, and
+// knows it (an entry says what place it holds).
+type broadcastLog struct {
+	head    atomic.Uint64 // the place of the next event appended
+	entries []atomic.Pointer[logEntry]
+}
+
+type logEntry struct {
+	at    uint64
+	frame []byte
+}
+
+func newBroadcastLog(outboxLimit int) *broadcastLog {
+	return &broadcastLog{entries: make([]atomic.Pointer[logEntry], 2*max(outboxLimit, 1))}
+}
+
+// append puts frame at the head and returns its place. Room goroutine
+// only.
+func (l *broadcastLog) append(frame []byte) uint64 {
+	at := l.head.Load()
+	l.entries[at%uint64(len(l.entries))].Store(&logEntry{at: at, frame: frame})
+	l.head.Store(at + 1)
+	return at
+}
+
+// read appends to frames the events from place from to place to (not
+// included), and reports false, stopping short, where a later event has
+// taken a place.
+func (l *broadcastLog) read(frames [][]byte, from, to uint64) ([][]byte, bool) {
+	for at := from; at < to; at++ {
+		e := l.entries[at%uint64(len(l.entries))].Load()
+		if e == nil || e.at != at {
+			return frames, false
+		}
+		frames = append(frames, e.frame)
+	}
+	return frames, true
+}

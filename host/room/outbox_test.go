@@ -2,7 +2,11 @@ package room
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // An outbox holds up to its limit, hands everything over in one Take, in
@@ -78,5 +82,203 @@ func TestOutboxOnReady(t *testing.T) {
 	case <-o.Ready():
 		t.Fatal("a token on Ready although the hook was called instead")
 	default:
+	}
+}
+
+// loggedOutbox is an outbox reading a log of its own, as a member's reads
+// the room's, and a way to append an event to that log as the room's
+// fanOut does.
+func loggedOutbox(limit int) (*Outbox, func(frame string) bool) {
+	log := newBroadcastLog(limit)
+	o := newLoggedOutbox(limit, log)
+	return o, func(frame string) bool { return o.offer(log.append([]byte(frame))) }
+}
+
+// The room's events (from the log) and the member's own frames (queued in
+// the outbox) come out of Take in the order the room handed them over,
+// however the takes fall among them.
+func TestOutboxLogKeepsTheRoomsOrder(t *testing.T) {
+	for _, tt := range []struct {
+		steps string // e: an event, o: an own frame, |: a Take
+		want  string // what the takes returned, in order
+	}{
+		{"eee|", "e0 e1 e2"},
+		{"ooo|", "o0 o1 o2"},
+		{"eoeoe|", "e0 o1 e2 o3 e4"},
+		{"oe|eo|oo|ee", "o0 e1 e2 o3 o4 o5"},
+		{"e|o|e|o", "e0 o1 e2"},
+		{"ooee|oeeo|e|", "o0 o1 e2 e3 o4 e5 e6 o7 e8"},
+		{"||e||", "e0"},
+	} {
+		o, event := loggedOutbox(64)
+		var got []string
+		for i, step := range tt.steps {
+			switch step {
+			case 'e':
+				if !event(fmt.Sprintf("e%d", i-strings.Count(tt.steps[:i], "|"))) {
+					t.Fatalf("%s: event refused below the limit", tt.steps)
+				}
+			case 'o':
+				if !o.push(fmt.Appendf(nil, "o%d", i-strings.Count(tt.steps[:i], "|"))) {
+					t.Fatalf("%s: own frame refused below the limit", tt.steps)
+				}
+			case '|':
+				frames, _ := o.Take()
+				for _, f := range frames {
+					got = append(got, string(f))
+				}
+				o.Recycle(frames)
+			}
+		}
+		if g := strings.Join(got, " "); g != tt.want {
+			t.Errorf("%s: took %q, want %q", tt.steps, g, tt.want)
+		}
+	}
+}
+
+// A member as far behind as its outbox's limit, events and own frames
+// together, is refused the next event, and given nothing after it, even
+// once it has taken what it had.
+func TestOutboxLogLimit(t *testing.T) {
+	o, event := loggedOutbox(3)
+	if !event("e0") || !o.push([]byte("o1")) || !event("e2") {
+		t.Fatal("refused below the limit")
+	}
+	if o.Len() != 3 {
+		t.Fatalf("Len = %d, want 3", o.Len())
+	}
+	if event("e3") {
+		t.Fatal("an event past the limit accepted")
+	}
+	event("e4") // the room gives a member it let go nothing more, but the log goes on
+	frames, open := o.Take()
+	if got := fmt.Sprintf("%s", frames); got != "[e0 o1 e2]" || !open {
+		t.Fatalf("Take = %s, %v; want [e0 o1 e2], open", got, open)
+	}
+	if frames, _ := o.Take(); len(frames) != 0 {
+		t.Fatalf("after the stop, Take = %s; want nothing", frames)
+	}
+	if o.Lost() {
+		t.Fatal("Lost although nothing owed was overwritten")
+	}
+}
+
+// A writer that had not taken what it was owed when the log went round
+// past it gets what the log still held in order, stops at the gap, and
+// is told (Lost), rather than given a later event in an earlier's place.
+func TestOutboxLogLostWhenOvertaken(t *testing.T) {
+	const limit = 2 // the log holds 4
+	log := newBroadcastLog(limit)
+	slow := newLoggedOutbox(limit, log)
+	other := newLoggedOutbox(limit, log)
+	for i := range 9 {
+		at := log.append(fmt.Appendf(nil, "e%d", i))
+		slow.offer(at)
+		other.offer(at)
+		frames, _ := other.Take()
+		other.Recycle(frames)
+	}
+	frames, _ := slow.Take()
+	if len(frames) != 0 || !slow.Lost() {
+		t.Fatalf("Take = %s, lost %v; want nothing, lost", frames, slow.Lost())
+	}
+	if other.Lost() {
+		t.Fatal("a member that kept up was told it lost events")
+	}
+
+	// What comes before the gap still comes, in order.
+	log = newBroadcastLog(limit)
+	o := newLoggedOutbox(limit, log)
+	o.push([]byte("o0"))
+	o.offer(log.append([]byte("e1")))
+	if o.offer(log.append([]byte("e2"))) {
+		t.Fatal("an event past the limit accepted")
+	}
+	for range 4 {
+		log.append([]byte("later"))
+	}
+	frames, _ = o.Take()
+	if got := fmt.Sprintf("%s", frames); got != "[o0]" || !o.Lost() {
+		t.Fatalf("Take = %s, lost %v; want [o0], lost", got, o.Lost())
+	}
+}
+
+// An event appended to the log while the writer takes is never left
+// behind with the writer waiting: either the writer's Take sees it, or
+// the room sees the writer's cursor at it and wakes it. A room goroutine
+// hands over bursts of one to three frames (events, and now and then one
+// of the member's own) and waits for the writer to have taken each burst
+// before the next, so that nothing later covers for a wake-up lost at the
+// end of a burst; the writer takes only when woken. A lost wake-up is a
+// writer waiting while the room waits for it (the deadline). Run with
+// -race too.
+func TestOutboxLogNoLostWakeUp(t *testing.T) {
+	const rounds = 20000
+	o, event := loggedOutbox(8)
+	var taken atomic.Int64
+	bad := make(chan error, 1)
+	go func() {
+		for {
+			<-o.Ready()
+			frames, open := o.Take()
+			for _, f := range frames {
+				if got, want := string(f), fmt.Sprint(taken.Load()); got != want && got != "own"+want {
+					bad <- fmt.Errorf("frame %q where %s was due", got, want)
+					return
+				}
+				taken.Add(1)
+			}
+			o.Recycle(frames)
+			if !open {
+				return
+			}
+		}
+	}()
+	sent := int64(0)
+	for round := range rounds {
+		for range round%3 + 1 {
+			var ok bool
+			if sent%5 == 4 {
+				ok = o.push(fmt.Appendf(nil, "own%d", sent))
+			} else {
+				ok = event(fmt.Sprint(sent))
+			}
+			if !ok {
+				t.Fatalf("frame %d refused below the limit", sent)
+			}
+			sent++
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for taken.Load() < sent {
+			select {
+			case err := <-bad:
+				t.Fatal(err)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the writer waits with %d of %d frames taken: a wake-up was lost", round, taken.Load(), sent)
+			}
+			runtime.Gosched()
+		}
+	}
+	o.close()
+}
+
+// An event into an outbox whose writer has taken everything wakes it,
+// once; more events behind it wake no one until the writer takes them.
+func TestOutboxLogWakes(t *testing.T) {
+	o, event := loggedOutbox(16)
+	wakes := 0
+	o.OnReady(func() { wakes++ })
+	event("e0")
+	event("e1")
+	if wakes != 1 {
+		t.Fatalf("%d wakes for two events into an emptied outbox, want 1", wakes)
+	}
+	frames, _ := o.Take()
+	o.Recycle(frames)
+	event("e2")
+	if wakes != 2 {
+		t.Fatalf("%d wakes after an event into an outbox emptied again, want 2", wakes)
 	}
 }

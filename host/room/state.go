@@ -21,6 +21,9 @@ type state struct {
 	now    func() time.Time
 	store  Store
 	outbox int
+	// events is the log every member's outbox reads the room's events
+	// from (see Outbox).
+	events *broadcastLog
 	limits wire.Limits // as the welcome announces them
 	held   wire.Limits // as the line budgets keep them: HeldLimits(limits)
 
@@ -192,6 +195,7 @@ func newState(cfg Config) *state {
 	if s.outbox <= 0 {
 		s.outbox = defaultOutbox
 	}
+	s.events = newBroadcastLog(s.outbox)
 	for i, u := range cfg.Mutes {
 		s.mutes[i] = u.withNameKey()
 	}
@@ -278,7 +282,7 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		key:      key,
 		addr:     req.Addr,
 		identity: req.Identity,
-		out:      newOutbox(s.outbox),
+		out:      newLoggedOutbox(s.outbox, s.events),
 		removed:  req.Removed,
 		role:     wire.RoleMember,
 		joined:   s.now(),
@@ -433,6 +437,7 @@ func withReason(text, reason string) string {
 func (s *state) addMember(m *Member) {
 	s.presence.joins++
 	m.order = s.presence.joins
+	m.out.readFromHere() // it is handed the events from now on
 	s.members = append(s.members, m)
 	s.byKey[m.key] = m
 }
@@ -593,8 +598,25 @@ func (s *state) broadcast(f *wire.Frame) {
 	s.fanOut(s.event(f))
 }
 
+// fanOut hands frame to every member: appended once to the room's log,
+// which every outbox reads (see Outbox).
 func (s *state) fanOut(frame []byte) {
-	s.fanOutExcept(frame, nil)
+	s.appendJournal() // before anyone can have it (see Journal)
+	at := s.events.append(frame)
+	for _, m := range s.members {
+		if m.gone {
+			continue
+		}
+		if m.out.log != s.events {
+			// An outbox a test built, of its own frames only.
+			s.deliver(m, frame)
+			continue
+		}
+		if !m.out.offer(at) {
+			m.gone = true
+			s.tooSlow = append(s.tooSlow, m)
+		}
+	}
 }
 
 // fanOutExcept hands frame to every member but skip. It never changes the
@@ -657,6 +679,7 @@ func (s *state) deliver(m *Member, frame []byte) {
 	}
 	s.appendJournal() // before m can have it (see Journal)
 	if !m.out.push(frame) {
+		m.out.stopAt(m.out.head()) // nor the room's events from now on
 		m.gone = true
 		s.tooSlow = append(s.tooSlow, m)
 	}
