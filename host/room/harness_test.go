@@ -122,7 +122,10 @@ func (tr *testRoom) close() {
 func (tr *testRoom) sync() {
 	tr.t.Helper()
 	done := make(chan struct{})
-	tr.r.send(func(*state) { close(done) })
+	tr.r.send(func(s *state) {
+		s.settle() // what the work before handed out is the members'
+		close(done)
+	})
 	select {
 	case <-done:
 	case <-tr.r.done:

@@ -340,3 +340,50 @@ func TestJournalEveryoneResumesAfterACrash(t *testing.T) {
 		}
 	}
 }
+
+// Messages that wait while the room works are handed out together after
+// one journal write (see publish): the room writes the journal, and offers
+// each member its events, once for several messages rather than once a
+// message, and every member still gets each of them, in order, and none
+// before the journal has it.
+func TestQueuedMessagesShareAJournalWrite(t *testing.T) {
+	j := &tapeJournal{}
+	const limit = 50
+	tr := startRoom(t, Config{Journal: j, History: limit})
+	ana := keyedJoin(tr, "ana", nil)
+	bob := keyedJoin(tr, "bob", nil)
+	ana.frames()
+	bob.frames()
+
+	waiting, release := j.holdNext()
+	ana.say("0")
+	<-waiting // the room is writing line 0 to the journal
+	const queued = 5
+	for i := 1; i <= queued; i++ {
+		ana.say(fmt.Sprint(i))
+	}
+	j.mu.Lock()
+	before := j.appends
+	j.mu.Unlock()
+	if _, ok := bob.next(); ok {
+		t.Fatal("bob was handed a frame while the journal was still being written")
+	}
+	release()
+	for _, c := range []*client{ana, bob} {
+		var got []string
+		for _, f := range c.frames() {
+			got = append(got, f.Text)
+		}
+		if want := []string{"0", "1", "2", "3", "4", "5"}; !slices.Equal(got, want) {
+			t.Fatalf("%s got %q, want %q", c.m.name, got, want)
+		}
+	}
+	j.mu.Lock()
+	appends := j.appends - before
+	j.mu.Unlock()
+	// Line 0's append, and one for the five that waited.
+	if appends != 2 {
+		t.Errorf("%d journal writes for %d messages, %d of them queued together; want 2", appends, queued+1, queued)
+	}
+	checkReplay(t, tr, j, limit)
+}

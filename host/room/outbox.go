@@ -125,24 +125,23 @@ func (o *Outbox) push(frame []byte) bool {
 	return true
 }
 
-// offer tells the outbox of the event the room just appended to its log
-// at place at (the head was at, and is at+1 now), and reports false when
-// the member was already as far behind as its limit: it is then given
-// nothing from at on. Called by the room goroutine only, never after
-// close.
-func (o *Outbox) offer(at uint64) bool {
-	cursor := o.cursor.Load()
-	// The writer may have taken this event already (cursor at+1).
-	behind := int64(at) - int64(cursor)
-	if behind+o.ownLen.Load() >= int64(o.limit) {
-		o.stopAt(at)
+// offer tells the outbox of the events the room just published to its
+// log, at places from to to (not included: the head was at from, and is at
+// to now), and reports false when the member was already as far behind as
+// its limit: it is then given nothing from the first event that found it
+// there on. Called by the room goroutine only, never after close.
+func (o *Outbox) offer(from, to uint64) bool {
+	cursor := o.cursor.Load() // at most from: the writer takes only what is published
+	own := o.ownLen.Load()
+	if int64(to-1)-int64(cursor)+own >= int64(o.limit) {
+		o.stopAt(uint64(max(int64(from), int64(cursor)+int64(o.limit)-own)))
 		return false
 	}
-	// The writer had taken everything before this event: it may be
-	// waiting. If it is taking at this moment, either it sees this event
-	// (it reads the head after it moves its cursor, see Take) or the room
+	// The writer had taken everything before these events: it may be
+	// waiting. If it is taking at this moment, either it sees them (it
+	// reads the head after it moves its cursor, see Take) or the room
 	// sees its cursor moved here and wakes it: never neither.
-	if cursor == at {
+	if cursor == from {
 		o.signal()
 	}
 	return true
@@ -295,8 +294,16 @@ func (o *Outbox) Limit() int { return o.limit }
 // still be given what it was owed while the room goes on; a writer further
 // behind than the ring finds its places taken by later events, and
 // knows it (an entry says what place it holds).
+//
+// What the room appends is the writers' only once it is published: the
+// room publishes at the end of its turn, once the events are in the
+// journal, so that several events handed out in one turn cost one
+// journal write and one offer to each member (see state.publish).
 type broadcastLog struct {
-	head    atomic.Uint64 // the place of the next event appended
+	head atomic.Uint64 // the place after the last event published
+	// next is the place of the next event appended, head or more (room
+	// goroutine only).
+	next    uint64
 	entries []atomic.Pointer[logEntry]
 }
 
@@ -309,13 +316,24 @@ func newBroadcastLog(outboxLimit int) *broadcastLog {
 	return &broadcastLog{entries: make([]atomic.Pointer[logEntry], 2*max(outboxLimit, 1))}
 }
 
-// append puts frame at the head and returns its place. Room goroutine
-// only.
-func (l *broadcastLog) append(frame []byte) uint64 {
-	at := l.head.Load()
+// append puts frame at the next place, unpublished, and returns how many
+// events are unpublished now. Room goroutine only.
+func (l *broadcastLog) append(frame []byte) int {
+	at := l.next
 	l.entries[at%uint64(len(l.entries))].Store(&logEntry{at: at, frame: frame})
-	l.head.Store(at + 1)
-	return at
+	l.next++
+	return int(l.next - l.head.Load())
+}
+
+// unpublished is how many events were appended since the last publish.
+func (l *broadcastLog) unpublished() int { return int(l.next - l.head.Load()) }
+
+// publish hands the writers every event appended, and returns their
+// places: from from to to (not included). Room goroutine only.
+func (l *broadcastLog) publish() (from, to uint64) {
+	from, to = l.head.Load(), l.next
+	l.head.Store(to)
+	return from, to
 }
 
 // read appends to frames the events from place from to place to (not

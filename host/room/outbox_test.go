@@ -91,7 +91,14 @@ func TestOutboxOnReady(t *testing.T) {
 func loggedOutbox(limit int) (*Outbox, func(frame string) bool) {
 	log := newBroadcastLog(limit)
 	o := newLoggedOutbox(limit, log)
-	return o, func(frame string) bool { return o.offer(log.append([]byte(frame))) }
+	return o, func(frame string) bool { return o.offer(appendPublished(log, frame)) }
+}
+
+// appendPublished appends frame to log and publishes it, as the room's
+// turn does with one event, and returns the places published.
+func appendPublished(log *broadcastLog, frame string) (from, to uint64) {
+	log.append([]byte(frame))
+	return log.publish()
 }
 
 // The room's events (from the log) and the member's own frames (queued in
@@ -172,9 +179,9 @@ func TestOutboxLogLostWhenOvertaken(t *testing.T) {
 	slow := newLoggedOutbox(limit, log)
 	other := newLoggedOutbox(limit, log)
 	for i := range 9 {
-		at := log.append(fmt.Appendf(nil, "e%d", i))
-		slow.offer(at)
-		other.offer(at)
+		from, to := appendPublished(log, fmt.Sprintf("e%d", i))
+		slow.offer(from, to)
+		other.offer(from, to)
 		frames, _ := other.Take()
 		other.Recycle(frames)
 	}
@@ -190,12 +197,12 @@ func TestOutboxLogLostWhenOvertaken(t *testing.T) {
 	log = newBroadcastLog(limit)
 	o := newLoggedOutbox(limit, log)
 	o.push([]byte("o0"))
-	o.offer(log.append([]byte("e1")))
-	if o.offer(log.append([]byte("e2"))) {
+	o.offer(appendPublished(log, "e1"))
+	if o.offer(appendPublished(log, "e2")) {
 		t.Fatal("an event past the limit accepted")
 	}
 	for range 4 {
-		log.append([]byte("later"))
+		appendPublished(log, "later")
 	}
 	frames, _ = o.Take()
 	if got := fmt.Sprintf("%s", frames); got != "[o0]" || !o.Lost() {

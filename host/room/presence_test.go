@@ -349,6 +349,7 @@ func (tr *testRoom) roomRoster() (present, announced []wire.Member) {
 	done := make(chan struct{})
 	var list []byte
 	tr.r.send(func(s *state) {
+		s.settle() // as at the end of a turn: the members have what it made
 		for _, m := range s.members {
 			if !m.hidden {
 				present = append(present, m.wireMember())

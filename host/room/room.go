@@ -28,8 +28,11 @@
 // to run on one channel, and Join waits for its answer. (Each member's
 // [Outbox] has a mutex of its own, shared only by the room goroutine and
 // that member's writer; the room's state is not behind it.) Because one
-// goroutine numbers the events and hands each to every member in turn,
-// every member sees the same events in the same order.
+// goroutine numbers the events and appends each to the one log every
+// member's outbox reads (see [Outbox]), every member sees the same events
+// in the same order. The room does the work already queued in the same
+// turn and publishes what the turn made at its end, once the journal has
+// it (see state.publish).
 //
 // The room never waits for a member. Each member has a bounded outbox; a
 // member whose outbox is full when the room hands it a frame has fallen too
@@ -317,22 +320,44 @@ func (r *Room) Run(ctx context.Context) {
 			r.final = s.snapshot()
 			return
 		case work := <-r.events:
-			work(s)
-			// Members found too slow while handing out this work's frames
-			// are removed only now, so that no fan-out loop sees the member
-			// list change under it.
-			s.dropTooSlow()
-			s.endWork()
+			s.doWork(work, r.events)
 		case <-s.presenceDue():
 			s.flushPresence()
-			s.dropTooSlow()
-			s.endWork()
+			s.endTurn()
 		case <-s.ghostDue():
 			s.endGrace()
-			s.dropTooSlow()
-			s.endWork()
+			s.endTurn()
 		}
 	}
+}
+
+// maxWorkInTurn bounds the pieces of work the room does in one turn, so
+// that the members' writers, and the journal, hear of them before long.
+const maxWorkInTurn = 16
+
+// doWork does work, and then whatever work is already queued, up to
+// maxWorkInTurn in all, in one turn: what they hand out is published
+// together (see publish), so that a busy room writes the journal and
+// offers each member its events once for several messages, not once a
+// message. Nothing waits for more work to come.
+func (s *state) doWork(work func(*state), queued <-chan func(*state)) {
+	for done := 1; ; done++ {
+		work(s)
+		// Members found too slow while handing out this work's frames are
+		// removed only now, so that no fan-out loop sees the member list
+		// change under it.
+		s.dropTooSlow()
+		if done == maxWorkInTurn {
+			break
+		}
+		select {
+		case work = <-queued:
+			continue
+		default:
+		}
+		break
+	}
+	s.endTurn()
 }
 
 // JoinRequest asks to admit a member.

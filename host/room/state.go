@@ -437,6 +437,7 @@ func withReason(text, reason string) string {
 func (s *state) addMember(m *Member) {
 	s.presence.joins++
 	m.order = s.presence.joins
+	s.publish()          // what came before its join is not its
 	m.out.readFromHere() // it is handed the events from now on
 	s.members = append(s.members, m)
 	s.byKey[m.key] = m
@@ -599,20 +600,63 @@ func (s *state) broadcast(f *wire.Frame) {
 }
 
 // fanOut hands frame to every member: appended once to the room's log,
-// which every outbox reads (see Outbox).
+// which every outbox reads (see Outbox), and published with whatever else
+// the room hands out in the same turn (see publish).
 func (s *state) fanOut(frame []byte) {
+	if s.events.append(frame) >= s.maxUnpublished() {
+		s.publish()
+	}
+}
+
+// maxUnpublished bounds the events a turn holds back: a member that was
+// just under its outbox's limit when they were appended must not find the
+// log's ring (twice the limit) overtaken when they are published.
+func (s *state) maxUnpublished() int { return max(s.outbox/2, 1) }
+
+// endTurn ends the room's turn: the room is settled, and the journal may
+// take a checkpoint (endWork).
+func (s *state) endTurn() {
+	s.settle()
+	s.endWork()
+}
+
+// settle removes the members found too slow and publishes what the room
+// has handed out: every member then holds everything the work so far
+// made (a test's sync settles before it answers).
+func (s *state) settle() {
+	s.dropTooSlow()
+	s.publish()
+	for len(s.tooSlow) > 0 { // the publish found more
+		s.dropTooSlow()
+		s.publish()
+	}
+}
+
+// publish hands the members what the room's log holds since the last
+// publish, after the journal has it (see Journal), with one offer to each
+// member however many events it is. It must come before anything else
+// reaches an outbox (its own frames, its close, a new member's start),
+// so that each comes in the room's order; the room publishes at the end
+// of every turn.
+func (s *state) publish() {
+	if s.events.unpublished() == 0 {
+		return
+	}
 	s.appendJournal() // before anyone can have it (see Journal)
-	at := s.events.append(frame)
+	from, to := s.events.publish()
 	for _, m := range s.members {
 		if m.gone {
 			continue
 		}
 		if m.out.log != s.events {
 			// An outbox a test built, of its own frames only.
-			s.deliver(m, frame)
+			frames, _ := s.events.read(nil, from, to)
+			for _, f := range frames {
+				s.deliverNow(m, f)
+			}
 			continue
 		}
-		if !m.out.offer(at) {
+		if !m.out.offer(from, to) {
 			m.gone = true
 			s.tooSlow = append(s.tooSlow, m)
 		}
@@ -677,6 +721,15 @@ func (s *state) deliver(m *Member, frame []byte) {
 	if m.gone {
 		return
 	}
+	s.publish() // what the room handed out before comes first
+	s.deliverNow(m, frame)
+}
+
+// deliverNow is deliver with nothing unpublished.
+func (s *state) deliverNow(m *Member, frame []byte) {
+	if m.gone {
+		return
+	}
 	s.appendJournal() // before m can have it (see Journal)
 	if !m.out.push(frame) {
 		m.out.stopAt(m.out.head()) // nor the room's events from now on
@@ -736,6 +789,7 @@ func (s *state) depart(m *Member, final *wire.Frame, leave wire.Frame) {
 // remove takes m out of the room and closes its outbox, after which its
 // writer sends what is queued and then final. Never called during a fan-out.
 func (s *state) remove(m *Member, final *wire.Frame) {
+	s.publish() // it is owed what came before
 	m.gone = true
 	s.journalLeave(m)
 	if i := slices.Index(s.members, m); i >= 0 {
@@ -757,6 +811,7 @@ func (s *state) closeAll() {
 	// those who had left: a room of thousands comes back whole.
 	s.departedBound += len(s.members)
 	s.rosterKept = true
+	s.publish() // what came before is theirs
 	for _, m := range s.members {
 		// Its private frames are counted again if it may resume.
 		s.keptPrivateBytes -= privatesSize(m.privates)
@@ -768,7 +823,8 @@ func (s *state) closeAll() {
 	}
 }
 
-// close closes m's outbox and tells the host.
+// close closes m's outbox and tells the host. The room publishes first
+// (see publish).
 func (m *Member) close() {
 	m.out.close()
 	if m.removed != nil {
