@@ -170,6 +170,40 @@ func TestOutboxLogLimit(t *testing.T) {
 	}
 }
 
+// Events published together count as if offered one by one: a member
+// that reaches its limit among them is given those before the one that
+// found it full, and nothing from there on; one under its limit is given
+// them all, and woken once.
+func TestOutboxLogLimitAcrossAPublish(t *testing.T) {
+	log := newBroadcastLog(4) // a ring of 8
+	full := newLoggedOutbox(4, log)
+	roomy := newLoggedOutbox(8, log)
+	full.push([]byte("o0"))
+	<-full.Ready() // the token for o0, as its writer would take it
+	for _, f := range []string{"e0", "e1", "e2", "e3", "e4"} {
+		log.append([]byte(f))
+	}
+	from, to := log.publish()
+	if full.offer(from, to) {
+		t.Fatal("five events and one frame of its own accepted into an outbox of four")
+	}
+	frames, _ := full.Take()
+	if got := fmt.Sprintf("%s", frames); got != "[o0 e0 e1 e2]" {
+		t.Fatalf("Take = %s; want [o0 e0 e1 e2]", got)
+	}
+	if !roomy.offer(from, to) {
+		t.Fatal("five events refused by an outbox of eight")
+	}
+	select {
+	case <-roomy.Ready():
+	default:
+		t.Fatal("the writer of an empty outbox was not woken")
+	}
+	if frames, _ := roomy.Take(); fmt.Sprintf("%s", frames) != "[e0 e1 e2 e3 e4]" {
+		t.Fatalf("Take = %s; want [e0 e1 e2 e3 e4]", frames)
+	}
+}
+
 // A writer that had not taken what it was owed when the log went round
 // past it gets what the log still held in order, stops at the gap, and
 // is told (Lost), rather than given a later event in an earlier's place.
