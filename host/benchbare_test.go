@@ -4,7 +4,9 @@ package host
 // does on this machine, so that the benchmarks can report chatroom's figures
 // as a ratio of it, measured in the same run.
 //
-// Plain TCP, no TLS; a message is its text and a newline, nothing else. One
+// Plain TCP, no TLS (or, for the second baseline of BenchmarkFanOutCPU,
+// the same over TLS 1.3 with Go's defaults, as the host's connections
+// are); a message is its text and a newline, nothing else. One
 // hub goroutine hands each line to every member's bounded outbox (the same
 // size as the room's); one writer goroutine per member writes everything
 // queued in one write, as the host's writer does; one reader per member
@@ -14,7 +16,10 @@ package host
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -59,10 +64,15 @@ type bareHub struct {
 	conns map[net.Conn]bool
 }
 
-func startBareHub() (*bareHub, error) {
+// startBareHub serves the hub on loopback, over TLS with conf if it is not
+// nil.
+func startBareHub(conf *tls.Config) (*bareHub, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
+	}
+	if conf != nil {
+		ln = tls.NewListener(ln, conf)
 	}
 	h := &bareHub{
 		ln:      ln,
@@ -220,10 +230,11 @@ func (h *bareHub) close() {
 type bareProto struct {
 	hub  *bareHub
 	addr string
+	conf *tls.Config // the members dial with TLS when set
 }
 
 func startBareProto() (*bareProto, error) {
-	h, err := startBareHub()
+	h, err := startBareHub(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +242,13 @@ func startBareProto() (*bareProto, error) {
 }
 
 func (p *bareProto) dial(name string) (net.Conn, *bufio.Reader, uint64, error) {
-	conn, err := net.DialTimeout("tcp", p.addr, 30*time.Second)
+	var conn net.Conn
+	var err error
+	if p.conf != nil {
+		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: 30 * time.Second}, "tcp", p.addr, p.conf)
+	} else {
+		conn, err = net.DialTimeout("tcp", p.addr, 30*time.Second)
+	}
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -353,7 +370,8 @@ func (s *bareJoinServer) close() {
 
 // bareProcessEnv makes a copy of this test binary the bare broadcast hub
 // alone (runBareProcess), for benchmarks that read its CPU time apart from
-// the clients'. It is looked at before TestMain runs, by init.
+// the clients': "1" for plain TCP, "tls" for TLS. It is looked at before
+// TestMain runs, by init.
 const bareProcessEnv = "CHATROOM_BENCH_BARE_PROCESS"
 
 func init() {
@@ -365,7 +383,15 @@ func init() {
 // runBareProcess serves the bare hub, prints its address, and serves until
 // its input is closed.
 func runBareProcess() {
-	h, err := startBareHub()
+	var conf *tls.Config
+	if os.Getenv(bareProcessEnv) == "tls" {
+		var err error
+		if conf, err = bareServerTLS(); err != nil {
+			fmt.Println("error:", err)
+			os.Exit(1)
+		}
+	}
+	h, err := startBareHub(conf)
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)
@@ -383,6 +409,23 @@ func runBareProcess() {
 	os.Exit(0)
 }
 
+// bareServerTLS is a TLS configuration with a key of the kind the host's
+// is (Ed25519) and Go's defaults otherwise, as the host's are (TLS 1.3,
+// AES-GCM where the processor has it, X25519MLKEM768): the members of the
+// TLS baseline need no identity of their own, nor does the handshake
+// matter, once they are in.
+func bareServerTLS() (*tls.Config, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := wire.SelfSignedCert(key, "bare hub", x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
+}
+
 // bareProcess is the bare hub in a child process (runBareProcess).
 type bareProcess struct {
 	*bareProto
@@ -390,10 +433,15 @@ type bareProcess struct {
 	stdin io.WriteCloser
 }
 
-func startBareProcess(tb testing.TB) *bareProcess {
+// startBareProcess starts the bare hub's process, over TLS if withTLS.
+func startBareProcess(tb testing.TB, withTLS bool) *bareProcess {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), bareProcessEnv+"=1")
+	kind := "1"
+	if withTLS {
+		kind = "tls"
+	}
+	cmd.Env = append(os.Environ(), bareProcessEnv+"="+kind)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -414,6 +462,9 @@ func startBareProcess(tb testing.TB) *bareProcess {
 		tb.Fatalf("bare hub process said %q (%v)", line, err)
 	}
 	p.bareProto = &bareProto{addr: fields[1]}
+	if withTLS {
+		p.conf = &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true} // a benchmark's own hub, on loopback
+	}
 	return p
 }
 

@@ -20,6 +20,10 @@ import (
 // makes per delivery (chatroom-, bare-writes/delivery: every frame queued
 // at a time goes in one write). The host process runs with its
 // defaults (heartbeats on); the swarm checks every delivery and its order.
+//
+// A second baseline, the same bare loop over TLS 1.3 (bare-tls-, and
+// chatroom's ratio to it, tls-cpu-ratio), shows what the room costs beyond
+// the encryption, which the target's baseline does not do.
 func BenchmarkFanOutCPU(b *testing.B) {
 	const n = 100
 	b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
@@ -37,10 +41,16 @@ func BenchmarkFanOutCPU(b *testing.B) {
 		room := &processRoomProto{roomProto: &roomProto{addr: hp.addr, conf: benchClientTLS(hp.fingerprint), len: roomFrameLen(b)}, proc: hp}
 		roomCPU, roomRate := measure(room, hp.cmd.Process.Pid)
 		roomWrites := writes
-		bp := startBareProcess(b)
+		bp := startBareProcess(b, false)
 		bareCPU, bareRate := measure(bp, bp.cmd.Process.Pid)
+		bareWrites := writes
+		tp := startBareProcess(b, true)
+		tlsCPU, _ := measure(tp, tp.cmd.Process.Pid)
 		b.ReportMetric(roomWrites, "chatroom-writes/delivery")
-		b.ReportMetric(writes, "bare-writes/delivery")
+		b.ReportMetric(bareWrites, "bare-writes/delivery")
+		b.ReportMetric(writes, "bare-tls-writes/delivery")
+		b.ReportMetric(tlsCPU, "bare-tls-deliveries/cpu-s")
+		b.ReportMetric(roomCPU/tlsCPU, "tls-cpu-ratio")
 		b.ReportMetric(roomCPU, "chatroom-deliveries/cpu-s")
 		b.ReportMetric(bareCPU, "bare-deliveries/cpu-s")
 		b.ReportMetric(roomCPU/bareCPU, "cpu-ratio")
