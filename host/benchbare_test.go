@@ -415,15 +415,25 @@ func runBareProcess() {
 // TLS baseline need no identity of their own, nor does the handshake
 // matter, once they are in.
 func bareServerTLS() (*tls.Config, error) {
+	cert, err := newTestCert("bare hub", x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}}, nil
+}
+
+// newTestCert is a new Ed25519 key, of the kind the host's and members'
+// are, with a self-signed certificate for usage.
+func newTestCert(commonName string, usage x509.ExtKeyUsage) (tls.Certificate, error) {
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return nil, err
+		return tls.Certificate{}, err
 	}
-	der, err := wire.SelfSignedCert(key, "bare hub", x509.ExtKeyUsageServerAuth)
+	der, err := wire.SelfSignedCert(key, commonName, usage)
 	if err != nil {
-		return nil, err
+		return tls.Certificate{}, err
 	}
-	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 // bareProcess is the bare hub in a child process (runBareProcess).

@@ -50,8 +50,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -281,16 +279,12 @@ func newStorm(tb testing.TB, n int, p *hostProcess) *storm {
 	st := &storm{tb: tb, n: n, host: p, failed: make(chan struct{})}
 	st.ctx, st.cancel = context.WithCancel(context.Background())
 	for i := range n {
-		_, key, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		der, err := wire.SelfSignedCert(key, "chatroom member", x509.ExtKeyUsageClientAuth)
+		cert, err := newTestCert("chatroom member", x509.ExtKeyUsageClientAuth)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		conf := benchClientTLS(p.fingerprint)
-		join.WithIdentity(tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})(conf)
+		join.WithIdentity(cert)(conf)
 		st.members = append(st.members, &stormMember{idx: i, name: fmt.Sprintf("m%d", i), local: stormAddr(i), conf: conf})
 	}
 	go st.pinger()

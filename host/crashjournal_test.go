@@ -3,8 +3,6 @@ package host
 import (
 	"bufio"
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -169,15 +167,10 @@ type crashMember struct {
 }
 
 func newCrashMember(name string, bot bool) (*crashMember, error) {
-	_, key, err := ed25519.GenerateKey(rand.Reader)
+	cert, err := newTestCert("chatroom member", x509.ExtKeyUsageClientAuth)
 	if err != nil {
 		return nil, err
 	}
-	der, err := wire.SelfSignedCert(key, "chatroom member", x509.ExtKeyUsageClientAuth)
-	if err != nil {
-		return nil, err
-	}
-	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	// X25519 alone, which the host takes from a client that offers
 	// nothing else: the test makes 400 handshakes, and is not about them.
 	conf := &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{cert}, CurvePreferences: []tls.CurveID{tls.X25519}}
