@@ -93,8 +93,8 @@ var framesPool = sync.Pool{New: func() any {
 	return &q
 }}
 
-// head is the place in the log after the last event appended, 0 without
-// a log.
+// head is the place in the log after the last event published, 0
+// without a log.
 func (o *Outbox) head() uint64 {
 	if o.log == nil {
 		return 0
@@ -104,6 +104,7 @@ func (o *Outbox) head() uint64 {
 
 // push queues frame, the member's alone, and reports false, queuing
 // nothing, when the outbox is full. Called by the room goroutine only,
+// with nothing unpublished (the frame comes after every event appended),
 // never after close.
 func (o *Outbox) push(frame []byte) bool {
 	head := o.head()
@@ -157,7 +158,8 @@ func (o *Outbox) stopAt(at uint64) {
 }
 
 // close ends the outbox: what is queued is still taken, then Take reports
-// it closed. Called by the room goroutine only, once.
+// it closed. Called by the room goroutine only, with nothing unpublished,
+// once.
 func (o *Outbox) close() {
 	head := o.head()
 	o.mu.Lock()
