@@ -324,7 +324,7 @@ func (l *broadcastLog) append(frame []byte) int {
 	at := l.next
 	l.entries[at%uint64(len(l.entries))].Store(&logEntry{at: at, frame: frame})
 	l.next++
-	return int(l.next - l.head.Load())
+	return l.unpublished()
 }
 
 // unpublished is how many events were appended since the last publish.

@@ -624,11 +624,12 @@ func (s *state) endTurn() {
 // has handed out: every member then holds everything the work so far
 // made (a test's sync settles before it answers).
 func (s *state) settle() {
-	s.dropTooSlow()
-	s.publish()
-	for len(s.tooSlow) > 0 { // the publish found more
-		s.dropTooSlow()
+	for {
+		s.dropTooSlow() // whose leave events are then published
 		s.publish()
+		if len(s.tooSlow) == 0 { // the publish found none too slow
+			return
+		}
 	}
 }
 
