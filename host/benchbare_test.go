@@ -231,6 +231,10 @@ type bareProto struct {
 	hub  *bareHub
 	addr string
 	conf *tls.Config // the members dial with TLS when set
+	// pad, when set, is how long the members make each message's text,
+	// with x's after benchText's: the bare loop then carries lines as long
+	// as the room's frames.
+	pad int
 }
 
 func startBareProto() (*bareProto, error) {
@@ -267,7 +271,11 @@ func (p *bareProto) dial(name string) (net.Conn, *bufio.Reader, uint64, error) {
 }
 
 func (p *bareProto) encode(text []byte) []byte {
-	return append(append([]byte(nil), text...), '\n')
+	line := append(make([]byte, 0, max(len(text), p.pad)+1), text...)
+	for len(line) < p.pad {
+		line = append(line, 'x')
+	}
+	return append(line, '\n')
 }
 
 func (p *bareProto) parse(line []byte) lineEvent {
@@ -278,7 +286,7 @@ func (p *bareProto) parse(line []byte) lineEvent {
 	return lineEvent{kind: lineMessage, from: from, sent: sent}
 }
 
-func (p *bareProto) frameLen() int { return benchTextLen + 1 }
+func (p *bareProto) frameLen() int { return max(benchTextLen, p.pad) + 1 }
 
 func (p *bareProto) close() { p.hub.close() }
 
