@@ -122,9 +122,17 @@ func BenchmarkFanOut(b *testing.B) {
 // BenchmarkLatency: 100 members, 1,000 messages/s offered in all, from each
 // member in turn (open loop); latency is receive time minus send time at
 // every member. One op is one message.
+//
+// A third server, bare-tls-long, is the bare loop over TLS 1.3 carrying
+// lines as long as the room's frames: what moving the room's bytes under
+// encryption costs in latency, on these cores, without the room.
 func BenchmarkLatency(b *testing.B) {
 	const members, rate = 100, 1000
-	for _, srv := range benchServers {
+	servers := append(benchServers[:len(benchServers):len(benchServers)], struct {
+		name  string
+		start func(testing.TB) benchProto
+	}{"bare-tls-long", startBareTLSLongProto})
+	for _, srv := range servers {
 		b.Run(fmt.Sprintf("server=%s/members=%d/rate=%d", srv.name, members, rate), func(b *testing.B) {
 			b.StopTimer()
 			s := startSwarm(b, srv.start, members)

@@ -245,6 +245,21 @@ func startBareProto() (*bareProto, error) {
 	return &bareProto{hub: h, addr: h.ln.Addr().String()}, nil
 }
 
+// startBareTLSLongProto is the bare loop over TLS 1.3 with lines as long
+// as the room's frames (pad).
+func startBareTLSLongProto(tb testing.TB) benchProto {
+	conf, err := bareServerTLS()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h, err := startBareHub(conf)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &bareProto{hub: h, addr: h.ln.Addr().String(), pad: roomFrameLen(tb) - 1,
+		conf: &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true}} // a benchmark's own hub, on loopback
+}
+
 func (p *bareProto) dial(name string) (net.Conn, *bufio.Reader, uint64, error) {
 	var conn net.Conn
 	var err error
