@@ -575,3 +575,48 @@ func TestIRCPeerAddr(t *testing.T) {
 		}
 	}
 }
+
+// Attack: an IRC member opped or muted by key who comes back under
+// another nick. The client certificate is the member's key, so /op and
+// /mute hold for it as they do for a chatroom member's key: the opped
+// one is an admin again, the muted one still cannot talk.
+func TestIRCOpAndMuteByKeyHold(t *testing.T) {
+	requireLoopbackRange(t)
+	h := startIRCHost(t, Config{})
+	ana := owner(t, h, "ana")
+	bob := member(t, h, "bob", dialOptions{from: "127.0.0.2"})
+	nextEventOf(ana, wire.KindJoin)
+
+	opKey := newIdentity(t)
+	mal := registerIRC(t, h.IRCAddr(), "mal", dialOptions{from: "127.0.0.3", identity: &opKey}, false)
+	nextEventOf(ana, wire.KindJoin)
+	ana.say("/op mal")
+	if f := nextEventOf(ana, wire.KindRole); f.Name != "mal" || f.Role != wire.RoleAdmin {
+		t.Fatalf("ana saw %+v, want mal made an admin", f)
+	}
+	mal.send("QUIT :back soon")
+	mal.closedWith()
+	nextEventOf(ana, wire.KindLeave)
+	registerIRC(t, h.IRCAddr(), "malory", dialOptions{from: "127.0.0.4", identity: &opKey}, false)
+	if f := nextEventOf(ana, wire.KindJoin); f.Name != "malory" || f.Role != wire.RoleAdmin {
+		t.Fatalf("ana saw %+v, want malory joining as an admin (the key opped as mal)", f)
+	}
+
+	muteKey := newIdentity(t)
+	eve := registerIRC(t, h.IRCAddr(), "eve", dialOptions{from: "127.0.0.5", identity: &muteKey}, false)
+	nextEventOf(ana, wire.KindJoin)
+	ana.say("/mute eve 1h spam")
+	eve.send("QUIT :brb")
+	eve.closedWith()
+	nextEventOf(ana, wire.KindLeave)
+	// (A muted key's joins are not announced: no text through names.)
+	evelyn := registerIRC(t, h.IRCAddr(), "evelyn", dialOptions{from: "127.0.0.6", identity: &muteKey}, false)
+	evelyn.send("PRIVMSG %s :buy my stuff", evelyn.channel)
+	if l := evelyn.expect("NOTICE", "404"); !strings.Contains(l.last(), "muted") {
+		t.Fatalf("evelyn was told %q, want that she is muted", l.raw)
+	}
+	bob.say("after")
+	if f := nextEventOf(ana, wire.KindSay); f.From != "bob" {
+		t.Fatalf("ana saw %+v before bob's line: the key muted as eve talked as evelyn", f)
+	}
+}
