@@ -36,43 +36,73 @@ func TestRegistrationDeadlineAfterRefusal(t *testing.T) {
 	}
 }
 
-// TestPendingBounds is the attack of many connections that do not
-// register, to take every slot: beyond the bound from one address, and
-// the bound in all, a connection is closed at once, and one that
+// TestPendingBoundPerAddress is the attack of many connections from one
+// address that do not register, to take every slot: beyond the bound
+// from one address a connection is closed at once, and one that
 // registers frees its slot.
-func TestPendingBounds(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-	}{
-		{"from one address", Config{MaxPendingPerAddr: 2, MaxPending: 100}},
-		{"in all", Config{MaxPendingPerAddr: 100, MaxPending: 2}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tg := startGateway(t, tc.cfg)
-			first := tg.dial()
-			first.send("NICK a", "USER a 0 * :A")
-			firstRoom := tg.nextDial()
-			firstRoom.read()
-			second := tg.dial()
-			second.send("CAP LS") // pending, in negotiation
-			second.readUntil("CAP")
+func TestPendingBoundPerAddress(t *testing.T) {
+	tg := startGateway(t, Config{MaxPendingPerAddr: 2, MaxPending: 100})
+	first := tg.dial()
+	first.send("NICK a", "USER a 0 * :A")
+	firstRoom := tg.nextDial()
+	firstRoom.read()
+	second := tg.dial()
+	second.send("CAP LS") // pending, in negotiation
+	second.readUntil("CAP")
 
-			third := tg.dial()
-			if got := third.expectClosed(); len(got) != 0 {
-				t.Fatalf("a third pending connection was sent %q", got)
-			}
-			firstRoom.write(testWelcome("a"))
-			first.readUntil("366")
-			fourth := tg.dial()
-			fourth.send("CAP LS")
-			fourth.readUntil("CAP")
-			fifth := tg.dial()
-			if got := fifth.expectClosed(); len(got) != 0 {
-				t.Fatalf("a pending connection past the bound was sent %q", got)
-			}
+	third := tg.dial()
+	if got := third.expectClosed(); len(got) != 0 {
+		t.Fatalf("a third pending connection was sent %q", got)
+	}
+	firstRoom.write(testWelcome("a"))
+	first.readUntil("366")
+	fourth := tg.dial()
+	fourth.send("CAP LS")
+	fourth.readUntil("CAP")
+	fifth := tg.dial()
+	if got := fifth.expectClosed(); len(got) != 0 {
+		t.Fatalf("a pending connection past the bound was sent %q", got)
+	}
+}
+
+// TestPendingBoundInAllPushesOutTheOldest is the attack of idle sockets
+// from many addresses, renewed as the registration deadline closes them,
+// to hold every pending slot and keep every IRC client out: a newcomer
+// past the bound in all pushes the oldest pending connection out, so a
+// real client still gets in, and a connection that registers frees its
+// slot.
+func TestPendingBoundInAllPushesOutTheOldest(t *testing.T) {
+	tg := startGateway(t, Config{MaxPendingPerAddr: 100, MaxPending: 2})
+	pendingAre := func(n int) {
+		t.Helper()
+		waitFor(t, fmt.Sprintf("%d pending connections", n), func() bool {
+			tg.g.mu.Lock()
+			defer tg.g.mu.Unlock()
+			return tg.g.pending.Len() == n
 		})
 	}
+	oldest := tg.dial()
+	pendingAre(1)
+	idle := tg.dial()
+	pendingAre(2)
+
+	real := tg.dial()
+	real.send("NICK a", "USER a 0 * :A")
+	room := tg.nextDial()
+	room.read()
+	if got := oldest.expectClosed(); len(got) != 0 {
+		t.Fatalf("the oldest pending connection, pushed out, was sent %q", got)
+	}
+	room.write(testWelcome("a"))
+	real.readUntil("366")
+	pendingAre(1) // idle: real registered, and its slot is free
+
+	// The one left is still served, and a newcomer takes the free slot
+	// without pushing it out.
+	tg.dial()
+	pendingAre(2)
+	idle.send("PING :still")
+	idle.readUntil("PONG")
 }
 
 // TestPartedCountAsPending is the attack of a client that joins and

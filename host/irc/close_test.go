@@ -43,7 +43,8 @@ func TestCloseTellsClientWhoseSessionHadNotStarted(t *testing.T) {
 	defer client.Close()
 	// As Serve does: admitted (and so counted in g.wg), then its
 	// session's goroutine started...
-	if got := g.admit(ours, "pipe"); got != admitted {
+	got, slot := g.admit(ours, "pipe")
+	if got != admitted {
 		t.Fatalf("admit: %v", got)
 	}
 	closed := make(chan struct{})
@@ -54,7 +55,7 @@ func TestCloseTellsClientWhoseSessionHadNotStarted(t *testing.T) {
 	<-g.closing
 	// ...which runs only once Close has begun.
 	go client.Write([]byte("NICK cy\r\nUSER cy 0 * :Cy\r\n"))
-	go g.serveConn(ours, "pipe")
+	go g.serveConn(ours, slot)
 	if got := readToEnd(t, client); got != closingLine {
 		t.Fatalf("the client got %q, want %q", got, closingLine)
 	}

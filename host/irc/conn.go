@@ -170,8 +170,8 @@ type conn struct {
 	phase      phase
 	registered bool // 001 was sent
 	deadline   time.Time
-	pending    bool   // counted among the gateway's unregistered connections
-	addrKey    string // the address it is counted under
+	slot       *pendingSlot // its place among the gateway's connections not in the room
+	addrKey    string       // the address it is counted under
 
 	// registration
 	nick        string // the nick the client goes by

@@ -39,6 +39,7 @@
 package irc
 
 import (
+	"container/list"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -79,8 +80,10 @@ type Config struct {
 	// before it is let go; 0 means a default.
 	WriteTimeout time.Duration
 	// MaxPending and MaxPendingPerAddr bound the connections that are
-	// not in the room (not registered yet, or parted), in all and from
-	// one address; one beyond is closed at once. 0 means a default.
+	// not in the room (in their TLS handshake, not registered yet, or
+	// parted), in all and from one address. One beyond an address's
+	// bound is closed at once; one beyond the bound in all pushes the
+	// oldest out (see pend). 0 means a default.
 	MaxPending        int
 	MaxPendingPerAddr int
 }
@@ -115,9 +118,11 @@ type Gateway struct {
 	// handshaking are the connections in their TLS handshake, which
 	// Close closes at once: there is no way to tell them why.
 	handshaking map[net.Conn]bool
-	pending     int
-	byAddr      map[string]int // pending connections by address
-	wg          sync.WaitGroup
+	// pending holds the connections not in the room, oldest first, and
+	// byAddr counts them by address (see pend).
+	pending *list.List // of *pendingSlot
+	byAddr  map[string]int
+	wg      sync.WaitGroup
 }
 
 // New returns a gateway for cfg.
@@ -130,7 +135,8 @@ func New(cfg Config) *Gateway {
 	return &Gateway{
 		cfg: cfg, log: log, closing: make(chan struct{}), ctx: ctx, cancel: cancel,
 		listeners: map[net.Listener]bool{}, conns: map[*conn]bool{},
-		netConns: map[net.Conn]bool{}, handshaking: map[net.Conn]bool{}, byAddr: map[string]int{},
+		netConns: map[net.Conn]bool{}, handshaking: map[net.Conn]bool{},
+		pending: list.New(), byAddr: map[string]int{},
 	}
 }
 
@@ -181,7 +187,8 @@ func (g *Gateway) Serve(ln net.Listener) error {
 			return err
 		}
 		addr := hostOf(nc.RemoteAddr())
-		switch g.admit(nc, addr) {
+		admission, slot := g.admit(nc, addr)
+		switch admission {
 		case admitClosing:
 			// Accepted as Close came: told, as every client is.
 			g.sayClosing(nc)
@@ -191,7 +198,7 @@ func (g *Gateway) Serve(ln net.Listener) error {
 			nc.Close()
 			continue
 		}
-		go g.serveConn(nc, addr) // counted in g.wg by admit
+		go g.serveConn(nc, slot) // counted in g.wg by admit
 	}
 }
 
@@ -212,22 +219,24 @@ const (
 	admitClosing           // the gateway is closing
 )
 
-// admit counts a new connection among the pending ones, or says why not.
-func (g *Gateway) admit(nc net.Conn, addr string) admission {
+// admit counts a new connection among the pending ones, in the slot it
+// returns, or says why not.
+func (g *Gateway) admit(nc net.Conn, addr string) (admission, *pendingSlot) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
-		return admitClosing
+		return admitClosing, nil
 	}
-	if !g.pend(addr) {
-		return admitRefused
+	slot := &pendingSlot{addr: addr, nc: nc}
+	if !g.pend(slot) {
+		return admitRefused, nil
 	}
 	g.netConns[nc] = true
 	// Counted under the lock that Close takes to mark the gateway closed,
 	// so that its Wait never starts before a session admitted ahead of it
 	// is counted (Add racing a Wait that found nothing to wait for).
 	g.wg.Add(1)
-	return admitted
+	return admitted, slot
 }
 
 // closingLine is what each client is told when the gateway closes, as a
@@ -245,9 +254,26 @@ func (g *Gateway) sayClosing(nc net.Conn) {
 	io.WriteString(nc, closingLine)
 }
 
-// pend counts one more pending connection from addr, or reports false
-// when the bounds are reached. g.mu is held.
-func (g *Gateway) pend(addr string) bool {
+// pendingSlot is a connection's place among the pending ones.
+type pendingSlot struct {
+	addr string   // the address it is counted under
+	nc   net.Conn // the accepted connection, closed if pushed out
+	// elem is its place in Gateway.pending; nil while it is not
+	// counted (in the room, or pushed out). Guarded by Gateway.mu.
+	elem *list.Element
+}
+
+// pend counts slot among the pending connections, or reports false when
+// its address has as many as it may. When every slot in all is taken,
+// the oldest pending connection is pushed out (closed) to make room: a
+// real client needs its place for the moments of its handshake and
+// registration, so an attacker who only holds idle sockets, renewed as
+// the deadline closes them, would otherwise keep every IRC client out
+// (32 addresses of 8 sockets fill 256 slots), whereas now he must open
+// every slot's worth within a real client's registration to keep one
+// out (the host's member port does the same, server.admit). g.mu is
+// held.
+func (g *Gateway) pend(slot *pendingSlot) bool {
 	maxAll, maxAddr := g.cfg.MaxPending, g.cfg.MaxPendingPerAddr
 	if maxAll <= 0 {
 		maxAll = defaultMaxPending
@@ -255,53 +281,67 @@ func (g *Gateway) pend(addr string) bool {
 	if maxAddr <= 0 {
 		maxAddr = defaultMaxPendingPerAddr
 	}
-	if g.closed || g.pending >= maxAll || g.byAddr[addr] >= maxAddr {
+	if g.closed || g.byAddr[slot.addr] >= maxAddr {
 		return false
 	}
-	g.pending++
-	g.byAddr[addr]++
+	if g.pending.Len() >= maxAll {
+		oldest := g.pending.Front().Value.(*pendingSlot)
+		g.unpendLocked(oldest)
+		if oldest.nc != nil {
+			// The raw connection: closing it ends a TLS handshake or a
+			// session's reads at once, and never waits on a TLS write
+			// as tls.Conn's Close may, with g.mu held.
+			oldest.nc.Close()
+		}
+	}
+	g.byAddr[slot.addr]++
+	slot.elem = g.pending.PushBack(slot)
 	return true
 }
 
 // parted counts c among the pending connections again, as it is no
 // longer in the room, whose limits held it while it was; it reports
-// false when that would take the bounds past their end. Otherwise a
+// false when its address already has as many as it may. Otherwise a
 // client could join, part, and again, to hold any number of
 // connections from one address.
 func (g *Gateway) parted(c *conn) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if c.pending {
+	if c.slot == nil {
+		c.slot = &pendingSlot{addr: c.addrKey}
+	}
+	if c.slot.elem != nil {
 		return true
 	}
-	if !g.pend(c.addrKey) {
-		return false
-	}
-	c.pending = true
-	return true
+	return g.pend(c.slot)
 }
 
-// unpend takes a connection off the pending count, once.
-func (g *Gateway) unpend(addr string) {
+// unpend takes a connection off the pending count, if it is on it.
+func (g *Gateway) unpend(slot *pendingSlot) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.pending--
-	if g.byAddr[addr]--; g.byAddr[addr] <= 0 {
-		delete(g.byAddr, addr)
+	g.unpendLocked(slot)
+}
+
+func (g *Gateway) unpendLocked(slot *pendingSlot) {
+	if slot == nil || slot.elem == nil {
+		return
+	}
+	g.pending.Remove(slot.elem)
+	slot.elem = nil
+	if g.byAddr[slot.addr]--; g.byAddr[slot.addr] <= 0 {
+		delete(g.byAddr, slot.addr)
 	}
 }
 
 // registered is told when c is welcomed: it is no longer pending.
 func (g *Gateway) registered(c *conn) {
-	if c.pending {
-		c.pending = false
-		g.unpend(c.addrKey)
-	}
+	g.unpend(c.slot)
 }
 
 // serveConn runs one connection: its TLS handshake, within the
 // registration deadline, then its session.
-func (g *Gateway) serveConn(nc net.Conn, addr string) {
+func (g *Gateway) serveConn(nc net.Conn, slot *pendingSlot) {
 	defer g.wg.Done()
 	start := time.Now()
 	peer := Peer{Addr: nc.RemoteAddr().String()}
@@ -329,7 +369,7 @@ func (g *Gateway) serveConn(nc net.Conn, addr string) {
 		if err != nil {
 			g.log.Debug("irc: TLS handshake", "addr", peer.Addr, "err", err)
 			nc.Close()
-			g.unpend(addr)
+			g.unpend(slot)
 			return
 		}
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
@@ -340,8 +380,8 @@ func (g *Gateway) serveConn(nc net.Conn, addr string) {
 	// A session that starts as the gateway closes runs too, for as long
 	// as it takes to tell its client why it ends (conn.run).
 	c := newConn(g, nc, peer, start)
-	c.pending = true
-	c.addrKey = addr
+	c.slot = slot
+	c.addrKey = slot.addr
 	g.mu.Lock()
 	g.conns[c] = true
 	g.mu.Unlock()
@@ -350,10 +390,7 @@ func (g *Gateway) serveConn(nc net.Conn, addr string) {
 
 // forget is told when c's session is over.
 func (g *Gateway) forget(c *conn) {
-	if c.pending {
-		c.pending = false
-		g.unpend(c.addrKey)
-	}
+	g.unpend(c.slot)
 	g.mu.Lock()
 	delete(g.conns, c)
 	delete(g.netConns, c.nc)

@@ -42,7 +42,7 @@ func TestTLSHandshakeDeadline(t *testing.T) {
 		waitFor(t, "the silent client's pending slot to be freed", func() bool {
 			tg.g.mu.Lock()
 			defer tg.g.mu.Unlock()
-			return len(tg.g.byAddr) == 0 && tg.g.pending == 0
+			return len(tg.g.byAddr) == 0 && tg.g.pending.Len() == 0
 		})
 	}
 }
