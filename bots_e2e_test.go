@@ -176,19 +176,19 @@ func botLinesSeen(out string) []int {
 	return seen
 }
 
-// TestBotLosesNothingAcrossRestarts: a bot pipes 600 lines into "chatroom
+// TestBotLosesNothingAcrossRestarts: a bot pipes 700 lines into "chatroom
 // join" (a script: its input is a pipe) while the host is restarted
-// twice, once closed as Ctrl-C does while lines are on their way, once
-// killed with SIGKILL, and each time lines are piped while the room is
-// away. Another member, there all along, is shown every line exactly
-// once, in order. Before, the client read on while the room was away and
-// dropped the lines past 100 ("not sent: 100 lines are already waiting
-// for the room").
+// twice, once closed as Ctrl-C does and once killed with SIGKILL, each
+// time while about 220 lines are on their way, and each time lines are
+// piped while the room is away. Another member, there all along, is
+// shown every line exactly once, in order. Before, the client read on
+// while the room was away and dropped the lines past 100 ("not sent: 100
+// lines are already waiting for the room").
 //
-// The kill comes when every line so far has reached both members: a host
-// killed with lines on their way keeps no history to say which it had
-// taken (and had sent to whom), so no client could tell whether to send
-// them again. Over 127.0.0.1 with --addr; no multicast.
+// The kill is survived through the host's crash journal: what the room
+// took is in it before anyone is told, so the restarted room knows which
+// lines it had (the bot resends only the others) and the watcher resumes
+// from it. Over 127.0.0.1 with --addr; no multicast.
 func TestBotLosesNothingAcrossRestarts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds chatroom and starts host processes")
@@ -238,9 +238,14 @@ func TestBotLosesNothingAcrossRestarts(t *testing.T) {
 	waitSeen(watcher, written)
 	waitSeen(bot, written) // every line answered: none on its way
 
-	// Killed, at rest; lines are piped while it is away.
-	second.kill()
+	// Killed (SIGKILL) while lines are on their way: the crash journal
+	// keeps what the room took and confirmed, so on the next start the
+	// bot resends exactly what was not, and more are piped while it is
+	// away.
 	pipe(250)
+	waitSeen(watcher, written-220)
+	second.kill()
+	pipe(100)
 	time.Sleep(time.Second)
 	third := startBotHost(t, state, addr)
 	waitSeen(watcher, written)
