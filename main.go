@@ -1570,10 +1570,16 @@ func (c *cli) scripted() bool { return !isTerminal(c.stdin) }
 // lineUI reads lines from stdin and prints events to stdout. At a terminal
 // it may ask again for a name that was taken.
 func (c *cli) lineUI() join.UI {
+	var ui join.UI
 	if isTerminal(c.stdin) {
-		return tui.WithStderr(tui.NewInteractiveLineUI(c.stdin, c.stdout), c.stderr)
+		ui = tui.NewInteractiveLineUI(c.stdin, c.stdout)
+	} else {
+		ui = tui.NewLineUI(c.stdin, c.stdout)
 	}
-	return tui.WithStderr(tui.NewLineUI(c.stdin, c.stdout), c.stderr)
+	if f, ok := c.stdout.(*os.File); ok {
+		ui = tui.WrapAtTerminal(ui, f)
+	}
+	return tui.WithStderr(ui, c.stderr)
 }
 
 // openChatLog opens --log's file, if one was given: nil for none. A file

