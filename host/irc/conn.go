@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"chatroom/host/wire"
 	"github.com/ergochat/irc-go/ircmsg"
@@ -461,6 +464,19 @@ func (c *conn) end() {
 func (c *conn) send(m ircmsg.Message) {
 	if c.gone {
 		return
+	}
+	// A parameter the client gave (a nick or channel it asked about,
+	// echoed in a numeric) may hold bytes that are not UTF-8, which the
+	// gateway passes on to no one: IRC clients show them as garbage or
+	// drop the line.
+	for i, p := range m.Params {
+		if !utf8.ValidString(p) {
+			m.Params = slices.Clone(m.Params)
+			for j := i; j < len(m.Params); j++ {
+				m.Params[j] = strings.ToValidUTF8(m.Params[j], "\uFFFD")
+			}
+			break
+		}
 	}
 	b, err := m.LineBytesStrict(false, maxLineBody)
 	if err != nil && !errors.Is(err, ircmsg.ErrorBodyTooLong) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"chatroom/host/wire"
 	"github.com/ergochat/irc-go/ircmsg"
@@ -225,8 +226,9 @@ func (c *ircClient) expectClosed() []string {
 }
 
 // checkServerLine fails the test for a line from the gateway that breaks
-// IRC's rules: not ended by CR LF, a CR, LF or NUL inside, or a body
-// (the line without its tags) over 512 bytes.
+// IRC's rules: not ended by CR LF, a CR, LF or NUL inside, a body (the
+// line without its tags) over 512 bytes, or bytes that are not UTF-8 (a
+// line cut inside a character, which clients show as garbage or drop).
 func checkServerLine(t testing.TB, line string) {
 	t.Helper()
 	if err := badServerLine(line); err != "" {
@@ -241,6 +243,9 @@ func badServerLine(line string) string {
 	}
 	if strings.ContainsAny(body, "\r\n\x00") {
 		return "CR, LF or NUL inside"
+	}
+	if !utf8.ValidString(body) {
+		return "not UTF-8"
 	}
 	if strings.HasPrefix(body, "@") {
 		i := strings.IndexByte(body, ' ')
