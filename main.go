@@ -601,6 +601,11 @@ func (c *cli) host(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Said first: a second host on the directory will not run, and
+	// what it would say of its password would only get in the way.
+	if err := host.AlreadyHosted(dir); err != nil {
+		return err
+	}
 	password, err := hostPassword(*passwordFile)
 	if err != nil {
 		return err

@@ -229,3 +229,43 @@ func TestJoinSessionPingsAllowed(t *testing.T) {
 		t.Fatalf("ana got %+v, want bob's line", f)
 	}
 }
+
+// Attack: a members-frame flood. A client may ask for the members once; it
+// used to be able to ask again as fast as it could write (173,000 a second
+// from one connection, each a turn of the room and an error frame out, no
+// limit, no kick). Every ask after the first now costs a line of the
+// member's budget: a flood of them is refused, then kicked for flooding,
+// and the line it sends after them never reaches the room.
+func TestMembersFrameFloodKicked(t *testing.T) {
+	h := startHost(t, Config{Limits: wire.Limits{Burst: 10, PerSecond: 2}})
+	cy := member(t, h, "cy", dialOptions{})
+	mallory := member(t, h, "mallory", dialOptions{})
+	cy.nextEvent(wire.KindJoin)
+
+	var flood []byte
+	for range 10_000 {
+		flood, _ = wire.Append(flood, &wire.Frame{Type: wire.TypeMembers})
+	}
+	flood, _ = wire.Append(flood, &wire.Frame{Type: wire.TypeSay, Text: "still here"})
+	mallory.conn.SetWriteDeadline(time.Now().Add(testDeadline))
+	go mallory.conn.Write(flood) // fails once the host closes it: that is the point
+
+	for {
+		f, err := mallory.read()
+		if err != nil {
+			t.Fatalf("mallory's connection ended (%v) without a closed frame", err)
+		}
+		if f.Type == wire.TypeEvent && f.Kind == wire.KindSay && f.From == "mallory" {
+			t.Fatalf("mallory asked for the members 10,000 times and still speaks: %+v", f)
+		}
+		if f.Type == wire.TypeClosed {
+			if f.Code != wire.CodeKicked || f.Text != "flooding" {
+				t.Fatalf("mallory was closed with %+v", f)
+			}
+			break
+		}
+	}
+	if leave := cy.next(); leave.Type != wire.TypeEvent || leave.Kind != wire.KindLeave || leave.Name != "mallory" || leave.Code != wire.CodeKicked {
+		t.Fatalf("cy saw %+v; want mallory kicked", leave)
+	}
+}

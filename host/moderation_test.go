@@ -54,3 +54,51 @@ func TestBanOverTLSEndsEveryConnectionAndSparesASharedAddress(t *testing.T) {
 		}
 	}
 }
+
+// Attack: a muted member drops its key and comes back. Mal, muted, leaves
+// and joins again over TLS from the same address with no client
+// certificate under a new name: with a mute that held only the name and
+// the key, its join was shown and its line relayed. The mute holds the
+// address (no one else was on it), so the newcomer joins unseen and its
+// line is refused; someone from another address is not touched.
+func TestMuteOverTLSHoldsAgainstTheAddress(t *testing.T) {
+	requireLoopbackRange(t)
+	h := startHost(t, Config{})
+	ana := owner(t, h, "ana")
+	key, err := join.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cy := member(t, h, "cy", dialOptions{from: "127.0.0.6"})
+	mal := member(t, h, "mal", dialOptions{from: "127.0.0.5", identity: &key})
+	ana.nextEvent(wire.KindJoin)
+	ana.nextEvent(wire.KindJoin)
+	cy.nextEvent(wire.KindJoin)
+
+	ana.say("/mute mal")
+	if n := ana.nextNotice(); n.Error || n.Text != "muted mal until /unmute" {
+		t.Fatalf("mute confirmed as %+v", n)
+	}
+	mal.conn.Close()
+	if f := cy.nextEvent(wire.KindLeave); f.Name != "mal" {
+		t.Fatalf("cy saw %+v, want mal's leave", f)
+	}
+	ana.nextEvent(wire.KindLeave)
+
+	evil := member(t, h, "buy-at-evil", dialOptions{from: "127.0.0.5"})
+	evil.say("buy now at evil.example")
+	if n := evil.nextNotice(); !n.Error || !strings.HasPrefix(n.Text, "not sent: you are muted") {
+		t.Fatalf("the keyless newcomer from the muted address was told %+v, want its line refused as muted", n)
+	}
+	// cy's next frame is ana's line: nothing of the newcomer came before.
+	ana.say("marker")
+	if f := cy.next(); f.Type != wire.TypeEvent || f.Kind != wire.KindSay || f.From != "ana" || f.Text != "marker" {
+		t.Fatalf("cy got %+v before ana's marker; want nothing from the muted address", f)
+	}
+	dee := member(t, h, "dee", dialOptions{from: "127.0.0.7"})
+	cy.nextEvent(wire.KindJoin)
+	dee.say("hi from elsewhere")
+	if f := cy.next(); f.Kind != wire.KindSay || f.From != "dee" {
+		t.Fatalf("cy got %+v; want dee's line, from another address", f)
+	}
+}

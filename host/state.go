@@ -94,6 +94,27 @@ func lockStateDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// AlreadyHosted returns the error Start would give because another host
+// holds the room in dir, or nil; for the command to say so before anything
+// else it would say about a room it will not host (a warning about its
+// password). It takes the lock and lets it go, so it creates nothing: a
+// directory without a lock file was never hosted. Start takes the lock
+// again, and is what keeps two hosts apart.
+func AlreadyHosted(dir string) error {
+	if _, err := os.Lstat(filepath.Join(dir, lockName)); err != nil {
+		return nil
+	}
+	f, err := lockStateDir(dir)
+	var held *alreadyHostedError
+	if errors.As(err, &held) {
+		return err
+	}
+	if f != nil {
+		f.Close()
+	}
+	return nil // anything else wrong with the directory, Start says
+}
+
 // loadOrCreateRoomID returns the room's id, making one the first time. The
 // id names the room for as long as its state directory lives, so that a
 // member can tell the room it knew from another with the same name.

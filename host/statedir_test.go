@@ -28,6 +28,11 @@ func TestSecondHostOnStateDirRefused(t *testing.T) {
 	if want := fmt.Sprintf("the room in %s is already hosted (pid %d)", dir, os.Getpid()); err == nil || err.Error() != want {
 		t.Fatalf("second Start: %v, want %q", err, want)
 	}
+	// The command asks first, to say it before anything else: the same
+	// words, and the first host's lock untouched.
+	if err2 := AlreadyHosted(dir); err2 == nil || err2.Error() != err.Error() {
+		t.Fatalf("AlreadyHosted while hosted: %v, want %q", err2, err)
+	}
 	// The refused start changed nothing: the first host still holds the
 	// lock, and the file still names it.
 	if h3, err := Start(Config{Name: "x", StateDir: dir, Listen: "127.0.0.1:0"}); err == nil {
@@ -35,6 +40,16 @@ func TestSecondHostOnStateDirRefused(t *testing.T) {
 		t.Fatal("a third Start got the directory")
 	}
 	h.Close()
+	if err := AlreadyHosted(dir); err != nil {
+		t.Fatalf("AlreadyHosted once the host closed: %v", err)
+	}
+	fresh := filepath.Join(t.TempDir(), "new")
+	if err := AlreadyHosted(fresh); err != nil {
+		t.Fatalf("AlreadyHosted of a directory never hosted: %v", err)
+	}
+	if _, err := os.Lstat(fresh); err == nil {
+		t.Fatal("AlreadyHosted made the directory it was asked about")
+	}
 	h2 := startHost(t, Config{StateDir: dir})
 	if h2.RoomID() != h.RoomID() {
 		t.Fatalf("room id %s after the restart, want %s", h2.RoomID(), h.RoomID())

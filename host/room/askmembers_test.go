@@ -164,3 +164,34 @@ func TestDepartedTableOrderAfterResumes(t *testing.T) {
 		t.Error("b0, among the latest to leave, did not resume")
 	}
 }
+
+// Attack: a members-frame flood. After its one list, every ask costs the
+// room a turn and a frame out, so a client asking in a loop (173,000 a
+// second from one connection, before this) is held to the member's line
+// budget as a blank line is: the asks use up the lines it may send, past
+// the budget each is a strike, and enough strikes kick it for flooding.
+func TestMembersFloodCounts(t *testing.T) {
+	limits := wire.Limits{Burst: 10, PerSecond: 2}
+	tr := startRoom(t, Config{Limits: limits})
+	ana := tr.join("ana")
+	bob := tr.join("bob") // the small room's welcome listed everyone
+	ana.frames()
+	again := errorNotice("the members were sent already: the events since then keep that list up to date")
+	for range HeldLimits(limits).Burst {
+		tr.r.AskMembers(bob.m)
+		bob.expect(again)
+	}
+	// The asks spent bob's lines.
+	bob.say("hello")
+	bob.expect(errorNotice("not sent: you are sending faster than the room allows (10 lines at once, then 2 a second)"))
+	tr.r.AskMembers(bob.m)
+	bob.expect(errorNotice("not sent: you are sending faster than the room allows (10 lines at once, then 2 a second)"))
+	ana.expect()
+	for range floodStrikes {
+		tr.r.AskMembers(bob.m)
+	}
+	bob.frames()
+	if !bob.closed || string(bob.m.Final()) != encodeString(*closedFrame(wire.CodeKicked, "", "flooding"))+"\n" {
+		t.Fatalf("bob asked for the members %d times beyond the limit and is still in (final %s)", floodStrikes, bob.m.Final())
+	}
+}

@@ -92,9 +92,11 @@ func (s *state) nameFree(m *Member, name, key string) error {
 	if key == s.ownerKey && m.role != wire.RoleOwner {
 		return refusef("not renamed: the name %q looks like the host's", name)
 	}
-	if _, banned := s.banFor(key, "", ""); banned {
-		// Bans are the admins' knowledge (see nameTakenText): the name is
-		// refused without saying why.
+	if _, how := s.banAtJoin(name, key, "", ""); how == banLookAlike {
+		// As at joining: which banned name it looks like is the admins'
+		// knowledge (see nameTakenText).
+		return userError("not renamed: " + lookAlikeOfBannedText(name))
+	} else if how == banTheirs {
 		return refusef("not renamed: the name %q may not be used here", name)
 	}
 	for _, o := range s.ops {

@@ -852,11 +852,18 @@ func adminCommandNames() []string {
 // muteFor returns the mute on m that is still in force, if any.
 func (s *state) muteFor(m *Member) (Mute, bool) {
 	s.pruneMutes()
-	i := slices.IndexFunc(s.mutes, func(u Mute) bool { return u.matches(m) })
+	i := slices.IndexFunc(s.mutes, func(u Mute) bool { return s.muteCatches(u, m) })
 	if i < 0 {
 		return Mute{}, false
 	}
 	return s.mutes[i], true
+}
+
+// muteCatches reports whether u holds against m: by name or key, or by
+// address under the rule of an address ban, which spares admins and the
+// owner (see addrBanExempt).
+func (s *state) muteCatches(u Mute, m *Member) bool {
+	return u.matches(m) || (u.Addr != "" && m.addr == u.Addr && !s.addrBanExempt(m))
 }
 
 // pruneMutes forgets the mutes whose time is up; like bans, the file keeps
@@ -886,7 +893,10 @@ func mutedError(now time.Time, u Mute) error {
 }
 
 // mute lets a member read but not speak. Like a ban, it takes effect only
-// once it is saved, and its log entry is written first.
+// once it is saved, and its log entry is written first; and like a ban it
+// holds against the member's address too when no one else here shares it,
+// so that the muted cannot come back without its key under a new name and
+// speak (see Mute).
 func (s *state) mute(c call) error {
 	name, rest := cutWord(c.args)
 	target, err := s.removable(c, name, "mute")
@@ -902,6 +912,10 @@ func (s *state) mute(c call) error {
 	}
 	now := s.now()
 	u := Mute{Name: target.name, Identity: target.identity, Until: end, By: c.from.name, Reason: reason, Time: now, nameKey: target.key}
+	sharers := s.sharing(banned{name: target.name, identity: target.identity, addr: target.addr})
+	if len(sharers) == 0 {
+		u.Addr = target.addr
+	}
 	if err := s.logMod(c.from, ModEntry{Action: "mute", Target: target.name, Identity: target.identity, Reason: reason, Until: end}); err != nil {
 		return notSaved("mute", err)
 	}
@@ -909,7 +923,11 @@ func (s *state) mute(c call) error {
 		return notSaved("mute", err)
 	}
 	s.notify(target, c.refFor(target), withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(now, end)), reason))
-	s.reply(c, fmt.Sprintf("muted %s %s", target.name, until(now, end, "/unmute")))
+	text := fmt.Sprintf("muted %s %s", target.name, until(now, end, "/unmute"))
+	if target.addr != "" && u.Addr == "" {
+		text += fmt.Sprintf("; not the address %s, which %s %s", target.addr, joinAnd(sharers), shareVerb(sharers))
+	}
+	s.reply(c, text)
 	return nil
 }
 
@@ -924,7 +942,7 @@ func (s *state) unmute(c call) error {
 		return u.nameKey == key || (u.Identity != "" && wire.KeyTag(u.Identity) == name)
 	}
 	if here {
-		matches = func(u Mute) bool { return u.matches(target) }
+		matches = func(u Mute) bool { return s.muteCatches(u, target) }
 	}
 	i := slices.IndexFunc(s.mutes, matches)
 	if i < 0 {
@@ -959,7 +977,7 @@ func (s *state) listMutes(c call) error {
 	}
 	return s.listPage(c, len(s.mutes), "muted", func(i int) string {
 		u := s.mutes[i]
-		return s.describeSanction(u.Name, "", u.Identity, u.By, u.Time, u.Until, u.Reason)
+		return s.describeSanction(u.Name, u.Addr, u.Identity, u.By, u.Time, u.Until, u.Reason)
 	})
 }
 

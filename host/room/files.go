@@ -341,12 +341,16 @@ func (s *state) fileStored(id string) {
 func (s *state) silenced(o *Offer) string {
 	s.pruneMutes()
 	key := NameKey(o.From)
-	if slices.ContainsFunc(s.mutes, func(u Mute) bool { return u.nameKey == key || (u.Identity != "" && u.Identity == o.FromKey) }) {
-		return "you are muted"
-	}
+	// An offer is counted against its key, or, without one, its address,
+	// which a mute or ban on that address holds against, as at joining.
 	addr, _ := strings.CutPrefix(o.Owner, "addr:")
 	if o.FromKey != "" {
 		addr = ""
+	}
+	if slices.ContainsFunc(s.mutes, func(u Mute) bool {
+		return u.nameKey == key || (u.Identity != "" && u.Identity == o.FromKey) || (addr != "" && u.Addr == addr)
+	}) {
+		return "you are muted"
 	}
 	if _, banned := s.banFor(key, addr, o.FromKey); banned {
 		return "you are banned"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -748,5 +749,94 @@ func TestNoticePartsFit(t *testing.T) {
 		s.notifyError(m, 0, strings.Repeat(`"`, n-1)+"\n"+strings.Repeat("x", n))
 		frames, _ := m.out.Take()
 		checkFrames(t, fmt.Sprint(n), frames)
+	}
+}
+
+// Attack: a muted member drops its key. Mal, muted, quits and joins again
+// from the same address with no key under a new name ("buy-at-evil"): a
+// key costs nothing, and a mute that held only the name and the key let it
+// talk. A mute holds the address too, by the rule of an address ban: only
+// when no one else here shares it, and never against an admin or the
+// owner.
+func TestMuteHoldsAgainstTheAddress(t *testing.T) {
+	var saved [][]Mute
+	tr := startRoom(t, Config{JoinLimits: unlimitedJoins, Ops: []Op{{Identity: joKey, Name: "jo"}},
+		Store: testStore{mutes: func(m []Mute) error { saved = append(saved, slices.Clone(m)); return nil }}})
+	ana := tr.joinReq(JoinRequest{Name: "ana", Owner: true})
+	bob := tr.joinReq(JoinRequest{Name: "bob", Addr: "10.0.0.2", Admin: true})
+	cy := tr.joinReq(JoinRequest{Name: "cy", Addr: "10.0.0.3"})
+	mal := tr.joinReq(JoinRequest{Name: "mal", Addr: "10.0.0.7", Identity: malKey})
+	for _, m := range []*client{ana, bob, cy} {
+		m.frames()
+	}
+
+	bob.say("/mute mal")
+	bob.expect(notice("muted mal until /unmute"))
+	tr.sync()
+	if len(saved) != 1 || len(saved[0]) != 1 || saved[0][0].Addr != "10.0.0.7" {
+		t.Fatalf("mutes saved: %+v; want mal's with the address 10.0.0.7", saved)
+	}
+	mal.say("/quit")
+	cy.frames()
+	bob.frames()
+
+	evil := tr.joinReq(JoinRequest{Name: "buy-at-evil", Addr: "10.0.0.7"})
+	evil.say("buy now at evil.example")
+	evil.expect(errorNotice("not sent: you are muted until an admin lifts it"))
+	evil.say("/me sells")
+	evil.expect(errorNotice("not sent: you are muted until an admin lifts it"))
+	cy.expectNothing() // nor its join
+	bob.say("/mutes")
+	if got := bob.frames(); len(got) != 1 || !strings.HasPrefix(got[0].Text, "1 muted:") || !strings.Contains(got[0].Text, "mal (10.0.0.7) key "+wire.KeyTag(malKey)) {
+		t.Fatalf("/mutes: %s; want mal with its address and key", kinds(got))
+	}
+
+	// An admin by password, a key made an admin with /op and the owner
+	// are not muted by the address.
+	for _, req := range []JoinRequest{
+		{Name: "dee", Addr: "10.0.0.7", Admin: true},
+		{Name: "jo", Addr: "10.0.0.7", Identity: joKey},
+		{Name: "host2", Addr: "10.0.0.7", Owner: true},
+	} {
+		m := tr.joinReq(req)
+		cy.frames()
+		m.frames()
+		m.say("hello from " + req.Name)
+		if got := cy.frames(); len(got) != 1 || got[0].From != req.Name {
+			t.Fatalf("cy got %s after %s spoke from the muted address; want its line", kinds(got), req.Name)
+		}
+		m.frames()
+	}
+
+	// /unmute of the one the address catches lifts the mute.
+	bob.frames()
+	bob.say("/unmute buy-at-evil")
+	if got := bob.frames(); len(got) != 2 || got[0].Kind != wire.KindJoin || got[1].Text != "unmuted buy-at-evil" {
+		t.Fatalf("bob got %s; want buy-at-evil shown and the unmute confirmed", kinds(got))
+	}
+	evil.frames()
+	evil.say("sorry")
+	if got := cy.frames(); len(got) == 0 || got[len(got)-1].Text != "sorry" {
+		t.Fatalf("cy got %s; want the unmuted member's line", kinds(got))
+	}
+
+	// A shared address is not muted, and the admin is told who shares it.
+	zoe := tr.joinReq(JoinRequest{Name: "zoe", Addr: "10.0.0.8", Identity: zoeKey})
+	pest := tr.joinReq(JoinRequest{Name: "pest", Addr: "10.0.0.8"})
+	bob.frames()
+	bob.say("/mute pest")
+	bob.expect(notice("muted pest until /unmute; not the address 10.0.0.8, which zoe shares"))
+	pest.frames()
+	zoe.frames()
+	cy.frames()
+	zoe.say("still here")
+	if got := cy.frames(); len(got) != 1 || got[0].Text != "still here" {
+		t.Fatalf("cy got %s; want zoe's line from the shared address", kinds(got))
+	}
+	newcomer := tr.joinReq(JoinRequest{Name: "newcomer", Addr: "10.0.0.8"})
+	cy.frames()
+	newcomer.say("hi")
+	if got := cy.frames(); len(got) != 1 || got[0].Text != "hi" {
+		t.Fatalf("cy got %s; want a newcomer's line from the shared address", kinds(got))
 	}
 }

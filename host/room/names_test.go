@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -264,7 +265,8 @@ func TestNameKeyWhateverTheForm(t *testing.T) {
 // Attack: a ban on "will" was evaded by joining as "wiII" (capital Is),
 // and a member could be impersonated by "lan" for "Ian" or "b0b" for
 // "bob", because case was folded before the confusable mapping and never
-// after. The refusal says which present member the name looks like.
+// after. The refusal says which present member the name looks like; a
+// look-alike of a banned name is refused as one, not told it is banned.
 func TestLookAlikeOfMemberOrBanRefused(t *testing.T) {
 	bans := []Ban{{Name: "will", By: "ana"}}
 	tr := startRoom(t, Config{Bans: bans})
@@ -280,8 +282,9 @@ func TestLookAlikeOfMemberOrBanRefused(t *testing.T) {
 		{"ａｍｉｅ", wire.CodeNameTaken, `the name "ａｍｉｅ" is taken`}, // full width: the same name
 		{"arnie", wire.CodeNameTaken, `the name "arnie" looks like amie, who is here`},
 		{"вов", wire.CodeNameTaken, `the name "вов" looks like bob, who is here`},
-		{"wiII", wire.CodeBanned, ""},
-		{"W1LL", wire.CodeBanned, ""},
+		{"wiII", wire.CodeNameTaken, `the name "wiII" looks like a banned name`},
+		{"W1LL", wire.CodeNameTaken, `the name "W1LL" looks like a banned name`},
+		{"WILL", wire.CodeBanned, "you are banned from this room until an admin lifts it"}, // the same name
 		{"vviII", "", ""}, // vv is not w: see NameKey
 	} {
 		m, got, err := tr.r.Join(context.Background(), JoinRequest{Name: tt.name, Addr: "10.0.0.7"})
@@ -297,10 +300,45 @@ func TestLookAlikeOfMemberOrBanRefused(t *testing.T) {
 			}
 			continue
 		}
-		if got == nil || got.Code != tt.code || tt.text != "" && got.Text != tt.text {
+		if got == nil || got.Code != tt.code || got.Text != tt.text {
 			t.Errorf("%q: got %+v, want refused %s %q", tt.name, got, tt.code, tt.text)
 		}
 	}
+}
+
+// An innocent Ian, when lan is banned, is refused as a look-alike of a
+// banned name: not told "you are banned", and not shown the other ban's
+// reason and end, which are neither his nor his to read; and his client,
+// told the name is refused, asks him for another rather than giving up.
+// The banned person is still told, under the name as banned, with its key
+// or from its address under any name, and a /nick to a look-alike is
+// refused in the same words.
+func TestLookAlikeOfBannedNameNotToldTheBan(t *testing.T) {
+	bans := []Ban{{Name: "lan", Identity: malKey, Addr: "10.0.0.9", By: "ana", Reason: "spamming links", Expires: testTime.Add(time.Hour)}}
+	tr := startRoom(t, Config{Bans: bans, JoinLimits: unlimitedJoins})
+	const banned = "you are banned from this room until 16:09 (spamming links)"
+	for _, tt := range []struct {
+		req        JoinRequest
+		code, text string
+	}{
+		{JoinRequest{Name: "Ian", Addr: "10.0.0.7"}, wire.CodeNameTaken, `the name "Ian" looks like a banned name`},
+		{JoinRequest{Name: "IAN", Addr: "10.0.0.7", Identity: zoeKey}, wire.CodeNameTaken, `the name "IAN" looks like a banned name`},
+		{JoinRequest{Name: "lan", Addr: "10.0.0.7"}, wire.CodeBanned, banned},
+		{JoinRequest{Name: "LAN", Addr: "10.0.0.7"}, wire.CodeBanned, banned},
+		{JoinRequest{Name: "Ian", Addr: "10.0.0.7", Identity: malKey}, wire.CodeBanned, banned},
+		{JoinRequest{Name: "Ian", Addr: "10.0.0.9"}, wire.CodeBanned, banned},
+		{JoinRequest{Name: "someone", Addr: "10.0.0.9"}, wire.CodeBanned, banned},
+	} {
+		got := tr.refused(tt.req)
+		if got == nil || got.Code != tt.code || got.Text != tt.text {
+			t.Errorf("%+v: got %+v, want refused %s %q", tt.req, got, tt.code, tt.text)
+		}
+	}
+	bob := tr.joinReq(JoinRequest{Name: "bob", Addr: "10.0.0.7"})
+	bob.say("/nick Ian")
+	bob.expect(errorNotice(`not renamed: the name "Ian" looks like a banned name`))
+	bob.say("/nick lan")
+	bob.expect(errorNotice(`not renamed: the name "lan" may not be used here`))
 }
 
 // Attack: a look-alike of a member's name, or of a banned name, is refused
@@ -315,7 +353,7 @@ func TestLookAlikeNamesRefused(t *testing.T) {
 		{"ANA", wire.CodeNameTaken},                // case
 		{"ａｎａ", wire.CodeNameTaken},                // full width
 		{"\u0440\u043e\u0440", wire.CodeNameTaken}, // "рор", all Cyrillic, looks like "pop"
-		{"ma11ory", wire.CodeBanned},               // digits that look like letters
+		{"ma11ory", wire.CodeNameTaken},            // digits that look like letters: a look-alike of a banned name
 		{"MALLORY", wire.CodeBanned},
 		{"mal\u200blory", wire.CodeNameInvalid}, // zero-width space
 		{"ana\U0001D165", wire.CodeNameInvalid}, // an invisible combining mark after "ana"

@@ -296,12 +296,20 @@ func (s *state) rosterCount() int {
 // after it change it as they change everyone's. A client keeps it up to
 // date from the events, so has no need to ask twice; a second ask is
 // answered with an error, not with another list, which would let one
-// member make the host send the whole room again and again.
+// member make the host send the whole room again and again. Each ask
+// after the first costs a line from m's budgets, as a blank line does:
+// the error is small, but every ask is a turn of the room and a frame
+// out, and a client asking in a loop is flooding the room like any other
+// (past the budget it is refused, then kicked for flooding).
 func (s *state) sendMembers(m *Member) {
 	if m.gone {
 		return
 	}
 	if m.membersSent {
+		if err := s.allow(m); err != nil {
+			s.reportError(call{from: m}, err)
+			return
+		}
 		s.notifyError(m, 0, "the members were sent already: the events since then keep that list up to date")
 		return
 	}

@@ -215,11 +215,15 @@ type Op struct {
 }
 
 // Mute is a member who may read but not speak. It matches the name it was
-// made against (by [NameKey]) and the member's identity key, so that
-// leaving and coming back, under either, does not lift it.
+// made against (by [NameKey]), the member's identity key, and, as a ban
+// does, the address it was made from when no one else in the room shared
+// it, so that leaving and coming back, under a new name or without the
+// key (a key costs nothing), does not lift it. The address never catches
+// an admin or the owner (see state.muteCatches).
 type Mute struct {
 	Name     string    `json:"name"`
 	Identity string    `json:"identity,omitempty"`
+	Addr     string    `json:"addr,omitempty"` // IP address the member connected from ("" = name and key only)
 	Until    time.Time `json:"until,omitzero"` // zero: until /unmute
 	By       string    `json:"by"`
 	Reason   string    `json:"reason,omitempty"`
@@ -237,6 +241,8 @@ func (u Mute) withNameKey() Mute {
 	return u
 }
 
+// matches reports whether u holds against m by its name or key; its
+// address is for state.muteCatches, which knows who is exempt from it.
 func (u Mute) matches(m *Member) bool {
 	return u.nameKey == m.key || (u.Identity != "" && u.Identity == m.identity)
 }

@@ -251,8 +251,14 @@ func (s *state) join(req JoinRequest) (*Member, *wire.Frame) {
 		if req.Admin || s.isOp(req.Identity) {
 			addr = ""
 		}
-		if ban, banned := s.banFor(key, addr, req.Identity); banned {
+		switch ban, how := s.banAtJoin(req.Name, key, addr, req.Identity); how {
+		case banTheirs:
 			return nil, refusal(wire.CodeBanned, withReason("you are banned from this room"+untilText(s.now(), ban.Expires), shortText(ban.Reason, maxReason)))
+		case banLookAlike:
+			// Someone else's ban: its reason and end are not this
+			// person's to read, and a "banned" code would have a client
+			// give up rather than ask for another name.
+			return nil, refusal(wire.CodeNameTaken, lookAlikeOfBannedText(req.Name))
 		}
 	}
 	// A name held for a member coming back after a restart is that
@@ -467,6 +473,41 @@ func (s *state) lookup(name string) (*Member, bool) {
 		return nil, false
 	}
 	return m, true
+}
+
+// How a ban meets someone joining (see banAtJoin).
+const (
+	banNone      = iota
+	banTheirs    // the ban is on them: their name as typed, key or address
+	banLookAlike // their name only looks like a banned name
+)
+
+// banAtJoin returns the ban that keeps out someone joining as name (whose
+// NameKey is key) from addr with identity, and whether it is theirs: it
+// holds their key or their address, or their name as they typed it (but
+// for case and width, see sameName). A name that only looks like a banned
+// one is refused as a look-alike, so that an innocent Ian, when lan is
+// banned, is not told he is banned nor shown the other's reason; a ban
+// that is theirs comes first.
+func (s *state) banAtJoin(name, key, addr, identity string) (Ban, int) {
+	s.pruneBans()
+	how, found := banNone, Ban{}
+	for _, b := range s.bans {
+		switch {
+		case identity != "" && b.Identity == identity, addr != "" && b.Addr == addr,
+			NameKey(b.Name) == key && sameName(b.Name, name):
+			return b, banTheirs
+		case how == banNone && NameKey(b.Name) == key:
+			how, found = banLookAlike, b
+		}
+	}
+	return found, how
+}
+
+// lookAlikeOfBannedText is the refusal of name, which looks like a banned
+// name: which one is not said, as bans are the admins' knowledge.
+func lookAlikeOfBannedText(name string) string {
+	return fmt.Sprintf("the name %q looks like a banned name", name)
 }
 
 // banFor returns the ban that keeps out a member with name key key
