@@ -59,9 +59,14 @@ const maxFetchSize = 1 << 40
 // back to it in a frame, and into the state file of uploads.
 const maxCapability = 256
 
-// announceWait bounds the wait, once an upload is stored, for the room's
-// announcement of it.
-var announceWait = 30 * time.Second // a var: a test shortens it
+// defaultAnnounceWait bounds the wait, once an upload is stored, for the
+// room's announcement of it (see Options.announceWait).
+const defaultAnnounceWait = 30 * time.Second
+
+// announceWait is the wait for the room's announcement of a stored upload.
+func (c *client) announceWait() time.Duration {
+	return cmp.Or(c.opts.announceWait, defaultAnnounceWait)
+}
 
 // filePatience bounds how long a script's leaving waits for its file
 // requests (a transfer gives up by itself after transferPatience without
@@ -439,7 +444,7 @@ func (c *client) heardFile(n fileNews) {
 	switch {
 	case n.unannounced:
 		if act.step == stepStored {
-			c.endAction(act, "", fileErrorf("%s was stored, but the room did not announce it within %s", Sanitize(act.file.Name), roundDelay(announceWait)))
+			c.endAction(act, "", fileErrorf("%s was stored, but the room did not announce it within %s", Sanitize(act.file.Name), roundDelay(c.announceWait())))
 		}
 	case act.step == stepHashing && n.err != nil:
 		c.endAction(act, "", n.err)
@@ -490,7 +495,7 @@ func (c *client) heardFile(n fileNews) {
 		// The room announces a file as soon as it is stored; one that
 		// does not, ever, must not keep a script waiting.
 		news := c.fileNews
-		time.AfterFunc(announceWait, func() {
+		time.AfterFunc(c.announceWait(), func() {
 			select {
 			case news <- fileNews{act: act, unannounced: true}:
 			default: // only a client with every request ending at once
@@ -611,7 +616,7 @@ func (c *client) startTransfer(act *fileAction) {
 	act.step = stepMoving
 	act.run = &transferRun{
 		key: act.key, up: act.up, file: act.file, path: act.path, dir: act.dir,
-		dial: func() Dialer { return *c.dialNow.Load() }, ui: c.ui, sleep: c.opts.transferSleep, news: c.fileNews, act: act,
+		dial: func() Dialer { return *c.dialNow.Load() }, ui: c.ui, sleep: c.opts.transferSleep, freeSpace: c.opts.freeSpace, news: c.fileNews, act: act,
 		ended: make(chan struct{}),
 	}
 	go act.run.run(c.filesCtx)

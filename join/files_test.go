@@ -927,8 +927,6 @@ func TestGetHostBusy(t *testing.T) {
 // announces the offer does not keep SendFile waiting: it fails, after
 // announceWait, saying so.
 func TestSendFileNeverAnnounced(t *testing.T) {
-	defer func(d time.Duration) { announceWait = d }(announceWait)
-	announceWait = 50 * time.Millisecond
 	data, sum := testContent(t, 5000)
 	path := writeTestFile(t, "a.txt", data)
 	stored := make(chan struct{})
@@ -939,7 +937,9 @@ func TestSendFileNeverAnnounced(t *testing.T) {
 		h.expect(wire.TypeSay, "/quit") // no announcement
 		closedLeft(h)
 	}, func(h *fakeHost, first wire.Frame, n int) { storeUpload(t, h, first, data, 0, stored) })
-	_, err := SendFile(context.Background(), dial, fileOpts(""), path, "", newFakeUI(t))
+	opts := fileOpts("")
+	opts.announceWait = 50 * time.Millisecond
+	_, err := SendFile(context.Background(), dial, opts, path, "", newFakeUI(t))
 	if err == nil || !strings.Contains(err.Error(), "a.txt was stored, but the room did not announce it") {
 		t.Fatalf("SendFile: %v", err)
 	}
@@ -949,14 +949,14 @@ func TestSendFileNeverAnnounced(t *testing.T) {
 // refused before a byte comes, in one line that says how much is needed
 // and how much is free, and leaves nothing behind.
 func TestGetDiskFull(t *testing.T) {
-	defer func(f func(string) int64) { freeSpaceOf = f }(freeSpaceOf)
-	freeSpaceOf = func(string) int64 { return 1 << 20 }
 	data, sum := testContent(t, 3<<20)
 	file := wire.File{Number: 4, Name: "slides.pdf", Size: int64(len(data)), SHA256: sum, ID: "f1"}
 	dir := t.TempDir()
+	opts := fileOpts("")
+	opts.freeSpace = func(string) int64 { return 1 << 20 }
 	_, err := Get(context.Background(), fileRoom(t, getRoom(t, file), func(h *fakeHost, first wire.Frame, n int) {
 		t.Error("a transfer was made into a full disk")
-	}), fileOpts(""), 4, dir, newFakeUI(t))
+	}), opts, 4, dir, newFakeUI(t))
 	if err == nil || !strings.Contains(err.Error(), "not enough room in "+dir+" for slides.pdf: it needs 3.1 MB more, and 1 MB is free") {
 		t.Fatalf("Get: %v, want the disk's lack of room said", err)
 	}

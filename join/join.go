@@ -137,6 +137,13 @@ type Options struct {
 	// quitWait is how long the leaving lasts (see defaultQuitWait); zero
 	// is defaultQuitWait. Tests shorten it.
 	quitWait time.Duration
+	// announceWait bounds the wait, once an upload is stored, for the
+	// room's announcement of it; zero is defaultAnnounceWait. Tests
+	// shorten it.
+	announceWait time.Duration
+	// freeSpace is how many bytes are free in a directory (-1 unknown);
+	// nil is the system's answer. Tests stand for a full disk with it.
+	freeSpace func(dir string) int64
 }
 
 // NoBacklog, in Options.Backlog, shows none of the backlog.
