@@ -281,7 +281,7 @@ func (c *client) startGet(rest string) {
 func (c *client) getFile(number int, dir string) {
 	var err error
 	if dir == "" {
-		dir, err = DownloadDir()
+		dir, err = downloadDir()
 		if err != nil {
 			c.fileRefused(err)
 			return
@@ -367,10 +367,10 @@ func expandHome(path string) string {
 	return path
 }
 
-// DownloadDir is where a fetched file lands when no directory is given:
+// downloadDir is where a fetched file lands when no directory is given:
 // $XDG_DOWNLOAD_DIR, else Downloads in the person's home, made if
 // missing.
-func DownloadDir() (string, error) {
+func downloadDir() (string, error) {
 	if d := os.Getenv("XDG_DOWNLOAD_DIR"); d != "" {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
 			return d, nil

@@ -187,7 +187,7 @@ func TestSendFile(t *testing.T) {
 		t.Errorf("states %v, want Hashing … Finished", s)
 	}
 	noCapabilities(t, ui)
-	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 	if e := p.read(); len(e) != 0 {
 		t.Errorf("uploads kept after the upload was stored: %+v", e)
 	}
@@ -242,7 +242,7 @@ func TestSendFileResumesNextRun(t *testing.T) {
 	if _, err := SendFile(ctx, dial, fileOpts(state), path, "", newFakeUI(t)); err == nil {
 		t.Fatal("SendFile stopped half-way returned no error")
 	}
-	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 	if e := p.read(); len(e) != 1 || e[0].ID != "f1" || e[0].Token != "t1" || e[0].SHA256 != sum {
 		t.Fatalf("uploads kept: %+v, want the one of f1", e)
 	}
@@ -601,7 +601,7 @@ func TestParseSend(t *testing.T) {
 // TestUploadsFileDamaged: a damaged uploads file costs its damaged
 // entries, with a warning, and never the others.
 func TestUploadsFileDamaged(t *testing.T) {
-	path := filepath.Join(t.TempDir(), UploadsFile)
+	path := filepath.Join(t.TempDir(), uploadsFile)
 	good := `{"room":"r1","sha256":"` + strings.Repeat("a", 64) + `","size":5,"path":"/x","number":3,"id":"f1","token":"t1"}`
 	planted := strings.Replace(good, `"t1"`, `"t\u001b]0;x\u0007"`, 1) // a token with a terminal control
 	os.WriteFile(path, []byte("garbage\n"+good+"\n{\"room\":\"r1\"}\n\x00\x01\n"+planted+"\n"), 0o600)
@@ -653,7 +653,7 @@ func TestSendFileStoredBefore(t *testing.T) {
 	data, sum := testContent(t, 5000)
 	path := writeTestFile(t, "patch.diff", data)
 	state := t.TempDir()
-	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 	p.add(pendingUpload{Room: testRoomID, SHA256: sum, Size: int64(len(data)), Path: path, Number: 4, ID: "f1", Token: "t1"})
 	dial := fileRoom(t, func(h *fakeHost) {
 		h.welcomeAs(10, nil)
@@ -774,7 +774,7 @@ func TestSendFileHostile(t *testing.T) {
 				t.Error("shown as Finished")
 			}
 			noCapabilities(t, ui)
-			p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+			p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 			if e := p.read(); len(e) != 0 {
 				t.Errorf("uploads kept after it failed: %+v", e)
 			}
@@ -829,7 +829,7 @@ func TestPromptQuitCutsUpload(t *testing.T) {
 	waitPrinted(t, ui, "!! map.png: ")
 	waitPrinted(t, ui, "uploaded; /send it again to go on")
 	noCapabilities(t, ui)
-	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 	if e := p.read(); len(e) != 1 || e[0].ID != "f1" {
 		t.Errorf("uploads kept: %+v, want f1's, to go on with", e)
 	}

@@ -9,7 +9,7 @@
 // goroutine, reporting to the UI through [UI.Transfer]), and the
 // one-shots [SendFile], [Get] and [ListFiles]. A fetched file is written
 // only into the directory asked for, under a name [wire.CheckFileName]
-// allows, never over a file ([FreeName]), and is shown as done only once
+// allows, never over a file (freeName), and is shown as done only once
 // its sha256 matched.
 //
 // The boundary: join knows nothing of terminals; join/tui knows nothing of
@@ -123,7 +123,7 @@ type Options struct {
 	Backlog int
 
 	// StateDir is the person's state directory (where KnownRoomsFile
-	// is), which keeps the uploads not yet stored (UploadsFile) for a
+	// is), which keeps the uploads not yet stored (in "uploads") for a
 	// later run to go on with; "" keeps them for this run only.
 	StateDir string
 

@@ -381,7 +381,7 @@ func (p *Pinning) acceptChange() bool {
 
 // Check refuses a room whose key is not to be trusted, remembering
 // nothing: for a key a room only claims, before it is dialed or during the
-// handshake (as a Verifier).
+// handshake (as a verifier).
 func (p *Pinning) Check(key RoomKey, name string) error {
 	if p.Fingerprint != "" && key.Fingerprint != p.Fingerprint {
 		return &KeyMismatchError{Expected: p.Fingerprint, Got: key.Fingerprint}
@@ -409,7 +409,7 @@ func (p *Pinning) remember(key RoomKey, name string) error {
 // remembering returns dial (dialTLSVerified, dialRoom) remembering the key of
 // every room it reaches, as called name ("" keeps the name known), once
 // the handshake has finished: only then has the room proved that it holds
-// the key, as the handshake's own checks (a Verifier) run before the
+// the key, as the handshake's own checks (a verifier) run before the
 // room's signature is verified. A room the pins refuse is closed before
 // anything is sent to it.
 func (p *Pinning) remembering(dial Dialer, name string) Dialer {

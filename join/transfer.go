@@ -457,10 +457,10 @@ func (r *transferRun) fetchOnce(ctx context.Context) (string, error) {
 		os.Remove(partPath)
 		return "", refusef("%s did not match its sha256: deleted, fetch it again", Sanitize(r.file.Name))
 	}
-	// FreeName makes the file exclusively, under a name no file has; the
+	// freeName makes the file exclusively, under a name no file has; the
 	// part, checked, is renamed over that placeholder: nothing that was
 	// there is overwritten.
-	landed, err := FreeName(r.dir, r.file.Name)
+	landed, err := freeName(r.dir, r.file.Name)
 	if err != nil {
 		return "", refusef("%s cannot be put in %s (%s); it is kept as %s", Sanitize(r.file.Name), r.dir, InWords(err), partPath)
 	}
