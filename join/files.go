@@ -211,9 +211,7 @@ func (c *client) offerFile(path, to string) {
 	if !c.roomForFiles() {
 		return
 	}
-	act := c.newAction(true)
-	act.path, act.to = path, to
-	act.file = wire.File{Name: name, Size: size, To: to}
+	act := c.addAction(&fileAction{up: true, path: path, to: to, file: wire.File{Name: name, Size: size, To: to}})
 	c.ui.Transfer(Transfer{Key: act.key, File: act.file, Up: true, State: Hashing, Path: path})
 	go hashFile(c.filesCtx, act, c.ui, c.fileNews)
 }
@@ -258,9 +256,11 @@ func (c *client) roomForFiles() bool {
 	return true
 }
 
-func (c *client) newAction(up bool) *fileAction {
+// addAction starts act, an upload or a fetch as its fields say, under a
+// key of its own, and returns it.
+func (c *client) addAction(act *fileAction) *fileAction {
 	c.lastKey++
-	act := &fileAction{key: c.lastKey, up: up, started: time.Now()}
+	act.key, act.started = c.lastKey, time.Now()
 	c.actions[act.key] = act
 	return act
 }
@@ -293,10 +293,7 @@ func (c *client) getFile(number int, dir string) {
 	if !c.roomForFiles() {
 		return
 	}
-	act := c.newAction(false)
-	act.dir, act.number = dir, number
-	act.file = wire.File{Number: number}
-	act.step = stepAsked
+	act := c.addAction(&fileAction{dir: dir, number: number, file: wire.File{Number: number}, step: stepAsked})
 	c.queueFileLine(act, outLine{text: "/get " + strconv.Itoa(number), act: act})
 }
 

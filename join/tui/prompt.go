@@ -124,7 +124,9 @@ func (p *linerPrompt) ReadLine() (string, error) {
 		text = ""
 		switch {
 		case errors.Is(err, liner.ErrPromptAborted):
-			if p.interrupted(end.beforeLastTwo == prompt) {
+			if end.beforeLastTwo != prompt {
+				p.typed() // the editor cleared the line's text
+			} else if p.interrupted() {
 				return "", io.EOF
 			}
 			continue
