@@ -6,6 +6,12 @@
 // in the TXT record: protocol version, room id, display name, key
 // fingerprint and the room's addresses, IPv4 then IPv6.
 //
+// It knows rooms only by their records: of chatroom it imports host/wire
+// alone (ids, fingerprints, the protocol version), never host or join. It
+// never connects to a room, and it decides no trust: it reports what each
+// room advertises, and join's Pinning decides whether that key is the
+// room's.
+//
 // The room answers for itself (responder.go, with github.com/miekg/dns),
 // as RFC 6762 says: on IPv4 and IPv6, on every interface chosen, by
 // multicast unless a question asks for unicast or comes from a port other

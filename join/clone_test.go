@@ -50,7 +50,7 @@ func newKnown(t *testing.T) *KnownRooms {
 func pinnedTo(t *testing.T, fp string) *KnownRooms {
 	t.Helper()
 	k := newKnown(t)
-	if _, err := k.Check(testRoomID, fp, "Lab 3", false); err != nil {
+	if _, err := k.Check(testRoomID, fp, "Lab 3", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	return k
@@ -124,7 +124,7 @@ func TestPinnedRoomAwayCloneThere(t *testing.T) {
 		!strings.Contains(err.Error(), realFP) || !strings.Contains(err.Error(), cloneFP) {
 		t.Fatalf("got %v, want a *CloneError naming both keys and not suggesting --accept-new-key", err)
 	}
-	if trust, err := known.Check(testRoomID, realFP, "", false); err != nil || trust != TrustKnown {
+	if trust, err := known.Check(testRoomID, realFP, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the known key was lost: %v, %v", trust, err)
 	}
 
@@ -177,7 +177,7 @@ func TestFirstVisitTwoKeys(t *testing.T) {
 		!strings.Contains(err.Error(), "--fingerprint") {
 		t.Fatalf("got %v, want a *CloneError naming both keys and --fingerprint", err)
 	}
-	if err := known.Precheck(testRoomID, cloneFP, "", false); err != nil {
+	if err := known.Precheck(testRoomID, cloneFP, "", RefuseKeyChange); err != nil {
 		t.Fatalf("a key was pinned: %v", err)
 	}
 	if _, err := (&Pinning{Known: known, AcceptNewKey: true}).DialFound(records, nil); !errors.As(err, &clones) {
@@ -192,7 +192,7 @@ func TestFirstVisitTwoKeys(t *testing.T) {
 	if shownKey(conn) != realFP {
 		t.Fatalf("joined %s", shownKey(conn))
 	}
-	if trust, err := known.Check(testRoomID, realFP, "", false); err != nil || trust != TrustKnown {
+	if trust, err := known.Check(testRoomID, realFP, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the chosen key was not pinned: %v, %v", trust, err)
 	}
 }

@@ -107,15 +107,15 @@ type RoomKey struct {
 	ID, Fingerprint string
 }
 
-// Verifier decides, during the TLS handshake, whether to go on with a room
+// verifier decides, during the TLS handshake, whether to go on with a room
 // that shows key. An error ends the connection before anything is sent to
 // the room: no name, no password. It must not remember the key: the room
 // has not yet proved that it holds it (see Pinning.Dialer).
-type Verifier func(key RoomKey) error
+type verifier func(key RoomKey) error
 
 // dialTLSVerified returns a Dialer for TLS 1.3 connections to addr that
 // goes on only with rooms verify accepts.
-func dialTLSVerified(addr string, verify Verifier, opts ...DialOption) Dialer {
+func dialTLSVerified(addr string, verify verifier, opts ...DialOption) Dialer {
 	return dialTLS(addr, "", nil, verify, opts)
 }
 
@@ -139,7 +139,7 @@ func roomKeyOf(cs tls.ConnectionState) (RoomKey, error) {
 	return key, nil
 }
 
-func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify Verifier, opts []DialOption) Dialer {
+func dialTLS(addr, fingerprint string, accepted func(fingerprint string), verify verifier, opts []DialOption) Dialer {
 	var mu sync.Mutex
 	pinned := strings.TrimSpace(fingerprint)
 	return func(ctx context.Context) (net.Conn, error) {

@@ -59,9 +59,14 @@ const maxFetchSize = 1 << 40
 // back to it in a frame, and into the state file of uploads.
 const maxCapability = 256
 
-// announceWait bounds the wait, once an upload is stored, for the room's
-// announcement of it.
-var announceWait = 30 * time.Second // a var: a test shortens it
+// defaultAnnounceWait bounds the wait, once an upload is stored, for the
+// room's announcement of it (see Options.announceWait).
+const defaultAnnounceWait = 30 * time.Second
+
+// announceWait is the wait for the room's announcement of a stored upload.
+func (c *client) announceWait() time.Duration {
+	return cmp.Or(c.opts.announceWait, defaultAnnounceWait)
+}
 
 // filePatience bounds how long a script's leaving waits for its file
 // requests (a transfer gives up by itself after transferPatience without
@@ -206,9 +211,7 @@ func (c *client) offerFile(path, to string) {
 	if !c.roomForFiles() {
 		return
 	}
-	act := c.newAction(true)
-	act.path, act.to = path, to
-	act.file = wire.File{Name: name, Size: size, To: to}
+	act := c.addAction(&fileAction{up: true, path: path, to: to, file: wire.File{Name: name, Size: size, To: to}})
 	c.ui.Transfer(Transfer{Key: act.key, File: act.file, Up: true, State: Hashing, Path: path})
 	go hashFile(c.filesCtx, act, c.ui, c.fileNews)
 }
@@ -253,9 +256,11 @@ func (c *client) roomForFiles() bool {
 	return true
 }
 
-func (c *client) newAction(up bool) *fileAction {
+// addAction starts act, an upload or a fetch as its fields say, under a
+// key of its own, and returns it.
+func (c *client) addAction(act *fileAction) *fileAction {
 	c.lastKey++
-	act := &fileAction{key: c.lastKey, up: up, started: time.Now()}
+	act.key, act.started = c.lastKey, time.Now()
 	c.actions[act.key] = act
 	return act
 }
@@ -276,7 +281,7 @@ func (c *client) startGet(rest string) {
 func (c *client) getFile(number int, dir string) {
 	var err error
 	if dir == "" {
-		dir, err = DownloadDir()
+		dir, err = downloadDir()
 		if err != nil {
 			c.fileRefused(err)
 			return
@@ -288,10 +293,7 @@ func (c *client) getFile(number int, dir string) {
 	if !c.roomForFiles() {
 		return
 	}
-	act := c.newAction(false)
-	act.dir, act.number = dir, number
-	act.file = wire.File{Number: number}
-	act.step = stepAsked
+	act := c.addAction(&fileAction{dir: dir, number: number, file: wire.File{Number: number}, step: stepAsked})
 	c.queueFileLine(act, outLine{text: "/get " + strconv.Itoa(number), act: act})
 }
 
@@ -362,10 +364,10 @@ func expandHome(path string) string {
 	return path
 }
 
-// DownloadDir is where a fetched file lands when no directory is given:
+// downloadDir is where a fetched file lands when no directory is given:
 // $XDG_DOWNLOAD_DIR, else Downloads in the person's home, made if
 // missing.
-func DownloadDir() (string, error) {
+func downloadDir() (string, error) {
 	if d := os.Getenv("XDG_DOWNLOAD_DIR"); d != "" {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
 			return d, nil
@@ -439,7 +441,7 @@ func (c *client) heardFile(n fileNews) {
 	switch {
 	case n.unannounced:
 		if act.step == stepStored {
-			c.endAction(act, "", fileErrorf("%s was stored, but the room did not announce it within %s", Sanitize(act.file.Name), roundDelay(announceWait)))
+			c.endAction(act, "", fileErrorf("%s was stored, but the room did not announce it within %s", Sanitize(act.file.Name), roundDelay(c.announceWait())))
 		}
 	case act.step == stepHashing && n.err != nil:
 		c.endAction(act, "", n.err)
@@ -490,7 +492,7 @@ func (c *client) heardFile(n fileNews) {
 		// The room announces a file as soon as it is stored; one that
 		// does not, ever, must not keep a script waiting.
 		news := c.fileNews
-		time.AfterFunc(announceWait, func() {
+		time.AfterFunc(c.announceWait(), func() {
 			select {
 			case news <- fileNews{act: act, unannounced: true}:
 			default: // only a client with every request ending at once
@@ -611,7 +613,7 @@ func (c *client) startTransfer(act *fileAction) {
 	act.step = stepMoving
 	act.run = &transferRun{
 		key: act.key, up: act.up, file: act.file, path: act.path, dir: act.dir,
-		dial: func() Dialer { return *c.dialNow.Load() }, ui: c.ui, sleep: c.opts.transferSleep, news: c.fileNews, act: act,
+		dial: func() Dialer { return *c.dialNow.Load() }, ui: c.ui, sleep: c.opts.transferSleep, freeSpace: c.opts.freeSpace, news: c.fileNews, act: act,
 		ended: make(chan struct{}),
 	}
 	go act.run.run(c.filesCtx)

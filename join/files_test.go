@@ -187,7 +187,7 @@ func TestSendFile(t *testing.T) {
 		t.Errorf("states %v, want Hashing … Finished", s)
 	}
 	noCapabilities(t, ui)
-	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 	if e := p.read(); len(e) != 0 {
 		t.Errorf("uploads kept after the upload was stored: %+v", e)
 	}
@@ -242,7 +242,7 @@ func TestSendFileResumesNextRun(t *testing.T) {
 	if _, err := SendFile(ctx, dial, fileOpts(state), path, "", newFakeUI(t)); err == nil {
 		t.Fatal("SendFile stopped half-way returned no error")
 	}
-	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 	if e := p.read(); len(e) != 1 || e[0].ID != "f1" || e[0].Token != "t1" || e[0].SHA256 != sum {
 		t.Fatalf("uploads kept: %+v, want the one of f1", e)
 	}
@@ -601,7 +601,7 @@ func TestParseSend(t *testing.T) {
 // TestUploadsFileDamaged: a damaged uploads file costs its damaged
 // entries, with a warning, and never the others.
 func TestUploadsFileDamaged(t *testing.T) {
-	path := filepath.Join(t.TempDir(), UploadsFile)
+	path := filepath.Join(t.TempDir(), uploadsFile)
 	good := `{"room":"r1","sha256":"` + strings.Repeat("a", 64) + `","size":5,"path":"/x","number":3,"id":"f1","token":"t1"}`
 	planted := strings.Replace(good, `"t1"`, `"t\u001b]0;x\u0007"`, 1) // a token with a terminal control
 	os.WriteFile(path, []byte("garbage\n"+good+"\n{\"room\":\"r1\"}\n\x00\x01\n"+planted+"\n"), 0o600)
@@ -653,7 +653,7 @@ func TestSendFileStoredBefore(t *testing.T) {
 	data, sum := testContent(t, 5000)
 	path := writeTestFile(t, "patch.diff", data)
 	state := t.TempDir()
-	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 	p.add(pendingUpload{Room: testRoomID, SHA256: sum, Size: int64(len(data)), Path: path, Number: 4, ID: "f1", Token: "t1"})
 	dial := fileRoom(t, func(h *fakeHost) {
 		h.welcomeAs(10, nil)
@@ -774,7 +774,7 @@ func TestSendFileHostile(t *testing.T) {
 				t.Error("shown as Finished")
 			}
 			noCapabilities(t, ui)
-			p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+			p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 			if e := p.read(); len(e) != 0 {
 				t.Errorf("uploads kept after it failed: %+v", e)
 			}
@@ -829,7 +829,7 @@ func TestPromptQuitCutsUpload(t *testing.T) {
 	waitPrinted(t, ui, "!! map.png: ")
 	waitPrinted(t, ui, "uploaded; /send it again to go on")
 	noCapabilities(t, ui)
-	p := &pendingUploads{path: filepath.Join(state, UploadsFile), warn: func(s string) { t.Error(s) }}
+	p := &pendingUploads{path: filepath.Join(state, uploadsFile), warn: func(s string) { t.Error(s) }}
 	if e := p.read(); len(e) != 1 || e[0].ID != "f1" {
 		t.Errorf("uploads kept: %+v, want f1's, to go on with", e)
 	}
@@ -927,8 +927,6 @@ func TestGetHostBusy(t *testing.T) {
 // announces the offer does not keep SendFile waiting: it fails, after
 // announceWait, saying so.
 func TestSendFileNeverAnnounced(t *testing.T) {
-	defer func(d time.Duration) { announceWait = d }(announceWait)
-	announceWait = 50 * time.Millisecond
 	data, sum := testContent(t, 5000)
 	path := writeTestFile(t, "a.txt", data)
 	stored := make(chan struct{})
@@ -939,7 +937,9 @@ func TestSendFileNeverAnnounced(t *testing.T) {
 		h.expect(wire.TypeSay, "/quit") // no announcement
 		closedLeft(h)
 	}, func(h *fakeHost, first wire.Frame, n int) { storeUpload(t, h, first, data, 0, stored) })
-	_, err := SendFile(context.Background(), dial, fileOpts(""), path, "", newFakeUI(t))
+	opts := fileOpts("")
+	opts.announceWait = 50 * time.Millisecond
+	_, err := SendFile(context.Background(), dial, opts, path, "", newFakeUI(t))
 	if err == nil || !strings.Contains(err.Error(), "a.txt was stored, but the room did not announce it") {
 		t.Fatalf("SendFile: %v", err)
 	}
@@ -949,14 +949,14 @@ func TestSendFileNeverAnnounced(t *testing.T) {
 // refused before a byte comes, in one line that says how much is needed
 // and how much is free, and leaves nothing behind.
 func TestGetDiskFull(t *testing.T) {
-	defer func(f func(string) int64) { freeSpaceOf = f }(freeSpaceOf)
-	freeSpaceOf = func(string) int64 { return 1 << 20 }
 	data, sum := testContent(t, 3<<20)
 	file := wire.File{Number: 4, Name: "slides.pdf", Size: int64(len(data)), SHA256: sum, ID: "f1"}
 	dir := t.TempDir()
+	opts := fileOpts("")
+	opts.freeSpace = func(string) int64 { return 1 << 20 }
 	_, err := Get(context.Background(), fileRoom(t, getRoom(t, file), func(h *fakeHost, first wire.Frame, n int) {
 		t.Error("a transfer was made into a full disk")
-	}), fileOpts(""), 4, dir, newFakeUI(t))
+	}), opts, 4, dir, newFakeUI(t))
 	if err == nil || !strings.Contains(err.Error(), "not enough room in "+dir+" for slides.pdf: it needs 3.1 MB more, and 1 MB is free") {
 		t.Fatalf("Get: %v, want the disk's lack of room said", err)
 	}

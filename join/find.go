@@ -513,7 +513,7 @@ func (p *Pinning) DialFound(records []discovery.Room, local []LocalAddr, opts ..
 		if err != nil {
 			return nil, err
 		}
-		if known && !p.acceptChange() {
+		if known && p.keyChange() == RefuseKeyChange {
 			want, fromPin = pin, true
 		}
 	}
@@ -584,7 +584,7 @@ func (p *Pinning) DialFound(records []discovery.Room, local []LocalAddr, opts ..
 		case len(shown) == 1 && !wantAdvertised:
 			// Nothing advertises the known key, and one other key
 			// answers: the room's key may really have changed.
-			return nil, p.Known.Precheck(id, shown[0].Fingerprint, name, false)
+			return nil, p.Known.Precheck(id, shown[0].Fingerprint, name, RefuseKeyChange)
 		}
 		return nil, &CloneError{ID: id, Name: name, Known: want, KnownAt: addrsOf(keys, want), Keys: shown}
 	}

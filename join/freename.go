@@ -10,17 +10,17 @@ import (
 	"strings"
 )
 
-// maxFreeNameTries bounds FreeName's search: past it the directory is full
+// maxFreeNameTries bounds freeName's search: past it the directory is full
 // of copies, and a person should look at it.
 const maxFreeNameTries = 999
 
-// FreeName creates a new file in dir for name, never one that exists:
+// freeName creates a new file in dir for name, never one that exists:
 // name itself if it is free, else "name (1).ext", "name (2).ext" and on.
 // Each try creates the file exclusively (O_EXCL), so a file that appears
 // between a look and the creation is never overwritten, nor a link
 // followed. The name is checked with wire.CheckFileName first. The caller writes
 // the file and closes it; f.Name() is its path.
-func FreeName(dir, name string) (*os.File, error) {
+func freeName(dir, name string) (*os.File, error) {
 	if err := wire.CheckFileName(name); err != nil {
 		return nil, err
 	}

@@ -15,33 +15,33 @@ func TestFreeName(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "target"), filepath.Join(dir, "slides (2).pdf"))
 	want := []string{"slides (3).pdf", "slides (4).pdf"}
 	for _, w := range want {
-		f, err := FreeName(dir, "slides.pdf")
+		f, err := freeName(dir, "slides.pdf")
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.Close()
 		if filepath.Base(f.Name()) != w {
-			t.Fatalf("FreeName gave %s, want %s", f.Name(), w)
+			t.Fatalf("freeName gave %s, want %s", f.Name(), w)
 		}
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "slides.pdf")); string(b) != "mine" {
 		t.Fatalf("the first file was overwritten: %q", b)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "target")); err == nil {
-		t.Fatal("FreeName followed the planted link")
+		t.Fatal("freeName followed the planted link")
 	}
 	for name, w := range map[string]string{".profile": ".profile (1)", "noext": "noext (1)"} {
 		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
-		f, err := FreeName(dir, name)
+		f, err := freeName(dir, name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.Close()
 		if filepath.Base(f.Name()) != w {
-			t.Fatalf("FreeName(%q) gave %s, want %s", name, f.Name(), w)
+			t.Fatalf("freeName(%q) gave %s, want %s", name, f.Name(), w)
 		}
 	}
-	if _, err := FreeName(dir, "../escape"); err == nil {
-		t.Fatal("FreeName took a path")
+	if _, err := freeName(dir, "../escape"); err == nil {
+		t.Fatal("freeName took a path")
 	}
 }

@@ -31,13 +31,13 @@ func knownRoomsSeeds(f *testing.F) [][]byte {
 	var seeds [][]byte
 	for _, c := range []struct {
 		id, fingerprint, name string
-		accept                bool
+		change                KeyChange
 	}{
-		{"3f9a2c71d0e4b5a6", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", "Lab 3", false},
-		{"0000000000000001", "SHA256:" + strings.Repeat("A", 43), "Café \x1b[2J  kitchen\n", false},
-		{"3f9a2c71d0e4b5a6", "SHA256:" + strings.Repeat("Q", 43), "", true},
+		{"3f9a2c71d0e4b5a6", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", "Lab 3", RefuseKeyChange},
+		{"0000000000000001", "SHA256:" + strings.Repeat("A", 43), "Café \x1b[2J  kitchen\n", RefuseKeyChange},
+		{"3f9a2c71d0e4b5a6", "SHA256:" + strings.Repeat("Q", 43), "", AcceptKeyChange},
 	} {
-		if _, err := k.Check(c.id, c.fingerprint, c.name, c.accept); err != nil {
+		if _, err := k.Check(c.id, c.fingerprint, c.name, c.change); err != nil {
 			f.Fatal(err)
 		}
 		data, err := os.ReadFile(path)
@@ -185,11 +185,15 @@ func FuzzKnownRoomsCheck(f *testing.F) {
 		before := maps.Clone(k.rooms)
 		warnings := k.Warnings()
 
-		precheck := k.Precheck(id, fingerprint, name, accept)
+		change := RefuseKeyChange
+		if accept {
+			change = AcceptKeyChange
+		}
+		precheck := k.Precheck(id, fingerprint, name, change)
 		if data, _ := os.ReadFile(path); !bytes.Equal(data, file) {
 			t.Fatalf("Precheck(%q, %q, %q) wrote the file", id, fingerprint, name)
 		}
-		trust, err := k.Check(id, fingerprint, name, accept)
+		trust, err := k.Check(id, fingerprint, name, change)
 		if (err == nil) != (precheck == nil) {
 			t.Fatalf("Precheck says %v, Check %v", precheck, err)
 		}
@@ -209,7 +213,7 @@ func FuzzKnownRoomsCheck(f *testing.F) {
 		if err != nil || !slices.Equal(k.Warnings(), warnings) {
 			t.Fatalf("after Check(%q, %q, %q), the known rooms read back as %v, %q; want %q", id, fingerprint, name, err, k.Warnings(), warnings)
 		}
-		if got, err := k.Check(id, fingerprint, "", false); err != nil || got != TrustKnown {
+		if got, err := k.Check(id, fingerprint, "", RefuseKeyChange); err != nil || got != TrustKnown {
 			t.Fatalf("room %q checked as %v was not remembered: %v, %v", id, trust, got, err)
 		}
 		for other, r := range before {

@@ -84,7 +84,7 @@ func knownWithOne(t *testing.T) (*KnownRooms, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.Check("00000000000000aa", wire.Fingerprint([]byte("kitchen")), "Kitchen", false); err != nil {
+	if _, err := k.Check("00000000000000aa", wire.Fingerprint([]byte("kitchen")), "Kitchen", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -105,7 +105,7 @@ func checkFileIntact(t *testing.T, k *KnownRooms, data []byte) {
 	if err != nil || len(again.Warnings()) > 0 {
 		t.Fatalf("the known rooms file no longer reads: %v, %q", err, again.Warnings())
 	}
-	if trust, err := again.Check("00000000000000aa", wire.Fingerprint([]byte("kitchen")), "", false); err != nil || trust != TrustKnown {
+	if trust, err := again.Check("00000000000000aa", wire.Fingerprint([]byte("kitchen")), "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the room known before is lost: %v, %v", trust, err)
 	}
 }
@@ -130,10 +130,10 @@ func TestHostileIDsRefusedByCheck(t *testing.T) {
 	key := wire.Fingerprint([]byte("hostile"))
 	for _, id := range hostileIDs {
 		k, data := knownWithOne(t)
-		if err := k.Precheck(id, key, "Lab 3", true); err == nil {
+		if err := k.Precheck(id, key, "Lab 3", AcceptKeyChange); err == nil {
 			t.Errorf("Precheck took id %.40q", id)
 		}
-		_, err := k.Check(id, key, "Lab 3", true)
+		_, err := k.Check(id, key, "Lab 3", AcceptKeyChange)
 		if err == nil {
 			t.Errorf("Check took id %.40q", id)
 			continue
@@ -143,7 +143,7 @@ func TestHostileIDsRefusedByCheck(t *testing.T) {
 	}
 	for _, fp := range []string{"0", "", "SHA256:", "SHA256:x", "sha256:" + key[7:], key + "=", key[:20] + " " + key[21:], key + "\n" + testRoomID} {
 		k, data := knownWithOne(t)
-		if _, err := k.Check(testRoomID, fp, "Lab 3", true); err == nil {
+		if _, err := k.Check(testRoomID, fp, "Lab 3", AcceptKeyChange); err == nil {
 			t.Errorf("Check took key %q", fp)
 			continue
 		}
@@ -158,7 +158,7 @@ func TestHostileIDsRefusedByCheck(t *testing.T) {
 func TestHostileNameKeptToOneLine(t *testing.T) {
 	k, _ := knownWithOne(t)
 	name := strings.Repeat("名\u2028\u0085\u00a0 x", 7000)
-	if _, err := k.Check(testRoomID, wire.Fingerprint([]byte("lab")), name, false); err != nil {
+	if _, err := k.Check(testRoomID, wire.Fingerprint([]byte("lab")), name, RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	again, err := LoadKnownRooms(k.path)
@@ -169,7 +169,7 @@ func TestHostileNameKeptToOneLine(t *testing.T) {
 	if got != k.rooms[testRoomID].name || len(got) > maxKnownName || strings.ContainsAny(got, "\u2028\u0085\u00a0\n") {
 		t.Fatalf("name kept as %.80q (%d bytes)", got, len(got))
 	}
-	if trust, err := again.Check("00000000000000aa", wire.Fingerprint([]byte("kitchen")), "", false); err != nil || trust != TrustKnown {
+	if trust, err := again.Check("00000000000000aa", wire.Fingerprint([]byte("kitchen")), "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the room known before is lost: %v, %v", trust, err)
 	}
 }
@@ -225,7 +225,7 @@ func TestHostileCertIDRefusedBeforeHello(t *testing.T) {
 	if err := result(t, done); err != nil {
 		t.Fatal(err)
 	}
-	if trust, err := k.Check(testRoomID, fp, "", false); err != nil || trust != TrustKnown {
+	if trust, err := k.Check(testRoomID, fp, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the real room was not pinned: %v, %v", trust, err)
 	}
 }
@@ -305,7 +305,7 @@ func TestHostileRecordPinsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		real.stop()
-		if trust, err := k.Check(testRoomID, fp, "", false); err != nil || trust != TrustKnown {
+		if trust, err := k.Check(testRoomID, fp, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 			t.Fatalf("the real room was not pinned: %v, %v", trust, err)
 		}
 	}
@@ -388,14 +388,14 @@ func TestDamagedPinRefusesRoom(t *testing.T) {
 		t.Fatalf("the room's record: %v, want it refused", err)
 	}
 
-	if _, err := k.Check("00000000000000bb", wire.Fingerprint([]byte("new")), "Hall", false); err != nil {
+	if _, err := k.Check("00000000000000bb", wire.Fingerprint([]byte("new")), "Hall", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(k.path)
 	if !strings.Contains(string(got), "\n"+damaged+"\n") {
 		t.Fatalf("the damaged line is gone:\n%s", got)
 	}
-	if trust, err := k.Check("00000000000000aa", wire.Fingerprint([]byte("kitchen")), "", false); err != nil || trust != TrustKnown {
+	if trust, err := k.Check("00000000000000aa", wire.Fingerprint([]byte("kitchen")), "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the room known before is lost: %v, %v", trust, err)
 	}
 }

@@ -9,7 +9,7 @@
 // goroutine, reporting to the UI through [UI.Transfer]), and the
 // one-shots [SendFile], [Get] and [ListFiles]. A fetched file is written
 // only into the directory asked for, under a name [wire.CheckFileName]
-// allows, never over a file ([FreeName]), and is shown as done only once
+// allows, never over a file (freeName), and is shown as done only once
 // its sha256 matched.
 //
 // The boundary: join knows nothing of terminals; join/tui knows nothing of
@@ -123,7 +123,7 @@ type Options struct {
 	Backlog int
 
 	// StateDir is the person's state directory (where KnownRoomsFile
-	// is), which keeps the uploads not yet stored (UploadsFile) for a
+	// is), which keeps the uploads not yet stored (in "uploads") for a
 	// later run to go on with; "" keeps them for this run only.
 	StateDir string
 
@@ -137,6 +137,13 @@ type Options struct {
 	// quitWait is how long the leaving lasts (see defaultQuitWait); zero
 	// is defaultQuitWait. Tests shorten it.
 	quitWait time.Duration
+	// announceWait bounds the wait, once an upload is stored, for the
+	// room's announcement of it; zero is defaultAnnounceWait. Tests
+	// shorten it.
+	announceWait time.Duration
+	// freeSpace is how many bytes are free in a directory (-1 unknown);
+	// nil is the system's answer. Tests stand for a full disk with it.
+	freeSpace func(dir string) int64
 }
 
 // NoBacklog, in Options.Backlog, shows none of the backlog.

@@ -12,8 +12,8 @@ import (
 // SendFile is a one-shot for scripts, as Send is for lines: it joins with
 // dial as opts.Name, offers the file at path (to the member to, or to the
 // whole room when to is ""), uploads it, waits until the room announces
-// it, and leaves. An upload that an earlier run left unfinished (see
-// UploadsFile, in opts.StateDir) goes on where it stopped. What it shows
+// it, and leaves. An upload that an earlier run left unfinished (kept
+// in opts.StateDir) goes on where it stopped. What it shows
 // ui is what concerns the file: the transfer's progress, the room's
 // refusals, the client's warnings.
 //
@@ -26,7 +26,7 @@ func SendFile(ctx context.Context, dial Dialer, opts Options, path, to string, u
 }
 
 // Get is a one-shot for scripts: it joins with dial as opts.Name, fetches
-// the room's file number into dir ("" for DownloadDir), going on from
+// the room's file number into dir ("" for $XDG_DOWNLOAD_DIR or ~/Downloads), going on from
 // what an earlier run fetched of it, checks it against its sha256, and
 // leaves. It returns nil only when the file is in place and matched, at
 // the outcome's Path.

@@ -12,6 +12,14 @@ import (
 // pace the host accepts, instead of being refused past the burst. It runs
 // a token bucket like the host's, a little slower, because lines can
 // arrive closer together than they were sent.
+//
+// It is not a rate.Limiter (as the IRC gateway's pace is) so that it
+// cannot get ahead of the host's bucket, whose arithmetic it repeats
+// (TestPacer replays its times through it): a clock set back is a debt
+// here, paid as the clock goes forward again, where a Limiter refills
+// that span once more. It is also part of outgoing, a plain value that
+// one goroutine owns and tests drive by the time they pass: nil is no
+// limit, and there is no lock.
 type pacer struct {
 	burst, perSecond float64
 	tokens           float64

@@ -216,18 +216,27 @@ const (
 	TrustChanged              // a changed key the person chose to accept: now remembered
 )
 
+// KeyChange is what KnownRooms.Check does with a known room that shows
+// another key than the one remembered.
+type KeyChange int
+
+const (
+	RefuseKeyChange KeyChange = iota // a *KeyChangedError
+	AcceptKeyChange                  // the new key is taken (TrustChanged)
+)
+
 // Check checks that the room with id shows fingerprint, remembering it for
 // a room never seen. A known room showing another key is a
-// *KeyChangedError, unless acceptChange says to take the new key. An id or
+// *KeyChangedError, unless change is AcceptKeyChange. An id or
 // key not of the form a room makes is refused, and so is a room whose
 // remembered key is unreadable (*UnreadablePinError).
 //
 // Call Check only once the room has proved it holds the key (a TLS
 // handshake finished with it); before that, Precheck.
-func (k *KnownRooms) Check(id, fingerprint, name string, acceptChange bool) (Trust, error) {
+func (k *KnownRooms) Check(id, fingerprint, name string, change KeyChange) (Trust, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	trust, err := k.decide(id, fingerprint, name, acceptChange)
+	trust, err := k.decide(id, fingerprint, name, change)
 	if err != nil || trust == TrustKnown {
 		return trust, err
 	}
@@ -248,10 +257,10 @@ func (k *KnownRooms) Check(id, fingerprint, name string, acceptChange bool) (Tru
 // Precheck is Check that remembers nothing: for a key that a room has only
 // claimed (in an mDNS record anyone can send), which may refuse the room
 // before it is dialed but must not become its pin.
-func (k *KnownRooms) Precheck(id, fingerprint, name string, acceptChange bool) error {
+func (k *KnownRooms) Precheck(id, fingerprint, name string, change KeyChange) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	_, err := k.decide(id, fingerprint, name, acceptChange)
+	_, err := k.decide(id, fingerprint, name, change)
 	return err
 }
 
@@ -275,7 +284,7 @@ func (k *KnownRooms) KeyOf(id string) (fingerprint string, known bool) {
 }
 
 // decide is what Check decides, without remembering; the caller holds k.mu.
-func (k *KnownRooms) decide(id, fingerprint, name string, acceptChange bool) (Trust, error) {
+func (k *KnownRooms) decide(id, fingerprint, name string, change KeyChange) (Trust, error) {
 	switch {
 	case id == "":
 		return 0, errors.New("the room does not say which room it is (its certificate names no room id); it cannot be checked")
@@ -293,7 +302,7 @@ func (k *KnownRooms) decide(id, fingerprint, name string, acceptChange bool) (Tr
 		return TrustNew, nil
 	case known.fingerprint == fingerprint:
 		return TrustKnown, nil
-	case !acceptChange:
+	case change != AcceptKeyChange:
 		if name == "" {
 			name = known.name
 		}
@@ -374,19 +383,22 @@ type Pinning struct {
 	trusted atomic.Bool // a room's key was remembered or found known
 }
 
-// acceptChange reports whether a known room's other key is to be taken.
-func (p *Pinning) acceptChange() bool {
-	return (p.AcceptNewKey && !p.trusted.Load()) || p.Fingerprint != ""
+// keyChange says whether a known room's other key is to be taken.
+func (p *Pinning) keyChange() KeyChange {
+	if (p.AcceptNewKey && !p.trusted.Load()) || p.Fingerprint != "" {
+		return AcceptKeyChange
+	}
+	return RefuseKeyChange
 }
 
 // Check refuses a room whose key is not to be trusted, remembering
 // nothing: for a key a room only claims, before it is dialed or during the
-// handshake (as a Verifier).
+// handshake (as a verifier).
 func (p *Pinning) Check(key RoomKey, name string) error {
 	if p.Fingerprint != "" && key.Fingerprint != p.Fingerprint {
 		return &KeyMismatchError{Expected: p.Fingerprint, Got: key.Fingerprint}
 	}
-	return p.Known.Precheck(key.ID, key.Fingerprint, name, p.acceptChange())
+	return p.Known.Precheck(key.ID, key.Fingerprint, name, p.keyChange())
 }
 
 // remember checks a key that a room proved in a TLS handshake, and
@@ -395,7 +407,7 @@ func (p *Pinning) remember(key RoomKey, name string) error {
 	if p.Fingerprint != "" && key.Fingerprint != p.Fingerprint {
 		return &KeyMismatchError{Expected: p.Fingerprint, Got: key.Fingerprint}
 	}
-	t, err := p.Known.Check(key.ID, key.Fingerprint, name, p.acceptChange())
+	t, err := p.Known.Check(key.ID, key.Fingerprint, name, p.keyChange())
 	if err != nil {
 		return err
 	}
@@ -409,7 +421,7 @@ func (p *Pinning) remember(key RoomKey, name string) error {
 // remembering returns dial (dialTLSVerified, dialRoom) remembering the key of
 // every room it reaches, as called name ("" keeps the name known), once
 // the handshake has finished: only then has the room proved that it holds
-// the key, as the handshake's own checks (a Verifier) run before the
+// the key, as the handshake's own checks (a verifier) run before the
 // room's signature is verified. A room the pins refuse is closed before
 // anything is sent to it.
 func (p *Pinning) remembering(dial Dialer, name string) Dialer {

@@ -20,10 +20,10 @@ func TestKnownRooms(t *testing.T) {
 	const id = "3f9a2c71d0e4b5a6"
 	key, other := wire.Fingerprint([]byte("known")), wire.Fingerprint([]byte("impostor"))
 
-	if trust, err := k.Check(id, key, "Lab 3", false); err != nil || trust != TrustNew {
+	if trust, err := k.Check(id, key, "Lab 3", RefuseKeyChange); err != nil || trust != TrustNew {
 		t.Fatalf("first sight: %v, %v", trust, err)
 	}
-	if trust, err := k.Check(id, key, "", false); err != nil || trust != TrustKnown {
+	if trust, err := k.Check(id, key, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("second sight: %v, %v", trust, err)
 	}
 
@@ -32,7 +32,7 @@ func TestKnownRooms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = k.Check(id, other, "", false)
+	_, err = k.Check(id, other, "", RefuseKeyChange)
 	var changed *KeyChangedError
 	if !errors.As(err, &changed) || changed.Known != key || changed.Offered != other || changed.Name != "Lab 3" {
 		t.Fatalf("changed key: %v", err)
@@ -43,23 +43,23 @@ func TestKnownRooms(t *testing.T) {
 		}
 	}
 	// Another room is another pin.
-	if trust, err := k.Check("0000000000000001", other, "Kitchen", false); err != nil || trust != TrustNew {
+	if trust, err := k.Check("0000000000000001", other, "Kitchen", RefuseKeyChange); err != nil || trust != TrustNew {
 		t.Fatalf("another room: %v, %v", trust, err)
 	}
 	// Accepting the change deliberately replaces the pin.
-	if trust, err := k.Check(id, other, "", true); err != nil || trust != TrustChanged {
+	if trust, err := k.Check(id, other, "", AcceptKeyChange); err != nil || trust != TrustChanged {
 		t.Fatalf("accepted change: %v, %v", trust, err)
 	}
 	k, _ = LoadKnownRooms(path)
-	if trust, err := k.Check(id, other, "", false); err != nil || trust != TrustKnown {
+	if trust, err := k.Check(id, other, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("after accepting: %v, %v", trust, err)
 	}
-	if _, err := k.Check(id, key, "", false); err == nil {
+	if _, err := k.Check(id, key, "", RefuseKeyChange); err == nil {
 		t.Fatal("the old key is still accepted")
 	}
 
 	// A room that names no id cannot be checked, and is refused.
-	if _, err := k.Check("", key, "", true); err == nil {
+	if _, err := k.Check("", key, "", AcceptKeyChange); err == nil {
 		t.Fatal("a room without an id was accepted")
 	}
 }
@@ -69,14 +69,14 @@ func TestKnownRoomsHostileName(t *testing.T) {
 	path := filepath.Join(t.TempDir(), KnownRoomsFile)
 	k, _ := LoadKnownRooms(path)
 	b := wire.Fingerprint([]byte("b"))
-	if _, err := k.Check("aaaaaaaaaaaaaaaa", wire.Fingerprint([]byte("a")), "evil\nbbbbbbbbbbbbbbbb "+b+" 2026-01-01T00:00:00Z injected", false); err != nil {
+	if _, err := k.Check("aaaaaaaaaaaaaaaa", wire.Fingerprint([]byte("a")), "evil\nbbbbbbbbbbbbbbbb "+b+" 2026-01-01T00:00:00Z injected", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	k, err := LoadKnownRooms(path)
 	if err != nil || len(k.Warnings()) > 0 {
 		t.Fatal(err, k.Warnings())
 	}
-	if _, err := k.Check("bbbbbbbbbbbbbbbb", wire.Fingerprint([]byte("other")), "", false); err != nil {
+	if _, err := k.Check("bbbbbbbbbbbbbbbb", wire.Fingerprint([]byte("other")), "", RefuseKeyChange); err != nil {
 		t.Fatalf("the name injected a pin: %v", err)
 	}
 }
@@ -95,7 +95,7 @@ func TestKnownRoomsDamaged(t *testing.T) {
 	if w := k.Warnings(); len(w) != 1 || !strings.Contains(w[0], ":3 is damaged and was skipped") {
 		t.Fatalf("warnings %q, want line 3 named", w)
 	}
-	if trust, err := k.Check("aaaaaaaaaaaaaaaa", a, "", false); err != nil || trust != TrustKnown {
+	if trust, err := k.Check("aaaaaaaaaaaaaaaa", a, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the room on the good line: %v, %v", trust, err)
 	}
 }
@@ -121,17 +121,17 @@ func TestKnownRoomsOffsetOutOfRange(t *testing.T) {
 		t.Fatalf("warnings %q; want line 2 named as damaged, and its room refused", w)
 	}
 	var unreadable *UnreadablePinError
-	if _, err := k.Check("bbbbbbbbbbbbbbbb", b, "", false); !errors.As(err, &unreadable) || unreadable.Line != 2 {
+	if _, err := k.Check("bbbbbbbbbbbbbbbb", b, "", RefuseKeyChange); !errors.As(err, &unreadable) || unreadable.Line != 2 {
 		t.Fatalf("the room on the damaged line: %v", err)
 	}
-	if _, err := k.Check("0123456789abcdef", wire.Fingerprint([]byte("c")), "New", false); err != nil {
+	if _, err := k.Check("0123456789abcdef", wire.Fingerprint([]byte("c")), "New", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	k, err = LoadKnownRooms(path)
 	if err != nil || len(k.Warnings()) != 1 {
 		t.Fatalf("after the next room, the file reads as: %v, %q", err, k.Warnings())
 	}
-	if trust, err := k.Check("aaaaaaaaaaaaaaaa", a, "", false); err != nil || trust != TrustKnown {
+	if trust, err := k.Check("aaaaaaaaaaaaaaaa", a, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the room on the good line: %v, %v", trust, err)
 	}
 	data, _ := os.ReadFile(path)
@@ -149,7 +149,7 @@ func TestPinningFlags(t *testing.T) {
 	old, accepted, again := wire.Fingerprint([]byte("old")), wire.Fingerprint([]byte("new")), wire.Fingerprint([]byte("again"))
 	path := filepath.Join(t.TempDir(), KnownRoomsFile)
 	k, _ := LoadKnownRooms(path)
-	if _, err := k.Check(id, old, "Lab 3", false); err != nil {
+	if _, err := k.Check(id, old, "Lab 3", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 
@@ -158,7 +158,7 @@ func TestPinningFlags(t *testing.T) {
 	if err := p.Check(RoomKey{ID: id, Fingerprint: accepted}, ""); err != nil {
 		t.Fatalf("--accept-new-key, before dialing: %v", err)
 	}
-	if trust, _ := k.Check(id, old, "", false); trust != TrustKnown {
+	if trust, _ := k.Check(id, old, "", RefuseKeyChange); trust != TrustKnown {
 		t.Fatal("Check remembered the key")
 	}
 	if err := p.remember(RoomKey{ID: id, Fingerprint: accepted}, ""); err != nil || !slices.Equal(told, []Trust{TrustChanged}) {
@@ -180,7 +180,7 @@ func TestPinningFlags(t *testing.T) {
 	if err := p.remember(RoomKey{ID: id, Fingerprint: again}, ""); err != nil {
 		t.Fatalf("--fingerprint with its key: %v", err)
 	}
-	if trust, err := k.Check(id, again, "", false); err != nil || trust != TrustKnown {
+	if trust, err := k.Check(id, again, "", RefuseKeyChange); err != nil || trust != TrustKnown {
 		t.Fatalf("the key given is not the one remembered: %v, %v", trust, err)
 	}
 }

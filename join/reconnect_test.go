@@ -533,14 +533,14 @@ func TestReconnectFindsMovedHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := known.Check(testRoomID, fp, "Lab 3", false); err != nil {
+	if _, err := known.Check(testRoomID, fp, "Lab 3", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	var asked []string
 	rec := testReconnect()
 	rec.Rediscover = func(ctx context.Context, id string) (Dialer, error) {
 		asked = append(asked, id)
-		if _, err := known.Check(id, fp, "", false); err != nil {
+		if _, err := known.Check(id, fp, "", RefuseKeyChange); err != nil {
 			return nil, err
 		}
 		return moved.dialer(), nil
@@ -576,13 +576,13 @@ func TestReconnectRefusesChangedKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := known.Check(testRoomID, fp, "Lab 3", false); err != nil {
+	if _, err := known.Check(testRoomID, fp, "Lab 3", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	impostor := discovery.Room{ID: testRoomID, Name: "Lab 3", Fingerprint: otherFP, Port: 1}
 	rec := testReconnect()
 	rec.Rediscover = findByID(found(impostor), func(r discovery.Room) error {
-		_, err := known.Check(r.ID, r.Fingerprint, r.Name, false)
+		_, err := known.Check(r.ID, r.Fingerprint, r.Name, RefuseKeyChange)
 		return err
 	}, nil)
 	way := &rejoin{rediscover: rec.Rediscover, roomID: testRoomID,
@@ -629,14 +629,14 @@ func TestReconnectFindsMovedHostByMDNS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := known.Check(testRoomID, fp, "Lab 3", false); err != nil {
+	if _, err := known.Check(testRoomID, fp, "Lab 3", RefuseKeyChange); err != nil {
 		t.Fatal(err)
 	}
 	rec := testReconnect()
 	rec.Rediscover = findByID(func(ctx context.Context) ([]discovery.Room, error) {
 		return discovery.Browse(ctx, lo)
 	}, func(r discovery.Room) error {
-		_, err := known.Check(r.ID, r.Fingerprint, r.Name, false)
+		_, err := known.Check(r.ID, r.Fingerprint, r.Name, RefuseKeyChange)
 		return err
 	}, nil)
 	ui := newFakeUI(t)

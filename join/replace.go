@@ -9,12 +9,11 @@ import (
 	"github.com/google/renameio/v2"
 )
 
-// replace puts data at path through renameio: a temporary file beside
-// path (not in the system's temporary directory, which renameio would
-// otherwise try: the host's RemoveStale finds there what a kill leaves,
-// when host and join share a state directory), with perm
-// whatever the umask or an older file's mode, synced and renamed over
-// path; then the directory is synced, which renameio leaves to its caller.
+// replace puts data at path through renameio, as host/statefile does: a
+// temporary file beside path (not in the system's temporary directory,
+// where the host's RemoveStale would not find what a kill leaves), with
+// perm whatever the umask, synced and renamed over path; then the
+// directory is synced, which renameio leaves to its caller.
 func replace(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(perm))

@@ -5,11 +5,11 @@ import (
 	"path/filepath"
 )
 
-// replace puts data at path by a temporary file beside it, synced and
-// renamed over it, named as renameio names its own ("." + name + digits)
-// so that the host's RemoveStale finds what a kill leaves. renameio does not build on
-// Windows; the rename is still atomic there, and a directory cannot be
-// synced.
+// replace is host/statefile's for Windows, where renameio does not build:
+// a temporary file beside path, named as renameio names its own ("." +
+// name + digits) so that the host's RemoveStale finds what a kill leaves,
+// synced and renamed over path (atomic there too; a directory cannot be
+// synced).
 func replace(path string, data []byte, perm os.FileMode) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"*")
 	if err != nil {

@@ -77,8 +77,11 @@ type transferRun struct {
 	ui   UI
 	// sleep waits between tries; nil is a timer (tests wait not).
 	sleep func(ctx context.Context, d time.Duration) error
-	news  chan<- fileNews
-	act   *fileAction // handed back in the news, never touched here
+	// freeSpace says how many bytes are free in a directory; nil is
+	// freeSpace (tests stand for a full disk).
+	freeSpace func(dir string) int64
+	news      chan<- fileNews
+	act       *fileAction // handed back in the news, never touched here
 
 	done atomic.Int64 // bytes through, for the owner's word when cut short
 	// whole: the host had the whole upload already when the last try
@@ -346,10 +349,6 @@ func (r *transferRun) whyBroken(conn net.Conn, dec *wire.Decoder, werr error) er
 	return werr
 }
 
-// freeSpaceOf is freeSpace, and what a test puts in its place to stand
-// for a full disk.
-var freeSpaceOf = freeSpace
-
 // partName is the hidden file a fetch of f writes until it is checked:
 // named from the file's name and sha256, so that a fetch of the same file
 // into the same directory, in this run or a later one, goes on from it.
@@ -376,6 +375,10 @@ func (r *transferRun) fetchOnce(ctx context.Context) (string, error) {
 		if st.Size() <= r.file.Size {
 			have = st.Size() // else not a part of this file: start over
 		}
+	}
+	freeSpaceOf := r.freeSpace
+	if freeSpaceOf == nil {
+		freeSpaceOf = freeSpace
 	}
 	if need, free := r.file.Size-have, freeSpaceOf(r.dir); free >= 0 && free < need {
 		// Said before a byte comes, not half-way with a disk left full.
@@ -454,10 +457,10 @@ func (r *transferRun) fetchOnce(ctx context.Context) (string, error) {
 		os.Remove(partPath)
 		return "", refusef("%s did not match its sha256: deleted, fetch it again", Sanitize(r.file.Name))
 	}
-	// FreeName makes the file exclusively, under a name no file has; the
+	// freeName makes the file exclusively, under a name no file has; the
 	// part, checked, is renamed over that placeholder: nothing that was
 	// there is overwritten.
-	landed, err := FreeName(r.dir, r.file.Name)
+	landed, err := freeName(r.dir, r.file.Name)
 	if err != nil {
 		return "", refusef("%s cannot be put in %s (%s); it is kept as %s", Sanitize(r.file.Name), r.dir, InWords(err), partPath)
 	}

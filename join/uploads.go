@@ -13,11 +13,11 @@ import (
 	"chatroom/host/wire"
 )
 
-// UploadsFile is the file, in the person's state directory (beside
+// uploadsFile is the file, in the person's state directory (beside
 // KnownRoomsFile), that keeps the uploads offered and not yet stored: a
 // client killed half-way through one goes on with it when the same file
 // is offered to the same room again, rather than offering it anew.
-const UploadsFile = "uploads"
+const uploadsFile = "uploads"
 
 // maxPendingUploads bounds the uploads kept: the oldest go first.
 const maxPendingUploads = 100
@@ -55,7 +55,7 @@ func (c *client) uploads() *pendingUploads {
 	if c.pending == nil {
 		c.pending = &pendingUploads{warn: func(s string) { c.ui.Note(Note{Warning, s}) }}
 		if c.opts.StateDir != "" {
-			c.pending.path = filepath.Join(c.opts.StateDir, UploadsFile)
+			c.pending.path = filepath.Join(c.opts.StateDir, uploadsFile)
 		}
 	}
 	return c.pending

@@ -8,6 +8,10 @@
 // network: [Gather] looks at the machine and the link (and changes
 // nothing: firewall rules are only read), and [Diagnose] turns what was
 // gathered into findings and advice.
+//
+// It looks as a client's browsing does, through package discovery alone:
+// it never joins or runs a room, and never changes the machine (no
+// interface, route or firewall rule), only says what the person could do.
 package doctor
 
 import (

@@ -10,6 +10,9 @@
 //
 // [NewPeer] makes a second namespace joined to the test's by a veth pair:
 // two machines on one LAN.
+//
+// It knows nothing of chatroom (it imports none of its packages), and only
+// test files import it: the program itself never makes a namespace.
 package netns
 
 import (

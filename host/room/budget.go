@@ -16,6 +16,16 @@ import (
 
 // bucket is a token bucket: tokens left as of filled. The zero bucket is
 // full.
+//
+// It is not a rate.Limiter (as the host's ping budget is), for what the
+// room's budgets do and a Limiter does not: the zero bucket is full (a
+// Member's own, a table's new entry), where a zero Limiter refuses all;
+// it holds no limits, so the thousands in the tables are two fields each
+// under the room's limits of the moment; a line takes a token from every
+// bucket it draws on or from none (takeLine); a clock set back refills
+// nothing, where a Limiter refills that span again once the clock is
+// forward; and it needs no lock, the room's state being one goroutine's.
+// The time is always the room's (state.now), never read here.
 type bucket struct {
 	tokens float64
 	filled time.Time

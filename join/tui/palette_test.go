@@ -108,8 +108,8 @@ func TestPalette256FromEnvironment(t *testing.T) {
 		{"", "", false},
 	}
 	for _, tt := range tests {
-		if got := Palette256(tt.term, tt.colorterm); got != tt.want {
-			t.Errorf("Palette256(%q, %q) = %v, want %v", tt.term, tt.colorterm, got, tt.want)
+		if got := palette256(tt.term, tt.colorterm); got != tt.want {
+			t.Errorf("palette256(%q, %q) = %v, want %v", tt.term, tt.colorterm, got, tt.want)
 		}
 	}
 }

@@ -57,7 +57,7 @@ func NewPrompt(cfg PromptConfig) (Terminal, error) {
 	}
 	out := newOutput(os.Stdout)
 	out.reflows = reflowsOnResize(os.Getenv)
-	p := &linerPrompt{roomView: newRoomView(out, style{Color: cfg.Color, Palette256: Palette256(os.Getenv("TERM"), os.Getenv("COLORTERM"))}), cfg: cfg, pipe: w}
+	p := &linerPrompt{roomView: newRoomView(out, style{Color: cfg.Color, Palette256: palette256(os.Getenv("TERM"), os.Getenv("COLORTERM"))}), cfg: cfg, pipe: w}
 	p.log = cfg.Log
 	// The terminal's descriptor, taken now: os.Stdout becomes liner's
 	// pipe below, which has no width.
@@ -124,7 +124,9 @@ func (p *linerPrompt) ReadLine() (string, error) {
 		text = ""
 		switch {
 		case errors.Is(err, liner.ErrPromptAborted):
-			if p.interrupted(end.beforeLastTwo == prompt) {
+			if end.beforeLastTwo != prompt {
+				p.typed() // the editor cleared the line's text
+			} else if p.interrupted() {
 				return "", io.EOF
 			}
 			continue

@@ -34,7 +34,7 @@ type style struct {
 	// that a long message brings to the start of a row can never pass for
 	// a line of its own. Where it is not, the terminal wraps as it will.
 	Width int
-	// Palette256: the terminal shows 256 colours (Palette256), and names
+	// Palette256: the terminal shows 256 colours (palette256), and names
 	// are given one of nameColors256 rather than of nameColors.
 	Palette256 bool
 }
@@ -78,11 +78,11 @@ var nameColors256 = func() []string {
 	return colors
 }()
 
-// Palette256 reports whether a terminal described by the environment
+// palette256 reports whether a terminal described by the environment
 // variables TERM and COLORTERM shows 256 colours: it says so in its TERM
 // ("xterm-256color"), or says it shows more (COLORTERM=truecolor or
 // 24bit). Anything else is taken to show 16.
-func Palette256(term, colorterm string) bool {
+func palette256(term, colorterm string) bool {
 	switch strings.ToLower(colorterm) {
 	case "truecolor", "24bit":
 		return true

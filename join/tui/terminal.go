@@ -287,11 +287,13 @@ func (v *roomView) localHelp() []string {
 // tell shows one of the client's own answers as the host's are shown,
 // "-- text", in rows that fit the terminal; refuse shows a refusal,
 // "!! text". text is sanitized as the host's notices are.
-func (v *roomView) tell(text string)   { v.answer(text, false) }
-func (v *roomView) refuse(text string) { v.answer(text, true) }
+func (v *roomView) tell(text string) { v.answer(wire.Frame{Type: wire.TypeNotice, Text: text}) }
+func (v *roomView) refuse(text string) {
+	v.answer(wire.Frame{Type: wire.TypeNotice, Text: text, Error: true})
+}
 
-func (v *roomView) answer(text string, refusal bool) {
-	lines, _ := v.rowStyle().Lines(wire.Frame{Type: wire.TypeNotice, Text: text, Error: refusal}, "", v.loc)
+func (v *roomView) answer(f wire.Frame) {
+	lines, _ := v.rowStyle().Lines(f, "", v.loc)
 	v.out.Println(lines...)
 }
 
@@ -641,14 +643,11 @@ func (v *roomView) loadIgnored(file string) {
 	v.mu.Unlock()
 }
 
-// interrupted handles Ctrl-C, which the editor has already answered by
-// clearing the line. On a line that was empty it asks for another Ctrl-C
-// to leave, and reports that the person wants to leave when it was one.
-func (v *roomView) interrupted(lineWasEmpty bool) (leave bool) {
-	if !lineWasEmpty {
-		v.armed = false
-		return false
-	}
+// interrupted handles Ctrl-C on an empty line: it asks for another
+// Ctrl-C to leave, and reports that the person wants to leave when it was
+// one. (Ctrl-C on a line with text, which the editor has already answered
+// by clearing the line, is as anything else typed: see typed.)
+func (v *roomView) interrupted() (leave bool) {
 	if v.armed {
 		return true
 	}
@@ -657,7 +656,8 @@ func (v *roomView) interrupted(lineWasEmpty bool) (leave bool) {
 	return false
 }
 
-// typed notes that the person did something other than Ctrl-C.
+// typed notes that the person did something other than Ctrl-C on an
+// empty line.
 func (v *roomView) typed() { v.armed = false }
 
 // maxPromptRoom bounds the room's name in the prompt, so that a long name
