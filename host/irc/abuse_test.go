@@ -293,7 +293,7 @@ func TestQuitDrainIsBounded(t *testing.T) {
 	for i := range 5 {
 		c.roomSay(fmt.Sprint("line ", i))
 	}
-	c.finish(true, "Quit")
+	c.quit("Quit")
 	c.now = start.Add(drainTimeout / 2)
 	c.tick()
 	if c.phase == closing {

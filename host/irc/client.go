@@ -56,7 +56,7 @@ func (c *conn) command(msg ircmsg.Message) {
 		if len(p) > 0 && p[0] != "" {
 			reason = "Quit: " + p[0]
 		}
-		c.finish(true, reason)
+		c.quit(reason)
 		return
 	}
 	if !c.registered {

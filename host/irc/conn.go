@@ -416,10 +416,21 @@ func (c *conn) tick() {
 	}
 }
 
-// finish ends the session once the lines waiting for the room have
-// gone, for a QUIT with its reason (quit) or for a client that went.
-func (c *conn) finish(quit bool, reason string) {
-	c.endByQuit, c.endReason = quit, reason
+// quit ends the session for the client's QUIT with its reason, once
+// the lines waiting for the room have gone.
+func (c *conn) quit(reason string) {
+	c.endByQuit, c.endReason = true, reason
+	c.finish()
+}
+
+// lost ends the session for a client that went (its connection broke or
+// it stopped reading), once the lines waiting for the room have gone.
+func (c *conn) lost() {
+	c.endByQuit, c.endReason = false, ""
+	c.finish()
+}
+
+func (c *conn) finish() {
 	if c.phase == inRoom && len(c.says) > 0 {
 		c.ending, c.endBy = true, c.now.Add(drainTimeout)
 		return
@@ -497,7 +508,7 @@ func (c *conn) flush() {
 	c.out.Reset()
 	if err != nil && !c.gone {
 		c.gone = true
-		c.finish(false, "")
+		c.lost()
 	}
 }
 
@@ -517,7 +528,7 @@ func (c *conn) clientLine(l clientLine) {
 		case errors.Is(l.err, ircreader.ErrReadQ):
 			c.fail("line too long")
 		default:
-			c.finish(false, "")
+			c.lost()
 		}
 		return
 	}

@@ -3,8 +3,9 @@
 // old file or the new one, never a torn one, and opens them without
 // following a symbolic link planted in their place. It is the host's: the
 // client does not depend on the host, and writes its own state files with a
-// writer of the same kind (join/statefile.go), whose temporary files are
-// named as WriteAtomic's, so RemoveStale removes those too.
+// writer of the same kind (join/statefile.go: a copy by choice, as both
+// sides write through github.com/google/renameio), whose temporary files
+// are named as WriteAtomic's, so RemoveStale removes those too.
 package statefile
 
 import (
