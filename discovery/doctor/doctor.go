@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"chatroom/discovery"
+	"chatroom/join"
 )
 
 // Facts is what Gather saw.
@@ -39,6 +40,13 @@ type Facts struct {
 
 	Rooms     []discovery.Room
 	BrowseErr error // nil, or why rooms could not be looked for
+
+	// Local is this machine's addresses on every interface (named or
+	// not): a room's are shown in the order join dials them, and this
+	// machine's own among them (an idle docker0's 172.17.0.1, which the
+	// room's machine has too) set apart, as join never takes them for
+	// the room.
+	Local []join.LocalAddr
 }
 
 // Interface is one network interface and what was seen on it.
@@ -426,7 +434,7 @@ func (d *diagnosis) answers() {
 	}
 	for _, r := range d.facts.Rooms {
 		d.add(Room, strconv.Quote(r.Name), "on %s at %s, id %s, key %s, seen on %s",
-			strings.TrimSuffix(r.Host, "."), roomAddrs(r), r.ID, r.Fingerprint, strings.Join(r.Ifaces, ", "))
+			strings.TrimSuffix(r.Host, "."), d.roomAddrs(r), r.ID, r.Fingerprint, strings.Join(r.Ifaces, ", "))
 	}
 	for _, ifc := range d.facts.Interfaces {
 		for _, r := range ifc.Responders {
@@ -448,15 +456,19 @@ func (d *diagnosis) answers() {
 	}
 }
 
-func roomAddrs(r discovery.Room) string {
-	s := make([]string, len(r.Addrs))
-	for i, a := range r.Addrs {
-		s[i] = netip.AddrPortFrom(a, uint16(r.Port)).String()
+// roomAddrs is where a room is, in the order join dials it, the one it
+// dials first first: the address to use with --addr. This machine's own
+// addresses among them are said to be so, last.
+func (d *diagnosis) roomAddrs(r discovery.Room) string {
+	addrs, own := join.DialAddrs(r, d.facts.Local)
+	s := strings.Join(addrs, ", ")
+	if len(addrs) == 0 {
+		s = "port " + strconv.Itoa(r.Port)
 	}
-	if len(s) == 0 {
-		return "port " + strconv.Itoa(r.Port)
+	if len(own) > 0 {
+		s += fmt.Sprintf(" (and %s: this machine's own, not the room)", strings.Join(own, ", "))
 	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 func (d *diagnosis) advise() {

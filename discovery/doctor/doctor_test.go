@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"chatroom/discovery"
+	"chatroom/join"
 )
 
 // The checks are tested here against made-up machines: what Gather would
@@ -167,6 +168,25 @@ func TestFirewallDropsMDNS(t *testing.T) {
 	if !r.Healthy {
 		t.Error("not healthy though a room was found")
 	}
+}
+
+// The docker0 case: the room advertises its idle docker0's 172.17.0.1
+// first, and this machine has a docker0 with that address too. The
+// doctor showed the room "at 172.17.0.1:7465" first, which a person
+// copying it into --addr found to be their own machine. It shows the
+// room where join dials it first, and names this machine's own address
+// as not the room.
+func TestRoomShownWhereJoinDials(t *testing.T) {
+	f := healthyLAN()
+	room := labRoom
+	room.Addrs = []netip.Addr{netip.MustParseAddr("172.17.0.1"), netip.MustParseAddr("10.9.0.5"), netip.MustParseAddr("192.168.1.30")}
+	f.Rooms = []discovery.Room{room}
+	f.Local = []join.LocalAddr{
+		{Iface: "docker0", Prefix: netip.MustParsePrefix("172.17.0.1/16")},
+		{Iface: "eth0", Prefix: netip.MustParsePrefix("192.168.1.20/24")},
+	}
+	mustHave(t, Diagnose(f),
+		`room "Lab 3": on lab-pc.local at 192.168.1.30:7465, 10.9.0.5:7465 (and 172.17.0.1:7465: this machine's own, not the room), id 3f9a2c71d0e4b5a6, key SHA256:`+strings.Repeat("A", 43)+", seen on eth0")
 }
 
 // Without root, nft and iptables-save cannot read the rules: say so, and

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"chatroom/discovery"
+	"chatroom/join"
 )
 
 // Options say where to look.
@@ -70,6 +71,7 @@ func Gather(ctx context.Context, opts Options) (Facts, error) {
 		}
 		f.Interfaces = append(f.Interfaces, i)
 	}
+	f.Local = join.LocalAddrs()
 	f.Routes, f.RoutesErr = readRoutes()
 	// Before the probe binds port 5353 itself.
 	f.Sockets, f.SocketsErr = mdnsSockets()
