@@ -194,6 +194,25 @@ func TestJoinPastOwnDocker0(t *testing.T) {
 	mine.waitErr(`listening on`)
 	defer mine.stop()
 
+	// chatroom list shows the address join dials first: the room's LAN
+	// address, not 172.17.0.1, which on this machine is its own docker0
+	// (the room advertised that first; list used to show it, and a person
+	// who copied it into --addr reached their own machine).
+	list := startProc(t, bin, "list")
+	if code := list.wait(); code != 0 {
+		t.Fatalf("chatroom list exited %d; stderr:\n%s", code, list.stderr.String())
+	}
+	want := "Lab 5\t"
+	var line string
+	for l := range strings.Lines(list.stdout.String()) {
+		if strings.HasPrefix(l, want) {
+			line = strings.TrimSuffix(l, "\n")
+		}
+	}
+	if fields := strings.Split(line, "\t"); len(fields) < 3 || fields[2] != roomMachine.RemoteAddr+":"+strconv.Itoa(port) {
+		t.Fatalf("chatroom list shows the room at %q, not at its LAN address %s; stdout:\n%s", line, roomMachine.RemoteAddr, list.stdout.String())
+	}
+
 	bob := startProc(t, bin, "join", "--no-reconnect", "--user", "bob", "--state", t.TempDir(), "Lab 5")
 	bob.waitOut(`^joined "Lab 5" as bob`)
 	bob.waitErr(`^chatroom: joining "Lab 5" on \S+ \(id [0-9a-f]{16}\) at ` + regexp.QuoteMeta(roomMachine.RemoteAddr+":"+strconv.Itoa(port)) + `$`)

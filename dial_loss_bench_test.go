@@ -30,29 +30,7 @@ func BenchmarkDialLossy(b *testing.B) {
 	bin := buildChatroomB(b)
 	for _, loss := range []int{0, 20, 50} {
 		b.Run(fmt.Sprintf("loss=%d%%", loss), func(b *testing.B) {
-			peer := netns.NewPeer(b)
-			port := 7400 + loss
-			cmd := peer.Command(bin, "host", "--no-prompt", "--name", "Lab 5", "--listen", ":"+strconv.Itoa(port), "--state", b.TempDir())
-			stdin, _ := cmd.StdinPipe()
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() }()
-			addr := peer.RemoteAddr + ":" + strconv.Itoa(port)
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				conn, err := join.DialTLS(addr, "", nil)(context.Background())
-				if err == nil {
-					conn.Close()
-					break
-				}
-				if time.Now().After(deadline) {
-					b.Fatalf("the room never listened: %v", err)
-				}
-			}
-			if loss > 0 {
-				dropAll(b, nil, peer.Local, loss)
-				dropAll(b, peer, peer.Remote, loss)
-			}
+			addr, _ := lossyRoom(b, bin, 7400+loss, loss)
 			var took []time.Duration
 			ok := 0
 			var errs []string
@@ -78,6 +56,81 @@ func BenchmarkDialLossy(b *testing.B) {
 	}
 }
 
+// lossyRoom hosts a room on another machine (a peer namespace), on port,
+// and returns its address once it accepts connections, with percent of
+// the packets arriving on each side dropped from then on.
+func lossyRoom(tb testing.TB, bin string, port, percent int) (addr string, peer *netns.Peer) {
+	tb.Helper()
+	peer = netns.NewPeer(tb)
+	cmd := peer.Command(bin, "host", "--no-prompt", "--name", "Lab 5", "--listen", ":"+strconv.Itoa(port), "--state", tb.TempDir())
+	stdin, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	addr = peer.RemoteAddr + ":" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		conn, err := join.DialTLS(addr, "", nil)(context.Background())
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the room never listened: %v", err)
+		}
+	}
+	if percent > 0 {
+		dropAll(tb, nil, peer.Local, percent)
+		dropAll(tb, peer, peer.Remote, percent)
+	}
+	return addr, peer
+}
+
+// TestDialThroughLoss stands for a room on a lossy Wi-Fi: at 50 % loss
+// each way, one join in two failed at the TCP/TLS step with "context
+// deadline exceeded" (TCP waits 1 s, then 2 s, 4 s for a lost SYN, and
+// the room closes a handshake that takes too long). join's own dial
+// (join.DialTLS, which starts another attempt each second one is
+// pending), against a real host on another machine with half the packets
+// arriving on each side dropped (nftables, inside the namespaces), must
+// connect, within its dial timeout, in each of 5 tries. Then nothing gets
+// through, and chatroom join must say so in words, not Go's.
+func TestDialThroughLoss(t *testing.T) {
+	if !netns.Isolated() {
+		t.Skip("runs only in the test's own network namespace")
+	}
+	bin := buildChatroom(t)
+	addr, peer := lossyRoom(t, bin, freePort(t), 50)
+	const tries = 5
+	var took []string
+	for i := range tries {
+		start := time.Now()
+		conn, err := join.DialTLS(addr, "", nil)(context.Background())
+		if err != nil {
+			t.Fatalf("dial %d of %d at 50 %% loss failed after %v: %v (before: %s)", i+1, tries, time.Since(start).Round(time.Millisecond), err, strings.Join(took, ", "))
+		}
+		conn.Close()
+		took = append(took, time.Since(start).Round(time.Millisecond).String())
+	}
+	t.Logf("%d of %d connected at 50 %% loss each way, in %s", tries, tries, strings.Join(took, ", "))
+
+	dropAll(t, peer, peer.Remote, 100)
+	j := startProc(t, bin, "join", "--no-reconnect", "--user", "bob", "--state", t.TempDir(), "--addr", addr)
+	j.closeInput()
+	if code := j.wait(); code == 0 {
+		t.Fatalf("joined through a link that drops everything; stderr:\n%s", j.stderr.String())
+	}
+	e := j.stderr.String()
+	if !strings.Contains(e, "chatroom: error: cannot connect to the room: no answer from "+addr+" within 10s") {
+		t.Errorf("the failure is not said in words:\n%s", e)
+	}
+	for _, word := range []string{"dial tcp", "deadline exceeded", "i/o timeout", "context"} {
+		if strings.Contains(e, word) {
+			t.Errorf("the failure says %q:\n%s", word, e)
+		}
+	}
+}
+
 func buildChatroomB(b *testing.B) string {
 	bin := b.TempDir() + "/chatroom"
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -87,10 +140,16 @@ func buildChatroomB(b *testing.B) string {
 }
 
 // dropAll drops percent of every packet arriving on iface, in peer's
-// namespace or (nil) the test's own.
-func dropAll(b *testing.B, peer *netns.Peer, iface string, percent int) {
-	table := "lossall_" + iface
-	ruleset := fmt.Sprintf("table inet %s {\n\tchain pre {\n\t\ttype filter hook prerouting priority -300; policy accept;\n\t\tiifname %q meta l4proto { tcp, udp } numgen random mod 100 < %d drop\n\t}\n}\n", table, iface, percent)
+// namespace or (nil) the test's own. Each percent has a table of its
+// own: two drop whatever either drops.
+func dropAll(b testing.TB, peer *netns.Peer, iface string, percent int) {
+	b.Helper()
+	table := fmt.Sprintf("lossall_%s_%d", iface, percent)
+	share := fmt.Sprintf("numgen random mod 100 < %d ", percent)
+	if percent >= 100 {
+		share = ""
+	}
+	ruleset := fmt.Sprintf("table inet %s {\n\tchain pre {\n\t\ttype filter hook prerouting priority -300; policy accept;\n\t\tiifname %q meta l4proto { tcp, udp } %sdrop\n\t}\n}\n", table, iface, share)
 	run := func(args ...string) *exec.Cmd {
 		if peer != nil {
 			return peer.Command("nft", args...)

@@ -3,6 +3,7 @@ package discovery
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,9 +27,12 @@ const avahiTTL = 4
 
 // startAvahi runs avahi-daemon on ifc, in a mount namespace of its own
 // with a private /run and its own D-Bus, and avahi-browse beside it; it
-// returns avahi-browse's lines and the path of avahi-daemon's log. It skips the test, with the reason, where
-// that cannot be done; it never runs avahi outside the test's namespace.
-func startAvahi(t *testing.T, ifc string) (lines <-chan string, log string) {
+// returns avahi-browse's lines and the path of avahi-daemon's log. It
+// runs in peer's network namespace (another machine), or with peer nil in
+// the test's own, under the host name host (without ".local"). It skips
+// the test, with the reason, where that cannot be done; it never runs
+// avahi outside the namespaces the test made.
+func startAvahi(t *testing.T, peer *netns.Peer, ifc, host string) (lines <-chan string, log string) {
 	t.Helper()
 	netns.Require(t)
 	for _, tool := range []string{"avahi-daemon", "avahi-browse", "dbus-daemon", "unshare", "mount"} {
@@ -57,10 +61,6 @@ func startAvahi(t *testing.T, ifc string) (lines <-chan string, log string) {
   </policy>
 </busconfig>
 `)
-	// avahi publishes this machine's host name, the one the room's SRV
-	// record names too, with the same addresses: they must not conflict
-	// (avahi would rename the machine).
-	host, _, _ := strings.Cut(hostName(), ".")
 	write("avahi.conf", `[server]
 host-name=`+host+`
 allow-interfaces=`+ifc+`
@@ -94,6 +94,9 @@ echo READY
 exec avahi-browse -p -r _chatroom._tcp
 `, dir, bus)
 	cmd := exec.Command("unshare", "-m", "sh", "-c", script)
+	if peer != nil {
+		cmd = peer.Command("unshare", "-m", "sh", "-c", script)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -171,15 +174,132 @@ func parseAvahi(line string) (avahiEvent, bool) {
 // after the TTL.
 func TestAvahiKeepsTheLiveRoom(t *testing.T) {
 	peer := netns.NewPeer(t)
-	waitLinkLocal(t, peer.Local)
-	lines, avahiLog := startAvahi(t, peer.Local)
+	waitLinkLocal(t, nil, peer.Local)
+	// avahi publishes this machine's host name, the one the room's SRV
+	// record names too, with the same addresses: they must not conflict
+	// (avahi would rename the machine).
+	host, _, _ := strings.Cut(hostName(), ".")
+	lines, avahiLog := startAvahi(t, nil, peer.Local, host)
 	room := testRoom("Beside Avahi", "a4a4a40100000000")
 	a, err := startAdvertiser(room, Options{Interfaces: []string{peer.Local}}, avahiTTL, pollInterval)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
+	avahiKeepsThenDrops(t, lines, avahiLog, a, peer.Local)
+}
 
+// What it stands for: avahi-daemon on a browsing machine (the peer; the
+// room is on the test's side of the link), bound to port 5353 at boot,
+// and another mDNS program on that machine bound to 5353 after it (a
+// second responder, a chat or media program with its own mDNS). As avahi
+// refreshes the room's records near their expiry, the room's answers, when
+// sent by unicast to the asker's port 5353, reached that machine's socket
+// bound last, not avahi, which dropped the live room when the TTL ran out:
+// two minutes at the usual TTL, "several minutes" of browsing being where
+// it showed. The time is compressed as in TestAvahiKeepsTheLiveRoom: TTL
+// 4 s, avahi asks again from about 3.2 s, and the room must stay listed for
+// 5 TTLs (20 s) on IPv4 and IPv6, then be dropped at once on its goodbye.
+func TestAvahiOnTheBrowsingMachine(t *testing.T) {
+	peer := netns.NewPeer(t)
+	waitLinkLocal(t, nil, peer.Local)
+	waitLinkLocal(t, peer, peer.Remote)
+	lines, avahiLog := startAvahi(t, peer, peer.Remote, "browsing-machine")
+	bindMDNSInPeer(t, peer, peer.Remote) // after avahi
+	room := testRoom("Avahi Afar", "a4a4a40200000000")
+	a, err := startAdvertiser(room, Options{Interfaces: []string{peer.Local}}, avahiTTL, pollInterval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	avahiKeepsThenDrops(t, lines, avahiLog, a, peer.Remote)
+}
+
+// envBind carries, to TestPeerBindsMDNS, the interface to bind on.
+const envBind = "CHATROOM_TEST_BIND_MDNS"
+
+// bindMDNSInPeer binds UDP port 5353, on IPv4 and IPv6, in peer's
+// namespace, with the mDNS groups joined on ifc, as another mDNS program
+// does, until the test ends: bound last, it is the socket to which the
+// kernel gives what is unicast to that machine's port 5353.
+func bindMDNSInPeer(t *testing.T, peer *netns.Peer, ifc string) {
+	t.Helper()
+	cmd := peer.Command(os.Args[0], "-test.run=^TestPeerBindsMDNS$", "-test.count=1")
+	cmd.Env = append(cmd.Env, envBind+"="+ifc)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close() // the helper's cue to end
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() == "BOUND" {
+				ready <- true
+				io.Copy(io.Discard, stdout)
+				return
+			}
+		}
+		ready <- false
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatal("the peer's mDNS socket ended before it was bound")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the peer's mDNS socket was not bound")
+	}
+}
+
+// TestPeerBindsMDNS is the peer's side of bindMDNSInPeer; elsewhere it
+// does nothing.
+func TestPeerBindsMDNS(t *testing.T) {
+	ifc := os.Getenv(envBind)
+	if !netns.InPeer() || ifc == "" {
+		t.Skip("runs in a peer namespace, for bindMDNSInPeer")
+	}
+	for _, v4 := range []bool{true, false} {
+		conn, _ := joinGroup(t, ifc, v4)
+		go func() {
+			buf := make([]byte, 9000)
+			for {
+				if _, _, err := conn.ReadFromUDP(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	fmt.Println("BOUND")
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// avahiKeepsThenDrops watches avahi-browse's lines while the room a is
+// up, for 5 of its TTLs: avahi must list it on IPv4 and IPv6, resolve it,
+// and never drop it; then a closes, and avahi must drop it on both at
+// once, on its goodbye. It must see it on ifc: where the avahi it
+// watches runs.
+func avahiKeepsThenDrops(t *testing.T, lines <-chan string, avahiLog string, a *Advertiser, ifc string) {
+	t.Helper()
 	listed := map[string]bool{} // by protocol
 	resolved := map[string]bool{}
 	until := time.After(5 * avahiTTL * time.Second)
@@ -195,6 +315,9 @@ watch:
 			e, ok := parseAvahi(line)
 			if !ok || e.instance != a.Instance() {
 				continue
+			}
+			if e.iface != ifc {
+				t.Fatalf("avahi saw the room on %s, not %s: %q", e.iface, ifc, line)
 			}
 			switch e.kind {
 			case "+":
@@ -233,12 +356,17 @@ watch:
 	t.Logf("avahi dropped the closed room on IPv4 and IPv6 %v after its goodbye", time.Since(closed).Round(10*time.Millisecond))
 }
 
-// waitLinkLocal waits until ifc's link-local IPv6 address has passed
-// duplicate address detection, so that IPv6 multicast can be sent there.
-func waitLinkLocal(t *testing.T, ifc string) {
+// waitLinkLocal waits until ifc's link-local IPv6 address, in peer's
+// namespace or (nil) the test's own, has passed duplicate address
+// detection, so that IPv6 multicast can be sent there.
+func waitLinkLocal(t *testing.T, peer *netns.Peer, ifc string) {
 	t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		out, err := exec.Command("ip", "-6", "addr", "show", "dev", ifc).CombinedOutput()
+		cmd := exec.Command("ip", "-6", "addr", "show", "dev", ifc)
+		if peer != nil {
+			cmd = peer.Command("ip", "-6", "addr", "show", "dev", ifc)
+		}
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}

@@ -335,17 +335,31 @@ func merge(found map[roomKey]*Room, r Room) {
 		if len(found) >= maxRooms {
 			return
 		}
-		found[k] = &r
-		return
-	}
-	for _, a := range r.Addrs {
-		if !slices.Contains(have.Addrs, a) && len(have.Addrs) < maxRoomAddrs {
-			have.Addrs = append(have.Addrs, a)
+		r.Addrs = slices.Clone(r.Addrs)
+		found[k], have = &r, &r
+	} else {
+		for _, a := range r.Addrs {
+			if !slices.Contains(have.Addrs, a) && len(have.Addrs) < maxRoomAddrs {
+				have.Addrs = append(have.Addrs, a)
+			}
+		}
+		for _, ifc := range r.Ifaces {
+			if !slices.Contains(have.Ifaces, ifc) {
+				have.Ifaces = append(have.Ifaces, ifc)
+			}
 		}
 	}
-	for _, ifc := range r.Ifaces {
-		if !slices.Contains(have.Ifaces, ifc) {
-			have.Ifaces = append(have.Ifaces, ifc)
-		}
+	// IPv4, then IPv6, as Room.Addrs promises, whichever family's answer
+	// came first (the rounds over each run at once): otherwise the
+	// addresses shown and dialed first changed from one browse to the
+	// next.
+	slices.SortStableFunc(have.Addrs, func(a, b netip.Addr) int { return ipv6Last(a) - ipv6Last(b) })
+}
+
+// ipv6Last orders addresses: IPv4 (0) before IPv6 (1).
+func ipv6Last(a netip.Addr) int {
+	if a.Is4() {
+		return 0
 	}
+	return 1
 }

@@ -254,7 +254,10 @@ func waitForOnlyLoopback(t *testing.T) {
 }
 
 // An interface that appears after the room started (a dock, a USB
-// adapter, a VPN) is advertised on.
+// adapter, a VPN) is advertised on, "within a couple of seconds" as the
+// issue asks: here at most 3 s after it is up with its address (the
+// advertiser looks every pollInterval, 1 s; about 1 s was measured), a
+// bound kept generous for a loaded machine.
 func TestLateInterfaceAdvertised(t *testing.T) {
 	netns.Require(t)
 	waitForOnlyLoopback(t)
@@ -269,7 +272,11 @@ func TestLateInterfaceAdvertised(t *testing.T) {
 	peer := netns.NewPeer(t)
 	up := time.Now()
 	waitChange(t, ch, "now advertised on "+peer.Local+" ("+peer.LocalAddr+")")
-	t.Logf("advertised on the new interface %v after it came up", time.Since(up).Round(10*time.Millisecond))
+	took := time.Since(up)
+	if took > 3*time.Second {
+		t.Fatalf("advertised on the new interface %v after it came up, not within a couple of seconds", took.Round(10*time.Millisecond))
+	}
+	t.Logf("advertised on the new interface %v after it came up", took.Round(10*time.Millisecond))
 	wantFound(t, browseAndDialFromPeer(t, peer), room.ID, peer.LocalAddr)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -250,6 +251,20 @@ func TestMerge(t *testing.T) {
 	}
 	if got := found[roomKey{"x", ""}]; !reflect.DeepEqual(got.Addrs, []netip.Addr{a1, a2}) || !reflect.DeepEqual(got.Ifaces, []string{"eth0", "wlan0"}) {
 		t.Fatalf("merged: %+v", got)
+	}
+}
+
+// The rounds over IPv4 and IPv6 run at once, and either may answer
+// first: a room's addresses are IPv4 then IPv6 all the same, so that the
+// address list and join show first is the same from one browse to the
+// next.
+func TestMergeKeepsIPv4First(t *testing.T) {
+	found := map[roomKey]*Room{}
+	v6, v4a, v4b := netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("172.17.0.1")
+	merge(found, Room{ID: "x", Addrs: []netip.Addr{v6}})
+	merge(found, Room{ID: "x", Addrs: []netip.Addr{v4a, v4b, v6}})
+	if got := found[roomKey{"x", ""}].Addrs; !slices.Equal(got, []netip.Addr{v4a, v4b, v6}) {
+		t.Fatalf("merged: %v", got)
 	}
 }
 

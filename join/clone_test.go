@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -383,5 +384,33 @@ func TestFindRoomKeepsClonesTogether(t *testing.T) {
 	}
 	if _, err := FindRoom(context.Background(), found(lab, clone), "attic", nil); err == nil || strings.Count(err.Error(), "Lab 3") != 1 {
 		t.Fatalf("got %v, want the room named once", err)
+	}
+}
+
+// What chatroom list shows, and what a person copies into --addr, is
+// where join goes first: not the room's first advertised address when
+// that is this machine's own docker0 (172.17.0.1 on every machine with
+// one), and never this machine, even when the room advertises nothing
+// else.
+func TestShownAddrSkipsOwnMachine(t *testing.T) {
+	local := []LocalAddr{
+		{Iface: "docker0", Prefix: netip.MustParsePrefix("172.17.0.1/16")},
+		{Iface: "eth0", Prefix: netip.MustParsePrefix("192.168.1.7/24")},
+	}
+	room := discovery.Room{ID: testRoomID, Name: "Lab 3", Port: 7465, Ifaces: []string{"eth0"},
+		Addrs: []netip.Addr{netip.MustParseAddr("172.17.0.1"), netip.MustParseAddr("10.9.0.5"), netip.MustParseAddr("192.168.1.30")}}
+	if got := ShownAddr(room, local); got != "192.168.1.30:7465" {
+		t.Errorf("shown at %s, want its address on this machine's LAN, 192.168.1.30:7465", got)
+	}
+	if line := roomLine(room, nil, local); !strings.Contains(line, "\t192.168.1.30:7465\t") {
+		t.Errorf("list line %q", line)
+	}
+	addrs, own := DialAddrs(room, local)
+	if !slices.Equal(addrs, []string{"192.168.1.30:7465", "10.9.0.5:7465"}) || !slices.Equal(own, []string{"172.17.0.1:7465"}) {
+		t.Errorf("dialed at %v, this machine's own %v", addrs, own)
+	}
+	room.Addrs = room.Addrs[:1]
+	if got := ShownAddr(room, local); got != "-" {
+		t.Errorf("a room advertised only at this machine's own address is shown at %s", got)
 	}
 }

@@ -106,14 +106,19 @@ func FindRoom(ctx context.Context, find Finder, query string, pick Picker) ([]di
 }
 
 // RoomLine describes a found room on one line, its columns separated by
-// tabs, as chatroom list prints it: name, host, address, id, its key's tag
+// tabs, as chatroom list prints it: name, host, the address join dials it
+// at first (ShownAddr, with this machine's addresses), id, its key's tag
 // and, with known (the rooms the person knows; nil leaves it out),
 // whether the person has been in it ("new", "visited", or
 // "visited-other-key": joined before, but the room shows another key now),
 // so that two rooms of one name on two machines are told apart; then its
 // topic, when it has one.
 func RoomLine(r discovery.Room, known *KnownRooms) string {
-	line := fmt.Sprintf("%s\t%s\t%s\tid %s\tkey %s", Sanitize(r.Name), Sanitize(r.Host), firstAddr(r), Sanitize(r.ID), Sanitize(wire.KeyTag(r.Fingerprint)))
+	return roomLine(r, known, LocalAddrs())
+}
+
+func roomLine(r discovery.Room, known *KnownRooms, local []LocalAddr) string {
+	line := fmt.Sprintf("%s\t%s\t%s\tid %s\tkey %s", Sanitize(r.Name), Sanitize(r.Host), ShownAddr(r, local), Sanitize(r.ID), Sanitize(wire.KeyTag(r.Fingerprint)))
 	if known != nil {
 		switch fingerprint, ok := known.KeyOf(r.ID); {
 		case !ok:
@@ -138,11 +143,33 @@ func DescribeRoom(r discovery.Room, addr string) string {
 	return fmt.Sprintf("%q on %s (id %s) at %s", Sanitize(r.Name), Sanitize(r.Host), Sanitize(r.ID), Sanitize(addr))
 }
 
-func firstAddr(r discovery.Room) string {
-	if len(r.Addrs) == 0 {
-		return "-"
+// ShownAddr is the address to show for a room, host:port: the first that
+// join dials (dialOrder), so that what the person reads, and may copy
+// into --addr, is where join would go. The room's first advertised
+// address may be an idle docker0's 172.17.0.1, which on a machine with a
+// docker0 of its own is that machine; this machine's own addresses are
+// skipped (DialAddrs). "-" when there is no other.
+func ShownAddr(r discovery.Room, local []LocalAddr) string {
+	if addrs, _ := DialAddrs(r, local); len(addrs) > 0 {
+		return Sanitize(addrs[0])
 	}
-	return net.JoinHostPort(r.Addrs[0].String(), strconv.Itoa(r.Port))
+	return "-"
+}
+
+// DialAddrs returns, as host:port, the room's addresses that join dials,
+// in the order it tries them, and apart those that are this machine's own
+// on an interface where the room was not found: what answers there is
+// this machine, never the room (join tries them last, and does not take
+// another key there for the room's).
+func DialAddrs(r discovery.Room, local []LocalAddr) (addrs, own []string) {
+	for _, c := range dialOrder(r, local) {
+		if c.self {
+			own = append(own, c.addr)
+		} else {
+			addrs = append(addrs, c.addr)
+		}
+	}
+	return addrs, own
 }
 
 // LocalAddr is one of this machine's addresses, on the interface that

@@ -375,7 +375,7 @@ func findByID(find Finder, check func(discovery.Room) error, local []LocalAddr, 
 			}
 			if check != nil {
 				if err := check(r); err != nil {
-					clones = append(clones, fmt.Sprintf("%s at %s", Sanitize(r.Fingerprint), firstAddr(r)))
+					clones = append(clones, fmt.Sprintf("%s at %s", Sanitize(r.Fingerprint), ShownAddr(r, local)))
 					continue
 				}
 			}

@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"chatroom/discovery"
+	"chatroom/join"
 )
 
 // Facts is what Gather saw.
@@ -34,6 +35,10 @@ type Facts struct {
 
 	Routes    []Route // IPv4 routes; nil with RoutesErr when unreadable
 	RoutesErr error
+	// IPv6 routes, of every table (the multicast ff00::/8 of each
+	// interface is in the local one); nil with Routes6Err when unreadable.
+	Routes6    []Route
+	Routes6Err error
 
 	// Sockets bound to UDP port 5353 before the probe, by any program.
 	Sockets    []Socket
@@ -43,6 +48,13 @@ type Facts struct {
 
 	Rooms     []discovery.Room
 	BrowseErr error // nil, or why rooms could not be looked for
+
+	// Local is this machine's addresses on every interface (named or
+	// not): a room's are shown in the order join dials them, and this
+	// machine's own among them (an idle docker0's 172.17.0.1, which the
+	// room's machine has too) set apart, as join never takes them for
+	// the room.
+	Local []join.LocalAddr
 }
 
 // Interface is one network interface and what was seen on it.
@@ -239,6 +251,9 @@ func (d *diagnosis) checkInterface(ifc Interface) {
 	} else {
 		d.add(Info, name, "IPv6 only")
 	}
+	if len(v6) > 0 && !ifc.Loopback {
+		d.checkRoute6(name, len(v4) == 0)
+	}
 	d.usable++
 	d.checkProbe(ifc)
 }
@@ -295,6 +310,37 @@ func (d *diagnosis) checkRoute(name string) {
 		// chatroom names the interface of every query and group it
 		// joins, so a route elsewhere is enough for it.
 		d.add(OK, name, "multicast routed (through %s by default; chatroom names %s itself)", covering[0].Iface, name)
+	}
+}
+
+// mdnsIPv6 is the IPv6 mDNS group.
+var mdnsIPv6 = netip.MustParseAddr("ff02::fb")
+
+// checkRoute6 says whether IPv6 multicast is routed on the interface:
+// Linux gives each interface with IPv6 a route for ff00::/8 (ip -6 route
+// show table local), and without it queries to ff02::fb cannot be sent
+// there ("network is unreachable"). Named interfaces do not help, as for
+// IPv4: the route must be the interface's own. Only where the interface
+// has no IPv4 is it a failure: otherwise rooms are found over IPv4.
+func (d *diagnosis) checkRoute6(name string, only bool) {
+	if d.facts.Routes6Err != nil {
+		d.add(Info, name, "IPv6 multicast route: could not check (%v)", d.facts.Routes6Err)
+		return
+	}
+	var best *Route
+	for i, r := range d.facts.Routes6 {
+		if r.Iface == name && r.Dst.Contains(mdnsIPv6) && (best == nil || r.Dst.Bits() > best.Dst.Bits()) {
+			best = &d.facts.Routes6[i]
+		}
+	}
+	switch {
+	case best != nil:
+		d.add(OK, name, "IPv6 multicast routed (%s dev %s)", best.Dst, name)
+	case only:
+		d.add(Fail, name, "IPv6 multicast is not routed: no route covers ff00::/8 on %s", name)
+		d.do("IPv6 multicast is not routed on %s: add a route for it (ip -6 route add multicast ff00::/8 dev %s table local), or join with --addr [HOST]:PORT", name, name)
+	default:
+		d.add(Info, name, "IPv6 multicast is not routed (no route covers ff00::/8 on %s): rooms are looked for over IPv4 only", name)
 	}
 }
 
@@ -430,7 +476,7 @@ func (d *diagnosis) answers() {
 	}
 	for _, r := range d.facts.Rooms {
 		d.add(Room, strconv.Quote(r.Name), "on %s at %s, id %s, key %s, seen on %s",
-			strings.TrimSuffix(r.Host, "."), roomAddrs(r), r.ID, r.Fingerprint, strings.Join(r.Ifaces, ", "))
+			strings.TrimSuffix(r.Host, "."), d.roomAddrs(r), r.ID, r.Fingerprint, strings.Join(r.Ifaces, ", "))
 	}
 	for _, ifc := range d.facts.Interfaces {
 		for _, r := range ifc.Responders {
@@ -452,15 +498,19 @@ func (d *diagnosis) answers() {
 	}
 }
 
-func roomAddrs(r discovery.Room) string {
-	s := make([]string, len(r.Addrs))
-	for i, a := range r.Addrs {
-		s[i] = netip.AddrPortFrom(a, uint16(r.Port)).String()
+// roomAddrs is where a room is, in the order join dials it, the one it
+// dials first first: the address to use with --addr. This machine's own
+// addresses among them are said to be so, last.
+func (d *diagnosis) roomAddrs(r discovery.Room) string {
+	addrs, own := join.DialAddrs(r, d.facts.Local)
+	s := strings.Join(addrs, ", ")
+	if len(addrs) == 0 {
+		s = "port " + strconv.Itoa(r.Port)
 	}
-	if len(s) == 0 {
-		return "port " + strconv.Itoa(r.Port)
+	if len(own) > 0 {
+		s += fmt.Sprintf(" (and %s: this machine's own, not the room)", strings.Join(own, ", "))
 	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 func (d *diagnosis) advise() {

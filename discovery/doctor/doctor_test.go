@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"chatroom/discovery"
+	"chatroom/join"
 )
 
 // The checks are tested here against made-up machines: what Gather would
@@ -32,12 +33,16 @@ func eth0(mods ...func(*Interface)) Interface {
 
 var defaultRoute = []Route{{Dst: netip.MustParsePrefix("0.0.0.0/0"), Iface: "eth0"}, {Dst: netip.MustParsePrefix("192.168.1.0/24"), Iface: "eth0"}}
 
+// multicastRoute6 is the route Linux gives each interface with IPv6, in
+// its local table.
+var multicastRoute6 = []Route{{Dst: netip.MustParsePrefix("ff00::/8"), Iface: "eth0"}, {Dst: netip.MustParsePrefix("fe80::/64"), Iface: "eth0"}}
+
 var emptyNft = []Ruleset{{Tool: "nft", Text: ""}}
 
 // healthyLAN is a machine on a LAN where nothing is wrong and no room is.
 func healthyLAN() Facts {
 	return Facts{Port: 7465, Interfaces: []Interface{{Name: "lo", Up: true, Running: true, Loopback: true, Prefixes: pfx("127.0.0.1/8")}, eth0()},
-		Routes: defaultRoute, Firewalls: emptyNft}
+		Routes: defaultRoute, Routes6: multicastRoute6, Firewalls: emptyNft}
 }
 
 var labRoom = discovery.Room{ID: "3f9a2c71d0e4b5a6", Name: "Lab 3", Fingerprint: "SHA256:" + strings.Repeat("A", 43), Port: 7465,
@@ -76,6 +81,7 @@ func TestHealthyLANWithoutRoom(t *testing.T) {
 		"info lo: loopback, not searched (it reaches only this machine; name it with --iface lo to look there)",
 		"ok   eth0: up, can multicast, addresses 192.168.1.20/24, fe80::1/64",
 		"ok   eth0: multicast routed (default route dev eth0)",
+		"ok   eth0: IPv6 multicast routed (ff00::/8 dev eth0)",
 		"ok   udp 5353: no other program holds it",
 		"ok   firewall: nft: no rule drops udp 5353 or tcp 7465",
 		"do   no answer: the room may be on another network; ask its host for the address and use --addr",
@@ -166,6 +172,65 @@ func TestFirewallDropsMDNS(t *testing.T) {
 		"do   a room answered: chatroom join finds it")
 	if !r.Healthy {
 		t.Error("not healthy though a room was found")
+	}
+}
+
+// The docker0 case: the room advertises its idle docker0's 172.17.0.1
+// first, and this machine has a docker0 with that address too. The
+// doctor showed the room "at 172.17.0.1:7465" first, which a person
+// copying it into --addr found to be their own machine. It shows the
+// room where join dials it first, and names this machine's own address
+// as not the room.
+func TestRoomShownWhereJoinDials(t *testing.T) {
+	f := healthyLAN()
+	room := labRoom
+	room.Addrs = []netip.Addr{netip.MustParseAddr("172.17.0.1"), netip.MustParseAddr("10.9.0.5"), netip.MustParseAddr("192.168.1.30")}
+	f.Rooms = []discovery.Room{room}
+	f.Local = []join.LocalAddr{
+		{Iface: "docker0", Prefix: netip.MustParsePrefix("172.17.0.1/16")},
+		{Iface: "eth0", Prefix: netip.MustParsePrefix("192.168.1.20/24")},
+	}
+	mustHave(t, Diagnose(f),
+		`room "Lab 3": on lab-pc.local at 192.168.1.30:7465, 10.9.0.5:7465 (and 172.17.0.1:7465: this machine's own, not the room), id 3f9a2c71d0e4b5a6, key SHA256:`+strings.Repeat("A", 43)+", seen on eth0")
+}
+
+// IPv6 multicast needs the interface's own ff00::/8 route: without it,
+// queries to ff02::fb cannot leave ("network is unreachable"). On an
+// IPv6-only LAN that is why no room is found; beside IPv4 it is only worth
+// knowing. A route on another interface does not help.
+func TestIPv6MulticastRoute(t *testing.T) {
+	v6only := func(i *Interface) { i.Prefixes = pfx("fd90::1/64", "fe80::1/64"); i.Probed4 = false }
+	other := []Route{{Dst: netip.MustParsePrefix("ff00::/8"), Iface: "wlan0"}}
+	for _, tc := range []struct {
+		name    string
+		ifc     Interface
+		routes  []Route
+		err     error
+		want    []string
+		healthy bool
+	}{
+		{"routed", eth0(), multicastRoute6, nil, []string{"ok   eth0: IPv6 multicast routed (ff00::/8 dev eth0)"}, true},
+		{"IPv6 only, routed", eth0(v6only), multicastRoute6, nil, []string{"ok   eth0: IPv6 multicast routed (ff00::/8 dev eth0)"}, true},
+		{"IPv6 only, not routed", eth0(v6only), nil, nil, []string{
+			"fail eth0: IPv6 multicast is not routed: no route covers ff00::/8 on eth0",
+			"do   IPv6 multicast is not routed on eth0: add a route for it (ip -6 route add multicast ff00::/8 dev eth0 table local), or join with --addr [HOST]:PORT"}, false},
+		{"IPv6 only, routed elsewhere", eth0(v6only), other, nil, []string{
+			"fail eth0: IPv6 multicast is not routed: no route covers ff00::/8 on eth0"}, false},
+		{"beside IPv4, not routed", eth0(), nil, nil, []string{
+			"info eth0: IPv6 multicast is not routed (no route covers ff00::/8 on eth0): rooms are looked for over IPv4 only"}, true},
+		{"unreadable", eth0(v6only), nil, errors.New("this system has no /proc/net/ipv6_route"), []string{
+			"info eth0: IPv6 multicast route: could not check (this system has no /proc/net/ipv6_route)"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := healthyLAN()
+			f.Interfaces[1] = tc.ifc
+			f.Routes6, f.Routes6Err = tc.routes, tc.err
+			r := Diagnose(f)
+			mustHave(t, r, tc.want...)
+			if r.Healthy != tc.healthy {
+				t.Errorf("healthy %v, want %v", r.Healthy, tc.healthy)
+			}
+		})
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"chatroom/discovery"
+	"chatroom/join"
 )
 
 // Options say where to look.
@@ -70,7 +71,9 @@ func Gather(ctx context.Context, opts Options) (Facts, error) {
 		}
 		f.Interfaces = append(f.Interfaces, i)
 	}
+	f.Local = join.LocalAddrs()
 	f.Routes, f.RoutesErr = readRoutes()
+	f.Routes6, f.Routes6Err = readRoutes6()
 	// Before the probe binds port 5353 itself.
 	f.Sockets, f.SocketsErr = mdnsSockets()
 	f.Firewalls = readFirewalls(ctx)
@@ -132,6 +135,14 @@ func readRoutes() ([]Route, error) {
 		return nil, errors.New("this system has no /proc/net/route")
 	}
 	return ProcRoutes(string(data)), nil
+}
+
+func readRoutes6() ([]Route, error) {
+	data, err := os.ReadFile("/proc/net/ipv6_route")
+	if err != nil {
+		return nil, errors.New("this system has no /proc/net/ipv6_route")
+	}
+	return ProcRoutes6(string(data)), nil
 }
 
 // mdnsSockets lists the UDP sockets bound to port 5353 in this network

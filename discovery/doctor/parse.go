@@ -223,3 +223,27 @@ func ProcRoutes(table string) []Route {
 	}
 	return routes
 }
+
+// ProcRoutes6 reads the IPv6 routes in /proc/net/ipv6_route (every table:
+// the multicast ones are in the local table) that are up and not
+// unreachable.
+func ProcRoutes6(table string) []Route {
+	const up, reject = 0x1, 0x200
+	var routes []Route
+	sc := bufio.NewScanner(strings.NewReader(table))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || len(f[0]) != 32 {
+			continue
+		}
+		flags, err1 := strconv.ParseUint(f[8], 16, 32)
+		bits, err2 := strconv.ParseUint(f[1], 16, 8)
+		raw, err3 := hex.DecodeString(f[0])
+		if err1 != nil || err2 != nil || err3 != nil || bits > 128 || flags&up == 0 || flags&reject != 0 {
+			continue
+		}
+		dst, _ := netip.AddrFromSlice(raw)
+		routes = append(routes, Route{Dst: netip.PrefixFrom(dst, int(bits)).Masked(), Iface: f[9]})
+	}
+	return routes
+}
