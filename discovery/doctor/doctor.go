@@ -9,9 +9,11 @@
 // nothing: firewall rules are only read), and [Diagnose] turns what was
 // gathered into findings and advice.
 //
-// It looks as a client's browsing does, through package discovery alone:
-// it never joins or runs a room, and never changes the machine (no
-// interface, route or firewall rule), only says what the person could do.
+// It looks as a client's browsing does, through package discovery, and
+// shows a room's addresses in the order join would dial them (join's
+// DialAddrs, so that the order lives in one place): it never dials, joins
+// or runs a room, and never changes the machine (no interface, route or
+// firewall rule), only says what the person could do.
 package doctor
 
 import (
