@@ -815,9 +815,12 @@ func TestPromptIgnore(t *testing.T) {
 // TestPromptNick: at a real prompt, /nick changes the prompt's own name
 // once the room has taken it, and the person ("you are now known as")
 // and the others see the change; a refused /nick leaves the prompt's name as it was.
+// The topic is in the prompt's room line: the setter's at once, another
+// member's from their next prompt, cut with "…" when long, gone once
+// cleared.
 func TestPromptNick(t *testing.T) {
 	bin := buildChatroom(t)
-	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0", TopicByAnyone: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -846,6 +849,23 @@ func TestPromptNick(t *testing.T) {
 	ana.keys("Enter")
 	ana.waitLines(`^!! not renamed: the name "bob" is taken$`)
 	ana.waitRow("Lab 3 newname> ", -1)
+
+	ana.typeSlowly("/topic build is red")
+	ana.keys("Enter")
+	ana.waitRow("Lab 3 [topic: build is red] newname> ", -1)
+	bob.waitLines(`^\d\d:\d\d -!- newname set the topic: build is red$`)
+	bob.keys("Enter") // an empty line: the next prompt
+	bob.waitRow("Lab 3 [topic: build is red] bob> ", -1)
+	long := "build 142 is red again: the linker ran out of memory on the arm runner"
+	ana.typeSlowly("/topic " + long)
+	ana.keys("Enter")
+	ana.waitRow("Lab 3 [topic: "+long[:29]+"…] newname> ", -1)
+	ana.typeSlowly("/topic -delete")
+	ana.keys("Enter")
+	ana.waitRow("Lab 3 newname> ", -1)
+	bob.waitLines(`^\d\d:\d\d -!- newname cleared the topic$`)
+	bob.keys("Enter")
+	bob.waitRow("Lab 3 bob> ", -1)
 	ana.keys("C-d")
 	ana.waitLines(`^\[exited 0\]$`)
 	bob.waitLines(`^\d\d:\d\d -!- newname left$`)
