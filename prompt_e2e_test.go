@@ -209,6 +209,7 @@ type talker struct {
 	sent    []string
 	left    map[string]string // name -> code of each leave seen
 	heard   map[string]bool   // the text of every message seen
+	said    []string          // every message seen, "from: text", in order
 
 	stop, done chan struct{}
 }
@@ -238,6 +239,7 @@ func startTalker(t *testing.T, addr, fingerprint, name string, opts ...join.Dial
 				tk.left[f.Name] = f.Code
 			case f.Type == wire.TypeEvent && f.Kind == wire.KindSay:
 				tk.heard[f.Text] = true
+				tk.said = append(tk.said, f.From+": "+f.Text)
 			}
 			tk.mu.Unlock()
 		}
@@ -480,6 +482,87 @@ func TestPromptJoin(t *testing.T) {
 	if strings.Contains(string(data), "letmein") {
 		t.Errorf("the admin password is in the history")
 	}
+}
+
+// TestPromptPaste stands for the issue's "a 150-line paste at a terminal
+// loses lines and hides the prompt": 150 lines pasted at once into
+// "chatroom join" in a real terminal, in a room with the default pace (10
+// lines at once, then 2 a second, so about 70 s). Another member gets
+// every line once and in order; nothing says "not sent"; the screen shows
+// each line once, in order, and no stale prompt; the prompt row is intact
+// at the end, the cursor after it.
+func TestPromptPaste(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a paste at the room's default pace takes over a minute")
+	}
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	bob := startTalker(t, addr, fp, "bob")
+	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, t.TempDir()))
+	const prompt = "Lab 3 ana> "
+	tm.waitRow(prompt, -1)
+
+	const n = 150
+	var lines, want []string
+	for i := range n {
+		lines = append(lines, fmt.Sprintf("pasted line %03d of a long block", i+1))
+		want = append(want, "ana: "+lines[i])
+	}
+	tm.paste(strings.Join(lines, "\n") + "\n")
+
+	// The room's pace: 10 at once, then 2 a second, and the client's a
+	// little slower; the bound is twice what it needs.
+	last := lines[n-1]
+	deadline := time.Now().Add(2 * (n / 2) * time.Second)
+	for {
+		bob.mu.Lock()
+		done := bob.heard[last]
+		bob.mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			bob.mu.Lock()
+			t.Fatalf("bob saw %d of the %d lines by the deadline", len(bob.said), n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	bob.mu.Lock()
+	said := slices.Clone(bob.said)
+	bob.mu.Unlock()
+	if !slices.Equal(said, want) {
+		t.Errorf("bob saw %d lines, want the %d pasted once each, in order: %q", len(said), n, said)
+	}
+
+	tm.waitLines(`^\d\d:\d\d <ana> ` + regexp.QuoteMeta(last) + `$`)
+	tm.waitRow(prompt, -1)
+	screen := tm.scrollback()
+	if strings.TrimRight(screen[len(screen)-1], " ") != strings.TrimRight(prompt, " ") {
+		t.Errorf("the last row is %q, want the prompt", screen[len(screen)-1])
+	}
+	var echoed []string
+	for _, l := range screen[:len(screen)-1] {
+		if strings.Contains(l, "not sent") {
+			t.Errorf("the screen says %q", l)
+		}
+		if m := regexp.MustCompile(`^\d\d:\d\d <ana> (.*)$`).FindStringSubmatch(l); m != nil {
+			echoed = append(echoed, m[1])
+		}
+		if strings.HasPrefix(l, prompt) {
+			t.Errorf("a prompt row is left in the scrollback: %q", l)
+		}
+	}
+	if !slices.Equal(echoed, lines) {
+		t.Errorf("the screen shows %d of ana's lines, want the %d pasted once each, in order: %q", len(echoed), n, echoed)
+	}
+	tm.keys("C-d")
+	tm.waitLines(`^\[exited 0\]$`)
 }
 
 // TestPromptHost runs "chatroom host" at a terminal: the owner's prompt
