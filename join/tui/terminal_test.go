@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
@@ -319,8 +320,9 @@ func TestViewPromptShowsTopic(t *testing.T) {
 	roster, apply := liveRoster(t, welcome)
 	scr := newVTScreen(t)
 	v := newRoomView(newOutput(scr), style{})
-	width := 80
-	v.width = func() int { return width }
+	var width atomic.Int64 // the Shows in goroutines below read it
+	width.Store(80)
+	v.width = func() int { return int(width.Load()) }
 	v.Enter(welcome, roster)
 	if got := v.promptString(); got != "Lab 3 [topic: build is red] ana> " {
 		t.Fatalf("the prompt: %q", got)
@@ -356,15 +358,15 @@ func TestViewPromptShowsTopic(t *testing.T) {
 	if want := "Lab 3 [topic: ^[]0;pwned^Greleas…] ana> "; got != want { // 80 columns: 40 for the prompt
 		t.Errorf("the prompt with a long topic: %q, want %q", got, want)
 	}
-	width = 200
+	width.Store(200)
 	if got := v.promptString(); runewidth.StringWidth(got) != len("Lab 3 [topic: ] ana> ")+maxPromptTopic || !strings.HasSuffix(got, "…] ana> ") {
 		t.Errorf("the prompt with a long topic, 200 columns: %q", got)
 	}
-	width = 40
+	width.Store(40)
 	if got := v.promptString(); got != "Lab 3 ana> " {
 		t.Errorf("the prompt at 40 columns: %q, want no topic", got)
 	}
-	width = 80
+	width.Store(80)
 
 	apply(topic(""))
 	if got := v.promptString(); got != "Lab 3 ana> " {
