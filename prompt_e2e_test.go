@@ -522,14 +522,13 @@ func TestPromptPaste(t *testing.T) {
 	deadline := time.Now().Add(2 * (n / 2) * time.Second)
 	for {
 		bob.mu.Lock()
-		done := bob.heard[last]
+		done, seen := bob.heard[last], len(bob.said)
 		bob.mu.Unlock()
 		if done {
 			break
 		}
 		if time.Now().After(deadline) {
-			bob.mu.Lock()
-			t.Fatalf("bob saw %d of the %d lines by the deadline", len(bob.said), n)
+			t.Fatalf("bob saw %d of the %d lines by the deadline; the screen:\n%s", seen, n, strings.Join(tm.scrollback(), "\n"))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
