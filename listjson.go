@@ -33,23 +33,31 @@ type roomJSON struct {
 	// but one of them are other machines pretending to be the room, which
 	// only its fingerprint tells apart.
 	Clone bool `json:"clone"`
+	// Topic is the room's topic as its record tells it, "" for none.
+	Topic string `json:"topic"`
+	// Status is whether the person has been in the room, as the text
+	// list says it (join.VisitStatus): "new", "visited" or
+	// "visited-other-key"; "" when the rooms known cannot be read.
+	Status string `json:"status"`
 }
 
 // writeRoomsJSON writes rooms to w, one JSON object per line. As with the
 // text list, an output that fails has no one to tell.
-func writeRoomsJSON(w io.Writer, rooms []discovery.Room) {
+// known is the rooms the person has been in (nil when they cannot be
+// read).
+func writeRoomsJSON(w io.Writer, rooms []discovery.Room, known *join.KnownRooms) {
 	cloned := map[string]bool{}
 	for _, c := range join.Clones(rooms) {
 		cloned[c.ID] = true
 	}
 	for _, r := range rooms {
 		// Strings, numbers and booleans always encode.
-		line, _ := tui.JSONLine(roomToJSON(r, cloned[r.ID]))
+		line, _ := tui.JSONLine(roomToJSON(r, cloned[r.ID], known))
 		w.Write(line)
 	}
 }
 
-func roomToJSON(r discovery.Room, clone bool) roomJSON {
+func roomToJSON(r discovery.Room, clone bool, known *join.KnownRooms) roomJSON {
 	addrs := make([]string, 0, len(r.Addrs))
 	for _, a := range r.Addrs {
 		addrs = append(addrs, net.JoinHostPort(a.String(), strconv.Itoa(r.Port)))
@@ -59,5 +67,6 @@ func roomToJSON(r discovery.Room, clone bool) roomJSON {
 		Name: r.Name, ID: r.ID, Fingerprint: r.Fingerprint, Host: r.Host,
 		Addrs: addrs, Ifaces: append([]string{}, r.Ifaces...),
 		Protocol: r.Version, Clone: clone,
+		Topic: r.Topic, Status: join.VisitStatus(r, known),
 	}
 }

@@ -1551,10 +1551,10 @@ func (c *cli) list(args []string) error {
 	if err != nil {
 		return c.explainFind(err, ifaces, "list", nil)
 	}
+	known := c.knownRooms(*stateDir)
 	if *asJSON {
-		writeRoomsJSON(c.stdout, rooms) // each says whether it is a clone
+		writeRoomsJSON(c.stdout, rooms, known) // each says whether it is a clone
 	} else {
-		known := c.knownRooms(*stateDir)
 		for _, r := range rooms {
 			fmt.Fprintln(c.stdout, shown(join.RoomLine(r, known)))
 		}

@@ -209,6 +209,7 @@ type talker struct {
 	sent    []string
 	left    map[string]string // name -> code of each leave seen
 	heard   map[string]bool   // the text of every message seen
+	said    []string          // every message seen, "from: text", in order
 
 	stop, done chan struct{}
 }
@@ -238,6 +239,7 @@ func startTalker(t *testing.T, addr, fingerprint, name string, opts ...join.Dial
 				tk.left[f.Name] = f.Code
 			case f.Type == wire.TypeEvent && f.Kind == wire.KindSay:
 				tk.heard[f.Text] = true
+				tk.said = append(tk.said, f.From+": "+f.Text)
 			}
 			tk.mu.Unlock()
 		}
@@ -480,6 +482,86 @@ func TestPromptJoin(t *testing.T) {
 	if strings.Contains(string(data), "letmein") {
 		t.Errorf("the admin password is in the history")
 	}
+}
+
+// TestPromptPaste stands for the issue's "a 150-line paste at a terminal
+// loses lines and hides the prompt": 150 lines pasted at once into
+// "chatroom join" in a real terminal, in a room with the default pace (10
+// lines at once, then 2 a second, so about 70 s). Another member gets
+// every line once and in order; nothing says "not sent"; the screen shows
+// each line once, in order, and no stale prompt; the prompt row is intact
+// at the end, the cursor after it.
+func TestPromptPaste(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a paste at the room's default pace takes over a minute")
+	}
+	bin := buildChatroom(t)
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr, fp := h.Addr().String(), h.Fingerprint()
+	bob := startTalker(t, addr, fp, "bob")
+	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
+		bin, addr, fp, t.TempDir()))
+	const prompt = "Lab 3 ana> "
+	tm.waitRow(prompt, -1)
+
+	const n = 150
+	var lines, want []string
+	for i := range n {
+		lines = append(lines, fmt.Sprintf("pasted line %03d of a long block", i+1))
+		want = append(want, "ana: "+lines[i])
+	}
+	tm.paste(strings.Join(lines, "\n") + "\n")
+
+	// The room's pace: 10 at once, then 2 a second, and the client's a
+	// little slower; the bound is twice what it needs.
+	last := lines[n-1]
+	deadline := time.Now().Add(2 * (n / 2) * time.Second)
+	for {
+		bob.mu.Lock()
+		done, seen := bob.heard[last], len(bob.said)
+		bob.mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob saw %d of the %d lines by the deadline; the screen:\n%s", seen, n, strings.Join(tm.scrollback(), "\n"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	bob.mu.Lock()
+	said := slices.Clone(bob.said)
+	bob.mu.Unlock()
+	if !slices.Equal(said, want) {
+		t.Errorf("bob saw %d lines, want the %d pasted once each, in order: %q", len(said), n, said)
+	}
+
+	tm.waitLines(`^\d\d:\d\d <ana> ` + regexp.QuoteMeta(last) + `$`)
+	tm.waitRow(prompt, -1)
+	screen := tm.scrollback()
+	if strings.TrimRight(screen[len(screen)-1], " ") != strings.TrimRight(prompt, " ") {
+		t.Errorf("the last row is %q, want the prompt", screen[len(screen)-1])
+	}
+	var echoed []string
+	for _, l := range screen[:len(screen)-1] {
+		if strings.Contains(l, "not sent") {
+			t.Errorf("the screen says %q", l)
+		}
+		if m := regexp.MustCompile(`^\d\d:\d\d <ana> (.*)$`).FindStringSubmatch(l); m != nil {
+			echoed = append(echoed, m[1])
+		}
+		if strings.HasPrefix(l, prompt) {
+			t.Errorf("a prompt row is left in the scrollback: %q", l)
+		}
+	}
+	if !slices.Equal(echoed, lines) {
+		t.Errorf("the screen shows %d of ana's lines, want the %d pasted once each, in order: %q", len(echoed), n, echoed)
+	}
+	tm.keys("C-d")
+	tm.waitLines(`^\[exited 0\]$`)
 }
 
 // TestPromptHost runs "chatroom host" at a terminal: the owner's prompt
@@ -845,9 +927,12 @@ func TestPromptIgnore(t *testing.T) {
 // TestPromptNick: at a real prompt, /nick changes the prompt's own name
 // once the room has taken it, and the person ("you are now known as")
 // and the others see the change; a refused /nick leaves the prompt's name as it was.
+// The topic is in the prompt's room line: the setter's at once, another
+// member's from their next prompt, cut with "…" when long, gone once
+// cleared.
 func TestPromptNick(t *testing.T) {
 	bin := buildChatroom(t)
-	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0", TopicByAnyone: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -876,6 +961,23 @@ func TestPromptNick(t *testing.T) {
 	ana.keys("Enter")
 	ana.waitLines(`^!! not renamed: the name "bob" is taken$`)
 	ana.waitRow("Lab 3 newname> ", -1)
+
+	ana.typeSlowly("/topic build is red")
+	ana.keys("Enter")
+	ana.waitRow("Lab 3 [topic: build is red] newname> ", -1)
+	bob.waitLines(`^\d\d:\d\d -!- newname set the topic: build is red$`)
+	bob.keys("Enter") // an empty line: the next prompt
+	bob.waitRow("Lab 3 [topic: build is red] bob> ", -1)
+	long := "build 142 is red again: the linker ran out of memory on the arm runner"
+	ana.typeSlowly("/topic " + long)
+	ana.keys("Enter")
+	ana.waitRow("Lab 3 [topic: "+long[:29]+"…] newname> ", -1)
+	ana.typeSlowly("/topic -delete")
+	ana.keys("Enter")
+	ana.waitRow("Lab 3 newname> ", -1)
+	bob.waitLines(`^\d\d:\d\d -!- newname cleared the topic$`)
+	bob.keys("Enter")
+	bob.waitRow("Lab 3 bob> ", -1)
 	ana.keys("C-d")
 	ana.waitLines(`^\[exited 0\]$`)
 	bob.waitLines(`^\d\d:\d\d -!- newname left$`)

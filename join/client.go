@@ -18,7 +18,17 @@ import (
 type input struct {
 	line string
 	err  error
+	// waited is how long ReadLine took to give it: the lines of a paste
+	// come at once, one typed by hand after a pause (see pasteGap).
+	waited time.Duration
 }
+
+// pasteGap is the pause that ends a run of lines: a line that comes
+// within it of asking for it came together with the one before, as the
+// lines of a paste do (the terminal holds them all), and one typed by
+// hand takes longer, even "ok" and Enter. It only decides where the rest
+// of a refused paste ends (outgoing.typed).
+const pasteGap = 500 * time.Millisecond
 
 // lostError is a connection that broke: with Reconnect, Join comes back.
 type lostError struct{ err error }
@@ -69,10 +79,6 @@ type client struct {
 	// from.
 	tries int
 
-	// refused counts the person's lines refused in a row because
-	// maxQueuedBytes of text wait: the first is said at once, the count
-	// once a line is taken again (or the person leaves).
-	refused int
 	// pacingSaid: the person was told once that the room's pace holds
 	// their lines back.
 	pacingSaid bool
@@ -189,12 +195,13 @@ func readInput(ui UI, typed chan<- input, personLeft context.CancelFunc, stop <-
 			return // read no more lines from the person for nothing
 		default:
 		}
+		asked := time.Now()
 		line, err := ui.ReadLine()
 		if err != nil || isQuit(line) {
 			personLeft()
 		}
 		select {
-		case typed <- input{line, err}:
+		case typed <- input{line, err, time.Since(asked)}:
 		case <-stop:
 			// Join has returned. A line read now is lost, but the session
 			// it was for is over.
@@ -310,30 +317,31 @@ func (c *client) took(in input) {
 		c.leaveWith(in.line, nil)
 		return
 	}
+	// A script's input waits rather than being refused (input), so its
+	// lines never make a run.
+	if c.out.typed(in.waited < pasteGap && !c.opts.Script) {
+		return // the rest of a paste cut short: its first refused line said so
+	}
 	if c.localFileCommand(in.line) {
 		return
 	}
 	if !c.out.queue(in.line) {
-		// A paste past the bound: its first refused line says so, and the
-		// rest are counted, not each reported.
-		if c.refused == 0 {
-			c.ui.Note(Note{Warning, fmt.Sprintf("not sent: %d lines (%d KiB) are already waiting for the room; what you type is not sent until they go",
-				c.out.waitingCount(), maxQueuedBytes>>10)})
-		}
-		c.refused++
+		// A paste past the bound is sent up to here, and no further: one
+		// line says where it was cut, and none of the rest goes.
+		c.ui.Note(Note{Warning, fmt.Sprintf("not sent: %s and every line pasted with it after it, as %d lines (%d KiB) already wait for the room; type them again once those have gone",
+			quoteStart(in.line), c.out.waitingCount(), maxQueuedBytes>>10)})
 		return
 	}
-	c.reportRefused()
 	c.pump()
 }
 
-// reportRefused says how many lines in a row were refused, if any, once
-// that run is over.
-func (c *client) reportRefused() {
-	if c.refused > 0 {
-		c.ui.Note(Note{Warning, fmt.Sprintf("%d %s not sent: too many were waiting for the room", c.refused, plural(c.refused, "line", "lines"))})
-		c.refused = 0
+// quoteStart is the start of a line, quoted, for saying which line it is.
+func quoteStart(line string) string {
+	const shown = 30
+	if r := []rune(line); len(r) > shown {
+		line = string(r[:shown-1]) + "…"
 	}
+	return strconv.Quote(Sanitize(line))
 }
 
 // isQuit reports whether line is a /quit, with or without words after it.
@@ -873,7 +881,6 @@ func plural(n int, one, many string) string {
 // error reading their input.
 func (c *client) leaveWith(line string, ret error) {
 	c.noteLeft(time.Now())
-	c.reportRefused()
 	if c.sess == nil && ret == nil && c.waitsForRoom() && (!c.out.empty() || len(c.out.unanswered) > 0) {
 		// A script's input ended while the room is away: its last lines
 		// wait for the room to come back, then go, then its /quit.

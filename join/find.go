@@ -120,19 +120,29 @@ func RoomLine(r discovery.Room, known *KnownRooms) string {
 func roomLine(r discovery.Room, known *KnownRooms, local []LocalAddr) string {
 	line := fmt.Sprintf("%s\t%s\t%s\tid %s\tkey %s", Sanitize(r.Name), Sanitize(r.Host), ShownAddr(r, local), Sanitize(r.ID), Sanitize(wire.KeyTag(r.Fingerprint)))
 	if known != nil {
-		switch fingerprint, ok := known.KeyOf(r.ID); {
-		case !ok:
-			line += "\tnew"
-		case fingerprint == r.Fingerprint:
-			line += "\tvisited"
-		default:
-			line += "\tvisited-other-key"
-		}
+		line += "\t" + VisitStatus(r, known)
 	}
 	if r.Topic != "" {
 		line += "\ttopic: " + Sanitize(r.Topic)
 	}
 	return line
+}
+
+// VisitStatus says whether the person has been in r, by the rooms they
+// know: "new", "visited", or "visited-other-key" (joined before, but the
+// room shows another key now); "" when known is nil (unknown).
+func VisitStatus(r discovery.Room, known *KnownRooms) string {
+	if known == nil {
+		return ""
+	}
+	switch fingerprint, ok := known.KeyOf(r.ID); {
+	case !ok:
+		return "new"
+	case fingerprint == r.Fingerprint:
+		return "visited"
+	default:
+		return "visited-other-key"
+	}
 }
 
 // DescribeRoom names a found room in a sentence, with the address it was

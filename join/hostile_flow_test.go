@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -441,9 +443,9 @@ func TestScriptInputIsSentWhole(t *testing.T) {
 // TestLeavingAfterALongPaste stands for a room that paces lines to
 // nothing while the person, at a terminal, pastes more text than the
 // client queues (maxQueuedBytes): the input is still read, the lines past
-// the bound are refused at once, said in one line and counted in another,
-// and the person's /quit (Ctrl-C or Ctrl-D at the prompt, which reach
-// Join as the end of input) is seen and ends Join.
+// the bound are refused at once, said in one line that names the first of
+// them, and the person's /quit (Ctrl-C or Ctrl-D at the prompt, which
+// reach Join as the end of input) is seen and ends Join.
 func TestLeavingAfterALongPaste(t *testing.T) {
 	dial, _ := scriptDialer(t, func(h *fakeHost) {
 		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
@@ -468,13 +470,117 @@ func TestLeavingAfterALongPaste(t *testing.T) {
 	}
 	out := ui.output()
 	for _, want := range []string{
-		fmt.Sprintf("!! not sent: %d lines (1024 KiB) are already waiting for the room; what you type is not sent until they go", kept),
-		"!! 40 lines not sent: too many were waiting for the room",
+		fmt.Sprintf(`!! not sent: "pasted %d%s…" and every line pasted with it after it, as %d lines (1024 KiB) already wait for the room; type them again once those have gone`,
+			kept+1, strings.Repeat(".", 29-len(fmt.Sprint("pasted ", kept+1))), kept),
 		fmt.Sprintf("!! %d lines not sent (you left before the room took them)", kept),
 	} {
 		if !slices.Contains(out, want) {
 			t.Errorf("output %q, want %q", out, want)
 		}
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(out), func(l string) bool { return !strings.HasPrefix(l, "!! ") })); n != 2 {
+		t.Errorf("output %q: %d warnings, want the 2 above", out, n)
+	}
+}
+
+// TestAPastePastTheQueueIsCutNotHoled stands for the issue's paste larger
+// than the queue, at a terminal: "never partly sent with lines
+// vanishing". The room takes lines at its pace (10 a second) while the
+// person pastes more than maxQueuedBytes, and the paste goes on as lines
+// go out and leave room. The paste is sent up to the first line refused
+// and none of it after: no line of the paste's tail slips into the room
+// after a hole; one line says where it was cut; a line typed by hand
+// after a pause is sent. Without the cut, each line that went out let a
+// later line of the paste in.
+func TestAPastePastTheQueueIsCutNotHoled(t *testing.T) {
+	got := make(chan string, 1000)  // each say the room took, as it takes it
+	heard := make(chan []string, 1) // all of them, once the client hung up
+	dial, _ := scriptDialer(t, func(h *fakeHost) {
+		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 10} })
+		var says []string
+		for seq := uint64(11); ; seq++ {
+			f, ok := h.read()
+			if !ok {
+				heard <- says
+				return
+			}
+			if f.Type == wire.TypeSay && !strings.HasPrefix(f.Text, "/") {
+				says = append(says, f.Text)
+				got <- f.Text
+				h.send(say(seq, "bob", f.Text, f.Ref))
+			}
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ui := newFakeUI(t)
+	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect(), quitWait: 100 * time.Millisecond}, ui)
+	const size = 3000 // under wire.MaxText: each line may go
+	pasted := func(i int) string {
+		line := fmt.Sprint("pasted ", i)
+		return line + strings.Repeat(".", size-len(line))
+	}
+	typeLine(t, ui, pasted(0))
+	<-got
+	for i := range maxQueuedBytes/size + 20 {
+		typeLine(t, ui, pasted(i+1))
+	}
+	// The paste goes on while the room takes lines: each one that goes
+	// out leaves room for one more, which must not go.
+	for i := range 5 {
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the room took no more lines")
+		}
+		typeLine(t, ui, fmt.Sprint("tail ", i))
+	}
+	time.Sleep(2 * pasteGap) // the person reads the warning
+	typeLine(t, ui, "by hand")
+	ui.endInput()
+	if err := result(t, done); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	says := <-heard
+
+	out := ui.output()
+	var warnings []string
+	cut, unsent := -1, 0
+	for _, l := range out {
+		if !strings.HasPrefix(l, "!! ") {
+			continue
+		}
+		warnings = append(warnings, l)
+		if m := regexp.MustCompile(`^!! not sent: "pasted (\d+)\.*…" and every line pasted with it after it`).FindStringSubmatch(l); m != nil && cut < 0 {
+			cut, _ = strconv.Atoi(m[1])
+		}
+		if m := regexp.MustCompile(`^!! (\d+) lines? not sent \(you left`).FindStringSubmatch(l); m != nil {
+			unsent, _ = strconv.Atoi(m[1])
+		}
+	}
+	if cut < 0 {
+		t.Fatalf("warnings %q: none says where the paste was cut", warnings)
+	}
+	// What the room took is the paste's head, in order, then perhaps the
+	// line typed by hand: nothing from after the cut.
+	for i, text := range says {
+		if text == "by hand" && i == len(says)-1 {
+			break
+		}
+		if text != pasted(i) {
+			t.Fatalf("the room took %q as line %d (cut at pasted %d): a line after the cut got in", text[:min(len(text), 20)], i, cut)
+		}
+	}
+	// What the client kept is exactly the head up to the cut, and the
+	// line by hand: the taken and the unsent add up.
+	if len(says)+unsent != cut+1 {
+		t.Errorf("%d lines taken by the room and %d left unsent, want %d: the head of the paste (pasted 0 to %d) and the line by hand", len(says), unsent, cut+1, cut-1)
+	}
+	if !slices.Contains(says, "by hand") && unsent == 0 {
+		t.Errorf("the line typed by hand after a pause was refused")
+	}
+	if len(warnings) > 2 {
+		t.Errorf("warnings %q: want one saying where the paste was cut, and at most what was left unsent", warnings)
 	}
 }
 

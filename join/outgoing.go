@@ -72,6 +72,10 @@ type outgoing struct {
 	// how many of them the room confirmed.
 	confirmed uint64
 
+	// cut: a line of the person's was refused (queueLine), and the lines
+	// that come together with it after it are refused too (typed).
+	cut bool
+
 	// Of the current session: whether its room answers refs, and its
 	// pace. held is the first waiting line holding a token of the pacer,
 	// to go at due.
@@ -106,11 +110,26 @@ func (o *outgoing) queue(text string) bool {
 // queueLine adds l, a line or an offer, as queue does.
 func (o *outgoing) queueLine(l outLine) bool {
 	if o.waitingBytes+l.cost() > maxQueuedBytes {
+		o.cut = true
 		return false
 	}
 	o.waiting = append(o.waiting, l)
 	o.waitingBytes += l.cost()
 	return true
+}
+
+// typed starts a line the person typed, which came together with the one
+// before it (a paste) or after a pause, and reports whether it is refused
+// for being in the rest of a cut run. Once a line is refused for want of
+// room, every line that comes together with it after it is refused too,
+// though lines go out meanwhile and leave room: a paste past
+// maxQueuedBytes is sent up to where it was cut and no further, never
+// with holes after it. The first line after a pause is tried afresh.
+func (o *outgoing) typed(together bool) (refused bool) {
+	if !together {
+		o.cut = false
+	}
+	return o.cut
 }
 
 // full reports whether maxQueued lines wait: a script's input waits.

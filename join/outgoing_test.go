@@ -24,6 +24,11 @@ import (
 //	                              among the lines (shown offer:NAME)
 //	refuse TEXT                   the line (or offer:NAME) is refused:
 //	                              maxQueuedBytes of text wait
+//	paste [refused] TEXT          the person typed a line that came with
+//	                              the one before (typed): it waits, or
+//	                              it is refused
+//	type [refused] TEXT           the same, for a line that came after a
+//	                              pause
 //	fill N                        N lines typed (line 0 …)
 //	fill big N                    N lines of 4 KiB typed (big 0 …)
 //	full                          maxQueued lines wait: a script's input waits
@@ -98,6 +103,13 @@ func TestOutgoing(t *testing.T) {
 			[]string{"connect history", fmt.Sprint("fill big ", maxQueuedBytes/4096), "refuse x", "send big 0#1", "queue x",
 				fmt.Sprint("drop waiting ", maxQueuedBytes/4096), fmt.Sprint("fill big ", maxQueuedBytes/4096), "refuse z",
 				fmt.Sprint("drop waiting ", maxQueuedBytes/4096)}, "", "big 0#1"},
+		// A paste larger than the queue (the issue: "never partly sent
+		// with lines vanishing"): without the cut, a line going out left
+		// room for a later line of the same paste, sent after a hole.
+		{"limits: a paste past maxQueuedBytes is cut where it is refused: the rest of it is refused though lines go out, and a line after a pause is tried again",
+			[]string{"connect history", fmt.Sprint("fill big ", maxQueuedBytes/4096), "paste refused x", "send big 0#1",
+				"paste refused y", "paste refused z", "type w", "paste v", "type refused " + strings.Repeat("u", 4096), "send big 1#2",
+				"paste refused t", "type s", fmt.Sprint("drop waiting ", maxQueuedBytes/4096+1)}, "", "big 0#1 big 1#2"},
 		{"limits: the text of lines sent again counts",
 			[]string{"connect history", fmt.Sprint("fill big ", maxQueuedBytes/4096), "send big 0#1", "queue x",
 				"connect history", "resume", "refuse y", fmt.Sprint("drop waiting ", maxQueuedBytes/4096+1)}, "", ""},
@@ -158,6 +170,11 @@ func TestOutgoing(t *testing.T) {
 				case "queue":
 					if !o.queue(arg) {
 						t.Fatalf("%s: refused", step)
+					}
+				case "paste", "type":
+					text, refused := strings.CutPrefix(arg, "refused ")
+					if got := !o.typed(verb == "paste") && o.queue(text); got == refused {
+						t.Fatalf("%s: taken %v", step, got)
 					}
 				case "offer":
 					if !o.queueLine(testOffer(arg)) {

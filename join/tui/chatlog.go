@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -44,11 +45,25 @@ type ChatLog struct {
 func OpenChatLog(path string) (*ChatLog, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("cannot write the log %s: %s", path, reason(err))
+		return nil, fmt.Errorf("cannot write the log %s: %s", path, openWords(path, err))
 	}
 	l := newChatLog(f, path)
 	l.c = f
 	return l, nil
+}
+
+// openWords says why the log at path cannot be opened, in words, with
+// what to do. A directory that is not there is the case a person meets
+// most (a typo in the path), which the system calls "no such file or
+// directory" though the file itself would have been made.
+func openWords(path string, err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf("the directory %s does not exist: make it first, or give a file in one that does", filepath.Dir(path))
+	}
+	if words := join.InWords(err); words != err.Error() {
+		return words
+	}
+	return reason(err) // one join has no words for: the system's, without Go's
 }
 
 // reason is what went wrong with a file, in the system's words ("no such

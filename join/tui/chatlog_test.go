@@ -133,9 +133,15 @@ func TestOpenChatLog(t *testing.T) {
 		t.Errorf("the log, opened twice: %q", data)
 	}
 
-	missing := filepath.Join(t.TempDir(), "no", "chat.log")
-	if _, err := OpenChatLog(missing); err == nil || err.Error() != "cannot write the log "+missing+": no such file or directory" {
+	// What cannot be opened is said in words, with what to do, never in
+	// the system's ("no such file or directory") or Go's ("open …").
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no", "chat.log")
+	if _, err := OpenChatLog(missing); err == nil || err.Error() != "cannot write the log "+missing+": the directory "+filepath.Join(dir, "no")+" does not exist: make it first, or give a file in one that does" {
 		t.Errorf("a log in no directory: %v", err)
+	}
+	if _, err := OpenChatLog(dir); err == nil || err.Error() != "cannot write the log "+dir+": "+dir+" is a directory, not a file" {
+		t.Errorf("a log that is a directory: %v", err)
 	}
 }
 

@@ -88,15 +88,18 @@ type roomView struct {
 	mu     sync.Mutex
 	prompt string // "Lab 3 ana> " once welcomed, as the welcome named the person
 	// room is the room's name, as the welcome gave it, for the prompt,
-	// which follows the person's name in the roster (/nick).
+	// which follows the person's name and the topic in the roster (/nick,
+	// /topic).
 	room   string
 	roster *join.Roster
 	// renaming is the person's name when they sent a /nick the room has
-	// not answered yet ("" for none); answered gets a value when a nick
-	// event (false) or a notice (true) arrives, so that the next prompt
-	// can wait for the answer and show the new name (promptString).
+	// not answered yet ("" for none), retopic that they sent a /topic it
+	// has not answered yet; answered gets the kind of each nick and topic
+	// event, and answerNotice for a notice, so that the next prompt can
+	// wait for the answer and show the new name or topic (promptString).
 	renaming string
-	answered chan bool
+	retopic  bool
+	answered chan string
 	// welcomed: the first welcome has been shown.
 	welcomed bool
 	bell     bool
@@ -125,7 +128,7 @@ type roomView struct {
 }
 
 func newRoomView(out *output, style style) *roomView {
-	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> ", answered: make(chan bool, 1)}
+	return &roomView{out: out, style: style, loc: time.Local, bell: true, prompt: "> ", answered: make(chan string, 1)}
 }
 
 // print shows a line that is already fit to show (Join's own lines), in
@@ -186,9 +189,13 @@ func (v *roomView) logged(warning string) {
 // joined dimmed, after "earlier:"; others ringing the bell when a line is
 // for the person and the bell is on.
 func (v *roomView) Show(f wire.Frame, phase join.Phase) {
-	if f.Type == wire.TypeNotice || f.Type == wire.TypeEvent && f.Kind == wire.KindNick {
+	if f.Type == wire.TypeNotice || f.Type == wire.TypeEvent && (f.Kind == wire.KindNick || f.Kind == wire.KindTopic) {
+		kind := f.Kind
+		if f.Type == wire.TypeNotice {
+			kind = answerNotice
+		}
 		select {
-		case v.answered <- f.Type == wire.TypeNotice:
+		case v.answered <- kind:
 		default: // one is enough: the waiter looks at the roster
 		}
 	}
@@ -346,37 +353,50 @@ func (v *roomView) LogWriter() io.Writer { return v.out.LogWriter() }
 // not answer must not hold the prompt back.
 const renameWait = 2 * time.Second
 
-// promptString is the prompt to show now: the room's name and the
-// person's as the roster has it, so that it follows /nick. Right after
-// the person sent a /nick it first waits, up to renameWait, for the
-// room's answer (the nick event, or a notice that refuses it), so that
-// the prompt shows the name the room gave.
+// answerNotice is what answered gets for a notice.
+const answerNotice = "notice"
+
+// promptString is the prompt to show now: the room's name, its topic and
+// the person's name as the roster has them, so that it follows /nick and
+// /topic, cut to the terminal's width as it is now. Right after the
+// person sent a /nick or a /topic it first waits, up to renameWait, for
+// the room's answer (the event, or a notice that refuses it), so that the
+// prompt shows the name or topic the room took. One the room changes
+// while the person types shows from the next prompt: the line editor
+// draws the prompt it was given until Enter.
 func (v *roomView) promptString() string {
-	v.awaitRename()
+	v.awaitAnswer()
+	width := 0
+	if v.width != nil {
+		width = v.width()
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.roster == nil {
 		return v.prompt
 	}
-	return promptOf(v.room, v.roster.Me())
+	return promptOf(v.room, v.roster.Topic(), v.roster.Me(), width)
 }
 
-// awaitRename waits for the answer to the person's /nick, if one is
-// awaited.
-func (v *roomView) awaitRename() {
+// awaitAnswer waits for the answer to the person's /nick or /topic, if
+// one is awaited.
+func (v *roomView) awaitAnswer() {
 	v.mu.Lock()
-	before, r := v.renaming, v.roster
-	v.renaming = ""
+	before, topic, r := v.renaming, v.retopic, v.roster
+	v.renaming, v.retopic = "", false
 	v.mu.Unlock()
-	if before == "" || r == nil {
+	if before == "" && !topic || r == nil {
 		return
 	}
 	timeout := time.NewTimer(renameWait)
 	defer timeout.Stop()
-	for r.Me() == before {
+	for before == "" || r.Me() == before {
 		select {
-		case notice := <-v.answered:
-			if notice && r.Me() == before {
+		case kind := <-v.answered:
+			switch {
+			case topic && (kind == wire.KindTopic || kind == answerNotice):
+				return // a /nick sent with it is answered before it
+			case before != "" && kind == answerNotice && r.Me() == before:
 				return // the room refused, or said something else first
 			}
 		case <-timeout.C:
@@ -392,11 +412,28 @@ func (v *roomView) renames() {
 	if v.roster == nil {
 		return
 	}
+	v.forgetAnswer()
+	v.renaming = v.roster.Me()
+}
+
+// retopics notes that the person sends a /topic, for promptString.
+func (v *roomView) retopics() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.roster == nil {
+		return
+	}
+	v.forgetAnswer()
+	v.retopic = true
+}
+
+// forgetAnswer drops an answer to something sent before. v.mu must be
+// held.
+func (v *roomView) forgetAnswer() {
 	select {
-	case <-v.answered: // an answer to something before
+	case <-v.answered:
 	default:
 	}
-	v.renaming = v.roster.Me()
 }
 
 // complete is the line editor's word completer: it completes from the
@@ -451,6 +488,9 @@ func (v *roomView) local(line string) bool {
 		v.unignore(fields[1:])
 	case "/nick":
 		v.renames()
+		return false // the room's command
+	case "/topic":
+		v.retopics()
 		return false // the room's command
 	case "/help":
 		if len(fields) == 1 {
@@ -668,17 +708,34 @@ const maxPromptRoom = 24
 // room lets anyone take.
 const maxPromptName = 24 // room.MaxNameRunes
 
-// promptFor returns the prompt for a welcome: the room's name and the
-// person's, as in "Lab 3 ana> ". Both come from the network, so they are
-// sanitized, and anything else the line editor would refuse in a prompt
-// (every character of Unicode's category C) is replaced too.
+// maxPromptTopic bounds the topic in the prompt, in columns: enough to
+// tell what it is about, and /topic shows it whole. minPromptTopic is the
+// least worth showing: on a narrower terminal the topic is left out.
+const (
+	maxPromptTopic = 30
+	minPromptTopic = 8
+)
+
+// promptFor returns the prompt for a welcome: the room's name, its topic
+// and the person's name, as in "Lab 3 [topic: release on friday] ana> ".
+// All come from the network, so they are sanitized, and anything else the
+// line editor would refuse in a prompt (every character of Unicode's
+// category C) is replaced too.
 func promptFor(w wire.Frame) string {
-	return promptOf(welcomeNames(w))
+	room, me := welcomeNames(w)
+	topic := ""
+	if w.Room != nil {
+		topic = w.Room.Topic
+	}
+	return promptOf(room, topic, me, 0)
 }
 
-// promptOf is the prompt for the room called room and the person called
-// me, as promptFor.
-func promptOf(room, me string) string {
+// promptOf is the prompt for the room called room, whose topic is topic
+// ("" for none), and the person called me, as promptFor, on a terminal
+// width columns wide (0 when it cannot be told). The topic is cut, with
+// "…", to maxPromptTopic columns and to what leaves at least half the
+// row to type; where that is under minPromptTopic it is left out.
+func promptOf(room, topic, me string, width int) string {
 	if utf8.RuneCountInString(room) > maxPromptRoom {
 		room = string([]rune(room)[:maxPromptRoom-1]) + "…"
 	}
@@ -687,17 +744,35 @@ func promptOf(room, me string) string {
 	if utf8.RuneCountInString(me) > maxPromptName {
 		me = string([]rune(me)[:maxPromptName-1]) + "…"
 	}
-	clean := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if unicode.Is(unicode.C, r) {
-				return utf8.RuneError
-			}
-			return r
-		}, join.Sanitize(s))
-	}
-	p := clean(me) + "> "
+	name := promptText(me) + "> "
+	p := ""
 	if room != "" {
-		p = clean(room) + " " + p
+		p = promptText(room) + " "
 	}
-	return p
+	if topic == "" {
+		return p + name
+	}
+	const before, after = "[topic: ", "] "
+	// Cut as it shows: Sanitize makes a control two characters or more.
+	topic = promptText(topic)
+	cols := maxPromptTopic
+	if width > 0 {
+		cols = min(cols, width/2-runewidth.StringWidth(p+name)-len(before)-len(after))
+	}
+	if cols < minPromptTopic {
+		return p + name
+	}
+	return p + before + runewidth.Truncate(topic, cols, "…") + after + name
+}
+
+// promptText is s as the prompt shows it: sanitized, and with every
+// character the line editor refuses in a prompt (Unicode's category C)
+// replaced.
+func promptText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.C, r) {
+			return utf8.RuneError
+		}
+		return r
+	}, join.Sanitize(s))
 }

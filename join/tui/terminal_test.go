@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
@@ -128,6 +129,13 @@ func TestPromptFor(t *testing.T) {
 		}
 		return f
 	}
+	topic := func(f wire.Frame, text string) wire.Frame {
+		if f.Room == nil {
+			f.Room = &wire.Room{}
+		}
+		f.Room.Topic = text
+		return f
+	}
 	tests := []struct {
 		frame wire.Frame
 		want  string
@@ -138,6 +146,10 @@ func TestPromptFor(t *testing.T) {
 		{w("zero\u200bwidth", "ana"), "zero\ufffdwidth ana> "},
 		{w(strings.Repeat("r", 40), "ana"), strings.Repeat("r", 23) + "… ana> "},
 		{w("漢字の部屋", "ana"), "漢字の部屋 ana> "},
+		{topic(w("Lab 3", "ana"), "release on friday"), "Lab 3 [topic: release on friday] ana> "},
+		{topic(w("Lab 3", "ana"), "line\nbreak\u202e"), "Lab 3 [topic: line^Jbreak\ufffd] ana> "},
+		{topic(w("Lab 3", "ana"), strings.Repeat("t", 40)), "Lab 3 [topic: " + strings.Repeat("t", maxPromptTopic-1) + "…] ana> "},
+		{topic(w("", "ana"), "release"), "[topic: release] ana> "},
 	}
 	for _, tt := range tests {
 		got := promptFor(tt.frame)
@@ -291,6 +303,74 @@ func TestViewBellFlood(t *testing.T) {
 	v.Show(mention, join.Live)
 	if scr.bells != 2 {
 		t.Fatalf("%d bells: a mention %v after the last bell did not ring it", scr.bells, bellGap)
+	}
+}
+
+// TestViewPromptShowsTopic: the prompt names the room with its topic, as
+// the issue asks ("shown ... in the prompt's room line"): from the
+// welcome, after a topic event (the next prompt), and not once cleared.
+// After the person's own /topic the prompt waits for the room's answer,
+// and a refusal ends the wait at once. A topic is what anyone allowed to
+// set it sent: it is cut to a few columns, and half the terminal at most,
+// so that there is room to type; its controls show as text; on a narrow
+// terminal it is left out.
+func TestViewPromptShowsTopic(t *testing.T) {
+	welcome := wire.Frame{Type: wire.TypeWelcome, Room: &wire.Room{Name: "Lab 3", Topic: "build is red"}, You: &wire.Member{Name: "ana", Role: wire.RoleMember},
+		Members: []wire.Member{{Name: "ana", Role: wire.RoleMember}, {Name: "bob", Role: wire.RoleMember}}}
+	roster, apply := liveRoster(t, welcome)
+	scr := newVTScreen(t)
+	v := newRoomView(newOutput(scr), style{})
+	var width atomic.Int64 // the Shows in goroutines below read it
+	width.Store(80)
+	v.width = func() int { return int(width.Load()) }
+	v.Enter(welcome, roster)
+	if got := v.promptString(); got != "Lab 3 [topic: build is red] ana> " {
+		t.Fatalf("the prompt: %q", got)
+	}
+
+	topic := func(text string) wire.Frame {
+		return wire.Frame{Type: wire.TypeEvent, Kind: wire.KindTopic, Time: testTime, From: "bob", Text: text}
+	}
+	if v.local("/topic build 142 is green") {
+		t.Fatal("/topic was not sent to the room")
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond) // the room's round trip
+		f := topic("build 142 is green")
+		apply(f)
+		v.Show(f, join.Live)
+	}()
+	if got := v.promptString(); got != "Lab 3 [topic: build 142 is green] ana> " {
+		t.Errorf("the prompt after /topic: %q", got)
+	}
+
+	v.local("/topic nope")
+	start := time.Now()
+	go v.Show(wire.Frame{Type: wire.TypeNotice, Error: true, Text: "only admins set the topic here"}, join.Live)
+	if got := v.promptString(); got != "Lab 3 [topic: build 142 is green] ana> " || time.Since(start) > renameWait/2 {
+		t.Errorf("the prompt after a refused /topic: %q, after %v", got, time.Since(start))
+	}
+
+	// Someone else's, long and hostile: cut to the columns it may have,
+	// its controls as text.
+	apply(topic("\x1b]0;pwned\x07release on friday, and please everyone read the notes first"))
+	got := v.promptString()
+	if want := "Lab 3 [topic: ^[]0;pwned^Greleas…] ana> "; got != want { // 80 columns: 40 for the prompt
+		t.Errorf("the prompt with a long topic: %q, want %q", got, want)
+	}
+	width.Store(200)
+	if got := v.promptString(); runewidth.StringWidth(got) != len("Lab 3 [topic: ] ana> ")+maxPromptTopic || !strings.HasSuffix(got, "…] ana> ") {
+		t.Errorf("the prompt with a long topic, 200 columns: %q", got)
+	}
+	width.Store(40)
+	if got := v.promptString(); got != "Lab 3 ana> " {
+		t.Errorf("the prompt at 40 columns: %q, want no topic", got)
+	}
+	width.Store(80)
+
+	apply(topic(""))
+	if got := v.promptString(); got != "Lab 3 ana> " {
+		t.Errorf("the prompt once the topic is cleared: %q", got)
 	}
 }
 
