@@ -24,7 +24,8 @@ type roomJSON struct {
 	Fingerprint string `json:"fingerprint"` // the room key's, "SHA256:…"
 	Host        string `json:"host"`        // "lab-pc.local."
 	// Addrs are the room's addresses as --addr takes them, IPv4 first; a
-	// link-local IPv6 one needs "%" and an interface added.
+	// link-local IPv6 one carries the interface it was heard on, this
+	// machine's ("[fe80::1%eth0]:7465").
 	Addrs  []string `json:"addrs"`
 	Ifaces []string `json:"ifaces"` // where it was found
 	// Protocol is the version of the chat protocol the room speaks.
