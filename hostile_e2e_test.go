@@ -398,10 +398,28 @@ func waitCursorRowSuffix(t *testing.T, tm *tmuxTerm, suffix string) {
 	}
 }
 
+// hostileRecord is an mDNS record a script on the LAN sends for a room:
+// every field of it but the id and the key may hold what it likes.
+type hostileRecord struct {
+	instance, host  string // the instance's label, the SRV's target (a name ending in ".")
+	id, name, topic string
+	port            int
+	fp              string
+}
+
+// Hostile name, topic, instance and host for the records: a title set by
+// OSC 0, a screen cleared, a CSI in its C1 form, a bidi override and
+// isolate, a NEL.
+var (
+	hostileRecordName  = hostileRoomName + "\u202e\u009b2J"
+	hostileRecordTopic = "topic" + oscTitle + clear + "\u2066\u0085x"
+	hostileInstance    = "evil" + oscTitle + "\u202e"
+	hostileHost        = "evil" + oscTitle + "\u009b2J.local."
+)
+
 // serveHostileRecord answers mDNS queries on lo, in the test's own network
-// namespace, as instance, with a record of the room id whose name is
-// escape sequences, pointing at port; it stops when the test ends.
-func serveHostileRecord(t *testing.T, instance, id string, port int, fp string) {
+// namespace, with rec, pointing at 127.0.0.1; it stops when the test ends.
+func serveHostileRecord(t *testing.T, rec hostileRecord) {
 	t.Helper()
 	if !netns.Isolated() {
 		t.Skip("mDNS is sent only in the test's own network namespace")
@@ -410,8 +428,11 @@ func serveHostileRecord(t *testing.T, instance, id string, port int, fp string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	txt := []string{"v=" + strconv.Itoa(wire.Version), "id=" + id, "name=" + hostileRoomName, "fp=" + fp, "addrs=127.0.0.1"}
-	service, err := mdns.NewMDNSService(instance, discovery.Service, "local.", "evil.local.", port, []net.IP{net.IPv4(127, 0, 0, 1)}, txt)
+	txt := []string{"v=" + strconv.Itoa(wire.Version), "id=" + rec.id, "name=" + rec.name, "fp=" + rec.fp, "addrs=127.0.0.1"}
+	if rec.topic != "" {
+		txt = append(txt, "topic="+rec.topic)
+	}
+	service, err := mdns.NewMDNSService(rec.instance, discovery.Service, "local.", rec.host, rec.port, []net.IP{net.IPv4(127, 0, 0, 1)}, txt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,69 +443,143 @@ func serveHostileRecord(t *testing.T, instance, id string, port int, fp string) 
 	t.Cleanup(func() { server.Shutdown() })
 }
 
-// TestHostileRoomRecord: a script on the LAN announces a room whose id and
-// name are escape sequences (no room needs to exist). "chatroom list"
-// writes not a byte of them raw, and "chatroom join", at the interactive
-// prompt in tmux, neither changes the pane's title nor clears the screen,
-// whether it goes on to the room or refuses it.
-func TestHostileRoomRecord(t *testing.T) {
-	bin := buildChatroom(t)
-	room := startHostileRoom(t, hostileID)
+// hostileRecordFor is the hostile record of room, which names id.
+func hostileRecordFor(room *hostileRoom, instance, id string) hostileRecord {
 	_, port, _ := net.SplitHostPort(room.addr)
 	p, _ := strconv.Atoi(port)
-	serveHostileRecord(t, "evil", hostileID, p, room.fp)
+	return hostileRecord{instance: instance, host: hostileHost, id: id, name: hostileRecordName, topic: hostileRecordTopic, port: p, fp: room.fp}
+}
+
+// checkNoRawControls fails the test if any of outs (named by what they
+// are) holds a control that a terminal would act on.
+func checkNoRawControls(t *testing.T, what string, outs map[string]string) {
+	t.Helper()
+	for name, out := range outs {
+		if r, ok := rawControl(out); ok {
+			t.Errorf("%s: %s holds %U:\n%q", what, name, r, out)
+		}
+	}
+}
+
+// TestHostileRoomRecord: a script on the LAN announces a room whose id is
+// the form a room makes, so that the record is taken, but whose name,
+// topic, instance and host are escape sequences, C1 controls and bidi
+// overrides; the room it points at is hostile too. Every command that
+// shows the record shows it with its controls made visible, and at a
+// terminal (tmux) neither changes the pane's title nor clears the screen:
+// "chatroom list", "chatroom join" finding the room by mDNS (its "first
+// visit" and "joining" lines), and, with two such rooms, the list in
+// join's error (to a script) and join's picker (at a terminal).
+func TestHostileRoomRecord(t *testing.T) {
+	bin := buildChatroom(t)
+	room := startHostileRoom(t, hostileRoomID)
+	serveHostileRecord(t, hostileRecordFor(room, hostileInstance, hostileRoomID))
+	shownName, shownTopic := join.Sanitize(hostileRecordName), join.Sanitize(hostileRecordTopic)
 
 	list := startProc(t, bin, "list", "--iface", "lo")
 	list.wait()
-	for name, out := range map[string]string{"stdout": list.stdout.String(), "stderr": list.stderr.String()} {
-		if r, ok := rawControl(out); ok {
-			t.Errorf("list: %s holds %U:\n%q", name, r, out)
-		}
-	}
-	// The record may be dropped for its id, which is not the form a room
-	// makes; if it is listed, it is with placeholders.
-	if out := list.stdout.String(); out != "" && !strings.Contains(out, "id a1b2^[]0;pwned^G^[[2J^[[H") {
-		t.Errorf("list shows the room as:\n%s", out)
-	} else if out == "" && !strings.HasPrefix(list.stderr.String(), "chatroom: error: ") {
-		t.Errorf("list shows neither the room nor why not; stderr:\n%s", list.stderr.String())
+	checkNoRawControls(t, "list", map[string]string{"stdout": list.stdout.String(), "stderr": list.stderr.String()})
+	lines := strings.Split(strings.TrimSuffix(list.stdout.String(), "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], shownName+"\t") || !strings.Contains(lines[0], "\tid "+hostileRoomID+"\t") ||
+		!strings.HasSuffix(lines[0], "\ttopic: "+shownTopic) || !strings.Contains(lines[0], "\tevil") {
+		t.Errorf("list shows, want one line of the room with its name %q and topic %q shown:\n%q\nstderr:\n%s", shownName, shownTopic, list.stdout.String(), list.stderr.String())
 	}
 
-	tm := startTmux(t, fmt.Sprintf("echo %s; %s join --iface lo --user bob --no-reconnect --state %s; echo \"[exited $?]\"; sleep 600",
-		marker, bin, t.TempDir()))
+	// The same at a terminal: the list, then join by mDNS, in one pane.
+	tm := startTmux(t, fmt.Sprintf("echo %s; %s list --iface lo; echo \"[listed $?]\"; %s join --iface lo --user bob --no-reconnect --state %s; echo \"[exited $?]\"; sleep 600",
+		marker, bin, bin, t.TempDir()))
 	tm.waitScreen(marker)
 	title := tm.paneTitle()
-	tm.waitScreen(`end of the hostile frames|chatroom: error: |^\[exited`)
+	tm.waitScreen(`^\[listed 0\]`)
 	checkUnharmed(t, tm, title, marker)
-	if strings.Contains(tm.screen(), "end of the hostile frames") {
-		tm.typeSlowly("/quit")
-		tm.keys("Enter")
-	}
-	tm.waitScreen(`^\[exited \d\]`)
+	tm.waitLines(regexp.QuoteMeta(shownName), `^\[listed 0\]`)
+	tm.waitLines(`^chatroom: first visit to room `+hostileRoomID+`: its key SHA256:\S+ is remembered`,
+		`^chatroom: joining "`+regexp.QuoteMeta(shownName)+`" on evil`,
+		`end of the hostile frames`)
+	checkUnharmed(t, tm, title, marker)
+	tm.typeSlowly("/quit")
+	tm.keys("Enter")
+	tm.waitScreen(`^\[exited 0\]`)
 	checkUnharmed(t, tm, title, marker)
 
-	// A second record of that name: the rooms to choose from are listed,
-	// to a script (in the error) and at a terminal (by the picker).
-	serveHostileRecord(t, "evil2", hostileID+"2", p, room.fp)
+	// A second room, its record as hostile: the rooms to choose from are
+	// listed, to a script (in the error) and at a terminal (by the
+	// picker).
+	const otherID = "fedcba9876543210"
+	other := startHostileRoom(t, otherID)
+	serveHostileRecord(t, hostileRecordFor(other, "evil2"+oscTitle, otherID))
 	script := startProc(t, bin, "join", "--iface", "lo", "--user", "bob", "--state", t.TempDir())
 	script.closeInput()
 	script.wait()
-	for name, out := range map[string]string{"stdout": script.stdout.String(), "stderr": script.stderr.String()} {
-		if r, ok := rawControl(out); ok {
-			t.Errorf("join among two: %s holds %U:\n%q", name, r, out)
+	checkNoRawControls(t, "join among two", map[string]string{"stdout": script.stdout.String(), "stderr": script.stderr.String()})
+	for _, id := range []string{hostileRoomID, otherID} {
+		if !strings.Contains(script.stderr.String(), "  "+shownName+"\t") || !strings.Contains(script.stderr.String(), "\tid "+id+"\t") {
+			t.Errorf("join among two does not list room %s as %q:\n%s", id, shownName, script.stderr.String())
 		}
 	}
 	tm = startTmux(t, fmt.Sprintf("echo %s; %s join --iface lo --user bob --no-reconnect --state %s; echo \"[exited $?]\"; sleep 600",
 		marker, bin, t.TempDir()))
 	tm.waitScreen(marker)
 	title = tm.paneTitle()
-	tm.waitScreen(`join which one|chatroom: error: |^\[exited`)
+	tm.waitScreen(`join which one`)
 	checkUnharmed(t, tm, title, marker)
-	if strings.Contains(tm.screen(), "join which one") {
-		tm.typeSlowly("0")
-		tm.keys("Enter")
+	picked := tm.waitLines(`^  1  `+regexp.QuoteMeta(shownName), `^  2  `+regexp.QuoteMeta(shownName), `join which one \(1-2\)\?`)
+	if n := strings.Count(strings.Join(picked, "\n"), "topic: "+shownTopic); n != 2 {
+		t.Errorf("the picker shows the topic %q %d times, want 2:\n%s", shownTopic, n, strings.Join(picked, "\n"))
 	}
+	tm.typeSlowly("1")
+	tm.keys("Enter")
+	tm.waitScreen(`end of the hostile frames`)
+	checkUnharmed(t, tm, title, marker)
+	tm.typeSlowly("/quit")
+	tm.keys("Enter")
+	tm.waitScreen(`^\[exited 0\]`)
+	checkUnharmed(t, tm, title, marker)
+}
+
+// TestHostileRecordMalformedID: a script on the LAN announces a "room"
+// whose id is escape sequences, which is not the form a room makes. The
+// record is dropped (nothing is listed, nothing is dialed), and the person
+// is told so in one line of the command's own, without the id: "no room
+// found", and why the one answer was ignored; at a terminal, the pane's
+// title and screen are untouched.
+func TestHostileRecordMalformedID(t *testing.T) {
+	bin := buildChatroom(t)
+	room := startHostileRoom(t, hostileID)
+	serveHostileRecord(t, hostileRecordFor(room, "evil", hostileID))
+	want := "chatroom: error: no room found on the network (" + discovery.NotRoomsText(1) + "); run \"chatroom doctor\" to see why, or "
+
+	for _, args := range [][]string{{"list", "--iface", "lo"}, {"join", "--iface", "lo", "--user", "bob", "--state", t.TempDir()}} {
+		p := startProc(t, bin, args...)
+		p.closeInput()
+		code := p.wait()
+		checkNoRawControls(t, args[0], map[string]string{"stdout": p.stdout.String(), "stderr": p.stderr.String()})
+		if p.stdout.String() != "" || strings.Count(p.stderr.String(), "\n") != 1 || !strings.HasPrefix(p.stderr.String(), want) ||
+			strings.Contains(p.stderr.String(), "a1b2") {
+			t.Errorf("%s: stdout %q, stderr %q; want nothing listed and one line %q...", args[0], p.stdout.String(), p.stderr.String(), want)
+		}
+		if code != exitNoRoom {
+			t.Errorf("%s exited %d, want %d (no room)", args[0], code, exitNoRoom)
+		}
+	}
+
+	// Doctor, which is what the error says to run, names it too.
+	doctor := startProc(t, bin, "doctor", "--iface", "lo")
+	doctor.closeInput()
+	doctor.wait()
+	out := doctor.stdout.String() + doctor.stderr.String()
+	checkNoRawControls(t, "doctor", map[string]string{"output": out})
+	if !strings.Contains(out, "info rooms: "+discovery.NotRoomsText(1)) || strings.Contains(out, "a1b2") {
+		t.Errorf("doctor does not name the answer ignored, or shows its id:\n%s", out)
+	}
+
+	tm := startTmux(t, fmt.Sprintf("echo %s; %s join --iface lo --user bob --no-reconnect --state %s; echo \"[exited $?]\"; sleep 600",
+		marker, bin, t.TempDir()))
+	tm.waitScreen(marker)
+	title := tm.paneTitle()
 	tm.waitScreen(`^\[exited \d\]`)
 	checkUnharmed(t, tm, title, marker)
+	tm.waitLines(regexp.QuoteMeta(want), `^\[exited 4\]`)
 }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }

@@ -1163,7 +1163,7 @@ func (c *cli) enter(command string, args []string) error {
 	if *addr != "" {
 		dial = trust.DialAddr(*addr, withIdentity)
 	} else {
-		records, err := join.FindRoom(ctx, browser(ifaces), query, c.picker(known))
+		records, err := join.FindRoom(ctx, finder(ifaces), query, c.picker(known))
 		if err != nil {
 			return c.explainFind(err, ifaces, "join", known)
 		}
@@ -1348,6 +1348,26 @@ func browser(ifaces []string) join.Finder {
 	}
 }
 
+// finder is browser for join and list: when no room is found but answers
+// came that were no room's, it fails with *notRoomsError, so that the
+// person learns that something answered, and why it was ignored.
+func finder(ifaces []string) join.Finder {
+	return func(ctx context.Context) ([]discovery.Room, error) {
+		found, err := discovery.Find(ctx, discovery.Options{Interfaces: ifaces})
+		if err == nil && len(found.Rooms) == 0 && found.NotRooms > 0 {
+			return nil, &notRoomsError{found.NotRooms}
+		}
+		return found.Rooms, err
+	}
+}
+
+// notRoomsError is join.ErrNoRooms when n answers were ignored as no
+// room's (discovery.Found.NotRooms).
+type notRoomsError struct{ n int }
+
+func (e *notRoomsError) Error() string { return join.ErrNoRooms.Error() }
+func (e *notRoomsError) Unwrap() error { return join.ErrNoRooms }
+
 // explainFind turns what went wrong while looking for rooms into what to
 // do about it, for command ("join" or "list"): each names only what that
 // command takes. --iface is suggested only where it can help: for an
@@ -1361,7 +1381,10 @@ func (c *cli) explainFind(err error, named []string, command string, known *join
 	}
 	var ambiguous *join.AmbiguousError
 	var every interface{ Unwrap() []error }
+	var notRooms *notRoomsError
 	switch {
+	case errors.As(err, &notRooms):
+		return &worded{"no room found on the network (" + discovery.NotRoomsText(notRooms.n) + "); run \"chatroom doctor\" to see why, or " + byAddress + ifaceHint(named), err}
 	case errors.Is(err, join.ErrNoRooms):
 		return &worded{"no room found on the network; run \"chatroom doctor\" to see why, or " + byAddress + ifaceHint(named), err}
 	case errors.Is(err, discovery.ErrNoInterface):
@@ -1544,7 +1567,7 @@ func (c *cli) list(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rooms, err := browser(ifaces)(ctx)
+	rooms, err := finder(ifaces)(ctx)
 	if err == nil && len(rooms) == 0 {
 		err = join.ErrNoRooms
 	}

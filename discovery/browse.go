@@ -65,11 +65,40 @@ const serviceSuffix = "." + Service + "." + domain
 // only the key tells the real room from its clone (the caller decides;
 // see join.Pinning). It returns what it found when ctx ends.
 func Browse(ctx context.Context, opts Options) ([]Room, error) {
+	found, err := Find(ctx, opts)
+	return found.Rooms, err
+}
+
+// Found is what a browse found.
+type Found struct {
+	Rooms []Room // as Browse returns them
+	// NotRooms counts the answers, for the rooms' service, whose record
+	// is not of the form a room makes (its id, key or version; see
+	// roomFromTXT), each instance once: they are dropped, as anyone on
+	// the LAN can send one, but a person told only "no room found" while
+	// something answers would look for the fault in the wrong place. At
+	// most maxRooms.
+	NotRooms int
+}
+
+// NotRoomsText says, in a phrase, that n answers (n > 0) were ignored as
+// no room's (Found.NotRooms), for the person to read.
+func NotRoomsText(n int) string {
+	if n == 1 {
+		return "1 answer ignored, as no room's: its id, key or version is not the form a room makes"
+	}
+	return fmt.Sprintf("%d answers ignored, as no room's: their id, key or version is not the form a room makes", n)
+}
+
+// Find is Browse, which it does, and also counts the answers that were
+// not a room's.
+func Find(ctx context.Context, opts Options) (Found, error) {
 	links, err := links(opts)
 	if err != nil {
-		return nil, err
+		return Found{}, err
 	}
 	found := make(map[roomKey]*Room)
+	notRooms := make(map[string]bool) // instance names, lowered
 	for round := 0; round < maxRounds && ctx.Err() == nil; round++ {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -86,7 +115,7 @@ func Browse(ctx context.Context, opts Options) ([]Room, error) {
 				}
 				queries++
 				wg.Go(func() {
-					rooms, err := queryRound(ctx, l, v4, roundLength)
+					rooms, ignored, err := queryRound(ctx, l, v4, roundLength)
 					if !v4 && errors.Is(err, syscall.EADDRNOTAVAIL) {
 						// The link-local address of a link just up is
 						// tentative for a second or two (duplicate
@@ -102,13 +131,18 @@ func Browse(ctx context.Context, opts Options) ([]Room, error) {
 					for _, r := range rooms {
 						merge(found, r)
 					}
+					for _, name := range ignored {
+						if len(notRooms) < maxRooms {
+							notRooms[name] = true
+						}
+					}
 				})
 			}
 		}
 		wg.Wait()
 		if len(errs) == queries && len(found) == 0 {
 			// Every query failed: more rounds would only fail again.
-			return nil, errors.Join(errs...)
+			return Found{}, errors.Join(errs...)
 		}
 		if len(found) > 0 {
 			break
@@ -119,21 +153,22 @@ func Browse(ctx context.Context, opts Options) ([]Room, error) {
 		rooms = append(rooms, *r)
 	}
 	sortRooms(rooms)
-	return rooms, nil
+	return Found{Rooms: rooms, NotRooms: len(notRooms)}, nil
 }
 
 // queryRound asks for rooms on one interface, at each of retryAt until one
-// answers, and returns every room that answered within length. Each answer
-// is read on its own: one machine's answer is one room, never mixed with
-// another's.
-func queryRound(ctx context.Context, l link, v4 bool, length time.Duration) ([]Room, error) {
+// answers, and returns every room that answered within length, and the
+// instance names (lowered) of answers whose record was not a room's. Each
+// answer is read on its own: one machine's answer is one room, never
+// mixed with another's.
+func queryRound(ctx context.Context, l link, v4 bool, length time.Duration) ([]Room, []string, error) {
 	// A socket of its own, on a port other than 5353: a responder answers
 	// such a query straight to it (RFC 6762, 6.7), whatever else on this
 	// machine listens on 5353.
 	ifc := l.iface
 	conn, group, err := querySocket(ifc, v4)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer conn.Close()
 	query := new(dns.Msg)
@@ -141,7 +176,7 @@ func queryRound(ctx context.Context, l link, v4 bool, length time.Duration) ([]R
 	query.RecursionDesired = false
 	packed, err := query.Pack()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	start := time.Now()
@@ -153,6 +188,7 @@ func queryRound(ctx context.Context, l link, v4 bool, length time.Duration) ([]R
 	defer stop()
 
 	var rooms []Room
+	var ignored []string
 	var sendErr error
 	next := 0 // the next of retryAt to send
 	buf := make([]byte, maxAnswer)
@@ -187,7 +223,13 @@ func queryRound(ctx context.Context, l link, v4 bool, length time.Duration) ([]R
 		if msg.Unpack(buf[:n]) != nil || !msg.Response {
 			continue
 		}
-		for _, r := range roomsFromAnswer(msg) {
+		answered, notRooms := roomsFromAnswer(msg)
+		for _, name := range notRooms {
+			if !slices.Contains(ignored, name) && len(ignored) < maxRooms {
+				ignored = append(ignored, name)
+			}
+		}
+		for _, r := range answered {
 			r.Ifaces = []string{ifc.Name}
 			for i, a := range r.Addrs {
 				// A link-local address means something only on the
@@ -200,9 +242,9 @@ func queryRound(ctx context.Context, l link, v4 bool, length time.Duration) ([]R
 		}
 	}
 	if len(rooms) == 0 && sendErr != nil && ctx.Err() == nil {
-		return nil, sendErr
+		return nil, ignored, sendErr
 	}
-	return rooms, nil
+	return rooms, ignored, nil
 }
 
 // querySocket opens the socket a round of queries goes out and comes back
@@ -246,8 +288,9 @@ func familyName(v4 bool) string {
 
 // roomsFromAnswer reads the rooms one answer describes: each instance with
 // its SRV and TXT records, and the A records of the SRV's host, in the
-// answer and additional sections alike.
-func roomsFromAnswer(msg *dns.Msg) []Room {
+// answer and additional sections alike. notRooms are the instances of the
+// rooms' service, lowered, whose TXT record is not a room's (roomFromTXT).
+func roomsFromAnswer(msg *dns.Msg) (rooms []Room, notRooms []string) {
 	records := append(append([]dns.RR(nil), msg.Answer...), msg.Extra...)
 	entries := map[string]*mdns.ServiceEntry{}
 	var order []string
@@ -281,7 +324,6 @@ func roomsFromAnswer(msg *dns.Msg) []Room {
 			}
 		}
 	}
-	var rooms []Room
 	for _, key := range order {
 		e := entries[key]
 		addrs := hostAddrs[strings.ToLower(e.Host)]
@@ -290,6 +332,14 @@ func roomsFromAnswer(msg *dns.Msg) []Room {
 		}
 		r, ok := roomFromEntry(e)
 		if !ok {
+			// Only a TXT record that says what a room's would, and says
+			// it wrong, is counted: an answer with no TXT record (a
+			// goodbye, a part of an answer) is no claim to be a room.
+			if ofService(e.Name) && e.InfoFields != nil {
+				if _, room := roomFromTXT(e.InfoFields); !room {
+					notRooms = append(notRooms, key)
+				}
+			}
 			continue
 		}
 		for _, a := range addrs {
@@ -299,13 +349,13 @@ func roomsFromAnswer(msg *dns.Msg) []Room {
 		}
 		rooms = append(rooms, r)
 	}
-	return rooms
+	return rooms, notRooms
 }
 
 // roomFromEntry reads a room from an answer, or false for an answer about
 // another service or one that lacks what joining needs.
 func roomFromEntry(e *mdns.ServiceEntry) (Room, bool) {
-	if len(e.Name) <= len(serviceSuffix) || !strings.EqualFold(e.Name[len(e.Name)-len(serviceSuffix):], serviceSuffix) {
+	if !ofService(e.Name) {
 		return Room{}, false
 	}
 	r, ok := roomFromTXT(e.InfoFields)
@@ -319,6 +369,11 @@ func roomFromEntry(e *mdns.ServiceEntry) (Room, bool) {
 		r.Addrs = append(r.Addrs, a.Unmap())
 	}
 	return r, true
+}
+
+// ofService reports whether name is an instance of the rooms' service.
+func ofService(name string) bool {
+	return len(name) > len(serviceSuffix) && strings.EqualFold(name[len(name)-len(serviceSuffix):], serviceSuffix)
 }
 
 // roomKey is what tells found rooms apart: their id and their key. A

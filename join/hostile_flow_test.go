@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"chatroom/host/wire"
@@ -255,60 +256,12 @@ func readUntilHangUp(h *fakeHost) {
 // person leaves (/quit, the end of input, ctx: Ctrl-C), Join returns once
 // quitWait has passed, and says which lines did not go.
 func TestLeavingAlwaysWorks(t *testing.T) {
-	rooms := []struct {
-		name    string
-		scripts []func(h *fakeHost)
-		typed   []string // before leaving
-		shown   string   // printed before the person leaves
-		want    string   // printed once Join returns
-	}{
-		{"pace of nothing", []func(h *fakeHost){func(h *fakeHost) {
-			h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
-			f := h.expect(wire.TypeSay, "a") // the one line the pace lets go
-			h.send(say(11, "bob", "a", f.Ref))
-			readUntilHangUp(h)
-		}}, []string{"a", "b", "c"}, "<bob> a", "!! 2 lines not sent (you left before the room took them)"},
-		{"never confirms", []func(h *fakeHost){func(h *fakeHost) {
-			h.welcome(10) // keeps no history: lines are not tracked
-			readUntilHangUp(h)
-		}}, []string{"a"}, "", ""},
-		{"endless replay", []func(h *fakeHost){
-			func(h *fakeHost) { h.welcomeAs(10, nil) }, // and the connection breaks
-			func(h *fakeHost) {
-				h.welcomeAs(20, func(w *wire.Frame) { w.Resumed = true }) // 9 events due, none sent
-				readUntilHangUp(h)
-			},
-		}, []string{"a", "b"}, "", "!! 2 lines not sent (you left before the room took them)"},
-		{"reads nothing", []func(h *fakeHost){func(h *fakeHost) {
-			h.welcomeAs(10, nil)
-			<-h.t.Context().Done() // until the test ends; net.Pipe's writes wait for a read
-		}}, []string{"a", "b"}, "", "!! 1 line not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)"},
-	}
-	for _, room := range rooms {
+	for _, room := range roomsThatKeepYou {
 		for _, how := range []string{"/quit", "end of input", "ctx"} {
 			t.Run(room.name+"/"+how, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				dial, _ := scriptDialer(t, room.scripts...)
-				ui := newFakeUI(t)
-				done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect(), quitWait: 300 * time.Millisecond}, ui)
-				if len(room.scripts) > 1 {
-					waitPrinted(t, ui, "back in the room")
-				}
-				for _, l := range room.typed {
-					typeLine(t, ui, l)
-				}
-				if room.shown != "" {
-					waitPrinted(t, ui, room.shown)
-				}
-				switch how {
-				case "/quit":
-					typeLine(t, ui, "/quit")
-				case "end of input":
-					ui.endInput()
-				case "ctx":
-					cancel()
-				}
+				ui, done, _ := joinAndLeave(t, ctx, cancel, room, how, 300*time.Millisecond)
 				if err := result(t, done); err != nil {
 					t.Fatalf("Join: %v, want nil: the person left", err)
 				}
@@ -321,6 +274,96 @@ func TestLeavingAlwaysWorks(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestLeavingWithinTwoSeconds is TestLeavingAlwaysWorks at the bound the
+// person is promised: with the default quitWait (no test's shortening),
+// /quit, the end of input (Ctrl-D) and ctx (Ctrl-C) end Join within two
+// seconds of leaving, against each room that would keep them. On
+// synctest's clock, so that the bound is exact and no load can stretch it:
+// a quitWait raised past 2 s fails here, where the other tests pass.
+func TestLeavingWithinTwoSeconds(t *testing.T) {
+	const promised = 2 * time.Second
+	for _, room := range roomsThatKeepYou {
+		for _, how := range []string{"/quit", "end of input", "ctx"} {
+			t.Run(room.name+"/"+how, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					_, done, left := joinAndLeave(t, ctx, cancel, room, how, 0)
+					if err := result(t, done); err != nil {
+						t.Fatalf("Join: %v, want nil: the person left", err)
+					}
+					if took := time.Since(left); took > promised {
+						t.Errorf("Join returned %v after the person left, want within %v", took, promised)
+					}
+				})
+			})
+		}
+	}
+}
+
+// keepingRoom is a room that would keep a person who leaves.
+type keepingRoom struct {
+	name    string
+	scripts []func(h *fakeHost)
+	typed   []string // before leaving
+	shown   string   // printed before the person leaves
+	want    string   // printed once Join returns
+}
+
+var roomsThatKeepYou = []keepingRoom{
+	{"pace of nothing", []func(h *fakeHost){func(h *fakeHost) {
+		h.welcomeAs(10, func(w *wire.Frame) { w.Limits = &wire.Limits{Burst: 1, PerSecond: 1e-9} })
+		f := h.expect(wire.TypeSay, "a") // the one line the pace lets go
+		h.send(say(11, "bob", "a", f.Ref))
+		readUntilHangUp(h)
+	}}, []string{"a", "b", "c"}, "<bob> a", "!! 2 lines not sent (you left before the room took them)"},
+	{"never confirms", []func(h *fakeHost){func(h *fakeHost) {
+		h.welcome(10) // keeps no history: lines are not tracked
+		readUntilHangUp(h)
+	}}, []string{"a"}, "", ""},
+	{"endless replay", []func(h *fakeHost){
+		func(h *fakeHost) { h.welcomeAs(10, nil) }, // and the connection breaks
+		func(h *fakeHost) {
+			h.welcomeAs(20, func(w *wire.Frame) { w.Resumed = true }) // 9 events due, none sent
+			readUntilHangUp(h)
+		},
+	}, []string{"a", "b"}, "", "!! 2 lines not sent (you left before the room took them)"},
+	{"reads nothing", []func(h *fakeHost){func(h *fakeHost) {
+		h.welcomeAs(10, nil)
+		<-h.t.Context().Done() // until the test ends; net.Pipe's writes wait for a read
+	}}, []string{"a", "b"}, "", "!! 1 line not sent (you left before the room took them); 1 more sent but not confirmed (the room had not answered when you left)"},
+}
+
+// joinAndLeave joins room with quitWait (0: the default), types what the
+// person types there, and leaves how ("/quit", "end of input", or "ctx",
+// which calls cancel); it returns the UI, Join's result, and when the
+// person left.
+func joinAndLeave(t *testing.T, ctx context.Context, cancel func(), room keepingRoom, how string, quitWait time.Duration) (*fakeUI, <-chan error, time.Time) {
+	t.Helper()
+	dial, _ := scriptDialer(t, room.scripts...)
+	ui := newFakeUI(t)
+	done := joinAsync(ctx, dial, Options{Name: "bob", Reconnect: testReconnect(), quitWait: quitWait}, ui)
+	if len(room.scripts) > 1 {
+		waitPrinted(t, ui, "back in the room")
+	}
+	for _, l := range room.typed {
+		typeLine(t, ui, l)
+	}
+	if room.shown != "" {
+		waitPrinted(t, ui, room.shown)
+	}
+	left := time.Now()
+	switch how {
+	case "/quit":
+		typeLine(t, ui, "/quit")
+	case "end of input":
+		ui.endInput()
+	case "ctx":
+		cancel()
+	}
+	return ui, done, left
 }
 
 // TestRoomThatNeverAnswersIsBroken stands for a room that keeps history

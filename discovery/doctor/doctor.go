@@ -57,6 +57,9 @@ type Facts struct {
 	// room's machine has too) set apart, as join never takes them for
 	// the room.
 	Local []join.LocalAddr
+	// NotRooms counts the answers for the rooms' service that were not a
+	// room's (discovery.Found).
+	NotRooms int
 }
 
 // Interface is one network interface and what was seen on it.
@@ -475,6 +478,12 @@ func (d *diagnosis) firewalls() {
 func (d *diagnosis) answers() {
 	if d.facts.BrowseErr != nil {
 		d.add(Warn, "rooms", "could not look for rooms: %s", oneLine(d.facts.BrowseErr.Error()))
+	}
+	if n := d.facts.NotRooms; n > 0 {
+		// Not a problem of this machine's, nor one it can fix: something
+		// on the LAN answers for the rooms' service with records no room
+		// makes (a hostile script, or a broken program).
+		d.add(Info, "rooms", "%s (anyone on the network can send such a record)", discovery.NotRoomsText(n))
 	}
 	for _, r := range d.facts.Rooms {
 		d.add(Room, strconv.Quote(r.Name), "on %s at %s, id %s, key %s, seen on %s",

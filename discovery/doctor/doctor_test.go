@@ -347,3 +347,19 @@ func TestIdleInterfaceBesideLAN(t *testing.T) {
 		t.Errorf("healthy %v, %d problems", r.Healthy, r.Problems)
 	}
 }
+
+// A script on the LAN answers for the rooms' service with records whose
+// id is not the form a room makes: join drops them, and doctor says that
+// something answered and was ignored, rather than nothing at all. It is
+// no problem of this machine's: doctor still finds it healthy.
+func TestNotRoomsReported(t *testing.T) {
+	f := healthyLAN()
+	f.NotRooms = 2
+	r := Diagnose(f)
+	mustHave(t, r, "info rooms: 2 answers ignored, as no room's: their id, key or version is not the form a room makes (anyone on the network can send such a record)")
+	if !r.Healthy || r.Problems != 0 {
+		t.Errorf("healthy %v, %d problems", r.Healthy, r.Problems)
+	}
+	f.NotRooms = 0
+	mustNotHave(t, Diagnose(f), "info rooms:")
+}

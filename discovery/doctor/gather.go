@@ -87,7 +87,9 @@ func Gather(ctx context.Context, opts Options) (Facts, error) {
 		}
 	}
 	if len(browseOn) > 0 {
-		f.Rooms, f.BrowseErr = discovery.Browse(ctx, discovery.Options{Interfaces: browseOn})
+		var found discovery.Found
+		found, f.BrowseErr = discovery.Find(ctx, discovery.Options{Interfaces: browseOn})
+		f.Rooms, f.NotRooms = found.Rooms, found.NotRooms
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
