@@ -70,7 +70,8 @@ func TestAskMembersWhenNeeded(t *testing.T) {
 	}
 }
 
-// A room that never answers costs WaitWhole its wait and nothing else; a
+// A room that never answers costs WaitWhole its wait, once, and nothing
+// else (a hostile room must not freeze the prompt at every Tab); a
 // room that lists more members than any host lets in is a broken room,
 // not a roster of a million.
 func TestAskMembersHostile(t *testing.T) {
@@ -90,6 +91,15 @@ func TestAskMembersHostile(t *testing.T) {
 	r := ui.entered(t)
 	if r.WaitWhole(100 * time.Millisecond) {
 		t.Fatal("WaitWhole reported the roster whole with no list sent")
+	}
+	// The room had its chance: it is not waited for again, or it would
+	// freeze the prompt at each Tab.
+	start := time.Now()
+	if r.WaitWhole(30 * time.Second) {
+		t.Fatal("WaitWhole reported the roster whole with no list sent")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("a second WaitWhole on a room that never answered waited %v", took)
 	}
 	typeLines(ui, "still here")
 	err := result(t, done)

@@ -104,27 +104,44 @@ type Roster struct {
 	// whole is closed once the roster holds every member (never, for one
 	// that did from the start: WaitWhole does not wait on it then).
 	whole chan struct{}
+	// waitedInVain: a WaitWhole ran out of time. A room that is there
+	// answers the ask at once; one that did not in all that time is not
+	// waited for again, so that it cannot stall every Tab of the prompt.
+	waitedInVain bool
 }
 
 // WaitWhole makes sure the roster holds every member before a UI lists or
 // completes them: when a big room's welcome left them out and they have
-// not come yet, it asks for them, and waits for them at most d. It
-// reports whether the roster is whole. It is for the UI's goroutine; the
-// owner of the session sends the ask (client.membersWanted).
+// not come yet, it asks for them, and waits for them at most d, once: if
+// they have not come by then, later calls do not wait (the room does not
+// answer, and each Tab would freeze the prompt for d). It reports whether
+// the roster is whole. It is for the UI's goroutine; the owner of the
+// session sends the ask (client.membersWanted).
 func (r *Roster) WaitWhole(d time.Duration) bool {
 	r.mu.Lock()
-	partial, whole := r.partial, r.whole
+	partial, whole, inVain := r.partial, r.whole, r.waitedInVain
 	r.mu.Unlock()
 	if !partial {
 		return true
 	}
 	r.Ask()
+	if inVain {
+		select {
+		case <-whole:
+			return true
+		default:
+			return false
+		}
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-whole:
 		return true
 	case <-t.C:
+		r.mu.Lock()
+		r.waitedInVain = true
+		r.mu.Unlock()
 		return false
 	}
 }
