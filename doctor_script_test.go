@@ -64,29 +64,46 @@ func ownNet(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: ownnet")
 	}
-	holder := exec.Command("unshare", "-n", "sleep", "600")
-	if err := holder.Start(); err != nil {
-		ts.Fatalf("ownnet: %v", err)
-	}
-	ts.Defer(func() {
-		holder.Process.Kill()
-		holder.Wait()
-	})
-	pid := strconv.Itoa(holder.Process.Pid)
-	self, err := os.Readlink("/proc/self/ns/net")
-	ts.Check(err)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if other, err := os.Readlink("/proc/" + pid + "/ns/net"); err == nil && other != self {
+	// Once (in a run of several test binaries at once), the namespace
+	// found held another's veth end, as netns.StartPeer has seen too, for
+	// a reason not known: such a namespace is let go and another made, up
+	// to three times, and never used.
+	var pid string
+	for try := 1; ; try++ {
+		holder := exec.Command("unshare", "-n", "sleep", "600")
+		if err := holder.Start(); err != nil {
+			ts.Fatalf("ownnet: %v", err)
+		}
+		release := func() {
+			holder.Process.Kill()
+			holder.Wait()
+		}
+		pid = strconv.Itoa(holder.Process.Pid)
+		self, err := os.Readlink("/proc/self/ns/net")
+		ts.Check(err)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if other, err := os.Readlink("/proc/" + pid + "/ns/net"); err == nil && other != self {
+				break
+			}
+			if time.Now().After(deadline) {
+				release()
+				ts.Fatalf("ownnet: the namespace did not appear")
+			}
+		}
+		out, err := exec.Command("nsenter", "-t", pid, "-n", "--", "ip", "-o", "link").CombinedOutput()
+		if err != nil {
+			release()
+			ts.Fatalf("ownnet: %v: %s", err, out)
+		}
+		if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) == 1 && strings.Contains(lines[0], " lo:") {
+			ts.Defer(release)
 			break
 		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("ownnet: the namespace did not appear")
+		release()
+		if try == 3 {
+			ts.Fatalf("ownnet: expected a namespace with only lo, found:\n%s", out)
 		}
-	}
-	out, err := exec.Command("nsenter", "-t", pid, "-n", "--", "ip", "-o", "link").CombinedOutput()
-	ts.Check(err)
-	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 1 || !strings.Contains(lines[0], " lo:") {
-		ts.Fatalf("ownnet: expected a namespace with only lo, found:\n%s", out)
+		ts.Logf("ownnet: the new namespace held more than lo, made another:\n%s", out)
 	}
 	// The route is tried again for a moment: once, in CI, it found lo
 	// not up yet just after "ip link set lo up" had returned.
