@@ -224,51 +224,7 @@ const envBind = "CHATROOM_TEST_BIND_MDNS"
 // kernel gives what is unicast to that machine's port 5353.
 func bindMDNSInPeer(t *testing.T, peer *netns.Peer, ifc string) {
 	t.Helper()
-	cmd := peer.Command(os.Args[0], "-test.run=^TestPeerBindsMDNS$", "-test.count=1")
-	cmd.Env = append(cmd.Env, envBind+"="+ifc)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close() // the helper's cue to end
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if sc.Text() == "BOUND" {
-				ready <- true
-				io.Copy(io.Discard, stdout)
-				return
-			}
-		}
-		ready <- false
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("the peer's mDNS socket ended before it was bound")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the peer's mDNS socket was not bound")
-	}
+	runInPeer(t, peer, "TestPeerBindsMDNS", envBind+"="+ifc, "BOUND", "the peer's mDNS socket")
 }
 
 // TestPeerBindsMDNS is the peer's side of bindMDNSInPeer; elsewhere it

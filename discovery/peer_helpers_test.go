@@ -25,8 +25,17 @@ func advertiseFromPeer(t testing.TB, peer *netns.Peer, room Room) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := peer.Command(os.Args[0], "-test.run=^TestPeerAdvertise$", "-test.count=1")
-	cmd.Env = append(cmd.Env, envAdvertise+"="+string(js))
+	runInPeer(t, peer, "TestPeerAdvertise", envAdvertise+"="+string(js), "ADVERTISED", "the peer's advertiser")
+}
+
+// runInPeer runs this test binary's test named test in peer's namespace,
+// with env added, until the test ends (its stdin closed is its cue to
+// end, or it is killed 10 s later), and waits until it prints a line
+// that starts with ready; what is names it in a failure.
+func runInPeer(t testing.TB, peer *netns.Peer, test, env, ready, what string) {
+	t.Helper()
+	cmd := peer.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(cmd.Env, env)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +49,7 @@ func advertiseFromPeer(t testing.TB, peer *netns.Peer, room Room) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		stdin.Close() // the helper's cue to say goodbye and end
+		stdin.Close()
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
@@ -50,25 +59,25 @@ func advertiseFromPeer(t testing.TB, peer *netns.Peer, room Room) {
 			<-done
 		}
 	})
-	ready := make(chan error, 1)
+	started := make(chan error, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "ADVERTISED") {
-				ready <- nil
+			if strings.HasPrefix(sc.Text(), ready) {
+				started <- nil
 				io.Copy(io.Discard, stdout)
 				return
 			}
 		}
-		ready <- fmt.Errorf("the peer's advertiser ended before advertising")
+		started <- fmt.Errorf("%s ended before it was ready", what)
 	}()
 	select {
-	case err := <-ready:
+	case err := <-started:
 		if err != nil {
 			t.Fatal(err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the peer's advertiser did not start")
+		t.Fatalf("%s did not start", what)
 	}
 }
 
