@@ -703,6 +703,21 @@ func TestPromptReconnect(t *testing.T) {
 // the row after the message's first starts with the continuation mark, and
 // no row starts with the fake line.
 func TestPromptCutsLongLines(t *testing.T) {
+	testCutsLongLines(t, "", func(tm *tmuxTerm) { tm.waitRow("Lab 3 ana> ", -1) })
+}
+
+// TestLineModeAtTerminalCutsLongLines: line mode (input piped, a bot's
+// or a person's "tail -f | chatroom join") with its output at a terminal
+// cuts long lines as the prompt does, so a padded message cannot pass
+// for a new line there either.
+func TestLineModeAtTerminalCutsLongLines(t *testing.T) {
+	testCutsLongLines(t, "sleep 600 | ", func(tm *tmuxTerm) { tm.waitLines(`^joined "Lab 3" as ana`) })
+}
+
+// testCutsLongLines runs chatroom join after before (a pipe into it, or
+// nothing) in tmux, waits until joined says it is in, narrows the
+// terminal to 40 columns and checks that a long message is cut into rows.
+func testCutsLongLines(t *testing.T, before string, joined func(*tmuxTerm)) {
 	bin := buildChatroom(t)
 	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
 	if err != nil {
@@ -710,19 +725,21 @@ func TestPromptCutsLongLines(t *testing.T) {
 	}
 	defer h.Close()
 	addr, fp := h.Addr().String(), h.Fingerprint()
-	tm := startTmux(t, fmt.Sprintf("%s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
-		bin, addr, fp, t.TempDir()))
-	const prompt = "Lab 3 ana> "
-	tm.waitRow(prompt, -1)
+	tm := startTmux(t, fmt.Sprintf("%s%s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
+		before, bin, addr, fp, t.TempDir()))
+	joined(tm)
 	tm.run("resize-window", "-x", "40", "-y", "40")
 	mallory := startTalker(t, addr, fp, "mallory")
 	tm.waitLines(`^\d\d:\d\d -!- mallory joined$`)
 
 	expectCutRows(t, tm, mallory)
-	// Leave, so that join has saved its history before its state
-	// directory is removed.
-	tm.keys("C-d")
-	tm.waitLines(`^\[exited 0\]$`)
+	// Leave (Ctrl-D at the prompt; the pipe's end in line mode, when
+	// tmux's server is killed), so that join has saved its history
+	// before its state directory is removed.
+	if before == "" {
+		tm.keys("C-d")
+		tm.waitLines(`^\[exited 0\]$`)
+	}
 }
 
 // expectCutRows has mallory send a message that, wrapped by a terminal
@@ -758,27 +775,6 @@ func expectCutRows(t *testing.T, tm *tmuxTerm, mallory *talker) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// TestLineModeAtTerminalCutsLongLines: line mode (input piped, a bot's
-// or a person's "tail -f | chatroom join") with its output at a terminal
-// cuts long lines as the prompt does, so a padded message cannot pass
-// for a new line there either.
-func TestLineModeAtTerminalCutsLongLines(t *testing.T) {
-	bin := buildChatroom(t)
-	h, err := host.Start(host.Config{Name: "Lab 3", StateDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	addr, fp := h.Addr().String(), h.Fingerprint()
-	tm := startTmux(t, fmt.Sprintf("sleep 600 | %s join --addr %s --fingerprint %s --user ana --state %s; echo \"[exited $?]\"; sleep 600",
-		bin, addr, fp, t.TempDir()))
-	tm.waitLines(`^joined "Lab 3" as ana`)
-	tm.run("resize-window", "-x", "40", "-y", "40")
-	mallory := startTalker(t, addr, fp, "mallory")
-	tm.waitLines(`^\d\d:\d\d -!- mallory joined$`)
-	expectCutRows(t, tm, mallory)
 }
 
 // TestPromptShrink: narrowing the terminal while a long line is typed
