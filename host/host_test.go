@@ -863,10 +863,7 @@ func TestBanHoldsAgainstNewNameAndAddress(t *testing.T) {
 	requireLoopbackRange(t)
 	h := startHost(t, Config{})
 	ana := owner(t, h, "ana")
-	key, err := join.LoadOrCreateIdentity(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newIdentity(t)
 	member(t, h, "bob", dialOptions{from: "127.0.0.2", identity: &key})
 	ana.nextEvent(wire.KindJoin)
 	ana.say("/ban bob spam")

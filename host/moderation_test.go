@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"chatroom/host/wire"
-	"chatroom/join"
 )
 
 // Attack, over the network: mal keeps two connections with one identity
@@ -17,10 +16,7 @@ func TestBanOverTLSEndsEveryConnectionAndSparesASharedAddress(t *testing.T) {
 	requireLoopbackRange(t)
 	h := startHost(t, Config{})
 	ana := owner(t, h, "ana")
-	key, err := join.LoadOrCreateIdentity(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newIdentity(t)
 	mal := member(t, h, "mal", dialOptions{from: "127.0.0.2", identity: &key})
 	mal2 := member(t, h, "mal2", dialOptions{from: "127.0.0.3", identity: &key})
 	zoe := member(t, h, "zoe", dialOptions{from: "127.0.0.2"})
@@ -65,10 +61,7 @@ func TestMuteOverTLSHoldsAgainstTheAddress(t *testing.T) {
 	requireLoopbackRange(t)
 	h := startHost(t, Config{})
 	ana := owner(t, h, "ana")
-	key, err := join.LoadOrCreateIdentity(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newIdentity(t)
 	cy := member(t, h, "cy", dialOptions{from: "127.0.0.6"})
 	mal := member(t, h, "mal", dialOptions{from: "127.0.0.5", identity: &key})
 	ana.nextEvent(wire.KindJoin)

@@ -20,7 +20,6 @@ import (
 
 	"chatroom/host/room"
 	"chatroom/host/wire"
-	"chatroom/join"
 )
 
 // These tests check issue 6, "no message lost", from a member's side of
@@ -54,10 +53,7 @@ func rejoin(t *testing.T, h *Host, name string, resume *wire.Resume, opt dialOpt
 // member resumes only with the key it had.
 func keyed(t *testing.T) dialOptions {
 	t.Helper()
-	key, err := join.LoadOrCreateIdentity(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newIdentity(t)
 	return dialOptions{identity: &key}
 }
 
