@@ -122,7 +122,7 @@ func init() {
 			run: (*state).listOps},
 		{Command: wire.Command{Name: "modlog", Usage: "/modlog [N]", Help: "the last N acts of moderation (20 unless told)", Admin: true},
 			run: (*state).showModLog},
-		{Command: wire.Command{Name: "mute", Usage: "/mute NAME [DURATION] [REASON]", Help: "let NAME read but not speak, and /msg only admins; for 10m, 1h30m, 2d, 1w, or until /unmute", Admin: true, Target: targetMember},
+		{Command: wire.Command{Name: "mute", Usage: "/mute NAME [--addr] [DURATION] [REASON]", Help: "let NAME read but not speak, and /msg only admins, by name, key and address unless someone else here shares it (--addr: even then); for 10m, 1h30m, 2d, 1w, or until /unmute", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).mute},
 		{Command: wire.Command{Name: "unmute", Usage: "/unmute NAME|KEY", Help: "let NAME (or key, as /mutes shows it) speak again", Admin: true, Target: targetMember},
 			minArgs: 1, run: (*state).unmute},
@@ -896,9 +896,18 @@ func mutedError(now time.Time, u Mute) error {
 // once it is saved, and its log entry is written first; and like a ban it
 // holds against the member's address too when no one else here shares it,
 // so that the muted cannot come back without its key under a new name and
-// speak (see Mute).
+// speak (see Mute). --addr mutes a shared address too, as it bans one:
+// everyone on it who is not an admin, the owner or an /op key.
 func (s *state) mute(c call) error {
 	name, rest := cutWord(c.args)
+	if name == addrFlag {
+		// "/mute --addr NAME" would mute the name "--addr".
+		return refusef("usage: %s (%s comes after the name)", c.cmd.Usage, addrFlag)
+	}
+	forceAddr := false
+	if word, after := cutWord(rest); word == addrFlag {
+		forceAddr, rest = true, after
+	}
 	target, err := s.removable(c, name, "mute")
 	if err != nil {
 		return err
@@ -913,7 +922,7 @@ func (s *state) mute(c call) error {
 	now := s.now()
 	u := Mute{Name: target.name, Identity: target.identity, Until: end, By: c.from.name, Reason: reason, Time: now, nameKey: target.key}
 	sharers := s.sharing(banned{name: target.name, identity: target.identity, addr: target.addr})
-	if len(sharers) == 0 {
+	if len(sharers) == 0 || forceAddr {
 		u.Addr = target.addr
 	}
 	if err := s.logMod(c.from, ModEntry{Action: "mute", Target: target.name, Identity: target.identity, Reason: reason, Until: end}); err != nil {
@@ -925,7 +934,10 @@ func (s *state) mute(c call) error {
 	s.notify(target, c.refFor(target), withReason(fmt.Sprintf("%s muted you%s: you can read, not speak", c.from.name, untilText(now, end)), reason))
 	text := fmt.Sprintf("muted %s %s", target.name, until(now, end, "/unmute"))
 	if target.addr != "" && u.Addr == "" {
-		text += fmt.Sprintf("; not the address %s, which %s %s", target.addr, joinAnd(sharers), shareVerb(sharers))
+		text += fmt.Sprintf("; not the address %s, which %s %s (/mute %s %s mutes it too)",
+			target.addr, joinAnd(sharers), shareVerb(sharers), target.name, addrFlag)
+	} else if u.Addr != "" && len(sharers) > 0 {
+		text += fmt.Sprintf("; the address %s too, which %s %s", target.addr, joinAnd(sharers), shareVerb(sharers))
 	}
 	s.reply(c, text)
 	return nil

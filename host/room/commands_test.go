@@ -178,7 +178,7 @@ func TestHelp(t *testing.T) {
 		"/deop NAME|KEY — make admin NAME (or key, as /ops shows it) a plain member again",
 		"/ops — list the admins made with /op, remembered by key",
 		"/modlog [N] — the last N acts of moderation (20 unless told)",
-		"/mute NAME [DURATION] [REASON] — let NAME read but not speak, and /msg only admins; for 10m, 1h30m, 2d, 1w, or until /unmute",
+		"/mute NAME [--addr] [DURATION] [REASON] — let NAME read but not speak, and /msg only admins, by name, key and address unless someone else here shares it (--addr: even then); for 10m, 1h30m, 2d, 1w, or until /unmute",
 		"/unmute NAME|KEY — let NAME (or key, as /mutes shows it) speak again",
 		"/mutes [PAGE] — list who is muted, 50 to a page",
 	}, "\n")

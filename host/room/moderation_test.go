@@ -825,7 +825,7 @@ func TestMuteHoldsAgainstTheAddress(t *testing.T) {
 	pest := tr.joinReq(JoinRequest{Name: "pest", Addr: "10.0.0.8"})
 	bob.frames()
 	bob.say("/mute pest")
-	bob.expect(notice("muted pest until /unmute; not the address 10.0.0.8, which zoe shares"))
+	bob.expect(notice("muted pest until /unmute; not the address 10.0.0.8, which zoe shares (/mute pest --addr mutes it too)"))
 	pest.frames()
 	zoe.frames()
 	cy.frames()
@@ -838,5 +838,25 @@ func TestMuteHoldsAgainstTheAddress(t *testing.T) {
 	newcomer.say("hi")
 	if got := cy.frames(); len(got) != 1 || got[0].Text != "hi" {
 		t.Fatalf("cy got %s; want a newcomer's line from the shared address", kinds(got))
+	}
+
+	// --addr mutes the shared address anyway (a classroom's terminal
+	// server that only spams): everyone on it who is not an admin.
+	bob.frames()
+	bob.say("/mute --addr pest")
+	bob.expect(errorNotice("usage: /mute NAME [--addr] [DURATION] [REASON] (--addr comes after the name)"))
+	bob.say("/unmute pest")
+	bob.frames()
+	bob.say("/mute pest --addr 1h flood")
+	if got := bob.frames(); len(got) == 0 || !strings.Contains(got[0].Text, "muted pest until") || !strings.HasSuffix(got[0].Text, "; the address 10.0.0.8 too, which zoe and newcomer share") {
+		t.Fatalf("bob got %s; want the mute of the shared address confirmed", kinds(got))
+	}
+	cy.frames()
+	zoe.frames()
+	newcomer.frames()
+	zoe.say("muted too")
+	newcomer.say("and me")
+	if got := cy.frames(); len(got) != 0 {
+		t.Fatalf("cy got %s from the muted address", kinds(got))
 	}
 }
