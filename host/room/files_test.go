@@ -277,6 +277,33 @@ func TestOfferMuted(t *testing.T) {
 	c.bob.expect(refErrorNotice(2, "there is no file 1 on offer (/files lists them)"))
 }
 
+// Attack: a member without a key, on an address an admin mutes (with
+// --addr, as someone else there is the spammer), finishes the upload of
+// a file it offered before: the mute holds its address, so the file is
+// not shown, as at joining.
+func TestOfferSilencedByAnAddressMute(t *testing.T) {
+	c, files, eve := filesCast(t, Config{})
+	spam := c.tr.joinReq(JoinRequest{Name: "spam", Addr: "10.0.0.5"})
+	for _, m := range append(c.all(), eve) {
+		m.frames()
+	}
+	eve.offer("", slides(), 1)
+	eve.frames()
+	c.bob.say("/mute spam --addr")
+	for _, m := range append(c.all(), eve, spam) {
+		m.frames()
+	}
+	c.tr.r.FileStored("id1")
+	eve.expect(errorNotice("file 1, slides.pdf (2.3 MB), was not shown: you are muted"))
+	for _, m := range append(c.all(), spam) {
+		m.expectNothing()
+	}
+	c.tr.sync()
+	if !slices.Equal(files.removed, []string{"id1"}) {
+		t.Errorf("removed %v, want [id1]", files.removed)
+	}
+}
+
 // Attack: a flood of offers. Each takes a line's token, and is refused as
 // a line is once the budget is spent.
 func TestOfferRateLimited(t *testing.T) {
