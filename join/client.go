@@ -27,7 +27,7 @@ type input struct {
 // within it of asking for it came together with the one before, as the
 // lines of a paste do (the terminal holds them all), and one typed by
 // hand takes longer, even "ok" and Enter. It only decides where the rest
-// of a refused paste ends (outgoing.typed).
+// of a refused paste ends (outgoing.afterPause).
 const pasteGap = 500 * time.Millisecond
 
 // lostError is a connection that broke: with Reconnect, Join comes back.
@@ -319,7 +319,10 @@ func (c *client) took(in input) {
 	}
 	// A script's input waits rather than being refused (input), so its
 	// lines never make a run.
-	if c.out.typed(in.waited < pasteGap && !c.opts.Script) {
+	if in.waited >= pasteGap || c.opts.Script {
+		c.out.afterPause()
+	}
+	if c.out.cutShort() {
 		return // the rest of a paste cut short: its first refused line said so
 	}
 	if c.localFileCommand(in.line) {

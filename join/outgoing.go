@@ -73,7 +73,7 @@ type outgoing struct {
 	confirmed uint64
 
 	// cut: a line of the person's was refused (queueLine), and the lines
-	// that come together with it after it are refused too (typed).
+	// that come together with it after it are refused too (cutShort).
 	cut bool
 
 	// Of the current session: whether its room answers refs, and its
@@ -118,19 +118,15 @@ func (o *outgoing) queueLine(l outLine) bool {
 	return true
 }
 
-// typed starts a line the person typed, which came together with the one
-// before it (a paste) or after a pause, and reports whether it is refused
-// for being in the rest of a cut run. Once a line is refused for want of
-// room, every line that comes together with it after it is refused too,
-// though lines go out meanwhile and leave room: a paste past
-// maxQueuedBytes is sent up to where it was cut and no further, never
-// with holes after it. The first line after a pause is tried afresh.
-func (o *outgoing) typed(together bool) (refused bool) {
-	if !together {
-		o.cut = false
-	}
-	return o.cut
-}
+// Once a line of the person's is refused for want of room, every line
+// that comes together with it after it (a paste) is refused too, though
+// lines go out meanwhile and leave room: a paste past maxQueuedBytes is
+// sent up to where it was cut and no further, never with holes after it.
+// afterPause tells that the line to come was typed after a pause, which
+// ends such a run: it is tried afresh. cutShort reports whether the line
+// to come is in the rest of a cut run, and so refused.
+func (o *outgoing) afterPause()    { o.cut = false }
+func (o *outgoing) cutShort() bool { return o.cut }
 
 // full reports whether maxQueued lines wait: a script's input waits.
 func (o *outgoing) full() bool { return len(o.waiting) >= maxQueued }

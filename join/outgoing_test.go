@@ -173,7 +173,10 @@ func TestOutgoing(t *testing.T) {
 					}
 				case "paste", "type":
 					text, refused := strings.CutPrefix(arg, "refused ")
-					if got := !o.typed(verb == "paste") && o.queue(text); got == refused {
+					if verb == "type" {
+						o.afterPause()
+					}
+					if got := !o.cutShort() && o.queue(text); got == refused {
 						t.Fatalf("%s: taken %v", step, got)
 					}
 				case "offer":
