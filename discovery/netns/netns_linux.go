@@ -177,8 +177,10 @@ func startPeerOnce() (p *Peer, stop func(), err error) {
 		}
 		if i == 0 {
 			// Gone with the peer namespace, but for a pair whose far end
-			// is not there (see StartPeer).
-			undo = append(undo, func() { exec.Command("ip", "link", "del", p.Local).Run() })
+			// is not there (see StartPeer). The name is taken now: p, the
+			// result, is nil by the time a failing return undoes.
+			local := p.Local
+			undo = append(undo, func() { exec.Command("ip", "link", "del", local).Run() })
 		}
 	}
 	undo = append(undo, func() {
