@@ -96,7 +96,8 @@ func NewPeer(t testing.TB) *Peer {
 // Twice (once in CI, once with two test trees at once), while several
 // test binaries made peers, the veth's far end was not in the peer
 // namespace once made ("Cannot find device vr5" from nsenter into it,
-// after the link was made there); why is not known. A peer whose far end is missing is undone and made
+// after the link was made there); why is not known. A peer whose setup
+// fails at a step (the far end missing, or any other) is undone and made
 // again, with new names, up to three times, and the error says what each
 // namespace held.
 func StartPeer() (p *Peer, stop func(), err error) {
@@ -105,14 +106,22 @@ func StartPeer() (p *Peer, stop func(), err error) {
 	}
 	for try := 1; ; try++ {
 		p, stop, err = startPeerOnce()
-		if err == nil || !errors.Is(err, errFarEndMissing) || try == 3 {
+		if err == nil || !errors.Is(err, errPeerStep) || try == 3 {
 			return p, stop, err
 		}
+		fmt.Fprintf(os.Stderr, "netns: making a peer again (try %d failed): %v\n", try, err)
 	}
 }
 
 // errFarEndMissing is a peer made without its veth's far end in it.
 var errFarEndMissing = errors.New("the veth's far end is not in the peer namespace")
+
+// errPeerStep is a step of a peer's setup that failed (errFarEndMissing
+// among them); StartPeer tries again with new names. Once in CI a step
+// after the veth's failed in a way that went unreported (its undo
+// panicked), so every step failure is tried again, not only the one
+// seen and understood.
+var errPeerStep = errors.New("a step of the peer's setup failed")
 
 func startPeerOnce() (p *Peer, stop func(), err error) {
 	var undo []func()
@@ -170,10 +179,10 @@ func startPeerOnce() (p *Peer, stop func(), err error) {
 			if i > 0 && bytes.Contains(out, []byte("Cannot find device")) {
 				here, _ := exec.Command("ip", "-br", "link").CombinedOutput()
 				there, _ := exec.Command(p.nsenter("ip", "-br", "link")[0], p.nsenter("ip", "-br", "link")[1:]...).CombinedOutput()
-				return nil, nil, fmt.Errorf("%w: %v: %v: %s (here: %s; in the peer: %s)", errFarEndMissing, step, err, bytes.TrimSpace(out),
+				return nil, nil, fmt.Errorf("%w: %w: %v: %v: %s (here: %s; in the peer: %s)", errPeerStep, errFarEndMissing, step, err, bytes.TrimSpace(out),
 					bytes.Join(bytes.Fields(here), []byte(" ")), bytes.Join(bytes.Fields(there), []byte(" ")))
 			}
-			return nil, nil, fmt.Errorf("%v: %v: %s", step, err, out)
+			return nil, nil, fmt.Errorf("%w: %v: %v: %s", errPeerStep, step, err, out)
 		}
 		if i == 0 {
 			// Gone with the peer namespace, but for a pair whose far end
