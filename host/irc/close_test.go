@@ -3,9 +3,6 @@ package irc
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -15,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"chatroom/host/wire"
 )
 
 // readToEnd reads what the gateway writes to conn up to the end of the
@@ -141,13 +136,8 @@ func (l *lateListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0
 // until the registration deadline) is closed at once, as there is no
 // way to tell it anything, and Close does not wait for it.
 func TestCloseOverTLS(t *testing.T) {
-	serverKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, err := wire.SelfSignedCert(serverKey, "room", x509.ExtKeyUsageServerAuth)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tg := startGateway(t, Config{RegistrationTimeout: time.Minute, TLS: &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: serverKey}},
+		Certificates: []tls.Certificate{testCert(t, "room", x509.ExtKeyUsageServerAuth)},
 	}})
 	registering, err := tls.Dial("tcp", tg.addr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {

@@ -3,6 +3,11 @@ package irc
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"io"
 	"net"
@@ -349,4 +354,19 @@ func (c *captureConn) Read([]byte) (int, error)         { return 0, io.EOF }
 // saslPlain is a SASL PLAIN response, as AUTHENTICATE sends it.
 func saslPlain(authcid, password string) string {
 	return base64.StdEncoding.EncodeToString([]byte("\x00" + authcid + "\x00" + password))
+}
+
+// testCert is a self-signed certificate for name, with a new key, as the
+// room makes its own (wire.SelfSignedCert) and as a client's may be.
+func testCert(t testing.TB, name string, usage x509.ExtKeyUsage) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := wire.SelfSignedCert(key, name, usage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

@@ -1,17 +1,12 @@
 package irc
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"strings"
 	"testing"
 	"time"
-
-	"chatroom/host/wire"
 )
 
 // TestTLSHandshakeDeadline is the attack of a client that opens TCP to
@@ -19,13 +14,8 @@ import (
 // to hold a pending slot past the registration deadline: the handshake
 // is bounded by that deadline, the connection closed and its slot freed.
 func TestTLSHandshakeDeadline(t *testing.T) {
-	serverKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, err := wire.SelfSignedCert(serverKey, "room", x509.ExtKeyUsageServerAuth)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tg := startGateway(t, Config{RegistrationTimeout: 300 * time.Millisecond, TLS: &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: serverKey}},
+		Certificates: []tls.Certificate{testCert(t, "room", x509.ExtKeyUsageServerAuth)},
 	}})
 	for _, hello := range []string{"", "\x16\x03\x01\x02\x00\x01"} {
 		silent, err := net.Dial("tcp", tg.addr)

@@ -2,9 +2,6 @@ package irc
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -129,27 +126,18 @@ func TestRefusals(t *testing.T) {
 // the member's identity, as the room is told in Peer; without one, the
 // member has none.
 func TestClientCertIsIdentity(t *testing.T) {
-	serverKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, err := wire.SelfSignedCert(serverKey, "room", x509.ExtKeyUsageServerAuth)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tg := startGateway(t, Config{TLS: &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: serverKey}},
+		Certificates: []tls.Certificate{testCert(t, "room", x509.ExtKeyUsageServerAuth)},
 		ClientAuth:   tls.RequestClientCert,
 	}})
-	clientKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	clientDER, err := wire.SelfSignedCert(clientKey, "cy", x509.ExtKeyUsageClientAuth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientCert, _ := x509.ParseCertificate(clientDER)
+	client := testCert(t, "cy", x509.ExtKeyUsageClientAuth)
+	clientCert, _ := x509.ParseCertificate(client.Certificate[0])
 	for _, tc := range []struct {
 		name  string
 		certs []tls.Certificate
 		want  string
 	}{
-		{"with a certificate", []tls.Certificate{{Certificate: [][]byte{clientDER}, PrivateKey: clientKey}}, wire.Fingerprint(clientCert.RawSubjectPublicKeyInfo)},
+		{"with a certificate", []tls.Certificate{client}, wire.Fingerprint(clientCert.RawSubjectPublicKeyInfo)},
 		{"without", nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
