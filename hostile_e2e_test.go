@@ -294,6 +294,16 @@ func (tm *tmuxTerm) waitScreen(pattern string) {
 	}
 }
 
+// quitUnharmed leaves with /quit, waits for join's exit status 0, and
+// checks that the terminal is unharmed after it.
+func quitUnharmed(t *testing.T, tm *tmuxTerm, title, marker string) {
+	t.Helper()
+	tm.typeSlowly("/quit")
+	tm.keys("Enter")
+	tm.waitScreen(`^\[exited 0\]`)
+	checkUnharmed(t, tm, title, marker)
+}
+
 // checkUnharmed fails the test if the pane's title changed or the marker
 // printed before the command left the screen.
 func checkUnharmed(t *testing.T, tm *tmuxTerm, title, marker string) {
@@ -345,10 +355,7 @@ func TestHostileRoomPrompt(t *testing.T) {
 				tm.keys("C-u")
 				checkUnharmed(t, tm, title, marker)
 			}
-			tm.typeSlowly("/quit")
-			tm.keys("Enter")
-			tm.waitScreen(`^\[exited 0\]`)
-			checkUnharmed(t, tm, title, marker)
+			quitUnharmed(t, tm, title, marker)
 		})
 	}
 }
@@ -497,10 +504,7 @@ func TestHostileRoomRecord(t *testing.T) {
 		`^chatroom: joining "`+regexp.QuoteMeta(shownName)+`" on evil`,
 		`end of the hostile frames`)
 	checkUnharmed(t, tm, title, marker)
-	tm.typeSlowly("/quit")
-	tm.keys("Enter")
-	tm.waitScreen(`^\[exited 0\]`)
-	checkUnharmed(t, tm, title, marker)
+	quitUnharmed(t, tm, title, marker)
 
 	// A second room, its record as hostile: the rooms to choose from are
 	// listed, to a script (in the error) and at a terminal (by the
@@ -531,10 +535,7 @@ func TestHostileRoomRecord(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitScreen(`end of the hostile frames`)
 	checkUnharmed(t, tm, title, marker)
-	tm.typeSlowly("/quit")
-	tm.keys("Enter")
-	tm.waitScreen(`^\[exited 0\]`)
-	checkUnharmed(t, tm, title, marker)
+	quitUnharmed(t, tm, title, marker)
 }
 
 // TestHostileRecordMalformedID: a script on the LAN announces a "room"
