@@ -27,6 +27,7 @@ func FuzzOutput(f *testing.F) {
 	}
 	f.Add([]byte("\x00" + testPrompt + "ab\x05\x01bar one\x01hi\x05\x02bar two\x00cd\x06\x01-- done\x02status\x05\x02\x1b[2Jbar\x04\x06\x02end"))
 	f.Add([]byte("\x00" + testPrompt + "ab\n" + endMarker + "\x00" + eraseScreen + "\x01\x1b[1mbold\x1b[0m"))
+	f.Add([]byte("\x00\x1b[999999999Cx\x01line"))
 	f.Add([]byte("\x00\x1b[\x00123\x00;4\x00C\x00\xe6\x00\xbc\x00\xa2\x00\x1b_chat\x00room:end\x1b\\"))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		var term bytes.Buffer

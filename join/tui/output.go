@@ -316,15 +316,15 @@ func (o *output) csi(params []byte, final byte) {
 	r := &o.row
 	switch final {
 	case 'C':
-		r.col += arg(0, 1)
+		r.col = min(r.col+arg(0, 1), maxRowCols)
 	case 'D':
 		r.col = max(0, r.col-arg(0, 1))
 	case 'G':
-		r.col = arg(0, 1) - 1
+		r.col = min(arg(0, 1)-1, maxRowCols)
 	case 'H', 'f':
 		// To another row; a line editor does this only to clear the
 		// screen ("ESC[H ESC[2J"), after which its row is empty.
-		r.col = arg(1, 1) - 1
+		r.col = min(arg(1, 1)-1, maxRowCols)
 	case 'K':
 		switch arg(0, 0) {
 		case 0:
@@ -806,6 +806,14 @@ type rowCell struct {
 
 var blankCell = rowCell{s: " "}
 
+// maxRowCols bounds the columns the row model keeps, and so the cursor's
+// column in it. A terminal stops its cursor at the right margin; the model
+// has no margin when the width cannot be told, and one "ESC [ 999999999 C"
+// and a character would otherwise have it allocate a cell for every
+// column up to there (the fuzzer's out-of-memory crash). No terminal is
+// this wide, and liner scrolls a longer line within the width it is told.
+const maxRowCols = 4096
+
 func (r *promptRow) empty() bool { return len(r.cells) == 0 && r.col == 0 }
 
 func (r *promptRow) text() string {
@@ -835,6 +843,9 @@ func (r *promptRow) put(ch rune) {
 			r.cells[i].s += string(ch)
 		}
 		return
+	}
+	if r.col+w > maxRowCols {
+		return // past any terminal's right margin: not kept
 	}
 	r.split(r.col)
 	if w == 2 {

@@ -398,3 +398,26 @@ func TestOutputPrintlnRows(t *testing.T) {
 		t.Errorf("after Close: screen %q", got)
 	}
 }
+
+// TestOutputCursorFarRight moves the cursor far past any right margin, as
+// an editor's stream (or text that got into it) can ask, then writes: the
+// row model stays within maxRowCols. Before the bound, "ESC[999999999C"
+// and one character had it allocate a cell per column up to there, and the
+// fuzzer's worker died out of memory.
+func TestOutputCursorFarRight(t *testing.T) {
+	for _, stream := range []string{
+		testPrompt + "\x1b[10000000Cx",
+		testPrompt + "\x1b[10000000Gx",
+		"\x1b[1;10000000Hx",
+		testPrompt + strings.Repeat("\x1b[4000C", 3000) + "漢",
+	} {
+		var term strings.Builder
+		o := newOutput(&term)
+		o.Write([]byte(stream))
+		o.Println("12:04 <bob> hi")
+		if n := len(o.row.cells); n > maxRowCols || o.row.col > maxRowCols {
+			t.Errorf("%.40q: the row model holds %d cells, its cursor at column %d; want both at most %d", stream, n, o.row.col, maxRowCols)
+		}
+		o.Close()
+	}
+}
