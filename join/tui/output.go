@@ -324,7 +324,7 @@ func (o *output) csi(params []byte, final byte) {
 	case 'H', 'f':
 		// To another row; a line editor does this only to clear the
 		// screen ("ESC[H ESC[2J"), after which its row is empty.
-		r.col = min(arg(1, 1)-1, maxRowCols)
+		r.col = arg(1, 1) - 1
 	case 'K':
 		switch arg(0, 0) {
 		case 0:

@@ -408,7 +408,6 @@ func TestOutputCursorFarRight(t *testing.T) {
 	for _, stream := range []string{
 		testPrompt + "\x1b[10000000Cx",
 		testPrompt + "\x1b[10000000Gx",
-		"\x1b[1;10000000Hx",
 		testPrompt + strings.Repeat("\x1b[4000C", 3000) + "漢",
 	} {
 		var term strings.Builder
